@@ -1,0 +1,98 @@
+/**
+ * Errors are data: every failure that crosses a boundary (worker, IPC, HTTP, CLI) is a
+ * `MesDataError` with a stable machine-readable `code`, a message that carries the real
+ * values (path, column, row, expected vs found) and `details` for programs.
+ */
+
+export type ErrorDetails = Record<string, unknown>;
+
+export interface SerializedError {
+  code: string;
+  message: string;
+  details: ErrorDetails;
+}
+
+export class MesDataError extends Error {
+  readonly code: string;
+  readonly details: ErrorDetails;
+
+  constructor(code: string, message: string, details: ErrorDetails = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.details = details;
+  }
+
+  toJSON(): SerializedError {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+/** Truncated, garbage, bad-magic or undecodable file. */
+export class CorruptedFileError extends MesDataError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('CORRUPTED_FILE', message, details);
+  }
+}
+
+/** A valid file that uses something MES Data cannot decode yet; `details.reason` says what. */
+export class UnsupportedFileError extends MesDataError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('UNSUPPORTED_FILE', message, details);
+  }
+}
+
+export class NotFoundError extends MesDataError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('NOT_FOUND', message, details);
+  }
+}
+
+/** A request or argument that is malformed before any work starts. */
+export class BadRequestError extends MesDataError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('BAD_REQUEST', message, details);
+  }
+}
+
+/** Data does not match a schema (types, columns). */
+export class SchemaMismatchError extends MesDataError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('SCHEMA_MISMATCH', message, details);
+  }
+}
+
+export class MissingRequiredColumnError extends MesDataError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('MISSING_REQUIRED_COLUMN', message, details);
+  }
+}
+
+export class DataTypeValidationError extends MesDataError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('DATA_TYPE_VALIDATION', message, details);
+  }
+}
+
+const CLASSES: Record<string, new (message: string, details?: ErrorDetails) => MesDataError> = {
+  CORRUPTED_FILE: CorruptedFileError,
+  UNSUPPORTED_FILE: UnsupportedFileError,
+  NOT_FOUND: NotFoundError,
+  BAD_REQUEST: BadRequestError,
+  SCHEMA_MISMATCH: SchemaMismatchError,
+  MISSING_REQUIRED_COLUMN: MissingRequiredColumnError,
+  DATA_TYPE_VALIDATION: DataTypeValidationError,
+};
+
+/** Rebuilds the typed error from its serialized form (the inverse of `toJSON`). */
+export function errorFromJson(error: SerializedError): MesDataError {
+  const Class = CLASSES[error.code];
+  return Class ? new Class(error.message, error.details) : new MesDataError(error.code, error.message, error.details);
+}
+
+/** Any thrown value as `{code, message, details}`; unknown errors become `INTERNAL`. */
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof MesDataError) return error.toJSON();
+  if (error instanceof Error) return { code: 'INTERNAL', message: error.message, details: {} };
+  return { code: 'INTERNAL', message: String(error), details: {} };
+}

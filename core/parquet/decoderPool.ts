@@ -1,0 +1,218 @@
+import { Worker } from 'node:worker_threads';
+import { CorruptedFileError, MesDataError, errorFromJson, type SerializedError } from '../errors.js';
+
+/**
+ * Runs Parquet decoding and encoding in disposable worker threads (see parquetWorker.mjs).
+ *
+ * A thread takes one request at a time, so a crash or a hang is pinned on the file that
+ * caused it: that request fails with a typed error naming the file, the thread is thrown
+ * away and the next request gets a fresh one. A thread is also retired after a
+ * WebAssembly panic and once its WebAssembly memory (which never shrinks) passes
+ * `maxWasmBytes`, which bounds the memory a long-lived process holds for decoding.
+ */
+
+export interface DecoderPoolOptions {
+  /** Worker threads that may decode at once (default 1). */
+  threads?: number;
+  /** Retire a thread whose WebAssembly memory grew past this many bytes (default 1 GiB). */
+  maxWasmBytes?: number;
+  /** Fail and kill a request that runs longer than this, in milliseconds (default 10 minutes). */
+  timeoutMs?: number;
+}
+
+interface WorkerReply {
+  id: number;
+  ok: boolean;
+  result?: unknown;
+  error?: SerializedError;
+  wasmBytes: number;
+  poisoned: boolean;
+}
+
+interface Job {
+  op: string;
+  args: Record<string, unknown>;
+  transfer: ArrayBuffer[];
+  timeoutMs: number;
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  /** Set when the WebAssembly decoder crashed on this request and it runs again without it. */
+  retried?: boolean;
+}
+
+const WORKER_URL = new URL('./parquetWorker.mjs', import.meta.url);
+
+class DecoderThread {
+  private readonly worker: Worker;
+  private current: { id: number; job: Job; timer: NodeJS.Timeout } | null = null;
+  private nextId = 1;
+  dead = false;
+  retiring = false;
+  wasmBytes = 0;
+
+  constructor(
+    private readonly maxWasmBytes: number,
+    private readonly onIdle: (thread: DecoderThread) => void,
+    private readonly onCrash: (job: Job, reason: string) => void,
+  ) {
+    this.worker = new Worker(WORKER_URL);
+    this.worker.unref();
+    this.worker.on('message', (reply: WorkerReply) => this.onReply(reply));
+    this.worker.on('error', (error) => this.onDeath(error.message));
+    this.worker.on('exit', (code) => this.onDeath(`decoder thread exited with code ${code}`));
+  }
+
+  get busy(): boolean {
+    return this.current !== null;
+  }
+
+  run(job: Job): void {
+    const id = this.nextId++;
+    const timer = setTimeout(() => {
+      this.failCurrent(
+        new MesDataError('TIMEOUT', `decoding ${describe(job)} took longer than ${job.timeoutMs} ms and was stopped`, {
+          path: job.args.path,
+          timeoutMs: job.timeoutMs,
+        }),
+      );
+      this.kill();
+    }, job.timeoutMs);
+    this.current = { id, job, timer };
+    this.worker.ref();
+    this.worker.postMessage({ id, op: job.op, args: job.args }, job.transfer);
+  }
+
+  kill(): void {
+    this.dead = true;
+    void this.worker.terminate();
+  }
+
+  private onReply(reply: WorkerReply): void {
+    const current = this.current;
+    if (!current || current.id !== reply.id) return;
+    clearTimeout(current.timer);
+    this.current = null;
+    this.worker.unref();
+    this.wasmBytes = reply.wasmBytes;
+    if (reply.poisoned || reply.wasmBytes > this.maxWasmBytes) this.retiring = true;
+    if (reply.ok) current.job.resolve(reply.result);
+    else current.job.reject(errorFromJson(reply.error ?? { code: 'INTERNAL', message: 'decoder failed', details: {} }));
+    if (this.retiring) this.kill();
+    this.onIdle(this);
+  }
+
+  private onDeath(reason: string): void {
+    if (this.dead && !this.current) return;
+    this.dead = true;
+    const current = this.current;
+    if (current) {
+      clearTimeout(current.timer);
+      this.current = null;
+      this.onCrash(current.job, reason);
+    }
+    this.onIdle(this);
+  }
+
+  private failCurrent(error: Error): void {
+    const current = this.current;
+    if (!current) return;
+    clearTimeout(current.timer);
+    this.current = null;
+    current.job.reject(error);
+  }
+}
+
+function describe(job: Job | undefined): string {
+  const path = job?.args.path;
+  return typeof path === 'string' ? path : 'a request';
+}
+
+export class DecoderPool {
+  private readonly threads: DecoderThread[] = [];
+  private readonly queue: Job[] = [];
+  private readonly size: number;
+  private readonly maxWasmBytes: number;
+  private readonly timeoutMs: number;
+
+  constructor(options: DecoderPoolOptions = {}) {
+    this.size = Math.max(1, options.threads ?? 1);
+    this.maxWasmBytes = options.maxWasmBytes ?? 1024 ** 3;
+    this.timeoutMs = options.timeoutMs ?? 10 * 60_000;
+  }
+
+  /** Sends one operation to a decoder thread; resolves with its result or rejects with a typed error. */
+  request<T>(op: string, args: Record<string, unknown>, options: { transfer?: ArrayBuffer[]; timeoutMs?: number } = {}): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({
+        op,
+        args,
+        transfer: options.transfer ?? [],
+        timeoutMs: options.timeoutMs ?? this.timeoutMs,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      });
+      this.dispatch();
+    });
+  }
+
+  /** WebAssembly memory held by live threads, in bytes. */
+  get wasmBytes(): number {
+    return this.threads.reduce((sum, thread) => sum + (thread.dead ? 0 : thread.wasmBytes), 0);
+  }
+
+  /** Ends every thread; pending requests fail. */
+  async close(): Promise<void> {
+    for (const job of this.queue.splice(0)) job.reject(new MesDataError('CANCELLED', 'the decoder pool was closed'));
+    for (const thread of this.threads.splice(0)) thread.kill();
+    await Promise.resolve();
+  }
+
+  /**
+   * A thread died under `job`. Reads get one more try on a fresh thread with the
+   * WebAssembly decoder switched off (the pure-JavaScript reader may still manage, or at
+   * least tell why not); anything else fails with CORRUPTED_FILE naming the file.
+   */
+  private crashed(job: Job, reason: string): void {
+    if (!job.retried && (job.op === 'read' || job.op === 'open')) {
+      job.retried = true;
+      job.args = { ...job.args, wasmCrash: reason };
+      this.queue.unshift(job);
+      return;
+    }
+    const path = job.args.path;
+    job.reject(
+      new CorruptedFileError(`the decoder crashed on ${describe(job)}: ${reason}`, {
+        path: typeof path === 'string' ? path : null,
+        reason,
+      }),
+    );
+  }
+
+  private dispatch(): void {
+    for (let i = this.threads.length - 1; i >= 0; i--) {
+      if (this.threads[i].dead) this.threads.splice(i, 1);
+    }
+    while (this.queue.length > 0) {
+      let thread = this.threads.find((t) => !t.busy && !t.dead && !t.retiring);
+      if (!thread && this.threads.length < this.size) {
+        thread = new DecoderThread(
+          this.maxWasmBytes,
+          () => this.dispatch(),
+          (job, reason) => this.crashed(job, reason),
+        );
+        this.threads.push(thread);
+      }
+      if (!thread) return;
+      const job = this.queue.shift();
+      if (job) thread.run(job);
+    }
+  }
+}
+
+let shared: DecoderPool | null = null;
+
+/** The process-wide pool used when a caller passes none. */
+export function sharedDecoderPool(): DecoderPool {
+  shared ??= new DecoderPool();
+  return shared;
+}

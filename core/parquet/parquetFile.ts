@@ -1,0 +1,110 @@
+import { tableFromIPC, type Schema, type Table } from 'apache-arrow';
+import { BadRequestError } from '../errors.js';
+import { sharedDecoderPool, type DecoderPool } from './decoderPool.js';
+
+/** One column chunk of one row group, from the footer. Sizes in bytes. */
+export interface ColumnChunkInfo {
+  name: string;
+  physicalType: string | null;
+  compression: string;
+  encodings: string[];
+  numValues: number;
+  compressedBytes: number;
+  uncompressedBytes: number;
+  /** Statistics in JSON form (64-bit integers beyond ±2^53 as strings, binary as base64); null when absent. */
+  min: unknown;
+  max: unknown;
+  nullCount: number | null;
+}
+
+export interface RowGroupInfo {
+  index: number;
+  /** Position of the group's first row in the file (0-based). */
+  rowStart: number;
+  numRows: number;
+  totalByteSize: number;
+  columns: ColumnChunkInfo[];
+}
+
+export interface ParquetSchemaElement {
+  name: string;
+  type: string | null;
+  repetition: string | null;
+  convertedType: string | null;
+  logicalType: unknown;
+  numChildren: number;
+  typeLength: number | null;
+  precision: number | null;
+  scale: number | null;
+}
+
+/** Everything the footer says, as plain serializable data. */
+export interface ParquetFileInfo {
+  path: string;
+  bytes: number;
+  numRows: number;
+  version: number;
+  createdBy: string | null;
+  keyValue: Record<string, string>;
+  parquetSchema: ParquetSchemaElement[];
+  rowGroups: RowGroupInfo[];
+}
+
+export interface ReadOptions {
+  /** Top-level column names to read, in this order; all columns when omitted. */
+  columns?: string[];
+  decoder?: DecoderPool;
+}
+
+/**
+ * A Parquet file opened lazily: opening reads only the footer, and `readRows` decodes only
+ * the row groups that hold the requested rows. The handle keeps no file descriptor of its
+ * own; the decoder thread caches the open file and notices when it changes on disk.
+ */
+export class ParquetHandle {
+  constructor(
+    readonly path: string,
+    readonly info: ParquetFileInfo,
+    readonly schema: Schema,
+    private readonly decoder: DecoderPool,
+  ) {}
+
+  get numRows(): number {
+    return this.info.numRows;
+  }
+
+  /**
+   * Rows [offset, offset + limit) as an Arrow table (fewer at the end of the file).
+   * Throws BAD_REQUEST for a negative or fractional offset/limit, NOT_FOUND for an unknown
+   * column, CORRUPTED_FILE / UNSUPPORTED_FILE when the pages cannot be decoded.
+   */
+  async readRows(offset: number, limit: number, columns?: string[]): Promise<Table> {
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new BadRequestError(`offset must be a whole number ≥ 0, got ${offset}`, { offset });
+    if (!Number.isSafeInteger(limit) || limit < 0) throw new BadRequestError(`limit must be a whole number ≥ 0, got ${limit}`, { limit });
+    const { ipc } = await this.decoder.request<{ ipc: Uint8Array }>('read', { path: this.path, offset, limit, columns });
+    return tableFromIPC(ipc);
+  }
+
+  /** The whole file (or the chosen columns) as one Arrow table. */
+  async readAll(columns?: string[]): Promise<Table> {
+    const { ipc } = await this.decoder.request<{ ipc: Uint8Array }>('read', { path: this.path, columns });
+    return tableFromIPC(ipc);
+  }
+}
+
+/**
+ * Opens a Parquet file by reading its footer only. Throws NOT_FOUND when the path is not a
+ * file, CORRUPTED_FILE for a truncated, garbage or bad-magic file, UNSUPPORTED_FILE for an
+ * encrypted one.
+ */
+export async function openParquetFile(path: string, options: { decoder?: DecoderPool } = {}): Promise<ParquetHandle> {
+  const decoder = options.decoder ?? sharedDecoderPool();
+  const { summary, schemaIpc } = await decoder.request<{ summary: ParquetFileInfo; schemaIpc: Uint8Array }>('open', { path });
+  return new ParquetHandle(path, summary, tableFromIPC(schemaIpc).schema, decoder);
+}
+
+/** Reads a whole Parquet file into an Arrow table, optionally only some columns. */
+export async function readParquet(path: string, options: ReadOptions = {}): Promise<Table> {
+  const handle = await openParquetFile(path, options);
+  return handle.readAll(options.columns);
+}

@@ -1,0 +1,62 @@
+import { tableToIPC, type Table } from 'apache-arrow';
+import { BadRequestError } from '../errors.js';
+import { sharedDecoderPool, type DecoderPool } from './decoderPool.js';
+
+export const COMPRESSIONS = ['snappy', 'gzip', 'zstd', 'brotli', 'lz4', 'none'] as const;
+export type Compression = (typeof COMPRESSIONS)[number];
+
+/** Rows per row group when the caller does not choose: small enough for fast random pages. */
+export const DEFAULT_ROW_GROUP_SIZE = 122_880;
+
+export const CREATED_BY = 'mes-data version 0.1.0 (parquet-wasm 0.8.0)';
+
+export interface WriteOptions {
+  /** Codec for every column (default snappy). `lz4` writes LZ4_RAW, the codec current readers expect. */
+  compression?: Compression;
+  /** Maximum rows per row group (default 122,880). */
+  rowGroupSize?: number;
+  /** Key-value metadata stored in the file footer. */
+  metadata?: Record<string, string>;
+  decoder?: DecoderPool;
+}
+
+export interface WriteResult {
+  path: string;
+  numRows: number;
+  compression: Compression;
+  bytes: number;
+}
+
+export function isCompression(value: string): value is Compression {
+  return (COMPRESSIONS as readonly string[]).includes(value);
+}
+
+/**
+ * Writes an Arrow table as a Parquet file, atomically: the bytes go to a temporary file
+ * in the same folder, are fsynced, then renamed over `path`; a failure leaves no temporary
+ * file and never touches an existing file at `path`. Timestamps keep their unit and zone.
+ * Throws BAD_REQUEST for bad options, WRITE_FAILED when encoding fails, NOT_FOUND when the
+ * folder does not exist, IO_ERROR for other file-system failures.
+ */
+export async function writeParquet(table: Table, path: string, options: WriteOptions = {}): Promise<WriteResult> {
+  const compression = options.compression ?? 'snappy';
+  if (!isCompression(compression)) {
+    throw new BadRequestError(`unknown compression "${String(compression)}"; use one of ${COMPRESSIONS.join(', ')}`, { compression });
+  }
+  const rowGroupSize = options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE;
+  if (!Number.isSafeInteger(rowGroupSize) || rowGroupSize < 1) {
+    throw new BadRequestError(`row group size must be a whole number ≥ 1, got ${rowGroupSize}`, { rowGroupSize });
+  }
+  const keyValue = options.metadata ?? {};
+  for (const [key, value] of Object.entries(keyValue)) {
+    if (typeof value !== 'string') throw new BadRequestError(`metadata value for "${key}" must be a string`, { key });
+  }
+  const ipc = tableToIPC(table, 'stream');
+  const decoder = options.decoder ?? sharedDecoderPool();
+  const result = await decoder.request<{ path: string; bytes: number }>(
+    'write',
+    { path, ipc, compression, rowGroupSize, keyValue, createdBy: CREATED_BY },
+    { transfer: ipc.byteOffset === 0 && ipc.byteLength === ipc.buffer.byteLength ? [ipc.buffer as ArrayBuffer] : [] },
+  );
+  return { path, numRows: table.numRows, compression, bytes: result.bytes };
+}
