@@ -89,21 +89,22 @@ function raw64(values: ArrayLike<bigint | number>, position: number): bigint {
 
 /** The JSON value at logical position `index` of one Arrow `Data` chunk. */
 export function dataValueToJson(data: Data, index: number): JsonValue {
+  // Arrow JS slices value and offset buffers along with the Data, so they are indexed from
+  // the chunk's start; only the validity bitmap keeps `data.offset` (getValid handles it).
   if (data.nullCount > 0 && !data.getValid(index)) return null;
   const type: DataType = data.type;
-  const position = data.offset + index;
   switch (type.typeId) {
     case Type.Null:
       return null;
     case Type.Int: {
-      const value: unknown = (data.values as ArrayLike<unknown>)[position];
+      const value: unknown = (data.values as ArrayLike<unknown>)[index];
       return typeof value === 'bigint' ? bigintToJson(value) : (value as number);
     }
     case Type.Float: {
       if ((type as unknown as { precision: number }).precision === 0) {
         return numberToJson(vectorOf(data).get(index) as number);
       }
-      return numberToJson((data.values as Float32Array | Float64Array)[position]);
+      return numberToJson((data.values as Float32Array | Float64Array)[index]);
     }
     case Type.Bool:
       return vectorOf(data).get(index) as boolean;
@@ -117,29 +118,29 @@ export function dataValueToJson(data: Data, index: number): JsonValue {
     case Type.Decimal: {
       const { scale, bitWidth } = type as unknown as { scale: number; bitWidth: number };
       const words = bitWidth / 32;
-      return decimalToString(data.values as Uint32Array, position * words, words, scale);
+      return decimalToString(data.values as Uint32Array, index * words, words, scale);
     }
     case Type.Date: {
       // DateUnit.DAY (0) counts days; DateUnit.MILLISECOND (1) counts milliseconds
       const unit = (type as unknown as { unit: number }).unit;
-      const value = Number(raw64(data.values as ArrayLike<bigint | number>, position));
+      const value = Number(raw64(data.values as ArrayLike<bigint | number>, index));
       return daysToDate(unit === 0 ? value : Math.floor(value / 86_400_000));
     }
     case Type.Time: {
       const unit = (type as unknown as { unit: number }).unit;
-      return timeOfDay(raw64(data.values as ArrayLike<bigint | number>, position), unit);
+      return timeOfDay(raw64(data.values as ArrayLike<bigint | number>, index), unit);
     }
     case Type.Timestamp: {
       const unit = (type as unknown as { unit: number }).unit;
-      return epochToIso(raw64(data.values as ArrayLike<bigint | number>, position), unit);
+      return epochToIso(raw64(data.values as ArrayLike<bigint | number>, index), unit);
     }
     case Type.Duration:
-      return bigintToJson(raw64(data.values as ArrayLike<bigint | number>, position));
+      return bigintToJson(raw64(data.values as ArrayLike<bigint | number>, index));
     case Type.List:
     case Type.LargeList: {
       const offsets = data.valueOffsets as ArrayLike<number | bigint>;
-      const start = Number(offsets[position]);
-      const end = Number(offsets[position + 1]);
+      const start = Number(offsets[index]);
+      const end = Number(offsets[index + 1]);
       const child = data.children[0];
       const out: JsonValue[] = [];
       for (let j = start; j < end; j++) out.push(dataValueToJson(child, j));
@@ -149,7 +150,7 @@ export function dataValueToJson(data: Data, index: number): JsonValue {
       const size = (type as unknown as { listSize: number }).listSize;
       const child = data.children[0];
       const out: JsonValue[] = [];
-      for (let j = position * size; j < (position + 1) * size; j++) out.push(dataValueToJson(child, j));
+      for (let j = index * size; j < (index + 1) * size; j++) out.push(dataValueToJson(child, j));
       return out;
     }
     case Type.Struct: {
@@ -164,13 +165,13 @@ export function dataValueToJson(data: Data, index: number): JsonValue {
       const offsets = data.valueOffsets as ArrayLike<number>;
       const entries = data.children[0];
       const out: JsonValue[] = [];
-      for (let j = offsets[position]; j < offsets[position + 1]; j++) {
+      for (let j = offsets[index]; j < offsets[index + 1]; j++) {
         out.push({ key: dataValueToJson(entries.children[0], j), value: dataValueToJson(entries.children[1], j) });
       }
       return out;
     }
     case Type.Dictionary: {
-      const key = Number((data.values as ArrayLike<number | bigint>)[position]);
+      const key = Number((data.values as ArrayLike<number | bigint>)[index]);
       const dictionary = data.dictionary;
       return dictionary ? vectorValueToJson(dictionary, key) : null;
     }

@@ -1,5 +1,6 @@
 import { tableFromIPC, type Schema, type Table } from 'apache-arrow';
 import { BadRequestError } from '../errors.js';
+import { humanizeStatistics } from './columnStatistics.js';
 import { sharedDecoderPool, type DecoderPool } from './decoderPool.js';
 
 /** One column chunk of one row group, from the footer. Sizes in bytes. */
@@ -11,7 +12,10 @@ export interface ColumnChunkInfo {
   numValues: number;
   compressedBytes: number;
   uncompressedBytes: number;
-  /** Statistics in JSON form (64-bit integers beyond ±2^53 as strings, binary as base64); null when absent. */
+  /**
+   * Statistics in JSON form: timestamps as ISO 8601 UTC, dates as YYYY-MM-DD, 64-bit integers
+   * beyond ±2^53 as strings, binary as base64; null when absent.
+   */
   min: unknown;
   max: unknown;
   nullCount: number | null;
@@ -82,14 +86,21 @@ export class ParquetHandle {
     if (!Number.isSafeInteger(offset) || offset < 0) throw new BadRequestError(`offset must be a whole number ≥ 0, got ${offset}`, { offset });
     if (!Number.isSafeInteger(limit) || limit < 0) throw new BadRequestError(`limit must be a whole number ≥ 0, got ${limit}`, { limit });
     const { ipc } = await this.decoder.request<{ ipc: Uint8Array }>('read', { path: this.path, offset, limit, columns });
-    return tableFromIPC(ipc);
+    return inColumnOrder(tableFromIPC(ipc), columns);
   }
 
   /** The whole file (or the chosen columns) as one Arrow table. */
   async readAll(columns?: string[]): Promise<Table> {
     const { ipc } = await this.decoder.request<{ ipc: Uint8Array }>('read', { path: this.path, columns });
-    return tableFromIPC(ipc);
+    return inColumnOrder(tableFromIPC(ipc), columns);
   }
+}
+
+/** The decoder returns columns in file order; callers get them in the order they asked for. */
+function inColumnOrder(table: Table, columns: string[] | undefined): Table {
+  if (!columns) return table;
+  const names = table.schema.fields.map((field) => field.name);
+  return names.every((name, k) => name === columns[k]) ? table : table.select(columns);
 }
 
 /**
@@ -100,6 +111,7 @@ export class ParquetHandle {
 export async function openParquetFile(path: string, options: { decoder?: DecoderPool } = {}): Promise<ParquetHandle> {
   const decoder = options.decoder ?? sharedDecoderPool();
   const { summary, schemaIpc } = await decoder.request<{ summary: ParquetFileInfo; schemaIpc: Uint8Array }>('open', { path });
+  humanizeStatistics(summary);
   return new ParquetHandle(path, summary, tableFromIPC(schemaIpc).schema, decoder);
 }
 

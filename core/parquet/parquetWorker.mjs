@@ -25,6 +25,8 @@ const require = createRequire(import.meta.url);
 const wasm = require('parquet-wasm/node');
 
 const FILE_CACHE_LIMIT = 8;
+/** Largest file the in-memory reader re-reads after the streaming reader crashed on it. */
+const SYNC_RETRY_MAX_BYTES = 512 * 1024 * 1024;
 const PAR1 = 'PAR1';
 const PARE = 'PARE';
 
@@ -321,20 +323,30 @@ async function read(filePath, options) {
   const limit = Math.min(options.limit ?? total - offset, total - offset);
   checkColumns(filePath, entry, options.columns);
 
+  /** @type {import('parquet-wasm/node').ReaderOptions} */
+  const readerOptions = {};
+  if (options.columns) readerOptions.columns = options.columns;
+  if (offset > 0 || limit < total) {
+    const groups = rowGroupsFor(entry, offset, limit);
+    if (groups.length === 0) return { ipc: await emptyRead(filePath, entry, options.columns), decoder: 'parquet-wasm' };
+    readerOptions.rowGroups = groups;
+    readerOptions.offset = offset - entry.rowStarts[groups[0]];
+    readerOptions.limit = limit;
+  }
+
   let wasmError = entry.wasmOpenError;
-  if (entry.wasmFile && !poisoned) {
+  if (options.wasmCrash !== undefined && !poisoned && entry.size <= SYNC_RETRY_MAX_BYTES) {
+    // The streaming reader died on this file in an earlier thread. The in-memory reader
+    // reports most damage as an ordinary error where the streaming one traps, so ask it.
     try {
-      const partial = offset > 0 || limit < total;
-      /** @type {import('parquet-wasm/node').ReaderOptions} */
-      const readerOptions = {};
-      if (options.columns) readerOptions.columns = options.columns;
-      if (partial) {
-        const groups = rowGroupsFor(entry, offset, limit);
-        if (groups.length === 0) return { ipc: await schemaOnly(filePath, entry, options.columns), decoder: 'parquet-wasm' };
-        readerOptions.rowGroups = groups;
-        readerOptions.offset = offset - entry.rowStarts[groups[0]];
-        readerOptions.limit = limit;
-      }
+      const table = wasm.readParquet(fs.readFileSync(entry.key), readerOptions);
+      return { ipc: table.intoIPCStream(), decoder: 'parquet-wasm' };
+    } catch (error) {
+      if (isWasmPanic(error)) poisoned = true;
+      wasmError = isWasmPanic(error) ? new WasmCrash(options.wasmCrash) : error;
+    }
+  } else if (entry.wasmFile && !poisoned) {
+    try {
       const table = await entry.wasmFile.read(readerOptions);
       return { ipc: table.intoIPCStream(), decoder: 'parquet-wasm' };
     } catch (error) {
@@ -392,8 +404,8 @@ function topLevelColumns(metadata) {
  * @param {CachedFile} entry
  * @param {string[] | undefined} columns
  */
-async function schemaOnly(filePath, entry, columns) {
-  if (!entry.wasmFile) throw new WorkerError('CORRUPTED_FILE', `${filePath}: no schema`, { path: filePath });
+async function emptyRead(filePath, entry, columns) {
+  if (!entry.wasmFile) return fallbackRead(entry, columns, 0, 0);
   /** @type {import('parquet-wasm/node').ReaderOptions} */
   const readerOptions = { limit: 0 };
   if (columns) readerOptions.columns = columns;
@@ -677,6 +689,9 @@ async function handle(op, args) {
       // test hook: proves a dying decoder fails its request and not the caller
       process.exit(3);
       return {};
+    case 'hang':
+      // test hook: proves a decoder stuck on a file is stopped by the timeout
+      return new Promise(() => {});
     default:
       throw new WorkerError('BAD_REQUEST', `unknown decoder operation "${op}"`);
   }

@@ -1,5 +1,6 @@
 import { tableToIPC, type Table } from 'apache-arrow';
 import { BadRequestError } from '../errors.js';
+import { VERSION } from '../version.js';
 import { sharedDecoderPool, type DecoderPool } from './decoderPool.js';
 
 export const COMPRESSIONS = ['snappy', 'gzip', 'zstd', 'brotli', 'lz4', 'none'] as const;
@@ -8,7 +9,8 @@ export type Compression = (typeof COMPRESSIONS)[number];
 /** Rows per row group when the caller does not choose: small enough for fast random pages. */
 export const DEFAULT_ROW_GROUP_SIZE = 122_880;
 
-export const CREATED_BY = 'mes-data version 0.1.0 (parquet-wasm 0.8.0)';
+/** The footer's `created_by`, in the `<application> version <version>` form readers parse. */
+export const CREATED_BY = `mes-data version ${VERSION} (parquet-wasm)`;
 
 export interface WriteOptions {
   /** Codec for every column (default snappy). `lz4` writes LZ4_RAW, the codec current readers expect. */
