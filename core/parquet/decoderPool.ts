@@ -87,6 +87,12 @@ class DecoderThread {
     void this.worker.terminate();
   }
 
+  /** Fails the request in progress with `error` and ends the thread. */
+  cancel(error: Error): void {
+    this.failCurrent(error);
+    this.kill();
+  }
+
   private onReply(reply: WorkerReply): void {
     const current = this.current;
     if (!current || current.id !== reply.id) return;
@@ -163,7 +169,7 @@ export class DecoderPool {
   /** Ends every thread; pending requests fail. */
   async close(): Promise<void> {
     for (const job of this.queue.splice(0)) job.reject(new MesDataError('CANCELLED', 'the decoder pool was closed'));
-    for (const thread of this.threads.splice(0)) thread.kill();
+    for (const thread of this.threads.splice(0)) thread.cancel(new MesDataError('CANCELLED', 'the decoder pool was closed'));
     await Promise.resolve();
   }
 

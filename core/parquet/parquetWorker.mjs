@@ -25,8 +25,10 @@ const require = createRequire(import.meta.url);
 const wasm = require('parquet-wasm/node');
 
 const FILE_CACHE_LIMIT = 8;
-/** Largest file the in-memory reader re-reads after the streaming reader crashed on it. */
-const SYNC_RETRY_MAX_BYTES = 512 * 1024 * 1024;
+/** Largest read (uncompressed bytes) the in-memory reader retries after the streaming reader crashed. */
+const SYNC_RETRY_MAX_BYTES = 256 * 1024 * 1024;
+/** Largest column chunk, uncompressed, that the decoders are asked to load. */
+const MAX_CHUNK_BYTES = 1024 * 1024 * 1024;
 const PAR1 = 'PAR1';
 const PARE = 'PARE';
 
@@ -295,6 +297,56 @@ function summarize(filePath, entry) {
 }
 
 /**
+ * Column chunks a read would decode, from the footer.
+ * @param {CachedFile} entry
+ * @param {import('parquet-wasm/node').ReaderOptions} readerOptions
+ */
+function chunksToRead(entry, readerOptions) {
+  /** @type {import('hyparquet').ColumnMetaData[]} */
+  const chunks = [];
+  entry.metadata.row_groups.forEach((group, index) => {
+    if (readerOptions.rowGroups && !readerOptions.rowGroups.includes(index)) return;
+    for (const chunk of group.columns) {
+      const meta = chunk.meta_data;
+      if (!meta) continue;
+      if (readerOptions.columns && !readerOptions.columns.includes(meta.path_in_schema[0])) continue;
+      chunks.push(meta);
+    }
+  });
+  return chunks;
+}
+
+/**
+ * A column chunk that decodes to more than MAX_CHUNK_BYTES cannot fit the decoder's 32-bit
+ * address space next to its output: refuse it up front instead of letting the decoder trap.
+ * @param {string} filePath
+ * @param {CachedFile} entry
+ * @param {import('parquet-wasm/node').ReaderOptions} readerOptions
+ */
+function refuseOversizedChunks(filePath, entry, readerOptions) {
+  for (const chunk of chunksToRead(entry, readerOptions)) {
+    const bytes = Number(chunk.total_uncompressed_size);
+    if (bytes > MAX_CHUNK_BYTES) {
+      const column = chunk.path_in_schema.join('.');
+      throw new WorkerError(
+        'UNSUPPORTED_FILE',
+        `${filePath} cannot be loaded: column "${column}" holds ${(bytes / 2 ** 30).toFixed(1)} GiB uncompressed in one chunk, over the ${MAX_CHUNK_BYTES / 2 ** 30} GiB MES Data decodes at once`,
+        { path: filePath, reason: 'column chunk too large', column, uncompressedBytes: bytes },
+      );
+    }
+  }
+}
+
+/**
+ * Uncompressed bytes of the column chunks a read would decode, from the footer.
+ * @param {CachedFile} entry
+ * @param {import('parquet-wasm/node').ReaderOptions} readerOptions
+ */
+function uncompressedBytes(entry, readerOptions) {
+  return chunksToRead(entry, readerOptions).reduce((sum, chunk) => sum + Number(chunk.total_uncompressed_size), 0);
+}
+
+/**
  * Which row groups cover rows [offset, offset + limit) and where the first one starts.
  * @param {CachedFile} entry
  * @param {number} offset
@@ -334,8 +386,10 @@ async function read(filePath, options) {
     readerOptions.limit = limit;
   }
 
+  refuseOversizedChunks(filePath, entry, readerOptions);
+
   let wasmError = entry.wasmOpenError;
-  if (options.wasmCrash !== undefined && !poisoned && entry.size <= SYNC_RETRY_MAX_BYTES) {
+  if (options.wasmCrash !== undefined && !poisoned && uncompressedBytes(entry, readerOptions) <= SYNC_RETRY_MAX_BYTES) {
     // The streaming reader died on this file in an earlier thread. The in-memory reader
     // reports most damage as an ordinary error where the streaming one traps, so ask it.
     try {

@@ -27,7 +27,7 @@ export function ohlcvTable(rows: number): Table {
     volume[i] = BigInt(100 + i);
   }
   const vector = <T extends Float64 | Int64 | TimestampNanosecond>(type: T, data: T['TArray']): Vector<T> =>
-    makeVector(makeData({ type, length: rows, data } as never)) as Vector<T>;
+    makeVector(makeData({ type, length: rows, data } as never)) as unknown as Vector<T>;
   return new Table({
     timestamp: vector(new TimestampNanosecond('UTC'), timestamp),
     open: vector(new Float64(), open),

@@ -1,0 +1,181 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { tableToIPC } from 'apache-arrow';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeParquet } from '../../core/parquet/writeParquet.js';
+import { getParquetMetadata } from '../../core/parquet/parquetMetadata.js';
+import { VERSION } from '../../core/version.js';
+import { ohlcvTable, tempDir } from '../helpers/ohlcvTable.js';
+import { runCli, runCliJson } from '../helpers/runCli.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const CORPUS = path.resolve(ROOT, '../shared/corpus/parquet-testing');
+
+describe('mes-data show, schema, meta, convert', () => {
+  const { dir, cleanup } = tempDir();
+  const bars = path.join(dir, 'bars.parquet');
+
+  beforeAll(async () => {
+    await writeParquet(ohlcvTable(30_000), bars, { compression: 'zstd', rowGroupSize: 10_000, metadata: { asset: 'MES' } });
+  });
+  afterAll(cleanup);
+
+  it('show --json prints rows from the middle with exact values', async () => {
+    const run = await runCliJson('show', bars, '--offset', '20000', '--rows', '2');
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('');
+    expect(run.json).toEqual({
+      path: bars,
+      numRows: 30_000,
+      offset: 20_000,
+      columns: [
+        { name: 'timestamp', type: 'Timestamp<NANOSECOND, UTC>' },
+        { name: 'open', type: 'Float64' },
+        { name: 'high', type: 'Float64' },
+        { name: 'low', type: 'Float64' },
+        { name: 'close', type: 'Float64' },
+        { name: 'volume', type: 'Int64' },
+      ],
+      rows: [
+        { timestamp: '2024-01-15T21:20:00.000000000Z', open: 10_000, high: 10_001, low: 9999, close: 10_000.5, volume: 20_100 },
+        { timestamp: '2024-01-15T21:21:00.000000000Z', open: 10_000.25, high: 10_001.25, low: 9999.25, close: 10_000.75, volume: 20_101 },
+      ],
+    });
+  });
+
+  it('show defaults to 20 rows from the top and takes --columns', async () => {
+    const run = await runCliJson('show', bars, '--columns', 'close,volume');
+    const json = run.json as { rows: unknown[]; columns: { name: string }[]; offset: number };
+    expect(json.offset).toBe(0);
+    expect(json.rows.length).toBe(20);
+    expect(json.columns.map((c) => c.name)).toEqual(['close', 'volume']);
+    expect(json.rows[19]).toEqual({ close: 5005.25, volume: 119 });
+  });
+
+  it('show prints a table for people', async () => {
+    const run = await runCli('show', bars, '--offset', '5', '--rows', '1', '--columns', 'timestamp,close');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(
+      [
+        '#  timestamp                       close',
+        '─  ──────────────────────────────  ───────',
+        '5  2024-01-02T00:05:00.000000000Z  5001.75',
+        '',
+        `rows 5–5 of 30,000 · ${bars}`,
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('schema --json lists Arrow types and nullability', async () => {
+    const run = await runCliJson('schema', bars);
+    expect(run.code).toBe(0);
+    expect(run.json).toEqual({
+      path: bars,
+      numRows: 30_000,
+      columns: [
+        { name: 'timestamp', type: 'Timestamp<NANOSECOND, UTC>', nullable: true },
+        { name: 'open', type: 'Float64', nullable: true },
+        { name: 'high', type: 'Float64', nullable: true },
+        { name: 'low', type: 'Float64', nullable: true },
+        { name: 'close', type: 'Float64', nullable: true },
+        { name: 'volume', type: 'Int64', nullable: true },
+      ],
+    });
+  });
+
+  it('meta --json gives row groups with codec, statistics and sizes', async () => {
+    const run = await runCliJson('meta', bars);
+    expect(run.code).toBe(0);
+    const meta = run.json as {
+      numRows: number;
+      numRowGroups: number;
+      createdBy: string;
+      keyValue: Record<string, string>;
+      rowGroups: { numRows: number; columns: { name: string; compression: string; min: unknown; max: unknown; nullCount: number; compressedBytes: number; uncompressedBytes: number }[] }[];
+    };
+    expect(meta.numRows).toBe(30_000);
+    expect(meta.numRowGroups).toBe(3);
+    expect(meta.createdBy).toBe(`mes-data version ${VERSION} (parquet-wasm)`);
+    expect(meta.keyValue.asset).toBe('MES');
+    expect(meta.rowGroups.map((g) => g.numRows)).toEqual([10_000, 10_000, 10_000]);
+    const volume = meta.rowGroups[2].columns.find((c) => c.name === 'volume');
+    expect(volume).toMatchObject({ compression: 'ZSTD', min: 20_100, max: 30_099, nullCount: 0 });
+    const timestamp = meta.rowGroups[0].columns.find((c) => c.name === 'timestamp');
+    expect(timestamp).toMatchObject({ min: '2024-01-02T00:00:00.000000000Z', max: '2024-01-08T22:39:00.000000000Z' });
+  });
+
+  it('convert re-encodes with the chosen codec, row groups and metadata', async () => {
+    const out = path.join(dir, 'converted.parquet');
+    const run = await runCliJson('convert', bars, out, '--compression', 'gzip', '--row-group-size', '7000', '--meta', 'source=test', '--meta', 'note=a=b');
+    expect(run.code).toBe(0);
+    expect(run.json).toEqual({ path: out, numRows: 30_000, compression: 'gzip', bytes: fs.statSync(out).size });
+    const meta = await getParquetMetadata(out);
+    expect(meta.rowGroups.map((g) => g.numRows)).toEqual([7000, 7000, 7000, 7000, 2000]);
+    expect(meta.rowGroups[0].columns[0].compression).toBe('GZIP');
+    expect(meta.keyValue).toMatchObject({ source: 'test', note: 'a=b' });
+  });
+
+  it('convert reads Arrow IPC files and streams, and defaults to snappy', async () => {
+    for (const format of ['file', 'stream'] as const) {
+      const arrowPath = path.join(dir, `bars.${format}.arrow`);
+      fs.writeFileSync(arrowPath, tableToIPC(ohlcvTable(10), format));
+      const out = path.join(dir, `from-${format}.parquet`);
+      const run = await runCliJson('convert', arrowPath, out);
+      expect(run.json).toMatchObject({ path: out, numRows: 10, compression: 'snappy' });
+      const shown = await runCliJson('show', out, '--offset', '9', '--rows', '1', '--columns', 'volume');
+      expect((shown.json as { rows: unknown[] }).rows).toEqual([{ volume: 109 }]);
+    }
+  });
+
+  it('errors: JSON on stdout, one line on stderr, exit code by error code', async () => {
+    const missing = path.join(dir, 'missing.parquet');
+    const notFound = await runCliJson('show', missing);
+    expect(notFound.code).toBe(3);
+    expect(notFound.json).toEqual({ error: { code: 'NOT_FOUND', message: `file not found: ${missing}`, details: { path: missing } } });
+    expect(notFound.stderr).toBe(`error NOT_FOUND: file not found: ${missing}\n`);
+
+    const text = path.join(dir, 'notes.parquet');
+    fs.writeFileSync(text, 'hello world, not parquet');
+    const corrupted = await runCli('schema', text);
+    expect(corrupted.code).toBe(4);
+    expect(corrupted.stdout).toBe('');
+    expect(corrupted.stderr).toBe(`error CORRUPTED_FILE: ${text} is not a Parquet file: expected magic "PAR1" at both ends, found "hell" and "quet"\n`);
+
+    const encrypted = await runCliJson('meta', path.join(CORPUS, 'data/uniform_encryption.parquet.encrypted'));
+    expect(encrypted.code).toBe(4);
+    expect((encrypted.json as { error: { code: string } }).error.code).toBe('UNSUPPORTED_FILE');
+
+    const badRows = await runCliJson('show', bars, '--rows', '-3');
+    expect(badRows.code).toBe(2);
+    const badCodec = await runCliJson('convert', bars, path.join(dir, 'x.parquet'), '--compression', 'lzo');
+    expect(badCodec.code).toBe(2);
+    expect(badCodec.json).toEqual({
+      error: { code: 'BAD_REQUEST', message: 'unknown compression "lzo"; use one of snappy, gzip, zstd, brotli, lz4, none', details: { compression: 'lzo' } },
+    });
+    expect(fs.existsSync(path.join(dir, 'x.parquet'))).toBe(false);
+    const noColumn = await runCliJson('show', bars, '--columns', 'vwap');
+    expect(noColumn.code).toBe(3);
+    const unknownCommand = await runCli('frobnicate');
+    expect(unknownCommand.code).toBe(2);
+    expect(unknownCommand.stderr).toBe("error: unknown command 'frobnicate'\n");
+  });
+
+  it('the installed bin runs: --version, and show on a real file', async () => {
+    const run = promisify(execFile);
+    const bin = path.join(ROOT, 'cli/bin/mes-data.mjs');
+    const version = await run(process.execPath, [bin, '--version']);
+    expect(version.stdout).toBe(`${VERSION}\n`);
+    const shown = await run(process.execPath, [bin, 'show', bars, '--offset', '29999', '--rows', '5', '--json']);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ numRows: 30_000, offset: 29_999, rows: [{ volume: 30_099 }] });
+    const failed = await run(process.execPath, [bin, 'show', path.join(dir, 'nope.parquet')]).catch((e: { code: number; stderr: string }) => e);
+    expect(failed).toMatchObject({ code: 3 });
+  });
+
+  it('VERSION matches package.json', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(VERSION).toBe(pkg.version);
+  });
+});
