@@ -7,11 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeParquet } from '../../core/parquet/writeParquet.js';
 import { getParquetMetadata } from '../../core/parquet/parquetMetadata.js';
 import { VERSION } from '../../core/version.js';
+import { corpusFile } from '../helpers/corpus.js';
 import { ohlcvTable, tempDir } from '../helpers/ohlcvTable.js';
 import { runCli, runCliJson } from '../helpers/runCli.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const CORPUS = path.resolve(ROOT, '../shared/corpus/parquet-testing');
 
 describe('mes-data show, schema, meta, convert', () => {
   const { dir, cleanup } = tempDir();
@@ -144,7 +144,7 @@ describe('mes-data show, schema, meta, convert', () => {
     expect(corrupted.stdout).toBe('');
     expect(corrupted.stderr).toBe(`error CORRUPTED_FILE: ${text} is not a Parquet file: expected magic "PAR1" at both ends, found "hell" and "quet"\n`);
 
-    const encrypted = await runCliJson('meta', path.join(CORPUS, 'data/uniform_encryption.parquet.encrypted'));
+    const encrypted = await runCliJson('meta', corpusFile('data/uniform_encryption.parquet.encrypted'));
     expect(encrypted.code).toBe(4);
     expect((encrypted.json as { error: { code: string } }).error.code).toBe('UNSUPPORTED_FILE');
 

@@ -3,9 +3,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DecoderPool } from '../../../core/parquet/decoderPool.js';
 import { openParquetFile, readParquet } from '../../../core/parquet/parquetFile.js';
 import { writeParquet } from '../../../core/parquet/writeParquet.js';
+import { corpusFile } from '../../helpers/corpus.js';
 import { ohlcvTable, tempDir } from '../../helpers/ohlcvTable.js';
 
-const CORPUS = path.resolve(import.meta.dirname, '../../../../shared/corpus/parquet-testing');
 
 describe('DecoderPool', () => {
   const { dir, cleanup } = tempDir();
@@ -38,10 +38,10 @@ describe('DecoderPool', () => {
 
   it('refuses a chunk too large to decode with UNSUPPORTED_FILE, and the next file reads', async () => {
     const pool = new DecoderPool();
-    const panicking = path.join(CORPUS, 'data/large_string_map.brotli.parquet');
+    const panicking = corpusFile('data/large_string_map.brotli.parquet');
     const handle = await openParquetFile(panicking, { decoder: pool });
     await expect(handle.readAll()).rejects.toMatchObject({ code: 'UNSUPPORTED_FILE', details: { path: panicking, reason: 'column chunk too large', column: 'arr.key_value.key' } });
-    const plain = await readParquet(path.join(CORPUS, 'data/alltypes_plain.parquet'), { decoder: pool });
+    const plain = await readParquet(corpusFile('data/alltypes_plain.parquet'), { decoder: pool });
     expect(plain.numRows).toBe(8);
     await pool.close();
   });
