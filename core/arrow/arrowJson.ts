@@ -46,8 +46,23 @@ export function epochToIso(value: bigint, unit: number): string {
   return digits === 0 ? `${base}Z` : `${base}.${fraction.toString().padStart(digits, '0')}Z`;
 }
 
-function daysToDate(days: number): string {
-  return new Date(days * 86_400_000).toISOString().slice(0, 10);
+/**
+ * A day count since 1970-01-01 as an ISO 8601 date: `YYYY-MM-DD` for years 0000–9999, the
+ * expanded form (`+010000-01-01`, `-000001-12-31`) outside them. Exact for any day count
+ * (proleptic Gregorian calendar, civil-from-days arithmetic), not limited to Date's range.
+ */
+export function daysToDate(days: number): string {
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const dayOfEra = z - era * 146_097;
+  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const monthIndex = Math.floor((5 * dayOfYear + 2) / 153);
+  const day = dayOfYear - Math.floor((153 * monthIndex + 2) / 5) + 1;
+  const month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9;
+  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+  const yearText = year >= 0 && year <= 9999 ? String(year).padStart(4, '0') : `${year < 0 ? '-' : '+'}${String(Math.abs(year)).padStart(6, '0')}`;
+  return `${yearText}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
 }
 
 function timeOfDay(value: bigint, unit: number): string {

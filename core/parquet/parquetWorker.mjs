@@ -389,29 +389,50 @@ async function read(filePath, options) {
   refuseOversizedChunks(filePath, entry, readerOptions);
 
   let wasmError = entry.wasmOpenError;
+  /** @type {((o: import('parquet-wasm/node').ReaderOptions) => Promise<import('parquet-wasm/node').Table>) | null} */
+  let decode = null;
   if (options.wasmCrash !== undefined && !poisoned && uncompressedBytes(entry, readerOptions) <= SYNC_RETRY_MAX_BYTES) {
     // The streaming reader died on this file in an earlier thread. The in-memory reader
     // reports most damage as an ordinary error where the streaming one traps, so ask it.
+    const bytes = fs.readFileSync(entry.key);
+    decode = (o) => Promise.resolve().then(() => wasm.readParquet(bytes, o));
+  } else if (options.wasmCrash === undefined && entry.wasmFile && !poisoned) {
+    const file = entry.wasmFile;
+    decode = (o) => file.read(o);
+  }
+  if (decode) {
     try {
-      const table = wasm.readParquet(fs.readFileSync(entry.key), readerOptions);
-      return { ipc: table.intoIPCStream(), decoder: 'parquet-wasm' };
+      return { ipc: await decodePage(decode, readerOptions, limit), decoder: 'parquet-wasm' };
     } catch (error) {
       if (isWasmPanic(error)) poisoned = true;
-      wasmError = isWasmPanic(error) ? new WasmCrash(options.wasmCrash) : error;
-    }
-  } else if (entry.wasmFile && !poisoned) {
-    try {
-      const table = await entry.wasmFile.read(readerOptions);
-      return { ipc: table.intoIPCStream(), decoder: 'parquet-wasm' };
-    } catch (error) {
-      if (isWasmPanic(error)) poisoned = true;
-      wasmError = error;
+      wasmError = isWasmPanic(error) && options.wasmCrash !== undefined ? new WasmCrash(options.wasmCrash) : error;
     }
   }
   try {
     return { ipc: await fallbackRead(entry, options.columns, offset, offset + limit), decoder: 'hyparquet' };
   } catch (fallbackError) {
     throw classifyDecodeFailure(filePath, wasmError, fallbackError);
+  }
+}
+
+/**
+ * Decodes a page. Skipping rows inside pages has bugs of its own in the decoder
+ * (DELTA_BINARY_PACKED pages written by DuckDB, for one): when a page with an offset fails
+ * with an ordinary error, decode its whole row groups and cut the page here.
+ * @param {(o: import('parquet-wasm/node').ReaderOptions) => Promise<import('parquet-wasm/node').Table>} decode
+ * @param {import('parquet-wasm/node').ReaderOptions} readerOptions
+ * @param {number} limit
+ * @returns {Promise<Uint8Array>}
+ */
+async function decodePage(decode, readerOptions, limit) {
+  try {
+    return (await decode(readerOptions)).intoIPCStream();
+  } catch (error) {
+    const start = readerOptions.offset;
+    if (isWasmPanic(error) || start === undefined) throw error;
+    const whole = await decode({ rowGroups: readerOptions.rowGroups, columns: readerOptions.columns });
+    const arrow = await import('apache-arrow');
+    return arrow.tableToIPC(arrow.tableFromIPC(whole.intoIPCStream()).slice(start, start + limit), 'stream');
   }
 }
 
@@ -438,19 +459,24 @@ function checkColumns(filePath, entry, columns) {
  * @param {HyMetadata} metadata
  */
 function topLevelColumns(metadata) {
-  const names = [];
+  return topLevelIndexes(metadata).map((index) => metadata.schema[index].name);
+}
+
+/**
+ * Positions of the top-level fields in the flattened Thrift schema (depth-first, children
+ * counted by num_children).
+ * @param {HyMetadata} metadata
+ */
+function topLevelIndexes(metadata) {
   const schema = metadata.schema;
-  let i = 1;
+  const indexes = [];
   const skip = (/** @type {number} */ index) => {
     let next = index + 1;
-    for (let c = 0; c < (schema[index].num_children ?? 0); c++) next = skip(next);
+    for (let c = 0; c < (schema[index]?.num_children ?? 0); c++) next = skip(next);
     return next;
   };
-  while (i < schema.length) {
-    names.push(schema[i].name);
-    i = skip(i);
-  }
-  return names;
+  for (let i = 1; i < schema.length; i = skip(i)) indexes.push(i);
+  return indexes;
 }
 
 /**
@@ -542,13 +568,14 @@ async function fallbackRead(entry, columns, rowStart, rowEnd) {
  * @returns {{name: string, type: import('apache-arrow').DataType}[]}
  */
 function flatFields(metadata, columns, arrow) {
-  const leaves = metadata.schema.slice(1);
+  const schema = metadata.schema;
   const fields = [];
-  for (const element of leaves) {
+  for (const index of topLevelIndexes(metadata)) {
+    const element = schema[index];
+    if (columns && !columns.includes(element.name)) continue;
     if ((element.num_children ?? 0) > 0 || element.repetition_type === 'REPEATED') {
       throw new WorkerError('FALLBACK_UNSUPPORTED', `nested column "${element.name}"`);
     }
-    if (columns && !columns.includes(element.name)) continue;
     fields.push({ name: element.name, type: arrowTypeFor(element, arrow) });
   }
   if (columns) fields.sort((a, b) => columns.indexOf(a.name) - columns.indexOf(b.name));

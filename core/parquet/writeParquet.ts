@@ -2,6 +2,7 @@ import { tableToIPC, type Table } from 'apache-arrow';
 import { BadRequestError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { sharedDecoderPool, type DecoderPool } from './decoderPool.js';
+import { normalizeForParquet } from './parquetTypes.js';
 
 export const COMPRESSIONS = ['snappy', 'gzip', 'zstd', 'brotli', 'lz4', 'none'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
@@ -36,7 +37,9 @@ export function isCompression(value: string): value is Compression {
 /**
  * Writes an Arrow table as a Parquet file, atomically: the bytes go to a temporary file
  * in the same folder, are fsynced, then renamed over `path`; a failure leaves no temporary
- * file and never touches an existing file at `path`. Timestamps keep their unit and zone.
+ * file and never touches an existing file at `path`. Timestamps keep their unit and zone,
+ * except seconds, which Parquet cannot mark: they are stored as milliseconds (and Date64
+ * as Date32), as pyarrow does.
  * Throws BAD_REQUEST for bad options, WRITE_FAILED when encoding fails, NOT_FOUND when the
  * folder does not exist, IO_ERROR for other file-system failures.
  */
@@ -53,7 +56,7 @@ export async function writeParquet(table: Table, path: string, options: WriteOpt
   for (const [key, value] of Object.entries(keyValue)) {
     if (typeof value !== 'string') throw new BadRequestError(`metadata value for "${key}" must be a string`, { key });
   }
-  const ipc = tableToIPC(table, 'stream');
+  const ipc = tableToIPC(normalizeForParquet(table), 'stream');
   const decoder = options.decoder ?? sharedDecoderPool();
   const result = await decoder.request<{ path: string; bytes: number }>(
     'write',

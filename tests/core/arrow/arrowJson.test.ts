@@ -22,7 +22,7 @@ import {
   vectorFromArray,
 } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { bigintToJson, epochToIso, numberToJson, tableToJsonRows } from '../../../core/arrow/arrowJson.js';
+import { bigintToJson, daysToDate, epochToIso, numberToJson, tableToJsonRows } from '../../../core/arrow/arrowJson.js';
 
 describe('epochToIso', () => {
   it('prints the digits of the unit', () => {
@@ -142,5 +142,18 @@ describe('sliced data', () => {
       { n: null, ts: '1970-01-01T00:00:00.002Z', list: [], struct: { a: 3 }, text: 'c' },
       { n: 4, ts: '1970-01-01T00:00:00.003Z', list: [4], struct: { a: 4 }, text: 'd' },
     ]);
+  });
+});
+
+describe('daysToDate', () => {
+  it('is exact across the calendar, including leap days and far years', () => {
+    expect(daysToDate(0)).toBe('1970-01-01');
+    expect(daysToDate(-1)).toBe('1969-12-31');
+    expect(daysToDate(11_016)).toBe('2000-02-29');
+    expect(daysToDate(19_782)).toBe('2024-02-29');
+    expect(daysToDate(-719_528)).toBe('0000-01-01');
+    expect(daysToDate(-719_529)).toBe('-000001-12-31');
+    expect(daysToDate(2_932_897)).toBe('+010000-01-01');
+    expect(daysToDate(2_147_483_646)).toBe('+5881580-07-10');
   });
 });

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Struct, Table, Utf8, vectorFromArray } from 'apache-arrow';
+import { DateMillisecond, makeData, makeVector, Struct, Table, TimestampSecond, Utf8, vectorFromArray } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DecoderPool } from '../../../core/parquet/decoderPool.js';
 import { getParquetMetadata } from '../../../core/parquet/parquetMetadata.js';
@@ -114,5 +114,34 @@ describe('writeParquet', () => {
     await writeParquet(text, file, { metadata: { comment: 'café ☕' }, decoder });
     expect(tableToJsonRows(await readParquet(file, { decoder }))).toEqual([{ note: 'Überweisung' }, { note: null }, { note: '期货' }]);
     expect((await getParquetMetadata(file, { decoder })).keyValue.comment).toBe('café ☕');
+  });
+});
+
+describe('types Parquet cannot mark', () => {
+  const decoder = new DecoderPool();
+  const { dir, cleanup } = tempDir();
+  afterAll(async () => {
+    await decoder.close();
+    cleanup();
+  });
+
+  it('stores second timestamps as milliseconds and Date64 as Date32, same instants and days, nulls kept', async () => {
+    const file = path.join(dir, 'seconds.parquet');
+    const seconds = makeData({
+      type: new TimestampSecond('America/Chicago'),
+      length: 3,
+      nullCount: 1,
+      nullBitmap: new Uint8Array([0b101]),
+      data: new BigInt64Array([1_704_164_645n, 0n, -1n]),
+    });
+    const days = makeData({ type: new DateMillisecond(), length: 3, data: new BigInt64Array([1_704_153_600_000n, 0n, -86_400_000n]) });
+    await writeParquet(new Table({ ts: makeVector(seconds), day: makeVector(days) }), file, { decoder });
+    const back = await readParquet(file, { decoder });
+    expect(back.schema.fields.map((f) => String(f.type))).toEqual(['Timestamp<MILLISECOND, America/Chicago>', 'Date32<DAY>']);
+    expect(tableToJsonRows(back)).toEqual([
+      { ts: '2024-01-02T03:04:05.000Z', day: '2024-01-02' },
+      { ts: null, day: '1970-01-01' },
+      { ts: '1969-12-31T23:59:59.000Z', day: '1969-12-31' },
+    ]);
   });
 });
