@@ -1,10 +1,14 @@
 import fs from 'node:fs';
+import type { Command } from 'commander';
 import { tableFromIPC, type Table } from 'apache-arrow';
 import { tableToJsonRows, type JsonValue } from '../../core/arrow/arrowJson.js';
 import { BadRequestError, CorruptedFileError, NotFoundError, UnsupportedFileError } from '../../core/errors.js';
 import { openParquetFile } from '../../core/parquet/parquetFile.js';
 import { getParquetMetadata, getParquetSchema, type ParquetMetadata, type ParquetSchema } from '../../core/parquet/parquetMetadata.js';
-import { writeParquet, type Compression, type WriteResult } from '../../core/parquet/writeParquet.js';
+import { COMPRESSIONS, writeParquet, type Compression, type WriteResult } from '../../core/parquet/writeParquet.js';
+import type { CommandContext } from '../commandContext.js';
+import { columnList, compressionOption, jsonOption, keyValue, wholeNumber } from '../options.js';
+import { cellToText, formatBytes, renderGrid, renderRows } from '../render.js';
 
 export interface ShowResult {
   path: string;
@@ -80,4 +84,85 @@ export async function convertFile(
   else throw new UnsupportedFileError(`CSV input to convert arrives with the ingest reader; ${input} was not converted`, { path: input, reason: 'csv' });
   if (table.numCols === 0) throw new BadRequestError(`${input} has no columns to write`, { path: input });
   return writeParquet(table, output, { compression: options.compression, rowGroupSize: options.rowGroupSize, metadata: options.metadata });
+}
+
+/** `show`, `schema`, `meta` and `convert`: commands on single files, no store needed. */
+export function registerFileCommands(program: Command, ctx: CommandContext): void {
+  program
+    .command('show')
+    .description('print rows of a Parquet file (reads only the row groups that hold them)')
+    .argument('<file>', 'a Parquet file')
+    .option('--offset <n>', 'first row to show (0-based)', wholeNumber('offset'), 0)
+    .option('--rows <n>', 'how many rows to show', wholeNumber('rows'), 20)
+    .option('--columns <a,b>', 'only these columns, in this order', columnList)
+    .addOption(jsonOption())
+    .action(async (file: string, opts: { offset: number; rows: number; columns?: string[]; json?: boolean }) => {
+      const result = await showFile(file, opts);
+      const last = Math.min(result.offset + result.rows.length, result.numRows);
+      const text = `${renderRows(result.columns, result.rows, result.offset)}\n\nrows ${result.rows.length === 0 ? 0 : result.offset}–${last === 0 ? 0 : last - 1} of ${result.numRows.toLocaleString('en-US')} · ${result.path}\n`;
+      ctx.done({ json: result, text }, opts.json === true);
+    });
+
+  program
+    .command('schema')
+    .description('print the columns of a Parquet file with their Arrow types (footer only)')
+    .argument('<file>', 'a Parquet file')
+    .addOption(jsonOption())
+    .action(async (file: string, opts: { json?: boolean }) => {
+      const result = await schemaOfFile(file);
+      const grid = renderGrid(
+        ['column', 'type', 'nullable'],
+        result.columns.map((c) => [c.name, c.type, c.nullable ? 'yes' : 'no']),
+      );
+      ctx.done({ json: { path: result.path, numRows: result.numRows, columns: result.columns }, text: `${grid}\n\n${result.numRows.toLocaleString('en-US')} rows · ${result.path}\n` }, opts.json === true);
+    });
+
+  program
+    .command('meta')
+    .description('print the footer of a Parquet file: row groups, codecs, sizes, statistics, key-value metadata')
+    .argument('<file>', 'a Parquet file')
+    .addOption(jsonOption())
+    .action(async (file: string, opts: { json?: boolean }) => {
+      const meta = await metaOfFile(file);
+      const lines = [
+        `${meta.path}: ${meta.numRows.toLocaleString('en-US')} rows in ${meta.numRowGroups} row group(s), ${formatBytes(meta.bytes)}`,
+        `created by: ${meta.createdBy ?? '(unknown)'}`,
+      ];
+      const keys = Object.keys(meta.keyValue);
+      if (keys.length > 0) {
+        lines.push('key-value metadata:');
+        for (const key of keys) {
+          const value = meta.keyValue[key];
+          lines.push(`  ${key} = ${value.length > 100 ? `${value.slice(0, 99)}…` : value}`);
+        }
+      }
+      meta.rowGroups.forEach((group, index) => {
+        lines.push('', `row group ${index}: ${group.numRows.toLocaleString('en-US')} rows from row ${group.rowStart}`);
+        lines.push(
+          renderGrid(
+            ['column', 'codec', 'min', 'max', 'nulls', 'compressed', 'uncompressed'],
+            group.columns.map((c) => [c.name, c.compression, cellToText(c.min), cellToText(c.max), c.nullCount === null ? '' : String(c.nullCount), formatBytes(c.compressedBytes), formatBytes(c.uncompressedBytes)]),
+          ),
+        );
+      });
+      ctx.done({ json: meta, text: `${lines.join('\n')}\n` }, opts.json === true);
+    });
+
+  program
+    .command('convert')
+    .description('convert Parquet or Arrow IPC to Parquet with a chosen codec (written atomically)')
+    .argument('<in>', 'a Parquet or Arrow IPC file')
+    .argument('<out>', 'the Parquet file to write')
+    .option('--compression <codec>', `one of ${COMPRESSIONS.join(', ')}`, compressionOption, 'snappy' as Compression)
+    .option('--row-group-size <n>', 'maximum rows per row group', wholeNumber('row-group-size'))
+    .option('--meta <key=value>', 'key-value metadata to store (repeatable)', keyValue, {} as Record<string, string>)
+    .addOption(jsonOption())
+    .action(async (input: string, output: string, opts: { compression: Compression; rowGroupSize?: number; meta: Record<string, string>; json?: boolean }) => {
+      const result = await convertFile(input, output, { compression: opts.compression, rowGroupSize: opts.rowGroupSize, metadata: opts.meta });
+      ctx.done(
+        { json: result, text: `wrote ${result.path}: ${result.numRows.toLocaleString('en-US')} rows, ${result.compression}, ${formatBytes(result.bytes)}\n` },
+        opts.json === true,
+      );
+    });
+
 }

@@ -219,6 +219,29 @@ async function openCached(filePath, wasmCrash = undefined) {
   return entry;
 }
 
+/**
+ * Rows in the file: the sum of its row groups.
+ * @param {CachedFile} entry
+ */
+function rowCount(entry) {
+  return entry.metadata.row_groups.reduce((sum, group) => sum + Number(group.num_rows), 0);
+}
+
+/**
+ * Whether any of the chosen top-level columns is stored as INT96 (legacy Impala/Spark
+ * timestamps). The WebAssembly decoder turns those into int64 nanoseconds, which wrap
+ * outside 1677–2262; the fallback reads them as microseconds, exact to year 294,247.
+ * @param {CachedFile} entry
+ * @param {string[] | undefined} columns
+ */
+function readsInt96(entry, columns) {
+  const schema = entry.metadata.schema;
+  return topLevelIndexes(entry.metadata).some((index) => {
+    const element = schema[index];
+    return element.type === 'INT96' && (!columns || columns.includes(element.name));
+  });
+}
+
 /** @param {string} key */
 function dropCached(key) {
   const entry = cache.get(key);
@@ -256,7 +279,8 @@ function summarize(filePath, entry) {
   return {
     path: filePath,
     bytes: entry.size,
-    numRows: Number(md.num_rows),
+    // the row groups, not the footer's num_rows, which some writers leave at 0
+    numRows: rowCount(entry),
     version: md.version,
     createdBy: md.created_by ?? null,
     keyValue,
@@ -370,7 +394,7 @@ function rowGroupsFor(entry, offset, limit) {
  */
 async function read(filePath, options) {
   const entry = await openCached(filePath, options.wasmCrash);
-  const total = Number(entry.metadata.num_rows);
+  const total = rowCount(entry);
   const offset = Math.min(options.offset ?? 0, total);
   const limit = Math.min(options.limit ?? total - offset, total - offset);
   checkColumns(filePath, entry, options.columns);
@@ -389,6 +413,13 @@ async function read(filePath, options) {
   refuseOversizedChunks(filePath, entry, readerOptions);
 
   let wasmError = entry.wasmOpenError;
+  if (readsInt96(entry, options.columns)) {
+    try {
+      return { ipc: await fallbackRead(entry, options.columns, offset, offset + limit), decoder: 'hyparquet' };
+    } catch (error) {
+      if (!(error instanceof WorkerError && error.code === 'FALLBACK_UNSUPPORTED')) throw classifyDecodeFailure(filePath, null, error);
+    }
+  }
   /** @type {((o: import('parquet-wasm/node').ReaderOptions) => Promise<import('parquet-wasm/node').Table>) | null} */
   let decode = null;
   if (options.wasmCrash !== undefined && !poisoned && uncompressedBytes(entry, readerOptions) <= SYNC_RETRY_MAX_BYTES) {
@@ -551,7 +582,9 @@ async function fallbackRead(entry, columns, rowStart, rowEnd) {
       : [];
     const vectors = /** @type {Record<string, import('apache-arrow').Vector>} */ ({});
     for (const field of fields) {
-      const values = rows.map((row) => row[field.name]);
+      const int96 = field.physicalType === 'INT96';
+      // INT96 arrives as nanoseconds: floor to the microseconds of the Arrow type
+      const values = rows.map((row) => (int96 && typeof row[field.name] === 'bigint' ? floorDiv(row[field.name], 1000n) : row[field.name]));
       vectors[field.name] = buildVector(arrow, field.type, values);
     }
     const table = new arrow.Table(vectors);
@@ -565,7 +598,7 @@ async function fallbackRead(entry, columns, rowStart, rowEnd) {
  * @param {HyMetadata} metadata
  * @param {string[] | undefined} columns
  * @param {typeof import('apache-arrow')} arrow
- * @returns {{name: string, type: import('apache-arrow').DataType}[]}
+ * @returns {{name: string, type: import('apache-arrow').DataType, physicalType: string | undefined}[]}
  */
 function flatFields(metadata, columns, arrow) {
   const schema = metadata.schema;
@@ -576,7 +609,7 @@ function flatFields(metadata, columns, arrow) {
     if ((element.num_children ?? 0) > 0 || element.repetition_type === 'REPEATED') {
       throw new WorkerError('FALLBACK_UNSUPPORTED', `nested column "${element.name}"`);
     }
-    fields.push({ name: element.name, type: arrowTypeFor(element, arrow) });
+    fields.push({ name: element.name, type: arrowTypeFor(element, arrow), physicalType: element.type });
   }
   if (columns) fields.sort((a, b) => columns.indexOf(a.name) - columns.indexOf(b.name));
   return fields;
@@ -623,6 +656,8 @@ function arrowTypeFor(element, arrow) {
       if (converted === undefined || converted === 'INT_64' || logical?.type === 'INTEGER') return new arrow.Int64();
       throw unsupported();
     }
+    case 'INT96':
+      return new arrow.TimestampMicrosecond();
     case 'FLOAT':
       return new arrow.Float32();
     case 'DOUBLE':
@@ -636,6 +671,15 @@ function arrowTypeFor(element, arrow) {
     default:
       throw unsupported();
   }
+}
+
+/**
+ * @param {bigint} a
+ * @param {bigint} b
+ */
+function floorDiv(a, b) {
+  const q = a / b;
+  return a % b !== 0n && a < 0n ? q - 1n : q;
 }
 
 /**
@@ -747,6 +791,13 @@ async function handle(op, args) {
       const summary = summarize(args.path, entry);
       let schemaIpc;
       try {
+        if (readsInt96(entry, undefined)) {
+          try {
+            return { summary, schemaIpc: await fallbackRead(entry, undefined, 0, 0) };
+          } catch {
+            // nested INT96 columns: the WebAssembly decoder's schema below
+          }
+        }
         if (!entry.wasmFile) throw entry.wasmOpenError instanceof Error ? entry.wasmOpenError : new Error(messageOf(entry.wasmOpenError));
         schemaIpc = entry.wasmFile.schema().intoIPCStream();
       } catch (error) {
