@@ -6,6 +6,7 @@ export const EXIT_INTERNAL = 10;
 
 const BY_CODE: Record<string, number> = {
   BAD_REQUEST: EXIT_USAGE,
+  INVALID_NAME: EXIT_USAGE,
   NOT_FOUND: 3,
   CORRUPTED_FILE: 4,
   UNSUPPORTED_FILE: 4,

@@ -74,6 +74,48 @@ export class DataTypeValidationError extends MesDataError {
   }
 }
 
+/** Write-once data or a name that is taken: `details` carries both sides (e.g. both hashes). */
+export class AlreadyExistsError extends MesDataError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('ALREADY_EXISTS', message, details);
+  }
+}
+
+/** Another live process holds the store's writer lock. */
+export class LockedError extends MesDataError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('LOCKED', message, details);
+  }
+}
+
+/** An asset, feature-set or file name that could escape its folder or is not printable. */
+export class InvalidNameError extends MesDataError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('INVALID_NAME', message, details);
+  }
+}
+
+/** Input text that cannot be parsed (CSV, timestamps, numbers); `details` names line and field. */
+export class ParseError extends MesDataError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('PARSE_ERROR', message, details);
+  }
+}
+
+/** Promotion refused: validation found errors; `details.report` is the validation report. */
+export class ValidationGateError extends MesDataError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('VALIDATION_GATE', message, details);
+  }
+}
+
+/** A job was cancelled before it finished; nothing it would have written was kept. */
+export class CancelledError extends MesDataError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('CANCELLED', message, details);
+  }
+}
+
 const CLASSES: Record<string, new (message: string, details?: ErrorDetails) => MesDataError> = {
   CORRUPTED_FILE: CorruptedFileError,
   UNSUPPORTED_FILE: UnsupportedFileError,
@@ -82,6 +124,12 @@ const CLASSES: Record<string, new (message: string, details?: ErrorDetails) => M
   SCHEMA_MISMATCH: SchemaMismatchError,
   MISSING_REQUIRED_COLUMN: MissingRequiredColumnError,
   DATA_TYPE_VALIDATION: DataTypeValidationError,
+  ALREADY_EXISTS: AlreadyExistsError,
+  LOCKED: LockedError,
+  INVALID_NAME: InvalidNameError,
+  PARSE_ERROR: ParseError,
+  VALIDATION_GATE: ValidationGateError,
+  CANCELLED: CancelledError,
 };
 
 /** Rebuilds the typed error from its serialized form (the inverse of `toJSON`). */
