@@ -49,6 +49,8 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     io.out(json ? `${JSON.stringify(outcome.json)}\n` : outcome.text);
     exitCode = outcome.exitCode ?? EXIT_OK;
   });
+  // every command but --help and --version decodes Parquet: start the decoder thread now
+  if (argv.length > 0 && !argv.some((a) => a === '--help' || a === '-h' || a === '--version' || a === '-V')) sharedDecoderPool().warm();
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {

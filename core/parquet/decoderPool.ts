@@ -14,7 +14,7 @@ import { CorruptedFileError, MesDataError, errorFromJson, type SerializedError }
 export interface DecoderPoolOptions {
   /** Worker threads that may decode at once (default 1). */
   threads?: number;
-  /** Retire a thread whose WebAssembly memory grew past this many bytes (default 1 GiB). */
+  /** Retire a thread whose WebAssembly memory grew past this many bytes (default 2 GiB). */
   maxWasmBytes?: number;
   /** Fail and kill a request that runs longer than this, in milliseconds (default 10 minutes). */
   timeoutMs?: number;
@@ -142,7 +142,7 @@ export class DecoderPool {
 
   constructor(options: DecoderPoolOptions = {}) {
     this.size = Math.max(1, options.threads ?? 1);
-    this.maxWasmBytes = options.maxWasmBytes ?? 1024 ** 3;
+    this.maxWasmBytes = options.maxWasmBytes ?? 2 * 1024 ** 3;
     this.timeoutMs = options.timeoutMs ?? 10 * 60_000;
   }
 
@@ -159,6 +159,20 @@ export class DecoderPool {
       });
       this.dispatch();
     });
+  }
+
+  /**
+   * Starts a thread now, so the first request does not wait for one (about 50–100 ms:
+   * loading and compiling the WebAssembly decoder).
+   */
+  warm(): void {
+    if (this.threads.some((t) => !t.dead && !t.retiring)) return;
+    this.threads.push(this.newThread());
+  }
+
+  /** Threads started and not yet ended. */
+  get liveThreads(): number {
+    return this.threads.filter((t) => !t.dead).length;
   }
 
   /** WebAssembly memory held by live threads, in bytes. */
@@ -194,6 +208,14 @@ export class DecoderPool {
     );
   }
 
+  private newThread(): DecoderThread {
+    return new DecoderThread(
+      this.maxWasmBytes,
+      () => this.dispatch(),
+      (job, reason) => this.crashed(job, reason),
+    );
+  }
+
   private dispatch(): void {
     for (let i = this.threads.length - 1; i >= 0; i--) {
       if (this.threads[i].dead) this.threads.splice(i, 1);
@@ -201,11 +223,7 @@ export class DecoderPool {
     while (this.queue.length > 0) {
       let thread = this.threads.find((t) => !t.busy && !t.dead && !t.retiring);
       if (!thread && this.threads.length < this.size) {
-        thread = new DecoderThread(
-          this.maxWasmBytes,
-          () => this.dispatch(),
-          (job, reason) => this.crashed(job, reason),
-        );
+        thread = this.newThread();
         this.threads.push(thread);
       }
       if (!thread) return;

@@ -724,7 +724,7 @@ const COMPRESSION = {
  * temp file in the same folder, fsync, rename, fsync of the folder.
  * @param {string} filePath
  * @param {Uint8Array} ipc
- * @param {{compression: keyof typeof COMPRESSION, rowGroupSize: number, keyValue: Record<string, string>, createdBy: string}} options
+ * @param {{compression: keyof typeof COMPRESSION, rowGroupSize: number, keyValue: Record<string, string>, createdBy: string, deltaColumns?: string[]}} options
  */
 function write(filePath, ipc, options) {
   if (poisoned) throw new WorkerError('INTERNAL', 'decoder is being restarted');
@@ -737,12 +737,15 @@ function write(filePath, ipc, options) {
   let bytes;
   try {
     const table = wasm.Table.fromIPCStream(ipc);
-    const props = new wasm.WriterPropertiesBuilder()
+    let builder = new wasm.WriterPropertiesBuilder()
       .setCompression(codec)
       .setMaxRowGroupSize(options.rowGroupSize)
       .setCreatedBy(options.createdBy)
-      .setKeyValueMetadata(new Map(Object.entries(options.keyValue)))
-      .build();
+      .setKeyValueMetadata(new Map(Object.entries(options.keyValue)));
+    for (const column of options.deltaColumns ?? []) {
+      builder = builder.setColumnDictionaryEnabled(column, false).setColumnEncoding(column, wasm.Encoding.DELTA_BINARY_PACKED);
+    }
+    const props = builder.build();
     bytes = wasm.writeParquet(table, props);
   } catch (error) {
     if (isWasmPanic(error)) poisoned = true;

@@ -3,6 +3,7 @@ import {
   CorruptedFileError,
   DataTypeValidationError,
   MesDataError,
+  LockedError,
   MissingRequiredColumnError,
   NotFoundError,
   SchemaMismatchError,
@@ -35,9 +36,10 @@ describe('errors', () => {
     expect(rebuilt).toBeInstanceOf(CorruptedFileError);
     expect(rebuilt.message).toBe('x.parquet is truncated');
     expect(rebuilt.details).toEqual({ path: 'x.parquet' });
-    const other = errorFromJson({ code: 'LOCKED', message: 'busy', details: {} });
+    const other = errorFromJson({ code: 'SOMETHING_NEW', message: 'later', details: {} });
     expect(other.constructor).toBe(MesDataError);
-    expect(other.code).toBe('LOCKED');
+    expect(other.code).toBe('SOMETHING_NEW');
+    expect(errorFromJson({ code: 'LOCKED', message: 'busy', details: { pid: 12 } })).toBeInstanceOf(LockedError);
   });
 
   it('serializeError turns foreign errors into INTERNAL', () => {

@@ -75,3 +75,20 @@ describe('DecoderPool', () => {
     await expect(first).rejects.toMatchObject({ code: 'CANCELLED' });
   });
 });
+
+describe('DecoderPool.warm', () => {
+  it('starts a thread before the first request and reuses it', async () => {
+    const pool = new DecoderPool();
+    expect(pool.liveThreads).toBe(0);
+    pool.warm();
+    pool.warm();
+    expect(pool.liveThreads).toBe(1);
+    const { dir, cleanup } = tempDir();
+    const file = path.join(dir, 'warm.parquet');
+    await writeParquet(ohlcvTable(5), file, { decoder: pool });
+    expect((await readParquet(file, { decoder: pool })).numRows).toBe(5);
+    expect(pool.liveThreads).toBe(1);
+    await pool.close();
+    cleanup();
+  });
+});

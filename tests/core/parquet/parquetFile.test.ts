@@ -100,6 +100,22 @@ describe('openParquetFile and readRows', () => {
     expect((await openParquetFile(changing, { decoder })).numRows).toBe(25);
   });
 
+  it('stores timestamps delta-encoded, and any page of them reads exactly', async () => {
+    const meta = (await openParquetFile(file, { decoder })).info.rowGroups[0].columns.find((c) => c.name === 'timestamp');
+    expect(meta?.encodings).toContain('DELTA_BINARY_PACKED');
+    expect(meta?.encodings).not.toContain('RLE_DICTIONARY');
+    const handle = await openParquetFile(file, { decoder });
+    let seed = 7;
+    for (let k = 0; k < 60; k++) {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      const offset = seed % ROWS;
+      const limit = 1 + (seed % 300);
+      const page = await handle.readRows(offset, limit, ['timestamp', 'volume']);
+      const expected = sourceRows.slice(offset, offset + limit).map((row) => ({ timestamp: row.timestamp, volume: row.volume }));
+      expect(tableToJsonRows(page)).toEqual(expected);
+    }
+  });
+
   it('reads only the row groups a page needs, not the file', async () => {
     if (!fs.existsSync('/proc/self/io')) return; // byte counters are Linux-only
     const big = path.join(dir, 'uncompressed.parquet');
