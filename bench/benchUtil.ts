@@ -1,0 +1,77 @@
+/** Small helpers shared by the benchmark script and its child processes. */
+
+export interface Stat {
+  median: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
+export function stat(samples: number[]): Stat {
+  if (samples.length === 0) throw new Error('no samples');
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { median, min: sorted[0], max: sorted[sorted.length - 1], n: sorted.length };
+}
+
+/** Milliseconds of one call of `fn`, with its result. */
+export async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  const start = performance.now();
+  const value = await fn();
+  return [performance.now() - start, value];
+}
+
+export function fmtMs(ms: number): string {
+  if (ms >= 10_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
+  if (ms >= 100) return `${ms.toFixed(0)} ms`;
+  if (ms >= 10) return `${ms.toFixed(1)} ms`;
+  return `${ms.toFixed(2)} ms`;
+}
+
+/** The median, with the range and the number of runs when there was more than one. */
+export function fmtStat(s: Stat): string {
+  if (s.n === 1) return `${fmtMs(s.median)} (n=1)`;
+  return `${fmtMs(s.median)} [${fmtMs(s.min)}–${fmtMs(s.max)}, n=${s.n}]`;
+}
+
+/** Bytes in MB (10^6 bytes). */
+export function fmtMB(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+export function fmtRatio(ours: number, theirs: number): string {
+  if (!(theirs > 0)) return '–';
+  const r = ours / theirs;
+  return `×${r >= 10 ? r.toFixed(0) : r >= 1 ? r.toFixed(1) : r.toFixed(2)}`;
+}
+
+/** A deterministic PRNG (mulberry32): the same random pages on every run. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `count` page offsets spread at random over a file of `numRows` rows. */
+export function randomOffsets(count: number, numRows: number, pageRows: number, seed: number): number[] {
+  const random = mulberry32(seed);
+  return Array.from({ length: count }, () => Math.floor(random() * (numRows - pageRows)));
+}
+
+/** A Markdown table; cells are plain strings. */
+export function mdTable(headers: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
+  return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/** A SQL string literal. */
+export function sqlString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
