@@ -1,0 +1,294 @@
+import { cmeSessions, isCmeTradingDate, type SessionCalendarEntry } from '../time/cmeCalendar.js';
+import { compareAt, deltaNs, msAt, type FloatColumn, type TimestampColumn } from './columnData.js';
+import { RowCollector } from './validationReport.js';
+
+/**
+ * The trading rules, vectorized over typed arrays (no per-row objects). Each returns the
+ * offending rows of one check. `order` lists the rows of one instrument in file order
+ * (null: every row, 0…n−1); rows reported are positions in the target as read.
+ */
+
+export type RowOrder = Int32Array | null;
+
+function rowAt(order: RowOrder, j: number): number {
+  return order ? order[j] : j;
+}
+
+function lengthOf(order: RowOrder, n: number): number {
+  return order ? order.length : n;
+}
+
+/** NaN and ±Infinity among present values. */
+export function nonFiniteRows(column: FloatColumn): RowCollector {
+  const out = new RowCollector();
+  const { values, valid } = column;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v - v !== 0 && (valid === null || valid[i] === 1)) out.add(i);
+  }
+  return out;
+}
+
+/** Prices ≤ 0 (NaN is finite_values' business). */
+export function nonPositiveRows(column: FloatColumn): RowCollector {
+  const out = new RowCollector();
+  const { values, valid } = column;
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] <= 0 && (valid === null || valid[i] === 1)) out.add(i);
+  }
+  return out;
+}
+
+/** Values < 0. */
+export function negativeRows(column: FloatColumn): RowCollector {
+  const out = new RowCollector();
+  const { values, valid } = column;
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] < 0 && (valid === null || valid[i] === 1)) out.add(i);
+  }
+  return out;
+}
+
+/** Bars where high < max(open, close), low > min(open, close) or high < low. */
+export function ohlcInconsistentRows(open: FloatColumn, high: FloatColumn, low: FloatColumn, close: FloatColumn): RowCollector {
+  const out = new RowCollector();
+  const o = open.values;
+  const h = high.values;
+  const l = low.values;
+  const c = close.values;
+  for (let i = 0; i < o.length; i++) {
+    const oi = o[i];
+    const ci = c[i];
+    const hi = h[i];
+    const li = l[i];
+    if (hi < oi || hi < ci || li > oi || li > ci || hi < li) out.add(i);
+  }
+  return out;
+}
+
+/** Rows whose timestamp equals an earlier one of the same instrument. */
+export function duplicateTimestampRows(ts: TimestampColumn, order: RowOrder, sorted: boolean): RowCollector {
+  const out = new RowCollector();
+  const n = lengthOf(order, ts.ns.length);
+  if (sorted) {
+    for (let j = 1; j < n; j++) {
+      if (compareAt(ts, rowAt(order, j - 1), rowAt(order, j)) === 0) out.add(rowAt(order, j));
+    }
+    return out;
+  }
+  const seen = new Set<bigint>();
+  const duplicates: number[] = [];
+  for (let j = 0; j < n; j++) {
+    const row = rowAt(order, j);
+    const value = ts.ns[row];
+    if (seen.has(value)) duplicates.push(row);
+    else seen.add(value);
+  }
+  duplicates.sort((a, b) => a - b);
+  for (const row of duplicates) out.add(row);
+  return out;
+}
+
+/** Rows whose timestamp is earlier than the previous row's (of the same instrument). */
+export function unsortedRows(ts: TimestampColumn, order: RowOrder): RowCollector {
+  const out = new RowCollector();
+  const n = lengthOf(order, ts.ns.length);
+  for (let j = 1; j < n; j++) {
+    if (compareAt(ts, rowAt(order, j - 1), rowAt(order, j)) > 0) out.add(rowAt(order, j));
+  }
+  return out;
+}
+
+/** The most common positive step between consecutive bars, in whole seconds (null: under 2 bars). */
+export function inferIntervalSeconds(ts: TimestampColumn, order: RowOrder): number | null {
+  const n = Math.min(lengthOf(order, ts.ns.length), 20_001);
+  const counts = new Map<number, number>();
+  for (let j = 1; j < n; j++) {
+    const step = Math.round(deltaNs(ts, rowAt(order, j - 1), rowAt(order, j)) / 1e9);
+    if (step > 0) counts.set(step, (counts.get(step) ?? 0) + 1);
+  }
+  let best: number | null = null;
+  let bestCount = 0;
+  for (const [step, count] of counts) {
+    if (count > bestCount || (count === bestCount && best !== null && step < best)) {
+      best = step;
+      bestCount = count;
+    }
+  }
+  return best;
+}
+
+export interface GapFinding {
+  row: number;
+  from: string;
+  to: string;
+  missingBars: number;
+}
+
+export interface GapResult {
+  rows: RowCollector;
+  missingBars: number;
+  gaps: GapFinding[];
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Missing bars inside trading hours. For intraday bars, every bar slot on the grid of the
+ * previous bar that falls inside a session and before the next bar is missing; for daily
+ * (or longer) bars, every trading date strictly between two bars is. With calendar
+ * `continuous` every slot counts. The row reported is the first bar after the gap.
+ */
+export function sessionGapRows(
+  ts: TimestampColumn,
+  order: RowOrder,
+  options: { intervalSeconds: number; calendar: 'cme_globex' | 'continuous'; sessionCalendar: SessionCalendarEntry[]; timeZone: string },
+): GapResult {
+  const result: GapResult = { rows: new RowCollector(), missingBars: 0, gaps: [] };
+  const n = lengthOf(order, ts.ns.length);
+  if (n < 2) return result;
+  const intervalMs = options.intervalSeconds * 1000;
+  const daily = options.intervalSeconds >= 86_400;
+  const sessions =
+    options.calendar === 'cme_globex' && !daily
+      ? cmeSessions(msAt(ts, rowAt(order, 0)), msAt(ts, rowAt(order, n - 1)), options.sessionCalendar, options.timeZone)
+      : [];
+  let sessionIndex = 0;
+  for (let j = 1; j < n; j++) {
+    const a = rowAt(order, j - 1);
+    const b = rowAt(order, j);
+    if ((ts.valid && (ts.valid[a] === 0 || ts.valid[b] === 0)) || compareAt(ts, a, b) >= 0) continue;
+    const t0 = msAt(ts, a);
+    const t1 = msAt(ts, b);
+    if (t1 - t0 <= intervalMs * 1.000001) continue;
+    let missing = 0;
+    if (options.calendar === 'continuous') {
+      missing = Math.ceil((t1 - t0) / intervalMs - 1e-9) - 1;
+    } else if (daily) {
+      for (let day = Math.floor(t0 / DAY_MS) + 1; day < Math.floor(t1 / DAY_MS); day++) {
+        if (isCmeTradingDate(new Date(day * DAY_MS).toISOString().slice(0, 10), options.sessionCalendar)) missing++;
+      }
+    } else {
+      while (sessionIndex < sessions.length && sessions[sessionIndex].closeMs <= t0) sessionIndex++;
+      for (let s = sessionIndex; s < sessions.length && sessions[s].openMs < t1; s++) {
+        const from = Math.max(sessions[s].openMs, t0 + intervalMs);
+        const to = Math.min(sessions[s].closeMs, t1);
+        if (to <= from) continue;
+        const firstSlot = Math.ceil((from - t0) / intervalMs - 1e-9);
+        const lastSlot = Math.ceil((to - t0) / intervalMs - 1e-9) - 1;
+        if (lastSlot >= firstSlot) missing += lastSlot - firstSlot + 1;
+      }
+    }
+    if (missing > 0) {
+      result.rows.add(b);
+      result.missingBars += missing;
+      if (result.gaps.length < 20) {
+        result.gaps.push({ row: b, from: new Date(t0).toISOString(), to: new Date(t1).toISOString(), missingBars: missing });
+      }
+    }
+  }
+  return result;
+}
+
+/** The k-th smallest of values[0..length) (reorders the array in place). */
+function select(values: Float64Array, length: number, k: number): number {
+  let left = 0;
+  let right = length - 1;
+  while (left < right) {
+    const pivot = values[(left + right) >> 1];
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (values[i] < pivot) i++;
+      while (values[j] > pivot) j--;
+      if (i <= j) {
+        const t = values[i];
+        values[i] = values[j];
+        values[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else return values[k];
+  }
+  return values[k];
+}
+
+function median(values: Float64Array, length: number): number {
+  return select(values, length, length >> 1);
+}
+
+/**
+ * Bars whose log return lies far outside a robust band: per block of `window` returns, the
+ * median ± `threshold` × 1.4826 × MAD (the MAD scaled to a standard deviation; the mean
+ * absolute deviation stands in when the MAD is 0). A single spike cannot widen its own band.
+ */
+export function priceSpikeRows(close: FloatColumn, order: RowOrder, window: number, threshold: number): RowCollector {
+  const out = new RowCollector();
+  const n = lengthOf(order, close.values.length);
+  const returns = new Float64Array(n);
+  const rows = new Int32Array(n);
+  let count = 0;
+  let previous = Number.NaN;
+  for (let j = 0; j < n; j++) {
+    const row = rowAt(order, j);
+    const value = close.valid && close.valid[row] === 0 ? Number.NaN : close.values[row];
+    if (value > 0 && previous > 0 && Number.isFinite(value) && Number.isFinite(previous)) {
+      returns[count] = Math.log(value / previous);
+      rows[count] = row;
+      count++;
+    }
+    if (value > 0 && Number.isFinite(value)) previous = value;
+  }
+  const scratch = new Float64Array(window);
+  const flagged: number[] = [];
+  for (let start = 0; start < count; start += window) {
+    // the last block borrows from the one before so it never has too few returns
+    const blockStart = Math.max(0, Math.min(start, count - window));
+    const length = Math.min(window, count - blockStart);
+    if (length < 5) continue;
+    scratch.set(returns.subarray(blockStart, blockStart + length));
+    const center = median(scratch, length);
+    let absSum = 0;
+    for (let k = 0; k < length; k++) {
+      scratch[k] = Math.abs(returns[blockStart + k] - center);
+      absSum += scratch[k];
+    }
+    const mad = median(scratch, length);
+    const scale = mad > 0 ? 1.4826 * mad : (absSum / length) * 1.2533;
+    if (!(scale > 0)) continue;
+    const limit = threshold * scale;
+    for (let k = start; k < Math.min(start + window, count); k++) {
+      if (Math.abs(returns[k] - center) > limit) flagged.push(rows[k]);
+    }
+  }
+  flagged.sort((a, b) => a - b);
+  for (const row of flagged) out.add(row);
+  return out;
+}
+
+/** Rows that extend a run of identical closes beyond `maxRun` bars; also counts the runs. */
+export function stalePriceRows(close: FloatColumn, order: RowOrder, maxRun: number): { rows: RowCollector; runs: number } {
+  const out = new RowCollector();
+  const n = lengthOf(order, close.values.length);
+  let runs = 0;
+  let runLength = 1;
+  const flagged: number[] = [];
+  for (let j = 1; j < n; j++) {
+    const a = rowAt(order, j - 1);
+    const b = rowAt(order, j);
+    const present = !close.valid || (close.valid[a] === 1 && close.valid[b] === 1);
+    if (present && close.values[a] === close.values[b]) {
+      runLength++;
+      if (runLength === maxRun + 1) runs++;
+      if (runLength > maxRun) flagged.push(b);
+    } else {
+      runLength = 1;
+    }
+  }
+  flagged.sort((a, b) => a - b);
+  for (const row of flagged) out.add(row);
+  return { rows: out, runs };
+}
