@@ -4,6 +4,7 @@ import { sharedDecoderPool } from '../core/parquet/decoderPool.js';
 import { VERSION } from '../core/version.js';
 import type { CommandContext, Outcome } from './commandContext.js';
 import { registerFileCommands } from './commands/fileCommands.js';
+import { registerValidationCommands } from './commands/validationCommands.js';
 import { EXIT_OK, EXIT_USAGE, exitCodeFor } from './exitCodes.js';
 import { resolveStoreDir } from './options.js';
 
@@ -33,6 +34,7 @@ function buildProgram(io: CliIo, done: (outcome: Outcome, json: boolean) => void
   };
 
   registerFileCommands(program, ctx);
+  registerValidationCommands(program, ctx);
 
   return program;
 }

@@ -1,0 +1,103 @@
+import fs from 'node:fs';
+import { Option, type Command } from 'commander';
+import { BadRequestError, NotFoundError } from '../../core/errors.js';
+import type { DataSchema } from '../../core/schema/dataSchema.js';
+import { SchemaRegistry } from '../../core/schema/schemaRegistry.js';
+import { validateParquetFile } from '../../core/validation/validateFile.js';
+import { MODES, type EnforcementMode, type ValidationIssue, type ValidationReport } from '../../core/validation/validationReport.js';
+import type { CommandContext } from '../commandContext.js';
+import { EXIT_INVALID, EXIT_OK } from '../exitCodes.js';
+import { jsonOption } from '../options.js';
+import { renderGrid } from '../render.js';
+
+/** The registry of the chosen store when there is one, else the built-in schemas. */
+function registryFor(ctx: CommandContext): SchemaRegistry {
+  const dir = ctx.storeDir();
+  return new SchemaRegistry(fs.existsSync(dir) ? dir : null);
+}
+
+function describeType(column: DataSchema['columns'][number]): string {
+  const types = Array.isArray(column.type) ? column.type.join(' | ') : column.type;
+  return column.type === 'timestamp' ? `timestamp[${column.unit ?? 'ns'}${column.timezone === null ? '' : `, ${column.timezone ?? 'UTC'}`}]` : types;
+}
+
+function issueLine(issue: ValidationIssue): string {
+  const rows = issue.rows.length > 0 ? `; rows ${issue.rows.slice(0, 10).join(', ')}${issue.count > 10 ? ', …' : ''}` : '';
+  return `  ${issue.severity === 'error' ? 'error  ' : 'warning'} ${issue.rule}: ${issue.message}${rows}`;
+}
+
+export function renderReport(report: ValidationReport): string {
+  const lines = [
+    `${report.valid ? 'valid' : 'INVALID'}: ${report.target} against ${report.schema} ${report.schemaVersion} (${report.mode}), ${report.rowCount.toLocaleString('en-US')} rows, ${report.errors.length} error(s), ${report.warnings.length} warning(s)`,
+    ...report.errors.map(issueLine),
+    ...report.warnings.map(issueLine),
+  ];
+  const m = report.metrics;
+  lines.push(
+    `  completeness ${m.completenessPercentage}% · duplicate timestamps ${m.duplicateTimestamps} · gaps ${m.gapCount} · missing bars ${m.missingBars}${m.barIntervalSeconds ? ` · bar interval ${m.barIntervalSeconds}s` : ''}`,
+  );
+  for (const [column, c] of Object.entries(report.coercions)) lines.push(`  converted ${column}: ${c.from} → ${c.to} (${c.count} values)`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** `schemas`, `schemas register` and `validate`. */
+export function registerValidationCommands(program: Command, ctx: CommandContext): void {
+  const schemas = program
+    .command('schemas')
+    .description('list the schemas this store knows (built-in and registered)')
+    .addOption(jsonOption())
+    .action((opts: { json?: boolean }) => {
+      const list = registryFor(ctx).listSchemas();
+      const text = list
+        .map((schema) => {
+          const grid = renderGrid(
+            ['column', 'type', 'required', 'nullable'],
+            schema.columns.map((c) => [c.name, describeType(c), c.required ? 'yes' : 'no', c.nullable ? 'yes' : 'no']),
+          );
+          return `${schema.name} ${schema.version}: ${schema.description}\n${grid}\nrules: ${Object.keys(schema.rules).join(', ')}\n`;
+        })
+        .join('\n');
+      ctx.done({ json: { schemas: list }, text }, opts.json === true);
+    });
+
+  schemas
+    .command('register')
+    .description('validate a schema file and keep it in the store')
+    .argument('<file>', 'a schema JSON file (see schema/data_schema.schema.json)')
+    .addOption(jsonOption())
+    .action((file: string, _opts: unknown, command: Command) => {
+      // `schemas` has --json too: whichever of the two took it, it means this command
+      const opts = command.optsWithGlobals<{ json?: boolean }>();
+      const dir = ctx.storeDir();
+      if (!fs.existsSync(dir)) throw new NotFoundError(`no store at ${dir}; create one with mes-data init, or pass --store`, { store: dir });
+      let text: string;
+      try {
+        text = fs.readFileSync(file, 'utf8');
+      } catch {
+        throw new NotFoundError(`schema file not found: ${file}`, { path: file });
+      }
+      const schema = new SchemaRegistry(dir).registerSchema(text, file);
+      ctx.done({ json: schema, text: `registered ${schema.name} ${schema.version} in ${dir}\n` }, opts.json === true);
+    });
+
+  program
+    .command('validate')
+    .description('validate a Parquet file against a schema and its trading rules; exit 1 when invalid')
+    .argument('<target>', 'a Parquet file')
+    .requiredOption('--schema <name>', 'schema name (see mes-data schemas)')
+    .addOption(new Option('--mode <mode>', 'schema enforcement').choices([...MODES]).default('strict'))
+    .option('--timezone <zone>', 'zone for naive timestamps in coerce mode (default: the schema exchange zone)')
+    .addOption(jsonOption())
+    .action(async (target: string, opts: { schema: string; mode: EnforcementMode; timezone?: string; json?: boolean }) => {
+      const schema = registryFor(ctx).getSchema(opts.schema);
+      if (opts.timezone !== undefined) {
+        try {
+          new Intl.DateTimeFormat('en-US', { timeZone: opts.timezone });
+        } catch {
+          throw new BadRequestError(`unknown time zone "${opts.timezone}"`, { timezone: opts.timezone });
+        }
+      }
+      const report = await validateParquetFile(target, schema, { mode: opts.mode, timezone: opts.timezone });
+      ctx.done({ json: report, text: renderReport(report), exitCode: report.valid ? EXIT_OK : EXIT_INVALID }, opts.json === true);
+    });
+}
