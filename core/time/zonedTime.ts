@@ -57,11 +57,27 @@ export function zonedParts(utcMs: number, timeZone: string): ZonedParts {
   };
 }
 
+/** Zone offsets never change inside a quarter hour of UTC: cache them per quarter hour. */
+const QUARTER_HOUR_MS = 900_000;
+const offsetCache = new Map<string, Map<number, number>>();
+const OFFSET_CACHE_LIMIT = 200_000;
+
 /** Offset of `timeZone` from UTC at the instant `utcMs`, in milliseconds (CST: −6 h). */
 export function zoneOffsetMs(utcMs: number, timeZone: string): number {
-  const p = zonedParts(Math.floor(utcMs / 1000) * 1000, timeZone);
-  const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
-  return asUtc - Math.floor(utcMs / 1000) * 1000;
+  let cache = offsetCache.get(timeZone);
+  if (!cache) {
+    cache = new Map();
+    offsetCache.set(timeZone, cache);
+  }
+  const bucket = Math.floor(utcMs / QUARTER_HOUR_MS);
+  const hit = cache.get(bucket);
+  if (hit !== undefined) return hit;
+  const at = bucket * QUARTER_HOUR_MS;
+  const p = zonedParts(at, timeZone);
+  const offset = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - at;
+  if (cache.size >= OFFSET_CACHE_LIMIT) cache.clear();
+  cache.set(bucket, offset);
+  return offset;
 }
 
 export type WallTimeKind = 'exact' | 'gap' | 'repeat';

@@ -1,5 +1,5 @@
 import { cmeSessions, isCmeTradingDate, type SessionCalendarEntry } from '../time/cmeCalendar.js';
-import { compareAt, deltaNs, msAt, type FloatColumn, type TimestampColumn } from './columnData.js';
+import { deltaNs, msAt, type FloatColumn, type TimestampColumn } from './columnData.js';
 import { RowCollector } from './validationReport.js';
 
 /**
@@ -49,54 +49,94 @@ export function negativeRows(column: FloatColumn): RowCollector {
   return out;
 }
 
-/** Bars where high < max(open, close), low > min(open, close) or high < low. */
-export function ohlcInconsistentRows(open: FloatColumn, high: FloatColumn, low: FloatColumn, close: FloatColumn): RowCollector {
-  const out = new RowCollector();
+export interface OhlcScan {
+  /** per column open, high, low, close */
+  nonFinite: RowCollector[];
+  nonPositive: RowCollector[];
+  inconsistent: RowCollector;
+}
+
+/**
+ * finite_values, positive_price and ohlc_consistency for the four price columns in one pass.
+ * A bar that is finite, positive and consistent passes one comparison chain (NaN fails every
+ * comparison, so it drops to the exact checks); only failing bars pay for per-rule work.
+ */
+export function scanOhlc(open: FloatColumn, high: FloatColumn, low: FloatColumn, close: FloatColumn): OhlcScan {
+  const columns = [open, high, low, close];
+  const scan: OhlcScan = {
+    nonFinite: columns.map(() => new RowCollector()),
+    nonPositive: columns.map(() => new RowCollector()),
+    inconsistent: new RowCollector(),
+  };
   const o = open.values;
   const h = high.values;
   const l = low.values;
   const c = close.values;
-  for (let i = 0; i < o.length; i++) {
-    const oi = o[i];
-    const ci = c[i];
+  const n = o.length;
+  for (let i = 0; i < n; i++) {
     const hi = h[i];
     const li = l[i];
-    if (hi < oi || hi < ci || li > oi || li > ci || hi < li) out.add(i);
-  }
-  return out;
-}
-
-/** Rows whose timestamp equals an earlier one of the same instrument. */
-export function duplicateTimestampRows(ts: TimestampColumn, order: RowOrder, sorted: boolean): RowCollector {
-  const out = new RowCollector();
-  const n = lengthOf(order, ts.ns.length);
-  if (sorted) {
-    for (let j = 1; j < n; j++) {
-      if (compareAt(ts, rowAt(order, j - 1), rowAt(order, j)) === 0) out.add(rowAt(order, j));
+    const oi = o[i];
+    const ci = c[i];
+    if (li > 0 && hi < Infinity && hi >= oi && hi >= ci && li <= oi && li <= ci) continue;
+    let allPresent = true;
+    for (let k = 0; k < 4; k++) {
+      const column = columns[k];
+      if (column.valid !== null && column.valid[i] === 0) {
+        allPresent = false;
+        continue;
+      }
+      const v = column.values[i];
+      if (v - v !== 0) scan.nonFinite[k].add(i);
+      else if (v <= 0) scan.nonPositive[k].add(i);
     }
-    return out;
+    if (allPresent && (hi < oi || hi < ci || li > oi || li > ci || hi < li)) scan.inconsistent.add(i);
   }
-  const seen = new Set<bigint>();
-  const duplicates: number[] = [];
-  for (let j = 0; j < n; j++) {
-    const row = rowAt(order, j);
-    const value = ts.ns[row];
-    if (seen.has(value)) duplicates.push(row);
-    else seen.add(value);
+  return scan;
+}
+
+/** Negative values of a signed 64-bit column given as 32-bit words (see int64Words). */
+export function negativeInt64Rows(words: Int32Array, valid: Uint8Array | null): RowCollector {
+  const out = new RowCollector();
+  const n = words.length >> 1;
+  for (let i = 0; i < n; i++) {
+    if (words[2 * i + 1] < 0 && (valid === null || valid[i] === 1)) out.add(i);
   }
-  duplicates.sort((a, b) => a - b);
-  for (const row of duplicates) out.add(row);
   return out;
 }
 
-/** Rows whose timestamp is earlier than the previous row's (of the same instrument). */
-export function unsortedRows(ts: TimestampColumn, order: RowOrder): RowCollector {
-  const out = new RowCollector();
+/**
+ * sorted_timestamp and unique_timestamp in one pass over consecutive rows: a row earlier
+ * than the one before it is unsorted, a row equal to it repeats it. When the rows turn out
+ * unsorted, repeats are found again with a set, since they need not be neighbours.
+ */
+export function timestampOrderRows(ts: TimestampColumn, order: RowOrder): { unsorted: RowCollector; duplicates: RowCollector } {
+  const unsorted = new RowCollector();
+  let duplicates = new RowCollector();
   const n = lengthOf(order, ts.ns.length);
+  const w = ts.words;
   for (let j = 1; j < n; j++) {
-    if (compareAt(ts, rowAt(order, j - 1), rowAt(order, j)) > 0) out.add(rowAt(order, j));
+    const a = order ? order[j - 1] : j - 1;
+    const b = order ? order[j] : j;
+    const dh = w[2 * a + 1] - w[2 * b + 1];
+    const cmp = dh !== 0 ? dh : (w[2 * a] >>> 0) - (w[2 * b] >>> 0);
+    if (cmp > 0) unsorted.add(b);
+    else if (cmp === 0) duplicates.add(b);
   }
-  return out;
+  if (unsorted.count > 0) {
+    duplicates = new RowCollector();
+    const seen = new Set<bigint>();
+    const repeats: number[] = [];
+    for (let j = 0; j < n; j++) {
+      const row = rowAt(order, j);
+      const value = ts.ns[row];
+      if (seen.has(value)) repeats.push(row);
+      else seen.add(value);
+    }
+    repeats.sort((x, y) => x - y);
+    for (const row of repeats) duplicates.add(row);
+  }
+  return { unsorted, duplicates };
 }
 
 /** The most common positive step between consecutive bars, in whole seconds (null: under 2 bars). */
@@ -148,6 +188,8 @@ export function sessionGapRows(
   const n = lengthOf(order, ts.ns.length);
   if (n < 2) return result;
   const intervalMs = options.intervalSeconds * 1000;
+  // consecutive bars one interval (or less) apart are the common case: compare in nanoseconds first
+  const intervalNs = options.intervalSeconds * 1e9 * 1.000001;
   const daily = options.intervalSeconds >= 86_400;
   const sessions =
     options.calendar === 'cme_globex' && !daily
@@ -157,10 +199,10 @@ export function sessionGapRows(
   for (let j = 1; j < n; j++) {
     const a = rowAt(order, j - 1);
     const b = rowAt(order, j);
-    if ((ts.valid && (ts.valid[a] === 0 || ts.valid[b] === 0)) || compareAt(ts, a, b) >= 0) continue;
+    const step = deltaNs(ts, a, b);
+    if (step <= intervalNs || (ts.valid && (ts.valid[a] === 0 || ts.valid[b] === 0))) continue;
     const t0 = msAt(ts, a);
     const t1 = msAt(ts, b);
-    if (t1 - t0 <= intervalMs * 1.000001) continue;
     let missing = 0;
     if (options.calendar === 'continuous') {
       missing = Math.ceil((t1 - t0) / intervalMs - 1e-9) - 1;
@@ -221,7 +263,7 @@ function median(values: Float64Array, length: number): number {
 }
 
 /**
- * Bars whose log return lies far outside a robust band: per block of `window` returns, the
+ * Bars whose return (close / previous close − 1) lies far outside a robust band: per block of `window` returns, the
  * median ± `threshold` × 1.4826 × MAD (the MAD scaled to a standard deviation; the mean
  * absolute deviation stands in when the MAD is 0). A single spike cannot widen its own band.
  */
@@ -236,7 +278,7 @@ export function priceSpikeRows(close: FloatColumn, order: RowOrder, window: numb
     const row = rowAt(order, j);
     const value = close.valid && close.valid[row] === 0 ? Number.NaN : close.values[row];
     if (value > 0 && previous > 0 && Number.isFinite(value) && Number.isFinite(previous)) {
-      returns[count] = Math.log(value / previous);
+      returns[count] = value / previous - 1;
       rows[count] = row;
       count++;
     }

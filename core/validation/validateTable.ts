@@ -1,18 +1,18 @@
 import { Type, type DataType, type Table } from 'apache-arrow';
 import { columnTypes, timestampColumnOf, type DataSchema, type RuleName, type RuleSettings, type Severity } from '../schema/dataSchema.js';
-import { floatColumn, nullRows, timestampColumn, type FloatColumn, type TimestampColumn } from './columnData.js';
+import { floatColumn, int64Words, nullRows, timestampColumn, validityOf, type FloatColumn, type TimestampColumn } from './columnData.js';
 import { enforceSchema, isNumberColumn } from './schemaEnforcement.js';
 import {
-  duplicateTimestampRows,
   inferIntervalSeconds,
+  negativeInt64Rows,
   negativeRows,
   nonFiniteRows,
   nonPositiveRows,
-  ohlcInconsistentRows,
+  scanOhlc,
   priceSpikeRows,
   sessionGapRows,
   stalePriceRows,
-  unsortedRows,
+  timestampOrderRows,
   type RowOrder,
 } from './tradingRules.js';
 import { MAX_ISSUE_ROWS, RowCollector, type EnforcementMode, type QualityMetrics, type ValidationIssue, type ValidationReport } from './validationReport.js';
@@ -128,37 +128,44 @@ export function validateTable(table: Table, schema: DataSchema, options: Validat
     }
   }
 
+  const prices = PRICE_COLUMNS.map(numericColumn);
+  const [open, high, low, close] = prices;
+  const scan = open && high && low && close ? scanOhlc(open, high, low, close) : null;
+
   if (settings('finite_values')) {
     for (const column of schema.columns) {
       if (!columnTypes(column).some((t) => t === 'float64' || t === 'float32')) continue;
+      const priceIndex = PRICE_COLUMNS.indexOf(column.name);
+      const vector = data.getChild(column.name);
+      // integers are always finite: only columns stored as floats can hold NaN or ±Infinity
+      if (!vector || (vector.type as DataType).typeId !== Type.Float) continue;
       const values = numericColumn(column.name);
       if (!values) continue;
-      const found = nonFiniteRows(values);
+      const found = scan && priceIndex >= 0 ? scan.nonFinite[priceIndex] : nonFiniteRows(values);
       add('finite_values', 'NON_FINITE', found, `${found.count} NaN or infinite value(s) in "${column.name}"; first at row ${found.rows[0]}`, column.name);
     }
   }
 
   if (settings('positive_price')) {
-    for (const name of PRICE_COLUMNS) {
-      const values = numericColumn(name);
-      if (!values) continue;
-      const found = nonPositiveRows(values);
+    PRICE_COLUMNS.forEach((name, k) => {
+      const values = prices[k];
+      if (!values) return;
+      const found = scan ? scan.nonPositive[k] : nonPositiveRows(values);
       add('positive_price', 'NON_POSITIVE_PRICE', found, `${found.count} price(s) ≤ 0 in "${name}"; first at row ${found.rows[0]}`, name);
-    }
+    });
   }
 
-  if (settings('ohlc_consistency')) {
-    const [open, high, low, close] = PRICE_COLUMNS.map(numericColumn);
-    if (open && high && low && close) {
-      const found = ohlcInconsistentRows(open, high, low, close);
-      add('ohlc_consistency', 'OHLC_INCONSISTENT', found, `${found.count} bar(s) where high < max(open, close), low > min(open, close) or high < low; first at row ${found.rows[0]}`);
-    }
+  if (settings('ohlc_consistency') && scan) {
+    const found = scan.inconsistent;
+    add('ohlc_consistency', 'OHLC_INCONSISTENT', found, `${found.count} bar(s) where high < max(open, close), low > min(open, close) or high < low; first at row ${found.rows[0]}`);
   }
 
   if (settings('non_negative_volume')) {
-    const volume = numericColumn('volume');
-    if (volume) {
-      const found = negativeRows(volume);
+    const vector = data.getChild('volume');
+    const words = vector && (vector.type as DataType).typeId === Type.Int ? int64Words(vector) : null;
+    const volume = words ? null : numericColumn('volume');
+    if (words || volume) {
+      const found = words && vector ? negativeInt64Rows(words, validityOf(vector)) : negativeRows(volume as FloatColumn);
       add('non_negative_volume', 'NEGATIVE_VOLUME', found, `${found.count} negative volume(s); first at row ${found.rows[0]}`, 'volume');
     }
   }
@@ -173,13 +180,14 @@ export function validateTable(table: Table, schema: DataSchema, options: Validat
   let ts: TimestampColumn | null = null;
   if (tsName && tsVector && (tsVector.type as DataType).typeId === Type.Timestamp) {
     ts = timestampColumn(tsVector);
-    const unsorted = orders.map((order) => unsortedRows(ts as TimestampColumn, order));
-    const sortedOrders = orders.map((_, k) => unsorted[k].count === 0);
+    const ordering = orders.map((order) => timestampOrderRows(ts as TimestampColumn, order));
+    const unsorted = ordering.map((o) => o.unsorted);
+    const sortedOrders = unsorted.map((u) => u.count === 0);
     if (settings('sorted_timestamp')) {
       const found = merge(unsorted);
       add('sorted_timestamp', 'UNSORTED_TIMESTAMP', found, `${found.count} row(s) earlier than the row before them; first at row ${found.rows[0]}`, tsName);
     }
-    const duplicates = merge(orders.map((order, k) => duplicateTimestampRows(ts as TimestampColumn, order, sortedOrders[k])));
+    const duplicates = merge(ordering.map((o) => o.duplicates));
     duplicateTimestamps = duplicates.count;
     if (settings('unique_timestamp')) {
       add('unique_timestamp', 'DUPLICATE_TIMESTAMP', duplicates, `${duplicates.count} row(s) repeat an earlier timestamp; first at row ${duplicates.rows[0]}`, tsName);
@@ -215,7 +223,6 @@ export function validateTable(table: Table, schema: DataSchema, options: Validat
     }
   }
 
-  const close = numericColumn('close');
   const spikeSettings = settings('price_spike');
   if (spikeSettings && close) {
     const window = spikeSettings.window ?? 100;
