@@ -4,6 +4,8 @@ import { sharedDecoderPool } from '../core/parquet/decoderPool.js';
 import { VERSION } from '../core/version.js';
 import type { CommandContext, Outcome } from './commandContext.js';
 import { registerFileCommands } from './commands/fileCommands.js';
+import { registerStoreCommands } from './commands/storeCommands.js';
+import { registerServeCommand } from './commands/serveCommand.js';
 import { registerValidationCommands } from './commands/validationCommands.js';
 import { EXIT_OK, EXIT_USAGE, exitCodeFor } from './exitCodes.js';
 import { resolveStoreDir } from './options.js';
@@ -34,7 +36,9 @@ function buildProgram(io: CliIo, done: (outcome: Outcome, json: boolean) => void
   };
 
   registerFileCommands(program, ctx);
+  registerStoreCommands(program, ctx);
   registerValidationCommands(program, ctx);
+  registerServeCommand(program, ctx);
 
   return program;
 }

@@ -1,0 +1,274 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { JobEvent } from '../../core/api/contract.js';
+import type { ApiSession } from '../../core/api/handlers.js';
+import { BadRequestError, MesDataError, serializeError, type SerializedError } from '../../core/errors.js';
+
+/**
+ * The browser-mode host: serves the built renderer and the API over HTTP on the loopback
+ * interface. Every API request needs the session token (header `Authorization: Bearer …`,
+ * or `?token=` for the event stream, which browsers cannot give headers); Host and Origin
+ * must name this server, so other sites and DNS rebinding cannot reach it; no CORS headers
+ * are ever sent; request bodies are size-limited.
+ *
+ *   POST /api/invoke/{operation}   JSON request → {result} or {error:{code,message,details}}
+ *   GET  /api/events?token=…       Server-Sent Events: job progress and results
+ *   POST /api/upload?name=FILE     a dropped file's bytes, streamed to the store → {path}
+ */
+
+export interface HttpHostOptions {
+  session: ApiSession;
+  port?: number;
+  /** Interface to listen on (default 127.0.0.1); anything else needs allowRemote. */
+  host?: string;
+  allowRemote?: boolean;
+  /** Fixed token (tests); random otherwise. */
+  token?: string;
+  /** Folder of the built renderer (index.html and assets). */
+  staticDir: string;
+  maxJsonBytes?: number;
+  maxUploadBytes?: number;
+  /** Where uploaded files go (default: `<store>/.uploads`, or a temp folder without a store). */
+  uploadDir?: () => string;
+}
+
+export interface HttpHost {
+  url: string;
+  token: string;
+  port: number;
+  close: () => Promise<void>;
+}
+
+const STATUS_BY_CODE: Record<string, number> = {
+  BAD_REQUEST: 400,
+  INVALID_NAME: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  ALREADY_EXISTS: 409,
+  LOCKED: 409,
+  VALIDATION_GATE: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  CORRUPTED_FILE: 422,
+  UNSUPPORTED_FILE: 422,
+  SCHEMA_MISMATCH: 422,
+  MISSING_REQUIRED_COLUMN: 422,
+  DATA_TYPE_VALIDATION: 422,
+  PARSE_ERROR: 422,
+};
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+  '.wasm': 'application/wasm',
+};
+
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+  res.end(text);
+}
+
+function sendError(res: http.ServerResponse, error: SerializedError): void {
+  sendJson(res, STATUS_BY_CODE[error.code] ?? 500, { error });
+}
+
+async function readJson(req: http.IncomingMessage, limit: number): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new MesDataError('PAYLOAD_TOO_LARGE', `request body over ${limit} bytes`, { limit });
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return {};
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch (error) {
+    throw new BadRequestError(`request body is not JSON: ${(error as Error).message}`);
+  }
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && crypto.timingSafeEqual(x, y);
+}
+
+/** Starts the host; resolves once it listens. */
+export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost> {
+  const host = options.host ?? '127.0.0.1';
+  const loopback = host === '127.0.0.1' || host === 'localhost' || host === '::1';
+  if (!loopback && !options.allowRemote) {
+    throw new BadRequestError(`refusing to listen on ${host}: the browser mode serves your data to anyone who can reach it; pass --allow-remote to do it anyway`, { host });
+  }
+  const token = options.token ?? crypto.randomBytes(24).toString('base64url');
+  const maxJson = options.maxJsonBytes ?? 1024 * 1024;
+  const maxUpload = options.maxUploadBytes ?? 20 * 1024 ** 3;
+  const { session } = options;
+  const staticRoot = path.resolve(options.staticDir);
+  const clients = new Set<http.ServerResponse>();
+  let port = options.port ?? 0;
+
+  const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, ...(loopback ? [] : [`${host}:${port}`])]);
+
+  const unsubscribe = session.jobs.onEvent((event: JobEvent) => {
+    const frame = `event: job\ndata: ${JSON.stringify(event.job)}\n\n`;
+    for (const client of clients) client.write(frame);
+  });
+
+  const server = http.createServer((req, res) => {
+    void handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) sendError(res, serializeError(error));
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://internal');
+    if (!allowedHosts().has(req.headers.host ?? '')) {
+      sendError(res, { code: 'FORBIDDEN', message: `host "${req.headers.host ?? ''}" is not this server`, details: {} });
+      return;
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && !allowedHosts().has(origin.replace(/^https?:\/\//, ''))) {
+      sendError(res, { code: 'FORBIDDEN', message: `requests from ${origin} are not allowed`, details: {} });
+      return;
+    }
+    if (url.pathname.startsWith('/api/')) {
+      const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      const given = bearer ?? (url.pathname === '/api/events' ? url.searchParams.get('token') : null);
+      if (!given || !safeEqual(given, token)) {
+        sendError(res, { code: 'UNAUTHORIZED', message: 'a valid session token is required', details: {} });
+        return;
+      }
+      await handleApi(req, res, url);
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendError(res, { code: 'BAD_REQUEST', message: `${req.method} is not served here`, details: {} });
+      return;
+    }
+    serveStatic(url.pathname, res);
+  }
+
+  async function handleApi(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+    if (url.pathname === '/api/events' && req.method === 'GET') {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
+      res.write(': connected\n\n');
+      clients.add(res);
+      req.on('close', () => clients.delete(res));
+      return;
+    }
+    if (req.method !== 'POST') {
+      sendError(res, { code: 'BAD_REQUEST', message: `use POST for ${url.pathname}`, details: {} });
+      return;
+    }
+    if (url.pathname === '/api/upload') {
+      await handleUpload(req, res, url);
+      return;
+    }
+    const match = /^\/api\/invoke\/([a-z.]+)$/i.exec(url.pathname);
+    if (!match) {
+      sendError(res, { code: 'NOT_FOUND', message: `no API route ${url.pathname}`, details: {} });
+      return;
+    }
+    try {
+      const request = await readJson(req, maxJson);
+      const result = await session.invoke(match[1], request);
+      sendJson(res, 200, { result });
+    } catch (error) {
+      sendError(res, serializeError(error));
+    }
+  }
+
+  async function handleUpload(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+    const name = url.searchParams.get('name') ?? '';
+    if (!/^[^/\\\0]{1,200}$/.test(name) || name === '.' || name === '..') {
+      sendError(res, { code: 'BAD_REQUEST', message: `bad upload name "${name}"`, details: { name } });
+      return;
+    }
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (Number.isFinite(declared) && declared > maxUpload) {
+      sendError(res, { code: 'PAYLOAD_TOO_LARGE', message: `${name} is ${declared} bytes, over the ${maxUpload}-byte upload limit`, details: { name, limit: maxUpload } });
+      req.resume();
+      return;
+    }
+    const dir = options.uploadDir?.() ?? path.join(session.storeRoot ?? os.tmpdir(), session.storeRoot ? '.uploads' : 'mes-data-uploads');
+    const folder = path.join(dir, crypto.randomBytes(8).toString('hex'));
+    fs.mkdirSync(folder, { recursive: true });
+    const target = path.join(folder, name);
+    let size = 0;
+    try {
+      await pipeline(
+        req,
+        async function* limit(source: AsyncIterable<Buffer>) {
+          for await (const chunk of source) {
+            size += chunk.length;
+            if (size > maxUpload) throw new MesDataError('PAYLOAD_TOO_LARGE', `${name} is over the ${maxUpload}-byte upload limit`, { name, limit: maxUpload });
+            yield chunk;
+          }
+        },
+        fs.createWriteStream(target, { flags: 'wx' }),
+      );
+    } catch (error) {
+      fs.rmSync(folder, { recursive: true, force: true });
+      sendError(res, serializeError(error));
+      return;
+    }
+    sendJson(res, 200, { result: { path: target, bytes: size } });
+  }
+
+  function serveStatic(pathname: string, res: http.ServerResponse): void {
+    const relative = decodeURIComponent(pathname === '/' ? '/index.html' : pathname);
+    const file = path.resolve(staticRoot, `.${relative}`);
+    const inside = file.startsWith(staticRoot + path.sep);
+    const target = inside && fs.existsSync(file) && fs.statSync(file).isFile() ? file : path.join(staticRoot, 'index.html');
+    if (!fs.existsSync(target)) {
+      sendError(res, { code: 'NOT_FOUND', message: `the app has not been built: run npm run build (looked in ${staticRoot})`, details: {} });
+      return;
+    }
+    const body = fs.readFileSync(target);
+    res.writeHead(200, {
+      'Content-Type': CONTENT_TYPES[path.extname(target)] ?? 'application/octet-stream',
+      'Content-Length': body.length,
+      'Content-Security-Policy': CSP,
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+      'Cache-Control': target.endsWith('index.html') ? 'no-store' : 'max-age=3600',
+    });
+    res.end(body);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address();
+  port = typeof address === 'object' && address ? address.port : port;
+  const shown = host === '::1' ? '[::1]' : host === 'localhost' ? '127.0.0.1' : host;
+  return {
+    url: `http://${shown}:${port}/?token=${token}`,
+    token,
+    port,
+    close: async () => {
+      unsubscribe();
+      for (const client of clients) client.end();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+    },
+  };
+}

@@ -1,0 +1,198 @@
+import { z } from 'zod';
+import { DataSchema } from '../schema/dataSchema.js';
+
+/**
+ * The one API contract: every operation the UI or the CLI can ask for, by name, with a zod
+ * schema for its request and its response. The Electron main process (IPC), the browser-mode
+ * host (HTTP) and the in-process client all parse requests with these schemas before a
+ * handler runs; types come from `z.infer`.
+ */
+
+const JsonValue: z.ZodType<unknown> = z.unknown();
+
+export const SerializedErrorSchema = z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()) });
+
+const StorePath = z.string().min(1).max(4096).describe('a folder on this machine');
+/** Store-relative dataset path (`raw/MES/2024-01-15`, `cleaned/v1/MES`) or an absolute Parquet file path. */
+const DatasetPath = z.string().max(4096);
+
+export const CatalogNodeSchema = z.object({
+  kind: z.enum(['store', 'layer', 'asset', 'date', 'version', 'featureSet', 'file', 'partition']),
+  name: z.string(),
+  path: z.string(),
+  rows: z.number().nullable().optional(),
+  bytes: z.number().optional(),
+  from: z.string().nullable().optional(),
+  to: z.string().nullable().optional(),
+  version: z.number().optional(),
+  valid: z.boolean().nullable().optional(),
+  createdAt: z.string().optional(),
+  sha256: z.string().optional(),
+  compression: z.string().optional(),
+  error: z.string().optional(),
+  get children() {
+    return z.array(CatalogNodeSchema).optional();
+  },
+});
+export type CatalogNodeDto = z.infer<typeof CatalogNodeSchema>;
+
+const ColumnDto = z.object({ name: z.string(), type: z.string(), nullable: z.boolean() });
+
+const ColumnChunkDto = z.object({
+  name: z.string(),
+  physicalType: z.string().nullable(),
+  compression: z.string(),
+  encodings: z.array(z.string()),
+  numValues: z.number(),
+  compressedBytes: z.number(),
+  uncompressedBytes: z.number(),
+  min: JsonValue,
+  max: JsonValue,
+  nullCount: z.number().nullable(),
+});
+
+export const DatasetFileDto = z.object({
+  /** store-relative (or absolute, outside a store) */
+  path: z.string(),
+  rows: z.number(),
+  bytes: z.number(),
+  /** first row of this file in the dataset's concatenated order */
+  rowStart: z.number(),
+});
+
+export const JobKind = z.enum(['validate', 'ingest', 'promote', 'features', 'diff', 'verify']);
+export type JobKind = z.infer<typeof JobKind>;
+
+export const JobStateName = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
+
+export const JobProgress = z.object({
+  /** 0–1, or null when unknown */
+  fraction: z.number().min(0).max(1).nullable(),
+  rows: z.number().nullable(),
+  bytes: z.number().nullable(),
+  stage: z.string(),
+});
+export type JobProgress = z.infer<typeof JobProgress>;
+
+export const JobStateSchema = z.object({
+  id: z.string(),
+  kind: JobKind,
+  state: JobStateName,
+  title: z.string(),
+  createdAt: z.string(),
+  progress: JobProgress,
+  result: JsonValue.optional(),
+  error: SerializedErrorSchema.optional(),
+});
+export type JobState = z.infer<typeof JobStateSchema>;
+
+const Mode = z.enum(['strict', 'coerce', 'ignore']);
+const Compression = z.enum(['snappy', 'gzip', 'zstd', 'brotli', 'lz4', 'none']);
+const IsoDate = z.iso.date();
+
+export const JobParams = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('validate'), target: DatasetPath, schema: z.string(), mode: Mode.default('strict'), timezone: z.string().optional() }),
+  z.object({
+    kind: z.literal('ingest'),
+    files: z.array(z.string().min(1)).min(1).max(1000),
+    asset: z.string().optional(),
+    timezone: z.string().optional(),
+    dryRun: z.boolean().default(false),
+    onBadRows: z.enum(['fail', 'skip']).default('fail'),
+    mapping: z.record(z.string(), z.string()).optional(),
+  }),
+  z.object({
+    kind: z.literal('promote'),
+    asset: z.string(),
+    from: IsoDate.optional(),
+    to: IsoDate.optional(),
+    schema: z.string().default('ohlcv'),
+    mode: Mode.default('strict'),
+    onInvalid: z.enum(['fail', 'drop']).default('fail'),
+    compression: Compression.default('zstd'),
+    message: z.string().max(2000).default(''),
+    /** only check the gate, write nothing */
+    dryRun: z.boolean().default(false),
+  }),
+  z.object({ kind: z.literal('features'), set: z.enum(['price_volatility', 'momentum_indicators', 'volume_profile']), asset: z.string(), from: z.string().optional() }),
+  z.object({ kind: z.literal('diff'), a: DatasetPath, b: DatasetPath }),
+  z.object({ kind: z.literal('verify') }),
+]);
+export type JobParams = z.infer<typeof JobParams>;
+export type JobParamsInput = z.input<typeof JobParams>;
+
+function op<Req extends z.ZodType, Res extends z.ZodType>(request: Req, response: Res, description: string) {
+  return { request, response, description };
+}
+
+export const api = {
+  'app.info': op(
+    z.object({}),
+    z.object({ version: z.string(), host: z.enum(['electron', 'browser', 'cli', 'test']), store: z.string().nullable(), recentStores: z.array(z.string()) }),
+    'what is running and which store is open',
+  ),
+  'store.open': op(z.object({ path: StorePath }), z.object({ store: z.string(), formatVersion: z.number() }), 'open an existing store'),
+  'store.init': op(z.object({ path: StorePath }), z.object({ store: z.string(), created: z.boolean() }), 'create a store (an existing one is left alone) and open it'),
+  tree: op(z.object({ path: z.string().max(4096).default(''), depth: z.number().int().min(0).max(50).optional() }), CatalogNodeSchema, 'the catalog below a path'),
+  'dataset.info': op(
+    z.object({ path: DatasetPath }),
+    z.object({
+      path: z.string(),
+      numRows: z.number(),
+      files: z.array(DatasetFileDto),
+      columns: z.array(ColumnDto),
+      rowGroups: z.array(z.object({ file: z.string(), numRows: z.number(), rowStart: z.number(), columns: z.array(ColumnChunkDto) })),
+      keyValue: z.record(z.string(), z.string()),
+      metadata: JsonValue.nullable(),
+      lineage: z.object({
+        inputs: z.array(z.object({ path: z.string(), sha256: z.string().nullable() })),
+        outputs: z.array(z.object({ path: z.string(), kind: z.string() })),
+      }),
+    }),
+    'schema, footer statistics, sidecar and lineage of a file or dataset',
+  ),
+  'rows.page': op(
+    z.object({ path: DatasetPath, offset: z.number().int().min(0), limit: z.number().int().min(0).max(5000), columns: z.array(z.string()).max(1000).optional() }),
+    z.object({ path: z.string(), numRows: z.number(), offset: z.number(), columns: z.array(z.object({ name: z.string(), type: z.string() })), rows: z.array(z.array(JsonValue)) }),
+    'rows [offset, offset + limit) of a file or dataset, values as in the CLI JSON',
+  ),
+  'chart.series': op(
+    z.object({
+      path: DatasetPath,
+      /** window in ms since the epoch; the whole dataset when absent */
+      fromMs: z.number().optional(),
+      toMs: z.number().optional(),
+      maxBars: z.number().int().min(10).max(10_000).default(2000),
+    }),
+    z.object({
+      totalRows: z.number(),
+      bucketSeconds: z.number(),
+      downsampled: z.boolean(),
+      bars: z.array(z.object({ t: z.number(), o: z.number(), h: z.number(), l: z.number(), c: z.number(), v: z.number(), row: z.number() })),
+    }),
+    'OHLCV bars for a chart, aggregated into at most maxBars buckets',
+  ),
+  'schemas.list': op(z.object({}), z.object({ schemas: z.array(DataSchema) }), 'built-in and registered schemas'),
+  'schemas.get': op(z.object({ name: z.string() }), DataSchema, 'one schema'),
+  'schemas.register': op(z.object({ schema: z.unknown() }), DataSchema, 'validate a schema and keep it in the store'),
+  'jobs.start': op(JobParams, JobStateSchema, 'start a job (validate, ingest, promote, features, diff, verify)'),
+  'jobs.get': op(z.object({ id: z.string() }), JobStateSchema, 'a job now'),
+  'jobs.list': op(z.object({}), z.object({ jobs: z.array(JobStateSchema) }), 'recent jobs, newest first'),
+  'jobs.cancel': op(z.object({ id: z.string() }), JobStateSchema, 'ask a job to stop; what it wrote is removed'),
+  'jobs.wait': op(z.object({ id: z.string(), timeoutMs: z.number().int().min(0).max(600_000).default(60_000) }), JobStateSchema, 'a job once it has ended (or when the timeout passes)'),
+} as const;
+
+export type Api = typeof api;
+export type ApiName = keyof Api;
+export type ApiRequest<K extends ApiName> = z.input<Api[K]['request']>;
+export type ApiParsedRequest<K extends ApiName> = z.output<Api[K]['request']>;
+export type ApiResponse<K extends ApiName> = z.output<Api[K]['response']>;
+
+export const API_NAMES = Object.keys(api) as ApiName[];
+
+export function isApiName(name: string): name is ApiName {
+  return Object.prototype.hasOwnProperty.call(api, name);
+}
+
+/** A job's progress or end, pushed to subscribers (IPC channel `jobs:event`, SSE `/api/events`). */
+export type JobEvent = { type: 'job'; job: JobState };

@@ -1,0 +1,199 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { vectorValueToJson } from '../arrow/arrowJson.js';
+import { BadRequestError, NotFoundError } from '../errors.js';
+import { sharedDecoderPool, type DecoderPool } from '../parquet/decoderPool.js';
+import { SchemaRegistry } from '../schema/schemaRegistry.js';
+import { listTree } from '../store/catalog.js';
+import { MetadataManager, type DatasetMetadata } from '../store/metadataManager.js';
+import { initStore, openStore } from '../store/openStore.js';
+import type { Store } from '../store/storeLayout.js';
+import { VERSION } from '../version.js';
+import { chartSeries } from './chartSeries.js';
+import { api, isApiName, type ApiName, type ApiParsedRequest, type ApiResponse, type CatalogNodeDto } from './contract.js';
+import { Dataset } from './dataset.js';
+import { JobManager } from './jobManager.js';
+
+export type Handlers = { [K in ApiName]: (request: ApiParsedRequest<K>) => Promise<ApiResponse<K>> };
+
+export type HostKind = 'electron' | 'browser' | 'cli' | 'test';
+
+/**
+ * One host's session: the open store, the decoder threads, the jobs. The Electron main
+ * process, the browser-mode server and the CLI each make one and call `invoke`.
+ */
+export class ApiSession {
+  readonly jobs: JobManager;
+  readonly decoder: DecoderPool;
+  private store: Store | null = null;
+  private readonly recent: string[] = [];
+  readonly handlers: Handlers;
+
+  constructor(
+    readonly host: HostKind,
+    options: { decoder?: DecoderPool; recentStores?: string[] } = {},
+  ) {
+    this.decoder = options.decoder ?? sharedDecoderPool();
+    this.recent.push(...(options.recentStores ?? []));
+    this.jobs = new JobManager(() => this.store?.root ?? null);
+    this.handlers = makeHandlers(this);
+  }
+
+  get storeRoot(): string | null {
+    return this.store?.root ?? null;
+  }
+
+  get recentStores(): string[] {
+    return [...this.recent];
+  }
+
+  requireStore(): Store {
+    if (!this.store) throw new BadRequestError('no store is open: open or create one first');
+    return this.store;
+  }
+
+  setStore(store: Store): void {
+    this.store = store;
+    const at = this.recent.indexOf(store.root);
+    if (at >= 0) this.recent.splice(at, 1);
+    this.recent.unshift(store.root);
+    this.recent.splice(10);
+  }
+
+  /**
+   * Runs one operation by name: the request is parsed with its zod schema first (a bad one
+   * is BAD_REQUEST with the zod issues), then its handler runs. Errors are typed
+   * MesDataErrors; hosts send them on as `{code, message, details}`.
+   */
+  async invoke(name: string, request: unknown): Promise<unknown> {
+    if (!isApiName(name)) throw new NotFoundError(`no operation "${name}"`, { name, known: Object.keys(api) });
+    const parsed = api[name].request.safeParse(request ?? {});
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+      throw new BadRequestError(`bad request for ${name}: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`, { operation: name, issues });
+    }
+    const handler = this.handlers[name] as (request: unknown) => Promise<unknown>;
+    return handler(parsed.data);
+  }
+
+  async close(): Promise<void> {
+    await this.jobs.close();
+  }
+}
+
+/** The sidecar that describes a dataset path: its own folder's, or the nearest one above it inside the store. */
+function sidecarFor(storeRoot: string, absolute: string): string | null {
+  let folder = fs.existsSync(absolute) && fs.statSync(absolute).isDirectory() ? absolute : path.dirname(absolute);
+  while (folder.startsWith(storeRoot) && folder !== storeRoot) {
+    const candidate = path.join(folder, 'metadata.json');
+    if (fs.existsSync(candidate)) return candidate;
+    folder = path.dirname(folder);
+  }
+  return null;
+}
+
+/** Sidecars of every committed cleaned and features version (for lineage outputs). */
+function versionSidecars(storeRoot: string): { path: string; kind: string; file: string }[] {
+  const found: { path: string; kind: string; file: string }[] = [];
+  for (const layer of ['cleaned', 'features']) {
+    const layerDir = path.join(storeRoot, layer);
+    if (!fs.existsSync(layerDir)) continue;
+    for (const version of fs.readdirSync(layerDir)) {
+      const versionDir = path.join(layerDir, version);
+      if (!/^v\d+$/.test(version) || !fs.statSync(versionDir).isDirectory()) continue;
+      for (const key of fs.readdirSync(versionDir)) {
+        const file = path.join(versionDir, key, 'metadata.json');
+        if (fs.existsSync(file)) found.push({ path: `${layer}/${version}/${key}`, kind: layer, file });
+      }
+    }
+  }
+  return found;
+}
+
+async function lineageOf(storeRoot: string | null, datasetPath: string, metadata: DatasetMetadata | null) {
+  const inputs = (metadata?.dependencies ?? []).map((d) => ({ path: d.path, sha256: d.sha256 ?? null }));
+  const outputs: { path: string; kind: string }[] = [];
+  if (storeRoot && !path.isAbsolute(datasetPath)) {
+    const normalized = datasetPath.replace(/\/+$/, '');
+    for (const candidate of versionSidecars(storeRoot)) {
+      if (candidate.path === normalized) continue;
+      try {
+        const sidecar = await MetadataManager.readMetadataFile(candidate.file, { validate: false });
+        if ((sidecar.dependencies ?? []).some((d) => d.path === normalized || d.path.startsWith(`${normalized}/`) || normalized.startsWith(`${d.path}/`))) {
+          outputs.push({ path: candidate.path, kind: candidate.kind });
+        }
+      } catch {
+        // an unreadable sidecar is verify's business, not the lineage view's
+      }
+    }
+  }
+  return { inputs, outputs };
+}
+
+function makeHandlers(session: ApiSession): Handlers {
+  return {
+    'app.info': () => Promise.resolve({ version: VERSION, host: session.host, store: session.storeRoot, recentStores: session.recentStores }),
+
+    'store.open': async ({ path: dir }) => {
+      const store = await openStore(path.resolve(dir));
+      session.setStore(store);
+      return { store: store.root, formatVersion: store.formatVersion };
+    },
+
+    'store.init': async ({ path: dir }) => {
+      const { store, created } = await initStore(path.resolve(dir));
+      session.setStore(store);
+      return { store: store.root, created };
+    },
+
+    tree: async ({ path: treePath, depth }) => (await listTree(session.requireStore(), treePath, { depth })),
+
+    'dataset.info': async ({ path: datasetPath }) => {
+      const dataset = await Dataset.open(session.storeRoot, datasetPath, session.decoder);
+      const first = dataset.files[0].handle;
+      const keyValue = Object.fromEntries(Object.entries(first.info.keyValue).filter(([key]) => key !== 'ARROW:schema'));
+      let metadata: DatasetMetadata | null = null;
+      if (session.storeRoot && !path.isAbsolute(datasetPath)) {
+        const sidecar = sidecarFor(session.storeRoot, path.resolve(session.storeRoot, datasetPath));
+        if (sidecar) metadata = await MetadataManager.readMetadataFile(sidecar, { validate: false });
+      }
+      return {
+        path: datasetPath,
+        numRows: dataset.numRows,
+        files: dataset.files.map((f) => ({ path: f.path, rows: f.handle.numRows, bytes: f.handle.info.bytes, rowStart: f.rowStart })),
+        columns: first.schema.fields.map((field) => ({ name: field.name, type: String(field.type), nullable: field.nullable })),
+        rowGroups: dataset.files.flatMap((f) =>
+          f.handle.info.rowGroups.map((group) => ({ file: f.path, numRows: group.numRows, rowStart: f.rowStart + group.rowStart, columns: group.columns })),
+        ),
+        keyValue,
+        metadata,
+        lineage: await lineageOf(session.storeRoot, datasetPath, metadata),
+      };
+    },
+
+    'rows.page': async ({ path: datasetPath, offset, limit, columns }) => {
+      const dataset = await Dataset.open(session.storeRoot, datasetPath, session.decoder);
+      const table = await dataset.readRows(offset, limit, columns);
+      const names = table.schema.fields.map((f) => f.name);
+      const vectors = names.map((_, k) => table.getChildAt(k));
+      const rows: unknown[][] = [];
+      for (let i = 0; i < table.numRows; i++) rows.push(vectors.map((v) => (v ? vectorValueToJson(v, i) : null)));
+      return { path: datasetPath, numRows: dataset.numRows, offset, columns: table.schema.fields.map((f) => ({ name: f.name, type: String(f.type) })), rows };
+    },
+
+    'chart.series': async ({ path: datasetPath, fromMs, toMs, maxBars }) => {
+      const dataset = await Dataset.open(session.storeRoot, datasetPath, session.decoder);
+      return chartSeries(dataset, { fromMs, toMs, maxBars });
+    },
+
+    'schemas.list': () => Promise.resolve({ schemas: new SchemaRegistry(session.storeRoot).listSchemas() }),
+    'schemas.get': ({ name }) => Promise.resolve(new SchemaRegistry(session.storeRoot).getSchema(name)),
+    'schemas.register': ({ schema }) => Promise.resolve(new SchemaRegistry(session.requireStore().root).registerSchema(schema)),
+
+    'jobs.start': (params) => Promise.resolve(session.jobs.start(params)),
+    'jobs.get': ({ id }) => Promise.resolve(session.jobs.get(id)),
+    'jobs.list': () => Promise.resolve({ jobs: session.jobs.list() }),
+    'jobs.cancel': ({ id }) => Promise.resolve(session.jobs.cancel(id)),
+    'jobs.wait': ({ id, timeoutMs }) => session.jobs.wait(id, timeoutMs),
+  };
+}

@@ -1,0 +1,228 @@
+import fs from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { CancelledError, MesDataError, type SerializedError } from '../errors.js';
+import type { JobEvent, JobKind, JobParams, JobProgress, JobState } from './contract.js';
+
+/**
+ * Runs the heavy operations (validate, ingest, promote, features, diff, verify) as jobs, each
+ * in a worker thread of its own: the host's thread never blocks, a crash (a WebAssembly
+ * panic, running out of memory) fails only its job, and the memory a job used is given back
+ * when its thread ends. Jobs that write the store (ingest, promote, features) run one at a
+ * time per store; the others run as soon as they are started.
+ */
+
+const WRITERS: ReadonlySet<JobKind> = new Set(['ingest', 'promote', 'features']);
+/** How long a cancelled job may take to clean up before its thread is stopped. */
+const CANCEL_GRACE_MS = 15_000;
+const KEEP_ENDED = 100;
+
+const ENTRY_BOOT = new URL('./workerEntry.mjs', import.meta.url);
+
+/** The job thread's code: the bundled JavaScript when present, else the TypeScript source. */
+function jobWorkerEntry(): string {
+  const bundled = new URL('./jobWorker.mjs', import.meta.url);
+  if (fs.existsSync(bundled)) return bundled.href;
+  return new URL('./jobWorker.ts', import.meta.url).href;
+}
+
+export type WorkerMessage =
+  | { type: 'progress'; progress: JobProgress }
+  | { type: 'done'; result: unknown }
+  | { type: 'error'; error: SerializedError };
+
+interface Running {
+  state: JobState;
+  params: JobParams;
+  worker: Worker | null;
+  cancelTimer: NodeJS.Timeout | null;
+  waiters: ((state: JobState) => void)[];
+}
+
+function titleOf(params: JobParams): string {
+  switch (params.kind) {
+    case 'validate':
+      return `validate ${params.target} against ${params.schema}`;
+    case 'ingest':
+      return `ingest ${params.files.length === 1 ? params.files[0] : `${params.files.length} files`}${params.dryRun ? ' (dry run)' : ''}`;
+    case 'promote':
+      return `promote ${params.asset} raw → cleaned${params.dryRun ? ' (gate check)' : ''}`;
+    case 'features':
+      return `build ${params.set} for ${params.asset}`;
+    case 'diff':
+      return `diff ${params.a} ${params.b}`;
+    case 'verify':
+      return 'verify the store';
+  }
+}
+
+export class JobManager {
+  private readonly jobs = new Map<string, Running>();
+  private readonly writerQueue: Running[] = [];
+  private writerBusy = false;
+  private readonly listeners = new Set<(event: JobEvent) => void>();
+  private nextId = 1;
+
+  constructor(private readonly storeRoot: () => string | null) {}
+
+  /** Subscribes to job events; returns the unsubscribe function. */
+  onEvent(listener: (event: JobEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  start(params: JobParams): JobState {
+    const id = `job-${Date.now().toString(36)}-${this.nextId++}`;
+    const job: Running = {
+      state: {
+        id,
+        kind: params.kind,
+        state: 'queued',
+        title: titleOf(params),
+        createdAt: new Date().toISOString(),
+        progress: { fraction: 0, rows: null, bytes: null, stage: 'queued' },
+      },
+      params,
+      worker: null,
+      cancelTimer: null,
+      waiters: [],
+    };
+    this.jobs.set(id, job);
+    this.trim();
+    if (WRITERS.has(params.kind)) {
+      this.writerQueue.push(job);
+      this.emit(job);
+      this.nextWriter();
+    } else {
+      this.run(job);
+    }
+    return { ...job.state };
+  }
+
+  get(id: string): JobState {
+    return { ...this.find(id).state };
+  }
+
+  list(): JobState[] {
+    return [...this.jobs.values()].map((j) => ({ ...j.state })).reverse();
+  }
+
+  /** Resolves when the job has ended, or with its current state after `timeoutMs`. */
+  wait(id: string, timeoutMs: number): Promise<JobState> {
+    const job = this.find(id);
+    if (this.ended(job)) return Promise.resolve({ ...job.state });
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve({ ...job.state }), timeoutMs);
+      job.waiters.push((state) => {
+        clearTimeout(timer);
+        resolve(state);
+      });
+    });
+  }
+
+  /**
+   * Asks a job to stop. A queued job ends at once; a running one is told to stop, cleans up
+   * what it wrote, and is stopped by force after a grace period.
+   */
+  cancel(id: string): JobState {
+    const job = this.find(id);
+    if (this.ended(job)) return { ...job.state };
+    if (job.state.state === 'queued') {
+      const at = this.writerQueue.indexOf(job);
+      if (at >= 0) this.writerQueue.splice(at, 1);
+      this.finish(job, 'cancelled', undefined, new CancelledError(`${job.state.title}: cancelled before it started`).toJSON());
+      return { ...job.state };
+    }
+    job.worker?.postMessage({ type: 'cancel' });
+    job.state.progress = { ...job.state.progress, stage: 'cancelling' };
+    this.emit(job);
+    job.cancelTimer ??= setTimeout(() => {
+      void job.worker?.terminate();
+      this.finish(job, 'cancelled', undefined, new CancelledError(`${job.state.title}: stopped after it did not finish cancelling in ${CANCEL_GRACE_MS / 1000} s`).toJSON());
+    }, CANCEL_GRACE_MS);
+    return { ...job.state };
+  }
+
+  /** Stops every running job (the host is shutting down). */
+  async close(): Promise<void> {
+    this.writerQueue.splice(0);
+    await Promise.all([...this.jobs.values()].flatMap((j) => (j.worker ? [j.worker.terminate()] : [])));
+  }
+
+  private find(id: string): Running {
+    const job = this.jobs.get(id);
+    if (!job) throw new MesDataError('NOT_FOUND', `no job "${id}"`, { id });
+    return job;
+  }
+
+  private ended(job: Running): boolean {
+    return job.state.state === 'succeeded' || job.state.state === 'failed' || job.state.state === 'cancelled';
+  }
+
+  private nextWriter(): void {
+    if (this.writerBusy) return;
+    const job = this.writerQueue.shift();
+    if (!job) return;
+    this.writerBusy = true;
+    this.run(job);
+  }
+
+  private run(job: Running): void {
+    job.state.state = 'running';
+    job.state.progress = { fraction: 0, rows: null, bytes: null, stage: 'starting' };
+    this.emit(job);
+    const worker = new Worker(ENTRY_BOOT, { workerData: { entry: jobWorkerEntry(), params: job.params, storeRoot: this.storeRoot() } });
+    job.worker = worker;
+    let settled = false;
+    worker.on('message', (message: WorkerMessage) => {
+      if (message.type === 'progress') {
+        if (this.ended(job)) return;
+        job.state.progress = message.progress;
+        this.emit(job);
+      } else if (message.type === 'done') {
+        settled = true;
+        this.finish(job, 'succeeded', message.result);
+      } else {
+        settled = true;
+        this.finish(job, message.error.code === 'CANCELLED' ? 'cancelled' : 'failed', undefined, message.error);
+      }
+    });
+    worker.on('error', (error) => {
+      if (settled) return;
+      settled = true;
+      this.finish(job, 'failed', undefined, new MesDataError('JOB_CRASHED', `${job.state.title}: the job's thread crashed: ${error.message}`, { kind: job.state.kind }).toJSON());
+    });
+    worker.on('exit', (code) => {
+      job.worker = null;
+      if (!settled) {
+        settled = true;
+        if (job.cancelTimer) this.finish(job, 'cancelled', undefined, new CancelledError(`${job.state.title}: cancelled`).toJSON());
+        else this.finish(job, 'failed', undefined, new MesDataError('JOB_CRASHED', `${job.state.title}: the job's thread ended with code ${code} before finishing`, { kind: job.state.kind, exitCode: code }).toJSON());
+      }
+      if (WRITERS.has(job.state.kind)) {
+        this.writerBusy = false;
+        this.nextWriter();
+      }
+    });
+  }
+
+  private finish(job: Running, state: 'succeeded' | 'failed' | 'cancelled', result?: unknown, error?: SerializedError): void {
+    if (this.ended(job)) return;
+    if (job.cancelTimer) clearTimeout(job.cancelTimer);
+    job.state.state = state;
+    if (result !== undefined) job.state.result = result;
+    if (error) job.state.error = error;
+    job.state.progress = { ...job.state.progress, fraction: state === 'succeeded' ? 1 : job.state.progress.fraction, stage: state };
+    this.emit(job);
+    for (const waiter of job.waiters.splice(0)) waiter({ ...job.state });
+  }
+
+  private emit(job: Running): void {
+    const event: JobEvent = { type: 'job', job: { ...job.state } };
+    for (const listener of this.listeners) listener(event);
+  }
+
+  private trim(): void {
+    const ended = [...this.jobs.values()].filter((j) => this.ended(j));
+    for (const job of ended.slice(0, Math.max(0, ended.length - KEEP_ENDED))) this.jobs.delete(job.state.id);
+  }
+}
