@@ -10,7 +10,7 @@ import { initStore, openStore } from '../store/openStore.js';
 import type { Store } from '../store/storeLayout.js';
 import { VERSION } from '../version.js';
 import { chartSeries } from './chartSeries.js';
-import { api, isApiName, type ApiName, type ApiParsedRequest, type ApiResponse, type CatalogNodeDto } from './contract.js';
+import { api, isApiName, type ApiName, type ApiParsedRequest, type ApiResponse } from './contract.js';
 import { Dataset } from './dataset.js';
 import { JobManager } from './jobManager.js';
 
