@@ -52,6 +52,22 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', coreBoundary] },
   },
   {
+    // the renderer reaches core only through the API contract, and only for its types
+    files: ['renderer/**'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '(^|/)core/(?!api/contract(\\.js)?$)', message: 'renderer/ reaches core only through core/api/contract (types).' },
+            { group: ['electron', 'node:*'], message: 'the renderer runs in a sandboxed page: no Electron or Node.js.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['eslint.config.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },

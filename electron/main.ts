@@ -1,11 +1,21 @@
+import fs from 'node:fs';
 import path from 'node:path';
-import { app, BrowserWindow, session, shell } from 'electron';
+import { fileURLToPath } from 'node:url';
+import { app, BrowserWindow, dialog, ipcMain, Menu, session as electronSession, shell, type MenuItemConstructorOptions } from 'electron';
+import { isApiName } from '../core/api/contract.js';
+import { ApiSession } from '../core/api/handlers.js';
+import { serializeError } from '../core/errors.js';
+import { IPC_INVOKE, IPC_JOB_EVENT, IPC_MENU_COMMAND, type IpcReply, type MenuCommand } from './ipcChannels.js';
 
 /**
  * The Electron main process: one window, locked down. The renderer gets no Node.js, runs
- * sandboxed with context isolation, may not navigate or open windows, and loads nothing
- * from the network (see the Content-Security-Policy below).
+ * sandboxed with context isolation, may not navigate or open windows, and loads nothing from
+ * the network (see the Content-Security-Policy below). Everything it may ask for goes
+ * through one IPC channel, parsed against the API contract before a handler runs.
  */
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const isDevelopment = !app.isPackaged;
 
 const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -19,18 +29,48 @@ const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+const recentFile = () => path.join(app.getPath('userData'), 'recent-stores.json');
+
+function readRecentStores(): string[] {
+  try {
+    const list = JSON.parse(fs.readFileSync(recentFile(), 'utf8')) as unknown;
+    return Array.isArray(list) ? list.filter((item): item is string => typeof item === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+function saveRecentStores(stores: string[]): void {
+  try {
+    fs.mkdirSync(path.dirname(recentFile()), { recursive: true });
+    fs.writeFileSync(recentFile(), JSON.stringify(stores.slice(0, 10)));
+  } catch {
+    // remembering recent stores is a convenience: never fail the app for it
+  }
+}
+
+let mainWindow: BrowserWindow | null = null;
+let api: ApiSession | null = null;
+
+function send(channel: string, payload: unknown): void {
+  if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send(channel, payload);
+}
+
 function createWindow(): BrowserWindow {
   const window = new BrowserWindow({
     width: 1280,
     height: 800,
+    minWidth: 900,
+    minHeight: 600,
     title: 'MES Data',
     show: false,
     webPreferences: {
-      preload: path.join(__dirname, 'preload.cjs'),
+      preload: path.join(here, 'preload.cjs'),
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
       nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
       webSecurity: true,
       allowRunningInsecureContent: false,
       webviewTag: false,
@@ -40,33 +80,128 @@ function createWindow(): BrowserWindow {
   window.once('ready-to-show', () => window.show());
   window.webContents.on('will-navigate', (event) => event.preventDefault());
   window.webContents.setWindowOpenHandler(({ url }) => {
-    // links to documentation open in the user's browser, never inside the app
+    // documentation links open in the user's browser, never inside the app
     if (url.startsWith('https://')) void shell.openExternal(url);
     return { action: 'deny' };
   });
-  void window.loadFile(path.join(__dirname, '..', 'renderer', 'index.html'));
+  void window.loadFile(path.join(here, '..', 'renderer', 'index.html'));
   return window;
+}
+
+async function chooseStore(): Promise<void> {
+  if (!mainWindow || !api) return;
+  const result = await dialog.showOpenDialog(mainWindow, { title: 'Open or create a store', properties: ['openDirectory', 'createDirectory'] });
+  const folder = result.filePaths[0];
+  if (result.canceled || !folder) return;
+  const empty = fs.readdirSync(folder).length === 0;
+  try {
+    await api.invoke(empty ? 'store.init' : 'store.open', { path: folder });
+    saveRecentStores(api.recentStores);
+    send(IPC_MENU_COMMAND, { type: 'menu', command: 'store-opened', path: folder });
+  } catch (error) {
+    const { code, message } = serializeError(error);
+    await dialog.showMessageBox(mainWindow, { type: 'error', message: `Cannot open ${folder}`, detail: `${code}: ${message}` });
+  }
+}
+
+async function chooseFilesToIngest(): Promise<void> {
+  if (!mainWindow) return;
+  const result = await dialog.showOpenDialog(mainWindow, {
+    title: 'Ingest market data files',
+    properties: ['openFile', 'multiSelections'],
+    filters: [{ name: 'Market data', extensions: ['csv', 'tsv', 'txt', 'parquet', 'arrow', 'ipc', 'jsonl', 'ndjson'] }],
+  });
+  if (!result.canceled && result.filePaths.length > 0) send(IPC_MENU_COMMAND, { type: 'menu', command: 'ingest-files', paths: result.filePaths });
+}
+
+function menuCommand(command: MenuCommand): void {
+  send(IPC_MENU_COMMAND, { type: 'menu', command });
+}
+
+function buildMenu(): Menu {
+  const template: MenuItemConstructorOptions[] = [
+    ...(process.platform === 'darwin' ? [{ role: 'appMenu' as const }] : []),
+    {
+      label: 'File',
+      submenu: [
+        { label: 'Open Store…', accelerator: 'CmdOrCtrl+O', click: () => void chooseStore() },
+        { label: 'Ingest Files…', accelerator: 'CmdOrCtrl+I', click: () => void chooseFilesToIngest() },
+        { type: 'separator' },
+        process.platform === 'darwin' ? { role: 'close' } : { role: 'quit' },
+      ],
+    },
+    {
+      label: 'Data',
+      submenu: [
+        { label: 'Validate', accelerator: 'CmdOrCtrl+Shift+V', click: () => menuCommand('validate') },
+        { label: 'Promote…', accelerator: 'CmdOrCtrl+Shift+P', click: () => menuCommand('promote') },
+      ],
+    },
+    {
+      label: 'View',
+      submenu: [{ role: 'reload' }, ...(isDevelopment ? [{ role: 'toggleDevTools' as const }] : []), { type: 'separator' }, { role: 'resetZoom' }, { role: 'zoomIn' }, { role: 'zoomOut' }, { role: 'togglefullscreen' }],
+    },
+  ];
+  return Menu.buildFromTemplate(template);
+}
+
+async function onReady(): Promise<void> {
+  electronSession.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
+  });
+  electronSession.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+
+  const recent = readRecentStores();
+  api = new ApiSession('electron', { recentStores: recent });
+  const session = api;
+  const requested = process.argv.find((arg) => arg.startsWith('--store='))?.slice('--store='.length) ?? process.env.MES_DATA_STORE ?? recent[0];
+  if (requested && fs.existsSync(requested)) {
+    try {
+      await session.invoke('store.open', { path: requested });
+    } catch {
+      // the app opens on its start screen, where another store can be picked
+    }
+  }
+  session.jobs.onEvent((event) => send(IPC_JOB_EVENT, event));
+
+  ipcMain.handle(IPC_INVOKE, async (event, name: unknown, request: unknown): Promise<IpcReply> => {
+    if (event.senderFrame?.url && !event.senderFrame.url.startsWith('file://')) {
+      return { ok: false, error: { code: 'FORBIDDEN', message: 'requests are only taken from the app itself', details: {} } };
+    }
+    if (typeof name !== 'string' || !isApiName(name)) {
+      return { ok: false, error: { code: 'NOT_FOUND', message: `no operation "${String(name)}"`, details: {} } };
+    }
+    try {
+      const result = await session.invoke(name, request);
+      if (name === 'store.open' || name === 'store.init') saveRecentStores(session.recentStores);
+      return { ok: true, result };
+    } catch (error) {
+      return { ok: false, error: serializeError(error) };
+    }
+  });
+
+  Menu.setApplicationMenu(buildMenu());
+  mainWindow = createWindow();
 }
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   app.on('second-instance', () => {
-    const [window] = BrowserWindow.getAllWindows();
-    if (window) {
-      if (window.isMinimized()) window.restore();
-      window.focus();
+    if (mainWindow) {
+      if (mainWindow.isMinimized()) mainWindow.restore();
+      mainWindow.focus();
     }
   });
   app.on('web-contents-created', (_event, contents) => {
     contents.on('will-attach-webview', (event) => event.preventDefault());
   });
-  void app.whenReady().then(() => {
-    session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
-      callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
-    });
-    session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-    createWindow();
+  app.whenReady().then(onReady, (error: unknown) => {
+    dialog.showErrorBox('MES Data could not start', String(error));
+    app.quit();
   });
-  app.on('window-all-closed', () => app.quit());
+  app.on('window-all-closed', () => {
+    void api?.close();
+    app.quit();
+  });
 }

@@ -1,31 +1,34 @@
-// `npm run build`: bundles the Electron main process, its preload and the command line
-// into dist/, next to a copy of the Parquet decoder thread they start.
+// `npm run build`: the renderer (Vite) and the bundles of the Electron main process, its
+// preload, the job threads and the command line, into dist/. Each bundle gets a copy of
+// the thread entry files it starts (Parquet decoder, job worker boot).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { build as viteBuild } from 'vite';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'dist');
 fs.rmSync(out, { recursive: true, force: true });
 
+await viteBuild({ configFile: path.join(root, 'vite.config.ts'), logLevel: 'warn' });
+
 /** @type {import('esbuild').BuildOptions} */
 const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, logLevel: 'warning', absWorkingDir: root };
-// dependencies stay in node_modules: parquet-wasm loads its .wasm file from beside itself
-const external = ['electron', 'parquet-wasm', 'apache-arrow', 'hyparquet', 'hyparquet-compressors', 'commander', 'zod'];
+// dependencies stay in node_modules: parquet-wasm loads its .wasm file from beside itself,
+// and the decoder thread (a plain file, not bundled) imports them by name
+const external = ['electron', 'parquet-wasm', 'apache-arrow', 'hyparquet', 'hyparquet-compressors', 'commander', 'zod', 'proper-lockfile', 'ajv', 'csv-parse', 'tsx', '@duckdb/node-api'];
+// ESM bundles that still meet CommonJS dependencies need a require of their own
+const esm = { format: /** @type {const} */ ('esm'), banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" } };
 
-await build({ ...common, entryPoints: ['electron/main.ts'], outfile: 'dist/electron/main.cjs', format: 'cjs', external });
+await build({ ...common, ...esm, entryPoints: ['electron/main.ts'], outfile: 'dist/electron/main.mjs', external });
 // a sandboxed preload may require only 'electron': bundle everything else into it
 await build({ ...common, entryPoints: ['electron/preload.ts'], outfile: 'dist/electron/preload.cjs', format: 'cjs', external: ['electron'] });
-await build({
-  ...common,
-  entryPoints: ['cli/main.ts'],
-  outfile: 'dist/cli/main.mjs',
-  format: 'esm',
-  external,
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-});
-for (const dir of ['dist/electron', 'dist/cli']) fs.copyFileSync(path.join(root, 'core/parquet/parquetWorker.mjs'), path.join(root, dir, 'parquetWorker.mjs'));
-fs.mkdirSync(path.join(out, 'renderer'), { recursive: true });
-fs.copyFileSync(path.join(root, 'renderer/index.html'), path.join(out, 'renderer/index.html'));
-process.stdout.write(`built ${path.relative(process.cwd(), out) || 'dist'}/: electron/main.cjs, electron/preload.cjs, cli/main.mjs, renderer/index.html\n`);
+await build({ ...common, ...esm, entryPoints: ['core/api/jobWorker.ts'], outfile: 'dist/electron/jobWorker.mjs', external });
+await build({ ...common, ...esm, entryPoints: ['cli/main.ts'], outfile: 'dist/cli/main.mjs', external });
+await build({ ...common, ...esm, entryPoints: ['core/api/jobWorker.ts'], outfile: 'dist/cli/jobWorker.mjs', external });
+for (const dir of ['dist/electron', 'dist/cli']) {
+  fs.copyFileSync(path.join(root, 'core/parquet/parquetWorker.mjs'), path.join(root, dir, 'parquetWorker.mjs'));
+  fs.copyFileSync(path.join(root, 'core/api/workerEntry.mjs'), path.join(root, dir, 'workerEntry.mjs'));
+}
+process.stdout.write('built dist/: renderer/, electron/main.mjs, electron/preload.cjs, electron/jobWorker.mjs, cli/main.mjs\n');

@@ -15,7 +15,8 @@ function run(command, args) {
 
 if ('path' in binary) {
   run(process.execPath, [path.join(root, 'scripts/build.mjs')]);
-  const child = spawn(binary.path, [path.join(root, 'dist/electron/main.cjs'), ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+  // the app folder: Electron reads package.json's "main" (dist/electron/main.mjs)
+  const child = spawn(binary.path, [root, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
   process.stderr.write(
