@@ -41,12 +41,12 @@ describe('preload bridge', () => {
   it('forwards job events and menu commands without handing out the IPC event', () => {
     const seen: unknown[] = [];
     const off = bridge.onEvent((event) => seen.push(event));
-    expect(on.mock.calls.map((call) => call[0])).toEqual(['mes-data:job-event', 'mes-data:menu-command']);
+    expect(on.mock.calls.map((call) => call[0] as string)).toEqual(['mes-data:job-event', 'mes-data:menu-command']);
     const forward = on.mock.calls[0][1] as (event: unknown, payload: unknown) => void;
     forward({ sender: 'ipc internals' }, { type: 'job', job: { id: 'j1' } });
     expect(seen).toEqual([{ type: 'job', job: { id: 'j1' } }]);
     off();
-    expect(removeListener.mock.calls.map((call) => call[0])).toEqual(['mes-data:job-event', 'mes-data:menu-command']);
+    expect(removeListener.mock.calls.map((call) => call[0] as string)).toEqual(['mes-data:job-event', 'mes-data:menu-command']);
   });
 
   it('gives dropped files their paths', () => {
