@@ -1,0 +1,149 @@
+/**
+ * The arithmetic of the feature sets, on plain arrays. NaN marks "not defined yet" (warm-up)
+ * and becomes null in the written columns. Formulas are written down in docs/features.md.
+ */
+
+/**
+ * Exponential moving average with smoothing 2 / (period + 1), seeded with the simple mean of
+ * the first `period` values (the TA-Lib convention): NaN before that point. NaN inputs before
+ * the first value are skipped (the seed starts at the first defined value).
+ */
+export function ema(values: Float64Array, period: number): Float64Array {
+  const out = new Float64Array(values.length).fill(Number.NaN);
+  const alpha = 2 / (period + 1);
+  let start = 0;
+  while (start < values.length && Number.isNaN(values[start])) start++;
+  if (values.length - start < period) return out;
+  let sum = 0;
+  for (let i = start; i < start + period; i++) sum += values[i];
+  let previous = sum / period;
+  out[start + period - 1] = previous;
+  for (let i = start + period; i < values.length; i++) {
+    previous = alpha * values[i] + (1 - alpha) * previous;
+    out[i] = previous;
+  }
+  return out;
+}
+
+/**
+ * Wilder's RSI: the first average gain and loss are the simple means of the first `period`
+ * changes, then each average is (previous × (period − 1) + current) / period;
+ * RSI = 100 − 100 / (1 + average gain / average loss), 100 when there was no loss.
+ * The first value is at index `period`.
+ */
+export function wilderRsi(closes: Float64Array, period: number): Float64Array {
+  const out = new Float64Array(closes.length).fill(Number.NaN);
+  if (closes.length <= period) return out;
+  let gain = 0;
+  let loss = 0;
+  for (let i = 1; i <= period; i++) {
+    const change = closes[i] - closes[i - 1];
+    if (change > 0) gain += change;
+    else loss -= change;
+  }
+  gain /= period;
+  loss /= period;
+  const rsi = () => (loss === 0 ? 100 : 100 - 100 / (1 + gain / loss));
+  out[period] = rsi();
+  for (let i = period + 1; i < closes.length; i++) {
+    const change = closes[i] - closes[i - 1];
+    gain = (gain * (period - 1) + Math.max(change, 0)) / period;
+    loss = (loss * (period - 1) + Math.max(-change, 0)) / period;
+    out[i] = rsi();
+  }
+  return out;
+}
+
+/** MACD: line = EMA(fast) − EMA(slow) of closes; signal = EMA(signal) of the line; histogram = line − signal. */
+export function macd(closes: Float64Array, fast = 12, slow = 26, signalPeriod = 9): { line: Float64Array; signal: Float64Array; histogram: Float64Array } {
+  const fastEma = ema(closes, fast);
+  const slowEma = ema(closes, slow);
+  const line = fastEma.map((value, i) => value - slowEma[i]);
+  const signal = ema(line, signalPeriod);
+  const histogram = line.map((value, i) => value - signal[i]);
+  return { line, signal, histogram };
+}
+
+/** close − close `period` bars earlier, and the rate of change in percent. */
+export function momentum(closes: Float64Array, period: number): { momentum: Float64Array; roc: Float64Array } {
+  const m = new Float64Array(closes.length).fill(Number.NaN);
+  const roc = new Float64Array(closes.length).fill(Number.NaN);
+  for (let i = period; i < closes.length; i++) {
+    m[i] = closes[i] - closes[i - period];
+    roc[i] = (closes[i] / closes[i - period] - 1) * 100;
+  }
+  return { momentum: m, roc };
+}
+
+/**
+ * Annualized realized volatility: the sample standard deviation (n − 1) of the last `window`
+ * log returns of daily closes × √252. Index i uses the returns ending at close i; NaN until
+ * `window` returns exist.
+ */
+export function realizedVolatility(dailyCloses: Float64Array, window: number, periodsPerYear = 252): Float64Array {
+  const out = new Float64Array(dailyCloses.length).fill(Number.NaN);
+  const returns = new Float64Array(dailyCloses.length).fill(Number.NaN);
+  for (let i = 1; i < dailyCloses.length; i++) returns[i] = Math.log(dailyCloses[i] / dailyCloses[i - 1]);
+  for (let i = window; i < dailyCloses.length; i++) {
+    let mean = 0;
+    for (let k = i - window + 1; k <= i; k++) mean += returns[k];
+    mean /= window;
+    let squares = 0;
+    for (let k = i - window + 1; k <= i; k++) squares += (returns[k] - mean) ** 2;
+    out[i] = Math.sqrt(squares / (window - 1)) * Math.sqrt(periodsPerYear);
+  }
+  return out;
+}
+
+/** True range: max(high, previous close) − min(low, previous close); the first day high − low. */
+export function trueRange(high: Float64Array, low: Float64Array, close: Float64Array): Float64Array {
+  return high.map((h, i) => (i === 0 ? h - low[i] : Math.max(h, close[i - 1]) - Math.min(low[i], close[i - 1])));
+}
+
+/** Wilder's average of a series: the mean of the first `period`, then (previous × (period − 1) + current) / period. */
+export function wilderAverage(values: Float64Array, period: number): Float64Array {
+  const out = new Float64Array(values.length).fill(Number.NaN);
+  if (values.length < period) return out;
+  let average = 0;
+  for (let i = 0; i < period; i++) average += values[i];
+  average /= period;
+  out[period - 1] = average;
+  for (let i = period; i < values.length; i++) {
+    average = (average * (period - 1) + values[i]) / period;
+    out[i] = average;
+  }
+  return out;
+}
+
+export interface ProfileLevel {
+  price: number;
+  volume: number;
+}
+
+/**
+ * A session's point of control and value area. The POC is the level with the most volume
+ * (the lower price on a tie). The value area grows from the POC one level at a time, taking
+ * the neighbouring level (above or below) with more volume (above on a tie), until it holds
+ * `share` (70 %) of the session's volume.
+ */
+export function valueArea(levels: ProfileLevel[], share = 0.7): { poc: number; high: number; low: number } {
+  const sorted = [...levels].sort((a, b) => a.price - b.price);
+  let pocIndex = 0;
+  for (let i = 1; i < sorted.length; i++) if (sorted[i].volume > sorted[pocIndex].volume) pocIndex = i;
+  const total = sorted.reduce((sum, l) => sum + l.volume, 0);
+  let lowIndex = pocIndex;
+  let highIndex = pocIndex;
+  let inside = sorted[pocIndex].volume;
+  while (inside < share * total && (lowIndex > 0 || highIndex < sorted.length - 1)) {
+    const above = highIndex < sorted.length - 1 ? sorted[highIndex + 1].volume : -1;
+    const below = lowIndex > 0 ? sorted[lowIndex - 1].volume : -1;
+    if (above >= below) {
+      highIndex++;
+      inside += above;
+    } else {
+      lowIndex--;
+      inside += below;
+    }
+  }
+  return { poc: sorted[pocIndex].price, high: sorted[highIndex].price, low: sorted[lowIndex].price };
+}
