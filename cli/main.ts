@@ -5,6 +5,7 @@ import { VERSION } from '../core/version.js';
 import type { CommandContext, Outcome } from './commandContext.js';
 import { registerFileCommands } from './commands/fileCommands.js';
 import { registerStoreCommands } from './commands/storeCommands.js';
+import { registerJobCommands } from './commands/jobCommands.js';
 import { registerServeCommand } from './commands/serveCommand.js';
 import { registerValidationCommands } from './commands/validationCommands.js';
 import { EXIT_OK, EXIT_USAGE, exitCodeFor } from './exitCodes.js';
@@ -38,6 +39,7 @@ function buildProgram(io: CliIo, done: (outcome: Outcome, json: boolean) => void
   registerFileCommands(program, ctx);
   registerStoreCommands(program, ctx);
   registerValidationCommands(program, ctx);
+  registerJobCommands(program, ctx);
   registerServeCommand(program, ctx);
 
   return program;

@@ -1,4 +1,7 @@
+import { diffTables } from '../diff/diffTables.js';
 import { BadRequestError, CancelledError } from '../errors.js';
+import { buildFeatures } from '../features/buildFeatures.js';
+import { promoteRaw } from '../promote/promoteRaw.js';
 import { SchemaRegistry } from '../schema/schemaRegistry.js';
 import { openStore } from '../store/openStore.js';
 import { verifyStore } from '../store/verifyStore.js';
@@ -41,6 +44,41 @@ export async function runJob(params: JobParams, ctx: JobContext): Promise<unknow
       const store = await openStore(requireStore(ctx, 'verify'), { recover: false });
       ctx.progress({ fraction: null, rows: null, bytes: null, stage: 'checking files' });
       return verifyStore(store);
+    }
+    case 'promote': {
+      const store = await openStore(requireStore(ctx, 'promote'));
+      const schema = new SchemaRegistry(store.root).getSchema(params.schema);
+      return promoteRaw(store, {
+        asset: params.asset,
+        from: params.from,
+        to: params.to,
+        schema,
+        mode: params.mode,
+        onInvalid: params.onInvalid,
+        compression: params.compression,
+        message: params.message,
+        dryRun: params.dryRun,
+        signal: ctx.signal,
+        progress: (p) => ctx.progress({ fraction: p.fraction, rows: p.rows, bytes: null, stage: p.stage }),
+      });
+    }
+    case 'features': {
+      const store = await openStore(requireStore(ctx, 'features build'));
+      return buildFeatures(store, {
+        set: params.set,
+        asset: params.asset,
+        from: params.from,
+        signal: ctx.signal,
+        progress: (p) => ctx.progress({ fraction: p.fraction, rows: p.rows, bytes: null, stage: p.stage }),
+      });
+    }
+    case 'diff': {
+      ctx.progress({ fraction: 0.1, rows: null, bytes: null, stage: 'reading' });
+      const [a, b] = await Promise.all([Dataset.open(ctx.storeRoot, params.a), Dataset.open(ctx.storeRoot, params.b)]);
+      const [ta, tb] = await Promise.all([a.readAll(), b.readAll()]);
+      checkCancelled(ctx.signal, `diff ${params.a} ${params.b}`);
+      ctx.progress({ fraction: 0.6, rows: ta.numRows + tb.numRows, bytes: null, stage: 'comparing' });
+      return diffTables(ta, tb);
     }
     default:
       throw new BadRequestError(`jobs of kind "${params.kind}" are not available in this build yet`, { kind: params.kind });

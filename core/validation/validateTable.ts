@@ -15,7 +15,7 @@ import {
   timestampOrderRows,
   type RowOrder,
 } from './tradingRules.js';
-import { MAX_ISSUE_ROWS, RowCollector, type EnforcementMode, type QualityMetrics, type ValidationIssue, type ValidationReport } from './validationReport.js';
+import { currentRowLimit, RowCollector, type EnforcementMode, type QualityMetrics, type ValidationIssue, type ValidationReport } from './validationReport.js';
 
 const DEFAULT_SEVERITY: Record<RuleName, Severity> = {
   required_column: 'error',
@@ -71,7 +71,7 @@ function instrumentOrders(table: Table): RowOrder[] {
 function merge(collectors: RowCollector[]): RowCollector {
   if (collectors.length === 1) return collectors[0];
   const out = new RowCollector();
-  const rows = collectors.flatMap((c) => c.rows).sort((a, b) => a - b).slice(0, MAX_ISSUE_ROWS);
+  const rows = collectors.flatMap((c) => c.rows).sort((a, b) => a - b).slice(0, currentRowLimit());
   out.count = collectors.reduce((sum, c) => sum + c.count, 0);
   out.rows.push(...rows);
   return out;
@@ -120,7 +120,7 @@ export function validateTable(table: Table, schema: DataSchema, options: Validat
       if (column.nullable || !vector || vector.nullCount === 0) continue;
       const valid = new Uint8Array(n);
       for (let i = 0; i < n; i++) valid[i] = vector.isValid(i) ? 1 : 0;
-      const { count, rows } = nullRows(valid, MAX_ISSUE_ROWS);
+      const { count, rows } = nullRows(valid, currentRowLimit());
       const found = new RowCollector();
       found.count = count;
       found.rows.push(...rows);

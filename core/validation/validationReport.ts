@@ -42,13 +42,35 @@ export interface ValidationReport {
   coercions: Record<string, { from: string; to: string; count: number }>;
 }
 
+let rowLimit = MAX_ISSUE_ROWS;
+
+/**
+ * Runs `fn` with collectors that keep every offending row, not only the first 100 (cleaning
+ * needs all of them to drop them). Synchronous: the limit is back when `fn` returns.
+ */
+export function collectingEveryRow<T>(fn: () => T): T {
+  const previous = rowLimit;
+  rowLimit = Number.MAX_SAFE_INTEGER;
+  try {
+    return fn();
+  } finally {
+    rowLimit = previous;
+  }
+}
+
+/** How many rows a collector made now keeps. */
+export function currentRowLimit(): number {
+  return rowLimit;
+}
+
 /** Collects offending rows of one rule: keeps the count and the first MAX_ISSUE_ROWS rows. */
 export class RowCollector {
   count = 0;
   readonly rows: number[] = [];
+  private readonly limit = rowLimit;
 
   add(row: number): void {
     this.count++;
-    if (this.rows.length < MAX_ISSUE_ROWS) this.rows.push(row);
+    if (this.rows.length < this.limit) this.rows.push(row);
   }
 }

@@ -1,0 +1,98 @@
+import { Option, type Command } from 'commander';
+import { BadRequestError } from '../../core/errors.js';
+import type { DiffResult } from '../../core/diff/diffTables.js';
+import type { BuildFeaturesResult } from '../../core/features/buildFeatures.js';
+import type { PromoteResult } from '../../core/promote/promoteRaw.js';
+import { COMPRESSIONS, type Compression } from '../../core/parquet/writeParquet.js';
+import { MODES, type EnforcementMode } from '../../core/validation/validationReport.js';
+import type { CommandContext } from '../commandContext.js';
+import { runJobFromCli } from '../jobRunner.js';
+import { jsonOption } from '../options.js';
+import { renderReport } from './validationCommands.js';
+
+function dateOption(name: string) {
+  return new Option(`--${name} <date>`, `${name === 'from' ? 'first' : 'last'} trading date (YYYY-MM-DD)`).argParser((value: string) => {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) throw new BadRequestError(`--${name} takes a date YYYY-MM-DD, got "${value}"`);
+    return value;
+  });
+}
+
+/** `promote`, `features build` and `diff`: jobs in worker threads, with progress and Ctrl-C. */
+export function registerJobCommands(program: Command, ctx: CommandContext): void {
+  program
+    .command('promote')
+    .description('validate raw snapshots of an asset and write them, cleaned, as a new version')
+    .requiredOption('--asset <sym>', 'contract root, e.g. MES')
+    .addOption(dateOption('from'))
+    .addOption(dateOption('to'))
+    .option('--schema <name>', 'schema to validate against', 'ohlcv')
+    .addOption(new Option('--mode <mode>', 'schema enforcement').choices([...MODES]).default('strict'))
+    .addOption(new Option('--on-invalid <policy>', 'fail: stop at any error; drop: remove offending rows').choices(['fail', 'drop']).default('fail'))
+    .addOption(new Option('--compression <codec>', 'codec of the new version').choices([...COMPRESSIONS]).default('zstd'))
+    .option('--message <text>', 'changelog message', '')
+    .option('--dry-run', 'check the gate only; write nothing')
+    .addOption(jsonOption())
+    .action(async (opts: { asset: string; from?: string; to?: string; schema: string; mode: EnforcementMode; onInvalid: 'fail' | 'drop'; compression: Compression; message: string; dryRun?: boolean; json?: boolean }) => {
+      await runJobFromCli(
+        ctx,
+        { kind: 'promote', asset: opts.asset, from: opts.from, to: opts.to, schema: opts.schema, mode: opts.mode, onInvalid: opts.onInvalid, compression: opts.compression, message: opts.message, dryRun: opts.dryRun === true },
+        {
+          needsStore: true,
+          json: opts.json === true,
+          render: (value) => {
+            const r = value as PromoteResult;
+            const dropped = Object.entries(r.dropped).map(([rule, n]) => `${rule} ${n}`).join(', ');
+            const head =
+              r.status === 'dry-run'
+                ? `gate passed for ${opts.asset}: ${r.rows.toLocaleString('en-US')} rows from ${r.inputs.length} file(s) would be promoted\n`
+                : `${r.status === 'created' ? 'created' : 'unchanged:'} ${r.path} (${r.version}): ${r.rows.toLocaleString('en-US')} rows from ${r.inputs.length} raw file(s)${dropped ? `; dropped ${dropped}` : ''}\n`;
+            return { text: head + renderReport(r.report) };
+          },
+        },
+      );
+    });
+
+  const features = program.command('features').description('feature sets built from cleaned data');
+  features
+    .command('build')
+    .description('build a feature set from a cleaned version of an asset')
+    .argument('<set>', 'price_volatility, momentum_indicators or volume_profile')
+    .requiredOption('--asset <sym>', 'contract root, e.g. MES')
+    .option('--from <version>', 'cleaned version to build from (default: the newest), e.g. v2')
+    .addOption(jsonOption())
+    .action(async (set: string, _opts: unknown, command: Command) => {
+      const opts = command.optsWithGlobals<{ asset: string; from?: string; json?: boolean }>();
+      await runJobFromCli(ctx, { kind: 'features', set: set as 'price_volatility', asset: opts.asset, from: opts.from }, {
+        needsStore: true,
+        json: opts.json === true,
+        render: (value) => {
+          const r = value as BuildFeaturesResult;
+          return { text: `${r.status === 'created' ? 'created' : 'unchanged:'} ${r.path} (${r.version}): ${r.rows.toLocaleString('en-US')} rows from ${r.inputs.length} cleaned file(s)\n` };
+        },
+      });
+    });
+
+  program
+    .command('diff')
+    .description('what changed between two versions: schema, and rows added, removed or changed by timestamp')
+    .argument('<a>', 'a dataset path in the store (cleaned/v1/MES) or a Parquet file')
+    .argument('<b>', 'the other one')
+    .addOption(jsonOption())
+    .action(async (a: string, b: string, opts: { json?: boolean }) => {
+      await runJobFromCli(ctx, { kind: 'diff', a, b }, {
+        needsStore: !a.startsWith('/') || !b.startsWith('/'),
+        json: opts.json === true,
+        render: (value) => {
+          const d = value as DiffResult;
+          const lines = [
+            `${a} → ${b} (rows matched by ${d.key.join(' and ')})`,
+            `schema: ${d.schema.added.length} added, ${d.schema.removed.length} removed, ${d.schema.changed.length} changed${[...d.schema.added.map((c) => ` +${c.name}`), ...d.schema.removed.map((c) => ` -${c.name}`), ...d.schema.changed.map((c) => ` ~${c.name} ${c.from}→${c.to}`)].join('')}`,
+            `rows: ${d.rows.added} added, ${d.rows.removed} removed, ${d.rows.changed} changed, ${d.rows.unchanged} unchanged`,
+            ...Object.entries(d.changedColumns).map(([column, n]) => `  ${column}: ${n} value(s) changed`),
+            ...d.samples.slice(0, 10).map((s) => `  ${s.kind} ${JSON.stringify(s.key)}${s.changes ? ` ${JSON.stringify(s.changes)}` : ''}`),
+          ];
+          return { text: `${lines.join('\n')}\n` };
+        },
+      });
+    });
+}

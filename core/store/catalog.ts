@@ -1,0 +1,376 @@
+import { readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { BadRequestError, NotFoundError } from '../errors.js';
+import { MetadataManager, type DatasetMetadata, type FileInfo } from './metadataManager.js';
+import { checkAssetName, checkFeatureSetName, isIsoDate, isValidName } from './storeNames.js';
+import { LAYERS, SIDECAR, isLayer, parseVersionFolder, type Layer, type Store, type VersionedLayer } from './storeLayout.js';
+
+/**
+ * The catalog: the store as a tree of nodes, built from folder listings and sidecars only
+ * (no Parquet file is opened), for the app's browser and `mes-data ls`.
+ *
+ *   store
+ *   ├─ raw → asset (raw/MES) → date (raw/MES/2024-01-15) → file
+ *   ├─ cleaned → asset (cleaned/MES) → version (cleaned/v2/MES) → date (…/date=2024-01-15) → file
+ *   └─ features → featureSet (features/price_volatility) → version (features/v1/price_volatility) → … → file
+ *
+ * Asset and feature-set nodes under cleaned and features group the versions of one key;
+ * their paths (`cleaned/MES`) name no folder but are accepted by `listTree`. Partition
+ * folders become `date` nodes (`date=…`), `asset` nodes (`asset=…`) or `partition` nodes
+ * (any other key). Only committed data appears: a folder without its `metadata.json` is
+ * not a snapshot or version yet.
+ */
+
+export type CatalogKind = 'store' | 'layer' | 'asset' | 'date' | 'version' | 'featureSet' | 'file' | 'partition';
+
+export interface CatalogNode {
+  kind: CatalogKind;
+  name: string;
+  /** Store-relative path with forward slashes; '' for the store itself. */
+  path: string;
+  /** Absent when the node was not expanded (see `depth`) or cannot have children. */
+  children?: CatalogNode[];
+  /** Rows (files, dates, versions; assets of the raw layer when expanded). */
+  rows?: number | null;
+  bytes?: number;
+  /** First and last trading date covered, `YYYY-MM-DD`, where known. */
+  from?: string | null;
+  to?: string | null;
+  /** Version nodes: the number N of `v{N}`. */
+  version?: number;
+  /** Version nodes: the validation result recorded in the sidecar, null when none was recorded. */
+  valid?: boolean | null;
+  createdAt?: string;
+  /** File nodes. */
+  sha256?: string;
+  compression?: string;
+  /** Set when the node's sidecar could not be read; the node then carries no counts. */
+  error?: string;
+}
+
+export interface ListTreeOptions {
+  /** Levels of children to include below the requested node (default: all). */
+  depth?: number;
+}
+
+/** How many folders are listed at once. */
+const READ_CONCURRENCY = 16;
+/**
+ * Sidecars are small: reading them synchronously, a chunk at a time with a turn of the
+ * event loop between chunks, is several times faster than one promise per file (13,000
+ * sidecars: about 0.1 s against 0.6 s) and never blocks the loop for more than a few ms.
+ */
+const SIDECAR_CHUNK = 256;
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+async function subfolders(dir: string): Promise<string[]> {
+  try {
+    const entries = await fs.readdir(dir, { withFileTypes: true });
+    return entries
+      .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
+      .map((entry) => entry.name)
+      .sort();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    throw error;
+  }
+}
+
+type SidecarRead = { metadata: DatasetMetadata } | { missing: true } | { error: string };
+
+/** A sidecar read for display: not schema-checked (that is `verifyStore`'s job). */
+function readSidecarNow(dir: string): SidecarRead {
+  const file = path.join(dir, SIDECAR);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { missing: true };
+    return { error: `cannot read ${SIDECAR}: ${(error as Error).message}` };
+  }
+  try {
+    return { metadata: MetadataManager.parseMetadata(text, file, { validate: false }) };
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** The sidecars of many folders, in order, a chunk at a time. */
+async function readSidecars(dirs: string[]): Promise<SidecarRead[]> {
+  const reads: SidecarRead[] = [];
+  for (let start = 0; start < dirs.length; start += SIDECAR_CHUNK) {
+    if (start > 0) await nextTurn();
+    for (const dir of dirs.slice(start, start + SIDECAR_CHUNK)) reads.push(readSidecarNow(dir));
+  }
+  return reads;
+}
+
+async function readSidecar(dir: string): Promise<SidecarRead> {
+  return (await readSidecars([dir]))[0];
+}
+
+const byName = (a: { name: string }, b: { name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+function expand(depth: number): boolean {
+  return depth > 0;
+}
+
+function fileNode(parentPath: string, file: FileInfo, name: string): CatalogNode {
+  return { kind: 'file', name, path: `${parentPath}/${name}`, rows: file.rows, bytes: file.bytes, sha256: file.sha256, compression: file.compression };
+}
+
+// ---------------------------------------------------------------------------------------
+// raw
+// ---------------------------------------------------------------------------------------
+
+function rawDateNode(asset: string, date: string, read: SidecarRead, depth: number): CatalogNode | null {
+  if ('missing' in read) return null;
+  const nodePath = `raw/${asset}/${date}`;
+  if ('error' in read) return { kind: 'date', name: date, path: nodePath, rows: null, from: date, to: date, error: read.error };
+  const { metadata } = read;
+  const node: CatalogNode = { kind: 'date', name: date, path: nodePath, rows: metadata.recordCount, bytes: metadata.fileSizeBytes, from: date, to: date, createdAt: metadata.createdAt };
+  if (expand(depth)) node.children = metadata.files.map((file) => fileNode(nodePath, file, file.path)).sort(byName);
+  return node;
+}
+
+async function rawAssetNode(store: Store, asset: string, depth: number): Promise<CatalogNode> {
+  const nodePath = `raw/${asset}`;
+  if (!expand(depth)) return { kind: 'asset', name: asset, path: nodePath };
+  const assetDir = path.join(store.root, 'raw', asset);
+  const dates = (await subfolders(assetDir)).filter(isIsoDate);
+  const reads = await readSidecars(dates.map((date) => path.join(assetDir, date)));
+  const children = dates.map((date, i) => rawDateNode(asset, date, reads[i], depth - 1)).filter((child): child is CatalogNode => child !== null);
+  return {
+    kind: 'asset',
+    name: asset,
+    path: nodePath,
+    rows: children.reduce((sum, child) => sum + (child.rows ?? 0), 0),
+    bytes: children.reduce((sum, child) => sum + (child.bytes ?? 0), 0),
+    from: children.length > 0 ? children[0].name : null,
+    to: children.length > 0 ? children[children.length - 1].name : null,
+    children,
+  };
+}
+
+async function rawAssets(store: Store): Promise<string[]> {
+  return (await subfolders(path.join(store.root, 'raw'))).filter((name) => isValidName(checkAssetName, name));
+}
+
+// ---------------------------------------------------------------------------------------
+// cleaned and features
+// ---------------------------------------------------------------------------------------
+
+/** The folders of a version's files, as a tree of partition nodes, from the sidecar's file list. */
+function versionChildren(versionPathPrefix: string, files: FileInfo[], depth: number): CatalogNode[] {
+  interface Folder {
+    folders: Map<string, Folder>;
+    files: FileInfo[];
+  }
+  const root: Folder = { folders: new Map(), files: [] };
+  for (const file of files) {
+    const parts = file.path.split('/');
+    let folder = root;
+    for (const part of parts.slice(0, -1)) {
+      let child = folder.folders.get(part);
+      if (!child) {
+        child = { folders: new Map(), files: [] };
+        folder.folders.set(part, child);
+      }
+      folder = child;
+    }
+    folder.files.push(file);
+  }
+  const build = (folder: Folder, prefix: string, level: number): CatalogNode[] => {
+    const nodes: CatalogNode[] = [];
+    for (const [name, child] of folder.folders) {
+      const nodePath = `${prefix}/${name}`;
+      const [key, value] = name.split('=');
+      const kind: CatalogKind = key === 'date' && value !== undefined ? 'date' : key === 'asset' && value !== undefined ? 'asset' : 'partition';
+      const all = collect(child);
+      const node: CatalogNode = { kind, name, path: nodePath, rows: all.reduce((s, f) => s + f.rows, 0), bytes: all.reduce((s, f) => s + f.bytes, 0) };
+      if (kind === 'date' && isIsoDate(value)) {
+        node.from = value;
+        node.to = value;
+      }
+      if (expand(level)) node.children = build(child, nodePath, level - 1);
+      nodes.push(node);
+    }
+    for (const file of folder.files) nodes.push(fileNode(prefix, file, file.path.split('/').pop() ?? file.path));
+    return nodes.sort(byName);
+  };
+  const collect = (folder: Folder): FileInfo[] => [...folder.files, ...[...folder.folders.values()].flatMap(collect)];
+  return build(root, versionPathPrefix, depth - 1);
+}
+
+async function versionNode(store: Store, layer: VersionedLayer, version: number, key: string, depth: number): Promise<CatalogNode | null> {
+  const nodePath = `${layer}/v${version}/${key}`;
+  const read = await readSidecar(path.join(store.root, layer, `v${version}`, key));
+  if ('missing' in read) return null;
+  if ('error' in read) return { kind: 'version', name: `v${version}`, path: nodePath, version, valid: null, rows: null, error: read.error };
+  const { metadata } = read;
+  const node: CatalogNode = {
+    kind: 'version',
+    name: `v${version}`,
+    path: nodePath,
+    version,
+    valid: typeof metadata.validation?.valid === 'boolean' ? metadata.validation.valid : null,
+    rows: metadata.recordCount,
+    bytes: metadata.fileSizeBytes,
+    from: metadata.dateRange?.from ?? null,
+    to: metadata.dateRange?.to ?? null,
+    createdAt: metadata.createdAt,
+  };
+  if (expand(depth)) node.children = versionChildren(nodePath, metadata.files, depth);
+  return node;
+}
+
+/** Version numbers per key in a versioned layer, from the folder listing. */
+async function versionsByKey(store: Store, layer: VersionedLayer): Promise<Map<string, number[]>> {
+  const byKey = new Map<string, number[]>();
+  const layerDir = path.join(store.root, layer);
+  const folders = (await subfolders(layerDir)).map((name) => ({ name, version: parseVersionFolder(name) })).filter((f): f is { name: string; version: number } => f.version !== null);
+  const check = layer === 'cleaned' ? checkAssetName : checkFeatureSetName;
+  const keysPerFolder = await mapLimit(folders, READ_CONCURRENCY, (folder) => subfolders(path.join(layerDir, folder.name)));
+  folders.forEach((folder, i) => {
+    for (const key of keysPerFolder[i]) {
+      if (!isValidName(check, key)) continue;
+      byKey.set(key, [...(byKey.get(key) ?? []), folder.version]);
+    }
+  });
+  for (const versions of byKey.values()) versions.sort((a, b) => a - b);
+  return byKey;
+}
+
+async function keyNode(store: Store, layer: VersionedLayer, key: string, versions: number[], depth: number): Promise<CatalogNode> {
+  const node: CatalogNode = { kind: layer === 'cleaned' ? 'asset' : 'featureSet', name: key, path: `${layer}/${key}` };
+  if (!expand(depth)) return node;
+  const children = await mapLimit(versions, READ_CONCURRENCY, (version) => versionNode(store, layer, version, key, depth - 1));
+  node.children = children.filter((child): child is CatalogNode => child !== null);
+  return node;
+}
+
+// ---------------------------------------------------------------------------------------
+// layers and the store
+// ---------------------------------------------------------------------------------------
+
+async function layerNode(store: Store, layer: Layer, depth: number): Promise<CatalogNode> {
+  const node: CatalogNode = { kind: 'layer', name: layer, path: layer };
+  if (!expand(depth)) return node;
+  if (layer === 'raw') {
+    // one asset after the other: the sidecar reads are synchronous chunks anyway
+    const children: CatalogNode[] = [];
+    for (const asset of await rawAssets(store)) children.push(await rawAssetNode(store, asset, depth - 1));
+    node.children = children;
+  } else {
+    const byKey = await versionsByKey(store, layer);
+    const keys = [...byKey.keys()].sort();
+    const children = await Promise.all(keys.map((key) => keyNode(store, layer, key, byKey.get(key) ?? [], depth - 1)));
+    // a key whose versions are all uncommitted is not shown
+    node.children = children.filter((child) => !expand(depth - 1) || (child.children?.length ?? 0) > 0);
+  }
+  return node;
+}
+
+function notFound(store: Store, treePath: string, hint = ''): NotFoundError {
+  return new NotFoundError(`nothing at ${treePath} in the store ${store.root}${hint}`, { path: treePath, store: store.root });
+}
+
+/** A store-relative path from what a user typed: forward slashes, no `.`/`..`, no trailing slash. */
+export function normalizeTreePath(store: Store, input: string): string {
+  let value = input.replace(/\\/g, '/');
+  if (path.isAbsolute(input)) {
+    const relative = path.relative(store.root, input);
+    if (relative.startsWith('..') || path.isAbsolute(relative)) throw new BadRequestError(`${input} is outside the store ${store.root}`, { path: input, store: store.root });
+    value = relative.split(path.sep).join('/');
+  }
+  const parts = value.split('/').filter((part) => part !== '' && part !== '.');
+  if (parts.includes('..')) throw new BadRequestError(`a store path may not contain "..": ${input}`, { path: input });
+  return parts.join('/');
+}
+
+function findInTree(node: CatalogNode, treePath: string): CatalogNode | null {
+  if (node.path === treePath) return node;
+  for (const child of node.children ?? []) {
+    if (treePath === child.path || treePath.startsWith(`${child.path}/`)) {
+      const found = findInTree(child, treePath);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+/**
+ * The catalog node at `treePath` (store-relative or absolute inside the store; '' for the
+ * whole store) with its children down to `depth` levels. Reads folder listings and
+ * sidecars only. Throws NOT_FOUND when nothing committed is at that path, BAD_REQUEST for a
+ * path outside the store.
+ */
+export async function listTree(store: Store, treePath = '', options: ListTreeOptions = {}): Promise<CatalogNode> {
+  const depth = options.depth ?? Number.POSITIVE_INFINITY;
+  const normalized = normalizeTreePath(store, treePath);
+  const parts = normalized === '' ? [] : normalized.split('/');
+  if (parts.length === 0) {
+    const node: CatalogNode = { kind: 'store', name: path.basename(store.root), path: '' };
+    if (expand(depth)) node.children = await Promise.all(LAYERS.map((layer) => layerNode(store, layer, depth - 1)));
+    return node;
+  }
+  const [layer, second, third] = parts;
+  if (!isLayer(layer)) throw notFound(store, normalized, `; the layers are ${LAYERS.join(', ')}`);
+  if (parts.length === 1) return layerNode(store, layer, depth);
+
+  if (layer === 'raw') {
+    if (!isValidName(checkAssetName, second) || !(await rawAssets(store)).includes(second)) throw notFound(store, normalized);
+    if (parts.length === 2) return rawAssetNode(store, second, depth);
+    if (!isIsoDate(third)) throw notFound(store, normalized);
+    const date = rawDateNode(second, third, await readSidecar(path.join(store.root, 'raw', second, third)), parts.length === 3 ? depth : Number.POSITIVE_INFINITY);
+    const found = date && findInTree(date, normalized);
+    if (!found) throw notFound(store, normalized);
+    return found;
+  }
+
+  const version = parseVersionFolder(second);
+  if (version === null) {
+    // cleaned/MES or features/price_volatility: the versions of one key
+    if (parts.length > 2) throw notFound(store, normalized, `; a version's path is ${layer}/vN/${second}`);
+    const versions = (await versionsByKey(store, layer)).get(second);
+    if (!versions) throw notFound(store, normalized);
+    const node = await keyNode(store, layer, second, versions, depth);
+    if (expand(depth) && node.children?.length === 0) throw notFound(store, normalized);
+    return node;
+  }
+  if (parts.length === 2) {
+    const keys = await subfolders(path.join(store.root, layer, second));
+    throw notFound(store, normalized, keys.length > 0 ? `; ${normalized} holds one version per ${layer === 'cleaned' ? 'asset' : 'feature set'}: ${keys.map((k) => `${normalized}/${k}`).join(', ')}` : '');
+  }
+  const node = await versionNode(store, layer, version, third, parts.length === 3 ? depth : Number.POSITIVE_INFINITY);
+  const found = node && findInTree(node, normalized);
+  if (!found) throw notFound(store, normalized);
+  if (found !== node && Number.isFinite(depth)) return pruneDepth(found, depth);
+  return found;
+}
+
+function pruneDepth(node: CatalogNode, depth: number): CatalogNode {
+  if (!node.children) return node;
+  if (depth <= 0) {
+    const { children: _children, ...rest } = node;
+    return rest;
+  }
+  return { ...node, children: node.children.map((child) => pruneDepth(child, depth - 1)) };
+}

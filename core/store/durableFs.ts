@@ -1,0 +1,166 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { AlreadyExistsError, MesDataError } from '../errors.js';
+import { crashPoint } from './crashPoints.js';
+
+/**
+ * File-system steps that survive a crash: data is fsynced before it is renamed into place,
+ * and the folder that holds a new name is fsynced after the rename, so that once a step
+ * has returned, a crash cannot undo it.
+ */
+
+function errnoOf(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** Flushes a file's data and size to disk. */
+export async function fsyncFile(filePath: string): Promise<void> {
+  const handle = await fs.open(filePath, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Flushes a folder's entries (new names, removed names) to disk. */
+export async function fsyncDir(dirPath: string): Promise<void> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(dirPath, 'r');
+  } catch (error) {
+    // Windows cannot open a folder for syncing; its renames are durable on their own
+    if (errnoOf(error) === 'EISDIR' || errnoOf(error) === 'EPERM') return;
+    throw error;
+  }
+  try {
+    await handle.sync();
+  } catch (error) {
+    const code = errnoOf(error);
+    if (code !== 'EINVAL' && code !== 'EPERM' && code !== 'ENOTSUP') throw error;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A temporary name beside `target`, hidden, unique to this process and call. */
+export function temporaryName(target: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/**
+ * Writes `data` to `target` atomically and durably: a temporary file beside it, fsync,
+ * rename over `target`, fsync of the folder. Readers see the old content or the new one.
+ */
+export async function writeFileDurable(target: string, data: string | Uint8Array): Promise<void> {
+  const temp = temporaryName(target);
+  try {
+    const handle = await fs.open(temp, 'wx');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    crashPoint(`wrote ${path.basename(target)} (temporary)`);
+    await fs.rename(temp, target);
+  } catch (error) {
+    await fs.rm(temp, { force: true });
+    throw error;
+  }
+  crashPoint(`renamed ${path.basename(target)} into place`);
+  await fsyncDir(path.dirname(target));
+  crashPoint(`synced the folder of ${path.basename(target)}`);
+}
+
+/**
+ * Creates `dir` and any missing parents, syncing each parent that got a new entry.
+ * Returns the folders it created, outermost first.
+ */
+export async function mkdirDurable(dir: string): Promise<string[]> {
+  const missing: string[] = [];
+  let current = path.resolve(dir);
+  for (;;) {
+    try {
+      await fs.stat(current);
+      break;
+    } catch (error) {
+      if (errnoOf(error) !== 'ENOENT') throw error;
+      missing.unshift(current);
+      const parent = path.dirname(current);
+      if (parent === current) break;
+      current = parent;
+    }
+  }
+  for (const folder of missing) {
+    try {
+      await fs.mkdir(folder);
+    } catch (error) {
+      if (errnoOf(error) !== 'EEXIST') throw error;
+    }
+    crashPoint(`created folder ${path.basename(folder)}`);
+    await fsyncDir(path.dirname(folder));
+  }
+  return missing;
+}
+
+/**
+ * Moves a file or folder to a name that must not exist yet, then syncs both folders.
+ * A file is moved with link + unlink, which refuses an existing target atomically; a folder
+ * with rename, which refuses an existing non-empty target. Throws ALREADY_EXISTS when the
+ * target is taken.
+ */
+export async function moveNoReplace(from: string, to: string, kind: 'file' | 'dir'): Promise<void> {
+  const taken = (): AlreadyExistsError => new AlreadyExistsError(`${to} already exists; it was not replaced`, { path: to });
+  if (kind === 'file') {
+    try {
+      await fs.link(from, to);
+      await fs.unlink(from);
+    } catch (error) {
+      const code = errnoOf(error);
+      if (code === 'EEXIST') throw taken();
+      // file systems without hard links: check, then rename (we hold the store lock)
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'ENOSYS') throw error;
+      if (await exists(to)) throw taken();
+      await fs.rename(from, to);
+    }
+  } else {
+    if (await exists(to)) throw taken();
+    try {
+      await fs.rename(from, to);
+    } catch (error) {
+      const code = errnoOf(error);
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') throw taken();
+      throw error;
+    }
+  }
+  crashPoint(`moved ${path.basename(from)} to ${path.basename(to)}`);
+  await fsyncDir(path.dirname(to));
+  if (path.dirname(from) !== path.dirname(to)) await fsyncDir(path.dirname(from));
+  crashPoint(`synced after moving ${path.basename(to)}`);
+}
+
+export async function exists(target: string): Promise<boolean> {
+  try {
+    await fs.lstat(target);
+    return true;
+  } catch (error) {
+    if (errnoOf(error) === 'ENOENT' || errnoOf(error) === 'ENOTDIR') return false;
+    throw error;
+  }
+}
+
+/** Removes a file or folder tree; a missing one is fine. */
+export async function removeTree(target: string): Promise<void> {
+  await fs.rm(target, { recursive: true, force: true, maxRetries: 3 });
+}
+
+/** An IO failure as a typed error naming the path. */
+export function ioError(action: string, target: string, error: unknown): MesDataError {
+  if (error instanceof MesDataError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new MesDataError('IO_ERROR', `cannot ${action} ${target}: ${message}`, { path: target, errno: errnoOf(error) ?? null });
+}
+
+export { errnoOf };

@@ -1,0 +1,162 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { AlreadyExistsError, CorruptedFileError, LockedError, NotFoundError, UnsupportedFileError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { errnoOf, mkdirDurable, removeTree, writeFileDurable } from './durableFs.js';
+import { findLeftoverStaging, recoverStaging, type RecoveryResult } from './stagingArea.js';
+import { acquireStoreLock, isProcessAlive, readLockOwner, removeLeftoverLockFolders } from './storeLock.js';
+import { LAYERS, STORE_FORMAT_VERSION, STORE_MARKER, parseVersionFolder, type Store } from './storeLayout.js';
+
+/** The marker file that makes a folder a store. */
+export interface StoreMarker {
+  format: 'mes-data-store';
+  formatVersion: number;
+  createdAt: string;
+  createdBy: string;
+}
+
+async function readMarker(root: string): Promise<StoreMarker | null> {
+  const markerPath = path.join(root, STORE_MARKER);
+  let text: string;
+  try {
+    text = await fs.readFile(markerPath, 'utf8');
+  } catch (error) {
+    if (errnoOf(error) === 'ENOENT' || errnoOf(error) === 'ENOTDIR') return null;
+    throw error;
+  }
+  let marker: Partial<StoreMarker>;
+  try {
+    marker = JSON.parse(text) as Partial<StoreMarker>;
+  } catch {
+    throw new CorruptedFileError(`${markerPath} is not valid JSON`, { path: markerPath });
+  }
+  if (marker?.format !== 'mes-data-store' || !Number.isSafeInteger(marker.formatVersion)) {
+    throw new CorruptedFileError(`${markerPath} is not a MES Data store marker`, { path: markerPath });
+  }
+  if ((marker.formatVersion ?? 0) > STORE_FORMAT_VERSION) {
+    throw new UnsupportedFileError(`the store ${root} has format ${marker.formatVersion}; this mes-data (${VERSION}) reads format ${STORE_FORMAT_VERSION}`, {
+      path: markerPath,
+      reason: 'newer store format',
+      formatVersion: marker.formatVersion,
+    });
+  }
+  return marker as StoreMarker;
+}
+
+/**
+ * Makes `dir` a store (creating it if needed): the layer folders, then the marker file
+ * `mes-data-store.json`, last. An existing store is left as it is (`created: false`).
+ * Throws ALREADY_EXISTS when `dir` holds other (non-hidden) things and is not a store, and
+ * CORRUPTED_FILE when its marker is damaged.
+ */
+export async function initStore(dir: string): Promise<{ store: Store; created: boolean }> {
+  const root = path.resolve(dir);
+  const existing = await readMarker(root);
+  if (existing) return { store: { root, formatVersion: existing.formatVersion }, created: false };
+  const entries = await fs.readdir(root).catch((error: unknown) => {
+    if (errnoOf(error) === 'ENOENT') return [] as string[];
+    if (errnoOf(error) === 'ENOTDIR') throw new AlreadyExistsError(`${root} is a file, not a folder`, { path: root });
+    throw error;
+  });
+  const foreign = entries.filter((name) => !name.startsWith('.') && !(LAYERS as readonly string[]).includes(name));
+  if (foreign.length > 0) {
+    throw new AlreadyExistsError(`${root} is not empty and is not a MES Data store (it holds ${foreign.slice(0, 3).map((n) => JSON.stringify(n)).join(', ')}${foreign.length > 3 ? ', …' : ''}); choose an empty or new folder`, {
+      path: root,
+      entries: foreign.slice(0, 20),
+    });
+  }
+  await mkdirDurable(root);
+  for (const layer of LAYERS) await mkdirDurable(path.join(root, layer));
+  const marker: StoreMarker = { format: 'mes-data-store', formatVersion: STORE_FORMAT_VERSION, createdAt: new Date().toISOString(), createdBy: `mes-data ${VERSION}` };
+  await writeFileDurable(path.join(root, STORE_MARKER), `${JSON.stringify(marker, null, 2)}\n`);
+  return { store: { root, formatVersion: STORE_FORMAT_VERSION }, created: true };
+}
+
+/**
+ * Opens an existing store. Unless `recover` is false, it also finishes or removes what
+ * crashed writers left behind (staging folders, half-taken locks, empty version folders),
+ * but only when no live writer holds the lock; reading never waits for the lock.
+ * Throws NOT_FOUND when `dir` is not a store, UNSUPPORTED_FILE for a newer store format.
+ */
+export async function openStore(dir: string, options: { recover?: boolean } = {}): Promise<Store> {
+  const root = path.resolve(dir);
+  const marker = await readMarker(root);
+  if (!marker) {
+    throw new NotFoundError(`${root} is not a MES Data store (it has no ${STORE_MARKER}); create one with \`mes-data init --store ${root}\``, { path: root });
+  }
+  const store: Store = { root, formatVersion: marker.formatVersion };
+  if (options.recover !== false) await tryRecover(store);
+  return store;
+}
+
+/** True when crashed writers left something behind (cheap: a few folder listings). */
+async function needsRecovery(store: Store): Promise<boolean> {
+  if ((await findLeftoverStaging(store)).length > 0) return true;
+  // a lock whose holder on this computer is gone
+  const owner = await readLockOwner(store);
+  if (owner && owner.hostname === os.hostname() && owner.pid !== process.pid && !isProcessAlive(owner.pid)) return true;
+  const rootEntries = await fs.readdir(store.root);
+  if (rootEntries.some((name) => name.startsWith('.lock-') || LEFTOVER_TEMP.test(name))) return true;
+  return (await emptyVersionFolders(store)).length > 0;
+}
+
+/** Cleans up after crashed writers if the lock is free; silently does nothing otherwise. */
+async function tryRecover(store: Store): Promise<void> {
+  if (!(await needsRecovery(store))) return;
+  let lock;
+  try {
+    lock = await acquireStoreLock(store, { waitMs: 0, purpose: 'recovery on open' });
+  } catch (error) {
+    // a live writer is at work, or the store is read-only for us: reading goes on
+    if (error instanceof LockedError) return;
+    const code = errnoOf(error);
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return;
+    throw error;
+  }
+  try {
+    await recoverStore(store);
+  } catch {
+    // reading goes on; what could not be cleaned up stays visible to verifyStore
+  } finally {
+    await lock.release();
+  }
+}
+
+/**
+ * Finishes committed work of crashed writers and removes the rest. The caller holds the
+ * store lock.
+ */
+export async function recoverStore(store: Store): Promise<RecoveryResult> {
+  const result = await recoverStaging(store);
+  await removeLeftoverLockFolders(store);
+  const rootEntries = await fs.readdir(store.root);
+  for (const name of rootEntries) {
+    if (LEFTOVER_TEMP.test(name)) {
+      await removeTree(path.join(store.root, name));
+      result.removed.push(name);
+    }
+  }
+  for (const folder of await emptyVersionFolders(store)) {
+    await fs.rmdir(path.join(store.root, ...folder.split('/'))).catch(() => undefined);
+    result.removed.push(folder);
+  }
+  return result;
+}
+
+/** Temporary files of atomic writes at the top of the store (the ledger, the marker). */
+const LEFTOVER_TEMP = /^\..+\.\d+\.[0-9a-f]+\.tmp$/;
+
+/** Empty `cleaned/vN` and `features/vN` folders: a crash between creating one and moving a version in. */
+export async function emptyVersionFolders(store: Store): Promise<string[]> {
+  const found: string[] = [];
+  for (const layer of ['cleaned', 'features']) {
+    const names = await fs.readdir(path.join(store.root, layer)).catch(() => [] as string[]);
+    for (const name of names) {
+      if (parseVersionFolder(name) === null) continue;
+      const inside = await fs.readdir(path.join(store.root, layer, name)).catch(() => null);
+      if (inside !== null && inside.length === 0) found.push(`${layer}/${name}`);
+    }
+  }
+  return found;
+}

@@ -1,0 +1,42 @@
+import { getParquetMetadata } from '../parquet/parquetMetadata.js';
+import type { CompressionName } from './metadataManager.js';
+
+/** What the store records about a Parquet file, from its footer only. */
+export interface ParquetFileFacts {
+  rows: number;
+  rowGroups: number;
+  compression: CompressionName;
+  keyValue: Record<string, string>;
+  /** Rows in the largest row group (used to keep the layout when a file is rewritten). */
+  largestRowGroup: number;
+}
+
+const CODECS: Record<string, CompressionName> = {
+  SNAPPY: 'snappy',
+  GZIP: 'gzip',
+  ZSTD: 'zstd',
+  BROTLI: 'brotli',
+  LZ4: 'lz4',
+  LZ4_RAW: 'lz4',
+  UNCOMPRESSED: 'none',
+};
+
+/** The codec of a file in the words of `writeParquet`: one name, `mixed` when columns differ, `unknown` for none. */
+export function compressionOf(codecs: string[]): CompressionName {
+  const names = new Set(codecs.map((codec) => CODECS[codec.toUpperCase()] ?? 'unknown'));
+  if (names.size === 0) return 'unknown';
+  if (names.size > 1) return 'mixed';
+  return [...names][0];
+}
+
+/** Reads the footer of a Parquet file. Throws as `getParquetMetadata` (CORRUPTED_FILE, NOT_FOUND, …). */
+export async function parquetFileFacts(filePath: string): Promise<ParquetFileFacts> {
+  const meta = await getParquetMetadata(filePath);
+  return {
+    rows: meta.numRows,
+    rowGroups: meta.numRowGroups,
+    compression: compressionOf(meta.rowGroups.flatMap((group) => group.columns.map((column) => column.compression))),
+    keyValue: meta.keyValue,
+    largestRowGroup: meta.rowGroups.reduce((max, group) => Math.max(max, group.numRows), 0),
+  };
+}

@@ -1,0 +1,295 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { CancelledError, MesDataError } from '../errors.js';
+import { hashFile } from './fileHash.js';
+import type { DatasetMetadata, FileInfo } from './metadataManager.js';
+import { parquetFileFacts } from './parquetFileFacts.js';
+import { KV } from './parquetKeyValue.js';
+import { checkSidecar } from './sidecarSchema.js';
+import { findLeftoverStaging } from './stagingArea.js';
+import { checkAssetName, checkFeatureSetName, isIsoDate, isValidName } from './storeNames.js';
+import { LAYERS, LOCK_DIR, SIDECAR, STAGING_DIR, STORE_MARKER, VERSION_LEDGER, parseVersionFolder, type Layer, type Store } from './storeLayout.js';
+
+/**
+ * `verifyStore`: checks everything the store promises, reading every byte. Problem codes:
+ *
+ *   MISSING_SIDECAR     a dataset folder without metadata.json (not a committed snapshot or version)
+ *   CORRUPTED_SIDECAR   metadata.json is not JSON
+ *   INVALID_SIDECAR     metadata.json breaks schema/metadata_schema.json, disagrees with its folder or its totals
+ *   MISSING_FILE        a file the sidecar lists is gone
+ *   SIZE_MISMATCH       a file's size differs from the sidecar (changed since commit)
+ *   HASH_MISMATCH       a file's SHA-256 differs from the sidecar (tampered with or corrupted)
+ *   ROW_COUNT_MISMATCH  a file's footer counts other rows than the sidecar
+ *   CORRUPTED_FILE      a file's Parquet footer cannot be read
+ *   METADATA_MISMATCH   a file's embedded key facts (mes_data.*) name another layer, asset, date or version
+ *   UNEXPECTED_FILE     a file or folder that no sidecar describes and the layout does not allow
+ *   INVALID_NAME        a folder whose name breaks the naming rules
+ *   LEFTOVER_STAGING    work left in .staging/ by a writer that is gone
+ *   CORRUPTED_LEDGER    version-ledger.json is not readable
+ */
+
+export interface VerifyProblem {
+  /** Store-relative path. */
+  path: string;
+  code: string;
+  message: string;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  problems: VerifyProblem[];
+  checked: { datasets: number; files: number; bytes: number };
+}
+
+export interface VerifyOptions {
+  signal?: AbortSignal;
+  /** Called after each file is checked. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+interface Expected {
+  layer: Layer;
+  asset?: string;
+  date?: string;
+  featureSet?: string;
+  version?: number;
+}
+
+interface FileTask {
+  datasetPath: string;
+  file: FileInfo;
+  expected: Expected;
+}
+
+const HASH_CONCURRENCY = 8;
+
+async function entriesOf(dir: string): Promise<{ name: string; isDir: boolean }[]> {
+  try {
+    const entries = await fs.readdir(dir, { withFileTypes: true });
+    return entries.map((entry) => ({ name: entry.name, isDir: entry.isDirectory() })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+/** Every file under `dir` as relative paths with forward slashes (folders too when empty). */
+async function walk(dir: string, prefix = ''): Promise<string[]> {
+  const found: string[] = [];
+  const entries = await entriesOf(dir);
+  for (const entry of entries) {
+    const relative = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
+    if (entry.isDir) {
+      const inner = await walk(path.join(dir, entry.name), relative);
+      found.push(...(inner.length > 0 ? inner : [`${relative}/`]));
+    } else found.push(relative);
+  }
+  return found;
+}
+
+function describeExpected(expected: Expected): string {
+  if (expected.layer === 'raw') return `raw ${expected.asset} ${expected.date}`;
+  return `${expected.layer} ${expected.asset ?? expected.featureSet} v${expected.version}`;
+}
+
+function sidecarMismatch(metadata: DatasetMetadata, expected: Expected): string | null {
+  const found: string[] = [];
+  if (metadata.layer !== expected.layer) found.push(`layer "${metadata.layer}"`);
+  if (expected.asset !== undefined && metadata.asset !== expected.asset) found.push(`asset "${String(metadata.asset)}"`);
+  if (expected.date !== undefined && metadata.date !== expected.date) found.push(`date "${String(metadata.date)}"`);
+  if (expected.featureSet !== undefined && metadata.featureSet !== expected.featureSet) found.push(`feature set "${String(metadata.featureSet)}"`);
+  if (expected.version !== undefined && metadata.version !== expected.version) found.push(`version ${String(metadata.version)}`);
+  return found.length > 0 ? `its sidecar says ${found.join(', ')} but the folder is ${describeExpected(expected)}` : null;
+}
+
+function keyFactsMismatch(keyValue: Record<string, string>, expected: Expected): string | null {
+  if (keyValue[KV.layer] === undefined) return null;
+  const wrong: string[] = [];
+  if (keyValue[KV.layer] !== expected.layer) wrong.push(`${KV.layer}=${keyValue[KV.layer]}`);
+  if (expected.layer !== 'features' && expected.asset !== undefined && keyValue[KV.asset] !== undefined && keyValue[KV.asset] !== expected.asset) wrong.push(`${KV.asset}=${keyValue[KV.asset]}`);
+  if (expected.date !== undefined && keyValue[KV.date] !== undefined && keyValue[KV.date] !== expected.date) wrong.push(`${KV.date}=${keyValue[KV.date]}`);
+  if (expected.featureSet !== undefined && keyValue[KV.featureSet] !== undefined && keyValue[KV.featureSet] !== expected.featureSet) wrong.push(`${KV.featureSet}=${keyValue[KV.featureSet]}`);
+  if (expected.version !== undefined && keyValue[KV.version] !== undefined && keyValue[KV.version] !== `v${expected.version}`) wrong.push(`${KV.version}=${keyValue[KV.version]}`);
+  return wrong.length > 0 ? `its embedded key facts (${wrong.join(', ')}) do not match ${describeExpected(expected)}` : null;
+}
+
+function isSafeRelative(relative: string): boolean {
+  const parts = relative.split('/');
+  return !relative.includes('\\') && parts.every((part) => part !== '' && part !== '.' && part !== '..');
+}
+
+/**
+ * Checks the whole store: every sidecar against the JSON Schema and its folder, every file
+ * against its recorded size, SHA-256 and row count (hashes are recomputed from the bytes),
+ * plus unexpected files, bad names and leftover staging. Never changes anything. `ok` is
+ * true when no problem was found. Throws CANCELLED when `signal` aborts.
+ */
+export async function verifyStore(store: Store, options: VerifyOptions = {}): Promise<VerifyResult> {
+  const problems: VerifyProblem[] = [];
+  const report = (problemPath: string, code: string, message: string): void => {
+    problems.push({ path: problemPath, code, message });
+  };
+  const tasks: FileTask[] = [];
+  let datasets = 0;
+
+  const checkDataset = async (datasetPath: string, expected: Expected): Promise<void> => {
+    datasets++;
+    const dir = path.join(store.root, ...datasetPath.split('/'));
+    const sidecarPath = `${datasetPath}/${SIDECAR}`;
+    const present = await walk(dir);
+    let text: string;
+    try {
+      text = await fs.readFile(path.join(dir, SIDECAR), 'utf8');
+    } catch {
+      report(datasetPath, 'MISSING_SIDECAR', `${datasetPath} has no ${SIDECAR}, so it is not a committed ${expected.layer === 'raw' ? 'snapshot' : 'version'} (${present.length} file(s) inside)`);
+      return;
+    }
+    let metadata: DatasetMetadata;
+    try {
+      metadata = JSON.parse(text) as DatasetMetadata;
+    } catch (error) {
+      report(sidecarPath, 'CORRUPTED_SIDECAR', `${sidecarPath} is not valid JSON: ${(error as Error).message}`);
+      return;
+    }
+    const check = checkSidecar(metadata);
+    if (!check.valid) {
+      report(sidecarPath, 'INVALID_SIDECAR', `${sidecarPath} does not match schema/metadata_schema.json: ${check.errors.slice(0, 5).join('; ')}`);
+      if (!Array.isArray(metadata?.files)) return;
+    }
+    const mismatch = sidecarMismatch(metadata, expected);
+    if (mismatch) report(sidecarPath, 'INVALID_SIDECAR', `${sidecarPath}: ${mismatch}`);
+    const files = metadata.files.filter((file) => typeof file?.path === 'string');
+    const rows = files.reduce((sum, file) => sum + (Number.isFinite(file.rows) ? file.rows : 0), 0);
+    const bytes = files.reduce((sum, file) => sum + (Number.isFinite(file.bytes) ? file.bytes : 0), 0);
+    if (check.valid && (rows !== metadata.recordCount || bytes !== metadata.fileSizeBytes)) {
+      report(sidecarPath, 'INVALID_SIDECAR', `${sidecarPath} records ${metadata.recordCount} rows and ${metadata.fileSizeBytes} bytes in all, but its files add up to ${rows} rows and ${bytes} bytes`);
+    }
+    const listed = new Set<string>([SIDECAR]);
+    for (const file of files) {
+      if (!isSafeRelative(file.path)) {
+        report(sidecarPath, 'INVALID_SIDECAR', `${sidecarPath} lists a file outside its folder: ${JSON.stringify(file.path)}`);
+        continue;
+      }
+      listed.add(file.path);
+      tasks.push({ datasetPath, file, expected });
+    }
+    for (const relative of present) {
+      if (!listed.has(relative)) report(`${datasetPath}/${relative.replace(/\/$/, '')}`, 'UNEXPECTED_FILE', `${datasetPath}/${relative} is not listed in ${sidecarPath}`);
+    }
+  };
+
+  // the top of the store
+  const known = new Set<string>([STORE_MARKER, VERSION_LEDGER, ...LAYERS, STAGING_DIR, LOCK_DIR]);
+  for (const entry of await entriesOf(store.root)) {
+    if (known.has(entry.name)) continue;
+    if (entry.name.startsWith('.lock-') || /^\..+\.\d+\.[0-9a-f]+\.tmp$/.test(entry.name)) {
+      report(entry.name, 'LEFTOVER_STAGING', `${entry.name} was left by a writer that stopped; the next writer removes it`);
+    } else if (!entry.name.startsWith('.')) {
+      report(entry.name, 'UNEXPECTED_FILE', `${entry.name} does not belong at the top of a store (expected ${[...known].join(', ')})`);
+    }
+  }
+  try {
+    const ledgerText = await fs.readFile(path.join(store.root, VERSION_LEDGER), 'utf8');
+    try {
+      JSON.parse(ledgerText);
+    } catch (error) {
+      report(VERSION_LEDGER, 'CORRUPTED_LEDGER', `${VERSION_LEDGER} is not valid JSON: ${(error as Error).message}`);
+    }
+  } catch {
+    // no ledger yet: nothing was ever versioned
+  }
+  for (const leftover of await findLeftoverStaging(store)) {
+    report(
+      leftover.path,
+      'LEFTOVER_STAGING',
+      leftover.committed
+        ? `${leftover.path} holds a commit that was interrupted after its commit point; the next writer (or opening the store) finishes it`
+        : `${leftover.path} holds unfinished work of a writer that stopped; the next writer (or opening the store) removes it`,
+    );
+  }
+
+  // raw/{ASSET}/{DATE}
+  for (const asset of await entriesOf(path.join(store.root, 'raw'))) {
+    const assetPath = `raw/${asset.name}`;
+    if (!asset.isDir) {
+      report(assetPath, 'UNEXPECTED_FILE', `${assetPath} is a file; raw/ holds one folder per asset`);
+      continue;
+    }
+    if (!isValidName(checkAssetName, asset.name)) {
+      report(assetPath, 'INVALID_NAME', `${assetPath}: "${asset.name}" is not a valid asset name (upper-case A–Z, 0–9, ".", "_", "-")`);
+      continue;
+    }
+    for (const date of await entriesOf(path.join(store.root, 'raw', asset.name))) {
+      const datePath = `${assetPath}/${date.name}`;
+      if (!date.isDir) report(datePath, 'UNEXPECTED_FILE', `${datePath} is a file; ${assetPath}/ holds one folder per trading date`);
+      else if (!isIsoDate(date.name)) report(datePath, 'INVALID_NAME', `${datePath}: "${date.name}" is not a date YYYY-MM-DD`);
+      else await checkDataset(datePath, { layer: 'raw', asset: asset.name, date: date.name });
+    }
+  }
+
+  // cleaned/v{N}/{ASSET} and features/v{N}/{set}
+  for (const layer of ['cleaned', 'features'] as const) {
+    for (const folder of await entriesOf(path.join(store.root, layer))) {
+      const folderPath = `${layer}/${folder.name}`;
+      const version = parseVersionFolder(folder.name);
+      if (!folder.isDir || version === null) {
+        report(folderPath, 'UNEXPECTED_FILE', `${folderPath} is not a version folder v{N}`);
+        continue;
+      }
+      for (const key of await entriesOf(path.join(store.root, layer, folder.name))) {
+        const keyPath = `${folderPath}/${key.name}`;
+        const valid = isValidName(layer === 'cleaned' ? checkAssetName : checkFeatureSetName, key.name);
+        if (!key.isDir) report(keyPath, 'UNEXPECTED_FILE', `${keyPath} is a file; ${folderPath}/ holds one folder per ${layer === 'cleaned' ? 'asset' : 'feature set'}`);
+        else if (!valid) report(keyPath, 'INVALID_NAME', `${keyPath}: "${key.name}" is not a valid ${layer === 'cleaned' ? 'asset' : 'feature-set'} name`);
+        else await checkDataset(keyPath, layer === 'cleaned' ? { layer, asset: key.name, version } : { layer, featureSet: key.name, version });
+      }
+    }
+  }
+
+  // the files themselves: size, hash, footer
+  let done = 0;
+  let bytes = 0;
+  let next = 0;
+  const checkFile = async (task: FileTask): Promise<void> => {
+    const relative = `${task.datasetPath}/${task.file.path}`;
+    const absolutePath = path.join(store.root, ...relative.split('/'));
+    let size: number;
+    try {
+      size = (await fs.stat(absolutePath)).size;
+    } catch {
+      report(relative, 'MISSING_FILE', `${relative} is listed in its sidecar but missing`);
+      return;
+    }
+    bytes += size;
+    if (size !== task.file.bytes) {
+      report(relative, 'SIZE_MISMATCH', `${relative} has ${size} bytes; its sidecar recorded ${task.file.bytes} (it changed after it was committed)`);
+    } else {
+      const digest = await hashFile(absolutePath);
+      if (digest.sha256 !== task.file.sha256) {
+        report(relative, 'HASH_MISMATCH', `${relative} has SHA-256 ${digest.sha256}; its sidecar recorded ${task.file.sha256} (the file was changed or damaged after it was committed)`);
+      }
+    }
+    try {
+      const facts = await parquetFileFacts(absolutePath);
+      if (facts.rows !== task.file.rows) report(relative, 'ROW_COUNT_MISMATCH', `${relative} holds ${facts.rows} rows; its sidecar recorded ${task.file.rows}`);
+      const wrong = keyFactsMismatch(facts.keyValue, task.expected);
+      if (wrong) report(relative, 'METADATA_MISMATCH', `${relative}: ${wrong}`);
+    } catch (error) {
+      const message = error instanceof MesDataError ? error.message : String(error);
+      report(relative, 'CORRUPTED_FILE', `${relative} is not a readable Parquet file: ${message}`);
+    }
+  };
+  const worker = async (): Promise<void> => {
+    while (next < tasks.length) {
+      if (options.signal?.aborted) throw new CancelledError('verify was cancelled', {});
+      const task = tasks[next++];
+      await checkFile(task);
+      done++;
+      options.onProgress?.(done, tasks.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(HASH_CONCURRENCY, tasks.length) }, worker));
+
+  problems.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
+  return { ok: problems.length === 0, problems, checked: { datasets, files: tasks.length, bytes } };
+}

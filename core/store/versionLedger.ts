@@ -1,0 +1,75 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { errnoOf, exists, writeFileDurable } from './durableFs.js';
+import { SIDECAR, VERSION_LEDGER, parseVersionFolder, type Store, type VersionedLayer } from './storeLayout.js';
+
+/**
+ * Version numbers. A version of `cleaned/…/{ASSET}` or `features/…/{set}` is numbered per
+ * asset or set, from 1 up. The ledger (`version-ledger.json`) remembers the highest number
+ * ever handed out, so that a number is never given twice, even when the commit that got it
+ * crashed or was cancelled; the next number is one more than both the ledger and the
+ * highest version folder on disk.
+ */
+
+export type Ledger = Record<VersionedLayer, Record<string, number>>;
+
+/** The ledger; a missing or unreadable one is empty (the folders on disk still count). */
+export async function readLedger(store: Store): Promise<Ledger> {
+  const empty: Ledger = { cleaned: {}, features: {} };
+  try {
+    const parsed = JSON.parse(await fs.readFile(path.join(store.root, VERSION_LEDGER), 'utf8')) as Partial<Ledger>;
+    return { cleaned: { ...(parsed.cleaned ?? {}) }, features: { ...(parsed.features ?? {}) } };
+  } catch (error) {
+    if (errnoOf(error) === 'ENOENT' || error instanceof SyntaxError) return empty;
+    throw error;
+  }
+}
+
+/**
+ * Committed versions of one asset (cleaned) or set (features), ascending. A version exists
+ * only when its folder holds its `metadata.json`.
+ */
+export async function listVersions(store: Store, layer: VersionedLayer, key: string): Promise<number[]> {
+  const folders = await versionFoldersWith(store, layer, key);
+  const committed: number[] = [];
+  for (const version of folders) {
+    if (await exists(path.join(store.root, layer, `v${version}`, key, SIDECAR))) committed.push(version);
+  }
+  return committed;
+}
+
+/** The newest committed version of one asset or set, or null when there is none. */
+export async function latestVersion(store: Store, layer: VersionedLayer, key: string): Promise<number | null> {
+  const versions = await listVersions(store, layer, key);
+  return versions.length > 0 ? versions[versions.length - 1] : null;
+}
+
+/** Numbers of version folders that contain a folder named `key`, committed or not, ascending. */
+async function versionFoldersWith(store: Store, layer: VersionedLayer, key: string): Promise<number[]> {
+  const names = await fs.readdir(path.join(store.root, layer)).catch((error: unknown) => {
+    if (errnoOf(error) === 'ENOENT') return [] as string[];
+    throw error;
+  });
+  const found: number[] = [];
+  for (const name of names) {
+    const version = parseVersionFolder(name);
+    if (version !== null && (await exists(path.join(store.root, layer, name, key)))) found.push(version);
+  }
+  return found.sort((a, b) => a - b);
+}
+
+/** The number the next commit of this asset or set would get (nothing is reserved). */
+export async function nextVersionNumber(store: Store, layer: VersionedLayer, key: string): Promise<number> {
+  const ledger = await readLedger(store);
+  const onDisk = await versionFoldersWith(store, layer, key);
+  return Math.max(ledger[layer][key] ?? 0, onDisk.length > 0 ? onDisk[onDisk.length - 1] : 0) + 1;
+}
+
+/** Hands out the next number and records it durably. Call only while holding the store lock. */
+export async function allocateVersionNumber(store: Store, layer: VersionedLayer, key: string): Promise<number> {
+  const version = await nextVersionNumber(store, layer, key);
+  const ledger = await readLedger(store);
+  ledger[layer][key] = version;
+  await writeFileDurable(path.join(store.root, VERSION_LEDGER), `${JSON.stringify(ledger, null, 2)}\n`);
+  return version;
+}

@@ -1,0 +1,121 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Ajv2020 from 'ajv/dist/2020.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tableToJsonRows } from '../../../core/arrow/arrowJson.js';
+import { promoteRaw } from '../../../core/promote/promoteRaw.js';
+import { OHLCV_SCHEMA } from '../../../core/schema/predefinedSchemas.js';
+import { initStore } from '../../../core/store/openStore.js';
+import { writeRawSnapshot } from '../../../core/store/rawSnapshot.js';
+import type { Store } from '../../../core/store/storeLayout.js';
+import { barsFromCloses, barsTable, type Bar } from '../../helpers/barsTable.js';
+import { tempDir } from '../../helpers/ohlcvTable.js';
+import { DuckSession, sqlString } from '../../interop/duckdbSession.js';
+
+/** Five one-minute bars from 10:00 CT (16:00Z) on a trading date. */
+function day(date: string, base: number): Bar[] {
+  return barsFromCloses(`${date}T16:00:00Z`, 60, [base, base + 0.25, base + 0.5, base + 0.75, base + 1]);
+}
+
+describe('promoteRaw', () => {
+  const { dir, cleanup } = tempDir();
+  let store: Store;
+  let duck: DuckSession;
+
+  beforeAll(async () => {
+    store = (await initStore(path.join(dir, 'store'))).store;
+    for (const [date, base] of [
+      ['2024-01-03', 5000],
+      ['2024-01-04', 5010],
+      ['2024-01-05', 5020],
+    ] as const) {
+      await writeRawSnapshot(store, { asset: 'MES', date, name: 'bars', table: barsTable(day(date, base)) });
+    }
+    // ES: defects on the second date: a duplicate timestamp (later row wins), an inconsistent bar, unsorted rows
+    await writeRawSnapshot(store, { asset: 'ES', date: '2024-01-03', name: 'bars', table: barsTable(day('2024-01-03', 4000)) });
+    const bad = day('2024-01-04', 4010);
+    bad[2][2] = 1; // high below open/close: row 7 of the selection (5 + 2)
+    const duplicate: Bar = [bad[1][0], 4011, 4012, 4010, 4011.5, 99]; // same time as row 1, comes later
+    await writeRawSnapshot(store, { asset: 'ES', date: '2024-01-04', name: 'bars', table: barsTable([bad[0], bad[1], bad[2], bad[4], bad[3], duplicate]) });
+    duck = await DuckSession.open();
+  });
+  afterAll(() => {
+    duck.close();
+    cleanup();
+  });
+
+  it('writes a version partitioned by trading date, with lineage, readable by DuckDB as one table', async () => {
+    const result = await promoteRaw(store, { asset: 'MES', schema: OHLCV_SCHEMA, message: 'first clean' });
+    expect(result).toMatchObject({ version: 'v1', path: 'cleaned/v1/MES', rows: 15, status: 'created', dropped: {} });
+    expect(result.inputs.map((i) => i.path)).toEqual(['raw/MES/2024-01-03/bars.parquet', 'raw/MES/2024-01-04/bars.parquet', 'raw/MES/2024-01-05/bars.parquet']);
+    expect(result.report).toMatchObject({ valid: true, rowCount: 15, errors: [] });
+    const root = path.join(store.root, 'cleaned/v1/MES');
+    expect(fs.readdirSync(root).sort()).toEqual(['date=2024-01-03', 'date=2024-01-04', 'date=2024-01-05', 'metadata.json']);
+    const sidecar = JSON.parse(fs.readFileSync(path.join(root, 'metadata.json'), 'utf8')) as Record<string, unknown>;
+    expect(sidecar).toMatchObject({ layer: 'cleaned', asset: 'MES', version: 1, recordCount: 15, changelog: 'first clean', schema: { name: 'ohlcv', version: '1.0.0' }, recipe: { name: 'promote' } });
+    expect((sidecar.dependencies as { path: string }[]).map((d) => d.path)).toEqual(result.inputs.map((i) => i.path));
+    const ajv = new Ajv2020.default({ strict: false });
+    const validate = ajv.compile(JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../../../schema/metadata_schema.json'), 'utf8')) as object);
+    expect(validate(sidecar), JSON.stringify(validate.errors)).toBe(true);
+    const rows = await duck.rows(`SELECT CAST(date AS VARCHAR) AS d, epoch_ns(timestamp) AS ns, close FROM read_parquet(${sqlString(`${root}/**/*.parquet`)}, hive_partitioning = true) ORDER BY timestamp`);
+    expect(rows.length).toBe(15);
+    expect(rows[5]).toEqual({ d: '2024-01-04', ns: 1_704_384_000_000_000_000n, close: 5010 });
+  });
+
+  it('the same inputs and recipe again are unchanged and name the version', async () => {
+    const again = await promoteRaw(store, { asset: 'MES', schema: OHLCV_SCHEMA });
+    expect(again).toMatchObject({ version: 'v1', status: 'unchanged' });
+    expect(fs.readdirSync(path.join(store.root, 'cleaned'))).toEqual(['v1']);
+  });
+
+  it('stops at the gate with the report and writes nothing', async () => {
+    const error = await promoteRaw(store, { asset: 'ES', schema: OHLCV_SCHEMA }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'VALIDATION_GATE' });
+    const { message, details } = error as { message: string; details: { report: { errors: { rule: string; rows: number[] }[] } } };
+    expect(message).toBe('promotion of ES stopped at the validation gate: ohlc_consistency (1); use --on-invalid drop to remove the offending rows; nothing was written');
+    expect(details.report.errors.map((e) => [e.rule, e.rows])).toEqual([
+      ['ohlc_consistency', [7]],
+      ['sorted_timestamp', [9, 10]],
+      ['unique_timestamp', [10]],
+    ]);
+    expect(fs.existsSync(path.join(store.root, 'cleaned', 'v1', 'ES'))).toBe(false);
+  });
+
+  it('a dry run reports the gate and writes nothing', async () => {
+    const result = await promoteRaw(store, { asset: 'ES', schema: OHLCV_SCHEMA, onInvalid: 'drop', dryRun: true });
+    expect(result).toMatchObject({ version: null, status: 'dry-run', rows: 11 });
+    expect(fs.readdirSync(path.join(store.root, 'cleaned'))).toEqual(['v1']);
+  });
+
+  it('with drop: removes bad rows, keeps the last of duplicates, sorts, and counts it all', async () => {
+    const result = await promoteRaw(store, { asset: 'ES', schema: OHLCV_SCHEMA, onInvalid: 'drop', compression: 'snappy' });
+    expect(result).toMatchObject({ version: 'v1', path: 'cleaned/v1/ES', rows: 9, status: 'created', dropped: { ohlc_consistency: 1, unique_timestamp: 1 } });
+    const rows = await duck.rows(`SELECT strftime(timestamp, '%H:%M') AS t, close, volume FROM read_parquet(${sqlString(path.join(store.root, 'cleaned/v1/ES/date=2024-01-04/*.parquet'))})`);
+    // 16:02 dropped (inconsistent), 16:01 keeps the later row (volume 99), 16:03/16:04 sorted
+    expect(rows).toEqual([
+      { t: '16:00', close: 4010, volume: 10n },
+      { t: '16:01', close: 4011.5, volume: 99n },
+      { t: '16:03', close: 4010.75, volume: 13n },
+      { t: '16:04', close: 4011, volume: 14n },
+    ]);
+  });
+
+  it('a cancelled promotion writes nothing', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    await expect(promoteRaw(store, { asset: 'MES', from: '2024-01-04', schema: OHLCV_SCHEMA, signal: controller.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(fs.readdirSync(path.join(store.root, 'cleaned')).sort()).toEqual(['v1']);
+  });
+
+  it('nothing to promote is NOT_FOUND', async () => {
+    await expect(promoteRaw(store, { asset: 'NQ', schema: OHLCV_SCHEMA })).rejects.toMatchObject({ code: 'NOT_FOUND', message: `no raw data for NQ in ${store.root}` });
+    await expect(promoteRaw(store, { asset: 'MES', from: '2025-01-01', schema: OHLCV_SCHEMA })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('a date range makes a new version of just those dates', async () => {
+    const result = await promoteRaw(store, { asset: 'MES', from: '2024-01-04', to: '2024-01-04', schema: OHLCV_SCHEMA });
+    expect(result).toMatchObject({ version: 'v2', rows: 5, status: 'created' });
+    const table = tableToJsonRows((await import('../../../core/parquet/parquetFile.js').then((m) => m.readParquet(path.join(store.root, 'cleaned/v2/MES/date=2024-01-04/part-0.parquet')))).slice(0, 1));
+    expect(table).toEqual([{ timestamp: '2024-01-04T16:00:00.000000000Z', open: 5010, high: 5010.25, low: 5009.75, close: 5010, volume: 10 }]);
+  });
+});

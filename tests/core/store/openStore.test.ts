@@ -1,0 +1,102 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MesDataError } from '../../../core/errors.js';
+import { initStore, openStore } from '../../../core/store/openStore.js';
+import { createStagingDir, JOURNAL } from '../../../core/store/stagingArea.js';
+import { HOST_TAG } from '../../../core/store/storeLock.js';
+import { tempDir } from '../../helpers/ohlcvTable.js';
+
+async function errorOf(promise: Promise<unknown>): Promise<MesDataError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof MesDataError) return error;
+    throw error;
+  }
+  throw new Error('expected an error');
+}
+
+describe('initStore and openStore', () => {
+  const cleanups: (() => void)[] = [];
+  afterEach(() => cleanups.splice(0).forEach((cleanup) => cleanup()));
+  const temp = () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    return t.dir;
+  };
+
+  it('creates the layers and a marker, and leaves an existing store alone', async () => {
+    const dir = path.join(temp(), 'new', 'store');
+    const first = await initStore(dir);
+    expect(first).toEqual({ store: { root: dir, formatVersion: 1 }, created: true });
+    expect(fs.readdirSync(dir).sort()).toEqual(['cleaned', 'features', 'mes-data-store.json', 'raw']);
+    const marker = JSON.parse(fs.readFileSync(path.join(dir, 'mes-data-store.json'), 'utf8')) as Record<string, unknown>;
+    expect({ format: marker.format, formatVersion: marker.formatVersion, createdBy: marker.createdBy }).toEqual({ format: 'mes-data-store', formatVersion: 1, createdBy: 'mes-data 0.1.0' });
+    fs.writeFileSync(path.join(dir, 'raw', 'keep.txt'), 'x');
+    const markerBefore = fs.readFileSync(path.join(dir, 'mes-data-store.json'), 'utf8');
+    expect(await initStore(dir)).toEqual({ store: { root: dir, formatVersion: 1 }, created: false });
+    expect(fs.readFileSync(path.join(dir, 'mes-data-store.json'), 'utf8')).toBe(markerBefore);
+    expect(fs.readFileSync(path.join(dir, 'raw', 'keep.txt'), 'utf8')).toBe('x');
+    expect(await openStore(dir)).toEqual({ root: dir, formatVersion: 1 });
+  });
+
+  it('refuses to turn a folder with other things in it into a store', async () => {
+    const dir = temp();
+    fs.writeFileSync(path.join(dir, 'notes.txt'), 'mine');
+    const error = await errorOf(initStore(dir));
+    expect(error.code).toBe('ALREADY_EXISTS');
+    expect(error.message).toBe(`${dir} is not empty and is not a MES Data store (it holds "notes.txt"); choose an empty or new folder`);
+    expect(fs.readdirSync(dir)).toEqual(['notes.txt']);
+  });
+
+  it('opening a folder that is not a store is NOT_FOUND; a damaged or newer marker is refused', async () => {
+    const dir = temp();
+    const error = await errorOf(openStore(dir));
+    expect({ code: error.code, details: error.details }).toEqual({ code: 'NOT_FOUND', details: { path: dir } });
+    expect(error.message).toBe(`${dir} is not a MES Data store (it has no mes-data-store.json); create one with \`mes-data init --store ${dir}\``);
+    fs.writeFileSync(path.join(dir, 'mes-data-store.json'), '{oops');
+    expect((await errorOf(openStore(dir))).code).toBe('CORRUPTED_FILE');
+    fs.writeFileSync(path.join(dir, 'mes-data-store.json'), JSON.stringify({ format: 'mes-data-store', formatVersion: 9 }));
+    const newer = await errorOf(openStore(dir));
+    expect({ code: newer.code, reason: newer.details.reason }).toEqual({ code: 'UNSUPPORTED_FILE', reason: 'newer store format' });
+  });
+
+  it('on open removes staging of dead writers, finishes journaled commits, keeps live staging', async () => {
+    const dir = path.join(temp(), 'store');
+    const { store } = await initStore(dir);
+    const staging = path.join(dir, '.staging');
+    // a writer on this host that died before its commit point (pid 999999999 does not exist)
+    fs.mkdirSync(path.join(staging, `999999999-${HOST_TAG}-aaaaaaaaaaaa`, 'x'), { recursive: true });
+    fs.writeFileSync(path.join(staging, `999999999-${HOST_TAG}-aaaaaaaaaaaa`, 'x', 'half.parquet'), 'half');
+    // a recent writer on another computer (a shared drive) is left alone
+    fs.mkdirSync(path.join(staging, '4242-00000000-cccccccccccc'));
+    // a writer that died after writing its journal: the move must still happen
+    const committed = path.join(staging, `999999998-${HOST_TAG}-bbbbbbbbbbbb`);
+    fs.mkdirSync(path.join(committed, 'folders', '0'), { recursive: true });
+    fs.writeFileSync(path.join(committed, 'folders', '0', 'a.txt'), 'moved');
+    fs.writeFileSync(path.join(committed, JOURNAL), JSON.stringify({ moves: [{ from: `.staging/999999998-${HOST_TAG}-bbbbbbbbbbbb/folders/0`, to: 'raw/MES/2024-01-15', kind: 'dir' }] }));
+    // this process's own live staging folder is kept
+    const live = await createStagingDir(store);
+    // leftovers of a crashed lock and of an atomic write at the top
+    fs.mkdirSync(path.join(dir, '.lock-stale-0123456789ab'));
+    fs.writeFileSync(path.join(dir, '.version-ledger.json.999999999.abcdef.tmp'), '{}');
+    fs.mkdirSync(path.join(dir, 'cleaned', 'v7'));
+
+    await openStore(dir);
+    expect(fs.readdirSync(staging).sort()).toEqual([path.basename(live.path), '4242-00000000-cccccccccccc'].sort());
+    expect(fs.readFileSync(path.join(dir, 'raw', 'MES', '2024-01-15', 'a.txt'), 'utf8')).toBe('moved');
+    expect(fs.readdirSync(dir).sort()).toEqual(['.staging', 'cleaned', 'features', 'mes-data-store.json', 'raw']);
+    expect(fs.readdirSync(path.join(dir, 'cleaned'))).toEqual([]);
+    await live.dispose();
+    expect(fs.readdirSync(staging)).toEqual(['4242-00000000-cccccccccccc']);
+  });
+
+  it('open with recover: false touches nothing', async () => {
+    const dir = path.join(temp(), 'store');
+    await initStore(dir);
+    fs.mkdirSync(path.join(dir, '.staging', '999999999-00000000-aaaaaaaaaaaa'), { recursive: true });
+    await openStore(dir, { recover: false });
+    expect(fs.readdirSync(path.join(dir, '.staging'))).toEqual(['999999999-00000000-aaaaaaaaaaaa']);
+  });
+});

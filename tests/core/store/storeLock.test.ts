@@ -1,0 +1,115 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LockedError, MesDataError } from '../../../core/errors.js';
+import { acquireStoreLock, isProcessAlive, readLockOwner, withStoreLock } from '../../../core/store/storeLock.js';
+import { newStore, startChild } from './storeTestKit.js';
+
+async function lockError(promise: Promise<unknown>): Promise<MesDataError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof MesDataError) return error;
+    throw error;
+  }
+  throw new Error('expected LOCKED');
+}
+
+describe('store writer lock', () => {
+  const cleanups: (() => void)[] = [];
+  afterEach(() => cleanups.splice(0).forEach((cleanup) => cleanup()));
+  const store = async () => {
+    const made = await newStore();
+    cleanups.push(made.cleanup);
+    return made.store;
+  };
+
+  it('records its holder, refuses a second holder in the same process, and is free after release', async () => {
+    const s = await store();
+    const lock = await acquireStoreLock(s, { purpose: 'unit test' });
+    expect(await readLockOwner(s)).toEqual(lock.owner);
+    expect({ pid: lock.owner.pid, hostname: lock.owner.hostname, purpose: lock.owner.purpose }).toEqual({ pid: process.pid, hostname: os.hostname(), purpose: 'unit test' });
+    const error = await lockError(acquireStoreLock(s));
+    expect(error).toBeInstanceOf(LockedError);
+    expect(error.code).toBe('LOCKED');
+    expect(error.details).toEqual({ pid: process.pid, hostname: os.hostname(), acquiredAt: lock.owner.acquiredAt, purpose: 'unit test', lockPath: path.join(s.root, '.lock') });
+    expect(error.message).toBe(`the store ${s.root} is locked by unit test in process ${process.pid} on ${os.hostname()} since ${lock.owner.acquiredAt}`);
+    await lock.release();
+    expect(await readLockOwner(s)).toBeNull();
+    expect(fs.readdirSync(s.root).filter((name) => name.startsWith('.lock'))).toEqual([]);
+    const again = await withStoreLock(s, {}, (held) => Promise.resolve(held.owner.pid));
+    expect(again).toBe(process.pid);
+  });
+
+  it('waits for a holder that lets go within waitMs', async () => {
+    const s = await store();
+    const first = await acquireStoreLock(s);
+    setTimeout(() => void first.release(), 150);
+    const started = Date.now();
+    const second = await acquireStoreLock(s, { waitMs: 5000 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+    expect((await readLockOwner(s))?.token).toBe(second.owner.token);
+    await second.release();
+  });
+
+  it('a live holder in another process gives LOCKED with its pid; once it is killed the stale lock is recovered at once', async () => {
+    const s = await store();
+    const holder = await startChild({ op: 'holdLock', store: s.root });
+    try {
+      expect(holder.firstLine).toEqual({ locked: true, pid: holder.pid });
+      const error = await lockError(acquireStoreLock(s, { waitMs: 200 }));
+      expect({ code: error.code, pid: error.details.pid, purpose: error.details.purpose }).toEqual({ code: 'LOCKED', pid: holder.pid, purpose: 'test holder' });
+    } finally {
+      await holder.kill();
+    }
+    expect(isProcessAlive(holder.pid)).toBe(false);
+    const lock = await acquireStoreLock(s);
+    expect(lock.owner.pid).toBe(process.pid);
+    await lock.release();
+  });
+
+  it('a lock from another host is stale once its heartbeat is older than staleMs', async () => {
+    const s = await store();
+    const lockDir = path.join(s.root, '.lock');
+    fs.mkdirSync(lockDir);
+    const owner = { pid: 4242, hostname: 'some-other-host', token: 'feedfacefeedface', acquiredAt: '2024-01-01T00:00:00.000Z', purpose: 'remote job', bootId: null };
+    fs.writeFileSync(path.join(lockDir, 'owner.json'), JSON.stringify(owner));
+    const error = await lockError(acquireStoreLock(s, { staleMs: 60_000 }));
+    expect({ code: error.code, pid: error.details.pid, hostname: error.details.hostname }).toEqual({ code: 'LOCKED', pid: 4242, hostname: 'some-other-host' });
+    const old = new Date(Date.now() - 120_000);
+    fs.utimesSync(path.join(lockDir, 'owner.json'), old, old);
+    const lock = await acquireStoreLock(s, { staleMs: 60_000 });
+    expect((await readLockOwner(s))?.token).toBe(lock.owner.token);
+    await lock.release();
+  });
+
+  it('a lock left by a dead local process is recovered; a lock from before a restart too', async () => {
+    const s = await store();
+    const lockDir = path.join(s.root, '.lock');
+    fs.mkdirSync(lockDir);
+    fs.writeFileSync(path.join(lockDir, 'owner.json'), JSON.stringify({ pid: 999_999_999, hostname: os.hostname(), token: 'dead', acquiredAt: '2024-01-01T00:00:00.000Z', purpose: 'x', bootId: null }));
+    const lock = await acquireStoreLock(s);
+    await lock.release();
+    if (fs.existsSync('/proc/sys/kernel/random/boot_id')) {
+      fs.mkdirSync(lockDir);
+      // our own parent process is alive, but the lock says it was taken in another boot
+      fs.writeFileSync(path.join(lockDir, 'owner.json'), JSON.stringify({ pid: process.ppid, hostname: os.hostname(), token: 'old-boot', acquiredAt: '2024-01-01T00:00:00.000Z', purpose: 'x', bootId: 'another-boot' }));
+      const afterRestart = await acquireStoreLock(s);
+      await afterRestart.release();
+    }
+  });
+
+  it('a holder whose lock was taken over notices before it commits', async () => {
+    const s = await store();
+    const lock = await acquireStoreLock(s);
+    // simulate a takeover: someone replaced the owner file
+    fs.writeFileSync(path.join(s.root, '.lock', 'owner.json'), JSON.stringify({ ...lock.owner, token: 'someone-else', pid: 1 }));
+    const error = await lockError(lock.assertHeld());
+    expect(error.code).toBe('LOCKED');
+    expect(error.message).toBe(`the writer lock of ${s.root} was lost: process 1 took it over`);
+    await lock.release();
+    // release leaves the other holder's lock in place
+    expect((await readLockOwner(s))?.token).toBe('someone-else');
+  });
+});

@@ -1,0 +1,140 @@
+/** Shared set-up of the store tests: temporary stores, an independent sidecar check, child processes. */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { Table, Utf8, vectorFromArray, type Vector } from 'apache-arrow';
+import { expect } from 'vitest';
+import { initStore } from '../../../core/store/openStore.js';
+import type { Store } from '../../../core/store/storeLayout.js';
+import { ohlcvTable, tempDir } from '../../helpers/ohlcvTable.js';
+
+export const ROOT = path.resolve(import.meta.dirname, '../../..');
+export const SCHEMA_PATH = path.join(ROOT, 'schema/metadata_schema.json');
+export const CHILD = path.join(import.meta.dirname, 'fixtures/storeChild.ts');
+
+/** A fresh, initialized store in a temporary folder. */
+export async function newStore(prefix = 'mes-data-store-'): Promise<{ store: Store; dir: string; cleanup: () => void }> {
+  const { dir, cleanup } = tempDir(prefix);
+  const { store } = await initStore(path.join(dir, 'store'));
+  return { store, dir, cleanup };
+}
+
+/** Every metadata.json under `root`, store-relative. */
+export function findSidecars(root: string): string[] {
+  const found: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (entry.name.startsWith('.')) continue;
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name === 'metadata.json') found.push(path.relative(root, full).split(path.sep).join('/'));
+    }
+  };
+  walk(root);
+  return found.sort();
+}
+
+let independent: ReturnType<Ajv2020['compile']> | null = null;
+
+/**
+ * Checks every sidecar under `root` against schema/metadata_schema.json with a separately
+ * compiled ajv (draft 2020-12, default options), not the store's own validator. Returns how
+ * many were checked.
+ */
+export function expectSidecarsValid(root: string): number {
+  independent ??= new Ajv2020({ allErrors: true }).compile(JSON.parse(fs.readFileSync(SCHEMA_PATH, 'utf8')) as object);
+  const sidecars = findSidecars(root);
+  for (const sidecar of sidecars) {
+    const value = JSON.parse(fs.readFileSync(path.join(root, sidecar), 'utf8')) as unknown;
+    const valid = independent(value);
+    expect({ sidecar, errors: valid ? null : independent.errors }).toEqual({ sidecar, errors: null });
+  }
+  return sidecars.length;
+}
+
+export interface ChildRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  lines: Record<string, unknown>[];
+}
+
+/** Runs the store child with `request`; resolves when it exits. */
+export function runChild(request: object, env: Record<string, string> = {}): Promise<ChildRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(request)], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      const lines = stdout
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      resolve({ code, signal, stdout, stderr, lines });
+    });
+  });
+}
+
+/** Starts the child and resolves once it printed its first line (it keeps running). */
+export function startChild(request: object): Promise<{ pid: number; firstLine: Record<string, unknown>; kill: () => Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(request)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const exited = new Promise<void>((done) => child.on('close', () => done()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const newline = stdout.indexOf('\n');
+      if (newline >= 0 && child.pid !== undefined) {
+        resolve({
+          pid: child.pid,
+          firstLine: JSON.parse(stdout.slice(0, newline)) as Record<string, unknown>,
+          kill: async () => {
+            child.kill('SIGKILL');
+            await exited;
+          },
+        });
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => reject(new Error(`child exited early with code ${code}: ${stderr}`)));
+  });
+}
+
+/** Runs `tasks` with at most `limit` at once, keeping their order in the results. */
+export async function inParallel<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]> {
+  const results = new Array<T>(tasks.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, tasks.length) }, async () => {
+      while (next < tasks.length) {
+        const index = next++;
+        results[index] = await tasks[index]();
+      }
+    }),
+  );
+  return results;
+}
+
+/**
+ * Bars for partition tests: like ohlcvTable but starting `startMinute` minutes after
+ * 2024-01-02T00:00Z, with a text column `venue` (null every 7th row) so that string
+ * filters and nulls are covered.
+ */
+export function bars(rows: number, startMinute: number): Table {
+  const base = ohlcvTable(rows + startMinute);
+  const sliced = base.slice(startMinute, startMinute + rows);
+  const venue = Array.from({ length: rows }, (_, i) => ((startMinute + i) % 7 === 0 ? null : (startMinute + i) % 2 === 0 ? 'GLBX' : 'XCME'));
+  const columns = Object.fromEntries(sliced.schema.fields.map((field, k) => [field.name, sliced.getChildAt(k) as Vector]));
+  return new Table({ ...columns, venue: vectorFromArray(venue, new Utf8()) });
+}
