@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, session as electronSession, shell, type MenuItemConstructorOptions } from 'electron';
 import { isApiName } from '../core/api/contract.js';
 import { ApiSession } from '../core/api/handlers.js';
+import { makeDemoStore } from '../core/demo/makeDemoStore.js';
 import { serializeError } from '../core/errors.js';
 import { IPC_INVOKE, IPC_JOB_EVENT, IPC_MENU_COMMAND, type IpcReply, type MenuCommand } from './ipcChannels.js';
 
@@ -156,7 +157,16 @@ async function onReady(): Promise<void> {
   const recent = readRecentStores();
   api = new ApiSession('electron', { recentStores: recent });
   const session = api;
-  const requested = process.argv.find((arg) => arg.startsWith('--store='))?.slice('--store='.length) ?? process.env.MES_DATA_STORE ?? recent[0];
+  let requested = process.argv.find((arg) => arg.startsWith('--store='))?.slice('--store='.length) ?? process.env.MES_DATA_STORE ?? recent[0];
+  if (!requested || (process.env.MES_DATA_DEMO === '1' && !fs.existsSync(requested))) {
+    // first start: a demo store, so there is something to look at
+    requested ??= path.join(app.getPath('userData'), 'demo-store');
+    try {
+      await makeDemoStore(requested);
+    } catch {
+      // the start screen lets the user pick a store instead
+    }
+  }
   if (requested && fs.existsSync(requested)) {
     try {
       await session.invoke('store.open', { path: requested });

@@ -1,4 +1,5 @@
-// `npm start`: the desktop app where Electron's binary exists, otherwise the browser mode.
+// `npm start`: the desktop app where Electron's binary exists, otherwise the browser mode,
+// both on the demo store (created on first start) unless MES_DATA_STORE names another.
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,6 +7,7 @@ import { findElectronBinary } from './electronBinary.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const binary = findElectronBinary();
+const store = process.env.MES_DATA_STORE ?? path.join(root, '.demo-store');
 
 /** @param {string} command @param {string[]} args */
 function run(command, args) {
@@ -13,15 +15,19 @@ function run(command, args) {
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
+run(process.execPath, [path.join(root, 'scripts/build.mjs')]);
 if ('path' in binary) {
-  run(process.execPath, [path.join(root, 'scripts/build.mjs')]);
   // the app folder: Electron reads package.json's "main" (dist/electron/main.mjs)
-  const child = spawn(binary.path, [root, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+  const child = spawn(binary.path, [root, `--store=${store}`, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit', env: { ...process.env, MES_DATA_DEMO: process.env.MES_DATA_STORE ? '' : '1' } });
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
   process.stderr.write(
-    `MES Data: not starting the desktop app: ${binary.missing}.\n` +
-      'The browser mode (mes-data serve) arrives with the app shell; until then, here is the command line:\n\n',
+    `MES Data: the desktop app cannot start here: ${binary.missing}.\n` +
+      'Starting the browser mode instead: open the address below in a browser on this machine (Ctrl-C stops it).\n\n',
   );
-  run(process.execPath, [path.join(root, 'cli/bin/mes-data.mjs'), '--help']);
+  const child = spawn(process.execPath, [path.join(root, 'cli/bin/mes-data.mjs'), '--store', store, 'serve', ...(process.env.MES_DATA_STORE ? [] : ['--demo']), ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+  const stop = () => child.kill('SIGINT');
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  child.on('exit', (code) => process.exit(code ?? 0));
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { ApiSession } from '../../core/api/handlers.js';
+import { makeDemoStore } from '../../core/demo/makeDemoStore.js';
 import type { CommandContext } from '../commandContext.js';
 import { wholeNumber } from '../options.js';
 import { startHttpHost } from '../serve/httpHost.js';
@@ -37,9 +38,11 @@ export function registerServeCommand(program: Command, ctx: CommandContext): voi
     .option('--no-open', 'do not open a browser')
     .option('--host <address>', 'interface to listen on', '127.0.0.1')
     .option('--allow-remote', 'allow a non-loopback --host (anyone who can reach it gets your data)')
-    .action(async (opts: { port?: number; open: boolean; host: string; allowRemote?: boolean }) => {
+    .option('--demo', 'create the demo store at --store first when there is none')
+    .action(async (opts: { port?: number; open: boolean; host: string; allowRemote?: boolean; demo?: boolean }) => {
       const session = new ApiSession('browser');
       const storeDir = ctx.storeDir();
+      if (opts.demo) await makeDemoStore(storeDir, (line) => ctx.log(`${line}\n`));
       if (fs.existsSync(storeDir)) {
         try {
           await session.invoke('store.open', { path: storeDir });
