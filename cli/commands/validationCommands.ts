@@ -3,7 +3,9 @@ import { Option, type Command } from 'commander';
 import { BadRequestError, NotFoundError } from '../../core/errors.js';
 import type { DataSchema } from '../../core/schema/dataSchema.js';
 import { SchemaRegistry } from '../../core/schema/schemaRegistry.js';
+import { Dataset } from '../../core/api/dataset.js';
 import { validateParquetFile } from '../../core/validation/validateFile.js';
+import { validateTable } from '../../core/validation/validateTable.js';
 import { MODES, type EnforcementMode, type ValidationIssue, type ValidationReport } from '../../core/validation/validationReport.js';
 import type { CommandContext } from '../commandContext.js';
 import { EXIT_INVALID, EXIT_OK } from '../exitCodes.js';
@@ -82,8 +84,8 @@ export function registerValidationCommands(program: Command, ctx: CommandContext
 
   program
     .command('validate')
-    .description('validate a Parquet file against a schema and its trading rules; exit 1 when invalid')
-    .argument('<target>', 'a Parquet file')
+    .description('validate a file or a store dataset against a schema and its trading rules; exit 1 when invalid')
+    .argument('<target>', 'a Parquet file, or a dataset in the store (raw/MES/2024-01-15, cleaned/v1/MES)')
     .requiredOption('--schema <name>', 'schema name (see mes-data schemas)')
     .addOption(new Option('--mode <mode>', 'schema enforcement').choices([...MODES]).default('strict'))
     .option('--timezone <zone>', 'zone for naive timestamps in coerce mode (default: the schema exchange zone)')
@@ -97,7 +99,16 @@ export function registerValidationCommands(program: Command, ctx: CommandContext
           throw new BadRequestError(`unknown time zone "${opts.timezone}"`, { timezone: opts.timezone });
         }
       }
-      const report = await validateParquetFile(target, schema, { mode: opts.mode, timezone: opts.timezone });
+      let report: ValidationReport;
+      if (fs.existsSync(target) && fs.statSync(target).isFile()) {
+        report = await validateParquetFile(target, schema, { mode: opts.mode, timezone: opts.timezone });
+      } else {
+        // a dataset inside the store: raw/MES/2024-01-15, cleaned/v1/MES
+        const store = ctx.storeDir();
+        if (!fs.existsSync(store)) throw new NotFoundError(`${target} is neither a file nor a dataset: there is no store at ${store}`, { path: target, store });
+        const dataset = await Dataset.open(store, target);
+        report = validateTable(await dataset.readAll(), schema, { mode: opts.mode, timezone: opts.timezone, target }).report;
+      }
       ctx.done({ json: report, text: renderReport(report), exitCode: report.valid ? EXIT_OK : EXIT_INVALID }, opts.json === true);
     });
 }

@@ -83,3 +83,23 @@ describe('mes-data schemas and validate', () => {
     });
   });
 });
+
+describe('validate a dataset in the store', () => {
+  const { dir, cleanup } = tempDir();
+  afterAll(cleanup);
+
+  it('reads every file of the dataset in order and reports rows in that order', async () => {
+    const { initStore } = await import('../../core/store/openStore.js');
+    const { writeRawSnapshot } = await import('../../core/store/rawSnapshot.js');
+    const { store } = await initStore(path.join(dir, 'store'));
+    const bars = barsFromCloses('2024-01-03T16:00:00Z', 60, [5000, 5000.25, 5000.5]);
+    bars[2][3] = 6000; // low above open and close
+    await writeRawSnapshot(store, { asset: 'MES', date: '2024-01-03', name: 'a', table: barsTable(bars.slice(0, 2)) });
+    await writeRawSnapshot(store, { asset: 'MES', date: '2024-01-03', name: 'b', table: barsTable(bars.slice(2)) });
+    const run = await runCliJson('--store', store.root, 'validate', 'raw/MES/2024-01-03', '--schema', 'ohlcv');
+    expect(run.code).toBe(1);
+    expect(run.json).toMatchObject({ target: 'raw/MES/2024-01-03', rowCount: 3, errors: [{ rule: 'ohlc_consistency', rows: [2] }] });
+    const missing = await runCliJson('--store', store.root, 'validate', 'raw/MES/2024-01-09', '--schema', 'ohlcv');
+    expect(missing.code).toBe(3);
+  });
+});
