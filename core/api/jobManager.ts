@@ -62,7 +62,14 @@ export class JobManager {
   private readonly listeners = new Set<(event: JobEvent) => void>();
   private nextId = 1;
 
-  constructor(private readonly storeRoot: () => string | null) {}
+  /**
+   * @param storeRoot the open store, read when a job starts
+   * @param workerEntry the module a job thread runs (default: jobWorker); tests give their own
+   */
+  constructor(
+    private readonly storeRoot: () => string | null,
+    private readonly workerEntry: string = jobWorkerEntry(),
+  ) {}
 
   /** Subscribes to job events; returns the unsubscribe function. */
   onEvent(listener: (event: JobEvent) => void): () => void {
@@ -170,7 +177,7 @@ export class JobManager {
     job.state.state = 'running';
     job.state.progress = { fraction: 0, rows: null, bytes: null, stage: 'starting' };
     this.emit(job);
-    const worker = new Worker(ENTRY_BOOT, { workerData: { entry: jobWorkerEntry(), params: job.params, storeRoot: this.storeRoot() } });
+    const worker = new Worker(ENTRY_BOOT, { workerData: { entry: this.workerEntry, params: job.params, storeRoot: this.storeRoot() } });
     job.worker = worker;
     let settled = false;
     worker.on('message', (message: WorkerMessage) => {

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import type { JobEvent } from '../../../core/api/contract.js';
+import { JobManager } from '../../../core/api/jobManager.js';
+
+const ENTRY = new URL('./fixtures/testJobWorker.mjs', import.meta.url).href;
+
+function validate(target: string, delayMs = 0) {
+  return { kind: 'validate' as const, target, schema: 'ohlcv', mode: 'strict' as const, timezone: String(delayMs) };
+}
+
+describe('JobManager', () => {
+  it('runs a job in a thread and keeps its result; events tell the story', async () => {
+    const jobs = new JobManager(() => null, ENTRY);
+    const events: JobEvent[] = [];
+    jobs.onEvent((e) => events.push(e));
+    const job = jobs.start(validate('hello'));
+    const ended = await jobs.wait(job.id, 10_000);
+    expect(ended).toMatchObject({ state: 'succeeded', result: { echo: 'hello' }, progress: { fraction: 1, stage: 'succeeded' } });
+    expect(events.map((e) => e.job.state)).toEqual(['running', 'succeeded']);
+  });
+
+  it('a thread that dies fails its job with JOB_CRASHED; the manager goes on', async () => {
+    const jobs = new JobManager(() => null, ENTRY);
+    const crashed = await jobs.wait(jobs.start(validate('crash')).id, 10_000);
+    expect(crashed).toMatchObject({ state: 'failed', error: { code: 'JOB_CRASHED', message: "validate crash against ohlcv: the job's thread ended with code 7 before finishing" } });
+    const thrown = await jobs.wait(jobs.start(validate('throw')).id, 10_000);
+    expect(thrown).toMatchObject({ state: 'failed', error: { code: 'JOB_CRASHED', message: "validate throw against ohlcv: the job's thread crashed: boom in the job thread" } });
+    expect(await jobs.wait(jobs.start(validate('after')).id, 10_000)).toMatchObject({ state: 'succeeded' });
+  });
+
+  it('cancel asks the thread, which cleans up and ends cancelled', async () => {
+    const jobs = new JobManager(() => null, ENTRY);
+    const job = jobs.start(validate('wait-for-cancel'));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(jobs.get(job.id).progress).toMatchObject({ fraction: 0.25, rows: 10, stage: 'working' });
+    jobs.cancel(job.id);
+    expect(await jobs.wait(job.id, 10_000)).toMatchObject({ state: 'cancelled', error: { code: 'CANCELLED', message: 'cancelled, cleaned up' } });
+  });
+
+  it('writers run one at a time: a second promote waits in the queue and can be cancelled there', async () => {
+    const jobs = new JobManager(() => null, ENTRY);
+    const promote = (asset: string) => ({ kind: 'promote' as const, asset, schema: 'ohlcv', mode: 'strict' as const, onInvalid: 'fail' as const, compression: 'zstd' as const, message: '', dryRun: false });
+    const first = jobs.start(promote('wait-for-cancel'));
+    const second = jobs.start(promote('ES'));
+    const third = jobs.start(promote('NQ'));
+    expect(jobs.get(second.id).state).toBe('queued');
+    expect(jobs.cancel(third.id)).toMatchObject({ state: 'cancelled', error: { code: 'CANCELLED' } });
+    // a reader does not wait for the writer
+    expect(await jobs.wait(jobs.start(validate('reader')).id, 10_000)).toMatchObject({ state: 'succeeded' });
+    expect(jobs.get(second.id).state).toBe('queued');
+    jobs.cancel(first.id);
+    await jobs.wait(first.id, 10_000);
+    expect(await jobs.wait(second.id, 10_000)).toMatchObject({ state: 'succeeded', result: { echo: 'ES' } });
+    await jobs.close();
+  });
+
+  it('unknown job ids are NOT_FOUND', () => {
+    const jobs = new JobManager(() => null, ENTRY);
+    expect(() => jobs.get('job-nope')).toThrow('no job "job-nope"');
+  });
+});
