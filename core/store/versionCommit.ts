@@ -8,7 +8,6 @@ import { fsyncDir, fsyncFile, mkdirDurable, moveNoReplace } from './durableFs.js
 import { hashFile } from './fileHash.js';
 import {
   MetadataManager,
-  type CompressionName,
   type DatasetMetadata,
   type Dependency,
   type FileInfo,
@@ -229,7 +228,7 @@ async function writeVersion(store: Store, options: CommitVersionOptions, version
       fingerprint: options.fingerprint,
       dependencies: sidecarInput.dependencies,
     });
-    const written = new Map<string, { rows: number; compression: CompressionName }>();
+    const written = new Map<string, { rows: number }>();
     const ctx: VersionWriteContext = {
       dir: dataDir,
       layer,
@@ -245,7 +244,7 @@ async function writeVersion(store: Store, options: CommitVersionOptions, version
         const compression = writeOptions.compression ?? 'zstd';
         const result = await writeParquet(table, target, { compression, rowGroupSize: writeOptions.rowGroupSize, metadata: { ...(writeOptions.metadata ?? {}), ...keyValue } });
         crashPoint(`wrote ${relativePath}`);
-        written.set(relativePath, { rows: table.numRows, compression });
+        written.set(relativePath, { rows: table.numRows });
         return { path: relativePath, rows: table.numRows, bytes: result.bytes };
       },
     };

@@ -25,8 +25,8 @@ describe('DecoderPool', () => {
   });
 
   it('stops a request that hangs with TIMEOUT and serves the next one', async () => {
-    const pool = new DecoderPool({ timeoutMs: 300 });
-    await expect(pool.request('hang', { path: 'stuck.parquet' })).rejects.toMatchObject({
+    const pool = new DecoderPool();
+    await expect(pool.request('hang', { path: 'stuck.parquet' }, { timeoutMs: 300 })).rejects.toMatchObject({
       code: 'TIMEOUT',
       message: 'decoding stuck.parquet took longer than 300 ms and was stopped',
     });

@@ -229,7 +229,7 @@ describe('listTree', () => {
   });
 
   it('stays fast with 5 years of daily snapshots for 10 assets (13,000 date folders)', async () => {
-    const big = await newStore('mes-data-catalog-');
+    const big = await newStore('mes-data-catalog-', { inMemory: true });
     try {
       const assets = ['MES', 'ES', 'NQ', 'MNQ', 'RTY', 'M2K', 'YM', 'MYM', 'CL', 'GC'];
       const dates: string[] = [];

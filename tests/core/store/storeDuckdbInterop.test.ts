@@ -172,4 +172,14 @@ describe('DuckDB interoperability of the store', () => {
       await duckRows(duck, root, [{ column: 'n', op: '>', value: 0 }, { column: 'ts', op: '<', value: '2024-01-15 11:00:00' }]),
     );
   });
+
+  it('a partition key that is also a file column takes the partition value, in the column\'s place', async () => {
+    const root = path.join(path.dirname(store.root), 'overlap');
+    fs.mkdirSync(path.join(root, 'venue=XEUR'), { recursive: true });
+    await writeParquet(bars(4, 0).select(['volume', 'venue', 'close']), path.join(root, 'venue=XEUR', 'p.parquet'));
+    const table = await readPartitionedDataset(root);
+    expect(table.schema.fields.map((f) => f.name)).toEqual(['volume', 'venue', 'close']);
+    expect(ourRows(table)).toEqual(await duckRows(duck, root));
+    expect(ourRows(table).map((row) => row.venue)).toEqual(['XEUR', 'XEUR', 'XEUR', 'XEUR']);
+  });
 });

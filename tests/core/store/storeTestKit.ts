@@ -1,6 +1,7 @@
 /** Shared set-up of the store tests: temporary stores, an independent sidecar check, child processes. */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { Table, Utf8, vectorFromArray, type Vector } from 'apache-arrow';
@@ -13,9 +14,27 @@ export const ROOT = path.resolve(import.meta.dirname, '../../..');
 export const SCHEMA_PATH = path.join(ROOT, 'schema/metadata_schema.json');
 export const CHILD = path.join(import.meta.dirname, 'fixtures/storeChild.ts');
 
-/** A fresh, initialized store in a temporary folder. */
-export async function newStore(prefix = 'mes-data-store-'): Promise<{ store: Store; dir: string; cleanup: () => void }> {
-  const { dir, cleanup } = tempDir(prefix);
+/**
+ * A temporary folder in memory (/dev/shm) where there is one, else in the temp folder. The
+ * tests that write thousands of files or kill writers many times use it: a killed process
+ * leaves the same state in memory as on disk (the page cache outlives it), and fsync on a
+ * shared build disk would make those tests slow and slow down every other test.
+ */
+export function memoryTempDir(prefix: string): { dir: string; cleanup: () => void } {
+  let base = os.tmpdir();
+  try {
+    fs.accessSync('/dev/shm', fs.constants.W_OK);
+    base = '/dev/shm';
+  } catch {
+    // no tmpfs: the ordinary temp folder
+  }
+  const dir = fs.mkdtempSync(path.join(base, prefix));
+  return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A fresh, initialized store in a temporary folder (in memory with `inMemory`). */
+export async function newStore(prefix = 'mes-data-store-', options: { inMemory?: boolean } = {}): Promise<{ store: Store; dir: string; cleanup: () => void }> {
+  const { dir, cleanup } = options.inMemory ? memoryTempDir(prefix) : tempDir(prefix);
   const { store } = await initStore(path.join(dir, 'store'));
   return { store, dir, cleanup };
 }
