@@ -1,13 +1,16 @@
+import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { BadRequestError } from '../../core/errors.js';
 import type { DiffResult } from '../../core/diff/diffTables.js';
 import type { BuildFeaturesResult } from '../../core/features/buildFeatures.js';
 import type { PromoteResult } from '../../core/promote/promoteRaw.js';
+import type { IngestResult } from '../../core/store/ingestIntoStore.js';
 import { COMPRESSIONS, type Compression } from '../../core/parquet/writeParquet.js';
 import { MODES, type EnforcementMode } from '../../core/validation/validationReport.js';
 import type { CommandContext } from '../commandContext.js';
 import { runJobFromCli } from '../jobRunner.js';
 import { jsonOption } from '../options.js';
+import { cellToText, renderGrid } from '../render.js';
 import { renderReport } from './validationCommands.js';
 
 function dateOption(name: string) {
@@ -17,8 +20,52 @@ function dateOption(name: string) {
   });
 }
 
-/** `promote`, `features build` and `diff`: jobs in worker threads, with progress and Ctrl-C. */
+function renderIngest(r: IngestResult): string {
+  const lines: string[] = [];
+  for (const f of r.files) {
+    const dialect = f.dialect as { delimiter?: string; header?: boolean; decimal?: string; thousands?: string | null; encoding?: string };
+    const described = f.format === 'csv' ? `CSV, delimiter ${JSON.stringify(dialect.delimiter)}, ${dialect.header ? 'header' : 'no header'}, decimal ${JSON.stringify(dialect.decimal)}` : f.format;
+    lines.push(`${f.name}: ${described}; ${f.dateSpan ? `${f.dateSpan.first} … ${f.dateSpan.last}` : 'no rows'}`);
+    lines.push(`  mapping: ${Object.entries(f.mapping).map(([to, from]) => `${to} ← ${from}`).join(', ')}`);
+    if (f.dst.gaps + f.dst.repeats > 0) lines.push(`  daylight saving: ${f.dst.gaps} time(s) in a gap (${f.dst.gapPolicy}), ${f.dst.repeats} repeated (${f.dst.repeatPolicy})`);
+    if (f.preview && f.preview.length > 0) {
+      const columns = Object.keys(f.preview[0]);
+      lines.push(renderGrid(columns, f.preview.slice(0, 10).map((row) => columns.map((c) => cellToText(row[c])))).replace(/^/gm, '  '));
+    }
+  }
+  lines.push(`zone ${r.timezone}; ${r.rowsRead.toLocaleString('en-US')} rows read, ${r.rowsWritten.toLocaleString('en-US')} ${r.dryRun ? 'would be written' : 'written'}`);
+  for (const s of r.snapshots) lines.push(`  ${s.status === 'dry-run' ? 'would write' : s.status.padEnd(9)} ${s.path}  ${s.rows.toLocaleString('en-US')} rows`);
+  if (r.badRowCount > 0) {
+    lines.push(`${r.badRowCount} bad row(s)${r.dryRun ? '' : ', skipped'}:`);
+    for (const b of r.badRows.slice(0, 20)) lines.push(`  ${b.file}:${b.line}: ${b.reason}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** `ingest`, `promote`, `features build` and `diff`: jobs in worker threads, with progress and Ctrl-C. */
 export function registerJobCommands(program: Command, ctx: CommandContext): void {
+  program
+    .command('ingest')
+    .description('read market data files (CSV/TSV, Parquet, Arrow IPC, JSON Lines) into raw snapshots, one per CME trading date')
+    .argument('<files...>', 'files to ingest')
+    .option('--asset <sym>', 'contract root, e.g. MES (default: from the file name when it names one)')
+    .option('--tz <zone>', 'zone of timestamps without an offset (default America/Chicago)')
+    .option('--dry-run', 'show what would be written; write nothing')
+    .addOption(new Option('--on-bad-rows <policy>', 'fail: write nothing when a row is malformed; skip: write the rest').choices(['fail', 'skip']).default('fail'))
+    .option('--map <target=source>', 'use this source column for a target column (repeatable)', (value: string, previous: Record<string, string>) => {
+      const at = value.indexOf('=');
+      if (at <= 0) throw new BadRequestError(`--map takes target=source, got "${value}"`, { map: value });
+      return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };
+    }, {} as Record<string, string>)
+    .addOption(jsonOption())
+    .action(async (files: string[], opts: { asset?: string; tz?: string; dryRun?: boolean; onBadRows: 'fail' | 'skip'; map: Record<string, string>; json?: boolean }) => {
+      await runJobFromCli(
+        ctx,
+        { kind: 'ingest', files: files.map((f) => path.resolve(f)), asset: opts.asset, timezone: opts.tz, dryRun: opts.dryRun === true, onBadRows: opts.onBadRows, mapping: Object.keys(opts.map).length > 0 ? opts.map : undefined },
+        { needsStore: true, json: opts.json === true, render: (value) => ({ text: renderIngest(value as IngestResult) }) },
+      );
+    });
+
   program
     .command('promote')
     .description('validate raw snapshots of an asset and write them, cleaned, as a new version')

@@ -1,0 +1,80 @@
+import path from 'node:path';
+import { BadRequestError, InvalidNameError } from '../errors.js';
+
+/**
+ * The asset a source belongs to, and the name its staged files take.
+ *
+ * A file name names an asset "clearly" when exactly one CME root appears in it as a whole
+ * word (words are split at anything but letters and digits), alone or followed by a
+ * contract month code and year (`ESH4`, `MESZ2024`) or by digits (`NQ2024`):
+ * `MES_2024-01.csv` → MES, `es-1min.csv` → ES, `ESH4 trades.csv` → ES. Two different
+ * roots, or none, and the caller must say.
+ */
+
+/** CME Group futures roots the file-name rule knows (equity index, energy, metals, rates, FX, ags, crypto). */
+export const CME_ROOTS = [
+  'MES', 'ES', 'NQ', 'MNQ', 'YM', 'MYM', 'RTY', 'M2K', 'EMD',
+  'CL', 'MCL', 'QM', 'NG', 'QG', 'RB', 'HO', 'BZ',
+  'GC', 'MGC', 'SI', 'SIL', 'HG', 'MHG', 'PL', 'PA',
+  'ZB', 'UB', 'ZN', 'TN', 'ZF', 'ZT', 'SR3', 'ZQ',
+  '6E', '6J', '6B', '6A', '6C', '6S', '6N', '6M', 'M6E', 'M6A', 'M6B',
+  'ZC', 'ZS', 'ZW', 'ZM', 'ZL', 'KE', 'LE', 'HE', 'GF',
+  'BTC', 'MBT', 'ETH', 'MET',
+] as const;
+
+const ROOTS_LONGEST_FIRST = [...CME_ROOTS].sort((a, b) => b.length - a.length);
+const CONTRACT_SUFFIX = /^(?:[FGHJKMNQUVXZ]\d{1,4}|\d{2,8})?$/;
+const ASSET_PATTERN = /^[A-Z0-9][A-Z0-9._-]{0,99}$/;
+
+/** The CME root a file name clearly names, or null. */
+export function assetFromFileName(fileName: string): string | null {
+  const stem = path.basename(fileName).replace(/\.(gz|zst)$/i, '').replace(/\.[^.]*$/, '');
+  const found = new Set<string>();
+  for (const word of stem.toUpperCase().split(/[^A-Z0-9]+/)) {
+    if (!word) continue;
+    for (const root of ROOTS_LONGEST_FIRST) {
+      if (word.startsWith(root) && CONTRACT_SUFFIX.test(word.slice(root.length))) {
+        found.add(root);
+        break;
+      }
+    }
+  }
+  return found.size === 1 ? [...found][0] : null;
+}
+
+/**
+ * The asset for a source: the caller's (upper-cased) or the one its file name names.
+ * Throws INVALID_NAME for an asset that could not be a folder name, BAD_REQUEST when
+ * there is none and the file name does not clearly name one.
+ */
+export function resolveAsset(asset: string | undefined, fileName: string): string {
+  if (asset !== undefined) {
+    const upper = asset.trim().toUpperCase();
+    if (!ASSET_PATTERN.test(upper) || upper.includes('..')) {
+      throw new InvalidNameError(`asset "${asset}" is not a valid name: use letters, digits, ".", "-" and "_" (at most 100), e.g. MES`, { asset });
+    }
+    return upper;
+  }
+  const found = assetFromFileName(fileName);
+  if (!found) {
+    throw new BadRequestError(`cannot tell the asset from the file name "${path.basename(fileName)}"; pass the asset (e.g. --asset MES)`, {
+      path: fileName,
+    });
+  }
+  return found;
+}
+
+/** The name of a source's staged files: its base name without extension, reduced to `[A-Za-z0-9._-]` (at most 92 characters, no `..`, not hidden). */
+export function stagedName(fileName: string): string {
+  const stem = path.basename(fileName).replace(/\.(gz|zst)$/i, '').replace(/\.[^.]*$/, '');
+  const clean = stem
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/_+/g, '_')
+    .replace(/\.{2,}/g, '.')
+    .replace(/^[._-]+/, '')
+    .slice(0, 92)
+    .replace(/[._]+$/, '');
+  return clean || 'source';
+}

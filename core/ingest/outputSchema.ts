@@ -1,0 +1,100 @@
+import { Field, Float64, Int64, makeData, RecordBatch, Schema, Struct, Table, tableToIPC, TimestampNanosecond, Utf8, vectorFromArray, type Data } from 'apache-arrow';
+import type { ColumnPlan } from './columnMapping.js';
+import type { OutputColumn } from './ingestTypes.js';
+import type { ColumnPayload, FieldSpec } from './parquetStreamWriter.js';
+
+/**
+ * The output columns of an ingest: `timestamp` (Timestamp<NANOSECOND, UTC>, never null),
+ * then the value columns in the plan's order: Float64 for prices, Int64 for counts whose
+ * values are all integral (Float64 otherwise), Utf8 for text.
+ */
+
+export function outputFields(plan: ColumnPlan, integral: boolean[]): FieldSpec[] {
+  return [
+    { name: 'timestamp', type: 'timestamp' },
+    ...plan.values.map((v, k): FieldSpec => ({
+      name: v.name,
+      type: v.kind === 'utf8' ? 'utf8' : v.kind === 'auto' && integral[k] ? 'int64' : 'float64',
+    })),
+  ];
+}
+
+const ARROW_NAMES: Record<FieldSpec['type'], string> = {
+  timestamp: 'Timestamp<NANOSECOND, UTC>',
+  float64: 'Float64',
+  int64: 'Int64',
+  utf8: 'Utf8',
+};
+
+/** The columns in Arrow's words, as the CLI's `schema` command prints them. */
+export function describeFields(fields: FieldSpec[]): OutputColumn[] {
+  return fields.map((f) => ({ name: f.name, type: ARROW_NAMES[f.type] }));
+}
+
+/**
+ * An Arrow table of the given fields from column payloads: the timestamp as BigInt64Array,
+ * numbers as Float64Array (int64 fields hold whole numbers, converted exactly), text as
+ * UTF-8 bytes + offsets or as strings, validity as one byte per row. Arrays may be longer
+ * than `rows` (buffers handed over uncopied); only their first `rows` entries count.
+ */
+export function payloadTable(fields: FieldSpec[], rows: number, columns: ColumnPayload[]): Table {
+  const schema = new Schema(
+    fields.map((f) =>
+      f.type === 'timestamp'
+        ? new Field(f.name, new TimestampNanosecond('UTC'), false)
+        : new Field(f.name, f.type === 'utf8' ? new Utf8() : f.type === 'int64' ? new Int64() : new Float64(), true),
+    ),
+  );
+  const children: Data[] = fields.map((f, k) => {
+    const { data, valid } = columns[k];
+    const { nullBitmap, nullCount } = bitmapOf(valid, rows);
+    if ('offsets' in data) {
+      return makeData({ type: new Utf8(), length: rows, nullCount, nullBitmap, valueOffsets: data.offsets.subarray(0, rows + 1), data: data.bytes });
+    }
+    if (Array.isArray(data)) return vectorFromArray(data.length > rows ? data.slice(0, rows) : data, new Utf8()).data[0];
+    const view = data.subarray(0, rows);
+    const values = f.type === 'int64' && view instanceof Float64Array ? wholeNumbersToInt64(view) : view;
+    return makeData({ type: schema.fields[k].type as never, length: rows, nullCount, nullBitmap, data: values as never });
+  });
+  const struct = makeData({ type: new Struct(schema.fields), length: rows, nullCount: 0, children });
+  return new Table(schema, [new RecordBatch(schema, struct)]);
+}
+
+/** The same table as an Arrow IPC stream, the form the writer thread takes. */
+export function payloadIpc(fields: FieldSpec[], rows: number, columns: ColumnPayload[]): Uint8Array {
+  return tableToIPC(payloadTable(fields, rows, columns), 'stream');
+}
+
+/** A validity bitmap from one byte per row; none when every row has a value. */
+function bitmapOf(valid: Uint8Array | null, rows: number): { nullBitmap: Uint8Array | undefined; nullCount: number } {
+  if (!valid) return { nullBitmap: undefined, nullCount: 0 };
+  const bitmap = new Uint8Array((rows + 7) >> 3);
+  let nulls = 0;
+  for (let i = 0; i < rows; i++) {
+    if (valid[i]) bitmap[i >> 3] |= 1 << (i & 7);
+    else nulls++;
+  }
+  return nulls === 0 ? { nullBitmap: undefined, nullCount: 0 } : { nullBitmap: bitmap, nullCount: nulls };
+}
+
+const TWO32 = 4_294_967_296;
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** Whole numbers below 2^53 as int64, word by word: exact, and no BigInt per value. */
+function wholeNumbersToInt64(values: Float64Array): BigInt64Array {
+  const out = new BigInt64Array(values.length);
+  const words = new Uint32Array(out.buffer);
+  const lo = LITTLE_ENDIAN ? 0 : 1;
+  const hi = LITTLE_ENDIAN ? 1 : 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v >= 0) {
+      const low = v % TWO32;
+      words[2 * i + lo] = low;
+      words[2 * i + hi] = (v - low) / TWO32;
+    } else if (v === v) {
+      out[i] = BigInt(Math.trunc(v));
+    }
+  }
+  return out;
+}

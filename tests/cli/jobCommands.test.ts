@@ -1,0 +1,96 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/ohlcvTable.js';
+import { runCli, runCliJson } from '../helpers/runCli.js';
+
+/** One-minute MES bars, split Date/Time columns in Chicago time, 10:00 CT on three days plus a 17:00 bar. */
+function csv(rows: string[]): string {
+  return ['Date,Time,Open,High,Low,Close,Volume', ...rows].join('\n') + '\n';
+}
+
+describe('mes-data ingest, promote, features build, diff', () => {
+  const { dir, cleanup } = tempDir();
+  const store = path.join(dir, 'store');
+  const file = path.join(dir, 'MES_1min.csv');
+
+  beforeAll(async () => {
+    expect((await runCli('--store', store, 'init')).code).toBe(0);
+    const rows: string[] = [];
+    for (const date of ['01/03/2024', '01/04/2024', '01/05/2024']) {
+      for (let m = 0; m < 30; m++) {
+        const p = 4780 + m * 0.25;
+        rows.push(`${date},10:${String(m).padStart(2, '0')},${p},${p + 0.5},${p - 0.25},${p + 0.25},${100 + m}`);
+      }
+    }
+    fs.writeFileSync(file, csv(rows));
+  });
+  afterAll(cleanup);
+
+  it('ingest --dry-run shows the plan and writes nothing', async () => {
+    const run = await runCliJson('--store', store, 'ingest', file, '--dry-run');
+    expect(run.code).toBe(0);
+    const result = run.json as { snapshots: { path: string; rows: number; status: string }[]; rowsRead: number; mapping: Record<string, string>; timezone: string; files: { preview: unknown[] }[] };
+    expect(result.snapshots).toEqual([
+      expect.objectContaining({ path: 'raw/MES/2024-01-03/MES_1min.parquet', rows: 30, status: 'dry-run' }),
+      expect.objectContaining({ path: 'raw/MES/2024-01-04/MES_1min.parquet', rows: 30, status: 'dry-run' }),
+      expect.objectContaining({ path: 'raw/MES/2024-01-05/MES_1min.parquet', rows: 30, status: 'dry-run' }),
+    ]);
+    expect(result).toMatchObject({ rowsRead: 90, timezone: 'America/Chicago', mapping: { date: 'Date', time: 'Time', close: 'Close' } });
+    expect(result.files[0].preview[0]).toEqual({ timestamp: '2024-01-03T16:00:00.000000000Z', open: 4780, high: 4780.5, low: 4779.75, close: 4780.25, volume: 100 });
+    expect(fs.existsSync(path.join(store, 'raw', 'MES'))).toBe(false);
+  });
+
+  it('ingest writes one snapshot per trading date; again is unchanged; other content is ALREADY_EXISTS', async () => {
+    const first = await runCliJson('--store', store, 'ingest', file);
+    expect(first.code).toBe(0);
+    expect((first.json as { snapshots: { status: string }[] }).snapshots.map((s) => s.status)).toEqual(['created', 'created', 'created']);
+    const again = await runCliJson('--store', store, 'ingest', file);
+    expect((again.json as { snapshots: { status: string }[] }).snapshots.map((s) => s.status)).toEqual(['unchanged', 'unchanged', 'unchanged']);
+    const other = path.join(dir, 'other', 'MES_1min.csv');
+    fs.mkdirSync(path.dirname(other));
+    fs.writeFileSync(other, csv(['01/04/2024,10:00,1,2,0.5,1.5,7']));
+    const conflict = await runCliJson('--store', store, 'ingest', other);
+    expect(conflict.code).toBe(6);
+    expect((conflict.json as { error: { code: string } }).error.code).toBe('ALREADY_EXISTS');
+  });
+
+  it('a malformed row fails the ingest with its line number, writing nothing', async () => {
+    const bad = path.join(dir, 'ES_bad.csv');
+    fs.writeFileSync(bad, csv(['01/03/2024,10:00,4000,4001,3999,4000.5,10', '01/03/2024,10:01,4000.5,oops,3999,4000,11']));
+    const run = await runCliJson('--store', store, 'ingest', bad, '--asset', 'ES');
+    expect(run.code).toBe(7);
+    expect((run.json as { error: { code: string; message: string } }).error).toMatchObject({ code: 'PARSE_ERROR' });
+    expect((run.json as { error: { message: string } }).error.message).toContain('line 3');
+    expect(fs.existsSync(path.join(store, 'raw', 'ES'))).toBe(false);
+  });
+
+  it('promote makes cleaned v1, features build makes a feature version, diff compares versions', async () => {
+    const promoted = await runCliJson('--store', store, 'promote', '--asset', 'MES', '--message', 'first');
+    expect(promoted.code).toBe(0);
+    expect(promoted.json).toMatchObject({ version: 'v1', path: 'cleaned/v1/MES', rows: 90, status: 'created' });
+    const again = await runCliJson('--store', store, 'promote', '--asset', 'MES');
+    expect(again.json).toMatchObject({ version: 'v1', status: 'unchanged' });
+    const partial = await runCliJson('--store', store, 'promote', '--asset', 'MES', '--from', '2024-01-04');
+    expect(partial.json).toMatchObject({ version: 'v2', rows: 60 });
+    const features = await runCliJson('--store', store, 'features', 'build', 'momentum_indicators', '--asset', 'MES', '--from', 'v1');
+    expect(features.code).toBe(0);
+    expect(features.json).toMatchObject({ version: 'v1', path: 'features/v1/momentum_indicators', rows: 90, status: 'created' });
+    const diff = await runCliJson('--store', store, 'diff', 'cleaned/v1/MES', 'cleaned/v2/MES');
+    expect(diff.code).toBe(0);
+    expect(diff.json).toMatchObject({ key: ['timestamp'], rows: { added: 0, removed: 30, changed: 0, unchanged: 60 } });
+    const unknown = await runCliJson('--store', store, 'features', 'build', 'alpha', '--asset', 'MES');
+    expect(unknown.code).toBe(2);
+  });
+
+  it('the promote gate fails with exit 6 and the report', async () => {
+    const bad = path.join(dir, 'NQ_1min.csv');
+    fs.writeFileSync(bad, csv(['01/03/2024,10:00,17000,17001,16999,17000.5,10', '01/03/2024,10:01,17000.5,16990,16999,17000,11']));
+    expect((await runCli('--store', store, 'ingest', bad)).code).toBe(0);
+    const run = await runCliJson('--store', store, 'promote', '--asset', 'NQ');
+    expect(run.code).toBe(6);
+    expect(run.json).toMatchObject({ error: { code: 'VALIDATION_GATE', details: { report: { valid: false, errors: [{ rule: 'ohlc_consistency', rows: [1] }] } } } });
+    const dropped = await runCliJson('--store', store, 'promote', '--asset', 'NQ', '--on-invalid', 'drop');
+    expect(dropped.json).toMatchObject({ version: 'v1', rows: 1, dropped: { ohlc_consistency: 1 } });
+  });
+});
