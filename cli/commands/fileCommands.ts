@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { tableFromIPC, type Table } from 'apache-arrow';
 import { tableToJsonRows, type JsonValue } from '../../core/arrow/arrowJson.js';
-import { BadRequestError, CorruptedFileError, NotFoundError, UnsupportedFileError } from '../../core/errors.js';
+import { BadRequestError, CorruptedFileError, NotFoundError } from '../../core/errors.js';
+import { readTabularFile } from '../../core/ingest/readTabularFile.js';
 import { openParquetFile } from '../../core/parquet/parquetFile.js';
 import { getParquetMetadata, getParquetSchema, type ParquetMetadata, type ParquetSchema } from '../../core/parquet/parquetMetadata.js';
 import { COMPRESSIONS, writeParquet, type Compression, type WriteResult } from '../../core/parquet/writeParquet.js';
@@ -56,7 +57,7 @@ function detectFormat(path: string): InputFormat {
     if (n >= 6 && head.toString('latin1', 0, 6) === 'ARROW1') return 'arrow';
     // an Arrow IPC stream starts with the continuation marker 0xFFFFFFFF
     if (n >= 4 && head.readUInt32LE(0) === 0xffffffff) return 'arrow';
-    if (/\.(csv|tsv|txt)$/i.test(path)) return 'csv';
+    if (/\.(csv|tsv|txt|jsonl|ndjson)$/i.test(path)) return 'csv';
     throw new CorruptedFileError(`${path} is neither Parquet nor Arrow IPC (it starts with ${JSON.stringify(head.toString('latin1', 0, n))})`, { path });
   } finally {
     fs.closeSync(fd);
@@ -81,7 +82,7 @@ export async function convertFile(
   let table: Table;
   if (format === 'parquet') table = await (await openParquetFile(input)).readAll();
   else if (format === 'arrow') table = readArrowIpc(input);
-  else throw new UnsupportedFileError(`CSV input to convert arrives with the ingest reader; ${input} was not converted`, { path: input, reason: 'csv' });
+  else table = await readTabularFile(input);
   if (table.numCols === 0) throw new BadRequestError(`${input} has no columns to write`, { path: input });
   return writeParquet(table, output, { compression: options.compression, rowGroupSize: options.rowGroupSize, metadata: options.metadata });
 }
@@ -150,8 +151,8 @@ export function registerFileCommands(program: Command, ctx: CommandContext): voi
 
   program
     .command('convert')
-    .description('convert Parquet or Arrow IPC to Parquet with a chosen codec (written atomically)')
-    .argument('<in>', 'a Parquet or Arrow IPC file')
+    .description('convert Parquet, Arrow IPC, CSV/TSV or JSON Lines to Parquet with a chosen codec (written atomically)')
+    .argument('<in>', 'a Parquet, Arrow IPC, CSV/TSV or JSON Lines file')
     .argument('<out>', 'the Parquet file to write')
     .option('--compression <codec>', `one of ${COMPRESSIONS.join(', ')}`, compressionOption, 'snappy' as Compression)
     .option('--row-group-size <n>', 'maximum rows per row group', wholeNumber('row-group-size'))

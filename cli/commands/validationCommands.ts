@@ -4,6 +4,7 @@ import { BadRequestError, NotFoundError } from '../../core/errors.js';
 import type { DataSchema } from '../../core/schema/dataSchema.js';
 import { SchemaRegistry } from '../../core/schema/schemaRegistry.js';
 import { Dataset } from '../../core/api/dataset.js';
+import { readTabularFile } from '../../core/ingest/readTabularFile.js';
 import { validateParquetFile } from '../../core/validation/validateFile.js';
 import { validateTable } from '../../core/validation/validateTable.js';
 import { MODES, type EnforcementMode, type ValidationIssue, type ValidationReport } from '../../core/validation/validationReport.js';
@@ -85,7 +86,7 @@ export function registerValidationCommands(program: Command, ctx: CommandContext
   program
     .command('validate')
     .description('validate a file or a store dataset against a schema and its trading rules; exit 1 when invalid')
-    .argument('<target>', 'a Parquet file, or a dataset in the store (raw/MES/2024-01-15, cleaned/v1/MES)')
+    .argument('<target>', 'a Parquet or CSV file, or a dataset in the store (raw/MES/2024-01-15, cleaned/v1/MES)')
     .requiredOption('--schema <name>', 'schema name (see mes-data schemas)')
     .addOption(new Option('--mode <mode>', 'schema enforcement').choices([...MODES]).default('strict'))
     .option('--timezone <zone>', 'zone for naive timestamps in coerce mode (default: the schema exchange zone)')
@@ -100,7 +101,11 @@ export function registerValidationCommands(program: Command, ctx: CommandContext
         }
       }
       let report: ValidationReport;
-      if (fs.existsSync(target) && fs.statSync(target).isFile()) {
+      if (fs.existsSync(target) && fs.statSync(target).isFile() && /\.(csv|tsv|txt|jsonl|ndjson)$/i.test(target)) {
+        // text: read through the ingest reader (dialect, mapping, zone), then validated as a table
+        const table = await readTabularFile(target, { timezone: opts.timezone });
+        report = validateTable(table, schema, { mode: opts.mode, timezone: opts.timezone, target }).report;
+      } else if (fs.existsSync(target) && fs.statSync(target).isFile()) {
         report = await validateParquetFile(target, schema, { mode: opts.mode, timezone: opts.timezone });
       } else {
         // a dataset inside the store: raw/MES/2024-01-15, cleaned/v1/MES

@@ -94,3 +94,24 @@ describe('mes-data ingest, promote, features build, diff', () => {
     expect(dropped.json).toMatchObject({ version: 'v1', rows: 1, dropped: { ohlc_consistency: 1 } });
   });
 });
+
+describe('CSV through the ingest reader in convert and validate', () => {
+  const { dir, cleanup } = tempDir();
+  afterAll(cleanup);
+
+  it('convert writes a CSV as one Parquet file in UTC; validate checks a CSV directly', async () => {
+    const file = path.join(dir, 'bars.csv');
+    fs.writeFileSync(file, '\ufefftimestamp;open;high;low;close;volume\r\n1704297600000;4780,25;4781;4779,5;4780,75;120\r\n1704297660000;4780,75;4779;4780,5;4781,5;95\r\n');
+    const out = path.join(dir, 'bars.parquet');
+    const converted = await runCliJson('convert', file, out);
+    expect(converted.json).toMatchObject({ path: out, numRows: 2, compression: 'snappy' });
+    const shown = await runCliJson('show', out);
+    expect((shown.json as { rows: unknown[] }).rows).toEqual([
+      { timestamp: '2024-01-03T16:00:00.000000000Z', open: 4780.25, high: 4781, low: 4779.5, close: 4780.75, volume: 120 },
+      { timestamp: '2024-01-03T16:01:00.000000000Z', open: 4780.75, high: 4779, low: 4780.5, close: 4781.5, volume: 95 },
+    ]);
+    const validated = await runCliJson('validate', file, '--schema', 'ohlcv');
+    expect(validated.code).toBe(1);
+    expect(validated.json).toMatchObject({ target: file, rowCount: 2, errors: [{ rule: 'ohlc_consistency', rows: [1] }] });
+  });
+});
