@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runParquetBench } from './parquetBench.js';
+import { runIngestBench } from './ingestBench.js';
 import { runValidationBench } from './validationBench.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -16,6 +17,7 @@ const DOC_PATH = path.join(ROOT, 'docs', 'benchmarks.md');
 const SECTIONS: Record<string, () => Promise<{ markdown: string; failed: boolean }>> = {
   parquet: runParquetBench,
   validation: runValidationBench,
+  ingest: async () => ({ markdown: await runIngestBench(), failed: false }),
 };
 
 async function main(): Promise<void> {

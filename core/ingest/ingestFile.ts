@@ -28,7 +28,7 @@ const COMPRESSIONS = ['zstd', 'snappy', 'gzip', 'lz4', 'none'];
 
 /** Internal tuning, for the benchmark and tests. */
 export interface IngestTuning {
-  /** Parquet writer threads (default: 1 on up to 2 cores, else 2). */
+  /** Parquet writer threads (default 2, 1 on a single core). */
   writerThreads?: number;
   /** Rows a trading date buffers before its writer gets them. */
   batchRows?: number;
@@ -283,11 +283,12 @@ function timestampReading(plan: ColumnPlan, dateOnly: boolean): IngestReport['ti
 }
 
 /**
- * Writer threads by default. On two cores one writer beside the parsing thread keeps both
- * busy; a second one only adds contention (measured: more CPU for the same work).
+ * Writer threads by default: two (one on a single core). Encoding thousands of small
+ * files costs about twice the parsing, so with one writer the parsing thread waits; with
+ * two the work spreads over both cores (docs/benchmarks.md has the measurement).
  */
 function defaultWriterThreads(): number {
-  return os.availableParallelism() > 2 ? 2 : 1;
+  return os.availableParallelism() >= 2 ? 2 : 1;
 }
 
 function fileSize(filePath: string): number {

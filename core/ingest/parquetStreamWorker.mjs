@@ -454,22 +454,30 @@ function spill(path, ipc) {
 }
 
 /**
+ * The Arrow tables spilled to `path` in the byte range [offset, offset + length), frame by
+ * frame (each frame: a 4-byte little-endian length, then an IPC stream).
  * @param {string} path
  * @param {number} offset
  * @param {number} length
  */
-function readSpill(path, offset, length) {
+function* spillFrames(path, offset, length) {
   const fd = fs.openSync(path, 'r');
   try {
-    const buffer = Buffer.allocUnsafe(length);
-    let done = 0;
-    while (done < length) {
-      const n = fs.readSync(fd, buffer, done, length - done, offset + done);
-      if (n === 0) throw new WorkerError('INTERNAL', `spill file ${path} is shorter than expected`);
-      done += n;
+    const read = (/** @type {number} */ at, /** @type {number} */ size) => {
+      const buffer = Buffer.allocUnsafe(size);
+      let done = 0;
+      while (done < size) {
+        const n = fs.readSync(fd, buffer, done, size - done, at + done);
+        if (n === 0) throw new WorkerError('INTERNAL', `spill file ${path} is shorter than expected`);
+        done += n;
+      }
+      return buffer;
+    };
+    for (let at = offset; at < offset + length; ) {
+      const size = read(at, 4).readUInt32LE(0);
+      yield tableFromIPC(read(at + 4, size));
+      at += 4 + size;
     }
-    const size = buffer.readUInt32LE(0);
-    return tableFromIPC(buffer.subarray(4, 4 + size));
   } finally {
     fs.closeSync(fd);
   }
@@ -487,7 +495,7 @@ async function merge(path, spec, pieces) {
   try {
     for (const piece of pieces) {
       if (piece.kind === 'spill') {
-        await segment.append(tableToIPC(castTo(readSpill(piece.path, piece.offset, piece.length), spec.fields), 'stream'));
+        for (const table of spillFrames(piece.path, piece.offset, piece.length)) await segment.append(tableToIPC(castTo(table, spec.fields), 'stream'));
         continue;
       }
       const file = await wasm.ParquetFile.fromFile(await fs.openAsBlob(piece.path));

@@ -158,7 +158,8 @@ export class PartitionStager {
       p.rows += end - r;
       this.rowsStaged += end - r;
       if (!this.dryRun) {
-        p.buffer ??= new RowBuffer(this.fields, Math.min(this.sizeHint, this.batchRows));
+        // sorted input: a new date will likely be as big as the last one; unsorted: start small
+        p.buffer ??= new RowBuffer(this.fields, this.active.size > this.maxOpen ? 256 : Math.min(this.sizeHint, this.batchRows));
         p.buffer.append(batch, r, end);
         this.buffered += end - r;
         this.active.add(p);
@@ -208,7 +209,8 @@ export class PartitionStager {
         results[slot] = this.describe(p, written);
       });
       merges.push(job);
-      if (++running >= this.options.writers.length * 2) {
+      // one merge per writer thread at a time: a merge's memory stays in the thread's WebAssembly heap
+      if (++running >= this.options.writers.length) {
         await Promise.all(merges.splice(0));
         running = 0;
       }
@@ -391,16 +393,20 @@ export class PartitionStager {
         continue;
       }
       if (!p.buffer) continue;
-      const spillPath = path.join(this.work(), `${p.date}.spill`);
-      const record: PieceRecord = { piece: { kind: 'spill', path: spillPath, offset: 0, length: 0 }, atFinal: false, fieldsKey: this.fieldsKey, written: null };
-      p.pieces.push(record);
-      const piece = record.piece as { kind: 'spill'; path: string; offset: number; length: number };
+      // a date's spills go to one file, in order: consecutive ones make one piece (a byte range of frames)
+      const last = p.pieces.at(-1);
+      let piece: { kind: 'spill'; path: string; offset: number; length: number };
+      if (last && last.piece.kind === 'spill' && last.fieldsKey === this.fieldsKey) piece = last.piece;
+      else {
+        piece = { kind: 'spill', path: path.join(this.work(), `${p.date}.spill`), offset: Infinity, length: 0 };
+        p.pieces.push({ piece, atFinal: false, fieldsKey: this.fieldsKey, written: null });
+      }
       await this.track(
         this.writerFor(p)
-          .spill(spillPath, this.take(p))
+          .spill(piece.path, this.take(p))
           .then(({ offset, length }) => {
-            piece.offset = offset;
-            piece.length = length;
+            piece.offset = Math.min(piece.offset, offset);
+            piece.length += length;
           }),
       );
       this.active.delete(p);
