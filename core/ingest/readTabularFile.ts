@@ -16,8 +16,7 @@ import type { IngestOptions } from './ingestTypes.js';
 export async function readTabularFile(file: string, options: Pick<IngestOptions, 'timezone' | 'onBadRows' | 'columns' | 'signal'> = {}): Promise<Table> {
   const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'mes-data-read-'));
   try {
-    // the staged files are thrown away: no need for the source hash their footers would carry
-    const report = await ingestFile(file, { ...options, asset: 'FILE', stagingDir: staging, sourceSha256: '0'.repeat(64) });
+    const report = await ingestFile(file, { ...options, asset: 'FILE', stagingDir: staging });
     const parts = await Promise.all(report.partitions.map((p) => readParquet(p.path)));
     if (parts.length === 0) throw new Error(`${file} has no rows`);
     return parts.slice(1).reduce((table, part) => table.concat(part), parts[0]);
