@@ -167,13 +167,8 @@ async function onReady(): Promise<void> {
       // the start screen lets the user pick a store instead
     }
   }
-  if (requested && fs.existsSync(requested)) {
-    try {
-      await session.invoke('store.open', { path: requested });
-    } catch {
-      // the app opens on its start screen, where another store can be picked
-    }
-  }
+  // a store that cannot be opened leaves the app on its start screen, which says why
+  if (requested) await session.openAtStartup(requested);
   session.jobs.onEvent((event) => send(IPC_JOB_EVENT, event));
 
   ipcMain.handle(IPC_INVOKE, async (event, name: unknown, request: unknown): Promise<IpcReply> => {

@@ -1,5 +1,6 @@
-// `npm test`: every test suite, then one summary line. Vitest writes its JSON report to
-// test-results/; the totals also land in test-results/summary.json for .ci/run.
+// `npm test`: every test suite — the unit and integration tests, then the end-to-end tests
+// in Chromium — and one summary line. Each run writes its JSON report to test-results/;
+// the totals also land in test-results/summary.json for .ci/run.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,29 +9,42 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const results = path.join(root, 'test-results');
 fs.mkdirSync(results, { recursive: true });
+const extra = process.argv.slice(2);
 
-const vitestReport = path.join(results, 'vitest.json');
-fs.rmSync(vitestReport, { force: true });
-const vitest = spawnSync(
-  process.execPath,
-  [path.join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestReport}`, ...process.argv.slice(2)],
-  { cwd: root, stdio: 'inherit' },
-);
+const suites = [
+  { name: 'unit and integration', config: 'vitest.config.ts', report: 'vitest.json' },
+  { name: 'end to end (Chromium)', config: 'vitest.e2e.config.ts', report: 'vitest-e2e.json' },
+];
 
 let passed = 0;
 let failed = 0;
-if (fs.existsSync(vitestReport)) {
-  /** @type {{numPassedTests: number, numFailedTests: number, testResults?: {status: string, assertionResults?: unknown[]}[]}} */
-  const report = JSON.parse(fs.readFileSync(vitestReport, "utf8"));
-  passed += report.numPassedTests;
-  failed += report.numFailedTests;
-  // a suite that could not even load has no tests to count: count it as one failure
-  failed += (report.testResults ?? []).filter((suite) => suite.status === 'failed' && (suite.assertionResults ?? []).length === 0).length;
-} else {
-  failed += 1;
+let skipped = 0;
+for (const suite of suites) {
+  const report = path.join(results, suite.report);
+  fs.rmSync(report, { force: true });
+  process.stdout.write(`\n== ${suite.name}\n`);
+  const run = spawnSync(
+    process.execPath,
+    [path.join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--config', suite.config, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extra],
+    { cwd: root, stdio: 'inherit' },
+  );
+  let suiteFailed = 0;
+  if (fs.existsSync(report)) {
+    /** @type {{numPassedTests: number, numFailedTests: number, numPendingTests?: number, testResults?: {status: string, assertionResults?: unknown[]}[]}} */
+    const json = JSON.parse(fs.readFileSync(report, 'utf8'));
+    passed += json.numPassedTests;
+    skipped += json.numPendingTests ?? 0;
+    suiteFailed += json.numFailedTests;
+    // a test file that could not even load has no tests to count: count it as one failure
+    suiteFailed += (json.testResults ?? []).filter((file) => file.status === 'failed' && (file.assertionResults ?? []).length === 0).length;
+  } else {
+    suiteFailed += 1;
+  }
+  if (run.status !== 0 && suiteFailed === 0) suiteFailed = 1;
+  failed += suiteFailed;
 }
-if (vitest.status !== 0 && failed === 0) failed = 1;
 
-fs.writeFileSync(path.join(results, 'summary.json'), JSON.stringify({ passed, failed }));
+fs.writeFileSync(path.join(results, 'summary.json'), JSON.stringify({ passed, failed, skipped }));
+if (skipped > 0) process.stdout.write(`\n${skipped} skipped (see the reasons above)`);
 process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
 process.exit(failed > 0 ? 1 : 0);

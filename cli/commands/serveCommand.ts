@@ -43,13 +43,8 @@ export function registerServeCommand(program: Command, ctx: CommandContext): voi
       const session = new ApiSession('browser');
       const storeDir = ctx.storeDir();
       if (opts.demo) await makeDemoStore(storeDir, (line) => ctx.log(`${line}\n`));
-      if (fs.existsSync(storeDir)) {
-        try {
-          await session.invoke('store.open', { path: storeDir });
-        } catch (error) {
-          ctx.log(`note: ${storeDir} could not be opened (${(error as Error).message}); pick a store in the app\n`);
-        }
-      }
+      await session.openAtStartup(storeDir);
+      if (session.startupStoreError) ctx.log(`note: ${storeDir} could not be opened (${session.startupStoreError.code}: ${session.startupStoreError.message}); pick a store in the app\n`);
       if (opts.host !== '127.0.0.1' && opts.host !== 'localhost') ctx.log(`warning: listening on ${opts.host}: anyone who can reach it and has the token can read and change your store\n`);
       const host = await startHttpHost({ session, port: opts.port, host: opts.host, allowRemote: opts.allowRemote, staticDir: rendererDir() });
       process.stdout.write(`MES Data at ${host.url}\n`);

@@ -81,6 +81,8 @@ export const JobStateSchema = z.object({
   title: z.string(),
   createdAt: z.string(),
   progress: JobProgress,
+  /** what the job was started with (target, asset, files…) */
+  params: z.record(z.string(), z.unknown()),
   result: JsonValue.optional(),
   error: SerializedErrorSchema.optional(),
 });
@@ -128,7 +130,14 @@ function op<Req extends z.ZodType, Res extends z.ZodType>(request: Req, response
 export const api = {
   'app.info': op(
     z.object({}),
-    z.object({ version: z.string(), host: z.enum(['electron', 'browser', 'cli', 'test']), store: z.string().nullable(), recentStores: z.array(z.string()) }),
+    z.object({
+      version: z.string(),
+      host: z.enum(['electron', 'browser', 'cli', 'test']),
+      store: z.string().nullable(),
+      recentStores: z.array(z.string()),
+      /** why the store the host was started with could not be opened, when it could not */
+      storeError: SerializedErrorSchema.extend({ path: z.string() }).nullable(),
+    }),
     'what is running and which store is open',
   ),
   'store.open': op(z.object({ path: StorePath }), z.object({ store: z.string(), formatVersion: z.number() }), 'open an existing store'),

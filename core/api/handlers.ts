@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { vectorValueToJson } from '../arrow/arrowJson.js';
-import { BadRequestError, NotFoundError } from '../errors.js';
+import { BadRequestError, NotFoundError, serializeError, type SerializedError } from '../errors.js';
 import { sharedDecoderPool, type DecoderPool } from '../parquet/decoderPool.js';
 import { SchemaRegistry } from '../schema/schemaRegistry.js';
 import { listTree } from '../store/catalog.js';
@@ -26,6 +26,8 @@ export class ApiSession {
   readonly jobs: JobManager;
   readonly decoder: DecoderPool;
   private store: Store | null = null;
+  /** the store the host was started with, when it could not be opened */
+  startupStoreError: (SerializedError & { path: string }) | null = null;
   private readonly recent: string[] = [];
   readonly handlers: Handlers;
 
@@ -54,6 +56,7 @@ export class ApiSession {
 
   setStore(store: Store): void {
     this.store = store;
+    this.startupStoreError = null;
     const at = this.recent.indexOf(store.root);
     if (at >= 0) this.recent.splice(at, 1);
     this.recent.unshift(store.root);
@@ -74,6 +77,15 @@ export class ApiSession {
     }
     const handler = this.handlers[name] as (request: unknown) => Promise<unknown>;
     return handler(parsed.data);
+  }
+
+  /** Opens the store a host was started with; a failure is kept for `app.info` instead of thrown. */
+  async openAtStartup(dir: string): Promise<void> {
+    try {
+      await this.invoke('store.open', { path: dir });
+    } catch (error) {
+      this.startupStoreError = { ...serializeError(error), path: dir };
+    }
   }
 
   async close(): Promise<void> {
@@ -132,7 +144,7 @@ async function lineageOf(storeRoot: string | null, datasetPath: string, metadata
 
 function makeHandlers(session: ApiSession): Handlers {
   return {
-    'app.info': () => Promise.resolve({ version: VERSION, host: session.host, store: session.storeRoot, recentStores: session.recentStores }),
+    'app.info': () => Promise.resolve({ version: VERSION, host: session.host, store: session.storeRoot, recentStores: session.recentStores, storeError: session.storeRoot ? null : session.startupStoreError }),
 
     'store.open': async ({ path: dir }) => {
       const store = await openStore(path.resolve(dir));

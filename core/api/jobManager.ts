@@ -87,6 +87,7 @@ export class JobManager {
         title: titleOf(params),
         createdAt: new Date().toISOString(),
         progress: { fraction: 0, rows: null, bytes: null, stage: 'queued' },
+        params: { ...params },
       },
       params,
       worker: null,

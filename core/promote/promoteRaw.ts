@@ -37,7 +37,7 @@ export interface PromoteOptions {
   onInvalid?: 'fail' | 'drop';
   compression?: Compression;
   message?: string;
-  /** Check the gate only; write nothing. */
+  /** Check the gate and count what cleaning would drop; write nothing. */
   dryRun?: boolean;
   signal?: AbortSignal;
   progress?: (update: { fraction: number; stage: string; rows: number }) => void;
@@ -51,7 +51,7 @@ export interface PromoteResult {
   inputs: { path: string; sha256: string }[];
   /** the gate: validation of the raw rows as read (row numbers in their concatenated order) */
   report: ValidationReport;
-  /** rows removed, per rule (duplicates: `unique_timestamp`) */
+  /** rows removed (or, in a dry run, that would be), per rule (duplicates: `unique_timestamp`) */
   dropped: Record<string, number>;
   status: 'created' | 'unchanged' | 'dry-run';
 }
@@ -204,7 +204,6 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
   };
   const dates = await rawDates(store, asset, options.from, options.to);
   const inputs = dates.flatMap((d) => d.files.map((f) => ({ path: f.path, sha256: f.sha256 })));
-  const totalRows = dates.reduce((s, d) => s + d.files.reduce((t, f) => t + f.rows, 0), 0);
   const gateSchema = DataSchema.parse({ ...schema, rules: Object.fromEntries(Object.entries(schema.rules).filter(([rule]) => rule !== 'session_gap')) });
 
   // pass 1: the gate, one date at a time
@@ -247,16 +246,13 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
     );
   }
   const dropped: Record<string, number> = {};
-  if (options.dryRun) {
-    return { version: null, path: null, rows: totalRows, inputs, report, dropped, status: 'dry-run' };
-  }
-
   const recipe = { name: 'promote', version: RECIPE_VERSION, parameters: { schema: schema.name, schemaVersion: schema.version, mode, onInvalid, compression, from: options.from ?? null, to: options.to ?? null } };
   const fingerprint = crypto.createHash('sha256').update(JSON.stringify({ inputs, recipe })).digest('hex');
 
-  // pass 2: clean and write, one date at a time, inside the commit
+  // pass 2: clean, one date at a time (a dry run stops before writing, with exact counts)
   let written = 0;
   const partsToWrite: TablePart[] = [];
+  const writtenReports: { report: ValidationReport; offset: number }[] = [];
   for (const [k, raw] of dates.entries()) {
     checkCancel();
     const table = await readDate(raw);
@@ -272,11 +268,17 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
     }
     const cleaned = clean(result.table, drop, tsName);
     if (cleaned.duplicates > 0) dropped.unique_timestamp = (dropped.unique_timestamp ?? 0) + cleaned.duplicates;
+    writtenReports.push({ report: validateTable(cleaned.table, gateSchema, { mode }).report, offset: written });
     written += cleaned.table.numRows;
-    if (cleaned.table.numRows > 0) partsToWrite.push({ table: cleaned.table, partition: { date: raw.date } });
+    if (cleaned.table.numRows > 0 && !options.dryRun) partsToWrite.push({ table: cleaned.table, partition: { date: raw.date } });
     progress({ fraction: 0.5 + (0.4 * (k + 1)) / dates.length, stage: `cleaning ${raw.date}`, rows: written });
   }
+  if (options.dryRun) return { version: null, path: null, rows: written, inputs, report, dropped, status: 'dry-run' };
   if (partsToWrite.length === 0) throw new ValidationGateError(`promotion of ${asset}: every row was dropped; nothing was written`, { asset, report, dropped });
+  // the sidecar records the validation of the rows written (the gate's report stays in extra.gate)
+  const writtenReport = mergeReports(`cleaned ${asset}`, schema, mode, writtenReports);
+  writtenReport.metrics = { ...writtenReport.metrics, gapCount: report.metrics.gapCount, missingBars: report.metrics.missingBars, barIntervalSeconds: report.metrics.barIntervalSeconds };
+  writtenReport.warnings.push(...report.warnings.filter((w) => w.rule === 'session_gap'));
   checkCancel();
   const dependencies: Dependency[] = inputs.map((i) => ({ path: i.path, sha256: i.sha256, layer: 'raw' }));
   const commit = await writeCleanedData(store, {
@@ -289,9 +291,10 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
       schema: { name: schema.name, version: schema.version },
       recipe,
       dependencies,
-      validation: { ...report },
-      qualityMetrics: { nullCounts: report.metrics.nullCounts, completenessPercentage: report.metrics.completenessPercentage, duplicateTimestamps: report.metrics.duplicateTimestamps, gapCount: report.metrics.gapCount, missingBars: report.metrics.missingBars, dropped },
+      validation: { ...writtenReport },
+      qualityMetrics: { nullCounts: writtenReport.metrics.nullCounts, completenessPercentage: writtenReport.metrics.completenessPercentage, duplicateTimestamps: writtenReport.metrics.duplicateTimestamps, gapCount: writtenReport.metrics.gapCount, missingBars: writtenReport.metrics.missingBars, dropped },
       changelog: options.message ?? null,
+      extra: { gate: report },
     },
   });
   progress({ fraction: 1, stage: 'committed', rows: written });

@@ -35,7 +35,14 @@ describe('ApiSession', () => {
   });
 
   it('app.info names the host, the version and the open store', async () => {
-    expect(await session.invoke('app.info', {})).toEqual({ version: '0.1.0', host: 'test', store: store, recentStores: [store] });
+    expect(await session.invoke('app.info', {})).toEqual({ version: '0.1.0', host: 'test', store: store, recentStores: [store], storeError: null });
+    const other = new ApiSession('test');
+    await other.openAtStartup(path.join(dir, 'no-store-here'));
+    expect(await other.invoke('app.info', {})).toMatchObject({
+      store: null,
+      storeError: { code: 'NOT_FOUND', path: path.join(dir, 'no-store-here') },
+    });
+    await other.close();
   });
 
   it('rows.page reads a page of a store dataset with CLI JSON values', async () => {

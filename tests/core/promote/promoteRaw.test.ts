@@ -83,13 +83,17 @@ describe('promoteRaw', () => {
 
   it('a dry run reports the gate and writes nothing', async () => {
     const result = await promoteRaw(store, { asset: 'ES', schema: OHLCV_SCHEMA, onInvalid: 'drop', dryRun: true });
-    expect(result).toMatchObject({ version: null, status: 'dry-run', rows: 11 });
+    expect(result).toMatchObject({ version: null, status: 'dry-run', rows: 9, dropped: { ohlc_consistency: 1, unique_timestamp: 1 } });
     expect(fs.readdirSync(path.join(store.root, 'cleaned'))).toEqual(['v1']);
   });
 
   it('with drop: removes bad rows, keeps the last of duplicates, sorts, and counts it all', async () => {
     const result = await promoteRaw(store, { asset: 'ES', schema: OHLCV_SCHEMA, onInvalid: 'drop', compression: 'snappy' });
     expect(result).toMatchObject({ version: 'v1', path: 'cleaned/v1/ES', rows: 9, status: 'created', dropped: { ohlc_consistency: 1, unique_timestamp: 1 } });
+    // the version records the validation of the rows it holds (valid), the gate's report beside it
+    const sidecar = JSON.parse(fs.readFileSync(path.join(store.root, 'cleaned/v1/ES/metadata.json'), 'utf8')) as { validation: { valid: boolean; rowCount: number }; extra: { gate: { valid: boolean; rowCount: number } } };
+    expect(sidecar.validation).toMatchObject({ valid: true, rowCount: 9 });
+    expect(sidecar.extra.gate).toMatchObject({ valid: false, rowCount: 11 });
     const rows = await duck.rows(`SELECT strftime(timestamp, '%H:%M') AS t, close, volume FROM read_parquet(${sqlString(path.join(store.root, 'cleaned/v1/ES/date=2024-01-04/*.parquet'))})`);
     // 16:02 dropped (inconsistent), 16:01 keeps the later row (volume 99), 16:03/16:04 sorted
     expect(rows).toEqual([

@@ -1,0 +1,109 @@
+/**
+ * Bars from `chart.series` made ready for lightweight-charts, which wants one bar per
+ * second at most, strictly ascending: bars are ordered by time and bars that share a
+ * second are merged (raw data may be unsorted or carry duplicate timestamps — exactly the
+ * data one validates). Each drawn bar remembers the dataset rows it stands for, so a click
+ * selects a row and validation issues mark the bars that hold their rows.
+ */
+
+export interface SeriesBar {
+  /** Bucket start, ms since the epoch (UTC). */
+  t: number;
+  o: number;
+  h: number;
+  l: number;
+  c: number;
+  v: number;
+  /** Dataset row of the bucket's first bar. */
+  row: number;
+}
+
+export interface DrawnBar {
+  /** Seconds since the epoch (lightweight-charts' UTCTimestamp). */
+  time: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  /** The first dataset row of this bar. */
+  row: number;
+}
+
+/** Sorted by time, at most one bar per second. */
+export function drawnBars(bars: readonly SeriesBar[]): DrawnBar[] {
+  const sorted = bars
+    .filter((b) => Number.isFinite(b.t) && Number.isFinite(b.o) && Number.isFinite(b.h) && Number.isFinite(b.l) && Number.isFinite(b.c))
+    .map((b, i) => ({ b, i }))
+    .sort((x, y) => x.b.t - y.b.t || x.i - y.i);
+  const out: DrawnBar[] = [];
+  for (const { b } of sorted) {
+    const time = Math.floor(b.t / 1000);
+    const last = out[out.length - 1];
+    if (last && last.time === time) {
+      last.high = Math.max(last.high, b.h);
+      last.low = Math.min(last.low, b.l);
+      last.close = b.c;
+      last.volume += Number.isFinite(b.v) ? b.v : 0;
+      last.row = Math.min(last.row, b.row);
+      continue;
+    }
+    out.push({ time, open: b.o, high: b.h, low: b.l, close: b.c, volume: Number.isFinite(b.v) ? b.v : 0, row: b.row });
+  }
+  return out;
+}
+
+/**
+ * For each offending row, the time of the bar that holds it: the bar (in the host's row
+ * order) with the greatest first row not above it. Times come back unique and ascending.
+ */
+export function barTimesForRows(bars: readonly SeriesBar[], rows: Iterable<number>): number[] {
+  const byRow = [...bars].sort((a, b) => a.row - b.row);
+  const times = new Set<number>();
+  if (byRow.length === 0) return [];
+  for (const row of rows) {
+    let lo = 0;
+    let hi = byRow.length - 1;
+    if (row < byRow[0].row) continue;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (byRow[mid].row <= row) lo = mid;
+      else hi = mid - 1;
+    }
+    times.add(Math.floor(byRow[lo].t / 1000));
+  }
+  return [...times].sort((a, b) => a - b);
+}
+
+/** The drawn bar at a chart time (seconds), or the nearest one before it. */
+export function barAtTime(bars: readonly DrawnBar[], time: number): DrawnBar | null {
+  let lo = 0;
+  let hi = bars.length - 1;
+  if (hi < 0 || time < bars[0].time) return bars[0] ?? null;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (bars[mid].time <= time) lo = mid;
+    else hi = mid - 1;
+  }
+  return bars[lo];
+}
+
+/**
+ * The overview with a detailed window spliced in: overview bars before `fromMs` and after
+ * `toMs`, the detail in between. Used when the user zooms into a downsampled series.
+ */
+export function spliceDetail(overview: readonly SeriesBar[], detail: readonly SeriesBar[], fromMs: number, toMs: number): SeriesBar[] {
+  if (detail.length === 0) return [...overview];
+  const start = Math.min(fromMs, detail[0].t);
+  const end = Math.max(toMs, detail[detail.length - 1].t);
+  return [...overview.filter((b) => b.t < start), ...detail, ...overview.filter((b) => b.t > end)];
+}
+
+/** "15 min", "1 h", "1 d" for a bucket size. */
+export function bucketLabel(seconds: number): string {
+  if (seconds <= 0) return '';
+  if (seconds % 86_400 === 0) return `${seconds / 86_400} d`;
+  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
+  if (seconds % 60 === 0) return `${seconds / 60} min`;
+  return `${seconds} s`;
+}

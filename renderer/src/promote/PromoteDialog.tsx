@@ -1,0 +1,255 @@
+import { useMemo, useState } from 'react';
+import type { JobState } from '../../../core/api/contract.js';
+import { asErrorLike, isNotAvailableYet, type ErrorLike } from '../api/errorText';
+import { cancelJob, closeDialog, openDataset, refreshTree, runJob, setNotice } from '../state/actions';
+import { useAppState } from '../state/appState';
+import { Dialog } from '../shell/Dialog';
+import { ErrorPanel } from '../shell/ErrorPanel';
+import { ProgressBar } from '../shell/ProgressBar';
+import { findNode, formatCount } from '../tree/treeModel';
+import { IssueList } from '../validate/ReportPanel';
+import { useSchemas } from '../validate/useSchemas';
+import { parseReport, ruleTitle } from '../validate/validationReport';
+import { droppedTotal, parsePromoteResult, versionPathOf, type PromoteView } from './promoteResult';
+
+type Mode = 'strict' | 'coerce' | 'ignore';
+type OnInvalid = 'fail' | 'drop';
+type Compression = 'zstd' | 'snappy' | 'gzip' | 'brotli' | 'lz4' | 'none';
+
+type Step =
+  | { kind: 'form' }
+  | { kind: 'checking'; job: JobState | null }
+  | { kind: 'checked'; view: PromoteView; gateError: ErrorLike | null }
+  | { kind: 'running'; job: JobState | null }
+  | { kind: 'failed'; error: ErrorLike; view: PromoteView | null }
+  | { kind: 'cancelled' };
+
+/** A gate check that ended: the report from its result, or from a VALIDATION_GATE error's details. */
+function gateOutcome(job: JobState): { view: PromoteView; gateError: ErrorLike | null } | { error: ErrorLike } {
+  if (job.state === 'succeeded') return { view: parsePromoteResult(job.result), gateError: null };
+  const error = job.error ?? { code: job.state.toUpperCase(), message: `the gate check ${job.state}`, details: {} };
+  if (error.code === 'VALIDATION_GATE') return { view: parsePromoteResult(error.details), gateError: error };
+  return { error };
+}
+
+/** Promote a raw asset to a new cleaned version: gate check first (dry run), then the real job with progress and cancel. */
+export function PromoteDialog({ asset }: { asset: string }) {
+  const tree = useAppState((s) => s.tree);
+  const { schemas } = useSchemas();
+  const dates = useMemo(() => {
+    const node = tree ? findNode(tree, `raw/${asset}`) : null;
+    return (node?.children ?? []).filter((c) => c.kind === 'date').map((c) => ({ date: c.name, rows: c.rows ?? null }));
+  }, [tree, asset]);
+  const [from, setFrom] = useState(dates[0]?.date ?? '');
+  const [to, setTo] = useState(dates[dates.length - 1]?.date ?? '');
+  const [schema, setSchema] = useState('ohlcv');
+  const [mode, setMode] = useState<Mode>('strict');
+  const [onInvalid, setOnInvalid] = useState<OnInvalid>('fail');
+  const [compression, setCompression] = useState<Compression>('zstd');
+  const [message, setMessage] = useState('');
+  const [step, setStep] = useState<Step>({ kind: 'form' });
+
+  const chosen = dates.filter((d) => (!from || d.date >= from) && (!to || d.date <= to));
+  const chosenRows = chosen.reduce((s, d) => s + (d.rows ?? 0), 0);
+  const params = { kind: 'promote' as const, asset, from: from || undefined, to: to || undefined, schema, mode, onInvalid, compression, message };
+  const busy = step.kind === 'checking' || step.kind === 'running';
+  const edit = <T,>(set: (v: T) => void) => (value: T) => {
+    set(value);
+    if (!busy) setStep({ kind: 'form' });
+  };
+
+  const check = async () => {
+    setStep({ kind: 'checking', job: null });
+    try {
+      const job = await runJob({ ...params, dryRun: true }, (update) => setStep((s) => (s.kind === 'checking' ? { kind: 'checking', job: update } : s)));
+      const outcome = gateOutcome(job);
+      if ('error' in outcome) setStep(job.state === 'cancelled' ? { kind: 'cancelled' } : { kind: 'failed', error: outcome.error, view: null });
+      else setStep({ kind: 'checked', ...outcome });
+    } catch (error) {
+      setStep({ kind: 'failed', error: asErrorLike(error), view: null });
+    }
+  };
+
+  const promote = async () => {
+    setStep({ kind: 'running', job: null });
+    try {
+      const job = await runJob(params, (update) => setStep((s) => (s.kind === 'running' ? { kind: 'running', job: update } : s)));
+      if (job.state === 'succeeded') {
+        const view = parsePromoteResult(job.result);
+        const path = versionPathOf(view, asset);
+        await refreshTree();
+        closeDialog();
+        if (path) openDataset(path, { reveal: true, tab: 'metadata' });
+        const dropped = droppedTotal(view);
+        setNotice(`${view.status === 'unchanged' ? 'Already promoted' : 'Promoted'} ${asset} to ${path ?? view.version ?? 'a new version'}: ${formatCount(view.rows)} rows${dropped ? `, ${formatCount(dropped)} dropped` : ''}`);
+      } else if (job.state === 'cancelled') setStep({ kind: 'cancelled' });
+      else {
+        const error = job.error ?? { code: 'FAILED', message: 'the promote job failed', details: {} };
+        setStep({ kind: 'failed', error, view: error.code === 'VALIDATION_GATE' ? parsePromoteResult(error.details) : null });
+      }
+    } catch (error) {
+      setStep({ kind: 'failed', error: asErrorLike(error), view: null });
+    }
+  };
+
+  const runningJob = step.kind === 'running' || step.kind === 'checking' ? step.job : null;
+  const checked = step.kind === 'checked' ? step : null;
+  const report = checked?.view.report ?? (step.kind === 'failed' ? (step.view?.report ?? parseReport(step.error.details)) : null);
+  const gatePasses = checked !== null && (checked.view.report?.valid !== false || onInvalid === 'drop') && checked.gateError === null;
+  // a gate check counts no drops itself (only the real run does): until then, the report's error counts say what "drop" removes
+  const dropCounts: Record<string, number> = (() => {
+    if (!checked) return {};
+    if (droppedTotal(checked.view) > 0) return checked.view.dropped;
+    if (onInvalid !== 'drop' || !checked.view.report) return {};
+    const counts: Record<string, number> = {};
+    for (const issue of checked.view.report.errors) counts[issue.rule] = (counts[issue.rule] ?? 0) + issue.count;
+    return counts;
+  })();
+  const estimated = checked !== null && droppedTotal(checked.view) === 0;
+  const dropped = Object.values(dropCounts).reduce((sum, n) => sum + n, 0);
+
+  return (
+    <Dialog
+      title={`Promote ${asset}: raw → cleaned`}
+      onClose={closeDialog}
+      busy={busy}
+      wide
+      testId="promote-dialog"
+      footer={
+        <>
+          {runningJob ? (
+            <button type="button" onClick={() => void cancelJob(runningJob.id)}>
+              Cancel job
+            </button>
+          ) : (
+            <button type="button" onClick={closeDialog}>
+              Close
+            </button>
+          )}
+          <button type="button" onClick={() => void check()} disabled={busy || dates.length === 0}>
+            Check gate
+          </button>
+          <button type="button" className="primary" onClick={() => void promote()} disabled={busy || !gatePasses} title={gatePasses ? 'Write the new version' : 'Check the gate first; it must pass (or drop offending rows)'}>
+            Promote
+          </button>
+        </>
+      }
+    >
+      <div className="promote-grid">
+        <form className="form" onSubmit={(event) => event.preventDefault()}>
+          <div className="field-row">
+            <label className="field">
+              <span>From</span>
+              <select value={from} onChange={(e) => edit(setFrom)(e.target.value)} disabled={busy} aria-label="From date">
+                {dates.map((d) => (
+                  <option key={d.date} value={d.date}>
+                    {d.date}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label className="field">
+              <span>To</span>
+              <select value={to} onChange={(e) => edit(setTo)(e.target.value)} disabled={busy} aria-label="To date">
+                {dates.map((d) => (
+                  <option key={d.date} value={d.date}>
+                    {d.date}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </div>
+          <p className="muted small" data-testid="promote-selection">
+            {dates.length === 0 ? `There are no raw snapshots of ${asset}.` : `${chosen.length} of ${dates.length} dates · ${formatCount(chosenRows)} rows`}
+          </p>
+          <div className="field-row">
+            <label className="field">
+              <span>Schema</span>
+              <select value={schema} onChange={(e) => edit(setSchema)(e.target.value)} disabled={busy} aria-label="Schema">
+                {schemas.length === 0 ? <option value="ohlcv">ohlcv</option> : null}
+                {schemas.map((s) => (
+                  <option key={s.name} value={s.name}>
+                    {s.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label className="field">
+              <span>Mode</span>
+              <select value={mode} onChange={(e) => edit(setMode)(e.target.value as Mode)} disabled={busy} aria-label="Mode">
+                <option value="strict">strict</option>
+                <option value="coerce">coerce</option>
+                <option value="ignore">ignore</option>
+              </select>
+            </label>
+            <label className="field">
+              <span>Compression</span>
+              <select value={compression} onChange={(e) => edit(setCompression)(e.target.value as Compression)} disabled={busy} aria-label="Compression">
+                {(['zstd', 'snappy', 'gzip', 'brotli', 'lz4', 'none'] as Compression[]).map((c) => (
+                  <option key={c} value={c}>
+                    {c}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </div>
+          <fieldset className="field">
+            <legend>When rows break an error rule</legend>
+            <label className="radio">
+              <input type="radio" name="on-invalid" value="fail" checked={onInvalid === 'fail'} onChange={() => edit(setOnInvalid)('fail')} disabled={busy} />
+              fail <span className="muted small">— write nothing</span>
+            </label>
+            <label className="radio">
+              <input type="radio" name="on-invalid" value="drop" checked={onInvalid === 'drop'} onChange={() => edit(setOnInvalid)('drop')} disabled={busy} />
+              drop <span className="muted small">— remove those rows, counted per rule</span>
+            </label>
+          </fieldset>
+          <label className="field">
+            <span>Message</span>
+            <textarea rows={2} value={message} maxLength={2000} onChange={(e) => setMessage(e.target.value)} disabled={busy} placeholder="Why this version (kept in its sidecar)" aria-label="Message" />
+          </label>
+        </form>
+
+        <div className="gate" data-testid="gate" data-step={step.kind}>
+          <h4>Validation gate</h4>
+          {step.kind === 'form' ? <p className="muted small">Check the gate to see what the validation says before anything is written.</p> : null}
+          {runningJob || step.kind === 'checking' || step.kind === 'running' ? (
+            <>
+              <p className="small">{step.kind === 'checking' ? 'Checking the gate…' : 'Promoting…'}</p>
+              <ProgressBar progress={runningJob?.progress ?? { fraction: null, rows: null, bytes: null, stage: 'starting' }} label={step.kind === 'checking' ? 'Gate check progress' : 'Promote progress'} />
+            </>
+          ) : null}
+          {step.kind === 'cancelled' ? <p className="small" data-testid="promote-cancelled">Cancelled: nothing was written.</p> : null}
+          {step.kind === 'failed' && !report ? (
+            <>
+              <ErrorPanel error={step.error} context={isNotAvailableYet(step.error) ? 'Promote cannot run here' : 'Promote did not run'} compact />
+              {isNotAvailableYet(step.error) ? <p className="muted small">This host cannot run promote jobs yet; the command line and a newer build can.</p> : null}
+            </>
+          ) : null}
+          {report ? (
+            <>
+              <div className={`verdict ${report.valid ? 'pass' : gatePasses ? 'warn' : 'fail'}`} data-testid="gate-verdict" data-valid={report.valid}>
+                {report.valid ? '✓ The gate passes' : onInvalid === 'drop' && checked ? `✓ Passes by dropping ${estimated ? 'about ' : ''}${formatCount(dropped)} ${dropped === 1 ? 'row' : 'rows'}` : '✗ The gate fails'}
+                <span className="small">
+                  {formatCount(report.rowCount)} rows · {formatCount(report.errors.reduce((s, i) => s + i.count, 0))} errors
+                </span>
+              </div>
+              {!report.valid && onInvalid === 'fail' ? <p className="small">Nothing would be written. Choose “drop” to remove the offending rows, or fix the raw data.</p> : null}
+              {dropped > 0 ? (
+                <ul className="dropped small" data-testid="dropped">
+                  {Object.entries(dropCounts).map(([rule, n]) => (
+                    <li key={rule}>
+                      {ruleTitle(rule)}: {formatCount(n)} {estimated ? 'to drop' : 'dropped'}
+                    </li>
+                  ))}
+                </ul>
+              ) : null}
+              <IssueList issues={report.errors} target={null} empty="No errors." />
+              {step.kind === 'failed' ? <ErrorPanel error={step.error} compact /> : null}
+            </>
+          ) : null}
+        </div>
+      </div>
+    </Dialog>
+  );
+}

@@ -1,0 +1,39 @@
+import { closeDialog } from '../state/actions';
+import { Dialog } from './Dialog';
+
+export const SHORTCUTS: [string, string][] = [
+  ['Ctrl+I', 'Ingest files (or drop them on the window)'],
+  ['Ctrl+Shift+V', 'Validate the open dataset'],
+  ['Ctrl+Shift+P', 'Promote the open raw asset'],
+  ['Ctrl+K', 'Filter the dataset tree'],
+  ['Ctrl+G', 'Go to a row'],
+  ['Alt+1 … Alt+4', 'Table, Chart, Schema & stats, Metadata & lineage'],
+  ['Alt+U', 'Switch timestamps between UTC and exchange time'],
+  ['Alt+R', 'Refresh the tree'],
+  ['Alt+T', 'Focus the tree'],
+  ['↑ ↓ ← → Home End', 'Move in the tree and the table'],
+  ['Enter', 'Open the focused dataset'],
+  ['Ctrl+C / Ctrl+Shift+C', 'Copy the selected cell / row'],
+  ['Esc', 'Close a dialog'],
+  ['?', 'This list'],
+];
+
+export function ShortcutsDialog() {
+  return (
+    <Dialog title="Keyboard shortcuts" onClose={closeDialog} testId="shortcuts-dialog">
+      <table className="data-table shortcuts">
+        <tbody>
+          {SHORTCUTS.map(([keys, what]) => (
+            <tr key={keys}>
+              <td>
+                <kbd>{keys}</kbd>
+              </td>
+              <td>{what}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p className="muted small">On a Mac, use ⌘ for Ctrl.</p>
+    </Dialog>
+  );
+}

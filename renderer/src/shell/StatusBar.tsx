@@ -1,0 +1,97 @@
+import { useState } from 'react';
+import { errorWords } from '../api/errorText';
+import { cancelJob, dismissErrors, isEnded, showStartup } from '../state/actions';
+import { useAppState } from '../state/appState';
+import { ProgressBar } from './ProgressBar';
+
+/** The bottom line: the store, running jobs with progress and cancel, recent errors, short notices. */
+export function StatusBar() {
+  const info = useAppState((s) => s.info);
+  const jobs = useAppState((s) => s.jobs);
+  const errors = useAppState((s) => s.errors);
+  const notice = useAppState((s) => s.notice);
+  const timeMode = useAppState((s) => s.timeMode);
+  const [showErrors, setShowErrors] = useState(false);
+  const [showJobs, setShowJobs] = useState(false);
+  const all = Object.values(jobs).sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
+  const running = all.filter((j) => !isEnded(j));
+  const last = errors[errors.length - 1];
+  return (
+    <footer className="status-bar" role="contentinfo">
+      <button type="button" className="status-item store-path" title={`Store: ${info?.store ?? 'none'} — click to open another`} onClick={() => showStartup(true)} data-testid="store-path">
+        <span className="status-label">Store</span> <span className="mono">{info?.store ?? 'none'}</span>
+      </button>
+      <div className="status-jobs" aria-live="polite">
+        {running.slice(0, 2).map((job) => (
+          <div key={job.id} className="status-job" data-testid="status-job">
+            <span className="job-title">{job.title}</span>
+            <ProgressBar progress={job.progress} label={job.title} />
+            <button type="button" className="icon-button" title="Cancel this job" aria-label={`Cancel ${job.title}`} onClick={() => void cancelJob(job.id)}>
+              ×
+            </button>
+          </div>
+        ))}
+        {running.length > 2 ? <span className="muted">+{running.length - 2} more</span> : null}
+        {running.length === 0 && notice ? (
+          <span className="notice" role="status">
+            {notice}
+          </span>
+        ) : null}
+      </div>
+      <div className="popover-anchor up">
+        <button type="button" className="status-item" aria-expanded={showJobs} onClick={() => setShowJobs(!showJobs)} title="Recent jobs">
+          Jobs {all.length > 0 ? `(${all.length})` : ''}
+        </button>
+        {showJobs ? (
+          <div className="popover up-popover jobs-popover" role="dialog" aria-label="Recent jobs">
+            {all.length === 0 ? <p className="muted small">No jobs yet.</p> : null}
+            <ul>
+              {all.slice(0, 20).map((job) => (
+                <li key={job.id} className={`job-line ${job.state}`}>
+                  <span className={`badge ${job.state === 'succeeded' ? 'ok' : job.state === 'failed' ? 'bad' : 'muted'}`}>{job.state}</span> {job.title}
+                  {job.error ? <div className="small muted">{`${job.error.code}: ${job.error.message}`}</div> : null}
+                </li>
+              ))}
+            </ul>
+          </div>
+        ) : null}
+      </div>
+      <span className="status-item muted" title="Timestamps are shown in this zone (toggle in the toolbar)">
+        {timeMode === 'utc' ? 'UTC' : 'Exchange time (America/Chicago)'}
+      </span>
+      <div className="popover-anchor up">
+        {last ? (
+          <button type="button" className="status-item status-error" aria-expanded={showErrors} onClick={() => setShowErrors(!showErrors)} title="Errors" data-testid="status-error">
+            ⚠ {errors.length} {errors.length === 1 ? 'error' : 'errors'}: {last.code}
+          </button>
+        ) : null}
+        {showErrors && errors.length > 0 ? (
+          <div className="popover up-popover errors-popover" role="dialog" aria-label="Errors">
+            <ul>
+              {[...errors].reverse().map((error) => {
+                const words = errorWords(error);
+                return (
+                  <li key={error.id}>
+                    <strong>{error.context}</strong>: {words.title} <code>{error.code}</code>
+                    <div className="small">{error.message}</div>
+                  </li>
+                );
+              })}
+            </ul>
+            <div className="popover-actions">
+              <button
+                type="button"
+                onClick={() => {
+                  dismissErrors();
+                  setShowErrors(false);
+                }}
+              >
+                Clear
+              </button>
+            </div>
+          </div>
+        ) : null}
+      </div>
+    </footer>
+  );
+}

@@ -1,0 +1,440 @@
+import {
+  columnResizingFeature,
+  columnSizingFeature,
+  columnVisibilityFeature,
+  createColumnHelper,
+  tableFeatures,
+  useTable,
+} from '@tanstack/react-table';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { errorWords } from '../api/errorText';
+import { copyToClipboard, selectRow } from '../state/actions';
+import { useAppState } from '../state/appState';
+import { formatCount } from '../tree/treeModel';
+import { ruleTitle, type RowIssues } from '../validate/validationReport';
+import { copyText, formatCell, isNumericType, isTimestampType, rowsAsTsv, shortTypeName } from './cellFormat';
+import {
+  clampVirtualTop,
+  physicalHeight,
+  rowContentTop,
+  rowRange,
+  scrollScale,
+  scrollTopFromVirtual,
+  virtualTopFromScroll,
+  virtualTopToShow,
+  wheelPixels,
+  type Geometry,
+} from './rowWindow';
+import { useRowPages } from './useRowPages';
+
+const ROW_HEIGHT = 26;
+const HEADER_HEIGHT = 44;
+
+const features = tableFeatures({ columnVisibilityFeature, columnSizingFeature, columnResizingFeature });
+
+interface WindowRow {
+  index: number;
+  values: unknown[] | undefined;
+}
+
+const helper = createColumnHelper<typeof features, WindowRow>();
+
+export interface TableColumn {
+  name: string;
+  type: string;
+  nullable?: boolean;
+}
+
+function defaultWidth(type: string): number {
+  if (isTimestampType(type)) return 280;
+  if (isNumericType(type)) return 116;
+  return 150;
+}
+
+/**
+ * The Table tab: a virtualized grid over any number of rows, fetched page by page as the
+ * view moves. Columns carry their types; cells can be selected and copied; a row picked
+ * elsewhere (a chart bar, a validation issue, go-to-row) is scrolled to and highlighted, and
+ * rows with validation issues are marked.
+ */
+export function DataTable({ path, columns, numRows, issues }: { path: string; columns: TableColumn[]; numRows: number; issues: ReadonlyMap<number, RowIssues> }) {
+  const version = useAppState((s) => s.dataVersion);
+  const timeMode = useAppState((s) => s.timeMode);
+  const selectedRow = useAppState((s) => s.selectedRow);
+  const cache = useRowPages(path, numRows, version);
+  const rowCount = cache.numRows;
+
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const gotoRef = useRef<HTMLInputElement>(null);
+  const [viewport, setViewport] = useState({ width: 800, height: 480 });
+  const [scroll, setScroll] = useState({ top: 0, virtualTop: 0 });
+  const expectedScrollTop = useRef<number | null>(null);
+  const [selection, setSelection] = useState<{ row: number; col: number } | null>(null);
+  const [flash, setFlash] = useState<number | null>(null);
+  const [columnsOpen, setColumnsOpen] = useState(false);
+  const [gotoText, setGotoText] = useState('');
+
+  const geometry: Geometry = useMemo(
+    () => ({ rowCount, rowHeight: ROW_HEIGHT, viewportHeight: Math.max(ROW_HEIGHT, viewport.height - HEADER_HEIGHT) }),
+    [rowCount, viewport.height],
+  );
+  const geometryRef = useRef(geometry);
+  geometryRef.current = geometry;
+  /** The geometry with the viewport as it is now (state may lag one render behind a resize). */
+  const liveGeometry = useCallback((): Geometry => {
+    const element = scrollRef.current;
+    const g = geometryRef.current;
+    return element ? { ...g, viewportHeight: Math.max(ROW_HEIGHT, element.clientHeight - HEADER_HEIGHT) } : g;
+  }, []);
+  const handledNonce = useRef<number | null>(null);
+  const scrollState = useRef(scroll);
+  scrollState.current = scroll;
+
+  const tableColumns = useMemo(
+    () =>
+      columns.map((column, k) =>
+        helper.accessor((row: WindowRow) => row.values?.[k], {
+          id: column.name,
+          header: column.name,
+          size: defaultWidth(column.type),
+          minSize: 60,
+          maxSize: 800,
+          cell: (info) => formatCell(info.getValue(), column.type, timeMode),
+        }),
+      ),
+    [columns, timeMode],
+  );
+  const typeOf = useMemo(() => new Map(columns.map((c) => [c.name, c])), [columns]);
+
+  const range = rowRange(scroll.virtualTop, geometry, 8);
+  const data = useMemo(() => {
+    const rows: WindowRow[] = [];
+    for (let i = range.first; i <= range.last; i++) rows.push({ index: i, values: cache.row(i) });
+    return rows;
+    // cache.version: rows arrive after the range was set
+  }, [range.first, range.last, cache, cache.version]);
+
+  const table = useTable({
+    features,
+    columns: tableColumns,
+    data,
+    getRowId: (row) => String(row.index),
+    columnResizeMode: 'onChange',
+    enableColumnResizing: true,
+  });
+
+  useEffect(() => {
+    cache.want(range.first, range.last);
+  }, [cache, range.first, range.last]);
+
+  // the viewport's size
+  useLayoutEffect(() => {
+    const element = scrollRef.current;
+    if (!element) return;
+    const measure = () => setViewport({ width: element.clientWidth, height: element.clientHeight });
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, []);
+
+  const scrollToVirtual = useCallback((virtualTop: number) => {
+    const element = scrollRef.current;
+    if (!element) return;
+    const g = liveGeometry();
+    const clamped = clampVirtualTop(virtualTop, g);
+    const target = scrollTopFromVirtual(clamped, g);
+    expectedScrollTop.current = target;
+    element.scrollTop = target;
+    setScroll({ top: element.scrollTop, virtualTop: clamped });
+  }, [liveGeometry]);
+
+  const onScroll = () => {
+    const element = scrollRef.current;
+    if (!element) return;
+    const top = element.scrollTop;
+    const expected = expectedScrollTop.current;
+    if (expected !== null && Math.abs(top - expected) <= 1.5) {
+      setScroll((s) => (s.top === top ? s : { top, virtualTop: s.virtualTop }));
+      return;
+    }
+    expectedScrollTop.current = null;
+    setScroll({ top, virtualTop: virtualTopFromScroll(top, geometryRef.current) });
+  };
+
+  // past the browser's height limit the wheel moves the virtual offset itself, row-precise
+  useEffect(() => {
+    const element = scrollRef.current;
+    if (!element) return;
+    const onWheel = (event: WheelEvent) => {
+      const g = geometryRef.current;
+      if (scrollScale(g) <= 1 || event.ctrlKey || Math.abs(event.deltaY) < Math.abs(event.deltaX)) return;
+      event.preventDefault();
+      scrollToVirtual(scrollState.current.virtualTop + wheelPixels(event.deltaY, event.deltaMode, g.rowHeight, g.viewportHeight));
+    };
+    element.addEventListener('wheel', onWheel, { passive: false });
+    return () => element.removeEventListener('wheel', onWheel);
+  }, [scrollToVirtual]);
+
+  const visibleColumns = table.getVisibleLeafColumns();
+  const gutterWidth = Math.max(56, String(Math.max(0, rowCount - 1)).length * 8 + 28);
+
+  const revealColumn = useCallback(
+    (col: number) => {
+      const element = scrollRef.current;
+      if (!element) return;
+      let left = gutterWidth;
+      for (let k = 0; k < col; k++) left += visibleColumns[k]?.getSize() ?? 0;
+      const width = visibleColumns[col]?.getSize() ?? 0;
+      if (left - gutterWidth < element.scrollLeft) element.scrollLeft = left - gutterWidth;
+      else if (left + width > element.scrollLeft + element.clientWidth) element.scrollLeft = left + width - element.clientWidth;
+    },
+    [gutterWidth, visibleColumns],
+  );
+
+  // a row picked elsewhere (once per pick): centre it, select it, flash it
+  useEffect(() => {
+    if (!selectedRow || selectedRow.path !== path || handledNonce.current === selectedRow.nonce) return;
+    handledNonce.current = selectedRow.nonce;
+    const g = liveGeometry();
+    const row = Math.min(Math.max(0, selectedRow.row), Math.max(0, g.rowCount - 1));
+    setSelection((s) => ({ row, col: s?.col ?? 0 }));
+    setFlash(row);
+    scrollToVirtual(virtualTopToShow(row, scrollState.current.virtualTop, g, 'center'));
+  }, [selectedRow, path, scrollToVirtual, liveGeometry]);
+  useEffect(() => {
+    if (flash === null) return;
+    const timer = setTimeout(() => setFlash(null), 1600);
+    return () => clearTimeout(timer);
+  }, [flash]);
+
+  const moveSelection = (row: number, col: number) => {
+    const g = liveGeometry();
+    const r = Math.min(Math.max(0, row), Math.max(0, g.rowCount - 1));
+    const c = Math.min(Math.max(0, col), Math.max(0, visibleColumns.length - 1));
+    setSelection({ row: r, col: c });
+    scrollToVirtual(virtualTopToShow(r, scrollState.current.virtualTop, g, 'auto'));
+    revealColumn(c);
+  };
+
+  const copySelection = (wholeRow: boolean) => {
+    if (!selection) return;
+    const values = cache.row(selection.row);
+    if (!values) return;
+    if (wholeRow) {
+      const names = visibleColumns.map((c) => c.id);
+      const indexes = names.map((name) => columns.findIndex((c) => c.name === name));
+      void copyToClipboard(rowsAsTsv(names, [indexes.map((k) => values[k])]), `row ${formatCount(selection.row)}`);
+    } else {
+      const name = visibleColumns[selection.col]?.id;
+      const k = columns.findIndex((c) => c.name === name);
+      void copyToClipboard(copyText(values[k]), `${name} of row ${formatCount(selection.row)}`);
+    }
+  };
+
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    const s = selection ?? { row: geometry.rowCount > 0 ? Math.floor(scroll.virtualTop / ROW_HEIGHT) : 0, col: 0 };
+    const page = Math.max(1, Math.floor(geometry.viewportHeight / ROW_HEIGHT) - 1);
+    const mod = event.ctrlKey || event.metaKey;
+    let handled = true;
+    if (mod && event.key.toLowerCase() === 'c') copySelection(event.shiftKey);
+    else if (event.key === 'ArrowDown') moveSelection(s.row + 1, s.col);
+    else if (event.key === 'ArrowUp') moveSelection(s.row - 1, s.col);
+    else if (event.key === 'ArrowRight') moveSelection(s.row, s.col + 1);
+    else if (event.key === 'ArrowLeft') moveSelection(s.row, s.col - 1);
+    else if (event.key === 'PageDown') moveSelection(s.row + page, s.col);
+    else if (event.key === 'PageUp') moveSelection(s.row - page, s.col);
+    else if (event.key === 'Home') moveSelection(mod ? 0 : s.row, 0);
+    else if (event.key === 'End') moveSelection(mod ? geometry.rowCount - 1 : s.row, mod ? s.col : visibleColumns.length - 1);
+    else handled = false;
+    if (handled) event.preventDefault();
+  };
+
+  const goTo = () => {
+    const n = Number(gotoText.replace(/[,_\s]/g, ''));
+    if (!Number.isInteger(n) || n < 0) return;
+    selectRow(path, Math.min(n, Math.max(0, rowCount - 1)));
+    scrollRef.current?.focus();
+  };
+
+  // Ctrl+G from anywhere in the app focuses go-to-row
+  useEffect(() => {
+    const onGoto = () => gotoRef.current?.focus();
+    window.addEventListener('mes-data:goto-row', onGoto);
+    return () => window.removeEventListener('mes-data:goto-row', onGoto);
+  }, []);
+
+  const pageError = (() => {
+    for (let i = range.firstVisible; i <= range.lastVisible; i += cache.pageSize) {
+      const error = cache.error(i);
+      if (error) return error;
+    }
+    return undefined;
+  })();
+  const loading = range.lastVisible >= range.firstVisible && cache.row(range.firstVisible) === undefined && !pageError;
+  const totalWidth = gutterWidth + visibleColumns.reduce((sum, c) => sum + c.getSize(), 0);
+  const contentHeight = HEADER_HEIGHT + physicalHeight(geometry);
+  const headers = table.getHeaderGroups()[0]?.headers ?? [];
+
+  return (
+    <div className="table-view">
+      <div className="view-toolbar">
+        <span className="muted nowrap" data-testid="row-count">
+          {formatCount(rowCount)} rows
+        </span>
+        <form
+          className="goto"
+          onSubmit={(event) => {
+            event.preventDefault();
+            goTo();
+          }}
+        >
+          <label htmlFor="goto-row">Go to row</label>
+          <input
+            id="goto-row"
+            ref={gotoRef}
+            inputMode="numeric"
+            style={{ width: `${Math.max(9, formatCount(Math.max(0, rowCount - 1)).length + 6)}ch` }}
+            placeholder={`0 – ${formatCount(Math.max(0, rowCount - 1))}`}
+            title="Row number, 0-based (Ctrl+G)"
+            value={gotoText}
+            onChange={(event) => setGotoText(event.target.value)}
+          />
+          <button type="submit">Go</button>
+        </form>
+        <div className="popover-anchor">
+          <button type="button" aria-expanded={columnsOpen} aria-haspopup="true" onClick={() => setColumnsOpen((open) => !open)}>
+            Columns ({visibleColumns.length}/{columns.length}) ▾
+          </button>
+          {columnsOpen ? (
+            <div className="popover" role="group" aria-label="Show or hide columns" onKeyDown={(event) => event.key === 'Escape' && setColumnsOpen(false)}>
+              {table.getAllLeafColumns().map((column) => (
+                <label key={column.id} className="check">
+                  <input type="checkbox" checked={column.getIsVisible()} onChange={column.getToggleVisibilityHandler()} />
+                  <span>{column.id}</span>
+                  <span className="muted">{shortTypeName(typeOf.get(column.id)?.type ?? '')}</span>
+                </label>
+              ))}
+              <div className="popover-actions">
+                <button type="button" onClick={() => table.getAllLeafColumns().forEach((c) => c.toggleVisibility(true))}>
+                  Show all
+                </button>
+                <button type="button" onClick={() => setColumnsOpen(false)}>
+                  Done
+                </button>
+              </div>
+            </div>
+          ) : null}
+        </div>
+        <div className="segmented" role="group" aria-label="Copy">
+          <button type="button" disabled={!selection} title="Copy the selected cell (Ctrl+C)" onClick={() => copySelection(false)}>
+            Copy cell
+          </button>
+          <button type="button" disabled={!selection} title="Copy the selected row as tab-separated text (Ctrl+Shift+C)" onClick={() => copySelection(true)}>
+            row
+          </button>
+        </div>
+        <span className="spacer" />
+        {selection ? (
+          <span className="muted ellipsis" data-testid="table-selection">
+            row {formatCount(selection.row)}
+            {issues.get(selection.row) ? ` · ${issues.get(selection.row)?.rules.map(ruleTitle).join(', ')}` : ''}
+          </span>
+        ) : null}
+        {loading ? <span className="muted nowrap">loading rows…</span> : null}
+      </div>
+      {pageError ? (
+        <div className="inline-error" role="alert">
+          {(() => {
+            const words = errorWords(pageError);
+            return `Rows could not be read: ${words.code}: ${words.message}`;
+          })()}
+          <button type="button" onClick={() => cache.retry()}>
+            Retry
+          </button>
+        </div>
+      ) : null}
+      <div
+        ref={scrollRef}
+        className="grid-scroll"
+        role="grid"
+        tabIndex={0}
+        aria-label={`Rows of ${path}`}
+        aria-rowcount={rowCount + 1}
+        aria-colcount={visibleColumns.length + 1}
+        onScroll={onScroll}
+        onKeyDown={onKeyDown}
+      >
+        <div className="grid-content" style={{ height: contentHeight, width: totalWidth }}>
+          <div className="grid-header" role="row" aria-rowindex={1} style={{ width: totalWidth, height: HEADER_HEIGHT }}>
+            <div className="gutter-head" role="columnheader" style={{ width: gutterWidth }} title="Row number (0-based)">
+              #
+            </div>
+            {headers.map((header) => {
+              const column = typeOf.get(header.column.id);
+              return (
+                <div key={header.id} className={`col-head${column && isNumericType(column.type) ? ' num' : ''}`} role="columnheader" style={{ width: header.getSize() }} data-col={header.column.id}>
+                  <span className="col-name">{header.column.id}</span>
+                  <span className="col-type" title={`${column?.type ?? ''}${column?.nullable === false ? ', not null' : ', nullable'}`}>
+                    {shortTypeName(column?.type ?? '')}
+                    {column?.nullable === false ? ' · not null' : ''}
+                  </span>
+                  <span
+                    className={`resizer${header.column.getIsResizing() ? ' active' : ''}`}
+                    onMouseDown={header.getResizeHandler()}
+                    onTouchStart={header.getResizeHandler()}
+                    onDoubleClick={() => header.column.resetSize()}
+                    aria-hidden="true"
+                  />
+                </div>
+              );
+            })}
+          </div>
+          {table.getRowModel().rows.map((row) => {
+            const index = row.original.index;
+            const found = issues.get(index);
+            const rules = found?.rules;
+            const selected = selection?.row === index;
+            const top = rowContentTop(index, scroll.virtualTop, scroll.top, geometry, HEADER_HEIGHT);
+            return (
+              <div
+                key={row.id}
+                role="row"
+                aria-rowindex={index + 2}
+                aria-selected={selected}
+                data-row={index}
+                className={`grid-row${index % 2 ? ' odd' : ''}${found ? (found.error ? ' has-issue' : ' has-warning') : ''}${selected ? ' selected' : ''}${flash === index ? ' flash' : ''}`}
+                style={{ transform: `translateY(${top}px)`, width: totalWidth, height: ROW_HEIGHT }}
+              >
+                <div className="gutter" role="rowheader" style={{ width: gutterWidth }} title={rules ? rules.map(ruleTitle).join(', ') : undefined}>
+                  {rules ? <span className={found?.error ? 'issue-dot' : 'issue-dot warning'} aria-label={`issues: ${rules.join(', ')}`} /> : null}
+                  {index}
+                </div>
+                {row.original.values === undefined
+                  ? row.getVisibleCells().map((cell) => <div key={cell.id} className="cell placeholder" role="gridcell" style={{ width: cell.column.getSize() }} />)
+                  : row.getVisibleCells().map((cell, col) => {
+                      const column = typeOf.get(cell.column.id);
+                      const value = cell.getValue();
+                      const isSelected = selected && selection?.col === col;
+                      return (
+                        <div
+                          key={cell.id}
+                          role="gridcell"
+                          aria-selected={isSelected}
+                          data-col={cell.column.id}
+                          className={`cell${column && isNumericType(column.type) ? ' num' : ''}${value === null ? ' null' : ''}${isSelected ? ' selected' : ''}`}
+                          style={{ width: cell.column.getSize() }}
+                          onMouseDown={() => setSelection({ row: index, col })}
+                        >
+                          <table.FlexRender cell={cell} />
+                        </div>
+                      );
+                    })}
+              </div>
+            );
+          })}
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,96 @@
+/**
+ * How the table writes values. Values arrive as the CLI prints them (numbers as numbers,
+ * 64-bit integers beyond ±2^53 as strings, timestamps as ISO 8601 UTC with the digits of
+ * their unit); they are shown exactly, never rounded. Zoned timestamps can be shown in UTC
+ * or in exchange time (America/Chicago for CME) with the same fraction digits.
+ */
+
+export type TimeMode = 'utc' | 'exchange';
+
+export const EXCHANGE_ZONE = 'America/Chicago';
+
+/** Arrow type names the host sends: `Timestamp<NANOSECOND, UTC>`, `Float64`, `Int64`, `Utf8`, `Date32<DAY>`… */
+export function isTimestampType(type: string): boolean {
+  return /^Timestamp/i.test(type);
+}
+
+/** A timestamp type that names a zone, i.e. an instant (naive wall-clock times are shown as they are). */
+export function isZonedTimestampType(type: string): boolean {
+  return /^Timestamp<[^,>]+,\s*[^>]+>/i.test(type);
+}
+
+export function isNumericType(type: string): boolean {
+  return /^(u?int\d*|float\d*|decimal|double|halffloat)/i.test(type);
+}
+
+/** A short name for a column header: `Timestamp<NANOSECOND, UTC>` → `timestamp[ns, UTC]`. */
+export function shortTypeName(type: string): string {
+  const ts = /^Timestamp<(\w+)(?:,\s*([^>]+))?>$/i.exec(type);
+  if (ts) {
+    const unit = ({ SECOND: 's', MILLISECOND: 'ms', MICROSECOND: 'us', NANOSECOND: 'ns' } as Record<string, string>)[ts[1].toUpperCase()] ?? ts[1].toLowerCase();
+    return ts[2] ? `timestamp[${unit}, ${ts[2]}]` : `timestamp[${unit}]`;
+  }
+  return type.replace(/<.*>$/, '').toLowerCase();
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function zoneFormatter(zone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(zone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+      timeZoneName: 'short',
+    });
+    formatters.set(zone, formatter);
+  }
+  return formatter;
+}
+
+const ISO = /^(\d{4,}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?Z$/;
+
+/**
+ * An ISO 8601 UTC timestamp for display: in UTC as `2024-01-02 00:00:00.000000000 UTC`,
+ * in exchange time as `2024-01-01 18:00:00.000000000 CST`. Text that is not such a
+ * timestamp comes back unchanged.
+ */
+export function formatTimestamp(iso: string, mode: TimeMode, zone = EXCHANGE_ZONE): string {
+  const match = ISO.exec(iso);
+  if (!match) return iso;
+  const [, date, time, fraction = ''] = match;
+  if (mode === 'utc') return `${date} ${time}${fraction} UTC`;
+  const ms = Date.parse(`${date}T${time}Z`);
+  if (Number.isNaN(ms)) return iso;
+  const parts: Record<string, string> = {};
+  for (const part of zoneFormatter(zone).formatToParts(ms)) parts[part.type] = part.value;
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}${fraction} ${parts.timeZoneName ?? zone}`;
+}
+
+/** One cell's text. */
+export function formatCell(value: unknown, type: string, mode: TimeMode, zone = EXCHANGE_ZONE): string {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'string') return isZonedTimestampType(type) ? formatTimestamp(value, mode, zone) : value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return JSON.stringify(value);
+}
+
+/** The value as copied to the clipboard: exact, as the host sent it (ISO timestamps stay ISO). */
+export function copyText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return JSON.stringify(value);
+}
+
+/** Rows as tab-separated text with a header line. */
+export function rowsAsTsv(columns: string[], rows: unknown[][]): string {
+  const clean = (text: string) => text.replace(/[\t\r\n]+/g, ' ');
+  return [columns.map(clean).join('\t'), ...rows.map((row) => row.map((v) => clean(copyText(v))).join('\t'))].join('\n');
+}

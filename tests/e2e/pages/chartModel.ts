@@ -1,0 +1,44 @@
+import type { Locator, Page } from 'playwright-core';
+
+/** The Chart tab: lightweight-charts draws on canvases; the summary line says what is drawn and marked. */
+export class ChartModel {
+  constructor(private readonly page: Page) {}
+
+  box(): Locator {
+    return this.page.getByTestId('chart');
+  }
+
+  /** Waits for bars to be drawn; returns how many. */
+  async waitForBars(): Promise<number> {
+    await this.page.locator('[data-testid="chart-summary"][data-bars]:not([data-bars="0"])').waitFor();
+    return Number(await this.page.getByTestId('chart-summary').getAttribute('data-bars'));
+  }
+
+  async summary(): Promise<string> {
+    return ((await this.page.getByTestId('chart-summary').textContent()) ?? '').trim();
+  }
+
+  /** Bars marked with validation issues. */
+  async markedBars(): Promise<number> {
+    return Number(await this.page.getByTestId('chart-summary').getAttribute('data-markers'));
+  }
+
+  /** Clicks the plot at a fraction of its width (and mid-height), returns the row the app selected. */
+  async clickAt(fraction: number): Promise<number> {
+    const box = await this.box().boundingBox();
+    if (!box) throw new Error('the chart is not on screen');
+    // the price scale takes about 70 px on the right
+    const x = box.x + (box.width - 70) * fraction;
+    await this.page.mouse.click(x, box.y + box.height * 0.4);
+    await this.page.getByTestId('chart-clicked').waitFor();
+    return Number(await this.page.getByTestId('chart-clicked').getAttribute('data-row'));
+  }
+
+  /** Zooms in with the mouse wheel over the plot. */
+  async zoomIn(steps: number): Promise<void> {
+    const box = await this.box().boundingBox();
+    if (!box) throw new Error('the chart is not on screen');
+    await this.page.mouse.move(box.x + (box.width - 70) * 0.5, box.y + box.height * 0.4);
+    for (let i = 0; i < steps; i++) await this.page.mouse.wheel(0, -1000);
+  }
+}

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { asErrorLike, errorLine, errorWords, isNotAvailableYet } from '../../../renderer/src/api/errorText.ts';
+
+describe('errorText', () => {
+  it('puts a code into words and names the file', () => {
+    const words = errorWords({ code: 'CORRUPTED_FILE', message: 'bad magic in raw/MES/2024-01-03/x.parquet', details: { path: 'raw/MES/2024-01-03/x.parquet' } });
+    expect(words).toEqual({
+      code: 'CORRUPTED_FILE',
+      title: 'The file is damaged',
+      message: 'bad magic in raw/MES/2024-01-03/x.parquet',
+      hint: 'It could not be decoded; it may be truncated or not a Parquet file.',
+      file: 'raw/MES/2024-01-03/x.parquet',
+    });
+  });
+
+  it('words unknown codes from the code itself', () => {
+    expect(errorWords({ code: 'SOMETHING_NEW', message: 'm', details: {} }).title).toBe('Something new');
+  });
+
+  it('turns anything thrown into code and message', () => {
+    expect(asErrorLike(new TypeError('Failed to fetch'))).toEqual({ code: 'NETWORK', message: 'Failed to fetch', details: {} });
+    expect(asErrorLike(new Error('boom'))).toEqual({ code: 'INTERNAL', message: 'boom', details: {} });
+    expect(asErrorLike('text')).toEqual({ code: 'INTERNAL', message: 'text', details: {} });
+    expect(errorLine({ code: 'NOT_FOUND', message: 'no dataset at raw/ES', details: {} })).toBe('NOT_FOUND: no dataset at raw/ES');
+  });
+
+  it('recognises job kinds the host does not run yet', () => {
+    expect(isNotAvailableYet({ code: 'BAD_REQUEST', message: 'jobs of kind "promote" are not available in this build yet', details: {} })).toBe(true);
+    expect(isNotAvailableYet({ code: 'BAD_REQUEST', message: 'bad request for jobs.start', details: {} })).toBe(false);
+  });
+});

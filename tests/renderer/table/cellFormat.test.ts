@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { copyText, formatCell, formatTimestamp, isNumericType, isTimestampType, isZonedTimestampType, rowsAsTsv, shortTypeName } from '../../../renderer/src/table/cellFormat.ts';
+
+describe('cellFormat', () => {
+  it('names column types briefly', () => {
+    expect(shortTypeName('Timestamp<NANOSECOND, UTC>')).toBe('timestamp[ns, UTC]');
+    expect(shortTypeName('Timestamp<MILLISECOND>')).toBe('timestamp[ms]');
+    expect(shortTypeName('Float64')).toBe('float64');
+    expect(shortTypeName('Date32<DAY>')).toBe('date32');
+    expect(isTimestampType('Timestamp<NANOSECOND, UTC>')).toBe(true);
+    expect(isZonedTimestampType('Timestamp<NANOSECOND, UTC>')).toBe(true);
+    expect(isZonedTimestampType('Timestamp<NANOSECOND>')).toBe(false);
+    expect(isNumericType('Int64')).toBe(true);
+    expect(isNumericType('Float64')).toBe(true);
+    expect(isNumericType('Utf8')).toBe(false);
+  });
+
+  it('shows UTC timestamps with every fraction digit', () => {
+    expect(formatTimestamp('2024-01-02T00:00:00.000000000Z', 'utc')).toBe('2024-01-02 00:00:00.000000000 UTC');
+    expect(formatTimestamp('2024-01-02T00:00:01.5Z', 'utc')).toBe('2024-01-02 00:00:01.5 UTC');
+  });
+
+  it('shows exchange time in Chicago, standard and daylight time', () => {
+    expect(formatTimestamp('2024-01-02T00:00:00.000000123Z', 'exchange')).toBe('2024-01-01 18:00:00.000000123 CST');
+    expect(formatTimestamp('2024-07-01T14:30:00.000Z', 'exchange')).toBe('2024-07-01 09:30:00.000 CDT');
+    // the spring-forward night: 08:00Z is 03:00 CDT, 07:59Z is 01:59 CST
+    expect(formatTimestamp('2024-03-10T07:59:00Z', 'exchange')).toBe('2024-03-10 01:59:00 CST');
+    expect(formatTimestamp('2024-03-10T08:00:00Z', 'exchange')).toBe('2024-03-10 03:00:00 CDT');
+  });
+
+  it('leaves other text alone and writes values exactly', () => {
+    expect(formatTimestamp('not a time', 'exchange')).toBe('not a time');
+    expect(formatCell(5000.25, 'Float64', 'utc')).toBe('5000.25');
+    expect(formatCell('9007199254740993', 'Int64', 'utc')).toBe('9007199254740993');
+    expect(formatCell(null, 'Float64', 'utc')).toBe('null');
+    expect(formatCell('NaN', 'Float64', 'utc')).toBe('NaN');
+    expect(formatCell('2024-01-02T00:00:00Z', 'Timestamp<SECOND>', 'exchange')).toBe('2024-01-02T00:00:00Z');
+    expect(formatCell({ a: 1 }, 'Struct', 'utc')).toBe('{"a":1}');
+  });
+
+  it('copies values as the host sent them, rows as TSV', () => {
+    expect(copyText('2024-01-02T00:00:00.000000000Z')).toBe('2024-01-02T00:00:00.000000000Z');
+    expect(copyText(null)).toBe('');
+    expect(rowsAsTsv(['a', 'b'], [[1, 'x\ty'], [null, 2]])).toBe('a\tb\n1\tx y\n\t2');
+  });
+});
