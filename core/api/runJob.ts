@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { diffTables } from '../diff/diffTables.js';
 import { BadRequestError, CancelledError } from '../errors.js';
 import { buildFeatures } from '../features/buildFeatures.js';
@@ -25,6 +27,18 @@ function requireStore(ctx: JobContext, what: string): string {
   return ctx.storeRoot;
 }
 
+/**
+ * Files the browser mode uploaded into `<store>/.uploads/` are only a way in: once ingested
+ * (their rows are in raw snapshots now), their upload folders go.
+ */
+function removeUploads(storeRoot: string, files: string[]): void {
+  const uploads = path.join(storeRoot, '.uploads');
+  for (const file of files) {
+    const folder = path.dirname(path.resolve(file));
+    if (path.dirname(folder) === uploads) fs.rmSync(folder, { recursive: true, force: true });
+  }
+}
+
 /** Runs one job in the calling thread (the job threads call this). */
 export async function runJob(params: JobParams, ctx: JobContext): Promise<unknown> {
   switch (params.kind) {
@@ -48,7 +62,7 @@ export async function runJob(params: JobParams, ctx: JobContext): Promise<unknow
     }
     case 'ingest': {
       const store = await openStore(requireStore(ctx, 'ingest'));
-      return ingestIntoStore(store, params.files, {
+      const result = await ingestIntoStore(store, params.files, {
         asset: params.asset,
         timezone: params.timezone,
         dryRun: params.dryRun,
@@ -57,6 +71,8 @@ export async function runJob(params: JobParams, ctx: JobContext): Promise<unknow
         signal: ctx.signal,
         progress: (p) => ctx.progress({ fraction: p.fraction, rows: p.rows, bytes: p.bytes, stage: p.stage }),
       });
+      if (!params.dryRun) removeUploads(store.root, params.files);
+      return result;
     }
     case 'promote': {
       const store = await openStore(requireStore(ctx, 'promote'));

@@ -138,6 +138,17 @@ describe('browser-mode HTTP host', () => {
     expect(sneaky.status).toBe(400);
   });
 
+  it('an uploaded file is ingested like a path, and its upload is removed afterwards', async () => {
+    const body = 'timestamp,open,high,low,close,volume\n2024-01-05T16:00:00Z,5000,5001,4999,5000.5,7\n';
+    const upload = await request(host, 'POST', '/api/upload?name=MES_up.csv', { headers: { Authorization: `Bearer ${host.token}` }, body });
+    const { path: uploaded } = (JSON.parse(upload.body) as { result: { path: string } }).result;
+    const started = JSON.parse((await invoke('jobs.start', { kind: 'ingest', files: [uploaded] })).body) as { result: { id: string } };
+    const ended = JSON.parse((await invoke('jobs.wait', { id: started.result.id })).body) as { result: { state: string; result: { snapshots: { path: string; status: string }[] } } };
+    expect(ended.result.state).toBe('succeeded');
+    expect(ended.result.result.snapshots).toEqual([expect.objectContaining({ path: 'raw/MES/2024-01-05/MES_up.parquet', status: 'created' })]);
+    expect(fs.existsSync(path.dirname(uploaded))).toBe(false);
+  });
+
   it('serves the app with a strict Content-Security-Policy, never files outside it', async () => {
     const page = await request(host, 'GET', '/');
     expect(page.status).toBe(200);
