@@ -1,5 +1,5 @@
 import { daysToDate, epochToIso } from '../arrow/arrowJson.js';
-import { formatLocalSeconds } from './civilDays.js';
+import { formatLocalSeconds } from '../time/civilDays.js';
 import type { ColumnPlan, NumberNotation } from './columnMapping.js';
 import { MAX_EPOCH_SECONDS, MIN_EPOCH_SECONDS, writeEpochNanos } from './epochNanos.js';
 import type { BadRow, DstGapPolicy, DstRepeatPolicy, EpochUnit } from './ingestTypes.js';

@@ -1,5 +1,5 @@
 import { BadRequestError } from '../errors.js';
-import { daysFromCivil } from './civilDays.js';
+import { daysFromCivil } from '../time/civilDays.js';
 
 /**
  * An IANA time zone's UTC offsets, learned from the platform's Intl (ICU) tables: never a

@@ -1,4 +1,4 @@
-import { daysFromCivil, isValidDate } from './civilDays.js';
+import { daysFromCivil, isValidDate } from '../time/civilDays.js';
 import type { EpochUnit } from './ingestTypes.js';
 
 /**

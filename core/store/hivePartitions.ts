@@ -1,4 +1,5 @@
 import { DateDay, Int64, TimestampMicrosecond, Utf8, makeData, type Data, type DataType } from 'apache-arrow';
+import { daysFromCivil, isValidDate } from '../time/civilDays.js';
 
 /**
  * Hive partitions as DuckDB reads them with `hive_partitioning = true`: every folder of a
@@ -27,16 +28,7 @@ const INT64_MIN = -9_223_372_036_854_775_808n;
 
 /** Days since 1970-01-01 of a proleptic Gregorian date, or null when the date does not exist. */
 export function civilDays(year: number, month: number, day: number): number | null {
-  if (month < 1 || month > 12 || day < 1) return null;
-  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  const lengths = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-  if (day > lengths[month - 1]) return null;
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146_097 + doe - 719_468;
+  return isValidDate(year, month, day) ? daysFromCivil(year, month, day) : null;
 }
 
 function parseDate(text: string): number | null {

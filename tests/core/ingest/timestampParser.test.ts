@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { daysFromCivil } from '../../../core/ingest/civilDays.js';
+import { daysFromCivil } from '../../../core/time/civilDays.js';
 import { DateTimeReader, EpochReader, epochUnitForDigits } from '../../../core/ingest/timestampParser.js';
 
 const DAY_2024_01_02 = daysFromCivil(2024, 1, 2);
