@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import { BadRequestError, NotFoundError } from '../../core/errors.js';
 import type { DataSchema } from '../../core/schema/dataSchema.js';
 import { SchemaRegistry } from '../../core/schema/schemaRegistry.js';
-import { Dataset } from '../../core/api/dataset.js';
+import { Dataset } from '../../core/parquet/parquetDataset.js';
 import { readTabularFile } from '../../core/ingest/readTabularFile.js';
 import { validateParquetFile } from '../../core/validation/validateFile.js';
 import { validateTable } from '../../core/validation/validateTable.js';

@@ -1,7 +1,7 @@
 import { Type, type DataType, type Table } from 'apache-arrow';
 import { BadRequestError } from '../errors.js';
 import { floatColumn, timestampColumn } from '../validation/columnData.js';
-import type { Dataset } from './dataset.js';
+import type { Dataset } from '../parquet/parquetDataset.js';
 
 export interface ChartBar {
   /** bucket start, ms since the epoch (UTC) */

@@ -11,7 +11,7 @@ import type { Store } from '../store/storeLayout.js';
 import { VERSION } from '../version.js';
 import { chartSeries } from './chartSeries.js';
 import { api, isApiName, type ApiName, type ApiParsedRequest, type ApiResponse } from './contract.js';
-import { Dataset } from './dataset.js';
+import { Dataset } from '../parquet/parquetDataset.js';
 import { JobManager } from './jobManager.js';
 
 export type Handlers = { [K in ApiName]: (request: ApiParsedRequest<K>) => Promise<ApiResponse<K>> };

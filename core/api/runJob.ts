@@ -10,7 +10,7 @@ import { openStore } from '../store/openStore.js';
 import { verifyStore } from '../store/verifyStore.js';
 import { validateTable } from '../validation/validateTable.js';
 import type { JobParams, JobProgress } from './contract.js';
-import { Dataset } from './dataset.js';
+import { Dataset } from '../parquet/parquetDataset.js';
 
 export interface JobContext {
   storeRoot: string | null;

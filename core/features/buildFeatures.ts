@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { BadRequestError, CancelledError, NotFoundError, ValidationGateError } from '../errors.js';
-import { Dataset } from '../api/dataset.js';
+import { Dataset } from '../parquet/parquetDataset.js';
 import { SchemaRegistry } from '../schema/schemaRegistry.js';
 import { writeFeatures } from '../store/layerIO.js';
 import { MetadataManager } from '../store/metadataManager.js';

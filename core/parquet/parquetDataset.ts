@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Table } from 'apache-arrow';
 import { BadRequestError, NotFoundError } from '../errors.js';
-import type { DecoderPool } from '../parquet/decoderPool.js';
-import { openParquetFile, type ParquetHandle } from '../parquet/parquetFile.js';
+import type { DecoderPool } from './decoderPool.js';
+import { openParquetFile, type ParquetHandle } from './parquetFile.js';
 
 /**
  * A dataset as the UI and the jobs see it: one Parquet file, or every Parquet file under a
