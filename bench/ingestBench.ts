@@ -9,8 +9,9 @@
  *
  * `runIngestBench()` returns the same section for the bench runner. The CSV (5,000,000
  * one-minute bars in CME hours, about 290 MB) is generated once into bench/.data/
- * (gitignored). Every measured run happens in a fresh child process, so its peak RSS
- * (`process.resourceUsage().maxRSS`, all threads) is its own.
+ * (gitignored). Every measured run happens in a fresh child process, whose peak RSS (all
+ * threads) is sampled every 20 ms: `maxRSS` would not do, since Linux carries a process's
+ * high-water mark over into the child it forks, and the bench runner forks from a big one.
  */
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
@@ -105,7 +106,22 @@ function runChild(args: string[]): Promise<ChildResult> {
   });
 }
 
+let peakRss = 0;
+function samplePeakRss(): () => number {
+  const sample = () => {
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
+  };
+  sample();
+  const timer = setInterval(sample, 20);
+  timer.unref();
+  return () => {
+    sample();
+    return peakRss;
+  };
+}
+
 async function child(mode: string, args: string[]): Promise<ChildResult> {
+  const peak = samplePeakRss();
   switch (mode) {
     case 'ours': {
       const [file, staging, threads, dry] = args;
@@ -117,7 +133,7 @@ async function child(mode: string, args: string[]): Promise<ChildResult> {
       return {
         rows: report.rowsWritten,
         ms,
-        maxRssBytes: process.resourceUsage().maxRSS * 1024,
+        maxRssBytes: peak(),
         files: report.partitions.length,
         outputBytes: report.partitions.reduce((sum, p) => sum + (p.bytes ?? 0), 0),
         cpuMs: (cpu.user + cpu.system) / 1000,
@@ -132,7 +148,7 @@ async function child(mode: string, args: string[]): Promise<ChildResult> {
       const start = performance.now();
       await connection.run(`COPY (SELECT * FROM read_csv(${sqlString(file)})) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`);
       const ms = performance.now() - start;
-      const maxRssBytes = process.resourceUsage().maxRSS * 1024;
+      const maxRssBytes = peak();
       const cpu = process.cpuUsage();
       const counted = await connection.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM read_parquet(${sqlString(out)})`);
       const threads = await connection.runAndReadAll(`SELECT current_setting('threads')::BIGINT AS t`);
@@ -225,7 +241,7 @@ async function measureParser(name: string, file: string): Promise<ChildResult> {
     rows = report.rowsWritten;
   } else throw new Error(`unknown parser ${name}`);
   const ms = performance.now() - start;
-  return { rows, ms, maxRssBytes: process.resourceUsage().maxRSS * 1024, detail: checksum.toFixed(2) };
+  return { rows, ms, maxRssBytes: Math.max(peakRss, process.memoryUsage.rss()), detail: checksum.toFixed(2) };
 }
 
 // ---------------------------------------------------------------- the section
