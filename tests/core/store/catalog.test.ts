@@ -1,28 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MesDataError } from '../../../core/errors.js';
 import { listTree, type CatalogNode } from '../../../core/store/catalog.js';
 import { commitRawSnapshots } from '../../../core/store/rawSnapshot.js';
 import type { Store } from '../../../core/store/storeLayout.js';
 import { commitVersion } from '../../../core/store/versionCommit.js';
 import { ohlcvTable } from '../../helpers/ohlcvTable.js';
-import { expectSidecarsValid, newStore } from './storeTestKit.js';
+import { errorOf, expectSidecarsValid, newStore } from './storeTestKit.js';
 
 /** The node without the values that change from run to run (time of writing, hashes, bytes). */
 function shape(node: CatalogNode): unknown {
   const { createdAt: _c, sha256: _s, bytes: _b, children, ...rest } = node;
   return children ? { ...rest, children: children.map(shape) } : rest;
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<MesDataError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof MesDataError) return error;
-    throw error;
-  }
-  throw new Error('expected an error');
 }
 
 describe('listTree', () => {

@@ -1,22 +1,11 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableToJsonRows } from '../../../core/arrow/arrowJson.js';
-import { MesDataError } from '../../../core/errors.js';
 import { partitionFolder, readCleanedData, readFeatures, readRawData, writeCleanedData, writeFeatures } from '../../../core/store/layerIO.js';
 import { commitRawSnapshots } from '../../../core/store/rawSnapshot.js';
 import type { Store } from '../../../core/store/storeLayout.js';
 import { ohlcvTable } from '../../helpers/ohlcvTable.js';
-import { bars, expectSidecarsValid, newStore } from './storeTestKit.js';
-
-async function errorOf(promise: Promise<unknown>): Promise<MesDataError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof MesDataError) return error;
-    throw error;
-  }
-  throw new Error('expected an error');
-}
+import { bars, errorOf, expectSidecarsValid, newStore } from './storeTestKit.js';
 
 const volumes = (table: Parameters<typeof tableToJsonRows>[0]) => tableToJsonRows(table).map((row) => row.volume);
 

@@ -2,23 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MesDataError } from '../../../core/errors.js';
 import { MetadataManager, type DatasetMetadata } from '../../../core/store/metadataManager.js';
 import { tempDir } from '../../helpers/ohlcvTable.js';
-import { SCHEMA_PATH } from './storeTestKit.js';
+import { errorOf, SCHEMA_PATH } from './storeTestKit.js';
 
 const HASH_A = 'a'.repeat(64);
 const HASH_B = 'b'.repeat(64);
-
-async function errorOf(promise: Promise<unknown>): Promise<MesDataError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof MesDataError) return error;
-    throw error;
-  }
-  throw new Error('expected an error');
-}
 
 describe('MetadataManager and schema/metadata_schema.json', () => {
   const { dir, cleanup } = tempDir();

@@ -1,21 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MesDataError } from '../../../core/errors.js';
 import { initStore, openStore } from '../../../core/store/openStore.js';
 import { createStagingDir, JOURNAL } from '../../../core/store/stagingArea.js';
 import { HOST_TAG } from '../../../core/store/storeLock.js';
 import { tempDir } from '../../helpers/ohlcvTable.js';
-
-async function errorOf(promise: Promise<unknown>): Promise<MesDataError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof MesDataError) return error;
-    throw error;
-  }
-  throw new Error('expected an error');
-}
+import { errorOf } from './storeTestKit.js';
 
 describe('initStore and openStore', () => {
   const cleanups: (() => void)[] = [];

@@ -2,21 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableToJsonRows } from '../../../core/arrow/arrowJson.js';
-import { MesDataError } from '../../../core/errors.js';
 import { writeParquet } from '../../../core/parquet/writeParquet.js';
 import { planPartitionedRead, readPartitionedDataset, scanPartitionedDataset } from '../../../core/store/partitionedDataset.js';
 import { ohlcvTable, tempDir } from '../../helpers/ohlcvTable.js';
-import { bars } from './storeTestKit.js';
-
-async function errorOf(promise: Promise<unknown>): Promise<MesDataError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof MesDataError) return error;
-    throw error;
-  }
-  throw new Error('expected an error');
-}
+import { bars, errorOf } from './storeTestKit.js';
 
 describe('readPartitionedDataset', () => {
   const { dir, cleanup } = tempDir('mes-data-partitions-');

@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableToJsonRows } from '../../../core/arrow/arrowJson.js';
-import { MesDataError } from '../../../core/errors.js';
 import { readParquet } from '../../../core/parquet/parquetFile.js';
 import { getParquetMetadata } from '../../../core/parquet/parquetMetadata.js';
 import { writeParquet } from '../../../core/parquet/writeParquet.js';
@@ -12,19 +11,9 @@ import { commitRawSnapshots, rawSnapshotKeyValue, writeRawSnapshot } from '../..
 import { createStagingDir } from '../../../core/store/stagingArea.js';
 import type { Store } from '../../../core/store/storeLayout.js';
 import { ohlcvTable } from '../../helpers/ohlcvTable.js';
-import { expectSidecarsValid, newStore } from './storeTestKit.js';
+import { errorOf, expectSidecarsValid, newStore } from './storeTestKit.js';
 
 const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-
-async function errorOf(promise: Promise<unknown>): Promise<MesDataError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof MesDataError) return error;
-    throw error;
-  }
-  throw new Error('expected an error');
-}
 
 describe('raw snapshots', () => {
   let store: Store;

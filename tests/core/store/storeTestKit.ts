@@ -9,6 +9,7 @@ import { expect } from 'vitest';
 import { initStore } from '../../../core/store/openStore.js';
 import type { Store } from '../../../core/store/storeLayout.js';
 import { ohlcvTable, tempDir } from '../../helpers/ohlcvTable.js';
+import { MesDataError } from '../../../core/errors.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../../..');
 export const SCHEMA_PATH = path.join(ROOT, 'schema/metadata_schema.json');
@@ -156,4 +157,15 @@ export function bars(rows: number, startMinute: number): Table {
   const venue = Array.from({ length: rows }, (_, i) => ((startMinute + i) % 7 === 0 ? null : (startMinute + i) % 2 === 0 ? 'GLBX' : 'XCME'));
   const columns = Object.fromEntries(sliced.schema.fields.map((field, k) => [field.name, sliced.getChildAt(k) as Vector]));
   return new Table({ ...columns, venue: vectorFromArray(venue, new Utf8()) });
+}
+
+/** The typed error a promise rejects with (any other outcome fails the test). */
+export async function errorOf(promise: Promise<unknown>): Promise<MesDataError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof MesDataError) return error;
+    throw error;
+  }
+  throw new Error('expected an error');
 }

@@ -12,20 +12,10 @@ import type { Store } from '../../../core/store/storeLayout.js';
 import { commitVersion } from '../../../core/store/versionCommit.js';
 import { latestVersion, listVersions, nextVersionNumber, readLedger } from '../../../core/store/versionLedger.js';
 import { ohlcvTable } from '../../helpers/ohlcvTable.js';
-import { expectSidecarsValid, newStore } from './storeTestKit.js';
+import { errorOf, expectSidecarsValid, newStore } from './storeTestKit.js';
 
 const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 const DEP = { path: 'raw/MES/2024-01-15/ohlcv.parquet', sha256: 'e'.repeat(64), layer: 'raw' as const };
-
-async function errorOf(promise: Promise<unknown>): Promise<MesDataError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof MesDataError) return error;
-    throw error;
-  }
-  throw new Error('expected an error');
-}
 
 describe('commitVersion', () => {
   let store: Store;
