@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/ohlcvTable.js';
 import { AppPage } from './pages/appPage.js';
 import { startApp, type RunningApp } from './support/appHost.js';
 import { launchChromium } from './support/browser.js';
 import * as scenarios from './scenarios.js';
+import { useAppInChromium } from './support/appSession.js';
 import { buildStore } from './support/storeFixtures.js';
 
 /**
@@ -15,45 +16,22 @@ import { buildStore } from './support/storeFixtures.js';
  * its lineage, the startup screen. Screenshots of each screen go to test-results/screenshots.
  */
 describe('MES Data in the browser', () => {
-  const { dir, cleanup } = tempDir('mes-data-e2e-');
-  const storeDir = path.join(dir, 'store');
-  let browser: Browser;
-  let app: RunningApp;
-  let ui: AppPage;
+  const app = useAppInChromium('mes-data-e2e-', (storeDir) => buildStore(storeDir, { large: true }));
 
-  beforeAll(async () => {
-    await buildStore(storeDir, { large: true });
-    app = await startApp(storeDir);
-    browser = await launchChromium();
-    ui = await AppPage.open(browser, app.url);
-    await ui.waitForWorkbench();
-  });
+  it('shows the store as a tree with counts, spans and validity, and moves through it with the keyboard', () => scenarios.browseTree(app.ui));
 
-  afterEach(async () => {
-    await ui?.closeDialogs();
-  });
+  it('opens a 1.2M-row file at once and shows exact values at the top and at row 1,000,000', () => scenarios.largeTable(app.ui));
 
-  afterAll(async () => {
-    await ui?.close();
-    await browser?.close();
-    await app?.close();
-    cleanup();
-  });
+  it('draws 1.2M rows as downsampled candles, and a clicked bar selects its row in the table', () => scenarios.chartSelectsRow(app.ui));
 
-  it('shows the store as a tree with counts, spans and validity, and moves through it with the keyboard', () => scenarios.browseTree(ui));
+  it('validates a raw snapshot with known defects; an issue jumps to its row; the chart marks the bars', () => scenarios.validateDefects(app.ui));
 
-  it('opens a 1.2M-row file at once and shows exact values at the top and at row 1,000,000', () => scenarios.largeTable(ui));
+  it('opens a feature set, its schema and stats, and follows its lineage back to cleaned and raw', () => scenarios.featureSetLineage(app.ui));
 
-  it('draws 1.2M rows as downsampled candles, and a clicked bar selects its row in the table', () => scenarios.chartSelectsRow(ui));
-
-  it('validates a raw snapshot with known defects; an issue jumps to its row; the chart marks the bars', () => scenarios.validateDefects(ui));
-
-  it('opens a feature set, its schema and stats, and follows its lineage back to cleaned and raw', () => scenarios.featureSetLineage(ui));
-
-  it('says in words that a file is damaged, naming it, and goes on', () => scenarios.corruptedFile(ui));
+  it('says in words that a file is damaged, naming it, and goes on', () => scenarios.corruptedFile(app.ui));
 
   it('follows the system into dark colours', async () => {
-    const dark = await AppPage.open(browser, app.url, { colorScheme: 'dark' });
+    const dark = await AppPage.open(app.browser, app.url, { colorScheme: 'dark' });
     try {
       await dark.waitForWorkbench();
       await dark.tree.open('raw', 'raw/MES', 'raw/MES/2024-01-03');
