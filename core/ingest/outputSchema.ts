@@ -2,6 +2,7 @@ import { Field, Float64, Int64, makeData, RecordBatch, Schema, Struct, Table, ta
 import type { ColumnPlan } from './columnMapping.js';
 import type { OutputColumn } from './ingestTypes.js';
 import type { ColumnPayload, FieldSpec } from './parquetStreamWriter.js';
+import { bitmapOf, wholeNumbersToInt64 } from './columnBuffers.mjs';
 
 /**
  * The output columns of an ingest: `timestamp` (Timestamp<NANOSECOND, UTC>, never null),
@@ -63,38 +64,4 @@ export function payloadTable(fields: FieldSpec[], rows: number, columns: ColumnP
 /** The same table as an Arrow IPC stream, the form the writer thread takes. */
 export function payloadIpc(fields: FieldSpec[], rows: number, columns: ColumnPayload[]): Uint8Array {
   return tableToIPC(payloadTable(fields, rows, columns), 'stream');
-}
-
-/** A validity bitmap from one byte per row; none when every row has a value. */
-function bitmapOf(valid: Uint8Array | null, rows: number): { nullBitmap: Uint8Array | undefined; nullCount: number } {
-  if (!valid) return { nullBitmap: undefined, nullCount: 0 };
-  const bitmap = new Uint8Array((rows + 7) >> 3);
-  let nulls = 0;
-  for (let i = 0; i < rows; i++) {
-    if (valid[i]) bitmap[i >> 3] |= 1 << (i & 7);
-    else nulls++;
-  }
-  return nulls === 0 ? { nullBitmap: undefined, nullCount: 0 } : { nullBitmap: bitmap, nullCount: nulls };
-}
-
-const TWO32 = 4_294_967_296;
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
-/** Whole numbers below 2^53 as int64, word by word: exact, and no BigInt per value. */
-function wholeNumbersToInt64(values: Float64Array): BigInt64Array {
-  const out = new BigInt64Array(values.length);
-  const words = new Uint32Array(out.buffer);
-  const lo = LITTLE_ENDIAN ? 0 : 1;
-  const hi = LITTLE_ENDIAN ? 1 : 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v >= 0) {
-      const low = v % TWO32;
-      words[2 * i + lo] = low;
-      words[2 * i + hi] = (v - low) / TWO32;
-    } else if (v === v) {
-      out[i] = BigInt(Math.trunc(v));
-    }
-  }
-  return out;
 }

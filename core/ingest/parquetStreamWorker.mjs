@@ -23,6 +23,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createRequire } from 'node:module';
+import { bitmapOf, wholeNumbersToInt64 } from './columnBuffers.mjs';
 import {
   Field,
   Float64,
@@ -150,47 +151,6 @@ function schemaOf(fields) {
 }
 
 /**
- * A validity bitmap from one byte per row; undefined when every row has a value.
- * @param {Uint8Array | null} valid
- * @param {number} rows
- */
-function bitmapOf(valid, rows) {
-  if (!valid) return { nullBitmap: undefined, nullCount: 0 };
-  const bitmap = new Uint8Array((rows + 7) >> 3);
-  let nulls = 0;
-  for (let i = 0; i < rows; i++) {
-    if (valid[i]) bitmap[i >> 3] |= 1 << (i & 7);
-    else nulls++;
-  }
-  return nulls === 0 ? { nullBitmap: undefined, nullCount: 0 } : { nullBitmap: bitmap, nullCount: nulls };
-}
-
-const TWO32 = 4294967296;
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
-/**
- * Whole numbers (|v| < 2^53) as int64, word by word: exact and without a BigInt per value.
- * @param {Float64Array} values
- */
-function toInt64(values) {
-  const out = new BigInt64Array(values.length);
-  const words = new Uint32Array(out.buffer);
-  const lo = LITTLE_ENDIAN ? 0 : 1;
-  const hi = LITTLE_ENDIAN ? 1 : 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v >= 0) {
-      const low = v % TWO32;
-      words[2 * i + lo] = low;
-      words[2 * i + hi] = (v - low) / TWO32;
-    } else if (v === v) {
-      out[i] = BigInt(Math.trunc(v));
-    }
-  }
-  return out;
-}
-
-/**
  * One Arrow record batch (apache-arrow) from the parent's column payloads.
  * @param {FieldSpec[]} fields
  * @param {number} rows
@@ -213,7 +173,7 @@ function arrowBatch(fields, rows, columns) {
       return vector.data[0];
     }
     const { nullBitmap, nullCount } = bitmapOf(valid, rows);
-    const values = f.type === 'int64' && data instanceof Float64Array ? toInt64(data) : data;
+    const values = f.type === 'int64' && data instanceof Float64Array ? wholeNumbersToInt64(data) : data;
     return makeData({ type: /** @type {any} */ (field.type), length: rows, nullCount, nullBitmap, data: /** @type {any} */ (values) });
   });
   const struct = makeData({ type: new Struct(schema.fields), length: rows, nullCount: 0, children });
