@@ -1,6 +1,6 @@
 // `npm run build`: the renderer (Vite) and the bundles of the Electron main process, its
-// preload, the job threads and the command line, into dist/. Each bundle gets a copy of
-// the thread entry files it starts (Parquet decoder, job worker boot).
+// preload, the job threads and the command line, into dist/. Beside each bundle go the
+// entry files of the threads it starts (Parquet decoder, ingest writer, job worker boot).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,8 +27,11 @@ await build({ ...common, entryPoints: ['electron/preload.ts'], outfile: 'dist/el
 await build({ ...common, ...esm, entryPoints: ['core/api/jobWorker.ts'], outfile: 'dist/electron/jobWorker.mjs', external });
 await build({ ...common, ...esm, entryPoints: ['cli/main.ts'], outfile: 'dist/cli/main.mjs', external });
 await build({ ...common, ...esm, entryPoints: ['core/api/jobWorker.ts'], outfile: 'dist/cli/jobWorker.mjs', external });
+// the threads' entry files: bundled (their relative imports come along), packages left external
+const threadEntries = ['core/parquet/parquetWorker.mjs', 'core/ingest/parquetStreamWorker.mjs', 'core/api/workerEntry.mjs'];
 for (const dir of ['dist/electron', 'dist/cli']) {
-  fs.copyFileSync(path.join(root, 'core/parquet/parquetWorker.mjs'), path.join(root, dir, 'parquetWorker.mjs'));
-  fs.copyFileSync(path.join(root, 'core/api/workerEntry.mjs'), path.join(root, dir, 'workerEntry.mjs'));
+  for (const entry of threadEntries) {
+    await build({ ...common, entryPoints: [entry], outfile: path.join(dir, path.basename(entry)), format: 'esm', external, sourcemap: false });
+  }
 }
 process.stdout.write('built dist/: renderer/, electron/main.mjs, electron/preload.cjs, electron/jobWorker.mjs, cli/main.mjs\n');
