@@ -45,6 +45,8 @@ function buildProgram(io: CliIo, done: (outcome: Outcome, json: boolean) => void
   return program;
 }
 
+const DECODES_IN_PROCESS = new Set(['show', 'schema', 'meta', 'convert', 'validate']);
+
 /**
  * Runs one `mes-data` command line and returns its exit code. With `--json`, stdout gets
  * exactly one JSON document (the result, or `{"error":{code,message,details}}`); errors
@@ -57,8 +59,9 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     io.out(json ? `${JSON.stringify(outcome.json)}\n` : outcome.text);
     exitCode = outcome.exitCode ?? EXIT_OK;
   });
-  // every command but --help and --version decodes Parquet: start the decoder thread now
-  if (argv.length > 0 && !argv.some((a) => a === '--help' || a === '-h' || a === '--version' || a === '-V')) sharedDecoderPool().warm();
+  // commands that decode Parquet in this process: start the decoder thread while the rest loads
+  // (jobs decode in their own threads; init, ls, schemas, serve need none up front)
+  if (argv.some((a) => DECODES_IN_PROCESS.has(a)) && !argv.some((a) => a === '--help' || a === '-h')) sharedDecoderPool().warm();
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
