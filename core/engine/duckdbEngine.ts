@@ -1,0 +1,199 @@
+import os from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk, type DuckDBValue, type DuckDBVector } from '@duckdb/node-api';
+import { CancelledError, CorruptedFileError, MesDataError, NotFoundError, type ErrorDetails } from '../errors.js';
+
+/**
+ * DuckDB, the bulk engine: reads of many Parquet files, scans, sorts, partitioned writes.
+ * One in-memory instance per thread (a job thread has its own, and gives its memory back
+ * when it ends), opened on first use. Only the extensions compiled into the npm package
+ * are used (parquet, json, icu, core functions): nothing is downloaded at run time.
+ *
+ * DuckDB works on its own threads; every call here is async, so the calling thread's event
+ * loop keeps running while a query does.
+ */
+
+/** Memory DuckDB may use before it spills to its temporary folder. */
+const DEFAULT_MEMORY_LIMIT = process.env.MES_DATA_DUCKDB_MEMORY ?? '512MB';
+
+let instance: Promise<DuckDBInstance> | null = null;
+
+function createInstance(): Promise<DuckDBInstance> {
+  return DuckDBInstance.create(':memory:', {
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'false',
+    memory_limit: DEFAULT_MEMORY_LIMIT,
+    temp_directory: path.join(os.tmpdir(), `mes-data-duckdb-${process.pid}`),
+    preserve_insertion_order: 'true',
+  });
+}
+
+/** This thread's DuckDB instance. */
+export function engineInstance(): Promise<DuckDBInstance> {
+  instance ??= createInstance().catch((error: unknown) => {
+    instance = null;
+    throw error;
+  });
+  return instance;
+}
+
+/** Closes this thread's instance (a thread about to end, or a test). */
+export async function closeEngine(): Promise<void> {
+  const open = instance;
+  instance = null;
+  if (open) (await open).closeSync();
+}
+
+/** A SQL string literal: `it's` → `'it''s'`. */
+export function sqlString(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+/** A SQL identifier: `my col` → `"my col"`. */
+export function sqlIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** A SQL list of file paths for `read_parquet([...])`. */
+export function sqlFileList(files: readonly string[]): string {
+  return `[${files.map(sqlString).join(', ')}]`;
+}
+
+/**
+ * A DuckDB error as a typed MesDataError: unreadable files are CORRUPTED_FILE, missing ones
+ * NOT_FOUND, an interrupted query CANCELLED; anything else keeps DuckDB's words under
+ * `ENGINE_ERROR`. `what` says what was being done, with the path.
+ */
+export function engineError(error: unknown, what: string, details: ErrorDetails = {}): MesDataError {
+  if (error instanceof MesDataError) return error;
+  const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  const file = /file '([^']+)'|"([^"]+\.parquet)"/.exec(message);
+  const withFile = file ? { ...details, file: file[1] ?? file[2] } : details;
+  if (/INTERRUPT|interrupted/i.test(message)) return new CancelledError(`${what}: cancelled`, withFile);
+  if (/No files found|No such file|Cannot open file/i.test(message)) return new NotFoundError(`${what}: ${message}`, withFile);
+  if (/magic bytes|Invalid Input Error|corrupt|Parquet|Invalid Error|IO Error/i.test(message)) return new CorruptedFileError(`${what}: ${message}`, withFile);
+  return new MesDataError('ENGINE_ERROR', `${what}: ${message}`, withFile);
+}
+
+/**
+ * Runs `work` on a fresh connection of this thread's instance, closed afterwards. An abort
+ * of `signal` interrupts the running query (it ends with CANCELLED).
+ */
+export async function withConnection<T>(work: (connection: EngineConnection) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  const db = await engineInstance();
+  const raw = await db.connect();
+  const onAbort = () => raw.interrupt();
+  signal?.addEventListener('abort', onAbort);
+  try {
+    return await work(new EngineConnection(raw, signal));
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    raw.closeSync();
+  }
+}
+
+export type SqlParams = DuckDBValue[] | Record<string, DuckDBValue>;
+
+export class EngineConnection {
+  constructor(
+    readonly raw: DuckDBConnection,
+    private readonly signal?: AbortSignal,
+  ) {}
+
+  private checkCancelled(what: string): void {
+    if (this.signal?.aborted) throw new CancelledError(`${what}: cancelled`);
+  }
+
+  /** Runs a statement for its effect. */
+  async run(sql: string, what: string, params?: SqlParams): Promise<void> {
+    this.checkCancelled(what);
+    try {
+      await this.raw.run(sql, params);
+    } catch (error) {
+      throw engineError(error, what);
+    }
+  }
+
+  /** Every row of a (small) result as plain objects: BIGINT as bigint, timestamps as DuckDB values. */
+  async rows(sql: string, what: string, params?: SqlParams): Promise<Record<string, unknown>[]> {
+    this.checkCancelled(what);
+    try {
+      const reader = await this.raw.runAndReadAll(sql, params);
+      return reader.getRowObjectsJS();
+    } catch (error) {
+      throw engineError(error, what);
+    }
+  }
+
+  /**
+   * Streams a result chunk by chunk (DuckDB's vectors of up to 2,048 rows); `onChunk` must
+   * copy what it keeps, the chunk's memory is DuckDB's.
+   */
+  async stream(sql: string, what: string, onChunk: (chunk: DuckDBDataChunk) => void | Promise<void>, params?: SqlParams): Promise<void> {
+    this.checkCancelled(what);
+    try {
+      const result = await this.raw.stream(sql, params);
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) break;
+        await onChunk(chunk);
+        this.checkCancelled(what);
+      }
+    } catch (error) {
+      throw engineError(error, what);
+    }
+  }
+}
+
+/** The native values of a fixed-width vector (a view into DuckDB's memory: copy it). */
+function nativeItems(vector: DuckDBVector): ArrayLike<number | bigint> | null {
+  const items = (vector as unknown as { items?: unknown }).items;
+  return ArrayBuffer.isView(items) ? (items as unknown as ArrayLike<number | bigint>) : null;
+}
+
+/**
+ * Copies a DOUBLE column of a chunk into `out` at `at`; nulls become NaN and set their bit
+ * in `nulls` (one byte per row) when given.
+ */
+export function copyFloat64(chunk: DuckDBDataChunk, column: number, out: Float64Array, at: number, nulls?: Uint8Array): void {
+  const vector = chunk.getColumnVector(column);
+  const n = chunk.rowCount;
+  const items = nativeItems(vector);
+  if (items instanceof Float64Array) {
+    out.set(items.subarray(0, n), at);
+    if (nulls) {
+      for (let i = 0; i < n; i++) {
+        if (vector.getItem(i) !== null) continue;
+        nulls[at + i] = 1;
+        out[at + i] = Number.NaN;
+      }
+    }
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    const value = vector.getItem(i) as number | bigint | null;
+    if (value === null) {
+      out[at + i] = Number.NaN;
+      if (nulls) nulls[at + i] = 1;
+    } else out[at + i] = Number(value);
+  }
+}
+
+/** Copies a BIGINT column (or epoch_ns(...) of a timestamp) of a chunk into `out` at `at`; nulls become 0 and set their bit in `nulls`. */
+export function copyInt64(chunk: DuckDBDataChunk, column: number, out: BigInt64Array, at: number, nulls?: Uint8Array): void {
+  const vector = chunk.getColumnVector(column);
+  const n = chunk.rowCount;
+  const items = nativeItems(vector);
+  if (items instanceof BigInt64Array) {
+    out.set(items.subarray(0, n), at);
+    if (nulls) for (let i = 0; i < n; i++) if (vector.getItem(i) === null) nulls[at + i] = 1;
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    const value = vector.getItem(i) as bigint | number | null;
+    if (value === null) {
+      out[at + i] = 0n;
+      if (nulls) nulls[at + i] = 1;
+    } else out[at + i] = BigInt(value);
+  }
+}
