@@ -1,12 +1,10 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { BadRequestError, NotFoundError } from '../../core/errors.js';
 import type { DataSchema } from '../../core/schema/dataSchema.js';
 import { SchemaRegistry } from '../../core/schema/schemaRegistry.js';
-import { Dataset } from '../../core/parquet/parquetDataset.js';
-import { readTabularFile } from '../../core/ingest/readTabularFile.js';
-import { validateParquetFile } from '../../core/validation/validateFile.js';
-import { validateTable } from '../../core/validation/validateTable.js';
+import { validateTarget } from '../../core/validation/validateDataset.js';
 import { MODES, type EnforcementMode, type ValidationIssue, type ValidationReport } from '../../core/validation/validationReport.js';
 import type { CommandContext } from '../commandContext.js';
 import { EXIT_INVALID, EXIT_OK } from '../exitCodes.js';
@@ -87,7 +85,8 @@ export function registerValidationCommands(program: Command, ctx: CommandContext
     .command('validate')
     .description('validate a file or a store dataset against a schema and its trading rules; exit 1 when invalid')
     .argument('<target>', 'a Parquet or CSV file, or a dataset in the store (raw/MES/2024-01-15, cleaned/v1/MES)')
-    .requiredOption('--schema <name>', 'schema name (see mes-data schemas)')
+    // the same default as promote: bars are what people validate first
+    .option('--schema <name>', 'schema name (see mes-data schemas)', 'ohlcv')
     .addOption(new Option('--mode <mode>', 'schema enforcement').choices([...MODES]).default('strict'))
     .option('--timezone <zone>', 'zone for naive timestamps in coerce mode (default: the schema exchange zone)')
     .addOption(jsonOption())
@@ -100,20 +99,12 @@ export function registerValidationCommands(program: Command, ctx: CommandContext
           throw new BadRequestError(`unknown time zone "${opts.timezone}"`, { timezone: opts.timezone });
         }
       }
-      let report: ValidationReport;
-      if (fs.existsSync(target) && fs.statSync(target).isFile() && /\.(csv|tsv|txt|jsonl|ndjson)$/i.test(target)) {
-        // text: read through the ingest reader (dialect, mapping, zone), then validated as a table
-        const table = await readTabularFile(target, { timezone: opts.timezone });
-        report = validateTable(table, schema, { mode: opts.mode, timezone: opts.timezone, target }).report;
-      } else if (fs.existsSync(target) && fs.statSync(target).isFile()) {
-        report = await validateParquetFile(target, schema, { mode: opts.mode, timezone: opts.timezone });
-      } else {
-        // a dataset inside the store: raw/MES/2024-01-15, cleaned/v1/MES
-        const store = ctx.storeDir();
-        if (!fs.existsSync(store)) throw new NotFoundError(`${target} is neither a file nor a dataset: there is no store at ${store}`, { path: target, store });
-        const dataset = await Dataset.open(store, target);
-        report = validateTable(await dataset.readAll(), schema, { mode: opts.mode, timezone: opts.timezone, target }).report;
-      }
+      // a file on disk is validated as it is; anything else is a dataset inside the store
+      // (raw/MES/2024-01-15, cleaned/v1/MES) — the same core function as the validate job
+      const isFile = fs.existsSync(target) && fs.statSync(target).isFile();
+      const store = ctx.storeDir();
+      if (!isFile && !fs.existsSync(store)) throw new NotFoundError(`${target} is neither a file nor a dataset: there is no store at ${store}`, { path: target, store });
+      const { report } = await validateTarget(isFile ? null : store, isFile ? path.resolve(target) : target, schema, { mode: opts.mode, timezone: opts.timezone, label: target });
       ctx.done({ json: report, text: renderReport(report), exitCode: report.valid ? EXIT_OK : EXIT_INVALID }, opts.json === true);
     });
 }

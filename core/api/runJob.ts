@@ -8,7 +8,7 @@ import { SchemaRegistry } from '../schema/schemaRegistry.js';
 import { ingestIntoStore } from '../store/ingestIntoStore.js';
 import { openStore } from '../store/openStore.js';
 import { verifyStore } from '../store/verifyStore.js';
-import { validateTable } from '../validation/validateTable.js';
+import { validateTarget } from '../validation/validateDataset.js';
 import type { JobParams, JobProgress } from './contract.js';
 import { Dataset } from '../parquet/parquetDataset.js';
 
@@ -46,13 +46,8 @@ export async function runJob(params: JobParams, ctx: JobContext): Promise<unknow
       const registry = new SchemaRegistry(ctx.storeRoot);
       const schema = registry.getSchema(params.schema);
       ctx.progress({ fraction: 0.05, rows: null, bytes: null, stage: 'reading' });
-      const dataset = await Dataset.open(ctx.storeRoot, params.target);
-      checkCancelled(ctx.signal, `validate ${params.target}`);
-      const table = await dataset.readAll();
-      checkCancelled(ctx.signal, `validate ${params.target}`);
-      ctx.progress({ fraction: 0.6, rows: table.numRows, bytes: null, stage: 'checking rules' });
-      const { report } = validateTable(table, schema, { mode: params.mode, timezone: params.timezone, target: params.target });
-      ctx.progress({ fraction: 1, rows: table.numRows, bytes: null, stage: 'done' });
+      const { report } = await validateTarget(ctx.storeRoot, params.target, schema, { mode: params.mode, timezone: params.timezone, signal: ctx.signal });
+      ctx.progress({ fraction: 1, rows: report.rowCount, bytes: null, stage: 'done' });
       return report;
     }
     case 'verify': {

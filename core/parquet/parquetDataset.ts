@@ -25,7 +25,7 @@ function hidden(name: string): boolean {
   return name.startsWith('.') || name.startsWith('_');
 }
 
-function parquetFilesUnder(dir: string): string[] {
+export function parquetFilesUnder(dir: string): string[] {
   const found: string[] = [];
   const walk = (folder: string) => {
     for (const entry of fs.readdirSync(folder, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
@@ -80,6 +80,18 @@ export class Dataset {
       rowStart += handle.numRows;
     }
     return new Dataset(datasetPath, files, rowStart);
+  }
+
+  /** A dataset of the given Parquet files (absolute paths), in that order. */
+  static async openFiles(fileList: string[], decoder?: DecoderPool): Promise<Dataset> {
+    const files: DatasetFile[] = [];
+    let rowStart = 0;
+    for (const file of fileList) {
+      const handle = await openParquetFile(file, { decoder });
+      files.push({ file, path: file, rowStart, handle });
+      rowStart += handle.numRows;
+    }
+    return new Dataset(fileList[0] ?? '', files, rowStart);
   }
 
   /** Rows [offset, offset + limit) across the files, as one table (fewer at the end). */
