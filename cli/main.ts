@@ -22,6 +22,23 @@ const processIo: CliIo = {
   err: (text) => process.stderr.write(text),
 };
 
+let pipeGuarded = false;
+/**
+ * `mes-data ls | head`: once the reader of stdout has gone, writing fails with EPIPE, which
+ * Node reports as an unhandled 'error' event (a stack trace). Nobody is left to read
+ * anything, so stop at once and quietly, as command-line tools do.
+ */
+function exitQuietlyOnClosedPipe(): void {
+  if (pipeGuarded) return;
+  pipeGuarded = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? EXIT_OK);
+      throw error;
+    });
+  }
+}
+
 function buildProgram(io: CliIo, done: (outcome: Outcome, json: boolean) => void): Command {
   const program = new Command('mes-data')
     .description('MES Data: a local, versioned Parquet data lake for futures market data')
@@ -53,6 +70,7 @@ const DECODES_IN_PROCESS = new Set(['show', 'schema', 'meta', 'convert', 'valida
  * always also print one line `error CODE: message` on stderr.
  */
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  if (io === processIo) exitQuietlyOnClosedPipe();
   const wantsJson = argv.includes('--json');
   let exitCode = EXIT_OK;
   const program = buildProgram(io, (outcome, json) => {

@@ -52,16 +52,17 @@ export function registerJobCommands(program: Command, ctx: CommandContext): void
     .option('--tz <zone>', 'zone of timestamps without an offset (default America/Chicago)')
     .option('--dry-run', 'show what would be written; write nothing')
     .addOption(new Option('--on-bad-rows <policy>', 'fail: write nothing when a row is malformed; skip: write the rest').choices(['fail', 'skip']).default('fail'))
-    .option('--map <target=source>', 'use this source column for a target column (repeatable)', (value: string, previous: Record<string, string>) => {
+    // no default value: commander would print it in the help as "(default: {})"
+    .option('--map <target=source>', 'use this source column for a target column, e.g. --map close=Last (repeatable; default: detected from the header)', (value: string, previous: Record<string, string> | undefined) => {
       const at = value.indexOf('=');
       if (at <= 0) throw new BadRequestError(`--map takes target=source, got "${value}"`, { map: value });
       return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };
-    }, {} as Record<string, string>)
+    })
     .addOption(jsonOption())
-    .action(async (files: string[], opts: { asset?: string; tz?: string; dryRun?: boolean; onBadRows: 'fail' | 'skip'; map: Record<string, string>; json?: boolean }) => {
+    .action(async (files: string[], opts: { asset?: string; tz?: string; dryRun?: boolean; onBadRows: 'fail' | 'skip'; map?: Record<string, string>; json?: boolean }) => {
       await runJobFromCli(
         ctx,
-        { kind: 'ingest', files: files.map((f) => path.resolve(f)), asset: opts.asset, timezone: opts.tz, dryRun: opts.dryRun === true, onBadRows: opts.onBadRows, mapping: Object.keys(opts.map).length > 0 ? opts.map : undefined },
+        { kind: 'ingest', files: files.map((f) => path.resolve(f)), asset: opts.asset, timezone: opts.tz, dryRun: opts.dryRun === true, onBadRows: opts.onBadRows, mapping: opts.map },
         { needsStore: true, json: opts.json === true, render: (value) => ({ text: renderIngest(value as IngestResult) }) },
       );
     });

@@ -22,24 +22,41 @@ function describeNode(node: CatalogNode, storeRoot: string): string {
   return facts.join(' · ');
 }
 
-/** The catalog as an indented tree for people. */
-export function renderTree(node: CatalogNode, storeRoot: string): string {
+/** Levels `ls` prints for people when `--depth` is not given: enough to see what is there without listing every file. */
+export const TEXT_DEFAULT_DEPTH = 2;
+
+/**
+ * The catalog as an indented tree for people, `maxDepth` levels below the node (all when
+ * undefined). With `sayHidden`, levels cut off are said in a last line, with the flag that shows them.
+ */
+export function renderTree(node: CatalogNode, storeRoot: string, maxDepth?: number, sayHidden = false): string {
   const lines: string[] = [];
+  let hidden = false;
   const label = (n: CatalogNode) => {
     const facts = describeNode(n, storeRoot);
     return facts === '' ? n.name : `${n.name}  ${facts}`;
   };
-  const walk = (n: CatalogNode, prefix: string): void => {
+  const walk = (n: CatalogNode, prefix: string, level: number): void => {
     const children = n.children ?? [];
+    if (maxDepth !== undefined && level >= maxDepth) {
+      if (children.length > 0) hidden = true;
+      return;
+    }
     children.forEach((child, i) => {
       const last = i === children.length - 1;
       lines.push(`${prefix}${last ? '└── ' : '├── '}${label(child)}`);
-      walk(child, `${prefix}${last ? '    ' : '│   '}`);
+      walk(child, `${prefix}${last ? '    ' : '│   '}`, level + 1);
     });
   };
   lines.push(node.kind === 'store' ? `store  ${describeNode(node, storeRoot)}` : `${node.path}  ${describeNode(node, storeRoot)}`.trimEnd());
-  walk(node, '');
+  walk(node, '', 0);
+  if (hidden && sayHidden) lines.push(`(${maxDepth} level${maxDepth === 1 ? '' : 's'} shown; --depth N or --depth all for more, or name a path: mes-data ls ${node.path === '' ? 'raw' : node.path}/…)`);
   return `${lines.join('\n')}\n`;
+}
+
+/** `--depth`: a whole number of levels, or `all`. */
+function depthOption(value: string): number | 'all' {
+  return value.toLowerCase() === 'all' ? 'all' : wholeNumber('depth')(value);
 }
 
 function renderVerify(result: VerifyResult, storeRoot: string): string {
@@ -67,12 +84,16 @@ export function registerStoreCommands(program: Command, ctx: CommandContext): vo
     .command('ls')
     .description('list the store as a tree: layers, assets, dates, versions, feature sets and files (from sidecars)')
     .argument('[path]', 'a path inside the store, for example raw/MES, cleaned/v1/MES or features/price_volatility')
-    .option('--depth <n>', 'levels of children to show (default: all)', wholeNumber('depth'))
+    .option('--depth <n>', `levels of children to show, or all (default: ${TEXT_DEFAULT_DEPTH} for the text tree, all with --json)`, depthOption)
     .addOption(jsonOption())
-    .action(async (treePath: string | undefined, opts: { depth?: number; json?: boolean }) => {
+    .action(async (treePath: string | undefined, opts: { depth?: number | 'all'; json?: boolean }) => {
       const store = await openStore(ctx.storeDir());
-      const node = await listTree(store, treePath ?? '', { depth: opts.depth });
-      ctx.done({ json: node, text: renderTree(node, store.root) }, opts.json === true);
+      const json = opts.json === true;
+      // JSON keeps its documented default (the whole subtree); people get a few levels.
+      // The text tree reads one level more than it prints, so the last level shown has its counts and spans.
+      const shown = opts.depth === 'all' ? undefined : (opts.depth ?? (json ? undefined : TEXT_DEFAULT_DEPTH));
+      const node = await listTree(store, treePath ?? '', { depth: json || shown === undefined ? shown : shown + 1 });
+      ctx.done({ json: node, text: json ? '' : renderTree(node, store.root, shown, opts.depth === undefined) }, json);
     });
 
   program

@@ -38,6 +38,9 @@ const ohlcvInput: DataSchemaInput = {
     assetColumn(false),
     { name: 'trade_count', type: ['int64', 'int32'], required: false, description: 'number of trades in the bar' },
     { name: 'vwap', type: 'float64', required: false, description: 'volume-weighted average price of the bar' },
+    // ingest maps these two as standard columns (Yahoo's "Adj Close", vendors' "OI"): they are part of the schema so validation does not warn about them
+    { name: 'open_interest', type: ['int64', 'float64'], required: false, description: 'contracts open at the end of the bar (as the vendor reports it, often once a day)' },
+    { name: 'adj_close', type: 'float64', required: false, description: 'close adjusted for splits and dividends (stock and ETF data from vendors such as Yahoo)' },
   ],
   primaryKey: ['timestamp'],
   sortKey: ['timestamp'],

@@ -77,10 +77,33 @@ describe('mes-data init, ls, verify', () => {
     expect({ kind: version.kind, version: version.version, valid: version.valid, rows: version.rows, children: version.children }).toEqual({ kind: 'version', version: 1, valid: true, rows: 1440, children: undefined });
   });
 
-  it('ls prints a tree for people', async () => {
-    const run = await runCli('ls', 'raw', '--store', storeDir);
+  it('ls prints a tree for people, two levels deep unless --depth says otherwise', async () => {
     const a = sizeOf('raw/MES/2024-01-15/ohlcv.parquet');
     const b = sizeOf('raw/MES/2024-01-16/ohlcv.parquet');
+    const cleanedBytes = formatBytes(sizeOf('cleaned/v1/MES/date=2024-01-15/part-0.parquet'));
+    // the default stops at the assets, yet they keep their counts and spans; the last line says how to see more
+    const top = await runCli('ls', '--store', storeDir);
+    expect(top.stdout.split('\n').slice(1)).toEqual([
+      '├── raw',
+      `│   └── MES  2 dates · 2024-01-15 … 2024-01-16 · 1,450 rows · ${formatBytes(a + b)}`,
+      '├── cleaned',
+      '│   └── MES',
+      '└── features',
+      '(2 levels shown; --depth N or --depth all for more, or name a path: mes-data ls raw/…)',
+      '',
+    ]);
+    const one = await runCli('ls', 'raw/MES', '--store', storeDir);
+    expect(one.stdout).toBe(
+      [
+        `raw/MES  2 dates · 2024-01-15 … 2024-01-16 · 1,450 rows · ${formatBytes(a + b)}`,
+        `├── 2024-01-15  1,440 rows · ${formatBytes(a)}`,
+        `│   └── ohlcv.parquet  1,440 rows · ${formatBytes(a)}`,
+        `└── 2024-01-16  10 rows · ${formatBytes(b)}`,
+        `    └── ohlcv.parquet  10 rows · ${formatBytes(b)}`,
+        '',
+      ].join('\n'),
+    );
+    const run = await runCli('ls', 'raw', '--store', storeDir, '--depth', 'all');
     expect(run.stdout).toBe(
       [
         'raw',
@@ -93,7 +116,10 @@ describe('mes-data init, ls, verify', () => {
       ].join('\n'),
     );
     const versions = await runCli('ls', 'cleaned', '--store', storeDir, '--depth', '2');
-    expect(versions.stdout).toBe(['cleaned', '└── MES', `    └── v1  valid · 2024-01-15 · 1,440 rows · ${formatBytes(sizeOf('cleaned/v1/MES/date=2024-01-15/part-0.parquet'))}`, ''].join('\n'));
+    expect(versions.stdout).toBe(['cleaned', '└── MES', `    └── v1  valid · 2024-01-15 · 1,440 rows · ${cleanedBytes}`, ''].join('\n'));
+    // --json keeps its documented default: the whole subtree
+    const json = (await runCliJson('ls', 'raw', '--store', storeDir)).json as { children: { children: { children: { name: string }[] }[] }[] };
+    expect(json.children[0].children[0].children.map((c) => c.name)).toEqual(['ohlcv.parquet']);
   });
 
   it('ls on a missing store or path is NOT_FOUND (exit 3)', async () => {

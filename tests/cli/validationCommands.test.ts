@@ -26,13 +26,36 @@ describe('mes-data schemas and validate', () => {
     expect(run.code).toBe(0);
     const list = (run.json as { schemas: { name: string; version: string; columns: unknown[] }[] }).schemas;
     expect(list.map((s) => `${s.name}@${s.version}`)).toEqual(['momentum_indicators@1.0.0', 'ohlcv@1.0.0', 'price_volatility@1.0.0', 'volume_profile@1.0.0']);
-    expect(list[1].columns.length).toBe(9);
+    expect(list[1].columns.length).toBe(11);
   });
 
   it('validate prints the report and exits 0 for valid data', async () => {
     const run = await runCliJson('validate', good, '--schema', 'ohlcv');
     expect(run.code).toBe(0);
     expect(run.json).toMatchObject({ target: good, schema: 'ohlcv', mode: 'strict', valid: true, rowCount: 5, errors: [], warnings: [] });
+  });
+
+  it('validate defaults --schema to ohlcv, as promote does', async () => {
+    const run = await runCliJson('validate', good);
+    expect(run.code).toBe(0);
+    expect(run.json).toMatchObject({ target: good, schema: 'ohlcv', schemaVersion: '1.0.0', mode: 'strict', valid: true, rowCount: 5 });
+  });
+
+  it('open_interest and adj_close are optional ohlcv columns: no warning about them', async () => {
+    // a daily file as Yahoo writes it (Adj Close) with a vendor's open interest column
+    const csv = path.join(dir, 'daily.csv');
+    fs.writeFileSync(
+      csv,
+      'Date,Open,High,Low,Close,Adj Close,Volume,Open Interest\n' +
+        '2024-01-02,4780.25,4800.5,4770,4795.75,4795.75,1500,2100000\n' +
+        '2024-01-03,4795.75,4810,4760.25,4770.5,4770.5,1620,2101500\n',
+    );
+    const run = await runCliJson('validate', csv, '--schema', 'ohlcv');
+    const report = run.json as { valid: boolean; rowCount: number; errors: unknown[]; warnings: { code?: string; column?: string }[] };
+    expect(report.rowCount).toBe(2);
+    expect(report.errors).toEqual([]);
+    expect(report.warnings.filter((w) => w.code === 'EXTRA_COLUMN')).toEqual([]);
+    expect(run.code).toBe(0);
   });
 
   it('validate exits 1 with the failing rules and their rows', async () => {
