@@ -3,11 +3,14 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AlreadyExistsError, MesDataError } from '../errors.js';
 import { crashPoint } from './crashPoints.js';
+import { assertSafeInOpenStores } from './storePaths.js';
 
 /**
  * File-system steps that survive a crash: data is fsynced before it is renamed into place,
  * and the folder that holds a new name is fsynced after the rename, so that once a step
- * has returned, a crash cannot undo it.
+ * has returned, a crash cannot undo it. Every step that creates or moves a name inside a
+ * store this process opened first checks that no folder on the way is a symbolic link
+ * (SYMLINK), so that no writer can be led outside the store by a link planted in it.
  */
 
 function errnoOf(error: unknown): string | undefined {
@@ -54,6 +57,7 @@ export function temporaryName(target: string): string {
  * rename over `target`, fsync of the folder. Readers see the old content or the new one.
  */
 export async function writeFileDurable(target: string, data: string | Uint8Array): Promise<void> {
+  assertSafeInOpenStores(target);
   const temp = temporaryName(target);
   try {
     const handle = await fs.open(temp, 'wx');
@@ -79,6 +83,7 @@ export async function writeFileDurable(target: string, data: string | Uint8Array
  * Returns the folders it created, outermost first.
  */
 export async function mkdirDurable(dir: string): Promise<string[]> {
+  assertSafeInOpenStores(dir);
   const missing: string[] = [];
   let current = path.resolve(dir);
   for (;;) {
@@ -113,6 +118,8 @@ export async function mkdirDurable(dir: string): Promise<string[]> {
  */
 export async function moveNoReplace(from: string, to: string, kind: 'file' | 'dir'): Promise<void> {
   const taken = (): AlreadyExistsError => new AlreadyExistsError(`${to} already exists; it was not replaced`, { path: to });
+  assertSafeInOpenStores(from);
+  assertSafeInOpenStores(to);
   if (kind === 'file') {
     try {
       await fs.link(from, to);

@@ -5,6 +5,7 @@ import { AlreadyExistsError, CorruptedFileError, LockedError, NotFoundError, Uns
 import { VERSION } from '../version.js';
 import { errnoOf, mkdirDurable, removeTree, writeFileDurable } from './durableFs.js';
 import { findLeftoverStaging, recoverStaging, type RecoveryResult } from './stagingArea.js';
+import { registerStoreRoot } from './storePaths.js';
 import { acquireStoreLock, isProcessAlive, readLockOwner, removeLeftoverLockFolders } from './storeLock.js';
 import { LAYERS, STORE_FORMAT_VERSION, STORE_MARKER, parseVersionFolder, type Store } from './storeLayout.js';
 
@@ -53,7 +54,10 @@ async function readMarker(root: string): Promise<StoreMarker | null> {
 export async function initStore(dir: string): Promise<{ store: Store; created: boolean }> {
   const root = path.resolve(dir);
   const existing = await readMarker(root);
-  if (existing) return { store: { root, formatVersion: existing.formatVersion }, created: false };
+  if (existing) {
+    registerStoreRoot(root);
+    return { store: { root, formatVersion: existing.formatVersion }, created: false };
+  }
   const entries = await fs.readdir(root).catch((error: unknown) => {
     if (errnoOf(error) === 'ENOENT') return [] as string[];
     if (errnoOf(error) === 'ENOTDIR') throw new AlreadyExistsError(`${root} is a file, not a folder`, { path: root });
@@ -67,6 +71,7 @@ export async function initStore(dir: string): Promise<{ store: Store; created: b
     });
   }
   await mkdirDurable(root);
+  registerStoreRoot(root);
   for (const layer of LAYERS) await mkdirDurable(path.join(root, layer));
   const marker: StoreMarker = { format: 'mes-data-store', formatVersion: STORE_FORMAT_VERSION, createdAt: new Date().toISOString(), createdBy: `mes-data ${VERSION}` };
   await writeFileDurable(path.join(root, STORE_MARKER), `${JSON.stringify(marker, null, 2)}\n`);
@@ -86,6 +91,8 @@ export async function openStore(dir: string, options: { recover?: boolean } = {}
     throw new NotFoundError(`${root} is not a MES Data store (it has no ${STORE_MARKER}); create one with \`mes-data init --store ${root}\``, { path: root });
   }
   const store: Store = { root, formatVersion: marker.formatVersion };
+  // from here on, every durable write and Parquet open under this root refuses symbolic links
+  registerStoreRoot(root);
   if (options.recover !== false) await tryRecover(store);
   return store;
 }

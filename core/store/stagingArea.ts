@@ -4,7 +4,9 @@ import path from 'node:path';
 import { crashPoint } from './crashPoints.js';
 import { errnoOf, exists, fsyncDir, mkdirDurable, moveNoReplace, removeTree, writeFileDurable } from './durableFs.js';
 import { HOST_TAG, isProcessAlive } from './storeLock.js';
-import { STAGING_DIR, absolute, type Store } from './storeLayout.js';
+import { MesDataError } from '../errors.js';
+import { CorruptedStoreError, assertNoSymlinkBelow, storePathParts } from './storePaths.js';
+import { LAYERS, SIDECAR, STAGING_DIR, absolute, isLayer, type Store } from './storeLayout.js';
 
 /**
  * Staging: every writer builds its files under `<store>/.staging/<pid>-<host>-<random>/`,
@@ -15,6 +17,8 @@ import { STAGING_DIR, absolute, type Store } from './storeLayout.js';
  * in order; writing the journal is the commit point. If the writer dies after it, the next
  * writer (or `openStore`) finishes the moves ("rolls forward"); if it dies before, the
  * staging folder is simply removed. Staging folders of live processes are left alone.
+ * A journal is checked before it is applied (`checkJournalMoves`): one from a store folder
+ * someone else prepared can neither move files in from outside nor write outside.
  */
 
 export const JOURNAL = 'journal.json';
@@ -46,6 +50,8 @@ const activeStaging = new Set<string>();
 export async function createStagingDir(store: Store): Promise<StagingDir> {
   const id = `${process.pid}-${HOST_TAG}-${randomBytes(6).toString('hex')}`;
   const relativePath = `${STAGING_DIR}/${id}`;
+  // a writer led by a link at the top of the store would write outside it: refuse first
+  for (const layer of LAYERS) assertNoSymlinkBelow(store.root, path.join(store.root, layer));
   const dir = absolute(store, relativePath);
   activeStaging.add(dir);
   try {
@@ -65,11 +71,19 @@ export async function createStagingDir(store: Store): Promise<StagingDir> {
   };
 }
 
+/** The name every writer gives its staging folder: `<pid>-<host tag>-<12 hex digits>`. */
+const WRITER_FOLDER = /^(\d{1,10})-([0-9a-f]{8})-[0-9a-f]{12}$/;
+
+/** True when `name` is the name a writer of this program gives its staging folder. */
+export function isWriterStagingName(name: string): boolean {
+  return WRITER_FOLDER.test(name);
+}
+
 /** True when the staging folder `name` may belong to a process that is still working. */
 function ownerMayBeAlive(dir: string, name: string, mtimeMs: number): boolean {
   if (activeStaging.has(dir)) return true;
-  const match = /^(\d+)-([0-9a-f]{8})-/.exec(name);
-  if (!match) return false;
+  const match = WRITER_FOLDER.exec(name);
+  if (!match) return true;
   const pid = Number(match[1]);
   if (match[2] !== HOST_TAG) {
     // another computer's writer (a shared drive): trust it for a day
@@ -85,22 +99,27 @@ export interface LeftoverStaging {
   committed: boolean;
 }
 
-/** Staging folders whose writer is gone. */
+/**
+ * Staging folders whose writer is gone. Only real folders named the way writers name them
+ * count: anything else in `.staging/` (a foreign name, a symbolic link, a file) was not made
+ * by this program, so it is neither applied nor removed; `verifyStore` reports it. A
+ * `.staging` that is itself a link or a file yields nothing here (writers refuse it).
+ */
 export async function findLeftoverStaging(store: Store): Promise<LeftoverStaging[]> {
-  const root = absolute(store, STAGING_DIR);
-  let names: string[];
-  try {
-    names = await fs.readdir(root);
-  } catch (error) {
-    if (errnoOf(error) === 'ENOENT') return [];
+  const root = path.join(store.root, STAGING_DIR);
+  const top = await fs.lstat(root).catch((error: unknown) => {
+    if (errnoOf(error) === 'ENOENT') return null;
     throw error;
-  }
+  });
+  if (!top?.isDirectory()) return [];
+  const names = await fs.readdir(root);
   const leftovers: LeftoverStaging[] = [];
   for (const name of names.sort()) {
+    if (!isWriterStagingName(name)) continue;
     const dir = path.join(root, name);
     const stat = await fs.lstat(dir).catch(() => null);
-    if (!stat) continue;
-    if (stat.isDirectory() && ownerMayBeAlive(dir, name, stat.mtimeMs)) continue;
+    if (!stat?.isDirectory()) continue;
+    if (ownerMayBeAlive(dir, name, stat.mtimeMs)) continue;
     leftovers.push({ path: `${STAGING_DIR}/${name}`, committed: await exists(path.join(dir, JOURNAL)) });
   }
   return leftovers;
@@ -108,8 +127,88 @@ export async function findLeftoverStaging(store: Store): Promise<LeftoverStaging
 
 /** Writes the journal of `moves` into `staging`: from here on, the commit will complete. */
 export async function writeJournal(staging: StagingDir, moves: JournalMove[]): Promise<void> {
+  checkJournalMoves(moves, `${staging.relativePath}/${JOURNAL}`, staging.relativePath);
   await writeFileDurable(path.join(staging.path, JOURNAL), `${JSON.stringify({ moves }, null, 2)}\n`);
   crashPoint('wrote the journal (commit point)');
+}
+
+/** Longest journal read back, in bytes: a real one lists a few moves per date of one ingest. */
+const MAX_JOURNAL_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Checks the moves of a journal before any of them is carried out. A journal may only move
+ * names out of its own staging folder (`stagingPath`, or any writer's staging folder when
+ * null) into a layer (`raw/`, `cleaned/`, `features/`), part by part without `..`, hidden
+ * names or backslashes, and may replace only a sidecar. Throws CORRUPTED_STORE naming
+ * `journalPath` (store-relative) and the move: a journal from someone else's store folder
+ * must never write or move anything outside the store, or anything of the store's own.
+ */
+export function checkJournalMoves(moves: unknown, journalPath: string, stagingPath: string | null): JournalMove[] {
+  const refuse = (why: string, index: number | null, move?: unknown): never => {
+    throw new CorruptedStoreError(`${journalPath} is not a journal this program wrote${index === null ? '' : ` (move ${index + 1}: ${JSON.stringify(move)})`}: ${why}; it was not applied and is left for you to look at`, {
+      path: journalPath,
+      move: index,
+      reason: why,
+    });
+  };
+  if (!Array.isArray(moves)) refuse('"moves" is not a list', null);
+  const list = moves as unknown[];
+  const checked: JournalMove[] = [];
+  list.forEach((raw, index) => {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) refuse('a move is not an object', index, raw);
+    const move = raw as Record<string, unknown>;
+    const extra = Object.keys(move).filter((key) => !['from', 'to', 'kind', 'replace'].includes(key));
+    if (extra.length > 0) refuse(`unknown field ${JSON.stringify(extra[0])}`, index, raw);
+    if (typeof move.from !== 'string' || typeof move.to !== 'string') refuse('"from" and "to" must be strings', index, raw);
+    if (move.kind !== 'file' && move.kind !== 'dir') refuse('"kind" must be "file" or "dir"', index, raw);
+    if (move.replace !== undefined && typeof move.replace !== 'boolean') refuse('"replace" must be true or false', index, raw);
+    const from = move.from as string;
+    const to = move.to as string;
+    let fromParts: string[];
+    let toParts: string[];
+    try {
+      fromParts = storePathParts(from);
+      toParts = storePathParts(to);
+    } catch (error) {
+      return refuse((error as Error).message, index, raw);
+    }
+    const owner = stagingPath === null ? null : storePathParts(stagingPath);
+    const inOwnStaging = owner === null
+      ? fromParts.length >= 3 && fromParts[0] === STAGING_DIR && isWriterStagingName(fromParts[1])
+      : fromParts.length > owner.length && owner.every((part, k) => fromParts[k] === part);
+    if (!inOwnStaging) refuse(`"from" must be inside ${stagingPath ?? `${STAGING_DIR}/<writer>`}/`, index, raw);
+    if (fromParts[fromParts.length - 1] === JOURNAL && fromParts.length === 3) refuse('it moves the journal itself', index, raw);
+    if (toParts.length < 2 || !isLayer(toParts[0])) refuse(`"to" must be inside ${LAYERS.join('/, ')}/`, index, raw);
+    if (toParts.some((part) => part.startsWith('.'))) refuse('"to" has a hidden part', index, raw);
+    if (move.replace === true && (move.kind !== 'file' || toParts[toParts.length - 1] !== SIDECAR)) refuse(`only a ${SIDECAR} may be replaced`, index, raw);
+    checked.push({ from, to, kind: move.kind as 'file' | 'dir', ...(move.replace === true ? { replace: true } : {}) });
+  });
+  return checked;
+}
+
+/**
+ * Reads and checks the journal of the staging folder `stagingPath` (store-relative).
+ * Throws CORRUPTED_STORE naming the journal when it is not a regular file, is too large,
+ * is not JSON or lists a move `checkJournalMoves` refuses.
+ */
+export async function readJournal(store: Store, stagingPath: string): Promise<JournalMove[]> {
+  const journalPath = `${stagingPath}/${JOURNAL}`;
+  const file = absolute(store, journalPath);
+  const stat = await fs.lstat(file);
+  if (!stat.isFile()) throw new CorruptedStoreError(`${journalPath} is not a regular file; it was not applied`, { path: journalPath, reason: 'not a regular file' });
+  if (stat.size > MAX_JOURNAL_BYTES) {
+    throw new CorruptedStoreError(`${journalPath} is ${stat.size} bytes, over the ${MAX_JOURNAL_BYTES}-byte limit of a journal; it was not applied`, { path: journalPath, reason: 'too large', bytes: stat.size });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await fs.readFile(file, 'utf8'));
+  } catch (error) {
+    throw new CorruptedStoreError(`${journalPath} is not valid JSON (${(error as Error).message}); it was not applied`, { path: journalPath, reason: 'not JSON' });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new CorruptedStoreError(`${journalPath} is not a JSON object; it was not applied`, { path: journalPath, reason: 'not an object' });
+  }
+  return checkJournalMoves((parsed as { moves?: unknown }).moves, journalPath, stagingPath);
 }
 
 async function sameFile(a: string, b: string): Promise<boolean> {
@@ -119,12 +218,14 @@ async function sameFile(a: string, b: string): Promise<boolean> {
 
 /**
  * Carries out the moves of a journal, in order. Moves already done are skipped, so running
- * it again after a crash finishes the commit (roll forward).
+ * it again after a crash finishes the commit (roll forward). Every move is checked first
+ * (`checkJournalMoves`: CORRUPTED_STORE) and each path on the way must hold no symbolic
+ * link (SYMLINK), so nothing is moved when any move would leave the store.
  */
-export async function applyJournal(store: Store, moves: JournalMove[]): Promise<void> {
-  for (const move of moves) {
-    const from = absolute(store, move.from);
-    const to = absolute(store, move.to);
+export async function applyJournal(store: Store, moves: JournalMove[], stagingPath: string | null = null): Promise<void> {
+  const checked = checkJournalMoves(moves, stagingPath === null ? JOURNAL : `${stagingPath}/${JOURNAL}`, stagingPath);
+  const resolved = checked.map((move) => ({ move, from: absolute(store, move.from), to: absolute(store, move.to) }));
+  for (const { move, from, to } of resolved) {
     if (!(await exists(from))) continue;
     await mkdirDurable(path.dirname(to));
     if (move.replace) {
@@ -146,29 +247,29 @@ export async function applyJournal(store: Store, moves: JournalMove[]): Promise<
 export interface RecoveryResult {
   rolledForward: string[];
   removed: string[];
-  /** Committed work that could not be finished; its folder is kept (and `verifyStore` reports it). */
-  failed: { path: string; message: string }[];
+  /** Committed work that could not be finished, or a journal that was refused; its folder is kept (and `verifyStore` reports it). */
+  failed: { path: string; code: string; message: string }[];
 }
 
 /**
  * Finishes or removes the staging folders of writers that are gone. Call only while
- * holding the store lock. Returns what it did, store-relative.
+ * holding the store lock. A journal that fails `readJournal`'s checks is never applied:
+ * its folder is kept and listed in `failed` with code CORRUPTED_STORE. Returns what it
+ * did, store-relative.
  */
 export async function recoverStaging(store: Store): Promise<RecoveryResult> {
   const result: RecoveryResult = { rolledForward: [], removed: [], failed: [] };
   for (const leftover of await findLeftoverStaging(store)) {
     const dir = absolute(store, leftover.path);
     if (leftover.committed) {
-      const journal = await fs.readFile(path.join(dir, JOURNAL), 'utf8').then((text) => JSON.parse(text) as { moves: JournalMove[] }, () => null);
-      if (journal) {
-        try {
-          await applyJournal(store, journal.moves);
-          result.rolledForward.push(leftover.path);
-        } catch (error) {
-          // never throw committed data away: keep the folder for a person to look at
-          result.failed.push({ path: leftover.path, message: error instanceof Error ? error.message : String(error) });
-          continue;
-        }
+      try {
+        await applyJournal(store, await readJournal(store, leftover.path), leftover.path);
+        result.rolledForward.push(leftover.path);
+      } catch (error) {
+        // never throw committed data away, never apply a journal we did not write: keep the folder for a person to look at
+        const code = error instanceof MesDataError ? error.code : 'IO_ERROR';
+        result.failed.push({ path: leftover.path, code, message: error instanceof Error ? error.message : String(error) });
+        continue;
       }
     }
     await removeTree(dir);

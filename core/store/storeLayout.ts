@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { resolveStorePath } from './storePaths.js';
 
 /**
  * Where everything lives inside a store folder:
@@ -55,9 +56,12 @@ export function versionPath(layer: VersionedLayer, version: number, key: string)
   return `${layer}/${versionFolder(version)}/${key}`;
 }
 
-/** An absolute path from a store-relative one. */
+/**
+ * An absolute path from a store-relative one, checked by `resolveStorePath`: BAD_REQUEST
+ * for a path that could leave the store, SYMLINK for a symbolic link below the root.
+ */
 export function absolute(store: Store, relative: string): string {
-  return relative === '' ? store.root : path.join(store.root, ...relative.split('/'));
+  return relative === '' ? store.root : resolveStorePath(store.root, relative);
 }
 
 /** A store-relative path with forward slashes from an absolute one. */
