@@ -227,6 +227,9 @@ function judge(actual: SchemaTypeOf, column: ColumnSchema): Verdict {
     const zone = column.timezone === undefined ? 'UTC' : column.timezone;
     const sameZone = zone === null ? actual.timezone === null : actual.timezone !== null && (actual.timezone === zone || (isUtcZone(zone) && isUtcZone(actual.timezone)));
     if (actual.unit === unit && sameZone) return { kind: 'exact' };
+    // a coarser unit of the same zone holds only values the schema's unit holds exactly
+    // (whole microseconds are whole nanoseconds): nothing to convert, nothing to report
+    if (sameZone && actual.timezone !== null && actual.unit !== undefined && UNIT_NAMES.indexOf(actual.unit) < UNIT_NAMES.indexOf(unit)) return { kind: 'exact' };
     // a zone-aware instant may be relabelled; a naive wall time needs a zone to mean an instant
     if (actual.timezone !== null || zone === null) return { kind: 'normalize', target: 'timestamp' };
     return { kind: 'coerce', target: 'timestamp' };

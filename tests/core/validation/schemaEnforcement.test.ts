@@ -55,16 +55,22 @@ describe('strict mode', () => {
     ]);
   });
 
-  it('widens numbers and normalises timestamp units, and says so', () => {
+  it('widens numbers and says so; a coarser timestamp unit of the same zone is kept as it is', () => {
     const ms = makeVector(makeData({ type: new TimestampMillisecond('UTC'), length: 3, data: new BigInt64Array([1_704_294_000_000n, 1_704_294_060_000n, 1_704_294_120_000n]) }));
     const volume = makeVector(makeData({ type: new Int32(), length: 3, data: new Int32Array([5, 6, 7]) }));
     const { report, table } = validateTable(withColumn(withColumn(bars, 'timestamp', ms), 'volume', volume), OHLCV_SCHEMA);
     expect(report.valid).toBe(true);
-    expect(report.coercions).toEqual({
-      timestamp: { from: 'Timestamp<MILLISECOND, UTC>', to: 'Timestamp<NANOSECOND, UTC>', count: 3 },
-      volume: { from: 'Int32', to: 'Int64', count: 3 },
-    });
-    expect(tableToJsonRows(table.select(['timestamp', 'volume']))[2]).toEqual({ timestamp: '2024-01-03T15:02:00.000000000Z', volume: 7 });
+    expect(report.coercions).toEqual({ volume: { from: 'Int32', to: 'Int64', count: 3 } });
+    expect(String(table.getChild('timestamp')?.type)).toBe('Timestamp<MILLISECOND, UTC>');
+    expect(tableToJsonRows(table.select(['timestamp', 'volume']))[2]).toEqual({ timestamp: '2024-01-03T15:02:00.000Z', volume: 7 });
+  });
+
+  it('normalises a timestamp zone label that differs and says so', () => {
+    const ny = makeVector(makeData({ type: new TimestampMillisecond('America/New_York'), length: 3, data: new BigInt64Array([1_704_294_000_000n, 1_704_294_060_000n, 1_704_294_120_000n]) }));
+    const { report, table } = validateTable(withColumn(bars, 'timestamp', ny), OHLCV_SCHEMA);
+    expect(report.valid).toBe(true);
+    expect(report.coercions).toEqual({ timestamp: { from: 'Timestamp<MILLISECOND, America/New_York>', to: 'Timestamp<NANOSECOND, UTC>', count: 3 } });
+    expect(tableToJsonRows(table.select(['timestamp']))[2]).toEqual({ timestamp: '2024-01-03T15:02:00.000000000Z' });
   });
 
   it('warns about extra columns', () => {
