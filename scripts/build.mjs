@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { build as viteBuild } from 'vite';
+import { buildCli } from './buildCli.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'dist');
@@ -25,13 +26,13 @@ await build({ ...common, ...esm, entryPoints: ['electron/main.ts'], outfile: 'di
 // a sandboxed preload may require only 'electron': bundle everything else into it
 await build({ ...common, entryPoints: ['electron/preload.ts'], outfile: 'dist/electron/preload.cjs', format: 'cjs', external: ['electron'] });
 await build({ ...common, ...esm, entryPoints: ['core/api/jobWorker.ts'], outfile: 'dist/electron/jobWorker.mjs', external });
-await build({ ...common, ...esm, entryPoints: ['cli/main.ts'], outfile: 'dist/cli/main.mjs', external });
-await build({ ...common, ...esm, entryPoints: ['core/api/jobWorker.ts'], outfile: 'dist/cli/jobWorker.mjs', external });
 // the threads' entry files: bundled (their relative imports come along), packages left external
 const threadEntries = ['core/parquet/parquetWorker.mjs', 'core/ingest/parquetStreamWorker.mjs', 'core/api/workerEntry.mjs'];
-for (const dir of ['dist/electron', 'dist/cli']) {
+for (const dir of ['dist/electron']) {
   for (const entry of threadEntries) {
     await build({ ...common, entryPoints: [entry], outfile: path.join(dir, path.basename(entry)), format: 'esm', external, sourcemap: false });
   }
 }
-process.stdout.write('built dist/: renderer/, electron/main.mjs, electron/preload.cjs, electron/jobWorker.mjs, cli/main.mjs\n');
+// the command line: its entry, its bundle, its threads (scripts/buildCli.mjs)
+await buildCli(root);
+process.stdout.write('built dist/: renderer/, electron/main.mjs, electron/preload.cjs, electron/jobWorker.mjs, cli/mes-data.mjs, cli/main.mjs\n');

@@ -25,7 +25,7 @@ if ('path' in binary) {
     `MES Data: the desktop app cannot start here: ${binary.missing}.\n` +
       'Starting the browser mode instead: open the address below in a browser on this machine (Ctrl-C stops it).\n\n',
   );
-  const child = spawn(process.execPath, [path.join(root, 'cli/bin/mes-data.mjs'), '--store', store, 'serve', ...(process.env.MES_DATA_STORE ? [] : ['--demo']), ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+  const child = spawn(process.execPath, [path.join(root, 'dist/cli/mes-data.mjs'), '--store', store, 'serve', ...(process.env.MES_DATA_STORE ? [] : ['--demo']), ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
   const stop = () => child.kill('SIGINT');
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

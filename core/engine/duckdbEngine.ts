@@ -1,6 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk, type DuckDBValue, type DuckDBVector } from '@duckdb/node-api';
+import { createRequire } from 'node:module';
+import type * as DuckDB from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBDataChunk, DuckDBInstance, DuckDBValue, DuckDBVector } from '@duckdb/node-api';
 import { CancelledError, CorruptedFileError, MesDataError, NotFoundError, type ErrorDetails } from '../errors.js';
 
 /**
@@ -19,7 +21,11 @@ const DEFAULT_MEMORY_LIMIT = process.env.MES_DATA_DUCKDB_MEMORY ?? '512MB';
 let instance: Promise<DuckDBInstance> | null = null;
 
 function createInstance(): Promise<DuckDBInstance> {
-  return DuckDBInstance.create(':memory:', {
+  // loaded on first use, not at import: the native module costs a process about 80 ms to
+  // load (160 ms through an ESM import, which runs Node's CommonJS export scanner over it),
+  // and most CLI commands (`show`, `--help`, `ls`) never touch DuckDB
+  const { DuckDBInstance: Instance } = createRequire(import.meta.url)('@duckdb/node-api') as typeof DuckDB;
+  return Instance.create(':memory:', {
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
     memory_limit: DEFAULT_MEMORY_LIMIT,

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeParquet } from '../../core/parquet/writeParquet.js';
 import { getParquetMetadata } from '../../core/parquet/parquetMetadata.js';
 import { VERSION } from '../../core/version.js';
-import { corpusFile } from '../helpers/corpus.js';
+import { corpusFile, skipWithoutCorpus } from '../helpers/corpus.js';
 import { ohlcvTable, tempDir } from '../helpers/ohlcvTable.js';
 import { runCli, runCliJson } from '../helpers/runCli.js';
 
@@ -130,6 +130,13 @@ describe('mes-data show, schema, meta, convert', () => {
     }
   });
 
+  it('an encrypted file of the corpus is UNSUPPORTED_FILE (exit 4)', async (context) => {
+    skipWithoutCorpus(context);
+    const encrypted = await runCliJson('meta', corpusFile('data/uniform_encryption.parquet.encrypted'));
+    expect(encrypted.code).toBe(4);
+    expect((encrypted.json as { error: { code: string } }).error.code).toBe('UNSUPPORTED_FILE');
+  });
+
   it('errors: JSON on stdout, one line on stderr, exit code by error code', async () => {
     const missing = path.join(dir, 'missing.parquet');
     const notFound = await runCliJson('show', missing);
@@ -143,10 +150,6 @@ describe('mes-data show, schema, meta, convert', () => {
     expect(corrupted.code).toBe(4);
     expect(corrupted.stdout).toBe('');
     expect(corrupted.stderr).toBe(`error CORRUPTED_FILE: ${text} is not a Parquet file: expected magic "PAR1" at both ends, found "hell" and "quet"\n`);
-
-    const encrypted = await runCliJson('meta', corpusFile('data/uniform_encryption.parquet.encrypted'));
-    expect(encrypted.code).toBe(4);
-    expect((encrypted.json as { error: { code: string } }).error.code).toBe('UNSUPPORTED_FILE');
 
     const badRows = await runCliJson('show', bars, '--rows', '-3');
     expect(badRows.code).toBe(2);
@@ -165,9 +168,15 @@ describe('mes-data show, schema, meta, convert', () => {
 
   it('the installed bin runs: --version, and show on a real file', async () => {
     const run = promisify(execFile);
-    const bin = path.join(ROOT, 'cli/bin/mes-data.mjs');
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+    expect(pkg.bin['mes-data']).toBe('dist/cli/mes-data.mjs');
+    const bin = path.join(ROOT, pkg.bin['mes-data']);
+    expect(fs.statSync(bin).mode & 0o111).not.toBe(0);
     const version = await run(process.execPath, [bin, '--version']);
     expect(version.stdout).toBe(`${VERSION}\n`);
+    // the entry answers a lone --version itself; with other options commander does: the same text
+    const throughCommander = await run(process.execPath, [bin, '--store', dir, '--version']);
+    expect(throughCommander.stdout).toBe(`${VERSION}\n`);
     const shown = await run(process.execPath, [bin, 'show', bars, '--offset', '29999', '--rows', '5', '--json']);
     expect(JSON.parse(shown.stdout)).toMatchObject({ numRows: 30_000, offset: 29_999, rows: [{ volume: 30_099 }] });
     const failed = await run(process.execPath, [bin, 'show', path.join(dir, 'nope.parquet')]).catch((e: { code: number; stderr: string }) => e);

@@ -1,0 +1,99 @@
+// The command line's bundles in dist/cli/: the `mes-data` entry (the package's `bin`), the
+// CLI itself (loaded by the entry only when a command needs it), the job thread, and the
+// entry files of the threads they start. `npm run build` calls `buildCli`; the test suite's
+// global setup calls `buildCliIfStale` so the CLI tests run what ships.
+//
+// Each file is written under a temporary name and renamed into place, so a process that is
+// running the CLI from dist/cli/ while it is rebuilt (another test run in the same
+// checkout) never reads a half-written file.
+import fs from 'node:fs';
+import path from 'node:path';
+import { build } from 'esbuild';
+
+/** Packages that stay in node_modules (see scripts/build.mjs for why). */
+export const EXTERNAL_PACKAGES = ['electron', 'parquet-wasm', 'tsx', '@duckdb/node-api'];
+
+const THREAD_ENTRIES = ['core/parquet/parquetWorker.mjs', 'core/ingest/parquetStreamWorker.mjs', 'core/api/workerEntry.mjs'];
+/** What the CLI bundles are made from: a newer file here makes dist/cli/ stale. */
+const INPUTS = ['core', 'cli', 'schema', 'package.json', 'scripts/buildCli.mjs'];
+const STAMP = '.built';
+
+// ESM bundles that still meet CommonJS dependencies need a require of their own
+const requireBanner = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+
+/** The entry loads the CLI bundle beside it at run time instead of bundling it in. */
+const mainBesideEntry = {
+  name: 'main-beside-entry',
+  /** @param {import('esbuild').PluginBuild} b */
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/main\.js$/ }, () => ({ path: './main.mjs', external: true }));
+  },
+};
+
+/**
+ * Builds the CLI bundles into `<root>/dist/cli`.
+ * @param {string} root the checkout
+ */
+export async function buildCli(root) {
+  const started = Date.now();
+  const outDir = path.join(root, 'dist/cli');
+  const scratch = path.join(root, 'dist', `.cli-build-${process.pid}-${started}`);
+  fs.rmSync(scratch, { recursive: true, force: true });
+  /** @type {import('esbuild').BuildOptions} */
+  const common = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning', absWorkingDir: root, format: 'esm', external: EXTERNAL_PACKAGES };
+  try {
+    await build({ ...common, entryPoints: ['cli/bin/mes-data.ts'], outfile: path.join(scratch, 'mes-data.mjs'), plugins: [mainBesideEntry] });
+    await build({ ...common, entryPoints: ['cli/main.ts'], outfile: path.join(scratch, 'main.mjs'), sourcemap: true, banner: { js: requireBanner } });
+    await build({ ...common, entryPoints: ['core/api/jobWorker.ts'], outfile: path.join(scratch, 'jobWorker.mjs'), sourcemap: true, banner: { js: requireBanner } });
+    // the threads' entry files: bundled (their relative imports come along), packages left external
+    for (const entry of THREAD_ENTRIES) await build({ ...common, entryPoints: [entry], outfile: path.join(scratch, path.basename(entry)) });
+    fs.chmodSync(path.join(scratch, 'mes-data.mjs'), 0o755);
+    fs.mkdirSync(outDir, { recursive: true });
+    // the entry last: it is what starts everything else
+    const files = fs.readdirSync(scratch).sort((a, b) => Number(a === 'mes-data.mjs') - Number(b === 'mes-data.mjs'));
+    for (const name of files) fs.renameSync(path.join(scratch, name), path.join(outDir, name));
+    // the stamp holds the time the build started: a source saved during the build is newer
+    fs.writeFileSync(path.join(outDir, STAMP), `${started}\n`);
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The newest modification time (ms) of the CLI's sources.
+ * @param {string} root
+ */
+function newestInput(root) {
+  let newest = 0;
+  /** @param {string} target */
+  const visit = (target) => {
+    let stats;
+    try {
+      stats = fs.statSync(target);
+    } catch {
+      return;
+    }
+    if (stats.isDirectory()) {
+      for (const name of fs.readdirSync(target)) if (name !== 'node_modules' && !name.startsWith('.')) visit(path.join(target, name));
+    } else newest = Math.max(newest, stats.mtimeMs);
+  };
+  for (const input of INPUTS) visit(path.join(root, input));
+  return newest;
+}
+
+/**
+ * Builds the CLI bundles when dist/cli/ is missing or older than a source file.
+ * @param {string} root
+ * @returns {Promise<boolean>} whether it built
+ */
+export async function buildCliIfStale(root) {
+  let builtAt = 0;
+  try {
+    builtAt = Number(fs.readFileSync(path.join(root, 'dist/cli', STAMP), 'utf8'));
+  } catch {
+    // never built
+  }
+  if (builtAt > 0 && fs.existsSync(path.join(root, 'dist/cli/mes-data.mjs')) && newestInput(root) < builtAt) return false;
+  await buildCli(root);
+  return true;
+}
