@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { BadRequestError, InvalidNameError } from '../errors.js';
+import { BadRequestError } from '../errors.js';
+import { checkAssetName, storeFileStem } from '../store/storeNames.js';
 
 /**
  * The asset a source belongs to, and the name its staged files take.
@@ -24,7 +25,6 @@ export const CME_ROOTS = [
 
 const ROOTS_LONGEST_FIRST = [...CME_ROOTS].sort((a, b) => b.length - a.length);
 const CONTRACT_SUFFIX = /^(?:[FGHJKMNQUVXZ]\d{1,4}|\d{2,8})?$/;
-const ASSET_PATTERN = /^[A-Z0-9][A-Z0-9._-]{0,99}$/;
 
 /** The CME root a file name clearly names, or null. */
 export function assetFromFileName(fileName: string): string | null {
@@ -43,18 +43,13 @@ export function assetFromFileName(fileName: string): string | null {
 }
 
 /**
- * The asset for a source: the caller's (upper-cased) or the one its file name names.
- * Throws INVALID_NAME for an asset that could not be a folder name, BAD_REQUEST when
+ * The asset for a source: the caller's (normalised by `checkAssetName`) or the one its file
+ * name names. Throws INVALID_NAME for an asset that could not be a folder name, BAD_REQUEST when
  * there is none and the file name does not clearly name one.
  */
 export function resolveAsset(asset: string | undefined, fileName: string): string {
-  if (asset !== undefined) {
-    const upper = asset.trim().toUpperCase();
-    if (!ASSET_PATTERN.test(upper) || upper.includes('..')) {
-      throw new InvalidNameError(`asset "${asset}" is not a valid name: use letters, digits, ".", "-" and "_" (at most 100), e.g. MES`, { asset });
-    }
-    return upper;
-  }
+  // the store's one name rule, the same as promote's and features': upper-cased, never trimmed
+  if (asset !== undefined) return checkAssetName(asset);
   const found = assetFromFileName(fileName);
   if (!found) {
     throw new BadRequestError(`cannot tell the asset from the file name "${path.basename(fileName)}"; pass the asset (e.g. --asset MES)`, {
@@ -64,17 +59,7 @@ export function resolveAsset(asset: string | undefined, fileName: string): strin
   return found;
 }
 
-/** The name of a source's staged files: its base name without extension, reduced to `[A-Za-z0-9._-]` (at most 92 characters, no `..`, not hidden). */
+/** The name of a source's staged files: the store's one file-name rule (`storeFileStem`: reduced to `[A-Za-z0-9._-]`, with a hash suffix whenever that changed the name, so reduced names never collide). */
 export function stagedName(fileName: string): string {
-  const stem = path.basename(fileName).replace(/\.(gz|zst)$/i, '').replace(/\.[^.]*$/, '');
-  const clean = stem
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .replace(/[^A-Za-z0-9._-]+/g, '_')
-    .replace(/_+/g, '_')
-    .replace(/\.{2,}/g, '.')
-    .replace(/^[._-]+/, '')
-    .slice(0, 92)
-    .replace(/[._]+$/, '');
-  return clean || 'source';
+  return storeFileStem(fileName);
 }

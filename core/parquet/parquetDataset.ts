@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Table } from 'apache-arrow';
-import { BadRequestError, NotFoundError } from '../errors.js';
+import { BadRequestError, NotFoundError, UnsupportedFileError } from '../errors.js';
+import { SymlinkInStoreError, assertNoSymlinkBelow, assertSafeInOpenStores, resolveStorePath, storeRelativeOf } from '../store/storePaths.js';
 import type { DecoderPool } from './decoderPool.js';
 import { openParquetFile, type ParquetHandle } from './parquetFile.js';
 
@@ -25,14 +26,27 @@ function hidden(name: string): boolean {
   return name.startsWith('.') || name.startsWith('_');
 }
 
+/**
+ * Every Parquet file under `dir`, in sorted path order (hidden `.`/`_` entries excluded).
+ * Nothing is skipped silently: a symbolic link anywhere below `dir` throws SYMLINK (a link
+ * would pull files from outside the store into a dataset), and an entry named `*.parquet`
+ * that is not a regular file (a FIFO would hang the read) throws UNSUPPORTED_FILE, both
+ * naming the entry.
+ */
 export function parquetFilesUnder(dir: string): string[] {
   const found: string[] = [];
   const walk = (folder: string) => {
     for (const entry of fs.readdirSync(folder, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       if (hidden(entry.name)) continue;
       const full = path.join(folder, entry.name);
+      if (entry.isSymbolicLink()) {
+        throw new SymlinkInStoreError(`${full} is a symbolic link; datasets never follow links (replace it with the real file or folder)`, { path: full });
+      }
       if (entry.isDirectory()) walk(full);
-      else if (entry.isFile() && entry.name.endsWith('.parquet')) found.push(full);
+      else if (entry.name.endsWith('.parquet')) {
+        if (!entry.isFile()) throw new UnsupportedFileError(`${full} is not a regular file`, { path: full, reason: 'not a regular file' });
+        found.push(full);
+      }
     }
   };
   walk(dir);
@@ -40,18 +54,23 @@ export function parquetFilesUnder(dir: string): string[] {
 }
 
 /**
- * Resolves a dataset path: absolute paths are taken as they are; relative ones are inside
- * the store and may not leave it. Throws BAD_REQUEST for a path escaping the store or a
- * relative path without a store, NOT_FOUND when nothing is there.
+ * Resolves a dataset path: relative ones are inside the store and may not leave it, and no
+ * folder or file on the way below the store root may be a symbolic link; absolute ones are
+ * taken as they are, with the same link check when they lie inside the store (or inside a
+ * store this process opened). Throws BAD_REQUEST for a path escaping the store or a
+ * relative path without a store, SYMLINK for a link below the store root.
  */
 export function resolveDatasetPath(storeRoot: string | null, datasetPath: string): { absolute: string; display: (file: string) => string } {
-  if (path.isAbsolute(datasetPath)) return { absolute: path.normalize(datasetPath), display: (file) => file };
-  if (!storeRoot) throw new BadRequestError(`"${datasetPath}" is a store path, but no store is open`, { path: datasetPath });
-  const absolute = path.resolve(storeRoot, datasetPath);
-  const relative = path.relative(storeRoot, absolute);
-  if (relative.startsWith('..') || path.isAbsolute(relative)) {
-    throw new BadRequestError(`"${datasetPath}" leaves the store`, { path: datasetPath });
+  if (path.isAbsolute(datasetPath)) {
+    const absolute = path.normalize(datasetPath);
+    if (storeRoot && storeRelativeOf(storeRoot, absolute) !== null) assertNoSymlinkBelow(storeRoot, absolute);
+    else assertSafeInOpenStores(absolute);
+    return { absolute, display: (file) => file };
   }
+  if (!storeRoot) throw new BadRequestError(`"${datasetPath}" is a store path, but no store is open`, { path: datasetPath });
+  const parts = datasetPath.replace(/\\/g, '/').split('/').filter((part) => part !== '' && part !== '.');
+  if (parts.includes('..')) throw new BadRequestError(`"${datasetPath}" leaves the store`, { path: datasetPath });
+  const absolute = resolveStorePath(storeRoot, parts.join('/'));
   return { absolute, display: (file) => path.relative(storeRoot, file).split(path.sep).join('/') };
 }
 

@@ -2,6 +2,7 @@ import { tableFromIPC, type Schema, type Table } from 'apache-arrow';
 import { BadRequestError } from '../errors.js';
 import { humanizeStatistics } from './columnStatistics.js';
 import { sharedDecoderPool, type DecoderPool } from './decoderPool.js';
+import { assertSafeInOpenStores } from '../store/storePaths.js';
 
 /** One column chunk of one row group, from the footer. Sizes in bytes. */
 export interface ColumnChunkInfo {
@@ -109,6 +110,8 @@ function inColumnOrder(table: Table, columns: string[] | undefined): Table {
  * encrypted one.
  */
 export async function openParquetFile(path: string, options: { decoder?: DecoderPool } = {}): Promise<ParquetHandle> {
+  // a file inside a store this process opened is read only through real folders (SYMLINK otherwise)
+  assertSafeInOpenStores(path);
   const decoder = options.decoder ?? sharedDecoderPool();
   const { summary, schemaIpc } = await decoder.request<{ summary: ParquetFileInfo; schemaIpc: Uint8Array }>('open', { path });
   humanizeStatistics(summary);

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { BadRequestError, NotFoundError } from '../errors.js';
 import { DataSchema } from './dataSchema.js';
 import { PREDEFINED_SCHEMAS } from './predefinedSchemas.js';
+import { assertNoSymlinkBelow } from '../store/storePaths.js';
 
 /** Folder inside a store where registered schemas live, one `{name}.json` each. */
 export const STORE_SCHEMA_FOLDER = 'schemas';
@@ -76,8 +77,10 @@ export class SchemaRegistry {
     }
     if (this.storeDir) {
       const folder = path.join(this.storeDir, STORE_SCHEMA_FOLDER);
-      fs.mkdirSync(folder, { recursive: true });
       const file = path.join(folder, `${schema.name}.json`);
+      // a linked schemas/ would put the file outside the store: SYMLINK
+      assertNoSymlinkBelow(this.storeDir, file);
+      fs.mkdirSync(folder, { recursive: true });
       const temp = `${file}.${process.pid}.tmp`;
       fs.writeFileSync(temp, `${JSON.stringify(schema, null, 2)}\n`);
       const fd = fs.openSync(temp, 'r');
@@ -91,6 +94,7 @@ export class SchemaRegistry {
 
   private loadStored(storeDir: string): void {
     const folder = path.join(storeDir, STORE_SCHEMA_FOLDER);
+    assertNoSymlinkBelow(storeDir, folder);
     if (!fs.existsSync(folder)) return;
     for (const entry of fs.readdirSync(folder).sort()) {
       if (!entry.endsWith('.json')) continue;

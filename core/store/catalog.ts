@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { BadRequestError, NotFoundError } from '../errors.js';
+import { SymlinkInStoreError, assertNoSymlinkBelow } from './storePaths.js';
 import { MetadataManager, type DatasetMetadata, type FileInfo } from './metadataManager.js';
 import { checkAssetName, checkFeatureSetName, isIsoDate, isValidName } from './storeNames.js';
 import { LAYERS, SIDECAR, isLayer, parseVersionFolder, type Layer, type Store, type VersionedLayer } from './storeLayout.js';
@@ -76,9 +77,15 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
   return results;
 }
 
+/**
+ * The visible subfolders of `dir`, sorted. A symbolic link among them throws SYMLINK: the
+ * catalog never follows one (its sidecars could be anyone's) and never hides one either.
+ */
 async function subfolders(dir: string): Promise<string[]> {
   try {
     const entries = await fs.readdir(dir, { withFileTypes: true });
+    const link = entries.find((entry) => entry.isSymbolicLink() && !entry.name.startsWith('.'));
+    if (link) throw new SymlinkInStoreError(`${path.join(dir, link.name)} is a symbolic link; the store never follows links (run mes-data verify for every problem)`, { path: path.join(dir, link.name) });
     return entries
       .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
       .map((entry) => entry.name)
@@ -97,6 +104,7 @@ function readSidecarNow(dir: string): SidecarRead {
   const file = path.join(dir, SIDECAR);
   let text: string;
   try {
+    if (lstatSync(file).isSymbolicLink()) return { error: `${SIDECAR} is a symbolic link; the store never follows links` };
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -221,7 +229,9 @@ function versionChildren(versionPathPrefix: string, files: FileInfo[], depth: nu
 
 async function versionNode(store: Store, layer: VersionedLayer, version: number, key: string, depth: number): Promise<CatalogNode | null> {
   const nodePath = `${layer}/v${version}/${key}`;
-  const read = await readSidecar(path.join(store.root, layer, `v${version}`, key));
+  const dir = path.join(store.root, layer, `v${version}`, key);
+  assertNoSymlinkBelow(store.root, dir);
+  const read = await readSidecar(dir);
   if ('missing' in read) return null;
   if ('error' in read) return { kind: 'version', name: `v${version}`, path: nodePath, version, valid: null, rows: null, error: read.error };
   const { metadata } = read;
@@ -339,7 +349,9 @@ export async function listTree(store: Store, treePath = '', options: ListTreeOpt
     if (!isValidName(checkAssetName, second) || !(await rawAssets(store)).includes(second)) throw notFound(store, normalized);
     if (parts.length === 2) return rawAssetNode(store, second, depth);
     if (!isIsoDate(third)) throw notFound(store, normalized);
-    const date = rawDateNode(second, third, await readSidecar(path.join(store.root, 'raw', second, third)), parts.length === 3 ? depth : Number.POSITIVE_INFINITY);
+    const dateDir = path.join(store.root, 'raw', second, third);
+    assertNoSymlinkBelow(store.root, dateDir);
+    const date = rawDateNode(second, third, await readSidecar(dateDir), parts.length === 3 ? depth : Number.POSITIVE_INFINITY);
     const found = date && findInTree(date, normalized);
     if (!found) throw notFound(store, normalized);
     return found;

@@ -1,12 +1,11 @@
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { AlreadyExistsError, CorruptedFileError, LockedError, NotFoundError, UnsupportedFileError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { errnoOf, mkdirDurable, removeTree, writeFileDurable } from './durableFs.js';
 import { findLeftoverStaging, recoverStaging, type RecoveryResult } from './stagingArea.js';
 import { registerStoreRoot } from './storePaths.js';
-import { acquireStoreLock, isProcessAlive, readLockOwner, removeLeftoverLockFolders } from './storeLock.js';
+import { acquireStoreLock, inspectStoreLock, removeLeftoverLockFolders } from './storeLock.js';
 import { LAYERS, STORE_FORMAT_VERSION, STORE_MARKER, parseVersionFolder, type Store } from './storeLayout.js';
 
 /** The marker file that makes a folder a store. */
@@ -100,9 +99,8 @@ export async function openStore(dir: string, options: { recover?: boolean } = {}
 /** True when crashed writers left something behind (cheap: a few folder listings). */
 async function needsRecovery(store: Store): Promise<boolean> {
   if ((await findLeftoverStaging(store)).length > 0) return true;
-  // a lock whose holder on this computer is gone
-  const owner = await readLockOwner(store);
-  if (owner && owner.hostname === os.hostname() && owner.pid !== process.pid && !isProcessAlive(owner.pid)) return true;
+  // a lock whose holder is gone (by pid and start time, boot id or heartbeat)
+  if ((await inspectStoreLock(store)).state === 'stale') return true;
   const rootEntries = await fs.readdir(store.root);
   if (rootEntries.some((name) => name.startsWith('.lock-') || LEFTOVER_TEMP.test(name))) return true;
   return (await emptyVersionFolders(store)).length > 0;

@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import { SymlinkInStoreError } from './storePaths.js';
 import path from 'node:path';
 import { Field, RecordBatch, Schema, Struct, Table, makeData, type Data, type DataType } from 'apache-arrow';
 import { NotFoundError, SchemaMismatchError } from '../errors.js';
@@ -85,6 +86,8 @@ async function listParquetFiles(dir: string): Promise<string[]> {
   const found: string[] = [];
   for (const entry of entries) {
     const full = path.join(dir, entry.name);
+    // a link would read files from outside the store, a skipped one would drop rows: refuse both
+    if (entry.isSymbolicLink()) throw new SymlinkInStoreError(`${full} is a symbolic link; the store never follows links`, { path: full });
     if (entry.isDirectory()) found.push(...(await listParquetFiles(full)));
     else if (entry.name.endsWith('.parquet')) found.push(full);
   }

@@ -1,8 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { LockedError } from '../errors.js';
+import { SymlinkInStoreError } from './storePaths.js';
 import { errnoOf, fsyncDir, removeTree } from './durableFs.js';
 import { LOCK_DIR, type Store } from './storeLayout.js';
 
@@ -13,8 +15,11 @@ import { LOCK_DIR, type Store } from './storeLayout.js';
  * on this host is no longer running (or ran before the last restart); a holder on another
  * host (a store on a network drive) touches `owner.json` every `heartbeatMs`, and its lock
  * is stale once that heartbeat is older than `staleMs`. A live holder on this host keeps
- * the lock however long it works. A stale lock is moved aside with one rename, so two
- * processes that both see it stale cannot both take it. Readers never take the lock.
+ * the lock however long it works. A local pid that is alive is only the holder when its
+ * start time matches the one recorded (a pid is reused by the system after its process
+ * ends); where start times cannot be read (not Linux), a local holder whose heartbeat is
+ * older than ten times `staleMs` is stale. A stale lock is moved aside with one rename, so
+ * two processes that both see it stale cannot both take it. Readers never take the lock.
  */
 
 export interface LockOwner {
@@ -26,6 +31,12 @@ export interface LockOwner {
   purpose: string;
   /** The kernel's boot id where known (Linux), null elsewhere. */
   bootId: string | null;
+  /**
+   * When the holder process started, in clock ticks since boot (Linux `/proc/<pid>/stat`),
+   * null elsewhere. With the boot id it tells the holder from a later process that got
+   * the same pid. Absent in locks written by older versions.
+   */
+  processStart?: string | null;
 }
 
 export interface LockOptions {
@@ -64,19 +75,46 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
+/**
+ * When process `pid` started, in clock ticks since boot, from `/proc/<pid>/stat` (Linux);
+ * null where it cannot be read (another system, or no such process).
+ */
+export function processStartTime(pid: number): string | null {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return null;
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  // the command name (field 2) may hold spaces and parentheses: count fields after the last ')'
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state); the start time is field 22
+  const start = fields[19];
+  return start !== undefined && /^\d+$/.test(start) ? start : null;
+}
+
+/** A local holder whose start time cannot be checked is stale after this many times `staleMs` without a heartbeat. */
+const LOCAL_HEARTBEAT_FACTOR = 10;
+
 function lockPath(store: Store): string {
   return path.join(store.root, LOCK_DIR);
 }
 
 /** The current holder of the store's lock, or null when it is free. */
 export async function readLockOwner(store: Store): Promise<LockOwner | null> {
+  let parsed: unknown;
   try {
-    return JSON.parse(await fs.readFile(path.join(lockPath(store), OWNER_FILE), 'utf8')) as LockOwner;
+    parsed = JSON.parse(await fs.readFile(path.join(lockPath(store), OWNER_FILE), 'utf8'));
   } catch (error) {
-    if (errnoOf(error) === 'ENOENT') return null;
+    if (errnoOf(error) === 'ENOENT' || errnoOf(error) === 'ENOTDIR') return null;
     if (error instanceof SyntaxError) return null;
     throw error;
   }
+  // an owner file of the wrong shape (damaged, or written by someone else) counts as unreadable
+  const owner = parsed as Partial<LockOwner> | null;
+  if (typeof owner !== 'object' || owner === null || !Number.isSafeInteger(owner.pid) || typeof owner.hostname !== 'string' || typeof owner.token !== 'string') return null;
+  return owner as LockOwner;
 }
 
 async function heartbeatAge(store: Store): Promise<number | null> {
@@ -124,8 +162,17 @@ async function inspect(store: Store, staleMs: number): Promise<Holder> {
     if (owner.pid === process.pid) {
       return heldTokens.has(owner.token) ? { state: 'held', owner } : { state: 'stale', owner, reason: `this process (pid ${owner.pid}) no longer holds it` };
     }
-    // a live local holder keeps the lock however long it works: only its death frees it
-    return isProcessAlive(owner.pid) ? { state: 'held', owner } : { state: 'stale', owner, reason: `its holder, pid ${owner.pid}, is not running` };
+    if (!isProcessAlive(owner.pid)) return { state: 'stale', owner, reason: `its holder, pid ${owner.pid}, is not running` };
+    // a live pid may be another process that got the number after the holder died
+    const started = processStartTime(owner.pid);
+    if (typeof owner.processStart === 'string' && started !== null) {
+      if (started !== owner.processStart) return { state: 'stale', owner, reason: `its holder, pid ${owner.pid}, is not running (that pid now belongs to a process started later)` };
+      // the holder itself: it keeps the lock however long it works
+      return { state: 'held', owner };
+    }
+    const age = await heartbeatAge(store);
+    if (age !== null && age > staleMs * LOCAL_HEARTBEAT_FACTOR) return { state: 'stale', owner, reason: `its holder's start time cannot be checked and its heartbeat is ${Math.round(age / 1000)} s old` };
+    return { state: 'held', owner };
   }
   const age = await heartbeatAge(store);
   if (age === null) return { state: 'free' };
@@ -151,6 +198,34 @@ async function breakStaleLock(store: Store, seen: LockOwner | null): Promise<boo
   }
   await removeTree(aside);
   return true;
+}
+
+/** A `.lock` that is a symbolic link would put the owner file (and its heartbeats) outside the store: SYMLINK. */
+async function refuseLinkedLock(store: Store): Promise<void> {
+  const stat = await fs.lstat(lockPath(store)).catch(() => null);
+  if (stat?.isSymbolicLink()) {
+    throw new SymlinkInStoreError(`${LOCK_DIR} in the store ${store.root} is a symbolic link; remove it (the store never follows links)`, { path: LOCK_DIR, store: store.root });
+  }
+}
+
+export interface LockStatus {
+  state: 'free' | 'held' | 'stale';
+  owner: LockOwner | null;
+  /** Why the lock is stale (null unless stale). */
+  reason: string | null;
+}
+
+/**
+ * Whether the store's lock is free, held by a live writer or stale (its holder gone, by
+ * pid and process start time, boot id or heartbeat age: see the module comment), without
+ * changing anything. `staleMs` in milliseconds (default 30,000). `verifyStore` reports a
+ * stale lock; the next writer breaks it.
+ */
+export async function inspectStoreLock(store: Store, staleMs = 30_000): Promise<LockStatus> {
+  const holder = await inspect(store, staleMs);
+  if (holder.state === 'free') return { state: 'free', owner: null, reason: null };
+  if (holder.state === 'held') return { state: 'held', owner: holder.owner, reason: null };
+  return { state: 'stale', owner: holder.owner, reason: holder.reason };
 }
 
 async function tryCreate(store: Store, owner: LockOwner): Promise<boolean> {
@@ -197,7 +272,9 @@ export async function acquireStoreLock(store: Store, options: LockOptions = {}):
     acquiredAt: new Date().toISOString(),
     purpose: options.purpose ?? 'write',
     bootId: await currentBootId(),
+    processStart: processStartTime(process.pid),
   };
+  await refuseLinkedLock(store);
   const deadline = Date.now() + waitMs;
   let delay = 25;
   for (;;) {

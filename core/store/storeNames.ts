@@ -1,9 +1,18 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
 import { InvalidNameError } from '../errors.js';
 
 /**
  * Names that become folder and file names inside the store. Every name is checked before
  * anything touches the disk, so that no name can escape its folder, hide itself, look like
- * a Hive partition to DuckDB or Spark, or carry characters a terminal would interpret.
+ * a Hive partition to DuckDB or Spark, carry characters a terminal would interpret, or be
+ * a name Windows reserves (`CON`, `NUL`, `COM1`…, with any extension) or cannot hold
+ * (`<>:"|?*`, a trailing dot or space): a store is meant to move between systems.
+ *
+ * The one rule for every command: an asset is case-insensitive and normalised to upper
+ * case (`mes` → `MES`), and everything else about a name is refused, never repaired
+ * (`" MES"` is INVALID_NAME in ingest, promote, features and every read alike). Folder
+ * names already on disk must be in their normal form (`isValidName`).
  */
 
 /** Longest asset, feature-set or file name accepted, in characters. */
@@ -12,7 +21,10 @@ export const MAX_NAME_LENGTH = 100;
 // C0 and C1 control characters and DEL
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-const ASSET = /^[A-Z0-9._-]+$/;
+const ASSET = /^[A-Za-z0-9._-]+$/;
+/** Device names Windows reserves in every folder, whatever the extension (`nul.parquet` too). */
+const WINDOWS_RESERVED = /^(CON|PRN|AUX|NUL|COM[0-9\u00b9\u00b2\u00b3]|LPT[0-9\u00b9\u00b2\u00b3]|CONIN\$|CONOUT\$)$/i;
+const WINDOWS_FORBIDDEN = /[<>:"|?*]/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 type NameKind = 'asset' | 'feature set' | 'file name';
@@ -30,14 +42,27 @@ function checkCommon(kind: NameKind, value: unknown): string {
   if (value.includes('/') || value.includes('\\')) fail(kind, value, 'it contains a path separator');
   if (CONTROL.test(value)) fail(kind, value, 'it contains a control character');
   if (value.startsWith('.')) fail(kind, value, 'it starts with "." (a hidden name)');
+  if (WINDOWS_FORBIDDEN.test(value)) fail(kind, value, 'it contains a character Windows does not allow in names (< > : " | ? *)');
+  if (/[. ]$/.test(value)) fail(kind, value, 'it ends with "." or a space (Windows drops them)');
+  if (isWindowsReserved(value)) fail(kind, value, `"${value.split('.')[0]}" is a device name reserved on Windows`);
   return value;
 }
 
-/** An asset symbol: upper-case A–Z, digits, `.`, `_`, `-` (for example `MES`, `ES.FUT`). Throws INVALID_NAME. */
+/** True when Windows reserves `name` as a device (`CON`, `nul.txt`, `COM1.parquet`…): the part before the first dot, any case. */
+export function isWindowsReserved(name: string): boolean {
+  return WINDOWS_RESERVED.test(name.split('.')[0].trimEnd());
+}
+
+/**
+ * An asset symbol: letters A–Z, digits, `.`, `_`, `-` (for example `MES`, `ES.FUT`),
+ * returned in upper case (`mes` → `MES`: symbols are case-insensitive, folders upper case).
+ * Throws INVALID_NAME for anything else, spaces included (no trimming).
+ */
 export function checkAssetName(value: unknown): string {
   const name = checkCommon('asset', value);
-  if (!ASSET.test(name)) fail('asset', name, 'use upper-case letters A–Z, digits, ".", "_" and "-" only');
-  return name;
+  if (!ASSET.test(name)) fail('asset', name, 'use letters A–Z, digits, ".", "_" and "-" only');
+  // ASCII letters only: toUpperCase would turn "ß" into "SS" and "ı" into "I"
+  return name.replace(/[a-z]+/g, (letters) => letters.toUpperCase());
 }
 
 /** A feature-set name such as `price_volatility`. Throws INVALID_NAME. */
@@ -85,12 +110,41 @@ export function checkDate(value: unknown): string {
   return value;
 }
 
-/** True when `value` passes `check` (for scans that skip foreign folders instead of failing). */
+/**
+ * True when `value` passes `check` and is already in its normal form (for scans of folder
+ * names on disk: `raw/mes` is not the folder of MES).
+ */
 export function isValidName(check: (value: unknown) => string, value: string): boolean {
   try {
-    check(value);
-    return true;
+    return check(value) === value;
   } catch {
     return false;
   }
+}
+
+/** Longest stem `storeFileStem` keeps before its suffix, in characters. */
+const MAX_STEM = 90;
+
+/**
+ * The store file name (without extension) for a source file: its base name without
+ * extension (and without `.gz`/`.zst`), reduced to `[A-Za-z0-9._-]`. Whenever that changed
+ * the name (or left a Windows device name), a `-` and 8 hex digits of the SHA-256 of the
+ * original stem are added, so two sources whose names reduce alike (`a b.csv`,
+ * `a=b.csv`) keep distinct names, and the same source always gets the same name.
+ * Always passes `checkFileName`; never throws.
+ */
+export function storeFileStem(fileName: string): string {
+  const stem = path.basename(fileName.replace(/\\/g, '/')).replace(/\.(gz|zst)$/i, '').replace(/\.[^.]*$/, '');
+  const clean = stem
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/_+/g, '_')
+    .replace(/\.{2,}/g, '.')
+    .replace(/^[._-]+/, '')
+    .slice(0, MAX_STEM)
+    .replace(/[._]+$/, '');
+  const base = clean || 'source';
+  if (base === stem && !isWindowsReserved(base)) return base;
+  return `${base}-${createHash('sha256').update(stem).digest('hex').slice(0, 8)}`;
 }

@@ -1,3 +1,4 @@
+import { readlinkSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { CancelledError, MesDataError } from '../errors.js';
@@ -6,7 +7,9 @@ import type { DatasetMetadata, FileInfo } from './metadataManager.js';
 import { parquetFileFacts } from './parquetFileFacts.js';
 import { KV } from './parquetKeyValue.js';
 import { checkSidecar } from './sidecarSchema.js';
-import { findLeftoverStaging } from './stagingArea.js';
+import { findLeftoverStaging, isWriterStagingName, readJournal } from './stagingArea.js';
+import { inspectStoreLock } from './storeLock.js';
+import { UPLOADS_DIR, expiredUploads, listUploads } from './uploadArea.js';
 import { checkAssetName, checkFeatureSetName, isIsoDate, isValidName } from './storeNames.js';
 import { LAYERS, LOCK_DIR, SIDECAR, STAGING_DIR, STORE_MARKER, VERSION_LEDGER, parseVersionFolder, type Layer, type Store } from './storeLayout.js';
 
@@ -26,7 +29,14 @@ import { LAYERS, LOCK_DIR, SIDECAR, STAGING_DIR, STORE_MARKER, VERSION_LEDGER, p
  *   INVALID_NAME        a folder whose name breaks the naming rules
  *   LEFTOVER_STAGING    work left in .staging/ by a writer that is gone
  *   CORRUPTED_LEDGER    version-ledger.json is not readable
+ *   SYMLINK             a symbolic link anywhere in the store (never followed: readers and writers refuse it)
+ *   CORRUPTED_STORE     a staging journal this program did not write (it is never applied)
+ *   STALE_LOCK          a writer lock whose holder is gone (the next writer breaks it)
+ *   EXPIRED_UPLOAD      a browser-mode upload older than a day that no ingest took
  */
+
+/** Where `schemas register` keeps a store's own schemas (see core/schema/schemaRegistry.ts). */
+const SCHEMAS_DIR = 'schemas';
 
 export interface VerifyProblem {
   /** Store-relative path. */
@@ -63,24 +73,25 @@ interface FileTask {
 
 const HASH_CONCURRENCY = 8;
 
-async function entriesOf(dir: string): Promise<{ name: string; isDir: boolean }[]> {
+async function entriesOf(dir: string): Promise<{ name: string; isDir: boolean; isLink: boolean }[]> {
   try {
     const entries = await fs.readdir(dir, { withFileTypes: true });
-    return entries.map((entry) => ({ name: entry.name, isDir: entry.isDirectory() })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return entries.map((entry) => ({ name: entry.name, isDir: entry.isDirectory(), isLink: entry.isSymbolicLink() })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
 }
 
-/** Every file under `dir` as relative paths with forward slashes (folders too when empty). */
-async function walk(dir: string, prefix = ''): Promise<string[]> {
+/** Every file under `dir` as relative paths with forward slashes (folders too when empty); symbolic links go to `links`, never followed. */
+async function walk(dir: string, links: string[], prefix = ''): Promise<string[]> {
   const found: string[] = [];
   const entries = await entriesOf(dir);
   for (const entry of entries) {
     const relative = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
-    if (entry.isDir) {
-      const inner = await walk(path.join(dir, entry.name), relative);
+    if (entry.isLink) links.push(relative);
+    else if (entry.isDir) {
+      const inner = await walk(path.join(dir, entry.name), links, relative);
       found.push(...(inner.length > 0 ? inner : [`${relative}/`]));
     } else found.push(relative);
   }
@@ -136,7 +147,10 @@ export async function verifyStore(store: Store, options: VerifyOptions = {}): Pr
     datasets++;
     const dir = path.join(store.root, ...datasetPath.split('/'));
     const sidecarPath = `${datasetPath}/${SIDECAR}`;
-    const present = await walk(dir);
+    const links: string[] = [];
+    const present = await walk(dir, links);
+    for (const link of links) reportLink(`${datasetPath}/${link}`);
+    if (links.includes(SIDECAR)) return;
     let text: string;
     try {
       text = await fs.readFile(path.join(dir, SIDECAR), 'utf8');
@@ -171,6 +185,8 @@ export async function verifyStore(store: Store, options: VerifyOptions = {}): Pr
         continue;
       }
       listed.add(file.path);
+      // a listed file that is a link is reported as SYMLINK above and never read through
+      if (links.includes(file.path)) continue;
       tasks.push({ datasetPath, file, expected });
     }
     for (const relative of present) {
@@ -178,9 +194,25 @@ export async function verifyStore(store: Store, options: VerifyOptions = {}): Pr
     }
   };
 
+  const reportLink = (linkPath: string): void => {
+    let target = '';
+    try {
+      target = readlinkSync(path.join(store.root, ...linkPath.split('/')));
+    } catch {
+      // the target is only for the message
+    }
+    report(linkPath, 'SYMLINK', `${linkPath} is a symbolic link${target ? ` to ${target}` : ''}; the store never follows links (readers and writers refuse it)`);
+  };
+
   // the top of the store
-  const known = new Set<string>([STORE_MARKER, VERSION_LEDGER, ...LAYERS, STAGING_DIR, LOCK_DIR]);
+  const known = new Set<string>([STORE_MARKER, VERSION_LEDGER, ...LAYERS, STAGING_DIR, LOCK_DIR, SCHEMAS_DIR, UPLOADS_DIR]);
+  const linkedTop = new Set<string>();
   for (const entry of await entriesOf(store.root)) {
+    if (entry.isLink) {
+      reportLink(entry.name);
+      linkedTop.add(entry.name);
+      continue;
+    }
     if (known.has(entry.name)) continue;
     if (entry.name.startsWith('.lock-') || /^\..+\.\d+\.[0-9a-f]+\.tmp$/.test(entry.name)) {
       report(entry.name, 'LEFTOVER_STAGING', `${entry.name} was left by a writer that stopped; the next writer removes it`);
@@ -198,7 +230,24 @@ export async function verifyStore(store: Store, options: VerifyOptions = {}): Pr
   } catch {
     // no ledger yet: nothing was ever versioned
   }
+  if (!linkedTop.has(STAGING_DIR)) {
+    for (const entry of await entriesOf(path.join(store.root, STAGING_DIR))) {
+      const entryPath = `${STAGING_DIR}/${entry.name}`;
+      if (entry.isLink) reportLink(entryPath);
+      else if (!entry.isDir || !isWriterStagingName(entry.name)) {
+        report(entryPath, 'UNEXPECTED_FILE', `${entryPath} was not made by a writer of this program; it is never applied or removed automatically (look at it, then remove it)`);
+      }
+    }
+  }
   for (const leftover of await findLeftoverStaging(store)) {
+    if (leftover.committed) {
+      try {
+        await readJournal(store, leftover.path);
+      } catch (error) {
+        report(leftover.path, 'CORRUPTED_STORE', error instanceof Error ? error.message : String(error));
+        continue;
+      }
+    }
     report(
       leftover.path,
       'LEFTOVER_STAGING',
@@ -207,10 +256,37 @@ export async function verifyStore(store: Store, options: VerifyOptions = {}): Pr
         : `${leftover.path} holds unfinished work of a writer that stopped; the next writer (or opening the store) removes it`,
     );
   }
+  if (!linkedTop.has(LOCK_DIR)) {
+    const lock = await inspectStoreLock(store);
+    if (lock.state === 'stale') {
+      const owner = lock.owner;
+      report(LOCK_DIR, 'STALE_LOCK', `${LOCK_DIR} is a stale writer lock${owner ? ` (taken by ${owner.purpose} in process ${owner.pid} on ${owner.hostname} at ${owner.acquiredAt})` : ''}: ${lock.reason ?? 'its holder is gone'}; the next writer breaks it`);
+    }
+  }
+  if (!linkedTop.has(UPLOADS_DIR)) {
+    const uploads = listUploads(path.join(store.root, UPLOADS_DIR));
+    for (const upload of uploads) {
+      const uploadPath = `${UPLOADS_DIR}/${upload.name}`;
+      if (upload.link) reportLink(uploadPath);
+    }
+    for (const upload of expiredUploads(path.join(store.root, UPLOADS_DIR)).filter((entry) => !entry.link)) {
+      const uploadPath = `${UPLOADS_DIR}/${upload.name}`;
+      report(uploadPath, 'EXPIRED_UPLOAD', `${uploadPath} (${upload.bytes} bytes) was uploaded ${new Date(upload.mtimeMs).toISOString()} and never ingested; the browser mode removes it when it next starts`);
+    }
+  }
+  if (!linkedTop.has(SCHEMAS_DIR)) {
+    for (const entry of await entriesOf(path.join(store.root, SCHEMAS_DIR))) {
+      if (entry.isLink) reportLink(`${SCHEMAS_DIR}/${entry.name}`);
+    }
+  }
 
   // raw/{ASSET}/{DATE}
-  for (const asset of await entriesOf(path.join(store.root, 'raw'))) {
+  for (const asset of linkedTop.has('raw') ? [] : await entriesOf(path.join(store.root, 'raw'))) {
     const assetPath = `raw/${asset.name}`;
+    if (asset.isLink) {
+      reportLink(assetPath);
+      continue;
+    }
     if (!asset.isDir) {
       report(assetPath, 'UNEXPECTED_FILE', `${assetPath} is a file; raw/ holds one folder per asset`);
       continue;
@@ -221,7 +297,8 @@ export async function verifyStore(store: Store, options: VerifyOptions = {}): Pr
     }
     for (const date of await entriesOf(path.join(store.root, 'raw', asset.name))) {
       const datePath = `${assetPath}/${date.name}`;
-      if (!date.isDir) report(datePath, 'UNEXPECTED_FILE', `${datePath} is a file; ${assetPath}/ holds one folder per trading date`);
+      if (date.isLink) reportLink(datePath);
+      else if (!date.isDir) report(datePath, 'UNEXPECTED_FILE', `${datePath} is a file; ${assetPath}/ holds one folder per trading date`);
       else if (!isIsoDate(date.name)) report(datePath, 'INVALID_NAME', `${datePath}: "${date.name}" is not a date YYYY-MM-DD`);
       else await checkDataset(datePath, { layer: 'raw', asset: asset.name, date: date.name });
     }
@@ -229,8 +306,12 @@ export async function verifyStore(store: Store, options: VerifyOptions = {}): Pr
 
   // cleaned/v{N}/{ASSET} and features/v{N}/{set}
   for (const layer of ['cleaned', 'features'] as const) {
-    for (const folder of await entriesOf(path.join(store.root, layer))) {
+    for (const folder of linkedTop.has(layer) ? [] : await entriesOf(path.join(store.root, layer))) {
       const folderPath = `${layer}/${folder.name}`;
+      if (folder.isLink) {
+        reportLink(folderPath);
+        continue;
+      }
       const version = parseVersionFolder(folder.name);
       if (!folder.isDir || version === null) {
         report(folderPath, 'UNEXPECTED_FILE', `${folderPath} is not a version folder v{N}`);
@@ -239,7 +320,8 @@ export async function verifyStore(store: Store, options: VerifyOptions = {}): Pr
       for (const key of await entriesOf(path.join(store.root, layer, folder.name))) {
         const keyPath = `${folderPath}/${key.name}`;
         const valid = isValidName(layer === 'cleaned' ? checkAssetName : checkFeatureSetName, key.name);
-        if (!key.isDir) report(keyPath, 'UNEXPECTED_FILE', `${keyPath} is a file; ${folderPath}/ holds one folder per ${layer === 'cleaned' ? 'asset' : 'feature set'}`);
+        if (key.isLink) reportLink(keyPath);
+        else if (!key.isDir) report(keyPath, 'UNEXPECTED_FILE', `${keyPath} is a file; ${folderPath}/ holds one folder per ${layer === 'cleaned' ? 'asset' : 'feature set'}`);
         else if (!valid) report(keyPath, 'INVALID_NAME', `${keyPath}: "${key.name}" is not a valid ${layer === 'cleaned' ? 'asset' : 'feature-set'} name`);
         else await checkDataset(keyPath, layer === 'cleaned' ? { layer, asset: key.name, version } : { layer, featureSet: key.name, version });
       }
@@ -255,7 +337,13 @@ export async function verifyStore(store: Store, options: VerifyOptions = {}): Pr
     const absolutePath = path.join(store.root, ...relative.split('/'));
     let size: number;
     try {
-      size = (await fs.stat(absolutePath)).size;
+      // lstat: a file swapped for a link after the walk is not read through
+      const stat = await fs.lstat(absolutePath);
+      if (stat.isSymbolicLink()) {
+        reportLink(relative);
+        return;
+      }
+      size = stat.size;
     } catch {
       report(relative, 'MISSING_FILE', `${relative} is listed in its sidecar but missing`);
       return;

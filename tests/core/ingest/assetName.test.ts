@@ -34,11 +34,12 @@ describe('asset from the file name', () => {
 describe('stagedName', () => {
   it('keeps the base name without extension, reduced to safe characters', () => {
     expect(stagedName('/x/MES_2024-01.csv')).toBe('MES_2024-01');
-    expect(stagedName('my bars (1).csv')).toBe('my_bars_1');
-    expect(stagedName('.hidden.csv')).toBe('hidden');
-    expect(stagedName('Zürich.csv')).toBe('Zurich');
-    expect(stagedName('....csv')).toBe('source');
-    expect(stagedName('a..b.csv')).toBe('a.b');
-    expect(stagedName(`${'x'.repeat(200)}.csv`)).toHaveLength(92);
+    // a reduced name carries 8 hex digits of the original's SHA-256, so reduced names never collide
+    expect(stagedName('my bars (1).csv')).toBe('my_bars_1-45451fd1');
+    expect(stagedName('.hidden.csv')).toBe('hidden-16924190');
+    expect(stagedName('Zürich.csv')).toBe('Zurich-4251685e');
+    expect(stagedName('....csv')).toBe('source-ab5df625');
+    expect(stagedName('a..b.csv')).toBe('a.b-f62b4241');
+    expect(stagedName(`${'x'.repeat(200)}.csv`)).toBe(`${'x'.repeat(90)}-aa20c23e`);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidNameError } from '../../../core/errors.js';
-import { checkAssetName, checkDate, checkFeatureSetName, checkFileName, isIsoDate, parquetFileName } from '../../../core/store/storeNames.js';
+import { checkAssetName, checkDate, checkFeatureSetName, checkFileName, isIsoDate, isValidName, isWindowsReserved, parquetFileName, storeFileStem } from '../../../core/store/storeNames.js';
 
 function codeOf(fn: () => unknown): { code: string; value: unknown; message: string } | null {
   try {
@@ -21,7 +21,12 @@ describe('store names', () => {
   it('refuses bad assets with INVALID_NAME naming the value', () => {
     const cases: [string, string][] = [
       ['', 'invalid asset "": it is empty'],
-      ['mes', 'invalid asset "mes": use upper-case letters A–Z, digits, ".", "_" and "-" only'],
+      [' MES', 'invalid asset " MES": use letters A–Z, digits, ".", "_" and "-" only'],
+      ['MES ', 'invalid asset "MES ": it ends with "." or a space (Windows drops them)'],
+      ['CON', 'invalid asset "CON": "CON" is a device name reserved on Windows'],
+      ['nul', 'invalid asset "nul": "nul" is a device name reserved on Windows'],
+      ['COM1.X', 'invalid asset "COM1.X": "COM1" is a device name reserved on Windows'],
+      ['ES.', 'invalid asset "ES.": it ends with "." or a space (Windows drops them)'],
       ['../ES', 'invalid asset "../ES": it contains ".."'],
       ['ES/NQ', 'invalid asset "ES/NQ": it contains a path separator'],
       ['ES\\NQ', 'invalid asset "ES\\\\NQ": it contains a path separator'],
@@ -30,6 +35,33 @@ describe('store names', () => {
       ['A'.repeat(101), `invalid asset "${'A'.repeat(101)}": it is 101 characters long; the limit is 100`],
     ];
     for (const [value, message] of cases) expect(codeOf(() => checkAssetName(value))).toEqual({ code: 'INVALID_NAME', value, message });
+  });
+
+  it('normalises an asset to upper case, the same rule for every command, and takes only normal forms from disk', () => {
+    expect(['mes', 'Es.fut', 'mEs_h24'].map(checkAssetName)).toEqual(['MES', 'ES.FUT', 'MES_H24']);
+    // only ASCII letters change case: "ß" would become "SS"
+    expect(codeOf(() => checkAssetName('meß'))?.message).toBe('invalid asset "meß": use letters A–Z, digits, ".", "_" and "-" only');
+    expect(isValidName(checkAssetName, 'MES')).toBe(true);
+    expect(isValidName(checkAssetName, 'mes')).toBe(false);
+  });
+
+  it('refuses names Windows reserves or cannot hold, in every kind', () => {
+    expect(['CON', 'con', 'PRN', 'AUX', 'NUL', 'COM1', 'lpt9', 'COM\u00b9', 'nul.parquet', 'Con.txt'].map(isWindowsReserved)).toEqual(Array(10).fill(true));
+    expect(['CONSOLE', 'NULL', 'COM10', 'ACON', 'MES'].map(isWindowsReserved)).toEqual(Array(5).fill(false));
+    expect(codeOf(() => checkFileName('nul.parquet'))?.message).toBe('invalid file name "nul.parquet": "nul" is a device name reserved on Windows');
+    expect(codeOf(() => checkFeatureSetName('aux'))?.message).toBe('invalid feature set "aux": "aux" is a device name reserved on Windows');
+    expect(codeOf(() => checkFileName('a:b'))?.message).toBe('invalid file name "a:b": it contains a character Windows does not allow in names (< > : " | ? *)');
+    expect(codeOf(() => checkFileName('bars '))?.message).toBe('invalid file name "bars ": it ends with "." or a space (Windows drops them)');
+  });
+
+  it('gives source files store names that never collide once reduced, and are stable', () => {
+    expect(storeFileStem('/data/a_b.csv')).toBe('a_b');
+    expect(storeFileStem('/data/a b.csv')).toBe('a_b-c8687a08');
+    expect(storeFileStem('/data/a=b.csv')).toBe('a_b-42144f39');
+    expect(storeFileStem('other/a b.csv.gz')).toBe('a_b-c8687a08');
+    expect(storeFileStem('CON.csv')).toBe('CON-a3dbc4b6');
+    expect(storeFileStem('nul.parquet')).toBe('nul-99e62427');
+    for (const name of ['a b.csv', 'CON.csv', '....csv', `${'é'.repeat(300)}.csv`, 'x:y?.csv']) expect(checkFileName(storeFileStem(name))).toBe(storeFileStem(name));
   });
 
   it('checks feature-set names: no "=", no version-like names, no separators', () => {
