@@ -96,6 +96,11 @@ export const RuleSettings = z
     calendar: z.enum(['cme_globex', 'continuous']).optional().describe('session_gap: which trading hours count'),
     intervalSeconds: z.number().int().positive().optional().describe('session_gap: bar interval; inferred from the data when absent'),
     sessionCalendar: z.array(HolidayOrEarlyClose).optional().describe('session_gap: holidays (closed) and early closes'),
+    instrument: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/)
+      .optional()
+      .describe("session_gap: the instrument whose sessions and holidays count (default: the rows' asset)"),
     // price_spike
     window: z.number().int().min(5).optional().describe('price_spike: returns per robust band'),
     threshold: z.number().positive().optional().describe('price_spike: band half-width in robust standard deviations'),

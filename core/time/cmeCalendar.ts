@@ -1,3 +1,5 @@
+import { civilFromDays, daysFromCivil } from './civilDays.js';
+import { isoFromDays, usHolidays, weekdayOfDays } from './holidayRules.js';
 import { zonedParts, zonedToUtcMs } from './zonedTime.js';
 
 /**
@@ -11,11 +13,29 @@ import { zonedParts, zonedToUtcMs } from './zonedTime.js';
 export const CME_TIMEZONE = 'America/Chicago';
 const DAY_MS = 86_400_000;
 
+/**
+ * What a calendar entry does to its trading date: `closed` (no session), `early_close` (a
+ * normal trading date that ends early, such as Black Friday) or `holiday_session` (a
+ * holiday on which the market trades a short session but settles nothing, such as CME's
+ * 12:00 CT halt on Martin Luther King Day: no daily bar is expected for it).
+ */
+export type CalendarEntryKind = 'closed' | 'early_close' | 'holiday_session';
+
 export interface SessionCalendarEntry {
   /** Trading date, YYYY-MM-DD. */
   date: string;
   /** Early close in exchange time, HH:MM; absent: closed all day. */
   close?: string;
+  /** What the day is, for people: "Good Friday", "Hurricane Sandy". */
+  name?: string;
+  /** Absent: `early_close` when `close` is given, else `closed`. */
+  kind?: CalendarEntryKind;
+}
+
+/** The kind of an entry, filling in the default from `close`. */
+export function entryKind(entry: SessionCalendarEntry): CalendarEntryKind {
+  if (entry.close === undefined) return 'closed';
+  return entry.kind === 'holiday_session' ? 'holiday_session' : 'early_close';
 }
 
 export interface TradingSession {
@@ -68,4 +88,102 @@ export function isCmeTradingDate(date: string, entries: SessionCalendarEntry[] =
   const weekday = new Date(day).getUTCDay();
   if (weekday === 0 || weekday === 6) return false;
   return !entries.some((e) => e.date === date && e.close === undefined);
+}
+
+/** The CME product groups whose Globex holiday schedules differ. */
+export const CME_PRODUCT_GROUPS = ['equity', 'rates', 'energy', 'metals', 'fx'] as const;
+export type CmeProductGroup = (typeof CME_PRODUCT_GROUPS)[number];
+
+/**
+ * One-off CME events by product group, from CME's notices as public exchange-calendar
+ * projects record them. Equity index: Ford's day of mourning closed the market; Hurricane
+ * Sandy and the days of mourning for G. H. W. Bush and Carter stopped the overnight session
+ * at the hour the stock market would have opened. Other groups traded those days (rates
+ * on shortened SIFMA hours that are not encoded here: add them per instrument).
+ */
+const CME_SPECIAL: Record<CmeProductGroup, SessionCalendarEntry[]> = {
+  equity: [
+    { date: '2007-01-02', name: 'National Day of Mourning (Gerald R. Ford)', kind: 'closed' },
+    { date: '2012-10-29', close: '08:15', name: 'Hurricane Sandy', kind: 'holiday_session' },
+    { date: '2012-10-30', close: '08:15', name: 'Hurricane Sandy', kind: 'holiday_session' },
+    { date: '2018-12-05', close: '08:30', name: 'National Day of Mourning (George H. W. Bush)', kind: 'holiday_session' },
+    { date: '2025-01-09', close: '08:30', name: 'National Day of Mourning (Jimmy Carter)', kind: 'holiday_session' },
+  ],
+  rates: [{ date: '2007-01-02', name: 'National Day of Mourning (Gerald R. Ford)', kind: 'closed' }],
+  energy: [],
+  metals: [],
+  fx: [],
+};
+
+/** The hour Globex halts on a US holiday that trades a short session, in Chicago time. */
+function holidayHalt(group: CmeProductGroup, days: number): string {
+  const [year, month] = civilFromDays(days);
+  if (group === 'equity') return year > 2014 || (year === 2014 && month >= 5) ? '12:00' : '10:30';
+  if (group === 'energy' || group === 'metals') return year >= 2022 ? '13:30' : '12:00';
+  return '12:00';
+}
+
+/**
+ * Whether the March jobs report came out on Good Friday, so that CME's financial futures
+ * traded a short session: it does when Good Friday is the first Friday of April (2007,
+ * 2010, 2012, 2015, 2021, 2023, 2026 in 2005–2030).
+ */
+export function isJobsReportGoodFriday(year: number): boolean {
+  const goodFriday = usHolidays(year).goodFriday;
+  return goodFriday >= daysFromCivil(year, 4, 1) && goodFriday <= daysFromCivil(year, 4, 7);
+}
+
+/** Good Friday for one product group: closed, or a short session ending at the given hour. */
+function goodFridayEntry(group: CmeProductGroup, year: number, date: string): SessionCalendarEntry {
+  const jobs = isJobsReportGoodFriday(year);
+  // equity and rates traded from 2010 on (not in 2007); FX from 2021; energy and metals never
+  const close =
+    jobs && year >= 2010 && group === 'equity' ? '08:15' : jobs && year >= 2010 && group === 'rates' ? '10:15' : jobs && year >= 2021 && group === 'fx' ? '10:15' : undefined;
+  return close
+    ? { date, close, name: 'Good Friday (jobs report: short session)', kind: 'holiday_session' }
+    : { date, name: 'Good Friday', kind: 'closed' };
+}
+
+/**
+ * The CME Globex holidays and early closes of one product group in one year, computed by
+ * rule: New Year's Day, Good Friday and Christmas closed (observed days; a Saturday New
+ * Year is not observed); Martin Luther King, Presidents', Memorial, Juneteenth (from 2022),
+ * Independence, Labor and Thanksgiving Days trade a short session that halts at 10:30 CT
+ * (equity index, until May 2014) or 12:00 CT (13:30 CT for energy and metals from 2022);
+ * Black Friday and Christmas Eve (Monday–Thursday) close at 12:15 CT (12:45 CT for energy and
+ * metals); the day before Independence Day closes at 12:15 CT for equity index when July 4
+ * falls Tuesday–Friday; Good Friday opens when the jobs report falls on it (see
+ * `isJobsReportGoodFriday`); plus the one-off events. Times are America/Chicago. Dates in
+ * order; never throws.
+ */
+export function cmeHolidayEntries(group: CmeProductGroup, year: number): SessionCalendarEntry[] {
+  const h = usHolidays(year);
+  const entries: SessionCalendarEntry[] = [];
+  const at = (days: number) => isoFromDays(days);
+  const halt = (days: number | null, name: string) => {
+    if (days !== null) entries.push({ date: at(days), close: holidayHalt(group, days), name, kind: 'holiday_session' });
+  };
+  const shortDayClose = group === 'energy' || group === 'metals' ? '12:45' : '12:15';
+  if (h.newYear !== null) entries.push({ date: at(h.newYear), name: "New Year's Day", kind: 'closed' });
+  halt(h.mlk, 'Martin Luther King Jr. Day');
+  halt(h.presidents, "Presidents' Day");
+  entries.push(goodFridayEntry(group, year, at(h.goodFriday)));
+  halt(h.memorial, 'Memorial Day');
+  halt(h.juneteenth, 'Juneteenth');
+  const july4 = daysFromCivil(year, 7, 4);
+  const july4Weekday = weekdayOfDays(july4);
+  if (group === 'equity' && july4Weekday >= 2 && july4Weekday <= 5) {
+    entries.push({ date: at(july4 - 1), close: '12:15', name: 'Day before Independence Day', kind: 'early_close' });
+  }
+  halt(h.independence, 'Independence Day');
+  halt(h.labor, 'Labor Day');
+  halt(h.thanksgiving, 'Thanksgiving Day');
+  entries.push({ date: at(h.thanksgiving + 1), close: shortDayClose, name: 'Day after Thanksgiving', kind: 'early_close' });
+  const christmasEve = daysFromCivil(year, 12, 24);
+  const eveWeekday = weekdayOfDays(christmasEve);
+  if (eveWeekday >= 1 && eveWeekday <= 4) entries.push({ date: at(christmasEve), close: shortDayClose, name: 'Christmas Eve', kind: 'early_close' });
+  entries.push({ date: at(h.christmas), name: 'Christmas Day', kind: 'closed' });
+  const prefix = `${String(year).padStart(4, '0')}-`;
+  for (const special of CME_SPECIAL[group]) if (special.date.startsWith(prefix)) entries.push(special);
+  return entries.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
 }

@@ -1,4 +1,7 @@
-import { cmeSessions, isCmeTradingDate, type SessionCalendarEntry } from '../time/cmeCalendar.js';
+import { isTradingDate, SESSION_TEMPLATES, sessionsOverlapping, tradingDateOfMs, type SessionTemplate } from '../instruments/sessionTemplates.js';
+import type { SessionCalendarEntry } from '../time/cmeCalendar.js';
+import { holidayCalendar } from '../time/holidayCalendar.js';
+import { daysFromIso, isoFromDays } from '../time/holidayRules.js';
 import { deltaNs, msAt, type FloatColumn, type TimestampColumn } from './columnData.js';
 import { RowCollector } from './validationReport.js';
 
@@ -124,17 +127,27 @@ export function timestampOrderRows(ts: TimestampColumn, order: RowOrder): { unso
     else if (cmp === 0) duplicates.add(b);
   }
   if (unsorted.count > 0) {
+    // out of order, equal values need not be neighbours: find the values that repeat with a
+    // native sort of a copy (a Set of every value costs ~1 µs a row), then their later rows
     duplicates = new RowCollector();
-    const seen = new Set<bigint>();
-    const repeats: number[] = [];
-    for (let j = 0; j < n; j++) {
-      const row = rowAt(order, j);
-      const value = ts.ns[row];
-      if (seen.has(value)) repeats.push(row);
-      else seen.add(value);
+    const sorted = new BigInt64Array(n);
+    for (let j = 0; j < n; j++) sorted[j] = ts.ns[rowAt(order, j)];
+    sorted.sort();
+    const repeated = new Set<bigint>();
+    for (let j = 1; j < n; j++) if (sorted[j] === sorted[j - 1]) repeated.add(sorted[j]);
+    if (repeated.size > 0) {
+      const seen = new Set<bigint>();
+      const repeats: number[] = [];
+      for (let j = 0; j < n; j++) {
+        const row = rowAt(order, j);
+        const value = ts.ns[row];
+        if (!repeated.has(value)) continue;
+        if (seen.has(value)) repeats.push(row);
+        else seen.add(value);
+      }
+      repeats.sort((x, y) => x - y);
+      for (const row of repeats) duplicates.add(row);
     }
-    repeats.sort((x, y) => x - y);
-    for (const row of repeats) duplicates.add(row);
   }
   return { unsorted, duplicates };
 }
@@ -173,17 +186,37 @@ export interface GapResult {
 
 const DAY_MS = 86_400_000;
 
+export interface SessionGapOptions {
+  intervalSeconds: number;
+  calendar: 'cme_globex' | 'continuous';
+  /** Holidays and early closes layered over the template's built-in calendar. */
+  sessionCalendar: SessionCalendarEntry[];
+  /** Zone of the hours when no `session` is given (the schema's exchange zone). */
+  timeZone: string;
+  /**
+   * The instrument's session template (hours, zone, built-in calendar). Absent: CME Globex
+   * equity-index hours in `timeZone` with only `sessionCalendar` as holidays, as before
+   * instruments existed.
+   */
+  session?: SessionTemplate;
+}
+
+/** The date a daily bar stands for: date-only bars sit at 00:00 UTC of their date; others follow the session rule. */
+function dailyBarDay(template: SessionTemplate, ms: number): number {
+  if (ms % DAY_MS === 0) return ms / DAY_MS;
+  return daysFromIso(tradingDateOfMs(template, ms));
+}
+
 /**
  * Missing bars inside trading hours. For intraday bars, every bar slot on the grid of the
- * previous bar that falls inside a session and before the next bar is missing; for daily
- * (or longer) bars, every trading date strictly between two bars is. With calendar
- * `continuous` every slot counts. The row reported is the first bar after the gap.
+ * previous bar that falls inside a session of the template (its hours, holidays and early
+ * closes) and before the next bar is missing; the maintenance break, weekends, holidays and
+ * the time after an early close are not. For daily (or longer) bars, every trading date
+ * strictly between two bars is missing: a weekday the template trades that is not a
+ * holiday (early closes still count). With calendar `continuous` every slot counts. The row
+ * reported is the first bar after the gap. Times in UTC milliseconds, intervals in seconds.
  */
-export function sessionGapRows(
-  ts: TimestampColumn,
-  order: RowOrder,
-  options: { intervalSeconds: number; calendar: 'cme_globex' | 'continuous'; sessionCalendar: SessionCalendarEntry[]; timeZone: string },
-): GapResult {
+export function sessionGapRows(ts: TimestampColumn, order: RowOrder, options: SessionGapOptions): GapResult {
   const result: GapResult = { rows: new RowCollector(), missingBars: 0, gaps: [] };
   const n = lengthOf(order, ts.ns.length);
   if (n < 2) return result;
@@ -191,10 +224,10 @@ export function sessionGapRows(
   // consecutive bars one interval (or less) apart are the common case: compare in nanoseconds first
   const intervalNs = options.intervalSeconds * 1e9 * 1.000001;
   const daily = options.intervalSeconds >= 86_400;
+  const template: SessionTemplate = options.session ?? { ...SESSION_TEMPLATES.cme_globex_equity, timeZone: options.timeZone, calendar: 'none' };
+  const holidays = holidayCalendar(template.calendar, options.sessionCalendar);
   const sessions =
-    options.calendar === 'cme_globex' && !daily
-      ? cmeSessions(msAt(ts, rowAt(order, 0)), msAt(ts, rowAt(order, n - 1)), options.sessionCalendar, options.timeZone)
-      : [];
+    options.calendar === 'cme_globex' && !daily ? sessionsOverlapping(template, holidays, msAt(ts, rowAt(order, 0)), msAt(ts, rowAt(order, n - 1))) : [];
   let sessionIndex = 0;
   for (let j = 1; j < n; j++) {
     const a = rowAt(order, j - 1);
@@ -207,8 +240,9 @@ export function sessionGapRows(
     if (options.calendar === 'continuous') {
       missing = Math.ceil((t1 - t0) / intervalMs - 1e-9) - 1;
     } else if (daily) {
-      for (let day = Math.floor(t0 / DAY_MS) + 1; day < Math.floor(t1 / DAY_MS); day++) {
-        if (isCmeTradingDate(new Date(day * DAY_MS).toISOString().slice(0, 10), options.sessionCalendar)) missing++;
+      const last = dailyBarDay(template, t1);
+      for (let day = dailyBarDay(template, t0) + 1; day < last; day++) {
+        if (isTradingDate(template, holidays, isoFromDays(day))) missing++;
       }
     } else {
       while (sessionIndex < sessions.length && sessions[sessionIndex].closeMs <= t0) sessionIndex++;

@@ -1,6 +1,9 @@
 import { Type, type DataType, type Table } from 'apache-arrow';
 import { columnTypes, timestampColumnOf, type DataSchema, type RuleName, type RuleSettings, type Severity } from '../schema/dataSchema.js';
 import { floatColumn, int64Words, nullRows, timestampColumn, validityOf, type FloatColumn, type TimestampColumn } from './columnData.js';
+import { genericInstrument, InstrumentRegistry } from '../instruments/instrumentRegistry.js';
+import type { Instrument } from '../instruments/instrumentSchema.js';
+import type { SessionCalendarEntry } from '../time/cmeCalendar.js';
 import { enforceSchema, isNumberColumn } from './schemaEnforcement.js';
 import {
   inferIntervalSeconds,
@@ -41,6 +44,17 @@ export interface ValidateOptions {
   timezone?: string;
   /** What the report names as its target (a path or dataset name). */
   target?: string;
+  /**
+   * The instrument whose session template and holidays `session_gap` uses for every row
+   * (default: resolved per asset with `instrumentOf`).
+   */
+  instrument?: Instrument;
+  /**
+   * Resolves an asset — the `asset` column's value, the rule's `instrument` setting, or null
+   * when neither exists — to its instrument. Default: the built-in instruments, else the
+   * generic CME Globex fallback. Hosts with a store pass `(a) => instrumentFor(store, a)`.
+   */
+  instrumentOf?: (asset: string | null) => Instrument;
 }
 
 export interface ValidationResult {
@@ -65,6 +79,23 @@ function instrumentOrders(table: Table): RowOrder[] {
   }
   if (groups.size === 1) return [null];
   return [...groups.values()].map((rows) => Int32Array.from(rows));
+}
+
+/** The asset a group of rows belongs to (its first row's `asset`), or null without one. */
+function assetOfOrder(table: Table, order: RowOrder): string | null {
+  const asset = table.getChild('asset');
+  if (!asset || table.numRows === 0) return null;
+  const value: unknown = asset.get(order ? order[0] : 0);
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+/** The instrument session_gap uses for one asset's rows: explicit, named by the rule, or by the asset. */
+function gapInstrument(schema: DataSchema, settings: RuleSettings, options: ValidateOptions, asset: string | null, builtIns: InstrumentRegistry): Instrument {
+  if (options.instrument) return options.instrument;
+  const name = settings.instrument ?? asset;
+  const found = options.instrumentOf ? options.instrumentOf(name) : ((name === null ? null : builtIns.find(name)) ?? genericInstrument(name, schema.exchangeTimezone));
+  // the generic fallback keeps the schema's exchange zone, as session_gap always did
+  return found.source === 'fallback' && found.session.timeZone !== schema.exchangeTimezone ? genericInstrument(name, schema.exchangeTimezone) : found;
 }
 
 /** Merges several collectors of one rule (one per instrument) into one, rows in order. */
@@ -196,16 +227,23 @@ export function validateTable(table: Table, schema: DataSchema, options: Validat
     if (gapSettings) {
       const gapRows: RowCollector[] = [];
       const gaps: unknown[] = [];
+      const sessionsUsed: { asset: string | null; instrument: string; session: string; calendar: string; source: string }[] = [];
+      const builtIns = new InstrumentRegistry(null);
       orders.forEach((order, k) => {
         if (!sortedOrders[k]) return;
         const interval = gapSettings.intervalSeconds ?? inferIntervalSeconds(ts as TimestampColumn, order);
         if (interval === null) return;
         barIntervalSeconds ??= interval;
+        const asset = assetOfOrder(data, order);
+        const instrument = gapInstrument(schema, gapSettings, options, asset, builtIns);
+        sessionsUsed.push({ asset, instrument: instrument.symbol, session: instrument.session.id, calendar: instrument.session.calendar, source: instrument.source });
         const result = sessionGapRows(ts as TimestampColumn, order, {
           intervalSeconds: interval,
           calendar: gapSettings.calendar ?? 'cme_globex',
-          sessionCalendar: gapSettings.sessionCalendar ?? [],
-          timeZone: schema.exchangeTimezone,
+          // the instrument's own entries first, so the schema's entries win on the same date
+          sessionCalendar: [...(instrument.holidays as SessionCalendarEntry[]), ...(gapSettings.sessionCalendar ?? [])],
+          timeZone: instrument.session.timeZone,
+          session: instrument.session,
         });
         gapRows.push(result.rows);
         missingBars += result.missingBars;
@@ -218,6 +256,7 @@ export function validateTable(table: Table, schema: DataSchema, options: Validat
           missingBars,
           barIntervalSeconds,
           gaps: gaps.slice(0, 20),
+          instruments: sessionsUsed,
         });
       }
     }

@@ -151,22 +151,26 @@ describe('session_gap (CME Globex, America/Chicago)', () => {
     expect(metrics.missingBars).toBe(60);
   });
 
-  it('a configured holiday is closed; unconfigured, its session counts as missing', () => {
+  it('a configured holiday is closed; built in, MLK Day trades until its 12:00 CT halt', () => {
     // Fri 2024-01-12 15:59 CST, then the session of Tue 2024-01-16 opening Mon 17:00 CST
     const times = ['2024-01-12T21:58:00Z', '2024-01-12T21:59:00Z', '2024-01-15T23:00:00Z'];
     const holiday = DataSchema.parse({ ...OHLCV_SCHEMA, rules: { ...OHLCV_SCHEMA.rules, session_gap: { sessionCalendar: [{ date: '2024-01-15' }] } } });
     expect(gaps(times, holiday).found).toBeUndefined();
-    // Sunday 17:00 CST to Monday 16:00 CST: 23 hours of minute bars
-    expect(gaps(times).metrics).toMatchObject({ gapCount: 1, missingBars: 23 * 60 });
+    // the built-in CME calendar: Sunday 17:00 CST to the Monday 12:00 CST halt, 19 hours of minute bars
+    const { found, metrics } = gaps(times);
+    expect(metrics).toMatchObject({ gapCount: 1, missingBars: 19 * 60 });
+    expect((found.details as { instruments: unknown[] }).instruments).toEqual([
+      { asset: null, instrument: 'GENERIC', session: 'cme_globex_equity', calendar: 'cme_equity', source: 'fallback' },
+    ]);
   });
 
-  it('an early close ends the session early', () => {
-    // Fri 2024-11-29 closes 12:15 CST (18:15Z); next bar Sunday 17:00 CST
+  it('an early close ends the session early: built in for Black Friday, and configurable', () => {
+    // Fri 2024-11-29 closes 12:15 CST (18:15Z) in the built-in calendar; next bar Sunday 17:00 CST
     const times = ['2024-11-29T18:13:00Z', '2024-11-29T18:14:00Z', '2024-12-01T23:00:00Z'];
-    const early = DataSchema.parse({ ...OHLCV_SCHEMA, rules: { ...OHLCV_SCHEMA.rules, session_gap: { sessionCalendar: [{ date: '2024-11-29', close: '12:15' }] } } });
-    expect(gaps(times, early).found).toBeUndefined();
-    // without it, 12:15–15:59 CST are missing: 225 bars
-    expect(gaps(times).metrics.missingBars).toBe(225);
+    expect(gaps(times).found).toBeUndefined();
+    // a schema entry replaces the built-in one: closing at 13:15 leaves 12:15–13:14 missing
+    const later = DataSchema.parse({ ...OHLCV_SCHEMA, rules: { ...OHLCV_SCHEMA.rules, session_gap: { sessionCalendar: [{ date: '2024-11-29', close: '13:15' }] } } });
+    expect(gaps(times, later).metrics.missingBars).toBe(60);
   });
 
   it('daily bars count missing trading dates, skipping weekends', () => {
