@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { runParquetBench } from './parquetBench.js';
 import { runIngestBench } from './ingestBench.js';
 import { runValidationBench } from './validationBench.js';
+import { runScaleBench } from './scaleBench.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DOC_PATH = path.join(ROOT, 'docs', 'benchmarks.md');
@@ -18,6 +19,8 @@ const SECTIONS: Record<string, () => Promise<{ markdown: string; failed: boolean
   parquet: runParquetBench,
   validation: runValidationBench,
   ingest: async () => ({ markdown: await runIngestBench(), failed: false }),
+  // issue 11: every operation on years of data beside DuckDB (MES_BENCH_SCALE for a small trial)
+  scale: runScaleBench,
 };
 
 async function main(): Promise<void> {
