@@ -7,13 +7,18 @@ import { pipeline } from 'node:stream/promises';
 import type { JobEvent } from '../../core/api/contract.js';
 import type { ApiSession } from '../../core/api/handlers.js';
 import { BadRequestError, MesDataError, serializeError, type SerializedError } from '../../core/errors.js';
+import { checkFileName } from '../../core/store/storeNames.js';
+import { UPLOADS_DIR, UPLOAD_EXPIRY_MS, listUploads, removeExpiredUploads } from '../../core/store/uploadArea.js';
 
 /**
  * The browser-mode host: serves the built renderer and the API over HTTP on the loopback
  * interface. Every API request needs the session token (header `Authorization: Bearer …`,
  * or `?token=` for the event stream, which browsers cannot give headers); Host and Origin
  * must name this server, so other sites and DNS rebinding cannot reach it; no CORS headers
- * are ever sent; request bodies are size-limited.
+ * are ever sent; request bodies are size-limited and must be a JSON object in valid UTF-8.
+ * Requests may name only store paths and files uploaded in this session (`ApiSession`
+ * with `restrictPaths`); uploads are capped per file and in total and expire after a day
+ * (see docs/security.md).
  *
  *   POST /api/invoke/{operation}   JSON request → {result} or {error:{code,message,details}}
  *   GET  /api/events?token=…       Server-Sent Events: job progress and results
@@ -31,7 +36,12 @@ export interface HttpHostOptions {
   /** Folder of the built renderer (index.html and assets). */
   staticDir: string;
   maxJsonBytes?: number;
+  /** Largest single upload, in bytes (default 4 GiB). */
   maxUploadBytes?: number;
+  /** Largest total of everything waiting in the upload folder, in bytes (default 8 GiB). */
+  maxUploadTotalBytes?: number;
+  /** How long an upload that no ingest took is kept, in milliseconds (default one day). */
+  uploadExpiryMs?: number;
   /** Where uploaded files go (default: `<store>/.uploads`, or a temp folder without a store). */
   uploadDir?: () => string;
 }
@@ -59,6 +69,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   MISSING_REQUIRED_COLUMN: 422,
   DATA_TYPE_VALIDATION: 422,
   PARSE_ERROR: 422,
+  CORRUPTED_STORE: 422,
+  SYMLINK: 422,
 };
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -86,7 +98,8 @@ function sendError(res: http.ServerResponse, error: SerializedError): void {
   sendJson(res, STATUS_BY_CODE[error.code] ?? 500, { error });
 }
 
-async function readJson(req: http.IncomingMessage, limit: number): Promise<unknown> {
+/** A request body: empty (an empty request) or one JSON object in valid UTF-8; anything else is BAD_REQUEST. */
+async function readJson(req: http.IncomingMessage, limit: number): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -95,11 +108,34 @@ async function readJson(req: http.IncomingMessage, limit: number): Promise<unkno
     chunks.push(chunk as Buffer);
   }
   if (size === 0) return {};
+  let text: string;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new BadRequestError(`request body is not valid UTF-8 (${size} bytes)`, { bytes: size });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text) as unknown;
   } catch (error) {
     throw new BadRequestError(`request body is not JSON: ${(error as Error).message}`);
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new BadRequestError(`request body must be a JSON object, got ${parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : typeof parsed}`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** A URL path with its escapes decoded; BAD_REQUEST for a malformed escape (`%E0%A4%A`) or a NUL. */
+function decodePath(pathname: string): string {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    throw new BadRequestError(`malformed escape in the URL path ${JSON.stringify(pathname.slice(0, 200))}`, { path: pathname.slice(0, 200) });
+  }
+  if (decoded.includes('\0')) throw new BadRequestError('the URL path contains a NUL character', { path: pathname.slice(0, 200) });
+  return decoded;
 }
 
 function safeEqual(a: string, b: string): boolean {
@@ -117,7 +153,11 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
   }
   const token = options.token ?? crypto.randomBytes(24).toString('base64url');
   const maxJson = options.maxJsonBytes ?? 1024 * 1024;
-  const maxUpload = options.maxUploadBytes ?? 20 * 1024 ** 3;
+  const maxUpload = options.maxUploadBytes ?? 4 * 1024 ** 3;
+  const maxUploadTotal = options.maxUploadTotalBytes ?? 8 * 1024 ** 3;
+  const uploadExpiryMs = options.uploadExpiryMs ?? UPLOAD_EXPIRY_MS;
+  /** Bytes of uploads being received right now (not yet on the folder's books). */
+  let uploadsInFlight = 0;
   const { session } = options;
   const staticRoot = path.resolve(options.staticDir);
   const clients = new Set<http.ServerResponse>();
@@ -138,7 +178,13 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
   });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://internal');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://internal');
+    } catch {
+      sendError(res, { code: 'BAD_REQUEST', message: 'malformed request target', details: {} });
+      return;
+    }
     if (!allowedHosts().has(req.headers.host ?? '')) {
       sendError(res, { code: 'FORBIDDEN', message: `host "${req.headers.host ?? ''}" is not this server`, details: {} });
       return;
@@ -162,7 +208,11 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
       sendError(res, { code: 'BAD_REQUEST', message: `${req.method} is not served here`, details: {} });
       return;
     }
-    serveStatic(url.pathname, res);
+    try {
+      serveStatic(url.pathname, res);
+    } catch (error) {
+      sendError(res, serializeError(error));
+    }
   }
 
   async function handleApi(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
@@ -195,19 +245,43 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
     }
   }
 
+  function uploadDir(): string {
+    return options.uploadDir?.() ?? path.join(session.storeRoot ?? os.tmpdir(), session.storeRoot ? UPLOADS_DIR : 'mes-data-uploads');
+  }
+
+  /** Refuses a request (413) and drops the connection once the answer is out, so an endless body stops at once. */
+  function refuseUpload(req: http.IncomingMessage, res: http.ServerResponse, error: SerializedError): void {
+    res.setHeader('Connection', 'close');
+    sendError(res, error);
+    res.on('finish', () => req.destroy());
+  }
+
   async function handleUpload(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
     const name = url.searchParams.get('name') ?? '';
-    if (!/^[^/\\\0]{1,200}$/.test(name) || name === '.' || name === '..') {
-      sendError(res, { code: 'BAD_REQUEST', message: `bad upload name "${name}"`, details: { name } });
-      return;
-    }
-    const declared = Number(req.headers['content-length'] ?? NaN);
-    if (Number.isFinite(declared) && declared > maxUpload) {
-      sendError(res, { code: 'PAYLOAD_TOO_LARGE', message: `${name} is ${declared} bytes, over the ${maxUpload}-byte upload limit`, details: { name, limit: maxUpload } });
+    try {
+      // the store's name rule: no separators, control characters, hidden or Windows device names
+      checkFileName(name);
+    } catch (error) {
       req.resume();
+      sendError(res, serializeError(error));
       return;
     }
-    const dir = options.uploadDir?.() ?? path.join(session.storeRoot ?? os.tmpdir(), session.storeRoot ? '.uploads' : 'mes-data-uploads');
+    const dir = uploadDir();
+    removeExpiredUploads(dir, Date.now(), uploadExpiryMs);
+    const waiting = listUploads(dir).reduce((sum, entry) => sum + entry.bytes, 0);
+    const room = Math.max(0, Math.min(maxUpload, maxUploadTotal - waiting - uploadsInFlight));
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (Number.isFinite(declared) && declared > room) {
+      const overTotal = declared <= maxUpload;
+      refuseUpload(req, res, {
+        code: 'PAYLOAD_TOO_LARGE',
+        message: overTotal
+          ? `${name} is ${declared} bytes; uploads waiting to be ingested already take ${waiting + uploadsInFlight} of the ${maxUploadTotal}-byte total`
+          : `${name} is ${declared} bytes, over the ${maxUpload}-byte upload limit`,
+        details: { name, limit: overTotal ? maxUploadTotal : maxUpload, bytes: declared },
+      });
+      return;
+    }
     const folder = path.join(dir, crypto.randomBytes(8).toString('hex'));
     fs.mkdirSync(folder, { recursive: true });
     const target = path.join(folder, name);
@@ -218,22 +292,31 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
         async function* limit(source: AsyncIterable<Buffer>) {
           for await (const chunk of source) {
             size += chunk.length;
-            if (size > maxUpload) throw new MesDataError('PAYLOAD_TOO_LARGE', `${name} is over the ${maxUpload}-byte upload limit`, { name, limit: maxUpload });
+            uploadsInFlight += chunk.length;
+            if (size > room) {
+              throw new MesDataError('PAYLOAD_TOO_LARGE', size > maxUpload ? `${name} is over the ${maxUpload}-byte upload limit` : `${name} does not fit in the ${maxUploadTotal}-byte total of uploads waiting to be ingested`, {
+                name,
+                limit: size > maxUpload ? maxUpload : maxUploadTotal,
+              });
+            }
             yield chunk;
           }
         },
         fs.createWriteStream(target, { flags: 'wx' }),
       );
     } catch (error) {
+      uploadsInFlight -= size;
       fs.rmSync(folder, { recursive: true, force: true });
-      sendError(res, serializeError(error));
+      refuseUpload(req, res, serializeError(error));
       return;
     }
+    uploadsInFlight -= size;
+    session.grantFile(target);
     sendJson(res, 200, { result: { path: target, bytes: size } });
   }
 
   function serveStatic(pathname: string, res: http.ServerResponse): void {
-    const relative = decodeURIComponent(pathname === '/' ? '/index.html' : pathname);
+    const relative = decodePath(pathname === '/' ? '/index.html' : pathname);
     const file = path.resolve(staticRoot, `.${relative}`);
     const inside = file.startsWith(staticRoot + path.sep);
     const target = inside && fs.existsSync(file) && fs.statSync(file).isFile() ? file : path.join(staticRoot, 'index.html');
@@ -253,6 +336,12 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
     res.end(body);
   }
 
+  try {
+    // what an earlier run received and no ingest took
+    removeExpiredUploads(uploadDir(), Date.now(), uploadExpiryMs);
+  } catch {
+    // a folder we cannot clean is reported by verify; serving goes on
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());

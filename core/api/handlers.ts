@@ -1,16 +1,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { vectorValueToJson } from '../arrow/arrowJson.js';
-import { BadRequestError, NotFoundError, serializeError, type SerializedError } from '../errors.js';
+import { BadRequestError, MesDataError, NotFoundError, serializeError, type SerializedError } from '../errors.js';
+import { storeRelativeOf } from '../store/storePaths.js';
 import { sharedDecoderPool, type DecoderPool } from '../parquet/decoderPool.js';
 import { SchemaRegistry } from '../schema/schemaRegistry.js';
+import { genericInstrument, InstrumentRegistry } from '../instruments/instrumentRegistry.js';
 import { listTree } from '../store/catalog.js';
 import { MetadataManager, type DatasetMetadata } from '../store/metadataManager.js';
 import { initStore, openStore } from '../store/openStore.js';
 import type { Store } from '../store/storeLayout.js';
 import { VERSION } from '../version.js';
 import { chartSeries } from './chartSeries.js';
-import { api, isApiName, type ApiName, type ApiParsedRequest, type ApiResponse } from './contract.js';
+import { api, isApiName, type ApiName, type ApiParsedRequest, type ApiResponse, type JobParams } from './contract.js';
 import { Dataset } from '../parquet/parquetDataset.js';
 import { JobManager } from './jobManager.js';
 
@@ -29,12 +31,17 @@ export class ApiSession {
   /** the store the host was started with, when it could not be opened */
   startupStoreError: (SerializedError & { path: string }) | null = null;
   private readonly recent: string[] = [];
+  /** Files outside the store this session may read or ingest (uploads, files the user picked), absolute. */
+  private readonly granted = new Set<string>();
+  /** True when requests may name only store paths and granted files (the browser mode: anyone with the token). */
+  readonly restrictPaths: boolean;
   readonly handlers: Handlers;
 
   constructor(
     readonly host: HostKind,
-    options: { decoder?: DecoderPool; recentStores?: string[] } = {},
+    options: { decoder?: DecoderPool; recentStores?: string[]; restrictPaths?: boolean } = {},
   ) {
+    this.restrictPaths = options.restrictPaths ?? host === 'browser';
     this.decoder = options.decoder ?? sharedDecoderPool();
     this.recent.push(...(options.recentStores ?? []));
     this.jobs = new JobManager(() => this.store?.root ?? null);
@@ -75,8 +82,29 @@ export class ApiSession {
       const issues = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
       throw new BadRequestError(`bad request for ${name}: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`, { operation: name, issues });
     }
+    if (this.restrictPaths) for (const requested of requestPaths(name, parsed.data)) this.checkPath(requested.path, requested.kind);
     const handler = this.handlers[name] as (request: unknown) => Promise<unknown>;
     return handler(parsed.data);
+  }
+
+  /** Lets this session read or ingest `file` (absolute; an upload, or a file the user picked). */
+  grantFile(file: string): void {
+    this.granted.add(path.resolve(file));
+  }
+
+  /**
+   * With `restrictPaths`: a dataset path must be store-relative (the store's resolver keeps
+   * it inside) or an absolute path inside the open store or granted to this session; an
+   * ingest source must be absolute and inside the store or granted. Throws FORBIDDEN
+   * naming the path otherwise.
+   */
+  checkPath(requested: string, kind: 'dataset' | 'source'): void {
+    const absolute = path.isAbsolute(requested);
+    if (!absolute && kind === 'dataset') return;
+    const resolved = path.resolve(requested);
+    if (absolute && this.store && storeRelativeOf(this.store.root, resolved) !== null) return;
+    if (this.granted.has(resolved)) return;
+    throw new MesDataError('FORBIDDEN', `${requested} is neither in the open store nor a file uploaded or picked in this session`, { path: requested });
   }
 
   /** Opens the store a host was started with; a failure is kept for `app.info` instead of thrown. */
@@ -91,6 +119,18 @@ export class ApiSession {
   async close(): Promise<void> {
     await this.jobs.close();
   }
+}
+
+/** The paths a request names, by kind (the fields `ApiSession.checkPath` looks at). */
+function requestPaths(name: ApiName, data: unknown): { path: string; kind: 'dataset' | 'source' }[] {
+  const request = data as Record<string, unknown>;
+  if (name === 'dataset.info' || name === 'rows.page' || name === 'chart.series') return [{ path: String(request.path), kind: 'dataset' }];
+  if (name !== 'jobs.start') return [];
+  const params = request as JobParams;
+  if (params.kind === 'validate') return [{ path: params.target, kind: 'dataset' }];
+  if (params.kind === 'diff') return [{ path: params.a, kind: 'dataset' }, { path: params.b, kind: 'dataset' }];
+  if (params.kind === 'ingest') return params.files.map((file) => ({ path: file, kind: 'source' as const }));
+  return [];
 }
 
 /** The sidecar that describes a dataset path: its own folder's, or the nearest one above it inside the store. */
@@ -201,6 +241,13 @@ function makeHandlers(session: ApiSession): Handlers {
     'schemas.list': () => Promise.resolve({ schemas: new SchemaRegistry(session.storeRoot).listSchemas() }),
     'schemas.get': ({ name }) => Promise.resolve(new SchemaRegistry(session.storeRoot).getSchema(name)),
     'schemas.register': ({ schema }) => Promise.resolve(new SchemaRegistry(session.requireStore().root).registerSchema(schema)),
+    'instruments.list': () => Promise.resolve({ instruments: new InstrumentRegistry(session.storeRoot).list() }),
+    'instruments.get': ({ symbol, fallback }) => {
+      const registry = new InstrumentRegistry(session.storeRoot);
+      return Promise.resolve(fallback ? (registry.find(symbol) ?? genericInstrument(symbol)) : registry.get(symbol));
+    },
+    'instruments.register': ({ instrument, replace }) =>
+      Promise.resolve({ instruments: new InstrumentRegistry(session.requireStore().root).register(instrument, { replace }).map((r) => ({ ...r.instrument, status: r.status })) }),
 
     'jobs.start': (params) => Promise.resolve(session.jobs.start(params)),
     'jobs.get': ({ id }) => Promise.resolve(session.jobs.get(id)),
