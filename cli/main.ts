@@ -8,6 +8,7 @@ import { registerStoreCommands } from './commands/storeCommands.js';
 import { registerJobCommands } from './commands/jobCommands.js';
 import { registerServeCommand } from './commands/serveCommand.js';
 import { registerValidationCommands } from './commands/validationCommands.js';
+import { registerInstrumentsCommands } from './commands/instrumentsCommands.js';
 import { EXIT_OK, EXIT_USAGE, exitCodeFor } from './exitCodes.js';
 import { resolveStoreDir } from './options.js';
 
@@ -56,6 +57,7 @@ function buildProgram(io: CliIo, done: (outcome: Outcome, json: boolean) => void
   registerFileCommands(program, ctx);
   registerStoreCommands(program, ctx);
   registerValidationCommands(program, ctx);
+  registerInstrumentsCommands(program, ctx);
   registerJobCommands(program, ctx);
   registerServeCommand(program, ctx);
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DataSchema } from '../schema/dataSchema.js';
+import { InstrumentSchema } from '../instruments/instrumentSchema.js';
 
 /**
  * The one API contract: every operation the UI or the CLI can ask for, by name, with a zod
@@ -184,6 +185,17 @@ export const api = {
   'schemas.list': op(z.object({}), z.object({ schemas: z.array(DataSchema) }), 'built-in and registered schemas'),
   'schemas.get': op(z.object({ name: z.string() }), DataSchema, 'one schema'),
   'schemas.register': op(z.object({ schema: z.unknown() }), DataSchema, 'validate a schema and keep it in the store'),
+  'instruments.list': op(z.object({}), z.object({ instruments: z.array(InstrumentSchema) }), 'built-in and registered instruments (exchange, session template, zone, tick size, point value)'),
+  'instruments.get': op(
+    z.object({ symbol: z.string().min(1).max(100), fallback: z.boolean().default(false) }),
+    InstrumentSchema,
+    'one instrument by symbol or contract (ESZ4 → ES); with fallback, the generic instrument instead of NOT_FOUND',
+  ),
+  'instruments.register': op(
+    z.object({ instrument: z.unknown(), replace: z.boolean().default(false) }),
+    z.object({ instruments: z.array(InstrumentSchema.extend({ status: z.enum(['created', 'replaced', 'unchanged']) })) }),
+    'validate an instrument file (one instrument or {instruments:[…]}) and keep it in the store',
+  ),
   'jobs.start': op(JobParams, JobStateSchema, 'start a job (validate, ingest, promote, features, diff, verify)'),
   'jobs.get': op(z.object({ id: z.string() }), JobStateSchema, 'a job now'),
   'jobs.list': op(z.object({}), z.object({ jobs: z.array(JobStateSchema) }), 'recent jobs, newest first'),

@@ -1,0 +1,109 @@
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { BadRequestError, NotFoundError } from '../../core/errors.js';
+import { instrumentCalendar, InstrumentRegistry } from '../../core/instruments/instrumentRegistry.js';
+import type { Instrument } from '../../core/instruments/instrumentSchema.js';
+import { entryKind } from '../../core/time/cmeCalendar.js';
+import { weekdayOf } from '../../core/time/holidayRules.js';
+import type { CommandContext } from '../commandContext.js';
+import { jsonOption } from '../options.js';
+import { renderGrid } from '../render.js';
+
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+
+/** The registry of the chosen store when there is one, else the built-ins. */
+function registryFor(ctx: CommandContext): InstrumentRegistry {
+  const dir = ctx.storeDir();
+  return new InstrumentRegistry(fs.existsSync(dir) ? dir : null);
+}
+
+/** A number as written, without float noise (0.015625 stays, 1e-7 shows as 0.0000001). */
+function plain(value: number | null): string {
+  if (value === null) return '—';
+  return value >= 1e-6 ? String(value) : value.toFixed(12).replace(/0+$/, '');
+}
+
+function renderList(instruments: Instrument[]): string {
+  const grid = renderGrid(
+    ['symbol', 'name', 'exchange', 'session', 'zone', 'tick', 'point value', 'source'],
+    instruments.map((i) => [i.symbol, i.name, i.exchange, i.session.id, i.timeZone, plain(i.tickSize), i.pointValue === null ? '—' : `${plain(i.pointValue)} ${i.currency}`, i.source]),
+  );
+  return `${grid}\n${instruments.length} instruments; mes-data instruments show SYMBOL for hours and holidays\n`;
+}
+
+function yearOption(value: string): number {
+  if (!/^\d{4}$/.test(value)) throw new BadRequestError(`--year must be a year such as 2025, got "${value}"`, { year: value });
+  return Number(value);
+}
+
+function renderInstrument(instrument: Instrument, year: number, holidays: ReturnType<typeof holidaysOf>): string {
+  const s = instrument.session;
+  const lines = [
+    `${instrument.symbol}  ${instrument.name}`.trimEnd(),
+    `  exchange     ${instrument.exchange} (${instrument.assetClass})`,
+    `  session      ${s.id}: ${s.description}`,
+    `  hours        ${s.opensPreviousDay ? `${s.open} the day before to ${s.close}` : `${s.open}–${s.close}`} ${s.timeZone}; week ${instrument.hours.weeklyOpen} to ${instrument.hours.weeklyClose}${instrument.hours.dailyBreak ? `; daily break ${instrument.hours.dailyBreak}` : ''}`,
+    `  zone         ${instrument.timeZone} (timestamps without an offset)`,
+    `  tick         ${plain(instrument.tickSize)}${instrument.pointValue === null ? '' : `, point value ${plain(instrument.pointValue)} ${instrument.currency}`}`,
+    `  calendar     ${s.calendar}${instrument.holidays.length > 0 ? ` + ${instrument.holidays.length} entries of its own` : ''}`,
+    `  source       ${instrument.source}`,
+    '',
+    `holidays and early closes in ${year} (${s.timeZone}):`,
+    holidays.length === 0 ? '  none' : renderGrid(['date', 'day', 'close', 'kind', 'name'], holidays.map((h) => [h.date, WEEKDAYS[weekdayOf(h.date)], h.close ?? 'closed', h.kind, h.name ?? ''])),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function holidaysOf(instrument: Instrument, year: number) {
+  return instrumentCalendar(instrument)
+    .entries(year, year)
+    .map((e) => ({ date: e.date, close: e.close ?? null, kind: entryKind(e), name: e.name ?? null }));
+}
+
+/** `instruments`, `instruments show` and `instruments register`. */
+export function registerInstrumentsCommands(program: Command, ctx: CommandContext): void {
+  const instruments = program
+    .command('instruments')
+    .description('list the instruments this store knows: exchange, session template, zone, tick size, point value (built-in and registered)')
+    .addOption(jsonOption())
+    .action((opts: { json?: boolean }) => {
+      const list = registryFor(ctx).list();
+      ctx.done({ json: { instruments: list }, text: renderList(list) }, opts.json === true);
+    });
+
+  instruments
+    .command('show')
+    .description("one instrument (a symbol or a contract such as ESZ4) with its hours and a year's holidays and early closes")
+    .argument('<symbol>', 'MES, ES, NQ, ZN, CL, GC, 6E… or a registered symbol')
+    .option('--year <year>', 'the year whose holidays to list (default: this year)', yearOption)
+    .addOption(jsonOption())
+    .action((symbol: string, _opts: unknown, command: Command) => {
+      const opts = command.optsWithGlobals<{ json?: boolean; year?: number }>();
+      const instrument = registryFor(ctx).get(symbol);
+      const year = opts.year ?? new Date().getUTCFullYear();
+      const holidays = holidaysOf(instrument, year);
+      ctx.done({ json: { ...instrument, year, calendarEntries: holidays }, text: renderInstrument(instrument, year, holidays) }, opts.json === true);
+    });
+
+  instruments
+    .command('register')
+    .description('validate an instrument file (one instrument, or {"instruments": […]}) and keep it in the store')
+    .argument('<file>', 'an instrument JSON file (see docs/instruments.md)')
+    .option('--replace', 'replace an instrument already registered with different settings')
+    .addOption(jsonOption())
+    .action((file: string, _opts: unknown, command: Command) => {
+      // `instruments` has --json too: whichever of the two took it, it means this command
+      const opts = command.optsWithGlobals<{ json?: boolean; replace?: boolean }>();
+      const dir = ctx.storeDir();
+      if (!fs.existsSync(dir)) throw new NotFoundError(`no store at ${dir}; create one with mes-data init, or pass --store`, { store: dir });
+      let text: string;
+      try {
+        text = fs.readFileSync(file, 'utf8');
+      } catch {
+        throw new NotFoundError(`instrument file not found: ${file}`, { path: file });
+      }
+      const registered = new InstrumentRegistry(dir).register(text, { source: file, replace: opts.replace === true });
+      const lines = registered.map((r) => `${r.status} ${r.instrument.symbol} (${r.instrument.exchange}, ${r.instrument.session.id}, ${r.instrument.timeZone})`);
+      ctx.done({ json: { instruments: registered.map((r) => ({ ...r.instrument, status: r.status })) }, text: `${lines.join('\n')}\nin ${dir}\n` }, opts.json === true);
+    });
+}

@@ -1,0 +1,71 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/ohlcvTable.js';
+import { runCli, runCliJson } from '../helpers/runCli.js';
+
+describe('mes-data instruments', () => {
+  const { dir, cleanup } = tempDir();
+  const store = path.join(dir, 'store');
+  const nvda = path.join(dir, 'nvda.json');
+
+  beforeAll(async () => {
+    expect((await runCli('--store', store, 'init')).code).toBe(0);
+    fs.writeFileSync(nvda, JSON.stringify({ symbol: 'NVDA', name: 'NVIDIA', exchange: 'NASDAQ', assetClass: 'equity', session: 'us_equity', tickSize: 0.01, pointValue: 1 }));
+  });
+  afterAll(cleanup);
+
+  it('lists the built-in instruments as {instruments:[…]}', async () => {
+    const run = await runCliJson('--store', store, 'instruments');
+    expect(run.code).toBe(0);
+    const list = (run.json as { instruments: { symbol: string; exchange: string; timeZone: string; tickSize: number; pointValue: number; source: string }[] }).instruments;
+    expect(list).toHaveLength(24);
+    expect(list.find((i) => i.symbol === 'ES')).toMatchObject({ exchange: 'CME', timeZone: 'America/Chicago', tickSize: 0.25, pointValue: 50, source: 'built-in' });
+    const text = await runCli('--store', store, 'instruments');
+    expect(text.stdout).toContain('ZN      10-Year T-Note');
+    expect(text.stdout).toMatch(/24 instruments; mes-data instruments show SYMBOL for hours and holidays\n$/);
+  });
+
+  it('register keeps an instrument in the store; again it is unchanged; different settings exit 6 unless --replace', async () => {
+    const run = await runCliJson('--store', store, 'instruments', 'register', nvda);
+    expect(run.code).toBe(0);
+    expect((run.json as { instruments: unknown[] }).instruments).toMatchObject([{ symbol: 'NVDA', status: 'created', source: 'store', timeZone: 'America/New_York' }]);
+    expect(fs.existsSync(path.join(store, 'instruments', 'NVDA.json'))).toBe(true);
+    const again = await runCli('--store', store, 'instruments', 'register', nvda);
+    expect(again.stdout).toBe(`unchanged NVDA (NASDAQ, us_equity, America/New_York)\nin ${store}\n`);
+    const changed = path.join(dir, 'nvda2.json');
+    fs.writeFileSync(changed, JSON.stringify({ symbol: 'NVDA', exchange: 'NASDAQ', session: 'us_equity', tickSize: 0.05 }));
+    const refused = await runCliJson('--store', store, 'instruments', 'register', changed);
+    expect(refused.code).toBe(6);
+    expect(refused.json).toMatchObject({ error: { code: 'ALREADY_EXISTS', details: { symbols: ['NVDA'] } } });
+    const replaced = await runCliJson('--store', store, 'instruments', 'register', changed, '--replace');
+    expect(replaced.code).toBe(0);
+    expect((replaced.json as { instruments: unknown[] }).instruments).toMatchObject([{ symbol: 'NVDA', status: 'replaced', tickSize: 0.05 }]);
+  });
+
+  it('a bad file exits 2 naming the problems; a missing file exits 3', async () => {
+    const bad = path.join(dir, 'bad.json');
+    fs.writeFileSync(bad, JSON.stringify({ symbol: 'XX', exchange: 'CME', session: 'globex' }));
+    const run = await runCliJson('--store', store, 'instruments', 'register', bad);
+    expect(run.code).toBe(2);
+    expect(run.json).toMatchObject({ error: { code: 'BAD_REQUEST', message: `${bad} is not a valid instrument file: session: unknown session template "globex"; known: cme_globex_equity, cme_globex_rates, cme_globex_energy, cme_globex_metals, cme_globex_fx, us_equity` } });
+    expect((await runCliJson('--store', store, 'instruments', 'register', path.join(dir, 'none.json'))).code).toBe(3);
+  });
+
+  it('show gives the hours and the holidays of a year; a contract resolves to its root', async () => {
+    const run = await runCliJson('--store', store, 'instruments', 'show', 'MESZ4', '--year', '2025');
+    expect(run.code).toBe(0);
+    const shown = run.json as { symbol: string; year: number; calendarEntries: { date: string; close: string | null; kind: string; name: string }[] };
+    expect(shown.symbol).toBe('MES');
+    expect(shown.calendarEntries.slice(0, 3)).toEqual([
+      { date: '2025-01-01', close: null, kind: 'closed', name: "New Year's Day" },
+      { date: '2025-01-09', close: '08:30', kind: 'holiday_session', name: 'National Day of Mourning (Jimmy Carter)' },
+      { date: '2025-01-20', close: '12:00', kind: 'holiday_session', name: 'Martin Luther King Jr. Day' },
+    ]);
+    const text = await runCli('--store', store, 'instruments', 'show', 'NVDA', '--year', '2025');
+    expect(text.stdout).toContain('  hours        09:30–16:00 America/New_York; week Monday 09:30 to Friday 16:00\n');
+    expect(text.stdout).toContain('2025-01-09  Thu  closed  closed       National Day of Mourning (Jimmy Carter)\n');
+    const unknown = await runCliJson('--store', store, 'instruments', 'show', 'XYZ');
+    expect(unknown.code).toBe(3);
+  });
+});
