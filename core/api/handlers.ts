@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { vectorValueToJson } from '../arrow/arrowJson.js';
 import { BadRequestError, MesDataError, NotFoundError, serializeError, type SerializedError } from '../errors.js';
-import { storeRelativeOf } from '../store/storePaths.js';
+import { assertNoSymlinkBelow, storeRelativeOf } from '../store/storePaths.js';
 import { sharedDecoderPool, type DecoderPool } from '../parquet/decoderPool.js';
 import { SchemaRegistry } from '../schema/schemaRegistry.js';
 import { genericInstrument, InstrumentRegistry } from '../instruments/instrumentRegistry.js';
@@ -102,7 +102,11 @@ export class ApiSession {
     const absolute = path.isAbsolute(requested);
     if (!absolute && kind === 'dataset') return;
     const resolved = path.resolve(requested);
-    if (absolute && this.store && storeRelativeOf(this.store.root, resolved) !== null) return;
+    if (absolute && this.store && storeRelativeOf(this.store.root, resolved) !== null) {
+      // a source inside the store is read as it is: no link on the way may lead out (SYMLINK)
+      assertNoSymlinkBelow(this.store.root, resolved);
+      return;
+    }
     if (this.granted.has(resolved)) return;
     throw new MesDataError('FORBIDDEN', `${requested} is neither in the open store nor a file uploaded or picked in this session`, { path: requested });
   }
