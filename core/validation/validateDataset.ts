@@ -5,7 +5,8 @@ import { CancelledError, NotFoundError } from '../errors.js';
 import { readTabularFile } from '../ingest/readTabularFile.js';
 import { Dataset, parquetFilesUnder, resolveDatasetPath } from '../parquet/parquetDataset.js';
 import type { DataSchema } from '../schema/dataSchema.js';
-import { validateTable, type ValidationResult } from './validateTable.js';
+import { instrumentFor } from '../instruments/instrumentRegistry.js';
+import { validateTable, type ValidateOptions, type ValidationResult } from './validateTable.js';
 import { collectingEveryRow, type EnforcementMode } from './validationReport.js';
 
 /**
@@ -33,6 +34,8 @@ export interface ValidateTargetOptions {
   label?: string;
   /** keep every offending row in the issues, not only the first 100 (cleaning needs them) */
   everyRow?: boolean;
+  /** the instrument of an asset, for session_gap (validateTarget: the store's registry) */
+  instrumentOf?: ValidateOptions['instrumentOf'];
 }
 
 function checkCancelled(signal: AbortSignal | undefined, what: string): void {
@@ -87,11 +90,12 @@ export async function readTarget(storeRoot: string | null, target: string, optio
 export async function validateTarget(storeRoot: string | null, target: string, schema: DataSchema, options: ValidateTargetOptions = {}): Promise<ValidationResult & { files: TargetTable['files']; subMicrosecond: boolean }> {
   const read = await readTarget(storeRoot, target, options);
   checkCancelled(options.signal, `validate ${target}`);
-  return { ...validateRead(read, schema, { ...options, label: options.label ?? target }), files: read.files, subMicrosecond: read.subMicrosecond };
+  const instrumentOf = options.instrumentOf ?? ((asset: string | null) => instrumentFor(storeRoot, asset));
+  return { ...validateRead(read, schema, { ...options, instrumentOf, label: options.label ?? target }), files: read.files, subMicrosecond: read.subMicrosecond };
 }
 
 /** Validates what `readTarget` or `readFilesTable` read. */
 export function validateRead(read: TargetTable, schema: DataSchema, options: ValidateTargetOptions & { label: string }): ValidationResult {
-  const run = () => validateTable(read.table, schema, { mode: options.mode, timezone: options.timezone, target: options.label });
+  const run = () => validateTable(read.table, schema, { mode: options.mode, timezone: options.timezone, target: options.label, instrumentOf: options.instrumentOf });
   return options.everyRow ? collectingEveryRow(run) : run();
 }

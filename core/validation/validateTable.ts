@@ -81,12 +81,17 @@ function instrumentOrders(table: Table): RowOrder[] {
   return [...groups.values()].map((rows) => Int32Array.from(rows));
 }
 
-/** The asset a group of rows belongs to (its first row's `asset`), or null without one. */
-function assetOfOrder(table: Table, order: RowOrder): string | null {
+/** The asset a store path names: `raw/{ASSET}/…` or `cleaned/vN/{ASSET}/…`, also inside an absolute path. */
+function assetFromTarget(target: string | undefined): string | null {
+  const match = target ? /(?:^|[\\/])(?:raw|cleaned[\\/]v\d+)[\\/]([^\\/]+)(?:[\\/]|$)/.exec(target) : null;
+  return match ? match[1] : null;
+}
+
+/** The asset a group of rows belongs to: its first row's `asset`, else the one its target path names, else null. */
+function assetOfOrder(table: Table, order: RowOrder, target: string | undefined): string | null {
   const asset = table.getChild('asset');
-  if (!asset || table.numRows === 0) return null;
-  const value: unknown = asset.get(order ? order[0] : 0);
-  return typeof value === 'string' && value !== '' ? value : null;
+  const value: unknown = asset && table.numRows > 0 ? asset.get(order ? order[0] : 0) : null;
+  return typeof value === 'string' && value !== '' ? value : assetFromTarget(target);
 }
 
 /** The instrument session_gap uses for one asset's rows: explicit, named by the rule, or by the asset. */
@@ -234,7 +239,7 @@ export function validateTable(table: Table, schema: DataSchema, options: Validat
         const interval = gapSettings.intervalSeconds ?? inferIntervalSeconds(ts as TimestampColumn, order);
         if (interval === null) return;
         barIntervalSeconds ??= interval;
-        const asset = assetOfOrder(data, order);
+        const asset = assetOfOrder(data, order, options.target);
         const instrument = gapInstrument(schema, gapSettings, options, asset, builtIns);
         sessionsUsed.push({ asset, instrument: instrument.symbol, session: instrument.session.id, calendar: instrument.session.calendar, source: instrument.source });
         const result = sessionGapRows(ts as TimestampColumn, order, {

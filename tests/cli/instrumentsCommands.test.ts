@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeParquet } from '../../core/parquet/writeParquet.js';
+import { barsAt, barsTable } from '../helpers/barsTable.js';
 import { tempDir } from '../helpers/ohlcvTable.js';
 import { runCli, runCliJson } from '../helpers/runCli.js';
 
@@ -67,5 +69,32 @@ describe('mes-data instruments', () => {
     expect(text.stdout).toContain('2025-01-09  Thu  closed  closed       National Day of Mourning (Jimmy Carter)\n');
     const unknown = await runCliJson('--store', store, 'instruments', 'show', 'XYZ');
     expect(unknown.code).toBe(3);
+  });
+
+  it('validate follows the instrument: NVDA minute bars in raw/NVDA have no session gap once NVDA is registered', async () => {
+    const other = path.join(dir, 'store2');
+    expect((await runCli('--store', other, 'init')).code).toBe(0);
+    // regular hours of Tue 2024-07-02, the 13:00 early close of Wed 07-03, Fri 07-05 (EDT: 09:30 = 13:30Z)
+    const day = (date: string, fromZ: string, toZ: string) => {
+      const out: string[] = [];
+      for (let t = Date.parse(`${date}T${fromZ}Z`); t < Date.parse(`${date}T${toZ}Z`); t += 60_000) out.push(new Date(t).toISOString());
+      return out;
+    };
+    for (const [date, times] of [
+      ['2024-07-02', day('2024-07-02', '13:30:00', '20:00:00')],
+      ['2024-07-03', day('2024-07-03', '13:30:00', '17:00:00')],
+      ['2024-07-05', day('2024-07-05', '13:30:00', '20:00:00')],
+    ] as const) {
+      fs.mkdirSync(path.join(other, 'raw', 'NVDA', date), { recursive: true });
+      await writeParquet(barsTable(barsAt([...times])), path.join(other, 'raw', 'NVDA', date, 'bars.parquet'));
+    }
+    const before = await runCliJson('--store', other, 'validate', 'raw/NVDA');
+    // read as CME Globex hours, the nights and July 4 are "missing"
+    expect((before.json as { metrics: { gapCount: number } }).metrics.gapCount).toBe(2);
+    expect((await runCli('--store', other, 'instruments', 'register', nvda)).code).toBe(0);
+    const after = await runCliJson('--store', other, 'validate', 'raw/NVDA');
+    expect(after.code).toBe(0);
+    expect(after.json).toMatchObject({ rowCount: 990, metrics: { gapCount: 0, missingBars: 0, barIntervalSeconds: 60 } });
+    expect((after.json as { warnings: { rule: string }[] }).warnings.filter((w) => w.rule === 'session_gap')).toEqual([]);
   });
 });
