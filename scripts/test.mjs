@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { countReport, skippedLines } from './testSummary.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const results = path.join(root, 'test-results');
@@ -19,6 +20,9 @@ const suites = [
 let passed = 0;
 let failed = 0;
 let skipped = 0;
+/** "suite: reason" → tests skipped for it */
+const skipReasons = new Map();
+
 for (const suite of suites) {
   const report = path.join(results, suite.report);
   fs.rmSync(report, { force: true });
@@ -30,13 +34,11 @@ for (const suite of suites) {
   );
   let suiteFailed = 0;
   if (fs.existsSync(report)) {
-    /** @type {{numPassedTests: number, numFailedTests: number, numPendingTests?: number, testResults?: {status: string, assertionResults?: unknown[]}[]}} */
-    const json = JSON.parse(fs.readFileSync(report, 'utf8'));
-    passed += json.numPassedTests;
-    skipped += json.numPendingTests ?? 0;
-    suiteFailed += json.numFailedTests;
-    // a test file that could not even load has no tests to count: count it as one failure
-    suiteFailed += (json.testResults ?? []).filter((file) => file.status === 'failed' && (file.assertionResults ?? []).length === 0).length;
+    const counts = countReport(JSON.parse(fs.readFileSync(report, 'utf8')), extra);
+    passed += counts.passed;
+    skipped += counts.skipped;
+    suiteFailed += counts.failed;
+    for (const [reason, n] of counts.reasons) skipReasons.set(`${suite.name}: ${reason}`, (skipReasons.get(`${suite.name}: ${reason}`) ?? 0) + n);
   } else {
     suiteFailed += 1;
   }
@@ -45,6 +47,6 @@ for (const suite of suites) {
 }
 
 fs.writeFileSync(path.join(results, 'summary.json'), JSON.stringify({ passed, failed, skipped }));
-if (skipped > 0) process.stdout.write(`\n${skipped} skipped (see the reasons above)`);
+process.stdout.write(skippedLines(skipped, skipReasons));
 process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
 process.exit(failed > 0 ? 1 : 0);

@@ -19,7 +19,7 @@ import { selectRow, setTab } from '../state/actions';
 import { useAppState } from '../state/appState';
 import { ErrorPanel } from '../shell/ErrorPanel';
 import { EXCHANGE_ZONE, type TimeMode } from '../table/cellFormat';
-import { formatCount } from '../tree/treeModel';
+import { countOf, formatCount } from '../tree/treeModel';
 import { barAtTime, barTimesForRows, bucketLabel, drawnBars, spliceDetail, type DrawnBar, type SeriesBar } from './chartBars';
 
 type Series = ApiResponse<'chart.series'>;
@@ -29,6 +29,20 @@ const MAX_BARS = 2000;
 const VIEW_BARS = 1000;
 const DETAIL_FACTOR = 1.5;
 const MAX_MARKERS = 1000;
+/** Of the chart's height: prices above, volume in its own pane below. */
+const PRICE_PANE_SHARE = 0.78;
+/** Bars of room left and right of the data when the whole range is shown, so the first and last time labels are not cut at the edges. */
+const EDGE_BARS = 0.035;
+
+/** The whole series in view, with room at both edges. */
+function fitAll(chart: IChartApi, bars: number): void {
+  if (bars <= 0) return;
+  const pad = Math.max(2, Math.round(bars * EDGE_BARS));
+  chart.timeScale().setVisibleLogicalRange({ from: -pad, to: bars - 1 + pad });
+}
+
+/** Where the finer window of a zoomed-in view stands: nothing to do, waiting for the zoom to settle, fetching. */
+type DetailState = 'idle' | 'waiting' | 'loading';
 
 function cssVar(name: string, fallback: string): string {
   const value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
@@ -112,6 +126,7 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
   stateRef.current = { overview, detail, bars };
   const restoreRange = useRef<{ from: number; to: number } | null>(null);
   const fetchSeq = useRef(0);
+  const [detailState, setDetailState] = useState<DetailState>('idle');
 
   // the chart itself, made once per mount
   useEffect(() => {
@@ -130,9 +145,14 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
       wickDownColor: cssVar('--down', '#c01c28'),
       borderVisible: false,
     });
-    candles.priceScale().applyOptions({ scaleMargins: { top: 0.06, bottom: 0.26 } });
-    const volume = chart.addSeries(HistogramSeries, { priceFormat: { type: 'volume' }, priceScaleId: '', color: cssVar('--volume', 'rgba(110,110,140,0.45)') });
-    volume.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
+    candles.priceScale().applyOptions({ scaleMargins: { top: 0.06, bottom: 0.06 } });
+    // volume in a pane of its own, with its own scale: its labels never sit over the candles,
+    // and its axis starts at 0 (on the price scale it ran below zero)
+    const volume = chart.addSeries(HistogramSeries, { priceFormat: { type: 'volume' }, color: cssVar('--volume', 'rgba(110,110,140,0.45)'), priceLineVisible: false, lastValueVisible: false }, 1);
+    volume.priceScale().applyOptions({ scaleMargins: { top: 0.12, bottom: 0 } });
+    const panes = chart.panes();
+    panes[0]?.setStretchFactor(PRICE_PANE_SHARE);
+    panes[1]?.setStretchFactor(1 - PRICE_PANE_SHARE);
     chartRef.current = chart;
     candlesRef.current = candles;
     volumeRef.current = volume;
@@ -202,7 +222,7 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
     volume.setData(drawn.map((b) => ({ time: b.time as UTCTimestamp, value: b.volume, color: b.close >= b.open ? up : down })));
     const keep = restoreRange.current;
     if (keep) chart.timeScale().setVisibleRange({ from: keep.from as UTCTimestamp, to: keep.to as UTCTimestamp });
-    else chart.timeScale().fitContent();
+    else fitAll(chart, drawn.length);
   }, [drawn]);
 
   // zoomed into a downsampled range: fetch the window in finer buckets
@@ -212,28 +232,43 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
     let timer: ReturnType<typeof setTimeout> | null = null;
     const onRange = () => {
       if (timer) clearTimeout(timer);
+      if (!stateRef.current.overview?.downsampled) return;
+      setDetailState((s) => (s === 'loading' ? s : 'waiting'));
       timer = setTimeout(() => {
         const { overview: ov, detail: dt } = stateRef.current;
         const range = chart.timeScale().getVisibleRange();
-        if (!ov || !ov.downsampled || !range) return;
+        if (!ov || !ov.downsampled || !range) {
+          setDetailState('idle');
+          return;
+        }
         const fromMs = (range.from as number) * 1000;
         const toMs = (range.to as number) * 1000;
         const span = Math.max(1000, toMs - fromMs);
         const haveBucket = dt && dt.fromMs <= fromMs && dt.toMs >= toMs ? dt.bucketSeconds : ov.bucketSeconds;
         const haveDownsampled = dt && dt.fromMs <= fromMs && dt.toMs >= toMs ? dt.downsampled : true;
         const wantBucket = span / 1000 / VIEW_BARS;
-        if (!haveDownsampled || haveBucket <= wantBucket * DETAIL_FACTOR) return;
+        if (!haveDownsampled || haveBucket <= wantBucket * DETAIL_FACTOR) {
+          // a fetch still under way for an earlier range keeps the state 'loading'
+          setDetailState((s) => (s === 'loading' ? s : 'idle'));
+          return;
+        }
         const seq = ++fetchSeq.current;
         const windowFrom = fromMs - span / 2;
         const windowTo = toMs + span / 2;
+        setDetailState('loading');
         invoke('chart.series', { path, fromMs: windowFrom, toMs: windowTo, maxBars: MAX_BARS }).then(
           (series) => {
-            if (seq !== fetchSeq.current || series.bars.length === 0) return;
+            // a newer fetch has started: it will settle the state
+            if (seq !== fetchSeq.current) return;
+            setDetailState('idle');
+            if (series.bars.length === 0) return;
             restoreRange.current = { from: range.from as number, to: range.to as number };
             setDetail({ fromMs: windowFrom, toMs: windowTo, bucketSeconds: series.bucketSeconds, downsampled: series.downsampled });
             setBars(spliceDetail(ov.bars, series.bars, windowFrom, windowTo));
           },
-          () => undefined,
+          () => {
+            if (seq === fetchSeq.current) setDetailState('idle');
+          },
         );
       }, 250);
     };
@@ -261,18 +296,26 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
     if (!overview) return;
     fetchSeq.current++;
     restoreRange.current = null;
+    setDetailState('idle');
     setDetail(null);
     setBars(overview.bars);
-    chartRef.current?.timeScale().fitContent();
+    if (chartRef.current) fitAll(chartRef.current, drawnBars(overview.bars).length);
   };
 
   const bucket = detail ?? (overview ? { bucketSeconds: overview.bucketSeconds, downsampled: overview.downsampled } : null);
   return (
     <div className="chart-view">
       <div className="view-toolbar">
-        <span className="muted ellipsis" data-testid="chart-summary" data-bars={drawn.length} data-markers={marked.length}>
+        <span
+          className="muted ellipsis"
+          data-testid="chart-summary"
+          data-bars={drawn.length}
+          data-markers={marked.length}
+          data-bucket-seconds={bucket?.bucketSeconds ?? 0}
+          data-detail={detailState}
+        >
           {overview
-            ? `${formatCount(drawn.length)} bars${bucket?.downsampled ? ` of ${bucketLabel(bucket.bucketSeconds)} (downsampled from ${formatCount(overview.totalRows)} rows)` : ` · ${formatCount(overview.totalRows)} rows`}`
+            ? `${countOf(drawn.length, 'bar')}${bucket?.downsampled ? ` of ${bucketLabel(bucket.bucketSeconds)} (downsampled from ${countOf(overview.totalRows, 'row')})` : ` · ${countOf(overview.totalRows, 'row')}`}`
             : loading
               ? 'loading bars…'
               : ''}

@@ -4,7 +4,7 @@ import { TABS, useAppState, type Tab } from '../state/appState';
 import { ErrorBoundary } from '../shell/ErrorBoundary';
 import { ErrorPanel } from '../shell/ErrorPanel';
 import { DataTable } from '../table/DataTable';
-import { findNode, formatBytes, formatCount, formatSpan, isOpenable, rawAssetOf } from '../tree/treeModel';
+import { countOf, findNode, formatBytes, formatSpan, isOpenable, rawAssetOf } from '../tree/treeModel';
 import { offendingRows, rulesByRow } from '../validate/validationReport';
 import { GroupSummary } from './GroupSummary';
 import { MetadataView } from './MetadataView';
@@ -101,7 +101,7 @@ function OpenDataset({ path, tab, version, reportRows }: { path: string; tab: Ta
             {path}
           </h1>
           <span className="muted" data-testid="dataset-facts">
-            {info ? `${formatCount(info.numRows)} rows · ${info.columns.length} columns · ${info.files.length} ${info.files.length === 1 ? 'file' : 'files'} · ${formatBytes(info.files.reduce((s, f) => s + f.bytes, 0))}` : state.status === 'loading' ? 'reading the footer…' : ''}
+            {info ? `${countOf(info.numRows, 'row')} · ${countOf(info.columns.length, 'column')} · ${countOf(info.files.length, 'file')} · ${formatBytes(info.files.reduce((s, f) => s + f.bytes, 0))}` : state.status === 'loading' ? 'reading the footer…' : ''}
             {span ? ` · ${span}` : ''}
           </span>
           {node?.kind === 'version' ? (

@@ -1,5 +1,5 @@
 import { copyToClipboard, openDataset } from '../state/actions';
-import { formatBytes, formatCount } from '../tree/treeModel';
+import { countOf, formatBytes, formatCount } from '../tree/treeModel';
 import { JsonTree } from './JsonTree';
 import type { DatasetInfo } from './useDatasetInfo';
 
@@ -80,7 +80,7 @@ export function MetadataView({ info }: { info: DatasetInfo }) {
           <div className="lineage-head">This dataset</div>
           <div className="lineage-node current">
             <span className="mono">{info.path}</span>
-            <span className="muted small">{formatCount(info.numRows)} rows</span>
+            <span className="muted small">{countOf(info.numRows, 'row')}</span>
           </div>
         </div>
         <div className="lineage-arrow" aria-hidden="true">

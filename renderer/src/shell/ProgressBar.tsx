@@ -1,10 +1,10 @@
 import type { JobProgress } from '../../../core/api/contract.js';
-import { formatBytes, formatCount } from '../tree/treeModel';
+import { countOf, formatBytes } from '../tree/treeModel';
 
 /** A job's progress: a bar (indeterminate when the fraction is unknown) and its stage in words. */
 export function ProgressBar({ progress, label }: { progress: JobProgress; label?: string }) {
   const pct = progress.fraction === null ? null : Math.round(progress.fraction * 100);
-  const extra = [progress.rows !== null ? `${formatCount(progress.rows)} rows` : '', progress.bytes !== null ? formatBytes(progress.bytes) : ''].filter(Boolean).join(' · ');
+  const extra = [progress.rows !== null ? countOf(progress.rows, 'row') : '', progress.bytes !== null ? formatBytes(progress.bytes) : ''].filter(Boolean).join(' · ');
   return (
     <div className="progress">
       <div

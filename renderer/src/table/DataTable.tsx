@@ -10,9 +10,11 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, typ
 import { errorWords } from '../api/errorText';
 import { copyToClipboard, selectRow } from '../state/actions';
 import { useAppState } from '../state/appState';
-import { formatCount } from '../tree/treeModel';
+import { countOf, formatCount } from '../tree/treeModel';
 import { ruleTitle, type RowIssues } from '../validate/validationReport';
 import { copyText, formatCell, isNumericType, isTimestampType, rowsAsTsv, shortTypeName } from './cellFormat';
+import { assetOfPath, priceTickFor } from './instrumentTick';
+import { numberStyleFor, type NumberStyle } from './numberFormat';
 import {
   clampVirtualTop,
   physicalHeight,
@@ -49,6 +51,14 @@ function defaultWidth(type: string): number {
   if (isTimestampType(type)) return 280;
   if (isNumericType(type)) return 116;
   return 150;
+}
+
+/**
+ * Pixels a cell needs for `chars` characters of its 12 px monospace font (0.6 em a
+ * character, with a little to spare), its padding and its border.
+ */
+function widthForChars(chars: number): number {
+  return Math.ceil(chars * 7.4) + 16 + 1 + 6;
 }
 
 /**
@@ -90,6 +100,11 @@ export function DataTable({ path, columns, numRows, issues }: { path: string; co
   const scrollState = useRef(scroll);
   scrollState.current = scroll;
 
+  // numbers in their column's style: prices to the instrument's tick, counts, indicators to significant digits
+  const styles = useMemo(() => {
+    const tick = priceTickFor(assetOfPath(path));
+    return new Map(columns.map((column) => [column.name, isNumericType(column.type) ? numberStyleFor(column.name, column.type, tick) : undefined] as [string, NumberStyle | undefined]));
+  }, [columns, path]);
   const tableColumns = useMemo(
     () =>
       columns.map((column, k) =>
@@ -99,10 +114,10 @@ export function DataTable({ path, columns, numRows, issues }: { path: string; co
           size: defaultWidth(column.type),
           minSize: 60,
           maxSize: 800,
-          cell: (info) => formatCell(info.getValue(), column.type, timeMode),
+          cell: (info) => formatCell(info.getValue(), column.type, timeMode, undefined, styles.get(column.name)),
         }),
       ),
-    [columns, timeMode],
+    [columns, timeMode, styles],
   );
   const typeOf = useMemo(() => new Map(columns.map((c) => [c.name, c])), [columns]);
 
@@ -113,6 +128,24 @@ export function DataTable({ path, columns, numRows, issues }: { path: string; co
     return rows;
     // cache.version: rows arrive after the range was set
   }, [range.first, range.last, cache, cache.version]);
+
+  // A numeric column is never narrower than the longest value it has shown (of this dataset),
+  // so no number is cut: the width only grows, and does not jump back while scrolling.
+  const fitChars = useRef<{ path: string; chars: Map<string, number> }>({ path, chars: new Map() });
+  const fitWidths = useMemo(() => {
+    if (fitChars.current.path !== path) fitChars.current = { path, chars: new Map() };
+    const chars = fitChars.current.chars;
+    columns.forEach((column, k) => {
+      const style = styles.get(column.name);
+      if (!style) return;
+      // the header's name too (a bolder, slightly wider font: one character more)
+      let longest = chars.get(column.name) ?? column.name.length + 1;
+      for (const row of data) if (row.values) longest = Math.max(longest, formatCell(row.values[k], column.type, timeMode, undefined, style).length);
+      chars.set(column.name, longest);
+    });
+    return new Map([...chars].map(([name, n]) => [name, widthForChars(n)]));
+  }, [data, columns, styles, timeMode, path]);
+  const widthOf = useCallback((column: { id: string; getSize: () => number }) => Math.max(column.getSize(), fitWidths.get(column.id) ?? 0), [fitWidths]);
 
   const table = useTable({
     features,
@@ -184,12 +217,12 @@ export function DataTable({ path, columns, numRows, issues }: { path: string; co
       const element = scrollRef.current;
       if (!element) return;
       let left = gutterWidth;
-      for (let k = 0; k < col; k++) left += visibleColumns[k]?.getSize() ?? 0;
-      const width = visibleColumns[col]?.getSize() ?? 0;
+      for (let k = 0; k < col; k++) left += visibleColumns[k] ? widthOf(visibleColumns[k]) : 0;
+      const width = visibleColumns[col] ? widthOf(visibleColumns[col]) : 0;
       if (left - gutterWidth < element.scrollLeft) element.scrollLeft = left - gutterWidth;
       else if (left + width > element.scrollLeft + element.clientWidth) element.scrollLeft = left + width - element.clientWidth;
     },
-    [gutterWidth, visibleColumns],
+    [gutterWidth, visibleColumns, widthOf],
   );
 
   // a row picked elsewhere (once per pick): centre it, select it, flash it
@@ -272,7 +305,7 @@ export function DataTable({ path, columns, numRows, issues }: { path: string; co
     return undefined;
   })();
   const loading = range.lastVisible >= range.firstVisible && cache.row(range.firstVisible) === undefined && !pageError;
-  const totalWidth = gutterWidth + visibleColumns.reduce((sum, c) => sum + c.getSize(), 0);
+  const totalWidth = gutterWidth + visibleColumns.reduce((sum, c) => sum + widthOf(c), 0);
   const contentHeight = HEADER_HEIGHT + physicalHeight(geometry);
   const headers = table.getHeaderGroups()[0]?.headers ?? [];
 
@@ -280,7 +313,7 @@ export function DataTable({ path, columns, numRows, issues }: { path: string; co
     <div className="table-view">
       <div className="view-toolbar">
         <span className="muted nowrap" data-testid="row-count">
-          {formatCount(rowCount)} rows
+          {countOf(rowCount, 'row')}
         </span>
         <form
           className="goto"
@@ -373,7 +406,7 @@ export function DataTable({ path, columns, numRows, issues }: { path: string; co
             {headers.map((header) => {
               const column = typeOf.get(header.column.id);
               return (
-                <div key={header.id} className={`col-head${column && isNumericType(column.type) ? ' num' : ''}`} role="columnheader" style={{ width: header.getSize() }} data-col={header.column.id}>
+                <div key={header.id} className={`col-head${column && isNumericType(column.type) ? ' num' : ''}`} role="columnheader" style={{ width: widthOf(header.column) }} data-col={header.column.id}>
                   <span className="col-name">{header.column.id}</span>
                   <span className="col-type" title={`${column?.type ?? ''}${column?.nullable === false ? ', not null' : ', nullable'}`}>
                     {shortTypeName(column?.type ?? '')}
@@ -411,7 +444,7 @@ export function DataTable({ path, columns, numRows, issues }: { path: string; co
                   {index}
                 </div>
                 {row.original.values === undefined
-                  ? row.getVisibleCells().map((cell) => <div key={cell.id} className="cell placeholder" role="gridcell" style={{ width: cell.column.getSize() }} />)
+                  ? row.getVisibleCells().map((cell) => <div key={cell.id} className="cell placeholder" role="gridcell" style={{ width: widthOf(cell.column) }} />)
                   : row.getVisibleCells().map((cell, col) => {
                       const column = typeOf.get(cell.column.id);
                       const value = cell.getValue();
@@ -423,7 +456,9 @@ export function DataTable({ path, columns, numRows, issues }: { path: string; co
                           aria-selected={isSelected}
                           data-col={cell.column.id}
                           className={`cell${column && isNumericType(column.type) ? ' num' : ''}${value === null ? ' null' : ''}${isSelected ? ' selected' : ''}`}
-                          style={{ width: cell.column.getSize() }}
+                          style={{ width: widthOf(cell.column) }}
+                          // the exact value, as copied: the cell may show it rounded to its column's precision
+                          title={value === null || value === undefined ? undefined : copyText(value)}
                           onMouseDown={() => setSelection({ row: index, col })}
                         >
                           <table.FlexRender cell={cell} />

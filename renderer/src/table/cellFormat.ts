@@ -1,8 +1,12 @@
+import { formatNumber, type NumberStyle } from './numberFormat.ts';
+
 /**
  * How the table writes values. Values arrive as the CLI prints them (numbers as numbers,
  * 64-bit integers beyond ±2^53 as strings, timestamps as ISO 8601 UTC with the digits of
- * their unit); they are shown exactly, never rounded. Zoned timestamps can be shown in UTC
- * or in exchange time (America/Chicago for CME) with the same fraction digits.
+ * their unit). Numbers are written in their column's style (numberFormat.ts: prices to the
+ * tick, indicators to significant digits, separators), timestamps with the fraction digits
+ * the value needs (none, ms, µs or ns); the exact value is what is copied. Zoned
+ * timestamps can be shown in UTC or in exchange time (America/Chicago for CME).
  */
 
 export type TimeMode = 'utc' | 'exchange';
@@ -57,14 +61,27 @@ function zoneFormatter(zone: string): Intl.DateTimeFormat {
 const ISO = /^(\d{4,}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?Z$/;
 
 /**
- * An ISO 8601 UTC timestamp for display: in UTC as `2024-01-02 00:00:00.000000000 UTC`,
- * in exchange time as `2024-01-01 18:00:00.000000000 CST`. Text that is not such a
- * timestamp comes back unchanged.
+ * The fraction of a second as the value needs it, in steps of milli-, micro- and
+ * nanoseconds: `.000000000` → ``, `.120000000` → `.120`, `.000001500` → `.000001500`,
+ * `.5` → `.500`. Digits that are not zero are never dropped.
+ */
+export function trimFraction(fraction: string): string {
+  const digits = fraction.replace(/^\./, '').replace(/0+$/, '');
+  if (digits === '') return '';
+  const width = Math.ceil(digits.length / 3) * 3;
+  return `.${digits.padEnd(width, '0')}`;
+}
+
+/**
+ * An ISO 8601 UTC timestamp for display: in UTC as `2024-01-02 00:00:00 UTC`, in exchange
+ * time as `2024-01-01 18:00:00.000000123 CST`, with the fraction digits the value needs
+ * (trimFraction). Text that is not such a timestamp comes back unchanged.
  */
 export function formatTimestamp(iso: string, mode: TimeMode, zone = EXCHANGE_ZONE): string {
   const match = ISO.exec(iso);
   if (!match) return iso;
-  const [, date, time, fraction = ''] = match;
+  const [, date, time, rawFraction = ''] = match;
+  const fraction = trimFraction(rawFraction);
   if (mode === 'utc') return `${date} ${time}${fraction} UTC`;
   const ms = Date.parse(`${date}T${time}Z`);
   if (Number.isNaN(ms)) return iso;
@@ -73,10 +90,17 @@ export function formatTimestamp(iso: string, mode: TimeMode, zone = EXCHANGE_ZON
   return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}${fraction} ${parts.timeZoneName ?? zone}`;
 }
 
-/** One cell's text. */
-export function formatCell(value: unknown, type: string, mode: TimeMode, zone = EXCHANGE_ZONE): string {
+/**
+ * One cell's text. With a number style (numeric columns), numbers and 64-bit integers sent
+ * as text are written in that style; without one they are written exactly.
+ */
+export function formatCell(value: unknown, type: string, mode: TimeMode, zone = EXCHANGE_ZONE, style?: NumberStyle): string {
   if (value === null || value === undefined) return 'null';
-  if (typeof value === 'string') return isZonedTimestampType(type) ? formatTimestamp(value, mode, zone) : value;
+  if (typeof value === 'string') {
+    if (isZonedTimestampType(type)) return formatTimestamp(value, mode, zone);
+    return style && isNumericType(type) ? formatNumber(value, style) : value;
+  }
+  if (style && (typeof value === 'number' || typeof value === 'bigint')) return formatNumber(value, style);
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
   return JSON.stringify(value);
 }

@@ -4,7 +4,7 @@ import { collapse, expand, openDataset, refreshTree, toggleExpand } from '../sta
 import { useAppState } from '../state/appState';
 import { ErrorPanel } from '../shell/ErrorPanel';
 import { isTypeAheadKey, treeKeyAction, typeAheadIndex } from './treeKeyboard';
-import { flattenTree, formatBytes, formatCount, formatCountShort, formatSpan, isOpenable, isVersionGroup, type CatalogNode, type FlatNode } from './treeModel';
+import { countOf, flattenTree, formatBytes, formatCountShort, formatSpan, isOpenable, isVersionGroup, type CatalogNode, type FlatNode } from './treeModel';
 
 const ROW_HEIGHT = 26;
 const KIND_LABEL: Record<string, string> = {
@@ -25,7 +25,7 @@ function itemId(path: string): string {
 
 function describe(node: CatalogNode): string {
   const parts = [`${KIND_LABEL[node.kind] ?? node.kind} ${node.path || node.name}`];
-  if (typeof node.rows === 'number') parts.push(`${formatCount(node.rows)} rows`);
+  if (typeof node.rows === 'number') parts.push(countOf(node.rows, 'row'));
   if (node.bytes !== undefined) parts.push(formatBytes(node.bytes));
   const span = formatSpan(node.from, node.to);
   if (span) parts.push(span);

@@ -170,6 +170,11 @@ export function formatCount(n: number | undefined | null): string {
   return n.toLocaleString('en-US');
 }
 
+/** A count with its noun: "1 row", "4,012 files", "0 bars". */
+export function countOf(n: number, singular: string, plural = `${singular}s`): string {
+  return `${formatCount(n)} ${n === 1 ? singular : plural}`;
+}
+
 /** 1200000 → "1.2M" (for tight places). */
 export function formatCountShort(n: number | undefined | null): string {
   if (n === undefined || n === null || !Number.isFinite(n)) return '';

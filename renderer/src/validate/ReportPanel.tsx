@@ -4,7 +4,7 @@ import { useAppState, type ValidationRun } from '../state/appState';
 import { ErrorPanel } from '../shell/ErrorPanel';
 import { ProgressBar } from '../shell/ProgressBar';
 import { formatCount } from '../tree/treeModel';
-import { ruleTitle, type Report, type ReportIssue } from './validationReport';
+import { filledText, ruleTitle, type Report, type ReportIssue } from './validationReport';
 
 function plural(n: number, word: string): string {
   return `${formatCount(n)} ${word}${n === 1 ? '' : 's'}`;
@@ -68,9 +68,10 @@ function Metrics({ report }: { report: Report }) {
         <dd>{formatCount(report.rowCount)}</dd>
       </div>
       {m.completenessPercentage !== null ? (
-        <div>
-          <dt>Complete</dt>
-          <dd>{m.completenessPercentage.toFixed(m.completenessPercentage === 100 ? 0 : 2)}%</dd>
+        // what it measures is cells, not bars: beside "Missing bars 1", "Complete 100%" read as a contradiction
+        <div title="Required cells that hold a value (not null). Bars missing from the series are counted under Missing bars.">
+          <dt>Cells filled</dt>
+          <dd>{filledText(m.completenessPercentage)}</dd>
         </div>
       ) : null}
       {m.duplicateTimestamps !== null ? (

@@ -128,3 +128,9 @@ export const RULE_TITLES: Record<string, string> = {
 export function ruleTitle(rule: string): string {
   return RULE_TITLES[rule] ?? rule.replace(/_/g, ' ');
 }
+
+/** The share of filled cells: 100% only when every cell is filled (99.9996 is 99.99%, never a rounded-up 100.00%). */
+export function filledText(percentage: number): string {
+  if (percentage >= 100) return '100%';
+  return `${(Math.floor(percentage * 100) / 100).toFixed(2)}%`;
+}

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DecoderPool } from '../../../core/parquet/decoderPool.js';
 import { openParquetFile, readParquet } from '../../../core/parquet/parquetFile.js';
 import { writeParquet } from '../../../core/parquet/writeParquet.js';
-import { corpusFile } from '../../helpers/corpus.js';
+import { corpusFile, skipWithoutCorpus } from '../../helpers/corpus.js';
 import { ohlcvTable, tempDir } from '../../helpers/ohlcvTable.js';
 
 
@@ -36,7 +36,8 @@ describe('DecoderPool', () => {
     await pool.close();
   });
 
-  it('refuses a chunk too large to decode with UNSUPPORTED_FILE, and the next file reads', async () => {
+  it('refuses a chunk too large to decode with UNSUPPORTED_FILE, and the next file reads', async (context) => {
+    skipWithoutCorpus(context);
     const pool = new DecoderPool();
     const panicking = corpusFile('data/large_string_map.brotli.parquet');
     const handle = await openParquetFile(panicking, { decoder: pool });

@@ -34,6 +34,27 @@ export class ChartModel {
     return Number(await this.page.getByTestId('chart-clicked').getAttribute('data-row'));
   }
 
+  /** The bucket of the bars in the middle of the view, in seconds (the overview's until a finer window arrives). */
+  async bucketSeconds(): Promise<number> {
+    return Number(await this.page.getByTestId('chart-summary').getAttribute('data-bucket-seconds'));
+  }
+
+  /**
+   * Waits until the chart shows bars finer than `bucketSeconds` and fetches nothing more
+   * (the finer window of a zoom has arrived and the view has settled).
+   */
+  async waitForFinerThan(bucketSeconds: number, timeout = 60_000): Promise<number> {
+    // read from Node: the page's CSP forbids evaluating strings (page.waitForFunction)
+    const summary = this.page.getByTestId('chart-summary');
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const [state, bucket] = [await summary.getAttribute('data-detail'), Number(await summary.getAttribute('data-bucket-seconds'))];
+      if (state === 'idle' && bucket < bucketSeconds) return bucket;
+      if (Date.now() > deadline) throw new Error(`the chart did not settle on bars finer than ${bucketSeconds} s within ${timeout} ms: bucket ${bucket} s, detail ${state ?? 'unknown'}`);
+      await this.page.waitForTimeout(100);
+    }
+  }
+
   /** Zooms in with the mouse wheel over the plot. */
   async zoomIn(steps: number): Promise<void> {
     const box = await this.box().boundingBox();

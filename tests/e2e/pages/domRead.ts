@@ -7,6 +7,8 @@ import type { Locator } from 'playwright-core';
  */
 interface ElementLike {
   textContent: string | null;
+  scrollWidth: number;
+  clientWidth: number;
   getAttribute(name: string): string | null;
   querySelector(selector: string): ElementLike | null;
 }
@@ -26,5 +28,20 @@ export function attributeAndTextOfAll(locator: Locator, name: string, childSelec
         return [element.getAttribute(args.name) ?? '', (source?.textContent ?? '').trim()] as [string, string];
       }),
     { name, child: childSelector },
+  );
+}
+
+/**
+ * The elements whose text is wider than their box (so part of it is cut or hidden):
+ * [an attribute, the text] of each.
+ */
+export function clippedOfAll(locator: Locator, name: string): Promise<[string, string][]> {
+  return locator.evaluateAll(
+    (nodes, attr) =>
+      nodes
+        .map((n) => n as unknown as ElementLike)
+        .filter((element) => element.scrollWidth > element.clientWidth)
+        .map((element) => [element.getAttribute(attr) ?? '', (element.textContent ?? '').trim()] as [string, string]),
+    name,
   );
 }

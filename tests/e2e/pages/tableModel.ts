@@ -1,5 +1,5 @@
 import type { Locator, Page } from 'playwright-core';
-import { attributeAndTextOfAll, attributeOfAll } from './domRead.js';
+import { attributeAndTextOfAll, attributeOfAll, clippedOfAll } from './domRead.js';
 
 /** The Table tab: a role=grid whose rows carry their 0-based dataset row in data-row and cells their column in data-col. */
 export class TableModel {
@@ -55,6 +55,24 @@ export class TableModel {
     const box = this.page.getByRole('group', { name: 'Show or hide columns' }).getByRole('checkbox', { name: column, exact: false });
     if ((await box.isChecked()) !== visible) await box.click();
     await this.page.getByRole('button', { name: 'Done' }).click();
+  }
+
+  /** Cells of the rendered rows whose text does not fit their column: [column, text as rendered]. */
+  async clippedCells(): Promise<[string, string][]> {
+    return clippedOfAll(this.page.locator('[role="grid"] [role="row"][data-row] [role="gridcell"][data-col]'), 'data-col');
+  }
+
+  /** The full value a cell shows in its tooltip. */
+  async cellTooltip(row: number, column: string): Promise<string | null> {
+    return this.cell(row, column).getAttribute('title');
+  }
+
+  /** Selects a cell, copies it with Ctrl+C and returns what the clipboard holds (needs the clipboard permissions). */
+  async copyCell(row: number, column: string): Promise<string> {
+    await this.cell(row, column).click();
+    await this.grid().press('Control+c');
+    await this.page.getByRole('status').filter({ hasText: `Copied ${column} of row ${row.toLocaleString('en-US')}` }).waitFor();
+    return String(await this.page.evaluate('navigator.clipboard.readText()'));
   }
 
   async rowCountText(): Promise<string> {

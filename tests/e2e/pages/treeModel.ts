@@ -1,5 +1,5 @@
 import type { Locator, Page } from 'playwright-core';
-import { attributeOfAll } from './domRead.js';
+import { attributeOfAll, clippedOfAll } from './domRead.js';
 
 /** The dataset tree (role=tree): rows are treeitems carrying their store path in data-path. */
 export class TreeModel {
@@ -32,6 +32,11 @@ export class TreeModel {
       if (!moved && (await this.item(path).count()) === 0) break;
     }
     await this.item(path).waitFor();
+  }
+
+  /** Date spans on screen that do not fit their row, as rendered. */
+  async clippedSpans(): Promise<string[]> {
+    return (await clippedOfAll(this.page.locator('[role="treeitem"] .tree-span'), 'class')).map(([, text]) => text);
   }
 
   async isExpanded(path: string): Promise<boolean> {

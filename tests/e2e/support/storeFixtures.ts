@@ -14,18 +14,21 @@ import { MINUTE_NS, START_NS, ohlcvTable } from '../../helpers/ohlcvTable.js';
 export const LARGE_ROWS = 1_200_000;
 export const LARGE_ROW_GROUP_SIZE = 122_880;
 
-/** The ohlcvTable row i as the table shows it (UTC). */
+/** Prices as the table writes them for MES/ES: to the quarter-point tick, with separators. */
+const tickPrice = (x: number): string => x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+/** The ohlcvTable row i as the table shows it (UTC; whole minutes, so no fraction of a second). */
 export function ohlcvRow(i: number): { timestamp: string; open: string; high: string; low: string; close: string; volume: string } {
   const ns = START_NS + BigInt(i) * MINUTE_NS;
   const iso = new Date(Number(ns / 1_000_000n)).toISOString().replace('.000Z', '');
   const open = 5000 + i * 0.25;
   return {
-    timestamp: `${iso.replace('T', ' ')}.000000000 UTC`,
-    open: String(open),
-    high: String(open + 1),
-    low: String(open - 1),
-    close: String(open + 0.5),
-    volume: String(100 + i),
+    timestamp: `${iso.replace('T', ' ')} UTC`,
+    open: tickPrice(open),
+    high: tickPrice(open + 1),
+    low: tickPrice(open - 1),
+    close: tickPrice(open + 0.5),
+    volume: (100 + i).toLocaleString('en-US'),
   };
 }
 
@@ -160,5 +163,47 @@ export async function buildRawStore(root: string): Promise<BuiltStore> {
     { asset: 'MES', date: '2024-01-02', name: 'bars', table: barsTable(sessionBars('2024-01-02', 390, 4780)) },
     { asset: 'MES', date: '2024-01-03', name: 'bars', table: barsTable(defectBars()) },
   ]);
+  return { root, store };
+}
+
+/**
+ * Momentum indicators with values a narrow column used to cut on the left (rsi_14 =
+ * 66.666…, macd_line = −3.3942…), tiny and large magnitudes, one row a day from 2024-01-02.
+ */
+export const INDICATOR_ROWS = [
+  { rsi_14: 66.66666666666667, macd_line: -3.394266717337814, macd_signal: 0.000123456789, momentum_10: 1234567.891 },
+  { rsi_14: 69.3431689487458, macd_line: -0.5, macd_signal: 12.000000000000002, momentum_10: -42.25 },
+];
+
+function indicatorTable(): Table {
+  const n = INDICATOR_ROWS.length;
+  const float = (name: keyof (typeof INDICATOR_ROWS)[number]) => makeVector(makeData({ type: new Float64(), length: n, data: Float64Array.from(INDICATOR_ROWS, (r) => r[name]) }));
+  return new Table({
+    timestamp: makeVector(makeData({ type: new TimestampNanosecond('UTC'), length: n, data: BigInt64Array.from(INDICATOR_ROWS, (_, i) => 1_704_153_600_000_000_000n + BigInt(i) * 86_400_000_000_000n) })),
+    rsi_14: float('rsi_14'),
+    macd_line: float('macd_line'),
+    macd_signal: float('macd_signal'),
+    momentum_10: float('momentum_10'),
+  });
+}
+
+/**
+ * The store of the number-formatting scenarios:
+ *   raw/MES/2024-01-02/tick.parquet     one bar stamped to the millisecond (14:30:00.125 UTC)
+ *   features/v1/momentum_indicators     INDICATOR_ROWS
+ */
+export async function buildNumbersStore(root: string): Promise<BuiltStore> {
+  const { store } = await initStore(root);
+  const raw = await writeRawSnapshot(store, { asset: 'MES', date: '2024-01-02', name: 'tick', table: barsTable([['2024-01-02T14:30:00.125Z', 4780, 4781.25, 4779.5, 4780.75, 1234567]]) });
+  await writeFeatures(store, {
+    featureSet: 'momentum_indicators',
+    data: indicatorTable(),
+    sidecar: {
+      asset: 'MES',
+      recipe: { name: 'momentum_indicators', version: '1' },
+      dependencies: [{ path: raw.path, sha256: raw.sha256, layer: 'raw', rows: 1 }],
+      changelog: 'indicators with long decimals',
+    },
+  });
   return { root, store };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { copyText, formatCell, formatTimestamp, isNumericType, isTimestampType, isZonedTimestampType, rowsAsTsv, shortTypeName } from '../../../renderer/src/table/cellFormat.ts';
+import { copyText, formatCell, formatTimestamp, isNumericType, isTimestampType, isZonedTimestampType, rowsAsTsv, shortTypeName, trimFraction } from '../../../renderer/src/table/cellFormat.ts';
+import { numberStyleFor } from '../../../renderer/src/table/numberFormat.ts';
 
 describe('cellFormat', () => {
   it('names column types briefly', () => {
@@ -15,14 +16,18 @@ describe('cellFormat', () => {
     expect(isNumericType('Utf8')).toBe(false);
   });
 
-  it('shows UTC timestamps with every fraction digit', () => {
-    expect(formatTimestamp('2024-01-02T00:00:00.000000000Z', 'utc')).toBe('2024-01-02 00:00:00.000000000 UTC');
-    expect(formatTimestamp('2024-01-02T00:00:01.5Z', 'utc')).toBe('2024-01-02 00:00:01.5 UTC');
+  it('shows UTC timestamps at the precision the value has (seconds, ms, µs, ns)', () => {
+    expect(formatTimestamp('2024-01-02T00:00:00.000000000Z', 'utc')).toBe('2024-01-02 00:00:00 UTC');
+    expect(formatTimestamp('2024-01-02T00:00:01.5Z', 'utc')).toBe('2024-01-02 00:00:01.500 UTC');
+    expect(formatTimestamp('2024-01-02T00:00:01.123000000Z', 'utc')).toBe('2024-01-02 00:00:01.123 UTC');
+    expect(formatTimestamp('2024-01-02T00:00:01.000001000Z', 'utc')).toBe('2024-01-02 00:00:01.000001 UTC');
+    expect(formatTimestamp('2024-01-02T00:00:01.000000001Z', 'utc')).toBe('2024-01-02 00:00:01.000000001 UTC');
+    expect(['', '.0', '.000', '.1', '.1234', '.000000120'].map(trimFraction)).toEqual(['', '', '', '.100', '.123400', '.000000120']);
   });
 
   it('shows exchange time in Chicago, standard and daylight time', () => {
     expect(formatTimestamp('2024-01-02T00:00:00.000000123Z', 'exchange')).toBe('2024-01-01 18:00:00.000000123 CST');
-    expect(formatTimestamp('2024-07-01T14:30:00.000Z', 'exchange')).toBe('2024-07-01 09:30:00.000 CDT');
+    expect(formatTimestamp('2024-07-01T14:30:00.000Z', 'exchange')).toBe('2024-07-01 09:30:00 CDT');
     // the spring-forward night: 08:00Z is 03:00 CDT, 07:59Z is 01:59 CST
     expect(formatTimestamp('2024-03-10T07:59:00Z', 'exchange')).toBe('2024-03-10 01:59:00 CST');
     expect(formatTimestamp('2024-03-10T08:00:00Z', 'exchange')).toBe('2024-03-10 03:00:00 CDT');
@@ -36,6 +41,15 @@ describe('cellFormat', () => {
     expect(formatCell('NaN', 'Float64', 'utc')).toBe('NaN');
     expect(formatCell('2024-01-02T00:00:00Z', 'Timestamp<SECOND>', 'exchange')).toBe('2024-01-02T00:00:00Z');
     expect(formatCell({ a: 1 }, 'Struct', 'utc')).toBe('{"a":1}');
+  });
+
+  it('writes numbers in their column style when given one; copies stay exact', () => {
+    expect(formatCell(66.66666666666667, 'Float64', 'utc', undefined, numberStyleFor('rsi_14', 'Float64'))).toBe('66.6667');
+    expect(formatCell(5000, 'Float64', 'utc', undefined, numberStyleFor('open', 'Float64'))).toBe('5,000.00');
+    expect(formatCell('9007199254740993', 'Int64', 'utc', undefined, numberStyleFor('volume', 'Int64'))).toBe('9,007,199,254,740,993');
+    expect(formatCell('NaN', 'Float64', 'utc', undefined, numberStyleFor('rsi_14', 'Float64'))).toBe('NaN');
+    expect(formatCell(null, 'Float64', 'utc', undefined, numberStyleFor('rsi_14', 'Float64'))).toBe('null');
+    expect(copyText(66.66666666666667)).toBe('66.66666666666667');
   });
 
   it('copies values as the host sent them, rows as TSV', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { offendingRows, parseReport, ruleTitle, rulesByRow } from '../../../renderer/src/validate/validationReport.ts';
+import { filledText, offendingRows, parseReport, ruleTitle, rulesByRow } from '../../../renderer/src/validate/validationReport.ts';
 
 const report = {
   target: 'raw/MES/2024-01-03',
@@ -45,5 +45,9 @@ describe('validationReport', () => {
     expect(rulesByRow({ ...parsed!, errors: [] }).get(40)).toEqual({ rules: ['session_gap'], error: false });
     expect(ruleTitle('ohlc_consistency')).toBe('OHLC inconsistent');
     expect(ruleTitle('made_up_rule')).toBe('made up rule');
+  });
+
+  it('writes the share of filled cells without rounding up to 100%', () => {
+    expect([100, 99.9996, 99.5, 0].map(filledText)).toEqual(['100%', '99.99%', '99.50%', '0.00%']);
   });
 });
