@@ -1,30 +1,23 @@
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeParquet } from '../../core/parquet/writeParquet.js';
 import { ohlcvTable, tempDir } from '../helpers/ohlcvTable.js';
-import { runCli } from '../helpers/runCli.js';
+import { CLI_BIN, runCli } from '../helpers/runCli.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
 describe('mes-data as a process', () => {
   const { dir, cleanup } = tempDir('mes-data-cli-main-');
   const file = path.join(dir, 'bars.parquet');
-  // a node process running the command's main() from source, as the bin does
-  const entry = path.join(dir, 'entry.mjs');
-  const command = `"${process.execPath}" --import tsx "${entry}"`;
-
   beforeAll(async () => {
-    fs.writeFileSync(entry, `const { main } = await import(${JSON.stringify(pathToFileURL(path.join(ROOT, 'cli/main.ts')).href)});\nprocess.exitCode = await main(process.argv.slice(2));\n`);
     await writeParquet(ohlcvTable(20_000), file);
   });
   afterAll(cleanup);
 
   it('stops quietly when the reader of its output goes away (mes-data show … | head -1)', () => {
     // 20,000 rows of text are far more than a pipe holds, so the writes after head exits fail with EPIPE
-    const run = spawnSync('bash', ['-c', `${command} show "${file}" --rows 20000 | head -1; echo "status=\${PIPESTATUS[0]}" >&2`], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    const run = spawnSync('bash', ['-c', `"${process.execPath}" "${CLI_BIN}" show "${file}" --rows 20000 | head -1; echo "status=\${PIPESTATUS[0]}" >&2`], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
     expect(run.stdout.split('\n')[0]).toMatch(/^#\s+timestamp\s+open\s+high\s+low\s+close\s+volume$/);
     expect(run.stderr).toBe('status=0\n');
   });
