@@ -7,12 +7,15 @@ import { ApiSession } from '../core/api/handlers.js';
 import { makeDemoStore } from '../core/demo/makeDemoStore.js';
 import { serializeError } from '../core/errors.js';
 import { IPC_INVOKE, IPC_JOB_EVENT, IPC_MENU_COMMAND, type IpcReply, type MenuCommand } from './ipcChannels.js';
+import { appPageUrl, denyAllPermissions, guardWebContents, ipcSenderProblem } from './windowSecurity.js';
 
 /**
  * The Electron main process: one window, locked down. The renderer gets no Node.js, runs
- * sandboxed with context isolation, may not navigate or open windows, and loads nothing from
- * the network (see the Content-Security-Policy below). Everything it may ask for goes
- * through one IPC channel, parsed against the API contract before a handler runs.
+ * sandboxed with context isolation, may not navigate, be redirected or open windows, gets no
+ * permission, and loads nothing from the network (see the Content-Security-Policy below).
+ * Everything it may ask for goes through one IPC channel, taken only from the app's own
+ * page in its window (windowSecurity.ts) and parsed against the API contract before a
+ * handler runs.
  */
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -29,6 +32,10 @@ const CONTENT_SECURITY_POLICY = [
   "form-action 'none'",
   "frame-ancestors 'none'",
 ].join('; ');
+
+const INDEX_HTML = path.join(here, '..', 'renderer', 'index.html');
+/** The only page whose IPC calls are taken. */
+const APP_PAGE = appPageUrl(INDEX_HTML);
 
 const recentFile = () => path.join(app.getPath('userData'), 'recent-stores.json');
 
@@ -81,13 +88,8 @@ function createWindow(): BrowserWindow {
     },
   });
   window.once('ready-to-show', () => window.show());
-  window.webContents.on('will-navigate', (event) => event.preventDefault());
-  window.webContents.setWindowOpenHandler(({ url }) => {
-    // documentation links open in the user's browser, never inside the app
-    if (url.startsWith('https://')) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
-  void window.loadFile(path.join(here, '..', 'renderer', 'index.html'));
+  guardWebContents(window.webContents, (url) => void shell.openExternal(url));
+  void window.loadFile(INDEX_HTML);
   return window;
 }
 
@@ -114,7 +116,11 @@ async function chooseFilesToIngest(): Promise<void> {
     properties: ['openFile', 'multiSelections'],
     filters: [{ name: 'Market data', extensions: ['csv', 'tsv', 'txt', 'parquet', 'arrow', 'ipc', 'jsonl', 'ndjson'] }],
   });
-  if (!result.canceled && result.filePaths.length > 0) send(IPC_MENU_COMMAND, { type: 'menu', command: 'ingest-files', paths: result.filePaths });
+  if (!result.canceled && result.filePaths.length > 0) {
+    // files the user picked are theirs to read, whatever the session's path rule
+    for (const file of result.filePaths) api?.grantFile(file);
+    send(IPC_MENU_COMMAND, { type: 'menu', command: 'ingest-files', paths: result.filePaths });
+  }
 }
 
 function menuCommand(command: MenuCommand): void {
@@ -152,7 +158,7 @@ async function onReady(): Promise<void> {
   electronSession.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
   });
-  electronSession.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  denyAllPermissions(electronSession.defaultSession);
 
   const recent = readRecentStores();
   api = new ApiSession('electron', { recentStores: recent });
@@ -172,8 +178,9 @@ async function onReady(): Promise<void> {
   session.jobs.onEvent((event) => send(IPC_JOB_EVENT, event));
 
   ipcMain.handle(IPC_INVOKE, async (event, name: unknown, request: unknown): Promise<IpcReply> => {
-    if (event.senderFrame?.url && !event.senderFrame.url.startsWith('file://')) {
-      return { ok: false, error: { code: 'FORBIDDEN', message: 'requests are only taken from the app itself', details: {} } };
+    const problem = ipcSenderProblem(event, mainWindow?.webContents ?? null, APP_PAGE);
+    if (problem) {
+      return { ok: false, error: { code: 'FORBIDDEN', message: `requests are only taken from the app itself: ${problem}`, details: {} } };
     }
     if (typeof name !== 'string' || !isApiName(name)) {
       return { ok: false, error: { code: 'NOT_FOUND', message: `no operation "${String(name)}"`, details: {} } };
@@ -201,7 +208,8 @@ if (!app.requestSingleInstanceLock()) {
     }
   });
   app.on('web-contents-created', (_event, contents) => {
-    contents.on('will-attach-webview', (event) => event.preventDefault());
+    // every web contents, not only the main window's: no navigation, redirects, new windows or webviews
+    guardWebContents(contents, (url) => void shell.openExternal(url));
   });
   app.whenReady().then(onReady, (error: unknown) => {
     dialog.showErrorBox('MES Data could not start', String(error));
