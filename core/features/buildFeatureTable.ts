@@ -1,10 +1,9 @@
 import { DateDay, Float64, Int64, makeData, makeVector, Table, TimestampNanosecond, Utf8, vectorFromArray, type DataType, type Vector } from 'apache-arrow';
 import { BadRequestError } from '../errors.js';
-import { CME_TIMEZONE } from '../time/cmeCalendar.js';
-import { zoneOffsetMs } from '../time/zonedTime.js';
 import { floatColumn, timestampColumn } from '../validation/columnData.js';
 import { inferIntervalSeconds } from '../validation/tradingRules.js';
 import { macd, momentum, realizedVolatility, trueRange, valueArea, wilderAverage, wilderRsi } from './featureMath.js';
+import { TradingDayClock } from './sessionBars.js';
 
 export const FEATURE_SETS = ['price_volatility', 'momentum_indicators', 'volume_profile'] as const;
 export type FeatureSet = (typeof FEATURE_SETS)[number];
@@ -24,8 +23,6 @@ interface Bars {
   volume: Float64Array;
 }
 
-const DAY_MS = 86_400_000;
-
 function barsOf(table: Table): Bars {
   for (const name of ['timestamp', 'open', 'high', 'low', 'close', 'volume']) {
     if (!table.getChild(name)) throw new BadRequestError(`features need an OHLCV table; column "${name}" is missing`, { missing: name });
@@ -35,23 +32,11 @@ function barsOf(table: Table): Bars {
   return { ns: ts.ns, open: f('open'), high: f('high'), low: f('low'), close: f('close'), volume: f('volume') };
 }
 
-/**
- * The trading date of each bar as days since 1970-01-01: CME sessions (17:00 Chicago on
- * the day before) for intraday bars; the UTC date for daily or longer bars.
- */
+/** The trading date of each bar as days since 1970-01-01 (see `TradingDayClock`). */
 function tradingDays(ns: BigInt64Array, daily: boolean): Int32Array {
   const days = new Int32Array(ns.length);
-  for (let i = 0; i < ns.length; i++) {
-    const ms = Number(ns[i] / 1_000_000n);
-    if (daily) {
-      days[i] = Math.floor(ms / DAY_MS);
-      continue;
-    }
-    const local = ms + zoneOffsetMs(ms, CME_TIMEZONE);
-    const localDay = Math.floor(local / DAY_MS);
-    const hour = Math.floor((local - localDay * DAY_MS) / 3_600_000);
-    days[i] = hour >= 17 ? localDay + 1 : localDay;
-  }
+  const clock = new TradingDayClock(daily);
+  for (let i = 0; i < ns.length; i++) days[i] = clock.day(Number(ns[i] / 1_000_000n));
   return days;
 }
 
@@ -128,6 +113,30 @@ function assetColumn(asset: string, length: number): Vector {
 }
 
 /**
+ * The price_volatility table from daily bars by trading date (`day`: days since 1970-01-01,
+ * stamped at 00:00 UTC in nanoseconds): realized volatility as an annualized fraction, true
+ * range and ATR in price units. Throws nothing.
+ */
+export function priceVolatilityTable(daily: { day: ArrayLike<number>; high: ArrayLike<number>; low: ArrayLike<number>; close: ArrayLike<number> }, asset: string): Table {
+  const close = Float64Array.from(daily.close);
+  const vol30 = realizedVolatility(close, 30);
+  const vol60 = realizedVolatility(close, 60);
+  const ratio = vol30.map((v, i) => v / vol60[i]);
+  const tr = trueRange(Float64Array.from(daily.high), Float64Array.from(daily.low), close);
+  const atr = wilderAverage(tr, 14);
+  const dayNs = BigInt64Array.from(daily.day, (d) => BigInt(d) * 86_400_000_000_000n);
+  return new Table({
+    timestamp: timestamps(dayNs),
+    asset: assetColumn(asset, close.length),
+    realized_vol_30d: nullableFloats(vol30),
+    realized_vol_60d: nullableFloats(vol60),
+    vol_ratio: nullableFloats(ratio),
+    true_range: nullableFloats(tr),
+    atr_14: nullableFloats(atr),
+  });
+}
+
+/**
  * A feature set computed from one asset's cleaned bars (sorted by time). Units: prices as in
  * the input, volatility as an annualized fraction, RSI 0–100, rate of change in percent,
  * timestamps UTC nanoseconds (daily features: the trading date at 00:00 UTC).
@@ -155,23 +164,7 @@ export function buildFeatureTable(set: FeatureSet, cleaned: Table, options: Feat
   const interval = inferIntervalSeconds(ts, null) ?? 86_400;
   const days = tradingDays(bars.ns, interval >= 86_400);
   const daily = dailyBars(bars, days);
-  if (set === 'price_volatility') {
-    const vol30 = realizedVolatility(daily.close, 30);
-    const vol60 = realizedVolatility(daily.close, 60);
-    const ratio = vol30.map((v, i) => v / vol60[i]);
-    const tr = trueRange(daily.high, daily.low, daily.close);
-    const atr = wilderAverage(tr, 14);
-    const dayNs = BigInt64Array.from(daily.day, (d) => BigInt(d) * 86_400_000_000_000n);
-    return new Table({
-      timestamp: timestamps(dayNs),
-      asset: assetColumn(options.asset, daily.day.length),
-      realized_vol_30d: nullableFloats(vol30),
-      realized_vol_60d: nullableFloats(vol60),
-      vol_ratio: nullableFloats(ratio),
-      true_range: nullableFloats(tr),
-      atr_14: nullableFloats(atr),
-    });
-  }
+  if (set === 'price_volatility') return priceVolatilityTable(daily, options.asset);
   if (set === 'volume_profile') {
     const tick = options.tickSize ?? 0.25;
     const sessionDate: number[] = [];

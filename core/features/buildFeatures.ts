@@ -1,15 +1,24 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { BadRequestError, CancelledError, NotFoundError, ValidationGateError } from '../errors.js';
+import { BadRequestError, CancelledError, MesDataError, NotFoundError, ValidationGateError } from '../errors.js';
+import { sqlFileList, sqlString, withConnection, type EngineConnection } from '../engine/duckdbEngine.js';
 import { Dataset } from '../parquet/parquetDataset.js';
+import type { DataSchema } from '../schema/dataSchema.js';
 import { SchemaRegistry } from '../schema/schemaRegistry.js';
 import { writeFeatures } from '../store/layerIO.js';
-import { MetadataManager } from '../store/metadataManager.js';
+import { MetadataManager, type CompressionName, type Dependency, type QualityMetrics } from '../store/metadataManager.js';
 import { parseVersionFolder, SIDECAR, type Store } from '../store/storeLayout.js';
 import { checkAssetName } from '../store/storeNames.js';
+import { commitVersion, type CommitVersionResult, type VersionSidecarInput } from '../store/versionCommit.js';
+import type { ValidationReport } from '../validation/validationReport.js';
 import { validateTable } from '../validation/validateTable.js';
-import { buildFeatureTable, FEATURE_SETS, type FeatureSet } from './buildFeatureTable.js';
+import { checkBarColumns, streamBars } from './barSource.js';
+import { buildFeatureTable, FEATURE_SETS, priceVolatilityTable, type FeatureSet } from './buildFeatureTable.js';
+import { FeatureGate, type GateColumn } from './featureGate.js';
+import { MomentumState, type MomentumOutputs } from './featureMath.js';
+import { FeatureSink, type SinkColumn } from './featureSink.js';
+import { DailyBarFolder, TradingDayClock, VolumeProfileFolder } from './sessionBars.js';
 
 const RECIPE_VERSION = '1';
 
@@ -52,12 +61,299 @@ async function cleanedVersions(store: Store, asset: string): Promise<number[]> {
   return versions.sort((a, b) => a - b);
 }
 
+/** Everything a build knows before it computes: where from, what to write, under which identity. */
+interface BuildPlan {
+  store: Store;
+  set: FeatureSet;
+  asset: string;
+  sourcePath: string;
+  /** absolute paths of the source version's files, in the order a dataset reads them */
+  files: string[];
+  totalRows: number;
+  schema: DataSchema;
+  fingerprint: string;
+  sidecar: (report: ValidationReport) => VersionSidecarInput;
+  signal?: AbortSignal;
+  progress: NonNullable<BuildFeaturesOptions['progress']>;
+  what: string;
+}
+
+/**
+ * Thrown inside a streaming build when the data needs the exact whole-table path (timestamps
+ * off whole milliseconds, rows out of order, a schema the streaming gate does not cover).
+ */
+class NeedsWholeTable extends MesDataError {
+  constructor(reason: string) {
+    super('INTERNAL', `the streaming build cannot take these rows: ${reason}`);
+  }
+}
+
+const CHUNK = 2048;
+
+function checkCancelled(plan: BuildPlan): void {
+  if (plan.signal?.aborted) throw new CancelledError(`building ${plan.set} for ${plan.asset}: cancelled, nothing written`);
+}
+
+function gateFailure(plan: BuildPlan, report: ValidationReport): ValidationGateError {
+  return new ValidationGateError(`the ${plan.set} built for ${plan.asset} breaks its schema: ${report.errors.map((e) => e.message).join('; ')}`, { report });
+}
+
+/** The source files of a cleaned version from its sidecar, in a dataset's depth-first sorted order. */
+function sourceFiles(root: string, sourcePath: string, files: { path: string }[]): string[] {
+  const key = (p: string) => p.split('/');
+  const sorted = [...files].sort((a, b) => {
+    const x = key(a.path);
+    const y = key(b.path);
+    for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
+    return x.length - y.length;
+  });
+  return sorted.map((f) => path.join(root, ...sourcePath.split('/'), ...f.path.split('/')));
+}
+
+/**
+ * The bar interval as validation infers it (the most common positive step of the first
+ * 20,001 bars, in whole seconds; null under 2 bars), read through the engine. Days of a
+ * daily series are UTC dates, shorter bars go by CME session.
+ */
+async function inferredInterval(connection: EngineConnection, plan: BuildPlan): Promise<number | null> {
+  const rows = await connection.rows(
+    `SELECT epoch_us("timestamp")::DOUBLE AS us FROM read_parquet(${sqlFileList(plan.files)}, hive_partitioning = false) LIMIT 20001`,
+    `${plan.what}: the bar interval`,
+  );
+  const counts = new Map<number, number>();
+  for (let j = 1; j < rows.length; j++) {
+    const step = Math.round(((rows[j].us as number) - (rows[j - 1].us as number)) / 1e6);
+    if (step > 0) counts.set(step, (counts.get(step) ?? 0) + 1);
+  }
+  let best: number | null = null;
+  let bestCount = 0;
+  for (const [step, count] of counts) {
+    if (count > bestCount || (count === bestCount && best !== null && step < best)) {
+      best = step;
+      bestCount = count;
+    }
+  }
+  return best;
+}
+
+/**
+ * momentum_indicators streamed: closes chunk by chunk through the indicator states, each
+ * chunk checked by the gate and appended to the engine, then one Parquet file written by
+ * DuckDB into the commit's staging folder. Timestamps are written as microseconds, so only
+ * bars on whole milliseconds come this way (DuckDB reads TIMESTAMP(NANOS) at microsecond
+ * precision); anything finer takes the whole-table path with our own exact reader and writer.
+ */
+async function streamMomentum(plan: BuildPlan): Promise<CommitVersionResult> {
+  const names = ['rsi_14', 'macd_line', 'macd_signal', 'macd_histogram', 'momentum_10', 'roc_10'];
+  const gate = FeatureGate.open(plan.schema, [
+    { name: 'timestamp', kind: 'timestamp' },
+    { name: 'asset', kind: 'utf8' },
+    ...names.map((name): GateColumn => ({ name, kind: 'float64', nanIsNull: true })),
+  ]);
+  if (typeof gate === 'string') throw new NeedsWholeTable(gate);
+  const sink = await FeatureSink.open(plan.store, [{ name: 'ts', type: 'TIMESTAMPTZ' }, ...names.map((name): SinkColumn => ({ name, type: 'DOUBLE' }))]);
+  try {
+    return await withConnection(async (connection) => {
+      const out: MomentumOutputs = {
+        rsi14: new Float64Array(CHUNK),
+        macdLine: new Float64Array(CHUNK),
+        macdSignal: new Float64Array(CHUNK),
+        macdHistogram: new Float64Array(CHUNK),
+        momentum10: new Float64Array(CHUNK),
+        roc10: new Float64Array(CHUNK),
+      };
+      const outputs = [out.rsi14, out.macdLine, out.macdSignal, out.macdHistogram, out.momentum10, out.roc10];
+      const state = new MomentumState();
+      let read = 0;
+      if (!(await checkBarColumns(connection, plan.files[0], ['close'], plan.what))) throw new NeedsWholeTable('the timestamp column is not a timestamp');
+      await streamBars(connection, plan.files, ['close'], plan.what, (chunk) => {
+        const n = chunk.rows;
+        const us = chunk.us;
+        const close = chunk.columns.close;
+        for (let i = 0; i < n; i++) {
+          if (us[i] % 1000 !== 0) throw new NeedsWholeTable('timestamps off whole milliseconds');
+          state.push(close[i], i, out);
+        }
+        if (!gate.check([us, null, ...outputs], n)) throw new NeedsWholeTable('timestamps out of order');
+        sink.append([us, ...outputs], n);
+        read += n;
+        plan.progress({ fraction: 0.05 + 0.75 * Math.min(1, read / Math.max(1, plan.totalRows)), stage: `computing ${plan.set}`, rows: read });
+      });
+      const report = gate.report(`${plan.set} for ${plan.asset}`);
+      if (!report.valid) throw gateFailure(plan, report);
+      checkCancelled(plan);
+      plan.progress({ fraction: 0.8, stage: 'writing', rows: read });
+      const select = `${sink.column('ts')} AS "timestamp", ${sqlString(plan.asset)} AS asset, ${names.map((name) => `${sink.column(name)} AS ${name}`).join(', ')}`;
+      return commitStreamed(plan, report, (file, keyValue) => sink.copyTo(connection, select, file, keyValue, plan.what));
+    }, plan.signal);
+  } finally {
+    await sink.dispose();
+  }
+}
+
+/** volume_profile streamed: sessions folded bar by bar, their levels spilled, one file written by DuckDB. */
+async function streamVolumeProfile(plan: BuildPlan, tick: number): Promise<CommitVersionResult> {
+  const levelColumns = ['price_level', 'volume', 'poc_price', 'value_area_high', 'value_area_low'];
+  const gate = FeatureGate.open(plan.schema, [
+    { name: 'session_date', kind: 'date32' },
+    { name: 'asset', kind: 'utf8' },
+    { name: 'price_level', kind: 'float64' },
+    { name: 'volume', kind: 'volume' },
+    { name: 'poc_price', kind: 'float64' },
+    { name: 'value_area_high', kind: 'float64' },
+    { name: 'value_area_low', kind: 'float64' },
+  ]);
+  if (typeof gate === 'string') throw new NeedsWholeTable(gate);
+  const sink = await FeatureSink.open(plan.store, [{ name: 'session_date', type: 'DATE' }, ...levelColumns.map((name): SinkColumn => ({ name, type: 'DOUBLE', nanIsNull: false }))]);
+  try {
+    return await withConnection(async (connection) => {
+      const day = new Int32Array(CHUNK);
+      const columns = levelColumns.map(() => new Float64Array(CHUNK));
+      const [price, volume, poc, high, low] = columns;
+      let buffered = 0;
+      const flush = () => {
+        if (buffered === 0) return;
+        gate.check([null, null, ...columns], buffered);
+        sink.append([day, ...columns], buffered);
+        buffered = 0;
+      };
+      const folder = new VolumeProfileFolder(tick, (session) => {
+        for (let i = 0; i < session.price.length; i++) {
+          day[buffered] = session.day;
+          price[buffered] = session.price[i];
+          volume[buffered] = session.volume[i];
+          poc[buffered] = session.poc;
+          high[buffered] = session.high;
+          low[buffered] = session.low;
+          if (++buffered === CHUNK) flush();
+        }
+      });
+      let read = 0;
+      if (!(await checkBarColumns(connection, plan.files[0], ['close', 'volume'], plan.what))) throw new NeedsWholeTable('the timestamp column is not a timestamp');
+      const interval = (await inferredInterval(connection, plan)) ?? 86_400;
+      const clock = new TradingDayClock(interval >= 86_400);
+      await streamBars(connection, plan.files, ['close', 'volume'], plan.what, (chunk) => {
+        const n = chunk.rows;
+        const us = chunk.us;
+        const { close, volume: barVolume } = chunk.columns;
+        for (let i = 0; i < n; i++) {
+          if (us[i] !== us[i]) throw new NeedsWholeTable('a null timestamp');
+          folder.push(clock.day(Math.trunc(us[i] / 1000)), close[i], barVolume[i]);
+        }
+        read += n;
+        plan.progress({ fraction: 0.05 + 0.75 * Math.min(1, read / Math.max(1, plan.totalRows)), stage: `computing ${plan.set}`, rows: read });
+      });
+      folder.finish();
+      flush();
+      const report = gate.report(`${plan.set} for ${plan.asset}`);
+      if (!report.valid) throw gateFailure(plan, report);
+      checkCancelled(plan);
+      plan.progress({ fraction: 0.8, stage: 'writing', rows: sink.rows });
+      // the volume column is int64 when every level's volume is whole, as the whole-table build writes it
+      const volumeSql = gate.volumeIsIntegral ? `${sink.column('volume')}::BIGINT AS volume` : `${sink.column('volume')} AS volume`;
+      const others = (name: string) => `${sink.column(name)} AS ${name}`;
+      const select = `${sink.column('session_date')} AS session_date, ${sqlString(plan.asset)} AS asset, ${others('price_level')}, ${volumeSql}, ${others('poc_price')}, ${others('value_area_high')}, ${others('value_area_low')}`;
+      return commitStreamed(plan, report, (file, keyValue) => sink.copyTo(connection, select, file, keyValue, plan.what));
+    }, plan.signal);
+  } finally {
+    await sink.dispose();
+  }
+}
+
+/**
+ * price_volatility: the bars are folded into daily bars while they stream (one row per
+ * trading date: a few thousand rows for decades), then computed and validated like the
+ * whole-table build and written by DuckDB (the dates at 00:00 UTC are whole microseconds).
+ */
+async function streamPriceVolatility(plan: BuildPlan): Promise<CommitVersionResult> {
+  const folder = new DailyBarFolder();
+  const names = ['realized_vol_30d', 'realized_vol_60d', 'vol_ratio', 'true_range', 'atr_14'];
+  const sink = await FeatureSink.open(plan.store, [{ name: 'ts', type: 'TIMESTAMPTZ' }, ...names.map((name): SinkColumn => ({ name, type: 'DOUBLE' }))]);
+  try {
+    return await withConnection(async (connection) => {
+      if (!(await checkBarColumns(connection, plan.files[0], ['open', 'high', 'low', 'close', 'volume'], plan.what))) throw new NeedsWholeTable('the timestamp column is not a timestamp');
+      const interval = (await inferredInterval(connection, plan)) ?? 86_400;
+      const clock = new TradingDayClock(interval >= 86_400);
+      let read = 0;
+      // volume must exist (as in every build) but no price_volatility column uses it: it is not read
+      await streamBars(connection, plan.files, ['open', 'high', 'low', 'close'], plan.what, (chunk) => {
+        const n = chunk.rows;
+        const us = chunk.us;
+        const { open, high, low, close } = chunk.columns;
+        for (let i = 0; i < n; i++) {
+          if (us[i] !== us[i]) throw new NeedsWholeTable('a null timestamp');
+          folder.push(clock.day(Math.trunc(us[i] / 1000)), open[i], high[i], low[i], close[i], 0);
+        }
+        read += n;
+        plan.progress({ fraction: 0.05 + 0.75 * Math.min(1, read / Math.max(1, plan.totalRows)), stage: `computing ${plan.set}`, rows: read });
+      });
+      const table = priceVolatilityTable(folder.series, plan.asset);
+      const { report } = validateTable(table, plan.schema, { target: `${plan.set} for ${plan.asset}` });
+      if (!report.valid) throw gateFailure(plan, report);
+      checkCancelled(plan);
+      plan.progress({ fraction: 0.8, stage: 'writing', rows: table.numRows });
+      const days = folder.series.day;
+      sink.append(
+        [Float64Array.from(days, (d) => d * 86_400_000_000), ...names.map((name) => Float64Array.from({ length: days.length }, (_, i) => (table.getChild(name)?.get(i) as number | null) ?? Number.NaN))],
+        days.length,
+      );
+      const select = `${sink.column('ts')} AS "timestamp", ${sqlString(plan.asset)} AS asset, ${names.map((name) => `${sink.column(name)} AS ${name}`).join(', ')}`;
+      return commitStreamed(plan, report, (file, keyValue) => sink.copyTo(connection, select, file, keyValue, plan.what));
+    }, plan.signal);
+  } finally {
+    await sink.dispose();
+  }
+}
+
+/** Commits one file that `write` puts at the absolute path it is given (inside the commit's staging folder). */
+function commitStreamed(
+  plan: BuildPlan,
+  report: ValidationReport,
+  write: (file: string, keyValue: Record<string, string>) => Promise<{ rows: number; rowGroups: number; compression: CompressionName }>,
+): Promise<CommitVersionResult> {
+  return commitVersion(plan.store, {
+    layer: 'features',
+    key: plan.set,
+    fingerprint: plan.fingerprint,
+    signal: plan.signal,
+    sidecar: plan.sidecar(report),
+    write: async (ctx) => {
+      const facts = await write(path.join(ctx.dir, 'part-0.parquet'), ctx.keyValue);
+      ctx.registerFile('part-0.parquet', facts);
+    },
+  });
+}
+
+/**
+ * The whole-table build: every row read at once by our own reader, computed on arrays,
+ * validated by `validateTable`, written by our own writer. Exact to the nanosecond, and
+ * what the streaming builds fall back to (tick data, unsorted rows, custom schemas); its
+ * memory grows with the history (about 2.7 GB for 4M bars).
+ */
+async function buildWholeTable(plan: BuildPlan): Promise<CommitVersionResult> {
+  plan.progress({ fraction: 0.1, stage: `reading ${plan.sourcePath}`, rows: null });
+  const dataset = await Dataset.open(plan.store.root, plan.sourcePath);
+  const cleaned = await dataset.readAll();
+  checkCancelled(plan);
+  plan.progress({ fraction: 0.5, stage: `computing ${plan.set}`, rows: cleaned.numRows });
+  const table = buildFeatureTable(plan.set, cleaned, { asset: plan.asset });
+  const { report } = validateTable(table, plan.schema, { target: `${plan.set} for ${plan.asset}` });
+  if (!report.valid) throw gateFailure(plan, report);
+  plan.progress({ fraction: 0.7, stage: 'writing', rows: table.numRows });
+  return writeFeatures(plan.store, { featureSet: plan.set, data: table, fingerprint: plan.fingerprint, signal: plan.signal, sidecar: plan.sidecar(report) });
+}
+
 /**
  * Builds a feature set from one cleaned version of an asset and commits it as a new version
- * of `features/v{N}/{set}/`, its sidecar naming the cleaned files it came from. The same
- * inputs again give `unchanged`. Throws BAD_REQUEST for an unknown set, NOT_FOUND when the
- * asset has no cleaned version (or not the one asked for), VALIDATION_GATE when the result
- * breaks its schema, CANCELLED.
+ * of `features/v{N}/{set}/` (one `part-0.parquet`), its sidecar naming the cleaned files it
+ * came from. The same inputs again give `unchanged`. The rows stream through DuckDB chunk by
+ * chunk, so memory stays bounded however long the history (see docs/features.md for when the
+ * exact whole-table path is taken instead). Progress goes 0.05 → 0.8 while reading and
+ * computing, then writing, then 1 when committed; an abort of `signal` stops the engine's
+ * query and leaves nothing written. Throws BAD_REQUEST for an unknown set or a source without
+ * OHLCV columns (naming the file), NOT_FOUND when the asset has no cleaned version (or not the
+ * one asked for), VALIDATION_GATE when the result breaks its schema, CANCELLED, and
+ * CORRUPTED_FILE / NOT_FOUND for a source file that cannot be read.
  */
 export async function buildFeatures(store: Store, options: BuildFeaturesOptions): Promise<BuildFeaturesResult> {
   if (!(FEATURE_SETS as readonly string[]).includes(options.set)) {
@@ -77,33 +373,44 @@ export async function buildFeatures(store: Store, options: BuildFeaturesOptions)
   const sourcePath = `cleaned/v${version}/${asset}`;
   const sidecar = await MetadataManager.readMetadataFile(path.join(store.root, sourcePath, SIDECAR), { validate: false });
   const inputs = [...sidecar.files].sort((a, b) => (a.path < b.path ? -1 : 1)).map((f) => ({ path: `${sourcePath}/${f.path}`, sha256: f.sha256 }));
-  progress({ fraction: 0.1, stage: `reading ${sourcePath}`, rows: null });
-  const dataset = await Dataset.open(store.root, sourcePath);
-  const cleaned = await dataset.readAll();
-  if (options.signal?.aborted) throw new CancelledError(`building ${set} for ${asset}: cancelled, nothing written`);
-  progress({ fraction: 0.5, stage: `computing ${set}`, rows: cleaned.numRows });
-  const table = buildFeatureTable(set, cleaned, { asset });
   const schema = new SchemaRegistry(store.root).getSchema(set);
-  const { report } = validateTable(table, schema, { target: `${set} for ${asset}` });
-  if (!report.valid) throw new ValidationGateError(`the ${set} built for ${asset} breaks its schema: ${report.errors.map((e) => e.message).join('; ')}`, { report });
   const recipe = { name: `features.${set}`, version: RECIPE_VERSION, parameters: { set, asset, from: sourcePath } };
   const fingerprint = crypto.createHash('sha256').update(JSON.stringify({ inputs, recipe })).digest('hex');
-  progress({ fraction: 0.7, stage: 'writing', rows: table.numRows });
-  const commit = await writeFeatures(store, {
-    featureSet: set,
-    data: table,
+  const dependencies: Dependency[] = inputs.map((i) => ({ ...i, layer: 'cleaned' as const, version }));
+  const plan: BuildPlan = {
+    store,
+    set,
+    asset,
+    sourcePath,
+    files: sourceFiles(store.root, sourcePath, sidecar.files),
+    totalRows: sidecar.recordCount,
+    schema,
     fingerprint,
     signal: options.signal,
-    sidecar: {
+    progress,
+    what: `building ${set} for ${asset} from ${sourcePath}`,
+    sidecar: (report) => ({
       asset,
       schema: { name: schema.name, version: schema.version },
       recipe,
-      dependencies: inputs.map((i) => ({ ...i, layer: 'cleaned' as const, version })),
+      dependencies,
       validation: { ...report },
-      qualityMetrics: { nullCounts: report.metrics.nullCounts, completenessPercentage: report.metrics.completenessPercentage },
+      qualityMetrics: { nullCounts: report.metrics.nullCounts, completenessPercentage: report.metrics.completenessPercentage } satisfies QualityMetrics,
       changelog: `${set} for ${asset} from ${sourcePath}`,
-    },
-  });
+    }),
+  };
+  checkCancelled(plan);
+  progress({ fraction: 0.05, stage: `reading ${sourcePath}`, rows: 0 });
+  let commit: CommitVersionResult;
+  try {
+    if (plan.files.length === 0) throw new NeedsWholeTable('no files');
+    if (set === 'momentum_indicators') commit = await streamMomentum(plan);
+    else if (set === 'volume_profile') commit = await streamVolumeProfile(plan, 0.25);
+    else commit = await streamPriceVolatility(plan);
+  } catch (error) {
+    if (!(error instanceof NeedsWholeTable)) throw error;
+    commit = await buildWholeTable(plan);
+  }
   progress({ fraction: 1, stage: 'committed', rows: commit.rows });
   return { version: `v${commit.version}`, path: commit.path, rows: commit.rows, inputs, status: commit.status };
 }

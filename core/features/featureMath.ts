@@ -9,20 +9,44 @@
  * the first value are skipped (the seed starts at the first defined value).
  */
 export function ema(values: Float64Array, period: number): Float64Array {
-  const out = new Float64Array(values.length).fill(Number.NaN);
-  const alpha = 2 / (period + 1);
-  let start = 0;
-  while (start < values.length && Number.isNaN(values[start])) start++;
-  if (values.length - start < period) return out;
-  let sum = 0;
-  for (let i = start; i < start + period; i++) sum += values[i];
-  let previous = sum / period;
-  out[start + period - 1] = previous;
-  for (let i = start + period; i < values.length; i++) {
-    previous = alpha * values[i] + (1 - alpha) * previous;
-    out[i] = previous;
-  }
+  const out = new Float64Array(values.length);
+  const state = new EmaState(period);
+  for (let i = 0; i < values.length; i++) out[i] = state.push(values[i]);
   return out;
+}
+
+/**
+ * `ema` one value at a time, for inputs read in chunks: the same operations in the same
+ * order, so the values are bit for bit those of the array form.
+ */
+export class EmaState {
+  private readonly alpha: number;
+  private started = false;
+  private count = 0;
+  private sum = 0;
+  private previous = Number.NaN;
+
+  constructor(private readonly period: number) {
+    this.alpha = 2 / (period + 1);
+  }
+
+  /** The EMA at this value (NaN while warming up). */
+  push(value: number): number {
+    if (!this.started) {
+      // leading NaNs (another indicator's warm-up) are skipped, later ones propagate
+      if (Number.isNaN(value)) return Number.NaN;
+      this.started = true;
+    }
+    if (this.count < this.period) {
+      this.sum += value;
+      this.count++;
+      if (this.count < this.period) return Number.NaN;
+      this.previous = this.sum / this.period;
+      return this.previous;
+    }
+    this.previous = this.alpha * value + (1 - this.alpha) * this.previous;
+    return this.previous;
+  }
 }
 
 /**
@@ -32,26 +56,44 @@ export function ema(values: Float64Array, period: number): Float64Array {
  * The first value is at index `period`.
  */
 export function wilderRsi(closes: Float64Array, period: number): Float64Array {
-  const out = new Float64Array(closes.length).fill(Number.NaN);
-  if (closes.length <= period) return out;
-  let gain = 0;
-  let loss = 0;
-  for (let i = 1; i <= period; i++) {
-    const change = closes[i] - closes[i - 1];
-    if (change > 0) gain += change;
-    else loss -= change;
-  }
-  gain /= period;
-  loss /= period;
-  const rsi = () => (loss === 0 ? 100 : 100 - 100 / (1 + gain / loss));
-  out[period] = rsi();
-  for (let i = period + 1; i < closes.length; i++) {
-    const change = closes[i] - closes[i - 1];
-    gain = (gain * (period - 1) + Math.max(change, 0)) / period;
-    loss = (loss * (period - 1) + Math.max(-change, 0)) / period;
-    out[i] = rsi();
-  }
+  const out = new Float64Array(closes.length);
+  const state = new WilderRsiState(period);
+  for (let i = 0; i < closes.length; i++) out[i] = state.push(closes[i]);
   return out;
+}
+
+/** `wilderRsi` one close at a time (bit for bit the array form's values). */
+export class WilderRsiState {
+  private index = 0;
+  private last = Number.NaN;
+  private gain = 0;
+  private loss = 0;
+
+  constructor(private readonly period: number) {}
+
+  private rsi(): number {
+    return this.loss === 0 ? 100 : 100 - 100 / (1 + this.gain / this.loss);
+  }
+
+  /** The RSI at this close (NaN for the first `period` closes). */
+  push(close: number): number {
+    const i = this.index++;
+    const change = close - this.last;
+    this.last = close;
+    if (i === 0) return Number.NaN;
+    const period = this.period;
+    if (i <= period) {
+      if (change > 0) this.gain += change;
+      else this.loss -= change;
+      if (i < period) return Number.NaN;
+      this.gain /= period;
+      this.loss /= period;
+      return this.rsi();
+    }
+    this.gain = (this.gain * (period - 1) + Math.max(change, 0)) / period;
+    this.loss = (this.loss * (period - 1) + Math.max(-change, 0)) / period;
+    return this.rsi();
+  }
 }
 
 /** MACD: line = EMA(fast) − EMA(slow) of closes; signal = EMA(signal) of the line; histogram = line − signal. */
@@ -73,6 +115,50 @@ export function momentum(closes: Float64Array, period: number): { momentum: Floa
     roc[i] = (closes[i] / closes[i - period] - 1) * 100;
   }
   return { momentum: m, roc };
+}
+
+/**
+ * MACD(12, 26, 9), RSI(14), momentum and rate of change over 10 bars, one close at a time,
+ * for closes read in chunks: `push` writes row `at` of each output (NaN while warming up),
+ * bit for bit what `wilderRsi`, `macd` and `momentum` give over the whole array.
+ */
+export class MomentumState {
+  private readonly rsi = new WilderRsiState(14);
+  private readonly fast = new EmaState(12);
+  private readonly slow = new EmaState(26);
+  private readonly signal = new EmaState(9);
+  /** the last 10 closes, a ring */
+  private readonly ring = new Float64Array(10);
+  private seen = 0;
+
+  push(close: number, at: number, out: MomentumOutputs): void {
+    out.rsi14[at] = this.rsi.push(close);
+    const line = this.fast.push(close) - this.slow.push(close);
+    const signal = this.signal.push(line);
+    out.macdLine[at] = line;
+    out.macdSignal[at] = signal;
+    out.macdHistogram[at] = line - signal;
+    const slot = this.seen % 10;
+    if (this.seen >= 10) {
+      const before = this.ring[slot];
+      out.momentum10[at] = close - before;
+      out.roc10[at] = (close / before - 1) * 100;
+    } else {
+      out.momentum10[at] = Number.NaN;
+      out.roc10[at] = Number.NaN;
+    }
+    this.ring[slot] = close;
+    this.seen++;
+  }
+}
+
+export interface MomentumOutputs {
+  rsi14: Float64Array;
+  macdLine: Float64Array;
+  macdSignal: Float64Array;
+  macdHistogram: Float64Array;
+  momentum10: Float64Array;
+  roc10: Float64Array;
 }
 
 /**

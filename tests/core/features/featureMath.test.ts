@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Float64, Int32, makeData, makeVector, Table } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ema, macd, momentum, realizedVolatility, trueRange, valueArea, wilderAverage, wilderRsi } from '../../../core/features/featureMath.js';
+import { ema, EmaState, macd, momentum, MomentumState, realizedVolatility, trueRange, valueArea, wilderAverage, wilderRsi, WilderRsiState, type MomentumOutputs } from '../../../core/features/featureMath.js';
 import { writeParquet } from '../../../core/parquet/writeParquet.js';
 import { tempDir } from '../../helpers/ohlcvTable.js';
 import { DuckSession, sqlString } from '../../interop/duckdbSession.js';
@@ -107,5 +107,64 @@ describe('against DuckDB window functions', () => {
         expect(ours.roc[i]).toBeCloseTo(row.roc as number, 9);
       }
     });
+  });
+});
+
+describe('one value at a time', () => {
+  // a random walk with a few repeated closes, so gains, losses and zero changes all occur
+  const closes = new Float64Array(700);
+  let seed = 3;
+  let price = 4000;
+  for (let i = 0; i < closes.length; i++) {
+    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+    const step = (seed % 9) - 4;
+    price += step === 0 ? 0 : step * 0.25;
+    closes[i] = price;
+  }
+
+  it('EmaState and WilderRsiState give the array forms bit for bit', () => {
+    for (const period of [1, 2, 9, 26]) {
+      const state = new EmaState(period);
+      expect(Float64Array.from(closes, (c) => state.push(c))).toEqual(ema(closes, period));
+    }
+    const rsi = new WilderRsiState(14);
+    const streamed = Float64Array.from(closes, (c) => rsi.push(c));
+    expect(streamed).toEqual(wilderRsi(closes, 14));
+    expect(Number.isNaN(streamed[13])).toBe(true);
+    expect(Number.isNaN(streamed[14])).toBe(false);
+  });
+
+  it('MomentumState gives RSI, MACD and momentum of the whole array, however the closes are split', () => {
+    const expected = { rsi: wilderRsi(closes, 14), ...macd(closes, 12, 26, 9), ...momentum(closes, 10) };
+    for (const chunk of [1, 7, 64, 700]) {
+      const state = new MomentumState();
+      const whole: MomentumOutputs = {
+        rsi14: new Float64Array(closes.length),
+        macdLine: new Float64Array(closes.length),
+        macdSignal: new Float64Array(closes.length),
+        macdHistogram: new Float64Array(closes.length),
+        momentum10: new Float64Array(closes.length),
+        roc10: new Float64Array(closes.length),
+      };
+      for (let start = 0; start < closes.length; start += chunk) {
+        const out: MomentumOutputs = {
+          rsi14: new Float64Array(chunk),
+          macdLine: new Float64Array(chunk),
+          macdSignal: new Float64Array(chunk),
+          macdHistogram: new Float64Array(chunk),
+          momentum10: new Float64Array(chunk),
+          roc10: new Float64Array(chunk),
+        };
+        const n = Math.min(chunk, closes.length - start);
+        for (let i = 0; i < n; i++) state.push(closes[start + i], i, out);
+        for (const key of Object.keys(out) as (keyof MomentumOutputs)[]) whole[key].set(out[key].subarray(0, n), start);
+      }
+      expect(whole.rsi14).toEqual(expected.rsi);
+      expect(whole.macdLine).toEqual(expected.line);
+      expect(whole.macdSignal).toEqual(expected.signal);
+      expect(whole.macdHistogram).toEqual(expected.histogram);
+      expect(whole.momentum10).toEqual(expected.momentum);
+      expect(whole.roc10).toEqual(expected.roc);
+    }
   });
 });
