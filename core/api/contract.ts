@@ -196,6 +196,18 @@ export const api = {
     z.object({ instruments: z.array(InstrumentSchema.extend({ status: z.enum(['created', 'replaced', 'unchanged']) })) }),
     'validate an instrument file (one instrument or {instruments:[…]}) and keep it in the store',
   ),
+  'instruments.sessions': op(
+    z
+      .object({ symbol: z.string().min(1).max(100), fromMs: z.number().finite(), toMs: z.number().finite() })
+      .refine((r) => r.toMs >= r.fromMs && r.toMs - r.fromMs <= 400 * 86_400_000, { message: 'toMs must be after fromMs, at most 400 days later' }),
+    z.object({
+      symbol: z.string(),
+      timeZone: z.string(),
+      /** sessions overlapping [fromMs, toMs], UTC ms; gaps between them are breaks, weekends and holidays */
+      sessions: z.array(z.object({ date: z.string(), openMs: z.number(), closeMs: z.number(), kind: z.enum(['regular', 'early_close', 'holiday_session']), name: z.string().nullable() })),
+    }),
+    "an instrument's trading sessions in a window (unknown symbols: the generic CME Globex hours), for session breaks on a chart",
+  ),
   'jobs.start': op(JobParams, JobStateSchema, 'start a job (validate, ingest, promote, features, diff, verify)'),
   'jobs.get': op(z.object({ id: z.string() }), JobStateSchema, 'a job now'),
   'jobs.list': op(z.object({}), z.object({ jobs: z.array(JobStateSchema) }), 'recent jobs, newest first'),

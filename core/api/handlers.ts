@@ -5,7 +5,9 @@ import { BadRequestError, MesDataError, NotFoundError, serializeError, type Seri
 import { assertNoSymlinkBelow, storeRelativeOf } from '../store/storePaths.js';
 import { sharedDecoderPool, type DecoderPool } from '../parquet/decoderPool.js';
 import { SchemaRegistry } from '../schema/schemaRegistry.js';
-import { genericInstrument, InstrumentRegistry } from '../instruments/instrumentRegistry.js';
+import { genericInstrument, instrumentCalendar, instrumentFor, InstrumentRegistry } from '../instruments/instrumentRegistry.js';
+import { sessionsOverlapping } from '../instruments/sessionTemplates.js';
+import { entryKind } from '../time/cmeCalendar.js';
 import { listTree } from '../store/catalog.js';
 import { MetadataManager, type DatasetMetadata } from '../store/metadataManager.js';
 import { initStore, openStore } from '../store/openStore.js';
@@ -252,6 +254,17 @@ function makeHandlers(session: ApiSession): Handlers {
     },
     'instruments.register': ({ instrument, replace }) =>
       Promise.resolve({ instruments: new InstrumentRegistry(session.requireStore().root).register(instrument, { replace }).map((r) => ({ ...r.instrument, status: r.status })) }),
+    'instruments.sessions': ({ symbol, fromMs, toMs }) => {
+      const instrument = instrumentFor(session.storeRoot, symbol);
+      const calendar = instrumentCalendar(instrument);
+      const sessions = sessionsOverlapping(instrument.session, calendar, fromMs, toMs).map((s) => {
+        // a session exists, so its entry (if any) is an early close or a holiday session, never closed
+        const entry = calendar.entry(s.date);
+        const kind: 'regular' | 'early_close' | 'holiday_session' = entry && entryKind(entry) !== 'closed' ? (entryKind(entry) as 'early_close' | 'holiday_session') : 'regular';
+        return { ...s, kind, name: entry?.name ?? null };
+      });
+      return Promise.resolve({ symbol: instrument.symbol, timeZone: instrument.session.timeZone, sessions });
+    },
 
     'jobs.start': (params) => Promise.resolve(session.jobs.start(params)),
     'jobs.get': ({ id }) => Promise.resolve(session.jobs.get(id)),

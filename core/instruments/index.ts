@@ -8,6 +8,7 @@ export {
   genericInstrument,
   instrumentCalendar,
   instrumentFor,
+  instrumentSessionClock,
   InstrumentRegistry,
   isInSession,
   isInstrumentTradingDate,
@@ -16,5 +17,16 @@ export {
   tradingDateOf,
   type RegisteredInstrument,
 } from './instrumentRegistry.js';
-export { describeHours, isTradingDate, SESSION_TEMPLATES, sessionOfDate, sessionsOverlapping, tradingDateOfMs, type SessionTemplate } from './sessionTemplates.js';
+export {
+  describeHours,
+  isTradingDate,
+  SESSION_TEMPLATES,
+  sessionClock,
+  sessionOfDate,
+  sessionsOverlapping,
+  tradingDateOfMs,
+  tradingDayOfMs,
+  type SessionPlace,
+  type SessionTemplate,
+} from './sessionTemplates.js';
 export { holidayCalendar, isHoliday, CALENDAR_IDS, type CalendarId, type HolidayCalendar } from '../time/holidayCalendar.js';

@@ -5,7 +5,7 @@ import { AlreadyExistsError, BadRequestError, NotFoundError } from '../errors.js
 import { holidayCalendar, type HolidayCalendar } from '../time/holidayCalendar.js';
 import { BUILTIN_INSTRUMENTS } from './builtinInstruments.js';
 import { InstrumentFileSchema, InstrumentInputSchema, type Instrument } from './instrumentSchema.js';
-import { describeHours, isTradingDate, SESSION_TEMPLATES, sessionOfDate, tradingDateOfMs, type SessionTemplate } from './sessionTemplates.js';
+import { describeHours, isTradingDate, SESSION_TEMPLATES, sessionClock, sessionOfDate, tradingDateOfMs, type SessionPlace, type SessionTemplate } from './sessionTemplates.js';
 
 /** Folder inside a store where registered instruments live, one `{SYMBOL}.json` each. */
 export const STORE_INSTRUMENT_FOLDER = 'instruments';
@@ -265,4 +265,15 @@ export function isInSession(instrument: Instrument, utcNs: bigint | number): boo
 /** Whether the instrument trades (and settles) on a date: see `isTradingDate`. */
 export function isInstrumentTradingDate(instrument: Instrument, date: string): boolean {
   return isTradingDate(instrument.session, instrumentCalendar(instrument), date);
+}
+
+/**
+ * A fast per-instant classifier for one instrument, for loops over many rows (ingest's
+ * weekend and out-of-session warnings, chart breaks): `place(utcMs)` is `session`, `break`
+ * (between sessions: the maintenance break, after an early close, the night), `weekend` or
+ * `holiday`; `tradingDay(utcMs)` the trading date in days since 1970-01-01. Milliseconds
+ * since the epoch, UTC. Sessions are cached per trading date.
+ */
+export function instrumentSessionClock(instrument: Instrument): { tradingDay: (utcMs: number) => number; place: (utcMs: number) => SessionPlace } {
+  return sessionClock(instrument.session, instrumentCalendar(instrument));
 }

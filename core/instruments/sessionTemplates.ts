@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { entryKind, type SessionCalendarEntry, type TradingSession } from '../time/cmeCalendar.js';
 import { CALENDAR_IDS, isHoliday, type HolidayCalendar } from '../time/holidayCalendar.js';
 import { daysFromIso, isoFromDays, weekdayOfDays } from '../time/holidayRules.js';
-import { checkTimeZone, zonedParts, zonedToUtcMs } from '../time/zonedTime.js';
+import { checkTimeZone, zonedToUtcMs, zoneOffsetMs } from '../time/zonedTime.js';
 
 /**
  * Session templates: when an instrument trades, in its exchange's zone. A session belongs
@@ -106,10 +106,19 @@ export function sessionOfDate(template: SessionTemplate, calendar: HolidayCalend
  * gets a Saturday date, which `isTradingDate` then rejects.
  */
 export function tradingDateOfMs(template: SessionTemplate, utcMs: number): string {
-  const p = zonedParts(utcMs, template.timeZone);
-  const days = Date.UTC(p.year, p.month - 1, p.day) / DAY_MS;
-  const hhmm = `${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')}`;
-  return isoFromDays(template.opensPreviousDay && hhmm >= template.open ? days + 1 : days);
+  return isoFromDays(tradingDayOfMs(template, utcMs));
+}
+
+function minutesOf(hhmm: string): number {
+  return Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+}
+
+/** `tradingDateOfMs` as a day count (days since 1970-01-01); the zone offset is cached per quarter hour. */
+export function tradingDayOfMs(template: SessionTemplate, utcMs: number): number {
+  const local = utcMs + zoneOffsetMs(utcMs, template.timeZone);
+  const days = Math.floor(local / DAY_MS);
+  const minute = Math.floor((local - days * DAY_MS) / 60_000);
+  return template.opensPreviousDay && minute >= minutesOf(template.open) ? days + 1 : days;
 }
 
 /**
@@ -143,5 +152,36 @@ export function describeHours(template: SessionTemplate): { weeklyOpen: string; 
     weeklyOpen: `${title(openDay)} ${template.open}`,
     weeklyClose: `${title(days[days.length - 1].name)} ${template.close}`,
     dailyBreak: template.opensPreviousDay ? `${template.close}–${template.open}` : null,
+  };
+}
+
+/** Where an instant falls for an instrument: in a session, between sessions, on a non-trading weekday, on a closed holiday. */
+export type SessionPlace = 'session' | 'break' | 'weekend' | 'holiday';
+
+/**
+ * A fast classifier for many instants of one template and calendar (ingest warnings, chart
+ * breaks): sessions are computed once per trading date and cached, zone offsets once per
+ * quarter hour. `place(utcMs)` says where an instant falls; `tradingDay(utcMs)` gives its
+ * trading date as days since 1970-01-01.
+ */
+export function sessionClock(template: SessionTemplate, calendar: HolidayCalendar): { tradingDay: (utcMs: number) => number; place: (utcMs: number) => SessionPlace } {
+  const sessions = new Map<number, TradingSession | null>();
+  const sessionOf = (day: number): TradingSession | null => {
+    let session = sessions.get(day);
+    if (session === undefined) {
+      session = sessionOfDate(template, calendar, isoFromDays(day));
+      if (sessions.size > 100_000) sessions.clear();
+      sessions.set(day, session);
+    }
+    return session;
+  };
+  return {
+    tradingDay: (utcMs) => tradingDayOfMs(template, utcMs),
+    place: (utcMs) => {
+      const day = tradingDayOfMs(template, utcMs);
+      const session = sessionOf(day);
+      if (session) return utcMs >= session.openMs && utcMs < session.closeMs ? 'session' : 'break';
+      return tradesOnWeekday(template, day) ? 'holiday' : 'weekend';
+    },
   };
 }

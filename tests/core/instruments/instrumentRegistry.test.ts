@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MesDataError } from '../../../core/errors.js';
-import { instrumentFor, InstrumentRegistry, isInSession, isInstrumentTradingDate, tradingDateOf } from '../../../core/instruments/instrumentRegistry.js';
+import { instrumentFor, InstrumentRegistry, instrumentSessionClock, isInSession, isInstrumentTradingDate, tradingDateOf } from '../../../core/instruments/instrumentRegistry.js';
 import { tempDir } from '../../helpers/ohlcvTable.js';
 
 function thrown(fn: () => unknown): MesDataError {
@@ -174,5 +174,38 @@ describe('registering instruments in a store', () => {
     const error = thrown(() => instrumentFor(dir, 'ES'));
     expect(error.code).toBe('BAD_REQUEST');
     expect(error.message).toContain(`${path.join(dir, 'instruments', 'BAD.json')} is not a valid instrument file: exchange:`);
+  });
+});
+
+describe('instrumentSessionClock', () => {
+  it('classifies instants like isInSession, with the reason when outside', () => {
+    const es = instrumentFor(null, 'ES');
+    const clock = instrumentSessionClock(es);
+    const at = (iso: string) => clock.place(Date.parse(iso));
+    expect([
+      at('2024-01-03T16:00:00Z'), // Wed 10:00 CST
+      at('2024-01-03T22:30:00Z'), // 16:30 CST: maintenance break
+      at('2024-01-06T12:00:00Z'), // Saturday
+      at('2024-01-07T22:59:00Z'), // Sunday 16:59 CST, before the weekly open
+      at('2024-01-07T23:00:00Z'), // Sunday 17:00 CST
+      at('2024-12-25T15:00:00Z'), // Christmas
+      at('2024-01-15T18:30:00Z'), // MLK Day after the 12:00 CST halt
+    ]).toEqual(['session', 'break', 'weekend', 'weekend', 'session', 'holiday', 'break']);
+    expect(clock.tradingDay(Date.parse('2024-01-07T23:00:00Z'))).toBe(Date.UTC(2024, 0, 8) / 86_400_000);
+    // against Intl's own reading of Chicago wall time, every 5 minutes of the week of the March DST change:
+    // a session is Sun–Thu 17:00 to the next day's 16:00 (trading dates Mon–Fri), the date moves at 17:00
+    const chicago = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Chicago', hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', weekday: 'short' });
+    let disagreements = 0;
+    let inside = 0;
+    for (let t = Date.parse('2024-03-07T00:00:00Z'); t < Date.parse('2024-03-14T00:00:00Z'); t += 300_000) {
+      const p = Object.fromEntries(chicago.formatToParts(new Date(t)).map((x) => [x.type, x.value]));
+      const hour = Number(p.hour);
+      const expectedDay = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day)) / 86_400_000 + (hour >= 17 ? 1 : 0);
+      const expectedIn = hour !== 16 && !(p.weekday === 'Fri' && hour >= 17) && p.weekday !== 'Sat' && !(p.weekday === 'Sun' && hour < 17);
+      if (clock.tradingDay(t) !== expectedDay || (clock.place(t) === 'session') !== expectedIn || isInSession(es, BigInt(t) * 1_000_000n) !== expectedIn) disagreements++;
+      if (expectedIn) inside++;
+    }
+    // Wed 18:00 CST to Thu 16:00 (22 h), four full 23-hour sessions, Wed 17:00–19:00 CDT (2 h): 116 hours
+    expect([disagreements, inside]).toEqual([0, 116 * 12]);
   });
 });

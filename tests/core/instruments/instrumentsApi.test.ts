@@ -36,4 +36,21 @@ describe('instruments.* operations', () => {
     await expect(session.invoke('instruments.register', { instrument: { ...instrument, tickSize: 0.1 } })).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
     await expect(session.invoke('instruments.register', { instrument: { symbol: 'X' } })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
+
+  it('instruments.sessions gives the sessions of a window for chart breaks, holidays named', async () => {
+    const week = (await session.invoke('instruments.sessions', { symbol: 'MESZ4', fromMs: Date.parse('2024-11-27T00:00:00Z'), toMs: Date.parse('2024-12-02T23:30:00Z') })) as {
+      symbol: string;
+      timeZone: string;
+      sessions: { date: string; openMs: number; closeMs: number; kind: string; name: string | null }[];
+    };
+    expect([week.symbol, week.timeZone]).toEqual(['MES', 'America/Chicago']);
+    expect(week.sessions.map((s) => [s.date, new Date(s.openMs).toISOString(), new Date(s.closeMs).toISOString(), s.kind, s.name])).toEqual([
+      ['2024-11-27', '2024-11-26T23:00:00.000Z', '2024-11-27T22:00:00.000Z', 'regular', null],
+      ['2024-11-28', '2024-11-27T23:00:00.000Z', '2024-11-28T18:00:00.000Z', 'holiday_session', 'Thanksgiving Day'],
+      ['2024-11-29', '2024-11-28T23:00:00.000Z', '2024-11-29T18:15:00.000Z', 'early_close', 'Day after Thanksgiving'],
+      ['2024-12-02', '2024-12-01T23:00:00.000Z', '2024-12-02T22:00:00.000Z', 'regular', null],
+      ['2024-12-03', '2024-12-02T23:00:00.000Z', '2024-12-03T22:00:00.000Z', 'regular', null],
+    ]);
+    await expect(session.invoke('instruments.sessions', { symbol: 'ES', fromMs: 0, toMs: 401 * 86_400_000 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
 });
