@@ -1,32 +1,39 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { makeData, makeVector, Table, TimestampNanosecond, type Vector } from 'apache-arrow';
+import type { Table, Vector } from 'apache-arrow';
 import { takeRows } from '../arrow/takeRows.js';
+import { sqlFileList, sqlIdent, sqlString, withConnection } from '../engine/duckdbEngine.js';
+import { writePartitionedSorted } from '../engine/partitionedWrite.js';
 import { BadRequestError, CancelledError, NotFoundError, ValidationGateError } from '../errors.js';
-import { readParquet } from '../parquet/parquetFile.js';
 import type { Compression } from '../parquet/writeParquet.js';
-import { DataSchema, timestampColumnOf } from '../schema/dataSchema.js';
+import { type DataSchema, timestampColumnOf } from '../schema/dataSchema.js';
 import { MetadataManager, type Dependency } from '../store/metadataManager.js';
 import { rawDatePath, SIDECAR, type Store } from '../store/storeLayout.js';
 import { checkAssetName } from '../store/storeNames.js';
-import { writeCleanedData, type TablePart } from '../store/layerIO.js';
+import { commitVersion, type VersionSidecarInput, type VersionWriteContext } from '../store/versionCommit.js';
 import { timestampColumn } from '../validation/columnData.js';
-import { validateTable } from '../validation/validateTable.js';
-import { collectingEveryRow, type EnforcementMode, type ValidationIssue, type ValidationReport } from '../validation/validationReport.js';
+import { readFilesTable, validateRead, type TargetTable } from '../validation/validateDataset.js';
+import { MAX_ISSUE_ROWS, type EnforcementMode, type ValidationReport } from '../validation/validationReport.js';
 
 /**
- * Promotion raw → cleaned: the raw snapshots of an asset (all, or a date range) are read one
- * trading date at a time, validated against a schema (the gate), cleaned — sorted by time,
- * duplicate timestamps resolved by keeping the last, and with `onInvalid: 'drop'` the rows
- * breaking error rules removed — and written as one new cleaned version, partitioned by
- * trading date (`date=YYYY-MM-DD/`), in one commit. Memory holds one date at a time.
+ * Promotion raw → cleaned: the raw snapshots of an asset (all, or a date range) are read as
+ * one table and validated against a schema — the gate, the same validation as
+ * `mes-data validate raw/{ASSET}` — then cleaned: sorted by time, duplicate timestamps of a
+ * trading date resolved by keeping the last, and with `onInvalid: 'drop'` the rows breaking
+ * error rules removed. The result is one new cleaned version, partitioned by trading date
+ * (`date=YYYY-MM-DD/part-0.parquet`), in one commit.
+ *
+ * DuckDB writes the version straight from the raw files (the gate's findings enter as a
+ * list of rows to leave out), in one parallel pass. Two cases keep our own writer: data
+ * with sub-microsecond timestamps (DuckDB writes microseconds) and data the gate had to
+ * convert (coerce mode, widened types), whose converted columns are what gets written.
  */
 
 /** Rules cleaning resolves itself, so they do not stop promotion. */
 const RESOLVED_BY_CLEANING = new Set(['sorted_timestamp', 'unique_timestamp']);
 /** Bumped when cleaning changes, so the same inputs give a new version. */
-const RECIPE_VERSION = '1';
+const RECIPE_VERSION = '2';
 
 export interface PromoteOptions {
   asset: string;
@@ -91,82 +98,6 @@ async function rawDates(store: Store, asset: string, from?: string, to?: string)
   return dates;
 }
 
-async function readDate(raw: RawDate): Promise<Table> {
-  const parts = await Promise.all(raw.files.map((f) => readParquet(f.absolute)));
-  return parts.slice(1).reduce((table, part) => table.concat(part), parts[0]);
-}
-
-function shift(issue: ValidationIssue, offset: number): ValidationIssue {
-  return { ...issue, rows: issue.rows.map((r) => r + offset) };
-}
-
-/** Merges per-date reports into one report over the concatenated rows. */
-function mergeReports(target: string, schema: DataSchema, mode: EnforcementMode, parts: { report: ValidationReport; offset: number }[]): ValidationReport {
-  const byKey = new Map<string, ValidationIssue>();
-  const order: string[] = [];
-  const nullCounts: Record<string, number> = {};
-  let rowCount = 0;
-  let present = 0;
-  let cells = 0;
-  const coercions: ValidationReport['coercions'] = {};
-  for (const { report, offset } of parts) {
-    rowCount += report.rowCount;
-    for (const issue of [...report.errors, ...report.warnings]) {
-      const key = `${issue.severity}|${issue.rule}|${issue.code}|${issue.column ?? ''}`;
-      const shifted = shift(issue, offset);
-      const existing = byKey.get(key);
-      if (!existing) {
-        byKey.set(key, shifted);
-        order.push(key);
-      } else {
-        existing.count += shifted.count;
-        existing.rows = [...existing.rows, ...shifted.rows].slice(0, 100);
-      }
-    }
-    for (const [column, n] of Object.entries(report.metrics.nullCounts)) nullCounts[column] = (nullCounts[column] ?? 0) + n;
-    const required = schema.columns.filter((c) => c.required).length;
-    cells += required * report.rowCount;
-    present += (report.metrics.completenessPercentage / 100) * required * report.rowCount;
-    for (const [column, c] of Object.entries(report.coercions)) {
-      const prior = coercions[column];
-      coercions[column] = prior ? { ...prior, count: prior.count + c.count } : { ...c };
-    }
-  }
-  const issues = order.map((k) => byKey.get(k) as ValidationIssue);
-  for (const issue of issues) {
-    if (issue.rows.length > 0) issue.message = issue.message.replace(/first (?:at|before) row \d+/, (m) => m.replace(/\d+$/, String(issue.rows[0])));
-  }
-  const duplicates = issues.filter((i) => i.rule === 'unique_timestamp').reduce((s, i) => s + i.count, 0);
-  return {
-    target,
-    schema: schema.name,
-    schemaVersion: schema.version,
-    mode,
-    valid: !issues.some((i) => i.severity === 'error'),
-    rowCount,
-    errors: issues.filter((i) => i.severity === 'error'),
-    warnings: issues.filter((i) => i.severity === 'warning'),
-    metrics: {
-      nullCounts,
-      completenessPercentage: cells === 0 ? 100 : Math.round((present / cells) * 1e6) / 1e4,
-      duplicateTimestamps: duplicates,
-      gapCount: 0,
-      missingBars: 0,
-      barIntervalSeconds: null,
-    },
-    coercions,
-  };
-}
-
-/** Session gaps across the whole selection (they cross date boundaries): timestamps only. */
-function gapIssue(timestamps: BigInt64Array, schema: DataSchema): { issue: ValidationIssue | null; gaps: number; missing: number; interval: number | null } {
-  const ts = makeVector(makeData({ type: new TimestampNanosecond('UTC'), length: timestamps.length, data: timestamps }));
-  const onlyGaps = DataSchema.parse({ ...schema, columns: [{ name: 'timestamp', type: 'timestamp', nullable: true }], rules: { session_gap: schema.rules.session_gap ?? {} }, primaryKey: [], sortKey: [], timestampColumn: 'timestamp' });
-  const { report } = validateTable(new Table({ timestamp: ts }), onlyGaps);
-  const issue = [...report.errors, ...report.warnings].find((i) => i.rule === 'session_gap') ?? null;
-  return { issue, gaps: report.metrics.gapCount, missing: report.metrics.missingBars, interval: report.metrics.barIntervalSeconds ?? null };
-}
-
 /** Sorts by time (stable), keeps the last of rows sharing a timestamp, removes `drop` rows; counts what went. */
 function clean(table: Table, drop: Uint8Array | null, tsName: string): { table: Table; duplicates: number } {
   const ts = timestampColumn(table.getChild(tsName) as Vector).ns;
@@ -184,11 +115,176 @@ function clean(table: Table, drop: Uint8Array | null, tsName: string): { table: 
   return { table: takeRows(table, keep), duplicates };
 }
 
+/** The report with at most MAX_ISSUE_ROWS rows per issue (the gate collects every row). */
+function firstRows(report: ValidationReport): ValidationReport {
+  const trim = (issues: ValidationReport['errors']) => issues.map((issue) => ({ ...issue, rows: issue.rows.slice(0, MAX_ISSUE_ROWS) }));
+  return { ...report, errors: trim(report.errors), warnings: trim(report.warnings) };
+}
+
+/** The rows of each trading date in the concatenated raw order: [start, end) per date. */
+function dateRanges(dates: RawDate[], files: TargetTable['files']): { date: string; start: number; end: number }[] {
+  const byFile = new Map(files.map((f) => [f.file, f]));
+  return dates.map((raw) => {
+    const first = byFile.get(raw.files[0].absolute);
+    const last = byFile.get(raw.files[raw.files.length - 1].absolute);
+    if (!first || !last) throw new BadRequestError(`the raw files of ${raw.date} were not read`, { date: raw.date });
+    return { date: raw.date, start: first.rowStart, end: last.rowStart + last.rows };
+  });
+}
+
+interface CleanPlan {
+  store: Store;
+  asset: string;
+  dates: RawDate[];
+  files: TargetTable['files'];
+  /** the table as the gate saw it (converted columns when it converted any); only kept for our own writer */
+  enforced: Table | null;
+  /** 1 for each row to leave out, in the concatenated raw order; null: none */
+  drop: Uint8Array | null;
+  tsName: string;
+  compression: Compression;
+  signal?: AbortSignal;
+}
+
+/** Rows DuckDB writes in one partitioned COPY: bounds its memory however long the history. */
+const ENGINE_BATCH_ROWS = 1_000_000;
+
+/**
+ * DuckDB writes the cleaned version from the raw files: rows the gate drops are left out by
+ * position, duplicates of a (date, timestamp) keep the last row in raw order, each file is
+ * sorted by time. Dates go in batches of about a million rows, so DuckDB's memory stays
+ * bounded. Answers how many duplicates it resolved.
+ */
+async function writeWithEngine(plan: CleanPlan, ctx: VersionWriteContext, duplicatesSeen: boolean): Promise<number> {
+  const { dir, keyValue } = ctx;
+  const { files, dates, tsName, drop } = plan;
+  const byFile = new Map(files.map((f) => [f.file, f]));
+  const fileRows = dates.flatMap((raw) => raw.files.map((f) => ({ file: f.absolute, date: raw.date, rowStart: byFile.get(f.absolute)?.rowStart ?? 0, rows: byFile.get(f.absolute)?.rows ?? 0 })));
+  const dropped: number[] = [];
+  if (drop) for (let i = 0; i < drop.length; i++) if (drop[i]) dropped.push(i);
+  const batches: (typeof fileRows)[] = [];
+  let batchRows = 0;
+  for (const [k, f] of fileRows.entries()) {
+    // a date never spans two batches: its duplicates must meet in one query
+    if (batches.length === 0 || (batchRows + f.rows > ENGINE_BATCH_ROWS && fileRows[k - 1].date !== f.date)) {
+      batches.push([]);
+      batchRows = 0;
+    }
+    batches[batches.length - 1].push(f);
+    batchRows += f.rows;
+  }
+  const ts = sqlIdent(tsName);
+  const date = sqlIdent('date');
+  return withConnection(async (connection) => {
+    await connection.run('CREATE TEMP TABLE promote_files (fname VARCHAR, pdate VARCHAR, row_start BIGINT)', 'preparing the promotion');
+    for (let k = 0; k < fileRows.length; k += 500) {
+      const values = fileRows.slice(k, k + 500).map((f) => `(${sqlString(f.file)}, ${sqlString(f.date)}, ${f.rowStart})`);
+      await connection.run(`INSERT INTO promote_files VALUES ${values.join(', ')}`, 'preparing the promotion');
+    }
+    await connection.run('CREATE TEMP TABLE promote_dropped (pos BIGINT PRIMARY KEY)', 'preparing the promotion');
+    for (let k = 0; k < dropped.length; k += 5000) {
+      await connection.run(`INSERT INTO promote_dropped VALUES ${dropped.slice(k, k + 5000).map((p) => `(${p})`).join(', ')}`, 'preparing the promotion');
+    }
+    let kept = 0;
+    const written: string[] = [];
+    for (const batch of batches) {
+      const rows = `SELECT r.*, f.pdate AS ${date}, f.row_start + r.file_row_number AS promote_pos FROM read_parquet(${sqlFileList(batch.map((f) => f.file))}, hive_partitioning = false) r JOIN promote_files f ON r.filename = f.fname`;
+      const survivors = `SELECT * FROM (${rows}) WHERE promote_pos NOT IN (SELECT pos FROM promote_dropped)`;
+      const deduped = duplicatesSeen
+        ? `SELECT * EXCLUDE (promote_pos) FROM (${survivors}) QUALIFY row_number() OVER (PARTITION BY ${date}, ${ts} ORDER BY promote_pos DESC) = 1`
+        : `SELECT * EXCLUDE (promote_pos) FROM (${survivors})`;
+      if (duplicatesSeen) kept += Number((await connection.rows(`SELECT count(*) AS n FROM (${survivors})`, 'counting the rows kept'))[0].n);
+      written.push(...(await writePartitionedSorted(connection, deduped, dir, { partitionBy: ['date'], orderBy: tsName, compression: plan.compression, keyValue })).files);
+    }
+    if (written.length === 0) return 0;
+    // the commit takes the footers' facts from here instead of opening every file again
+    let rows = 0;
+    const footers = await connection.rows(`SELECT file_name, num_rows, num_row_groups FROM parquet_file_metadata(${sqlFileList(written)})`, 'reading the footers written');
+    for (const footer of footers) {
+      rows += Number(footer.num_rows);
+      ctx.registerFile(path.relative(dir, String(footer.file_name)).split(path.sep).join('/'), { rows: Number(footer.num_rows), rowGroups: Number(footer.num_row_groups), compression: plan.compression });
+    }
+    return duplicatesSeen ? kept - rows : 0;
+  }, plan.signal);
+}
+
+/** Our own writer: each date's rows of the converted table, cleaned in memory, one file a date. */
+async function writeWithOwnWriter(plan: CleanPlan, write: (relative: string, table: Table) => Promise<unknown>): Promise<number> {
+  let duplicates = 0;
+  const enforced = plan.enforced;
+  if (!enforced) throw new BadRequestError('promotion: the converted rows were not kept for writing');
+  for (const range of dateRanges(plan.dates, plan.files)) {
+    if (plan.signal?.aborted) throw new CancelledError('promotion: cancelled, nothing written');
+    const table = enforced.slice(range.start, range.end);
+    const drop = plan.drop ? plan.drop.subarray(range.start, range.end) : null;
+    const cleaned = clean(table, drop, plan.tsName);
+    duplicates += cleaned.duplicates;
+    if (cleaned.table.numRows > 0) await write(`date=${range.date}/part-0.parquet`, cleaned.table);
+  }
+  return duplicates;
+}
+
+interface GateOutcome {
+  /** the gate's report, at most MAX_ISSUE_ROWS rows an issue */
+  report: ValidationReport;
+  /** rows to leave out (1 a row, concatenated raw order), or null */
+  drop: Uint8Array | null;
+  dropped: Record<string, number>;
+  files: TargetTable['files'];
+  rows: number;
+  /** write with our own writer: DuckDB would change values (sub-microsecond times, converted columns) */
+  ownWriter: boolean;
+  /** the rows as the gate saw them, kept only when our own writer or a dry run needs them */
+  enforced: Table | null;
+}
+
+/**
+ * The gate: every selected raw row at once, as `mes-data validate raw/{ASSET}` sees them.
+ * Throws VALIDATION_GATE when promotion must stop. Keeps the table only when it is needed
+ * afterwards, so DuckDB has the memory while it writes.
+ */
+async function passGate(
+  dates: RawDate[],
+  schema: DataSchema,
+  options: { mode: EnforcementMode; label: string; onInvalid: 'fail' | 'drop'; asset: string; dryRun: boolean; signal?: AbortSignal },
+): Promise<GateOutcome> {
+  const { asset, onInvalid } = options;
+  const read = await readFilesTable(
+    dates.flatMap((d) => d.files.map((f) => f.absolute)),
+    { signal: options.signal },
+  );
+  if (options.signal?.aborted) throw new CancelledError(`promotion of ${asset}: cancelled, nothing written`);
+  const gate = validateRead(read, schema, { mode: options.mode, label: options.label, everyRow: true });
+  const report = firstRows(gate.report);
+  const blocking = report.errors.filter((e) => !RESOLVED_BY_CLEANING.has(e.rule));
+  const unfixable = blocking.filter((e) => e.rule === 'required_column' || e.rule === 'type' || e.rule === 'session_gap');
+  if ((onInvalid === 'fail' && blocking.length > 0) || unfixable.length > 0) {
+    const rules = [...new Set((onInvalid === 'fail' ? blocking : unfixable).map((e) => e.rule))];
+    throw new ValidationGateError(
+      `promotion of ${asset} stopped at the validation gate: ${rules.map((r) => `${r} (${report.errors.filter((e) => e.rule === r).reduce((s, e) => s + e.count, 0)})`).join(', ')}${onInvalid === 'fail' && unfixable.length === 0 ? '; use --on-invalid drop to remove the offending rows' : ''}; nothing was written`,
+      { asset, report },
+    );
+  }
+  const dropped: Record<string, number> = {};
+  let drop: Uint8Array | null = null;
+  if (onInvalid === 'drop') {
+    for (const issue of gate.report.errors) {
+      if (RESOLVED_BY_CLEANING.has(issue.rule) || issue.rows.length === 0) continue;
+      drop ??= new Uint8Array(read.table.numRows);
+      for (const row of issue.rows) drop[row] = 1;
+      dropped[issue.rule] = (dropped[issue.rule] ?? 0) + issue.count;
+    }
+  }
+  const ownWriter = read.subMicrosecond || Object.keys(report.coercions).length > 0;
+  return { report, drop, dropped, files: read.files, rows: read.table.numRows, ownWriter, enforced: ownWriter || options.dryRun ? gate.table : null };
+}
+
 /**
  * Promotes raw snapshots of an asset to a new cleaned version. Throws NOT_FOUND when there is
  * nothing to promote, VALIDATION_GATE (details: the report) when `onInvalid` is `fail` and the
  * gate found errors cleaning cannot resolve — or, with `drop`, errors no row removal fixes
  * (missing columns, wrong types) — and CANCELLED; in every such case nothing is written.
+ * The same inputs with the same recipe give `unchanged` (the date range only selects inputs).
  */
 export async function promoteRaw(store: Store, options: PromoteOptions): Promise<PromoteResult> {
   const asset = checkAssetName(options.asset);
@@ -204,99 +300,63 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
   };
   const dates = await rawDates(store, asset, options.from, options.to);
   const inputs = dates.flatMap((d) => d.files.map((f) => ({ path: f.path, sha256: f.sha256 })));
-  const gateSchema = DataSchema.parse({ ...schema, rules: Object.fromEntries(Object.entries(schema.rules).filter(([rule]) => rule !== 'session_gap')) });
-
-  // pass 1: the gate, one date at a time
-  const parts: { report: ValidationReport; offset: number }[] = [];
-  const timestamps: bigint[] = [];
-  let offset = 0;
-  for (const [k, raw] of dates.entries()) {
-    checkCancel();
-    const table = await readDate(raw);
-    const { report, table: enforced } = validateTable(table, gateSchema, { mode, target: `raw/${asset}/${raw.date}` });
-    parts.push({ report, offset });
-    const tsVector = enforced.getChild(tsName);
-    if (tsVector && report.errors.every((e) => e.rule !== 'type' || e.column !== tsName)) {
-      const ns = timestampColumn(tsVector).ns;
-      const sorted = Array.from(ns).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-      timestamps.push(...sorted);
-    }
-    offset += table.numRows;
-    progress({ fraction: (0.5 * (k + 1)) / dates.length, stage: `checking ${raw.date}`, rows: offset });
-  }
-  const report = mergeReports(`raw/${asset}${options.from || options.to ? ` ${options.from ?? ''}..${options.to ?? ''}` : ''}`, schema, mode, parts);
-  if (schema.rules.session_gap && schema.rules.session_gap.enabled !== false && timestamps.length > 1) {
-    const all = BigInt64Array.from(timestamps.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
-    const gaps = gapIssue(all, schema);
-    report.metrics.gapCount = gaps.gaps;
-    report.metrics.missingBars = gaps.missing;
-    report.metrics.barIntervalSeconds = gaps.interval;
-    // rows of the gap issue are positions in time order; the sorted raw order is what promotion writes
-    if (gaps.issue) (gaps.issue.severity === 'error' ? report.errors : report.warnings).push(gaps.issue);
-    report.valid = report.errors.length === 0;
-  }
-
-  const blocking = report.errors.filter((e) => !RESOLVED_BY_CLEANING.has(e.rule));
-  const unfixable = blocking.filter((e) => e.rule === 'required_column' || e.rule === 'type' || e.rule === 'session_gap');
-  if ((onInvalid === 'fail' && blocking.length > 0) || unfixable.length > 0) {
-    const rules = [...new Set((onInvalid === 'fail' ? blocking : unfixable).map((e) => e.rule))];
-    throw new ValidationGateError(
-      `promotion of ${asset} stopped at the validation gate: ${rules.map((r) => `${r} (${report.errors.filter((e) => e.rule === r).reduce((s, e) => s + e.count, 0)})`).join(', ')}${onInvalid === 'fail' && unfixable.length === 0 ? '; use --on-invalid drop to remove the offending rows' : ''}; nothing was written`,
-      { asset, report },
-    );
-  }
-  const dropped: Record<string, number> = {};
-  const recipe = { name: 'promote', version: RECIPE_VERSION, parameters: { schema: schema.name, schemaVersion: schema.version, mode, onInvalid, compression, from: options.from ?? null, to: options.to ?? null } };
-  const fingerprint = crypto.createHash('sha256').update(JSON.stringify({ inputs, recipe })).digest('hex');
-
-  // pass 2: clean, one date at a time (a dry run stops before writing, with exact counts)
-  let written = 0;
-  const partsToWrite: TablePart[] = [];
-  const writtenReports: { report: ValidationReport; offset: number }[] = [];
-  for (const [k, raw] of dates.entries()) {
-    checkCancel();
-    const table = await readDate(raw);
-    const result = collectingEveryRow(() => validateTable(table, gateSchema, { mode }));
-    let drop: Uint8Array | null = null;
-    if (onInvalid === 'drop') {
-      for (const issue of result.report.errors) {
-        if (RESOLVED_BY_CLEANING.has(issue.rule) || issue.rows.length === 0) continue;
-        drop ??= new Uint8Array(table.numRows);
-        dropped[issue.rule] = (dropped[issue.rule] ?? 0) + issue.count;
-        for (const row of issue.rows) drop[row] = 1;
-      }
-    }
-    const cleaned = clean(result.table, drop, tsName);
-    if (cleaned.duplicates > 0) dropped.unique_timestamp = (dropped.unique_timestamp ?? 0) + cleaned.duplicates;
-    writtenReports.push({ report: validateTable(cleaned.table, gateSchema, { mode }).report, offset: written });
-    written += cleaned.table.numRows;
-    if (cleaned.table.numRows > 0 && !options.dryRun) partsToWrite.push({ table: cleaned.table, partition: { date: raw.date } });
-    progress({ fraction: 0.5 + (0.4 * (k + 1)) / dates.length, stage: `cleaning ${raw.date}`, rows: written });
-  }
-  if (options.dryRun) return { version: null, path: null, rows: written, inputs, report, dropped, status: 'dry-run' };
-  if (partsToWrite.length === 0) throw new ValidationGateError(`promotion of ${asset}: every row was dropped; nothing was written`, { asset, report, dropped });
-  // the sidecar records the validation of the rows written (the gate's report stays in extra.gate)
-  const writtenReport = mergeReports(`cleaned ${asset}`, schema, mode, writtenReports);
-  writtenReport.metrics = { ...writtenReport.metrics, gapCount: report.metrics.gapCount, missingBars: report.metrics.missingBars, barIntervalSeconds: report.metrics.barIntervalSeconds };
-  writtenReport.warnings.push(...report.warnings.filter((w) => w.rule === 'session_gap'));
   checkCancel();
+
+  const label = `raw/${asset}${options.from || options.to ? ` ${options.from ?? ''}..${options.to ?? ''}` : ''}`;
+  progress({ fraction: 0.05, stage: `reading ${inputs.length} raw file(s)`, rows: 0 });
+  const gate = await passGate(dates, schema, { mode, label, onInvalid, asset, dryRun: options.dryRun === true, signal: options.signal });
+  const { report, dropped, drop } = gate;
+  checkCancel();
+  const recipe = { name: 'promote', version: RECIPE_VERSION, parameters: { schema: schema.name, schemaVersion: schema.version, mode, onInvalid, compression, from: options.from ?? null, to: options.to ?? null } };
+  // the identity of a version: its inputs and how they were cleaned; from/to only chose the inputs
+  const identity = { ...recipe, parameters: { ...recipe.parameters, from: undefined, to: undefined } };
+  const fingerprint = crypto.createHash('sha256').update(JSON.stringify({ inputs, recipe: identity })).digest('hex');
+
+  const plan: CleanPlan = { store, asset, dates, files: gate.files, enforced: gate.enforced, drop, tsName, compression, signal: options.signal };
+  const ownWriter = gate.ownWriter;
+  const duplicatesSeen = [...report.errors, ...report.warnings].some((issue) => issue.rule === 'unique_timestamp');
+  if (options.dryRun) {
+    let kept = 0;
+    let duplicates = 0;
+    const enforced = gate.enforced as Table;
+    for (const range of dateRanges(dates, gate.files)) {
+      const cleaned = clean(enforced.slice(range.start, range.end), drop ? drop.subarray(range.start, range.end) : null, tsName);
+      kept += cleaned.table.numRows;
+      duplicates += cleaned.duplicates;
+    }
+    if (duplicates > 0) dropped.unique_timestamp = (dropped.unique_timestamp ?? 0) + duplicates;
+    return { version: null, path: null, rows: kept, inputs, report, dropped, status: 'dry-run' };
+  }
   const dependencies: Dependency[] = inputs.map((i) => ({ path: i.path, sha256: i.sha256, layer: 'raw' }));
-  const commit = await writeCleanedData(store, {
-    asset,
-    data: partsToWrite,
-    compression,
+  const sidecar: VersionSidecarInput = {
+    schema: { name: schema.name, version: schema.version },
+    recipe,
+    dependencies,
+    changelog: options.message ?? null,
+    extra: { gate: report },
+  };
+  checkCancel();
+  progress({ fraction: 0.5, stage: 'writing the cleaned version', rows: gate.rows });
+  const commit = await commitVersion(store, {
+    layer: 'cleaned',
+    key: asset,
     fingerprint,
     signal: options.signal,
-    sidecar: {
-      schema: { name: schema.name, version: schema.version },
-      recipe,
-      dependencies,
-      validation: { ...writtenReport },
-      qualityMetrics: { nullCounts: writtenReport.metrics.nullCounts, completenessPercentage: writtenReport.metrics.completenessPercentage, duplicateTimestamps: writtenReport.metrics.duplicateTimestamps, gapCount: writtenReport.metrics.gapCount, missingBars: writtenReport.metrics.missingBars, dropped },
-      changelog: options.message ?? null,
-      extra: { gate: report },
+    sidecar,
+    write: async (ctx) => {
+      const duplicates = ownWriter
+        ? await writeWithOwnWriter(plan, (relative, table) => ctx.writeParquet(relative, table, { compression }))
+        : await writeWithEngine(plan, ctx, duplicatesSeen);
+      if (duplicates > 0) dropped.unique_timestamp = (dropped.unique_timestamp ?? 0) + duplicates;
+      progress({ fraction: 0.8, stage: 'checking what was written', rows: gate.rows });
+      // the sidecar records the validation of the rows written (the gate's report stays in extra.gate)
+      const files = (await fs.readdir(ctx.dir, { recursive: true })).filter((f) => f.endsWith('.parquet')).map((f) => path.join(ctx.dir, f)).sort();
+      if (files.length === 0) throw new ValidationGateError(`promotion of ${asset}: every row was dropped; nothing was written`, { asset, report, dropped });
+      const written = validateRead(await readFilesTable(files, { signal: options.signal }), schema, { mode, label: `cleaned ${asset}` }).report;
+      sidecar.validation = { ...written };
+      sidecar.qualityMetrics = { nullCounts: written.metrics.nullCounts, completenessPercentage: written.metrics.completenessPercentage, duplicateTimestamps: written.metrics.duplicateTimestamps, gapCount: written.metrics.gapCount, missingBars: written.metrics.missingBars, dropped };
     },
   });
-  progress({ fraction: 1, stage: 'committed', rows: written });
+  progress({ fraction: 1, stage: 'committed', rows: commit.rows });
   return { version: `v${commit.version}`, path: commit.path, rows: commit.rows, inputs, report, dropped, status: commit.status };
 }

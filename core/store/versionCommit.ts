@@ -26,6 +26,9 @@ import { checkAssetName, checkFeatureSetName, isIsoDate } from './storeNames.js'
 import { SIDECAR, absolute, versionFolder, versionPath, type Store, type VersionedLayer } from './storeLayout.js';
 import { allocateVersionNumber, listVersions } from './versionLedger.js';
 
+/** Files synced and hashed at once by a commit. */
+const COMMIT_CONCURRENCY = 16;
+
 /** How long a commit waits for another writer's lock by default, in milliseconds. */
 export const DEFAULT_LOCK_WAIT_MS = 10_000;
 
@@ -267,25 +270,35 @@ async function writeVersion(store: Store, options: CommitVersionOptions, version
     for (const file of relativeFiles) checkRelativeParquetPath(file);
     if (relativeFiles.length === 0) throw new BadRequestError(`${what} wrote no Parquet files`, { layer, key, version });
     const createdAt = new Date().toISOString();
-    const files: FileInfo[] = [];
-    for (const relative of relativeFiles) {
-      throwIfAborted(signal, what);
-      const absoluteFile = path.join(dataDir, ...relative.split('/'));
-      await fsyncFile(absoluteFile);
-      const digest = await hashFile(absoluteFile);
-      const known = written.get(relative);
-      const facts = registered.get(relative) ?? (await parquetFileFacts(absoluteFile));
-      files.push({
-        path: relative,
-        bytes: digest.bytes,
-        rows: known?.rows ?? facts.rows,
-        sha256: digest.sha256,
-        compression: facts.compression,
-        rowGroups: facts.rowGroups,
-      });
-    }
+    // files are synced and hashed several at a time: a version of thousands of small files
+    // otherwise waits on one fsync after another
+    const files: FileInfo[] = new Array<FileInfo>(relativeFiles.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < relativeFiles.length) {
+        const k = next++;
+        const relative = relativeFiles[k];
+        throwIfAborted(signal, what);
+        const absoluteFile = path.join(dataDir, ...relative.split('/'));
+        await fsyncFile(absoluteFile);
+        const digest = await hashFile(absoluteFile);
+        const known = written.get(relative);
+        const facts = registered.get(relative) ?? (await parquetFileFacts(absoluteFile));
+        files[k] = {
+          path: relative,
+          bytes: digest.bytes,
+          rows: known?.rows ?? facts.rows,
+          sha256: digest.sha256,
+          compression: facts.compression,
+          rowGroups: facts.rowGroups,
+        };
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(COMMIT_CONCURRENCY, relativeFiles.length) }, worker));
     crashPoint('synced and hashed the files');
-    for (const folder of await listFolders(dataDir)) await fsyncDir(folder);
+    const folders = await listFolders(dataDir);
+    // deepest first, so a folder is synced after the folders inside it
+    for (let k = 0; k < folders.length; k += COMMIT_CONCURRENCY) await Promise.all(folders.slice(k, k + COMMIT_CONCURRENCY).map((folder) => fsyncDir(folder)));
     crashPoint('synced the folders');
 
     const metadata = MetadataManager.createMetadata({

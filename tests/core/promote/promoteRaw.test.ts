@@ -4,6 +4,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableToJsonRows } from '../../../core/arrow/arrowJson.js';
 import { promoteRaw } from '../../../core/promote/promoteRaw.js';
+import { validateTarget } from '../../../core/validation/validateDataset.js';
 import { OHLCV_SCHEMA } from '../../../core/schema/predefinedSchemas.js';
 import { initStore } from '../../../core/store/openStore.js';
 import { writeRawSnapshot } from '../../../core/store/rawSnapshot.js';
@@ -120,6 +121,32 @@ describe('promoteRaw', () => {
     const result = await promoteRaw(store, { asset: 'MES', from: '2024-01-04', to: '2024-01-04', schema: OHLCV_SCHEMA });
     expect(result).toMatchObject({ version: 'v2', rows: 5, status: 'created' });
     const table = tableToJsonRows((await import('../../../core/parquet/parquetFile.js').then((m) => m.readParquet(path.join(store.root, 'cleaned/v2/MES/date=2024-01-04/part-0.parquet')))).slice(0, 1));
-    expect(table).toEqual([{ timestamp: '2024-01-04T16:00:00.000000000Z', open: 5010, high: 5010.25, low: 5009.75, close: 5010, volume: 10 }]);
+    expect(table).toEqual([{ timestamp: '2024-01-04T16:00:00.000000Z', open: 5010, high: 5010.25, low: 5009.75, close: 5010, volume: 10 }]);
+  });
+
+  it('a date range that selects the same inputs is unchanged, whatever the host sent', async () => {
+    const first = await promoteRaw(store, { asset: 'MES', schema: OHLCV_SCHEMA });
+    const again = await promoteRaw(store, { asset: 'MES', from: '2024-01-01', to: '2024-01-31', schema: OHLCV_SCHEMA });
+    expect(first.status).toBe('unchanged');
+    expect(again).toMatchObject({ status: 'unchanged', version: first.version });
+  });
+
+  it('the gate is the same validation as validate raw/{ASSET}: same report, rows and messages', async () => {
+    const gate = await promoteRaw(store, { asset: 'ES', schema: OHLCV_SCHEMA, dryRun: true, onInvalid: 'drop' });
+    const { report } = await validateTarget(store.root, 'raw/ES', OHLCV_SCHEMA);
+    expect({ ...gate.report, target: '' }).toEqual({ ...report, target: '' });
+    expect(gate.report.errors.map((e) => [e.rule, e.count, e.rows])).toEqual(report.errors.map((e) => [e.rule, e.count, e.rows]));
+    expect(gate.report.errors.find((e) => e.rule === 'ohlc_consistency')?.rows).toEqual([7]);
+  });
+
+  it('keeps nanoseconds exact: sub-microsecond raw times are written by our own writer', async () => {
+    const ns = barsTable(day('2024-02-01', 5100));
+    const values = ns.getChild('timestamp')?.data[0].values as BigInt64Array;
+    values[1] += 123n;
+    await writeRawSnapshot(store, { asset: 'NQ', date: '2024-02-01', name: 'ticks', table: ns });
+    const result = await promoteRaw(store, { asset: 'NQ', schema: OHLCV_SCHEMA });
+    expect(result).toMatchObject({ version: 'v1', rows: 5, status: 'created' });
+    const rows = tableToJsonRows((await import('../../../core/parquet/parquetFile.js').then((m) => m.readParquet(path.join(store.root, 'cleaned/v1/NQ/date=2024-02-01/part-0.parquet')))).slice(0, 2));
+    expect(rows.map((r) => r.timestamp)).toEqual(['2024-02-01T16:00:00.000000000Z', '2024-02-01T16:01:00.000000123Z']);
   });
 });
