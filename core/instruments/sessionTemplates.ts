@@ -166,21 +166,37 @@ export type SessionPlace = 'session' | 'break' | 'weekend' | 'holiday';
  */
 export function sessionClock(template: SessionTemplate, calendar: HolidayCalendar): { tradingDay: (utcMs: number) => number; place: (utcMs: number) => SessionPlace } {
   const sessions = new Map<number, TradingSession | null>();
-  const sessionOf = (day: number): TradingSession | null => {
-    let session = sessions.get(day);
-    if (session === undefined) {
-      session = sessionOfDate(template, calendar, isoFromDays(day));
-      if (sessions.size > 100_000) sessions.clear();
-      sessions.set(day, session);
+  const openMinute = minutesOf(template.open);
+  // rows come in time order: remember the last quarter hour's offset and the last date's session
+  let lastBucket = Number.NaN;
+  let lastOffset = 0;
+  let lastDay = Number.NaN;
+  let lastSession: TradingSession | null = null;
+  const tradingDay = (utcMs: number): number => {
+    const bucket = Math.floor(utcMs / 900_000);
+    if (bucket !== lastBucket) {
+      lastBucket = bucket;
+      lastOffset = zoneOffsetMs(utcMs, template.timeZone);
     }
-    return session;
+    const local = utcMs + lastOffset;
+    const days = Math.floor(local / DAY_MS);
+    return template.opensPreviousDay && local - days * DAY_MS >= openMinute * 60_000 ? days + 1 : days;
   };
   return {
-    tradingDay: (utcMs) => tradingDayOfMs(template, utcMs),
+    tradingDay,
     place: (utcMs) => {
-      const day = tradingDayOfMs(template, utcMs);
-      const session = sessionOf(day);
-      if (session) return utcMs >= session.openMs && utcMs < session.closeMs ? 'session' : 'break';
+      const day = tradingDay(utcMs);
+      if (day !== lastDay) {
+        let session = sessions.get(day);
+        if (session === undefined) {
+          session = sessionOfDate(template, calendar, isoFromDays(day));
+          if (sessions.size > 100_000) sessions.clear();
+          sessions.set(day, session);
+        }
+        lastDay = day;
+        lastSession = session;
+      }
+      if (lastSession) return utcMs >= lastSession.openMs && utcMs < lastSession.closeMs ? 'session' : 'break';
       return tradesOnWeekday(template, day) ? 'holiday' : 'weekend';
     },
   };
