@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every benchmark, each beside its peer (DuckDB) in the same run, written
  * to docs/benchmarks.md. `npm run bench -- parquet validation` runs only those sections and
- * prints them without touching the document.
+ * prints them without touching the document; with `--write` as well, those sections are
+ * replaced in the document (or added at its end) and the others are left as they were.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,6 +23,20 @@ const SECTIONS: Record<string, () => Promise<{ markdown: string; failed: boolean
   // issue 11: every operation on years of data beside DuckDB (MES_BENCH_SCALE for a small trial)
   scale: runScaleBench,
 };
+
+/**
+ * The document with one section (a generated part starting with its `## ` heading) put in
+ * place of the section with the same heading, or added at the end when there is none.
+ */
+function replaceSection(doc: string, part: string): string {
+  const heading = part.split('\n', 1)[0];
+  const lines = doc.split('\n');
+  const start = lines.indexOf(heading);
+  if (start < 0) return `${doc.trimEnd()}\n\n${part.trimEnd()}\n`;
+  let end = lines.findIndex((line, i) => i > start && line.startsWith('## '));
+  if (end < 0) end = lines.length;
+  return [...lines.slice(0, start), ...part.trimEnd().split('\n'), '', ...lines.slice(end)].join('\n');
+}
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
@@ -48,6 +63,11 @@ async function main(): Promise<void> {
   if (wanted.length === 0) {
     fs.writeFileSync(DOC_PATH, `${doc.trimEnd()}\n`);
     process.stderr.write(`wrote ${path.relative(ROOT, DOC_PATH)}\n`);
+  } else if (process.argv.includes('--write')) {
+    let text = fs.readFileSync(DOC_PATH, 'utf8');
+    for (const part of parts) text = replaceSection(text, part);
+    fs.writeFileSync(DOC_PATH, `${text.trimEnd()}\n`);
+    process.stderr.write(`updated ${names.join(', ')} in ${path.relative(ROOT, DOC_PATH)}\n`);
   }
   process.stdout.write(`${doc}\n`);
   if (failed) process.exitCode = 1;

@@ -20,8 +20,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { mulberry32 } from './benchUtil.js';
 
-// v2: corrections files named so that they sort after the main file (`….fix.csv`): promotion keeps the last of duplicate timestamps in path order
-const DATA_VERSION = 'v2';
+// v3: corrections files named so that their snapshots sort after the main file's (`…_fix.parquet` after `….parquet`): promotion keeps the last of duplicate timestamps in path order
+const DATA_VERSION = 'v3';
 
 export interface DatasetFiles {
   /** the main file of each asset, in the order they are ingested */
@@ -110,7 +110,7 @@ function nextBar(random: () => number, ticks: number): { o: number; h: number; l
  */
 async function generateBars(dir: string, rows: number): Promise<DatasetFiles> {
   const file = path.join(dir, `scale-mes-1min-${rows}-${DATA_VERSION}.csv`);
-  const fixFile = path.join(dir, `scale-mes-1min-${rows}-${DATA_VERSION}.fix.csv`);
+  const fixFile = path.join(dir, `scale-mes-1min-${rows}-${DATA_VERSION}_fix.csv`);
   const main = new TextSink(`${file}.tmp`);
   const fix = new TextSink(`${fixFile}.tmp`);
   const header = 'timestamp,open,high,low,close,volume\n';
@@ -253,7 +253,7 @@ async function generateDaily(dir: string, rows: number): Promise<DatasetFiles> {
     fs.renameSync(`${file}.tmp`, file);
     files.push({ asset: symbol.asset, file, rows: written });
   }
-  const fixFile = path.join(dir, `scale-daily-SPY-${rows}-${DATA_VERSION}.fix.csv`);
+  const fixFile = path.join(dir, `scale-daily-SPY-${rows}-${DATA_VERSION}_fix.csv`);
   // the Friday before the first date, added
   fs.writeFileSync(fixFile, `${header}2000-12-29,129.50,130.40,129.10,130.00,78.00,12000000\n${fixLines}`);
   return {
@@ -273,7 +273,7 @@ async function generateDaily(dir: string, rows: number): Promise<DatasetFiles> {
  */
 async function generateTicks(dir: string, rows: number): Promise<DatasetFiles> {
   const file = path.join(dir, `scale-ticks-${rows}-${DATA_VERSION}.csv`);
-  const fixFile = path.join(dir, `scale-ticks-${rows}-${DATA_VERSION}.fix.csv`);
+  const fixFile = path.join(dir, `scale-ticks-${rows}-${DATA_VERSION}_fix.csv`);
   const sink = new TextSink(`${file}.tmp`);
   const fix = new TextSink(`${fixFile}.tmp`);
   const header = 'timestamp,price,size\n';
