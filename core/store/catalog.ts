@@ -283,6 +283,8 @@ async function keyNode(store: Store, layer: VersionedLayer, key: string, version
 async function layerNode(store: Store, layer: Layer, depth: number): Promise<CatalogNode> {
   const node: CatalogNode = { kind: 'layer', name: layer, path: layer };
   if (!expand(depth)) return node;
+  // a layer folder that is a link would list someone else's folders as ours
+  assertNoSymlinkBelow(store.root, path.join(store.root, layer));
   if (layer === 'raw') {
     // one asset after the other: the sidecar reads are synchronous chunks anyway
     const children: CatalogNode[] = [];
