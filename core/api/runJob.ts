@@ -8,9 +8,8 @@ import { SchemaRegistry } from '../schema/schemaRegistry.js';
 import { ingestIntoStore } from '../store/ingestIntoStore.js';
 import { openStore } from '../store/openStore.js';
 import { verifyStore } from '../store/verifyStore.js';
-import { validateTarget } from '../validation/validateDataset.js';
+import { readTarget, validateTarget } from '../validation/validateDataset.js';
 import type { JobParams, JobProgress } from './contract.js';
-import { Dataset } from '../parquet/parquetDataset.js';
 
 export interface JobContext {
   storeRoot: string | null;
@@ -98,8 +97,8 @@ export async function runJob(params: JobParams, ctx: JobContext): Promise<unknow
     }
     case 'diff': {
       ctx.progress({ fraction: 0.1, rows: null, bytes: null, stage: 'reading' });
-      const [a, b] = await Promise.all([Dataset.open(ctx.storeRoot, params.a), Dataset.open(ctx.storeRoot, params.b)]);
-      const [ta, tb] = await Promise.all([a.readAll(), b.readAll()]);
+      const [a, b] = await Promise.all([readTarget(ctx.storeRoot, params.a, { signal: ctx.signal }), readTarget(ctx.storeRoot, params.b, { signal: ctx.signal })]);
+      const [ta, tb] = [a.table, b.table];
       checkCancelled(ctx.signal, `diff ${params.a} ${params.b}`);
       ctx.progress({ fraction: 0.6, rows: ta.numRows + tb.numRows, bytes: null, stage: 'comparing' });
       return diffTables(ta, tb);
