@@ -5,6 +5,7 @@ import { BadRequestError, NotFoundError } from '../../core/errors.js';
 import type { DataSchema } from '../../core/schema/dataSchema.js';
 import { SchemaRegistry } from '../../core/schema/schemaRegistry.js';
 import { validateTarget } from '../../core/validation/validateDataset.js';
+import { genericInstrument, InstrumentRegistry } from '../../core/instruments/instrumentRegistry.js';
 import { MODES, type EnforcementMode, type ValidationIssue, type ValidationReport } from '../../core/validation/validationReport.js';
 import type { CommandContext } from '../commandContext.js';
 import { EXIT_INVALID, EXIT_OK } from '../exitCodes.js';
@@ -89,8 +90,9 @@ export function registerValidationCommands(program: Command, ctx: CommandContext
     .option('--schema <name>', 'schema name (see mes-data schemas)', 'ohlcv')
     .addOption(new Option('--mode <mode>', 'schema enforcement').choices([...MODES]).default('strict'))
     .option('--timezone <zone>', 'zone for naive timestamps in coerce mode (default: the schema exchange zone)')
+    .option('--instrument <symbol>', "the instrument whose sessions and holidays session_gap follows (default: the rows' or the path's asset; see mes-data instruments)")
     .addOption(jsonOption())
-    .action(async (target: string, opts: { schema: string; mode: EnforcementMode; timezone?: string; json?: boolean }) => {
+    .action(async (target: string, opts: { schema: string; mode: EnforcementMode; timezone?: string; instrument?: string; json?: boolean }) => {
       const schema = registryFor(ctx).getSchema(opts.schema);
       if (opts.timezone !== undefined) {
         try {
@@ -104,7 +106,11 @@ export function registerValidationCommands(program: Command, ctx: CommandContext
       const isFile = fs.existsSync(target) && fs.statSync(target).isFile();
       const store = ctx.storeDir();
       if (!isFile && !fs.existsSync(store)) throw new NotFoundError(`${target} is neither a file nor a dataset: there is no store at ${store}`, { path: target, store });
-      const { report } = await validateTarget(isFile ? null : store, isFile ? path.resolve(target) : target, schema, { mode: opts.mode, timezone: opts.timezone, label: target });
+      // session_gap follows the store's instruments, for files too; --instrument names one for every row
+      const instruments = new InstrumentRegistry(fs.existsSync(store) ? store : null);
+      const chosen = opts.instrument === undefined ? null : instruments.get(opts.instrument);
+      const instrumentOf = (asset: string | null) => chosen ?? (asset === null ? null : instruments.find(asset)) ?? genericInstrument(asset);
+      const { report } = await validateTarget(isFile ? null : store, isFile ? path.resolve(target) : target, schema, { mode: opts.mode, timezone: opts.timezone, label: target, instrumentOf });
       ctx.done({ json: report, text: renderReport(report), exitCode: report.valid ? EXIT_OK : EXIT_INVALID }, opts.json === true);
     });
 }

@@ -97,4 +97,29 @@ describe('mes-data instruments', () => {
     expect(after.json).toMatchObject({ rowCount: 990, metrics: { gapCount: 0, missingBars: 0, barIntervalSeconds: 60 } });
     expect((after.json as { warnings: { rule: string }[] }).warnings.filter((w) => w.rule === 'session_gap')).toEqual([]);
   });
+
+  it('validate --instrument names the instrument of a file: NVDA minute bars over two days and a night', async () => {
+    const csv = path.join(dir, 'nvda-minutes.csv');
+    const rows: string[] = ['timestamp,open,high,low,close,volume'];
+    let price = 120;
+    for (const [from, to] of [
+      ['2024-07-02T13:30:00Z', '2024-07-02T20:00:00Z'],
+      ['2024-07-03T13:30:00Z', '2024-07-03T17:00:00Z'],
+    ]) {
+      for (let t = Date.parse(from); t < Date.parse(to); t += 60_000) {
+        price += 0.01;
+        rows.push(`${new Date(t).toISOString()},${price.toFixed(2)},${(price + 0.05).toFixed(2)},${(price - 0.05).toFixed(2)},${price.toFixed(2)},100`);
+      }
+    }
+    fs.writeFileSync(csv, `${rows.join('\n')}\n`);
+    const gaps = (json: unknown) => (json as { metrics: { gapCount: number; missingBars: number } }).metrics;
+    // as CME Globex hours, the night from 16:00 ET to 09:30 ET is partly a "gap"
+    expect(gaps((await runCliJson('--store', store, 'validate', csv)).json).gapCount).toBe(1);
+    const run = await runCliJson('--store', store, 'validate', csv, '--instrument', 'NVDA');
+    expect(run.code).toBe(0);
+    expect(gaps(run.json)).toMatchObject({ gapCount: 0, missingBars: 0 });
+    const unknown = await runCliJson('--store', store, 'validate', csv, '--instrument', 'NOPE');
+    expect(unknown.code).toBe(3);
+    expect(unknown.json).toMatchObject({ error: { code: 'NOT_FOUND', details: { symbol: 'NOPE' } } });
+  });
 });
