@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LockedError, MesDataError } from '../../../core/errors.js';
-import { acquireStoreLock, isProcessAlive, readLockOwner, withStoreLock } from '../../../core/store/storeLock.js';
+import { acquireStoreLock, inspectStoreLock, isProcessAlive, processStartTime, readLockOwner, withStoreLock } from '../../../core/store/storeLock.js';
+import { verifyStore } from '../../../core/store/verifyStore.js';
 import { newStore, startChild } from './storeTestKit.js';
 
 async function lockError(promise: Promise<unknown>): Promise<MesDataError> {
@@ -111,5 +112,63 @@ describe('store writer lock', () => {
     await lock.release();
     // release leaves the other holder's lock in place
     expect((await readLockOwner(s))?.token).toBe('someone-else');
+  });
+
+  const linux = fs.existsSync('/proc/self/stat');
+
+  it.runIf(linux)('a lock whose pid now belongs to another process (reused pid) is stale at once, and verify reports it', async () => {
+    const s = await store();
+    // our parent is alive and is not the holder: its start time differs from the recorded one
+    const started = processStartTime(process.ppid);
+    expect(started).toMatch(/^\d+$/);
+    const bootId = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const lockDir = path.join(s.root, '.lock');
+    fs.mkdirSync(lockDir);
+    const owner = { pid: process.ppid, hostname: os.hostname(), token: 'reused0000000000', acquiredAt: '2024-01-01T00:00:00.000Z', purpose: 'ingest', bootId, processStart: String(Number(started) - 1) };
+    fs.writeFileSync(path.join(lockDir, 'owner.json'), JSON.stringify(owner));
+    const reason = `its holder, pid ${process.ppid}, is not running (that pid now belongs to a process started later)`;
+    expect(await inspectStoreLock(s)).toEqual({ state: 'stale', owner, reason });
+    const verified = await verifyStore(s);
+    expect(verified.problems).toEqual([
+      { path: '.lock', code: 'STALE_LOCK', message: `.lock is a stale writer lock (taken by ingest in process ${process.ppid} on ${os.hostname()} at 2024-01-01T00:00:00.000Z): ${reason}; the next writer breaks it` },
+    ]);
+    const began = Date.now();
+    const lock = await acquireStoreLock(s);
+    expect(Date.now() - began).toBeLessThan(5000);
+    expect((await readLockOwner(s))?.token).toBe(lock.owner.token);
+    // the same pid with its real start time is the live holder
+    expect(lock.owner.processStart).toBe(processStartTime(process.pid));
+    expect(await inspectStoreLock(s)).toEqual({ state: 'held', owner: lock.owner, reason: null });
+    expect((await verifyStore(s)).problems).toEqual([]);
+    await lock.release();
+  });
+
+  it('a local lock without a start time (another system, an older version) is stale once its heartbeat is ten times staleMs old', async () => {
+    const s = await store();
+    const lockDir = path.join(s.root, '.lock');
+    fs.mkdirSync(lockDir);
+    const owner = { pid: process.ppid, hostname: os.hostname(), token: 'nostart000000000', acquiredAt: '2024-01-01T00:00:00.000Z', purpose: 'promote', bootId: null };
+    fs.writeFileSync(path.join(lockDir, 'owner.json'), JSON.stringify(owner));
+    expect(await inspectStoreLock(s, 1000)).toEqual({ state: 'held', owner, reason: null });
+    const old = new Date(Date.now() - 15_000);
+    fs.utimesSync(path.join(lockDir, 'owner.json'), old, old);
+    expect(await inspectStoreLock(s, 1000)).toEqual({ state: 'stale', owner, reason: "its holder's start time cannot be checked and its heartbeat is 15 s old" });
+    const lock = await acquireStoreLock(s, { staleMs: 1000 });
+    await lock.release();
+  });
+
+  it('an owner file of the wrong shape counts as unreadable, a linked .lock is refused', async () => {
+    const s = await store();
+    const lockDir = path.join(s.root, '.lock');
+    fs.mkdirSync(lockDir);
+    fs.writeFileSync(path.join(lockDir, 'owner.json'), JSON.stringify({ pid: '1; rm -rf /', hostname: 7 }));
+    expect(await readLockOwner(s)).toBeNull();
+    fs.rmSync(lockDir, { recursive: true });
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'mes-data-lock-outside-'));
+    cleanups.push(() => fs.rmSync(outside, { recursive: true, force: true }));
+    fs.symlinkSync(outside, lockDir);
+    const error = await lockError(acquireStoreLock(s));
+    expect({ code: error.code, path: error.details.path }).toEqual({ code: 'SYMLINK', path: '.lock' });
+    expect(fs.readdirSync(outside)).toEqual([]);
   });
 });
