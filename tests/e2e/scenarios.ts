@@ -150,6 +150,11 @@ export async function chartSelectsRow(ui: AppPage): Promise<void> {
   expect(bars).toBeGreaterThan(100);
   expect(bars).toBeLessThanOrEqual(2000);
   expect(await chart.summary()).toMatch(/downsampled from 1,200,000 rows/);
+  // volume has a pane of its own below the prices, about a fifth of the height
+  const [pricePane, volumePane, ...others] = await chart.paneHeights();
+  expect(others).toEqual([]);
+  expect(volumePane / (pricePane + volumePane)).toBeGreaterThan(0.15);
+  expect(volumePane / (pricePane + volumePane)).toBeLessThan(0.3);
   await ui.page.waitForTimeout(300);
   await ui.screenshot('chart');
   const row = await chart.clickAt(0.5);

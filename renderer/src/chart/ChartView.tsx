@@ -19,6 +19,8 @@ import { selectRow, setTab } from '../state/actions';
 import { useAppState } from '../state/appState';
 import { ErrorPanel } from '../shell/ErrorPanel';
 import { EXCHANGE_ZONE, type TimeMode } from '../table/cellFormat';
+import { assetOfPath, priceTickFor } from '../table/instrumentTick';
+import { decimalsOf } from '../table/numberFormat';
 import { countOf, formatCount } from '../tree/treeModel';
 import { barAtTime, barTimesForRows, bucketLabel, drawnBars, spliceDetail, type DrawnBar, type SeriesBar } from './chartBars';
 
@@ -127,11 +129,14 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
   const restoreRange = useRef<{ from: number; to: number } | null>(null);
   const fetchSeq = useRef(0);
   const [detailState, setDetailState] = useState<DetailState>('idle');
+  /** Heights of the chart's panes in pixels (prices, volume), for the page to read. */
+  const [paneHeights, setPaneHeights] = useState('');
 
   // the chart itself, made once per mount
   useEffect(() => {
     const container = containerRef.current;
     if (!container) return;
+    const tick = priceTickFor(assetOfPath(path));
     const chart = createChart(container, {
       autoSize: true,
       crosshair: { mode: CrosshairMode.Normal },
@@ -144,6 +149,8 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
       wickUpColor: cssVar('--up', '#26a269'),
       wickDownColor: cssVar('--down', '#c01c28'),
       borderVisible: false,
+      // the price axis and crosshair at the instrument's tick (0.25 → two decimals, moves of a quarter point)
+      priceFormat: { type: 'price', minMove: tick, precision: Math.min(10, decimalsOf(tick)) },
     });
     candles.priceScale().applyOptions({ scaleMargins: { top: 0.06, bottom: 0.06 } });
     // volume in a pane of its own, with its own scale: its labels never sit over the candles,
@@ -153,6 +160,9 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
     const panes = chart.panes();
     panes[0]?.setStretchFactor(PRICE_PANE_SHARE);
     panes[1]?.setStretchFactor(1 - PRICE_PANE_SHARE);
+    const measurePanes = () => setPaneHeights(chart.panes().map((pane) => pane.getHeight()).join(','));
+    const sizes = new ResizeObserver(() => requestAnimationFrame(measurePanes));
+    sizes.observe(container);
     chartRef.current = chart;
     candlesRef.current = candles;
     volumeRef.current = volume;
@@ -171,6 +181,7 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
     const onTheme = () => chart.applyOptions(themeOptions());
     media.addEventListener('change', onTheme);
     return () => {
+      sizes.disconnect();
       media.removeEventListener('change', onTheme);
       chart.unsubscribeClick(onClick);
       chart.remove();
@@ -347,7 +358,7 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
           <ErrorPanel error={error} context="The chart could not be drawn" />
         </div>
       ) : null}
-      <div className="chart-box" ref={containerRef} data-testid="chart" style={{ visibility: error ? 'hidden' : 'visible' }} />
+      <div className="chart-box" ref={containerRef} data-testid="chart" data-pane-heights={paneHeights} style={{ visibility: error ? 'hidden' : 'visible' }} />
     </div>
   );
 }

@@ -14,6 +14,12 @@ export class ChartModel {
     return Number(await this.page.getByTestId('chart-summary').getAttribute('data-bars'));
   }
 
+  /** Heights in pixels of the chart's panes, top to bottom (prices, then volume). */
+  async paneHeights(): Promise<number[]> {
+    await this.page.locator('[data-testid="chart"][data-pane-heights]:not([data-pane-heights=""])').waitFor();
+    return ((await this.box().getAttribute('data-pane-heights')) ?? '').split(',').map(Number);
+  }
+
   async summary(): Promise<string> {
     return ((await this.page.getByTestId('chart-summary').textContent()) ?? '').trim();
   }
