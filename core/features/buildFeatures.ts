@@ -11,6 +11,7 @@ import { MetadataManager, type CompressionName, type Dependency, type QualityMet
 import { parseVersionFolder, SIDECAR, type Store } from '../store/storeLayout.js';
 import { checkAssetName } from '../store/storeNames.js';
 import { commitVersion, type CommitVersionResult, type VersionSidecarInput } from '../store/versionCommit.js';
+import { listVersions } from '../store/versionLedger.js';
 import type { ValidationReport } from '../validation/validationReport.js';
 import { validateTable } from '../validation/validateTable.js';
 import { checkBarColumns, streamBars } from './barSource.js';
@@ -343,6 +344,16 @@ async function buildWholeTable(plan: BuildPlan): Promise<CommitVersionResult> {
   return writeFeatures(plan.store, { featureSet: plan.set, data: table, fingerprint: plan.fingerprint, signal: plan.signal, sidecar: plan.sidecar(report) });
 }
 
+/** The newest committed version of `set` whose sidecar carries `fingerprint`. */
+async function builtBefore(store: Store, set: FeatureSet, fingerprint: string): Promise<{ version: number; path: string; rows: number } | null> {
+  for (const version of (await listVersions(store, 'features', set)).reverse()) {
+    const versionPath = `features/v${version}/${set}`;
+    const metadata = await MetadataManager.readMetadataFile(path.join(store.root, versionPath, SIDECAR), { validate: false }).catch(() => null);
+    if (metadata?.fingerprint === fingerprint) return { version, path: versionPath, rows: metadata.recordCount };
+  }
+  return null;
+}
+
 /**
  * Builds a feature set from one cleaned version of an asset and commits it as a new version
  * of `features/v{N}/{set}/` (one `part-0.parquet`), its sidecar naming the cleaned files it
@@ -400,6 +411,13 @@ export async function buildFeatures(store: Store, options: BuildFeaturesOptions)
     }),
   };
   checkCancelled(plan);
+  // the same inputs and recipe again: answer at once instead of computing for the commit to find the version
+  // (the commit checks again under the store lock)
+  const existing = await builtBefore(store, set, fingerprint);
+  if (existing) {
+    progress({ fraction: 1, stage: 'unchanged', rows: existing.rows });
+    return { version: `v${existing.version}`, path: existing.path, rows: existing.rows, inputs, status: 'unchanged' };
+  }
   progress({ fraction: 0.05, stage: `reading ${sourcePath}`, rows: 0 });
   let commit: CommitVersionResult;
   try {

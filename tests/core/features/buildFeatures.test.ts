@@ -1,0 +1,241 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Float64, Int64, makeData, makeVector, Table, TimestampNanosecond, Type, type DataType, type Vector } from 'apache-arrow';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeEngine } from '../../../core/engine/duckdbEngine.js';
+import { buildFeatures } from '../../../core/features/buildFeatures.js';
+import { buildFeatureTable, type FeatureSet } from '../../../core/features/buildFeatureTable.js';
+import { TradingDayClock } from '../../../core/features/sessionBars.js';
+import { Dataset } from '../../../core/parquet/parquetDataset.js';
+import { getParquetSchema } from '../../../core/parquet/parquetMetadata.js';
+import { SchemaRegistry } from '../../../core/schema/schemaRegistry.js';
+import { writeCleanedData } from '../../../core/store/layerIO.js';
+import { MetadataManager } from '../../../core/store/metadataManager.js';
+import type { Store } from '../../../core/store/storeLayout.js';
+import { timestampColumn } from '../../../core/validation/columnData.js';
+import { validateTable } from '../../../core/validation/validateTable.js';
+import { errorOf, newStore } from '../store/storeTestKit.js';
+
+const MINUTE_NS = 60_000_000_000n;
+
+/** Bars at `ns` with a random walk of closes in 0.25 ticks (a few repeats) and whole volumes. */
+function barsAt(ns: bigint[], seed: number): Table {
+  const n = ns.length;
+  const open = new Float64Array(n);
+  const high = new Float64Array(n);
+  const low = new Float64Array(n);
+  const close = new Float64Array(n);
+  const volume = new BigInt64Array(n);
+  let s = seed;
+  let price = 5000;
+  for (let i = 0; i < n; i++) {
+    s = (s * 1_103_515_245 + 12_345) % 2_147_483_648;
+    open[i] = price;
+    price += ((s % 9) - 4) * 0.25;
+    close[i] = price;
+    high[i] = Math.max(open[i], close[i]) + 0.25;
+    low[i] = Math.min(open[i], close[i]) - 0.25;
+    volume[i] = BigInt(1 + (s % 500));
+  }
+  const f = (data: Float64Array) => makeVector(makeData({ type: new Float64(), length: n, data }));
+  return new Table({
+    timestamp: makeVector(makeData({ type: new TimestampNanosecond('UTC'), length: n, data: BigInt64Array.from(ns) })),
+    open: f(open),
+    high: f(high),
+    low: f(low),
+    close: f(close),
+    volume: makeVector(makeData({ type: new Int64(), length: n, data: volume })),
+  });
+}
+
+/** The table cut into one part per trading date (as promotion writes a cleaned version). */
+function byTradingDate(table: Table, daily: boolean): { table: Table; partition: Record<string, string> }[] {
+  const ns = timestampColumn(table.getChild('timestamp') as Vector).ns;
+  const clock = new TradingDayClock(daily);
+  const parts: { table: Table; partition: Record<string, string> }[] = [];
+  let start = 0;
+  for (let i = 1; i <= ns.length; i++) {
+    const day = (k: number) => clock.day(Number(ns[k] / 1_000_000n));
+    if (i < ns.length && day(i) === day(start)) continue;
+    parts.push({ table: table.slice(start, i), partition: { date: new Date(day(start) * 86_400_000).toISOString().slice(0, 10) } });
+    start = i;
+  }
+  return parts;
+}
+
+/** Every column as plain values: timestamps as nanosecond strings (whatever the unit), dates as days, bigints as numbers. */
+function plain(table: Table): Record<string, unknown[]> {
+  const out: Record<string, unknown[]> = {};
+  table.schema.fields.forEach((field, k) => {
+    const vector = table.getChildAt(k) as Vector;
+    if ((field.type as DataType).typeId === Type.Timestamp) {
+      const ts = timestampColumn(vector);
+      out[field.name] = Array.from(ts.ns, String);
+    } else if ((field.type as DataType).typeId === Type.Date) {
+      out[field.name] = Array.from({ length: vector.length }, (_, i) => (vector.get(i) as number) / 86_400_000);
+    } else {
+      out[field.name] = Array.from({ length: vector.length }, (_, i) => {
+        const v: unknown = vector.get(i);
+        return typeof v === 'bigint' ? Number(v) : v;
+      });
+    }
+  });
+  return out;
+}
+
+async function readVersion(store: Store, versionPath: string): Promise<Table> {
+  return (await Dataset.open(store.root, versionPath)).readAll();
+}
+
+/** What the whole-table build makes of a cleaned version: the table and its report. */
+async function expectedOf(store: Store, set: FeatureSet, source: string, asset: string) {
+  const cleaned = await readVersion(store, source);
+  const table = buildFeatureTable(set, cleaned, { asset });
+  const { report } = validateTable(table, new SchemaRegistry(store.root).getSchema(set), { target: `${set} for ${asset}` });
+  return { table, report };
+}
+
+describe('buildFeatures at scale, streamed through DuckDB', () => {
+  let store: Store;
+  let cleanup: () => void;
+  // 3,000 one-minute bars from Saturday 2024-03-09 12:00Z: several CME sessions and the DST change of 2024-03-10
+  const minuteNs = Array.from({ length: 3000 }, (_, i) => 1_709_985_600_000_000_000n + BigInt(i) * MINUTE_NS);
+  // 100 daily bars at 00:00Z
+  const dailyNs = Array.from({ length: 100 }, (_, i) => 1_704_067_200_000_000_000n + BigInt(i) * 86_400_000_000_000n);
+
+  beforeAll(async () => {
+    ({ store, cleanup } = await newStore('mes-data-features-'));
+    await writeCleanedData(store, { asset: 'MES', data: byTradingDate(barsAt(minuteNs, 5), false) });
+    await writeCleanedData(store, { asset: 'ES', data: byTradingDate(barsAt(dailyNs, 9), true) });
+  });
+  afterAll(async () => {
+    await closeEngine();
+    cleanup();
+  });
+
+  it('momentum_indicators: the same values and report as the whole-table build, one zstd file, progress to 1', async () => {
+    const expected = await expectedOf(store, 'momentum_indicators', 'cleaned/v1/MES', 'MES');
+    const progress: { fraction: number; stage: string }[] = [];
+    const result = await buildFeatures(store, { set: 'momentum_indicators', asset: 'MES', progress: (p) => progress.push(p) });
+    expect(result).toMatchObject({ version: 'v1', path: 'features/v1/momentum_indicators', rows: 3000, status: 'created' });
+    const written = await readVersion(store, result.path);
+    expect(written.schema.fields.map((f) => f.name)).toEqual(['timestamp', 'asset', 'rsi_14', 'macd_line', 'macd_signal', 'macd_histogram', 'momentum_10', 'roc_10']);
+    expect(plain(written)).toEqual(plain(expected.table));
+    const sidecar = await MetadataManager.readMetadataFile(path.join(store.root, result.path, 'metadata.json'));
+    expect(sidecar.validation).toEqual(JSON.parse(JSON.stringify(expected.report)));
+    expect(sidecar.files).toMatchObject([{ path: 'part-0.parquet', rows: 3000, compression: 'zstd', rowGroups: 1 }]);
+    expect(sidecar.dependencies.length).toBe(fs.readdirSync(path.join(store.root, 'cleaned/v1/MES')).filter((d) => d.startsWith('date=')).length);
+    // DuckDB writes zone-aware timestamps in microseconds (the minute bars are whole microseconds)
+    const schema = await getParquetSchema(path.join(store.root, result.path, 'part-0.parquet'));
+    expect(schema.columns[0]).toMatchObject({ name: 'timestamp', type: 'Timestamp<MICROSECOND, UTC>' });
+    expect(schema.metadata['mes_data.feature_set']).toBe('momentum_indicators');
+    const fractions = progress.map((p) => p.fraction);
+    expect(fractions).toEqual([...fractions].sort((a, b) => a - b));
+    expect(progress.at(-1)).toMatchObject({ fraction: 1, stage: 'committed' });
+    expect(progress.some((p) => p.stage === 'writing')).toBe(true);
+    expect(fs.readdirSync(path.join(store.root, '.staging'))).toEqual([]);
+    const stages: string[] = [];
+    const again = await buildFeatures(store, { set: 'momentum_indicators', asset: 'MES', progress: (p) => stages.push(p.stage) });
+    expect(again).toMatchObject({ version: 'v1', path: 'features/v1/momentum_indicators', rows: 3000, status: 'unchanged' });
+    expect(stages).toEqual(['unchanged']);
+  });
+
+  it('volume_profile: the same levels, POC and value areas per session; whole volumes stay int64', async () => {
+    const expected = await expectedOf(store, 'volume_profile', 'cleaned/v1/MES', 'MES');
+    const result = await buildFeatures(store, { set: 'volume_profile', asset: 'MES' });
+    const written = await readVersion(store, result.path);
+    expect(result.rows).toBe(expected.table.numRows);
+    expect(plain(written)).toEqual(plain(expected.table));
+    expect(String(written.getChild('volume')?.type)).toBe('Int64');
+    expect(String(written.getChild('session_date')?.type)).toBe('Date32<DAY>');
+    const sidecar = await MetadataManager.readMetadataFile(path.join(store.root, result.path, 'metadata.json'));
+    expect(sidecar.validation).toEqual(JSON.parse(JSON.stringify(expected.report)));
+  });
+
+  it('price_volatility of daily bars: the same volatility, true range and ATR per date', async () => {
+    const expected = await expectedOf(store, 'price_volatility', 'cleaned/v1/ES', 'ES');
+    const result = await buildFeatures(store, { set: 'price_volatility', asset: 'ES' });
+    expect(result.rows).toBe(100);
+    const written = await readVersion(store, result.path);
+    expect(plain(written)).toEqual(plain(expected.table));
+    expect(written.getChild('realized_vol_60d')?.nullCount).toBe(60);
+    const sidecar = await MetadataManager.readMetadataFile(path.join(store.root, result.path, 'metadata.json'));
+    expect(sidecar.validation).toEqual(JSON.parse(JSON.stringify(expected.report)));
+  });
+
+  it('price_volatility of minute bars groups them by CME session', async () => {
+    const expected = await expectedOf(store, 'price_volatility', 'cleaned/v1/MES', 'MES');
+    const result = await buildFeatures(store, { set: 'price_volatility', asset: 'MES' });
+    expect(plain(await readVersion(store, result.path))).toEqual(plain(expected.table));
+    expect(result.rows).toBe(expected.table.numRows);
+  });
+
+  it('ticks off whole milliseconds take the exact whole-table build: nanoseconds survive', async () => {
+    // 4,000 ticks 0.25 s + 123 ns apart
+    const ns = Array.from({ length: 4000 }, (_, i) => 1_704_186_000_000_000_000n + BigInt(i) * 250_000_123n);
+    await writeCleanedData(store, { asset: 'NQ', data: byTradingDate(barsAt(ns, 13), false) });
+    const expected = await expectedOf(store, 'momentum_indicators', 'cleaned/v1/NQ', 'NQ');
+    const result = await buildFeatures(store, { set: 'momentum_indicators', asset: 'NQ' });
+    const written = await readVersion(store, result.path);
+    expect(plain(written)).toEqual(plain(expected.table));
+    expect(plain(written).timestamp[1]).toBe('1704186000250000123');
+    expect(String(written.getChild('timestamp')?.type)).toBe('Timestamp<NANOSECOND, UTC>');
+  });
+
+  it('a cancelled build stops with CANCELLED and leaves no version and no staging folder', async () => {
+    await writeCleanedData(store, { asset: 'CL', data: byTradingDate(barsAt(minuteNs, 17), false) });
+    const controller = new AbortController();
+    const error = await errorOf(
+      buildFeatures(store, {
+        set: 'momentum_indicators',
+        asset: 'CL',
+        signal: controller.signal,
+        progress: (p) => {
+          if (p.stage.startsWith('computing')) controller.abort();
+        },
+      }),
+    );
+    expect(error.code).toBe('CANCELLED');
+    const profile = new AbortController();
+    const second = await errorOf(
+      buildFeatures(store, {
+        set: 'volume_profile',
+        asset: 'ES',
+        signal: profile.signal,
+        progress: (p) => {
+          if (p.stage === 'writing') profile.abort();
+        },
+      }),
+    );
+    expect(second.code).toBe('CANCELLED');
+    const versions = (set: string) => fs.readdirSync(path.join(store.root, 'features')).filter((v) => fs.existsSync(path.join(store.root, 'features', v, set)));
+    expect(versions('volume_profile')).toEqual(['v1']);
+    // v1 is MES's, v2 the ticks of NQ
+    expect(versions('momentum_indicators')).toEqual(['v1', 'v2']);
+    expect(fs.readdirSync(path.join(store.root, '.staging'))).toEqual([]);
+  });
+
+  it('rows out of order fail the gate as the whole-table build reports them; nothing is written', async () => {
+    const ns = Array.from({ length: 300 }, (_, i) => 1_704_186_000_000_000_000n + BigInt(i) * MINUTE_NS);
+    const table = barsAt(ns, 21);
+    // the second file's rows come before the first's
+    await writeCleanedData(store, { asset: 'RTY', data: [{ table: table.slice(150), partition: { date: '2024-01-02' } }, { table: table.slice(0, 150), partition: { date: '2024-01-03' } }] });
+    const expected = await expectedOf(store, 'momentum_indicators', 'cleaned/v1/RTY', 'RTY');
+    expect(expected.report.valid).toBe(false);
+    const error = await errorOf(buildFeatures(store, { set: 'momentum_indicators', asset: 'RTY' }));
+    expect(error.code).toBe('VALIDATION_GATE');
+    expect(error.message).toBe(`the momentum_indicators built for RTY breaks its schema: ${expected.report.errors.map((e) => e.message).join('; ')}`);
+    expect(error.message).toBe('the momentum_indicators built for RTY breaks its schema: 1 row(s) earlier than the row before them; first at row 150');
+  });
+
+  it('a source without the columns a set needs is BAD_REQUEST naming the file', async () => {
+    const ns = Array.from({ length: 20 }, (_, i) => 1_704_186_000_000_000_000n + BigInt(i) * MINUTE_NS);
+    const full = barsAt(ns, 3);
+    const noClose = new Table({ timestamp: full.getChild('timestamp') as Vector, open: full.getChild('open') as Vector, volume: full.getChild('volume') as Vector });
+    await writeCleanedData(store, { asset: 'YM', data: [{ table: noClose, partition: { date: '2024-01-02' } }] });
+    const error = await errorOf(buildFeatures(store, { set: 'volume_profile', asset: 'YM' }));
+    const file = path.join(store.root, 'cleaned', 'v1', 'YM', 'date=2024-01-02', 'part-0.parquet');
+    expect(error.code).toBe('BAD_REQUEST');
+    expect(error.message).toBe(`features need an OHLCV table; column "close" is missing in ${file}`);
+  });
+});
