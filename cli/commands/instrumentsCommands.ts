@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { BadRequestError, NotFoundError } from '../../core/errors.js';
-import { instrumentCalendar, InstrumentRegistry } from '../../core/instruments/instrumentRegistry.js';
+import { instrumentCalendar, InstrumentRegistry, MAX_INSTRUMENT_FILE_CHARS } from '../../core/instruments/instrumentRegistry.js';
 import type { Instrument } from '../../core/instruments/instrumentSchema.js';
 import { entryKind } from '../../core/time/cmeCalendar.js';
 import { weekdayOf } from '../../core/time/holidayRules.js';
@@ -98,8 +98,12 @@ export function registerInstrumentsCommands(program: Command, ctx: CommandContex
       if (!fs.existsSync(dir)) throw new NotFoundError(`no store at ${dir}; create one with mes-data init, or pass --store`, { store: dir });
       let text: string;
       try {
+        const { size } = fs.statSync(file);
+        // a file far larger than any instrument list is refused before it is read
+        if (size > MAX_INSTRUMENT_FILE_CHARS * 4) throw new BadRequestError(`${file} is ${size} bytes; an instrument file holds at most ${MAX_INSTRUMENT_FILE_CHARS} characters`, { path: file, bytes: size });
         text = fs.readFileSync(file, 'utf8');
-      } catch {
+      } catch (error) {
+        if (error instanceof BadRequestError) throw error;
         throw new NotFoundError(`instrument file not found: ${file}`, { path: file });
       }
       const registered = new InstrumentRegistry(dir).register(text, { source: file, replace: opts.replace === true });

@@ -12,6 +12,9 @@ export const STORE_INSTRUMENT_FOLDER = 'instruments';
 
 type ParsedInput = z.output<typeof InstrumentInputSchema>;
 
+/** The largest instrument file read (1000 instruments with their holidays fit well inside). */
+export const MAX_INSTRUMENT_FILE_CHARS = 8 * 1024 * 1024;
+
 /** An instrument as written in the store: the user's input, normalised by the schema. */
 function resolve(input: ParsedInput, source: Instrument['source']): Instrument {
   const base: SessionTemplate = typeof input.session === 'string' ? SESSION_TEMPLATES[input.session] : input.session;
@@ -43,6 +46,9 @@ function problemsOf(error: z.ZodError): { path: string; message: string }[] {
  */
 export function parseInstrumentFile(input: unknown, source = 'instrument file'): ParsedInput[] {
   let value = input;
+  if (typeof input === 'string' && input.length > MAX_INSTRUMENT_FILE_CHARS) {
+    throw new BadRequestError(`${source} is ${input.length} characters; an instrument file holds at most ${MAX_INSTRUMENT_FILE_CHARS}`, { source, length: input.length });
+  }
   if (typeof input === 'string') {
     try {
       value = JSON.parse(input) as unknown;

@@ -162,6 +162,8 @@ describe('registering instruments in a store', () => {
     expect(thrown(() => registry.register('{"symbol":', { source: 'cut.json' })).message).toMatch(/^cut\.json is not valid JSON: /);
     const hours = thrown(() => registry.register({ symbol: 'XY', exchange: 'X', session: { id: 'x', timeZone: 'UTC', open: '16:00', close: '09:00', opensPreviousDay: false, calendar: 'none' } }));
     expect(hours.message).toBe('instrument file is not a valid instrument file: session.close: close 09:00 is not after open 16:00 on the same day');
+    const huge = thrown(() => registry.register(' '.repeat(8 * 1024 * 1024 + 1), { source: 'huge.json' }));
+    expect([huge.code, huge.message]).toEqual(['BAD_REQUEST', 'huge.json is 8388609 characters; an instrument file holds at most 8388608']);
     const twice = thrown(() => registry.register({ instruments: [NVDA, NVDA] }, { source: 'two.json' }));
     expect(twice.message).toBe('two.json lists instrument "NVDA" twice');
     expect(fs.existsSync(path.join(dir, 'instruments'))).toBe(false);
