@@ -10,6 +10,10 @@ const BY_CODE: Record<string, number> = {
   NOT_FOUND: 3,
   CORRUPTED_FILE: 4,
   UNSUPPORTED_FILE: 4,
+  // the store itself is damaged or was prepared by someone else (docs/security.md)
+  CORRUPTED_STORE: 4,
+  SYMLINK: 4,
+  FORBIDDEN: EXIT_USAGE,
   SCHEMA_MISMATCH: 5,
   MISSING_REQUIRED_COLUMN: 5,
   DATA_TYPE_VALIDATION: 5,

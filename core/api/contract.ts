@@ -117,7 +117,13 @@ export const JobParams = z.discriminatedUnion('kind', [
     /** only check the gate, write nothing */
     dryRun: z.boolean().default(false),
   }),
-  z.object({ kind: z.literal('features'), set: z.enum(['price_volatility', 'momentum_indicators', 'volume_profile']), asset: z.string(), from: z.string().optional() }),
+  z.object({
+    kind: z.literal('features'),
+    set: z.enum(['price_volatility', 'momentum_indicators', 'volume_profile']),
+    asset: z.string(),
+    // a version number, never a path: `../../v1` is refused here, before any folder is looked at
+    from: z.string().regex(/^v?[1-9]\d{0,8}$/, 'expected a cleaned version, vN or N (e.g. v2)').optional(),
+  }),
   z.object({ kind: z.literal('diff'), a: DatasetPath, b: DatasetPath }),
   z.object({ kind: z.literal('verify') }),
 ]);
