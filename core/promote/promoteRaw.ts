@@ -5,12 +5,13 @@ import type { Table, Vector } from 'apache-arrow';
 import { takeRows } from '../arrow/takeRows.js';
 import { sqlFileList, sqlIdent, sqlString, withConnection } from '../engine/duckdbEngine.js';
 import { writePartitionedSorted } from '../engine/partitionedWrite.js';
-import { BadRequestError, CancelledError, NotFoundError, ValidationGateError } from '../errors.js';
+import { BadRequestError, CancelledError, MesDataError, NotFoundError, ValidationGateError } from '../errors.js';
 import type { Compression } from '../parquet/writeParquet.js';
 import { type DataSchema, timestampColumnOf } from '../schema/dataSchema.js';
 import { MetadataManager, type Dependency } from '../store/metadataManager.js';
 import { rawDatePath, SIDECAR, type Store } from '../store/storeLayout.js';
 import { checkAssetName } from '../store/storeNames.js';
+import { resolveStorePath } from '../store/storePaths.js';
 import { commitVersion, type VersionSidecarInput, type VersionWriteContext } from '../store/versionCommit.js';
 import { timestampColumn } from '../validation/columnData.js';
 import { readFilesTable, validateRead, type TargetTable } from '../validation/validateDataset.js';
@@ -77,21 +78,31 @@ async function rawDates(store: Store, asset: string, from?: string, to?: string)
     throw new NotFoundError(`no raw data for ${asset} in ${store.root}`, { asset });
   }
   const selected = names.filter((d) => (!from || d >= from) && (!to || d <= to));
-  const dates: RawDate[] = [];
-  for (const date of selected) {
-    const folder = rawDatePath(asset, date);
-    const sidecarFile = path.join(store.root, folder, SIDECAR);
-    let sidecar;
-    try {
-      sidecar = await MetadataManager.readMetadataFile(sidecarFile, { validate: false });
-    } catch {
-      continue; // a date folder without its sidecar is not committed yet
+  // sidecars are read many at a time: ten years are thousands of them
+  const found: (RawDate | null)[] = new Array<RawDate | null>(selected.length).fill(null);
+  let next = 0;
+  const reader = async () => {
+    while (next < selected.length) {
+      const k = next++;
+      const date = selected[k];
+      const folder = rawDatePath(asset, date);
+      let sidecar;
+      try {
+        sidecar = await MetadataManager.readMetadataFile(resolveStorePath(store.root, `${folder}/${SIDECAR}`), { validate: false });
+      } catch (error) {
+        // a date folder without its sidecar is not committed yet; anything else is a fault to report
+        if (error instanceof MesDataError && error.code === 'NOT_FOUND') continue;
+        throw error;
+      }
+      // a sidecar names files of its own folder only; resolveStorePath refuses one that leaves it or a link
+      const files = [...sidecar.files]
+        .sort((a, b) => (a.path < b.path ? -1 : 1))
+        .map((f) => ({ absolute: resolveStorePath(store.root, `${folder}/${f.path}`), path: `${folder}/${f.path}`, sha256: f.sha256, rows: f.rows }));
+      if (files.length > 0) found[k] = { date, files };
     }
-    const files = [...sidecar.files]
-      .sort((a, b) => (a.path < b.path ? -1 : 1))
-      .map((f) => ({ absolute: path.join(store.root, folder, f.path), path: `${folder}/${f.path}`, sha256: f.sha256, rows: f.rows }));
-    if (files.length > 0) dates.push({ date, files });
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(16, selected.length) }, reader));
+  const dates = found.filter((d): d is RawDate => d !== null);
   if (dates.length === 0) {
     throw new NotFoundError(`no raw snapshots of ${asset}${from || to ? ` between ${from ?? 'the start'} and ${to ?? 'the end'}` : ''}`, { asset, from, to });
   }
