@@ -124,7 +124,7 @@ describe('buildFeatures at scale, streamed through DuckDB', () => {
     const sidecar = await MetadataManager.readMetadataFile(path.join(store.root, result.path, 'metadata.json'));
     expect(sidecar.validation).toEqual(JSON.parse(JSON.stringify(expected.report)));
     expect(sidecar.files).toMatchObject([{ path: 'part-0.parquet', rows: 3000, compression: 'zstd', rowGroups: 1 }]);
-    expect(sidecar.dependencies.length).toBe(fs.readdirSync(path.join(store.root, 'cleaned/v1/MES')).filter((d) => d.startsWith('date=')).length);
+    expect(sidecar.dependencies?.length).toBe(fs.readdirSync(path.join(store.root, 'cleaned/v1/MES')).filter((d) => d.startsWith('date=')).length);
     // DuckDB writes zone-aware timestamps in microseconds (the minute bars are whole microseconds)
     const schema = await getParquetSchema(path.join(store.root, result.path, 'part-0.parquet'));
     expect(schema.columns[0]).toMatchObject({ name: 'timestamp', type: 'Timestamp<MICROSECOND, UTC>' });
