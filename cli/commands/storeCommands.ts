@@ -16,7 +16,7 @@ function describeNode(node: CatalogNode, storeRoot: string): string {
   if (node.kind === 'version') facts.push(node.valid === true ? 'valid' : node.valid === false ? 'INVALID' : 'not validated');
   if (node.kind === 'asset' && node.children && node.path.startsWith('raw/')) facts.push(`${count(node.children.length)} date${node.children.length === 1 ? '' : 's'}`);
   if (node.from && node.to && node.kind !== 'date') facts.push(node.from === node.to ? node.from : `${node.from} … ${node.to}`);
-  if (typeof node.rows === 'number') facts.push(`${count(node.rows)} rows`);
+  if (typeof node.rows === 'number') facts.push(`${count(node.rows)} ${node.rows === 1 ? 'row' : 'rows'}`);
   if (typeof node.bytes === 'number') facts.push(formatBytes(node.bytes));
   if (node.error) facts.push(`error: ${node.error}`);
   return facts.join(' · ');

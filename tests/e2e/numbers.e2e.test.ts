@@ -44,4 +44,16 @@ describe('numbers in the table', () => {
     expect(await tree.clippedSpans()).toEqual([]);
     expect(ui.pageErrors).toEqual([]);
   });
+
+  it("writes prices to the instrument registry's tick: Euro FX (6E) to 0.00005", async () => {
+    const { ui } = app;
+    const { tree, table } = ui;
+    await tree.open('raw', 'raw/6E', 'raw/6E/2024-01-02');
+    await expect.poll(() => ui.datasetTitle().textContent()).toBe('raw/6E/2024-01-02');
+    await ui.showTab('Table');
+    await expect.poll(() => table.cell(0, 'open').textContent()).toBe('1.10000');
+    expect(await table.rowValues(0)).toEqual({ timestamp: '2024-01-01 23:00:00 UTC', open: '1.10000', high: '1.10055', low: '1.09995', close: '1.10005', volume: '120' });
+    expect(await table.rowValues(1)).toEqual({ timestamp: '2024-01-01 23:01:00 UTC', open: '1.10005', high: '1.10010', low: '1.10000', close: '1.10000', volume: '80' });
+    expect(ui.pageErrors).toEqual([]);
+  });
 });

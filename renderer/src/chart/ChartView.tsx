@@ -19,8 +19,8 @@ import { selectRow, setTab } from '../state/actions';
 import { useAppState } from '../state/appState';
 import { ErrorPanel } from '../shell/ErrorPanel';
 import { EXCHANGE_ZONE, type TimeMode } from '../table/cellFormat';
-import { assetOfPath, priceTickFor } from '../table/instrumentTick';
 import { decimalsOf } from '../table/numberFormat';
+import { useInstrumentTick } from '../table/useInstrumentTick';
 import { countOf, formatCount } from '../tree/treeModel';
 import { barAtTime, barTimesForRows, bucketLabel, drawnBars, spliceDetail, type DrawnBar, type SeriesBar } from './chartBars';
 
@@ -136,7 +136,6 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
   useEffect(() => {
     const container = containerRef.current;
     if (!container) return;
-    const tick = priceTickFor(assetOfPath(path));
     const chart = createChart(container, {
       autoSize: true,
       crosshair: { mode: CrosshairMode.Normal },
@@ -149,8 +148,6 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
       wickUpColor: cssVar('--up', '#26a269'),
       wickDownColor: cssVar('--down', '#c01c28'),
       borderVisible: false,
-      // the price axis and crosshair at the instrument's tick (0.25 → two decimals, moves of a quarter point)
-      priceFormat: { type: 'price', minMove: tick, precision: Math.min(10, decimalsOf(tick)) },
     });
     candles.priceScale().applyOptions({ scaleMargins: { top: 0.06, bottom: 0.06 } });
     // volume in a pane of its own, with its own scale: its labels never sit over the candles,
@@ -195,6 +192,12 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
   useEffect(() => {
     chartRef.current?.applyOptions(timeOptions(timeMode));
   }, [timeMode]);
+
+  // the price axis and crosshair at the instrument's tick (0.25: two decimals, moves of a quarter point)
+  const tick = useInstrumentTick(path);
+  useEffect(() => {
+    candlesRef.current?.applyOptions({ priceFormat: { type: 'price', minMove: tick, precision: Math.min(10, decimalsOf(tick)) } });
+  }, [tick, path]);
 
   // the whole range, downsampled by the host
   useEffect(() => {

@@ -13,7 +13,7 @@ import { useAppState } from '../state/appState';
 import { countOf, formatCount } from '../tree/treeModel';
 import { ruleTitle, type RowIssues } from '../validate/validationReport';
 import { copyText, formatCell, isNumericType, isTimestampType, rowsAsTsv, shortTypeName } from './cellFormat';
-import { assetOfPath, priceTickFor } from './instrumentTick';
+import { useInstrumentTick } from './useInstrumentTick';
 import { numberStyleFor, type NumberStyle } from './numberFormat';
 import {
   clampVirtualTop,
@@ -101,10 +101,11 @@ export function DataTable({ path, columns, numRows, issues }: { path: string; co
   scrollState.current = scroll;
 
   // numbers in their column's style: prices to the instrument's tick, counts, indicators to significant digits
-  const styles = useMemo(() => {
-    const tick = priceTickFor(assetOfPath(path));
-    return new Map(columns.map((column) => [column.name, isNumericType(column.type) ? numberStyleFor(column.name, column.type, tick) : undefined] as [string, NumberStyle | undefined]));
-  }, [columns, path]);
+  const tick = useInstrumentTick(path);
+  const styles = useMemo(
+    () => new Map(columns.map((column) => [column.name, isNumericType(column.type) ? numberStyleFor(column.name, column.type, tick) : undefined] as [string, NumberStyle | undefined])),
+    [columns, tick],
+  );
   const tableColumns = useMemo(
     () =>
       columns.map((column, k) =>

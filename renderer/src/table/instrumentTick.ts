@@ -12,12 +12,11 @@ export function assetOfPath(path: string): string | null {
 }
 
 /**
- * The tick size price columns of an asset are written to. The hook for the instrument
- * registry (tick sizes per contract, kept in the store): until the API contract carries
- * it, every asset gets the CME equity-index quarter point, and numberFormat still writes
- * any digits a value has beyond its tick, so no price is misread either way.
+ * The tick price columns are written to: the instrument registry's tick size (built-ins for
+ * the CME contracts, plus the store's own), else the CME equity-index quarter point for
+ * instruments without one. numberFormat still writes any digits a value has beyond its
+ * tick, so a wrong guess never hides a digit.
  */
-export function priceTickFor(asset: string | null, registryTicks: ReadonlyMap<string, number> = new Map()): number {
-  const tick = asset === null ? undefined : registryTicks.get(asset.toUpperCase());
-  return tick !== undefined && tick > 0 && Number.isFinite(tick) ? tick : DEFAULT_PRICE_TICK;
+export function tickOrDefault(tickSize: number | null | undefined): number {
+  return typeof tickSize === 'number' && tickSize > 0 && Number.isFinite(tickSize) ? tickSize : DEFAULT_PRICE_TICK;
 }

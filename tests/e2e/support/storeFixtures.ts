@@ -190,11 +190,21 @@ function indicatorTable(): Table {
 /**
  * The store of the number-formatting scenarios:
  *   raw/MES/2024-01-02/tick.parquet     one bar stamped to the millisecond (14:30:00.125 UTC)
+ *   raw/6E/2024-01-02/bars.parquet      two Euro FX bars (tick 0.00005 in the instrument registry)
  *   features/v1/momentum_indicators     INDICATOR_ROWS
  */
 export async function buildNumbersStore(root: string): Promise<BuiltStore> {
   const { store } = await initStore(root);
   const raw = await writeRawSnapshot(store, { asset: 'MES', date: '2024-01-02', name: 'tick', table: barsTable([['2024-01-02T14:30:00.125Z', 4780, 4781.25, 4779.5, 4780.75, 1234567]]) });
+  await writeRawSnapshot(store, {
+    asset: '6E',
+    date: '2024-01-02',
+    name: 'bars',
+    table: barsTable([
+      ['2024-01-01T23:00:00Z', 1.1, 1.10055, 1.09995, 1.10005, 120],
+      ['2024-01-01T23:01:00Z', 1.10005, 1.1001, 1.1, 1.1, 80],
+    ]),
+  });
   await writeFeatures(store, {
     featureSet: 'momentum_indicators',
     data: indicatorTable(),

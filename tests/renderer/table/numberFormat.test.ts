@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PRICE_TICK, decimalsOf, formatNumber, numberStyleFor } from '../../../renderer/src/table/numberFormat.ts';
-import { assetOfPath, priceTickFor } from '../../../renderer/src/table/instrumentTick.ts';
+import { assetOfPath, tickOrDefault } from '../../../renderer/src/table/instrumentTick.ts';
 
 const price = numberStyleFor('close', 'Float64');
 const indicator = numberStyleFor('rsi_14', 'Float64');
@@ -63,13 +63,13 @@ describe('numberFormat', () => {
     expect(formatNumber(-Infinity, indicator)).toBe('-Infinity');
   });
 
-  it('finds the asset of a store path, and its tick (the registry hook)', () => {
+  it('finds the asset of a store path; a missing tick is the quarter point', () => {
     expect(assetOfPath('raw/MES/2024-01-15/bars.parquet')).toBe('MES');
     expect(assetOfPath('cleaned/v3/ES')).toBe('ES');
     expect(assetOfPath('features/v1/price_volatility')).toBe(null);
     expect(assetOfPath('/tmp/bars.parquet')).toBe(null);
-    expect(priceTickFor('MES')).toBe(0.25);
-    expect(priceTickFor('6e', new Map([['6E', 0.00005]]))).toBe(0.00005);
-    expect(priceTickFor(null, new Map([['6E', 0.00005]]))).toBe(0.25);
+    expect(tickOrDefault(0.00005)).toBe(0.00005);
+    expect(tickOrDefault(1 / 64)).toBe(0.015625);
+    expect([null, undefined, 0, -1, Number.NaN].map(tickOrDefault)).toEqual([0.25, 0.25, 0.25, 0.25, 0.25]);
   });
 });
