@@ -118,6 +118,7 @@ interface ChunkMeta {
 
 export class PlainParquetSpill {
   private readonly fd: number;
+  private open = true;
   private position = 0;
   private readonly buffers: (Float64Array | BigInt64Array | Int32Array)[];
   private buffered = 0;
@@ -191,6 +192,7 @@ export class PlainParquetSpill {
 
   /** Writes the last row group and the footer, and closes the file. */
   close(): void {
+    if (!this.open) return;
     try {
       this.flushGroup();
       const footer = new CompactWriter()
@@ -226,16 +228,19 @@ export class PlainParquetSpill {
       tail.write('PAR1', 4, 'latin1');
       this.write(tail);
     } finally {
-      fs.closeSync(this.fd);
+      this.closeFile();
     }
   }
 
-  /** Closes the file without a footer (after a failure); the caller removes it. */
+  /** Closes the file without a footer (after a failure, or again after `close`); the caller removes it. */
   abandon(): void {
-    try {
-      fs.closeSync(this.fd);
-    } catch {
-      // already closed
-    }
+    this.closeFile();
+  }
+
+  private closeFile(): void {
+    // once only: a second close of the same number could close a file someone else opened since
+    if (!this.open) return;
+    this.open = false;
+    fs.closeSync(this.fd);
   }
 }
