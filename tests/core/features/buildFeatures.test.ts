@@ -129,6 +129,9 @@ describe('buildFeatures at scale, streamed through DuckDB', () => {
     const schema = await getParquetSchema(path.join(store.root, result.path, 'part-0.parquet'));
     expect(schema.columns[0]).toMatchObject({ name: 'timestamp', type: 'Timestamp<MICROSECOND, UTC>' });
     expect(schema.metadata['mes_data.feature_set']).toBe('momentum_indicators');
+    // and validation takes them as they are: no conversion, no warning
+    const revalidated = validateTable(written, new SchemaRegistry(store.root).getSchema('momentum_indicators')).report;
+    expect(revalidated).toMatchObject({ valid: true, errors: [], warnings: [], coercions: {} });
     const fractions = progress.map((p) => p.fraction);
     expect(fractions).toEqual([...fractions].sort((a, b) => a - b));
     expect(progress.at(-1)).toMatchObject({ fraction: 1, stage: 'committed' });
