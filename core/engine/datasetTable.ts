@@ -218,7 +218,7 @@ export async function readDatasetTable(files: string[], options: { columns?: str
     if (streamed.length > 0) {
       let at = 0;
       const select = streamed.map(({ plan }) => plan.expression).join(', ');
-      await connection.stream(`SELECT ${select} FROM read_parquet(${sqlFileList(files)})`, `reading ${files.length} Parquet file(s)`, (chunk) => {
+      await connection.stream(`SELECT ${select} FROM read_parquet(${sqlFileList(files)})`, files.length === 1 ? `reading ${files[0]}` : `reading ${files.length} Parquet file(s)`, (chunk) => {
         const n = chunk.rowCount;
         if (at + n > total) throw new CorruptedFileError(`the files hold more rows than their footers say (${total})`, { files: files.length });
         streamed.forEach(({ k }, column) => {
