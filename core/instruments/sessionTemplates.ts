@@ -19,6 +19,8 @@ export const WEEKDAY_NAMES = ['sunday', 'monday', 'tuesday', 'wednesday', 'thurs
 export type WeekdayName = (typeof WEEKDAY_NAMES)[number];
 
 const WallTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a wall-clock time HH:MM (00:00–23:59)');
+/** A close may be 24:00: the end of the trading date (a session running to midnight). */
+const CloseTime = z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'a wall-clock time HH:MM (00:00–24:00)');
 
 export const SessionTemplateSchema = z
   .object({
@@ -26,7 +28,7 @@ export const SessionTemplateSchema = z
     description: z.string().max(500).default(''),
     timeZone: z.string().min(1).describe('IANA zone the hours and early closes are stated in'),
     open: WallTime.describe('session open, exchange time'),
-    close: WallTime.describe('regular session close on the trading date, exchange time'),
+    close: CloseTime.describe('regular session close on the trading date, exchange time (24:00: midnight at its end)'),
     opensPreviousDay: z.boolean().describe('the session opens on the calendar day before its trading date'),
     tradingDays: z.array(z.enum(WEEKDAY_NAMES)).min(1).max(7).default(['monday', 'tuesday', 'wednesday', 'thursday', 'friday']).describe('weekdays of trading dates'),
     calendar: z.enum(CALENDAR_IDS).describe('built-in holiday and early-close calendar'),
@@ -39,7 +41,8 @@ export const SessionTemplateSchema = z
       ctx.addIssue({ code: 'custom', path: ['timeZone'], message: `unknown time zone "${t.timeZone}"` });
     }
     if (!t.opensPreviousDay && t.open >= t.close) ctx.addIssue({ code: 'custom', path: ['close'], message: `close ${t.close} is not after open ${t.open} on the same day` });
-    if (t.opensPreviousDay && t.open <= t.close) ctx.addIssue({ code: 'custom', path: ['open'], message: `a session opening the day before must open (${t.open}) after the previous session closes (${t.close})` });
+    if (t.opensPreviousDay && t.close === '24:00') ctx.addIssue({ code: 'custom', path: ['close'], message: 'a session opening the day before cannot close at 24:00' });
+    else if (t.opensPreviousDay && t.open <= t.close) ctx.addIssue({ code: 'custom', path: ['open'], message: `a session opening the day before must open (${t.open}) after the previous session closes (${t.close})` });
   });
 export type SessionTemplate = z.output<typeof SessionTemplateSchema>;
 export type SessionTemplateInput = z.input<typeof SessionTemplateSchema>;
@@ -63,6 +66,16 @@ export const SESSION_TEMPLATES: Readonly<Record<string, SessionTemplate>> = Obje
   cme_globex_energy: globex('cme_globex_energy', 'cme_energy', 'energy futures'),
   cme_globex_metals: globex('cme_globex_metals', 'cme_metals', 'metals futures'),
   cme_globex_fx: globex('cme_globex_fx', 'cme_fx', 'FX futures'),
+  utc_24x7: SessionTemplateSchema.parse({
+    id: 'utc_24x7',
+    description: 'around the clock, every day (crypto, spot FX feeds): UTC dates, no holidays',
+    timeZone: 'UTC',
+    open: '00:00',
+    close: '24:00',
+    opensPreviousDay: false,
+    tradingDays: ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'],
+    calendar: 'none',
+  }),
   us_equity: SessionTemplateSchema.parse({
     id: 'us_equity',
     description: 'US stocks and ETFs (NYSE, Nasdaq): regular hours Monday–Friday 09:30–16:00 America/New_York, NYSE holidays and 13:00 early closes',

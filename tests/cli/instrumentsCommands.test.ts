@@ -50,7 +50,7 @@ describe('mes-data instruments', () => {
     fs.writeFileSync(bad, JSON.stringify({ symbol: 'XX', exchange: 'CME', session: 'globex' }));
     const run = await runCliJson('--store', store, 'instruments', 'register', bad);
     expect(run.code).toBe(2);
-    expect(run.json).toMatchObject({ error: { code: 'BAD_REQUEST', message: `${bad} is not a valid instrument file: session: unknown session template "globex"; known: cme_globex_equity, cme_globex_rates, cme_globex_energy, cme_globex_metals, cme_globex_fx, us_equity` } });
+    expect(run.json).toMatchObject({ error: { code: 'BAD_REQUEST', message: `${bad} is not a valid instrument file: session: unknown session template "globex"; known: cme_globex_equity, cme_globex_rates, cme_globex_energy, cme_globex_metals, cme_globex_fx, utc_24x7, us_equity` } });
     expect((await runCliJson('--store', store, 'instruments', 'register', path.join(dir, 'none.json'))).code).toBe(3);
   });
 

@@ -156,7 +156,7 @@ describe('registering instruments in a store', () => {
     expect(bad.code).toBe('BAD_REQUEST');
     expect(bad.message).toBe(
       'bad.json is not a valid instrument file: symbol: upper-case letters, digits, ".", "_" or "-", at most 32; tickSize: Too small: expected number to be >0; ' +
-        'session: unknown session template "globex"; known: cme_globex_equity, cme_globex_rates, cme_globex_energy, cme_globex_metals, cme_globex_fx, us_equity; timeZone: unknown time zone "Mars/Olympus"',
+        'session: unknown session template "globex"; known: cme_globex_equity, cme_globex_rates, cme_globex_energy, cme_globex_metals, cme_globex_fx, utc_24x7, us_equity; timeZone: unknown time zone "Mars/Olympus"',
     );
     expect((bad.details.issues as { path: string }[]).map((i) => i.path)).toEqual(['symbol', 'tickSize', 'session', 'timeZone']);
     expect(thrown(() => registry.register('{"symbol":', { source: 'cut.json' })).message).toMatch(/^cut\.json is not valid JSON: /);
