@@ -115,11 +115,22 @@ const CME_SPECIAL: Record<CmeProductGroup, SessionCalendarEntry[]> = {
   fx: [],
 };
 
+/**
+ * Energy and metals hours CME published for 2026 that differ from the rule (Juneteenth and
+ * the observed Independence Day to 12:00 CT, Labor Day to 13:30 CT, Black Friday to 13:45 CT).
+ */
+const ENERGY_METALS_2026: Record<string, string> = { '2026-06-19': '12:00', '2026-07-03': '12:00', '2026-09-07': '13:30', '2026-11-27': '13:45' };
+
 /** The hour Globex halts on a US holiday that trades a short session, in Chicago time. */
-function holidayHalt(group: CmeProductGroup, days: number): string {
+function holidayHalt(group: CmeProductGroup, days: number, holiday: string): string {
   const [year, month] = civilFromDays(days);
   if (group === 'equity') return year > 2014 || (year === 2014 && month >= 5) ? '12:00' : '10:30';
-  if (group === 'energy' || group === 'metals') return year >= 2022 ? '13:30' : '12:00';
+  if (group === 'energy' || group === 'metals') {
+    const published = ENERGY_METALS_2026[isoFromDays(days)];
+    if (published) return published;
+    // Labor Day kept the 12:00 CT halt when the others moved to 13:30 CT in 2022
+    return year >= 2022 && holiday !== 'Labor Day' ? '13:30' : '12:00';
+  }
   return '12:00';
 }
 
@@ -149,7 +160,8 @@ function goodFridayEntry(group: CmeProductGroup, year: number, date: string): Se
  * rule: New Year's Day, Good Friday and Christmas closed (observed days; a Saturday New
  * Year is not observed); Martin Luther King, Presidents', Memorial, Juneteenth (from 2022),
  * Independence, Labor and Thanksgiving Days trade a short session that halts at 10:30 CT
- * (equity index, until May 2014) or 12:00 CT (13:30 CT for energy and metals from 2022);
+ * (equity index, until May 2014) or 12:00 CT (energy and metals: 13:30 CT from 2022 except
+ * Labor Day, and the hours CME published for 2026);
  * Black Friday and Christmas Eve (Monday–Thursday) close at 12:15 CT (12:45 CT for energy and
  * metals); the day before Independence Day closes at 12:15 CT for equity index when July 4
  * falls Tuesday–Friday; Good Friday opens when the jobs report falls on it (see
@@ -161,7 +173,7 @@ export function cmeHolidayEntries(group: CmeProductGroup, year: number): Session
   const entries: SessionCalendarEntry[] = [];
   const at = (days: number) => isoFromDays(days);
   const halt = (days: number | null, name: string) => {
-    if (days !== null) entries.push({ date: at(days), close: holidayHalt(group, days), name, kind: 'holiday_session' });
+    if (days !== null) entries.push({ date: at(days), close: holidayHalt(group, days, name), name, kind: 'holiday_session' });
   };
   const shortDayClose = group === 'energy' || group === 'metals' ? '12:45' : '12:15';
   if (h.newYear !== null) entries.push({ date: at(h.newYear), name: "New Year's Day", kind: 'closed' });
@@ -178,7 +190,9 @@ export function cmeHolidayEntries(group: CmeProductGroup, year: number): Session
   halt(h.independence, 'Independence Day');
   halt(h.labor, 'Labor Day');
   halt(h.thanksgiving, 'Thanksgiving Day');
-  entries.push({ date: at(h.thanksgiving + 1), close: shortDayClose, name: 'Day after Thanksgiving', kind: 'early_close' });
+  const dayAfterThanksgiving = at(h.thanksgiving + 1);
+  const blackFridayClose = (group === 'energy' || group === 'metals') && ENERGY_METALS_2026[dayAfterThanksgiving] ? ENERGY_METALS_2026[dayAfterThanksgiving] : shortDayClose;
+  entries.push({ date: dayAfterThanksgiving, close: blackFridayClose, name: 'Day after Thanksgiving', kind: 'early_close' });
   const christmasEve = daysFromCivil(year, 12, 24);
   const eveWeekday = weekdayOfDays(christmasEve);
   if (eveWeekday >= 1 && eveWeekday <= 4) entries.push({ date: at(christmasEve), close: shortDayClose, name: 'Christmas Eve', kind: 'early_close' });

@@ -53,6 +53,10 @@ describe('CME Globex holiday calendar', () => {
     const energy = holidayCalendar('cme_energy');
     expect([energy.entry('2021-01-18')?.close, energy.entry('2022-01-17')?.close, energy.entry('2024-11-29')?.close, energy.entry('2024-12-24')?.close]).toEqual(['12:00', '13:30', '12:45', '12:45']);
     expect(holidayCalendar('cme_metals').entry('2024-07-04')?.close).toBe('13:30');
+    // Labor Day kept 12:00 CT; CME's published 2026 hours differ from the rule on four days
+    expect(['2022-09-05', '2025-09-01'].map((d) => energy.entry(d)?.close)).toEqual(['12:00', '12:00']);
+    expect(['2026-06-19', '2026-07-03', '2026-09-07', '2026-11-27', '2026-12-24'].map((d) => energy.entry(d)?.close)).toEqual(['12:00', '12:00', '13:30', '13:45', '12:45']);
+    expect(['2025-06-19', '2027-06-18', '2027-07-05'].map((d) => energy.entry(d)?.close)).toEqual(['13:30', '13:30', '13:30']);
     // the 12:15 close the day before July 4 is equity index only
     expect(energy.entry('2024-07-03')).toBeUndefined();
   });
