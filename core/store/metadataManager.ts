@@ -4,6 +4,7 @@ import { VERSION } from '../version.js';
 import { errnoOf, writeFileDurable } from './durableFs.js';
 import { checkSidecar } from './sidecarSchema.js';
 import type { Layer } from './storeLayout.js';
+import { storePathParts } from './storePaths.js';
 
 /**
  * The dataset sidecar (`metadata.json`) and the operations of the specification's
@@ -273,6 +274,17 @@ export class MetadataManager {
       }
     } else if (typeof value !== 'object' || value === null || !Array.isArray((value as { files?: unknown }).files)) {
       throw new CorruptedFileError(`${filePath} is not a sidecar (no files list)`, { path: filePath });
+    }
+    // a sidecar from someone else's store may list "../../x": every reader goes by this list, so refuse it here
+    for (const file of (value as { files: unknown[] }).files) {
+      const listed = (file as { path?: unknown } | null)?.path;
+      let safe = typeof listed === 'string';
+      try {
+        if (safe) storePathParts(listed as string);
+      } catch {
+        safe = false;
+      }
+      if (!safe) throw new CorruptedFileError(`${filePath} lists a file outside its folder: ${JSON.stringify(listed)}`, { path: filePath, file: typeof listed === 'string' ? listed : null });
     }
     return value as DatasetMetadata;
   }
