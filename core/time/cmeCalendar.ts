@@ -109,7 +109,13 @@ const CME_SPECIAL: Record<CmeProductGroup, SessionCalendarEntry[]> = {
     { date: '2018-12-05', close: '08:30', name: 'National Day of Mourning (George H. W. Bush)', kind: 'holiday_session' },
     { date: '2025-01-09', close: '08:30', name: 'National Day of Mourning (Jimmy Carter)', kind: 'holiday_session' },
   ],
-  rates: [{ date: '2007-01-02', name: 'National Day of Mourning (Gerald R. Ford)', kind: 'closed' }],
+  rates: [
+    { date: '2007-01-02', name: 'National Day of Mourning (Gerald R. Ford)', kind: 'closed' },
+    { date: '2009-04-09', close: '15:15', name: 'Day before Good Friday', kind: 'early_close' },
+    { date: '2010-07-02', close: '15:15', name: 'Friday before Independence Day', kind: 'early_close' },
+    { date: '2010-12-31', close: '12:15', name: "New Year's Eve", kind: 'early_close' },
+    { date: '2011-07-01', close: '15:15', name: 'Friday before Independence Day', kind: 'early_close' },
+  ],
   energy: [],
   metals: [],
   fx: [],
@@ -163,7 +169,8 @@ function goodFridayEntry(group: CmeProductGroup, year: number, date: string): Se
  * (equity index, until May 2014) or 12:00 CT (energy and metals: 13:30 CT from 2022 except
  * Labor Day, and the hours CME published for 2026);
  * Black Friday and Christmas Eve (Monday–Thursday) close at 12:15 CT (12:45 CT for energy and
- * metals); the day before Independence Day closes at 12:15 CT for equity index when July 4
+ * metals); rates closed at 15:15 CT on the Friday before Martin Luther King, Presidents' and
+ * Memorial Days until 2015 and Labor Day until 2014; the day before Independence Day closes at 12:15 CT for equity index when July 4
  * falls Tuesday–Friday; Good Friday opens when the jobs report falls on it (see
  * `isJobsReportGoodFriday`); plus the one-off events. Times are America/Chicago. Dates in
  * order; never throws.
@@ -177,6 +184,14 @@ export function cmeHolidayEntries(group: CmeProductGroup, year: number): Session
   };
   const shortDayClose = group === 'energy' || group === 'metals' ? '12:45' : '12:15';
   if (h.newYear !== null) entries.push({ date: at(h.newYear), name: "New Year's Day", kind: 'closed' });
+  // until 2015 (Labor Day: 2014) Treasury futures closed at 15:15 CT on the Friday before a Monday holiday
+  const fridayBefore = (days: number, lastYear: number, name: string) => {
+    if (group === 'rates' && year <= lastYear) entries.push({ date: at(days - 3), close: '15:15', name: `Friday before ${name}`, kind: 'early_close' });
+  };
+  fridayBefore(h.mlk, 2015, 'Martin Luther King Jr. Day');
+  fridayBefore(h.presidents, 2015, "Presidents' Day");
+  fridayBefore(h.memorial, 2015, 'Memorial Day');
+  fridayBefore(h.labor, 2014, 'Labor Day');
   halt(h.mlk, 'Martin Luther King Jr. Day');
   halt(h.presidents, "Presidents' Day");
   entries.push(goodFridayEntry(group, year, at(h.goodFriday)));

@@ -43,6 +43,19 @@ describe('CME Globex holiday calendar', () => {
     expect(goodFriday('energy', '2021-04-02')).toEqual(['2021-04-02', 'closed', 'closed']);
   });
 
+  it('rates: 15:15 CT on the Friday before a Monday holiday until 2015 (Labor Day: 2014)', () => {
+    const rates = holidayCalendar('cme_rates');
+    expect(['2015-01-16', '2015-05-22', '2014-08-29', '2015-09-04', '2016-01-15', '2010-12-31'].map((d) => rates.entry(d)?.close ?? 'regular')).toEqual([
+      '15:15',
+      '15:15',
+      '15:15',
+      'regular',
+      'regular',
+      '12:15',
+    ]);
+    expect(holidayCalendar('cme_equity').entry('2015-01-16')).toBeUndefined();
+  });
+
   it('Juneteenth from 2022 only', () => {
     expect(holidayCalendar('cme_equity').entry('2021-06-18')).toBeUndefined();
     expect(holidayCalendar('cme_equity').entry('2022-06-20')).toMatchObject({ close: '12:00', name: 'Juneteenth' });
