@@ -167,11 +167,11 @@ function goodFridayEntry(group: CmeProductGroup, year: number, date: string): Se
  * Year is not observed); Martin Luther King, Presidents', Memorial, Juneteenth (from 2022),
  * Independence, Labor and Thanksgiving Days trade a short session that halts at 10:30 CT
  * (equity index, until May 2014) or 12:00 CT (energy and metals: 13:30 CT from 2022 except
- * Labor Day, and the hours CME published for 2026);
- * Black Friday and Christmas Eve (Monday–Thursday) close at 12:15 CT (12:45 CT for energy and
- * metals); rates closed at 15:15 CT on the Friday before Martin Luther King, Presidents' and
- * Memorial Days until 2015 and Labor Day until 2014; the day before Independence Day closes at 12:15 CT for equity index when July 4
- * falls Tuesday–Friday; Good Friday opens when the jobs report falls on it (see
+ * Labor Day, and the hours CME published for 2026); Black Friday and Christmas Eve
+ * (Monday–Thursday) close at 12:15 CT (12:45 CT for energy and metals); rates closed at
+ * 15:15 CT on the Friday before Martin Luther King, Presidents' and Memorial Days until 2015
+ * and Labor Day until 2014; the day before Independence Day closes at 12:15 CT for equity
+ * index when July 4 falls Tuesday–Friday; Good Friday opens when the jobs report falls on it (see
  * `isJobsReportGoodFriday`); plus the one-off events. Times are America/Chicago. Dates in
  * order; never throws.
  */
