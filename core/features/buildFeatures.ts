@@ -10,6 +10,7 @@ import { writeFeatures } from '../store/layerIO.js';
 import { MetadataManager, type CompressionName, type Dependency, type QualityMetrics } from '../store/metadataManager.js';
 import { parseVersionFolder, SIDECAR, type Store } from '../store/storeLayout.js';
 import { checkAssetName } from '../store/storeNames.js';
+import { resolveStorePath } from '../store/storePaths.js';
 import { commitVersion, type CommitVersionResult, type VersionSidecarInput } from '../store/versionCommit.js';
 import { listVersions } from '../store/versionLedger.js';
 import type { ValidationReport } from '../validation/validationReport.js';
@@ -99,7 +100,11 @@ function gateFailure(plan: BuildPlan, report: ValidationReport): ValidationGateE
   return new ValidationGateError(`the ${plan.set} built for ${plan.asset} breaks its schema: ${report.errors.map((e) => e.message).join('; ')}`, { report });
 }
 
-/** The source files of a cleaned version from its sidecar, in a dataset's depth-first sorted order. */
+/**
+ * The source files of a cleaned version from its sidecar, in a dataset's depth-first sorted
+ * order, each resolved inside the store: a sidecar path that would leave it is BAD_REQUEST,
+ * a symbolic link on the way SYMLINK (the store never follows links; DuckDB would).
+ */
 function sourceFiles(root: string, sourcePath: string, files: { path: string }[]): string[] {
   const key = (p: string) => p.split('/');
   const sorted = [...files].sort((a, b) => {
@@ -108,7 +113,7 @@ function sourceFiles(root: string, sourcePath: string, files: { path: string }[]
     for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
     return x.length - y.length;
   });
-  return sorted.map((f) => path.join(root, ...sourcePath.split('/'), ...f.path.split('/')));
+  return sorted.map((f) => resolveStorePath(root, `${sourcePath}/${f.path}`));
 }
 
 /**

@@ -241,4 +241,25 @@ describe('buildFeatures at scale, streamed through DuckDB', () => {
     expect(error.code).toBe('BAD_REQUEST');
     expect(error.message).toBe(`features need an OHLCV table; column "close" is missing in ${file}`);
   });
+
+  it('a sidecar path leaving the version is CORRUPTED_FILE, a linked source file SYMLINK: DuckDB is never pointed outside the store', async () => {
+    const ns = Array.from({ length: 30 }, (_, i) => 1_704_186_000_000_000_000n + BigInt(i) * MINUTE_NS);
+    await writeCleanedData(store, { asset: 'GC', data: [{ table: barsAt(ns.slice(0, 15), 1), partition: { date: '2024-01-02' } }, { table: barsAt(ns.slice(15), 2), partition: { date: '2024-01-03' } }] });
+    const version = path.join(store.root, 'cleaned', 'v1', 'GC');
+    const sidecarFile = path.join(version, 'metadata.json');
+    const original = fs.readFileSync(sidecarFile, 'utf8');
+    const crafted = JSON.parse(original) as { files: { path: string }[] };
+    crafted.files[0].path = '../../../../outside.parquet';
+    fs.writeFileSync(sidecarFile, JSON.stringify(crafted));
+    const leaving = await errorOf(buildFeatures(store, { set: 'momentum_indicators', asset: 'GC' }));
+    expect(leaving.code).toBe('CORRUPTED_FILE');
+    expect(leaving.message).toBe(`${sidecarFile} lists a file outside its folder: "../../../../outside.parquet"`);
+    fs.writeFileSync(sidecarFile, original);
+    const second = path.join(version, 'date=2024-01-03', 'part-0.parquet');
+    fs.renameSync(second, path.join(store.root, '..', 'elsewhere.parquet'));
+    fs.symlinkSync(path.join(store.root, '..', 'elsewhere.parquet'), second);
+    const linked = await errorOf(buildFeatures(store, { set: 'momentum_indicators', asset: 'GC' }));
+    expect(linked.code).toBe('SYMLINK');
+    expect(linked.details.path).toBe('cleaned/v1/GC/date=2024-01-03/part-0.parquet');
+  });
 });
