@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { BadRequestError, NotFoundError } from '../errors.js';
 import { DataSchema } from './dataSchema.js';
 import { PREDEFINED_SCHEMAS } from './predefinedSchemas.js';
+import { isWindowsReserved } from '../store/storeNames.js';
 import { assertNoSymlinkBelow } from '../store/storePaths.js';
 
 /** Folder inside a store where registered schemas live, one `{name}.json` each. */
@@ -76,6 +77,8 @@ export class SchemaRegistry {
       );
     }
     if (this.storeDir) {
+      // schemas/con.json would be the console device on Windows, where stores travel too
+      if (isWindowsReserved(schema.name)) throw new BadRequestError(`schema name "${schema.name}" is a device name reserved on Windows; choose another`, { name: schema.name });
       const folder = path.join(this.storeDir, STORE_SCHEMA_FOLDER);
       const file = path.join(folder, `${schema.name}.json`);
       // a linked schemas/ would put the file outside the store: SYMLINK

@@ -239,6 +239,17 @@ describe('browser-mode HTTP host: what it accepts', () => {
     }
   });
 
+  it('takes a version, never a path, for a feature build, and no Windows device name for a schema', async () => {
+    const reply = await invoke('jobs.start', { kind: 'features', set: 'price_volatility', asset: 'MES', from: '../../v1' });
+    expect(reply.status).toBe(400);
+    expect(errorOf(reply)).toMatchObject({ code: 'BAD_REQUEST', message: 'bad request for jobs.start: from: expected a cleaned version, vN or N (e.g. v2)' });
+    const schema = { name: 'con', version: '1.0.0', columns: [{ name: 'timestamp', type: 'timestamp' }] };
+    const device = await invoke('schemas.register', { schema });
+    expect(device.status).toBe(400);
+    expect(errorOf(device)).toEqual({ code: 'BAD_REQUEST', message: 'schema name "con" is a device name reserved on Windows; choose another', details: { name: 'con' } });
+    expect(fs.existsSync(path.join(store, 'schemas', 'con.json'))).toBe(false);
+  });
+
   it('still checks token, Host and Origin before anything else', async () => {
     expect((await request(host, 'POST', '/api/invoke/app.info', { body: 'null' })).status).toBe(401);
     expect((await request(host, 'GET', '/%E0%A4%A', { headers: { Host: 'evil.example' } })).status).toBe(403);
