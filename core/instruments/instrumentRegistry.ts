@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type z } from 'zod';
 import { AlreadyExistsError, BadRequestError, NotFoundError } from '../errors.js';
+import { assertNoSymlinkBelow } from '../store/storePaths.js';
 import { holidayCalendar, type HolidayCalendar } from '../time/holidayCalendar.js';
 import { BUILTIN_INSTRUMENTS } from './builtinInstruments.js';
 import { InstrumentFileSchema, InstrumentInputSchema, type Instrument } from './instrumentSchema.js';
@@ -164,6 +165,7 @@ export class InstrumentRegistry {
         const folder = path.join(this.storeDir, STORE_INSTRUMENT_FOLDER);
         fs.mkdirSync(folder, { recursive: true });
         const file = path.join(folder, `${plan.item.symbol}.json`);
+        assertNoSymlinkBelow(this.storeDir, file);
         const temp = `${file}.${process.pid}.tmp`;
         fs.writeFileSync(temp, plan.text);
         const fd = fs.openSync(temp, 'r');
@@ -181,10 +183,13 @@ export class InstrumentRegistry {
 
   private loadStored(storeDir: string): void {
     const folder = path.join(storeDir, STORE_INSTRUMENT_FOLDER);
+    // the store never follows symbolic links (SYMLINK names the link)
+    assertNoSymlinkBelow(storeDir, folder);
     if (!fs.existsSync(folder)) return;
     for (const entry of fs.readdirSync(folder).sort()) {
       if (!entry.endsWith('.json')) continue;
       const file = path.join(folder, entry);
+      assertNoSymlinkBelow(storeDir, file);
       const text = fs.readFileSync(file, 'utf8');
       const items = parseInstrumentFile(text, file);
       for (const item of items) {

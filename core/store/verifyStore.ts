@@ -2,6 +2,7 @@ import { readlinkSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { CancelledError, MesDataError } from '../errors.js';
+import { STORE_INSTRUMENT_FOLDER } from '../instruments/instrumentRegistry.js';
 import { hashFile } from './fileHash.js';
 import type { DatasetMetadata, FileInfo } from './metadataManager.js';
 import { parquetFileFacts } from './parquetFileFacts.js';
@@ -205,7 +206,7 @@ export async function verifyStore(store: Store, options: VerifyOptions = {}): Pr
   };
 
   // the top of the store
-  const known = new Set<string>([STORE_MARKER, VERSION_LEDGER, ...LAYERS, STAGING_DIR, LOCK_DIR, SCHEMAS_DIR, UPLOADS_DIR]);
+  const known = new Set<string>([STORE_MARKER, VERSION_LEDGER, ...LAYERS, STAGING_DIR, LOCK_DIR, SCHEMAS_DIR, STORE_INSTRUMENT_FOLDER, UPLOADS_DIR]);
   const linkedTop = new Set<string>();
   for (const entry of await entriesOf(store.root)) {
     if (entry.isLink) {
@@ -274,9 +275,10 @@ export async function verifyStore(store: Store, options: VerifyOptions = {}): Pr
       report(uploadPath, 'EXPIRED_UPLOAD', `${uploadPath} (${upload.bytes} bytes) was uploaded ${new Date(upload.mtimeMs).toISOString()} and never ingested; the browser mode removes it when it next starts`);
     }
   }
-  if (!linkedTop.has(SCHEMAS_DIR)) {
-    for (const entry of await entriesOf(path.join(store.root, SCHEMAS_DIR))) {
-      if (entry.isLink) reportLink(`${SCHEMAS_DIR}/${entry.name}`);
+  for (const folder of [SCHEMAS_DIR, STORE_INSTRUMENT_FOLDER]) {
+    if (linkedTop.has(folder)) continue;
+    for (const entry of await entriesOf(path.join(store.root, folder))) {
+      if (entry.isLink) reportLink(`${folder}/${entry.name}`);
     }
   }
 

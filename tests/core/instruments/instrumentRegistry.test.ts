@@ -3,6 +3,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MesDataError } from '../../../core/errors.js';
 import { instrumentFor, InstrumentRegistry, instrumentSessionClock, isInSession, isInstrumentTradingDate, tradingDateOf } from '../../../core/instruments/instrumentRegistry.js';
+import { initStore } from '../../../core/store/openStore.js';
+import { verifyStore } from '../../../core/store/verifyStore.js';
 import { tempDir } from '../../helpers/ohlcvTable.js';
 
 function thrown(fn: () => unknown): MesDataError {
@@ -167,6 +169,21 @@ describe('registering instruments in a store', () => {
     const twice = thrown(() => registry.register({ instruments: [NVDA, NVDA] }, { source: 'two.json' }));
     expect(twice.message).toBe('two.json lists instrument "NVDA" twice');
     expect(fs.existsSync(path.join(dir, 'instruments'))).toBe(false);
+  });
+
+  it('verify accepts the instruments folder; a symbolic link in it is refused and reported', async () => {
+    const dir = store();
+    const { store: opened } = await initStore(path.join(dir, 's'));
+    new InstrumentRegistry(opened.root).register(NVDA);
+    expect(await verifyStore(opened)).toMatchObject({ ok: true, problems: [] });
+    fs.writeFileSync(path.join(dir, 'elsewhere.json'), JSON.stringify({ ...NVDA, symbol: 'AMD' }));
+    fs.symlinkSync(path.join(dir, 'elsewhere.json'), path.join(opened.root, 'instruments', 'AMD.json'));
+    const error = thrown(() => instrumentFor(opened.root, 'ES'));
+    expect(error.code).toBe('SYMLINK');
+    expect(error.details).toMatchObject({ path: 'instruments/AMD.json' });
+    const verified = await verifyStore(opened);
+    expect(verified.ok).toBe(false);
+    expect(verified.problems.map((p) => [p.path, p.code])).toEqual([['instruments/AMD.json', 'SYMLINK']]);
   });
 
   it('a corrupt file in the store is named when the registry reads it', () => {
