@@ -75,3 +75,17 @@ export function mdTable(headers: string[], rows: string[][]): string {
 export function sqlString(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
+
+/**
+ * The document with one section (a generated part starting with its `## ` heading) put in
+ * place of the section with the same heading, or added at the end when there is none.
+ */
+export function replaceSection(doc: string, part: string): string {
+  const heading = part.split('\n', 1)[0];
+  const lines = doc.split('\n');
+  const start = lines.indexOf(heading);
+  if (start < 0) return `${doc.trimEnd()}\n\n${part.trimEnd()}\n`;
+  let end = lines.findIndex((line, i) => i > start && line.startsWith('## '));
+  if (end < 0) end = lines.length;
+  return [...lines.slice(0, start), ...part.trimEnd().split('\n'), '', ...lines.slice(end)].join('\n');
+}

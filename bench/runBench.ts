@@ -12,6 +12,7 @@ import { runParquetBench } from './parquetBench.js';
 import { runIngestBench } from './ingestBench.js';
 import { runValidationBench } from './validationBench.js';
 import { runScaleBench } from './scaleBench.js';
+import { replaceSection } from './benchUtil.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DOC_PATH = path.join(ROOT, 'docs', 'benchmarks.md');
@@ -23,20 +24,6 @@ const SECTIONS: Record<string, () => Promise<{ markdown: string; failed: boolean
   // issue 11: every operation on years of data beside DuckDB (MES_BENCH_SCALE for a small trial)
   scale: runScaleBench,
 };
-
-/**
- * The document with one section (a generated part starting with its `## ` heading) put in
- * place of the section with the same heading, or added at the end when there is none.
- */
-function replaceSection(doc: string, part: string): string {
-  const heading = part.split('\n', 1)[0];
-  const lines = doc.split('\n');
-  const start = lines.indexOf(heading);
-  if (start < 0) return `${doc.trimEnd()}\n\n${part.trimEnd()}\n`;
-  let end = lines.findIndex((line, i) => i > start && line.startsWith('## '));
-  if (end < 0) end = lines.length;
-  return [...lines.slice(0, start), ...part.trimEnd().split('\n'), '', ...lines.slice(end)].join('\n');
-}
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
