@@ -10,6 +10,8 @@ import type { Compression } from '../parquet/writeParquet.js';
 import { type DataSchema, timestampColumnOf } from '../schema/dataSchema.js';
 import { MetadataManager, type Dependency } from '../store/metadataManager.js';
 import { rawDatePath, SIDECAR, type Store } from '../store/storeLayout.js';
+import { instrumentFor } from '../instruments/instrumentRegistry.js';
+import type { Instrument } from '../instruments/instrumentSchema.js';
 import { checkAssetName } from '../store/storeNames.js';
 import { resolveStorePath } from '../store/storePaths.js';
 import { commitVersion, type VersionSidecarInput, type VersionWriteContext } from '../store/versionCommit.js';
@@ -257,7 +259,7 @@ interface GateOutcome {
 async function passGate(
   dates: RawDate[],
   schema: DataSchema,
-  options: { mode: EnforcementMode; label: string; onInvalid: 'fail' | 'drop'; asset: string; dryRun: boolean; signal?: AbortSignal },
+  options: { mode: EnforcementMode; label: string; onInvalid: 'fail' | 'drop'; asset: string; dryRun: boolean; signal?: AbortSignal; instrumentOf: (asset: string | null) => Instrument },
 ): Promise<GateOutcome> {
   const { asset, onInvalid } = options;
   const read = await readFilesTable(
@@ -265,7 +267,7 @@ async function passGate(
     { signal: options.signal },
   );
   if (options.signal?.aborted) throw new CancelledError(`promotion of ${asset}: cancelled, nothing written`);
-  const gate = validateRead(read, schema, { mode: options.mode, label: options.label, everyRow: true });
+  const gate = validateRead(read, schema, { mode: options.mode, label: options.label, everyRow: true, instrumentOf: options.instrumentOf });
   const report = firstRows(gate.report);
   const blocking = report.errors.filter((e) => !RESOLVED_BY_CLEANING.has(e.rule));
   const unfixable = blocking.filter((e) => e.rule === 'required_column' || e.rule === 'type' || e.rule === 'session_gap');
@@ -315,7 +317,9 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
 
   const label = `raw/${asset}${options.from || options.to ? ` ${options.from ?? ''}..${options.to ?? ''}` : ''}`;
   progress({ fraction: 0.05, stage: `reading ${inputs.length} raw file(s)`, rows: 0 });
-  const gate = await passGate(dates, schema, { mode, label, onInvalid, asset, dryRun: options.dryRun === true, signal: options.signal });
+  // session gaps follow the store's instrument of the asset (holidays, early closes, breaks)
+  const instrumentOf = (name: string | null) => instrumentFor(store.root, name ?? asset);
+  const gate = await passGate(dates, schema, { mode, label, onInvalid, asset, dryRun: options.dryRun === true, signal: options.signal, instrumentOf });
   const { report, dropped, drop } = gate;
   checkCancel();
   const recipe = { name: 'promote', version: RECIPE_VERSION, parameters: { schema: schema.name, schemaVersion: schema.version, mode, onInvalid, compression, from: options.from ?? null, to: options.to ?? null } };
@@ -363,7 +367,7 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
       // the sidecar records the validation of the rows written (the gate's report stays in extra.gate)
       const files = (await fs.readdir(ctx.dir, { recursive: true })).filter((f) => f.endsWith('.parquet')).map((f) => path.join(ctx.dir, f)).sort();
       if (files.length === 0) throw new ValidationGateError(`promotion of ${asset}: every row was dropped; nothing was written`, { asset, report, dropped });
-      const written = validateRead(await readFilesTable(files, { signal: options.signal }), schema, { mode, label: `cleaned ${asset}` }).report;
+      const written = validateRead(await readFilesTable(files, { signal: options.signal }), schema, { mode, label: `cleaned ${asset}`, instrumentOf }).report;
       sidecar.validation = { ...written };
       sidecar.qualityMetrics = { nullCounts: written.metrics.nullCounts, completenessPercentage: written.metrics.completenessPercentage, duplicateTimestamps: written.metrics.duplicateTimestamps, gapCount: written.metrics.gapCount, missingBars: written.metrics.missingBars, dropped };
     },
