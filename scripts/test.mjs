@@ -27,9 +27,11 @@ for (const suite of suites) {
   const report = path.join(results, suite.report);
   fs.rmSync(report, { force: true });
   process.stdout.write(`\n== ${suite.name}\n`);
+  // --config=FILE as one argument: the CLI tests' global setup reads the arguments after
+  // `run` that do not start with "-" as file filters (and would take the config file for one)
   const run = spawnSync(
     process.execPath,
-    [path.join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--config', suite.config, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extra],
+    [path.join(root, 'node_modules/vitest/vitest.mjs'), 'run', `--config=${suite.config}`, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extra],
     { cwd: root, stdio: 'inherit' },
   );
   let suiteFailed = 0;
