@@ -1,9 +1,11 @@
 import crypto from 'node:crypto';
+import { Type, type DataType, type Vector } from 'apache-arrow';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { BadRequestError, CancelledError, MesDataError, NotFoundError, ValidationGateError } from '../errors.js';
 import { sqlFileList, sqlString, withConnection, type EngineConnection } from '../engine/duckdbEngine.js';
 import { Dataset } from '../parquet/parquetDataset.js';
+import { openParquetFile } from '../parquet/parquetFile.js';
 import type { DataSchema } from '../schema/dataSchema.js';
 import { SchemaRegistry } from '../schema/schemaRegistry.js';
 import { writeFeatures } from '../store/layerIO.js';
@@ -14,6 +16,7 @@ import { resolveStorePath } from '../store/storePaths.js';
 import { commitVersion, type CommitVersionResult, type VersionSidecarInput } from '../store/versionCommit.js';
 import { listVersions } from '../store/versionLedger.js';
 import type { ValidationReport } from '../validation/validationReport.js';
+import { floatColumn, timestampColumn } from '../validation/columnData.js';
 import { validateTable } from '../validation/validateTable.js';
 import { checkBarColumns, streamBars } from './barSource.js';
 import { buildFeatureTable, FEATURE_SETS, priceVolatilityTable, type FeatureSet } from './buildFeatureTable.js';
@@ -90,7 +93,39 @@ class NeedsWholeTable extends MesDataError {
   }
 }
 
+/** Thrown by the microsecond momentum build at the first timestamp off a whole millisecond (ticks). */
+class NeedsNanoseconds extends MesDataError {
+  constructor() {
+    super('INTERNAL', 'the source has timestamps off whole milliseconds');
+  }
+}
+
 const CHUNK = 2048;
+/** Rows read at a time by the nanosecond momentum build (our reader decodes only the row groups that hold them). */
+const EXACT_BATCH = 131_072;
+const MOMENTUM_COLUMNS = ['rsi_14', 'macd_line', 'macd_signal', 'macd_histogram', 'momentum_10', 'roc_10'];
+
+function momentumGate(plan: BuildPlan): FeatureGate {
+  const gate = FeatureGate.open(plan.schema, [
+    { name: 'timestamp', kind: 'timestamp' },
+    { name: 'asset', kind: 'utf8' },
+    ...MOMENTUM_COLUMNS.map((name): GateColumn => ({ name, kind: 'float64', nanIsNull: true })),
+  ]);
+  if (typeof gate === 'string') throw new NeedsWholeTable(gate);
+  return gate;
+}
+
+function momentumOutputs(): { out: MomentumOutputs; columns: Float64Array[] } {
+  const out: MomentumOutputs = {
+    rsi14: new Float64Array(CHUNK),
+    macdLine: new Float64Array(CHUNK),
+    macdSignal: new Float64Array(CHUNK),
+    macdHistogram: new Float64Array(CHUNK),
+    momentum10: new Float64Array(CHUNK),
+    roc10: new Float64Array(CHUNK),
+  };
+  return { out, columns: [out.rsi14, out.macdLine, out.macdSignal, out.macdHistogram, out.momentum10, out.roc10] };
+}
 
 function checkCancelled(plan: BuildPlan): void {
   if (plan.signal?.aborted) throw new CancelledError(`building ${plan.set} for ${plan.asset}: cancelled, nothing written`);
@@ -150,25 +185,11 @@ async function inferredInterval(connection: EngineConnection, plan: BuildPlan): 
  * precision); anything finer takes the whole-table path with our own exact reader and writer.
  */
 async function streamMomentum(plan: BuildPlan): Promise<CommitVersionResult> {
-  const names = ['rsi_14', 'macd_line', 'macd_signal', 'macd_histogram', 'momentum_10', 'roc_10'];
-  const gate = FeatureGate.open(plan.schema, [
-    { name: 'timestamp', kind: 'timestamp' },
-    { name: 'asset', kind: 'utf8' },
-    ...names.map((name): GateColumn => ({ name, kind: 'float64', nanIsNull: true })),
-  ]);
-  if (typeof gate === 'string') throw new NeedsWholeTable(gate);
-  const sink = await FeatureSink.open(plan.store, [{ name: 'ts', type: 'TIMESTAMPTZ' }, ...names.map((name): SinkColumn => ({ name, type: 'DOUBLE' }))]);
+  const gate = momentumGate(plan);
+  const sink = await FeatureSink.open(plan.store, [{ name: 'ts', type: 'TIMESTAMPTZ' }, ...MOMENTUM_COLUMNS.map((name): SinkColumn => ({ name, type: 'DOUBLE' }))]);
   try {
     return await withConnection(async (connection) => {
-      const out: MomentumOutputs = {
-        rsi14: new Float64Array(CHUNK),
-        macdLine: new Float64Array(CHUNK),
-        macdSignal: new Float64Array(CHUNK),
-        macdHistogram: new Float64Array(CHUNK),
-        momentum10: new Float64Array(CHUNK),
-        roc10: new Float64Array(CHUNK),
-      };
-      const outputs = [out.rsi14, out.macdLine, out.macdSignal, out.macdHistogram, out.momentum10, out.roc10];
+      const { out, columns: outputs } = momentumOutputs();
       const state = new MomentumState();
       let read = 0;
       if (!(await checkBarColumns(connection, plan.files[0], ['close'], plan.what))) throw new NeedsWholeTable('the timestamp column is not a timestamp');
@@ -177,7 +198,8 @@ async function streamMomentum(plan: BuildPlan): Promise<CommitVersionResult> {
         const us = chunk.us;
         const close = chunk.columns.close;
         for (let i = 0; i < n; i++) {
-          if (us[i] % 1000 !== 0) throw new NeedsWholeTable('timestamps off whole milliseconds');
+          // NaN (a null timestamp) fails this too, and the nanosecond build sends it to the whole-table one
+          if (us[i] % 1000 !== 0) throw new NeedsNanoseconds();
           state.push(close[i], i, out);
         }
         if (!gate.check([us, null, ...outputs], n)) throw new NeedsWholeTable('timestamps out of order');
@@ -189,9 +211,58 @@ async function streamMomentum(plan: BuildPlan): Promise<CommitVersionResult> {
       if (!report.valid) throw gateFailure(plan, report);
       checkCancelled(plan);
       plan.progress({ fraction: 0.8, stage: 'writing', rows: read });
-      const select = `${sink.column('ts')} AS "timestamp", ${sqlString(plan.asset)} AS asset, ${names.map((name) => `${sink.column(name)} AS ${name}`).join(', ')}`;
+      const select = `${sink.column('ts')} AS "timestamp", ${sqlString(plan.asset)} AS asset, ${MOMENTUM_COLUMNS.map((name) => `${sink.column(name)} AS ${name}`).join(', ')}`;
       return commitStreamed(plan, report, (file, keyValue) => sink.copyTo(connection, select, file, keyValue, plan.what));
     }, plan.signal);
+  } finally {
+    await sink.dispose();
+  }
+}
+
+/**
+ * momentum_indicators of a source with timestamps off whole milliseconds (ticks), still
+ * streamed: DuckDB would read those timestamps at microsecond precision, so the timestamp and
+ * close columns are read by our own reader, a batch of rows at a time, and the rows keep
+ * every nanosecond through the scratch file into DuckDB's writer (TIMESTAMP_NS, marked UTC).
+ * Sources of tick data hold few, large files, where our reader's per-file cost (about 2 ms)
+ * does not matter.
+ */
+async function streamMomentumNanoseconds(plan: BuildPlan): Promise<CommitVersionResult> {
+  const gate = momentumGate(plan);
+  const sink = await FeatureSink.open(plan.store, [{ name: 'timestamp', type: 'TIMESTAMP_NS_UTC' }, ...MOMENTUM_COLUMNS.map((name): SinkColumn => ({ name, type: 'DOUBLE' }))]);
+  try {
+    const { out, columns: outputs } = momentumOutputs();
+    const state = new MomentumState();
+    let read = 0;
+    for (const file of plan.files) {
+      const handle = await openParquetFile(file);
+      for (const name of ['timestamp', 'close']) {
+        if (!handle.schema.fields.some((f) => f.name === name)) throw new BadRequestError(`features need an OHLCV table; column "${name}" is missing in ${file}`, { missing: name, file });
+      }
+      for (let offset = 0; offset < handle.numRows; offset += EXACT_BATCH) {
+        checkCancelled(plan);
+        const batch = await handle.readRows(offset, EXACT_BATCH, ['timestamp', 'close']);
+        const tsVector = batch.getChild('timestamp') as Vector;
+        if ((tsVector.type as DataType).typeId !== Type.Timestamp || tsVector.nullCount > 0) throw new NeedsWholeTable('the timestamp column is not a timestamp without nulls');
+        const ns = timestampColumn(tsVector).ns;
+        const close = floatColumn(batch.getChild('close') as Vector).values;
+        for (let start = 0; start < batch.numRows; start += CHUNK) {
+          const n = Math.min(CHUNK, batch.numRows - start);
+          for (let i = 0; i < n; i++) state.push(close[start + i], i, out);
+          const tsPart = ns.subarray(start, start + n);
+          if (!gate.check([tsPart, null, ...outputs], n)) throw new NeedsWholeTable('timestamps out of order');
+          sink.append([tsPart, ...outputs], n);
+        }
+        read += batch.numRows;
+        plan.progress({ fraction: 0.05 + 0.75 * Math.min(1, read / Math.max(1, plan.totalRows)), stage: `computing ${plan.set}`, rows: read });
+      }
+    }
+    const report = gate.report(`${plan.set} for ${plan.asset}`);
+    if (!report.valid) throw gateFailure(plan, report);
+    checkCancelled(plan);
+    plan.progress({ fraction: 0.8, stage: 'writing', rows: read });
+    const select = `${sink.column('timestamp')} AS "timestamp", ${sqlString(plan.asset)} AS asset, ${MOMENTUM_COLUMNS.map((name) => `${sink.column(name)} AS ${name}`).join(', ')}`;
+    return await withConnection((connection) => commitStreamed(plan, report, (file, keyValue) => sink.copyTo(connection, select, file, keyValue, plan.what)), plan.signal);
   } finally {
     await sink.dispose();
   }
@@ -427,7 +498,14 @@ export async function buildFeatures(store: Store, options: BuildFeaturesOptions)
   let commit: CommitVersionResult;
   try {
     if (plan.files.length === 0) throw new NeedsWholeTable('no files');
-    if (set === 'momentum_indicators') commit = await streamMomentum(plan);
+    if (set === 'momentum_indicators') {
+      try {
+        commit = await streamMomentum(plan);
+      } catch (error) {
+        if (!(error instanceof NeedsNanoseconds)) throw error;
+        commit = await streamMomentumNanoseconds(plan);
+      }
+    }
     else if (set === 'volume_profile') commit = await streamVolumeProfile(plan, 0.25);
     else commit = await streamPriceVolatility(plan);
   } catch (error) {

@@ -43,7 +43,7 @@ export class FeatureGate {
   private readonly outOfRange: (RowCollector | null)[];
   private readonly duplicates = new RowCollector();
   private unsortedRows = 0;
-  private lastTs = Number.NaN;
+  private lastTs: number | bigint = Number.NaN;
   private volumeWhole = true;
 
   private constructor(
@@ -86,17 +86,17 @@ export class FeatureGate {
   /**
    * Checks rows `[0, count)` of the next output chunk: one array per column in `open`'s
    * order (`null` for columns that cannot hold a finding, such as the asset), the first
-   * being the timestamp in µs as a double when the output has one. Answers false when the
+   * being the timestamp when the output has one: µs as doubles, or exact ns as bigints. Answers false when the
    * timestamps go backwards: the caller then builds the whole table the old way, whose
    * report lists unsorted rows and repeats across the whole history.
    */
-  check(values: readonly (Float64Array | null)[], count: number): boolean {
+  check(values: readonly (Float64Array | BigInt64Array | null)[], count: number): boolean {
     const base = this.rows;
     this.columns.forEach((column, k) => {
       const data = values[k];
       if (!data) return;
       if (column.kind === 'timestamp') {
-        let last = this.lastTs;
+        let last: number | bigint = this.lastTs;
         for (let i = 0; i < count; i++) {
           const t = data[i];
           // a null timestamp (NaN) counts as out of order: the whole-table check reports it
@@ -107,7 +107,7 @@ export class FeatureGate {
         this.lastTs = last;
         return;
       }
-      if (column.kind === 'date32' || column.kind === 'utf8') return;
+      if (column.kind === 'date32' || column.kind === 'utf8' || data instanceof BigInt64Array) return;
       const nanIsNull = column.nanIsNull === true;
       const finite = this.nonFinite[k];
       const range = this.outOfRange[k];

@@ -5,6 +5,7 @@ import type { CompressionName } from '../store/metadataManager.js';
 import { compressionOf } from '../store/parquetFileFacts.js';
 import { createStagingDir, type StagingDir } from '../store/stagingArea.js';
 import type { Store } from '../store/storeLayout.js';
+import { markTimestampColumnUtc } from './parquetUtcMark.js';
 import { PlainParquetSpill } from './plainParquetSpill.js';
 
 /**
@@ -20,15 +21,17 @@ import { PlainParquetSpill } from './plainParquetSpill.js';
 /**
  * A column of the sink: `DOUBLE` (NaN becomes null unless `nanIsNull` is false), `TIMESTAMPTZ`
  * (UTC microseconds since the epoch as doubles, exact below 2^53; written as
- * TIMESTAMP(MICROS, UTC)) or `DATE` (days since 1970-01-01 as an Int32Array).
+ * TIMESTAMP(MICROS, UTC)), `TIMESTAMP_NS_UTC` (UTC nanoseconds as a BigInt64Array; written as
+ * TIMESTAMP(NANOS, UTC), every digit kept: see `markTimestampColumnUtc`) or `DATE` (days since
+ * 1970-01-01 as an Int32Array).
  */
 export interface SinkColumn {
   name: string;
-  type: 'DOUBLE' | 'TIMESTAMPTZ' | 'DATE';
+  type: 'DOUBLE' | 'TIMESTAMPTZ' | 'TIMESTAMP_NS_UTC' | 'DATE';
   nanIsNull?: boolean;
 }
 
-export type SinkValues = Float64Array | Int32Array;
+export type SinkValues = Float64Array | BigInt64Array | Int32Array;
 
 export class FeatureSink {
   private constructor(
@@ -43,7 +46,7 @@ export class FeatureSink {
     try {
       const spill = new PlainParquetSpill(
         path.join(staging.path, 'rows.parquet'),
-        columns.map((c) => ({ name: c.name, type: c.type === 'DATE' ? 'INT32' : 'DOUBLE' })),
+        columns.map((c) => ({ name: c.name, type: c.type === 'DATE' ? 'INT32' : c.type === 'TIMESTAMP_NS_UTC' ? 'INT64' : 'DOUBLE' })),
       );
       return new FeatureSink(staging, spill, columns);
     } catch (error) {
@@ -68,14 +71,17 @@ export class FeatureSink {
     if (!column) throw new MesDataError('INTERNAL', `the feature sink has no column "${name}"; it has ${this.columns.map((c) => c.name).join(', ')}`, { column: name });
     if (column.type === 'TIMESTAMPTZ') return `(to_timestamp(0) + to_microseconds(${id}::BIGINT))`;
     if (column.type === 'DATE') return `('1970-01-01'::DATE + ${id})`;
+    // written as TIMESTAMP_NS (DuckDB's only nanosecond type, zone-less); copyTo marks it UTC
+    if (column.type === 'TIMESTAMP_NS_UTC') return `make_timestamp_ns(${id})`;
     return column.nanIsNull === false ? id : `nullif(${id}, 'NaN'::DOUBLE)`;
   }
 
   /**
    * Ends the rows and writes `SELECT {select}` over them (use `column` for each sink column),
    * in append order, to one zstd Parquet file at `file` (absolute), with `keyValue` in its
-   * footer. Timestamps become TIMESTAMP(MICROS, UTC) — DuckDB has no zone-aware nanosecond
-   * type — exact for whole microseconds only; the caller sends nothing finer. Throws as
+   * footer. `TIMESTAMPTZ` columns become TIMESTAMP(MICROS, UTC) — exact for whole
+   * microseconds only, the caller sends nothing finer — and `TIMESTAMP_NS_UTC` columns
+   * (selected under their own name) TIMESTAMP(NANOS, UTC). Throws as
    * `EngineConnection.run` (CANCELLED when the connection's signal aborts). Answers the
    * written file's rows, row groups and codec, from its footer as DuckDB reads it.
    */
@@ -91,6 +97,7 @@ export class FeatureSink {
       `COPY (SELECT ${select} FROM read_parquet(${sqlString(this.spill.file)})) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, DICTIONARY_SIZE_LIMIT 1024, ROW_GROUP_SIZE 122880${kv ? `, KV_METADATA {${kv}}` : ''})`,
       what,
     );
+    for (const column of this.columns) if (column.type === 'TIMESTAMP_NS_UTC') await markTimestampColumnUtc(file, column.name);
     const groups = await connection.rows(
       `SELECT row_group_id::INTEGER AS id, any_value(row_group_num_rows)::DOUBLE AS rows, list(DISTINCT compression) AS codecs FROM parquet_metadata(${sqlString(file)}) GROUP BY row_group_id`,
       `${what}: the footer of ${file}`,

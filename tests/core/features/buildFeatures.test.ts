@@ -7,7 +7,7 @@ import { buildFeatures } from '../../../core/features/buildFeatures.js';
 import { buildFeatureTable, type FeatureSet } from '../../../core/features/buildFeatureTable.js';
 import { TradingDayClock } from '../../../core/features/sessionBars.js';
 import { Dataset } from '../../../core/parquet/parquetDataset.js';
-import { getParquetSchema } from '../../../core/parquet/parquetMetadata.js';
+import { getParquetMetadata, getParquetSchema } from '../../../core/parquet/parquetMetadata.js';
 import { SchemaRegistry } from '../../../core/schema/schemaRegistry.js';
 import { writeCleanedData } from '../../../core/store/layerIO.js';
 import { MetadataManager } from '../../../core/store/metadataManager.js';
@@ -173,7 +173,7 @@ describe('buildFeatures at scale, streamed through DuckDB', () => {
     expect(result.rows).toBe(expected.table.numRows);
   });
 
-  it('ticks off whole milliseconds take the exact whole-table build: nanoseconds survive', async () => {
+  it('ticks off whole milliseconds are read by our own reader and written by DuckDB marked UTC: every nanosecond survives', async () => {
     // 4,000 ticks 0.25 s + 123 ns apart
     const ns = Array.from({ length: 4000 }, (_, i) => 1_704_186_000_000_000_000n + BigInt(i) * 250_000_123n);
     await writeCleanedData(store, { asset: 'NQ', data: byTradingDate(barsAt(ns, 13), false) });
@@ -183,6 +183,9 @@ describe('buildFeatures at scale, streamed through DuckDB', () => {
     expect(plain(written)).toEqual(plain(expected.table));
     expect(plain(written).timestamp[1]).toBe('1704186000250000123');
     expect(String(written.getChild('timestamp')?.type)).toBe('Timestamp<NANOSECOND, UTC>');
+    const meta = await getParquetMetadata(path.join(store.root, result.path, 'part-0.parquet'));
+    expect(meta.createdBy).toMatch(/^DuckDB/);
+    expect(meta.keyValue['mes_data.asset']).toBe('NQ');
   });
 
   it('a cancelled build stops with CANCELLED and leaves no version and no staging folder', async () => {
