@@ -1,7 +1,7 @@
-import { Type, type DataType, type Table } from 'apache-arrow';
+import type { DuckDBDataChunk } from '@duckdb/node-api';
 import { BadRequestError } from '../errors.js';
-import { floatColumn, timestampColumn } from '../validation/columnData.js';
-import type { Dataset } from '../parquet/parquetDataset.js';
+import { copyFloat64, engineError, sqlFileList, sqlIdent, sqlString, withConnection, type EngineConnection } from '../engine/duckdbEngine.js';
+import type { DatasetListing } from './datasetCache.js';
 
 export interface ChartBar {
   /** bucket start, ms since the epoch (UTC) */
@@ -22,57 +22,537 @@ export interface ChartSeries {
   bars: ChartBar[];
 }
 
+/** Where the chart's data comes from: the dataset's files, and a place to keep what is computed from them. */
+export interface ChartSource {
+  /** the dataset path, for messages */
+  path: string;
+  listing: DatasetListing;
+  /** keeps a value for as long as the dataset's files are unchanged */
+  derive: <T>(key: string, compute: () => Promise<T>) => Promise<T>;
+}
+
 const NICE_BUCKETS = [1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14_400, 21_600, 43_200, 86_400, 172_800, 604_800, 2_592_000];
 
 /**
- * OHLCV bars of a dataset for a chart, aggregated into at most `maxBars` buckets of a round
- * size (first open, highest high, lowest low, last close, summed volume). Rows outside
- * [fromMs, toMs] are left out. Needs timestamp, open, high, low and close columns.
+ * Pre-aggregation levels, in seconds: every round bucket at least this long is a whole
+ * multiple of it, so a level's bucket falls inside exactly one bucket of the answer.
  */
-export async function chartSeries(dataset: Dataset, options: { fromMs?: number; toMs?: number; maxBars: number }): Promise<ChartSeries> {
-  const first = dataset.files[0].handle.schema;
-  const names = first.fields.map((f) => f.name);
-  for (const needed of ['timestamp', 'open', 'high', 'low', 'close']) {
-    if (!names.includes(needed)) throw new BadRequestError(`a chart needs a "${needed}" column; ${dataset.path} has ${names.join(', ')}`, { path: dataset.path, missing: needed });
+const LEVELS = [1, 60, 3600, 86_400];
+/** A dataset of up to this many rows is kept whole in memory (48 bytes a row). */
+const ROWS_IN_MEMORY = 400_000;
+/** A level is used when its buckets hold at least this many rows on average, and there are at most MAX_LEVEL_BUCKETS of them. */
+const MIN_ROWS_PER_BUCKET = 8;
+const MAX_LEVEL_BUCKETS = 250_000;
+const US_PER_S = 1_000_000;
+
+/**
+ * Summaries of time spans of the dataset, in dataset row order within each: for a level,
+ * one entry per bucket with data (sorted by bucket start); for a dataset kept in memory,
+ * one entry per row (in row order, `start` = the row's time). Times in microseconds since
+ * the epoch, UTC.
+ */
+interface Spans {
+  /** 0 for rows in memory */
+  seconds: number;
+  count: number;
+  start: Float64Array;
+  n: Float64Array;
+  firstRow: Float64Array;
+  firstUs: Float64Array;
+  /** the second row of the span (NaN when it has one row) */
+  secondRow: Float64Array;
+  secondUs: Float64Array;
+  lastRow: Float64Array;
+  lastUs: Float64Array;
+  o: Float64Array;
+  h: Float64Array;
+  l: Float64Array;
+  c: Float64Array;
+  v: Float64Array;
+}
+
+interface FileSpan {
+  file: string;
+  rowStart: number;
+  rows: number;
+}
+
+/** What a chart of one dataset needs from a full read, computed once while the files are unchanged. */
+interface ChartIndex {
+  totalRows: number;
+  hasVolume: boolean;
+  files: FileSpan[];
+  spans: Spans;
+}
+
+/** Raw rows from the files, in row order. */
+interface RawRows {
+  count: number;
+  row: Float64Array;
+  us: Float64Array;
+  o: Float64Array;
+  h: Float64Array;
+  l: Float64Array;
+  c: Float64Array;
+  v: Float64Array;
+}
+
+function emptySpans(seconds: number, capacity: number): Spans {
+  const a = () => new Float64Array(capacity);
+  return { seconds, count: 0, start: a(), n: a(), firstRow: a(), firstUs: a(), secondRow: a(), secondUs: a(), lastRow: a(), lastUs: a(), o: a(), h: a(), l: a(), c: a(), v: a() };
+}
+
+function spansFromRows(rows: RawRows): Spans {
+  const nan = () => new Float64Array(rows.count).fill(Number.NaN);
+  return {
+    seconds: 0,
+    count: rows.count,
+    start: rows.us,
+    n: new Float64Array(rows.count).fill(1),
+    firstRow: rows.row,
+    firstUs: rows.us,
+    secondRow: nan(),
+    secondUs: nan(),
+    lastRow: rows.row,
+    lastUs: rows.us,
+    o: rows.o,
+    h: rows.h,
+    l: rows.l,
+    c: rows.c,
+    v: rows.v,
+  };
+}
+
+/** Columns of a SELECT, each copied into a Float64Array that grows as chunks arrive. */
+class FloatColumns {
+  count = 0;
+  columns: Float64Array[];
+  constructor(
+    width: number,
+    private capacity = 4096,
+  ) {
+    this.columns = Array.from({ length: width }, () => new Float64Array(capacity));
   }
-  const columns = ['timestamp', 'open', 'high', 'low', 'close', ...(names.includes('volume') ? ['volume'] : [])];
-  const table: Table = await dataset.readAll(columns);
-  const tsVector = table.getChild('timestamp');
-  if (!tsVector || (tsVector.type as DataType).typeId !== Type.Timestamp) throw new BadRequestError(`"timestamp" in ${dataset.path} is not a timestamp column`, { path: dataset.path });
-  const ts = timestampColumn(tsVector);
-  const [o, h, l, c] = ['open', 'high', 'low', 'close'].map((n) => floatColumn(table.getChild(n) as NonNullable<ReturnType<Table['getChild']>>).values);
-  const volumeVector = table.getChild('volume');
-  const v = volumeVector ? floatColumn(volumeVector).values : null;
-  const n = table.numRows;
-  const ms = (i: number) => (ts.words[2 * i + 1] * 4_294_967_296 + (ts.words[2 * i] >>> 0)) / 1e6;
-  let lo = 0;
-  let hi = n;
-  const from = options.fromMs ?? -Infinity;
-  const to = options.toMs ?? Infinity;
-  while (lo < hi && ms(lo) < from) lo++;
-  while (hi > lo && ms(hi - 1) > to) hi--;
-  const count = hi - lo;
-  if (count === 0) return { totalRows: n, bucketSeconds: 0, downsampled: false, bars: [] };
-  const spanSeconds = (ms(hi - 1) - ms(lo)) / 1000;
-  const step = count > 1 ? Math.max(1, Math.round((ms(lo + 1) - ms(lo)) / 1000)) : 60;
+  add(chunk: DuckDBDataChunk): void {
+    const n = chunk.rowCount;
+    if (this.count + n > this.capacity) {
+      while (this.count + n > this.capacity) this.capacity *= 2;
+      this.columns = this.columns.map((old) => {
+        const grown = new Float64Array(this.capacity);
+        grown.set(old.subarray(0, this.count));
+        return grown;
+      });
+    }
+    for (let k = 0; k < this.columns.length; k++) copyFloat64(chunk, k, this.columns[k], this.count);
+    this.count += n;
+  }
+  /** Appends `n` values of each column. */
+  addColumns(values: Float64Array[], n: number): void {
+    if (this.count + n > this.capacity) {
+      while (this.count + n > this.capacity) this.capacity *= 2;
+      this.columns = this.columns.map((old) => {
+        const grown = new Float64Array(this.capacity);
+        grown.set(old.subarray(0, this.count));
+        return grown;
+      });
+    }
+    for (let k = 0; k < this.columns.length; k++) this.columns[k].set(values[k].subarray(0, n), this.count);
+    this.count += n;
+  }
+  take(k: number): Float64Array {
+    return this.columns[k].subarray(0, this.count);
+  }
+}
+
+/** SQL of a table of the dataset's files with their position (or first row) in the dataset. */
+function fileTable(files: readonly string[], values: readonly number[], column: string): string {
+  return `(VALUES ${files.map((file, k) => `(${sqlString(file)}, ${values[k]})`).join(', ')}) AS f(filename, ${column})`;
+}
+
+/** The dataset's columns, checked: a timestamp, open, high, low, close, and maybe volume. */
+async function checkColumns(db: EngineConnection, source: ChartSource): Promise<{ hasVolume: boolean }> {
+  const first = source.listing.files[0];
+  const described = await db.rows(`DESCRIBE SELECT * FROM read_parquet(${sqlString(first)})`, `reading the columns of ${source.path}`);
+  const types = new Map(described.map((row) => [String(row.column_name), String(row.column_type)]));
+  const names = [...types.keys()];
+  for (const needed of ['timestamp', 'open', 'high', 'low', 'close']) {
+    if (!types.has(needed)) throw new BadRequestError(`a chart needs a "${needed}" column; ${source.path} has ${names.join(', ')}`, { path: source.path, missing: needed });
+  }
+  if (!/^TIMESTAMP/.test(types.get('timestamp') ?? '')) throw new BadRequestError(`"timestamp" in ${source.path} is not a timestamp column`, { path: source.path });
+  return { hasVolume: types.has('volume') };
+}
+
+function valueColumns(hasVolume: boolean, prefix = 'p.'): string {
+  const volume = hasVolume ? `${prefix}${sqlIdent('volume')}::DOUBLE` : '0::DOUBLE';
+  return `${prefix}"open"::DOUBLE AS o, ${prefix}"high"::DOUBLE AS h, ${prefix}"low"::DOUBLE AS l, ${prefix}"close"::DOUBLE AS c, ${volume} AS v`;
+}
+
+/** The place of a row in the dataset's files, as one number: the file's position × 2^32 + the row's place in the file. */
+const FILE_KEY = 4_294_967_296;
+
+/** Level buckets being gathered from rows that arrive in any order. */
+class LevelBuilder {
+  readonly spans: Spans;
+  private readonly at = new Map<number, number>();
+  private lastStart = Number.NaN;
+  private lastAt = -1;
+  constructor(
+    readonly seconds: number,
+    capacity = 1024,
+  ) {
+    this.spans = emptySpans(seconds, capacity);
+  }
+  add(key: number, us: number, o: number, h: number, l: number, c: number, v: number): void {
+    const start = Math.floor(us / (this.seconds * US_PER_S)) * this.seconds * US_PER_S;
+    let i = start === this.lastStart ? this.lastAt : (this.at.get(start) ?? -1);
+    const s = this.spans;
+    if (i < 0) {
+      if (s.count === s.start.length) this.grow();
+      i = s.count++;
+      this.at.set(start, i);
+      s.start[i] = start;
+      s.n[i] = 1;
+      s.firstRow[i] = key;
+      s.firstUs[i] = us;
+      s.secondRow[i] = Number.NaN;
+      s.secondUs[i] = Number.NaN;
+      s.lastRow[i] = key;
+      s.lastUs[i] = us;
+      s.o[i] = o;
+      s.h[i] = h;
+      s.l[i] = l;
+      s.c[i] = c;
+      s.v[i] = v;
+    } else {
+      s.n[i]++;
+      if (key < s.firstRow[i]) {
+        s.secondRow[i] = s.firstRow[i];
+        s.secondUs[i] = s.firstUs[i];
+        s.firstRow[i] = key;
+        s.firstUs[i] = us;
+        s.o[i] = o;
+      } else if (!(key >= s.secondRow[i])) {
+        s.secondRow[i] = key;
+        s.secondUs[i] = us;
+      }
+      if (key > s.lastRow[i]) {
+        s.lastRow[i] = key;
+        s.lastUs[i] = us;
+        s.c[i] = c;
+      }
+      if (h > s.h[i]) s.h[i] = h;
+      if (l < s.l[i]) s.l[i] = l;
+      s.v[i] += v;
+    }
+    this.lastStart = start;
+    this.lastAt = i;
+  }
+  private grow(): void {
+    const s = this.spans as unknown as Record<string, Float64Array>;
+    for (const field of ['start', 'n', 'firstRow', 'firstUs', 'secondRow', 'secondUs', 'lastRow', 'lastUs', 'o', 'h', 'l', 'c', 'v']) {
+      const grown = new Float64Array(s[field].length * 2);
+      grown.set(s[field]);
+      s[field] = grown;
+    }
+  }
+  /** The buckets sorted by start, with keys turned into dataset rows. */
+  finish(rowOf: (key: number) => number): Spans {
+    const s = this.spans;
+    const order = Array.from({ length: s.count }, (_, i) => i).sort((a, b) => s.start[a] - s.start[b]);
+    const out = emptySpans(this.seconds, s.count);
+    out.count = s.count;
+    const fields: (keyof Spans)[] = ['start', 'n', 'firstRow', 'firstUs', 'secondRow', 'secondUs', 'lastRow', 'lastUs', 'o', 'h', 'l', 'c', 'v'];
+    for (const field of fields) {
+      const from = s[field] as Float64Array;
+      const to = out[field] as Float64Array;
+      for (let k = 0; k < order.length; k++) to[k] = from[order[k]];
+    }
+    for (let k = 0; k < out.count; k++) {
+      out.firstRow[k] = rowOf(out.firstRow[k]);
+      out.secondRow[k] = rowOf(out.secondRow[k]);
+      out.lastRow[k] = rowOf(out.lastRow[k]);
+    }
+    return out;
+  }
+}
+
+/**
+ * Reads the dataset once, in one scan streamed from DuckDB: each file's row count, one level
+ * of buckets (its size chosen from the row count and time span that the first and last
+ * files suggest), and every row while there are no more than `rowsInMemory`. Row numbers
+ * follow the listing's file order, as Dataset.open numbers them.
+ */
+async function buildIndex(db: EngineConnection, source: ChartSource, rowsInMemory: number): Promise<ChartIndex> {
+  const { files } = source.listing;
+  const { hasVolume } = await checkColumns(db, source);
+  const what = `reading ${source.path} for a chart`;
+  const ends = files.length > 1 ? [files[0], files[files.length - 1]] : [files[0]];
+  const [probe] = await db.rows(
+    `SELECT count(*)::DOUBLE AS n, min(epoch_us("timestamp"))::DOUBLE AS lo, max(epoch_us("timestamp"))::DOUBLE AS hi FROM read_parquet(${sqlFileList(ends)})`,
+    what,
+  );
+  const estimate = Math.max(1, ((probe.n as number) / ends.length) * files.length);
+  const spanSeconds = Math.max(1, ((probe.hi as number) - (probe.lo as number)) / US_PER_S || 1);
+  const seconds = LEVELS.find((s) => spanSeconds / s <= estimate / MIN_ROWS_PER_BUCKET && spanSeconds / s <= MAX_LEVEL_BUCKETS) ?? LEVELS[LEVELS.length - 1];
+  const level = new LevelBuilder(seconds);
+  const counts = new Float64Array(files.length);
+  // every row, while they are few: key, µs, o, h, l, c, v
+  let kept: FloatColumns | null = new FloatColumns(7);
+  const chunkColumns = new FloatColumns(8, 2048);
+  let total = 0;
+  await db.stream(
+    `SELECT file_index::DOUBLE, file_row_number::DOUBLE, epoch_us("timestamp")::DOUBLE, ${valueColumns(hasVolume, '')}
+     FROM read_parquet(${sqlFileList(files)}, file_row_number = true)`,
+    what,
+    (chunk) => {
+      chunkColumns.count = 0;
+      chunkColumns.add(chunk);
+      const [fi, frn, us, o, h, l, c, v] = chunkColumns.columns;
+      const n = chunk.rowCount;
+      total += n;
+      const keys = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        counts[fi[i]]++;
+        keys[i] = fi[i] * FILE_KEY + frn[i];
+        // a row without a time has no place on a chart, but counts in totalRows
+        if (!Number.isNaN(us[i])) level.add(keys[i], us[i], o[i], h[i], l[i], c[i], v[i]);
+      }
+      if (kept && total > rowsInMemory) kept = null;
+      if (kept) kept.addColumns([keys, us, o, h, l, c, v], n);
+    },
+  );
+  const fileSpans = fileSpansOf(files, counts);
+  const rowOf = (key: number) => {
+    if (Number.isNaN(key)) return Number.NaN;
+    const file = Math.floor(key / FILE_KEY);
+    return fileSpans[file].rowStart + (key - file * FILE_KEY);
+  };
+  if (!kept) return { totalRows: total, hasVolume, files: fileSpans, spans: level.finish(rowOf) };
+  // few rows: keep them all, in dataset order, without their missing times
+  const [keys, us, o, h, l, c, v] = [0, 1, 2, 3, 4, 5, 6].map((k) => (kept as FloatColumns).take(k));
+  const order = Array.from({ length: kept.count }, (_, i) => i).filter((i) => !Number.isNaN(us[i]));
+  const rows = order.map((i) => rowOf(keys[i]));
+  const byRow = order.map((_, k) => k).sort((a, b) => rows[a] - rows[b]);
+  const pickAll = (values: Float64Array) => Float64Array.from(byRow, (k) => values[order[k]]);
+  const sorted: RawRows = { count: byRow.length, row: Float64Array.from(byRow, (k) => rows[k]), us: pickAll(us), o: pickAll(o), h: pickAll(h), l: pickAll(l), c: pickAll(c), v: pickAll(v) };
+  return { totalRows: total, hasVolume, files: fileSpans, spans: spansFromRows(sorted) };
+}
+
+function fileSpansOf(files: readonly string[], perFile: Float64Array): FileSpan[] {
+  let rowStart = 0;
+  return files.map((file, k) => {
+    const span = { file, rowStart, rows: perFile[k] };
+    rowStart += perFile[k];
+    return span;
+  });
+}
+
+/**
+ * The dataset rows that can hold times in [fromUs, toUs]: from the first to the last row
+ * of the level's buckets that meet the range (null when none does).
+ */
+function rowsMeeting(spans: Spans, fromUs: number, toUs: number): [number, number] | null {
+  const spanUs = spans.seconds * US_PER_S;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < spans.count; i++) {
+    if (spans.start[i] + spanUs <= fromUs || spans.start[i] > toUs) continue;
+    if (spans.firstRow[i] < lo) lo = spans.firstRow[i];
+    if (spans.lastRow[i] > hi) hi = spans.lastRow[i];
+  }
+  return lo <= hi ? [lo, hi] : null;
+}
+
+/**
+ * Raw rows with a time in one of `ranges` (inclusive, µs), in row order, read from the
+ * files that hold the rows of the level's buckets meeting those ranges.
+ */
+async function rawRows(db: EngineConnection, source: ChartSource, index: ChartIndex, ranges: [number, number][]): Promise<RawRows> {
+  const meeting = ranges.map(([lo, hi]) => rowsMeeting(index.spans, lo, hi)).filter((r): r is [number, number] => r !== null);
+  const files = index.files.filter((f) => f.rows > 0 && meeting.some(([lo, hi]) => f.rowStart <= hi && f.rowStart + f.rows > lo));
+  const out = new FloatColumns(7);
+  if (files.length > 0) {
+    const bound = (lo: number, hi: number) => [Number.isFinite(lo) ? `us >= ${lo}` : 'true', Number.isFinite(hi) ? `us <= ${hi}` : 'true'].join(' AND ');
+    const where = ranges.map(([lo, hi]) => `(${bound(lo, hi)})`).join(' OR ');
+    await db.stream(
+      `WITH src AS (
+         SELECT (f.row_start + p.file_row_number)::DOUBLE AS r, epoch_us(p."timestamp") AS us, ${valueColumns(index.hasVolume)}
+         FROM read_parquet(${sqlFileList(files.map((f) => f.file))}, filename = true, file_row_number = true) p JOIN ${fileTable(
+           files.map((f) => f.file),
+           files.map((f) => f.rowStart),
+           'row_start',
+         )} USING (filename))
+       SELECT r, us::DOUBLE, o, h, l, c, v FROM src WHERE ${where} ORDER BY r`,
+      `reading rows of ${source.path} for a chart`,
+      (chunk) => out.add(chunk),
+    );
+  }
+  return { count: out.count, row: out.take(0), us: out.take(1), o: out.take(2), h: out.take(3), l: out.take(4), c: out.take(5), v: out.take(6) };
+}
+
+/** Bars of one bucket being gathered: first and last by dataset row. */
+interface Gathering {
+  t: number;
+  firstRow: number;
+  lastRow: number;
+  o: number;
+  h: number;
+  l: number;
+  c: number;
+  v: number;
+}
+
+function gather(buckets: Map<number, Gathering>, t: number, firstRow: number, lastRow: number, o: number, h: number, l: number, c: number, v: number): void {
+  const bar = buckets.get(t);
+  if (!bar) {
+    buckets.set(t, { t, firstRow, lastRow, o, h, l, c, v });
+    return;
+  }
+  if (firstRow < bar.firstRow) {
+    bar.firstRow = firstRow;
+    bar.o = o;
+  }
+  if (lastRow > bar.lastRow) {
+    bar.lastRow = lastRow;
+    bar.c = c;
+  }
+  if (h > bar.h) bar.h = h;
+  if (l < bar.l) bar.l = l;
+  bar.v += v;
+}
+
+/**
+ * OHLCV bars of a dataset for a chart, aggregated into at most `maxBars` buckets of a round
+ * size (first open, highest high, lowest low, last close, summed volume; `row` is the
+ * dataset row of the bucket's first bar). Rows outside [fromMs, toMs] (ms since the epoch,
+ * UTC, inclusive) are left out; `totalRows` counts the whole dataset. When the window holds
+ * no more than `maxBars` rows, each row is a bar (rows with the same time, one after the
+ * other, make one). Needs timestamp, open, high, low and close columns (BAD_REQUEST
+ * otherwise, naming the columns there are). `rowsInMemory` (default 400,000) is the most
+ * rows kept whole in memory; larger datasets are answered from a level of buckets.
+ *
+ * DuckDB reads the files: the first request reads the whole dataset once, keeping its rows
+ * (up to 400,000) or buckets of a round size (an hour for years of minute bars, a second
+ * for a day of ticks) for as long as the files are unchanged; later requests read only the
+ * rows at the edges of their window, or the window itself when it is finer than those
+ * buckets. Timestamps are read to the microsecond (DuckDB's unit): nanosecond digits do
+ * not change a bucket, only the `t` of a single-row bar, by less than 1 µs.
+ */
+export async function chartSeries(
+  source: ChartSource,
+  options: { fromMs?: number; toMs?: number; maxBars: number; rowsInMemory?: number },
+  signal?: AbortSignal,
+): Promise<ChartSeries> {
+  const rowsInMemory = options.rowsInMemory ?? ROWS_IN_MEMORY;
+  return withConnection(async (db) => {
+    let index: ChartIndex;
+    try {
+      index = await source.derive(`chart.index ${rowsInMemory}`, () => withConnection((own) => buildIndex(own, source, rowsInMemory), signal));
+    } catch (error) {
+      throw engineError(error, `reading ${source.path} for a chart`, { path: source.path });
+    }
+    return seriesOf(db, source, index, options);
+  }, signal);
+}
+
+async function seriesOf(db: EngineConnection, source: ChartSource, index: ChartIndex, options: { fromMs?: number; toMs?: number; maxBars: number }): Promise<ChartSeries> {
+  const { spans, totalRows } = index;
+  const fromUs = options.fromMs === undefined ? -Infinity : Math.ceil(options.fromMs * 1000);
+  const toUs = options.toMs === undefined ? Infinity : Math.floor(options.toMs * 1000);
+  const empty = { totalRows, bucketSeconds: 0, downsampled: false, bars: [] };
+  if (totalRows === 0 || fromUs > toUs) return empty;
+
+  // the spans wholly inside the window, and raw rows for the parts of the window they do not cover
+  const spanUs = spans.seconds * US_PER_S;
+  let inside: number[];
+  let edges: RawRows | null = null;
+  if (spans.seconds === 0) {
+    inside = [];
+    for (let i = 0; i < spans.count; i++) if (spans.start[i] >= fromUs && spans.start[i] <= toUs) inside.push(i);
+  } else {
+    const loB = fromUs === -Infinity ? -Infinity : Math.ceil(fromUs / spanUs) * spanUs;
+    const hiB = toUs === Infinity ? Infinity : Math.floor((toUs + 1) / spanUs) * spanUs;
+    inside = [];
+    const ranges: [number, number][] = [];
+    if (loB >= hiB) ranges.push([fromUs, toUs]);
+    else {
+      for (let i = 0; i < spans.count; i++) if (spans.start[i] >= loB && spans.start[i] + spanUs <= hiB) inside.push(i);
+      if (fromUs < loB) ranges.push([fromUs, loB - 1]);
+      if (toUs !== Infinity && hiB <= toUs) ranges.push([hiB, toUs]);
+    }
+    if (ranges.length > 0) edges = await rawRows(db, source, index, ranges);
+  }
+
+  // count, the first two rows and the last row of the window, by dataset row
+  let count = 0;
+  let first = [Infinity, Number.NaN];
+  let second = [Infinity, Number.NaN];
+  let last = [-Infinity, Number.NaN];
+  const consider = (row: number, us: number) => {
+    if (row < first[0]) {
+      second = first;
+      first = [row, us];
+    } else if (row < second[0] && row !== first[0]) second = [row, us];
+  };
+  for (const i of inside) {
+    count += spans.n[i];
+    consider(spans.firstRow[i], spans.firstUs[i]);
+    if (!Number.isNaN(spans.secondRow[i])) consider(spans.secondRow[i], spans.secondUs[i]);
+    if (spans.lastRow[i] > last[0]) last = [spans.lastRow[i], spans.lastUs[i]];
+  }
+  if (edges) {
+    count += edges.count;
+    for (let k = 0; k < edges.count; k++) {
+      consider(edges.row[k], edges.us[k]);
+      if (edges.row[k] > last[0]) last = [edges.row[k], edges.us[k]];
+    }
+  }
+  if (count === 0) return empty;
+
+  const spanSeconds = (last[1] - first[1]) / US_PER_S;
+  const step = count > 1 ? Math.max(1, Math.round((second[1] - first[1]) / US_PER_S)) : 60;
   let bucketSeconds = step;
   // bucket starts are aligned to the bucket size, so a span of k buckets can touch k + 1
   if (count > options.maxBars) bucketSeconds = NICE_BUCKETS.find((b) => b >= step && spanSeconds / b <= options.maxBars - 1) ?? Math.ceil(spanSeconds / (options.maxBars - 1));
-  const bucketMs = bucketSeconds * 1000;
-  const bars: ChartBar[] = [];
-  let current: ChartBar | null = null;
-  for (let i = lo; i < hi; i++) {
-    const t = ms(i);
-    const start = count > options.maxBars ? Math.floor(t / bucketMs) * bucketMs : t;
-    if (!current || current.t !== start) {
-      current = { t: start, o: o[i], h: h[i], l: l[i], c: c[i], v: v ? v[i] : 0, row: i };
-      bars.push(current);
-    } else {
-      if (h[i] > current.h) current.h = h[i];
-      if (l[i] < current.l) current.l = l[i];
-      current.c = c[i];
-      if (v) current.v += v[i];
+  const downsampled = count > options.maxBars;
+
+  if (!downsampled) {
+    // every row a bar, in row order; rows with the same time one after the other make one
+    const rows = spans.seconds === 0 ? pick(spans, inside) : await rawRows(db, source, index, [[fromUs, toUs]]);
+    const bars: ChartBar[] = [];
+    let current: ChartBar | null = null;
+    for (let k = 0; k < rows.count; k++) {
+      const t = rows.us[k] / 1000;
+      if (!current || current.t !== t) {
+        current = { t, o: rows.o[k], h: rows.h[k], l: rows.l[k], c: rows.c[k], v: rows.v[k], row: rows.row[k] };
+        bars.push(current);
+      } else {
+        if (rows.h[k] > current.h) current.h = rows.h[k];
+        if (rows.l[k] < current.l) current.l = rows.l[k];
+        current.c = rows.c[k];
+        current.v += rows.v[k];
+      }
     }
+    return { totalRows, bucketSeconds, downsampled, bars };
   }
-  return { totalRows: n, bucketSeconds, downsampled: count > options.maxBars, bars };
+
+  const bucketUs = bucketSeconds * US_PER_S;
+  const buckets = new Map<number, Gathering>();
+  if (spans.seconds === 0 || bucketSeconds % spans.seconds === 0) {
+    for (const i of inside) gather(buckets, Math.floor(spans.start[i] / bucketUs) * bucketUs, spans.firstRow[i], spans.lastRow[i], spans.o[i], spans.h[i], spans.l[i], spans.c[i], spans.v[i]);
+    if (edges) for (let k = 0; k < edges.count; k++) gather(buckets, Math.floor(edges.us[k] / bucketUs) * bucketUs, edges.row[k], edges.row[k], edges.o[k], edges.h[k], edges.l[k], edges.c[k], edges.v[k]);
+  } else {
+    // buckets finer than the level: the window's rows themselves
+    const rows = await rawRows(db, source, index, [[fromUs, toUs]]);
+    for (let k = 0; k < rows.count; k++) gather(buckets, Math.floor(rows.us[k] / bucketUs) * bucketUs, rows.row[k], rows.row[k], rows.o[k], rows.h[k], rows.l[k], rows.c[k], rows.v[k]);
+  }
+  const bars = [...buckets.values()]
+    .sort((a, b) => a.t - b.t)
+    .map((bar) => ({ t: bar.t / 1000, o: bar.o, h: bar.h, l: bar.l, c: bar.c, v: bar.v, row: bar.firstRow }));
+  return { totalRows, bucketSeconds, downsampled, bars };
+}
+
+function pick(spans: Spans, at: number[]): RawRows {
+  const take = (values: Float64Array) => Float64Array.from(at, (i) => values[i]);
+  return { count: at.length, row: take(spans.firstRow), us: take(spans.start), o: take(spans.o), h: take(spans.h), l: take(spans.l), c: take(spans.c), v: take(spans.v) };
 }

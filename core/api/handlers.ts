@@ -3,7 +3,7 @@ import path from 'node:path';
 import { vectorValueToJson } from '../arrow/arrowJson.js';
 import { BadRequestError, MesDataError, NotFoundError, serializeError, type SerializedError } from '../errors.js';
 import { assertNoSymlinkBelow, storeRelativeOf } from '../store/storePaths.js';
-import { sharedDecoderPool, type DecoderPool } from '../parquet/decoderPool.js';
+import { DecoderPool, sharedDecoderPool } from '../parquet/decoderPool.js';
 import { SchemaRegistry } from '../schema/schemaRegistry.js';
 import { genericInstrument, instrumentCalendar, instrumentFor, InstrumentRegistry } from '../instruments/instrumentRegistry.js';
 import { sessionsOverlapping } from '../instruments/sessionTemplates.js';
@@ -14,8 +14,8 @@ import { initStore, openStore } from '../store/openStore.js';
 import type { Store } from '../store/storeLayout.js';
 import { VERSION } from '../version.js';
 import { chartSeries } from './chartSeries.js';
+import { DatasetCache } from './datasetCache.js';
 import { api, isApiName, type ApiName, type ApiParsedRequest, type ApiResponse, type JobParams } from './contract.js';
-import { Dataset } from '../parquet/parquetDataset.js';
 import { JobManager } from './jobManager.js';
 
 export type Handlers = { [K in ApiName]: (request: ApiParsedRequest<K>) => Promise<ApiResponse<K>> };
@@ -29,6 +29,9 @@ export type HostKind = 'electron' | 'browser' | 'cli' | 'test';
 export class ApiSession {
   readonly jobs: JobManager;
   readonly decoder: DecoderPool;
+  private readonly ownDecoder: DecoderPool | null;
+  /** datasets opened by earlier requests, reused while their files are unchanged */
+  readonly datasets: DatasetCache;
   private store: Store | null = null;
   /** the store the host was started with, when it could not be opened */
   startupStoreError: (SerializedError & { path: string }) | null = null;
@@ -44,9 +47,17 @@ export class ApiSession {
     options: { decoder?: DecoderPool; recentStores?: string[]; restrictPaths?: boolean } = {},
   ) {
     this.restrictPaths = options.restrictPaths ?? host === 'browser';
-    this.decoder = options.decoder ?? sharedDecoderPool();
+    // a host answering many page requests at once decodes on two threads (the second starts
+    // only when requests queue); a command line reads one thing at a time
+    this.ownDecoder = !options.decoder && (host === 'browser' || host === 'electron') ? new DecoderPool({ threads: 2 }) : null;
+    this.decoder = options.decoder ?? this.ownDecoder ?? sharedDecoderPool();
     this.recent.push(...(options.recentStores ?? []));
     this.jobs = new JobManager(() => this.store?.root ?? null);
+    this.datasets = new DatasetCache(this.decoder);
+    // a job that ended may have written to the store
+    this.jobs.onEvent(({ job }) => {
+      if (job.state === 'succeeded' || job.state === 'failed' || job.state === 'cancelled') this.datasets.clear();
+    });
     this.handlers = makeHandlers(this);
   }
 
@@ -124,6 +135,7 @@ export class ApiSession {
 
   async close(): Promise<void> {
     await this.jobs.close();
+    await this.ownDecoder?.close();
   }
 }
 
@@ -207,7 +219,7 @@ function makeHandlers(session: ApiSession): Handlers {
     tree: async ({ path: treePath, depth }) => (await listTree(session.requireStore(), treePath, { depth })),
 
     'dataset.info': async ({ path: datasetPath }) => {
-      const dataset = await Dataset.open(session.storeRoot, datasetPath, session.decoder);
+      const dataset = await session.datasets.dataset(session.storeRoot, datasetPath);
       const first = dataset.files[0].handle;
       const keyValue = Object.fromEntries(Object.entries(first.info.keyValue).filter(([key]) => key !== 'ARROW:schema'));
       let metadata: DatasetMetadata | null = null;
@@ -229,19 +241,20 @@ function makeHandlers(session: ApiSession): Handlers {
       };
     },
 
-    'rows.page': async ({ path: datasetPath, offset, limit, columns }) => {
-      const dataset = await Dataset.open(session.storeRoot, datasetPath, session.decoder);
-      const table = await dataset.readRows(offset, limit, columns);
-      const names = table.schema.fields.map((f) => f.name);
-      const vectors = names.map((_, k) => table.getChildAt(k));
-      const rows: unknown[][] = [];
-      for (let i = 0; i < table.numRows; i++) rows.push(vectors.map((v) => (v ? vectorValueToJson(v, i) : null)));
-      return { path: datasetPath, numRows: dataset.numRows, offset, columns: table.schema.fields.map((f) => ({ name: f.name, type: String(f.type) })), rows };
-    },
+    // identical requests arriving together (a table's first screen, many clients) share one read
+    'rows.page': ({ path: datasetPath, offset, limit, columns }) =>
+      session.datasets.shared(session.storeRoot, datasetPath, JSON.stringify(['rows.page', offset, limit, columns ?? null]), async (dataset) => {
+        const table = await dataset.readRows(offset, limit, columns);
+        const names = table.schema.fields.map((f) => f.name);
+        const vectors = names.map((_, k) => table.getChildAt(k));
+        const rows: unknown[][] = [];
+        for (let i = 0; i < table.numRows; i++) rows.push(vectors.map((v) => (v ? vectorValueToJson(v, i) : null)));
+        return { path: datasetPath, numRows: dataset.numRows, offset, columns: table.schema.fields.map((f) => ({ name: f.name, type: String(f.type) })), rows };
+      }),
 
     'chart.series': async ({ path: datasetPath, fromMs, toMs, maxBars }) => {
-      const dataset = await Dataset.open(session.storeRoot, datasetPath, session.decoder);
-      return chartSeries(dataset, { fromMs, toMs, maxBars });
+      const { listing, derive } = await session.datasets.listing(session.storeRoot, datasetPath);
+      return chartSeries({ path: datasetPath, listing, derive }, { fromMs, toMs, maxBars });
     },
 
     'schemas.list': () => Promise.resolve({ schemas: new SchemaRegistry(session.storeRoot).listSchemas() }),

@@ -1,0 +1,121 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DatasetCache } from '../../../core/api/datasetCache.js';
+import { DecoderPool } from '../../../core/parquet/decoderPool.js';
+import { Dataset } from '../../../core/parquet/parquetDataset.js';
+import { writeParquet } from '../../../core/parquet/writeParquet.js';
+import { ohlcvTable, tempDir } from '../../helpers/ohlcvTable.js';
+
+/** Polls `check` until it returns true (a background walk finishing), for at most 5 s. */
+async function eventually(check: () => Promise<boolean>): Promise<void> {
+  const until = Date.now() + 5000;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('condition not met within 5 s');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('DatasetCache', () => {
+  const { dir, cleanup } = tempDir();
+  const decoder = new DecoderPool();
+  const store = path.join(dir, 'store');
+  const version = path.join(store, 'cleaned', 'v1', 'MES');
+
+  beforeAll(async () => {
+    for (const [date, rows] of [['2024-01-02', 30], ['2024-01-03', 40], ['2024-01-04', 50]] as const) {
+      fs.mkdirSync(path.join(version, `date=${date}`), { recursive: true });
+      await writeParquet(ohlcvTable(rows), path.join(version, `date=${date}`, 'part-0.parquet'));
+    }
+    // a file beside the partitions, hidden entries, and a sidecar: Dataset.open's order and rules
+    await writeParquet(ohlcvTable(5), path.join(version, 'date=2024-01-02', 'part-1.parquet'));
+    fs.mkdirSync(path.join(version, '.staging'));
+    await writeParquet(ohlcvTable(7), path.join(version, '.staging', 'x.parquet'));
+    fs.writeFileSync(path.join(version, 'metadata.json'), '{}');
+  });
+  afterAll(async () => {
+    await decoder.close();
+    cleanup();
+  });
+
+  it('lists a folder in the order Dataset.open reads it, and opens it once', async () => {
+    const cache = new DatasetCache(decoder);
+    const { listing } = await cache.listing(store, 'cleaned/v1/MES');
+    const opened = await Dataset.open(store, 'cleaned/v1/MES', decoder);
+    expect(listing.display).toEqual(opened.files.map((f) => f.path));
+    expect(listing.display).toEqual([
+      'cleaned/v1/MES/date=2024-01-02/part-0.parquet',
+      'cleaned/v1/MES/date=2024-01-02/part-1.parquet',
+      'cleaned/v1/MES/date=2024-01-03/part-0.parquet',
+      'cleaned/v1/MES/date=2024-01-04/part-0.parquet',
+    ]);
+    const first = await cache.dataset(store, 'cleaned/v1/MES');
+    expect(first.numRows).toBe(125);
+    expect(await cache.dataset(store, 'cleaned/v1/MES')).toBe(first);
+  });
+
+  it('requests arriving together share one open and one computation', async () => {
+    const cache = new DatasetCache(decoder);
+    const [a, b] = await Promise.all([cache.dataset(store, 'cleaned/v1/MES'), cache.dataset(store, 'cleaned/v1/MES')]);
+    expect(a).toBe(b);
+    let runs = 0;
+    const compute = async (dataset: Dataset) => {
+      runs++;
+      return (await dataset.readRows(10, 3, ['volume'])).getChild('volume')?.toArray() as BigInt64Array;
+    };
+    const pages = await Promise.all(Array.from({ length: 20 }, () => cache.shared(store, 'cleaned/v1/MES', 'page 10 3', compute)));
+    expect(runs).toBe(1);
+    expect(pages.every((page) => page === pages[0])).toBe(true);
+    expect([...pages[0]]).toEqual([110n, 111n, 112n]);
+    // settled: the next request computes again
+    await cache.shared(store, 'cleaned/v1/MES', 'page 10 3', compute);
+    expect(runs).toBe(2);
+  });
+
+  it('a single file is checked at every use: rewritten, it is opened again', async () => {
+    const file = path.join(dir, 'single.parquet');
+    await writeParquet(ohlcvTable(10), file);
+    const cache = new DatasetCache(decoder);
+    const before = await cache.dataset(null, file);
+    expect(before.numRows).toBe(10);
+    await writeParquet(ohlcvTable(12), file);
+    const after = await cache.dataset(null, file);
+    expect(after).not.toBe(before);
+    expect(after.numRows).toBe(12);
+  });
+
+  it('a folder: a new entry at its top is seen at once, a file deep inside after the background walk', async () => {
+    const root = path.join(dir, 'asset');
+    fs.mkdirSync(path.join(root, '2024-01-02'), { recursive: true });
+    await writeParquet(ohlcvTable(3), path.join(root, '2024-01-02', 'a.parquet'));
+    const cache = new DatasetCache(decoder, { recheckMs: 0 });
+    expect((await cache.dataset(null, root)).numRows).toBe(3);
+    fs.mkdirSync(path.join(root, '2024-01-03'));
+    await writeParquet(ohlcvTable(4), path.join(root, '2024-01-03', 'a.parquet'));
+    expect((await cache.dataset(null, root)).numRows).toBe(7);
+    await writeParquet(ohlcvTable(6), path.join(root, '2024-01-02', 'b.parquet'));
+    await eventually(async () => (await cache.dataset(null, root)).numRows === 13);
+  });
+
+  it('clear forgets every dataset; the oldest is dropped past maxEntries', async () => {
+    const cache = new DatasetCache(decoder, { maxEntries: 1 });
+    const a = await cache.dataset(store, 'cleaned/v1/MES');
+    cache.clear();
+    const b = await cache.dataset(store, 'cleaned/v1/MES');
+    expect(b).not.toBe(a);
+    await cache.dataset(store, 'cleaned/v1/MES/date=2024-01-03');
+    expect(await cache.dataset(store, 'cleaned/v1/MES')).not.toBe(b);
+  });
+
+  it('errors are Dataset.open’s: escaping the store, nothing there, a link inside', async () => {
+    const cache = new DatasetCache(decoder);
+    await expect(cache.dataset(store, '../outside')).rejects.toMatchObject({ code: 'BAD_REQUEST', message: '"../outside" leaves the store' });
+    await expect(cache.dataset(store, 'cleaned/v9/MES')).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'no dataset at cleaned/v9/MES' });
+    await expect(cache.listing(store, 'cleaned/v9/MES')).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'no dataset at cleaned/v9/MES' });
+    const linked = path.join(dir, 'linked');
+    fs.mkdirSync(linked);
+    fs.symlinkSync(path.join(version, 'date=2024-01-03'), path.join(linked, 'date=2024-01-03'));
+    await expect(cache.dataset(null, linked)).rejects.toMatchObject({ code: 'SYMLINK' });
+    await expect(cache.listing(null, linked)).rejects.toMatchObject({ code: 'SYMLINK' });
+  });
+});
