@@ -9,17 +9,20 @@
 /**
  * Why a test was skipped: the reason the test recorded in its meta (`skipReason`, see
  * tests/helpers/corpus.ts), else the one a skipped suite gives in its name after
- * "skipped: ", else what usually causes it.
+ * "skipped: ", else what usually causes it (in a file that failed, a hook that failed
+ * before it could run).
  * @param {TestResult} test
  * @param {string[]} args the arguments `npm test` passed on to Vitest
+ * @param {boolean} fileFailed
  * @returns {string}
  */
-export function skipReason(test, args = []) {
+export function skipReason(test, args = [], fileFailed = false) {
   if (typeof test.meta?.skipReason === 'string') return test.meta.skipReason;
   for (const title of [...(test.ancestorTitles ?? []), test.title ?? '']) {
     const at = title.indexOf('skipped: ');
     if (at >= 0) return title.slice(at + 'skipped: '.length);
   }
+  if (fileFailed) return 'not run: its file failed before it (a hook or the suite, see the failures above)';
   return args.length > 0 ? `not selected by the arguments given (${args.join(' ')})` : 'marked skip or todo in the test file, no reason given';
 }
 
@@ -37,7 +40,7 @@ export function countReport(report, args = []) {
   for (const file of report.testResults ?? []) {
     for (const test of file.assertionResults ?? []) {
       if (test.status !== 'skipped' && test.status !== 'pending' && test.status !== 'todo') continue;
-      const reason = skipReason(test, args);
+      const reason = skipReason(test, args, file.status === 'failed');
       reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
     }
   }

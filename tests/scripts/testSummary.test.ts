@@ -5,7 +5,7 @@ describe('npm test summary', () => {
   const report = {
     numPassedTests: 3,
     numFailedTests: 1,
-    numPendingTests: 4,
+    numPendingTests: 5,
     numTodoTests: 0,
     testResults: [
       {
@@ -20,7 +20,9 @@ describe('npm test summary', () => {
         status: 'passed',
         assertionResults: [{ status: 'skipped', title: 'opens a window', ancestorTitles: ['the desktop app (Electron) — skipped: no Electron binary in node_modules/electron/dist'] }],
       },
-      { status: 'failed', assertionResults: [{ status: 'pending', title: 'later' }, { status: 'failed', title: 'b' }] },
+      { status: 'passed', assertionResults: [{ status: 'skipped', title: 'later' }] },
+      // a file whose beforeAll failed: its tests are reported skipped
+      { status: 'failed', assertionResults: [{ status: 'skipped', title: 'after a failed hook' }, { status: 'failed', title: 'b' }] },
       // a file that could not load: one failure, no tests
       { status: 'failed', assertionResults: [] },
     ],
@@ -28,7 +30,8 @@ describe('npm test summary', () => {
 
   it('counts passed, failed (a file that did not load is one), skipped', () => {
     const counts = countReport(report);
-    expect({ passed: counts.passed, failed: counts.failed, skipped: counts.skipped }).toEqual({ passed: 3, failed: 2, skipped: 4 });
+    expect({ passed: counts.passed, failed: counts.failed, skipped: counts.skipped }).toEqual({ passed: 3, failed: 2, skipped: 5 });
+    expect([...counts.reasons.values()].reduce((a, b) => a + b, 0)).toBe(5);
   });
 
   it('gives each skipped test its reason: its meta, its suite name, or what usually causes it', () => {
@@ -36,6 +39,7 @@ describe('npm test summary', () => {
       ['the Parquet test corpus is not at /x; set MES_DATA_CORPUS', 2],
       ['no Electron binary in node_modules/electron/dist', 1],
       ['marked skip or todo in the test file, no reason given', 1],
+      ['not run: its file failed before it (a hook or the suite, see the failures above)', 1],
     ]);
     expect(skipReason({ status: 'skipped', title: 'x' }, ['tests/cli'])).toBe('not selected by the arguments given (tests/cli)');
   });
