@@ -161,8 +161,9 @@ export function buildFeatureTable(set: FeatureSet, cleaned: Table, options: Feat
     });
   }
   const ts = timestampColumn(cleaned.getChild('timestamp') as Vector);
-  const interval = inferIntervalSeconds(ts, null) ?? 86_400;
-  const days = tradingDays(bars.ns, interval >= 86_400);
+  // no whole-second step (ticks) means intraday: only a step of a day or more keeps UTC dates
+  const interval = inferIntervalSeconds(ts, null);
+  const days = tradingDays(bars.ns, interval !== null && interval >= 86_400);
   const daily = dailyBars(bars, days);
   if (set === 'price_volatility') return priceVolatilityTable(daily, options.asset);
   if (set === 'volume_profile') {

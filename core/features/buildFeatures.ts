@@ -307,8 +307,9 @@ async function streamVolumeProfile(plan: BuildPlan, tick: number): Promise<Commi
       });
       let read = 0;
       if (!(await checkBarColumns(connection, plan.files[0], ['close', 'volume'], plan.what))) throw new NeedsWholeTable('the timestamp column is not a timestamp');
-      const interval = (await inferredInterval(connection, plan)) ?? 86_400;
-      const clock = new TradingDayClock(interval >= 86_400);
+      const interval = await inferredInterval(connection, plan);
+      // no whole-second step (ticks) means intraday: only a step of a day or more keeps UTC dates
+      const clock = new TradingDayClock(interval !== null && interval >= 86_400);
       await streamBars(connection, plan.files, ['close', 'volume'], plan.what, (chunk) => {
         const n = chunk.rows;
         const us = chunk.us;
@@ -349,8 +350,9 @@ async function streamPriceVolatility(plan: BuildPlan): Promise<CommitVersionResu
   try {
     return await withConnection(async (connection) => {
       if (!(await checkBarColumns(connection, plan.files[0], ['open', 'high', 'low', 'close', 'volume'], plan.what))) throw new NeedsWholeTable('the timestamp column is not a timestamp');
-      const interval = (await inferredInterval(connection, plan)) ?? 86_400;
-      const clock = new TradingDayClock(interval >= 86_400);
+      const interval = await inferredInterval(connection, plan);
+      // no whole-second step (ticks) means intraday: only a step of a day or more keeps UTC dates
+      const clock = new TradingDayClock(interval !== null && interval >= 86_400);
       let read = 0;
       // volume must exist (as in every build) but no price_volatility column uses it: it is not read
       await streamBars(connection, plan.files, ['open', 'high', 'low', 'close'], plan.what, (chunk) => {

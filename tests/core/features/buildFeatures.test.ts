@@ -188,8 +188,24 @@ describe('buildFeatures at scale, streamed through DuckDB', () => {
     expect(meta.keyValue['mes_data.asset']).toBe('NQ');
   });
 
+  it('ticks go by CME session, not by UTC date: a session opens at 23:00Z in January', async () => {
+    // 100 ticks 0.2 s + 1 ns apart from 2024-01-02T22:59:50Z: the last 50 belong to the session of January 3
+    const ns = Array.from({ length: 100 }, (_, i) => 1_704_236_390_000_000_000n + BigInt(i) * 200_000_001n);
+    await writeCleanedData(store, { asset: 'SI', data: byTradingDate(barsAt(ns, 29), false) });
+    const expected = await expectedOf(store, 'price_volatility', 'cleaned/v1/SI', 'SI');
+    const result = await buildFeatures(store, { set: 'price_volatility', asset: 'SI' });
+    const written = plain(await readVersion(store, result.path));
+    expect(written).toEqual(plain(expected.table));
+    expect(written.timestamp).toEqual(['1704153600000000000', '1704240000000000000']);
+    const profile = await buildFeatures(store, { set: 'volume_profile', asset: 'SI' });
+    const sessions = plain(await readVersion(store, profile.path)).session_date;
+    expect([...new Set(sessions)]).toEqual([19_724, 19_725]);
+  });
+
   it('a cancelled build stops with CANCELLED and leaves no version and no staging folder', async () => {
     await writeCleanedData(store, { asset: 'CL', data: byTradingDate(barsAt(minuteNs, 17), false) });
+    const versions = (set: string) => fs.readdirSync(path.join(store.root, 'features')).filter((v) => fs.existsSync(path.join(store.root, 'features', v, set)));
+    const before = { momentum: versions('momentum_indicators'), profile: versions('volume_profile') };
     const controller = new AbortController();
     const error = await errorOf(
       buildFeatures(store, {
@@ -214,10 +230,7 @@ describe('buildFeatures at scale, streamed through DuckDB', () => {
       }),
     );
     expect(second.code).toBe('CANCELLED');
-    const versions = (set: string) => fs.readdirSync(path.join(store.root, 'features')).filter((v) => fs.existsSync(path.join(store.root, 'features', v, set)));
-    expect(versions('volume_profile')).toEqual(['v1']);
-    // v1 is MES's, v2 the ticks of NQ
-    expect(versions('momentum_indicators')).toEqual(['v1', 'v2']);
+    expect({ momentum: versions('momentum_indicators'), profile: versions('volume_profile') }).toEqual(before);
     expect(fs.readdirSync(path.join(store.root, '.staging'))).toEqual([]);
   });
 
