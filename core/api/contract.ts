@@ -93,12 +93,19 @@ const Mode = z.enum(['strict', 'coerce', 'ignore']);
 const Compression = z.enum(['snappy', 'gzip', 'zstd', 'brotli', 'lz4', 'none']);
 const IsoDate = z.iso.date();
 
+/**
+ * An asset as a person types it: ASCII letters upper-cased (`mes` → `MES`), the store's one
+ * rule (core/store/storeNames.ts `normalizeAssetName`), applied here so that ingest,
+ * promote and features read a spelling alike; anything else is checked, never repaired.
+ */
+const AssetInput = z.string().transform((value) => value.replace(/[a-z]+/g, (letters) => letters.toUpperCase()));
+
 export const JobParams = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('validate'), target: DatasetPath, schema: z.string(), mode: Mode.default('strict'), timezone: z.string().optional() }),
   z.object({
     kind: z.literal('ingest'),
     files: z.array(z.string().min(1)).min(1).max(1000),
-    asset: z.string().optional(),
+    asset: AssetInput.optional(),
     timezone: z.string().optional(),
     dryRun: z.boolean().default(false),
     onBadRows: z.enum(['fail', 'skip']).default('fail'),
@@ -106,7 +113,7 @@ export const JobParams = z.discriminatedUnion('kind', [
   }),
   z.object({
     kind: z.literal('promote'),
-    asset: z.string(),
+    asset: AssetInput,
     from: IsoDate.optional(),
     to: IsoDate.optional(),
     schema: z.string().default('ohlcv'),
@@ -120,7 +127,7 @@ export const JobParams = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('features'),
     set: z.enum(['price_volatility', 'momentum_indicators', 'volume_profile']),
-    asset: z.string(),
+    asset: AssetInput,
     // a version number, never a path: `../../v1` is refused here, before any folder is looked at
     from: z.string().regex(/^v?[1-9]\d{0,8}$/, 'expected a cleaned version, vN or N (e.g. v2)').optional(),
   }),

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { BadRequestError } from '../errors.js';
-import { checkAssetName, storeFileStem } from '../store/storeNames.js';
+import { normalizeAssetName, storeFileStem } from '../store/storeNames.js';
 
 /**
  * The asset a source belongs to, and the name its staged files take.
@@ -43,13 +43,13 @@ export function assetFromFileName(fileName: string): string | null {
 }
 
 /**
- * The asset for a source: the caller's (normalised by `checkAssetName`) or the one its file
+ * The asset for a source: the caller's (upper-cased by `normalizeAssetName`) or the one its file
  * name names. Throws INVALID_NAME for an asset that could not be a folder name, BAD_REQUEST when
  * there is none and the file name does not clearly name one.
  */
 export function resolveAsset(asset: string | undefined, fileName: string): string {
   // the store's one name rule, the same as promote's and features': upper-cased, never trimmed
-  if (asset !== undefined) return checkAssetName(asset);
+  if (asset !== undefined) return normalizeAssetName(asset);
   const found = assetFromFileName(fileName);
   if (!found) {
     throw new BadRequestError(`cannot tell the asset from the file name "${path.basename(fileName)}"; pass the asset (e.g. --asset MES)`, {

@@ -9,10 +9,10 @@ import { InvalidNameError } from '../errors.js';
  * a name Windows reserves (`CON`, `NUL`, `COM1`…, with any extension) or cannot hold
  * (`<>:"|?*`, a trailing dot or space): a store is meant to move between systems.
  *
- * The one rule for every command: an asset is case-insensitive and normalised to upper
- * case (`mes` → `MES`), and everything else about a name is refused, never repaired
- * (`" MES"` is INVALID_NAME in ingest, promote, features and every read alike). Folder
- * names already on disk must be in their normal form (`isValidName`).
+ * The one rule for every command: an asset is stored in upper case; what a person types is
+ * upper-cased once, at the API contract (`mes` → `MES` in ingest, promote and features
+ * alike), and everything else about a name is refused, never repaired (`" MES"` is
+ * INVALID_NAME everywhere). Core functions take only the stored form.
  */
 
 /** Longest asset, feature-set or file name accepted, in characters. */
@@ -21,7 +21,7 @@ export const MAX_NAME_LENGTH = 100;
 // C0 and C1 control characters and DEL
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-const ASSET = /^[A-Za-z0-9._-]+$/;
+const ASSET = /^[A-Z0-9._-]+$/;
 /** Device names Windows reserves in every folder, whatever the extension (`nul.parquet` too). */
 const WINDOWS_RESERVED = /^(CON|PRN|AUX|NUL|COM[0-9\u00b9\u00b2\u00b3]|LPT[0-9\u00b9\u00b2\u00b3]|CONIN\$|CONOUT\$)$/i;
 const WINDOWS_FORBIDDEN = /[<>:"|?*]/;
@@ -53,16 +53,22 @@ export function isWindowsReserved(name: string): boolean {
   return WINDOWS_RESERVED.test(name.split('.')[0].trimEnd());
 }
 
-/**
- * An asset symbol: letters A–Z, digits, `.`, `_`, `-` (for example `MES`, `ES.FUT`),
- * returned in upper case (`mes` → `MES`: symbols are case-insensitive, folders upper case).
- * Throws INVALID_NAME for anything else, spaces included (no trimming).
- */
+/** An asset symbol in its stored form: upper-case A–Z, digits, `.`, `_`, `-` (for example `MES`, `ES.FUT`). Throws INVALID_NAME. */
 export function checkAssetName(value: unknown): string {
   const name = checkCommon('asset', value);
-  if (!ASSET.test(name)) fail('asset', name, 'use letters A–Z, digits, ".", "_" and "-" only');
+  if (!ASSET.test(name)) fail('asset', name, 'use upper-case letters A–Z, digits, ".", "_" and "-" only');
+  return name;
+}
+
+/**
+ * An asset as a person typed it, in its stored form: ASCII letters upper-cased (`mes` →
+ * `MES`), then `checkAssetName`. Nothing else is repaired: `" MES"` is INVALID_NAME. The
+ * API contract applies the same upper-casing to every asset it takes (ingest, promote,
+ * features), so every command reads a spelling alike.
+ */
+export function normalizeAssetName(value: unknown): string {
   // ASCII letters only: toUpperCase would turn "ß" into "SS" and "ı" into "I"
-  return name.replace(/[a-z]+/g, (letters) => letters.toUpperCase());
+  return checkAssetName(typeof value === 'string' ? value.replace(/[a-z]+/g, (letters) => letters.toUpperCase()) : value);
 }
 
 /** A feature-set name such as `price_volatility`. Throws INVALID_NAME. */

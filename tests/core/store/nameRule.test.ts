@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JobParams } from '../../../core/api/contract.js';
 import { promoteRaw } from '../../../core/promote/promoteRaw.js';
 import { OHLCV_SCHEMA } from '../../../core/schema/predefinedSchemas.js';
 import { ingestIntoStore } from '../../../core/store/ingestIntoStore.js';
@@ -35,13 +36,18 @@ describe('the name rule across commands', () => {
     expect(again.snapshots.map((s) => [s.path, s.status])).toEqual([['raw/MES/2024-01-03/a_b-c8687a08.parquet', 'unchanged']]);
   });
 
-  it('an asset is upper-cased everywhere and refused everywhere when it has spaces or is a Windows device name', async () => {
-    const promoted = await promoteRaw(store, { asset: 'mes', schema: OHLCV_SCHEMA });
+  it('an asset is upper-cased at the contract for ingest, promote and features alike, and refused by all when it has spaces or is a device name', async () => {
+    const asset = (params: object) => (JobParams.parse(params) as { asset?: string }).asset;
+    expect([asset({ kind: 'ingest', files: ['x.csv'], asset: 'mes' }), asset({ kind: 'promote', asset: 'mes' }), asset({ kind: 'features', set: 'price_volatility', asset: 'mes' })]).toEqual(['MES', 'MES', 'MES']);
+    const promoted = await promoteRaw(store, { asset: asset({ kind: 'promote', asset: 'mes' }) ?? '', schema: OHLCV_SCHEMA });
     expect(promoted.path).toBe('cleaned/v1/MES');
-    for (const asset of [' MES', 'MES ', 'CON', 'nul']) {
-      const ingest = await errorOf(ingestIntoStore(store, [csv('MES_x.csv', 5000)], { asset }));
-      const promote = await errorOf(promoteRaw(store, { asset, schema: OHLCV_SCHEMA }));
-      expect([ingest.code, promote.code, ingest.message], asset).toEqual(['INVALID_NAME', 'INVALID_NAME', promote.message]);
+    for (const typed of [' MES', 'MES ', 'CON', 'nul']) {
+      const normal = asset({ kind: 'promote', asset: typed }) ?? '';
+      const ingest = await errorOf(ingestIntoStore(store, [csv('MES_x.csv', 5000)], { asset: typed }));
+      const promote = await errorOf(promoteRaw(store, { asset: normal, schema: OHLCV_SCHEMA }));
+      expect([ingest.code, promote.code, ingest.message], typed).toEqual(['INVALID_NAME', 'INVALID_NAME', promote.message]);
     }
+    // core takes only the stored form: a caller that skipped the contract is told, not guessed for
+    expect((await errorOf(promoteRaw(store, { asset: 'mes', schema: OHLCV_SCHEMA }))).code).toBe('INVALID_NAME');
   });
 });

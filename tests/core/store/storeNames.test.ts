@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidNameError } from '../../../core/errors.js';
-import { checkAssetName, checkDate, checkFeatureSetName, checkFileName, isIsoDate, isValidName, isWindowsReserved, parquetFileName, storeFileStem } from '../../../core/store/storeNames.js';
+import { checkAssetName, checkDate, checkFeatureSetName, checkFileName, isIsoDate, isValidName, isWindowsReserved, normalizeAssetName, parquetFileName, storeFileStem } from '../../../core/store/storeNames.js';
 
 function codeOf(fn: () => unknown): { code: string; value: unknown; message: string } | null {
   try {
@@ -21,10 +21,11 @@ describe('store names', () => {
   it('refuses bad assets with INVALID_NAME naming the value', () => {
     const cases: [string, string][] = [
       ['', 'invalid asset "": it is empty'],
-      [' MES', 'invalid asset " MES": use letters A–Z, digits, ".", "_" and "-" only'],
+      ['mes', 'invalid asset "mes": use upper-case letters A–Z, digits, ".", "_" and "-" only'],
+      [' MES', 'invalid asset " MES": use upper-case letters A–Z, digits, ".", "_" and "-" only'],
       ['MES ', 'invalid asset "MES ": it ends with "." or a space (Windows drops them)'],
       ['CON', 'invalid asset "CON": "CON" is a device name reserved on Windows'],
-      ['nul', 'invalid asset "nul": "nul" is a device name reserved on Windows'],
+      ['Nul', 'invalid asset "Nul": "Nul" is a device name reserved on Windows'],
       ['COM1.X', 'invalid asset "COM1.X": "COM1" is a device name reserved on Windows'],
       ['ES.', 'invalid asset "ES.": it ends with "." or a space (Windows drops them)'],
       ['../ES', 'invalid asset "../ES": it contains ".."'],
@@ -37,10 +38,12 @@ describe('store names', () => {
     for (const [value, message] of cases) expect(codeOf(() => checkAssetName(value))).toEqual({ code: 'INVALID_NAME', value, message });
   });
 
-  it('normalises an asset to upper case, the same rule for every command, and takes only normal forms from disk', () => {
-    expect(['mes', 'Es.fut', 'mEs_h24'].map(checkAssetName)).toEqual(['MES', 'ES.FUT', 'MES_H24']);
-    // only ASCII letters change case: "ß" would become "SS"
-    expect(codeOf(() => checkAssetName('meß'))?.message).toBe('invalid asset "meß": use letters A–Z, digits, ".", "_" and "-" only');
+  it('upper-cases an asset as typed (ASCII letters only), repairs nothing else, and takes only the stored form from disk', () => {
+    expect(['mes', 'Es.fut', 'mEs_h24', 'MES'].map(normalizeAssetName)).toEqual(['MES', 'ES.FUT', 'MES_H24', 'MES']);
+    // "ß" would become "SS" with toUpperCase
+    expect(codeOf(() => normalizeAssetName('meß'))?.message).toBe('invalid asset "MEß": use upper-case letters A–Z, digits, ".", "_" and "-" only');
+    expect(codeOf(() => normalizeAssetName(' mes'))?.message).toBe('invalid asset " MES": use upper-case letters A–Z, digits, ".", "_" and "-" only');
+    expect(codeOf(() => normalizeAssetName('nul'))?.message).toBe('invalid asset "NUL": "NUL" is a device name reserved on Windows');
     expect(isValidName(checkAssetName, 'MES')).toBe(true);
     expect(isValidName(checkAssetName, 'mes')).toBe(false);
   });
