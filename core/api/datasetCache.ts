@@ -13,8 +13,8 @@ import { Dataset, resolveDatasetPath } from '../parquet/parquetDataset.js';
  * place), and by a walk of everything below it (names, sizes, modification times) in the
  * background at most once per `recheckMs`, the entry serving meanwhile, so a file changed
  * deep inside a folder by another process is noticed within about ten seconds. Store data is
- * written once (raw snapshots, committed versions), so a change is rare; writers in this
- * session (jobs) clear the cache when they end. The path checks (store escape, symbolic
+ * written once (raw snapshots, committed versions), so a change is rare; when a writer of
+ * this session (a job) ends, the next use of each folder waits for a walk of it. The path checks (store escape, symbolic
  * links) run at every request, before the cache is consulted.
  */
 
@@ -36,18 +36,23 @@ interface Entry {
   /** modification time of the dataset's own file or folder, checked at every use */
   rootStamp: string;
   checkedAt: number;
-  /** a background walk is under way */
-  rechecking: boolean;
+  /** a walk under way, comparing the folder with the listing */
+  rechecking: Promise<void> | null;
+  /** set when this session may have written below it: the next use waits for a walk */
+  mustRecheck: boolean;
   dataset: Promise<Dataset> | null;
   /** values derived from the dataset (chart levels…), dropped with it */
   derived: Map<string, Promise<unknown>>;
-  /** computations under way, joined by identical requests */
+  /** computations under way, joined by identical requests, and the last few results kept */
   running: Map<string, Promise<unknown>>;
 }
 
 function hidden(name: string): boolean {
   return name.startsWith('.') || name.startsWith('_');
 }
+
+/** Results `shared` keeps per dataset when asked to (pages: 100 rows × a few columns each). */
+const RECENT_RESULTS = 32;
 
 /** At most this many folder reads and file stats in flight, leaving libuv's threads to others. */
 const WALK_CONCURRENCY = 16;
@@ -172,20 +177,33 @@ export class DatasetCache {
 
   /**
    * Runs `compute` on the dataset, or joins the same computation (same `key`) already under
-   * way for it: 200 requests for one page decode it once. Nothing is kept once it settles.
+   * way for it: 200 requests for one page decode it once. With `keep`, the results of the
+   * last RECENT_RESULTS computations are kept too (the caller keeps them small: a page).
    */
-  async shared<T>(storeRoot: string | null, datasetPath: string, key: string, compute: (dataset: Dataset) => Promise<T>): Promise<T> {
+  async shared<T>(storeRoot: string | null, datasetPath: string, key: string, compute: (dataset: Dataset) => Promise<T>, options: { keep?: boolean } = {}): Promise<T> {
     const dataset = await this.dataset(storeRoot, datasetPath);
     const entry = this.entries.get(this.key(storeRoot, datasetPath));
     if (!entry || !entry.dataset) return compute(dataset);
     const running = entry.running.get(key) as Promise<T> | undefined;
-    if (running) return running;
+    if (running) {
+      // most recently used last
+      entry.running.delete(key);
+      entry.running.set(key, running);
+      return running;
+    }
     const started = compute(dataset);
     entry.running.set(key, started);
-    const done = () => {
+    const forget = () => {
       if (entry.running.get(key) === started) entry.running.delete(key);
     };
-    started.then(done, done);
+    started.then(() => {
+      if (!options.keep) forget();
+      while (entry.running.size > RECENT_RESULTS) {
+        const oldest = entry.running.keys().next().value;
+        if (oldest === undefined) break;
+        entry.running.delete(oldest);
+      }
+    }, forget);
     return started;
   }
 
@@ -213,10 +231,19 @@ export class DatasetCache {
     return { listing: entry.listing, derive };
   }
 
-  /** Forgets every dataset (a job of this session wrote to the store). */
+  /** Forgets every dataset. */
   clear(): void {
     this.entries.clear();
     this.pending.clear();
+  }
+
+  /**
+   * This session may have written to the store (a job ended): the next use of each folder
+   * waits for a walk of it, and reopens it only when something changed, so a version with
+   * 3,000 files is not read again because another version was committed beside it.
+   */
+  recheckAll(): void {
+    for (const entry of this.entries.values()) entry.mustRecheck = true;
   }
 
   private key(storeRoot: string | null, datasetPath: string): string {
@@ -246,8 +273,13 @@ export class DatasetCache {
     }
     const cached = this.entries.get(key);
     if (cached && cached.rootStamp === rootStamp) {
-      if (!cached.isFile && !cached.rechecking && Date.now() - cached.checkedAt >= this.recheckMs) this.recheck(key, cached, absolute, display);
-      return this.touch(key, cached);
+      if (cached.mustRecheck && !cached.isFile) {
+        await this.recheck(key, cached, absolute, display);
+        if (this.entries.get(key) === cached) return this.touch(key, cached);
+      } else {
+        if (!cached.isFile && !cached.rechecking && Date.now() - cached.checkedAt >= this.recheckMs) void this.recheck(key, cached, absolute, display);
+        return this.touch(key, cached);
+      }
     }
     // requests arriving while the folder is walked share the walk
     let pending = this.pending.get(key);
@@ -268,7 +300,7 @@ export class DatasetCache {
       this.entries.delete(key);
       return null;
     }
-    const entry: Entry = { listing, isFile: rootStamp.startsWith('f:'), rootStamp, checkedAt: Date.now(), rechecking: false, dataset: null, derived: new Map(), running: new Map() };
+    const entry: Entry = { listing, isFile: rootStamp.startsWith('f:'), rootStamp, checkedAt: Date.now(), rechecking: null, mustRecheck: false, dataset: null, derived: new Map(), running: new Map() };
     this.entries.delete(key);
     this.entries.set(key, entry);
     while (this.entries.size > this.maxEntries) {
@@ -279,16 +311,19 @@ export class DatasetCache {
     return entry;
   }
 
-  private recheck(key: string, entry: Entry, absolute: string, display: (file: string) => string): void {
-    entry.rechecking = true;
-    void walk(absolute, display)
+  /** Walks the folder again (one walk at a time per entry); a difference drops the entry. */
+  private recheck(key: string, entry: Entry, absolute: string, display: (file: string) => string): Promise<void> {
+    entry.rechecking ??= walk(absolute, display)
       .then((listing) => {
-        if (listing && listing.signature === entry.listing.signature) entry.checkedAt = Date.now();
-        else if (this.entries.get(key) === entry) this.entries.delete(key);
+        if (listing && listing.signature === entry.listing.signature) {
+          entry.checkedAt = Date.now();
+          entry.mustRecheck = false;
+        } else if (this.entries.get(key) === entry) this.entries.delete(key);
       })
       .finally(() => {
-        entry.rechecking = false;
+        entry.rechecking = null;
       });
+    return entry.rechecking;
   }
 
   private touch(key: string, entry: Entry): Entry {

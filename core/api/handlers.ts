@@ -56,7 +56,7 @@ export class ApiSession {
     this.datasets = new DatasetCache(this.decoder);
     // a job that ended may have written to the store
     this.jobs.onEvent(({ job }) => {
-      if (job.state === 'succeeded' || job.state === 'failed' || job.state === 'cancelled') this.datasets.clear();
+      if (job.state === 'succeeded' || job.state === 'failed' || job.state === 'cancelled') this.datasets.recheckAll();
     });
     this.handlers = makeHandlers(this);
   }
@@ -241,7 +241,8 @@ function makeHandlers(session: ApiSession): Handlers {
       };
     },
 
-    // identical requests arriving together (a table's first screen, many clients) share one read
+    // identical requests arriving together (a table's first screen, many clients) share one
+    // read, and the last pages are kept (pages of up to 1,000 rows)
     'rows.page': ({ path: datasetPath, offset, limit, columns }) =>
       session.datasets.shared(session.storeRoot, datasetPath, JSON.stringify(['rows.page', offset, limit, columns ?? null]), async (dataset) => {
         const table = await dataset.readRows(offset, limit, columns);
@@ -250,7 +251,7 @@ function makeHandlers(session: ApiSession): Handlers {
         const rows: unknown[][] = [];
         for (let i = 0; i < table.numRows; i++) rows.push(vectors.map((v) => (v ? vectorValueToJson(v, i) : null)));
         return { path: datasetPath, numRows: dataset.numRows, offset, columns: table.schema.fields.map((f) => ({ name: f.name, type: String(f.type) })), rows };
-      }),
+      }, { keep: limit <= 1000 }),
 
     'chart.series': async ({ path: datasetPath, fromMs, toMs, maxBars }) => {
       const { listing, derive } = await session.datasets.listing(session.storeRoot, datasetPath);

@@ -70,6 +70,15 @@ describe('DatasetCache', () => {
     // settled: the next request computes again
     await cache.shared(store, 'cleaned/v1/MES', 'page 10 3', compute);
     expect(runs).toBe(2);
+    // kept: the next request gets the same result without computing; other keys compute
+    const kept = await cache.shared(store, 'cleaned/v1/MES', 'kept 10 3', compute, { keep: true });
+    expect(await cache.shared(store, 'cleaned/v1/MES', 'kept 10 3', compute, { keep: true })).toBe(kept);
+    expect(runs).toBe(3);
+    for (let k = 0; k < 40; k++) await cache.shared(store, 'cleaned/v1/MES', `other ${k}`, compute, { keep: true });
+    expect(runs).toBe(43);
+    // only the last 32 are kept: the first one is computed again
+    await cache.shared(store, 'cleaned/v1/MES', 'kept 10 3', compute, { keep: true });
+    expect(runs).toBe(44);
   });
 
   it('a single file is checked at every use: rewritten, it is opened again', async () => {
@@ -95,6 +104,23 @@ describe('DatasetCache', () => {
     expect((await cache.dataset(null, root)).numRows).toBe(7);
     await writeParquet(ohlcvTable(6), path.join(root, '2024-01-02', 'b.parquet'));
     await eventually(async () => (await cache.dataset(null, root)).numRows === 13);
+  });
+
+  it('after recheckAll (a job ended), the next use walks the folder: unchanged is kept, changed is reopened', async () => {
+    const root = path.join(dir, 'rechecked');
+    fs.mkdirSync(path.join(root, '2024-01-02'), { recursive: true });
+    await writeParquet(ohlcvTable(3), path.join(root, '2024-01-02', 'a.parquet'));
+    const cache = new DatasetCache(decoder);
+    const first = await cache.dataset(null, root);
+    cache.recheckAll();
+    expect(await cache.dataset(null, root)).toBe(first);
+    await writeParquet(ohlcvTable(6), path.join(root, '2024-01-02', 'b.parquet'));
+    // without a recheck the entry serves on (a walk is due only after recheckMs)
+    expect(await cache.dataset(null, root)).toBe(first);
+    cache.recheckAll();
+    const second = await cache.dataset(null, root);
+    expect(second).not.toBe(first);
+    expect(second.numRows).toBe(9);
   });
 
   it('clear forgets every dataset; the oldest is dropped past maxEntries', async () => {
