@@ -8,10 +8,14 @@ import { openArrowSource, openParquetSource } from './arrowSource.js';
 import { resolveAsset, stagedName } from './assetName.js';
 import { planColumns, type ColumnPlan } from './columnMapping.js';
 import { openCsvSource } from './csvSource.js';
+import { duckdbStagingFolder, stageCsvWithDuckdb } from './duckdbCsvIngest.js';
 import { detectFormat, hashFile, type IngestSource } from './ingestSource.js';
-import type { DstGapPolicy, DstRepeatPolicy, EpochUnit, IngestOptions, IngestProgress, IngestReport, SourceFormat } from './ingestTypes.js';
+import type { CsvDialect, DstGapPolicy, DstRepeatPolicy, EpochUnit, IngestOptions, IngestProgress, IngestReport, SourceFormat } from './ingestTypes.js';
 import { openJsonLinesSource } from './jsonLinesSource.js';
 import { describeFields, outputFields, payloadTable } from './outputSchema.js';
+import { DateTimeReader } from './timestampParser.js';
+import { daysFromCivil } from '../time/civilDays.js';
+import { daysToDate } from '../arrow/arrowJson.js';
 import { PartitionStager } from './partitionStager.js';
 import { ParquetStreamWriter, type ColumnPayload, type FieldSpec } from './parquetStreamWriter.js';
 import { RowConverter, type ConvertedBatch } from './rowConverter.js';
@@ -21,8 +25,6 @@ import { CME_SESSION_ZONE, TradingCalendar } from './tradingDate.js';
 export const DEFAULT_TIMEZONE = CME_SESSION_ZONE;
 const DEFAULT_PREVIEW_ROWS = 20;
 const DEFAULT_MAX_BAD_ROWS_LISTED = 1000;
-/** With `onBadRows: 'fail'`, reading stops once this many bad rows are found (the count is then "at least"). */
-const FAIL_SCAN_LIMIT = 1000;
 const PROGRESS_INTERVAL_MS = 100;
 const COMPRESSIONS = ['zstd', 'snappy', 'gzip', 'lz4', 'none'];
 
@@ -35,6 +37,8 @@ export interface IngestTuning {
   /** Rows all dates may buffer together before the biggest are spilled. */
   memoryRows?: number;
   maxOpenSegments?: number;
+  /** `ours` skips the DuckDB fast path for CSV (the benchmark and the tests that compare both). */
+  engine?: 'auto' | 'ours';
 }
 
 /**
@@ -69,14 +73,22 @@ export async function ingestFile(filePath: string, options: IngestOptions = {}, 
   const zone = new TimeZoneRules(options.timezone ?? DEFAULT_TIMEZONE);
   const calendar = new TradingCalendar(zone.zone === CME_SESSION_ZONE ? zone : undefined);
 
-  // the source's hash goes into every staged file's footer, so it comes first
-  let sourceSha256 = options.sourceSha256 ?? null;
-  if (!options.dryRun && sourceSha256 === null) {
-    const hashing = new ProgressReporter(options.onProgress, 'hashing', fileSize(absolute));
-    sourceSha256 = await hashFile(absolute, { signal: options.signal, onBytes: (bytes) => hashing.report(0, bytes) });
-    hashing.report(0, hashing.totalBytes, true);
-  }
-  throwIfAborted(options.signal, filePath);
+  // the source's hash goes into every staged file's footer: our reader needs it before it
+  // writes; the DuckDB path patches footers after its COPY, so there it is taken meanwhile
+  const knownSha256 = options.sourceSha256 ?? null;
+  const hashing: { promise: Promise<string> | null } = { promise: null };
+  // `verify`: the DuckDB path checks a hash it was given (our reader checks while it reads)
+  const startHashing = (verify = false): Promise<string> => {
+    if (knownSha256 !== null && !verify) return Promise.resolve(knownSha256);
+    hashing.promise ??= (async () => {
+      const reporter = new ProgressReporter(options.onProgress, 'hashing', fileSize(absolute));
+      const sha = await hashFile(absolute, { signal: options.signal, onBytes: (bytes) => reporter.report(0, bytes) });
+      reporter.report(0, reporter.totalBytes, true);
+      return sha;
+    })();
+    return hashing.promise;
+  };
+  const before = fileIdentity(absolute);
   const source = await openSource(absolute, format, options);
   let stager: PartitionStager | null = null;
   const writers: ParquetStreamWriter[] = [];
@@ -97,25 +109,88 @@ export async function ingestFile(filePath: string, options: IngestOptions = {}, 
       sourceNames: source.columns.map((c) => c.name),
       maxBadRowsListed: settings.maxBadRowsListed,
     });
-    let fields = outputFields(plan, converter.integral);
+    // daily bars (timestamps that are dates alone) are snapshotted per calendar year, not per date
+    const yearly = isDateOnlySample(plan, source);
+    const commonKeys = (sha: string | null): Record<string, string> => ({
+      'mes_data.layer': 'raw',
+      'mes_data.asset': asset,
+      'mes_data.source_file': path.basename(absolute),
+      ...(sha ? { 'mes_data.source_sha256': sha } : {}),
+      'mes_data.source_bytes': String(source.totalBytes),
+      'mes_data.timezone': zone.zone,
+      'mes_data.session': 'CME: a trading date opens at 17:00 America/Chicago on the previous calendar day',
+      'mes_data.mapping': JSON.stringify(plan.mapping),
+      'mes_data.dialect': JSON.stringify(source.dialect),
+      ...(yearly ? { 'mes_data.period': 'year' } : {}),
+      ...(options.metadata ?? {}),
+    });
+    let engineNote: string | null = null;
+    if (source.format === 'csv' && !options.dryRun && tuning.engine !== 'ours') {
+      const stagingDir = path.resolve(options.stagingDir ?? '');
+      const reading = new ProgressReporter(options.onProgress, 'reading', source.totalBytes);
+      const sha = startHashing(true);
+      const fast = await stageCsvWithDuckdb({
+        file: absolute,
+        dialect: source.dialect as CsvDialect,
+        samples: source.columns.map((c) => c.values),
+        plan,
+        zone,
+        stagingDir,
+        asset,
+        name,
+        compression: settings.compression,
+        rowGroupSize: settings.rowGroupSize,
+        keyValue: sha.then(commonKeys),
+        yearly,
+        signal: options.signal,
+        onProgress: (fraction) => reading.report(0, Math.round(fraction * source.totalBytes)),
+      }).catch(async (error: unknown) => {
+        await fs.promises.rm(duckdbStagingFolder(stagingDir, asset, name), { recursive: true, force: true });
+        throw error;
+      });
+      if (!('fallback' in fast)) {
+        try {
+          const sha256 = await sha;
+          checkUnchanged(absolute, before, sha256, knownSha256);
+          reading.report(fast.rows, source.totalBytes, true);
+          return {
+            source: { path: absolute, name: path.basename(absolute), bytes: source.totalBytes, sha256 },
+            format: 'csv',
+            dialect: source.dialect,
+            mapping: plan.mapping,
+            timestamp: { kind: 'text', epochUnit: null, dateOnly: fast.dateOnly },
+            columns: describeFields(fast.fields),
+            asset,
+            timezone: zone.zone,
+            rowsRead: fast.rows,
+            rowsWritten: fast.rows,
+            badRows: [],
+            badRowCount: 0,
+            dst: { gaps: 0, repeats: 0, gapPolicy: settings.dstGap, repeatPolicy: settings.dstRepeat },
+            dateSpan: spanOf(fast.partitions),
+            partitions: fast.partitions,
+            period: yearly ? 'year' : 'day',
+            engine: 'duckdb',
+            dryRun: false,
+          };
+        } catch (error) {
+          await removeStaged(fast.partitions.map((p) => p.path));
+          throw error;
+        }
+      }
+      engineNote = fast.fallback;
+    }
+    const sourceSha256 = options.dryRun ? knownSha256 : await startHashing();
+    throwIfAborted(options.signal, filePath);
+    let subMicrosecond = false;
+    let fields = outputFields(plan, converter.integral, subMicrosecond);
     if (!options.dryRun) {
       const threads = tuning.writerThreads ?? defaultWriterThreads();
       if (!Number.isSafeInteger(threads) || threads < 1 || threads > 16) throw new BadRequestError(`writer threads must be a whole number from 1 to 16, got ${threads}`, { threads });
       for (let k = 0; k < threads; k++) writers.push(new ParquetStreamWriter());
     }
     // the raw-snapshot keys the store expects (layer, asset, date, source file and hash), then ours
-    const keyValue: Record<string, string> = {
-      'mes_data.layer': 'raw',
-      'mes_data.asset': asset,
-      'mes_data.source_file': path.basename(absolute),
-      ...(sourceSha256 ? { 'mes_data.source_sha256': sourceSha256 } : {}),
-      'mes_data.source_bytes': String(source.totalBytes),
-      'mes_data.timezone': zone.zone,
-      'mes_data.session': 'CME: a trading date opens at 17:00 America/Chicago on the previous calendar day',
-      'mes_data.mapping': JSON.stringify(plan.mapping),
-      'mes_data.dialect': JSON.stringify(source.dialect),
-      ...(options.metadata ?? {}),
-    };
+    const keyValue = commonKeys(sourceSha256);
     stager = new PartitionStager({
       // a dry run without a staging folder reports paths inside it: ASSET/DATE/name.parquet
       stagingDir: options.stagingDir ? path.resolve(options.stagingDir) : '',
@@ -137,20 +212,22 @@ export async function ingestFile(filePath: string, options: IngestOptions = {}, 
     const preview = new PreviewCollector(options.dryRun ? settings.previewRows : 0);
     const progress = new ProgressReporter(options.onProgress, 'reading', source.totalBytes);
     let staging = true;
-    let complete = true;
-    // a dry run reports malformed rows whatever the policy; it never fails on them
-    const failOnBadRows = settings.onBadRows === 'fail' && !options.dryRun;
+    // a dry run fails where the ingest would: it predicts the ingest, exit code and errors included
+    const failOnBadRows = settings.onBadRows === 'fail';
+    const years = yearly ? new YearStarts() : null;
 
     for await (const batch of source.batches()) {
       throwIfAborted(options.signal, filePath);
       const converted = converter.convert(batch);
       if (converter.badRowCount > 0 && failOnBadRows && staging) {
-        // nothing will be kept: stop writing, keep reading to report the bad rows
+        // nothing will be kept: stop writing, keep reading to count every bad row
         staging = false;
         await stager.abort();
       }
       if (staging) {
-        const next = outputFields(plan, converter.integral);
+        if (!subMicrosecond) subMicrosecond = hasSubMicroseconds(converted.nanos, converted.rows);
+        if (years) years.map(converted.tradingDays, converted.rows);
+        const next = outputFields(plan, converter.integral, subMicrosecond);
         if (next.some((f, k) => f.type !== fields[k].type)) {
           fields = next;
           await stager.setFields(fields);
@@ -159,37 +236,21 @@ export async function ingestFile(filePath: string, options: IngestOptions = {}, 
         preview.add(converted);
       }
       progress.report(converter.rowsRead, source.bytesRead);
-      if (!staging && converter.badRowCount >= FAIL_SCAN_LIMIT) {
-        complete = false;
-        break;
-      }
     }
     progress.report(converter.rowsRead, source.totalBytes, true);
     throwIfAborted(options.signal, filePath);
 
-    if (converter.badRowCount > 0 && failOnBadRows) {
-      const first = converter.badRows.slice(0, 5).map((b) => `line ${b.line}: ${b.reason}`);
-      throw new ParseError(
-        `${complete ? '' : 'at least '}${converter.badRowCount} malformed row${converter.badRowCount === 1 ? '' : 's'} in ${path.basename(absolute)}, nothing staged (use skip to stage the rest): ${first.join('; ')}${converter.badRowCount > first.length ? '; …' : ''}`,
-        { path: absolute, badRows: converter.badRows, badRowCount: converter.badRowCount, complete },
-      );
-    }
-    fields = outputFields(plan, converter.integral);
+    if (converter.badRowCount > 0 && failOnBadRows) throw badRowsError(absolute, converter.badRowCount, converter.badRows, converter.rowsRead);
+    fields = outputFields(plan, converter.integral, subMicrosecond);
     await stager.setFields(fields);
     const partitions = await stager.finish();
     throwIfAborted(options.signal, filePath);
     let sha256: string;
     if (source.hashesWhileReading) {
       sha256 = await source.sha256();
-      if (sourceSha256 !== null && sha256 !== sourceSha256) {
-        throw new CorruptedFileError(`${path.basename(absolute)} changed while it was being read (SHA-256 ${sourceSha256} before, ${sha256} after); ingest it again once it is complete`, {
-          path: absolute,
-          reason: 'changed while reading',
-          expectedSha256: sourceSha256,
-          sha256,
-        });
-      }
+      if (sourceSha256 !== null && sha256 !== sourceSha256) throw changedWhileRead(absolute, sourceSha256, sha256);
     } else sha256 = sourceSha256 ?? (await source.sha256());
+    const staged = yearly ? partitions.map((p) => ({ ...p, dateSpan: { first: p.firstTimestamp.slice(0, 10), last: p.lastTimestamp.slice(0, 10) } })) : partitions;
     const report: IngestReport = {
       source: { path: absolute, name: path.basename(absolute), bytes: source.totalBytes, sha256 },
       format: source.format,
@@ -204,14 +265,18 @@ export async function ingestFile(filePath: string, options: IngestOptions = {}, 
       badRows: converter.badRows,
       badRowCount: converter.badRowCount,
       dst: { gaps: converter.dstGaps, repeats: converter.dstRepeats, gapPolicy: settings.dstGap, repeatPolicy: settings.dstRepeat },
-      dateSpan: partitions.length > 0 ? { first: partitions[0].date, last: partitions[partitions.length - 1].date } : null,
-      partitions,
+      dateSpan: spanOf(staged),
+      partitions: staged,
+      period: yearly ? 'year' : 'day',
+      engine: 'ours',
+      ...(engineNote !== null ? { engineNote } : {}),
       dryRun: options.dryRun ?? false,
     };
     if (options.dryRun) report.preview = preview.rows(fields);
     return report;
   } catch (error) {
     await stager?.abort();
+    await hashing.promise?.catch(() => undefined);
     if (isAbort(error, options.signal)) throw cancelled(filePath);
     throw error;
   } finally {
@@ -275,6 +340,112 @@ function checkOptions(options: IngestOptions): Settings {
     previewRows: whole('previewRows', options.previewRows, 0, 10_000, DEFAULT_PREVIEW_ROWS),
     maxBadRowsListed: whole('maxBadRowsListed', options.maxBadRowsListed, 0, 1_000_000, DEFAULT_MAX_BAD_ROWS_LISTED),
   };
+}
+
+/**
+ * The PARSE_ERROR of a file with malformed rows: the exact count (the whole file is read),
+ * the first five with their lines, and the flag that keeps the good rows.
+ */
+function badRowsError(file: string, count: number, listed: IngestReport['badRows'], rowsRead: number): ParseError {
+  const first = listed.slice(0, 5).map((b) => `line ${b.line}: ${b.reason}`);
+  const all = count === rowsRead ? (count === 1 ? 'the only row is' : `all ${count} rows are`) : `${count} of ${rowsRead} rows ${count === 1 ? 'is' : 'are'}`;
+  return new ParseError(
+    `${all} malformed in ${path.basename(file)}, nothing staged (ingest with --on-bad-rows skip to keep the other rows): ${first.join('; ')}${count > first.length ? '; …' : ''}`,
+    { path: file, badRows: listed, badRowCount: count, rowsRead, complete: true },
+  );
+}
+
+function changedWhileRead(file: string, expected: string, sha256: string): CorruptedFileError {
+  return new CorruptedFileError(`${path.basename(file)} changed while it was being read (SHA-256 ${expected} before, ${sha256} after); ingest it again once it is complete`, {
+    path: file,
+    reason: 'changed while reading',
+    expectedSha256: expected,
+    sha256,
+  });
+}
+
+/** Size and modification time: what tells that the file changed while DuckDB read it. */
+function fileIdentity(file: string): { size: number; mtimeMs: number } | null {
+  try {
+    const stat = fs.statSync(file);
+    return { size: stat.size, mtimeMs: stat.mtimeMs };
+  } catch {
+    return null;
+  }
+}
+
+function checkUnchanged(file: string, before: { size: number; mtimeMs: number } | null, sha256: string, known: string | null): void {
+  if (known !== null && known !== sha256) throw changedWhileRead(file, known, sha256);
+  const after = fileIdentity(file);
+  if (before !== null && after !== null && after.size === before.size && after.mtimeMs === before.mtimeMs) return;
+  throw new CorruptedFileError(
+    `${path.basename(file)} changed while it was being read (${before?.size ?? '?'} bytes before, ${after ? `${after.size} bytes and a new modification time` : 'gone'} after); ingest it again once it is complete`,
+    { path: file, reason: 'changed while reading', before, after },
+  );
+}
+
+function spanOf(partitions: { date: string; dateSpan?: { first: string; last: string } }[]): { first: string; last: string } | null {
+  if (partitions.length === 0) return null;
+  const first = partitions[0];
+  const last = partitions[partitions.length - 1];
+  return { first: first.dateSpan?.first ?? first.date, last: last.dateSpan?.last ?? last.date };
+}
+
+/** Removes staged files and then their date and asset folders when nothing else is left in them. */
+async function removeStaged(files: string[]): Promise<void> {
+  for (const file of files) {
+    await fs.promises.rm(file, { force: true });
+    for (const dir of [path.dirname(file), path.dirname(path.dirname(file))]) {
+      try {
+        await fs.promises.rmdir(dir);
+      } catch {
+        break; // not empty: someone else's files
+      }
+    }
+  }
+}
+
+function hasSubMicroseconds(nanos: Int32Array, rows: number): boolean {
+  for (let i = 0; i < rows; i++) if (nanos[i] % 1000 !== 0) return true;
+  return false;
+}
+
+/**
+ * Whether the file holds daily (or slower) bars: every sampled timestamp is a date without a
+ * time (text dates of any spelling, or a typed date column). Decided once per file, from the
+ * first 1,000 rows, so every row of it goes to the same kind of snapshot.
+ */
+function isDateOnlySample(plan: ColumnPlan, source: IngestSource): boolean {
+  const t = plan.timestamp;
+  if (t.kind === 'typed') return source.columns[t.source]?.kind === 'date';
+  if (t.kind !== 'text') return false;
+  const values = source.columns[t.source]?.values ?? [];
+  if (values.length === 0) return false;
+  const reader = new DateTimeReader();
+  return values.every((v) => {
+    const bytes = Buffer.from(v.trim().replace(/^"|"$/g, ''));
+    return reader.parse(bytes, 0, bytes.length) && reader.dateOnly;
+  });
+}
+
+/** Maps trading days (days since 1970) to the first day of their calendar year, in place. */
+class YearStarts {
+  private from = 0;
+  private to = -1;
+  private start = 0;
+
+  map(days: Int32Array, rows: number): void {
+    for (let i = 0; i < rows; i++) {
+      const d = days[i];
+      if (d < this.from || d > this.to) {
+        const year = Number(daysToDate(d).slice(0, 4));
+        this.start = daysFromCivil(year, 1, 1);
+        this.from = this.start;
+        this.to = daysFromCivil(year + 1, 1, 1) - 1;
+      }
+      days[i] = this.start;
+    }
+  }
 }
 
 function timestampReading(plan: ColumnPlan, dateOnly: boolean): IngestReport['timestamp'] {

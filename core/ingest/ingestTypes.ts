@@ -1,4 +1,5 @@
 import type { JsonValue } from '../arrow/arrowJson.js';
+import type { ParquetFileSummary } from './parquetFooter.js';
 
 /**
  * The shapes the ingest reader takes and returns. Everything here is plain, serializable
@@ -164,6 +165,10 @@ export interface StagedPartition {
   /** Size and SHA-256 of the staged Parquet file (null in a dry run). */
   bytes: number | null;
   sha256: string | null;
+  /** A snapshot of daily bars holds a calendar year (`date` is its January 1): the first and last trading date in it. */
+  dateSpan?: { first: string; last: string };
+  /** What the store records about the staged file, when the writer knows it (the store then does not read the file again). */
+  summary?: ParquetFileSummary;
 }
 
 export interface IngestReport {
@@ -187,6 +192,15 @@ export interface IngestReport {
   /** First and last trading date, or null when no row was read. */
   dateSpan: { first: string; last: string } | null;
   partitions: StagedPartition[];
+  /**
+   * `day`: one snapshot per CME trading date (intraday data); `year`: daily bars (dates
+   * without a time), one snapshot per calendar year, dated January 1.
+   */
+  period: 'day' | 'year';
+  /** What read the file: `duckdb` (CSV in the shapes it reads exactly as we do) or `ours`. */
+  engine: 'duckdb' | 'ours';
+  /** Why our reader read a CSV file instead of DuckDB (a DST hour, a bad row, a spelling DuckDB would read otherwise, …). */
+  engineNote?: string;
   dryRun: boolean;
   /** The first rows as they are (or would be) stored, values as the CLI prints them. Dry runs only. */
   preview?: Record<string, JsonValue>[];

@@ -1,7 +1,7 @@
 /**
  * Decimal numbers read straight from UTF-8 bytes, in the dialect's notation (decimal point
  * or comma, an optional thousands separator in the integer part, checked in groups of
- * three). Correctly rounded: the digits are gathered as an integer and scaled by one exact
+ * three; `_` between two digits is skipped, as Python and DuckDB do). Correctly rounded: the digits are gathered as an integer and scaled by one exact
  * power of ten (both below 2^53, so the single division or multiplication rounds once);
  * anything longer goes through `Number()` on the cleaned text.
  */
@@ -18,8 +18,15 @@ const PLUS = 43;
 const MINUS = 45;
 const SPACE = 32;
 const TAB = 9;
+const UNDERSCORE = 95;
+
+function isDigit(c: number | undefined): boolean {
+  return c !== undefined && c >= DIGIT_0 && c <= DIGIT_9;
+}
 
 const NULL_TOKENS = new Set(['', 'na', 'n/a', 'null', 'none', 'nil', '#n/a']);
+/** The null tokens as files write them (lower, upper and title case): DuckDB's `nullstr` matches exactly, ours ignores case. */
+export const NULL_TOKEN_SPELLINGS = [...new Set([...NULL_TOKENS].flatMap((t) => [t, t.toUpperCase(), t.charAt(0).toUpperCase() + t.slice(1)]))];
 const SPECIAL: Record<string, number> = {
   nan: NaN,
   '+nan': NaN,
@@ -88,6 +95,9 @@ export class NumberReader {
           fractionDigits++;
           if (d !== 0) fractionNonZero = true;
         } else groupDigits++;
+      } else if (c === UNDERSCORE && i > start && isDigit(buf[i - 1]) && i + 1 < end && isDigit(buf[i + 1])) {
+        // `1_000`: a digit separator between digits, as Python and DuckDB read numbers (DuckDB parses the bulk of the files)
+        continue;
       } else if (c === decimal && !inFraction) {
         if (grouped && groupDigits !== 3) return this.invalid();
         inFraction = true;
@@ -156,7 +166,7 @@ export class NumberReader {
     let text = '';
     for (let i = start; i < end; i++) {
       const c = buf[i];
-      if (c === this.thousands) continue;
+      if (c === this.thousands || c === UNDERSCORE) continue;
       text += c === this.decimal ? '.' : String.fromCharCode(c);
     }
     return Math.abs(Number(text));

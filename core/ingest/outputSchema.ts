@@ -1,18 +1,20 @@
-import { Field, Float64, Int64, makeData, RecordBatch, Schema, Struct, Table, tableToIPC, TimestampNanosecond, Utf8, vectorFromArray, type Data } from 'apache-arrow';
+import { Field, Float64, Int64, makeData, RecordBatch, Schema, Struct, Table, tableToIPC, TimestampMicrosecond, TimestampNanosecond, Utf8, vectorFromArray, type Data } from 'apache-arrow';
 import type { ColumnPlan } from './columnMapping.js';
 import type { OutputColumn } from './ingestTypes.js';
 import type { ColumnPayload, FieldSpec } from './parquetStreamWriter.js';
 import { bitmapOf, wholeNumbersToInt64 } from './columnBuffers.mjs';
 
 /**
- * The output columns of an ingest: `timestamp` (Timestamp<NANOSECOND, UTC>, never null),
- * then the value columns in the plan's order: Float64 for prices, Int64 for counts whose
- * values are all integral (Float64 otherwise), Utf8 for text.
+ * The output columns of an ingest: `timestamp` (never null) in microseconds
+ * (Timestamp<MICROSECOND, UTC>) while every timestamp of the file is a whole number of
+ * microseconds, in nanoseconds otherwise; then the value columns in the plan's order:
+ * Float64 for prices, Int64 for counts whose values are all integral (Float64 otherwise),
+ * Utf8 for text. Microseconds are what DuckDB, pandas and Spark read exactly.
  */
 
-export function outputFields(plan: ColumnPlan, integral: boolean[]): FieldSpec[] {
+export function outputFields(plan: ColumnPlan, integral: boolean[], subMicrosecond = false): FieldSpec[] {
   return [
-    { name: 'timestamp', type: 'timestamp' },
+    { name: 'timestamp', type: subMicrosecond ? 'timestamp' : 'timestamp_us' },
     ...plan.values.map((v, k): FieldSpec => ({
       name: v.name,
       type: v.kind === 'utf8' ? 'utf8' : v.kind === 'auto' && integral[k] ? 'int64' : 'float64',
@@ -22,6 +24,7 @@ export function outputFields(plan: ColumnPlan, integral: boolean[]): FieldSpec[]
 
 const ARROW_NAMES: Record<FieldSpec['type'], string> = {
   timestamp: 'Timestamp<NANOSECOND, UTC>',
+  timestamp_us: 'Timestamp<MICROSECOND, UTC>',
   float64: 'Float64',
   int64: 'Int64',
   utf8: 'Utf8',
@@ -43,6 +46,8 @@ export function payloadTable(fields: FieldSpec[], rows: number, columns: ColumnP
     fields.map((f) =>
       f.type === 'timestamp'
         ? new Field(f.name, new TimestampNanosecond('UTC'), false)
+        : f.type === 'timestamp_us'
+          ? new Field(f.name, new TimestampMicrosecond('UTC'), false)
         : new Field(f.name, f.type === 'utf8' ? new Utf8() : f.type === 'int64' ? new Int64() : new Float64(), true),
     ),
   );
@@ -54,7 +59,7 @@ export function payloadTable(fields: FieldSpec[], rows: number, columns: ColumnP
     }
     if (Array.isArray(data)) return vectorFromArray(data.length > rows ? data.slice(0, rows) : data, new Utf8()).data[0];
     const view = data.subarray(0, rows);
-    const values = f.type === 'int64' && view instanceof Float64Array ? wholeNumbersToInt64(view) : view;
+    const values = f.type === 'int64' && view instanceof Float64Array ? wholeNumbersToInt64(view) : f.type === 'timestamp_us' && view instanceof BigInt64Array ? nanosToMicros(view) : view;
     return makeData({ type: schema.fields[k].type as never, length: rows, nullCount, nullBitmap, data: values as never });
   });
   const struct = makeData({ type: new Struct(schema.fields), length: rows, nullCount: 0, children });
@@ -64,4 +69,11 @@ export function payloadTable(fields: FieldSpec[], rows: number, columns: ColumnP
 /** The same table as an Arrow IPC stream, the form the writer thread takes. */
 export function payloadIpc(fields: FieldSpec[], rows: number, columns: ColumnPayload[]): Uint8Array {
   return tableToIPC(payloadTable(fields, rows, columns), 'stream');
+}
+
+/** Whole-microsecond nanoseconds as microseconds (the caller checked that every value divides). */
+function nanosToMicros(nanos: BigInt64Array): BigInt64Array {
+  const out = new BigInt64Array(nanos.length);
+  for (let i = 0; i < nanos.length; i++) out[i] = nanos[i] / 1000n;
+  return out;
 }

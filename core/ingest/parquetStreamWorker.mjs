@@ -32,6 +32,7 @@ import {
   Schema,
   Struct,
   Table,
+  TimestampMicrosecond,
   TimestampNanosecond,
   Utf8,
   makeData,
@@ -45,7 +46,7 @@ const require = createRequire(import.meta.url);
 const wasm = require('parquet-wasm/node');
 
 /**
- * @typedef {{name: string, type: 'timestamp' | 'float64' | 'int64' | 'utf8'}} FieldSpec
+ * @typedef {{name: string, type: 'timestamp' | 'timestamp_us' | 'float64' | 'int64' | 'utf8'}} FieldSpec
  * @typedef {{offsets: Int32Array, bytes: Uint8Array}} Utf8Payload
  * @typedef {{data: BigInt64Array | Float64Array | (string | null)[] | Utf8Payload, valid: Uint8Array | null}} ColumnPayload
  * @typedef {{fields: FieldSpec[], compression: string, rowGroupSize: number, keyValue: Record<string, string>, createdBy: string, fsync: boolean}} WriterSpec
@@ -90,7 +91,7 @@ function writerProperties(spec) {
     .setCreatedBy(spec.createdBy)
     .setKeyValueMetadata(new Map(Object.entries(spec.keyValue)));
   for (const field of spec.fields) {
-    if (field.type === 'timestamp') {
+    if (field.type === 'timestamp' || field.type === 'timestamp_us') {
       builder = builder.setColumnDictionaryEnabled(field.name, false).setColumnEncoding(field.name, wasm.Encoding.DELTA_BINARY_PACKED);
     }
   }
@@ -139,6 +140,8 @@ function schemaOf(fields) {
       switch (f.type) {
         case 'timestamp':
           return new Field(f.name, new TimestampNanosecond('UTC'), false);
+        case 'timestamp_us':
+          return new Field(f.name, new TimestampMicrosecond('UTC'), false);
         case 'float64':
           return new Field(f.name, new Float64(), true);
         case 'int64':
@@ -206,7 +209,13 @@ function castTo(table, fields) {
     if (!vector) throw new WorkerError('INTERNAL', `column "${f.name}" is missing from a staged piece`);
     const rows = table.numRows;
     if (f.type === 'utf8') return { data: /** @type {(string | null)[]} */ ([...vector].map((v) => (v === undefined ? null : v))), valid: null };
-    if (f.type === 'timestamp') return { data: /** @type {BigInt64Array} */ (vector.toArray()), valid: null };
+    if (f.type === 'timestamp' || f.type === 'timestamp_us') {
+      const values = /** @type {BigInt64Array} */ (vector.toArray());
+      // a piece written in microseconds before a sub-microsecond value turned the file to nanoseconds
+      const unit = /** @type {{unit: number}} */ (/** @type {unknown} */ (vector.type)).unit;
+      if (f.type === 'timestamp' && unit === 2) return { data: values.map((v) => v * 1000n), valid: null };
+      return { data: values, valid: null };
+    }
     const valid = new Uint8Array(rows);
     const data = new Float64Array(rows);
     let i = 0;

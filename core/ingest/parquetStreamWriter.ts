@@ -10,7 +10,8 @@ import { MesDataError, errorFromJson, type SerializedError } from '../errors.js'
  * has taken the batch, which is what keeps memory bounded when encoding is the slower side.
  */
 
-export type FieldType = 'timestamp' | 'float64' | 'int64' | 'utf8';
+/** `timestamp`: UTC nanoseconds; `timestamp_us`: UTC microseconds (the values still travel as nanoseconds, whole microseconds). */
+export type FieldType = 'timestamp' | 'timestamp_us' | 'float64' | 'int64' | 'utf8';
 
 export interface FieldSpec {
   name: string;

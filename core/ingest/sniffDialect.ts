@@ -95,6 +95,7 @@ export function sniffDialect(sample: Uint8Array, complete: boolean, fileName = '
   const numbers = sniffNumberFormat(dataRows);
   const decimal = overrides.decimal ?? numbers.decimal;
   const thousands = overrides.thousands !== undefined ? overrides.thousands : decimal === numbers.decimal ? numbers.thousands : null;
+  if (header && allRows.length > 1 && (allRows[0]?.length ?? 0) !== width) throw headerWidthError(fileName, allRows[0], allLines, width, dataRows);
   const columns = header ? columnNames(allRows[0] ?? [], width) : Array.from({ length: width }, (_, k) => `column${k + 1}`);
   return {
     dialect: {
@@ -113,6 +114,23 @@ export function sniffDialect(sample: Uint8Array, complete: boolean, fileName = '
     sampleRows: dataRows.slice(0, SAMPLE_ROWS),
     sampleLines: dataLines.slice(0, SAMPLE_ROWS),
   };
+}
+
+/**
+ * A header with more or fewer names than the rows have fields: every name would sit over
+ * the wrong column (a `09:01:00` read as the open price), so this is said first, once, with
+ * both counts, instead of as thousands of unreadable rows.
+ */
+function headerWidthError(fileName: string, names: string[], lines: number[], width: number, dataRows: string[][]): ParseError {
+  const file = fileName ? fileName.split(/[\\/]/).pop() : 'the file';
+  const count = names.length;
+  const matching = dataRows.filter((row) => row.length === width).length;
+  const shown = names.map((n) => JSON.stringify(n.replace(/^\uFEFF/, '').trim())).join(', ');
+  const fix = count < width ? 'add the missing name to the header' : 'remove the extra name from the header';
+  return new ParseError(
+    `${file}: the header (line ${lines[0] ?? 1}) has ${count} name${count === 1 ? '' : 's'} (${shown}) but the rows have ${width} fields (${matching} of the first ${dataRows.length} rows, from line ${lines[1] ?? 2}), so the names cannot be matched to the columns; ${fix}, or fix the rows, and ingest again`,
+    { path: fileName, reason: 'header_width', headerNames: count, rowFields: width, names, line: lines[0] ?? 1 },
+  );
 }
 
 function orderedCandidates(fileName: string): string[] {

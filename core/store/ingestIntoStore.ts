@@ -1,7 +1,8 @@
 import path from 'node:path';
-import type { JsonValue } from '../arrow/arrowJson.js';
+import { tableToJsonRows, type JsonValue } from '../arrow/arrowJson.js';
 import { ingestFile } from '../ingest/ingestFile.js';
 import type { BadRow, ColumnOverrides, IngestReport } from '../ingest/ingestTypes.js';
+import { readParquet } from '../parquet/parquetFile.js';
 import { commitRawSnapshots, type RawSnapshotInput } from './rawSnapshot.js';
 import { createStagingDir } from './stagingArea.js';
 import type { Store } from './storeLayout.js';
@@ -12,6 +13,11 @@ import type { Store } from './storeLayout.js';
  * committed as raw snapshots in one step. Everything or nothing: a bad file (with the
  * default `onBadRows: 'fail'`), a snapshot that exists with other content, a cancel or a
  * crash leaves the store as it was.
+ *
+ * A dry run does all of it but the commit: the files are read, staged in the store's
+ * staging area and compared with what the store holds, then thrown away. So it fails where
+ * the ingest would fail, with the same error, and says which snapshots would be created
+ * and which are unchanged.
  */
 
 export interface IngestIntoStoreOptions {
@@ -22,6 +28,8 @@ export interface IngestIntoStoreOptions {
   /** target column → source column, overriding the synonyms */
   mapping?: Record<string, string>;
   previewRows?: number;
+  /** Store a snapshot whose file exists with other rows as its next revision (`{name}.rev{N}.parquet`) instead of failing. */
+  revise?: boolean;
   signal?: AbortSignal;
   progress?: (update: { fraction: number | null; stage: string; rows: number; bytes: number }) => void;
 }
@@ -33,6 +41,13 @@ export interface IngestSnapshot {
   rows: number;
   sha256: string | null;
   status: 'created' | 'unchanged' | 'dry-run';
+  /** In a dry run: what the ingest would do with this snapshot. */
+  wouldBe?: 'created' | 'unchanged';
+  /** A revision (`revise`): the file it supersedes in the same folder. */
+  supersedes?: string;
+  /** `year`: a snapshot of daily bars covering one calendar year, `dateSpan` its first and last date. */
+  period: 'day' | 'year';
+  dateSpan?: { first: string; last: string };
   source: string;
 }
 
@@ -57,23 +72,42 @@ export interface IngestResult {
     columns: { name: string; type: string }[];
     dateSpan: { first: string; last: string } | null;
     dst: IngestReport['dst'];
+    period: IngestReport['period'];
+    engine: IngestReport['engine'];
+    engineNote?: string;
     preview?: Record<string, JsonValue>[];
   }[];
 }
 
+const DEFAULT_PREVIEW_ROWS = 20;
+
+/** The first rows as stored: from the staged files, in date order. */
+async function previewOf(report: IngestReport, limit: number): Promise<Record<string, JsonValue>[]> {
+  const rows: Record<string, JsonValue>[] = [];
+  for (const partition of report.partitions) {
+    if (rows.length >= limit) break;
+    const table = await readParquet(partition.path);
+    rows.push(...tableToJsonRows(table.slice(0, limit - rows.length)));
+  }
+  return rows;
+}
+
+/**
+ * Ingests `files` into the store as raw snapshots (see the module comment). Throws as
+ * `ingestFile` (PARSE_ERROR, BAD_REQUEST, …) and `commitRawSnapshots` (ALREADY_EXISTS
+ * naming the changed dates, LOCKED, CANCELLED); a dry run throws the same errors.
+ */
 export async function ingestIntoStore(store: Store, files: string[], options: IngestIntoStoreOptions = {}): Promise<IngestResult> {
-  const staging = options.dryRun ? null : await createStagingDir(store);
+  const staging = await createStagingDir(store);
   try {
     const reports: IngestReport[] = [];
     for (const [k, file] of files.entries()) {
       const report = await ingestFile(file, {
         asset: options.asset,
         timezone: options.timezone,
-        stagingDir: staging?.path,
-        dryRun: options.dryRun,
+        stagingDir: staging.path,
         onBadRows: options.onBadRows,
         columns: options.mapping as ColumnOverrides | undefined,
-        previewRows: options.previewRows,
         signal: options.signal,
         onProgress: (p) =>
           options.progress?.({
@@ -85,36 +119,47 @@ export async function ingestIntoStore(store: Store, files: string[], options: In
       });
       reports.push(report);
     }
-    let snapshots: IngestSnapshot[];
-    if (options.dryRun || !staging) {
-      snapshots = reports.flatMap((r) => r.partitions.map((p) => ({ asset: p.asset, date: p.date, path: `raw/${p.asset}/${p.date}/${path.basename(p.path)}`, rows: p.rows, sha256: null, status: 'dry-run' as const, source: r.source.name })));
-    } else {
-      options.progress?.({ fraction: 0.95, stage: 'committing', rows: reports.reduce((s, r) => s + r.rowsWritten, 0), bytes: 0 });
-      const inputs: RawSnapshotInput[] = reports.flatMap((r) =>
-        r.partitions.map((p) => ({
-          asset: p.asset,
-          date: p.date,
-          name: path.basename(p.path),
-          sourceParquetPath: p.path,
-          sidecarExtras: {
-            source: {
-              fileName: r.source.name,
-              bytes: r.source.bytes,
-              sha256: r.source.sha256,
-              dialect: r.dialect as unknown as Record<string, unknown>,
-              mapping: r.mapping,
-              timezone: r.timezone,
-              rowsRead: r.rowsRead,
-              skippedBadRows: r.badRowCount,
-              badRows: r.badRows.slice(0, 100),
-            },
+    options.progress?.({ fraction: 0.95, stage: options.dryRun ? 'comparing with the store' : 'committing', rows: reports.reduce((s, r) => s + r.rowsWritten, 0), bytes: 0 });
+    const inputs: RawSnapshotInput[] = reports.flatMap((r) =>
+      r.partitions.map((p) => ({
+        asset: p.asset,
+        date: p.date,
+        name: path.basename(p.path),
+        sourceParquetPath: p.path,
+        ...(p.summary ? { summary: p.summary } : {}),
+        sidecarExtras: {
+          source: {
+            fileName: r.source.name,
+            bytes: r.source.bytes,
+            sha256: r.source.sha256,
+            dialect: r.dialect as unknown as Record<string, unknown>,
+            mapping: r.mapping,
+            timezone: r.timezone,
+            rowsRead: r.rowsRead,
+            skippedBadRows: r.badRowCount,
+            badRows: r.badRows.slice(0, 100),
           },
-        })),
-      );
-      const sources = reports.flatMap((r) => r.partitions.map(() => r.source.name));
-      const results = await commitRawSnapshots(store, inputs, { signal: options.signal });
-      snapshots = results.map((s, i) => ({ asset: s.asset, date: s.date, path: s.path, rows: s.rows, sha256: s.sha256, status: s.status, source: sources[i] }));
-    }
+          ...(p.dateSpan ? { extra: { period: 'year', dateSpan: p.dateSpan } } : {}),
+        },
+      })),
+    );
+    const sources = reports.flatMap((r) => r.partitions.map((p) => ({ name: r.source.name, period: r.period, dateSpan: p.dateSpan })));
+    // the files move into the store with their staging folders (one rename per date)
+    const results = await commitRawSnapshots(store, inputs, { signal: options.signal, staging, revise: options.revise, dryRun: options.dryRun });
+    const snapshots: IngestSnapshot[] = results.map((s, i) => ({
+      asset: s.asset,
+      date: s.date,
+      path: s.path,
+      rows: s.rows,
+      sha256: options.dryRun ? null : s.sha256,
+      status: options.dryRun ? 'dry-run' : s.status,
+      ...(options.dryRun ? { wouldBe: s.status } : {}),
+      ...(s.supersedes !== undefined ? { supersedes: s.supersedes } : {}),
+      period: sources[i].period,
+      ...(sources[i].dateSpan ? { dateSpan: sources[i].dateSpan } : {}),
+      source: sources[i].name,
+    }));
+    const previews = options.dryRun ? await Promise.all(reports.map((r) => previewOf(r, options.previewRows ?? DEFAULT_PREVIEW_ROWS))) : null;
     const first = reports[0];
     return {
       snapshots,
@@ -125,7 +170,7 @@ export async function ingestIntoStore(store: Store, files: string[], options: In
       mapping: first.mapping,
       timezone: first.timezone,
       dryRun: options.dryRun === true,
-      files: reports.map((r) => ({
+      files: reports.map((r, k) => ({
         path: r.source.path,
         name: r.source.name,
         bytes: r.source.bytes,
@@ -136,10 +181,13 @@ export async function ingestIntoStore(store: Store, files: string[], options: In
         columns: r.columns,
         dateSpan: r.dateSpan,
         dst: r.dst,
-        ...(r.preview ? { preview: r.preview } : {}),
+        period: r.period,
+        engine: r.engine,
+        ...(r.engineNote !== undefined ? { engineNote: r.engineNote } : {}),
+        ...(previews ? { preview: previews[k] } : {}),
       })),
     };
   } finally {
-    await staging?.dispose();
+    await staging.dispose();
   }
 }

@@ -1,7 +1,10 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { Table } from 'apache-arrow';
-import { AlreadyExistsError, BadRequestError, CancelledError, NotFoundError } from '../errors.js';
+import { AlreadyExistsError, BadRequestError, CancelledError, MesDataError, NotFoundError } from '../errors.js';
+import { summarizeParquetFile, type ParquetFileSummary } from '../ingest/parquetFooter.js';
 import { readParquet } from '../parquet/parquetFile.js';
 import { DEFAULT_ROW_GROUP_SIZE, isCompression, writeParquet, type Compression } from '../parquet/writeParquet.js';
 import { crashPoint } from './crashPoints.js';
@@ -17,9 +20,9 @@ import {
   type ValidationSummary,
 } from './metadataManager.js';
 import { recoverStore } from './openStore.js';
-import { parquetContentDigest } from './parquetContentDigest.js';
-import { parquetFileFacts } from './parquetFileFacts.js';
+import { compressionOf } from './parquetFileFacts.js';
 import { rawKeyValue } from './parquetKeyValue.js';
+import { sameRows } from './rawRowsCompare.js';
 import { applyJournal, createStagingDir, writeJournal, type JournalMove, type StagingDir } from './stagingArea.js';
 import { acquireStoreLock, type StoreLock } from './storeLock.js';
 import { checkAssetName, checkDate, parquetFileName } from './storeNames.js';
@@ -57,6 +60,12 @@ export interface RawSnapshotInput {
    * rewritten with the key facts added.
    */
   sourceParquetPath?: string;
+  /**
+   * What ingest learnt of `sourceParquetPath` while it wrote the file (size, hashes, rows,
+   * row groups, codecs, footer keys), so the commit does not read it again. Taken only for
+   * a file inside the store's staging area whose size still matches.
+   */
+  summary?: ParquetFileSummary;
   /** Codec when the file is (re)written here (default snappy, or the source file's codec). */
   compression?: Compression;
   rowGroupSize?: number;
@@ -74,14 +83,32 @@ export interface RawSnapshotResult {
   bytes: number;
   sha256: string;
   status: 'created' | 'unchanged';
+  /** For a revision (see `RawCommitOptions.revise`): the file it supersedes. */
+  supersedes?: string;
 }
 
 export interface RawCommitOptions {
+  /**
+   * A snapshot whose file exists with other rows is stored as the next revision,
+   * `{name}.rev{N}.parquet` beside the original, instead of failing with ALREADY_EXISTS
+   * (see docs/versioning_semantics.md, "Correcting raw data").
+   */
+  revise?: boolean;
+  /** Compare with the store and report what would happen (conflicts throw as they would), writing nothing. */
+  dryRun?: boolean;
   signal?: AbortSignal;
   /** How long to wait for a busy lock (default 10 s). */
   lockWaitMs?: number;
   /** A lock the caller already holds. */
   lock?: StoreLock;
+  /**
+   * A staging folder of this store the caller made (with `createStagingDir`) and still
+   * disposes of. Snapshots whose `sourceParquetPath` lies in a folder of it that holds only
+   * snapshot files are taken with their folder: the sidecar is written beside them and the
+   * whole folder is renamed into place (no link, no copy), which is what makes a batch of
+   * thousands of dates cheap.
+   */
+  staging?: StagingDir;
 }
 
 /**
@@ -98,6 +125,8 @@ interface Prepared {
   /** Store-relative target file path. */
   target: string;
   staged: string;
+  /** The file is the caller's, in its staging folder, and may be moved with its folder (see `RawCommitOptions.staging`). */
+  adopted: boolean;
   entry: FileInfo;
 }
 
@@ -117,46 +146,69 @@ async function linkOrCopy(source: string, target: string): Promise<void> {
   await fs.copyFile(source, target);
 }
 
-/** Puts one snapshot's final bytes into staging and describes them. */
-async function prepare(store: Store, staging: StagingDir, input: RawSnapshotInput, index: number): Promise<Prepared> {
+/** Files prepared at once: their reads, links and fsyncs overlap (a small disk queue is faster than one file at a time). */
+const PARALLEL_FILES = 8;
+
+/** Runs `work` over `items` with at most `limit` at a time, results in input order. */
+async function inParallel<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index], index);
+    }
+  });
+  await Promise.all(runners);
+  return results;
+}
+
+/** Puts one snapshot's final bytes into staging and describes them (not yet fsynced). */
+async function prepare(store: Store, staging: StagingDir, input: RawSnapshotInput, index: number, callerStaging: StagingDir | null): Promise<Prepared> {
   const fileName = parquetFileName(input.name);
-  const staged = path.join(staging.path, 'files', `${index}.parquet`);
+  let staged = path.join(staging.path, 'files', `${index}.parquet`);
+  let adopted = false;
   const keyValue = rawKeyValue(input.asset, input.date, input.sidecarExtras?.source);
-  let rows: number;
+  let summary: ParquetFileSummary;
   if (input.table) {
     await writeParquet(input.table, staged, { compression: input.compression ?? 'snappy', rowGroupSize: input.rowGroupSize, metadata: keyValue });
-    rows = input.table.numRows;
+    summary = await summarizeParquetFile(staged);
   } else {
     const source = path.resolve(input.sourceParquetPath ?? '');
-    const facts = await parquetFileFacts(source);
+    const inStaging = source.startsWith(path.join(store.root, STAGING_DIR) + path.sep);
+    let known = inStaging && input.summary !== undefined ? input.summary : null;
+    const size = await fileSize(source);
+    if (known !== null && size !== known.bytes) known = null;
+    const facts = known ?? (await summarizeParquetFile(source));
     const carriesKeys = Object.entries(keyValue).every(([key, value]) => facts.keyValue[key] === value);
     if (carriesKeys && input.compression === undefined && input.rowGroupSize === undefined) {
-      const inStaging = source.startsWith(path.join(store.root, STAGING_DIR) + path.sep);
-      if (inStaging) await linkOrCopy(source, staged);
+      if (callerStaging !== null && source.startsWith(callerStaging.path + path.sep) && path.basename(source) === fileName) {
+        staged = source;
+        adopted = true;
+      } else if (inStaging) await linkOrCopy(source, staged);
       else await fs.copyFile(source, staged);
-      await fsyncFile(staged);
+      summary = facts;
     } else {
       const table = await readParquet(source);
-      const compression = input.compression ?? (isCompression(facts.compression) ? facts.compression : 'snappy');
+      const codec = compressionOf(facts.codecs);
+      const compression = input.compression ?? (isCompression(codec) ? codec : 'snappy');
       await writeParquet(table, staged, {
         compression,
-        rowGroupSize: input.rowGroupSize ?? (facts.largestRowGroup > 0 ? facts.largestRowGroup : DEFAULT_ROW_GROUP_SIZE),
+        rowGroupSize: input.rowGroupSize ?? (facts.rows > 0 ? Math.max(1, Math.ceil(facts.rows / Math.max(1, facts.rowGroups))) : DEFAULT_ROW_GROUP_SIZE),
         metadata: { ...facts.keyValue, ...keyValue },
       });
+      summary = await summarizeParquetFile(staged);
     }
-    rows = facts.rows;
   }
-  crashPoint(`staged ${fileName}`);
-  const [digest, facts, contentSha256] = await Promise.all([hashFile(staged), parquetFileFacts(staged), parquetContentDigest(staged)]);
   const extras = input.sidecarExtras ?? {};
   const entry: FileInfo = {
     path: fileName,
-    bytes: digest.bytes,
-    rows,
-    sha256: digest.sha256,
-    contentSha256,
-    compression: facts.compression,
-    rowGroups: facts.rowGroups,
+    bytes: summary.bytes,
+    rows: summary.rows,
+    sha256: summary.sha256,
+    contentSha256: summary.contentSha256,
+    compression: compressionOf(summary.codecs),
+    rowGroups: summary.rowGroups,
     createdAt: new Date().toISOString(),
   };
   if (extras.source !== undefined) entry.source = extras.source;
@@ -165,7 +217,16 @@ async function prepare(store: Store, staging: StagingDir, input: RawSnapshotInpu
   if (extras.validation !== undefined) entry.validation = extras.validation;
   if (extras.changelog !== undefined) entry.changelog = extras.changelog;
   if (extras.extra !== undefined) entry.extra = extras.extra;
-  return { input, fileName, target: `${rawDatePath(input.asset, input.date)}/${fileName}`, staged, entry };
+  return { input, fileName, target: `${rawDatePath(input.asset, input.date)}/${fileName}`, staged, adopted, entry };
+}
+
+async function fileSize(file: string): Promise<number> {
+  try {
+    return (await fs.stat(file)).size;
+  } catch (error) {
+    if (errnoOf(error) === 'ENOENT') throw new NotFoundError(`the staged Parquet file ${file} does not exist`, { path: file });
+    throw error;
+  }
 }
 
 /** The sidecar of a raw date folder, or null when the folder has none. Throws CORRUPTED_FILE for a damaged one. */
@@ -192,9 +253,10 @@ export async function readRawSidecar(store: Store, asset: string, date: string):
  * neither or both of `table` and `sourceParquetPath`, ALREADY_EXISTS, LOCKED, CANCELLED,
  * CORRUPTED_FILE for an unreadable source file. Results come in the order of `snapshots`.
  */
-export async function commitRawSnapshots(store: Store, snapshots: RawSnapshotInput[], options: RawCommitOptions = {}): Promise<RawSnapshotResult[]> {
+export async function commitRawSnapshots(store: Store, requested: RawSnapshotInput[], options: RawCommitOptions = {}): Promise<RawSnapshotResult[]> {
+  // one spelling of the asset everywhere (the name rule upper-cases it)
+  const snapshots = requested.map((snapshot) => ({ ...snapshot, asset: checkAssetName(snapshot.asset) }));
   for (const snapshot of snapshots) {
-    checkAssetName(snapshot.asset);
     checkDate(snapshot.date);
     parquetFileName(snapshot.name);
     if ((snapshot.table === undefined) === (snapshot.sourceParquetPath === undefined)) {
@@ -207,25 +269,58 @@ export async function commitRawSnapshots(store: Store, snapshots: RawSnapshotInp
   }
   if (snapshots.length === 0) return [];
   throwIfAborted(options.signal);
-  const staging = await createStagingDir(store);
+  const staging = options.staging ?? (await createStagingDir(store));
   try {
-    await fs.mkdir(path.join(staging.path, 'files'));
-    const prepared: Prepared[] = [];
-    for (const [index, snapshot] of snapshots.entries()) {
+    await fs.mkdir(path.join(staging.path, 'files'), { recursive: true });
+    const batchSync = snapshots.length >= BATCH_SYNC_FROM && (await canSyncFileSystem());
+    const prepared = await inParallel(snapshots, PARALLEL_FILES, async (snapshot, index) => {
       throwIfAborted(options.signal);
-      prepared.push(await prepare(store, staging, snapshot, index));
-    }
-    await fsyncDir(path.join(staging.path, 'files'));
+      const item = await prepare(store, staging, snapshot, index, options.staging ?? null);
+      if (!batchSync) await fsyncFile(item.staged);
+      crashPoint(`staged ${item.fileName}`);
+      return item;
+    });
+    if (!batchSync) await fsyncDir(path.join(staging.path, 'files'));
+    if (options.dryRun) return await commitPrepared(store, staging, prepared, null, options, batchSync);
     const lock = options.lock ?? (await acquireStoreLock(store, { waitMs: options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS, purpose: 'commit raw snapshots' }));
     try {
       await recoverStore(store);
-      return await commitPrepared(store, staging, prepared, lock, options.signal);
+      return await commitPrepared(store, staging, prepared, lock, options, batchSync);
     } finally {
       if (!options.lock) await lock.release();
     }
   } finally {
-    await staging.dispose();
+    if (!options.staging) await staging.dispose();
   }
+}
+
+/**
+ * From this many snapshots on, a batch is made durable with one `syncfs(2)` of the store's
+ * file system (coreutils `sync -f`, Linux) before its journal is written, instead of an
+ * fsync per file and folder: measured on the build machine, 3,000 new date folders took
+ * 0.24 s to sync at once against several seconds one fsync at a time. Elsewhere, or when
+ * `sync -f` is missing, every file and folder is fsynced.
+ */
+const BATCH_SYNC_FROM = 64;
+
+let syncFsAvailable: Promise<boolean> | null = null;
+
+function canSyncFileSystem(): Promise<boolean> {
+  if (process.platform !== 'linux') return Promise.resolve(false);
+  syncFsAvailable ??= new Promise((resolve) => {
+    execFile('sync', ['-f', os.tmpdir()], (error) => resolve(error === null));
+  });
+  return syncFsAvailable;
+}
+
+/** Flushes everything written to the file system holding `dir` (its data and folders). Throws IO_ERROR when that fails. */
+function syncFileSystem(dir: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('sync', ['-f', dir], (error) => {
+      if (error) reject(new MesDataError('IO_ERROR', `could not sync the file system of ${dir}: ${error.message}`, { path: dir }));
+      else resolve();
+    });
+  });
 }
 
 /** Writes one raw snapshot; see `commitRawSnapshots`. */
@@ -234,52 +329,90 @@ export async function writeRawSnapshot(store: Store, snapshot: RawSnapshotInput,
   return result;
 }
 
-async function commitPrepared(store: Store, staging: StagingDir, prepared: Prepared[], lock: StoreLock, signal: AbortSignal | undefined): Promise<RawSnapshotResult[]> {
+/** `{stem}.rev{N}.parquet` of a file name `{stem}.parquet`: the revisions of one snapshot. */
+function revisionsOf(fileName: string, files: FileInfo[]): { latest: FileInfo | null; next: number } {
+  const stem = fileName.slice(0, -'.parquet'.length);
+  let latest = files.find((f) => f.path === fileName) ?? null;
+  let highest = 0;
+  for (const f of files) {
+    if (!f.path.startsWith(`${stem}.rev`) || !f.path.endsWith('.parquet')) continue;
+    const n = Number(f.path.slice(stem.length + 4, -'.parquet'.length));
+    if (Number.isSafeInteger(n) && n > highest) {
+      highest = n;
+      latest = f;
+    }
+  }
+  return { latest, next: highest + 1 };
+}
+
+function revisionName(fileName: string, revision: number): string {
+  return `${fileName.slice(0, -'.parquet'.length)}.rev${revision}.parquet`;
+}
+
+interface Conflict {
+  path: string;
+  date: string;
+  existingSha256: string;
+  newSha256: string;
+}
+
+async function commitPrepared(store: Store, staging: StagingDir, prepared: Prepared[], lock: StoreLock | null, options: RawCommitOptions, batchSync: boolean): Promise<RawSnapshotResult[]> {
+  const signal = options.signal;
   const statuses: ('created' | 'unchanged')[] = [];
-  const conflicts: { path: string; existingSha256: string; newSha256: string }[] = [];
+  const supersedes = new Map<Prepared, string>();
+  const conflicts: Conflict[] = [];
   const sidecars = new Map<string, DatasetMetadata | null>();
   const firstInBatch = new Map<string, Prepared>();
+  const folders = [...new Set(prepared.map((item) => rawDatePath(item.input.asset, item.input.date)))];
+  await inParallel(folders, PARALLEL_FILES, async (folder) => {
+    const [asset, date] = folder.split('/').slice(1);
+    const sidecar = await readRawSidecar(store, asset, date);
+    if (sidecar === null && (await exists(absolute(store, folder)))) {
+      throw new AlreadyExistsError(`${folder} exists but has no ${SIDECAR}; it was not written by mes-data and is left alone`, { path: folder });
+    }
+    sidecars.set(folder, sidecar);
+  });
   for (const item of prepared) {
     const folder = rawDatePath(item.input.asset, item.input.date);
     const earlier = firstInBatch.get(item.target);
     if (earlier) {
       if (earlier.entry.contentSha256 === item.entry.contentSha256) statuses.push('unchanged');
-      else conflicts.push({ path: item.target, existingSha256: earlier.entry.sha256, newSha256: item.entry.sha256 });
+      else conflicts.push({ path: item.target, date: item.input.date, existingSha256: earlier.entry.sha256, newSha256: item.entry.sha256 });
       continue;
     }
     firstInBatch.set(item.target, item);
-    if (!sidecars.has(folder)) {
-      const sidecar = await readRawSidecar(store, item.input.asset, item.input.date);
-      if (sidecar === null && (await exists(absolute(store, folder)))) {
-        throw new AlreadyExistsError(`${folder} exists but has no ${SIDECAR}; it was not written by mes-data and is left alone`, { path: folder });
-      }
-      sidecars.set(folder, sidecar);
-    }
-    const recorded = sidecars.get(folder)?.files.find((file) => file.path === item.fileName);
+    const { latest: recorded, next } = revisionsOf(item.fileName, sidecars.get(folder)?.files ?? []);
     if (recorded) {
-      if (recorded.sha256 === item.entry.sha256 || recorded.contentSha256 === item.entry.contentSha256) {
+      const same =
+        recorded.sha256 === item.entry.sha256 ||
+        recorded.contentSha256 === item.entry.contentSha256 ||
+        // written by another writer (or before the digest left the source's keys out): the rows decide
+        (await sameRows(absolute(store, `${folder}/${recorded.path}`), item.staged));
+      if (same) {
         statuses.push('unchanged');
         // report the snapshot as the store holds it
         item.entry = recorded;
-      } else conflicts.push({ path: item.target, existingSha256: recorded.sha256, newSha256: item.entry.sha256 });
+        item.fileName = recorded.path;
+        item.target = `${folder}/${recorded.path}`;
+      } else if (options.revise) {
+        supersedes.set(item, recorded.path);
+        item.fileName = revisionName(item.fileName, next);
+        item.target = `${folder}/${item.fileName}`;
+        item.entry = { ...item.entry, path: item.fileName, extra: { ...(item.entry.extra ?? {}), supersedes: recorded.path, revision: next } };
+        statuses.push('created');
+      } else conflicts.push({ path: item.target, date: item.input.date, existingSha256: recorded.sha256, newSha256: item.entry.sha256 });
       continue;
     }
     const onDisk = absolute(store, item.target);
     if (await exists(onDisk)) {
-      conflicts.push({ path: item.target, existingSha256: (await hashFile(onDisk)).sha256, newSha256: item.entry.sha256 });
+      conflicts.push({ path: item.target, date: item.input.date, existingSha256: (await hashFile(onDisk)).sha256, newSha256: item.entry.sha256 });
       continue;
     }
     statuses.push('created');
   }
-  if (conflicts.length > 0) {
-    const first = conflicts[0];
-    throw new AlreadyExistsError(
-      `${first.path} already exists with different content (recorded sha256 ${first.existingSha256}, new ${first.newSha256}); raw snapshots are write-once, so nothing was written` +
-        (conflicts.length > 1 ? ` (${conflicts.length} snapshots conflict)` : ''),
-      { path: first.path, existingSha256: first.existingSha256, newSha256: first.newSha256, conflicts },
-    );
-  }
+  if (conflicts.length > 0) throw conflictError(conflicts, prepared.length);
   throwIfAborted(signal);
+  if (lock === null) return results(prepared, statuses, supersedes);
 
   // stage the new or updated sidecars and plan the moves, folder by folder
   const created = prepared.filter((item, index) => statuses[index] === 'created');
@@ -288,33 +421,46 @@ async function commitPrepared(store: Store, staging: StagingDir, prepared: Prepa
     const folder = rawDatePath(item.input.asset, item.input.date);
     byFolder.set(folder, [...(byFolder.get(folder) ?? []), item]);
   }
-  const moves: JournalMove[] = [];
-  let n = 0;
-  for (const [folder, items] of byFolder) {
+  const plans = [...byFolder].map(([folder, items], n) => ({ folder, items, n }));
+  const planned = await inParallel(plans, PARALLEL_FILES, async ({ folder, items, n }): Promise<JournalMove[]> => {
     const existing = sidecars.get(folder) ?? null;
     const { asset, date } = items[0].input;
-    const sidecar = existing ?? MetadataManager.createMetadata({ layer: 'raw', asset, date });
+    const sidecar = existing ? structuredClone(existing) : MetadataManager.createMetadata({ layer: 'raw', asset, date });
     MetadataManager.addFileInfo(sidecar, items.map((item) => item.entry));
-    sidecar.dateRange = { from: date, to: date };
+    sidecar.dateRange = dateRangeOf(sidecar, date);
     if (existing === null) {
-      const dir = path.join(staging.path, 'folders', String(n++));
-      await mkdirDurable(dir);
+      // the caller's folder holds exactly these files: it becomes the date folder as it is
+      const home = path.dirname(items[0].staged);
+      if (items.every((item) => item.adopted && path.dirname(item.staged) === home)) {
+        const present = (await fs.readdir(home)).sort();
+        const wanted = items.map((item) => item.fileName).sort();
+        if (present.length === wanted.length && present.every((name, k) => name === wanted[k])) {
+          await writeNewSidecar(sidecar, path.join(home, SIDECAR), !batchSync);
+          if (!batchSync) await fsyncDir(home);
+          return [{ from: relativeToStore(store, home), to: folder, kind: 'dir' }];
+        }
+      }
+      const dir = path.join(staging.path, 'folders', String(n));
+      await fs.mkdir(dir, { recursive: true });
       for (const item of items) {
         await fs.rename(item.staged, path.join(dir, item.fileName));
         item.staged = path.join(dir, item.fileName);
       }
-      await MetadataManager.writeMetadataFile(sidecar, path.join(dir, SIDECAR));
-      await fsyncDir(dir);
-      moves.push({ from: relativeToStore(store, dir), to: folder, kind: 'dir' });
-    } else {
-      const sidecarPath = path.join(staging.path, 'sidecars', `${n++}.json`);
-      await mkdirDurable(path.dirname(sidecarPath));
-      await MetadataManager.writeMetadataFile(sidecar, sidecarPath);
-      for (const item of items) moves.push({ from: relativeToStore(store, item.staged), to: item.target, kind: 'file' });
-      moves.push({ from: relativeToStore(store, sidecarPath), to: `${folder}/${SIDECAR}`, kind: 'file', replace: true });
+      await writeNewSidecar(sidecar, path.join(dir, SIDECAR), !batchSync);
+      if (!batchSync) await fsyncDir(dir);
+      return [{ from: relativeToStore(store, dir), to: folder, kind: 'dir' }];
     }
-  }
-  await fsyncDir(path.join(staging.path, 'files'));
+    const sidecarPath = path.join(staging.path, 'sidecars', `${n}.json`);
+    await fs.mkdir(path.dirname(sidecarPath), { recursive: true });
+    await MetadataManager.writeMetadataFile(sidecar, sidecarPath);
+    return [
+      ...items.map((item): JournalMove => ({ from: relativeToStore(store, item.staged), to: item.target, kind: 'file' })),
+      { from: relativeToStore(store, sidecarPath), to: `${folder}/${SIDECAR}`, kind: 'file', replace: true },
+    ];
+  });
+  const moves = planned.flat();
+  if (batchSync) await syncFileSystem(staging.path);
+  else for (const dir of ['files', 'folders', 'sidecars']) if (await exists(path.join(staging.path, dir))) await fsyncDir(path.join(staging.path, dir));
   crashPoint('staged the raw sidecars');
 
   if (moves.length > 0) {
@@ -326,20 +472,102 @@ async function commitPrepared(store: Store, staging: StagingDir, prepared: Prepa
     } else {
       // more than one move: the journal is the commit point
       await writeJournal(staging, moves);
-      await applyJournal(store, moves);
+      await applyMoves(store, moves, batchSync);
     }
     crashPoint('committed the raw snapshots');
   }
-  return prepared.map((item, index) => ({
-    asset: item.input.asset,
-    date: item.input.date,
-    name: item.fileName,
-    path: item.target,
-    rows: item.entry.rows,
-    bytes: item.entry.bytes,
-    sha256: item.entry.sha256,
-    status: statuses[index],
-  }));
+
+  return results(prepared, statuses, supersedes);
+}
+
+function results(prepared: Prepared[], statuses: ('created' | 'unchanged')[], supersedes: Map<Prepared, string>): RawSnapshotResult[] {
+  return prepared.map((item, index) => {
+    const result: RawSnapshotResult = {
+      asset: item.input.asset,
+      date: item.input.date,
+      name: item.fileName,
+      path: item.target,
+      rows: item.entry.rows,
+      bytes: item.entry.bytes,
+      sha256: item.entry.sha256,
+      status: statuses[index],
+    };
+    const old = supersedes.get(item);
+    if (old !== undefined) result.supersedes = old;
+    return result;
+  });
+}
+
+/**
+ * Writes the sidecar of a folder being built in staging: checked against the JSON Schema,
+ * written and fsynced, without the temporary name and rename `writeMetadataFile` uses (a
+ * new folder in staging is not visible to anyone; its own fsync follows). Saves two of
+ * the four syncs per date of a big batch.
+ */
+async function writeNewSidecar(sidecar: DatasetMetadata, filePath: string, sync: boolean): Promise<void> {
+  const check = MetadataManager.validate(sidecar);
+  if (!check.valid) throw new BadRequestError(`the sidecar for ${filePath} does not match schema/metadata_schema.json: ${check.errors.join('; ')}`, { path: filePath, errors: check.errors });
+  const handle = await fs.open(filePath, 'wx');
+  try {
+    await handle.writeFile(`${JSON.stringify(sidecar, null, 2)}\n`);
+    if (sync) await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  crashPoint(`wrote ${path.basename(path.dirname(filePath))}/${SIDECAR}`);
+}
+
+/** The dates a raw folder covers: its own date, or the span its files record (a folder of daily bars holds a year). */
+function dateRangeOf(sidecar: DatasetMetadata, date: string): { from: string; to: string } {
+  let from = date;
+  let to = date;
+  for (const file of sidecar.files) {
+    const span = (file.extra as { dateSpan?: { first?: unknown; last?: unknown } } | undefined)?.dateSpan;
+    if (typeof span?.first === 'string' && span.first < from) from = span.first;
+    if (typeof span?.last === 'string' && span.last > to) to = span.last;
+  }
+  return { from, to };
+}
+
+/**
+ * Applies a batch's journal (already written: the commit is decided). New date folders move
+ * in with one rename each and their parents are synced once at the end, not after every
+ * rename: a crash in between is finished from the journal by the next writer, exactly as
+ * a crash anywhere else after the commit point. Files added to existing folders and the
+ * replaced sidecars go through `applyJournal` (new files before the sidecar that lists them).
+ */
+async function applyMoves(store: Store, moves: JournalMove[], batchSync: boolean): Promise<void> {
+  const folderMoves = moves.filter((move) => move.kind === 'dir');
+  const parents = new Set<string>();
+  const sources = new Set<string>();
+  for (const move of folderMoves) {
+    const to = absolute(store, move.to);
+    if (!parents.has(path.dirname(to))) {
+      await mkdirDurable(path.dirname(to));
+      parents.add(path.dirname(to));
+    }
+    // under the lock, after checking that no such folder exists (a folder rename never replaces a non-empty one)
+    await fs.rename(absolute(store, move.from), to);
+    sources.add(path.dirname(absolute(store, move.from)));
+    crashPoint(`moved ${path.basename(move.from)} to ${move.to}`);
+  }
+  if (batchSync) await syncFileSystem(store.root);
+  else for (const dir of [...parents, ...sources]) await fsyncDir(dir);
+  const rest = moves.filter((move) => move.kind !== 'dir');
+  if (rest.length > 0) await applyJournal(store, rest);
+}
+
+function conflictError(conflicts: Conflict[], total: number): AlreadyExistsError {
+  const first = conflicts[0];
+  const dates = [...new Set(conflicts.map((c) => c.date))];
+  const named = dates.slice(0, 5).join(', ') + (dates.length > 5 ? `, … (${dates.length} dates)` : '');
+  const unchanged = total - conflicts.length;
+  return new AlreadyExistsError(
+    `${first.path} already exists with other rows (recorded sha256 ${first.existingSha256}, new ${first.newSha256}); raw snapshots are write-once, so nothing was written. ` +
+      `${conflicts.length} of ${total} snapshot${total === 1 ? '' : 's'} changed (${named})${unchanged > 0 ? `, ${unchanged} unchanged` : ''}. ` +
+      `To keep the correction, ingest again with --revise: each changed snapshot is stored beside the original as its next revision (${revisionName(path.posix.basename(first.path), 1)})`,
+    { path: first.path, existingSha256: first.existingSha256, newSha256: first.newSha256, changedDates: dates, unchanged, conflicts },
+  );
 }
 
 function relativeToStore(store: Store, absolutePath: string): string {

@@ -79,14 +79,14 @@ describe('ingestFile', () => {
     const sunday = await readStaged(report.partitions[1].path, decoder);
     expect(sunday.columns).toEqual(OHLCV_COLUMNS);
     expect(sunday.rows).toEqual([
-      { timestamp: '2024-03-10T07:30:00.000000000Z', open: 5101, high: 5101.5, low: 5100.75, close: 5101.25, volume: 11 },
+      { timestamp: '2024-03-10T07:30:00.000000Z', open: 5101, high: 5101.5, low: 5100.75, close: 5101.25, volume: 11 },
       // 02:15 does not exist in Chicago that night: read with CST, it is 03:15 CDT
-      { timestamp: '2024-03-10T08:15:00.000000000Z', open: 5101.25, high: 5102, low: 5101, close: 5101.75, volume: 12 },
-      { timestamp: '2024-03-10T08:30:00.000000000Z', open: 5101.75, high: 5102.25, low: 5101.5, close: 5102, volume: 13 },
+      { timestamp: '2024-03-10T08:15:00.000000Z', open: 5101.25, high: 5102, low: 5101, close: 5101.75, volume: 12 },
+      { timestamp: '2024-03-10T08:30:00.000000Z', open: 5101.75, high: 5102.25, low: 5101.5, close: 5102, volume: 13 },
     ]);
     // Sunday 17:00 CDT opens Monday's session
     expect((await readStaged(report.partitions[2].path, decoder)).rows).toEqual([
-      { timestamp: '2024-03-10T22:00:00.000000000Z', open: 5102, high: 5102.5, low: 5101.75, close: 5102.25, volume: 14 },
+      { timestamp: '2024-03-10T22:00:00.000000Z', open: 5102, high: 5102.5, low: 5101.75, close: 5102.25, volume: 14 },
     ]);
     const meta = await getParquetMetadata(report.partitions[1].path, { decoder });
     expect(meta.keyValue).toMatchObject({
@@ -115,21 +115,21 @@ describe('ingestFile', () => {
     expect(infer.dst).toEqual({ gaps: 0, repeats: 4, gapPolicy: 'shift', repeatPolicy: 'infer' });
     // the second pass over 01:00–02:00 (the clock going back after 01:45) is CST
     expect(timestamps(infer)).toEqual([
-      '2024-11-03T05:30:00.000000000Z',
-      '2024-11-03T06:30:00.000000000Z',
-      '2024-11-03T06:45:00.000000000Z',
-      '2024-11-03T07:15:00.000000000Z',
-      '2024-11-03T07:30:00.000000000Z',
-      '2024-11-03T08:00:00.000000000Z',
+      '2024-11-03T05:30:00.000000Z',
+      '2024-11-03T06:30:00.000000Z',
+      '2024-11-03T06:45:00.000000Z',
+      '2024-11-03T07:15:00.000000Z',
+      '2024-11-03T07:30:00.000000Z',
+      '2024-11-03T08:00:00.000000Z',
     ]);
     const earlier = await ingestFile(file, { asset: 'ES', dryRun: true, dstRepeat: 'earlier' });
-    expect(timestamps(earlier).slice(3, 5)).toEqual(['2024-11-03T06:15:00.000000000Z', '2024-11-03T06:30:00.000000000Z']);
+    expect(timestamps(earlier).slice(3, 5)).toEqual(['2024-11-03T06:15:00.000000Z', '2024-11-03T06:30:00.000000Z']);
     const later = await ingestFile(file, { asset: 'ES', dryRun: true, dstRepeat: 'later' });
-    expect(timestamps(later).slice(1, 3)).toEqual(['2024-11-03T07:30:00.000000000Z', '2024-11-03T07:45:00.000000000Z']);
-    const reject = await ingestFile(file, { asset: 'ES', dryRun: true, dstRepeat: 'reject' });
+    expect(timestamps(later).slice(1, 3)).toEqual(['2024-11-03T07:30:00.000000Z', '2024-11-03T07:45:00.000000Z']);
+    const reject = await ingestFile(file, { asset: 'ES', dryRun: true, dstRepeat: 'reject', onBadRows: 'skip' });
     expect(reject.badRows.map((b) => b.line)).toEqual([3, 4, 5, 6]);
     expect(reject.badRows[0].reason).toBe('local time 2024-11-03 01:30:00 happened twice in America/Chicago (clocks went back)');
-    expect(timestamps(reject)).toEqual(['2024-11-03T05:30:00.000000000Z', '2024-11-03T08:00:00.000000000Z']);
+    expect(timestamps(reject)).toEqual(['2024-11-03T05:30:00.000000Z', '2024-11-03T08:00:00.000000Z']);
   });
 
   it('splits five sessions into five trading dates, across midnight, with 17:00 CT opening the next date (asset from the file name)', async () => {
@@ -153,14 +153,14 @@ describe('ingestFile', () => {
     expect(report.partitions[0]).toMatchObject({ firstTimestamp: '2024-01-07T23:00:00.000000000Z', lastTimestamp: '2024-01-08T22:00:00.000000000Z' });
     const monday = await readStaged(report.partitions[0].path, decoder);
     expect(monday.rows.slice(0, 2)).toEqual([
-      { timestamp: '2024-01-07T23:00:00.000000000Z', open: 4800, high: 4801, low: 4799, close: 4800.5, volume: 100 },
-      { timestamp: '2024-01-08T00:00:00.000000000Z', open: 4801, high: 4802, low: 4800, close: 4801.5, volume: 101 },
+      { timestamp: '2024-01-07T23:00:00.000000Z', open: 4800, high: 4801, low: 4799, close: 4800.5, volume: 100 },
+      { timestamp: '2024-01-08T00:00:00.000000Z', open: 4801, high: 4802, low: 4800, close: 4801.5, volume: 101 },
     ]);
     // Sunday 23:00 and Monday 00:00 CT sit on both sides of midnight in the same session
-    expect(monday.rows.slice(6, 8).map((r) => r.timestamp)).toEqual(['2024-01-08T05:00:00.000000000Z', '2024-01-08T06:00:00.000000000Z']);
+    expect(monday.rows.slice(6, 8).map((r) => r.timestamp)).toEqual(['2024-01-08T05:00:00.000000Z', '2024-01-08T06:00:00.000000Z']);
     // Monday 16:00 CT is Monday's last bar; Monday 17:00 CT is Tuesday's first
-    expect(monday.rows[23].timestamp).toBe('2024-01-08T22:00:00.000000000Z');
-    expect((await readStaged(report.partitions[1].path, decoder)).rows[0].timestamp).toBe('2024-01-08T23:00:00.000000000Z');
+    expect(monday.rows[23].timestamp).toBe('2024-01-08T22:00:00.000000Z');
+    expect((await readStaged(report.partitions[1].path, decoder)).rows[0].timestamp).toBe('2024-01-08T23:00:00.000000Z');
   });
 
   it('reads a BOM + CRLF file with quoted fields (delimiters, quotes, line breaks), thousands separators and split MM/DD/YYYY + time', async () => {
@@ -188,8 +188,8 @@ describe('ingestFile', () => {
     const staged = await readStaged(report.partitions[0].path, decoder);
     expect(staged.columns).toEqual([...OHLCV_COLUMNS, 'Note:Utf8']);
     expect(staged.rows).toEqual([
-      { timestamp: '2024-01-02T23:00:00.000000000Z', open: 4812.25, high: 4813.5, low: 4811, close: 4812.75, volume: 1200, Note: 'roll, "front"\r\nmonth' },
-      { timestamp: '2024-01-02T23:01:00.000000000Z', open: 4812.75, high: 4813, low: 4812, close: 4812.5, volume: 900, Note: '' },
+      { timestamp: '2024-01-02T23:00:00.000000Z', open: 4812.25, high: 4813.5, low: 4811, close: 4812.75, volume: 1200, Note: 'roll, "front"\r\nmonth' },
+      { timestamp: '2024-01-02T23:01:00.000000Z', open: 4812.75, high: 4813, low: 4812, close: 4812.5, volume: 900, Note: '' },
     ]);
   });
 
@@ -203,8 +203,8 @@ describe('ingestFile', () => {
     expect(report.dialect).toMatchObject({ delimiter: ';', decimal: ',', thousands: '.', header: true });
     expect(report.timestamp).toEqual({ kind: 'epoch', epochUnit: 'ms', dateOnly: false });
     expect((await readStaged(report.partitions[0].path, decoder)).rows).toEqual([
-      { timestamp: '2024-01-02T23:00:00.000000000Z', open: 4812.25, high: 4813.5, low: 4811, close: 4812.75, volume: 1200 },
-      { timestamp: '2024-01-02T23:01:00.123000000Z', open: 4812.75, high: 4813, low: 4812, close: 4812.5, volume: 900 },
+      { timestamp: '2024-01-02T23:00:00.000000Z', open: 4812.25, high: 4813.5, low: 4811, close: 4812.75, volume: 1200 },
+      { timestamp: '2024-01-02T23:01:00.123000Z', open: 4812.75, high: 4813, low: 4812, close: 4812.5, volume: 900 },
     ]);
     expect(report.partitions[0].date).toBe('2024-01-03');
   });
@@ -229,25 +229,36 @@ describe('ingestFile', () => {
     const file = writeFixture(sources, 'nq_quotes.txt', 'DateTime|Bid|Ask|BidSize|AskSize|OI\n01/02/2024 05:00:00 PM|16800.25|16800.5|3|4|250000\n01/02/2024 05:00:01 PM|16800.5|16800.75|1|2|250000\n');
     const report = await ingestFile(file, { dryRun: true });
     expect(report).toMatchObject({ asset: 'NQ', dialect: { delimiter: '|', header: true }, mapping: { timestamp: 'DateTime', open_interest: 'OI', bid: 'Bid', ask: 'Ask', bid_size: 'BidSize', ask_size: 'AskSize' } });
-    expect(report.columns.map((c) => `${c.name}:${c.type}`)).toEqual(['timestamp:Timestamp<NANOSECOND, UTC>', 'open_interest:Int64', 'bid:Float64', 'ask:Float64', 'bid_size:Int64', 'ask_size:Int64']);
+    expect(report.columns.map((c) => `${c.name}:${c.type}`)).toEqual(['timestamp:Timestamp<MICROSECOND, UTC>', 'open_interest:Int64', 'bid:Float64', 'ask:Float64', 'bid_size:Int64', 'ask_size:Int64']);
     expect(report.preview).toEqual([
-      { timestamp: '2024-01-02T23:00:00.000000000Z', open_interest: 250000, bid: 16800.25, ask: 16800.5, bid_size: 3, ask_size: 4 },
-      { timestamp: '2024-01-02T23:00:01.000000000Z', open_interest: 250000, bid: 16800.5, ask: 16800.75, bid_size: 1, ask_size: 2 },
+      { timestamp: '2024-01-02T23:00:00.000000Z', open_interest: 250000, bid: 16800.25, ask: 16800.5, bid_size: 3, ask_size: 4 },
+      { timestamp: '2024-01-02T23:00:01.000000Z', open_interest: 250000, bid: 16800.5, ask: 16800.75, bid_size: 1, ask_size: 2 },
     ]);
     expect(report.partitions.map((p) => p.date)).toEqual(['2024-01-03']);
   });
 
-  it('keeps the date of daily bars (YYYYMMDD), with Adj Close as its own column', async () => {
-    const file = writeFixture(sources, 'es_daily.csv', 'Date,Open,High,Low,Close,Adj Close,Volume\n20240102,4800,4850,4790,4820.5,4819.25,1500000\n20240103,4820.5,4830,4700,4710,4709,1800000\n');
+  it('keeps the date of daily bars (YYYYMMDD), with Adj Close as its own column, one snapshot per calendar year', async () => {
+    const file = writeFixture(
+      sources,
+      'es_daily.csv',
+      'Date,Open,High,Low,Close,Adj Close,Volume\n20231229,4790,4800,4780,4795,4794,1400000\n20240102,4800,4850,4790,4820.5,4819.25,1500000\n20240103,4820.5,4830,4700,4710,4709,1800000\n',
+    );
     const report = await ingestFile(file, { stagingDir: staging });
     expect(report.timestamp).toEqual({ kind: 'text', epochUnit: null, dateOnly: true });
-    expect(datesOf(report)).toEqual([
-      ['2024-01-02', 1],
-      ['2024-01-03', 1],
+    expect(report.period).toBe('year');
+    expect(report.partitions.map((p) => [p.date, p.rows, p.dateSpan])).toEqual([
+      ['2023-01-01', 1, { first: '2023-12-29', last: '2023-12-29' }],
+      ['2024-01-01', 2, { first: '2024-01-02', last: '2024-01-03' }],
     ]);
-    const staged = await readStaged(report.partitions[0].path, decoder);
+    expect(report.dateSpan).toEqual({ first: '2023-12-29', last: '2024-01-03' });
+    const staged = await readStaged(report.partitions[1].path, decoder);
     expect(staged.columns).toEqual([...OHLCV_COLUMNS, 'adj_close:Float64']);
-    expect(staged.rows).toEqual([{ timestamp: '2024-01-02T00:00:00.000000000Z', open: 4800, high: 4850, low: 4790, close: 4820.5, volume: 1500000, adj_close: 4819.25 }]);
+    expect(staged.rows).toEqual([
+      { timestamp: '2024-01-02T00:00:00.000000Z', open: 4800, high: 4850, low: 4790, close: 4820.5, volume: 1500000, adj_close: 4819.25 },
+      { timestamp: '2024-01-03T00:00:00.000000Z', open: 4820.5, high: 4830, low: 4700, close: 4710, volume: 1800000, adj_close: 4709 },
+    ]);
+    expect(staged.keyValue['mes_data.date']).toBe('2024-01-01');
+    expect(staged.keyValue['mes_data.period']).toBe('year');
   });
 
   it('reads a file without a header (epoch seconds, then OHLCV by position)', async () => {
@@ -255,8 +266,8 @@ describe('ingestFile', () => {
     const report = await ingestFile(file, { stagingDir: staging });
     expect(report.mapping).toEqual({ timestamp: 'column1', open: 'column2', high: 'column3', low: 'column4', close: 'column5', volume: 'column6' });
     expect((await readStaged(report.partitions[0].path, decoder)).rows).toEqual([
-      { timestamp: '2024-01-02T23:00:00.000000000Z', open: 16800.25, high: 16810, low: 16790.5, close: 16805.75, volume: 42 },
-      { timestamp: '2024-01-02T23:01:00.000000000Z', open: 16805.75, high: 16806, low: 16801, close: 16802.25, volume: 7 },
+      { timestamp: '2024-01-02T23:00:00.000000Z', open: 16800.25, high: 16810, low: 16790.5, close: 16805.75, volume: 42 },
+      { timestamp: '2024-01-02T23:01:00.000000Z', open: 16805.75, high: 16806, low: 16801, close: 16802.25, volume: 7 },
     ]);
   });
 
@@ -281,10 +292,10 @@ describe('ingestFile', () => {
       const error = await ingestFile(file, { asset: 'MES', stagingDir: staging }).catch((e: unknown) => e);
       expect(error).toMatchObject({
         code: 'PARSE_ERROR',
-        details: { path: file, badRows: expectedBadRows, badRowCount: 3, complete: true },
+        details: { path: file, badRows: expectedBadRows, badRowCount: 3, rowsRead: 5, complete: true },
       });
       expect((error as Error).message).toBe(
-        '3 malformed rows in bad.csv, nothing staged (use skip to stage the rest): line 3: expected 6 fields, found 5; line 4: unparseable number "abc" in column "high"; line 5: unparseable timestamp "2024-13-02 17:03:00" in column "timestamp"',
+        '3 of 5 rows are malformed in bad.csv, nothing staged (ingest with --on-bad-rows skip to keep the other rows): line 3: expected 6 fields, found 5; line 4: unparseable number "abc" in column "high"; line 5: unparseable timestamp "2024-13-02 17:03:00" in column "timestamp"',
       );
       expect(listFiles(staging)).toEqual([]);
       expect(listDirs(staging)).toEqual([]);
@@ -295,14 +306,14 @@ describe('ingestFile', () => {
       const report = await ingestFile(file, { asset: 'MES', stagingDir: staging, onBadRows: 'skip' });
       expect(report).toMatchObject({ rowsRead: 5, rowsWritten: 2, badRows: expectedBadRows, badRowCount: 3 });
       expect((await readStaged(report.partitions[0].path, decoder)).rows).toEqual([
-        { timestamp: '2024-01-02T23:00:00.000000000Z', open: 1, high: 2, low: 0.5, close: 1.5, volume: 10 },
-        { timestamp: '2024-01-02T23:04:00.000000000Z', open: 1, high: 2, low: 0.5, close: 1.5, volume: 10 },
+        { timestamp: '2024-01-02T23:00:00.000000Z', open: 1, high: 2, low: 0.5, close: 1.5, volume: 10 },
+        { timestamp: '2024-01-02T23:04:00.000000Z', open: 1, high: 2, low: 0.5, close: 1.5, volume: 10 },
       ]);
     });
 
     it('reports an unclosed quote and a missing timestamp', async () => {
       const file = writeFixture(sources, 'open.csv', 'timestamp,close,note\n,1,x\n2024-01-02 17:00:00,2,"never closed\n');
-      const report = await ingestFile(file, { asset: 'MES', dryRun: true });
+      const report = await ingestFile(file, { asset: 'MES', dryRun: true, onBadRows: 'skip' });
       expect(report.badRows).toEqual([
         { line: 2, reason: 'missing timestamp in column "timestamp"' },
         { line: 3, reason: 'a quoted field is never closed' },
@@ -330,8 +341,8 @@ describe('ingestFile', () => {
       ['2024-01-04', 1],
     ]);
     expect((await readStaged(report.partitions[0].path, decoder)).rows).toEqual([
-      { timestamp: '2024-01-02T23:00:00.000000000Z', open: 1, high: 1.5, low: 0.5, close: 1.25, volume: 10 },
-      { timestamp: '2024-01-02T23:01:00.000000000Z', open: 2, high: 2.5, low: 1.5, close: 2.25, volume: 20 },
+      { timestamp: '2024-01-02T23:00:00.000000Z', open: 1, high: 1.5, low: 0.5, close: 1.25, volume: 10 },
+      { timestamp: '2024-01-02T23:01:00.000000Z', open: 2, high: 2.5, low: 1.5, close: 2.25, volume: 20 },
     ]);
   });
 
@@ -344,8 +355,8 @@ describe('ingestFile', () => {
       venue: vectorFromArray(['XCME', null], new Utf8()),
     });
     const expected = [
-      { timestamp: '2024-01-02T23:00:00.000000000Z', price: 5000.25, size: 3, venue: 'XCME' },
-      { timestamp: '2024-01-02T23:01:00.000005000Z', price: 5000.5, size: 1, venue: null },
+      { timestamp: '2024-01-02T23:00:00.000000Z', price: 5000.25, size: 3, venue: 'XCME' },
+      { timestamp: '2024-01-02T23:01:00.000005Z', price: 5000.5, size: 1, venue: null },
     ];
     for (const [name, format] of [
       ['es_ticks.arrow', 'file'],
@@ -356,7 +367,7 @@ describe('ingestFile', () => {
       const report = await ingestFile(file, { stagingDir: target });
       expect(report).toMatchObject({ format: 'arrow', asset: 'ES', mapping: { timestamp: 'time', price: 'price', size: 'size', venue: 'venue' } });
       expect(report.columns).toEqual([
-        { name: 'timestamp', type: 'Timestamp<NANOSECOND, UTC>' },
+        { name: 'timestamp', type: 'Timestamp<MICROSECOND, UTC>' },
         { name: 'price', type: 'Float64' },
         { name: 'size', type: 'Int64' },
         { name: 'venue', type: 'Utf8' },
@@ -400,8 +411,8 @@ describe('ingestFile', () => {
       rowsWritten: 3,
     });
     expect(report.preview).toEqual([
-      { timestamp: '2024-01-02T22:59:00.000000000Z', open: 1, high: 2, low: 0.5, close: 1.5, volume: 10 },
-      { timestamp: '2024-01-02T23:00:00.000000000Z', open: 1.5, high: 2.5, low: 1, close: 2, volume: null },
+      { timestamp: '2024-01-02T22:59:00.000000Z', open: 1, high: 2, low: 0.5, close: 1.5, volume: 10 },
+      { timestamp: '2024-01-02T23:00:00.000000Z', open: 1.5, high: 2.5, low: 1, close: 2, volume: null },
     ]);
     expect(report.partitions).toEqual([
       { asset: 'MES', date: '2024-01-02', path: path.join(target, 'MES', '2024-01-02', 'dry.parquet'), rows: 1, firstTimestamp: '2024-01-02T22:59:00.000000000Z', lastTimestamp: '2024-01-02T22:59:00.000000000Z', bytes: null, sha256: null },
@@ -478,7 +489,7 @@ describe('ingestFile', () => {
     ]);
     for (const [k, partition] of report.partitions.entries()) {
       const staged = await readStaged(partition.path, decoder);
-      expect(staged.columns).toEqual(['timestamp:Timestamp<NANOSECOND, UTC>', 'close:Float64', 'volume:Int64']);
+      expect(staged.columns).toEqual(['timestamp:Timestamp<MICROSECOND, UTC>', 'close:Float64', 'volume:Int64']);
       expect(staged.rows.map((r) => r.close)).toEqual(Array.from({ length: 20 }, (_, i) => i * 3 + k));
     }
     expect(listFiles(staging)).toEqual(['MES/2024-01-02/shuffled.parquet', 'MES/2024-01-03/shuffled.parquet', 'MES/2024-01-04/shuffled.parquet']);
@@ -487,7 +498,7 @@ describe('ingestFile', () => {
   it('makes volume Float64 in every partition when a non-integral value comes late', async () => {
     const file = writeFixture(sources, 'frac.csv', 'timestamp,close,volume\n2024-01-02 09:00:00,1,10\n2024-01-03 09:00:00,2,20\n2024-01-04 09:00:00,3,0.5\n');
     const report = await ingestFile(file, { asset: 'MES', stagingDir: staging });
-    expect(report.columns.map((c) => c.type)).toEqual(['Timestamp<NANOSECOND, UTC>', 'Float64', 'Float64']);
+    expect(report.columns.map((c) => c.type)).toEqual(['Timestamp<MICROSECOND, UTC>', 'Float64', 'Float64']);
     const volumes = [];
     for (const partition of report.partitions) {
       const staged = await readStaged(partition.path, decoder);
@@ -527,7 +538,7 @@ describe('ingestFile', () => {
     expect(meta.rowGroups.map((g) => g.numRows)).toEqual([16, 16, 16, 2]);
     const staged = await readStaged(report.partitions[0].path, decoder);
     expect(staged.rows.map((r) => r.size)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
-    expect(staged.rows[49]).toEqual({ timestamp: '2024-01-02T23:00:49.000000000Z', price: 5012.25, size: 50 });
+    expect(staged.rows[49]).toEqual({ timestamp: '2024-01-02T23:00:49.000000Z', price: 5012.25, size: 50 });
     expect(report.partitions[0].sha256).toBe(createHash('sha256').update(fs.readFileSync(report.partitions[0].path)).digest('hex'));
   });
 
@@ -549,11 +560,11 @@ describe('ingestFile', () => {
     await writeParquet(table, file, { decoder });
     const report = await ingestFile(file, { stagingDir: staging });
     expect(report.timestamp).toEqual({ kind: 'typed', epochUnit: null, dateOnly: true });
-    expect(datesOf(report)).toEqual([
-      ['2024-01-02', 1],
-      ['2024-01-03', 1],
+    expect(report.partitions.map((p) => [p.date, p.rows, p.dateSpan])).toEqual([['2024-01-01', 2, { first: '2024-01-02', last: '2024-01-03' }]]);
+    expect((await readStaged(report.partitions[0].path, decoder)).rows).toEqual([
+      { timestamp: '2024-01-02T00:00:00.000000Z', close: 4820.5 },
+      { timestamp: '2024-01-03T00:00:00.000000Z', close: 4710 },
     ]);
-    expect((await readStaged(report.partitions[1].path, decoder)).rows).toEqual([{ timestamp: '2024-01-03T00:00:00.000000000Z', close: 4710 }]);
   });
 
   it('refuses compressed files and JSON arrays with UNSUPPORTED_FILE', async () => {
@@ -567,7 +578,7 @@ describe('ingestFile', () => {
     const file = writeFixture(sources, 'ldn.csv', 'timestamp,close\n2024-07-01 08:00:00,1\n');
     const report = await ingestFile(file, { asset: 'MES', dryRun: true, timezone: 'Europe/London' });
     expect(report.timezone).toBe('Europe/London');
-    expect(report.preview?.[0].timestamp).toBe('2024-07-01T07:00:00.000000000Z');
+    expect(report.preview?.[0].timestamp).toBe('2024-07-01T07:00:00.000000Z');
     expect(report.partitions[0].date).toBe('2024-07-01');
   });
 });

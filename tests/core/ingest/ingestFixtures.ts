@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tableToJsonRows, type JsonValue } from '../../../core/arrow/arrowJson.js';
 import type { DecoderPool } from '../../../core/parquet/decoderPool.js';
+import { summarizeParquetFile } from '../../../core/ingest/parquetFooter.js';
 import { readParquet } from '../../../core/parquet/parquetFile.js';
 
 /** Writes a fixture file (text as UTF-8, bytes as they are) and returns its path. */
@@ -12,12 +13,14 @@ export function writeFixture(dir: string, name: string, content: string | Uint8A
   return file;
 }
 
-/** A staged Parquet file read back: column types in Arrow's words and rows as the CLI prints them. */
-export async function readStaged(file: string, decoder: DecoderPool): Promise<{ columns: string[]; rows: Record<string, JsonValue>[] }> {
+/** A staged Parquet file read back: column types in Arrow's words, rows as the CLI prints them, the footer's key-value metadata. */
+export async function readStaged(file: string, decoder: DecoderPool): Promise<{ columns: string[]; rows: Record<string, JsonValue>[]; keyValue: Record<string, string> }> {
   const table = await readParquet(file, { decoder });
+  const { keyValue } = await summarizeParquetFile(file);
   return {
     columns: table.schema.fields.map((f) => `${f.name}:${String(f.type)}`),
     rows: tableToJsonRows(table),
+    keyValue,
   };
 }
 
@@ -53,7 +56,7 @@ export function listDirs(dir: string): string[] {
 }
 
 export const OHLCV_COLUMNS = [
-  'timestamp:Timestamp<NANOSECOND, UTC>',
+  'timestamp:Timestamp<MICROSECOND, UTC>',
   'open:Float64',
   'high:Float64',
   'low:Float64',

@@ -79,7 +79,8 @@ describe('raw snapshots', () => {
     expect(error.details.newSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(error.details.newSha256).not.toBe(before);
     expect(error.details.path).toBe('raw/MES/2024-01-15/ohlcv.parquet');
-    expect(error.message).toBe(`raw/MES/2024-01-15/ohlcv.parquet already exists with different content (recorded sha256 ${before}, new ${String(error.details.newSha256)}); raw snapshots are write-once, so nothing was written`);
+    expect(error.message).toBe(`raw/MES/2024-01-15/ohlcv.parquet already exists with other rows (recorded sha256 ${before}, new ${String(error.details.newSha256)}); raw snapshots are write-once, so nothing was written. 1 of 1 snapshot changed (2024-01-15). To keep the correction, ingest again with --revise: each changed snapshot is stored beside the original as its next revision (ohlcv.rev1.parquet)`);
+    expect(error.details.changedDates).toEqual(['2024-01-15']);
     expect(sha256(file('raw/MES/2024-01-15/ohlcv.parquet'))).toBe(before);
   });
 
@@ -150,8 +151,8 @@ describe('raw snapshots', () => {
   });
 
   it('checks names and inputs before touching anything', async () => {
-    const bad = await errorOf(writeRawSnapshot(store, { asset: 'mes', date: '2024-01-15', name: 'x', table: ohlcvTable(1) }));
-    expect({ code: bad.code, value: bad.details.value }).toEqual({ code: 'INVALID_NAME', value: 'mes' });
+    const bad = await errorOf(writeRawSnapshot(store, { asset: 'ME S', date: '2024-01-15', name: 'x', table: ohlcvTable(1) }));
+    expect({ code: bad.code, value: bad.details.value }).toEqual({ code: 'INVALID_NAME', value: 'ME S' });
     expect((await errorOf(writeRawSnapshot(store, { asset: 'MES', date: '2024-02-30', name: 'x', table: ohlcvTable(1) }))).code).toBe('INVALID_NAME');
     expect((await errorOf(writeRawSnapshot(store, { asset: 'MES', date: '2024-01-15', name: '../x', table: ohlcvTable(1) }))).code).toBe('INVALID_NAME');
     const neither = await errorOf(writeRawSnapshot(store, { asset: 'MES', date: '2024-01-18', name: 'x' }));
