@@ -8,7 +8,7 @@ import { ErrorPanel } from '../shell/ErrorPanel';
 import { ProgressBar } from '../shell/ProgressBar';
 import { useAppState } from '../state/appState';
 import { formatCell, isNumericType, shortTypeName } from '../table/cellFormat';
-import { formatBytes, formatCount } from '../tree/treeModel';
+import { countOf, formatBytes, formatCount } from '../tree/treeModel';
 import { MAPPING_TARGETS, baseName, parseIngestResult, sourceColumns, type IngestView } from './ingestResult';
 
 type Step =
@@ -330,7 +330,7 @@ export function IngestDialog({ files, paths: givenPaths }: { files: File[]; path
 
         {step.kind === 'done' && view ? (
           <div className="verdict pass" data-testid="ingest-done">
-            ✓ Ingested {formatCount(view.rowsWritten)} of {formatCount(view.rowsRead)} rows into {view.snapshots.filter((s) => s.status === 'created').length} new {view.snapshots.filter((s) => s.status === 'created').length === 1 ? 'snapshot' : 'snapshots'}
+            ✓ Ingested {formatCount(view.rowsWritten)} of {countOf(view.rowsRead, 'row')} into {view.snapshots.filter((s) => s.status === 'created').length} new {view.snapshots.filter((s) => s.status === 'created').length === 1 ? 'snapshot' : 'snapshots'}
             {view.snapshots.some((s) => s.status === 'unchanged') ? `, ${view.snapshots.filter((s) => s.status === 'unchanged').length} unchanged` : ''}
           </div>
         ) : null}
@@ -374,7 +374,7 @@ export function IngestDialog({ files, paths: givenPaths }: { files: File[]; path
             <h4>{view.dryRun ? 'Snapshots to be written' : 'Snapshots'}</h4>
             <Snapshots view={view} />
             <p className="muted small">
-              {formatCount(view.rowsRead)} rows read{view.timezone ? ` · naive times read in ${view.timezone}` : ''}
+              {countOf(view.rowsRead, 'row')} read{view.timezone ? ` · naive times read in ${view.timezone}` : ''}
             </p>
             <BadRows view={view} />
             {view.dryRun && view.badRowCount > 0 && onBadRows === 'fail' ? (

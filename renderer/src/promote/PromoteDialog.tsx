@@ -6,7 +6,7 @@ import { useAppState } from '../state/appState';
 import { Dialog } from '../shell/Dialog';
 import { ErrorPanel } from '../shell/ErrorPanel';
 import { ProgressBar } from '../shell/ProgressBar';
-import { findNode, formatCount } from '../tree/treeModel';
+import { countOf, findNode, formatCount } from '../tree/treeModel';
 import { IssueList } from '../validate/ReportPanel';
 import { useSchemas } from '../validate/useSchemas';
 import { parseReport, ruleTitle } from '../validate/validationReport';
@@ -81,7 +81,7 @@ export function PromoteDialog({ asset }: { asset: string }) {
         closeDialog();
         if (path) openDataset(path, { reveal: true, tab: 'metadata' });
         const dropped = droppedTotal(view);
-        setNotice(`${view.status === 'unchanged' ? 'Already promoted' : 'Promoted'} ${asset} to ${path ?? view.version ?? 'a new version'}: ${formatCount(view.rows)} rows${dropped ? `, ${formatCount(dropped)} dropped` : ''}`);
+        setNotice(`${view.status === 'unchanged' ? 'Already promoted' : 'Promoted'} ${asset} to ${path ?? view.version ?? 'a new version'}: ${countOf(view.rows, 'row')}${dropped ? `, ${formatCount(dropped)} dropped` : ''}`);
       } else if (job.state === 'cancelled') setStep({ kind: 'cancelled' });
       else {
         const error = job.error ?? { code: 'FAILED', message: 'the promote job failed', details: {} };
@@ -160,7 +160,7 @@ export function PromoteDialog({ asset }: { asset: string }) {
             </label>
           </div>
           <p className="muted small" data-testid="promote-selection">
-            {dates.length === 0 ? `There are no raw snapshots of ${asset}.` : `${chosen.length} of ${dates.length} dates · ${formatCount(chosenRows)} rows`}
+            {dates.length === 0 ? `There are no raw snapshots of ${asset}.` : `${formatCount(chosen.length)} of ${countOf(dates.length, 'date')} · ${countOf(chosenRows, 'row')}`}
           </p>
           <div className="field-row">
             <label className="field">
@@ -231,7 +231,7 @@ export function PromoteDialog({ asset }: { asset: string }) {
               <div className={`verdict ${report.valid ? 'pass' : gatePasses ? 'warn' : 'fail'}`} data-testid="gate-verdict" data-valid={report.valid}>
                 {report.valid ? '✓ The gate passes' : onInvalid === 'drop' && checked ? `✓ Passes by dropping ${estimated ? 'about ' : ''}${formatCount(dropped)} ${dropped === 1 ? 'row' : 'rows'}` : '✗ The gate fails'}
                 <span className="small">
-                  {formatCount(report.rowCount)} rows · {formatCount(report.errors.reduce((s, i) => s + i.count, 0))} errors
+                  {countOf(report.rowCount, 'row')} · {countOf(report.errors.reduce((s, i) => s + i.count, 0), 'error')}
                 </span>
               </div>
               {!report.valid && onInvalid === 'fail' ? <p className="small">Nothing would be written. Choose “drop” to remove the offending rows, or fix the raw data.</p> : null}

@@ -171,7 +171,7 @@ export function formatCount(n: number | undefined | null): string {
 }
 
 /** A count with its noun: "1 row", "4,012 files", "0 bars". */
-export function countOf(n: number, singular: string, plural = `${singular}s`): string {
+export function countOf(n: number | null | undefined, singular: string, plural = `${singular}s`): string {
   return `${formatCount(n)} ${n === 1 ? singular : plural}`;
 }
 

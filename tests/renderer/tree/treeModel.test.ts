@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  countOf,
   containsPath,
   expandedPathsToReload,
   findNode,
@@ -98,5 +99,9 @@ describe('treeModel', () => {
     expect(formatSpan('2024-01-02', '2024-01-02')).toBe('2024-01-02');
     expect(formatSpan('2024-01-02', '2024-03-28')).toBe('2024-01-02 → 2024-03-28');
     expect(formatSpan(null, null)).toBe('');
+  });
+
+  it('counts with the noun in the right number', () => {
+    expect([countOf(1, 'row'), countOf(0, 'row'), countOf(4012, 'file'), countOf(1_200_000, 'row'), countOf(2, 'match', 'matches')]).toEqual(['1 row', '0 rows', '4,012 files', '1,200,000 rows', '2 matches']);
   });
 });
