@@ -140,4 +140,25 @@ describe('verifyStore', () => {
     expect(problems[2].message).toBe('raw/MES/2024-01-15/extra.parquet: its embedded key facts (mes_data.layer=cleaned) do not match raw MES 2024-01-15');
     expect(problems[3].message).toBe('raw/MES/2024-01-17 has no metadata.json, so it is not a committed snapshot (1 file(s) inside)');
   });
+
+  it('reports links (a listed file swapped for one is never read through), foreign staging entries, and takes registered schemas and uploads as part of a store', async () => {
+    const target = 'raw/MES/2024-01-15/ohlcv.parquet';
+    const problems = await copy((root) => {
+      const outside = path.join(root, '..', `outside-${copies}.parquet`);
+      fs.renameSync(path.join(root, target), outside);
+      fs.symlinkSync(outside, path.join(root, target));
+      fs.mkdirSync(path.join(root, '.staging', 'not-a-writer'), { recursive: true });
+      fs.writeFileSync(path.join(root, '.staging', 'stray.txt'), 'x');
+      fs.mkdirSync(path.join(root, 'schemas'));
+      fs.writeFileSync(path.join(root, 'schemas', 'my_bars.json'), '{}');
+      fs.mkdirSync(path.join(root, '.uploads', 'fresh'), { recursive: true });
+      fs.writeFileSync(path.join(root, '.uploads', 'fresh', 'bars.csv'), 'a,b\n');
+    });
+    expect(problems.map((p) => [p.path, p.code])).toEqual([
+      ['.staging/not-a-writer', 'UNEXPECTED_FILE'],
+      ['.staging/stray.txt', 'UNEXPECTED_FILE'],
+      [target, 'SYMLINK'],
+    ]);
+    expect(problems[0].message).toBe('.staging/not-a-writer was not made by a writer of this program; it is never applied or removed automatically (look at it, then remove it)');
+  });
 });
