@@ -37,7 +37,7 @@ describe('mes-data ingest, promote, features build, diff', () => {
       expect.objectContaining({ path: 'raw/MES/2024-01-05/MES_1min.parquet', rows: 30, status: 'dry-run' }),
     ]);
     expect(result).toMatchObject({ rowsRead: 90, timezone: 'America/Chicago', mapping: { date: 'Date', time: 'Time', close: 'Close' } });
-    expect(result.files[0].preview[0]).toEqual({ timestamp: '2024-01-03T16:00:00.000000000Z', open: 4780, high: 4780.5, low: 4779.75, close: 4780.25, volume: 100 });
+    expect(result.files[0].preview[0]).toEqual({ timestamp: '2024-01-03T16:00:00.000000Z', open: 4780, high: 4780.5, low: 4779.75, close: 4780.25, volume: 100 });
     expect(fs.existsSync(path.join(store, 'raw', 'MES'))).toBe(false);
   });
 
@@ -107,8 +107,8 @@ describe('CSV through the ingest reader in convert and validate', () => {
     expect(converted.json).toMatchObject({ path: out, numRows: 2, compression: 'snappy' });
     const shown = await runCliJson('show', out);
     expect((shown.json as { rows: unknown[] }).rows).toEqual([
-      { timestamp: '2024-01-03T16:00:00.000000000Z', open: 4780.25, high: 4781, low: 4779.5, close: 4780.75, volume: 120 },
-      { timestamp: '2024-01-03T16:01:00.000000000Z', open: 4780.75, high: 4779, low: 4780.5, close: 4781.5, volume: 95 },
+      { timestamp: '2024-01-03T16:00:00.000000Z', open: 4780.25, high: 4781, low: 4779.5, close: 4780.75, volume: 120 },
+      { timestamp: '2024-01-03T16:01:00.000000Z', open: 4780.75, high: 4779, low: 4780.5, close: 4781.5, volume: 95 },
     ]);
     const validated = await runCliJson('validate', file, '--schema', 'ohlcv');
     expect(validated.code).toBe(1);
