@@ -34,7 +34,10 @@ function renderIngest(r: IngestResult): string {
     }
   }
   lines.push(`zone ${r.timezone}; ${r.rowsRead.toLocaleString('en-US')} rows read, ${r.rowsWritten.toLocaleString('en-US')} ${r.dryRun ? 'would be written' : 'written'}`);
-  for (const s of r.snapshots) lines.push(`  ${s.status === 'dry-run' ? 'would write' : s.status.padEnd(9)} ${s.path}  ${s.rows.toLocaleString('en-US')} rows`);
+  for (const s of r.snapshots) {
+    const status = s.status === 'dry-run' ? `would be ${s.wouldBe ?? 'written'}` : s.status.padEnd(9);
+    lines.push(`  ${status} ${s.path}  ${s.rows.toLocaleString('en-US')} rows${s.supersedes ? ` (revision of ${s.supersedes})` : ''}`);
+  }
   if (r.badRowCount > 0) {
     lines.push(`${r.badRowCount} bad row(s)${r.dryRun ? '' : ', skipped'}:`);
     for (const b of r.badRows.slice(0, 20)) lines.push(`  ${b.file}:${b.line}: ${b.reason}`);
@@ -52,6 +55,7 @@ export function registerJobCommands(program: Command, ctx: CommandContext): void
     .option('--tz <zone>', 'zone of timestamps without an offset (default America/Chicago)')
     .option('--dry-run', 'show what would be written; write nothing')
     .addOption(new Option('--on-bad-rows <policy>', 'fail: write nothing when a row is malformed; skip: write the rest').choices(['fail', 'skip']).default('fail'))
+    .option('--revise', 'store a snapshot whose date already holds other rows as its next revision (name.rev1.parquet) instead of failing')
     // no default value: commander would print it in the help as "(default: {})"
     .option('--map <target=source>', 'use this source column for a target column, e.g. --map close=Last (repeatable; default: detected from the header)', (value: string, previous: Record<string, string> | undefined) => {
       const at = value.indexOf('=');
@@ -59,10 +63,10 @@ export function registerJobCommands(program: Command, ctx: CommandContext): void
       return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };
     })
     .addOption(jsonOption())
-    .action(async (files: string[], opts: { asset?: string; tz?: string; dryRun?: boolean; onBadRows: 'fail' | 'skip'; map?: Record<string, string>; json?: boolean }) => {
+    .action(async (files: string[], opts: { asset?: string; tz?: string; dryRun?: boolean; onBadRows: 'fail' | 'skip'; revise?: boolean; map?: Record<string, string>; json?: boolean }) => {
       await runJobFromCli(
         ctx,
-        { kind: 'ingest', files: files.map((f) => path.resolve(f)), asset: opts.asset, timezone: opts.tz, dryRun: opts.dryRun === true, onBadRows: opts.onBadRows, mapping: opts.map },
+        { kind: 'ingest', files: files.map((f) => path.resolve(f)), asset: opts.asset, timezone: opts.tz, dryRun: opts.dryRun === true, onBadRows: opts.onBadRows, mapping: opts.map, revise: opts.revise === true },
         { needsStore: true, json: opts.json === true, render: (value) => ({ text: renderIngest(value as IngestResult) }) },
       );
     });

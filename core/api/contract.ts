@@ -110,6 +110,8 @@ export const JobParams = z.discriminatedUnion('kind', [
     dryRun: z.boolean().default(false),
     onBadRows: z.enum(['fail', 'skip']).default('fail'),
     mapping: z.record(z.string(), z.string()).optional(),
+    /** Store a snapshot that exists with other rows as its next revision instead of failing (docs/versioning_semantics.md). */
+    revise: z.boolean().default(false),
   }),
   z.object({
     kind: z.literal('promote'),

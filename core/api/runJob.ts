@@ -62,6 +62,7 @@ export async function runJob(params: JobParams, ctx: JobContext): Promise<unknow
         dryRun: params.dryRun,
         onBadRows: params.onBadRows,
         mapping: params.mapping,
+        revise: params.revise,
         signal: ctx.signal,
         progress: (p) => ctx.progress({ fraction: p.fraction, rows: p.rows, bytes: p.bytes, stage: p.stage }),
       });
