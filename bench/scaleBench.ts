@@ -734,13 +734,13 @@ export async function runScaleBench(): Promise<{ markdown: string; failed: boole
       ctx.deadline = phaseStart + budgetMs * until;
     };
     const reports: DatasetReport[] = [];
-    phase(0.4);
+    phase(0.45);
     reports.push(await runDataset(ctx, 'bars', data.bars));
     const bars = reports[0];
     const promoted = bars.lines.find((l) => l.op === OP.promote)?.ours;
-    phase(0.5);
+    phase(0.55);
     const latency = bars.v1Path ? await measureLatency(ctx, 'MES', bars.v1Path, bars.v1Rows, promoted?.ok ? promoted.ms : 10_000) : null;
-    phase(0.75);
+    phase(0.85);
     reports.push(await runDataset(ctx, 'ticks', data.ticks));
     phase(1);
     reports.push(await runDataset(ctx, 'daily', data.daily));
@@ -762,7 +762,7 @@ export async function runScaleBench(): Promise<{ markdown: string; failed: boole
     const parts: string[] = [
       '## Research scale: years, not days',
       '',
-      `Issue 11's benchmark. Every operation of the product on years of data as a user runs it — the \`mes-data\` command with \`--json\`, one process per operation (package.json \`bin\`: \`${pkg.bin?.['mes-data'] ?? '?'}\`) — beside DuckDB ${duckVersion()} doing the same work in a process of its own (\`@duckdb/node-api\` from plain \`node\`, an in-memory instance, default threads), in the same run. Charts and pages go through the API (\`ApiSession.invoke\` in a child process that runs the sources under tsx, the store opened first; the zooms one after another as a user zooms in, five calls each): the figure is the first call, the median of the four after it is in the notes (ours may cache); DuckDB likewise, the statements one after another on one connection. Times are wall times of whole processes (ours include starting Node and the command; DuckDB's include starting Node and the instance, with the SQL alone in brackets); ratios are ours / DuckDB, above 1 means ours is slower. Peak RSS is each process's own high-water mark (VmHWM, all threads). n = 1 for every operation: at this size one run each is what the machine allows; treat differences under ~20 % as noise.`,
+      `Issue 11's benchmark. Every operation of the product on years of data as a user runs it — the \`mes-data\` command with \`--json\`, one process per operation (package.json \`bin\`: \`${pkg.bin?.['mes-data'] ?? '?'}\`) — beside DuckDB ${duckVersion()} doing the same work in a process of its own (\`@duckdb/node-api\` from plain \`node\`, an in-memory instance, default threads), in the same run. Charts and pages go through the API (\`ApiSession.invoke\` in a child process that runs the sources under tsx, the store opened first; the zooms one after another as a user zooms in, five calls each): the figure is the first call, the median of the four after it is in the notes (ours may cache); DuckDB likewise, the statements one after another on one connection. Times are wall times of whole processes (ours include starting Node and the command; DuckDB's include starting Node and the instance, with the SQL alone in brackets); ratios are ours / DuckDB, above 1 means ours is slower. Peak RSS is each process's own high-water mark (VmHWM, all threads). The work is the same in what it reads, checks and writes, not in everything around it: ours also hashes every file it writes (SHA-256), writes sidecars, fsyncs and commits each version atomically under the store lock, and checks every rule of the schema (CME session gaps, stale prices, …), where DuckDB runs the one statement shown below. n = 1 for every operation: at this size one run each is what the machine allows; treat differences under ~20 % as noise.`,
       '',
       `- Scale ${scale}${scale === 1 ? ' (the issue\'s sizes)' : ' (a scaled-down run: not the issue\'s sizes)'}; data ${data.generated.length > 0 ? `generated for this run (${data.generated.join(', ')})` : 'reused from the cache'} in \`bench/.data/\`; run with \`npm run bench -- scale\`, \`MES_BENCH_SCALE=0.02\` for a small trial.`,
       `- Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC (started); the command's bundle ${rebuilt ? 'was rebuilt from the sources for this run' : 'was up to date with the sources'} (commit ${gitHead()}).`,
@@ -793,10 +793,10 @@ export async function runScaleBench(): Promise<{ markdown: string; failed: boole
     } else parts.push('Not measured: the promotion of the bars made no version to page.', '');
     parts.push('### The SQL DuckDB ran', '', 'Per dataset kind; `<raw>`, `<v1>`, `<out>` are the folders DuckDB wrote itself in the same run (its own ingest and promotions), so each engine works on its own output all along.', '');
     for (const report of reports) {
-      parts.push(`${report.title}:`, '');
-      for (const s of report.sql) parts.push(`- ${s.op}: \`${s.sql.replace(/\s*\n\s*/g, ' ')}\``);
-      parts.push('');
+      parts.push(`#### ${report.title}`, '');
+      for (const s of report.sql) parts.push(`${s.op}:`, '', '```sql', s.sql, '```', '');
     }
+    parts.push('#### The whole store', '', '`ls`:', '', '```sql', listSql('<store>'), '```', '');
     parts.push(`Whole benchmark: ${fmtMs(performance.now() - began)}.`, '');
     return { markdown: parts.join('\n'), failed: false };
   } finally {

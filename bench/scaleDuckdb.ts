@@ -128,7 +128,7 @@ export function validateSql(kind: DatasetKind, dir: string): string {
     `WITH t AS (SELECT *, lag("timestamp") OVER w AS prev_ts, lag(${closeColumn}) OVER w AS prev_close`,
     `  FROM read_parquet(${glob(dir)}, filename = true, file_row_number = true, hive_partitioning = true)`,
     '  WINDOW w AS (ORDER BY filename, file_row_number))',
-    `SELECT ${checks.join(', ')} FROM t`,
+    `SELECT ${checks.join(',\n  ')}\nFROM t`,
   ].join('\n');
 }
 
