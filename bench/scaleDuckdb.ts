@@ -14,13 +14,16 @@ import { sqlString } from './benchUtil.js';
 
 export type DatasetKind = 'bars' | 'daily' | 'ticks';
 
+/** DuckDB's memory limit in the benchmark (its default is 80 % of the machine's memory). */
+export const DUCKDB_MEMORY_LIMIT = '4GB';
+
 const CHILD_SOURCE = `
 import fs from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
 const job = JSON.parse(fs.readFileSync(process.argv[1], 'utf8'));
 const out = { steps: [], readyMs: 0 };
 try {
-  const instance = await DuckDBInstance.create(':memory:');
+  const instance = await DuckDBInstance.create(':memory:', job.options);
   const connection = await instance.connect();
   for (const sql of job.setup ?? []) await connection.run(sql);
   out.readyMs = performance.now();
@@ -65,7 +68,10 @@ export interface DuckRun {
 /** Runs the steps in one fresh DuckDB process (in-memory instance, default threads). */
 export async function runDuck(root: string, workDir: string, steps: DuckStep[], timeoutMs: number): Promise<DuckRun> {
   const jobFile = path.join(workDir, `duck-job-${process.pid}-${Math.random().toString(36).slice(2)}.json`);
-  fs.writeFileSync(jobFile, JSON.stringify({ setup: ["SET TimeZone = 'UTC'"], steps }));
+  // a memory limit well above what these statements need, so a shared machine is not pushed into swap,
+  // and a spill folder in the scratch folder (an in-memory instance would spill into the working directory)
+  const options = { memory_limit: DUCKDB_MEMORY_LIMIT, temp_directory: path.join(workDir, 'duckdb-spill') };
+  fs.writeFileSync(jobFile, JSON.stringify({ options, setup: ["SET TimeZone = 'UTC'"], steps }));
   let result: ProcessResult;
   try {
     result = await runMeasured(process.execPath, ['--input-type=module', '-e', CHILD_SOURCE, jobFile], { cwd: root, timeoutMs });
