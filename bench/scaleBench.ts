@@ -734,13 +734,13 @@ export async function runScaleBench(): Promise<{ markdown: string; failed: boole
       ctx.deadline = phaseStart + budgetMs * until;
     };
     const reports: DatasetReport[] = [];
-    phase(0.45);
+    phase(0.5);
     reports.push(await runDataset(ctx, 'bars', data.bars));
     const bars = reports[0];
     const promoted = bars.lines.find((l) => l.op === OP.promote)?.ours;
-    phase(0.55);
+    phase(0.6);
     const latency = bars.v1Path ? await measureLatency(ctx, 'MES', bars.v1Path, bars.v1Rows, promoted?.ok ? promoted.ms : 10_000) : null;
-    phase(0.85);
+    phase(0.88);
     reports.push(await runDataset(ctx, 'ticks', data.ticks));
     phase(1);
     reports.push(await runDataset(ctx, 'daily', data.daily));
