@@ -519,14 +519,14 @@ async function writeNewSidecar(sidecar: DatasetMetadata, filePath: string, sync:
 
 /** The dates a raw folder covers: its own date, or the span its files record (a folder of daily bars holds a year). */
 function dateRangeOf(sidecar: DatasetMetadata, date: string): { from: string; to: string } {
-  let from = date;
-  let to = date;
+  let from: string | null = null;
+  let to: string | null = null;
   for (const file of sidecar.files) {
     const span = (file.extra as { dateSpan?: { first?: unknown; last?: unknown } } | undefined)?.dateSpan;
-    if (typeof span?.first === 'string' && span.first < from) from = span.first;
-    if (typeof span?.last === 'string' && span.last > to) to = span.last;
+    if (typeof span?.first === 'string' && (from === null || span.first < from)) from = span.first;
+    if (typeof span?.last === 'string' && (to === null || span.last > to)) to = span.last;
   }
-  return { from, to };
+  return { from: from ?? date, to: to ?? date };
 }
 
 /**
