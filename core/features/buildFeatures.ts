@@ -203,10 +203,10 @@ async function inferredInterval(connection: EngineConnection, plan: BuildPlan): 
 
 /**
  * momentum_indicators streamed: closes chunk by chunk through the indicator states, each
- * chunk checked by the gate and appended to the engine, then one Parquet file written by
- * DuckDB into the commit's staging folder. Timestamps are written as microseconds, so only
- * bars on whole milliseconds come this way (DuckDB reads TIMESTAMP(NANOS) at microsecond
- * precision); anything finer takes the whole-table path with our own exact reader and writer.
+ * chunk checked by the gate and spilled, then one Parquet file written by DuckDB into the
+ * commit's staging folder. Timestamps are written as microseconds, so only bars on whole
+ * milliseconds come this way (DuckDB reads TIMESTAMP(NANOS) at microsecond precision): the
+ * first timestamp off a whole millisecond hands the build to `streamMomentumNanoseconds`.
  */
 async function streamMomentum(plan: BuildPlan): Promise<CommitVersionResult> {
   const gate = momentumGate(plan);

@@ -1,6 +1,8 @@
 /**
- * The arithmetic of the feature sets, on plain arrays. NaN marks "not defined yet" (warm-up)
- * and becomes null in the written columns. Formulas are written down in docs/features.md.
+ * The arithmetic of the feature sets, on plain arrays, and the same recurrences one value at
+ * a time (`EmaState`, `WilderRsiState`, `MomentumState`) for builds that stream. NaN marks
+ * "not defined yet" (warm-up) and becomes null in the written columns. Formulas are written
+ * down in docs/features.md.
  */
 
 /**
