@@ -278,4 +278,18 @@ describe('buildFeatures at scale, streamed through DuckDB', () => {
     expect(linked.code).toBe('SYMLINK');
     expect(linked.details.path).toBe('cleaned/v1/GC/date=2024-01-03/part-0.parquet');
   });
+
+  it('a damaged source file is CORRUPTED_FILE naming it, and nothing is written', async () => {
+    const ns = Array.from({ length: 40 }, (_, i) => 1_704_186_000_000_000_000n + BigInt(i) * MINUTE_NS);
+    await writeCleanedData(store, { asset: 'HG', data: [{ table: barsAt(ns.slice(0, 20), 4), partition: { date: '2024-01-02' } }, { table: barsAt(ns.slice(20), 6), partition: { date: '2024-01-03' } }] });
+    const file = path.join(store.root, 'cleaned', 'v1', 'HG', 'date=2024-01-03', 'part-0.parquet');
+    const bytes = fs.readFileSync(file);
+    fs.writeFileSync(file, bytes.subarray(0, bytes.length - 30));
+    for (const set of ['momentum_indicators', 'volume_profile', 'price_volatility'] as const) {
+      const error = await errorOf(buildFeatures(store, { set, asset: 'HG' }));
+      expect(error.code, set).toBe('CORRUPTED_FILE');
+      expect(error.message, set).toContain(file);
+    }
+    expect(fs.readdirSync(path.join(store.root, '.staging'))).toEqual([]);
+  });
 });
