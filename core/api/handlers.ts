@@ -156,6 +156,8 @@ function sidecarFor(storeRoot: string, absolute: string): string | null {
   let folder = fs.existsSync(absolute) && fs.statSync(absolute).isDirectory() ? absolute : path.dirname(absolute);
   while (folder.startsWith(storeRoot) && folder !== storeRoot) {
     const candidate = path.join(folder, 'metadata.json');
+    // a linked sidecar would show someone else's lineage as this dataset's: SYMLINK
+    assertNoSymlinkBelow(storeRoot, candidate);
     if (fs.existsSync(candidate)) return candidate;
     folder = path.dirname(folder);
   }

@@ -156,9 +156,13 @@ const LEFTOVER_TEMP = /^\..+\.\d+\.[0-9a-f]+\.tmp$/;
 export async function emptyVersionFolders(store: Store): Promise<string[]> {
   const found: string[] = [];
   for (const layer of ['cleaned', 'features']) {
-    const names = await fs.readdir(path.join(store.root, layer)).catch(() => [] as string[]);
-    for (const name of names) {
-      if (parseVersionFolder(name) === null) continue;
+    // through a linked layer or version folder this would remove folders outside the store
+    const layerStat = await fs.lstat(path.join(store.root, layer)).catch(() => null);
+    if (!layerStat?.isDirectory()) continue;
+    const entries = await fs.readdir(path.join(store.root, layer), { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      const name = entry.name;
+      if (!entry.isDirectory() || parseVersionFolder(name) === null) continue;
       const inside = await fs.readdir(path.join(store.root, layer, name)).catch(() => null);
       if (inside !== null && inside.length === 0) found.push(`${layer}/${name}`);
     }

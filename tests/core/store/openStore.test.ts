@@ -89,4 +89,18 @@ describe('initStore and openStore', () => {
     await openStore(dir, { recover: false });
     expect(fs.readdirSync(path.join(dir, '.staging'))).toEqual(['999999999-00000000-aaaaaaaaaaaa']);
   });
+
+  it('recovery on open removes nothing through a linked layer folder', async () => {
+    const dir = temp();
+    const { store } = await initStore(path.join(dir, 'store'));
+    const outside = path.join(dir, 'outside-cleaned');
+    fs.mkdirSync(path.join(outside, 'v7'), { recursive: true });
+    fs.rmSync(path.join(store.root, 'cleaned'), { recursive: true });
+    fs.symlinkSync(outside, path.join(store.root, 'cleaned'));
+    // something for recovery to do, so that it runs
+    fs.mkdirSync(path.join(store.root, '.lock-stale-0123456789ab'));
+    await openStore(store.root);
+    expect(fs.existsSync(path.join(store.root, '.lock-stale-0123456789ab'))).toBe(false);
+    expect(fs.readdirSync(outside)).toEqual(['v7']);
+  });
 });
