@@ -20,12 +20,19 @@ const DEFAULT_MEMORY_LIMIT = process.env.MES_DATA_DUCKDB_MEMORY ?? '512MB';
 
 let instance: Promise<DuckDBInstance> | null = null;
 
+/**
+ * The `@duckdb/node-api` module, loaded on first use. Import its values through this, never
+ * with a static `import { … } from '@duckdb/node-api'` (`import type` is fine): the native
+ * module costs a process about 80 ms to load (160 ms through an ESM import, which runs
+ * Node's CommonJS export scanner over it), and most CLI commands (`show`, `--help`, `ls`)
+ * never touch DuckDB. A test checks that the CLI bundle has no static import of it.
+ */
+export function duckdbModule(): typeof DuckDB {
+  return createRequire(import.meta.url)('@duckdb/node-api') as typeof DuckDB;
+}
+
 function createInstance(): Promise<DuckDBInstance> {
-  // loaded on first use, not at import: the native module costs a process about 80 ms to
-  // load (160 ms through an ESM import, which runs Node's CommonJS export scanner over it),
-  // and most CLI commands (`show`, `--help`, `ls`) never touch DuckDB
-  const { DuckDBInstance: Instance } = createRequire(import.meta.url)('@duckdb/node-api') as typeof DuckDB;
-  return Instance.create(':memory:', {
+  return duckdbModule().DuckDBInstance.create(':memory:', {
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
     memory_limit: DEFAULT_MEMORY_LIMIT,

@@ -1,8 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import os from 'node:os';
-import { DuckDBInstance } from '@duckdb/node-api';
-import { engineError, sqlFileList, sqlIdent, sqlString } from '../engine/duckdbEngine.js';
+import type { DuckDBInstance } from '@duckdb/node-api';
+import { duckdbModule, engineError, sqlFileList, sqlIdent, sqlString } from '../engine/duckdbEngine.js';
 import { AlreadyExistsError, CancelledError } from '../errors.js';
 import type { ColumnPlan } from './columnMapping.js';
 import type { CsvDialect, StagedPartition } from './ingestTypes.js';
@@ -230,7 +230,7 @@ let ingestInstance: Promise<DuckDBInstance> | null = null;
 
 /** This thread's single-threaded DuckDB instance for ingest (see the module comment), opened on first use. */
 function instance(): Promise<DuckDBInstance> {
-  ingestInstance ??= DuckDBInstance.create(':memory:', {
+  ingestInstance ??= duckdbModule().DuckDBInstance.create(':memory:', {
     threads: '1',
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',

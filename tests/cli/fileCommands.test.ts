@@ -183,6 +183,16 @@ describe('mes-data show, schema, meta, convert', () => {
     expect(failed).toMatchObject({ code: 3 });
   });
 
+  it('the bundle loads what a command does not need only when asked: DuckDB, the CLI itself', () => {
+    // the start-up budget (--version under 150 ms, show under 400 ms as a process) holds only
+    // while these stay out of the static imports; core/engine/duckdbEngine.ts: duckdbModule()
+    const main = fs.readFileSync(path.join(ROOT, 'dist/cli/main.mjs'), 'utf8');
+    expect(main.match(/^import [^;]*from "@duckdb\/node-api";?$/gm)).toBeNull();
+    const entry = fs.readFileSync(path.join(ROOT, 'dist/cli/mes-data.mjs'), 'utf8');
+    expect(entry.match(/^import /gm)).toEqual(['import ']);
+    expect(entry).toContain('await import("./main.mjs")');
+  });
+
   it('VERSION matches package.json', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
     expect(VERSION).toBe(pkg.version);
