@@ -474,7 +474,14 @@ export async function buildFeatures(store: Store, options: BuildFeaturesOptions)
   }
   const set = options.set as FeatureSet;
   const asset = checkAssetName(options.asset);
-  const progress = options.progress ?? (() => undefined);
+  const onProgress = options.progress ?? (() => undefined);
+  // a streaming build that hands over to another (ticks, unsorted rows) starts its rows again:
+  // the fraction shown never goes back
+  let shown = 0;
+  const progress: NonNullable<BuildFeaturesOptions['progress']> = (update) => {
+    shown = Math.max(shown, update.fraction);
+    onProgress({ ...update, fraction: shown });
+  };
   const versions = await cleanedVersions(store, asset);
   if (versions.length === 0) throw new NotFoundError(`${asset} has no cleaned version to build ${set} from; promote its raw data first`, { asset });
   let version = versions[versions.length - 1];
