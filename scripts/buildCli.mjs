@@ -21,15 +21,6 @@ const STAMP = '.built';
 // ESM bundles that still meet CommonJS dependencies need a require of their own
 const requireBanner = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
-/** The entry loads the CLI bundle beside it at run time instead of bundling it in. */
-const mainBesideEntry = {
-  name: 'main-beside-entry',
-  /** @param {import('esbuild').PluginBuild} b */
-  setup(b) {
-    b.onResolve({ filter: /^\.\.\/main\.js$/ }, () => ({ path: './main.mjs', external: true }));
-  },
-};
-
 /**
  * Builds the CLI bundles into `<root>/dist/cli`.
  * @param {string} root the checkout
@@ -42,8 +33,19 @@ export async function buildCli(root) {
   /** @type {import('esbuild').BuildOptions} */
   const common = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning', absWorkingDir: root, format: 'esm', external: EXTERNAL_PACKAGES };
   try {
-    await build({ ...common, entryPoints: ['cli/bin/mes-data.ts'], outfile: path.join(scratch, 'mes-data.mjs'), plugins: [mainBesideEntry] });
-    await build({ ...common, entryPoints: ['cli/main.ts'], outfile: path.join(scratch, 'main.mjs'), sourcemap: true, banner: { js: requireBanner } });
+    // the entry and the CLI in one build split into chunks: the entry loads main.mjs only when
+    // a command runs, and the modules both use (the decoder pool, which the entry starts
+    // early) are one shared chunk, so they are one instance
+    await build({
+      ...common,
+      entryPoints: { 'mes-data': 'cli/bin/mes-data.ts', main: 'cli/main.ts' },
+      outdir: scratch,
+      outExtension: { '.js': '.mjs' },
+      splitting: true,
+      chunkNames: 'chunk-[hash]',
+      sourcemap: true,
+      banner: { js: requireBanner },
+    });
     await build({ ...common, entryPoints: ['core/api/jobWorker.ts'], outfile: path.join(scratch, 'jobWorker.mjs'), sourcemap: true, banner: { js: requireBanner } });
     // the threads' entry files: bundled (their relative imports come along), packages left external
     for (const entry of THREAD_ENTRIES) await build({ ...common, entryPoints: [entry], outfile: path.join(scratch, path.basename(entry)) });
@@ -52,6 +54,8 @@ export async function buildCli(root) {
     // the entry last: it is what starts everything else
     const files = fs.readdirSync(scratch).sort((a, b) => Number(a === 'mes-data.mjs') - Number(b === 'mes-data.mjs'));
     for (const name of files) fs.renameSync(path.join(scratch, name), path.join(outDir, name));
+    // chunks of earlier builds
+    for (const name of fs.readdirSync(outDir)) if (name.startsWith('chunk-') && !files.includes(name)) fs.rmSync(path.join(outDir, name), { force: true });
     // the stamp holds the time the build started: a source saved during the build is newer
     fs.writeFileSync(path.join(outDir, STAMP), `${started}\n`);
   } finally {
