@@ -214,8 +214,8 @@ export class DatasetCache {
    */
   async listing(storeRoot: string | null, datasetPath: string): Promise<{ listing: DatasetListing; derive: <T>(key: string, compute: () => Promise<T>) => Promise<T> }> {
     const entry = await this.entry(storeRoot, datasetPath);
-    if (!entry) {
-      // let Dataset.open say what is wrong
+    if (!entry || entry.listing.files.length === 0) {
+      // let Dataset.open say what is wrong (no Parquet files under it: NOT_FOUND)
       await Dataset.open(storeRoot, datasetPath, this.decoder);
       throw new Error(`unreachable: ${datasetPath} opened but could not be listed`);
     }

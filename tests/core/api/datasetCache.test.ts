@@ -138,6 +138,8 @@ describe('DatasetCache', () => {
     await expect(cache.dataset(store, '../outside')).rejects.toMatchObject({ code: 'BAD_REQUEST', message: '"../outside" leaves the store' });
     await expect(cache.dataset(store, 'cleaned/v9/MES')).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'no dataset at cleaned/v9/MES' });
     await expect(cache.listing(store, 'cleaned/v9/MES')).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'no dataset at cleaned/v9/MES' });
+    fs.mkdirSync(path.join(store, 'raw', 'EMPTY'), { recursive: true });
+    await expect(cache.listing(store, 'raw/EMPTY')).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'no Parquet files under raw/EMPTY' });
     const linked = path.join(dir, 'linked');
     fs.mkdirSync(linked);
     fs.symlinkSync(path.join(version, 'date=2024-01-03'), path.join(linked, 'date=2024-01-03'));
