@@ -4,6 +4,8 @@
  * values (path, column, row, expected vs found) and `details` for programs.
  */
 
+import { isErrorCode, type ErrorCode } from './errorCodes.js';
+
 export type ErrorDetails = Record<string, unknown>;
 
 export interface SerializedError {
@@ -13,10 +15,11 @@ export interface SerializedError {
 }
 
 export class MesDataError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly details: ErrorDetails;
 
-  constructor(code: string, message: string, details: ErrorDetails = {}) {
+  /** `code` comes from the one table of codes (core/errorCodes.ts): exit code, HTTP status, words. */
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
     super(message);
     this.name = new.target.name;
     this.code = code;
@@ -116,7 +119,7 @@ export class CancelledError extends MesDataError {
   }
 }
 
-const CLASSES: Record<string, new (message: string, details?: ErrorDetails) => MesDataError> = {
+const CLASSES: Partial<Record<ErrorCode, new (message: string, details?: ErrorDetails) => MesDataError>> = {
   CORRUPTED_FILE: CorruptedFileError,
   UNSUPPORTED_FILE: UnsupportedFileError,
   NOT_FOUND: NotFoundError,
@@ -134,6 +137,8 @@ const CLASSES: Record<string, new (message: string, details?: ErrorDetails) => M
 
 /** Rebuilds the typed error from its serialized form (the inverse of `toJSON`). */
 export function errorFromJson(error: SerializedError): MesDataError {
+  // a code this build does not know (a newer host) arrives as INTERNAL, its own code kept in details
+  if (!isErrorCode(error.code)) return new MesDataError('INTERNAL', error.message, { ...error.details, originalCode: error.code });
   const Class = CLASSES[error.code];
   return Class ? new Class(error.message, error.details) : new MesDataError(error.code, error.message, error.details);
 }

@@ -9,6 +9,7 @@ import type { ApiSession } from '../../core/api/handlers.js';
 import { BadRequestError, MesDataError, serializeError, type SerializedError } from '../../core/errors.js';
 import { checkFileName } from '../../core/store/storeNames.js';
 import { UPLOADS_DIR, UPLOAD_EXPIRY_MS, listUploads, removeExpiredUploads } from '../../core/store/uploadArea.js';
+import { errorCodeInfo } from '../../core/errorCodes.js';
 
 /**
  * The browser-mode host: serves the built renderer and the API over HTTP on the loopback
@@ -53,26 +54,6 @@ export interface HttpHost {
   close: () => Promise<void>;
 }
 
-const STATUS_BY_CODE: Record<string, number> = {
-  BAD_REQUEST: 400,
-  INVALID_NAME: 400,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  ALREADY_EXISTS: 409,
-  LOCKED: 409,
-  VALIDATION_GATE: 409,
-  PAYLOAD_TOO_LARGE: 413,
-  CORRUPTED_FILE: 422,
-  UNSUPPORTED_FILE: 422,
-  SCHEMA_MISMATCH: 422,
-  MISSING_REQUIRED_COLUMN: 422,
-  DATA_TYPE_VALIDATION: 422,
-  PARSE_ERROR: 422,
-  CORRUPTED_STORE: 422,
-  SYMLINK: 422,
-};
-
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -95,7 +76,7 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
 }
 
 function sendError(res: http.ServerResponse, error: SerializedError): void {
-  sendJson(res, STATUS_BY_CODE[error.code] ?? 500, { error });
+  sendJson(res, errorCodeInfo(error.code).http, { error });
 }
 
 /** A request body: empty (an empty request) or one JSON object in valid UTF-8; anything else is BAD_REQUEST. */

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { DataSchema } from '../schema/dataSchema.js';
+
+/** The one table of error codes (exit code, HTTP status, words), for every host and the UI. */
+export { ERROR_CODES, isErrorCode, type ErrorCode } from '../errorCodes.js';
 import { InstrumentSchema } from '../instruments/instrumentSchema.js';
 
 /**

@@ -31,14 +31,14 @@ describe('errors', () => {
     expect(new CorruptedFileError('bad').name).toBe('CorruptedFileError');
   });
 
-  it('errorFromJson rebuilds the typed class, and unknown codes stay generic', () => {
+  it('errorFromJson rebuilds the typed class; an unknown code is INTERNAL with its code kept', () => {
     const rebuilt = errorFromJson({ code: 'CORRUPTED_FILE', message: 'x.parquet is truncated', details: { path: 'x.parquet' } });
     expect(rebuilt).toBeInstanceOf(CorruptedFileError);
     expect(rebuilt.message).toBe('x.parquet is truncated');
     expect(rebuilt.details).toEqual({ path: 'x.parquet' });
     const other = errorFromJson({ code: 'SOMETHING_NEW', message: 'later', details: {} });
     expect(other.constructor).toBe(MesDataError);
-    expect(other.code).toBe('SOMETHING_NEW');
+    expect([other.code, other.details]).toEqual(['INTERNAL', { originalCode: 'SOMETHING_NEW' }]);
     expect(errorFromJson({ code: 'LOCKED', message: 'busy', details: { pid: 12 } })).toBeInstanceOf(LockedError);
   });
 

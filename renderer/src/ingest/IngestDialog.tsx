@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import type { JobParamsInput, JobState } from '../../../core/api/contract.js';
-import { asErrorLike, isNotAvailableYet, type ErrorLike } from '../api/errorText';
+import { asErrorLike, type ErrorLike } from '../api/errorText';
 import { droppedFilePaths } from '../api/transport';
 import { cancelJob, closeDialog, openDataset, refreshTree, revealPath, runJob } from '../state/actions';
 import { Dialog } from '../shell/Dialog';
@@ -320,10 +320,9 @@ export function IngestDialog({ files, paths: givenPaths }: { files: File[]; path
           <>
             <ErrorPanel
               error={step.error}
-              context={isNotAvailableYet(step.error) ? 'Ingest cannot run here' : step.during === 'upload' ? 'The upload failed' : step.during === 'preview' ? 'The file could not be read' : 'The ingest failed'}
+              context={step.during === 'upload' ? 'The upload failed' : step.during === 'preview' ? 'The file could not be read' : 'The ingest failed'}
               compact
             />
-            {isNotAvailableYet(step.error) ? <p className="muted small">This host cannot run ingest jobs yet; `mes-data ingest` on the command line can.</p> : null}
             {Array.isArray(step.error.details.badRows) ? <BadRows view={parseIngestResult({ badRows: step.error.details.badRows, badRowCount: step.error.details.badRowCount }, true)} /> : null}
           </>
         ) : null}

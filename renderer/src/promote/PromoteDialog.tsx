@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
 import type { JobState } from '../../../core/api/contract.js';
-import { asErrorLike, isNotAvailableYet, type ErrorLike } from '../api/errorText';
+import { asErrorLike, type ErrorLike } from '../api/errorText';
 import { cancelJob, closeDialog, openDataset, refreshTree, runJob, setNotice } from '../state/actions';
 import { useAppState } from '../state/appState';
 import { Dialog } from '../shell/Dialog';
@@ -222,8 +222,7 @@ export function PromoteDialog({ asset }: { asset: string }) {
           {step.kind === 'cancelled' ? <p className="small" data-testid="promote-cancelled">Cancelled: nothing was written.</p> : null}
           {step.kind === 'failed' && !report ? (
             <>
-              <ErrorPanel error={step.error} context={isNotAvailableYet(step.error) ? 'Promote cannot run here' : 'Promote did not run'} compact />
-              {isNotAvailableYet(step.error) ? <p className="muted small">This host cannot run promote jobs yet; the command line and a newer build can.</p> : null}
+              <ErrorPanel error={step.error} context="Promote did not run" compact />
             </>
           ) : null}
           {report ? (

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { asErrorLike, errorLine, errorWords, isNotAvailableYet } from '../../../renderer/src/api/errorText.ts';
+import { asErrorLike, errorLine, errorWords } from '../../../renderer/src/api/errorText.ts';
 
 describe('errorText', () => {
   it('puts a code into words and names the file', () => {
@@ -24,8 +24,9 @@ describe('errorText', () => {
     expect(errorLine({ code: 'NOT_FOUND', message: 'no dataset at raw/ES', details: {} })).toBe('NOT_FOUND: no dataset at raw/ES');
   });
 
-  it('recognises job kinds the host does not run yet', () => {
-    expect(isNotAvailableYet({ code: 'BAD_REQUEST', message: 'jobs of kind "promote" are not available in this build yet', details: {} })).toBe(true);
-    expect(isNotAvailableYet({ code: 'BAD_REQUEST', message: 'bad request for jobs.start', details: {} })).toBe(false);
+  it('takes its words from the one table of codes the hosts use', () => {
+    expect(errorWords({ code: 'SYMLINK', message: 'raw/MES is a link', details: { path: 'raw/MES' } })).toMatchObject({ title: 'A link inside the store was refused', file: 'raw/MES' });
+    expect(errorWords({ code: 'ENGINE_ERROR', message: 'x', details: {} }).title).toBe('The query engine failed');
   });
+
 });
