@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { serializeError } from '../errors.js';
+import { closeEngine } from '../engine/duckdbEngine.js';
 import { sharedDecoderPool } from '../parquet/decoderPool.js';
 import type { JobParams, JobProgress } from './contract.js';
 import type { WorkerMessage } from './jobManager.js';
@@ -33,5 +34,7 @@ try {
   send({ type: 'error', error: serializeError(error) });
 } finally {
   await sharedDecoderPool().close();
+  // DuckDB's memory goes back with the thread; closing first makes that prompt
+  await closeEngine();
   port.close();
 }
