@@ -73,8 +73,8 @@ interface BuildPlan {
   set: FeatureSet;
   asset: string;
   sourcePath: string;
-  /** absolute paths of the source version's files, in the order a dataset reads them */
-  files: string[];
+  /** the source version's files (absolute paths, rows from the sidecar), in the order a dataset reads them */
+  files: { path: string; rows: number }[];
   totalRows: number;
   schema: DataSchema;
   fingerprint: string;
@@ -143,7 +143,7 @@ function gateFailure(plan: BuildPlan, report: ValidationReport): ValidationGateE
  * is resolved once and only what lies below it is looked at for each file: resolving 2,974
  * paths one by one from the store root took 0.17 s of the build's thread.
  */
-function sourceFiles(root: string, sourcePath: string, files: { path: string }[]): string[] {
+function sourceFiles(root: string, sourcePath: string, files: { path: string; rows: number }[]): { path: string; rows: number }[] {
   const key = (p: string) => p.split('/');
   const sorted = [...files].sort((a, b) => {
     const x = key(a.path);
@@ -171,7 +171,7 @@ function sourceFiles(root: string, sourcePath: string, files: { path: string }[]
       if (linked) resolveStorePath(root, `${sourcePath}/${file.path}`);
       if (folder) folders.add(current);
     }
-    return current;
+    return { path: current, rows: file.rows };
   });
 }
 
@@ -182,7 +182,7 @@ function sourceFiles(root: string, sourcePath: string, files: { path: string }[]
  */
 async function inferredInterval(connection: EngineConnection, plan: BuildPlan): Promise<number | null> {
   const rows = await connection.rows(
-    `SELECT epoch_us("timestamp")::DOUBLE AS us FROM read_parquet(${sqlFileList(plan.files)}, hive_partitioning = false) LIMIT 20001`,
+    `SELECT epoch_us("timestamp")::DOUBLE AS us FROM read_parquet(${sqlFileList(plan.files.map((f) => f.path))}, hive_partitioning = false) LIMIT 20001`,
     `${plan.what}: the bar interval`,
   );
   const counts = new Map<number, number>();
@@ -216,7 +216,7 @@ async function streamMomentum(plan: BuildPlan): Promise<CommitVersionResult> {
       const { out, columns: outputs } = momentumOutputs();
       const state = new MomentumState();
       let read = 0;
-      if (!(await checkBarColumns(connection, plan.files[0], ['close'], plan.what))) throw new NeedsWholeTable('the timestamp column is not a timestamp');
+      if (!(await checkBarColumns(connection, plan.files[0].path, ['close'], plan.what))) throw new NeedsWholeTable('the timestamp column is not a timestamp');
       await streamBars(connection, plan.files, ['close'], plan.what, (chunk) => {
         const n = chunk.rows;
         const us = chunk.us;
@@ -230,7 +230,7 @@ async function streamMomentum(plan: BuildPlan): Promise<CommitVersionResult> {
         sink.append([us, ...outputs], n);
         read += n;
         plan.progress({ fraction: 0.05 + 0.75 * Math.min(1, read / Math.max(1, plan.totalRows)), stage: `computing ${plan.set}`, rows: read });
-      });
+      }, plan.signal);
       const report = gate.report(`${plan.set} for ${plan.asset}`);
       if (!report.valid) throw gateFailure(plan, report);
       checkCancelled(plan);
@@ -258,7 +258,7 @@ async function streamMomentumNanoseconds(plan: BuildPlan): Promise<CommitVersion
     const { out, columns: outputs } = momentumOutputs();
     const state = new MomentumState();
     let read = 0;
-    for (const file of plan.files) {
+    for (const { path: file } of plan.files) {
       const handle = await openParquetFile(file);
       for (const name of ['timestamp', 'close']) {
         if (!handle.schema.fields.some((f) => f.name === name)) throw new BadRequestError(`features need an OHLCV table; column "${name}" is missing in ${file}`, { missing: name, file });
@@ -330,7 +330,7 @@ async function streamVolumeProfile(plan: BuildPlan, tick: number): Promise<Commi
         }
       });
       let read = 0;
-      if (!(await checkBarColumns(connection, plan.files[0], ['close', 'volume'], plan.what))) throw new NeedsWholeTable('the timestamp column is not a timestamp');
+      if (!(await checkBarColumns(connection, plan.files[0].path, ['close', 'volume'], plan.what))) throw new NeedsWholeTable('the timestamp column is not a timestamp');
       const interval = await inferredInterval(connection, plan);
       // no whole-second step (ticks) means intraday: only a step of a day or more keeps UTC dates
       const clock = new TradingDayClock(interval !== null && interval >= 86_400);
@@ -344,7 +344,7 @@ async function streamVolumeProfile(plan: BuildPlan, tick: number): Promise<Commi
         }
         read += n;
         plan.progress({ fraction: 0.05 + 0.75 * Math.min(1, read / Math.max(1, plan.totalRows)), stage: `computing ${plan.set}`, rows: read });
-      });
+      }, plan.signal);
       folder.finish();
       flush();
       const report = gate.report(`${plan.set} for ${plan.asset}`);
@@ -373,7 +373,7 @@ async function streamPriceVolatility(plan: BuildPlan): Promise<CommitVersionResu
   const sink = await FeatureSink.open(plan.store, [{ name: 'ts', type: 'TIMESTAMPTZ' }, ...names.map((name): SinkColumn => ({ name, type: 'DOUBLE' }))]);
   try {
     return await withConnection(async (connection) => {
-      if (!(await checkBarColumns(connection, plan.files[0], ['open', 'high', 'low', 'close', 'volume'], plan.what))) throw new NeedsWholeTable('the timestamp column is not a timestamp');
+      if (!(await checkBarColumns(connection, plan.files[0].path, ['open', 'high', 'low', 'close', 'volume'], plan.what))) throw new NeedsWholeTable('the timestamp column is not a timestamp');
       const interval = await inferredInterval(connection, plan);
       // no whole-second step (ticks) means intraday: only a step of a day or more keeps UTC dates
       const clock = new TradingDayClock(interval !== null && interval >= 86_400);
@@ -389,7 +389,7 @@ async function streamPriceVolatility(plan: BuildPlan): Promise<CommitVersionResu
         }
         read += n;
         plan.progress({ fraction: 0.05 + 0.75 * Math.min(1, read / Math.max(1, plan.totalRows)), stage: `computing ${plan.set}`, rows: read });
-      });
+      }, plan.signal);
       const table = priceVolatilityTable(folder.series, plan.asset);
       const { report } = validateTable(table, plan.schema, { target: `${plan.set} for ${plan.asset}` });
       if (!report.valid) throw gateFailure(plan, report);
