@@ -1,6 +1,6 @@
-import type { DuckDBDataChunk, DuckDBMaterializedResult } from '@duckdb/node-api';
-import { BadRequestError, CancelledError } from '../errors.js';
-import { copyFloat64, engineError, sqlFileList, sqlIdent, withConnection, type EngineConnection } from '../engine/duckdbEngine.js';
+import type { DuckDBDataChunk } from '@duckdb/node-api';
+import { BadRequestError } from '../errors.js';
+import { copyFloat64, sqlFileList, sqlIdent, type EngineConnection } from '../engine/duckdbEngine.js';
 
 /** The OHLCV columns a feature set reads besides the timestamp. */
 export type BarColumn = 'open' | 'high' | 'low' | 'close' | 'volume';
@@ -50,35 +50,23 @@ export async function checkBarColumns(connection: EngineConnection, file: string
   return TIMESTAMP_TYPES.test(types.get('timestamp') ?? '');
 }
 
-/** Rows per query of `streamBars`: a few hundred daily files of minute bars. */
-const GROUP_ROWS = 500_000;
-/** A file with more rows than this is streamed on its own instead of read as one result. */
-const LARGE_FILE_ROWS = 2_000_000;
-
-/** Consecutive files cut into groups of about GROUP_ROWS rows (a larger file alone). */
-function fileGroups(files: readonly { path: string; rows: number }[], groupRows: number): { paths: string[]; rows: number }[] {
-  const groups: { paths: string[]; rows: number }[] = [];
-  for (const file of files) {
-    const last = groups.at(-1);
-    if (last && last.rows + file.rows <= groupRows) {
-      last.paths.push(file.path);
-      last.rows += file.rows;
-    } else groups.push({ paths: [file.path], rows: file.rows });
-  }
-  return groups;
-}
+/**
+ * How far DuckDB reads ahead of the consumer of a streaming result. Its default (about
+ * 1 MB) keeps the scan waiting for the JS thread; 16 MB lets DuckDB's threads fill the
+ * next chunks while the last ones are computed on: measured on 2,974 daily files of minute
+ * bars (5 columns), 1.25 s instead of 3.2 s, with the same CPU and peak RSS (and 591 MB for
+ * 25 years of bars, where holding the next 500,000 rows as a finished result took 728 MB).
+ */
+const READ_AHEAD = '16MB';
 
 /**
  * Streams the bars of `files` (absolute paths with their row counts, read in the order
  * given, each in row order) through DuckDB: the timestamp in UTC microseconds and the wanted
  * columns as doubles (volume converted like `floatColumn` does; nulls become NaN, a null
- * timestamp NaN in `us`). `onChunk` must copy what it keeps. The files are read in groups of
- * about 500,000 rows, each group one query whose result DuckDB fills on its own threads while
- * the previous group is being consumed (on a second connection): measured on 2,974 daily files
- * of minute bars, 0.9–1.1 s where one streaming query over all of them took 1.5–1.8 s, with
- * less CPU. Memory stays at two groups; a file larger than 2M rows (ticks) is streamed alone.
- * Throws CANCELLED when `signal` aborts, CORRUPTED_FILE / NOT_FOUND naming the file DuckDB
- * could not read.
+ * timestamp NaN in `us`). `onChunk` must copy what it keeps. Sets the connection's
+ * `streaming_buffer_size` (a session setting) to let DuckDB read ahead. Throws CANCELLED when
+ * the connection's signal aborts, CORRUPTED_FILE / NOT_FOUND naming the file DuckDB could
+ * not read.
  */
 export async function streamBars(
   connection: EngineConnection,
@@ -86,8 +74,6 @@ export async function streamBars(
   columns: readonly BarColumn[],
   what: string,
   onChunk: (chunk: BarChunk) => void,
-  signal?: AbortSignal,
-  limits: { groupRows: number; largeFileRows: number } = { groupRows: GROUP_ROWS, largeFileRows: LARGE_FILE_ROWS },
 ): Promise<void> {
   const chunk: BarChunk = {
     rows: 0,
@@ -97,53 +83,12 @@ export async function streamBars(
   for (const name of columns) chunk.columns[name] = new Float64Array(CHUNK);
   const selected = columns.map((name) => `${sqlIdent(name)}::DOUBLE`).join(', ');
   // the file list keeps the caller's order; insertion order is preserved by the engine's settings
-  const sqlOf = (paths: string[]) => `SELECT epoch_us("timestamp")::DOUBLE AS us${selected ? `, ${selected}` : ''} FROM read_parquet(${sqlFileList(paths)}, hive_partitioning = false)`;
-  const take = (data: DuckDBDataChunk) => {
+  const sql = `SELECT epoch_us("timestamp")::DOUBLE AS us${selected ? `, ${selected}` : ''} FROM read_parquet(${sqlFileList(files.map((f) => f.path))}, hive_partitioning = false)`;
+  await connection.run(`SET streaming_buffer_size = '${READ_AHEAD}'`, what);
+  await connection.stream(sql, what, (data) => {
     chunk.rows = data.rowCount;
     copyDoubles(data, 0, chunk.us);
     columns.forEach((name, k) => copyDoubles(data, k + 1, chunk.columns[name]));
     onChunk(chunk);
-  };
-  const cancelled = () => {
-    if (signal?.aborted) throw new CancelledError(`${what}: cancelled`);
-  };
-  const groups = fileGroups(files, limits.groupRows);
-  await withConnection(async (second) => {
-    const connections = [connection, second];
-    const start = (g: number): Promise<DuckDBMaterializedResult> | null => {
-      const group = groups[g];
-      if (!group || (group.paths.length === 1 && group.rows > limits.largeFileRows)) return null;
-      const pending = connections[g % 2].raw.run(sqlOf(group.paths));
-      // a prefetch that is never awaited (an earlier group failed) must not surface as unhandled
-      pending.catch(() => undefined);
-      return pending;
-    };
-    let pending = start(0);
-    for (let g = 0; g < groups.length; g++) {
-      cancelled();
-      if (pending === null) {
-        await connections[g % 2].stream(sqlOf(groups[g].paths), what, take);
-        pending = start(g + 1);
-        continue;
-      }
-      let result: DuckDBMaterializedResult;
-      try {
-        result = await pending;
-      } catch (error) {
-        throw engineError(error, what);
-      }
-      pending = start(g + 1);
-      for (;;) {
-        let data: DuckDBDataChunk | null;
-        try {
-          data = await result.fetchChunk();
-        } catch (error) {
-          throw engineError(error, what);
-        }
-        if (!data || data.rowCount === 0) break;
-        take(data);
-        cancelled();
-      }
-    }
-  }, signal);
+  });
 }

@@ -230,7 +230,7 @@ async function streamMomentum(plan: BuildPlan): Promise<CommitVersionResult> {
         sink.append([us, ...outputs], n);
         read += n;
         plan.progress({ fraction: 0.05 + 0.75 * Math.min(1, read / Math.max(1, plan.totalRows)), stage: `computing ${plan.set}`, rows: read });
-      }, plan.signal);
+      });
       const report = gate.report(`${plan.set} for ${plan.asset}`);
       if (!report.valid) throw gateFailure(plan, report);
       checkCancelled(plan);
@@ -344,7 +344,7 @@ async function streamVolumeProfile(plan: BuildPlan, tick: number): Promise<Commi
         }
         read += n;
         plan.progress({ fraction: 0.05 + 0.75 * Math.min(1, read / Math.max(1, plan.totalRows)), stage: `computing ${plan.set}`, rows: read });
-      }, plan.signal);
+      });
       folder.finish();
       flush();
       const report = gate.report(`${plan.set} for ${plan.asset}`);
@@ -389,7 +389,7 @@ async function streamPriceVolatility(plan: BuildPlan): Promise<CommitVersionResu
         }
         read += n;
         plan.progress({ fraction: 0.05 + 0.75 * Math.min(1, read / Math.max(1, plan.totalRows)), stage: `computing ${plan.set}`, rows: read });
-      }, plan.signal);
+      });
       const table = priceVolatilityTable(folder.series, plan.asset);
       const { report } = validateTable(table, plan.schema, { target: `${plan.set} for ${plan.asset}` });
       if (!report.valid) throw gateFailure(plan, report);

@@ -29,7 +29,7 @@ describe('streamBars', () => {
     cleanup();
   });
 
-  async function everything(limits: { groupRows: number; largeFileRows: number }) {
+  async function everything() {
     const us: number[] = [];
     const close: number[] = [];
     const volume: number[] = [];
@@ -38,30 +38,36 @@ describe('streamBars', () => {
         us.push(...chunk.us.subarray(0, chunk.rows));
         close.push(...chunk.columns.close.subarray(0, chunk.rows));
         volume.push(...chunk.columns.volume.subarray(0, chunk.rows));
-      }, undefined, limits),
+      }),
     );
     return { us, close, volume };
   }
 
-  it('reads every row in file order, whether files are grouped, read alone or streamed (nulls as NaN)', async () => {
+  it('reads every row of every file in file order (nulls as NaN)', async () => {
     const total = sizes.reduce((a, b) => a + b, 0);
     const expected = {
       us: Array.from({ length: total }, (_, k) => 1_704_186_000_000_000 + k * 60_000_000),
       close: Array.from({ length: total }, (_, k) => (k === 7 ? Number.NaN : 100 + k)),
       volume: Array.from({ length: total }, (_, k) => k % 3),
     };
-    // one group of everything; groups of about 13 rows with the 20-row file streamed alone; every file alone
-    expect(await everything({ groupRows: 1000, largeFileRows: 1000 })).toEqual(expected);
-    expect(await everything({ groupRows: 13, largeFileRows: 12 })).toEqual(expected);
-    expect(await everything({ groupRows: 1, largeFileRows: 1_000_000 })).toEqual(expected);
+    expect(await everything()).toEqual(expected);
+    // the read-ahead is the build connection's own: a new connection has DuckDB's default
+    const [fresh] = await withConnection((c) => c.rows(`SELECT current_setting('streaming_buffer_size') AS size`, 'reading a setting'));
+    const [set] = await withConnection(async (c) => {
+      await streamBars(c, files.slice(0, 1), ['close'], 'reading test bars', () => undefined);
+      return c.rows(`SELECT current_setting('streaming_buffer_size') AS size`, 'reading a setting');
+    });
+    expect(set.size).not.toBe(fresh.size);
+    const [after] = await withConnection((c) => c.rows(`SELECT current_setting('streaming_buffer_size') AS size`, 'reading a setting'));
+    expect(after.size).toBe(fresh.size);
   });
 
-  it('stops with CANCELLED when the signal aborts between chunks', async () => {
+  it('stops with CANCELLED when the connection’s signal aborts between chunks', async () => {
     const controller = new AbortController();
     const error = await errorOf(
       withConnection(
         (c) =>
-          streamBars(c, files, ['close'], 'reading test bars', () => controller.abort(), controller.signal, { groupRows: 5, largeFileRows: 1000 }),
+          streamBars(c, files, ['close'], 'reading test bars', () => controller.abort()),
         controller.signal,
       ),
     );
