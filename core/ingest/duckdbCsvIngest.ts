@@ -6,7 +6,7 @@ import { duckdbModule, engineError, sqlFileList, sqlIdent, sqlString } from '../
 import { AlreadyExistsError, CancelledError } from '../errors.js';
 import type { ColumnPlan } from './columnMapping.js';
 import type { CsvDialect, StagedPartition } from './ingestTypes.js';
-import { rewriteKeyValue, type ParquetFileSummary } from './parquetFooter.js';
+import { rewriteFooter, type ParquetFileSummary } from './parquetFooter.js';
 import type { FieldSpec } from './parquetStreamWriter.js';
 import { NULL_TOKEN_SPELLINGS } from './numberParser.js';
 import type { TimeZoneRules } from './timeZoneRules.js';
@@ -37,12 +37,12 @@ import { CME_SESSION_OPEN_HOUR, CME_SESSION_ZONE } from './tradingDate.js';
  * Timestamps come out as `Timestamp<MICROSECOND, UTC>` (text with at most six fraction
  * digits is whole microseconds), rows in file order within each date.
  *
- * The COPY runs on an instance of its own with one thread: a partitioned COPY writes one
- * file per thread and partition, and with two threads a date that straddles the threads'
- * blocks of the CSV came out as two files whose order is lost (23 of 2,972 dates in our
- * 4.1M-row file). One thread keeps every date in one file in file order; measured on the
- * 2-core build machine it costs about the same wall time, the partitioned write being
- * bound by creating thousands of files rather than by parsing.
+ * Row order: a partitioned COPY writes one file per thread and partition, so a date that
+ * straddles two threads' blocks of the CSV comes out as two files (23 of the 2,972 dates of
+ * our 4.1M-row file, a different 23 each run). Each row therefore carries its position in
+ * the file (`WITH ORDINALITY`, free: the scan stays parallel) as a column `__mes_data_row`; a date
+ * in pieces is merged by it, and every other file loses the column in its footer (its pages
+ * stay as unused bytes, about 12% of the output) instead of being rewritten.
  */
 
 /** Why the fast path did not run or gave up; the caller reads the file itself. */
@@ -80,6 +80,8 @@ export interface DuckdbCsvRequest {
 }
 
 const FALLBACK_TAG = 'mes-data-fallback:';
+/** The file position of each row while DuckDB writes (see the module comment); never in a staged file. */
+const ROW_COLUMN = '__mes_data_row';
 const FRACTIONAL_TAG = 'mes-data-fractional:';
 
 /** The ISO shapes the fast path reads (a timestamp column must show one of them in every sampled row). */
@@ -220,7 +222,7 @@ function selectSql(request: DuckdbCsvRequest, shape: Shape, floatColumns: Set<nu
       fields.push({ name: v.name, type: 'float64' });
     }
   }
-  const sql = `SELECT ${outputs.join(', ')}, ${tradingDate} AS trading_date FROM (SELECT ${parse}, * FROM ${reader})`;
+  const sql = `SELECT ${outputs.join(', ')}, ordinality AS ${ROW_COLUMN}, ${tradingDate} AS trading_date FROM (SELECT ${parse}, * FROM ${reader} WITH ORDINALITY)`;
   return { sql, fields };
 }
 
@@ -228,10 +230,9 @@ const COPY_CODECS: Record<string, string> = { zstd: 'zstd', snappy: 'snappy', gz
 
 let ingestInstance: Promise<DuckDBInstance> | null = null;
 
-/** This thread's single-threaded DuckDB instance for ingest (see the module comment), opened on first use. */
+/** This thread's DuckDB instance for ingest, opened on first use (its own: the partitioned write's open-file limit is set for it). */
 function instance(): Promise<DuckDBInstance> {
   ingestInstance ??= duckdbModule().DuckDBInstance.create(':memory:', {
-    threads: '1',
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
     memory_limit: process.env.MES_DATA_DUCKDB_MEMORY ?? '512MB',
@@ -362,6 +363,10 @@ interface CopyStats {
   max: string | null;
 }
 
+function columnOf(key: unknown): string {
+  return String(key).replaceAll('"', '');
+}
+
 function statsOf(row: Record<string, unknown>): CopyStats {
   const filename = String(row.filename);
   const date = /trading_date=(\d{4}-\d\d-\d\d)/.exec(filename)?.[1];
@@ -370,7 +375,7 @@ function statsOf(row: Record<string, unknown>): CopyStats {
   let max: string | null = null;
   const columns = row.column_statistics as { key: unknown; value: { key: unknown; value: unknown }[] }[] | undefined;
   for (const column of columns ?? []) {
-    if (String(column.key).replaceAll('"', '') !== 'timestamp') continue;
+    if (columnOf(column.key) !== 'timestamp') continue;
     for (const stat of column.value) {
       if (stat.key === 'min') min = String(stat.value);
       if (stat.key === 'max') max = String(stat.value);
@@ -393,10 +398,11 @@ async function finishFiles(
   keyValue: Record<string, string>,
   fields: FieldSpec[],
 ): Promise<(StagedPartition & { summary: ParquetFileSummary })[]> {
-  // a date written in pieces (more than 16 dates open at once: unsorted input) has one file per piece, in order
+  // a date written in pieces (by two threads, or more than 16 dates open at once in unsorted input) has several files
   const byDate = new Map<string, CopyStats[]>();
   for (const stat of rows.map(statsOf)) byDate.set(stat.date, [...(byDate.get(stat.date) ?? []), stat]);
   const dates = [...byDate.keys()].sort();
+  const ordered = await filesInRowOrder(request, rows.map((r) => String(r.filename)));
   /** Folders and files moved into the staging layout, removed again when a later one fails. */
   const created: string[] = [];
   const out = new Array<StagedPartition & { summary: ParquetFileSummary }>(dates.length);
@@ -405,13 +411,15 @@ async function finishFiles(
     while (next < dates.length) {
       const k = next++;
       const date = dates[k];
-      const pieces = (byDate.get(date) ?? []).sort((a, b) => pieceIndex(a.filename) - pieceIndex(b.filename));
+      const pieces = byDate.get(date) ?? [];
       if (request.signal?.aborted) throw new CancelledError('the ingest was cancelled');
       // the layout our reader stages in: {ASSET}/{date}/{name}.parquet
       const dateDir = path.join(request.stagingDir, request.asset, date);
       const final = path.join(dateDir, `${request.name}.parquet`);
       if (await exists(final)) throw new AlreadyExistsError(`${final} already exists; stage into a folder without an earlier ingest of the same name`, { path: final });
-      if (pieces.length === 1) {
+      // one file in file order is taken as it is; a date in pieces, or out of order, is sorted into one
+      const asIs = pieces.length === 1 && ordered.has(pieces[0].filename);
+      if (asIs) {
         const pieceDir = path.dirname(pieces[0].filename);
         if (await moveFolder(pieceDir, dateDir)) {
           created.push(dateDir);
@@ -426,9 +434,9 @@ async function finishFiles(
           await fs.mkdir(dateDir);
           created.push(dateDir);
         } else created.push(final);
-        await mergePieces(request, pieces.map((p) => p.filename), final, fields);
+        await sortPieces(request, pieces.map((p) => p.filename), final, fields);
       }
-      const summary = await rewriteKeyValue(final, { ...keyValue, 'mes_data.date': date });
+      const summary = await rewriteFooter(final, { ...keyValue, 'mes_data.date': date }, asIs ? ROW_COLUMN : undefined);
       const firstTimestamp = isoOfStat(minOf(pieces.map((p) => p.min)));
       const lastTimestamp = isoOfStat(maxOf(pieces.map((p) => p.max)));
       out[k] = {
@@ -467,10 +475,6 @@ async function moveFolder(from: string, to: string): Promise<boolean> {
   }
 }
 
-function pieceIndex(file: string): number {
-  const m = /\.(\d+)\.parquet$/.exec(file);
-  return m ? Number(m[1]) : 0;
-}
 
 // statistics strings of one format sort as their instants do
 function minOf(values: (string | null)[]): string | null {
@@ -481,11 +485,32 @@ function maxOf(values: (string | null)[]): string | null {
   return values.reduce<string | null>((a, b) => (a === null ? b : b === null ? a : b > a ? b : a), null);
 }
 
-/** One file from a date's pieces, in their order (one thread: read_parquet keeps the list's order). */
-async function mergePieces(request: DuckdbCsvRequest, pieces: string[], final: string, fields: FieldSpec[]): Promise<void> {
+/**
+ * The files whose rows are in file order: their row positions are consecutive from the
+ * first (`position - row within the file` is one number). A date's file is usually so,
+ * but not always (about 100 of 2,972 here had a run of rows moved), and a file of unsorted
+ * input holding rows from far apart never is; those are rewritten in order. One aggregate
+ * over the position column only.
+ */
+async function filesInRowOrder(request: DuckdbCsvRequest, files: string[]): Promise<Set<string>> {
+  if (files.length === 0) return new Set();
+  const rows = await runCopy(
+    `SELECT filename FROM read_parquet(${sqlFileList(files)}, filename = true, file_row_number = true) GROUP BY filename HAVING min(${ROW_COLUMN} - file_row_number) = max(${ROW_COLUMN} - file_row_number)`,
+    { ...request, onProgress: undefined },
+  );
+  return new Set(rows.map((r) => String(r.filename)));
+}
+
+/**
+ * One file from a date's pieces (or its one file out of order), in file order: sorted by the
+ * row position and written to a single file, which keeps the order of what it is given. A
+ * partitioned COPY does not: even on one thread it put a run of rows of a date after the
+ * rest (4 of 103 dates), so each such date gets a COPY of its own.
+ */
+async function sortPieces(request: DuckdbCsvRequest, pieces: string[], final: string, fields: FieldSpec[]): Promise<void> {
   const columns = fields.map((f) => sqlIdent(f.name)).join(', ');
   await runCopy(
-    `COPY (SELECT ${columns} FROM read_parquet(${sqlFileList(pieces)})) TO ${sqlString(final)} (FORMAT parquet, COMPRESSION ${COPY_CODECS[request.compression] ?? 'zstd'}, ROW_GROUP_SIZE ${request.rowGroupSize})`,
+    `COPY (SELECT ${columns} FROM read_parquet(${sqlFileList(pieces)}) ORDER BY ${ROW_COLUMN}) TO ${sqlString(final)} (FORMAT parquet, COMPRESSION ${COPY_CODECS[request.compression] ?? 'zstd'}, ROW_GROUP_SIZE ${request.rowGroupSize})`,
     { ...request, onProgress: undefined },
   );
   await Promise.all(pieces.map((piece) => fs.rm(piece, { force: true })));

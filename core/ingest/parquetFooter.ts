@@ -178,19 +178,7 @@ export async function summarizeParquetFile(filePath: string): Promise<ParquetFil
  * Throws CORRUPTED_FILE when the footer cannot be read.
  */
 export async function rewriteKeyValue(filePath: string, keyValue: Record<string, string>): Promise<ParquetFileSummary> {
-  const handle = await fs.open(filePath, 'r+');
-  try {
-    const { footerStart, footer } = await readFooter(handle, filePath);
-    const patched = replaceFooterKeyValue(footer, keyValue, filePath);
-    const tail = framedTail(patched);
-    await handle.write(tail, 0, tail.length, footerStart);
-    await handle.truncate(footerStart + tail.length);
-    const hash = createHash('sha256');
-    await hashRange(handle, hash, footerStart);
-    return summaryOf(footerStart + tail.length, patched, hash, tail, filePath);
-  } finally {
-    await handle.close();
-  }
+  return rewriteFooter(filePath, keyValue);
 }
 
 // ---------------------------------------------------------------- Thrift compact protocol
@@ -376,4 +364,158 @@ export function replaceFooterKeyValue(footer: Uint8Array, keyValue: Record<strin
   }
   const nextHeader = fieldHeader(id - KEY_VALUE_FIELD, id, type);
   return Buffer.concat([footer.subarray(0, at), Buffer.from(header), Buffer.from(list), Buffer.from(nextHeader), rest.subarray(afterHeader)]);
+}
+
+// ---------------------------------------------------------------- dropping a column from the footer
+
+interface FieldRange {
+  id: number;
+  type: number;
+  /** Where the field header starts, where its value starts, and where it ends. */
+  start: number;
+  value: number;
+  end: number;
+}
+
+/** The fields of the struct starting at `at`, with their byte ranges; `end` is just after its stop byte. */
+function structFields(bytes: Uint8Array, at: number): { fields: FieldRange[]; end: number } {
+  const fields: FieldRange[] = [];
+  let p = at;
+  let lastId = 0;
+  for (;;) {
+    if (p >= bytes.length) throw new RangeError('struct runs past the footer');
+    const head = bytes[p];
+    if (head === 0) return { fields, end: p + 1 };
+    const type = head & 0x0f;
+    let id: number;
+    let value = p + 1;
+    if (head >> 4 !== 0) id = lastId + (head >> 4);
+    else {
+      const read = readVarint(bytes, value);
+      id = (read.value >>> 1) ^ -(read.value & 1);
+      value = read.next;
+    }
+    const end = skipValue(bytes, value, type, 1);
+    fields.push({ id, type, start: p, value, end });
+    lastId = id;
+    p = end;
+  }
+}
+
+/** The elements of the list whose value starts at `at`. */
+function listElements(bytes: Uint8Array, at: number): { elementType: number; elements: { start: number; end: number }[] } {
+  const head = bytes[at];
+  let size = head >> 4;
+  const elementType = head & 0x0f;
+  let p = at + 1;
+  if (size === 15) {
+    const read = readVarint(bytes, p);
+    size = read.value;
+    p = read.next;
+  }
+  const elements: { start: number; end: number }[] = [];
+  for (let i = 0; i < size; i++) {
+    const end = elementType === 1 || elementType === 2 ? p + 1 : skipValue(bytes, p, elementType, 1);
+    elements.push({ start: p, end });
+    p = end;
+  }
+  return { elementType, elements };
+}
+
+function encodeList(bytes: Uint8Array, elementType: number, elements: { start: number; end: number }[]): Buffer {
+  const head = elements.length < 15 ? [(elements.length << 4) | elementType] : [(15 << 4) | elementType, ...varint(elements.length)];
+  return Buffer.concat([Buffer.from(head), ...elements.map((e) => bytes.subarray(e.start, e.end))]);
+}
+
+/** `bytes` with the value of `field` replaced by `value` (its header kept). */
+function withValue(bytes: Uint8Array, field: FieldRange, value: Uint8Array): Buffer {
+  return Buffer.concat([bytes.subarray(0, field.value), value, bytes.subarray(field.end)]);
+}
+
+/** The name of a SchemaElement (field 4). */
+function elementName(bytes: Uint8Array, element: { start: number; end: number }): string {
+  const name = structFields(bytes, element.start).fields.find((f) => f.id === 4);
+  if (!name) return '';
+  const { value, next } = readVarint(bytes, name.value);
+  return Buffer.from(bytes.subarray(next, next + value)).toString('utf8');
+}
+
+/**
+ * The footer without the top-level leaf column `name`: its schema element (and the root's
+ * child count), its column chunk in every row group and its column order are taken out;
+ * its pages stay in the file as bytes no reader is pointed to. Why: DuckDB numbers the rows
+ * of a CSV (`WITH ORDINALITY`) so that a trading date written by two threads in two pieces
+ * can be put back in file order; every other file loses the number here instead of being
+ * rewritten. Throws CORRUPTED_FILE for a footer it cannot walk, BAD_REQUEST-like RangeError
+ * text in the message when the column is not a top-level leaf.
+ */
+export function dropFooterColumn(footer: Uint8Array, name: string, filePath = 'the file'): Uint8Array {
+  try {
+    let bytes: Uint8Array = footer;
+    const top = () => structFields(bytes, 0).fields;
+    // 2: schema (root first, then the leaves of a flat schema)
+    const schemaField = top().find((f) => f.id === 2);
+    if (!schemaField) throw new RangeError('no schema');
+    const schema = listElements(bytes, schemaField.value);
+    const index = schema.elements.findIndex((e, k) => k > 0 && elementName(bytes, e) === name);
+    if (index < 1) throw new RangeError(`no top-level column "${name}"`);
+    const rootFields = structFields(bytes, schema.elements[0].start).fields;
+    const children = rootFields.find((f) => f.id === 5);
+    if (!children || children.type !== 5) throw new RangeError('the root element has no child count');
+    const count = readVarint(bytes, children.value).value;
+    const childCount = ((count >>> 1) ^ -(count & 1)) - 1;
+    if (schema.elements.length - 1 !== childCount + 1) throw new RangeError('the schema is not flat');
+    const root = withValue(bytes.subarray(schema.elements[0].start, schema.elements[0].end), { ...children, start: children.start - schema.elements[0].start, value: children.value - schema.elements[0].start, end: children.end - schema.elements[0].start }, Buffer.from(varint(((childCount << 1) ^ (childCount >> 31)) >>> 0)));
+    const kept = schema.elements.filter((_, k) => k !== index && k !== 0);
+    const newSchema = Buffer.concat([listHeader(schema.elementType, kept.length + 1), root, ...kept.map((e) => bytes.subarray(e.start, e.end))]);
+    bytes = withValue(bytes, schemaField, newSchema);
+    const leaf = index - 1;
+    // 4: row groups, each with 1: its column chunks
+    const groupsField = top().find((f) => f.id === 4);
+    if (groupsField) {
+      const groups = listElements(bytes, groupsField.value);
+      const rebuilt = groups.elements.map((g) => {
+        const group = bytes.subarray(g.start, g.end);
+        const columnsField = structFields(group, 0).fields.find((f) => f.id === 1);
+        if (!columnsField) throw new RangeError('a row group without columns');
+        const columns = listElements(group, columnsField.value);
+        return withValue(group, columnsField, encodeList(group, columns.elementType, columns.elements.filter((_, k) => k !== leaf)));
+      });
+      bytes = withValue(bytes, groupsField, Buffer.concat([listHeader(groups.elementType, rebuilt.length), ...rebuilt]));
+    }
+    // 7: column orders, one per leaf
+    const ordersField = top().find((f) => f.id === 7);
+    if (ordersField) {
+      const orders = listElements(bytes, ordersField.value);
+      bytes = withValue(bytes, ordersField, encodeList(bytes, orders.elementType, orders.elements.filter((_, k) => k !== leaf)));
+    }
+    return bytes;
+  } catch (error) {
+    throw new CorruptedFileError(`${filePath}: cannot drop column "${name}" from the Parquet footer: ${(error as Error).message}`, { path: filePath, column: name });
+  }
+}
+
+function listHeader(elementType: number, size: number): Buffer {
+  return Buffer.from(size < 15 ? [(size << 4) | elementType] : [(15 << 4) | elementType, ...varint(size)]);
+}
+
+/**
+ * `rewriteKeyValue` that also drops the top-level column `dropColumn` from the footer (see
+ * `dropFooterColumn`), in the same write.
+ */
+export async function rewriteFooter(filePath: string, keyValue: Record<string, string>, dropColumn?: string): Promise<ParquetFileSummary> {
+  const handle = await fs.open(filePath, 'r+');
+  try {
+    const { footerStart, footer } = await readFooter(handle, filePath);
+    const trimmed = dropColumn === undefined ? footer : dropFooterColumn(footer, dropColumn, filePath);
+    const patched = replaceFooterKeyValue(trimmed, keyValue, filePath);
+    const tail = framedTail(patched);
+    await handle.write(tail, 0, tail.length, footerStart);
+    await handle.truncate(footerStart + tail.length);
+    const hash = createHash('sha256');
+    await hashRange(handle, hash, footerStart);
+    return summaryOf(footerStart + tail.length, patched, hash, tail, filePath);
+  } finally {
+    await handle.close();
+  }
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tableToJsonRows } from '../../../core/arrow/arrowJson.js';
 import { withConnection, sqlString } from '../../../core/engine/duckdbEngine.js';
-import { replaceFooterKeyValue, rewriteKeyValue, summarizeParquetFile } from '../../../core/ingest/parquetFooter.js';
+import { replaceFooterKeyValue, rewriteFooter, rewriteKeyValue, summarizeParquetFile } from '../../../core/ingest/parquetFooter.js';
 import { readParquet } from '../../../core/parquet/parquetFile.js';
 import { getParquetMetadata } from '../../../core/parquet/parquetMetadata.js';
 import { writeParquet } from '../../../core/parquet/writeParquet.js';
@@ -53,6 +53,29 @@ describe('parquetFooter', () => {
     expect(meta.numRows).toBe(1000);
     const rows = await withConnection((c) => c.rows(`SELECT count(*)::INTEGER AS n, sum(x) AS s FROM read_parquet(${sqlString(file)})`, 'read the test file'));
     expect(rows).toEqual([{ n: 1000, s: 249_750 }]);
+  });
+
+  it('takes a column out of the footer: readers see the others, with every row', async () => {
+    const file = path.join(dir, 'rows.parquet');
+    await withConnection((c) =>
+      c.run(`COPY (SELECT range AS a, range * 7 AS __row, range::VARCHAR AS b FROM range(250000)) TO ${sqlString(file)} (FORMAT parquet, ROW_GROUP_SIZE 100000)`, 'write a test file'),
+    );
+    const summary = await rewriteFooter(file, { 'mes_data.date': '2024-01-15' }, '__row');
+    expect({ columns: summary.columns, rows: summary.rows, rowGroups: summary.rowGroups, keyValue: summary.keyValue }).toEqual({
+      columns: ['a:Int64:true', 'b:Utf8:true'],
+      rows: 250000,
+      rowGroups: 3,
+      keyValue: { 'mes_data.date': '2024-01-15' },
+    });
+    const table = await readParquet(file);
+    expect(table.schema.fields.map((f) => f.name)).toEqual(['a', 'b']);
+    expect(tableToJsonRows(table.slice(249_998))).toEqual([
+      { a: 249998, b: '249998' },
+      { a: 249999, b: '249999' },
+    ]);
+    const described = await withConnection((c) => c.rows(`SELECT count(*)::INTEGER AS n, max(a)::INTEGER AS a, max(b) AS b FROM read_parquet(${sqlString(file)})`, 'read the test file'));
+    expect(described).toEqual([{ n: 250000, a: 249999, b: '99999' }]);
+    await expect(rewriteFooter(file, {}, 'missing')).rejects.toMatchObject({ code: 'CORRUPTED_FILE', message: `${file}: cannot drop column "missing" from the Parquet footer: no top-level column "missing"` });
   });
 
   it('a damaged footer is CORRUPTED_FILE naming the file', async () => {
