@@ -178,7 +178,8 @@ export function IngestDialog({ files, paths: givenPaths }: { files: File[]; path
     kind: 'ingest',
     files: list,
     dryRun,
-    onBadRows,
+    // a dry run with "fail" fails where the ingest would: the review lists the bad rows instead, and says what "fail" does
+    onBadRows: dryRun ? 'skip' : onBadRows,
     ...(asset.trim() ? { asset: asset.trim() } : {}),
     ...(timezone.trim() ? { timezone: timezone.trim() } : {}),
     ...(mappingEdited ? { mapping } : {}),
