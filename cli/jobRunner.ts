@@ -3,6 +3,7 @@ import { JobParams } from '../core/api/contract.js';
 import { ApiSession } from '../core/api/handlers.js';
 import { BadRequestError, errorFromJson } from '../core/errors.js';
 import type { CommandContext, Outcome } from './commandContext.js';
+import { countOf } from './render.js';
 
 const FOREVER_MS = 2_147_483_647;
 
@@ -12,7 +13,7 @@ function bar(job: JobState): string {
   const filled = fraction === null ? 0 : Math.round(fraction * width);
   const meter = fraction === null ? '·'.repeat(width) : `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
   const pct = fraction === null ? '  …' : `${String(Math.round(fraction * 100)).padStart(3)}%`;
-  const rows = job.progress.rows === null ? '' : ` · ${job.progress.rows.toLocaleString('en-US')} rows`;
+  const rows = job.progress.rows === null ? '' : ` · ${countOf(job.progress.rows, 'row')}`;
   return `\r${meter} ${pct} ${job.progress.stage}${rows}`.padEnd(90).slice(0, 100);
 }
 

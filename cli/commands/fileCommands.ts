@@ -9,7 +9,7 @@ import { getParquetMetadata, getParquetSchema, type ParquetMetadata, type Parque
 import { COMPRESSIONS, writeParquet, type Compression, type WriteResult } from '../../core/parquet/writeParquet.js';
 import type { CommandContext } from '../commandContext.js';
 import { columnList, compressionOption, jsonOption, keyValue, wholeNumber } from '../options.js';
-import { cellToText, formatBytes, renderGrid, renderRows } from '../render.js';
+import { cellToText, countOf, formatBytes, renderGrid, renderRows } from '../render.js';
 
 export interface ShowResult {
   path: string;
@@ -115,7 +115,7 @@ export function registerFileCommands(program: Command, ctx: CommandContext): voi
         ['column', 'type', 'nullable'],
         result.columns.map((c) => [c.name, c.type, c.nullable ? 'yes' : 'no']),
       );
-      ctx.done({ json: { path: result.path, numRows: result.numRows, columns: result.columns }, text: `${grid}\n\n${result.numRows.toLocaleString('en-US')} rows · ${result.path}\n` }, opts.json === true);
+      ctx.done({ json: { path: result.path, numRows: result.numRows, columns: result.columns }, text: `${grid}\n\n${countOf(result.numRows, 'row')} · ${result.path}\n` }, opts.json === true);
     });
 
   program
@@ -126,7 +126,7 @@ export function registerFileCommands(program: Command, ctx: CommandContext): voi
     .action(async (file: string, opts: { json?: boolean }) => {
       const meta = await metaOfFile(file);
       const lines = [
-        `${meta.path}: ${meta.numRows.toLocaleString('en-US')} rows in ${meta.numRowGroups} row group(s), ${formatBytes(meta.bytes)}`,
+        `${meta.path}: ${countOf(meta.numRows, 'row')} in ${countOf(meta.numRowGroups, 'row group')}, ${formatBytes(meta.bytes)}`,
         `created by: ${meta.createdBy ?? '(unknown)'}`,
       ];
       const keys = Object.keys(meta.keyValue);
@@ -138,7 +138,7 @@ export function registerFileCommands(program: Command, ctx: CommandContext): voi
         }
       }
       meta.rowGroups.forEach((group, index) => {
-        lines.push('', `row group ${index}: ${group.numRows.toLocaleString('en-US')} rows from row ${group.rowStart}`);
+        lines.push('', `row group ${index}: ${countOf(group.numRows, 'row')} from row ${group.rowStart}`);
         lines.push(
           renderGrid(
             ['column', 'codec', 'min', 'max', 'nulls', 'compressed', 'uncompressed'],
@@ -161,7 +161,7 @@ export function registerFileCommands(program: Command, ctx: CommandContext): voi
     .action(async (input: string, output: string, opts: { compression: Compression; rowGroupSize?: number; meta: Record<string, string>; json?: boolean }) => {
       const result = await convertFile(input, output, { compression: opts.compression, rowGroupSize: opts.rowGroupSize, metadata: opts.meta });
       ctx.done(
-        { json: result, text: `wrote ${result.path}: ${result.numRows.toLocaleString('en-US')} rows, ${result.compression}, ${formatBytes(result.bytes)}\n` },
+        { json: result, text: `wrote ${result.path}: ${countOf(result.numRows, 'row')}, ${result.compression}, ${formatBytes(result.bytes)}\n` },
         opts.json === true,
       );
     });

@@ -10,7 +10,7 @@ import { MODES, type EnforcementMode } from '../../core/validation/validationRep
 import type { CommandContext } from '../commandContext.js';
 import { runJobFromCli } from '../jobRunner.js';
 import { jsonOption } from '../options.js';
-import { cellToText, renderGrid } from '../render.js';
+import { cellToText, countOf, renderGrid } from '../render.js';
 import { renderReport } from './validationCommands.js';
 
 function dateOption(name: string) {
@@ -33,10 +33,10 @@ function renderIngest(r: IngestResult): string {
       lines.push(renderGrid(columns, f.preview.slice(0, 10).map((row) => columns.map((c) => cellToText(row[c])))).replace(/^/gm, '  '));
     }
   }
-  lines.push(`zone ${r.timezone}; ${r.rowsRead.toLocaleString('en-US')} rows read, ${r.rowsWritten.toLocaleString('en-US')} ${r.dryRun ? 'would be written' : 'written'}`);
+  lines.push(`zone ${r.timezone}; ${countOf(r.rowsRead, 'row')} read, ${r.rowsWritten.toLocaleString('en-US')} ${r.dryRun ? 'would be written' : 'written'}`);
   for (const s of r.snapshots) {
     const status = s.status === 'dry-run' ? `would be ${s.wouldBe ?? 'written'}` : s.status.padEnd(9);
-    lines.push(`  ${status} ${s.path}  ${s.rows.toLocaleString('en-US')} rows${s.supersedes ? ` (revision of ${s.supersedes})` : ''}`);
+    lines.push(`  ${status} ${s.path}  ${countOf(s.rows, 'row')}${s.supersedes ? ` (revision of ${s.supersedes})` : ''}`);
   }
   if (r.badRowCount > 0) {
     lines.push(`${r.badRowCount} bad row(s)${r.dryRun ? '' : ', skipped'}:`);
@@ -96,8 +96,8 @@ export function registerJobCommands(program: Command, ctx: CommandContext): void
             const dropped = Object.entries(r.dropped).map(([rule, n]) => `${rule} ${n}`).join(', ');
             const head =
               r.status === 'dry-run'
-                ? `gate passed for ${opts.asset}: ${r.rows.toLocaleString('en-US')} rows from ${r.inputs.length} file(s) would be promoted\n`
-                : `${r.status === 'created' ? 'created' : 'unchanged:'} ${r.path} (${r.version}): ${r.rows.toLocaleString('en-US')} rows from ${r.inputs.length} raw file(s)${dropped ? `; dropped ${dropped}` : ''}\n`;
+                ? `gate passed for ${opts.asset}: ${countOf(r.rows, 'row')} from ${countOf(r.inputs.length, 'file')} would be promoted\n`
+                : `${r.status === 'created' ? 'created' : 'unchanged:'} ${r.path} (${r.version}): ${countOf(r.rows, 'row')} from ${countOf(r.inputs.length, 'raw file')}${dropped ? `; dropped ${dropped}` : ''}\n`;
             return { text: head + renderReport(r.report) };
           },
         },
@@ -119,7 +119,7 @@ export function registerJobCommands(program: Command, ctx: CommandContext): void
         json: opts.json === true,
         render: (value) => {
           const r = value as BuildFeaturesResult;
-          return { text: `${r.status === 'created' ? 'created' : 'unchanged:'} ${r.path} (${r.version}): ${r.rows.toLocaleString('en-US')} rows from ${r.inputs.length} cleaned file(s)\n` };
+          return { text: `${r.status === 'created' ? 'created' : 'unchanged:'} ${r.path} (${r.version}): ${countOf(r.rows, 'row')} from ${countOf(r.inputs.length, 'cleaned file')}\n` };
         },
       });
     });

@@ -10,7 +10,7 @@ import { MODES, type EnforcementMode, type ValidationIssue, type ValidationRepor
 import type { CommandContext } from '../commandContext.js';
 import { EXIT_INVALID, EXIT_OK } from '../exitCodes.js';
 import { jsonOption } from '../options.js';
-import { renderGrid } from '../render.js';
+import { countOf, renderGrid } from '../render.js';
 
 /** The registry of the chosen store when there is one, else the built-in schemas. */
 function registryFor(ctx: CommandContext): SchemaRegistry {
@@ -30,13 +30,13 @@ function issueLine(issue: ValidationIssue): string {
 
 export function renderReport(report: ValidationReport): string {
   const lines = [
-    `${report.valid ? 'valid' : 'INVALID'}: ${report.target} against ${report.schema} ${report.schemaVersion} (${report.mode}), ${report.rowCount.toLocaleString('en-US')} rows, ${report.errors.length} error(s), ${report.warnings.length} warning(s)`,
+    `${report.valid ? 'valid' : 'INVALID'}: ${report.target} against ${report.schema} ${report.schemaVersion} (${report.mode}), ${countOf(report.rowCount, 'row')}, ${countOf(report.errors.length, 'error')}, ${countOf(report.warnings.length, 'warning')}`,
     ...report.errors.map(issueLine),
     ...report.warnings.map(issueLine),
   ];
   const m = report.metrics;
   lines.push(
-    `  completeness ${m.completenessPercentage}% · duplicate timestamps ${m.duplicateTimestamps} · gaps ${m.gapCount} · missing bars ${m.missingBars}${m.barIntervalSeconds ? ` · bar interval ${m.barIntervalSeconds}s` : ''}`,
+    `  cells filled ${m.completenessPercentage >= 100 ? '100' : (Math.floor(m.completenessPercentage * 100) / 100).toFixed(2)}% · duplicate timestamps ${m.duplicateTimestamps} · gaps ${m.gapCount} · missing bars ${m.missingBars}${m.barIntervalSeconds ? ` · bar interval ${m.barIntervalSeconds}s` : ''}`,
   );
   for (const [column, c] of Object.entries(report.coercions)) lines.push(`  converted ${column}: ${c.from} → ${c.to} (${c.count} values)`);
   return `${lines.join('\n')}\n`;

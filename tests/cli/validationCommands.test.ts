@@ -35,6 +35,15 @@ describe('mes-data schemas and validate', () => {
     expect(run.json).toMatchObject({ target: good, schema: 'ohlcv', mode: 'strict', valid: true, rowCount: 5, errors: [], warnings: [] });
   });
 
+  it('says 1 row, 1 error, 1 warning in words, not "1 rows" or "error(s)"', async () => {
+    const one = path.join(dir, 'one.parquet');
+    const bars = barsFromCloses('2024-01-03T15:00:00Z', 60, [5000]);
+    bars[0][5] = -1;
+    await writeParquet(barsTable(bars), one);
+    const text = await runCli('validate', one);
+    expect(text.stdout.split('\n')[0]).toBe(`INVALID: ${one} against ohlcv 1.0.0 (strict), 1 row, 1 error, 0 warnings`);
+  });
+
   it('validate defaults --schema to ohlcv, as promote does', async () => {
     const run = await runCliJson('validate', good);
     expect(run.code).toBe(0);
@@ -70,7 +79,8 @@ describe('mes-data schemas and validate', () => {
     ]);
     const text = await runCli('validate', bad, '--schema', 'ohlcv');
     expect(text.code).toBe(1);
-    expect(text.stdout.split('\n')[0]).toBe(`INVALID: ${bad} against ohlcv 1.0.0 (strict), 5 rows, 2 error(s), 0 warning(s)`);
+    expect(text.stdout.split('\n')[0]).toBe(`INVALID: ${bad} against ohlcv 1.0.0 (strict), 5 rows, 2 errors, 0 warnings`);
+    expect(text.stdout).toContain('  cells filled 100% · duplicate timestamps 0');
     expect(text.stdout).toContain('  error   ohlc_consistency: 1 bar(s) where high < max(open, close), low > min(open, close) or high < low; first at row 3; rows 3');
   });
 
