@@ -12,6 +12,7 @@ import { runParquetBench } from './parquetBench.js';
 import { runIngestBench } from './ingestBench.js';
 import { runValidationBench } from './validationBench.js';
 import { runScaleBench } from './scaleBench.js';
+import { runHandWritten } from './handWritten.js';
 import { replaceSection } from './benchUtil.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -23,6 +24,8 @@ const SECTIONS: Record<string, () => Promise<{ markdown: string; failed: boolean
   ingest: async () => ({ markdown: await runIngestBench(), failed: false }),
   // issue 11: every operation on years of data beside DuckDB (MES_BENCH_SCALE for a small trial)
   scale: runScaleBench,
+  // not a measurement: where our own code stays beside DuckDB, with the figures that decided it
+  handwritten: runHandWritten,
 };
 
 async function main(): Promise<void> {
