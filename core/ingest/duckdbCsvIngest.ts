@@ -13,10 +13,12 @@ import type { TimeZoneRules } from './timeZoneRules.js';
 import { CME_SESSION_OPEN_HOUR, CME_SESSION_ZONE } from './tradingDate.js';
 
 /**
- * The fast path of CSV ingest: DuckDB reads the file and writes one zstd Parquet file per
- * CME trading date in one `COPY (SELECT … FROM read_csv(…)) TO … (PARTITION_BY …)`, on its
- * own threads, while this thread only waits. Measured on 4.1 million one-minute bars (231 MB,
- * 2,972 dates) it is several times faster than our own reader (see docs/benchmarks.md).
+ * CSV ingest through DuckDB: it reads the file and writes one zstd Parquet file per CME
+ * trading date in one `COPY (SELECT … FROM read_csv(…)) TO … (PARTITION_BY …)`, on its own
+ * threads, while this thread only waits. Chosen with `engine: 'duckdb'` (or
+ * `MES_DATA_INGEST_ENGINE=duckdb`): on the 2-core build machine our reader staged 4.1M
+ * one-minute bars faster (6.2–7.1 s against 8.4–8.7 s, docs/benchmarks.md), so it is not
+ * the default there.
  *
  * It must give exactly what our reader gives, or nothing: the SQL accepts only what our
  * reader reads the same way and stops with an error at anything else, and the caller then

@@ -30,6 +30,8 @@ export interface IngestIntoStoreOptions {
   previewRows?: number;
   /** Store a snapshot whose file exists with other rows as its next revision (`{name}.rev{N}.parquet`) instead of failing. */
   revise?: boolean;
+  /** Who reads CSV files (see `IngestTuning.engine`; the benchmark and the tests pick). */
+  engine?: 'duckdb' | 'ours';
   signal?: AbortSignal;
   progress?: (update: { fraction: number | null; stage: string; rows: number; bytes: number }) => void;
 }
@@ -116,7 +118,7 @@ export async function ingestIntoStore(store: Store, files: string[], options: In
             rows: p.rows,
             bytes: p.bytesRead,
           }),
-      });
+      }, options.engine ? { engine: options.engine } : {});
       reports.push(report);
     }
     options.progress?.({ fraction: 0.95, stage: options.dryRun ? 'comparing with the store' : 'committing', rows: reports.reduce((s, r) => s + r.rowsWritten, 0), bytes: 0 });

@@ -29,13 +29,13 @@ describe('CSV through DuckDB', () => {
 
   /** Stages `file` with both engines; returns both reports and the staged files read back. */
   async function both(file: string, options: { timezone?: string; asset?: string } = {}) {
-    const staged = async (engine: 'auto' | 'ours') => {
+    const staged = async (engine: 'duckdb' | 'ours') => {
       const stagingDir = path.join(dir, `stage${run}-${engine}`);
       const report = await ingestFile(file, { asset: options.asset ?? 'MES', timezone: options.timezone, stagingDir }, { engine });
       const files = await Promise.all(report.partitions.map((p) => readStaged(p.path, decoder)));
       return { report, files, stagingDir };
     };
-    const duck = await staged('auto');
+    const duck = await staged('duckdb');
     const ours = await staged('ours');
     return { duck, ours };
   }
@@ -142,7 +142,7 @@ describe('CSV through DuckDB', () => {
   it('a malformed row goes to our reader, which names it; nothing is left staged', async () => {
     const file = writeFixture(sources, 'bad.csv', 'timestamp,close,volume\n2024-01-02 10:00:00,1,5\n2024-01-02 10:01:00,x,5\n');
     const stagingDir = path.join(dir, 'bad-stage');
-    await expect(ingestFile(file, { asset: 'MES', stagingDir })).rejects.toMatchObject({ code: 'PARSE_ERROR', details: { badRowCount: 1, badRows: [{ line: 3, reason: 'unparseable number "x" in column "close"' }] } });
+    await expect(ingestFile(file, { asset: 'MES', stagingDir }, { engine: 'duckdb' })).rejects.toMatchObject({ code: 'PARSE_ERROR', details: { badRowCount: 1, badRows: [{ line: 3, reason: 'unparseable number "x" in column "close"' }] } });
     expect(listFiles(stagingDir)).toEqual([]);
     expect(listDirs(stagingDir)).toEqual([]);
   });
@@ -150,10 +150,10 @@ describe('CSV through DuckDB', () => {
   it('refuses to stage over an earlier ingest of the same name, leaving it alone', async () => {
     const file = writeFixture(sources, 'again.csv', 'timestamp,close\n2024-01-02 10:00:00,1\n');
     const stagingDir = path.join(dir, 'again-stage');
-    const first = await ingestFile(file, { asset: 'MES', stagingDir });
+    const first = await ingestFile(file, { asset: 'MES', stagingDir }, { engine: 'duckdb' });
     expect(first.engine).toBe('duckdb');
     const before = fs.readFileSync(first.partitions[0].path);
-    await expect(ingestFile(file, { asset: 'MES', stagingDir })).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
+    await expect(ingestFile(file, { asset: 'MES', stagingDir }, { engine: 'duckdb' })).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
     expect(fs.readFileSync(first.partitions[0].path).equals(before)).toBe(true);
     expect(listFiles(stagingDir)).toEqual(['MES/2024-01-02/again.parquet']);
   });
