@@ -1,4 +1,5 @@
 /** Small helpers shared by the benchmark script and its child processes. */
+import { seededRandom } from '../core/demo/seededRandom.js';
 
 export interface Stat {
   median: number;
@@ -48,16 +49,7 @@ export function fmtRatio(ours: number, theirs: number): string {
 }
 
 /** A deterministic PRNG (mulberry32): the same random pages on every run. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const mulberry32 = seededRandom;
 
 /** `count` page offsets spread at random over a file of `numRows` rows. */
 export function randomOffsets(count: number, numRows: number, pageRows: number, seed: number): number[] {

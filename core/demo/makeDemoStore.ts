@@ -9,6 +9,7 @@ import { initStore } from '../store/openStore.js';
 import { writeRawSnapshot } from '../store/rawSnapshot.js';
 import type { Store } from '../store/storeLayout.js';
 import { cmeSessions } from '../time/cmeCalendar.js';
+import { seededRandom as random } from './seededRandom.js';
 
 /**
  * A demo store a newcomer can open at once: three weeks of synthetic MES one-minute bars
@@ -19,17 +20,6 @@ import { cmeSessions } from '../time/cmeCalendar.js';
 
 const FIRST_DAY = Date.UTC(2024, 0, 8); // Monday 2024-01-08
 const TRADING_DAYS = 15;
-
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function sessionBars(openMs: number, closeMs: number, startPrice: number, next: () => number): { table: Table; lastClose: number } {
   const n = Math.round((closeMs - openMs) / 60_000);

@@ -25,6 +25,7 @@ import { FeatureGate, type GateColumn } from './featureGate.js';
 import { MomentumState, type MomentumOutputs } from './featureMath.js';
 import { FeatureSink, type SinkColumn } from './featureSink.js';
 import { DailyBarFolder, TradingDayClock, VolumeProfileFolder } from './sessionBars.js';
+import { mostCommonStep } from '../validation/tradingRules.js';
 
 const RECIPE_VERSION = '1';
 
@@ -185,20 +186,7 @@ async function inferredInterval(connection: EngineConnection, plan: BuildPlan): 
     `SELECT epoch_us("timestamp")::DOUBLE AS us FROM read_parquet(${sqlFileList(plan.files.map((f) => f.path))}, hive_partitioning = false) LIMIT 20001`,
     `${plan.what}: the bar interval`,
   );
-  const counts = new Map<number, number>();
-  for (let j = 1; j < rows.length; j++) {
-    const step = Math.round(((rows[j].us as number) - (rows[j - 1].us as number)) / 1e6);
-    if (step > 0) counts.set(step, (counts.get(step) ?? 0) + 1);
-  }
-  let best: number | null = null;
-  let bestCount = 0;
-  for (const [step, count] of counts) {
-    if (count > bestCount || (count === bestCount && best !== null && step < best)) {
-      best = step;
-      bestCount = count;
-    }
-  }
-  return best;
+  return mostCommonStep(rows.length - 1, (j) => Math.round(((rows[j + 1].us as number) - (rows[j].us as number)) / 1e6));
 }
 
 /**

@@ -155,17 +155,25 @@ export function timestampOrderRows(ts: TimestampColumn, order: RowOrder): { unso
 /** The most common positive step between consecutive bars, in whole seconds (null: under 2 bars). */
 export function inferIntervalSeconds(ts: TimestampColumn, order: RowOrder): number | null {
   const n = Math.min(lengthOf(order, ts.ns.length), 20_001);
+  return mostCommonStep(n - 1, (j) => Math.round(deltaNs(ts, rowAt(order, j), rowAt(order, j + 1)) / 1e9));
+}
+
+/**
+ * The most common positive value of `count` steps (`stepAt(0)` … `stepAt(count - 1)`, whole
+ * seconds), the smaller on a tie; null when none is positive.
+ */
+export function mostCommonStep(count: number, stepAt: (j: number) => number): number | null {
   const counts = new Map<number, number>();
-  for (let j = 1; j < n; j++) {
-    const step = Math.round(deltaNs(ts, rowAt(order, j - 1), rowAt(order, j)) / 1e9);
+  for (let j = 0; j < count; j++) {
+    const step = stepAt(j);
     if (step > 0) counts.set(step, (counts.get(step) ?? 0) + 1);
   }
   let best: number | null = null;
   let bestCount = 0;
-  for (const [step, count] of counts) {
-    if (count > bestCount || (count === bestCount && best !== null && step < best)) {
+  for (const [step, seen] of counts) {
+    if (seen > bestCount || (seen === bestCount && best !== null && step < best)) {
       best = step;
-      bestCount = count;
+      bestCount = seen;
     }
   }
   return best;

@@ -9,6 +9,7 @@ import { initStore } from '../../core/store/openStore.js';
 import type { Store } from '../../core/store/storeLayout.js';
 import { readTarget } from '../../core/validation/validateDataset.js';
 import { ohlcvTable, tempDir } from '../helpers/ohlcvTable.js';
+import { seededRandom as random } from '../../core/demo/seededRandom.js';
 
 /**
  * A seeded, bounded fuzz test: mutants of one valid Parquet file and one valid CSV file
@@ -25,18 +26,6 @@ const PARQUET_MUTANTS = 130;
 const CSV_MUTANTS = 130;
 /** One read of one small mutant must end within this, in milliseconds (a hang fails the test). */
 const READ_BOUND_MS = 15_000;
-
-/** mulberry32: a small, fast, seedable generator (the same sequence on every machine). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const BOUNDARY = [0x00, 0x01, 0x7f, 0x80, 0xff, 0x2c, 0x22, 0x0a, 0x0d, 0x3b, 0x09];
 
