@@ -4,8 +4,8 @@
  * DuckDB doing the same conversion and partitioned write,
  * `COPY (SELECT timezone('America/Chicago', ts), …, (ts + INTERVAL 7 HOUR)::DATE AS date
  * FROM read_csv(…)) TO … (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date))`, on the
- * same generated file in the same run; our own reader (the fallback for what DuckDB cannot
- * read exactly) on its own; and 25 years of daily bars for three symbols.
+ * same generated file in the same run, with our reader and through DuckDB; and 25 years of
+ * daily bars for three symbols.
  *
  *   npx tsx bench/ingestBench.ts        prints the Markdown section
  *
@@ -180,22 +180,6 @@ async function child(mode: string, args: string[]): Promise<ChildResult> {
         cpuMs: (cpu.user + cpu.system) / 1000,
         commitMs: committing > 0 ? end - committing : 0,
         detail: `${result.files.map((f) => f.engine).join(', ')}; ${result.snapshots[0]?.date ?? '-'} … ${result.snapshots.at(-1)?.date ?? '-'}`,
-      };
-    }
-    case 'ours': {
-      // our own reader alone (what DuckDB hands back to): staged, not committed
-      const [file, staging] = args;
-      const { ingestFile } = await import('../core/ingest/ingestFile.js');
-      const start = performance.now();
-      const report = await ingestFile(file, { asset: 'MES', stagingDir: staging }, { engine: 'ours' });
-      const cpu = process.cpuUsage();
-      return {
-        rows: report.rowsWritten,
-        ms: performance.now() - start,
-        maxRssBytes: peak(),
-        files: report.partitions.length,
-        outputBytes: report.partitions.reduce((sum, p) => sum + (p.bytes ?? 0), 0),
-        cpuMs: (cpu.user + cpu.system) / 1000,
       };
     }
     case 'duckdb': {
