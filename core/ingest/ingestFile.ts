@@ -114,7 +114,7 @@ export async function ingestFile(filePath: string, options: IngestOptions = {}, 
       maxBadRowsListed: settings.maxBadRowsListed,
     });
     // daily bars (timestamps that are dates alone) are snapshotted per calendar year, not per date
-    const yearly = isDateOnlySample(plan, source);
+    const yearly = options.dailySnapshots !== 'date' && isDateOnlySample(plan, source);
     const commonKeys = (sha: string | null): Record<string, string> => ({
       'mes_data.layer': 'raw',
       'mes_data.asset': asset,

@@ -122,6 +122,12 @@ export interface IngestOptions {
   compression?: 'zstd' | 'snappy' | 'gzip' | 'lz4' | 'none';
   /** Maximum rows per row group of staged files (default 122,880). */
   rowGroupSize?: number;
+  /**
+   * How daily bars (dates without a time) are staged: `year` (default), one file per
+   * calendar year dated January 1; `date`, one file per date, as stores written before
+   * December 2026 hold them (the store keeps a source that is already there that way).
+   */
+  dailySnapshots?: 'year' | 'date';
   /** Extra key-value metadata written into every staged file's footer. */
   metadata?: Record<string, string>;
   /** fsync each staged file before reporting it (default false: the store syncs at commit). */

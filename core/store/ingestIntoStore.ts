@@ -1,5 +1,7 @@
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { tableToJsonRows, type JsonValue } from '../arrow/arrowJson.js';
+import { resolveAsset, stagedName } from '../ingest/assetName.js';
 import { ingestFile } from '../ingest/ingestFile.js';
 import type { BadRow, ColumnOverrides, IngestReport } from '../ingest/ingestTypes.js';
 import { readParquet } from '../parquet/parquetFile.js';
@@ -83,6 +85,40 @@ export interface IngestResult {
 
 const DEFAULT_PREVIEW_ROWS = 20;
 
+/**
+ * Whether the store already holds this source's snapshots one per date on dates other than
+ * January 1 (daily bars ingested before they were kept per year, or intraday data, which is
+ * per date anyway): its daily bars then stay per date, so ingesting the same file again is
+ * `unchanged` instead of a second copy of every bar in yearly folders. Reads folder names
+ * and at most a few dozen file names.
+ */
+async function heldPerDate(store: Store, askedAsset: string | undefined, file: string): Promise<boolean> {
+  let asset: string;
+  try {
+    asset = resolveAsset(askedAsset, path.resolve(file));
+  } catch {
+    return false; // ingestFile says what is wrong with the asset
+  }
+  const name = `${stagedName(path.resolve(file))}.parquet`;
+  let dates: string[];
+  try {
+    dates = (await fs.readdir(path.join(store.root, 'raw', asset))).filter((d) => /^\d{4}-\d\d-\d\d$/.test(d) && !d.endsWith('-01-01'));
+  } catch {
+    return false;
+  }
+  // spread over the history: a source held per date is in most of its folders
+  const step = Math.max(1, Math.floor(dates.length / 32));
+  for (let k = 0; k < dates.length; k += step) {
+    try {
+      await fs.access(path.join(store.root, 'raw', asset, dates[k], name));
+      return true;
+    } catch {
+      // not this one
+    }
+  }
+  return false;
+}
+
 /** The first rows as stored: from the staged files, in date order. */
 async function previewOf(report: IngestReport, limit: number): Promise<Record<string, JsonValue>[]> {
   const rows: Record<string, JsonValue>[] = [];
@@ -106,6 +142,7 @@ export async function ingestIntoStore(store: Store, files: string[], options: In
     for (const [k, file] of files.entries()) {
       const report = await ingestFile(file, {
         asset: options.asset,
+        dailySnapshots: (await heldPerDate(store, options.asset, file)) ? 'date' : 'year',
         timezone: options.timezone,
         stagingDir: staging.path,
         onBadRows: options.onBadRows,

@@ -3,7 +3,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MesDataError } from '../../../core/errors.js';
 import { readParquet } from '../../../core/parquet/parquetFile.js';
+import { Int64, makeData, makeVector, Table, TimestampNanosecond } from 'apache-arrow';
 import { ingestIntoStore, type IngestResult } from '../../../core/store/ingestIntoStore.js';
+import { commitRawSnapshots } from '../../../core/store/rawSnapshot.js';
 import { MetadataManager } from '../../../core/store/metadataManager.js';
 import type { Store } from '../../../core/store/storeLayout.js';
 import { tempDir } from '../../helpers/ohlcvTable.js';
@@ -107,6 +109,33 @@ describe('ingestIntoStore', () => {
       recordCount: 260,
       extra: { period: 'year', dateSpan: { first: '2000-01-03', last: '2000-12-29' } },
     });
+  });
+
+  it('a store that holds a daily source per date (written before, in nanoseconds) keeps it per date: the same file again is unchanged', async () => {
+    const days = ['2023-12-28', '2023-12-29', '2024-01-02', '2024-01-03'];
+    const lines = ['Date,Open,High,Low,Close,Volume,Adj Close', ...days.map((d, k) => `${d},${10 + k},${11 + k},${9 + k},${10.5 + k},${1000 + k},${10.25 + k}`)];
+    const file = write('NVDA_old.csv', `${lines.join('\n')}\n`);
+    // the old layout: one snapshot per date, timestamps in nanoseconds
+    await commitRawSnapshots(
+      store,
+      days.map((date, k) => ({
+        asset: 'NVDA',
+        date,
+        name: 'NVDA_old',
+        table: new Table({
+          timestamp: makeVector(makeData({ type: new TimestampNanosecond('UTC'), length: 1, nullCount: 0, data: BigInt64Array.from([BigInt(Date.parse(`${date}T00:00:00Z`)) * 1_000_000n]) })),
+          open: makeVector(Float64Array.from([10 + k])),
+          high: makeVector(Float64Array.from([11 + k])),
+          low: makeVector(Float64Array.from([9 + k])),
+          close: makeVector(Float64Array.from([10.5 + k])),
+          volume: makeVector(makeData({ type: new Int64(), length: 1, nullCount: 0, data: BigInt64Array.from([BigInt(1000 + k)]) })),
+          adj_close: makeVector(Float64Array.from([10.25 + k])),
+        }),
+      })),
+    );
+    const again = await ingestIntoStore(store, [file], { asset: 'NVDA' });
+    expect(again.snapshots.map((s) => [s.date, s.status, s.period])).toEqual(days.map((d) => [d, 'unchanged', 'day']));
+    expect(fs.existsSync(path.join(store.root, 'raw/NVDA/2024-01-01/NVDA_old.parquet'))).toBe(false);
   });
 
   it('a header with fewer names than the rows have fields is named, dry run and ingest alike', async () => {
