@@ -68,7 +68,43 @@ export interface PromoteResult {
 
 interface RawDate {
   date: string;
+  /** a folder of daily bars holding a year (`extra.period: "year"`): each row's own date is its partition */
+  perRowDate: boolean;
   files: { absolute: string; path: string; sha256: string; rows: number }[];
+}
+
+const REVISION = /^(.*)\.rev(\d+)\.parquet$/;
+
+/**
+ * The files of a raw folder promotion reads: of a snapshot and its revisions
+ * (`{name}.rev{N}.parquet`, a vendor's correction stored beside the original), only the
+ * highest revision, so a correction replaces the rows it corrects and drops the rows it
+ * removed; the dependencies then name the revision used.
+ */
+function currentFiles<F extends { path: string }>(files: F[]): F[] {
+  const best = new Map<string, { file: F; revision: number }>();
+  for (const file of files) {
+    const match = REVISION.exec(file.path);
+    const base = match ? `${match[1]}.parquet` : file.path;
+    const revision = match ? Number(match[2]) : 0;
+    const seen = best.get(base);
+    if (!seen || revision > seen.revision) best.set(base, { file, revision });
+  }
+  return [...best.values()].map((b) => b.file).sort((a, b) => (a.path < b.path ? -1 : 1));
+}
+
+/** The dates a raw folder covers: its own date, or the span its files record (a folder of daily bars holds a year). */
+function spanOf(files: { extra?: Record<string, unknown> }[], date: string): { from: string; to: string; perRowDate: boolean } {
+  let from = date;
+  let to = date;
+  let perRowDate = false;
+  for (const file of files) {
+    const extra = file.extra as { period?: unknown; dateSpan?: { first?: unknown; last?: unknown } } | undefined;
+    if (extra?.period === 'year') perRowDate = true;
+    if (typeof extra?.dateSpan?.first === 'string' && extra.dateSpan.first < from) from = extra.dateSpan.first;
+    if (typeof extra?.dateSpan?.last === 'string' && extra.dateSpan.last > to) to = extra.dateSpan.last;
+  }
+  return { from, to, perRowDate };
 }
 
 async function rawDates(store: Store, asset: string, from?: string, to?: string): Promise<RawDate[]> {
@@ -79,7 +115,8 @@ async function rawDates(store: Store, asset: string, from?: string, to?: string)
   } catch {
     throw new NotFoundError(`no raw data for ${asset} in ${store.root}`, { asset });
   }
-  const selected = names.filter((d) => (!from || d >= from) && (!to || d <= to));
+  // a year folder of daily bars is named for January 1: it may hold dates after `from`
+  const selected = names.filter((d) => (!from || d >= `${from.slice(0, 4)}-01-01`) && (!to || d <= to));
   // sidecars are read many at a time: ten years are thousands of them
   const found: (RawDate | null)[] = new Array<RawDate | null>(selected.length).fill(null);
   let next = 0;
@@ -97,10 +134,12 @@ async function rawDates(store: Store, asset: string, from?: string, to?: string)
         throw error;
       }
       // a sidecar names files of its own folder only; resolveStorePath refuses one that leaves it or a link
-      const files = [...sidecar.files]
-        .sort((a, b) => (a.path < b.path ? -1 : 1))
-        .map((f) => ({ absolute: resolveStorePath(store.root, `${folder}/${f.path}`), path: `${folder}/${f.path}`, sha256: f.sha256, rows: f.rows }));
-      if (files.length > 0) found[k] = { date, files };
+      const current = currentFiles(sidecar.files);
+      const span = spanOf(current, date);
+      // the folder is selected when any date it covers is in the range (a year of daily bars goes whole)
+      if ((from && span.to < from) || (to && span.from > to)) continue;
+      const files = current.map((f) => ({ absolute: resolveStorePath(store.root, `${folder}/${f.path}`), path: `${folder}/${f.path}`, sha256: f.sha256, rows: f.rows }));
+      if (files.length > 0) found[k] = { date, perRowDate: span.perRowDate, files };
     }
   };
   await Promise.all(Array.from({ length: Math.min(16, selected.length) }, reader));
@@ -135,13 +174,13 @@ function firstRows(report: ValidationReport): ValidationReport {
 }
 
 /** The rows of each trading date in the concatenated raw order: [start, end) per date. */
-function dateRanges(dates: RawDate[], files: TargetTable['files']): { date: string; start: number; end: number }[] {
+function dateRanges(dates: RawDate[], files: TargetTable['files']): { date: string; perRowDate: boolean; start: number; end: number }[] {
   const byFile = new Map(files.map((f) => [f.file, f]));
   return dates.map((raw) => {
     const first = byFile.get(raw.files[0].absolute);
     const last = byFile.get(raw.files[raw.files.length - 1].absolute);
     if (!first || !last) throw new BadRequestError(`the raw files of ${raw.date} were not read`, { date: raw.date });
-    return { date: raw.date, start: first.rowStart, end: last.rowStart + last.rows };
+    return { date: raw.date, perRowDate: raw.perRowDate, start: first.rowStart, end: last.rowStart + last.rows };
   });
 }
 
@@ -172,7 +211,7 @@ async function writeWithEngine(plan: CleanPlan, ctx: VersionWriteContext, duplic
   const { dir, keyValue } = ctx;
   const { files, dates, tsName, drop } = plan;
   const byFile = new Map(files.map((f) => [f.file, f]));
-  const fileRows = dates.flatMap((raw) => raw.files.map((f) => ({ file: f.absolute, date: raw.date, rowStart: byFile.get(f.absolute)?.rowStart ?? 0, rows: byFile.get(f.absolute)?.rows ?? 0 })));
+  const fileRows = dates.flatMap((raw) => raw.files.map((f) => ({ file: f.absolute, date: raw.date, perRowDate: raw.perRowDate, rowStart: byFile.get(f.absolute)?.rowStart ?? 0, rows: byFile.get(f.absolute)?.rows ?? 0 })));
   const dropped: number[] = [];
   if (drop) for (let i = 0; i < drop.length; i++) if (drop[i]) dropped.push(i);
   const batches: (typeof fileRows)[] = [];
@@ -189,9 +228,9 @@ async function writeWithEngine(plan: CleanPlan, ctx: VersionWriteContext, duplic
   const ts = sqlIdent(tsName);
   const date = sqlIdent('date');
   return withConnection(async (connection) => {
-    await connection.run('CREATE TEMP TABLE promote_files (fname VARCHAR, pdate VARCHAR, row_start BIGINT)', 'preparing the promotion');
+    await connection.run('CREATE TEMP TABLE promote_files (fname VARCHAR, pdate VARCHAR, per_row BOOLEAN, row_start BIGINT)', 'preparing the promotion');
     for (let k = 0; k < fileRows.length; k += 500) {
-      const values = fileRows.slice(k, k + 500).map((f) => `(${sqlString(f.file)}, ${sqlString(f.date)}, ${f.rowStart})`);
+      const values = fileRows.slice(k, k + 500).map((f) => `(${sqlString(f.file)}, ${sqlString(f.date)}, ${f.perRowDate}, ${f.rowStart})`);
       await connection.run(`INSERT INTO promote_files VALUES ${values.join(', ')}`, 'preparing the promotion');
     }
     await connection.run('CREATE TEMP TABLE promote_dropped (pos BIGINT PRIMARY KEY)', 'preparing the promotion');
@@ -201,7 +240,8 @@ async function writeWithEngine(plan: CleanPlan, ctx: VersionWriteContext, duplic
     let kept = 0;
     const written: string[] = [];
     for (const batch of batches) {
-      const rows = `SELECT r.*, f.pdate AS ${date}, f.row_start + r.file_row_number AS promote_pos FROM read_parquet(${sqlFileList(batch.map((f) => f.file))}, hive_partitioning = false) r JOIN promote_files f ON r.filename = f.fname`;
+      // a trading date's folder is its partition; a year of daily bars goes to each row's own (UTC) date
+      const rows = `SELECT r.*, CASE WHEN f.per_row THEN strftime(timezone('UTC', r.${ts}), '%Y-%m-%d') ELSE f.pdate END AS ${date}, f.row_start + r.file_row_number AS promote_pos FROM read_parquet(${sqlFileList(batch.map((f) => f.file))}, hive_partitioning = false) r JOIN promote_files f ON r.filename = f.fname`;
       const survivors = `SELECT * FROM (${rows}) WHERE promote_pos NOT IN (SELECT pos FROM promote_dropped)`;
       const deduped = duplicatesSeen
         ? `SELECT * EXCLUDE (promote_pos) FROM (${survivors}) QUALIFY row_number() OVER (PARTITION BY ${date}, ${ts} ORDER BY promote_pos DESC) = 1`
@@ -232,7 +272,21 @@ async function writeWithOwnWriter(plan: CleanPlan, write: (relative: string, tab
     const drop = plan.drop ? plan.drop.subarray(range.start, range.end) : null;
     const cleaned = clean(table, drop, plan.tsName);
     duplicates += cleaned.duplicates;
-    if (cleaned.table.numRows > 0) await write(`date=${range.date}/part-0.parquet`, cleaned.table);
+    if (cleaned.table.numRows === 0) continue;
+    if (!range.perRowDate) {
+      await write(`date=${range.date}/part-0.parquet`, cleaned.table);
+      continue;
+    }
+    // a year of daily bars, sorted: each run of rows of one UTC date is a partition
+    const ns = timestampColumn(cleaned.table.getChild(plan.tsName) as Vector).ns;
+    const dayOf = (i: number) => new Date(Number(ns[i] / 1_000_000n)).toISOString().slice(0, 10);
+    for (let start = 0; start < cleaned.table.numRows; ) {
+      const day = dayOf(start);
+      let end = start + 1;
+      while (end < cleaned.table.numRows && dayOf(end) === day) end++;
+      await write(`date=${day}/part-0.parquet`, cleaned.table.slice(start, end));
+      start = end;
+    }
   }
   return duplicates;
 }

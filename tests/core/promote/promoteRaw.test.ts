@@ -7,7 +7,8 @@ import { promoteRaw } from '../../../core/promote/promoteRaw.js';
 import { validateTarget } from '../../../core/validation/validateDataset.js';
 import { OHLCV_SCHEMA } from '../../../core/schema/predefinedSchemas.js';
 import { initStore } from '../../../core/store/openStore.js';
-import { writeRawSnapshot } from '../../../core/store/rawSnapshot.js';
+import { commitRawSnapshots, writeRawSnapshot } from '../../../core/store/rawSnapshot.js';
+import { ingestIntoStore } from '../../../core/store/ingestIntoStore.js';
 import type { Store } from '../../../core/store/storeLayout.js';
 import { barsFromCloses, barsTable, type Bar } from '../../helpers/barsTable.js';
 import { tempDir } from '../../helpers/ohlcvTable.js';
@@ -148,5 +149,42 @@ describe('promoteRaw', () => {
     expect(result).toMatchObject({ version: 'v1', rows: 5, status: 'created' });
     const rows = tableToJsonRows((await import('../../../core/parquet/parquetFile.js').then((m) => m.readParquet(path.join(store.root, 'cleaned/v1/NQ/date=2024-02-01/part-0.parquet')))).slice(0, 2));
     expect(rows.map((r) => r.timestamp)).toEqual(['2024-02-01T16:00:00.000000000Z', '2024-02-01T16:01:00.000000123Z']);
+  });
+
+  it('a year folder of daily bars is promoted to one partition per trading date; a range takes the years it touches', async () => {
+    const csv = ['Date,Open,High,Low,Close,Adj Close,Volume'];
+    const days: string[] = [];
+    for (let t = Date.UTC(2022, 0, 3); days.length < 600; t += 86_400_000) {
+      const day = new Date(t);
+      if (day.getUTCDay() === 0 || day.getUTCDay() === 6) continue;
+      days.push(day.toISOString().slice(0, 10));
+      csv.push(`${days[days.length - 1]},${100 + days.length},${101 + days.length},${99 + days.length},${100.5 + days.length},${100.4 + days.length},${1000 + days.length}`);
+    }
+    const file = path.join(dir, 'daily.csv');
+    fs.writeFileSync(file, `${csv.join('\n')}\n`);
+    await ingestIntoStore(store, [file], { asset: 'NVDA' });
+    expect(fs.readdirSync(path.join(store.root, 'raw/NVDA')).sort()).toEqual(['2022-01-01', '2023-01-01', '2024-01-01']);
+    const all = await promoteRaw(store, { asset: 'NVDA', schema: OHLCV_SCHEMA });
+    expect(all).toMatchObject({ version: 'v1', rows: 600, status: 'created' });
+    const partitions = fs.readdirSync(path.join(store.root, 'cleaned/v1/NVDA')).filter((f) => f.startsWith('date='));
+    expect(partitions.length).toBe(600);
+    expect([partitions.sort()[0], partitions.sort()[599]]).toEqual([`date=${days[0]}`, `date=${days[599]}`]);
+    const june = await promoteRaw(store, { asset: 'NVDA', from: '2023-06-01', to: '2023-06-30', schema: OHLCV_SCHEMA });
+    expect(june).toMatchObject({ version: 'v2', rows: days.filter((d) => d.startsWith('2023')).length });
+    expect(june.inputs.map((i) => i.path.split('/')[2])).toEqual(['2023-01-01']);
+  });
+
+  it('promotes the latest revision of a snapshot: a correction replaces the rows and drops the ones it removed', async () => {
+    const bars = barsTable(day('2024-03-05', 5200));
+    await writeRawSnapshot(store, { asset: 'RTY', date: '2024-03-05', name: 'bars', table: bars });
+    const corrected = day('2024-03-05', 5200).slice(0, 4);
+    corrected[1][4] = 5300; // close of the second bar
+    corrected[1][2] = 5301; // and its high
+    await commitRawSnapshots(store, [{ asset: 'RTY', date: '2024-03-05', name: 'bars', table: barsTable(corrected) }], { revise: true });
+    const result = await promoteRaw(store, { asset: 'RTY', schema: OHLCV_SCHEMA });
+    expect(result).toMatchObject({ rows: 4, status: 'created' });
+    expect(result.inputs.map((i) => i.path)).toEqual(['raw/RTY/2024-03-05/bars.rev1.parquet']);
+    const rows = await duck.rows(`SELECT close FROM read_parquet(${sqlString(path.join(store.root, result.path ?? '', '**/*.parquet'))}) ORDER BY timestamp`);
+    expect(rows.map((r) => r.close)).toEqual([5200, 5300, 5200.5, 5200.75]);
   });
 });
