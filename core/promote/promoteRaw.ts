@@ -108,7 +108,8 @@ function spanOf(files: { extra?: Record<string, unknown> }[], date: string): { f
 }
 
 async function rawDates(store: Store, asset: string, from?: string, to?: string): Promise<RawDate[]> {
-  const assetDir = path.join(store.root, 'raw', asset);
+  // through the resolver: a linked asset folder is SYMLINK, never followed
+  const assetDir = resolveStorePath(store.root, `raw/${asset}`);
   let names: string[];
   try {
     names = (await fs.readdir(assetDir)).filter((n) => /^\d{4}-\d{2}-\d{2}$/.test(n)).sort();
