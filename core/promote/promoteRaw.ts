@@ -201,6 +201,11 @@ interface CleanPlan {
 
 /** Rows DuckDB writes in one partitioned COPY: bounds its memory however long the history. */
 const ENGINE_BATCH_ROWS = 1_000_000;
+/**
+ * Partitions one COPY writes at most: each open partition holds buffers of its own, and 25
+ * years of daily bars (6,300 one-row partitions in one COPY) ran DuckDB out of its memory.
+ */
+const ENGINE_BATCH_PARTITIONS = 250;
 
 /**
  * DuckDB writes the cleaned version from the raw files: rows the gate drops are left out by
@@ -217,14 +222,20 @@ async function writeWithEngine(plan: CleanPlan, ctx: VersionWriteContext, duplic
   if (drop) for (let i = 0; i < drop.length; i++) if (drop[i]) dropped.push(i);
   const batches: (typeof fileRows)[] = [];
   let batchRows = 0;
+  let batchPartitions = 0;
   for (const [k, f] of fileRows.entries()) {
+    const newDate = k === 0 || fileRows[k - 1].date !== f.date;
+    // a year folder of daily bars is one partition a row
+    const partitions = newDate ? (f.perRowDate ? f.rows : 1) : 0;
     // a date never spans two batches: its duplicates must meet in one query
-    if (batches.length === 0 || (batchRows + f.rows > ENGINE_BATCH_ROWS && fileRows[k - 1].date !== f.date)) {
+    if (batches.length === 0 || (newDate && (batchRows + f.rows > ENGINE_BATCH_ROWS || batchPartitions + partitions > ENGINE_BATCH_PARTITIONS))) {
       batches.push([]);
       batchRows = 0;
+      batchPartitions = 0;
     }
     batches[batches.length - 1].push(f);
     batchRows += f.rows;
+    batchPartitions += partitions;
   }
   const ts = sqlIdent(tsName);
   const date = sqlIdent('date');
