@@ -74,6 +74,24 @@ export function resolveDatasetPath(storeRoot: string | null, datasetPath: string
   return { absolute, display: (file) => path.relative(storeRoot, file).split(path.sep).join('/') };
 }
 
+/**
+ * The Parquet files of a dataset path (resolved as `resolveDatasetPath` does): the file
+ * itself, or every Parquet file under the folder in sorted path order. Throws NOT_FOUND when
+ * nothing is there, and what `resolveDatasetPath` and `parquetFilesUnder` throw.
+ */
+export function datasetFiles(storeRoot: string | null, datasetPath: string): { files: string[]; display: (file: string) => string } {
+  const { absolute, display } = resolveDatasetPath(storeRoot, datasetPath);
+  let stats: fs.Stats;
+  try {
+    stats = fs.statSync(absolute);
+  } catch {
+    throw new NotFoundError(`no dataset at ${datasetPath}`, { path: datasetPath });
+  }
+  const files = stats.isDirectory() ? parquetFilesUnder(absolute) : [absolute];
+  if (files.length === 0) throw new NotFoundError(`no Parquet files under ${datasetPath}`, { path: datasetPath });
+  return { files, display };
+}
+
 export class Dataset {
   private constructor(
     readonly path: string,
@@ -82,15 +100,7 @@ export class Dataset {
   ) {}
 
   static async open(storeRoot: string | null, datasetPath: string, decoder?: DecoderPool): Promise<Dataset> {
-    const { absolute, display } = resolveDatasetPath(storeRoot, datasetPath);
-    let stats: fs.Stats;
-    try {
-      stats = fs.statSync(absolute);
-    } catch {
-      throw new NotFoundError(`no dataset at ${datasetPath}`, { path: datasetPath });
-    }
-    const fileList = stats.isDirectory() ? parquetFilesUnder(absolute) : [absolute];
-    if (fileList.length === 0) throw new NotFoundError(`no Parquet files under ${datasetPath}`, { path: datasetPath });
+    const { files: fileList, display } = datasetFiles(storeRoot, datasetPath);
     const files: DatasetFile[] = [];
     let rowStart = 0;
     for (const file of fileList) {

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import type { Table } from 'apache-arrow';
 import { readDatasetTable } from '../engine/datasetTable.js';
-import { CancelledError, NotFoundError } from '../errors.js';
+import { CancelledError } from '../errors.js';
 import { readTabularFile } from '../ingest/readTabularFile.js';
-import { Dataset, parquetFilesUnder, resolveDatasetPath } from '../parquet/parquetDataset.js';
+import { Dataset, datasetFiles } from '../parquet/parquetDataset.js';
 import type { DataSchema } from '../schema/dataSchema.js';
 import { instrumentFor } from '../instruments/instrumentRegistry.js';
 import { validateTable, type ValidateOptions, type ValidationResult } from './validateTable.js';
@@ -42,20 +42,6 @@ function checkCancelled(signal: AbortSignal | undefined, what: string): void {
   if (signal?.aborted) throw new CancelledError(`${what}: cancelled`);
 }
 
-/** The Parquet files of a target path (a file, or every Parquet file under a folder, sorted). */
-export function targetFiles(storeRoot: string | null, target: string): string[] {
-  const { absolute } = resolveDatasetPath(storeRoot, target);
-  let stats: fs.Stats;
-  try {
-    stats = fs.statSync(absolute);
-  } catch {
-    throw new NotFoundError(`no dataset at ${target}`, { path: target });
-  }
-  const files = stats.isDirectory() ? parquetFilesUnder(absolute) : [absolute];
-  if (files.length === 0) throw new NotFoundError(`no Parquet files under ${target}`, { path: target });
-  return files;
-}
-
 /**
  * Reads Parquet files as one table: through DuckDB (all files at once, on its threads) when
  * their types allow, else file by file with our own reader. Row order: file order, then row
@@ -79,7 +65,7 @@ export async function readTarget(storeRoot: string | null, target: string, optio
     const table = await readTabularFile(target, { timezone: options.timezone, signal: options.signal });
     return { table, files: [], subMicrosecond: true };
   }
-  return readFilesTable(targetFiles(storeRoot, target), options);
+  return readFilesTable(datasetFiles(storeRoot, target).files, options);
 }
 
 /**
