@@ -133,29 +133,25 @@ class FloatColumns {
   ) {
     this.columns = Array.from({ length: width }, () => new Float64Array(capacity));
   }
+  /** Room for `n` more values in every column (capacity doubles). */
+  private reserve(n: number): void {
+    if (this.count + n <= this.capacity) return;
+    while (this.count + n > this.capacity) this.capacity *= 2;
+    this.columns = this.columns.map((old) => {
+      const grown = new Float64Array(this.capacity);
+      grown.set(old.subarray(0, this.count));
+      return grown;
+    });
+  }
   add(chunk: DuckDBDataChunk): void {
     const n = chunk.rowCount;
-    if (this.count + n > this.capacity) {
-      while (this.count + n > this.capacity) this.capacity *= 2;
-      this.columns = this.columns.map((old) => {
-        const grown = new Float64Array(this.capacity);
-        grown.set(old.subarray(0, this.count));
-        return grown;
-      });
-    }
+    this.reserve(n);
     for (let k = 0; k < this.columns.length; k++) copyFloat64(chunk, k, this.columns[k], this.count);
     this.count += n;
   }
   /** Appends `n` values of each column. */
   addColumns(values: Float64Array[], n: number): void {
-    if (this.count + n > this.capacity) {
-      while (this.count + n > this.capacity) this.capacity *= 2;
-      this.columns = this.columns.map((old) => {
-        const grown = new Float64Array(this.capacity);
-        grown.set(old.subarray(0, this.count));
-        return grown;
-      });
-    }
+    this.reserve(n);
     for (let k = 0; k < this.columns.length; k++) this.columns[k].set(values[k].subarray(0, n), this.count);
     this.count += n;
   }

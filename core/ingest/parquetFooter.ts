@@ -227,15 +227,8 @@ function skipValue(bytes: Uint8Array, at: number, type: number, depth: number): 
     }
     case 9:
     case 10: {
-      const head = bytes[at];
-      let size = head >> 4;
-      const elementType = head & 0x0f;
-      let p = at + 1;
-      if (size === 15) {
-        const read = readVarint(bytes, p);
-        size = read.value;
-        p = read.next;
-      }
+      const { size, elementType, next } = readListHeader(bytes, at);
+      let p = next;
       for (let i = 0; i < size; i++) p = elementType === 1 || elementType === 2 ? p + 1 : skipValue(bytes, p, elementType, depth + 1);
       return p;
     }
@@ -402,17 +395,18 @@ function structFields(bytes: Uint8Array, at: number): { fields: FieldRange[]; en
   }
 }
 
+/** A compact-protocol list or set header at `at`: its size, element type and where the elements start. */
+function readListHeader(bytes: Uint8Array, at: number): { size: number; elementType: number; next: number } {
+  const head = bytes[at];
+  if (head >> 4 !== 15) return { size: head >> 4, elementType: head & 0x0f, next: at + 1 };
+  const read = readVarint(bytes, at + 1);
+  return { size: read.value, elementType: head & 0x0f, next: read.next };
+}
+
 /** The elements of the list whose value starts at `at`. */
 function listElements(bytes: Uint8Array, at: number): { elementType: number; elements: { start: number; end: number }[] } {
-  const head = bytes[at];
-  let size = head >> 4;
-  const elementType = head & 0x0f;
-  let p = at + 1;
-  if (size === 15) {
-    const read = readVarint(bytes, p);
-    size = read.value;
-    p = read.next;
-  }
+  const { size, elementType, next } = readListHeader(bytes, at);
+  let p = next;
   const elements: { start: number; end: number }[] = [];
   for (let i = 0; i < size; i++) {
     const end = elementType === 1 || elementType === 2 ? p + 1 : skipValue(bytes, p, elementType, 1);
