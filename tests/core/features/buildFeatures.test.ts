@@ -9,7 +9,7 @@ import { TradingDayClock } from '../../../core/features/sessionBars.js';
 import { Dataset } from '../../../core/parquet/parquetDataset.js';
 import { getParquetMetadata, getParquetSchema } from '../../../core/parquet/parquetMetadata.js';
 import { SchemaRegistry } from '../../../core/schema/schemaRegistry.js';
-import { writeCleanedData } from '../../../core/store/layerIO.js';
+import { writeCleanedData } from '../../helpers/cleanedVersion.js';
 import { MetadataManager } from '../../../core/store/metadataManager.js';
 import type { Store } from '../../../core/store/storeLayout.js';
 import { timestampColumn } from '../../../core/validation/columnData.js';

@@ -1,10 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
-import { Float64, Int64, makeData, makeVector, Table, TimestampMillisecond, Utf8, vectorFromArray } from 'apache-arrow';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataSchema } from '../../../core/schema/dataSchema.js';
-import { inferSchema } from '../../../core/schema/inferSchema.js';
 import { OHLCV_SCHEMA, PREDEFINED_SCHEMAS } from '../../../core/schema/predefinedSchemas.js';
 import { schemaFileContents } from '../../../core/schema/schemaFiles.js';
 import { parseDataSchema, SchemaRegistry } from '../../../core/schema/schemaRegistry.js';
@@ -93,24 +91,5 @@ describe('SchemaRegistry', () => {
     expect(() => registry.registerSchema({ ...custom, description: 'changed' })).toThrow('schema "ticks" 1.0.0 does not replace the registered 1.0.0: raise its version');
     expect(registry.registerSchema({ ...custom, version: '1.1.0', description: 'changed' }).version).toBe('1.1.0');
     expect(registry.registerSchema({ ...custom, version: '1.1.0', description: 'changed' }).version).toBe('1.1.0');
-  });
-});
-
-describe('inferSchema', () => {
-  it('describes a table as it is', () => {
-    const table = new Table({
-      ts: makeVector(makeData({ type: new TimestampMillisecond('UTC'), length: 2, data: new BigInt64Array([1n, 2n]) })),
-      price: makeVector(makeData({ type: new Float64(), length: 2, data: new Float64Array([1, 2]) })),
-      size: vectorFromArray([1n, null], new Int64()),
-      note: vectorFromArray(['a', 'b'], new Utf8()),
-    });
-    const schema = inferSchema(table, 'mine');
-    expect(schema.columns.map((c) => [c.name, c.type, c.unit ?? null, c.timezone ?? null, c.nullable])).toEqual([
-      ['ts', 'timestamp', 'ms', 'UTC', true],
-      ['price', 'float64', null, null, true],
-      ['size', 'int64', null, null, true],
-      ['note', 'utf8', null, null, true],
-    ]);
-    expect(schema.rules).toEqual({ required_column: { enabled: true }, type: { enabled: true } });
   });
 });

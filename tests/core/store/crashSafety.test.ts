@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCleanedData } from '../../../core/store/layerIO.js';
+import { Dataset } from '../../../core/parquet/parquetDataset.js';
 import { MetadataManager } from '../../../core/store/metadataManager.js';
 import { openStore } from '../../../core/store/openStore.js';
 import { commitRawSnapshots } from '../../../core/store/rawSnapshot.js';
@@ -102,7 +102,7 @@ describe('crash safety and concurrent writers', () => {
         const versions = await listVersions(store, 'cleaned', 'MES');
         const allocated = (await readLedger(store)).cleaned.MES;
         if (versions.includes(2)) {
-          const table = await readCleanedData(store, { asset: 'MES', version: 2 });
+          const table = await (await Dataset.open(store.root, 'cleaned/v2/MES')).readAll();
           expect(table.numRows).toBe(14);
           const sidecar = await MetadataManager.readMetadataFile(path.join(root, 'cleaned/v2/MES/metadata.json'));
           expect(sidecar.files.map((f) => f.path)).toEqual(['date=2024-01-15/part-0.parquet', 'date=2024-01-16/part-0.parquet']);

@@ -1,20 +1,24 @@
 /**
- * DuckDB reads what the store writes, and our partitioned reader returns what DuckDB
- * returns: the same rows in the same order with the same values, with and without filters.
- * Values are compared exactly: instants as integer nanoseconds, dates as YYYY-MM-DD, BIGINT
- * as bigint.
+ * DuckDB reads what the store writes, and the reader the product runs (`Dataset`, with the
+ * file list of `datasetFiles`) returns what DuckDB returns for the same files: the same rows
+ * in the same order with the same values. Values are compared exactly: instants as integer
+ * nanoseconds, dates as YYYY-MM-DD, BIGINT as bigint. Where the two pick files differently
+ * (DuckDB's `**` glob takes `.` and `_` names, the store's staging and upload folders among
+ * them; a dataset never does), the test says so.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { Type, type Data, type Table } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { daysToDate } from '../../../core/arrow/arrowJson.js';
+import { closeEngine } from '../../../core/engine/duckdbEngine.js';
+import { readDatasetTable } from '../../../core/engine/datasetTable.js';
+import { Dataset, datasetFiles } from '../../../core/parquet/parquetDataset.js';
 import { writeParquet } from '../../../core/parquet/writeParquet.js';
-import type { DatasetFilter, FilterScalar } from '../../../core/store/datasetFilters.js';
-import { writeCleanedData, writeFeatures } from '../../../core/store/layerIO.js';
-import { readPartitionedDataset } from '../../../core/store/partitionedDataset.js';
+import { writeFeatures } from '../../../core/store/layerIO.js';
 import { commitRawSnapshots } from '../../../core/store/rawSnapshot.js';
 import type { Store } from '../../../core/store/storeLayout.js';
+import { writeCleanedData } from '../../helpers/cleanedVersion.js';
 import { DuckSession, sqlString } from '../../interop/duckdbSession.js';
 import { bars, expectSidecarsValid, newStore } from './storeTestKit.js';
 
@@ -46,33 +50,22 @@ function ourRows(table: Table): Record<string, Cell>[] {
   return rows;
 }
 
-function literal(value: FilterScalar, type: string): string {
-  if (value === null) return 'NULL';
-  if (type === 'DATE') return `DATE ${sqlString(String(value))}`;
-  if (type.startsWith('TIMESTAMP')) return `${type === 'TIMESTAMP' ? 'TIMESTAMP' : 'TIMESTAMPTZ'} ${sqlString(value instanceof Date ? value.toISOString() : String(value))}`;
-  if (typeof value === 'string') return sqlString(value);
-  return String(value);
-}
-
-/** DuckDB's rows for the same read, in file then row order. */
-async function duckRows(duck: DuckSession, root: string, filters: DatasetFilter[] = []): Promise<Record<string, Cell>[]> {
-  const source = `read_parquet(${sqlString(`${root}/**/*.parquet`)}, hive_partitioning = true, filename = true, file_row_number = true)`;
+/** DuckDB's rows of `source` (a `read_parquet(…)` with `filename` and `file_row_number`), in file then row order. */
+async function duckRows(duck: DuckSession, source: string): Promise<Record<string, Cell>[]> {
   const columns = (await duck.rows(`SELECT column_name, column_type FROM (DESCRIBE SELECT * EXCLUDE (filename, file_row_number) FROM ${source})`)).map((row) => [row.column_name as string, row.column_type as string] as const);
-  const types = Object.fromEntries(columns);
   const select = columns.map(([name, type]) => {
     const quoted = `"${name}"`;
     if (type.startsWith('TIMESTAMP')) return `epoch_ns(${quoted}) AS ${quoted}`;
     if (type === 'DATE') return `${quoted}::VARCHAR AS ${quoted}`;
     return quoted;
   });
-  const where = filters.map((f) => {
-    const type = types[f.column];
-    if (f.op === 'in') return `"${f.column}" IN (${(f.value as FilterScalar[]).map((v) => literal(v, type)).join(', ')})`;
-    return `"${f.column}" ${f.op} ${literal(f.value as FilterScalar, type)}`;
-  });
-  const sql = `SELECT ${select.join(', ')} FROM ${source}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY filename, file_row_number`;
-  return (await duck.rows(sql)) as Record<string, Cell>[];
+  return (await duck.rows(`SELECT ${select.join(', ')} FROM ${source} ORDER BY filename, file_row_number`)) as Record<string, Cell>[];
 }
+
+/** `read_parquet` of exactly these files. */
+const ofFiles = (files: string[]) => `read_parquet([${files.map(sqlString).join(', ')}], hive_partitioning = false, filename = true, file_row_number = true)`;
+/** `read_parquet` of DuckDB's glob of every Parquet file under `root`. */
+const ofGlob = (root: string) => `read_parquet(${sqlString(`${root}/**/*.parquet`)}, hive_partitioning = false, filename = true, file_row_number = true)`;
 
 describe('DuckDB interoperability of the store', () => {
   let duck: DuckSession;
@@ -105,20 +98,27 @@ describe('DuckDB interoperability of the store', () => {
       ],
     });
   });
-  afterAll(() => {
+  afterAll(async () => {
     duck?.close();
+    await closeEngine();
     if (store) expectSidecarsValid(store.root);
     cleanup?.();
   });
 
-  it('DuckDB reads every layer folder as one table with the same values as we do', async () => {
+  it('DuckDB reads every layer folder as one table with the same values as the dataset reader', async () => {
     const folders = ['raw/MES', 'raw', 'cleaned/v1/MES', 'features/v1/price_volatility'];
     const counts: Record<string, number> = {};
     for (const folder of folders) {
       const root = path.join(store.root, ...folder.split('/'));
-      const ours = ourRows(await readPartitionedDataset(root));
-      const theirs = await duckRows(duck, root);
-      expect({ folder, rows: ours }).toEqual({ folder, rows: theirs });
+      const dataset = await Dataset.open(store.root, folder);
+      const ours = ourRows(await dataset.readAll());
+      // the dataset's files are DuckDB's glob here: a store folder holds no hidden Parquet file
+      expect(dataset.files.map((f) => f.file)).toEqual(datasetFiles(store.root, folder).files);
+      expect({ folder, rows: ours }).toEqual({ folder, rows: await duckRows(duck, ofFiles(dataset.files.map((f) => f.file))) });
+      expect({ folder, rows: ours }).toEqual({ folder, rows: await duckRows(duck, ofGlob(root)) });
+      // and the DuckDB read the jobs run (validation, the promotion gate) gives the same table
+      const engine = await readDatasetTable(dataset.files.map((f) => f.file));
+      expect({ folder, rows: ourRows(engine?.table ?? (await dataset.readRows(0, 0))) }).toEqual({ folder, rows: ours });
       counts[folder] = ours.length;
     }
     expect(counts).toEqual({ raw: 95, 'raw/MES': 85, 'cleaned/v1/MES': 85, 'features/v1/price_volatility': 95 });
@@ -135,51 +135,27 @@ describe('DuckDB interoperability of the store', () => {
     ]);
   });
 
-  it('with filters, our pruned read equals DuckDB WHERE', async () => {
-    const root = path.join(store.root, 'features', 'v1', 'price_volatility');
-    const cases: DatasetFilter[][] = [
-      [{ column: 'date', op: '=', value: '2024-01-16' }],
-      [{ column: 'asset', op: '!=', value: 'MES' }],
-      [{ column: 'asset', op: 'in', value: ['ES', 'NQ'] }, { column: 'volume', op: '>', value: 104 }],
-      [{ column: 'date', op: '<', value: '2024-01-16' }, { column: 'timestamp', op: '>=', value: '2024-01-02T00:20:00Z' }],
-      [{ column: 'venue', op: '=', value: 'GLBX' }, { column: 'close', op: '<=', value: 5010.5 }],
-      [{ column: 'venue', op: '!=', value: 'GLBX' }],
-      [{ column: 'volume', op: '>', value: 1_000_000 }],
-      [{ column: 'timestamp', op: '<', value: new Date('2024-01-02T00:45:30Z') }, { column: 'date', op: '>', value: '2024-01-15' }],
+  it('a dataset skips `.` and `_` entries, which DuckDB\'s glob reads; with the dataset\'s file list both agree', async () => {
+    const root = path.join(path.dirname(store.root), 'hidden');
+    const layout: [string, number][] = [
+      ['a/part-0.parquet', 0],
+      ['a/.part-1.parquet', 10],
+      ['a/_part-2.parquet', 20],
+      ['_staging/part-0.parquet', 30],
+      ['.upload/part-0.parquet', 40],
+      ['b/part-0.parquet', 50],
     ];
-    for (const filters of cases) {
-      const ours = ourRows(await readPartitionedDataset(root, { filters }));
-      const theirs = await duckRows(duck, root, filters);
-      expect({ filters: JSON.stringify(filters), rows: ours }).toEqual({ filters: JSON.stringify(filters), rows: theirs });
-    }
-  });
-
-  it('types partition columns as DuckDB does: DATE, TIMESTAMP, BIGINT, VARCHAR, NULL', async () => {
-    const root = path.join(path.dirname(store.root), 'typed');
-    const layout = [
-      'n=5/ts=2024-01-15 10:00:00/code=007/d=2024-1-5/x=NULL/p.parquet',
-      'n=12/ts=2024-01-15T11:30:00.250/code=A1/d=2024-01-16/x=abc/p.parquet',
-      'n=-3/ts=2024-01-16 00:00/code=B%20C/d=2024-12-31/x=def/p.parquet',
-    ];
-    for (const [i, relative] of layout.entries()) {
+    for (const [relative, start] of layout) {
       fs.mkdirSync(path.dirname(path.join(root, relative)), { recursive: true });
-      await writeParquet(bars(3, i * 3).select(['volume']), path.join(root, relative));
+      await writeParquet(bars(2, start), path.join(root, relative));
     }
-    const table = await readPartitionedDataset(root);
-    expect(table.schema.fields.map((f) => `${f.name}: ${String(f.type)}`)).toEqual(['volume: Int64', 'code: Utf8', 'd: Date32<DAY>', 'n: Int64', 'ts: Timestamp<MICROSECOND>', 'x: Utf8']);
-    expect(ourRows(table)).toEqual(await duckRows(duck, root));
-    expect(ourRows(await readPartitionedDataset(root, { filters: [{ column: 'n', op: '>', value: 0 }, { column: 'ts', op: '<', value: '2024-01-15T11:00:00Z' }] }))).toEqual(
-      await duckRows(duck, root, [{ column: 'n', op: '>', value: 0 }, { column: 'ts', op: '<', value: '2024-01-15 11:00:00' }]),
-    );
-  });
-
-  it('a partition key that is also a file column takes the partition value, in the column\'s place', async () => {
-    const root = path.join(path.dirname(store.root), 'overlap');
-    fs.mkdirSync(path.join(root, 'venue=XEUR'), { recursive: true });
-    await writeParquet(bars(4, 0).select(['volume', 'venue', 'close']), path.join(root, 'venue=XEUR', 'p.parquet'));
-    const table = await readPartitionedDataset(root);
-    expect(table.schema.fields.map((f) => f.name)).toEqual(['volume', 'venue', 'close']);
-    expect(ourRows(table)).toEqual(await duckRows(duck, root));
-    expect(ourRows(table).map((row) => row.venue)).toEqual(['XEUR', 'XEUR', 'XEUR', 'XEUR']);
+    const dataset = await Dataset.open(null, root);
+    expect(dataset.files.map((f) => path.relative(root, f.file))).toEqual(['a/part-0.parquet', 'b/part-0.parquet']);
+    const ours = ourRows(await dataset.readAll(['volume']));
+    expect(ours).toEqual([{ volume: 100n }, { volume: 101n }, { volume: 150n }, { volume: 151n }]);
+    const viaList = await duckRows(duck, ofFiles(dataset.files.map((f) => f.file)));
+    expect(viaList.map((row) => ({ volume: row.volume }))).toEqual(ours);
+    const viaGlob = await duckRows(duck, ofGlob(root));
+    expect(viaGlob.map((row) => row.volume)).toEqual([140n, 141n, 130n, 131n, 110n, 111n, 120n, 121n, 100n, 101n, 150n, 151n]);
   });
 });

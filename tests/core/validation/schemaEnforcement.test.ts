@@ -1,15 +1,9 @@
-import path from 'node:path';
-import { Int32, makeData, makeVector, Table, TimestampMillisecond, TimestampNanosecond, Utf8, vectorFromArray, Int64 } from 'apache-arrow';
-import { afterAll, describe, expect, it } from 'vitest';
+import { Int32, makeData, makeVector, Table, TimestampMillisecond, TimestampNanosecond, Utf8, vectorFromArray } from 'apache-arrow';
+import { describe, expect, it } from 'vitest';
 import { tableToJsonRows } from '../../../core/arrow/arrowJson.js';
-import { DataTypeValidationError, MissingRequiredColumnError, SchemaMismatchError } from '../../../core/errors.js';
-import { getParquetMetadata } from '../../../core/parquet/parquetMetadata.js';
-import { writeParquet } from '../../../core/parquet/writeParquet.js';
 import { OHLCV_SCHEMA } from '../../../core/schema/predefinedSchemas.js';
-import { readParquetWithSchema, writeParquetValidated } from '../../../core/validation/schemaIO.js';
 import { validateTable } from '../../../core/validation/validateTable.js';
 import { barsFromCloses, barsTable } from '../../helpers/barsTable.js';
-import { tempDir } from '../../helpers/ohlcvTable.js';
 
 const bars = barsTable(barsFromCloses('2024-01-03T15:00:00Z', 60, [5000, 5000.25, 5000.5]));
 
@@ -135,44 +129,5 @@ describe('ignore mode', () => {
       ['required_column', 'MISSING_REQUIRED_COLUMN', 'volume', 'warning'],
     ]);
     expect(report.coercions).toEqual({});
-  });
-});
-
-describe('readParquetWithSchema and writeParquetValidated', () => {
-  const { dir, cleanup } = tempDir();
-  afterAll(cleanup);
-
-  it('throws the typed error naming the file and the column', async () => {
-    const file = path.join(dir, 'no-volume.parquet');
-    await writeParquet(without(bars, 'volume'), file);
-    const error = await readParquetWithSchema(file, OHLCV_SCHEMA).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(MissingRequiredColumnError);
-    expect(error).toMatchObject({ code: 'MISSING_REQUIRED_COLUMN', message: `missing required column "volume" in ${file}`, details: { path: file, column: 'volume' } });
-
-    const textFile = path.join(dir, 'text-close.parquet');
-    await writeParquet(withColumn(bars, 'close', vectorFromArray(['1', 'x', '3'], new Utf8())), textFile);
-    await expect(readParquetWithSchema(textFile, OHLCV_SCHEMA)).rejects.toBeInstanceOf(SchemaMismatchError);
-    const coerced = await readParquetWithSchema(textFile, OHLCV_SCHEMA, { mode: 'coerce' }).catch((e: unknown) => e);
-    expect(coerced).toBeInstanceOf(DataTypeValidationError);
-    expect(coerced).toMatchObject({ code: 'DATA_TYPE_VALIDATION', details: { column: 'close', rows: [1], expected: 'float64', found: 'Utf8' } });
-  });
-
-  it('reads and writes a valid table, recording the schema in the file', async () => {
-    const file = path.join(dir, 'valid.parquet');
-    const widened = withColumn(bars, 'volume', makeVector(makeData({ type: new Int32(), length: 3, data: new Int32Array([1, 2, 3]) })));
-    await writeParquetValidated(widened, file, { schema: OHLCV_SCHEMA, compression: 'zstd', metadata: { asset: 'MES' } });
-    const meta = await getParquetMetadata(file);
-    expect(meta.keyValue).toMatchObject({ asset: 'MES', 'mes_data.schema': 'ohlcv', 'mes_data.schema_version': '1.0.0' });
-    const back = await readParquetWithSchema(file, OHLCV_SCHEMA);
-    expect(String(back.schema.fields.find((f) => f.name === 'volume')?.type)).toBe(String(new Int64()));
-    const only = await readParquetWithSchema(file, OHLCV_SCHEMA, { columns: ['timestamp', 'close'] });
-    expect(only.schema.fields.map((f) => f.name)).toEqual(['timestamp', 'close']);
-    expect(String(only.getChild('close')?.type)).toBe('Float64');
-  });
-
-  it('writes nothing when the table does not fit the schema', async () => {
-    const file = path.join(dir, 'refused.parquet');
-    await expect(writeParquetValidated(without(bars, 'high'), file, { schema: OHLCV_SCHEMA })).rejects.toMatchObject({ code: 'MISSING_REQUIRED_COLUMN' });
-    await expect(getParquetMetadata(file)).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });
