@@ -18,7 +18,7 @@ await viteBuild({ configFile: path.join(root, 'vite.config.ts'), logLevel: 'warn
 const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, logLevel: 'warning', absWorkingDir: root };
 // dependencies stay in node_modules: parquet-wasm loads its .wasm file from beside itself,
 // and the decoder thread (a plain file, not bundled) imports them by name
-const external = ['electron', 'parquet-wasm', 'apache-arrow', 'hyparquet', 'hyparquet-compressors', 'commander', 'zod', 'proper-lockfile', 'ajv', 'csv-parse', 'tsx', '@duckdb/node-api'];
+const external = ['electron', 'parquet-wasm', 'apache-arrow', 'hyparquet', 'hyparquet-compressors', 'commander', 'zod', 'ajv', 'tsx', '@duckdb/node-api'];
 // ESM bundles that still meet CommonJS dependencies need a require of their own
 const esm = { format: /** @type {const} */ ('esm'), banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" } };
 
