@@ -20,6 +20,14 @@ function dateOption(name: string) {
   });
 }
 
+/** Which zone naive times of a file were read in, and why. */
+function zoneLine(f: IngestResult['files'][number]): string {
+  const i = f.instrument;
+  if (f.timezoneSource === 'option') return `${f.timezone}, from --tz`;
+  if (f.timezoneSource === 'fallback') return `${f.timezone}, the default for an asset no instrument names (${i.symbol}; register one with mes-data instruments register)`;
+  return `${f.timezone}, the zone of instrument ${i.symbol} (${i.exchange}, ${i.source}); --tz to read another`;
+}
+
 function renderIngest(r: IngestResult): string {
   const lines: string[] = [];
   for (const f of r.files) {
@@ -27,13 +35,16 @@ function renderIngest(r: IngestResult): string {
     const described = f.format === 'csv' ? `CSV, delimiter ${JSON.stringify(dialect.delimiter)}, ${dialect.header ? 'header' : 'no header'}, decimal ${JSON.stringify(dialect.decimal)}` : f.format;
     lines.push(`${f.name}: ${described}; ${f.dateSpan ? `${f.dateSpan.first} … ${f.dateSpan.last}` : 'no rows'}`);
     lines.push(`  mapping: ${Object.entries(f.mapping).map(([to, from]) => `${to} ← ${from}`).join(', ')}`);
+    // daily bars have no time of day: no zone applies to them, none is printed
+    if (!f.timestamp.dateOnly) lines.push(`  zone: ${zoneLine(f)}`);
+    for (const w of f.sessionWarnings) lines.push(`  warning: ${w.message}`);
     if (f.dst.gaps + f.dst.repeats > 0) lines.push(`  daylight saving: ${f.dst.gaps} time(s) in a gap (${f.dst.gapPolicy}), ${f.dst.repeats} repeated (${f.dst.repeatPolicy})`);
     if (f.preview && f.preview.length > 0) {
       const columns = Object.keys(f.preview[0]);
       lines.push(renderGrid(columns, f.preview.slice(0, 10).map((row) => columns.map((c) => cellToText(row[c])))).replace(/^/gm, '  '));
     }
   }
-  lines.push(`zone ${r.timezone}; ${countOf(r.rowsRead, 'row')} read, ${r.rowsWritten.toLocaleString('en-US')} ${r.dryRun ? 'would be written' : 'written'}`);
+  lines.push(`${countOf(r.rowsRead, 'row')} read, ${r.rowsWritten.toLocaleString('en-US')} ${r.dryRun ? 'would be written' : 'written'}`);
   for (const s of r.snapshots) {
     const status = s.status === 'dry-run' ? `would be ${s.wouldBe ?? 'written'}` : s.status.padEnd(9);
     lines.push(`  ${status} ${s.path}  ${countOf(s.rows, 'row')}${s.supersedes ? ` (revision of ${s.supersedes})` : ''}`);
@@ -49,10 +60,10 @@ function renderIngest(r: IngestResult): string {
 export function registerJobCommands(program: Command, ctx: CommandContext): void {
   program
     .command('ingest')
-    .description('read market data files (CSV/TSV, Parquet, Arrow IPC, JSON Lines) into raw snapshots, one per CME trading date')
+    .description("read market data files (CSV/TSV, Parquet, Arrow IPC, JSON Lines) into raw snapshots, one per trading date of the asset's instrument")
     .argument('<files...>', 'files to ingest')
     .option('--asset <sym>', 'contract root, e.g. MES (default: from the file name when it names one)')
-    .option('--tz <zone>', 'zone of timestamps without an offset (default America/Chicago)')
+    .option('--tz <zone>', "zone of timestamps without an offset (default: the asset's instrument's zone, America/Chicago for CME futures and unknown assets)")
     .option('--dry-run', 'show what would be written; write nothing')
     .addOption(new Option('--on-bad-rows <policy>', 'fail: write nothing when a row is malformed; skip: write the rest').choices(['fail', 'skip']).default('fail'))
     .option('--revise', 'store a snapshot whose date already holds other rows as its next revision (name.rev1.parquet) instead of failing')

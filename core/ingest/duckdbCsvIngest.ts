@@ -10,7 +10,7 @@ import { rewriteFooter, type ParquetFileSummary } from './parquetFooter.js';
 import type { FieldSpec } from './parquetStreamWriter.js';
 import { NULL_TOKEN_SPELLINGS } from './numberParser.js';
 import type { TimeZoneRules } from './timeZoneRules.js';
-import { CME_SESSION_OPEN_HOUR, CME_SESSION_ZONE } from './tradingDate.js';
+import { CME_TRADING_DATE_RULE, tradingDateShiftSeconds, type TradingDateRule } from './tradingDate.js';
 
 /**
  * CSV ingest through DuckDB: it reads the file and writes one zstd Parquet file per CME
@@ -58,6 +58,8 @@ export interface DuckdbCsvResult {
   rows: number;
   /** Every timestamp was a date alone. */
   dateOnly: boolean;
+  /** The timestamps were naive local times, read in the request's zone. */
+  naive: boolean;
 }
 
 export interface DuckdbCsvRequest {
@@ -67,6 +69,8 @@ export interface DuckdbCsvRequest {
   samples: string[][];
   plan: ColumnPlan;
   zone: TimeZoneRules;
+  /** The instrument's trading-date rule (default CME: sessions open 17:00 Chicago the evening before). */
+  tradingDateRule?: TradingDateRule;
   stagingDir: string;
   asset: string;
   name: string;
@@ -165,6 +169,9 @@ function fail(reason: string): string {
 /** The SELECT that turns the CSV into output rows plus their trading date. */
 function selectSql(request: DuckdbCsvRequest, shape: Shape, floatColumns: Set<number>): { sql: string; fields: FieldSpec[] } {
   const { dialect, plan, zone } = request;
+  const rule = request.tradingDateRule ?? CME_TRADING_DATE_RULE;
+  const shift = tradingDateShiftSeconds(rule) / 60;
+  const sessionDate = (wall: string) => (shift === 0 ? `(${wall})::DATE` : `(${wall} + INTERVAL ${shift} MINUTE)::DATE`);
   const width = dialect.columns.length;
   const tsSource = (plan.timestamp as { source: number }).source;
   const types: Record<string, string> = {};
@@ -189,13 +196,10 @@ function selectSql(request: DuckdbCsvRequest, shape: Shape, floatColumns: Set<nu
     tradingDate = request.yearly ? `make_date(year(__local), 1, 1)` : `__local::DATE`;
   } else if (shape === 'offset') {
     instant = `__instant`;
-    tradingDate = `(timezone(${sqlString(CME_SESSION_ZONE)}, __instant) + INTERVAL ${24 - CME_SESSION_OPEN_HOUR} HOUR)::DATE`;
+    tradingDate = sessionDate(`timezone(${sqlString(rule.timeZone)}, __instant)`);
   } else {
     instant = zone.zone === 'UTC' || zone.zone === 'Etc/UTC' ? `timezone('UTC', __local)` : `timezone(${sqlString(zone.zone)}, __local)`;
-    tradingDate =
-      zone.zone === CME_SESSION_ZONE
-        ? `(__local + INTERVAL ${24 - CME_SESSION_OPEN_HOUR} HOUR)::DATE`
-        : `(timezone(${sqlString(CME_SESSION_ZONE)}, ${instant}) + INTERVAL ${24 - CME_SESSION_OPEN_HOUR} HOUR)::DATE`;
+    tradingDate = zone.zone === rule.timeZone ? sessionDate('__local') : sessionDate(`timezone(${sqlString(rule.timeZone)}, ${instant})`);
   }
   const parse =
     shape === 'offset'
@@ -353,7 +357,7 @@ async function copyWithRetries(request: DuckdbCsvRequest, shape: 'naive' | 'offs
     }
     const partitions = await finishFiles(request, rows, await request.keyValue, fields);
     await fs.rm(outDir, { recursive: true, force: true });
-    return { partitions, fields, rows: partitions.reduce((sum, p) => sum + p.rows, 0), dateOnly: shape === 'date' };
+    return { partitions, fields, rows: partitions.reduce((sum, p) => sum + p.rows, 0), dateOnly: shape === 'date', naive: shape === 'naive' };
   }
 }
 

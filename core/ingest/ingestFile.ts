@@ -19,9 +19,15 @@ import { daysToDate } from '../arrow/arrowJson.js';
 import { PartitionStager } from './partitionStager.js';
 import { ParquetStreamWriter, type ColumnPayload, type FieldSpec } from './parquetStreamWriter.js';
 import { RowConverter, type ConvertedBatch } from './rowConverter.js';
+import { genericInstrument, InstrumentRegistry } from '../instruments/instrumentRegistry.js';
+import type { Instrument } from '../instruments/instrumentSchema.js';
+import { SessionChecker, type SessionWarning } from './sessionWarnings.js';
+import { copyInt64, sqlString, withConnection } from '../engine/duckdbEngine.js';
+import { daysFromIso } from '../time/holidayRules.js';
 import { TimeZoneRules } from './timeZoneRules.js';
 import { CME_SESSION_ZONE, TradingCalendar } from './tradingDate.js';
 
+/** The zone of naive times for an asset no instrument names (the generic CME instrument's). */
 export const DEFAULT_TIMEZONE = CME_SESSION_ZONE;
 const DEFAULT_PREVIEW_ROWS = 20;
 const DEFAULT_MAX_BAD_ROWS_LISTED = 1000;
@@ -47,15 +53,20 @@ export interface IngestTuning {
 
 /**
  * Reads a market-data file (CSV/TSV of any common dialect, Parquet, Arrow IPC or JSON
- * Lines) and stages it as one Parquet file (zstd) per CME trading date at
+ * Lines) and stages it as one Parquet file (zstd) per trading date at
  * `{stagingDir}/{ASSET}/{YYYY-MM-DD}/{name}.parquet`, ready for the store to commit.
  * Streams with bounded memory; nothing is committed anywhere.
  *
- * Timestamps become UTC nanoseconds: text with an offset (or `Z`) and epoch numbers are
- * absolute; naive local times are read in `options.timezone` (IANA, default
- * America/Chicago) with the DST policies `dstGap` / `dstRepeat`; dates without a time are
- * daily bars stored at 00:00 UTC of their own date. Each row goes to the CME trading date
- * of its instant (a session opens 17:00 Chicago time on the previous calendar day).
+ * The asset's instrument (`instrumentFor(storeRoot, asset)`: a built-in, one registered in
+ * the store, else the generic CME one) gives the defaults. Timestamps become UTC
+ * nanoseconds: text with an offset (or `Z`) and epoch numbers are absolute; naive local
+ * times are read in `options.timezone`, else the instrument's zone (ES: America/Chicago,
+ * a stock registered on NYSE: America/New_York), with the DST policies `dstGap` /
+ * `dstRepeat`; dates without a time are daily bars stored at 00:00 UTC of their own date.
+ * Each row goes to the trading date of its instant by the instrument's session template
+ * (CME: a session opens 17:00 Chicago time on the previous calendar day; NYSE: the
+ * calendar date in New York). Rows on a weekend, a closed holiday or outside the session
+ * are counted in `sessionWarnings` (not for daily bars).
  *
  * With `dryRun`, reads the whole file and reports what would be staged (plus the first
  * rows as they would be stored), writing nothing.
@@ -72,10 +83,19 @@ export async function ingestFile(filePath: string, options: IngestOptions = {}, 
   throwIfAborted(options.signal, filePath);
   const absolute = path.resolve(filePath);
   const format = options.format ?? detectFormat(absolute);
-  const asset = resolveAsset(options.asset, absolute);
+  const registry = new InstrumentRegistry(options.storeRoot ?? null);
+  const asset = resolveAsset(options.asset, absolute, registry.storedSymbols());
   const name = stagedName(absolute);
-  const zone = new TimeZoneRules(options.timezone ?? DEFAULT_TIMEZONE);
-  const calendar = new TradingCalendar(zone.zone === CME_SESSION_ZONE ? zone : undefined);
+  const instrument = registry.find(asset) ?? genericInstrument(asset);
+  const timezoneSource: IngestReport['timezoneSource'] = options.timezone !== undefined ? 'option' : instrument.source === 'fallback' ? 'fallback' : 'instrument';
+  const zone = new TimeZoneRules(options.timezone ?? instrument.timeZone);
+  const calendar = new TradingCalendar(instrument.session, zone.zone === instrument.session.timeZone ? zone : undefined);
+  const zoneFacts = {
+    timezone: zone.zone,
+    timezoneSource,
+    instrument: { symbol: instrument.symbol, exchange: instrument.exchange, session: instrument.session.id, timeZone: instrument.timeZone, source: instrument.source },
+    tradingDateRule: tradingDateRuleWords(instrument),
+  };
 
   // the source's hash goes into every staged file's footer: our reader needs it before it
   // writes; the DuckDB path patches footers after its COPY, so there it is taken meanwhile
@@ -114,7 +134,10 @@ export async function ingestFile(filePath: string, options: IngestOptions = {}, 
       maxBadRowsListed: settings.maxBadRowsListed,
     });
     // daily bars (timestamps that are dates alone) are snapshotted per calendar year, not per date
-    const yearly = options.dailySnapshots !== 'date' && isDateOnlySample(plan, source);
+    const dateOnlySample = isDateOnlySample(plan, source);
+    const yearly = options.dailySnapshots !== 'date' && dateOnlySample;
+    // sessions do not apply to daily bars
+    const sessions = dateOnlySample ? null : new SessionChecker(instrument, zone);
     const commonKeys = (sha: string | null): Record<string, string> => ({
       'mes_data.layer': 'raw',
       'mes_data.asset': asset,
@@ -122,7 +145,7 @@ export async function ingestFile(filePath: string, options: IngestOptions = {}, 
       ...(sha ? { 'mes_data.source_sha256': sha } : {}),
       'mes_data.source_bytes': String(source.totalBytes),
       'mes_data.timezone': zone.zone,
-      'mes_data.session': 'CME: a trading date opens at 17:00 America/Chicago on the previous calendar day',
+      'mes_data.session': zoneFacts.tradingDateRule,
       'mes_data.mapping': JSON.stringify(plan.mapping),
       'mes_data.dialect': JSON.stringify(source.dialect),
       ...(yearly ? { 'mes_data.period': 'year' } : {}),
@@ -139,6 +162,7 @@ export async function ingestFile(filePath: string, options: IngestOptions = {}, 
         samples: source.columns.map((c) => c.values),
         plan,
         zone,
+        tradingDateRule: instrument.session,
         stagingDir,
         asset,
         name,
@@ -165,7 +189,8 @@ export async function ingestFile(filePath: string, options: IngestOptions = {}, 
             timestamp: { kind: 'text', epochUnit: null, dateOnly: fast.dateOnly },
             columns: describeFields(fast.fields),
             asset,
-            timezone: zone.zone,
+            ...zoneFacts,
+            sessionWarnings: fast.dateOnly || !sessions ? [] : await sessionWarningsOfStaged(fast.partitions, sessions, fast.naive, options.signal),
             rowsRead: fast.rows,
             rowsWritten: fast.rows,
             badRows: [],
@@ -230,6 +255,7 @@ export async function ingestFile(filePath: string, options: IngestOptions = {}, 
       }
       if (staging) {
         if (!subMicrosecond) subMicrosecond = hasSubMicroseconds(converted.nanos, converted.rows);
+        sessions?.add(converted.seconds, converted.nanos, converted.tradingDays, converted.rows);
         if (years) years.map(converted.tradingDays, converted.rows);
         const next = outputFields(plan, converter.integral, subMicrosecond);
         if (next.some((f, k) => f.type !== fields[k].type)) {
@@ -263,7 +289,8 @@ export async function ingestFile(filePath: string, options: IngestOptions = {}, 
       timestamp: timestampReading(plan, converter.dateOnly && converter.rowsConverted > 0),
       columns: describeFields(fields),
       asset,
-      timezone: zone.zone,
+      ...zoneFacts,
+      sessionWarnings: sessions && !(converter.dateOnly && converter.rowsConverted > 0) ? sessions.warnings(converter.localTimes > 0) : [],
       rowsRead: converter.rowsRead,
       rowsWritten: stager.rowsStaged,
       badRows: converter.badRows,
@@ -287,6 +314,41 @@ export async function ingestFile(filePath: string, options: IngestOptions = {}, 
     await Promise.all(writers.map((w) => w.terminate()));
     await source.close();
   }
+}
+
+/**
+ * The session warnings of files DuckDB staged: their timestamps read back (one column, by
+ * DuckDB), each file's rows on its own trading date.
+ */
+async function sessionWarningsOfStaged(partitions: { date: string; path: string }[], checker: SessionChecker, naive: boolean, signal?: AbortSignal): Promise<SessionWarning[]> {
+  const micros = new BigInt64Array(2048);
+  const seconds = new Float64Array(2048);
+  const nanos = new Int32Array(2048);
+  const days = new Int32Array(2048);
+  await withConnection(async (connection) => {
+    for (const p of partitions) {
+      days.fill(daysFromIso(p.date));
+      await connection.stream(`SELECT epoch_us("timestamp") FROM read_parquet(${sqlString(p.path)})`, `reading the timestamps of ${p.path}`, (chunk) => {
+        const n = chunk.rowCount;
+        copyInt64(chunk, 0, micros, 0);
+        for (let i = 0; i < n; i++) {
+          const us = Number(micros[i]);
+          const second = Math.floor(us / 1e6);
+          seconds[i] = second;
+          nanos[i] = (us - second * 1e6) * 1000;
+        }
+        checker.add(seconds, nanos, days, n);
+      });
+    }
+  }, signal);
+  return checker.warnings(naive);
+}
+
+/** The trading-date rule of an instrument in words (also the `mes_data.session` footer key). */
+export function tradingDateRuleWords(instrument: Instrument): string {
+  const t = instrument.session;
+  const who = instrument.source === 'fallback' ? 'CME' : instrument.exchange;
+  return t.opensPreviousDay ? `${who}: a trading date opens at ${t.open} ${t.timeZone} on the previous calendar day` : `${who}: the calendar date in ${t.timeZone}`;
 }
 
 async function openSource(filePath: string, format: SourceFormat, options: IngestOptions): Promise<IngestSource> {

@@ -1,5 +1,6 @@
 import type { JsonValue } from '../arrow/arrowJson.js';
 import type { ParquetFileSummary } from './parquetFooter.js';
+import type { SessionWarning } from './sessionWarnings.js';
 
 /**
  * The shapes the ingest reader takes and returns. Everything here is plain, serializable
@@ -94,8 +95,18 @@ export interface IngestProgress {
 export interface IngestOptions {
   /** Asset symbol (e.g. `MES`); without it, taken from the file name when that names a CME root. */
   asset?: string;
-  /** Zone of timestamps written without an offset (IANA name, default America/Chicago). */
+  /**
+   * Zone of timestamps written without an offset (IANA name). Default: the asset's
+   * instrument's zone (core/instruments: ES → America/Chicago, a registered NYSE stock →
+   * America/New_York), America/Chicago for an asset no instrument names.
+   */
   timezone?: string;
+  /**
+   * The store whose registered instruments (`<store>/instruments/`) say what the asset is;
+   * without it, the built-in instruments only. The instrument gives the default zone, the
+   * trading-date rule and the sessions rows are checked against.
+   */
+  storeRoot?: string | null;
   /** Folder to stage into (required unless `dryRun`): files land at `{stagingDir}/{ASSET}/{YYYY-MM-DD}/{name}.parquet`. */
   stagingDir?: string;
   /** Read and report, write nothing. */
@@ -160,7 +171,7 @@ export interface OutputColumn {
 /** One trading date's rows, staged (or, in a dry run, that would be staged). */
 export interface StagedPartition {
   asset: string;
-  /** CME trading date, `YYYY-MM-DD`. */
+  /** Trading date (the instrument's rule), `YYYY-MM-DD`. */
   date: string;
   /** `{stagingDir}/{ASSET}/{date}/{name}.parquet`, absolute (in a dry run without a staging folder: `{ASSET}/{date}/{name}.parquet`). */
   path: string;
@@ -186,7 +197,19 @@ export interface IngestReport {
   timestamp: TimestampReading;
   columns: OutputColumn[];
   asset: string;
+  /** The zone naive timestamps were read in (also with no naive timestamp in the file). */
   timezone: string;
+  /** Why that zone: `option` (the caller's, `--tz`), `instrument` (the asset's instrument's zone), `fallback` (no instrument names the asset: America/Chicago). */
+  timezoneSource: 'option' | 'instrument' | 'fallback';
+  /** The instrument the asset resolved to: its zone and session template decided the zone and the trading dates. */
+  instrument: { symbol: string; exchange: string; session: string; timeZone: string; source: 'built-in' | 'store' | 'fallback' };
+  /** The trading-date rule applied, in words. */
+  tradingDateRule: string;
+  /**
+   * Rows on a weekend, a closed holiday or outside the instrument's session, counted with
+   * the first timestamps (empty for daily bars, where sessions do not apply).
+   */
+  sessionWarnings: SessionWarning[];
   rowsRead: number;
   rowsWritten: number;
   /** Malformed rows, in file order: the first `maxBadRowsListed`. */
@@ -199,7 +222,7 @@ export interface IngestReport {
   dateSpan: { first: string; last: string } | null;
   partitions: StagedPartition[];
   /**
-   * `day`: one snapshot per CME trading date (intraday data); `year`: daily bars (dates
+   * `day`: one snapshot per trading date (intraday data); `year`: daily bars (dates
    * without a time), one snapshot per calendar year, dated January 1.
    */
   period: 'day' | 'year';

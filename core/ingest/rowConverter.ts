@@ -52,7 +52,7 @@ export interface ConvertedBatch {
   /** The same instants as whole UTC seconds and nanoseconds, for cheap comparisons. */
   seconds: Float64Array;
   nanos: Int32Array;
-  /** CME trading date of each row, in days since 1970-01-01. */
+  /** Trading date of each row (the instrument's rule), in days since 1970-01-01. */
   tradingDays: Int32Array;
   values: (Float64Array | (string | null)[])[];
   valid: (Uint8Array | null)[];
@@ -81,6 +81,8 @@ export class RowConverter {
   readonly badRows: BadRow[] = [];
   dstGaps = 0;
   dstRepeats = 0;
+  /** Rows whose timestamp had no offset and was read in the zone (naive local times). */
+  localTimes = 0;
   /** False once a row had a time of day (true while every timestamp was a date alone). */
   dateOnly = true;
   /** Per value column: false once an `auto` column saw a non-integral value. */
@@ -392,6 +394,7 @@ export class RowConverter {
   }
 
   private fromLocal(local: number, nano: number): boolean {
+    this.localTimes++;
     const zone = this.zone;
     zone.resolveLocal(local);
     let second = zone.utc;

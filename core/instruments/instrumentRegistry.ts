@@ -108,6 +108,11 @@ export class InstrumentRegistry {
     return [...this.instruments.values()].sort((a, b) => a.symbol.localeCompare(b.symbol));
   }
 
+  /** Symbols registered in the store (not the built-ins), sorted: file names may name them. */
+  storedSymbols(): string[] {
+    return [...this.stored.keys()].sort();
+  }
+
   /**
    * The instrument an asset name means: the symbol itself, or a root followed by a contract
    * month and year (`ESZ4`, `6EH25`) or a continuous mark (`ES=F`, `NQ1!`); null when none.

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { tableToJsonRows, type JsonValue } from '../arrow/arrowJson.js';
 import { resolveAsset, stagedName } from '../ingest/assetName.js';
 import { ingestFile } from '../ingest/ingestFile.js';
+import { InstrumentRegistry } from '../instruments/instrumentRegistry.js';
 import type { BadRow, ColumnOverrides, IngestReport } from '../ingest/ingestTypes.js';
 import { readParquet } from '../parquet/parquetFile.js';
 import { commitRawSnapshots, type RawSnapshotInput } from './rawSnapshot.js';
@@ -11,7 +12,8 @@ import type { Store } from './storeLayout.js';
 
 /**
  * `mes-data ingest` and the app's drop-to-ingest: every file is read, mapped and split by
- * CME trading date into Parquet files in a staging folder of the store, then all of them are
+ * trading date (the asset's instrument's rule, with the instruments registered in the
+ * store) into Parquet files in a staging folder of the store, then all of them are
  * committed as raw snapshots in one step. Everything or nothing: a bad file (with the
  * default `onBadRows: 'fail'`), a snapshot that exists with other content, a cancel or a
  * crash leaves the store as it was.
@@ -62,6 +64,7 @@ export interface IngestResult {
   badRows: (BadRow & { file: string })[];
   badRowCount: number;
   mapping: Record<string, string>;
+  /** The zone naive times of the first file were read in (see `files[].timezone` for each). */
   timezone: string;
   dryRun: boolean;
   /** per source file: what was detected */
@@ -76,6 +79,15 @@ export interface IngestResult {
     columns: { name: string; type: string }[];
     dateSpan: { first: string; last: string } | null;
     dst: IngestReport['dst'];
+    /** How the timestamps were read; `dateOnly`: daily bars, where zone and sessions do not apply. */
+    timestamp: IngestReport['timestamp'];
+    /** The zone naive times were read in, and why (`option`: asked for; `instrument`: the asset's instrument's zone; `fallback`: no instrument names the asset). */
+    timezone: string;
+    timezoneSource: IngestReport['timezoneSource'];
+    instrument: IngestReport['instrument'];
+    tradingDateRule: string;
+    /** Rows on a weekend, a closed holiday or outside the session (empty for daily bars). */
+    sessionWarnings: IngestReport['sessionWarnings'];
     period: IngestReport['period'];
     engine: IngestReport['engine'];
     engineNote?: string;
@@ -95,7 +107,7 @@ const DEFAULT_PREVIEW_ROWS = 20;
 async function heldPerDate(store: Store, askedAsset: string | undefined, file: string): Promise<boolean> {
   let asset: string;
   try {
-    asset = resolveAsset(askedAsset, path.resolve(file));
+    asset = resolveAsset(askedAsset, path.resolve(file), new InstrumentRegistry(store.root).storedSymbols());
   } catch {
     return false; // ingestFile says what is wrong with the asset
   }
@@ -144,6 +156,7 @@ export async function ingestIntoStore(store: Store, files: string[], options: In
         asset: options.asset,
         dailySnapshots: (await heldPerDate(store, options.asset, file)) ? 'date' : 'year',
         timezone: options.timezone,
+        storeRoot: store.root,
         stagingDir: staging.path,
         onBadRows: options.onBadRows,
         columns: options.mapping as ColumnOverrides | undefined,
@@ -220,6 +233,12 @@ export async function ingestIntoStore(store: Store, files: string[], options: In
         columns: r.columns,
         dateSpan: r.dateSpan,
         dst: r.dst,
+        timestamp: r.timestamp,
+        timezone: r.timezone,
+        timezoneSource: r.timezoneSource,
+        instrument: r.instrument,
+        tradingDateRule: r.tradingDateRule,
+        sessionWarnings: r.sessionWarnings,
         period: r.period,
         engine: r.engine,
         ...(r.engineNote !== undefined ? { engineNote: r.engineNote } : {}),
