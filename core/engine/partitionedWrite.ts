@@ -11,6 +11,14 @@ import { sqlFileList, sqlIdent, sqlString, type EngineConnection } from './duckd
  * files came out with the first rows of the day at the end, even on one thread (the same as
  * duckdb#14349). So each written file is checked in one query and the few out of order are
  * rewritten sorted, one by one.
+ *
+ * Nor does it keep a partition in one file: with more partitions open than
+ * `partitioned_write_max_open_files` (DuckDB's default 100), it closes some and starts a
+ * `part-1` for their later rows. Each piece was sorted, but the partition read in file order
+ * was not (cleaned bars of 250-date batches had 1,348 dates in two files, and the feature
+ * build over them failed its own sorted_timestamp rule). So the limit is raised to the
+ * caller's partition count for the COPY, and a partition left in pieces anyway is merged
+ * into one sorted `part-0`.
  */
 
 export interface PartitionedWriteOptions {
@@ -23,6 +31,8 @@ export interface PartitionedWriteOptions {
   /** key-value metadata for every file's footer */
   keyValue?: Record<string, string>;
   rowGroupSize?: number;
+  /** partitions the COPY may hold open at once (the most it writes); DuckDB's default is 100 */
+  maxOpenFiles?: number;
 }
 
 const CODECS: Record<string, string> = { zstd: 'zstd', snappy: 'snappy', gzip: 'gzip', brotli: 'brotli', lz4: 'lz4_raw', none: 'uncompressed' };
@@ -44,26 +54,51 @@ async function parquetFilesIn(dir: string): Promise<string[]> {
 
 /**
  * Writes the rows of `select` (a SQL query whose columns include the partition columns) into
- * `dir` as Hive partitions, each file sorted by `orderBy`. Returns the files written
- * (absolute, sorted) and how many had to be rewritten to be in order. Throws the engine's
- * typed errors (CANCELLED when the connection's signal aborts).
+ * `dir` as Hive partitions, one file a partition, sorted by `orderBy`. Returns the files
+ * written (absolute, sorted), how many partitions DuckDB left in pieces that were merged, and
+ * how many files had to be rewritten sorted.
+ * Throws the engine's typed errors (CANCELLED when the connection's signal aborts).
  */
-export async function writePartitionedSorted(connection: EngineConnection, select: string, dir: string, options: PartitionedWriteOptions): Promise<{ files: string[]; rewritten: number }> {
+export async function writePartitionedSorted(connection: EngineConnection, select: string, dir: string, options: PartitionedWriteOptions): Promise<{ files: string[]; merged: number; rewritten: number }> {
   const before = new Set(await parquetFilesIn(dir).catch(() => []));
+  // a session setting: only this connection's COPY holds that many files open
+  if (options.maxOpenFiles !== undefined) await connection.run(`SET partitioned_write_max_open_files = ${Math.max(1, Math.floor(options.maxOpenFiles))}`, `writing Parquet partitions into ${dir}`);
   await connection.run(`COPY (${select}) TO ${sqlString(dir)} (${copyOptions(options, true)})`, `writing Parquet partitions into ${dir}`);
   // a file name taken twice would have been overwritten: callers keep partitions of one COPY apart
-  const files = (await parquetFilesIn(dir)).filter((file) => !before.has(file));
-  if (files.length === 0) return { files, rewritten: 0 };
+  const written = (await parquetFilesIn(dir)).filter((file) => !before.has(file));
+  if (written.length === 0) return { files: written, merged: 0, rewritten: 0 };
   const order = sqlIdent(options.orderBy);
-  const unsorted = await connection.rows(
-    `SELECT DISTINCT filename FROM (SELECT filename, ${order} < lag(${order}) OVER (PARTITION BY filename ORDER BY file_row_number) AS back FROM read_parquet(${sqlFileList(files)}, hive_partitioning = false)) WHERE back ORDER BY filename`,
+  const byFolder = new Map<string, string[]>();
+  for (const file of written) {
+    const folder = path.dirname(file);
+    byFolder.set(folder, [...(byFolder.get(folder) ?? []), file]);
+  }
+  const mergedFiles = new Set<string>();
+  // a partition in pieces: one sorted part-0 from all of them
+  for (const [folder, pieces] of byFolder) {
+    if (pieces.length < 2) continue;
+    const target = path.join(folder, 'part-0.parquet');
+    const merged = `${target}.merged`;
+    await connection.run(`COPY (SELECT * FROM read_parquet(${sqlFileList(pieces)}, hive_partitioning = false) ORDER BY ${order}) TO ${sqlString(merged)} (${copyOptions(options, false)})`, `merging the ${pieces.length} pieces of ${folder}`);
+    for (const piece of pieces) await fs.rm(piece);
+    await fs.rename(merged, target);
+    byFolder.set(folder, [target]);
+    mergedFiles.add(target);
+  }
+  const files = [...byFolder.values()].flat().sort();
+  // the merged files were written sorted; the others are checked in one query
+  const single = files.filter((file) => !mergedFiles.has(file));
+  const unsorted = single.length === 0 ? [] : await connection.rows(
+    `SELECT DISTINCT filename FROM (SELECT filename, ${order} < lag(${order}) OVER (PARTITION BY filename ORDER BY file_row_number) AS back FROM read_parquet(${sqlFileList(single)}, hive_partitioning = false)) WHERE back ORDER BY filename`,
     `checking the order of the files in ${dir}`,
   );
+  let rewritten = 0;
   for (const row of unsorted) {
     const file = String(row.filename);
     const sorted = `${file}.sorted`;
     await connection.run(`COPY (SELECT * FROM read_parquet(${sqlString(file)}, hive_partitioning = false) ORDER BY ${order}) TO ${sqlString(sorted)} (${copyOptions(options, false)})`, `sorting ${file}`);
     await fs.rename(sorted, file);
+    rewritten++;
   }
-  return { files, rewritten: unsorted.length };
+  return { files, merged: mergedFiles.size, rewritten };
 }

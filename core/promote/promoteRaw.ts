@@ -18,6 +18,7 @@ import { commitVersion, type VersionSidecarInput, type VersionWriteContext } fro
 import { timestampColumn } from '../validation/columnData.js';
 import { readFilesTable, validateRead, type TargetTable } from '../validation/validateDataset.js';
 import { MAX_ISSUE_ROWS, type EnforcementMode, type ValidationReport } from '../validation/validationReport.js';
+import type { JobResult } from '../api/contract.js';
 
 /**
  * Promotion raw → cleaned: the raw snapshots of an asset (all, or a date range) are read as
@@ -53,18 +54,8 @@ export interface PromoteOptions {
   progress?: (update: { fraction: number; stage: string; rows: number }) => void;
 }
 
-export interface PromoteResult {
-  /** `vN`, or null for a dry run */
-  version: string | null;
-  path: string | null;
-  rows: number;
-  inputs: { path: string; sha256: string }[];
-  /** the gate: validation of the raw rows as read (row numbers in their concatenated order) */
-  report: ValidationReport;
-  /** rows removed (or, in a dry run, that would be), per rule (duplicates: `unique_timestamp`) */
-  dropped: Record<string, number>;
-  status: 'created' | 'unchanged' | 'dry-run';
-}
+/** What a promotion returns (the promote job's result): its shape is the contract's `PromoteResultSchema`. */
+export type PromoteResult = JobResult<'promote'>;
 
 interface RawDate {
   date: string;
@@ -259,7 +250,7 @@ async function writeWithEngine(plan: CleanPlan, ctx: VersionWriteContext, duplic
         ? `SELECT * EXCLUDE (promote_pos) FROM (${survivors}) QUALIFY row_number() OVER (PARTITION BY ${date}, ${ts} ORDER BY promote_pos DESC) = 1`
         : `SELECT * EXCLUDE (promote_pos) FROM (${survivors})`;
       if (duplicatesSeen) kept += Number((await connection.rows(`SELECT count(*) AS n FROM (${survivors})`, 'counting the rows kept'))[0].n);
-      written.push(...(await writePartitionedSorted(connection, deduped, dir, { partitionBy: ['date'], orderBy: tsName, compression: plan.compression, keyValue })).files);
+      written.push(...(await writePartitionedSorted(connection, deduped, dir, { partitionBy: ['date'], orderBy: tsName, compression: plan.compression, keyValue, maxOpenFiles: ENGINE_BATCH_PARTITIONS })).files);
     }
     if (written.length === 0) return 0;
     // the commit takes the footers' facts from here instead of opening every file again

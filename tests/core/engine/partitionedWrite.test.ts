@@ -16,8 +16,9 @@ describe('writePartitionedSorted', () => {
     const out = path.join(dir, 'out');
     // rows in a shuffled order: the partitioned COPY keeps whatever order it meets
     const select = `SELECT 'd' || (i % 5)::VARCHAR AS date, i AS t, i * 2 AS v FROM range(20000) r(i) ORDER BY hash(i)`;
-    const { files, rewritten } = await withConnection((c) => writePartitionedSorted(c, select, out, { partitionBy: ['date'], orderBy: 't', compression: 'zstd', keyValue: { 'mes_data.layer': "clean'ed" } }));
+    const { files, merged, rewritten } = await withConnection((c) => writePartitionedSorted(c, select, out, { partitionBy: ['date'], orderBy: 't', compression: 'zstd', keyValue: { 'mes_data.layer': "clean'ed" } }));
     expect(files.map((f) => path.relative(out, f))).toEqual(['date=d0/part-0.parquet', 'date=d1/part-0.parquet', 'date=d2/part-0.parquet', 'date=d3/part-0.parquet', 'date=d4/part-0.parquet']);
+    expect(merged).toBe(0);
     expect(rewritten).toBe(5);
     const check = await withConnection((c) =>
       c.rows(
@@ -34,13 +35,40 @@ describe('writePartitionedSorted', () => {
     expect(sum).toEqual([{ s: 80004000n }]);
   });
 
+  it('keeps each partition in one sorted file when more partitions are open than DuckDB keeps files open', async () => {
+    // 120 partitions, rows of all of them interleaved: with DuckDB's default of 100 open files
+    // the COPY closes some and starts a part-1 for their later rows (20 or 21 partitions in
+    // pieces, measured: how many depends on DuckDB's threads)
+    const select = `SELECT 'd' || lpad((i % 120)::VARCHAR, 3, '0') AS date, i AS t FROM range(600000) r(i)`;
+    const query = (out: string) =>
+      withConnection((c) =>
+        c.rows(
+          `SELECT count(*) AS n, count(DISTINCT filename) AS files, count(*) FILTER (WHERE back) AS back FROM (SELECT filename, t < lag(t) OVER (PARTITION BY parse_dirpath(filename) ORDER BY filename, file_row_number) AS back FROM read_parquet(${sqlString(`${out}/**/*.parquet`)}, hive_partitioning = false))`,
+          'check',
+        ),
+      );
+    // with the limit left at DuckDB's default, the pieces are merged
+    const merged = path.join(dir, 'pieces');
+    const a = await withConnection((c) => writePartitionedSorted(c, select, merged, { partitionBy: ['date'], orderBy: 't', compression: 'snappy' }));
+    expect(a.files).toHaveLength(120);
+    expect(a.files.every((f) => f.endsWith(`${path.sep}part-0.parquet`))).toBe(true);
+    expect(a.merged).toBeGreaterThanOrEqual(20);
+    expect(await query(merged)).toEqual([{ n: 600000n, files: 120n, back: 0n }]);
+    // with the limit raised to the partition count, DuckDB writes one file each at once
+    const raised = path.join(dir, 'raised');
+    const b = await withConnection((c) => writePartitionedSorted(c, select, raised, { partitionBy: ['date'], orderBy: 't', compression: 'snappy', maxOpenFiles: 120 }));
+    expect(b.files).toHaveLength(120);
+    expect(b.merged).toBe(0);
+    expect(await query(raised)).toEqual([{ n: 600000n, files: 120n, back: 0n }]);
+  });
+
   it('leaves the files of an earlier COPY into the same folder alone and checks only the new ones', async () => {
     const out = path.join(dir, 'two');
     await withConnection(async (c) => {
       const a = await writePartitionedSorted(c, `SELECT 'a' AS date, i AS t FROM range(10) r(i)`, out, { partitionBy: ['date'], orderBy: 't', compression: 'snappy' });
       const b = await writePartitionedSorted(c, `SELECT 'b' AS date, 9 - i AS t FROM range(10) r(i)`, out, { partitionBy: ['date'], orderBy: 't', compression: 'snappy' });
       expect(a.files.map((f) => path.relative(out, f))).toEqual(['date=a/part-0.parquet']);
-      expect(b).toEqual({ files: [path.join(out, 'date=b/part-0.parquet')], rewritten: 1 });
+      expect(b).toEqual({ files: [path.join(out, 'date=b/part-0.parquet')], merged: 0, rewritten: 1 });
     });
   });
 
