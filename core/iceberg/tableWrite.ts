@@ -1,0 +1,389 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { AlreadyExistsError, BadRequestError, MesDataError, NotFoundError } from '../errors.js';
+import { writeFileDurable } from '../store/durableFs.js';
+import { describeDataFile, type PartitionInput } from './dataFiles.js';
+import { fieldByName, highestFieldId, typeNameOf, type IcebergSchema } from './icebergSchema.js';
+import { encodeManifest, encodeManifestList, STATUS, type DataFileRecord, type ManifestEntryRecord, type ManifestFileRecord } from './manifestFiles.js';
+import { commitMetadata, currentVersion, loadTable, METADATA_DIR, type LoadedTable } from './tableCommit.js';
+import { fileLocation, locationIn, relativeInTable, resolveLocation } from './tableLocation.js';
+import { currentSchema, defaultSpec, FORMAT_VERSION, type PartitionSpec, type TableMetadata } from './tableMetadata.js';
+import { currentSnapshotInfo, listSnapshots, manifestEntries, snapshotManifests, VERSION_KEY, type SnapshotInfo } from './tableRead.js';
+
+/**
+ * Writing a table: creating it, and committing snapshots that add data files (append) or
+ * swap the files of some partitions for new ones (overwrite). Data files are written by
+ * the caller below the table's `data/` folder first (Parquet with the table's field ids);
+ * a commit then writes one new manifest for them, rewrites only the manifests that name a
+ * replaced partition (its other files carried as EXISTING), keeps every other manifest
+ * by reference, and commits by the rule of tableCommit.ts. Unchanged partitions are
+ * shared with the previous snapshot, not copied.
+ */
+
+/** The partition field id of the first partition field (the Iceberg convention starts at 1000). */
+const FIRST_PARTITION_FIELD_ID = 1000;
+
+export interface CreateTableOptions {
+  /** the column the table is partitioned by, identity; `date` unless said otherwise */
+  partitionColumn?: string;
+  properties?: Record<string, string>;
+  /** commit time, ms since the epoch; now when omitted */
+  nowMs?: number;
+}
+
+/**
+ * Creates an empty table in `dir` (metadata version 1, no snapshot) with `schema`,
+ * partitioned by identity on `options.partitionColumn` (`date`, which must be a `date`
+ * column). ALREADY_EXISTS when `dir` holds a table; BAD_REQUEST for a partition column the
+ * schema lacks or that is not a date.
+ */
+export async function createTable(dir: string, schema: IcebergSchema, options: CreateTableOptions = {}): Promise<LoadedTable> {
+  const root = path.resolve(dir);
+  const column = options.partitionColumn ?? 'date';
+  const source = fieldByName(schema, column);
+  if (!source) throw new BadRequestError(`the table cannot be partitioned by "${column}": the schema has no such column (it has ${schema.fields.map((f) => f.name).join(', ')})`, { column });
+  if (source.type !== 'date') throw new BadRequestError(`the partition column "${column}" must be a date, not ${typeNameOf(source)}`, { column, type: typeNameOf(source) });
+  const existing = await currentVersion(root).catch((error: unknown) => {
+    if (error instanceof NotFoundError) return null;
+    throw error;
+  });
+  if (existing !== null) throw new AlreadyExistsError(`${root} already holds an Iceberg table (metadata version ${existing})`, { path: root, version: existing });
+  const now = options.nowMs ?? Date.now();
+  const spec: PartitionSpec = { 'spec-id': 0, fields: [{ name: column, transform: 'identity', 'source-id': source.id, 'field-id': FIRST_PARTITION_FIELD_ID }] };
+  const metadata: TableMetadata = {
+    'format-version': FORMAT_VERSION,
+    'table-uuid': randomUUID(),
+    location: fileLocation(root),
+    'last-sequence-number': 0,
+    'last-updated-ms': now,
+    'last-column-id': highestFieldId(schema),
+    schemas: [schema],
+    'current-schema-id': schema['schema-id'],
+    'partition-specs': [spec],
+    'default-spec-id': 0,
+    'last-partition-id': FIRST_PARTITION_FIELD_ID,
+    properties: { 'write.format.default': 'parquet', ...options.properties },
+    'current-snapshot-id': -1n,
+    snapshots: [],
+    'snapshot-log': [],
+    'metadata-log': [],
+    'sort-orders': [{ 'order-id': 0, fields: [] }],
+    'default-sort-order-id': 0,
+    refs: {},
+  };
+  return commitMetadata(null, metadata, root);
+}
+
+/** A Parquet file the caller wrote below the table's folder, to join a snapshot. */
+export interface NewDataFile {
+  /** absolute path, inside the table folder */
+  path: string;
+  /** the partition tuple (`{date: '2024-01-15'}`); read from the file's statistics when omitted */
+  partition?: PartitionInput;
+}
+
+export interface SnapshotOptions {
+  /** the MES Data version number; the next sequence number when omitted; must exceed every kept version */
+  version?: number;
+  /** extra summary keys (lineage: `mes-data.recipe-fingerprint`, …); keys of the spec are refused */
+  summary?: Record<string, string>;
+  /** commit time, ms since the epoch; now when omitted */
+  nowMs?: number;
+  /** how often to read the table again and redo the change after a concurrent commit won (0: LOCKED at once) */
+  retries?: number;
+}
+
+export interface CommitResult {
+  table: LoadedTable;
+  snapshot: SnapshotInfo;
+  /** manifests this commit wrote (absolute paths) */
+  manifestsWritten: string[];
+}
+
+function newSnapshotId(taken: Set<bigint>): bigint {
+  // positive and below 2^53, so that readers holding ids in a JavaScript number keep them exact
+  for (;;) {
+    const id = randomBytes(8).readBigUInt64BE() & ((1n << 53n) - 1n);
+    if (id > 0n && !taken.has(id)) return id;
+  }
+}
+
+function partitionKey(partition: Record<string, unknown>): string {
+  return JSON.stringify(Object.entries(partition).map(([k, v]) => [k, typeof v === 'bigint' ? String(v) : v]));
+}
+
+const SPEC_SUMMARY_KEYS = /^(operation|added-|deleted-|removed-|total-|changed-partition-count|manifests-|entries-processed)/;
+
+interface Change {
+  operation: 'append' | 'overwrite';
+  added: DataFileRecord[];
+  /** partition keys whose live files this snapshot removes */
+  removes: Set<string>;
+}
+
+/** Totals of the previous snapshot's summary, when it has them all. */
+function previousTotals(previous: SnapshotInfo | null): { records: bigint; size: bigint; files: bigint } | null {
+  if (!previous) return { records: 0n, size: 0n, files: 0n };
+  const read = (key: string): bigint | null => (/^\d+$/.test(previous.summary[key] ?? '') ? BigInt(previous.summary[key]) : null);
+  const [records, size, files] = [read('total-records'), read('total-files-size'), read('total-data-files')];
+  return records === null || size === null || files === null ? null : { records, size, files };
+}
+
+async function writeSnapshot(base: LoadedTable, change: Change, options: SnapshotOptions): Promise<CommitResult> {
+  const metadata = base.metadata;
+  const schema = currentSchema(metadata, base.metadataFile);
+  const spec = defaultSpec(metadata, base.metadataFile);
+  const previous = currentSnapshotInfo(base);
+  const snapshots = listSnapshots(base);
+  const sequenceNumber = metadata['last-sequence-number'] + 1;
+  const version = options.version ?? sequenceNumber;
+  const highest = snapshots.reduce((max, s) => Math.max(max, s.version), 0);
+  if (!Number.isSafeInteger(version) || version <= highest) throw new BadRequestError(`version ${version} is not above the table's highest version (${highest})`, { version, highest });
+  for (const key of Object.keys(options.summary ?? {})) {
+    if (SPEC_SUMMARY_KEYS.test(key) || key === VERSION_KEY) throw new BadRequestError(`the summary key "${key}" is written by the commit itself`, { key });
+  }
+  const snapshotId = newSnapshotId(new Set(snapshots.map((s) => s.id)));
+  const now = Math.max(options.nowMs ?? Date.now(), metadata['last-updated-ms']);
+  const written: string[] = [];
+  const writeAvro = async (name: string, bytes: Buffer): Promise<string> => {
+    const file = path.join(base.dir, METADATA_DIR, name);
+    await writeFileDurable(file, bytes);
+    written.push(file);
+    return file;
+  };
+  try {
+    const kept: ManifestFileRecord[] = [];
+    const rewritten: ManifestFileRecord[] = [];
+    let deletedFiles = 0n;
+    let deletedRecords = 0n;
+    let removedSize = 0n;
+    const changedPartitions = new Set<string>(change.added.map((f) => partitionKey(f.partition)));
+    const livePaths = new Map<string, string>();
+    if (previous) {
+      const { manifests } = await snapshotManifests(base, previous);
+      for (const manifest of manifests) {
+        const { entries } = await manifestEntries(base, manifest);
+        const live = entries.filter((e) => e.status !== STATUS.DELETED);
+        for (const e of live) livePaths.set(e.data_file.file_path, partitionKey(e.data_file.partition));
+        const hit = live.some((e) => change.removes.has(partitionKey(e.data_file.partition)));
+        if (!hit) {
+          kept.push(manifest.record);
+          continue;
+        }
+        const manifestSpec = metadata['partition-specs'].find((s) => s['spec-id'] === manifest.record.partition_spec_id) ?? spec;
+        const next: ManifestEntryRecord[] = live.map((e) => {
+          const removed = change.removes.has(partitionKey(e.data_file.partition));
+          if (removed) {
+            deletedFiles++;
+            deletedRecords += e.data_file.record_count;
+            removedSize += e.data_file.file_size_in_bytes;
+            changedPartitions.add(partitionKey(e.data_file.partition));
+          }
+          return { ...e, status: removed ? STATUS.DELETED : STATUS.EXISTING, snapshot_id: removed ? snapshotId : e.snapshot_id };
+        });
+        const remaining = next.filter((e) => e.status === STATUS.EXISTING);
+        const bytes = encodeManifest(next, manifestSpec, schema);
+        const name = `${randomUUID()}-m${rewritten.length + 1}.avro`;
+        await writeAvro(name, bytes);
+        rewritten.push({
+          manifest_path: locationIn(metadata.location, `${METADATA_DIR}/${name}`),
+          manifest_length: BigInt(bytes.length),
+          partition_spec_id: manifestSpec['spec-id'],
+          content: 0,
+          sequence_number: BigInt(sequenceNumber),
+          min_sequence_number: remaining.reduce((min, e) => (e.sequence_number !== null && e.sequence_number < min ? e.sequence_number : min), BigInt(sequenceNumber)),
+          added_snapshot_id: snapshotId,
+          added_files_count: 0,
+          existing_files_count: remaining.length,
+          deleted_files_count: next.length - remaining.length,
+          added_rows_count: 0n,
+          existing_rows_count: remaining.reduce((sum, e) => sum + e.data_file.record_count, 0n),
+          deleted_rows_count: next.filter((e) => e.status === STATUS.DELETED).reduce((sum, e) => sum + e.data_file.record_count, 0n),
+          partitions: null,
+          key_metadata: null,
+        });
+      }
+    }
+    for (const file of change.added) {
+      const taken = livePaths.get(file.file_path);
+      if (taken !== undefined && !change.removes.has(taken)) throw new BadRequestError(`${file.file_path} is already in the table`, { location: file.file_path });
+    }
+    const addedManifests: ManifestFileRecord[] = [];
+    const addedRecords = change.added.reduce((sum, f) => sum + f.record_count, 0n);
+    const addedSize = change.added.reduce((sum, f) => sum + f.file_size_in_bytes, 0n);
+    if (change.added.length > 0) {
+      const entries: ManifestEntryRecord[] = change.added.map((data_file) => ({ status: STATUS.ADDED, snapshot_id: snapshotId, sequence_number: null, file_sequence_number: null, data_file }));
+      const bytes = encodeManifest(entries, spec, schema);
+      const name = `${randomUUID()}-m0.avro`;
+      await writeAvro(name, bytes);
+      addedManifests.push({
+        manifest_path: locationIn(metadata.location, `${METADATA_DIR}/${name}`),
+        manifest_length: BigInt(bytes.length),
+        partition_spec_id: spec['spec-id'],
+        content: 0,
+        sequence_number: BigInt(sequenceNumber),
+        min_sequence_number: BigInt(sequenceNumber),
+        added_snapshot_id: snapshotId,
+        added_files_count: entries.length,
+        existing_files_count: 0,
+        deleted_files_count: 0,
+        added_rows_count: addedRecords,
+        existing_rows_count: 0n,
+        deleted_rows_count: 0n,
+        partitions: null,
+        key_metadata: null,
+      });
+    }
+    const listName = `snap-${snapshotId}-1-${randomUUID()}.avro`;
+    const manifestList = [...addedManifests, ...rewritten, ...kept];
+    await writeAvro(listName, encodeManifestList(manifestList, { id: snapshotId, parentId: previous?.id ?? null, sequenceNumber }));
+
+    let totals = previousTotals(previous);
+    if (totals === null) {
+      totals = { records: 0n, size: 0n, files: 0n };
+      // a table written elsewhere without totals: count the live files it holds
+      for (const manifest of (await snapshotManifests(base, previous as SnapshotInfo)).manifests) {
+        for (const e of (await manifestEntries(base, manifest)).entries) {
+          if (e.status === STATUS.DELETED) continue;
+          totals.records += e.data_file.record_count;
+          totals.size += e.data_file.file_size_in_bytes;
+          totals.files++;
+        }
+      }
+    }
+    const summary: Record<string, string> = {
+      operation: change.operation,
+      'added-data-files': String(change.added.length),
+      'added-records': String(addedRecords),
+      'added-files-size': String(addedSize),
+      ...(change.operation === 'overwrite' ? { 'deleted-data-files': String(deletedFiles), 'deleted-records': String(deletedRecords), 'removed-files-size': String(removedSize) } : {}),
+      'changed-partition-count': String(changedPartitions.size),
+      'total-records': String(totals.records + addedRecords - deletedRecords),
+      'total-files-size': String(totals.size + addedSize - removedSize),
+      'total-data-files': String(totals.files + BigInt(change.added.length) - deletedFiles),
+      'total-delete-files': '0',
+      'total-position-deletes': '0',
+      'total-equality-deletes': '0',
+      'manifests-created': String(addedManifests.length + rewritten.length),
+      'manifests-kept': String(kept.length),
+      'manifests-replaced': String(rewritten.length),
+      [VERSION_KEY]: String(version),
+      'engine-name': 'mes-data',
+      ...options.summary,
+    };
+    const next: TableMetadata = {
+      ...metadata,
+      'last-sequence-number': sequenceNumber,
+      'last-updated-ms': now,
+      'current-snapshot-id': snapshotId,
+      snapshots: [
+        ...metadata.snapshots,
+        {
+          'snapshot-id': snapshotId,
+          ...(previous ? { 'parent-snapshot-id': previous.id } : {}),
+          'sequence-number': sequenceNumber,
+          'timestamp-ms': now,
+          'manifest-list': locationIn(metadata.location, `${METADATA_DIR}/${listName}`),
+          summary,
+          'schema-id': schema['schema-id'],
+        },
+      ],
+      'snapshot-log': [...metadata['snapshot-log'], { 'timestamp-ms': now, 'snapshot-id': snapshotId }],
+      refs: { ...metadata.refs, main: { 'snapshot-id': snapshotId, type: 'branch' } },
+    };
+    const table = await commitMetadata(base, next);
+    return { table, snapshot: currentSnapshotInfo(table) as SnapshotInfo, manifestsWritten: written.filter((f) => !path.basename(f).startsWith('snap-')) };
+  } catch (error) {
+    // nothing of a failed commit is named by any snapshot: leave no files behind
+    await Promise.all(written.map((file) => fs.rm(file, { force: true })));
+    throw error;
+  }
+}
+
+async function describeAll(base: LoadedTable, files: readonly NewDataFile[]): Promise<DataFileRecord[]> {
+  const schema = currentSchema(base.metadata, base.metadataFile);
+  const spec = defaultSpec(base.metadata, base.metadataFile);
+  const records: DataFileRecord[] = [];
+  const seen = new Set<string>();
+  for (const file of files) {
+    const absolute = path.resolve(file.path);
+    const relative = relativeInTable(base.dir, absolute);
+    if (relative.startsWith('..') || path.isAbsolute(relative)) throw new BadRequestError(`${absolute} is not inside the table folder ${base.dir}`, { path: absolute });
+    // the same check as for every location read back
+    resolveLocation(base.dir, base.metadata.location, locationIn(base.metadata.location, relative), absolute);
+    if (seen.has(relative)) throw new BadRequestError(`${absolute} is named twice`, { path: absolute });
+    seen.add(relative);
+    records.push(await describeDataFile(absolute, schema, spec, { partition: file.partition, location: locationIn(base.metadata.location, relative) }));
+  }
+  return records;
+}
+
+async function withRetries(dir: string, options: SnapshotOptions, attempt: (base: LoadedTable) => Promise<CommitResult>): Promise<CommitResult> {
+  for (let left = options.retries ?? 0; ; left--) {
+    const base = await loadTable(dir);
+    try {
+      return await attempt(base);
+    } catch (error) {
+      if (!(error instanceof MesDataError && error.code === 'LOCKED' && error.details.reason === 'commit-conflict') || left <= 0) throw error;
+    }
+  }
+}
+
+/**
+ * Appends data files to the table in `dir` as a new snapshot (operation `append`). By
+ * default a file may not add rows to a partition the table already holds (that is what
+ * `replacePartitions` is for): BAD_REQUEST naming it. Throws as `describeDataFile` for a
+ * file that does not fit, LOCKED when a concurrent commit won and no retry is left.
+ */
+export async function appendFiles(dir: string, files: readonly NewDataFile[], options: SnapshotOptions & { allowExistingPartitions?: boolean } = {}): Promise<CommitResult> {
+  if (files.length === 0) throw new BadRequestError('an append needs at least one data file');
+  return withRetries(dir, options, async (base) => {
+    const added = await describeAll(base, files);
+    if (!options.allowExistingPartitions) {
+      const held = new Set((await liveFiles(base)).map((f) => partitionKey(f.partition)));
+      const clash = added.find((f) => held.has(partitionKey(f.partition)));
+      if (clash) throw new BadRequestError(`the table already holds partition ${partitionKey(clash.partition)}; replace it instead of appending to it`, { location: clash.file_path, partition: partitionKey(clash.partition) });
+    }
+    return writeSnapshot(base, { operation: 'append', added, removes: new Set() }, options);
+  });
+}
+
+/**
+ * Replaces partitions of the table in `dir` as a new snapshot (operation `overwrite`):
+ * every partition one of `files` belongs to, and each partition of `removeDates`
+ * (`YYYY-MM-DD`, for dates that go without a replacement), loses the files it held and
+ * gains the new ones; all other files stay, shared with the previous snapshot. Throws as
+ * `appendFiles`.
+ */
+export async function replacePartitions(dir: string, files: readonly NewDataFile[], options: SnapshotOptions & { removeDates?: string[] } = {}): Promise<CommitResult> {
+  if (files.length === 0 && (options.removeDates ?? []).length === 0) throw new BadRequestError('a replace needs data files or dates to remove');
+  return withRetries(dir, options, async (base) => {
+    const added = await describeAll(base, files);
+    const spec = defaultSpec(base.metadata, base.metadataFile);
+    const removes = new Set(added.map((f) => partitionKey(f.partition)));
+    for (const date of options.removeDates ?? []) {
+      const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+      if (!match || spec.fields.length !== 1) throw new BadRequestError(`"${date}" is not a date (YYYY-MM-DD) of a table partitioned by one date`, { date });
+      removes.add(partitionKey({ [spec.fields[0].name]: Math.round(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) / 86_400_000) }));
+    }
+    return writeSnapshot(base, { operation: 'overwrite', added, removes }, options);
+  });
+}
+
+/** The live data files of the current snapshot of a loaded table (none for a table without one). */
+async function liveFiles(table: LoadedTable): Promise<DataFileRecord[]> {
+  const current = currentSnapshotInfo(table);
+  if (!current) return [];
+  const files: DataFileRecord[] = [];
+  for (const manifest of (await snapshotManifests(table, current)).manifests) {
+    for (const e of (await manifestEntries(table, manifest)).entries) if (e.status !== STATUS.DELETED) files.push(e.data_file);
+  }
+  return files;
+}
+
+/** Where a new data file of partition date `date` goes: `data/<date>/<uuid>.parquet` (see docs/iceberg.md for why not `date=`). */
+export function newDataFilePath(dir: string, date: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new BadRequestError(`"${date}" is not a date (YYYY-MM-DD)`, { date });
+  return path.join(path.resolve(dir), 'data', date, `${randomUUID()}.parquet`);
+}
