@@ -111,7 +111,7 @@ describe('our metadata has the structure Spark writes', () => {
     await closeEngine();
   });
 
-  it('has every key of a Spark table, in the metadata and in each snapshot', async () => {
+  it('has every key of a Spark table, in the metadata and in each snapshot', () => {
     const spark = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'hive_partitioned_table', 'metadata', 'v4.metadata.json'), 'utf8')) as Record<string, unknown>;
     const ours = JSON.parse(fs.readFileSync(path.join(sample.dir, 'metadata', 'v5.metadata.json'), 'utf8')) as Record<string, unknown>;
     // Spark writes an empty statistics list; it is optional and we have none
