@@ -22,7 +22,8 @@ import { EXCHANGE_ZONE, type TimeMode } from '../table/cellFormat';
 import { decimalsOf } from '../table/numberFormat';
 import { useInstrumentTick } from '../table/useInstrumentTick';
 import { countOf, formatCount } from '../tree/treeModel';
-import { barAtTime, barTimesForRows, bucketLabel, drawnBars, spliceDetail, type DrawnBar, type SeriesBar } from './chartBars';
+import { assetOfPath } from '../table/instrumentTick';
+import { barAtTime, barTimesForRows, bucketLabel, drawnBars, sessionBreaks, spliceDetail, type DrawnBar, type SeriesBar, type SessionSpan } from './chartBars';
 
 type Series = ApiResponse<'chart.series'>;
 
@@ -35,6 +36,30 @@ const MAX_MARKERS = 1000;
 const PRICE_PANE_SHARE = 0.78;
 /** Bars of room left and right of the data when the whole range is shown, so the first and last time labels are not cut at the edges. */
 const EDGE_BARS = 0.035;
+/** Session breaks are drawn in intraday views up to this span (wider, they would crowd the plot). */
+const MAX_BREAK_SPAN_MS = 31 * 86_400_000;
+/** The most the host gives sessions for in one request (`instruments.sessions`). */
+const MAX_SESSION_WINDOW_MS = 400 * 86_400_000;
+
+/** Where session breaks stand: not drawn (daily bars, a wide view, no instrument), sessions being fetched, drawn. */
+type BreakState = 'off' | 'loading' | 'drawn';
+
+/** The sessions of a window, for one asset. */
+interface SessionWindow {
+  asset: string;
+  fromMs: number;
+  toMs: number;
+  sessions: SessionSpan[];
+  timeZone: string;
+}
+
+/** A separator drawn between two bars: its x in the plot (CSS pixels) and what it separates. */
+interface BreakLine {
+  x: number;
+  kind: 'daily' | 'closed';
+  /** the time of the first bar after the break, seconds */
+  time: number;
+}
 
 /** The whole series in view, with room at both edges. */
 function fitAll(chart: IChartApi, bars: number): void {
@@ -131,6 +156,13 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
   const [detailState, setDetailState] = useState<DetailState>('idle');
   /** Heights of the chart's panes in pixels (prices, volume), for the page to read. */
   const [paneHeights, setPaneHeights] = useState('');
+  // session breaks: the instrument's sessions around the view, and the separators on screen
+  const asset = assetOfPath(path);
+  const [sessionWindow, setSessionWindow] = useState<SessionWindow | null>(null);
+  const [breakState, setBreakState] = useState<BreakState>('off');
+  const [breakLines, setBreakLines] = useState<BreakLine[]>([]);
+  const [plotInset, setPlotInset] = useState({ right: 0, bottom: 0 });
+  const sessionFetch = useRef<{ asset: string; fromMs: number; toMs: number } | null>(null);
 
   // the chart itself, made once per mount
   useEffect(() => {
@@ -306,6 +338,90 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
     markersRef.current?.setMarkers(markers);
   }, [marked, selectedTime, selectedRow, drawn]);
 
+  // session breaks in intraday views: separators at the instrument's session boundaries
+  // (CME: the daily 16:00–17:00 CT maintenance break, weekends, holidays)
+  const bucketSecondsNow = (detail ?? overview)?.bucketSeconds ?? 0;
+  const breaks = useMemo(() => (sessionWindow && sessionWindow.asset === asset ? sessionBreaks(drawn, sessionWindow.sessions) : []), [drawn, sessionWindow, asset]);
+  const breakInputs = useRef({ asset, breaks, bucketSecondsNow, sessionWindow });
+  breakInputs.current = { asset, breaks, bucketSecondsNow, sessionWindow };
+  useEffect(() => {
+    const chart = chartRef.current;
+    if (!chart) return;
+    let live = true;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const layout = () => {
+      const { asset: symbol, breaks: found, bucketSecondsNow: bucketSeconds, sessionWindow: loaded } = breakInputs.current;
+      const range = chart.timeScale().getVisibleRange();
+      const logical = chart.timeScale().getVisibleLogicalRange();
+      const bars = drawnRef.current;
+      if (!symbol || !range || !logical || bars.length < 2 || bucketSeconds <= 0 || bucketSeconds >= 86_400) {
+        setBreakState('off');
+        setBreakLines([]);
+        return;
+      }
+      const fromMs = (range.from as number) * 1000;
+      const toMs = (range.to as number) * 1000;
+      if (toMs - fromMs > MAX_BREAK_SPAN_MS) {
+        setBreakState('off');
+        setBreakLines([]);
+        return;
+      }
+      const covered = loaded && loaded.asset === symbol && loaded.fromMs <= fromMs && loaded.toMs >= toMs;
+      if (!covered) {
+        const asked = sessionFetch.current;
+        if (asked && asked.asset === symbol && asked.fromMs <= fromMs && asked.toMs >= toMs) return;
+        // a day of margin on each side, so a break just outside the view is known when it pans in
+        const span = Math.min(MAX_SESSION_WINDOW_MS - 2 * 86_400_000, Math.max(toMs - fromMs, 86_400_000) * 3);
+        const wantFrom = Math.floor(fromMs - (span - (toMs - fromMs)) / 2 - 86_400_000);
+        const wantTo = Math.ceil(wantFrom + span + 2 * 86_400_000);
+        sessionFetch.current = { asset: symbol, fromMs: wantFrom, toMs: wantTo };
+        setBreakState('loading');
+        invoke('instruments.sessions', { symbol, fromMs: wantFrom, toMs: wantTo }).then(
+          (answer) => {
+            if (!live || sessionFetch.current?.asset !== symbol || sessionFetch.current.fromMs !== wantFrom) return;
+            setSessionWindow({ asset: symbol, fromMs: wantFrom, toMs: wantTo, sessions: answer.sessions, timeZone: answer.timeZone });
+          },
+          () => {
+            // no sessions (an older host, an unknown symbol it refuses): the chart stays as it is
+            if (live) setBreakState('off');
+          },
+        );
+        return;
+      }
+      const width = chart.timeScale().width();
+      // not laid out yet: the size change will come
+      if (width <= 0) return;
+      const lines: BreakLine[] = [];
+      for (const b of found) {
+        if (b.index <= logical.from || b.index - 1 >= logical.to) continue;
+        // midway between the last bar before the break and the first after it
+        const before = chart.timeScale().timeToCoordinate(bars[b.index - 1].time as UTCTimestamp);
+        const after = chart.timeScale().timeToCoordinate(bars[b.index].time as UTCTimestamp);
+        if (before === null || after === null) continue;
+        const x = (before + after) / 2;
+        if (x < 0 || x > width) continue;
+        lines.push({ x: Math.round(x) + 0.5, kind: b.kind, time: bars[b.index].time });
+      }
+      setBreakLines(lines);
+      setBreakState('drawn');
+      setPlotInset({ right: chart.priceScale('right').width(), bottom: chart.timeScale().height() });
+    };
+    const onRange = () => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(layout, 60);
+    };
+    onRange();
+    // coordinates change with the view and with the plot's size
+    chart.timeScale().subscribeVisibleLogicalRangeChange(onRange);
+    chart.timeScale().subscribeSizeChange(onRange);
+    return () => {
+      live = false;
+      if (timer) clearTimeout(timer);
+      chart.timeScale().unsubscribeVisibleLogicalRangeChange(onRange);
+      chart.timeScale().unsubscribeSizeChange(onRange);
+    };
+  }, [path, drawn, breaks, bucketSecondsNow, sessionWindow]);
+
   const resetZoom = () => {
     if (!overview) return;
     fetchSeq.current++;
@@ -361,7 +477,39 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
           <ErrorPanel error={error} context="The chart could not be drawn" />
         </div>
       ) : null}
-      <div className="chart-box" ref={containerRef} data-testid="chart" data-pane-heights={paneHeights} style={{ visibility: error ? 'hidden' : 'visible' }} />
+      <div className="chart-area" style={{ flex: 1, minHeight: 0, position: 'relative', display: 'flex', flexDirection: 'column' }}>
+        <div className="chart-box" ref={containerRef} data-testid="chart" data-pane-heights={paneHeights} style={{ visibility: error ? 'hidden' : 'visible', isolation: 'isolate' }} />
+        <div
+          className="session-breaks"
+          data-testid="session-breaks"
+          data-state={breakState}
+          data-count={breakState === 'drawn' ? breakLines.length : 0}
+          data-zone={sessionWindow?.asset === asset ? sessionWindow.timeZone : ''}
+          aria-hidden="true"
+          // above the chart's canvases (the chart box is its own stacking context)
+          style={{ position: 'absolute', left: 0, top: 0, right: plotInset.right, bottom: plotInset.bottom, zIndex: 1, pointerEvents: 'none', overflow: 'hidden', visibility: error ? 'hidden' : 'visible' }}
+        >
+          {breakState === 'drawn'
+            ? breakLines.map((line) => (
+                <div
+                  key={line.time}
+                  className={`session-break ${line.kind}`}
+                  data-time={line.time}
+                  data-x={line.x}
+                  title={line.kind === 'daily' ? 'session break' : 'market closed'}
+                  style={{
+                    position: 'absolute',
+                    top: 0,
+                    bottom: 0,
+                    left: line.x,
+                    width: 0,
+                    borderLeft: `1px ${line.kind === 'daily' ? 'dashed' : 'solid'} ${cssVar('--session-break', 'rgba(120,120,140,0.55)')}`,
+                  }}
+                />
+              ))
+            : null}
+        </div>
+      </div>
     </div>
   );
 }

@@ -107,3 +107,44 @@ export function bucketLabel(seconds: number): string {
   if (seconds % 60 === 0) return `${seconds / 60} min`;
   return `${seconds} s`;
 }
+
+/** A trading session, UTC milliseconds [openMs, closeMs] (`instruments.sessions`). */
+export interface SessionSpan {
+  openMs: number;
+  closeMs: number;
+}
+
+/** A session break among the drawn bars: `index` is the first bar after it; `daily` a break of less than a day (CME's 16:00–17:00 maintenance, a stock's night), `closed` a weekend or holiday. */
+export interface SessionBreak {
+  index: number;
+  kind: 'daily' | 'closed';
+}
+
+/**
+ * Where the drawn bars cross from one session into the next: the first bar after each
+ * session's close (the daily maintenance break, a weekend, a holiday) that has a bar
+ * before it. A bar stamped exactly at a close (bars labelled by their end) still belongs
+ * to the session it closes. Several closes between the same two bars (a holiday without
+ * bars) make one break, `closed`. Ascending by index.
+ */
+export function sessionBreaks(bars: readonly DrawnBar[], sessions: readonly SessionSpan[]): SessionBreak[] {
+  const found = new Map<number, SessionBreak>();
+  if (bars.length < 2) return [];
+  const sorted = [...sessions].sort((a, b) => a.openMs - b.openMs);
+  for (const [k, s] of sorted.entries()) {
+    const close = s.closeMs / 1000;
+    // the first bar after the close
+    let lo = 0;
+    let hi = bars.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (bars[mid].time <= close) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === 0 || lo === bars.length) continue;
+    const next = sorted[k + 1];
+    const kind: SessionBreak['kind'] = next && next.openMs - s.closeMs < 86_400_000 && !found.has(lo) ? 'daily' : 'closed';
+    found.set(lo, { index: lo, kind });
+  }
+  return [...found.values()].sort((a, b) => a.index - b.index);
+}

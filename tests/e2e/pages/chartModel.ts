@@ -61,6 +61,35 @@ export class ChartModel {
     }
   }
 
+  /**
+   * Waits for the session breaks of the view to be drawn (the instrument's sessions
+   * fetched, separators placed) and returns how many are on screen and the zone of the
+   * sessions; `state` is `off` when the view draws none (daily bars, a wide view).
+   */
+  async sessionBreaks(timeout = 30_000): Promise<{ state: string; count: number; zone: string }> {
+    const overlay = this.page.getByTestId('session-breaks');
+    const start = Date.now();
+    for (;;) {
+      const state = (await overlay.getAttribute('data-state')) ?? '';
+      // 'off' may be the moment before the view's range is known: it counts once it has held 2 s
+      if (state === 'drawn' || (state === 'off' && Date.now() - start > 2000)) {
+        return { state, count: Number(await overlay.getAttribute('data-count')), zone: (await overlay.getAttribute('data-zone')) ?? '' };
+      }
+      if (Date.now() - start > timeout) throw new Error(`the chart's session breaks did not settle within ${timeout} ms: state ${state || 'unknown'}`);
+      await this.page.waitForTimeout(100);
+    }
+  }
+
+  /** Where the session breaks drawn stand: x in the plot (CSS pixels), left to right, and their kind (`daily`, `closed`). */
+  async sessionBreakLines(): Promise<{ x: number; kind: string }[]> {
+    const out: { x: number; kind: string }[] = [];
+    for (const line of await this.page.getByTestId('session-breaks').locator('.session-break').all()) {
+      const kind = ((await line.getAttribute('class')) ?? '').split(' ').find((c) => c !== 'session-break') ?? '';
+      out.push({ x: Number(await line.getAttribute('data-x')), kind });
+    }
+    return out;
+  }
+
   /** Zooms in with the mouse wheel over the plot. */
   async zoomIn(steps: number): Promise<void> {
     const box = await this.box().boundingBox();
