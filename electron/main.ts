@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, session as electronSession, shell, type MenuItemConstructorOptions } from 'electron';
-import { isApiName } from '../core/api/contract.js';
+import { isApiName, type ApiResponse, type HostEvent, type InvokeReply, type MenuCommand } from '../core/api/contract.js';
 import { ApiSession } from '../core/api/handlers.js';
 import { makeDemoStore } from '../core/demo/makeDemoStore.js';
 import { serializeError } from '../core/errors.js';
-import { IPC_INVOKE, IPC_JOB_EVENT, IPC_MENU_COMMAND, type IpcReply, type MenuCommand } from './ipcChannels.js';
+import { IPC_INVOKE, IPC_JOB_EVENT, IPC_MENU_COMMAND } from './ipcChannels.js';
 import { appPageUrl, denyAllPermissions, guardWebContents, ipcSenderProblem } from './windowSecurity.js';
 
 /**
@@ -60,7 +60,7 @@ function saveRecentStores(stores: string[]): void {
 let mainWindow: BrowserWindow | null = null;
 let api: ApiSession | null = null;
 
-function send(channel: string, payload: unknown): void {
+function send(channel: typeof IPC_JOB_EVENT | typeof IPC_MENU_COMMAND, payload: HostEvent): void {
   if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send(channel, payload);
 }
 
@@ -154,6 +154,17 @@ function buildMenu(): Menu {
   return Menu.buildFromTemplate(template);
 }
 
+/**
+ * A start that failed: the reason in a dialog (and on stderr), then exit code 1, instead of a
+ * process running on without a window.
+ */
+function startupFailed(error: unknown): void {
+  const { code, message } = serializeError(error);
+  process.stderr.write(`MES Data could not start: ${code}: ${message}\n`);
+  dialog.showErrorBox('MES Data could not start', `${code}: ${message}`);
+  app.exit(1);
+}
+
 async function onReady(): Promise<void> {
   electronSession.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
@@ -177,7 +188,7 @@ async function onReady(): Promise<void> {
   if (requested) await session.openAtStartup(requested);
   session.jobs.onEvent((event) => send(IPC_JOB_EVENT, event));
 
-  ipcMain.handle(IPC_INVOKE, async (event, name: unknown, request: unknown): Promise<IpcReply> => {
+  ipcMain.handle(IPC_INVOKE, async (event, name: unknown, request: unknown): Promise<InvokeReply> => {
     const problem = ipcSenderProblem(event, mainWindow?.webContents ?? null, APP_PAGE);
     if (problem) {
       return { ok: false, error: { code: 'FORBIDDEN', message: `requests are only taken from the app itself: ${problem}`, details: {} } };
@@ -186,7 +197,8 @@ async function onReady(): Promise<void> {
       return { ok: false, error: { code: 'NOT_FOUND', message: `no operation "${String(name)}"`, details: {} } };
     }
     try {
-      const result = await session.invoke(name, request);
+      // the session parsed the request; the handler of `name` is typed to answer its response
+      const result = (await session.invoke(name, request)) as ApiResponse<typeof name>;
       if (name === 'store.open' || name === 'store.init') saveRecentStores(session.recentStores);
       return { ok: true, result };
     } catch (error) {
@@ -211,10 +223,8 @@ if (!app.requestSingleInstanceLock()) {
     // every web contents, not only the main window's: no navigation, redirects, new windows or webviews
     guardWebContents(contents, (url) => void shell.openExternal(url));
   });
-  app.whenReady().then(onReady, (error: unknown) => {
-    dialog.showErrorBox('MES Data could not start', String(error));
-    app.quit();
-  });
+  // a start that fails anywhere (before ready or inside onReady) says why and ends the app
+  app.whenReady().then(onReady).catch(startupFailed);
   app.on('window-all-closed', () => {
     void api?.close();
     app.quit();

@@ -1,26 +1,19 @@
 import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
-import { API_NAMES } from '../core/api/contract.js';
-import { IPC_INVOKE, IPC_JOB_EVENT, IPC_MENU_COMMAND, type IpcReply } from './ipcChannels.js';
+import type { HostBridge, HostEvent, InvokeReply } from '../core/api/contract.js';
+import { IPC_INVOKE, IPC_JOB_EVENT, IPC_MENU_COMMAND } from './ipcChannels.js';
 
 /**
- * The only surface the renderer sees, as `window.mesData`: call an operation of the API
- * contract, hear about jobs and menu commands, and turn a dropped File into its path.
- * Nothing else: no ipcRenderer, no Node.js, no Electron objects. Operation names are
- * checked against the contract here as well as in the main process.
+ * The only surface the renderer sees, as `window.mesData` (the contract's `HostBridge`): call
+ * an operation of the API contract, hear about jobs and menu commands, and turn a dropped File
+ * into its path. Nothing else: no ipcRenderer, no Node.js, no Electron objects. The contract is
+ * imported for its types only, so the bundle carries no zod; the main process checks the
+ * operation name and parses the request before any handler runs.
  */
-const names = new Set<string>(API_NAMES);
-
-export interface HostEvent {
-  type: string;
-  [key: string]: unknown;
-}
-
-const bridge = {
-  invoke(name: string, request: unknown): Promise<IpcReply> {
-    if (!names.has(name)) return Promise.resolve({ ok: false, error: { code: 'NOT_FOUND', message: `no operation "${name}"`, details: {} } });
-    return ipcRenderer.invoke(IPC_INVOKE, name, request) as Promise<IpcReply>;
+const bridge: HostBridge = {
+  invoke(name, request) {
+    return ipcRenderer.invoke(IPC_INVOKE, name, request) as Promise<InvokeReply<typeof name>>;
   },
-  onEvent(listener: (event: HostEvent) => void): () => void {
+  onEvent(listener) {
     const forward = (_event: IpcRendererEvent, payload: HostEvent) => listener(payload);
     ipcRenderer.on(IPC_JOB_EVENT, forward);
     ipcRenderer.on(IPC_MENU_COMMAND, forward);
@@ -29,11 +22,9 @@ const bridge = {
       ipcRenderer.removeListener(IPC_MENU_COMMAND, forward);
     };
   },
-  pathForFile(file: File): string {
+  pathForFile(file) {
     return webUtils.getPathForFile(file);
   },
-} as const;
-
-export type MesDataBridge = typeof bridge;
+};
 
 contextBridge.exposeInMainWorld('mesData', Object.freeze(bridge));

@@ -247,3 +247,30 @@ export function isApiName(name: string): name is ApiName {
 
 /** A job's progress or end, pushed to subscribers (IPC channel `jobs:event`, SSE `/api/events`). */
 export type JobEvent = { type: 'job'; job: JobState };
+
+/** Commands the desktop app's native menu sends the page (`store-opened` once File › Open Store… has opened one). */
+export type MenuCommand = 'store-opened' | 'ingest-files' | 'validate' | 'promote';
+
+/** What a host pushes to the page: job events, and in the desktop app menu commands. */
+export type HostEvent = JobEvent | { type: 'menu'; command: MenuCommand; path?: string; paths?: string[] };
+
+/** An error as it crosses a host boundary. */
+export interface ApiErrorShape {
+  code: string;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+/** The reply to one call over the desktop bridge: errors travel as data (IPC loses an Error's fields). */
+export type InvokeReply<K extends ApiName = ApiName> = { ok: true; result: ApiResponse<K> } | { ok: false; error: ApiErrorShape };
+
+/**
+ * The desktop app's bridge, `window.mesData`: declared here once, implemented by the preload
+ * (electron/preload.ts, which imports these types only, so zod stays out of it) and called by
+ * the renderer's desktop transport.
+ */
+export interface HostBridge {
+  invoke<K extends ApiName>(name: K, request: ApiRequest<K>): Promise<InvokeReply<K>>;
+  onEvent(listener: (event: HostEvent) => void): () => void;
+  pathForFile(file: File): string;
+}

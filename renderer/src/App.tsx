@@ -41,9 +41,6 @@ function onMenu(event: Extract<HostEvent, { type: 'menu' }>): void {
       showStartup(false);
       void loadInfo();
       break;
-    case 'open-store':
-      showStartup(true);
-      break;
     case 'ingest-files':
       ingest([], event.paths ?? (event.path ? [event.path] : []));
       break;
