@@ -16,6 +16,7 @@ import { checkAssetName } from '../store/storeNames.js';
 import { resolveStorePath } from '../store/storePaths.js';
 import { commitVersion, type VersionSidecarInput, type VersionWriteContext } from '../store/versionCommit.js';
 import { timestampColumn } from '../validation/columnData.js';
+import { PhaseProfile } from './phaseProfile.js';
 import { readFilesTable, validateRead, type TargetTable } from '../validation/validateDataset.js';
 import { MAX_ISSUE_ROWS, type EnforcementMode, type ValidationReport } from '../validation/validationReport.js';
 import type { JobResult } from '../api/contract.js';
@@ -188,6 +189,7 @@ interface CleanPlan {
   tsName: string;
   compression: Compression;
   signal?: AbortSignal;
+  profile: PhaseProfile;
 }
 
 /** Rows DuckDB writes in one partitioned COPY: bounds its memory however long the history. */
@@ -240,8 +242,10 @@ async function writeWithEngine(plan: CleanPlan, ctx: VersionWriteContext, duplic
     for (let k = 0; k < dropped.length; k += 5000) {
       await connection.run(`INSERT INTO promote_dropped VALUES ${dropped.slice(k, k + 5000).map((p) => `(${p})`).join(', ')}`, 'preparing the promotion');
     }
-    let kept = 0;
+    // every row not dropped goes in, but for the duplicates a date's dedupe resolves
+    const kept = fileRows.reduce((sum, f) => sum + f.rows, 0) - dropped.length;
     const written: string[] = [];
+    plan.profile.mark('write prepare');
     for (const batch of batches) {
       // a trading date's folder is its partition; a year of daily bars goes to each row's own (UTC) date
       const rows = `SELECT r.*, CASE WHEN f.per_row THEN strftime(timezone('UTC', r.${ts}), '%Y-%m-%d') ELSE f.pdate END AS ${date}, f.row_start + r.file_row_number AS promote_pos FROM read_parquet(${sqlFileList(batch.map((f) => f.file))}, hive_partitioning = false) r JOIN promote_files f ON r.filename = f.fname`;
@@ -249,8 +253,8 @@ async function writeWithEngine(plan: CleanPlan, ctx: VersionWriteContext, duplic
       const deduped = duplicatesSeen
         ? `SELECT * EXCLUDE (promote_pos) FROM (${survivors}) QUALIFY row_number() OVER (PARTITION BY ${date}, ${ts} ORDER BY promote_pos DESC) = 1`
         : `SELECT * EXCLUDE (promote_pos) FROM (${survivors})`;
-      if (duplicatesSeen) kept += Number((await connection.rows(`SELECT count(*) AS n FROM (${survivors})`, 'counting the rows kept'))[0].n);
       written.push(...(await writePartitionedSorted(connection, deduped, dir, { partitionBy: ['date'], orderBy: tsName, compression: plan.compression, keyValue, maxOpenFiles: ENGINE_BATCH_PARTITIONS })).files);
+      plan.profile.mark('write copy');
     }
     if (written.length === 0) return 0;
     // the commit takes the footers' facts from here instead of opening every file again
@@ -260,6 +264,7 @@ async function writeWithEngine(plan: CleanPlan, ctx: VersionWriteContext, duplic
       rows += Number(footer.num_rows);
       ctx.registerFile(path.relative(dir, String(footer.file_name)).split(path.sep).join('/'), { rows: Number(footer.num_rows), rowGroups: Number(footer.num_row_groups), compression: plan.compression });
     }
+    plan.profile.mark('write footers');
     return duplicatesSeen ? kept - rows : 0;
   }, plan.signal);
 }
@@ -316,15 +321,17 @@ interface GateOutcome {
 async function passGate(
   dates: RawDate[],
   schema: DataSchema,
-  options: { mode: EnforcementMode; label: string; onInvalid: 'fail' | 'drop'; asset: string; dryRun: boolean; signal?: AbortSignal; instrumentOf: (asset: string | null) => Instrument },
+  options: { mode: EnforcementMode; label: string; onInvalid: 'fail' | 'drop'; asset: string; dryRun: boolean; signal?: AbortSignal; instrumentOf: (asset: string | null) => Instrument; profile: PhaseProfile },
 ): Promise<GateOutcome> {
   const { asset, onInvalid } = options;
   const read = await readFilesTable(
     dates.flatMap((d) => d.files.map((f) => f.absolute)),
     { signal: options.signal },
   );
+  options.profile.mark('gate read');
   if (options.signal?.aborted) throw new CancelledError(`promotion of ${asset}: cancelled, nothing written`);
   const gate = validateRead(read, schema, { mode: options.mode, label: options.label, everyRow: true, instrumentOf: options.instrumentOf });
+  options.profile.mark('gate rules');
   const report = firstRows(gate.report);
   const blocking = report.errors.filter((e) => !RESOLVED_BY_CLEANING.has(e.rule));
   const unfixable = blocking.filter((e) => e.rule === 'required_column' || e.rule === 'type' || e.rule === 'session_gap');
@@ -365,18 +372,20 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
   const tsName = timestampColumnOf(schema);
   if (!tsName) throw new BadRequestError(`schema "${schema.name}" names no timestamp column to order bars by`, { schema: schema.name });
   const progress = options.progress ?? (() => undefined);
+  const profile = new PhaseProfile(`promote ${asset}`);
   const checkCancel = () => {
     if (options.signal?.aborted) throw new CancelledError(`promotion of ${asset}: cancelled, nothing written`);
   };
   const dates = await rawDates(store, asset, options.from, options.to);
   const inputs = dates.flatMap((d) => d.files.map((f) => ({ path: f.path, sha256: f.sha256 })));
+  profile.mark('sidecars');
   checkCancel();
 
   const label = `raw/${asset}${options.from || options.to ? ` ${options.from ?? ''}..${options.to ?? ''}` : ''}`;
   progress({ fraction: 0.05, stage: `reading ${inputs.length} raw file(s)`, rows: 0 });
   // session gaps follow the store's instrument of the asset (holidays, early closes, breaks)
   const instrumentOf = (name: string | null) => instrumentFor(store.root, name ?? asset);
-  const gate = await passGate(dates, schema, { mode, label, onInvalid, asset, dryRun: options.dryRun === true, signal: options.signal, instrumentOf });
+  const gate = await passGate(dates, schema, { mode, label, onInvalid, asset, dryRun: options.dryRun === true, signal: options.signal, instrumentOf, profile });
   const { report, dropped, drop } = gate;
   checkCancel();
   const recipe = { name: 'promote', version: RECIPE_VERSION, parameters: { schema: schema.name, schemaVersion: schema.version, mode, onInvalid, compression, from: options.from ?? null, to: options.to ?? null } };
@@ -384,7 +393,7 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
   const identity = { ...recipe, parameters: { ...recipe.parameters, from: undefined, to: undefined } };
   const fingerprint = crypto.createHash('sha256').update(JSON.stringify({ inputs, recipe: identity })).digest('hex');
 
-  const plan: CleanPlan = { store, asset, dates, files: gate.files, enforced: gate.enforced, drop, tsName, compression, signal: options.signal };
+  const plan: CleanPlan = { store, asset, dates, files: gate.files, enforced: gate.enforced, drop, tsName, compression, signal: options.signal, profile };
   const ownWriter = gate.ownWriter;
   const duplicatesSeen = [...report.errors, ...report.warnings].some((issue) => issue.rule === 'unique_timestamp');
   if (options.dryRun) {
@@ -420,6 +429,7 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
         ? await writeWithOwnWriter(plan, (relative, table) => ctx.writeParquet(relative, table, { compression }))
         : await writeWithEngine(plan, ctx, duplicatesSeen);
       if (duplicates > 0) dropped.unique_timestamp = (dropped.unique_timestamp ?? 0) + duplicates;
+      profile.mark('write');
       progress({ fraction: 0.8, stage: 'checking what was written', rows: gate.rows });
       // the sidecar records the validation of the rows written (the gate's report stays in extra.gate)
       const files = (await fs.readdir(ctx.dir, { recursive: true })).filter((f) => f.endsWith('.parquet')).map((f) => path.join(ctx.dir, f)).sort();
@@ -427,8 +437,11 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
       const written = validateRead(await readFilesTable(files, { signal: options.signal }), schema, { mode, label: `cleaned ${asset}`, instrumentOf }).report;
       sidecar.validation = { ...written };
       sidecar.qualityMetrics = { nullCounts: written.metrics.nullCounts, completenessPercentage: written.metrics.completenessPercentage, duplicateTimestamps: written.metrics.duplicateTimestamps, gapCount: written.metrics.gapCount, missingBars: written.metrics.missingBars, dropped };
+      profile.mark('written report');
     },
   });
+  profile.mark('commit');
+  profile.print();
   progress({ fraction: 1, stage: 'committed', rows: commit.rows });
   return { version: `v${commit.version}`, path: commit.path, rows: commit.rows, inputs, report, dropped, status: commit.status };
 }
