@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { build } from 'esbuild';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { HostBridge } from '../../core/api/contract.js';
 
@@ -48,5 +50,25 @@ describe('preload bridge', () => {
 
   it('gives dropped files their paths', () => {
     expect(bridge.pathForFile({} as File)).toBe('/home/trader/bars.csv');
+  });
+
+  it('bundles without zod: the contract comes in for its types only, and the bundle requires electron alone', async () => {
+    // the build's own settings for the preload (scripts/build.mjs), in memory
+    const result = await build({
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      external: ['electron'],
+      entryPoints: ['electron/preload.ts'],
+      absWorkingDir: path.resolve(import.meta.dirname, '../..'),
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    const text = result.outputFiles[0].text;
+    expect(Object.keys(result.metafile.inputs).sort()).toEqual(['electron/ipcChannels.ts', 'electron/preload.ts']);
+    expect([...text.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1])).toEqual(['electron']);
+    expect(text.length).toBeLessThan(2_000);
   });
 });
