@@ -1,11 +1,11 @@
 import type { JobParamsInput, JobState } from '../core/api/contract.js';
-import { JobParams } from '../core/api/contract.js';
-import { ApiSession } from '../core/api/handlers.js';
-import { BadRequestError, errorFromJson } from '../core/errors.js';
+import { errorFromJson } from '../core/errors.js';
+import { checkRequest, withCliSession, type StoreUse } from './cliSession.js';
 import type { CommandContext, Outcome } from './commandContext.js';
 import { countOf } from './render.js';
 
-const FOREVER_MS = 2_147_483_647;
+/** The longest one `jobs.wait` may wait (the contract's limit); a longer job is waited for again. */
+const WAIT_MS = 600_000;
 
 function bar(job: JobState): string {
   const fraction = job.progress.fraction;
@@ -18,39 +18,44 @@ function bar(job: JobState): string {
 }
 
 /**
- * Runs one job the way the app does (a worker thread, through the API session), showing a
- * progress bar on stderr when it is a terminal. Ctrl-C asks the job to cancel and waits for
- * it to clean up. Resolves with the job's result; a failed job rethrows its typed error.
+ * Runs one job the way the app does: `jobs.start`, then `jobs.wait` until it has ended,
+ * through an in-process API session (the job runs in a worker thread), showing a progress
+ * bar on stderr when it is a terminal. Ctrl-C asks the job to cancel (`jobs.cancel`) and
+ * waits for it to clean up. Prints what `render` makes of the job's result; a failed job
+ * rethrows its typed error.
  */
 export async function runJobFromCli(
   ctx: CommandContext,
   params: JobParamsInput,
-  options: { needsStore: boolean; json: boolean; render: (result: unknown) => Omit<Outcome, 'json'> },
+  options: { needsStore: StoreUse; recover?: boolean; json: boolean; render: (result: unknown) => Omit<Outcome, 'json'> },
 ): Promise<void> {
-  const parsed = JobParams.safeParse(params);
-  if (!parsed.success) throw new BadRequestError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-  const session = new ApiSession('cli');
-  try {
-    if (options.needsStore) await session.invoke('store.open', { path: ctx.storeDir() });
+  checkRequest('jobs.start', params);
+  await withCliSession(ctx, { store: options.needsStore, recover: options.recover }, async (cli) => {
     const tty = process.stderr.isTTY && !options.json;
-    const unsubscribe = tty ? session.jobs.onEvent((event) => process.stderr.write(bar(event.job))) : () => undefined;
-    const job = session.jobs.start(parsed.data);
-    let interrupted = false;
-    const onSigint = () => {
-      if (interrupted) return;
-      interrupted = true;
-      ctx.log('\ncancelling… (what the job wrote is being removed)\n');
-      session.jobs.cancel(job.id);
-    };
-    process.on('SIGINT', onSigint);
-    const ended = await session.jobs.wait(job.id, FOREVER_MS);
-    process.off('SIGINT', onSigint);
-    unsubscribe();
+    const unsubscribe = tty ? cli.onJobEvent((event) => process.stderr.write(bar(event.job))) : () => undefined;
+    let ended: JobState;
+    try {
+      const job = await cli.invoke('jobs.start', params);
+      let interrupted = false;
+      const onSigint = () => {
+        if (interrupted) return;
+        interrupted = true;
+        ctx.log('\ncancelling… (what the job wrote is being removed)\n');
+        void cli.invoke('jobs.cancel', { id: job.id });
+      };
+      process.on('SIGINT', onSigint);
+      try {
+        ended = job;
+        while (ended.state === 'queued' || ended.state === 'running') ended = await cli.invoke('jobs.wait', { id: job.id, timeoutMs: WAIT_MS });
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    } finally {
+      unsubscribe();
+    }
     if (tty) process.stderr.write('\r'.padEnd(100) + '\r');
     if (ended.state !== 'succeeded') throw errorFromJson(ended.error ?? { code: 'INTERNAL', message: `${ended.title}: ${ended.state}`, details: {} });
     const rendered = options.render(ended.result);
     ctx.done({ json: ended.result, ...rendered }, options.json);
-  } finally {
-    await session.close();
-  }
+  });
 }

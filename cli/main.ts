@@ -40,7 +40,8 @@ function exitQuietlyOnClosedPipe(): void {
   }
 }
 
-function buildProgram(io: CliIo, done: (outcome: Outcome, json: boolean) => void): Command {
+/** The whole command tree (exported for the test that holds its flag choices to the contract). */
+export function buildProgram(io: CliIo, done: (outcome: Outcome, json: boolean) => void): Command {
   const program = new Command('mes-data')
     .description('MES Data: a local, versioned Parquet data lake for futures market data')
     .version(VERSION, '-V, --version')
@@ -64,7 +65,7 @@ function buildProgram(io: CliIo, done: (outcome: Outcome, json: boolean) => void
   return program;
 }
 
-const DECODES_IN_PROCESS = new Set(['show', 'schema', 'meta', 'convert', 'validate']);
+const DECODES_IN_PROCESS = new Set(['show', 'schema', 'meta', 'convert']);
 
 /**
  * Runs one `mes-data` command line and returns its exit code. With `--json`, stdout gets
@@ -80,7 +81,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     exitCode = outcome.exitCode ?? EXIT_OK;
   });
   // commands that decode Parquet in this process: start the decoder thread while the rest loads
-  // (jobs decode in their own threads; init, ls, schemas, serve need none up front)
+  // (jobs, validate among them, decode in their own threads; init, ls, schemas, serve need none up front)
   if (argv.some((a) => DECODES_IN_PROCESS.has(a)) && !argv.some((a) => a === '--help' || a === '-h')) sharedDecoderPool().warm();
   try {
     await program.parseAsync(argv, { from: 'user' });

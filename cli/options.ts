@@ -2,7 +2,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Option } from 'commander';
 import { BadRequestError } from '../core/errors.js';
-import { COMPRESSIONS, isCompression, type Compression } from '../core/parquet/writeParquet.js';
+import { Compression as Compressions } from '../core/api/contract.js';
+import type { Compression } from '../core/parquet/writeParquet.js';
 
 /** Option parsers shared by the commands: each throws BAD_REQUEST with the value it got. */
 
@@ -27,9 +28,11 @@ export function keyValue(value: string, previous: Record<string, string>): Recor
   return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };
 }
 
+/** `--compression`: one of the contract's codecs. */
 export function compressionOption(value: string): Compression {
-  if (!isCompression(value)) throw new BadRequestError(`unknown compression "${value}"; use one of ${COMPRESSIONS.join(', ')}`, { compression: value });
-  return value;
+  const codec = Compressions.safeParse(value);
+  if (!codec.success) throw new BadRequestError(`unknown compression "${value}"; use one of ${Compressions.options.join(', ')}`, { compression: value });
+  return codec.data;
 }
 
 export function jsonOption(): Option {

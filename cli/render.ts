@@ -1,8 +1,6 @@
-import type { JsonValue } from '../core/arrow/arrowJson.js';
-
 /** Text for people: the same values as the JSON output, laid out as aligned columns. */
 
-function cellText(value: JsonValue): string {
+function cellText(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
@@ -19,7 +17,7 @@ export function renderGrid(headers: string[], rows: string[][]): string {
   return [line(headers), line(widths.map((w) => '─'.repeat(w))), ...clipped.map(line)].join('\n');
 }
 
-export function renderRows(columns: { name: string; type: string }[], rows: { [column: string]: JsonValue }[], firstRow: number): string {
+export function renderRows(columns: { name: string; type: string }[], rows: Record<string, unknown>[], firstRow: number): string {
   const headers = ['#', ...columns.map((c) => c.name)];
   const body = rows.map((row, i) => [String(firstRow + i), ...columns.map((c) => cellText(row[c.name] ?? null))]);
   return renderGrid(headers, body);

@@ -1,21 +1,18 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
+import type { ApiResponse } from '../../core/api/contract.js';
 import { BadRequestError, NotFoundError } from '../../core/errors.js';
-import { instrumentCalendar, InstrumentRegistry, MAX_INSTRUMENT_FILE_CHARS } from '../../core/instruments/instrumentRegistry.js';
+import { MAX_INSTRUMENT_FILE_CHARS } from '../../core/instruments/instrumentRegistry.js';
 import type { Instrument } from '../../core/instruments/instrumentSchema.js';
-import { entryKind } from '../../core/time/cmeCalendar.js';
 import { weekdayOf } from '../../core/time/holidayRules.js';
+import { withCliSession } from '../cliSession.js';
 import type { CommandContext } from '../commandContext.js';
 import { jsonOption } from '../options.js';
 import { renderGrid } from '../render.js';
 
 const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
-/** The registry of the chosen store when there is one, else the built-ins. */
-function registryFor(ctx: CommandContext): InstrumentRegistry {
-  const dir = ctx.storeDir();
-  return new InstrumentRegistry(fs.existsSync(dir) ? dir : null);
-}
+type CalendarEntries = ApiResponse<'instruments.calendar'>['calendarEntries'];
 
 /** A number as written, without float noise (0.015625 stays, 1e-7 shows as 0.0000001). */
 function plain(value: number | null): string {
@@ -36,7 +33,7 @@ function yearOption(value: string): number {
   return Number(value);
 }
 
-function renderInstrument(instrument: Instrument, year: number, holidays: ReturnType<typeof holidaysOf>): string {
+function renderInstrument(instrument: Instrument, year: number, holidays: CalendarEntries): string {
   const s = instrument.session;
   const lines = [
     `${instrument.symbol}  ${instrument.name}`.trimEnd(),
@@ -54,20 +51,18 @@ function renderInstrument(instrument: Instrument, year: number, holidays: Return
   return `${lines.join('\n')}\n`;
 }
 
-function holidaysOf(instrument: Instrument, year: number) {
-  return instrumentCalendar(instrument)
-    .entries(year, year)
-    .map((e) => ({ date: e.date, close: e.close ?? null, kind: entryKind(e), name: e.name ?? null }));
-}
-
-/** `instruments`, `instruments show` and `instruments register`. */
+/**
+ * `instruments`, `instruments show` and `instruments register`: `instruments.list`,
+ * `instruments.get` with `instruments.calendar`, and `instruments.register`. They read the
+ * store's instruments when the folder is a store, else the built-ins.
+ */
 export function registerInstrumentsCommands(program: Command, ctx: CommandContext): void {
   const instruments = program
     .command('instruments')
     .description('list the instruments this store knows: exchange, session template, zone, tick size, point value (built-in and registered)')
     .addOption(jsonOption())
-    .action((opts: { json?: boolean }) => {
-      const list = registryFor(ctx).list();
+    .action(async (opts: { json?: boolean }) => {
+      const { instruments: list } = await withCliSession(ctx, { store: 'ifPresent', recover: false }, (cli) => cli.invoke('instruments.list', {}));
       ctx.done({ json: { instruments: list }, text: renderList(list) }, opts.json === true);
     });
 
@@ -77,11 +72,13 @@ export function registerInstrumentsCommands(program: Command, ctx: CommandContex
     .argument('<symbol>', 'MES, ES, NQ, ZN, CL, GC, 6E… or a registered symbol')
     .option('--year <year>', 'the year whose holidays to list (default: this year)', yearOption)
     .addOption(jsonOption())
-    .action((symbol: string, _opts: unknown, command: Command) => {
+    .action(async (symbol: string, _opts: unknown, command: Command) => {
       const opts = command.optsWithGlobals<{ json?: boolean; year?: number }>();
-      const instrument = registryFor(ctx).get(symbol);
       const year = opts.year ?? new Date().getUTCFullYear();
-      const holidays = holidaysOf(instrument, year);
+      const [instrument, holidays] = await withCliSession(ctx, { store: 'ifPresent', recover: false }, async (cli) => {
+        const found = await cli.invoke('instruments.get', { symbol });
+        return [found, (await cli.invoke('instruments.calendar', { symbol, year })).calendarEntries] as const;
+      });
       ctx.done({ json: { ...instrument, year, calendarEntries: holidays }, text: renderInstrument(instrument, year, holidays) }, opts.json === true);
     });
 
@@ -91,7 +88,7 @@ export function registerInstrumentsCommands(program: Command, ctx: CommandContex
     .argument('<file>', 'an instrument JSON file (see docs/instruments.md)')
     .option('--replace', 'replace an instrument already registered with different settings')
     .addOption(jsonOption())
-    .action((file: string, _opts: unknown, command: Command) => {
+    .action(async (file: string, _opts: unknown, command: Command) => {
       // `instruments` has --json too: whichever of the two took it, it means this command
       const opts = command.optsWithGlobals<{ json?: boolean; replace?: boolean }>();
       const dir = ctx.storeDir();
@@ -106,8 +103,8 @@ export function registerInstrumentsCommands(program: Command, ctx: CommandContex
         if (error instanceof BadRequestError) throw error;
         throw new NotFoundError(`instrument file not found: ${file}`, { path: file });
       }
-      const registered = new InstrumentRegistry(dir).register(text, { source: file, replace: opts.replace === true });
-      const lines = registered.map((r) => `${r.status} ${r.instrument.symbol} (${r.instrument.exchange}, ${r.instrument.session.id}, ${r.instrument.timeZone})`);
-      ctx.done({ json: { instruments: registered.map((r) => ({ ...r.instrument, status: r.status })) }, text: `${lines.join('\n')}\nin ${dir}\n` }, opts.json === true);
+      const registered = await withCliSession(ctx, { store: 'ifPresent', recover: false }, (cli) => cli.invoke('instruments.register', { instrument: text, replace: opts.replace === true, source: file }));
+      const lines = registered.instruments.map((r) => `${r.status} ${r.symbol} (${r.exchange}, ${r.session.id}, ${r.timeZone})`);
+      ctx.done({ json: registered, text: `${lines.join('\n')}\nin ${dir}\n` }, opts.json === true);
     });
 }

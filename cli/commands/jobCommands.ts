@@ -5,8 +5,9 @@ import type { DiffResult } from '../../core/diff/diffTables.js';
 import type { BuildFeaturesResult } from '../../core/features/buildFeatures.js';
 import type { PromoteResult } from '../../core/promote/promoteRaw.js';
 import type { IngestResult } from '../../core/store/ingestIntoStore.js';
-import { COMPRESSIONS, type Compression } from '../../core/parquet/writeParquet.js';
-import { MODES, type EnforcementMode } from '../../core/validation/validationReport.js';
+import type { Compression } from '../../core/parquet/writeParquet.js';
+import type { EnforcementMode } from '../../core/validation/validationReport.js';
+import { Compression as Compressions, FeatureSetName, Mode, OnBadRows, OnInvalid } from '../../core/api/contract.js';
 import type { CommandContext } from '../commandContext.js';
 import { runJobFromCli } from '../jobRunner.js';
 import { jsonOption } from '../options.js';
@@ -26,6 +27,11 @@ function zoneLine(f: IngestResult['files'][number]): string {
   if (f.timezoneSource === 'option') return `${f.timezone}, from --tz`;
   if (f.timezoneSource === 'fallback') return `${f.timezone}, the default for an asset no instrument names (${i.symbol}; register one with mes-data instruments register)`;
   return `${f.timezone}, the zone of instrument ${i.symbol} (${i.exchange}, ${i.source}); --tz to read another`;
+}
+
+/** `a, b or c`: a contract enum's choices in a help text. */
+function inWords(choices: readonly string[]): string {
+  return choices.length < 2 ? choices.join('') : `${choices.slice(0, -1).join(', ')} or ${choices[choices.length - 1]}`;
 }
 
 function renderIngest(r: IngestResult): string {
@@ -65,7 +71,7 @@ export function registerJobCommands(program: Command, ctx: CommandContext): void
     .option('--asset <sym>', 'contract root, e.g. MES (default: from the file name when it names one)')
     .option('--tz <zone>', "zone of timestamps without an offset (default: the asset's instrument's zone, America/Chicago for CME futures and unknown assets)")
     .option('--dry-run', 'show what would be written; write nothing')
-    .addOption(new Option('--on-bad-rows <policy>', 'fail: write nothing when a row is malformed; skip: write the rest').choices(['fail', 'skip']).default('fail'))
+    .addOption(new Option('--on-bad-rows <policy>', 'fail: write nothing when a row is malformed; skip: write the rest').choices(OnBadRows.options).default('fail'))
     .option('--revise', 'store a snapshot whose date already holds other rows as its next revision (name.rev1.parquet) instead of failing')
     // no default value: commander would print it in the help as "(default: {})"
     .option('--map <target=source>', 'use this source column for a target column, e.g. --map close=Last (repeatable; default: detected from the header)', (value: string, previous: Record<string, string> | undefined) => {
@@ -89,9 +95,9 @@ export function registerJobCommands(program: Command, ctx: CommandContext): void
     .addOption(dateOption('from'))
     .addOption(dateOption('to'))
     .option('--schema <name>', 'schema to validate against', 'ohlcv')
-    .addOption(new Option('--mode <mode>', 'schema enforcement').choices([...MODES]).default('strict'))
-    .addOption(new Option('--on-invalid <policy>', 'fail: stop at any error; drop: remove offending rows').choices(['fail', 'drop']).default('fail'))
-    .addOption(new Option('--compression <codec>', 'codec of the new version').choices([...COMPRESSIONS]).default('zstd'))
+    .addOption(new Option('--mode <mode>', 'schema enforcement').choices(Mode.options).default('strict'))
+    .addOption(new Option('--on-invalid <policy>', 'fail: stop at any error; drop: remove offending rows').choices(OnInvalid.options).default('fail'))
+    .addOption(new Option('--compression <codec>', 'codec of the new version').choices(Compressions.options).default('zstd'))
     .option('--message <text>', 'changelog message', '')
     .option('--dry-run', 'check the gate only; write nothing')
     .addOption(jsonOption())
@@ -119,13 +125,14 @@ export function registerJobCommands(program: Command, ctx: CommandContext): void
   features
     .command('build')
     .description('build a feature set from a cleaned version of an asset')
-    .argument('<set>', 'price_volatility, momentum_indicators or volume_profile')
+    .argument('<set>', inWords(FeatureSetName.options))
     .requiredOption('--asset <sym>', 'contract root, e.g. MES')
     .option('--from <version>', 'cleaned version to build from (default: the newest), e.g. v2')
     .addOption(jsonOption())
     .action(async (set: string, _opts: unknown, command: Command) => {
       const opts = command.optsWithGlobals<{ asset: string; from?: string; json?: boolean }>();
-      await runJobFromCli(ctx, { kind: 'features', set: set as 'price_volatility', asset: opts.asset, from: opts.from }, {
+      // the set is checked by the contract (BAD_REQUEST naming the sets), as the app's requests are
+      await runJobFromCli(ctx, { kind: 'features', set: set as FeatureSetName, asset: opts.asset, from: opts.from }, {
         needsStore: true,
         json: opts.json === true,
         render: (value) => {

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
-import { listTree, type CatalogNode } from '../../core/store/catalog.js';
-import { initStore, openStore } from '../../core/store/openStore.js';
-import { verifyStore, type VerifyResult } from '../../core/store/verifyStore.js';
+import type { CatalogNode } from '../../core/store/catalog.js';
+import type { VerifyResult } from '../../core/store/verifyStore.js';
+import { withCliSession } from '../cliSession.js';
 import type { CommandContext } from '../commandContext.js';
 import { EXIT_INVALID, EXIT_OK } from '../exitCodes.js';
+import { runJobFromCli } from '../jobRunner.js';
 import { jsonOption, wholeNumber } from '../options.js';
 import { formatBytes } from '../render.js';
 
@@ -24,6 +25,8 @@ function describeNode(node: CatalogNode, storeRoot: string): string {
 
 /** Levels `ls` prints for people when `--depth` is not given: enough to see what is there without listing every file. */
 export const TEXT_DEFAULT_DEPTH = 2;
+/** The deepest `tree` request the contract takes; no store is that deep, so deeper is all of it. */
+const MAX_TREE_DEPTH = 50;
 
 /**
  * The catalog as an indented tree for people, `maxDepth` levels below the node (all when
@@ -66,18 +69,15 @@ function renderVerify(result: VerifyResult, storeRoot: string): string {
   return `${lines.join('\n')}\n\nstore ${storeRoot}: ${result.problems.length} problem(s); ${summary}\n`;
 }
 
-/** `init`, `ls` and `verify`: the store itself. */
+/** `init`, `ls` and `verify`: the store itself, through `store.init`, `tree` and the verify job. */
 export function registerStoreCommands(program: Command, ctx: CommandContext): void {
   program
     .command('init')
     .description('create a store (an existing store is left as it is)')
     .addOption(jsonOption())
     .action(async (opts: { json?: boolean }) => {
-      const { store, created } = await initStore(ctx.storeDir());
-      ctx.done(
-        { json: { store: store.root, created }, text: created ? `created a store at ${store.root}\n` : `${store.root} is already a store; left as it is\n` },
-        opts.json === true,
-      );
+      const { store, created } = await withCliSession(ctx, { store: false }, (cli) => cli.invoke('store.init', { path: ctx.storeDir() }));
+      ctx.done({ json: { store, created }, text: created ? `created a store at ${store}\n` : `${store} is already a store; left as it is\n` }, opts.json === true);
     });
 
   program
@@ -87,13 +87,15 @@ export function registerStoreCommands(program: Command, ctx: CommandContext): vo
     .option('--depth <n>', `levels of children to show, or all (default: ${TEXT_DEFAULT_DEPTH} for the text tree, all with --json)`, depthOption)
     .addOption(jsonOption())
     .action(async (treePath: string | undefined, opts: { depth?: number | 'all'; json?: boolean }) => {
-      const store = await openStore(ctx.storeDir());
       const json = opts.json === true;
       // JSON keeps its documented default (the whole subtree); people get a few levels.
       // The text tree reads one level more than it prints, so the last level shown has its counts and spans.
       const shown = opts.depth === 'all' ? undefined : (opts.depth ?? (json ? undefined : TEXT_DEFAULT_DEPTH));
-      const node = await listTree(store, treePath ?? '', { depth: json || shown === undefined ? shown : shown + 1 });
-      ctx.done({ json: node, text: json ? '' : renderTree(node, store.root, shown, opts.depth === undefined) }, json);
+      const read = json || shown === undefined ? shown : shown + 1;
+      await withCliSession(ctx, { store: true }, async (cli) => {
+        const node = await cli.invoke('tree', { path: treePath ?? '', depth: read !== undefined && read > MAX_TREE_DEPTH ? undefined : read });
+        ctx.done({ json: node, text: json ? '' : renderTree(node, cli.storeRoot ?? ctx.storeDir(), shown, opts.depth === undefined) }, json);
+      });
     });
 
   program
@@ -101,8 +103,15 @@ export function registerStoreCommands(program: Command, ctx: CommandContext): vo
     .description('recompute every hash and check sidecars, sizes, row counts, names and leftovers (exit 1 when a problem is found)')
     .addOption(jsonOption())
     .action(async (opts: { json?: boolean }) => {
-      const store = await openStore(ctx.storeDir(), { recover: false });
-      const result = await verifyStore(store);
-      ctx.done({ json: result, text: renderVerify(result, store.root), exitCode: result.ok ? EXIT_OK : EXIT_INVALID }, opts.json === true);
+      // opened without recovery: what crashed writers left behind is what verify reports
+      await runJobFromCli(ctx, { kind: 'verify' }, {
+        needsStore: true,
+        recover: false,
+        json: opts.json === true,
+        render: (value) => {
+          const result = value as VerifyResult;
+          return { text: renderVerify(result, ctx.storeDir()), exitCode: result.ok ? EXIT_OK : EXIT_INVALID };
+        },
+      });
     });
 }

@@ -1,22 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { BadRequestError, NotFoundError } from '../../core/errors.js';
+import { Mode } from '../../core/api/contract.js';
+import { NotFoundError } from '../../core/errors.js';
 import type { DataSchema } from '../../core/schema/dataSchema.js';
-import { SchemaRegistry } from '../../core/schema/schemaRegistry.js';
-import { validateTarget } from '../../core/validation/validateDataset.js';
-import { genericInstrument, InstrumentRegistry } from '../../core/instruments/instrumentRegistry.js';
-import { MODES, type EnforcementMode, type ValidationIssue, type ValidationReport } from '../../core/validation/validationReport.js';
+import type { EnforcementMode, ValidationIssue, ValidationReport } from '../../core/validation/validationReport.js';
+import { withCliSession } from '../cliSession.js';
 import type { CommandContext } from '../commandContext.js';
 import { EXIT_INVALID, EXIT_OK } from '../exitCodes.js';
+import { runJobFromCli } from '../jobRunner.js';
 import { jsonOption } from '../options.js';
 import { countOf, renderGrid } from '../render.js';
-
-/** The registry of the chosen store when there is one, else the built-in schemas. */
-function registryFor(ctx: CommandContext): SchemaRegistry {
-  const dir = ctx.storeDir();
-  return new SchemaRegistry(fs.existsSync(dir) ? dir : null);
-}
 
 function describeType(column: DataSchema['columns'][number]): string {
   const types = Array.isArray(column.type) ? column.type.join(' | ') : column.type;
@@ -42,14 +36,15 @@ export function renderReport(report: ValidationReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** `schemas`, `schemas register` and `validate`. */
+/** `schemas`, `schemas register` and `validate`: `schemas.list`, `schemas.register` and the validate job. */
 export function registerValidationCommands(program: Command, ctx: CommandContext): void {
   const schemas = program
     .command('schemas')
     .description('list the schemas this store knows (built-in and registered)')
     .addOption(jsonOption())
-    .action((opts: { json?: boolean }) => {
-      const list = registryFor(ctx).listSchemas();
+    .action(async (opts: { json?: boolean }) => {
+      // the store's schemas when the folder is a store, else the built-in ones
+      const { schemas: list } = await withCliSession(ctx, { store: 'ifPresent', recover: false }, (cli) => cli.invoke('schemas.list', {}));
       const text = list
         .map((schema) => {
           const grid = renderGrid(
@@ -67,7 +62,7 @@ export function registerValidationCommands(program: Command, ctx: CommandContext
     .description('validate a schema file and keep it in the store')
     .argument('<file>', 'a schema JSON file (see schema/data_schema.schema.json)')
     .addOption(jsonOption())
-    .action((file: string, _opts: unknown, command: Command) => {
+    .action(async (file: string, _opts: unknown, command: Command) => {
       // `schemas` has --json too: whichever of the two took it, it means this command
       const opts = command.optsWithGlobals<{ json?: boolean }>();
       const dir = ctx.storeDir();
@@ -78,7 +73,7 @@ export function registerValidationCommands(program: Command, ctx: CommandContext
       } catch {
         throw new NotFoundError(`schema file not found: ${file}`, { path: file });
       }
-      const schema = new SchemaRegistry(dir).registerSchema(text, file);
+      const schema = await withCliSession(ctx, { store: 'ifPresent', recover: false }, (cli) => cli.invoke('schemas.register', { schema: text, source: file }));
       ctx.done({ json: schema, text: `registered ${schema.name} ${schema.version} in ${dir}\n` }, opts.json === true);
     });
 
@@ -88,29 +83,30 @@ export function registerValidationCommands(program: Command, ctx: CommandContext
     .argument('<target>', 'a Parquet or CSV file, or a dataset in the store (raw/MES/2024-01-15, cleaned/v1/MES)')
     // the same default as promote: bars are what people validate first
     .option('--schema <name>', 'schema name (see mes-data schemas)', 'ohlcv')
-    .addOption(new Option('--mode <mode>', 'schema enforcement').choices([...MODES]).default('strict'))
+    .addOption(new Option('--mode <mode>', 'schema enforcement').choices(Mode.options).default('strict'))
     .option('--timezone <zone>', 'zone for naive timestamps in coerce mode (default: the schema exchange zone)')
     .option('--instrument <symbol>', "the instrument whose sessions and holidays session_gap follows (default: the rows' or the path's asset; see mes-data instruments)")
     .addOption(jsonOption())
     .action(async (target: string, opts: { schema: string; mode: EnforcementMode; timezone?: string; instrument?: string; json?: boolean }) => {
-      const schema = registryFor(ctx).getSchema(opts.schema);
-      if (opts.timezone !== undefined) {
-        try {
-          new Intl.DateTimeFormat('en-US', { timeZone: opts.timezone });
-        } catch {
-          throw new BadRequestError(`unknown time zone "${opts.timezone}"`, { timezone: opts.timezone });
-        }
-      }
       // a file on disk is validated as it is; anything else is a dataset inside the store
-      // (raw/MES/2024-01-15, cleaned/v1/MES) — the same core function as the validate job
+      // (raw/MES/2024-01-15, cleaned/v1/MES) — the validate job, as the app runs it
       const isFile = fs.existsSync(target) && fs.statSync(target).isFile();
       const store = ctx.storeDir();
       if (!isFile && !fs.existsSync(store)) throw new NotFoundError(`${target} is neither a file nor a dataset: there is no store at ${store}`, { path: target, store });
-      // session_gap follows the store's instruments, for files too; --instrument names one for every row
-      const instruments = new InstrumentRegistry(fs.existsSync(store) ? store : null);
-      const chosen = opts.instrument === undefined ? null : instruments.get(opts.instrument);
-      const instrumentOf = (asset: string | null) => chosen ?? (asset === null ? null : instruments.find(asset)) ?? genericInstrument(asset);
-      const { report } = await validateTarget(isFile ? null : store, isFile ? path.resolve(target) : target, schema, { mode: opts.mode, timezone: opts.timezone, label: target, instrumentOf });
-      ctx.done({ json: report, text: renderReport(report), exitCode: report.valid ? EXIT_OK : EXIT_INVALID }, opts.json === true);
+      await runJobFromCli(
+        ctx,
+        // the report names a file as it was typed; the job reads it by its absolute path
+        { kind: 'validate', target: isFile ? path.resolve(target) : target, label: target, schema: opts.schema, mode: opts.mode, timezone: opts.timezone, instrument: opts.instrument },
+        {
+          // the store's schemas and instruments (session_gap), for a file too, when there is one
+          needsStore: 'ifPresent',
+          recover: false,
+          json: opts.json === true,
+          render: (value) => {
+            const report = value as ValidationReport;
+            return { text: renderReport(report), exitCode: report.valid ? EXIT_OK : EXIT_INVALID };
+          },
+        },
+      );
     });
 }

@@ -92,8 +92,16 @@ export const JobStateSchema = z.object({
 });
 export type JobState = z.infer<typeof JobStateSchema>;
 
-const Mode = z.enum(['strict', 'coerce', 'ignore']);
-const Compression = z.enum(['snappy', 'gzip', 'zstd', 'brotli', 'lz4', 'none']);
+/**
+ * The choices a request field offers. The CLI's flags take their choices from these
+ * (`schema.options`), so a choice added here is a choice on the command line.
+ */
+export const Mode = z.enum(['strict', 'coerce', 'ignore']);
+export const Compression = z.enum(['snappy', 'gzip', 'zstd', 'brotli', 'lz4', 'none']);
+export const OnBadRows = z.enum(['fail', 'skip']);
+export const OnInvalid = z.enum(['fail', 'drop']);
+export const FeatureSetName = z.enum(['price_volatility', 'momentum_indicators', 'volume_profile']);
+export type FeatureSetName = z.infer<typeof FeatureSetName>;
 const IsoDate = z.iso.date();
 
 /**
@@ -104,14 +112,24 @@ const IsoDate = z.iso.date();
 const AssetInput = z.string().transform((value) => value.replace(/[a-z]+/g, (letters) => letters.toUpperCase()));
 
 export const JobParams = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('validate'), target: DatasetPath, schema: z.string(), mode: Mode.default('strict'), timezone: z.string().optional() }),
+  z.object({
+    kind: z.literal('validate'),
+    target: DatasetPath,
+    schema: z.string(),
+    mode: Mode.default('strict'),
+    timezone: z.string().optional(),
+    /** the instrument whose sessions and holidays session_gap follows for every row (default: each row's or the path's asset) */
+    instrument: z.string().min(1).max(100).optional(),
+    /** what the report names as its target (default: the target; the CLI names a file as it was typed) */
+    label: z.string().max(4096).optional(),
+  }),
   z.object({
     kind: z.literal('ingest'),
     files: z.array(z.string().min(1)).min(1).max(1000),
     asset: AssetInput.optional(),
     timezone: z.string().optional(),
     dryRun: z.boolean().default(false),
-    onBadRows: z.enum(['fail', 'skip']).default('fail'),
+    onBadRows: OnBadRows.default('fail'),
     mapping: z.record(z.string(), z.string()).optional(),
     /** Store a snapshot that exists with other rows as its next revision instead of failing (docs/versioning_semantics.md). */
     revise: z.boolean().default(false),
@@ -123,7 +141,7 @@ export const JobParams = z.discriminatedUnion('kind', [
     to: IsoDate.optional(),
     schema: z.string().default('ohlcv'),
     mode: Mode.default('strict'),
-    onInvalid: z.enum(['fail', 'drop']).default('fail'),
+    onInvalid: OnInvalid.default('fail'),
     compression: Compression.default('zstd'),
     message: z.string().max(2000).default(''),
     /** only check the gate, write nothing */
@@ -131,7 +149,7 @@ export const JobParams = z.discriminatedUnion('kind', [
   }),
   z.object({
     kind: z.literal('features'),
-    set: z.enum(['price_volatility', 'momentum_indicators', 'volume_profile']),
+    set: FeatureSetName,
     asset: AssetInput,
     // a version number, never a path: `../../v1` is refused here, before any folder is looked at
     from: z.string().regex(/^v?[1-9]\d{0,8}$/, 'expected a cleaned version, vN or N (e.g. v2)').optional(),
@@ -159,7 +177,12 @@ export const api = {
     }),
     'what is running and which store is open',
   ),
-  'store.open': op(z.object({ path: StorePath }), z.object({ store: z.string(), formatVersion: z.number() }), 'open an existing store'),
+  'store.open': op(
+    // recover: false leaves what crashed writers left behind for verify to report
+    z.object({ path: StorePath, recover: z.boolean().default(true) }),
+    z.object({ store: z.string(), formatVersion: z.number() }),
+    'open an existing store (finishing or removing what crashed writers left, unless recover is false)',
+  ),
   'store.init': op(z.object({ path: StorePath }), z.object({ store: z.string(), created: z.boolean() }), 'create a store (an existing one is left alone) and open it'),
   tree: op(z.object({ path: z.string().max(4096).default(''), depth: z.number().int().min(0).max(50).optional() }), CatalogNodeSchema, 'the catalog below a path'),
   'dataset.info': op(
@@ -200,9 +223,45 @@ export const api = {
     }),
     'OHLCV bars for a chart, aggregated into at most maxBars buckets',
   ),
+  'file.rows': op(
+    z.object({ path: z.string().min(1).max(4096), offset: z.number().int().min(0), rows: z.number().int().min(0), columns: z.array(z.string()).min(1).optional() }),
+    z.object({ path: z.string(), numRows: z.number(), offset: z.number(), columns: z.array(z.object({ name: z.string(), type: z.string() })), rows: z.array(z.record(z.string(), JsonValue)) }),
+    'rows [offset, offset + rows) of one Parquet file, decoding only the row groups that hold them (mes-data show)',
+  ),
+  'file.schema': op(z.object({ path: z.string().min(1).max(4096) }), z.object({ path: z.string(), numRows: z.number(), columns: z.array(ColumnDto) }), 'the columns of one Parquet file with their Arrow types (footer only)'),
+  'file.meta': op(
+    z.object({ path: z.string().min(1).max(4096) }),
+    z.object({
+      path: z.string(),
+      bytes: z.number(),
+      numRows: z.number(),
+      numRowGroups: z.number(),
+      version: z.number(),
+      createdBy: z.string().nullable(),
+      keyValue: z.record(z.string(), z.string()),
+      rowGroups: z.array(z.object({ numRows: z.number(), rowStart: z.number(), totalByteSize: z.number(), columns: z.array(ColumnChunkDto) })),
+    }),
+    'the footer of one Parquet file: row groups, codecs, sizes, statistics, key-value metadata',
+  ),
+  'file.convert': op(
+    z.object({
+      input: z.string().min(1).max(4096),
+      output: z.string().min(1).max(4096),
+      compression: Compression.default('snappy'),
+      rowGroupSize: z.number().int().min(0).optional(),
+      metadata: z.record(z.string(), z.string()).default({}),
+    }),
+    z.object({ path: z.string(), numRows: z.number(), compression: Compression, bytes: z.number() }),
+    'Parquet, Arrow IPC, CSV/TSV or JSON Lines in, one Parquet file out, written atomically (the command line only: it writes wherever output says)',
+  ),
   'schemas.list': op(z.object({}), z.object({ schemas: z.array(DataSchema) }), 'built-in and registered schemas'),
   'schemas.get': op(z.object({ name: z.string() }), DataSchema, 'one schema'),
-  'schemas.register': op(z.object({ schema: z.unknown() }), DataSchema, 'validate a schema and keep it in the store'),
+  'schemas.register': op(
+    // source: what error messages name (the CLI: the file); schema may be its JSON text
+    z.object({ schema: z.unknown(), source: z.string().max(4096).optional() }),
+    DataSchema,
+    'validate a schema and keep it in the store',
+  ),
   'instruments.list': op(z.object({}), z.object({ instruments: z.array(InstrumentSchema) }), 'built-in and registered instruments (exchange, session template, zone, tick size, point value)'),
   'instruments.get': op(
     z.object({ symbol: z.string().min(1).max(100), fallback: z.boolean().default(false) }),
@@ -210,9 +269,19 @@ export const api = {
     'one instrument by symbol or contract (ESZ4 → ES); with fallback, the generic instrument instead of NOT_FOUND',
   ),
   'instruments.register': op(
-    z.object({ instrument: z.unknown(), replace: z.boolean().default(false) }),
+    z.object({ instrument: z.unknown(), replace: z.boolean().default(false), source: z.string().max(4096).optional() }),
     z.object({ instruments: z.array(InstrumentSchema.extend({ status: z.enum(['created', 'replaced', 'unchanged']) })) }),
     'validate an instrument file (one instrument or {instruments:[…]}) and keep it in the store',
+  ),
+  'instruments.calendar': op(
+    z.object({ symbol: z.string().min(1).max(100), year: z.number().int().min(0).max(9999) }),
+    z.object({
+      symbol: z.string(),
+      year: z.number(),
+      /** holidays and early closes of the year in the session's zone; close is null on a closed day */
+      calendarEntries: z.array(z.object({ date: z.string(), close: z.string().nullable(), kind: z.enum(['closed', 'early_close', 'holiday_session']), name: z.string().nullable() })),
+    }),
+    "an instrument's holidays and early closes in one year",
   ),
   'instruments.sessions': op(
     z

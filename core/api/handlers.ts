@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { vectorValueToJson } from '../arrow/arrowJson.js';
 import { BadRequestError, MesDataError, NotFoundError, serializeError, type SerializedError } from '../errors.js';
@@ -9,11 +8,13 @@ import { genericInstrument, instrumentCalendar, instrumentFor, InstrumentRegistr
 import { sessionsOverlapping } from '../instruments/sessionTemplates.js';
 import { entryKind } from '../time/cmeCalendar.js';
 import { listTree } from '../store/catalog.js';
-import { MetadataManager, type DatasetMetadata } from '../store/metadataManager.js';
+import { datasetLineage, datasetSidecar } from '../store/lineage.js';
 import { initStore, openStore } from '../store/openStore.js';
 import type { Store } from '../store/storeLayout.js';
 import { VERSION } from '../version.js';
+import { getParquetMetadata, getParquetSchema } from '../parquet/parquetMetadata.js';
 import { chartSeries } from './chartSeries.js';
+import { convertFile, fileRows } from './fileOperations.js';
 import { DatasetCache } from './datasetCache.js';
 import { api, isApiName, type ApiName, type ApiParsedRequest, type ApiResponse, type JobParams } from './contract.js';
 import { JobManager } from './jobManager.js';
@@ -21,6 +22,12 @@ import { JobManager } from './jobManager.js';
 export type Handlers = { [K in ApiName]: (request: ApiParsedRequest<K>) => Promise<ApiResponse<K>> };
 
 export type HostKind = 'electron' | 'browser' | 'cli' | 'test';
+
+/** What a path in a request is: a dataset to read, or a file to read. */
+type PathKind = 'dataset' | 'source';
+
+/** Operations that write a file wherever the request says: the command line's, never a page's. */
+const COMMAND_LINE_ONLY: ReadonlySet<ApiName> = new Set(['file.convert']);
 
 /**
  * One host's session: the open store, the decoder threads, the jobs. The Electron main
@@ -90,14 +97,13 @@ export class ApiSession {
    */
   async invoke(name: string, request: unknown): Promise<unknown> {
     if (!isApiName(name)) throw new NotFoundError(`no operation "${name}"`, { name, known: Object.keys(api) });
-    const parsed = api[name].request.safeParse(request ?? {});
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
-      throw new BadRequestError(`bad request for ${name}: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`, { operation: name, issues });
+    if (COMMAND_LINE_ONLY.has(name) && this.host !== 'cli' && this.host !== 'test') {
+      throw new MesDataError('FORBIDDEN', `${name} writes a file wherever the request says: it is for the command line only, not the ${this.host} host`, { operation: name, host: this.host });
     }
-    if (this.restrictPaths) for (const requested of requestPaths(name, parsed.data)) this.checkPath(requested.path, requested.kind);
+    const parsed = parseRequest(name, request);
+    if (this.restrictPaths) for (const requested of requestPaths(name, parsed)) this.checkPath(requested.path, requested.kind);
     const handler = this.handlers[name] as (request: unknown) => Promise<unknown>;
-    return handler(parsed.data);
+    return handler(parsed);
   }
 
   /** Lets this session read or ingest `file` (absolute; an upload, or a file the user picked). */
@@ -108,10 +114,10 @@ export class ApiSession {
   /**
    * With `restrictPaths`: a dataset path must be store-relative (the store's resolver keeps
    * it inside) or an absolute path inside the open store or granted to this session; an
-   * ingest source must be absolute and inside the store or granted. Throws FORBIDDEN
-   * naming the path otherwise.
+   * ingest source (or a single file read) must be absolute and inside the store or granted.
+   * Throws FORBIDDEN naming the path otherwise.
    */
-  checkPath(requested: string, kind: 'dataset' | 'source'): void {
+  checkPath(requested: string, kind: PathKind): void {
     const absolute = path.isAbsolute(requested);
     if (!absolute && kind === 'dataset') return;
     const resolved = path.resolve(requested);
@@ -139,10 +145,24 @@ export class ApiSession {
   }
 }
 
+/**
+ * A request parsed with the zod schema of its operation (`invoke` does this first); a bad
+ * one is BAD_REQUEST naming the operation, with the zod issues in `details.issues`.
+ */
+export function parseRequest<K extends ApiName>(name: K, request: unknown): ApiParsedRequest<K> {
+  const parsed = api[name].request.safeParse(request ?? {});
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+    throw new BadRequestError(`bad request for ${name}: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`, { operation: name, issues });
+  }
+  return parsed.data as ApiParsedRequest<K>;
+}
+
 /** The paths a request names, by kind (the fields `ApiSession.checkPath` looks at). */
-function requestPaths(name: ApiName, data: unknown): { path: string; kind: 'dataset' | 'source' }[] {
+function requestPaths(name: ApiName, data: unknown): { path: string; kind: PathKind }[] {
   const request = data as Record<string, unknown>;
   if (name === 'dataset.info' || name === 'rows.page' || name === 'chart.series') return [{ path: String(request.path), kind: 'dataset' }];
+  if (name === 'file.rows' || name === 'file.schema' || name === 'file.meta') return [{ path: String(request.path), kind: 'source' }];
   if (name !== 'jobs.start') return [];
   const params = request as JobParams;
   if (params.kind === 'validate') return [{ path: params.target, kind: 'dataset' }];
@@ -151,63 +171,12 @@ function requestPaths(name: ApiName, data: unknown): { path: string; kind: 'data
   return [];
 }
 
-/** The sidecar that describes a dataset path: its own folder's, or the nearest one above it inside the store. */
-function sidecarFor(storeRoot: string, absolute: string): string | null {
-  let folder = fs.existsSync(absolute) && fs.statSync(absolute).isDirectory() ? absolute : path.dirname(absolute);
-  while (folder.startsWith(storeRoot) && folder !== storeRoot) {
-    const candidate = path.join(folder, 'metadata.json');
-    // a linked sidecar would show someone else's lineage as this dataset's: SYMLINK
-    assertNoSymlinkBelow(storeRoot, candidate);
-    if (fs.existsSync(candidate)) return candidate;
-    folder = path.dirname(folder);
-  }
-  return null;
-}
-
-/** Sidecars of every committed cleaned and features version (for lineage outputs). */
-function versionSidecars(storeRoot: string): { path: string; kind: string; file: string }[] {
-  const found: { path: string; kind: string; file: string }[] = [];
-  for (const layer of ['cleaned', 'features']) {
-    const layerDir = path.join(storeRoot, layer);
-    if (!fs.existsSync(layerDir)) continue;
-    for (const version of fs.readdirSync(layerDir)) {
-      const versionDir = path.join(layerDir, version);
-      if (!/^v\d+$/.test(version) || !fs.statSync(versionDir).isDirectory()) continue;
-      for (const key of fs.readdirSync(versionDir)) {
-        const file = path.join(versionDir, key, 'metadata.json');
-        if (fs.existsSync(file)) found.push({ path: `${layer}/${version}/${key}`, kind: layer, file });
-      }
-    }
-  }
-  return found;
-}
-
-async function lineageOf(storeRoot: string | null, datasetPath: string, metadata: DatasetMetadata | null) {
-  const inputs = (metadata?.dependencies ?? []).map((d) => ({ path: d.path, sha256: d.sha256 ?? null }));
-  const outputs: { path: string; kind: string }[] = [];
-  if (storeRoot && !path.isAbsolute(datasetPath)) {
-    const normalized = datasetPath.replace(/\/+$/, '');
-    for (const candidate of versionSidecars(storeRoot)) {
-      if (candidate.path === normalized) continue;
-      try {
-        const sidecar = await MetadataManager.readMetadataFile(candidate.file, { validate: false });
-        if ((sidecar.dependencies ?? []).some((d) => d.path === normalized || d.path.startsWith(`${normalized}/`) || normalized.startsWith(`${d.path}/`))) {
-          outputs.push({ path: candidate.path, kind: candidate.kind });
-        }
-      } catch {
-        // an unreadable sidecar is verify's business, not the lineage view's
-      }
-    }
-  }
-  return { inputs, outputs };
-}
-
 function makeHandlers(session: ApiSession): Handlers {
   return {
     'app.info': () => Promise.resolve({ version: VERSION, host: session.host, store: session.storeRoot, recentStores: session.recentStores, storeError: session.storeRoot ? null : session.startupStoreError }),
 
-    'store.open': async ({ path: dir }) => {
-      const store = await openStore(path.resolve(dir));
+    'store.open': async ({ path: dir, recover }) => {
+      const store = await openStore(path.resolve(dir), { recover });
       session.setStore(store);
       return { store: store.root, formatVersion: store.formatVersion };
     },
@@ -224,11 +193,7 @@ function makeHandlers(session: ApiSession): Handlers {
       const dataset = await session.datasets.dataset(session.storeRoot, datasetPath);
       const first = dataset.files[0].handle;
       const keyValue = Object.fromEntries(Object.entries(first.info.keyValue).filter(([key]) => key !== 'ARROW:schema'));
-      let metadata: DatasetMetadata | null = null;
-      if (session.storeRoot && !path.isAbsolute(datasetPath)) {
-        const sidecar = sidecarFor(session.storeRoot, path.resolve(session.storeRoot, datasetPath));
-        if (sidecar) metadata = await MetadataManager.readMetadataFile(sidecar, { validate: false });
-      }
+      const metadata = await datasetSidecar(session.storeRoot, datasetPath);
       return {
         path: datasetPath,
         numRows: dataset.numRows,
@@ -239,7 +204,7 @@ function makeHandlers(session: ApiSession): Handlers {
         ),
         keyValue,
         metadata,
-        lineage: await lineageOf(session.storeRoot, datasetPath, metadata),
+        lineage: await datasetLineage(session.storeRoot, datasetPath, metadata),
       };
     },
 
@@ -260,16 +225,31 @@ function makeHandlers(session: ApiSession): Handlers {
       return chartSeries({ path: datasetPath, listing, derive }, { fromMs, toMs, maxBars });
     },
 
+    'file.rows': ({ path: file, offset, rows, columns }) => fileRows(file, { offset, rows, columns }),
+    'file.schema': async ({ path: file }) => {
+      const { path: shown, numRows, columns } = await getParquetSchema(file);
+      return { path: shown, numRows, columns };
+    },
+    'file.meta': ({ path: file }) => getParquetMetadata(file),
+    'file.convert': ({ input, output, compression, rowGroupSize, metadata }) => convertFile(input, output, { compression, rowGroupSize, metadata }),
+
     'schemas.list': () => Promise.resolve({ schemas: new SchemaRegistry(session.storeRoot).listSchemas() }),
     'schemas.get': ({ name }) => Promise.resolve(new SchemaRegistry(session.storeRoot).getSchema(name)),
-    'schemas.register': ({ schema }) => Promise.resolve(new SchemaRegistry(session.requireStore().root).registerSchema(schema)),
+    'schemas.register': ({ schema, source }) => Promise.resolve(new SchemaRegistry(session.requireStore().root).registerSchema(schema, source)),
     'instruments.list': () => Promise.resolve({ instruments: new InstrumentRegistry(session.storeRoot).list() }),
     'instruments.get': ({ symbol, fallback }) => {
       const registry = new InstrumentRegistry(session.storeRoot);
       return Promise.resolve(fallback ? (registry.find(symbol) ?? genericInstrument(symbol)) : registry.get(symbol));
     },
-    'instruments.register': ({ instrument, replace }) =>
-      Promise.resolve({ instruments: new InstrumentRegistry(session.requireStore().root).register(instrument, { replace }).map((r) => ({ ...r.instrument, status: r.status })) }),
+    'instruments.register': ({ instrument, replace, source }) =>
+      Promise.resolve({ instruments: new InstrumentRegistry(session.requireStore().root).register(instrument, { replace, source }).map((r) => ({ ...r.instrument, status: r.status })) }),
+    'instruments.calendar': ({ symbol, year }) => {
+      const instrument = new InstrumentRegistry(session.storeRoot).get(symbol);
+      const calendarEntries = instrumentCalendar(instrument)
+        .entries(year, year)
+        .map((e) => ({ date: e.date, close: e.close ?? null, kind: entryKind(e), name: e.name ?? null }));
+      return Promise.resolve({ symbol: instrument.symbol, year, calendarEntries });
+    },
     'instruments.sessions': ({ symbol, fromMs, toMs }) => {
       const instrument = instrumentFor(session.storeRoot, symbol);
       const calendar = instrumentCalendar(instrument);

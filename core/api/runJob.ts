@@ -3,6 +3,7 @@ import path from 'node:path';
 import { diffTables } from '../diff/diffTables.js';
 import { BadRequestError, CancelledError } from '../errors.js';
 import { buildFeatures } from '../features/buildFeatures.js';
+import { InstrumentRegistry } from '../instruments/instrumentRegistry.js';
 import { promoteRaw } from '../promote/promoteRaw.js';
 import { SchemaRegistry } from '../schema/schemaRegistry.js';
 import { ingestIntoStore } from '../store/ingestIntoStore.js';
@@ -38,14 +39,28 @@ function removeUploads(storeRoot: string, files: string[]): void {
   }
 }
 
+/** BAD_REQUEST naming the zone when the platform's time zone data does not know it. */
+function assertTimeZone(zone: string): void {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+  } catch {
+    throw new BadRequestError(`unknown time zone "${zone}"`, { timezone: zone });
+  }
+}
+
 /** Runs one job in the calling thread (the job threads call this). */
 export async function runJob(params: JobParams, ctx: JobContext): Promise<unknown> {
   switch (params.kind) {
     case 'validate': {
       const registry = new SchemaRegistry(ctx.storeRoot);
       const schema = registry.getSchema(params.schema);
+      if (params.timezone !== undefined) assertTimeZone(params.timezone);
+      // --instrument: one instrument for every row (NOT_FOUND when the store does not know it)
+      const instruments = new InstrumentRegistry(ctx.storeRoot);
+      const chosen = params.instrument === undefined ? null : instruments.get(params.instrument);
+      const instrumentOf = chosen === null ? undefined : () => chosen;
       ctx.progress({ fraction: 0.05, rows: null, bytes: null, stage: 'reading' });
-      const { report } = await validateTarget(ctx.storeRoot, params.target, schema, { mode: params.mode, timezone: params.timezone, signal: ctx.signal });
+      const { report } = await validateTarget(ctx.storeRoot, params.target, schema, { mode: params.mode, timezone: params.timezone, label: params.label, instrumentOf, signal: ctx.signal });
       ctx.progress({ fraction: 1, rows: report.rowCount, bytes: null, stage: 'done' });
       return report;
     }

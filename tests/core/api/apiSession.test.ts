@@ -115,3 +115,58 @@ describe('ApiSession', () => {
     expect(ended).toMatchObject({ state: 'failed', error: { code: 'NOT_FOUND' } });
   });
 });
+
+/** What the command line asks for beyond the app's requests: the same operations, a few more fields. */
+describe('ApiSession: the requests the command line makes', () => {
+  const { dir, cleanup } = tempDir();
+  const store = path.join(dir, 'store');
+  const session = new ApiSession('cli');
+
+  beforeAll(async () => {
+    await session.invoke('store.init', { path: store });
+  });
+  afterAll(async () => {
+    await session.close();
+    cleanup();
+  });
+
+  it('store.open with recover: false leaves what a crashed writer left, for verify to report; by default it is removed', async () => {
+    const leftover = path.join(store, '.mes-data-store.json.4242.0a1b2c.tmp');
+    fs.writeFileSync(leftover, 'half a marker');
+    expect(await session.invoke('store.open', { path: store, recover: false })).toEqual({ store, formatVersion: 1 });
+    expect(fs.existsSync(leftover)).toBe(true);
+    await session.invoke('store.open', { path: store });
+    expect(fs.existsSync(leftover)).toBe(false);
+  });
+
+  it('instruments.calendar gives the holidays and early closes of a year; an unknown symbol is NOT_FOUND', async () => {
+    const calendar = (await session.invoke('instruments.calendar', { symbol: 'MESZ4', year: 2025 })) as { symbol: string; year: number; calendarEntries: unknown[] };
+    expect(calendar.symbol).toBe('MES');
+    expect(calendar.year).toBe(2025);
+    expect(calendar.calendarEntries.slice(0, 3)).toEqual([
+      { date: '2025-01-01', close: null, kind: 'closed', name: "New Year's Day" },
+      { date: '2025-01-09', close: '08:30', kind: 'holiday_session', name: 'National Day of Mourning (Jimmy Carter)' },
+      { date: '2025-01-20', close: '12:00', kind: 'holiday_session', name: 'Martin Luther King Jr. Day' },
+    ]);
+    await expect(session.invoke('instruments.calendar', { symbol: 'NOPE', year: 2025 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(session.invoke('instruments.calendar', { symbol: 'MES', year: 10_000 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
+
+  it('schemas.register takes the JSON text and names its source in what is wrong', async () => {
+    await expect(session.invoke('schemas.register', { schema: JSON.stringify({ name: 'ticks', version: 'one', columns: [] }), source: 'ticks.json' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: 'ticks.json is not a valid schema: version: semantic version such as 1.0.0; columns: Too small: expected array to have >=1 items',
+    });
+  });
+
+  it('the validate job names its target by the label, checks the zone and follows the instrument asked for', async () => {
+    const file = path.join(dir, 'bars.parquet');
+    await writeParquet(barsTable(barsFromCloses('2024-01-03T15:00:00Z', 60, [5000, 5001, 5002])), file);
+    const run = async (request: Record<string, unknown>) => (await session.invoke('jobs.wait', { id: ((await session.invoke('jobs.start', { kind: 'validate', target: file, schema: 'ohlcv', ...request })) as JobState).id })) as JobState;
+    const labelled = await run({ label: 'bars.parquet' });
+    expect(labelled).toMatchObject({ state: 'succeeded', result: { target: 'bars.parquet', valid: true, rowCount: 3 } });
+    expect(await run({ timezone: 'Mars/Olympus' })).toMatchObject({ state: 'failed', error: { code: 'BAD_REQUEST', message: 'unknown time zone "Mars/Olympus"', details: { timezone: 'Mars/Olympus' } } });
+    expect(await run({ instrument: 'NOPE' })).toMatchObject({ state: 'failed', error: { code: 'NOT_FOUND' } });
+    expect(await run({ instrument: 'ES' })).toMatchObject({ state: 'succeeded', result: { target: file, valid: true } });
+  });
+});
