@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { vectorValueToJson } from '../arrow/arrowJson.js';
 import { BadRequestError, MesDataError, NotFoundError, serializeError, type SerializedError } from '../errors.js';
@@ -9,7 +8,7 @@ import { genericInstrument, instrumentCalendar, instrumentFor, InstrumentRegistr
 import { sessionsOverlapping } from '../instruments/sessionTemplates.js';
 import { entryKind } from '../time/cmeCalendar.js';
 import { listTree } from '../store/catalog.js';
-import { MetadataManager, type DatasetMetadata } from '../store/metadataManager.js';
+import { datasetLineage, datasetSidecar } from '../store/lineage.js';
 import { initStore, openStore } from '../store/openStore.js';
 import type { Store } from '../store/storeLayout.js';
 import { VERSION } from '../version.js';
@@ -172,57 +171,6 @@ function requestPaths(name: ApiName, data: unknown): { path: string; kind: PathK
   return [];
 }
 
-/** The sidecar that describes a dataset path: its own folder's, or the nearest one above it inside the store. */
-function sidecarFor(storeRoot: string, absolute: string): string | null {
-  let folder = fs.existsSync(absolute) && fs.statSync(absolute).isDirectory() ? absolute : path.dirname(absolute);
-  while (folder.startsWith(storeRoot) && folder !== storeRoot) {
-    const candidate = path.join(folder, 'metadata.json');
-    // a linked sidecar would show someone else's lineage as this dataset's: SYMLINK
-    assertNoSymlinkBelow(storeRoot, candidate);
-    if (fs.existsSync(candidate)) return candidate;
-    folder = path.dirname(folder);
-  }
-  return null;
-}
-
-/** Sidecars of every committed cleaned and features version (for lineage outputs). */
-function versionSidecars(storeRoot: string): { path: string; kind: string; file: string }[] {
-  const found: { path: string; kind: string; file: string }[] = [];
-  for (const layer of ['cleaned', 'features']) {
-    const layerDir = path.join(storeRoot, layer);
-    if (!fs.existsSync(layerDir)) continue;
-    for (const version of fs.readdirSync(layerDir)) {
-      const versionDir = path.join(layerDir, version);
-      if (!/^v\d+$/.test(version) || !fs.statSync(versionDir).isDirectory()) continue;
-      for (const key of fs.readdirSync(versionDir)) {
-        const file = path.join(versionDir, key, 'metadata.json');
-        if (fs.existsSync(file)) found.push({ path: `${layer}/${version}/${key}`, kind: layer, file });
-      }
-    }
-  }
-  return found;
-}
-
-async function lineageOf(storeRoot: string | null, datasetPath: string, metadata: DatasetMetadata | null) {
-  const inputs = (metadata?.dependencies ?? []).map((d) => ({ path: d.path, sha256: d.sha256 ?? null }));
-  const outputs: { path: string; kind: string }[] = [];
-  if (storeRoot && !path.isAbsolute(datasetPath)) {
-    const normalized = datasetPath.replace(/\/+$/, '');
-    for (const candidate of versionSidecars(storeRoot)) {
-      if (candidate.path === normalized) continue;
-      try {
-        const sidecar = await MetadataManager.readMetadataFile(candidate.file, { validate: false });
-        if ((sidecar.dependencies ?? []).some((d) => d.path === normalized || d.path.startsWith(`${normalized}/`) || normalized.startsWith(`${d.path}/`))) {
-          outputs.push({ path: candidate.path, kind: candidate.kind });
-        }
-      } catch {
-        // an unreadable sidecar is verify's business, not the lineage view's
-      }
-    }
-  }
-  return { inputs, outputs };
-}
-
 function makeHandlers(session: ApiSession): Handlers {
   return {
     'app.info': () => Promise.resolve({ version: VERSION, host: session.host, store: session.storeRoot, recentStores: session.recentStores, storeError: session.storeRoot ? null : session.startupStoreError }),
@@ -245,11 +193,7 @@ function makeHandlers(session: ApiSession): Handlers {
       const dataset = await session.datasets.dataset(session.storeRoot, datasetPath);
       const first = dataset.files[0].handle;
       const keyValue = Object.fromEntries(Object.entries(first.info.keyValue).filter(([key]) => key !== 'ARROW:schema'));
-      let metadata: DatasetMetadata | null = null;
-      if (session.storeRoot && !path.isAbsolute(datasetPath)) {
-        const sidecar = sidecarFor(session.storeRoot, path.resolve(session.storeRoot, datasetPath));
-        if (sidecar) metadata = await MetadataManager.readMetadataFile(sidecar, { validate: false });
-      }
+      const metadata = await datasetSidecar(session.storeRoot, datasetPath);
       return {
         path: datasetPath,
         numRows: dataset.numRows,
@@ -260,7 +204,7 @@ function makeHandlers(session: ApiSession): Handlers {
         ),
         keyValue,
         metadata,
-        lineage: await lineageOf(session.storeRoot, datasetPath, metadata),
+        lineage: await datasetLineage(session.storeRoot, datasetPath, metadata),
       };
     },
 
