@@ -127,7 +127,8 @@ export class SessionChecker {
     const hours = `${i.symbol} (${i.exchange === 'unknown' ? 'unknown instrument' : i.exchange}) trades ${i.hours.weeklyOpen} to ${i.hours.weeklyClose}${i.hours.dailyBreak ? `, break ${i.hours.dailyBreak}` : ''} ${i.session.timeZone}`;
     const examples = `first at ${tally.examples.map((e) => e.local).join(', ')}${tally.count > tally.examples.length ? ', …' : ''} (${this.readZone.zone})`;
     const hint = naiveTimes ? `; if the file is in another zone's local time, ingest it with that zone (--tz ZONE)` : '';
-    return `${rows} ${where}: ${hours}; ${examples}${hint}`;
+    const generic = i.source === 'fallback' ? `; no instrument is registered for ${i.symbol}, so these are the generic CME hours: register one for other hours (mes-data instruments register)` : '';
+    return `${rows} ${where}: ${hours}; ${examples}${hint}${generic}`;
   }
 }
 

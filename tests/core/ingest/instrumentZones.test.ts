@@ -190,10 +190,15 @@ describe('ingest reads each file through its instrument', () => {
     });
 
     it('an asset no instrument names keeps the generic CME rule in Chicago (fallback)', async () => {
-      const file = write('XYZ_1min.csv', ['timestamp,close', '2024-01-08 10:00:00,1', ''].join('\n'));
+      const file = write('XYZ_1min.csv', ['timestamp,close', '2024-01-08 10:00:00,1', '2024-01-13 10:00:00,2', ''].join('\n'));
       const report = await ingestFile(file, { dryRun: true, storeRoot, asset: 'XYZ' });
-      expect(report).toMatchObject({ timezone: 'America/Chicago', timezoneSource: 'fallback', instrument: { symbol: 'XYZ', exchange: 'unknown', source: 'fallback' }, sessionWarnings: [] });
+      expect(report).toMatchObject({ timezone: 'America/Chicago', timezoneSource: 'fallback', instrument: { symbol: 'XYZ', exchange: 'unknown', source: 'fallback' } });
       expect(report.tradingDateRule).toBe('CME: a trading date opens at 17:00 America/Chicago on the previous calendar day');
+      expect(dates(report)).toEqual(['2024-01-08', '2024-01-13']);
+      // a Saturday bar under the generic hours: the warning says so, and how to register the real ones
+      expect(report.sessionWarnings.map((w) => w.message)).toEqual([
+        "1 bar on a weekend (trading date Saturday 2024-01-13): XYZ (unknown instrument) trades Sunday 17:00 to Friday 16:00, break 16:00–17:00 America/Chicago; first at 2024-01-13 10:00:00 (America/Chicago); if the file is in another zone's local time, ingest it with that zone (--tz ZONE); no instrument is registered for XYZ, so these are the generic CME hours: register one for other hours (mes-data instruments register)",
+      ]);
     });
   });
 });
