@@ -2,7 +2,7 @@ import { tableToIPC, Type, type Table } from 'apache-arrow';
 import { BadRequestError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { sharedDecoderPool, type DecoderPool } from './decoderPool.js';
-import { normalizeForParquet } from './parquetTypes.js';
+import { normalizeForParquet } from './normalizeForParquet.js';
 
 export const COMPRESSIONS = ['snappy', 'gzip', 'zstd', 'brotli', 'lz4', 'none'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
