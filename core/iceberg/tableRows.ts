@@ -52,7 +52,9 @@ async function fileRows(table: LoadedTable, file: LiveDataFile, schema: IcebergS
     for (const field of schema.fields) {
       const name = names.get(field.id);
       if (name !== undefined) {
-        out[field.name] = row[name] ?? null;
+        const value = row[name] ?? null;
+        // a file written before an int → long promotion holds 32-bit values
+        out[field.name] = field.type === 'long' && typeof value === 'number' ? BigInt(value) : value;
         continue;
       }
       const partitionField = spec?.fields.find((f) => f['source-id'] === field.id && f.transform === 'identity');
