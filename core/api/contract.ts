@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DataSchema } from '../schema/dataSchema.js';
+import { DataSchema, RuleName, Severity } from '../schema/dataSchema.js';
 
 /** The one table of error codes (exit code, HTTP status, words), for every host and the UI. */
 export { ERROR_CODES, isErrorCode, type ErrorCode } from '../errorCodes.js';
@@ -78,20 +78,6 @@ export const JobProgress = z.object({
 });
 export type JobProgress = z.infer<typeof JobProgress>;
 
-export const JobStateSchema = z.object({
-  id: z.string(),
-  kind: JobKind,
-  state: JobStateName,
-  title: z.string(),
-  createdAt: z.string(),
-  progress: JobProgress,
-  /** what the job was started with (target, asset, files…) */
-  params: z.record(z.string(), z.unknown()),
-  result: JsonValue.optional(),
-  error: SerializedErrorSchema.optional(),
-});
-export type JobState = z.infer<typeof JobStateSchema>;
-
 /**
  * The choices a request field offers. The CLI's flags take their choices from these
  * (`schema.options`), so a choice added here is a choice on the command line.
@@ -159,6 +145,237 @@ export const JobParams = z.discriminatedUnion('kind', [
 ]);
 export type JobParams = z.infer<typeof JobParams>;
 export type JobParamsInput = z.input<typeof JobParams>;
+
+/*
+ * What each job kind ends with: `result` of a succeeded job, as the worker posts it (it is
+ * checked against these schemas first: core/api/runJob.ts `checkJobResult`) and as every host
+ * sends it (IPC, HTTP, SSE, the CLI's --json). The core functions behind the jobs return these
+ * types (`z.infer`), so a field added in one place is a compile error in the other.
+ */
+
+const Count = z.number().int().min(0);
+const DateSpan = z.object({ first: z.string(), last: z.string() });
+const StoreInput = z.object({ path: z.string(), sha256: z.string() });
+
+/** One finding of a validation: which rule, how many rows, the first of them (0-based, in the target as read). */
+export const ValidationIssueSchema = z.object({
+  rule: RuleName,
+  code: z.string(),
+  column: z.string().optional(),
+  count: Count,
+  /** at most MAX_ISSUE_ROWS (core/validation/validationReport.ts); `count` is complete */
+  rows: z.array(Count),
+  message: z.string(),
+  severity: Severity,
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export type ValidationIssue = z.infer<typeof ValidationIssueSchema>;
+
+export const QualityMetricsSchema = z.object({
+  nullCounts: z.record(z.string(), Count),
+  completenessPercentage: z.number().min(0).max(100),
+  duplicateTimestamps: Count,
+  gapCount: Count,
+  missingBars: Count,
+  /** bar interval the gap rule used, in seconds (inferred or from the schema) */
+  barIntervalSeconds: z.number().nullable().optional(),
+});
+export type QualityMetrics = z.infer<typeof QualityMetricsSchema>;
+
+/** The validation report (CLI.md): the `validate` job's result, the gate of `promote`, the details of VALIDATION_GATE. */
+export const ValidationReportSchema = z.object({
+  target: z.string(),
+  schema: z.string(),
+  schemaVersion: z.string(),
+  mode: Mode,
+  valid: z.boolean(),
+  rowCount: Count,
+  errors: z.array(ValidationIssueSchema),
+  warnings: z.array(ValidationIssueSchema),
+  metrics: QualityMetricsSchema,
+  /** conversions made (coerce mode) or normalisations (strict): column → {from, to, count} */
+  coercions: z.record(z.string(), z.object({ from: z.string(), to: z.string(), count: Count })),
+});
+export type ValidationReport = z.infer<typeof ValidationReportSchema>;
+
+const CsvDialectSchema = z.object({
+  format: z.literal('csv'),
+  encoding: z.literal('utf-8'),
+  bom: z.boolean(),
+  delimiter: z.string(),
+  quote: z.literal('"'),
+  lineEnding: z.enum(['lf', 'crlf', 'cr']),
+  header: z.boolean(),
+  decimal: z.enum(['.', ',']),
+  thousands: z.enum([',', '.', ' ', "'"]).nullable(),
+  columns: z.array(z.string()),
+});
+/** How a source file is written, as detected (core/ingest/ingestTypes.ts `Dialect`). */
+export const DialectSchema = z.discriminatedUnion('format', [CsvDialectSchema, z.object({ format: z.enum(['parquet', 'arrow', 'jsonl']), columns: z.array(z.string()) })]);
+
+/** A malformed source row: 1-based line (Parquet, Arrow: row) and why. */
+export const BadRowSchema = z.object({ line: Count, reason: z.string() });
+
+export const IngestSnapshotSchema = z.object({
+  asset: z.string(),
+  date: z.string(),
+  path: z.string(),
+  rows: Count,
+  sha256: z.string().nullable(),
+  status: z.enum(['created', 'unchanged', 'dry-run']),
+  /** in a dry run: what the ingest would do with this snapshot */
+  wouldBe: z.enum(['created', 'unchanged']).optional(),
+  /** a revision (`revise`): the file it supersedes in the same folder */
+  supersedes: z.string().optional(),
+  /** `year`: daily bars of one calendar year, `dateSpan` their first and last date */
+  period: z.enum(['day', 'year']),
+  dateSpan: DateSpan.optional(),
+  source: z.string(),
+});
+
+export const IngestResultSchema = z.object({
+  snapshots: z.array(IngestSnapshotSchema),
+  rowsRead: Count,
+  rowsWritten: Count,
+  badRows: z.array(BadRowSchema.extend({ file: z.string() })),
+  badRowCount: Count,
+  mapping: z.record(z.string(), z.string()),
+  timezone: z.string(),
+  dryRun: z.boolean(),
+  /** per source file: what was detected */
+  files: z.array(
+    z.object({
+      path: z.string(),
+      name: z.string(),
+      bytes: Count,
+      sha256: z.string(),
+      format: z.enum(['csv', 'parquet', 'arrow', 'jsonl']),
+      dialect: DialectSchema,
+      mapping: z.record(z.string(), z.string()),
+      columns: z.array(z.object({ name: z.string(), type: z.string() })),
+      dateSpan: DateSpan.nullable(),
+      dst: z.object({ gaps: Count, repeats: Count, gapPolicy: z.enum(['shift', 'reject']), repeatPolicy: z.enum(['infer', 'earlier', 'later', 'reject']) }),
+      /** how the timestamps were read; `dateOnly`: daily bars, where zone and sessions do not apply */
+      timestamp: z.object({ kind: z.enum(['text', 'epoch', 'split', 'typed']), epochUnit: z.enum(['s', 'ms', 'us', 'ns']).nullable(), dateOnly: z.boolean() }),
+      /** the zone naive times were read in, and why (`option`: asked for; `instrument`: the asset's instrument's zone; `fallback`: no instrument names the asset) */
+      timezone: z.string(),
+      timezoneSource: z.enum(['option', 'instrument', 'fallback']),
+      instrument: z.object({ symbol: z.string(), exchange: z.string(), session: z.string(), timeZone: z.string(), source: z.enum(['built-in', 'store', 'fallback']) }),
+      tradingDateRule: z.string(),
+      /** rows on a weekend, a closed holiday or outside the session (empty for daily bars) */
+      sessionWarnings: z.array(
+        z.object({
+          kind: z.enum(['weekend', 'holiday', 'outside_session']),
+          count: Count,
+          /** distinct trading dates they fall on */
+          dates: Count,
+          examples: z.array(z.object({ timestamp: z.string(), local: z.string(), tradingDate: z.string() })),
+          message: z.string(),
+        }),
+      ),
+      period: z.enum(['day', 'year']),
+      engine: z.enum(['duckdb', 'ours']),
+      engineNote: z.string().optional(),
+      /** dry runs: the first rows as they would be stored, values as the CLI prints them */
+      preview: z.array(z.record(z.string(), z.json())).optional(),
+    }),
+  ),
+});
+
+export const PromoteResultSchema = z.object({
+  /** `vN`, or null for a dry run */
+  version: z.string().nullable(),
+  path: z.string().nullable(),
+  rows: Count,
+  inputs: z.array(StoreInput),
+  /** the gate: validation of the raw rows as read (row numbers in their concatenated order) */
+  report: ValidationReportSchema,
+  /** rows removed (or, in a dry run, that would be), per rule (duplicates: `unique_timestamp`) */
+  dropped: z.record(z.string(), Count),
+  status: z.enum(['created', 'unchanged', 'dry-run']),
+});
+
+export const FeaturesResultSchema = z.object({
+  version: z.string(),
+  path: z.string(),
+  rows: Count,
+  inputs: z.array(StoreInput),
+  status: z.enum(['created', 'unchanged']),
+});
+
+const ColumnType = z.object({ name: z.string(), type: z.string() });
+export const DiffSampleSchema = z.object({
+  kind: z.enum(['added', 'removed', 'changed']),
+  key: z.record(z.string(), z.json()),
+  /** for changed rows: the columns that differ, with both values */
+  changes: z.record(z.string(), z.object({ a: z.json(), b: z.json() })).optional(),
+  row: z.record(z.string(), z.json()).optional(),
+});
+export const DiffResultSchema = z.object({
+  key: z.array(z.string()),
+  schema: z.object({ added: z.array(ColumnType), removed: z.array(ColumnType), changed: z.array(z.object({ name: z.string(), from: z.string(), to: z.string() })) }),
+  rows: z.object({ added: Count, removed: Count, changed: Count, unchanged: Count, a: Count, b: Count }),
+  /** columns with at least one changed value, and how many rows changed in each */
+  changedColumns: z.record(z.string(), Count),
+  samples: z.array(DiffSampleSchema),
+});
+
+export const VerifyResultSchema = z.object({
+  ok: z.boolean(),
+  /** path: store-relative; code: see core/store/verifyStore.ts */
+  problems: z.array(z.object({ path: z.string(), code: z.string(), message: z.string() })),
+  checked: z.object({ datasets: Count, files: Count, bytes: Count }),
+});
+
+/** The result schema of each job kind. */
+export const JobResultSchemas = {
+  validate: ValidationReportSchema,
+  ingest: IngestResultSchema,
+  promote: PromoteResultSchema,
+  features: FeaturesResultSchema,
+  diff: DiffResultSchema,
+  verify: VerifyResultSchema,
+} as const satisfies Record<JobKind, z.ZodType>;
+export type JobResult<K extends JobKind = JobKind> = z.infer<(typeof JobResultSchemas)[K]>;
+
+/** The details of a VALIDATION_GATE error (promote, features build): the report, and what drop removed when every row went. */
+export const ValidationGateDetailsSchema = z.object({ report: ValidationReportSchema, dropped: z.record(z.string(), Count).optional() });
+/** The details of a PARSE_ERROR for malformed rows (an ingest with onBadRows fail). */
+export const BadRowsDetailsSchema = z.object({ badRows: z.array(BadRowSchema), badRowCount: Count });
+
+function jobStateOf<K extends JobKind>(kind: K) {
+  return z.object({
+    id: z.string(),
+    kind: z.literal(kind),
+    state: JobStateName,
+    title: z.string(),
+    createdAt: z.string(),
+    progress: JobProgress,
+    /** what the job was started with (target, asset, files…) */
+    params: z.record(z.string(), z.unknown()),
+    /** when it succeeded */
+    // z.optional(…), not ….optional(): a method call would type the result as any kind's
+    result: z.optional(JobResultSchemas[kind]),
+    error: SerializedErrorSchema.optional(),
+  });
+}
+
+/** A job now: its kind types its result. */
+export const JobStateSchema = z.discriminatedUnion('kind', [
+  jobStateOf('validate'),
+  jobStateOf('ingest'),
+  jobStateOf('promote'),
+  jobStateOf('features'),
+  jobStateOf('diff'),
+  jobStateOf('verify'),
+]);
+/** A job of kind K (any kind by default); `result` is `JobResult<K>`. */
+export type JobState<K extends JobKind = JobKind> = Extract<z.infer<typeof JobStateSchema>, { kind: K }>;
+
+/** Whether a job is of kind K: its `result`, once it has succeeded, is then a `JobResult<K>`. */
+export function isJobOf<K extends JobKind>(job: JobState, kind: K): job is JobState<K> {
+  return job.kind === kind;
+}
 
 function op<Req extends z.ZodType, Res extends z.ZodType>(request: Req, response: Res, description: string) {
   return { request, response, description };

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { CancelledError, MesDataError, type SerializedError } from '../errors.js';
-import type { JobEvent, JobKind, JobParams, JobProgress, JobState } from './contract.js';
+import type { JobEvent, JobKind, JobParams, JobProgress, JobResult, JobState } from './contract.js';
 
 /**
  * Runs the heavy operations (validate, ingest, promote, features, diff, verify) as jobs, each
@@ -27,7 +27,7 @@ function jobWorkerEntry(): string {
 
 export type WorkerMessage =
   | { type: 'progress'; progress: JobProgress }
-  | { type: 'done'; result: unknown }
+  | { type: 'done'; result: JobResult }
   | { type: 'error'; error: SerializedError };
 
 interface Running {
@@ -213,11 +213,12 @@ export class JobManager {
     });
   }
 
-  private finish(job: Running, state: 'succeeded' | 'failed' | 'cancelled', result?: unknown, error?: SerializedError): void {
+  private finish(job: Running, state: 'succeeded' | 'failed' | 'cancelled', result?: JobResult, error?: SerializedError): void {
     if (this.ended(job)) return;
     if (job.cancelTimer) clearTimeout(job.cancelTimer);
     job.state.state = state;
-    if (result !== undefined) job.state.result = result;
+    // the job thread checked the result against its kind's schema (checkJobResult) before posting it
+    if (result !== undefined) job.state = { ...job.state, result } as JobState;
     if (error) job.state.error = error;
     job.state.progress = { ...job.state.progress, fraction: state === 'succeeded' ? 1 : job.state.progress.fraction, stage: state };
     this.emit(job);

@@ -4,7 +4,7 @@ import { closeEngine } from '../engine/duckdbEngine.js';
 import { sharedDecoderPool } from '../parquet/decoderPool.js';
 import type { JobParams, JobProgress } from './contract.js';
 import type { WorkerMessage } from './jobManager.js';
-import { runJob } from './runJob.js';
+import { checkJobResult, runJob } from './runJob.js';
 
 /**
  * A job thread: runs one job and reports progress, its result or its error to the host,
@@ -29,7 +29,7 @@ const progress = (update: JobProgress) => {
 
 try {
   const result = await runJob(params, { storeRoot, signal: controller.signal, progress });
-  send({ type: 'done', result });
+  send({ type: 'done', result: checkJobResult(params.kind, result) });
 } catch (error) {
   send({ type: 'error', error: serializeError(error) });
 } finally {

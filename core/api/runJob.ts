@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { diffTables } from '../diff/diffTables.js';
-import { BadRequestError, CancelledError } from '../errors.js';
+import { BadRequestError, CancelledError, MesDataError } from '../errors.js';
 import { buildFeatures } from '../features/buildFeatures.js';
 import { InstrumentRegistry } from '../instruments/instrumentRegistry.js';
 import { promoteRaw } from '../promote/promoteRaw.js';
@@ -10,7 +10,7 @@ import { ingestIntoStore } from '../store/ingestIntoStore.js';
 import { openStore } from '../store/openStore.js';
 import { verifyStore } from '../store/verifyStore.js';
 import { readTarget, validateTarget } from '../validation/validateDataset.js';
-import type { JobParams, JobProgress } from './contract.js';
+import { JobResultSchemas, type JobKind, type JobParams, type JobProgress, type JobResult } from './contract.js';
 
 export interface JobContext {
   storeRoot: string | null;
@@ -49,7 +49,7 @@ function assertTimeZone(zone: string): void {
 }
 
 /** Runs one job in the calling thread (the job threads call this). */
-export async function runJob(params: JobParams, ctx: JobContext): Promise<unknown> {
+export async function runJob(params: JobParams, ctx: JobContext): Promise<JobResult> {
   switch (params.kind) {
     case 'validate': {
       const registry = new SchemaRegistry(ctx.storeRoot);
@@ -121,4 +121,21 @@ export async function runJob(params: JobParams, ctx: JobContext): Promise<unknow
     }
 
   }
+}
+
+/**
+ * A job's result as its kind's schema in the contract says (the job thread checks it before
+ * posting it): a result that does not match is INTERNAL, naming the kind and the first zod
+ * issue, instead of a wrong report in the app or the CLI. Returns the result as it was (the
+ * hosts send exactly what the core returned).
+ */
+export function checkJobResult<K extends JobKind>(kind: K, result: unknown): JobResult<K> {
+  const checked = JobResultSchemas[kind].safeParse(result);
+  if (checked.success) return result as JobResult<K>;
+  const issues = checked.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+  const first = issues[0];
+  throw new MesDataError('INTERNAL', `the ${kind} job's result does not match its contract: ${first.path || '(the result)'}: ${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`, {
+    kind,
+    issues,
+  });
 }

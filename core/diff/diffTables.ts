@@ -2,6 +2,7 @@ import { Type, type DataType, type Table, type Vector } from 'apache-arrow';
 import { vectorValueToJson, type JsonValue } from '../arrow/arrowJson.js';
 import { BadRequestError } from '../errors.js';
 import { floatColumn, timestampColumn } from '../validation/columnData.js';
+import type { JobResult } from '../api/contract.js';
 
 /**
  * What changed between two versions of a dataset: columns added, removed or retyped, and
@@ -9,26 +10,9 @@ import { floatColumn, timestampColumn } from '../validation/columnData.js';
  * Values compare exactly (floats bit for bit, NaN equal to NaN; timestamps in nanoseconds).
  */
 
-export interface DiffResult {
-  key: string[];
-  schema: {
-    added: { name: string; type: string }[];
-    removed: { name: string; type: string }[];
-    changed: { name: string; from: string; to: string }[];
-  };
-  rows: { added: number; removed: number; changed: number; unchanged: number; a: number; b: number };
-  /** columns with at least one changed value, and how many rows changed in each */
-  changedColumns: Record<string, number>;
-  samples: DiffSample[];
-}
-
-export interface DiffSample {
-  kind: 'added' | 'removed' | 'changed';
-  key: Record<string, JsonValue>;
-  /** for changed rows: the columns that differ, with both values */
-  changes?: Record<string, { a: JsonValue; b: JsonValue }>;
-  row?: Record<string, JsonValue>;
-}
+/** The diff job's result: its shape is the contract's `DiffResultSchema` (samples: `DiffSampleSchema`). */
+export type DiffResult = JobResult<'diff'>;
+export type DiffSample = DiffResult['samples'][number];
 
 export interface DiffOptions {
   /** samples of each kind (default 10) */

@@ -26,6 +26,7 @@ import { MomentumState, type MomentumOutputs } from './featureMath.js';
 import { FeatureSink, type SinkColumn } from './featureSink.js';
 import { DailyBarFolder, TradingDayClock, VolumeProfileFolder } from './sessionBars.js';
 import { mostCommonStep } from '../validation/tradingRules.js';
+import type { JobResult } from '../api/contract.js';
 
 const RECIPE_VERSION = '1';
 
@@ -38,13 +39,8 @@ export interface BuildFeaturesOptions {
   progress?: (update: { fraction: number; stage: string; rows: number | null }) => void;
 }
 
-export interface BuildFeaturesResult {
-  version: string;
-  path: string;
-  rows: number;
-  inputs: { path: string; sha256: string }[];
-  status: 'created' | 'unchanged';
-}
+/** What a build returns (the features job's result): its shape is the contract's `FeaturesResultSchema`. */
+export type BuildFeaturesResult = JobResult<'features'>;
 
 /** The cleaned versions of an asset, newest last. */
 async function cleanedVersions(store: Store, asset: string): Promise<number[]> {

@@ -4,11 +4,12 @@ import { tableToJsonRows, type JsonValue } from '../arrow/arrowJson.js';
 import { resolveAsset, stagedName } from '../ingest/assetName.js';
 import { ingestFile } from '../ingest/ingestFile.js';
 import { InstrumentRegistry } from '../instruments/instrumentRegistry.js';
-import type { BadRow, ColumnOverrides, IngestReport } from '../ingest/ingestTypes.js';
+import type { ColumnOverrides, IngestReport } from '../ingest/ingestTypes.js';
 import { readParquet } from '../parquet/parquetFile.js';
 import { commitRawSnapshots, type RawSnapshotInput } from './rawSnapshot.js';
 import { createStagingDir } from './stagingArea.js';
 import type { Store } from './storeLayout.js';
+import type { JobResult } from '../api/contract.js';
 
 /**
  * `mes-data ingest` and the app's drop-to-ingest: every file is read, mapped and split by
@@ -40,60 +41,9 @@ export interface IngestIntoStoreOptions {
   progress?: (update: { fraction: number | null; stage: string; rows: number; bytes: number }) => void;
 }
 
-export interface IngestSnapshot {
-  asset: string;
-  date: string;
-  path: string;
-  rows: number;
-  sha256: string | null;
-  status: 'created' | 'unchanged' | 'dry-run';
-  /** In a dry run: what the ingest would do with this snapshot. */
-  wouldBe?: 'created' | 'unchanged';
-  /** A revision (`revise`): the file it supersedes in the same folder. */
-  supersedes?: string;
-  /** `year`: a snapshot of daily bars covering one calendar year, `dateSpan` its first and last date. */
-  period: 'day' | 'year';
-  dateSpan?: { first: string; last: string };
-  source: string;
-}
-
-export interface IngestResult {
-  snapshots: IngestSnapshot[];
-  rowsRead: number;
-  rowsWritten: number;
-  badRows: (BadRow & { file: string })[];
-  badRowCount: number;
-  mapping: Record<string, string>;
-  /** The zone naive times of the first file were read in (see `files[].timezone` for each). */
-  timezone: string;
-  dryRun: boolean;
-  /** per source file: what was detected */
-  files: {
-    path: string;
-    name: string;
-    bytes: number;
-    sha256: string;
-    format: string;
-    dialect: unknown;
-    mapping: Record<string, string>;
-    columns: { name: string; type: string }[];
-    dateSpan: { first: string; last: string } | null;
-    dst: IngestReport['dst'];
-    /** How the timestamps were read; `dateOnly`: daily bars, where zone and sessions do not apply. */
-    timestamp: IngestReport['timestamp'];
-    /** The zone naive times were read in, and why (`option`: asked for; `instrument`: the asset's instrument's zone; `fallback`: no instrument names the asset). */
-    timezone: string;
-    timezoneSource: IngestReport['timezoneSource'];
-    instrument: IngestReport['instrument'];
-    tradingDateRule: string;
-    /** Rows on a weekend, a closed holiday or outside the session (empty for daily bars). */
-    sessionWarnings: IngestReport['sessionWarnings'];
-    period: IngestReport['period'];
-    engine: IngestReport['engine'];
-    engineNote?: string;
-    preview?: Record<string, JsonValue>[];
-  }[];
-}
+/** What an ingest returns (the ingest job's result): its shape is the contract's `IngestResultSchema`. */
+export type IngestResult = JobResult<'ingest'>;
+export type IngestSnapshot = IngestResult['snapshots'][number];
 
 const DEFAULT_PREVIEW_ROWS = 20;
 

@@ -13,6 +13,7 @@ import { inspectStoreLock } from './storeLock.js';
 import { UPLOADS_DIR, expiredUploads, listUploads } from './uploadArea.js';
 import { checkAssetName, checkFeatureSetName, isIsoDate, isValidName } from './storeNames.js';
 import { LAYERS, LOCK_DIR, SIDECAR, STAGING_DIR, STORE_MARKER, VERSION_LEDGER, parseVersionFolder, type Layer, type Store } from './storeLayout.js';
+import type { JobResult } from '../api/contract.js';
 
 /**
  * `verifyStore`: checks everything the store promises, reading every byte. Problem codes:
@@ -39,18 +40,9 @@ import { LAYERS, LOCK_DIR, SIDECAR, STAGING_DIR, STORE_MARKER, VERSION_LEDGER, p
 /** Where `schemas register` keeps a store's own schemas (see core/schema/schemaRegistry.ts). */
 const SCHEMAS_DIR = 'schemas';
 
-export interface VerifyProblem {
-  /** Store-relative path. */
-  path: string;
-  code: string;
-  message: string;
-}
-
-export interface VerifyResult {
-  ok: boolean;
-  problems: VerifyProblem[];
-  checked: { datasets: number; files: number; bytes: number };
-}
+/** The verify job's result: its shape is the contract's `VerifyResultSchema`. */
+export type VerifyResult = JobResult<'verify'>;
+export type VerifyProblem = VerifyResult['problems'][number];
 
 export interface VerifyOptions {
   signal?: AbortSignal;

@@ -1,46 +1,15 @@
-import type { RuleName, Severity } from '../schema/dataSchema.js';
-
 /** How many offending row numbers an issue lists (the count is always complete). */
 export const MAX_ISSUE_ROWS = 100;
 
 export const MODES = ['strict', 'coerce', 'ignore'] as const;
 export type EnforcementMode = (typeof MODES)[number];
 
-/** One finding: which rule, how many rows, the first of them (0-based, in the target as read). */
-export interface ValidationIssue {
-  rule: RuleName;
-  code: string;
-  column?: string;
-  count: number;
-  rows: number[];
-  message: string;
-  severity: Severity;
-  details?: Record<string, unknown>;
-}
-
-export interface QualityMetrics {
-  nullCounts: Record<string, number>;
-  completenessPercentage: number;
-  duplicateTimestamps: number;
-  gapCount: number;
-  missingBars: number;
-  /** Bar interval the gap rule used, in seconds (inferred or from the schema). */
-  barIntervalSeconds?: number | null;
-}
-
-export interface ValidationReport {
-  target: string;
-  schema: string;
-  schemaVersion: string;
-  mode: EnforcementMode;
-  valid: boolean;
-  rowCount: number;
-  errors: ValidationIssue[];
-  warnings: ValidationIssue[];
-  metrics: QualityMetrics;
-  /** Conversions made (coerce mode) or normalisations (strict): column → {from, to, count}. */
-  coercions: Record<string, { from: string; to: string; count: number }>;
-}
+/**
+ * The report's shapes are the contract's (core/api/contract.ts, zod): one finding
+ * (`ValidationIssue`: which rule, how many rows, the first of them, 0-based in the target as
+ * read), the quality metrics and the report the validate job returns.
+ */
+export type { QualityMetrics, ValidationIssue, ValidationReport } from '../api/contract.js';
 
 let rowLimit = MAX_ISSUE_ROWS;
 

@@ -9,16 +9,16 @@ import { ProgressBar } from '../shell/ProgressBar';
 import { useAppState } from '../state/appState';
 import { formatCell, isNumericType, shortTypeName } from '../table/cellFormat';
 import { countOf, formatBytes, formatCount } from '../tree/treeModel';
-import { MAPPING_TARGETS, baseName, parseIngestResult, sourceColumns, type IngestView } from './ingestResult';
+import { MAPPING_TARGETS, badRowsOfError, baseName, ingestAsset, snapshotStatus, sourceColumns, type IngestResult, type ListedBadRows } from './ingestResult';
 
 type Step =
   | { kind: 'uploading'; sent: number; total: number }
-  | { kind: 'previewing'; job: JobState | null }
-  | { kind: 'review'; view: IngestView }
-  | { kind: 'running'; job: JobState | null; preview: IngestView | null }
-  | { kind: 'done'; view: IngestView }
-  | { kind: 'failed'; error: ErrorLike; preview: IngestView | null; during: 'upload' | 'preview' | 'ingest' }
-  | { kind: 'cancelled'; preview: IngestView | null };
+  | { kind: 'previewing'; job: JobState<'ingest'> | null }
+  | { kind: 'review'; view: IngestResult }
+  | { kind: 'running'; job: JobState<'ingest'> | null; preview: IngestResult | null }
+  | { kind: 'done'; view: IngestResult }
+  | { kind: 'failed'; error: ErrorLike; preview: IngestResult | null; during: 'upload' | 'preview' | 'ingest' }
+  | { kind: 'cancelled'; preview: IngestResult | null };
 
 const DIALECT_LABELS: [string, string][] = [
   ['format', 'Format'],
@@ -38,19 +38,21 @@ function showDialectValue(key: string, value: unknown): string {
   return typeof value === 'string' ? (value === ' ' ? 'space' : value) : JSON.stringify(value);
 }
 
-function Review({ view }: { view: IngestView }) {
+function Review({ view }: { view: IngestResult }) {
   const timeMode = useAppState((s) => s.timeMode);
   return (
     <>
-      {view.files.map((file) => (
-        <section key={file.source} className="ingest-file" data-testid="ingest-file">
-          <h4 className="file-heading mono">{file.source || 'file'}</h4>
-          {file.dialect ? (
+      {view.files.map((file) => {
+        const dialect: Record<string, unknown> = { ...file.dialect };
+        const preview = file.preview ?? [];
+        return (
+          <section key={file.path} className="ingest-file" data-testid="ingest-file">
+            <h4 className="file-heading mono">{file.name || 'file'}</h4>
             <dl className="fact-list compact" data-testid="dialect">
-              {DIALECT_LABELS.filter(([key]) => key in (file.dialect ?? {})).map(([key, label]) => (
+              {DIALECT_LABELS.filter(([key]) => key in dialect).map(([key, label]) => (
                 <div key={key}>
                   <dt>{label}</dt>
-                  <dd>{showDialectValue(key, file.dialect?.[key])}</dd>
+                  <dd>{showDialectValue(key, dialect[key])}</dd>
                 </div>
               ))}
               {file.dateSpan ? (
@@ -61,7 +63,7 @@ function Review({ view }: { view: IngestView }) {
                   </dd>
                 </div>
               ) : null}
-              {file.dst && (file.dst.gaps > 0 || file.dst.repeats > 0) ? (
+              {file.dst.gaps > 0 || file.dst.repeats > 0 ? (
                 <div>
                   <dt>DST</dt>
                   <dd>
@@ -70,47 +72,47 @@ function Review({ view }: { view: IngestView }) {
                 </div>
               ) : null}
             </dl>
-          ) : null}
-          {file.preview.length > 0 ? (
-            <div className="preview-box">
-              <table className="data-table compact" data-testid="ingest-preview">
-                <thead>
-                  <tr>
-                    {Object.keys(file.preview[0]).map((k) => {
-                      const type = file.columns.find((c) => c.name === k)?.type;
-                      return (
-                        <th key={k} className={type && isNumericType(type) ? 'num' : undefined}>
-                          {k}
-                          {type ? <span className="col-type"> {shortTypeName(type)}</span> : null}
-                        </th>
-                      );
-                    })}
-                  </tr>
-                </thead>
-                <tbody>
-                  {file.preview.slice(0, 10).map((row, i) => (
-                    <tr key={i}>
-                      {Object.keys(file.preview[0]).map((k) => {
-                        const type = file.columns.find((c) => c.name === k)?.type ?? '';
+            {preview.length > 0 ? (
+              <div className="preview-box">
+                <table className="data-table compact" data-testid="ingest-preview">
+                  <thead>
+                    <tr>
+                      {Object.keys(preview[0]).map((k) => {
+                        const type = file.columns.find((c) => c.name === k)?.type;
                         return (
-                          <td key={k} className={isNumericType(type) ? 'mono num' : 'mono'}>
-                            {formatCell(row[k], type, timeMode)}
-                          </td>
+                          <th key={k} className={type && isNumericType(type) ? 'num' : undefined}>
+                            {k}
+                            {type ? <span className="col-type"> {shortTypeName(type)}</span> : null}
+                          </th>
                         );
                       })}
                     </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          ) : null}
-        </section>
-      ))}
+                  </thead>
+                  <tbody>
+                    {preview.slice(0, 10).map((row, i) => (
+                      <tr key={i}>
+                        {Object.keys(preview[0]).map((k) => {
+                          const type = file.columns.find((c) => c.name === k)?.type ?? '';
+                          return (
+                            <td key={k} className={isNumericType(type) ? 'mono num' : 'mono'}>
+                              {formatCell(row[k], type, timeMode)}
+                            </td>
+                          );
+                        })}
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            ) : null}
+          </section>
+        );
+      })}
     </>
   );
 }
 
-function Snapshots({ view }: { view: IngestView }) {
+function Snapshots({ view }: { view: IngestResult }) {
   if (view.snapshots.length === 0) return <p className="muted small">No snapshots{view.dryRun ? ' would be written' : ' were written'}.</p>;
   return (
     <table className="data-table compact" data-testid="ingest-snapshots">
@@ -130,7 +132,7 @@ function Snapshots({ view }: { view: IngestView }) {
             <td>{s.date}</td>
             <td className="num">{formatCount(s.rows)}</td>
             <td>
-              <span className={`badge ${s.status === 'created' ? 'ok' : s.status === 'unchanged' ? 'muted' : 'info'}`}>{s.status || '—'}</span>
+              <span className={`badge ${s.status === 'created' ? 'ok' : s.status === 'unchanged' ? 'muted' : 'info'}`}>{snapshotStatus(s)}</span>
             </td>
             <td className="mono small">{view.dryRun ? baseName(s.path) : s.path}</td>
           </tr>
@@ -140,7 +142,7 @@ function Snapshots({ view }: { view: IngestView }) {
   );
 }
 
-function BadRows({ view }: { view: IngestView }) {
+function BadRows({ view }: { view: ListedBadRows }) {
   if (view.badRowCount === 0 && view.badRows.length === 0) return null;
   return (
     <div className="bad-rows" data-testid="bad-rows">
@@ -150,7 +152,7 @@ function BadRows({ view }: { view: IngestView }) {
       <ul>
         {view.badRows.slice(0, 50).map((row, i) => (
           <li key={i}>
-            {row.source ? <span className="mono">{row.source} </span> : null}line {row.line}: {row.reason}
+            {row.file ? <span className="mono">{row.file} </span> : null}line {row.line}: {row.reason}
           </li>
         ))}
       </ul>
@@ -174,7 +176,7 @@ export function IngestDialog({ files, paths: givenPaths }: { files: File[]; path
   const [mappingEdited, setMappingEdited] = useState(false);
   const started = useRef(false);
 
-  const request = (dryRun: boolean, list = paths): JobParamsInput => ({
+  const request = (dryRun: boolean, list = paths): JobParamsInput & { kind: 'ingest' } => ({
     kind: 'ingest',
     files: list,
     dryRun,
@@ -189,10 +191,10 @@ export function IngestDialog({ files, paths: givenPaths }: { files: File[]; path
     setStep({ kind: 'previewing', job: null });
     try {
       const job = await runJob(request(true, list), (update) => setStep((s) => (s.kind === 'previewing' ? { kind: 'previewing', job: update } : s)));
-      if (job.state === 'succeeded') {
-        const view = parseIngestResult(job.result, true);
+      if (job.state === 'succeeded' && job.result) {
+        const view = job.result;
         setStep({ kind: 'review', view });
-        if (!asset && view.asset) setAsset(view.asset);
+        if (!asset && ingestAsset(view)) setAsset(ingestAsset(view));
         if (!timezone && view.timezone) setTimezone(view.timezone);
         if (!mappingEdited) setMapping(view.mapping);
       } else if (job.state === 'cancelled') setStep({ kind: 'cancelled', preview: null });
@@ -228,8 +230,8 @@ export function IngestDialog({ files, paths: givenPaths }: { files: File[]; path
     setStep({ kind: 'running', job: null, preview: previewView });
     try {
       const job = await runJob(request(false), (update) => setStep((s) => (s.kind === 'running' ? { ...s, job: update } : s)));
-      if (job.state === 'succeeded') {
-        const view = parseIngestResult(job.result, false);
+      if (job.state === 'succeeded' && job.result) {
+        const view = job.result;
         setStep({ kind: 'done', view });
         await refreshTree();
         const first = view.snapshots.find((s) => s.status === 'created') ?? view.snapshots[0];
@@ -251,6 +253,7 @@ export function IngestDialog({ files, paths: givenPaths }: { files: File[]; path
   const sources = view ? sourceColumns(view) : [];
   const names = paths.length > 0 ? paths.map(baseName) : files.map((f) => f.name);
   const editable = step.kind === 'review' || step.kind === 'failed' || step.kind === 'cancelled';
+  const errorRows = step.kind === 'failed' ? badRowsOfError(step.error) : null;
 
   return (
     <Dialog
@@ -324,7 +327,7 @@ export function IngestDialog({ files, paths: givenPaths }: { files: File[]; path
               context={step.during === 'upload' ? 'The upload failed' : step.during === 'preview' ? 'The file could not be read' : 'The ingest failed'}
               compact
             />
-            {Array.isArray(step.error.details.badRows) ? <BadRows view={parseIngestResult({ badRows: step.error.details.badRows, badRowCount: step.error.details.badRowCount }, true)} /> : null}
+            {errorRows ? <BadRows view={errorRows} /> : null}
           </>
         ) : null}
 

@@ -9,8 +9,8 @@ import { ProgressBar } from '../shell/ProgressBar';
 import { countOf, findNode, formatCount } from '../tree/treeModel';
 import { IssueList } from '../validate/ReportPanel';
 import { useSchemas } from '../validate/useSchemas';
-import { parseReport, ruleTitle } from '../validate/validationReport';
-import { droppedTotal, parsePromoteResult, versionPathOf, type PromoteView } from './promoteResult';
+import { ruleTitle } from '../validate/validationReport';
+import { droppedTotal, gateOfError, gateOfResult, type Gate } from './promoteResult';
 
 type Mode = 'strict' | 'coerce' | 'ignore';
 type OnInvalid = 'fail' | 'drop';
@@ -18,18 +18,18 @@ type Compression = 'zstd' | 'snappy' | 'gzip' | 'brotli' | 'lz4' | 'none';
 
 type Step =
   | { kind: 'form' }
-  | { kind: 'checking'; job: JobState | null }
-  | { kind: 'checked'; view: PromoteView; gateError: ErrorLike | null }
-  | { kind: 'running'; job: JobState | null }
-  | { kind: 'failed'; error: ErrorLike; view: PromoteView | null }
+  | { kind: 'checking'; job: JobState<'promote'> | null }
+  | { kind: 'checked'; gate: Gate; gateError: ErrorLike | null }
+  | { kind: 'running'; job: JobState<'promote'> | null }
+  | { kind: 'failed'; error: ErrorLike; gate: Gate | null }
   | { kind: 'cancelled' };
 
 /** A gate check that ended: the report from its result, or from a VALIDATION_GATE error's details. */
-function gateOutcome(job: JobState): { view: PromoteView; gateError: ErrorLike | null } | { error: ErrorLike } {
-  if (job.state === 'succeeded') return { view: parsePromoteResult(job.result), gateError: null };
+function gateOutcome(job: JobState<'promote'>): { gate: Gate; gateError: ErrorLike | null } | { error: ErrorLike } {
+  if (job.state === 'succeeded' && job.result) return { gate: gateOfResult(job.result), gateError: null };
   const error = job.error ?? { code: job.state.toUpperCase(), message: `the gate check ${job.state}`, details: {} };
-  if (error.code === 'VALIDATION_GATE') return { view: parsePromoteResult(error.details), gateError: error };
-  return { error };
+  const gate = gateOfError(error);
+  return gate ? { gate, gateError: error } : { error };
 }
 
 /** Promote a raw asset to a new cleaned version: gate check first (dry run), then the real job with progress and cancel. */
@@ -63,10 +63,10 @@ export function PromoteDialog({ asset }: { asset: string }) {
     try {
       const job = await runJob({ ...params, dryRun: true }, (update) => setStep((s) => (s.kind === 'checking' ? { kind: 'checking', job: update } : s)));
       const outcome = gateOutcome(job);
-      if ('error' in outcome) setStep(job.state === 'cancelled' ? { kind: 'cancelled' } : { kind: 'failed', error: outcome.error, view: null });
+      if ('error' in outcome) setStep(job.state === 'cancelled' ? { kind: 'cancelled' } : { kind: 'failed', error: outcome.error, gate: null });
       else setStep({ kind: 'checked', ...outcome });
     } catch (error) {
-      setStep({ kind: 'failed', error: asErrorLike(error), view: null });
+      setStep({ kind: 'failed', error: asErrorLike(error), gate: null });
     }
   };
 
@@ -74,38 +74,38 @@ export function PromoteDialog({ asset }: { asset: string }) {
     setStep({ kind: 'running', job: null });
     try {
       const job = await runJob(params, (update) => setStep((s) => (s.kind === 'running' ? { kind: 'running', job: update } : s)));
-      if (job.state === 'succeeded') {
-        const view = parsePromoteResult(job.result);
-        const path = versionPathOf(view, asset);
+      if (job.state === 'succeeded' && job.result) {
+        const result = job.result;
         await refreshTree();
         closeDialog();
-        if (path) openDataset(path, { reveal: true, tab: 'metadata' });
-        const dropped = droppedTotal(view);
-        setNotice(`${view.status === 'unchanged' ? 'Already promoted' : 'Promoted'} ${asset} to ${path ?? view.version ?? 'a new version'}: ${countOf(view.rows, 'row')}${dropped ? `, ${formatCount(dropped)} dropped` : ''}`);
+        // a store path (cleaned/vN/ASSET): null only for a dry run
+        if (result.path) openDataset(result.path, { reveal: true, tab: 'metadata' });
+        const dropped = droppedTotal(result.dropped);
+        setNotice(`${result.status === 'unchanged' ? 'Already promoted' : 'Promoted'} ${asset} to ${result.path ?? result.version ?? 'a new version'}: ${countOf(result.rows, 'row')}${dropped ? `, ${formatCount(dropped)} dropped` : ''}`);
       } else if (job.state === 'cancelled') setStep({ kind: 'cancelled' });
       else {
         const error = job.error ?? { code: 'FAILED', message: 'the promote job failed', details: {} };
-        setStep({ kind: 'failed', error, view: error.code === 'VALIDATION_GATE' ? parsePromoteResult(error.details) : null });
+        setStep({ kind: 'failed', error, gate: gateOfError(error) });
       }
     } catch (error) {
-      setStep({ kind: 'failed', error: asErrorLike(error), view: null });
+      setStep({ kind: 'failed', error: asErrorLike(error), gate: null });
     }
   };
 
   const runningJob = step.kind === 'running' || step.kind === 'checking' ? step.job : null;
   const checked = step.kind === 'checked' ? step : null;
-  const report = checked?.view.report ?? (step.kind === 'failed' ? (step.view?.report ?? parseReport(step.error.details)) : null);
-  const gatePasses = checked !== null && (checked.view.report?.valid !== false || onInvalid === 'drop') && checked.gateError === null;
+  const report = checked?.gate.report ?? (step.kind === 'failed' ? (step.gate?.report ?? null) : null);
+  const gatePasses = checked !== null && (checked.gate.report.valid || onInvalid === 'drop') && checked.gateError === null;
   // a gate check counts no drops itself (only the real run does): until then, the report's error counts say what "drop" removes
   const dropCounts: Record<string, number> = (() => {
     if (!checked) return {};
-    if (droppedTotal(checked.view) > 0) return checked.view.dropped;
-    if (onInvalid !== 'drop' || !checked.view.report) return {};
+    if (droppedTotal(checked.gate.dropped) > 0) return checked.gate.dropped;
+    if (onInvalid !== 'drop') return {};
     const counts: Record<string, number> = {};
-    for (const issue of checked.view.report.errors) counts[issue.rule] = (counts[issue.rule] ?? 0) + issue.count;
+    for (const issue of checked.gate.report.errors) counts[issue.rule] = (counts[issue.rule] ?? 0) + issue.count;
     return counts;
   })();
-  const estimated = checked !== null && droppedTotal(checked.view) === 0;
+  const estimated = checked !== null && droppedTotal(checked.gate.dropped) === 0;
   const dropped = Object.values(dropCounts).reduce((sum, n) => sum + n, 0);
 
   return (

@@ -1,8 +1,7 @@
-import type { JobParamsInput, JobState } from '../../../core/api/contract.js';
-import { invoke } from '../api/transport.ts';
+import { isJobOf, type JobKind, type JobParamsInput, type JobState } from '../../../core/api/contract.js';
+import { ApiError, invoke } from '../api/transport.ts';
 import { asErrorLike, type ErrorLike } from '../api/errorText.ts';
 import { expandedPathsToReload, findNode, mergeSubtree, needsLoad, pathToNode, type CatalogNode } from '../tree/treeModel.ts';
-import { parseReport } from '../validate/validationReport.ts';
 import { appStore, type AppError, type Tab } from './appState.ts';
 
 /**
@@ -247,19 +246,28 @@ export function noteJob(job: JobState): void {
   if (run && isEnded(job) && run.state === 'running') finishValidation(run.target, job);
 }
 
+/** The job as the host sent it, of the kind it was started as (a host that answers otherwise is INTERNAL). */
+function ofKind<K extends JobKind>(job: JobState, kind: K): JobState<K> {
+  if (!isJobOf(job, kind)) throw new ApiError({ code: 'INTERNAL', message: `the host answered with a ${job.kind} job for a ${kind} job`, details: { id: job.id, kind: job.kind } });
+  return job;
+}
+
 /**
  * Starts a job and follows it to its end: progress arrives as host events; a long-poll on
  * `jobs.wait` makes sure the end is seen even if an event is lost. Resolves with the final
- * state (failed and cancelled included); rejects only when the job could not start.
+ * state (failed and cancelled included), its `result` typed by the kind (the contract's
+ * `JobResult<K>`); rejects only when the job could not start.
  */
-export async function runJob(params: JobParamsInput, onUpdate?: (job: JobState) => void): Promise<JobState> {
-  let job = await invoke('jobs.start', params);
+export async function runJob<K extends JobKind>(params: JobParamsInput & { kind: K }, onUpdate?: (job: JobState<K>) => void): Promise<JobState<K>> {
+  let job = ofKind(await invoke('jobs.start', params), params.kind);
   noteJob(job);
   onUpdate?.(job);
-  const unsubscribe = subscribeJob(job.id, (update) => onUpdate?.(update));
+  const unsubscribe = subscribeJob(job.id, (update) => {
+    if (isJobOf(update, params.kind)) onUpdate?.(update);
+  });
   try {
     while (!isEnded(job)) {
-      job = await invoke('jobs.wait', { id: job.id, timeoutMs: 10_000 });
+      job = ofKind(await invoke('jobs.wait', { id: job.id, timeoutMs: 10_000 }), params.kind);
       noteJob(job);
       onUpdate?.(job);
     }
@@ -300,7 +308,7 @@ export async function cancelJob(id: string): Promise<void> {
 // ---------------------------------------------------------------------------------------
 
 function finishValidation(target: string, job: JobState): void {
-  const report = job.state === 'succeeded' ? parseReport(job.result) : null;
+  const report = job.state === 'succeeded' && isJobOf(job, 'validate') ? (job.result ?? null) : null;
   const error: ErrorLike | null =
     job.state === 'succeeded'
       ? report

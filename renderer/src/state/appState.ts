@@ -1,8 +1,7 @@
-import type { ApiResponse, JobState } from '../../../core/api/contract.js';
+import type { ApiResponse, JobState, ValidationReport } from '../../../core/api/contract.js';
 import type { ErrorLike } from '../api/errorText.ts';
 import type { TimeMode } from '../table/cellFormat.ts';
 import type { CatalogNode } from '../tree/treeModel.ts';
-import type { Report } from '../validate/validationReport.ts';
 import { createStore, useStore } from './store.ts';
 
 /** The app's shared state: what is open, selected and running. */
@@ -31,7 +30,7 @@ export interface ValidationRun {
   mode: string;
   jobId: string | null;
   state: 'running' | 'done' | 'failed';
-  report: Report | null;
+  report: ValidationReport | null;
   error: ErrorLike | null;
 }
 

@@ -4,13 +4,14 @@ import { useAppState, type ValidationRun } from '../state/appState';
 import { ErrorPanel } from '../shell/ErrorPanel';
 import { ProgressBar } from '../shell/ProgressBar';
 import { formatCount } from '../tree/treeModel';
-import { filledText, ruleTitle, type Report, type ReportIssue } from './validationReport';
+import type { ValidationIssue, ValidationReport } from '../../../core/api/contract.js';
+import { filledText, ruleTitle } from './validationReport';
 
 function plural(n: number, word: string): string {
   return `${formatCount(n)} ${word}${n === 1 ? '' : 's'}`;
 }
 
-function IssueItem({ issue, target }: { issue: ReportIssue; target: string }) {
+function IssueItem({ issue, target }: { issue: ValidationIssue; target: string }) {
   const [open, setOpen] = useState(false);
   const first = issue.rows[0];
   return (
@@ -58,7 +59,7 @@ function IssueItem({ issue, target }: { issue: ReportIssue; target: string }) {
   );
 }
 
-function Metrics({ report }: { report: Report }) {
+function Metrics({ report }: { report: ValidationReport }) {
   const m = report.metrics;
   const nulls = Object.entries(m.nullCounts).filter(([, n]) => n > 0);
   return (
@@ -67,31 +68,23 @@ function Metrics({ report }: { report: Report }) {
         <dt>Rows</dt>
         <dd>{formatCount(report.rowCount)}</dd>
       </div>
-      {m.completenessPercentage !== null ? (
-        // what it measures is cells, not bars: beside "Missing bars 1", "Complete 100%" read as a contradiction
-        <div title="Required cells that hold a value (not null). Bars missing from the series are counted under Missing bars.">
-          <dt>Cells filled</dt>
-          <dd>{filledText(m.completenessPercentage)}</dd>
-        </div>
-      ) : null}
-      {m.duplicateTimestamps !== null ? (
-        <div>
-          <dt>Duplicate times</dt>
-          <dd>{formatCount(m.duplicateTimestamps)}</dd>
-        </div>
-      ) : null}
-      {m.gapCount !== null ? (
-        <div>
-          <dt>Gaps</dt>
-          <dd>{formatCount(m.gapCount)}</dd>
-        </div>
-      ) : null}
-      {m.missingBars !== null ? (
-        <div>
-          <dt>Missing bars</dt>
-          <dd>{formatCount(m.missingBars)}</dd>
-        </div>
-      ) : null}
+      {/* what it measures is cells, not bars: beside "Missing bars 1", "Complete 100%" read as a contradiction */}
+      <div title="Required cells that hold a value (not null). Bars missing from the series are counted under Missing bars.">
+        <dt>Cells filled</dt>
+        <dd>{filledText(m.completenessPercentage)}</dd>
+      </div>
+      <div>
+        <dt>Duplicate times</dt>
+        <dd>{formatCount(m.duplicateTimestamps)}</dd>
+      </div>
+      <div>
+        <dt>Gaps</dt>
+        <dd>{formatCount(m.gapCount)}</dd>
+      </div>
+      <div>
+        <dt>Missing bars</dt>
+        <dd>{formatCount(m.missingBars)}</dd>
+      </div>
       {m.barIntervalSeconds ? (
         <div>
           <dt>Bar interval</dt>
@@ -107,7 +100,7 @@ function Metrics({ report }: { report: Report }) {
 }
 
 /** Issues of a report (errors or warnings), for the report panel and the promote dialog. */
-export function IssueList({ issues, target, empty }: { issues: ReportIssue[]; target: string | null; empty: string }) {
+export function IssueList({ issues, target, empty }: { issues: ValidationIssue[]; target: string | null; empty: string }) {
   if (issues.length === 0) return <p className="muted small">{empty}</p>;
   if (target === null) {
     return (

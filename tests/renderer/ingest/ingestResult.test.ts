@@ -1,72 +1,72 @@
 import { describe, expect, it } from 'vitest';
-import { baseName, parseIngestResult, sourceColumns } from '../../../renderer/src/ingest/ingestResult.ts';
+import { JobResultSchemas } from '../../../core/api/contract.ts';
+import { badRowsOfError, baseName, ingestAsset, snapshotStatus, sourceColumns } from '../../../renderer/src/ingest/ingestResult.ts';
 
-describe('parseIngestResult', () => {
-  it('reads the CLI ingest JSON', () => {
-    const view = parseIngestResult(
+/** The result of an ingest dry run of one semicolon CSV (core/store/ingestIntoStore's shape), as the schema accepts it. */
+function dryRunResult() {
+  return JobResultSchemas.ingest.parse({
+    snapshots: [
+      { asset: 'MES', date: '2024-01-05', path: 'raw/MES/2024-01-05/MES_bad.parquet', rows: 29, sha256: null, status: 'dry-run', wouldBe: 'created', period: 'day', source: 'MES_bad.csv' },
+      { asset: 'MES', date: '2024-01-08', path: 'raw/MES/2024-01-08/MES_bad.parquet', rows: 10, sha256: null, status: 'dry-run', wouldBe: 'unchanged', period: 'day', source: 'MES_bad.csv' },
+    ],
+    rowsRead: 40,
+    rowsWritten: 39,
+    badRows: [{ line: 5, reason: 'unparseable number "4851,x" in column "Open"', file: 'MES_bad.csv' }],
+    badRowCount: 1,
+    mapping: { date: 'Date', time: 'Time', open: 'Open', volume: 'Volume' },
+    timezone: 'America/Chicago',
+    dryRun: true,
+    files: [
       {
-        snapshots: [{ asset: 'MES', date: '2024-01-03', path: 'raw/MES/2024-01-03/mes.parquet', rows: 3, sha256: 'ab', status: 'created' }],
-        rowsRead: 4,
-        rowsWritten: 3,
-        badRows: [{ line: 3, reason: 'open: "x" is not a number' }],
-        mapping: { timestamp: 'Date', open: 'Open' },
-        timezone: 'America/Chicago',
-      },
-      false,
-    );
-    expect(view.snapshots).toEqual([{ asset: 'MES', date: '2024-01-03', path: 'raw/MES/2024-01-03/mes.parquet', rows: 3, status: 'created', firstTimestamp: undefined, lastTimestamp: undefined }]);
-    expect(view.badRows).toEqual([{ line: 3, reason: 'open: "x" is not a number' }]);
-    expect(view.mapping).toEqual({ timestamp: 'Date', open: 'Open' });
-    expect(view.asset).toBe('MES');
-    expect(view.dryRun).toBe(false);
-  });
-
-  it('reads the ingest job result of a dry run: per-file dialect and preview, snapshots it would write', () => {
-    // the shape of core/store/ingestIntoStore's result
-    const view = parseIngestResult(
-      {
-        snapshots: [{ asset: 'MES', date: '2024-01-05', path: 'raw/MES/2024-01-05/MES_bad.parquet', rows: 29, sha256: null, status: 'dry-run', source: 'MES_bad.csv' }],
-        rowsRead: 30,
-        rowsWritten: 29,
-        badRows: [{ line: 5, reason: 'unparseable number "4851,x" in column "Open"', file: 'MES_bad.csv' }],
-        badRowCount: 1,
+        path: '/store/.uploads/ab/MES_bad.csv',
+        name: 'MES_bad.csv',
+        bytes: 1500,
+        sha256: 'ff',
+        format: 'csv',
+        dialect: { format: 'csv', encoding: 'utf-8', bom: false, delimiter: ';', quote: '"', lineEnding: 'lf', header: true, decimal: ',', thousands: null, columns: ['Date', 'Time', 'Open', 'High', 'Low', 'Close', 'Volume'] },
         mapping: { date: 'Date', time: 'Time', open: 'Open', volume: 'Volume' },
+        columns: [{ name: 'timestamp', type: 'Timestamp<NANOSECOND, UTC>' }],
+        dateSpan: { first: '2024-01-05', last: '2024-01-08' },
+        dst: { gaps: 0, repeats: 0, gapPolicy: 'shift', repeatPolicy: 'infer' },
+        timestamp: { kind: 'split', epochUnit: null, dateOnly: false },
         timezone: 'America/Chicago',
-        dryRun: true,
-        files: [
-          {
-            path: '/store/.uploads/ab/MES_bad.csv',
-            name: 'MES_bad.csv',
-            bytes: 1500,
-            sha256: 'ff',
-            format: 'csv',
-            dialect: { format: 'csv', delimiter: ';', header: true, columns: ['Date', 'Time', 'Open', 'High', 'Low', 'Close', 'Volume'] },
-            mapping: { date: 'Date', time: 'Time' },
-            columns: [{ name: 'timestamp', type: 'Timestamp<NANOSECOND, UTC>' }],
-            dateSpan: { first: '2024-01-05', last: '2024-01-05' },
-            dst: { gaps: 0, repeats: 0, gapPolicy: 'shift', repeatPolicy: 'infer' },
-            preview: [{ timestamp: '2024-01-04T23:00:00.000000000Z', open: 4850 }],
-          },
-        ],
+        timezoneSource: 'instrument',
+        instrument: { symbol: 'MES', exchange: 'CME', session: 'cme_globex_equity', timeZone: 'America/Chicago', source: 'built-in' },
+        tradingDateRule: 'the CME trading date: a session opening in the evening belongs to the next day',
+        sessionWarnings: [],
+        period: 'day',
+        engine: 'ours',
+        preview: [{ timestamp: '2024-01-04T23:00:00.000000000Z', open: 4850 }],
       },
-      true,
-    );
-    expect(view.files.map((f) => [f.source, f.format, f.dialect?.delimiter, f.preview.length])).toEqual([['MES_bad.csv', 'csv', ';', 1]]);
-    expect(view.snapshots.map((s) => [s.date, s.rows, s.status])).toEqual([['2024-01-05', 29, 'would write']]);
-    expect(view.badRows).toEqual([{ line: 5, reason: 'unparseable number "4851,x" in column "Open"', source: 'MES_bad.csv' }]);
-    expect(view.badRowCount).toBe(1);
-    expect(view.mapping).toEqual({ date: 'Date', time: 'Time', open: 'Open', volume: 'Volume' });
-    expect(view.asset).toBe('MES');
-    expect(view.timezone).toBe('America/Chicago');
-    expect(sourceColumns(view)).toEqual(['Date', 'Time', 'Open', 'High', 'Low', 'Close', 'Volume']);
-    expect(view.rowsRead).toBe(30);
+    ],
+  });
+}
+
+describe('ingest result', () => {
+  it('reads what the dialog shows from a dry run: statuses, the asset, the columns a mapping can choose', () => {
+    const result = dryRunResult();
+    expect(result.snapshots.map(snapshotStatus)).toEqual(['would write', 'would write']);
+    expect(snapshotStatus({ ...result.snapshots[0], status: 'created' })).toBe('created');
+    expect(ingestAsset(result)).toBe('MES');
+    expect(ingestAsset({ ...result, snapshots: [] })).toBe('');
+    expect(sourceColumns(result)).toEqual(['Date', 'Time', 'Open', 'High', 'Low', 'Close', 'Volume']);
+    // a Parquet file's detected columns are its own
+    const parquet = { ...result.files[0], format: 'parquet' as const, dialect: { format: 'parquet' as const, columns: ['ts', 'px', 'Open'] } };
+    expect(sourceColumns({ ...result, files: [result.files[0], parquet] })).toEqual(['Date', 'Time', 'Open', 'High', 'Low', 'Close', 'Volume', 'ts', 'px']);
+    expect(sourceColumns({ ...result, files: [] })).toEqual(['Date', 'Time', 'Open', 'Volume']);
   });
 
-  it('survives a result it does not know', () => {
-    const view = parseIngestResult('surprise', true);
-    expect(view.files).toEqual([]);
-    expect(view.snapshots).toEqual([]);
-    expect(view.rowsRead).toBeNull();
+  it('the schema refuses a dialect of a format it does not know, at its path', () => {
+    const result = dryRunResult();
+    const parsed = JobResultSchemas.ingest.safeParse({ ...result, files: [{ ...result.files[0], dialect: { format: 'xlsx', columns: [] } }] });
+    expect(parsed.success ? [] : parsed.error.issues.map((i) => [i.path, i.message])).toEqual([[['files', 0, 'dialect', 'format'], "Invalid discriminator value. Expected 'csv' | 'parquet' | 'arrow' | 'jsonl'"]]);
+  });
+
+  it('lists the bad rows of a PARSE_ERROR (ingest with fail), and none of another error', () => {
+    const details = { path: '/data/MES_bad.csv', badRows: [{ line: 5, reason: 'expected 7 fields, found 2' }], badRowCount: 3, rowsRead: 40, complete: true };
+    expect(badRowsOfError({ code: 'PARSE_ERROR', message: '3 of 40 rows are malformed', details })).toEqual({ badRows: [{ line: 5, reason: 'expected 7 fields, found 2' }], badRowCount: 3 });
+    expect(badRowsOfError({ code: 'PARSE_ERROR', message: 'the file holds no records', details: { path: '/data/empty.csv' } })).toBeNull();
+    expect(badRowsOfError({ code: 'ALREADY_EXISTS', message: 'm', details })).toBeNull();
   });
 
   it('names uploaded files without their folder', () => {

@@ -1,27 +1,41 @@
 import { describe, expect, it } from 'vitest';
-import { droppedTotal, parsePromoteResult, versionPathOf } from '../../../renderer/src/promote/promoteResult.ts';
+import { JobResultSchemas, type ValidationReport } from '../../../core/api/contract.ts';
+import { droppedTotal, gateOfError, gateOfResult } from '../../../renderer/src/promote/promoteResult.ts';
 
-describe('parsePromoteResult', () => {
-  it('reads the CLI promote JSON', () => {
-    const view = parsePromoteResult({
+const report: ValidationReport = {
+  target: 'raw/MES',
+  schema: 'ohlcv',
+  schemaVersion: '1.0.0',
+  mode: 'strict',
+  valid: false,
+  rowCount: 100,
+  errors: [{ rule: 'ohlc_consistency', code: 'OHLC_INCONSISTENT', count: 5, rows: [1, 2, 3, 4, 5], message: '5 bars with high below low', severity: 'error' }],
+  warnings: [],
+  metrics: { nullCounts: {}, completenessPercentage: 100, duplicateTimestamps: 0, gapCount: 0, missingBars: 0, barIntervalSeconds: 60 },
+  coercions: {},
+};
+
+describe('promote gate', () => {
+  it('reads the gate of a promote result (the CLI promote JSON)', () => {
+    const result = JobResultSchemas.promote.parse({
       version: 'v1',
       path: 'cleaned/v1/MES',
       rows: 95,
       inputs: [{ path: 'raw/MES/2024-01-03/bars.parquet', sha256: 'ab' }],
-      report: { valid: false, rowCount: 100, errors: [{ rule: 'ohlc_consistency', count: 5, rows: [1], message: 'm', code: 'X' }], warnings: [], metrics: {} },
-      dropped: { ohlc_consistency: 5 },
+      report,
+      dropped: { ohlc_consistency: 5, unique_timestamp: 2 },
       status: 'created',
     });
-    expect(view.version).toBe('v1');
-    expect(view.inputs).toEqual([{ path: 'raw/MES/2024-01-03/bars.parquet', sha256: 'ab' }]);
-    expect(view.report?.errors[0].count).toBe(5);
-    expect(droppedTotal(view)).toBe(5);
-    expect(versionPathOf(view, 'MES')).toBe('cleaned/v1/MES');
+    expect(gateOfResult(result)).toEqual({ report, dropped: { ohlc_consistency: 5, unique_timestamp: 2 } });
+    expect(droppedTotal(result.dropped)).toBe(7);
+    expect(droppedTotal({})).toBe(0);
   });
 
-  it('finds the store path of the version from an absolute path or the version number', () => {
-    expect(versionPathOf(parsePromoteResult({ path: '/data/store/cleaned/v3/ES' }), 'ES')).toBe('cleaned/v3/ES');
-    expect(versionPathOf(parsePromoteResult({ version: 2 }), 'ES')).toBe('cleaned/v2/ES');
-    expect(versionPathOf(parsePromoteResult({}), 'ES')).toBeNull();
+  it('reads the gate a VALIDATION_GATE error carries, and nothing from any other error', () => {
+    expect(gateOfError({ code: 'VALIDATION_GATE', message: 'stopped at the gate', details: { asset: 'MES', report } })).toEqual({ report, dropped: {} });
+    expect(gateOfError({ code: 'VALIDATION_GATE', message: 'every row was dropped', details: { asset: 'MES', report, dropped: { ohlc_consistency: 100 } } })).toEqual({ report, dropped: { ohlc_consistency: 100 } });
+    // details that are not a report are no gate (the error panel shows the error instead)
+    expect(gateOfError({ code: 'VALIDATION_GATE', message: 'm', details: { report: { valid: false } } })).toBeNull();
+    expect(gateOfError({ code: 'NOT_FOUND', message: 'no raw snapshots', details: { report } })).toBeNull();
   });
 });

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { filledText, offendingRows, parseReport, ruleTitle, rulesByRow } from '../../../renderer/src/validate/validationReport.ts';
+import { ValidationReportSchema } from '../../../core/api/contract.ts';
+import { filledText, offendingRows, ruleTitle, rulesByRow } from '../../../renderer/src/validate/validationReport.ts';
 
-const report = {
+// parsed by the contract's schema, as the job thread checks every validate result
+const report = ValidationReportSchema.parse({
   target: 'raw/MES/2024-01-03',
   schema: 'ohlcv',
   schemaVersion: '1.0.0',
@@ -15,34 +17,24 @@ const report = {
   warnings: [{ rule: 'session_gap', code: 'SESSION_GAP', count: 1, rows: [40], message: 'gap', severity: 'warning' }],
   metrics: { nullCounts: { open: 0 }, completenessPercentage: 98.5, duplicateTimestamps: 1, gapCount: 1, missingBars: 3 },
   coercions: {},
-};
+});
 
 describe('validationReport', () => {
-  it('reads a report exactly', () => {
-    const parsed = parseReport(report);
-    expect(parsed?.valid).toBe(false);
-    expect(parsed?.errors.map((i) => [i.rule, i.count, i.rows])).toEqual([
-      ['ohlc_consistency', 2, [7, 40]],
-      ['unique_timestamp', 1, [12]],
-    ]);
-    expect(parsed?.errors[1].column).toBe('timestamp');
-    expect(parsed?.warnings[0].severity).toBe('warning');
-    expect(parsed?.metrics).toEqual({ nullCounts: { open: 0 }, completenessPercentage: 98.5, duplicateTimestamps: 1, gapCount: 1, missingBars: 3, barIntervalSeconds: null });
-  });
-
-  it('finds the report inside a promote result or a gate error', () => {
-    expect(parseReport({ version: 'v1', report })?.rowCount).toBe(100);
-    expect(parseReport({ report: { ...report, valid: true, errors: [] } })?.valid).toBe(true);
-    expect(parseReport({ something: 'else' })).toBeNull();
-    expect(parseReport(null)).toBeNull();
+  it('the schema refuses what the report panel could not show: a rule it has no name for, a missing metric', () => {
+    const wrongRule = ValidationReportSchema.safeParse({ ...report, errors: [{ ...report.errors[0], rule: 'made_up_rule' }] });
+    expect(wrongRule.success ? [] : wrongRule.error.issues.map((i) => i.path)).toEqual([['errors', 0, 'rule']]);
+    const { gapCount: _gapCount, ...metrics } = report.metrics;
+    const noGaps = ValidationReportSchema.safeParse({ ...report, metrics });
+    expect(noGaps.success ? [] : noGaps.error.issues.map((i) => [i.path, i.message])).toEqual([[['metrics', 'gapCount'], 'Invalid input: expected number, received undefined']]);
   });
 
   it('lists offending rows and the rules per row', () => {
-    const parsed = parseReport(report);
-    expect(offendingRows(parsed)).toEqual([7, 12, 40]);
-    expect(offendingRows(parsed, 'errors')).toEqual([7, 12, 40]);
-    expect(rulesByRow(parsed).get(40)).toEqual({ rules: ['ohlc_consistency', 'session_gap'], error: true });
-    expect(rulesByRow({ ...parsed!, errors: [] }).get(40)).toEqual({ rules: ['session_gap'], error: false });
+    expect(offendingRows(report)).toEqual([7, 12, 40]);
+    expect(offendingRows(report, 'errors')).toEqual([7, 12, 40]);
+    expect(offendingRows({ ...report, errors: [] }, 'errors')).toEqual([]);
+    expect(offendingRows(null)).toEqual([]);
+    expect(rulesByRow(report).get(40)).toEqual({ rules: ['ohlc_consistency', 'session_gap'], error: true });
+    expect(rulesByRow({ ...report, errors: [] }).get(40)).toEqual({ rules: ['session_gap'], error: false });
     expect(ruleTitle('ohlc_consistency')).toBe('OHLC inconsistent');
     expect(ruleTitle('made_up_rule')).toBe('made up rule');
   });
