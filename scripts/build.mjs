@@ -1,12 +1,12 @@
 // `npm run build`: the renderer (Vite) and the bundles of the Electron main process, its
-// preload, the job threads and the command line, into dist/. Beside each bundle go the
-// entry files of the threads it starts (Parquet decoder, ingest writer, job worker boot).
+// preload, the threads and the command line, into dist/. Beside each bundle go the bundles of
+// the threads it starts (job, Parquet decoder, ingest writer: THREAD_BUNDLES).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { build as viteBuild } from 'vite';
-import { buildCli } from './buildCli.mjs';
+import { THREAD_BUNDLES, buildCli } from './buildCli.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'dist');
@@ -17,7 +17,7 @@ await viteBuild({ configFile: path.join(root, 'vite.config.ts'), logLevel: 'warn
 /** @type {import('esbuild').BuildOptions} */
 const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, logLevel: 'warning', absWorkingDir: root };
 // dependencies stay in node_modules: parquet-wasm loads its .wasm file from beside itself,
-// and the decoder thread (a plain file, not bundled) imports them by name
+// and the packaged app keeps the ones the threads load unpacked (electron-builder.yml)
 const external = ['electron', 'parquet-wasm', 'apache-arrow', 'hyparquet', 'hyparquet-compressors', 'commander', 'zod', 'ajv', 'tsx', '@duckdb/node-api'];
 // ESM bundles that still meet CommonJS dependencies need a require of their own
 const esm = { format: /** @type {const} */ ('esm'), banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" } };
@@ -25,13 +25,9 @@ const esm = { format: /** @type {const} */ ('esm'), banner: { js: "import { crea
 await build({ ...common, ...esm, entryPoints: ['electron/main.ts'], outfile: 'dist/electron/main.mjs', external });
 // a sandboxed preload may require only 'electron': bundle everything else into it
 await build({ ...common, entryPoints: ['electron/preload.ts'], outfile: 'dist/electron/preload.cjs', format: 'cjs', external: ['electron'] });
-await build({ ...common, ...esm, entryPoints: ['core/api/jobWorker.ts'], outfile: 'dist/electron/jobWorker.mjs', external });
-// the threads' entry files: bundled (their relative imports come along), packages left external
-const threadEntries = ['core/parquet/parquetWorker.mjs', 'core/ingest/parquetStreamWorker.mjs', 'core/api/workerEntry.mjs'];
-for (const dir of ['dist/electron']) {
-  for (const entry of threadEntries) {
-    await build({ ...common, entryPoints: [entry], outfile: path.join(dir, path.basename(entry)), format: 'esm', external, sourcemap: false });
-  }
+// the threads: bundled (their relative imports come along), packages left external
+for (const [bundle, entry] of Object.entries(THREAD_BUNDLES)) {
+  await build({ ...common, ...esm, entryPoints: [entry], outfile: path.join('dist/electron', bundle), external });
 }
 // the command line: its entry, its bundle, its threads (scripts/buildCli.mjs)
 await buildCli(root);

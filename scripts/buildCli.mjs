@@ -1,6 +1,6 @@
 // The command line's bundles in dist/cli/: the `mes-data` entry (the package's `bin`), the
-// CLI itself (loaded by the entry only when a command needs it), the job thread, and the
-// entry files of the threads they start. `npm run build` calls `buildCli`; the test suite's
+// CLI itself (loaded by the entry only when a command needs it), and the threads they start
+// (the job thread, the Parquet decoder, the ingest's Parquet writer). `npm run build` calls `buildCli`; the test suite's
 // global setup calls `buildCliIfStale` so the CLI tests run what ships.
 //
 // Each file is written under a temporary name and renamed into place, so a process that is
@@ -13,7 +13,15 @@ import { build } from 'esbuild';
 /** Packages that stay in node_modules (see scripts/build.mjs for why). */
 export const EXTERNAL_PACKAGES = ['electron', 'parquet-wasm', 'tsx', '@duckdb/node-api'];
 
-const THREAD_ENTRIES = ['core/parquet/parquetWorker.mjs', 'core/ingest/parquetStreamWorker.mjs', 'core/api/workerEntry.mjs'];
+/**
+ * Every thread's bundle and its TypeScript module. core/threads/startThread.ts looks for
+ * these names beside its own bundle (a test keeps its table and this one equal).
+ */
+export const THREAD_BUNDLES = {
+  'jobWorker.mjs': 'core/api/jobWorker.ts',
+  'parquetDecoderThread.mjs': 'core/parquet/decoder/decoderThread.ts',
+  'parquetWriterThread.mjs': 'core/ingest/writer/writerThread.ts',
+};
 /** What the CLI bundles are made from: a newer file here makes dist/cli/ stale. */
 const INPUTS = ['core', 'cli', 'schema', 'package.json', 'scripts/buildCli.mjs'];
 const STAMP = '.built';
@@ -46,9 +54,10 @@ export async function buildCli(root) {
       sourcemap: true,
       banner: { js: requireBanner },
     });
-    await build({ ...common, entryPoints: ['core/api/jobWorker.ts'], outfile: path.join(scratch, 'jobWorker.mjs'), sourcemap: true, banner: { js: requireBanner } });
-    // the threads' entry files: bundled (their relative imports come along), packages left external
-    for (const entry of THREAD_ENTRIES) await build({ ...common, entryPoints: [entry], outfile: path.join(scratch, path.basename(entry)) });
+    // the threads: bundled (their relative imports come along), packages left external
+    for (const [bundle, entry] of Object.entries(THREAD_BUNDLES)) {
+      await build({ ...common, entryPoints: [entry], outfile: path.join(scratch, bundle), sourcemap: true, banner: { js: requireBanner } });
+    }
     fs.chmodSync(path.join(scratch, 'mes-data.mjs'), 0o755);
     fs.mkdirSync(outDir, { recursive: true });
     // the entry last: it is what starts everything else

@@ -1,7 +1,7 @@
-import fs from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { CancelledError, MesDataError, type SerializedError } from '../errors.js';
 import type { JobEvent, JobKind, JobParams, JobProgress, JobResult, JobState } from './contract.js';
+import { startThread, threadModule } from '../threads/startThread.js';
 
 /**
  * Runs the heavy operations (validate, ingest, promote, features, diff, verify) as jobs, each
@@ -15,15 +15,6 @@ const WRITERS: ReadonlySet<JobKind> = new Set(['ingest', 'promote', 'features'])
 /** How long a cancelled job may take to clean up before its thread is stopped. */
 const CANCEL_GRACE_MS = 15_000;
 const KEEP_ENDED = 100;
-
-const ENTRY_BOOT = new URL('./workerEntry.mjs', import.meta.url);
-
-/** The job thread's code: the bundled JavaScript when present, else the TypeScript source. */
-function jobWorkerEntry(): string {
-  const bundled = new URL('./jobWorker.mjs', import.meta.url);
-  if (fs.existsSync(bundled)) return bundled.href;
-  return new URL('./jobWorker.ts', import.meta.url).href;
-}
 
 export type WorkerMessage =
   | { type: 'progress'; progress: JobProgress }
@@ -68,7 +59,7 @@ export class JobManager {
    */
   constructor(
     private readonly storeRoot: () => string | null,
-    private readonly workerEntry: string = jobWorkerEntry(),
+    private readonly workerEntry: string = threadModule('job'),
   ) {}
 
   /** Subscribes to job events; returns the unsubscribe function. */
@@ -178,7 +169,7 @@ export class JobManager {
     job.state.state = 'running';
     job.state.progress = { fraction: 0, rows: null, bytes: null, stage: 'starting' };
     this.emit(job);
-    const worker = new Worker(ENTRY_BOOT, { workerData: { entry: this.workerEntry, params: job.params, storeRoot: this.storeRoot() } });
+    const worker = startThread(this.workerEntry, { workerData: { params: job.params, storeRoot: this.storeRoot() } });
     job.worker = worker;
     let settled = false;
     worker.on('message', (message: WorkerMessage) => {

@@ -1,8 +1,8 @@
 import { Field, Float64, Int64, makeData, RecordBatch, Schema, Struct, Table, tableToIPC, TimestampMicrosecond, TimestampNanosecond, Utf8, vectorFromArray, type Data } from 'apache-arrow';
 import type { ColumnPlan } from './columnMapping.js';
 import type { OutputColumn } from './ingestTypes.js';
-import type { ColumnPayload, FieldSpec } from './parquetStreamWriter.js';
-import { bitmapOf, wholeNumbersToInt64 } from './columnBuffers.mjs';
+import type { ColumnPayload, FieldSpec } from './parquetWriterProtocol.js';
+import { bitmapOf, wholeNumbersToInt64 } from './columnBuffers.js';
 
 /**
  * The output columns of an ingest: `timestamp` (never null) in microseconds

@@ -1,8 +1,11 @@
-import { Worker } from 'node:worker_threads';
-import { CorruptedFileError, MesDataError, errorFromJson, type SerializedError } from '../errors.js';
+import type { Worker } from 'node:worker_threads';
+import { CorruptedFileError, MesDataError, errorFromJson } from '../errors.js';
+import { startThread } from '../threads/startThread.js';
+import type { OperationName, ThreadReply, ThreadRequest } from '../threads/threadProtocol.js';
+import type { DecoderOperations, DecoderState } from './decoderProtocol.js';
 
 /**
- * Runs Parquet decoding and encoding in disposable worker threads (see parquetWorker.mjs).
+ * Runs Parquet decoding and encoding in disposable worker threads (core/parquet/decoder/).
  *
  * A thread takes one request at a time, so a crash or a hang is pinned on the file that
  * caused it: that request fails with a typed error naming the file, the thread is thrown
@@ -20,18 +23,11 @@ export interface DecoderPoolOptions {
   timeoutMs?: number;
 }
 
-interface WorkerReply {
-  id: number;
-  ok: boolean;
-  result?: unknown;
-  error?: SerializedError;
-  wasmBytes: number;
-  poisoned: boolean;
-}
+type DecoderRequest = ThreadRequest<DecoderOperations>;
+type DecoderReply = ThreadReply<DecoderOperations, DecoderState>;
 
 interface Job {
-  op: string;
-  args: Record<string, unknown>;
+  request: Omit<DecoderRequest, 'id'>;
   transfer: ArrayBuffer[];
   timeoutMs: number;
   resolve: (value: unknown) => void;
@@ -39,8 +35,6 @@ interface Job {
   /** Set when the WebAssembly decoder crashed on this request and it runs again without it. */
   retried?: boolean;
 }
-
-const WORKER_URL = new URL('./parquetWorker.mjs', import.meta.url);
 
 class DecoderThread {
   private readonly worker: Worker;
@@ -55,9 +49,9 @@ class DecoderThread {
     private readonly onIdle: (thread: DecoderThread) => void,
     private readonly onCrash: (job: Job, reason: string) => void,
   ) {
-    this.worker = new Worker(WORKER_URL);
+    this.worker = startThread('parquetDecoder');
     this.worker.unref();
-    this.worker.on('message', (reply: WorkerReply) => this.onReply(reply));
+    this.worker.on('message', (reply: DecoderReply) => this.onReply(reply));
     this.worker.on('error', (error) => this.onDeath(error.message));
     this.worker.on('exit', (code) => this.onDeath(`decoder thread exited with code ${code}`));
   }
@@ -71,7 +65,7 @@ class DecoderThread {
     const timer = setTimeout(() => {
       this.failCurrent(
         new MesDataError('TIMEOUT', `decoding ${describe(job)} took longer than ${job.timeoutMs} ms and was stopped`, {
-          path: job.args.path,
+          path: job.request.args.path,
           timeoutMs: job.timeoutMs,
         }),
       );
@@ -79,7 +73,8 @@ class DecoderThread {
     }, job.timeoutMs);
     this.current = { id, job, timer };
     this.worker.ref();
-    this.worker.postMessage({ id, op: job.op, args: job.args }, job.transfer);
+    const request = { id, ...job.request } as DecoderRequest;
+    this.worker.postMessage(request, job.transfer);
   }
 
   kill(): void {
@@ -93,7 +88,7 @@ class DecoderThread {
     this.kill();
   }
 
-  private onReply(reply: WorkerReply): void {
+  private onReply(reply: DecoderReply): void {
     const current = this.current;
     if (!current || current.id !== reply.id) return;
     clearTimeout(current.timer);
@@ -102,7 +97,7 @@ class DecoderThread {
     this.wasmBytes = reply.wasmBytes;
     if (reply.poisoned || reply.wasmBytes > this.maxWasmBytes) this.retiring = true;
     if (reply.ok) current.job.resolve(reply.result);
-    else current.job.reject(errorFromJson(reply.error ?? { code: 'INTERNAL', message: 'decoder failed', details: {} }));
+    else current.job.reject(errorFromJson(reply.error));
     if (this.retiring) this.kill();
     this.onIdle(this);
   }
@@ -128,9 +123,8 @@ class DecoderThread {
   }
 }
 
-function describe(job: Job | undefined): string {
-  const path = job?.args.path;
-  return typeof path === 'string' ? path : 'a request';
+function describe(job: Job): string {
+  return job.request.args.path;
 }
 
 export class DecoderPool {
@@ -147,11 +141,14 @@ export class DecoderPool {
   }
 
   /** Sends one operation to a decoder thread; resolves with its result or rejects with a typed error. */
-  request<T>(op: string, args: Record<string, unknown>, options: { transfer?: ArrayBuffer[]; timeoutMs?: number } = {}): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
+  request<Op extends OperationName<DecoderOperations>>(
+    op: Op,
+    args: DecoderOperations[Op]['args'],
+    options: { transfer?: ArrayBuffer[]; timeoutMs?: number } = {},
+  ): Promise<DecoderOperations[Op]['result']> {
+    return new Promise<DecoderOperations[Op]['result']>((resolve, reject) => {
       this.queue.push({
-        op,
-        args,
+        request: { op, args },
         transfer: options.transfer ?? [],
         timeoutMs: options.timeoutMs ?? this.timeoutMs,
         resolve: resolve as (value: unknown) => void,
@@ -193,19 +190,14 @@ export class DecoderPool {
    * least tell why not); anything else fails with CORRUPTED_FILE naming the file.
    */
   private crashed(job: Job, reason: string): void {
-    if (!job.retried && (job.op === 'read' || job.op === 'open')) {
+    const { request } = job;
+    if (!job.retried && (request.op === 'read' || request.op === 'open')) {
       job.retried = true;
-      job.args = { ...job.args, wasmCrash: reason };
+      job.request = { ...request, args: { ...request.args, wasmCrash: reason } };
       this.queue.unshift(job);
       return;
     }
-    const path = job.args.path;
-    job.reject(
-      new CorruptedFileError(`the decoder crashed on ${describe(job)}: ${reason}`, {
-        path: typeof path === 'string' ? path : null,
-        reason,
-      }),
-    );
+    job.reject(new CorruptedFileError(`the decoder crashed on ${describe(job)}: ${reason}`, { path: request.args.path, reason }));
   }
 
   private newThread(): DecoderThread {

@@ -86,13 +86,13 @@ export class ParquetHandle {
   async readRows(offset: number, limit: number, columns?: string[]): Promise<Table> {
     if (!Number.isSafeInteger(offset) || offset < 0) throw new BadRequestError(`offset must be a whole number ≥ 0, got ${offset}`, { offset });
     if (!Number.isSafeInteger(limit) || limit < 0) throw new BadRequestError(`limit must be a whole number ≥ 0, got ${limit}`, { limit });
-    const { ipc } = await this.decoder.request<{ ipc: Uint8Array }>('read', { path: this.path, offset, limit, columns });
+    const { ipc } = await this.decoder.request('read', { path: this.path, offset, limit, columns });
     return inColumnOrder(tableFromIPC(ipc), columns);
   }
 
   /** The whole file (or the chosen columns) as one Arrow table. */
   async readAll(columns?: string[]): Promise<Table> {
-    const { ipc } = await this.decoder.request<{ ipc: Uint8Array }>('read', { path: this.path, columns });
+    const { ipc } = await this.decoder.request('read', { path: this.path, columns });
     return inColumnOrder(tableFromIPC(ipc), columns);
   }
 }
@@ -113,7 +113,7 @@ export async function openParquetFile(path: string, options: { decoder?: Decoder
   // a file inside a store this process opened is read only through real folders (SYMLINK otherwise)
   assertSafeInOpenStores(path);
   const decoder = options.decoder ?? sharedDecoderPool();
-  const { summary, schemaIpc } = await decoder.request<{ summary: ParquetFileInfo; schemaIpc: Uint8Array }>('open', { path });
+  const { summary, schemaIpc } = await decoder.request('open', { path });
   humanizeStatistics(summary);
   return new ParquetHandle(path, summary, tableFromIPC(schemaIpc).schema, decoder);
 }

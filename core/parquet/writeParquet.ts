@@ -1,11 +1,13 @@
 import { tableToIPC, Type, type Table } from 'apache-arrow';
 import { BadRequestError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { assertSafeInOpenStores } from '../store/storePaths.js';
+import { wholeBuffer } from '../threads/serveOperations.js';
+import { COMPRESSIONS, isCompression, type Compression } from './compression.js';
 import { sharedDecoderPool, type DecoderPool } from './decoderPool.js';
 import { normalizeForParquet } from './normalizeForParquet.js';
 
-export const COMPRESSIONS = ['snappy', 'gzip', 'zstd', 'brotli', 'lz4', 'none'] as const;
-export type Compression = (typeof COMPRESSIONS)[number];
+export { COMPRESSIONS, isCompression, type Compression };
 
 /** Rows per row group when the caller does not choose: small enough for fast random pages. */
 export const DEFAULT_ROW_GROUP_SIZE = 122_880;
@@ -28,10 +30,6 @@ export interface WriteResult {
   numRows: number;
   compression: Compression;
   bytes: number;
-}
-
-export function isCompression(value: string): value is Compression {
-  return (COMPRESSIONS as readonly string[]).includes(value);
 }
 
 /**
@@ -65,13 +63,15 @@ export async function writeParquet(table: Table, path: string, options: WriteOpt
   for (const [key, value] of Object.entries(keyValue)) {
     if (typeof value !== 'string') throw new BadRequestError(`metadata value for "${key}" must be a string`, { key });
   }
+  // a file inside a store this process opened is written only through real folders (SYMLINK otherwise)
+  assertSafeInOpenStores(path);
   const normalized = normalizeForParquet(table);
   const ipc = tableToIPC(normalized, 'stream');
   const decoder = options.decoder ?? sharedDecoderPool();
-  const result = await decoder.request<{ path: string; bytes: number }>(
+  const result = await decoder.request(
     'write',
     { path, ipc, compression, rowGroupSize, keyValue, createdBy: CREATED_BY, deltaColumns: deltaEncodedColumns(normalized) },
-    { transfer: ipc.byteOffset === 0 && ipc.byteLength === ipc.buffer.byteLength ? [ipc.buffer as ArrayBuffer] : [] },
+    { transfer: wholeBuffer(ipc) },
   );
   return { path, numRows: table.numRows, compression, bytes: result.bytes };
 }

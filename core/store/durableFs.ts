@@ -58,6 +58,20 @@ export function temporaryName(target: string): string {
  */
 export async function writeFileDurable(target: string, data: string | Uint8Array): Promise<void> {
   assertSafeInOpenStores(target);
+  await replaceDurably(target, data, crashPoint);
+}
+
+/**
+ * The steps of `writeFileDurable` without its store check and crash points, for a thread
+ * (the Parquet decoder's writes): a thread knows neither which stores its process opened nor
+ * the count of crash steps, which the main thread keeps; `writeParquet` checks the path
+ * before it asks the thread.
+ */
+export async function replaceFileDurable(target: string, data: Uint8Array): Promise<void> {
+  await replaceDurably(target, data, () => {});
+}
+
+async function replaceDurably(target: string, data: string | Uint8Array, step: (label: string) => void): Promise<void> {
   const temp = temporaryName(target);
   try {
     const handle = await fs.open(temp, 'wx');
@@ -67,15 +81,15 @@ export async function writeFileDurable(target: string, data: string | Uint8Array
     } finally {
       await handle.close();
     }
-    crashPoint(`wrote ${path.basename(target)} (temporary)`);
+    step(`wrote ${path.basename(target)} (temporary)`);
     await fs.rename(temp, target);
   } catch (error) {
     await fs.rm(temp, { force: true });
     throw error;
   }
-  crashPoint(`renamed ${path.basename(target)} into place`);
+  step(`renamed ${path.basename(target)} into place`);
   await fsyncDir(path.dirname(target));
-  crashPoint(`synced the folder of ${path.basename(target)}`);
+  step(`synced the folder of ${path.basename(target)}`);
 }
 
 /**

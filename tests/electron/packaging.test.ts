@@ -41,7 +41,7 @@ describe('packaging', () => {
     const config = loadConfig();
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { main: string };
     expect(config.extraMetadata.main).toBe(pkg.main);
-    for (const file of [pkg.main, 'dist/electron/preload.cjs', 'dist/electron/jobWorker.mjs', 'dist/electron/parquetWorker.mjs', 'dist/electron/parquetStreamWorker.mjs', 'dist/electron/workerEntry.mjs', 'dist/renderer/index.html']) {
+    for (const file of [pkg.main, 'dist/electron/preload.cjs', 'dist/electron/jobWorker.mjs', 'dist/electron/parquetDecoderThread.mjs', 'dist/electron/parquetWriterThread.mjs', 'dist/renderer/index.html']) {
       expect(fs.existsSync(path.join(ROOT, file)), file).toBe(true);
     }
     const html = fs.readFileSync(path.join(ROOT, 'dist/renderer/index.html'), 'utf8');

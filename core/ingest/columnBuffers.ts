@@ -1,7 +1,5 @@
-// @ts-check
 /**
- * Column buffers for Arrow, shared by the ingest code and its Parquet writer thread (plain
- * JavaScript, which that thread can load without a TypeScript loader).
+ * Column buffers for Arrow, shared by the ingest code and its Parquet writer thread.
  */
 const TWO32 = 4_294_967_296;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -9,10 +7,8 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /**
  * Whole numbers held as float64 (|v| < 2^53) as int64, word by word: exact, and no BigInt
  * per value.
- * @param {Float64Array} values
- * @returns {BigInt64Array}
  */
-export function wholeNumbersToInt64(values) {
+export function wholeNumbersToInt64(values: Float64Array): BigInt64Array {
   const out = new BigInt64Array(values.length);
   const words = new Uint32Array(out.buffer);
   const lo = LITTLE_ENDIAN ? 0 : 1;
@@ -33,11 +29,8 @@ export function wholeNumbersToInt64(values) {
 /**
  * A validity bitmap from one byte per row (1 = value present); undefined when every row has
  * a value.
- * @param {Uint8Array | null} valid
- * @param {number} rows
- * @returns {{ nullBitmap: Uint8Array | undefined, nullCount: number }}
  */
-export function bitmapOf(valid, rows) {
+export function bitmapOf(valid: Uint8Array | null, rows: number): { nullBitmap: Uint8Array | undefined; nullCount: number } {
   if (!valid) return { nullBitmap: undefined, nullCount: 0 };
   const bitmap = new Uint8Array((rows + 7) >> 3);
   let nulls = 0;

@@ -1,0 +1,43 @@
+import crypto from 'node:crypto';
+import fsp from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { MesDataError } from '../../errors.js';
+import { notePanic, wasm } from '../../parquet/wasmRuntime.js';
+import type { WriterSpec, WrittenFile } from '../parquetWriterProtocol.js';
+import { createError, messageOf } from './newFile.js';
+import { stagedFileProperties } from './segment.js';
+
+/**
+ * Writes a whole small file in one go (a partition that never outgrew one batch): no
+ * stream writer to set up, which is most of the cost of a file of a few thousand rows.
+ * The folder and file are made asynchronously: creating thousands of files, the thread
+ * would otherwise spend much of its time blocked in mkdir and open (journal waits) instead
+ * of encoding the next date.
+ */
+export async function writeWholeFile(path: string, spec: WriterSpec, ipc: Uint8Array, rows: number, mkdir: boolean): Promise<WrittenFile> {
+  const props = stagedFileProperties(spec);
+  let bytes: Uint8Array;
+  try {
+    // writeParquet takes ownership of the table (and frees it)
+    bytes = wasm.writeParquet(wasm.Table.fromIPCStream(ipc), props);
+  } catch (error) {
+    notePanic(error);
+    throw new MesDataError('WRITE_FAILED', `cannot encode ${path} as Parquet: ${messageOf(error)}`, { path, reason: messageOf(error) });
+  }
+  const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
+  if (mkdir) await fsp.mkdir(dirname(path), { recursive: true });
+  let handle: fsp.FileHandle;
+  try {
+    handle = await fsp.open(path, 'wx');
+  } catch (error) {
+    throw createError(path, error);
+  }
+  try {
+    let done = 0;
+    while (done < bytes.length) done += (await handle.write(bytes, done, bytes.length - done)).bytesWritten;
+    if (spec.fsync) await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return { path, rows, bytes: bytes.length, sha256 };
+}
