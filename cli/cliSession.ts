@@ -27,11 +27,12 @@ const BAD_REQUEST_PREFIX = /^bad request for [\w.]+: /;
 /**
  * `invoke` on the command line: a request the contract refuses names the flag's field and
  * the problem (`from: expected a cleaned version…`), without the operation's name, which
- * means nothing to someone who typed a command.
+ * means nothing to someone who typed a command, and with no details, as the command line
+ * has always said it.
  */
 function inCliWords(error: unknown, name: ApiName): unknown {
   if (error instanceof MesDataError && error.code === 'BAD_REQUEST' && error.details.operation === name) {
-    return new BadRequestError(error.message.replace(BAD_REQUEST_PREFIX, ''), error.details);
+    return new BadRequestError(error.message.replace(BAD_REQUEST_PREFIX, ''));
   }
   return error;
 }

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { Compression, FeatureSetName, JobParams } from '../../core/api/contract.js';
 import { buildProgram } from '../../cli/main.js';
 import { compressionOption } from '../../cli/options.js';
+import { tempDir } from '../helpers/ohlcvTable.js';
+import { runCliJson } from '../helpers/runCli.js';
 
 /** The field of a job's request schema, with its default taken off: the enum the contract accepts. */
 function jobField(kind: JobParams['kind'], field: string): string[] {
@@ -57,5 +59,21 @@ describe('the flags offer what the contract accepts', () => {
     const build = program.commands.find((c) => c.name() === 'features')?.commands.find((c) => c.name() === 'build');
     expect(FeatureSetName.options).toEqual(jobField('features', 'set'));
     expect(build?.registeredArguments[0].description).toBe('price_volatility, momentum_indicators or volume_profile');
+  });
+
+  it('a value the contract refuses is a usage error in the words of the flag, before the store is looked at', async () => {
+    const { dir, cleanup } = tempDir('mes-data-cli-choices-');
+    try {
+      // no store at all: the bad flag is still what is reported (exit 2, not NOT_FOUND's 3)
+      const run = await runCliJson('--store', `${dir}/none`, 'features', 'build', 'price_volatility', '--asset', 'MES', '--from', '../v1');
+      expect(run.code).toBe(2);
+      expect(run.json).toEqual({ error: { code: 'BAD_REQUEST', message: 'from: expected a cleaned version, vN or N (e.g. v2)', details: {} } });
+      expect(run.stderr).toBe('error BAD_REQUEST: from: expected a cleaned version, vN or N (e.g. v2)\n');
+      const unknownSet = await runCliJson('--store', `${dir}/none`, 'features', 'build', 'prices', '--asset', 'MES');
+      expect(unknownSet.code).toBe(2);
+      expect(unknownSet.json).toEqual({ error: { code: 'BAD_REQUEST', message: 'set: Invalid option: expected one of "price_volatility"|"momentum_indicators"|"volume_profile"', details: {} } });
+    } finally {
+      cleanup();
+    }
   });
 });
