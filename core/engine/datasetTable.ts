@@ -177,14 +177,48 @@ function columnData(plan: ColumnPlan, buffer: Float64Array | BigInt64Array | Uin
   }
 }
 
+/** A run of consecutive rows of the files, as the whole read would hold them from `rowStart`. */
+export interface DatasetChunk {
+  table: Table;
+  rowStart: number;
+}
+
+export interface DatasetChunksRead {
+  files: DatasetTableFile[];
+  /** true when a timestamp column holds values with sub-microsecond digits */
+  subMicrosecond: boolean;
+  rows: number;
+}
+
+function newBuffer(plan: ColumnPlan, n: number): Float64Array | BigInt64Array | Uint8Array | (string | null)[] {
+  switch (plan.kind) {
+    case 'float64':
+    case 'float32':
+      return new Float64Array(n);
+    case 'utf8':
+      return new Array<string | null>(n);
+    case 'bool':
+      return new Uint8Array(n);
+    default:
+      return new BigInt64Array(n);
+  }
+}
+
 /**
- * Reads `files` (absolute paths, in the order wanted) as one table, or answers null when a
- * column has a type this reader does not map or the files do not share one schema (then the
- * caller reads them the old way, which reports such differences as it always has).
- * `columns` limits the read to those names (missing ones are left out, as our reader does).
- * Throws CORRUPTED_FILE naming the file DuckDB could not read, and CANCELLED on `signal`.
+ * Reads `files` (absolute paths, in the order wanted) in chunks of consecutive rows, at most
+ * `chunkRows` each (default: all of them in one), and hands each to `onChunk` in order before
+ * reading on; answers null when a column has a type this reader does not map or the files do
+ * not share one schema (then the caller reads them the old way, which reports such
+ * differences as it always has). Nanosecond columns are read with our own reader, the rows of
+ * each chunk only. `columns` limits the read to those names (missing ones are left out, as our
+ * reader does). Throws CORRUPTED_FILE naming the file DuckDB could not read, and CANCELLED on
+ * `signal`.
  */
-export async function readDatasetTable(files: string[], options: { columns?: string[]; signal?: AbortSignal; first?: ParquetHandle } = {}): Promise<DatasetTable | null> {
+export async function readDatasetChunks(
+  files: string[],
+  options: { columns?: string[]; signal?: AbortSignal; first?: ParquetHandle; chunkRows?: number },
+  onChunk: (chunk: DatasetChunk) => void | Promise<void>,
+): Promise<DatasetChunksRead | null> {
   if (files.length === 0) return null;
   const first = options.first ?? (await openParquetFile(files[0]));
   const plans = planColumns(first.schema, options.columns);
@@ -200,85 +234,138 @@ export async function readDatasetTable(files: string[], options: { columns?: str
       tableFiles.push({ file, rows, rowStart: total });
       total += rows;
     }
-    const buffers = plans.map((plan) => {
-      switch (plan.kind) {
-        case 'float64':
-        case 'float32':
-          return new Float64Array(total);
-        case 'utf8':
-          return new Array<string | null>(total);
-        case 'bool':
-          return new Uint8Array(total);
-        default:
-          return new BigInt64Array(total);
+    // DuckDB hands over vectors of up to 2,048 rows: a chunk holds at least one
+    const capacity = Math.max(1, Math.min(total, Math.max(2048, Math.floor(options.chunkRows ?? total))));
+    const handles = new Map<string, ParquetHandle>([[files[0], first]]);
+    let subMicrosecond = false;
+    let buffers = plans.map((plan) => newBuffer(plan, capacity));
+    let nulls = plans.map(() => new Uint8Array(capacity));
+    let fill = 0;
+    let chunkStart = 0;
+    let emitted = 0;
+    const schemaOf = (children: Data[]) =>
+      // the file's field names, nullability and metadata, as our own reader gives them
+      new Schema(
+        plans.map((plan, k) => new Field(plan.field.name, children[k].type, plan.field.nullable, plan.field.metadata)),
+        first.schema.metadata,
+      );
+
+    /** The nanosecond columns of rows [chunkStart, chunkStart + fill), file by file. */
+    const readNanos = async () => {
+      for (const [k, plan] of plans.entries()) {
+        if (plan.kind !== 'nanos') continue;
+        // DuckDB would drop the sub-microsecond digits: our own reader keeps them
+        const out = buffers[k] as BigInt64Array;
+        const end = chunkStart + fill;
+        for (const f of tableFiles) {
+          if (f.rowStart + f.rows <= chunkStart || f.rowStart >= end || f.rows === 0) continue;
+          if (options.signal?.aborted) throw new MesDataError('CANCELLED', 'reading the files: cancelled');
+          let handle = handles.get(f.file);
+          if (!handle) {
+            handle = await openParquetFile(f.file);
+            // a handle is only a footer: keep the few a chunk spans
+            if (handles.size > 64) handles.clear();
+            handles.set(f.file, handle);
+          }
+          const from = Math.max(chunkStart, f.rowStart);
+          const to = Math.min(end, f.rowStart + f.rows);
+          const part = from === f.rowStart && to === f.rowStart + f.rows ? await handle.readAll([plan.field.name]) : await handle.readRows(from - f.rowStart, to - from, [plan.field.name]);
+          let offset = from - chunkStart;
+          for (const batch of part.batches) {
+            const data = batch.getChildAt(0)?.data[0];
+            if (!data) continue;
+            const values = data.values as BigInt64Array;
+            for (let i = 0; i < data.length; i++) {
+              if (!data.getValid(i)) {
+                nulls[k][offset + i] = 1;
+                out[offset + i] = 0n;
+                continue;
+              }
+              const value = values[i];
+              out[offset + i] = value;
+              if (value % 1000n !== 0n) subMicrosecond = true;
+            }
+            offset += data.length;
+          }
+        }
       }
-    });
-    const nulls = plans.map(() => new Uint8Array(total));
+    };
+
+    const flush = async () => {
+      await readNanos();
+      const children: Data[] = [];
+      for (const [k, plan] of plans.entries()) {
+        const buffer = buffers[k];
+        const view = Array.isArray(buffer) ? (fill === buffer.length ? buffer : buffer.slice(0, fill)) : buffer.subarray(0, fill);
+        const columnNulls = nulls[k].subarray(0, fill);
+        const nullBitmap = validityBitmap(columnNulls, fill);
+        const nullCount = nullBitmap ? nullCountOf(columnNulls, fill) : 0;
+        children.push(columnData(plan, view, fill, nullBitmap, nullCount));
+      }
+      const schema = schemaOf(children);
+      const batch = new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: fill, nullCount: 0, children }));
+      const table = new Table(schema, [batch]);
+      const rowStart = chunkStart;
+      chunkStart += fill;
+      emitted++;
+      fill = 0;
+      // the chunk keeps its buffers: the next one gets its own
+      if (chunkStart < total) {
+        buffers = plans.map((plan) => newBuffer(plan, Math.min(capacity, total - chunkStart)));
+        nulls = plans.map(() => new Uint8Array(Math.min(capacity, total - chunkStart)));
+      }
+      await onChunk({ table, rowStart });
+    };
+
     const streamed = plans.map((plan, k) => ({ plan, k })).filter(({ plan }) => plan.kind !== 'nanos');
     if (streamed.length > 0) {
-      let at = 0;
       const select = streamed.map(({ plan }) => plan.expression).join(', ');
-      await connection.stream(`SELECT ${select} FROM read_parquet(${sqlFileList(files)})`, files.length === 1 ? `reading ${files[0]}` : `reading ${files.length} Parquet file(s)`, (chunk) => {
+      let at = 0;
+      await connection.stream(`SELECT ${select} FROM read_parquet(${sqlFileList(files)})`, files.length === 1 ? `reading ${files[0]}` : `reading ${files.length} Parquet file(s)`, async (chunk) => {
         const n = chunk.rowCount;
         if (at + n > total) throw new CorruptedFileError(`the files hold more rows than their footers say (${total})`, { files: files.length });
+        if (fill + n > buffers[0].length) await flush();
         streamed.forEach(({ k }, column) => {
           const out = buffers[k];
-          if (out instanceof Float64Array) copyFloat64(chunk, column, out, at, nulls[k]);
-          else if (out instanceof BigInt64Array) copyInt64(chunk, column, out, at, nulls[k]);
+          if (out instanceof Float64Array) copyFloat64(chunk, column, out, fill, nulls[k]);
+          else if (out instanceof BigInt64Array) copyInt64(chunk, column, out, fill, nulls[k]);
           else {
             const vector = chunk.getColumnVector(column);
             for (let i = 0; i < n; i++) {
               const value = vector.getItem(i) as string | boolean | null;
-              if (value === null) nulls[k][at + i] = 1;
-              if (out instanceof Uint8Array) out[at + i] = value === true ? 1 : 0;
-              else out[at + i] = value as string | null;
+              if (value === null) nulls[k][fill + i] = 1;
+              if (out instanceof Uint8Array) out[fill + i] = value === true ? 1 : 0;
+              else out[fill + i] = value as string | null;
             }
           }
         });
+        fill += n;
         at += n;
       });
       if (at !== total) throw new CorruptedFileError(`read ${at} rows where the footers say ${total}`, { files: files.length });
-    }
-    let subMicrosecond = false;
-    for (const [k, plan] of plans.entries()) {
-      if (plan.kind !== 'nanos') continue;
-      // DuckDB would drop the sub-microsecond digits: our own reader keeps them
-      const out = buffers[k] as BigInt64Array;
-      for (const f of tableFiles) {
-        if (options.signal?.aborted) throw new MesDataError('CANCELLED', 'reading the files: cancelled');
-        const handle = f.file === files[0] ? first : await openParquetFile(f.file);
-        const part = await handle.readAll([plan.field.name]);
-        let offset = f.rowStart;
-        for (const batch of part.batches) {
-          const data = batch.getChildAt(0)?.data[0];
-          if (!data) continue;
-          const values = data.values as BigInt64Array;
-          for (let i = 0; i < data.length; i++) {
-            if (!data.getValid(i)) {
-              nulls[k][offset + i] = 1;
-              out[offset + i] = 0n;
-              continue;
-            }
-            const value = values[i];
-            out[offset + i] = value;
-            if (value % 1000n !== 0n) subMicrosecond = true;
-          }
-          offset += data.length;
-        }
+      if (fill > 0 || emitted === 0) await flush();
+    } else {
+      // only nanosecond columns: chunks of the row counts alone
+      while (chunkStart < total || emitted === 0) {
+        fill = Math.min(capacity, total - chunkStart);
+        await flush();
+        if (total === 0) break;
       }
     }
-    const children: Data[] = [];
-    for (const [k, plan] of plans.entries()) {
-      const nullBitmap = validityBitmap(nulls[k], total);
-      const nullCount = nullBitmap ? nullCountOf(nulls[k], total) : 0;
-      children.push(columnData(plan, buffers[k], total, nullBitmap, nullCount));
-    }
-    // the file's field names, nullability and metadata, as our own reader gives them
-    const schema = new Schema(
-      plans.map((plan, k) => new Field(plan.field.name, children[k].type, plan.field.nullable, plan.field.metadata)),
-      first.schema.metadata,
-    );
-    const batch = new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: total, nullCount: 0, children }));
-    return { table: new Table(schema, [batch]), files: tableFiles, subMicrosecond };
+    return { files: tableFiles, subMicrosecond, rows: total };
   }, options.signal);
+}
+
+/**
+ * Reads `files` (absolute paths, in the order wanted) as one table, or answers null when a
+ * column has a type this reader does not map or the files do not share one schema (see
+ * `readDatasetChunks`, of which this is the one-chunk read). Throws as it does.
+ */
+export async function readDatasetTable(files: string[], options: { columns?: string[]; signal?: AbortSignal; first?: ParquetHandle } = {}): Promise<DatasetTable | null> {
+  let table: Table | null = null;
+  const read = await readDatasetChunks(files, options, (chunk) => {
+    table = chunk.table;
+  });
+  if (!read || !table) return null;
+  return { table, files: read.files, subMicrosecond: read.subMicrosecond };
 }

@@ -17,7 +17,8 @@ import { resolveStorePath } from '../store/storePaths.js';
 import { commitVersion, type VersionSidecarInput, type VersionWriteContext } from '../store/versionCommit.js';
 import { timestampColumn } from '../validation/columnData.js';
 import { PhaseProfile } from './phaseProfile.js';
-import { readFilesTable, validateRead, type TargetTable } from '../validation/validateDataset.js';
+import { enforceSchema } from '../validation/schemaEnforcement.js';
+import { readFilesTable, validateFiles, type TargetTable } from '../validation/validateDataset.js';
 import { MAX_ISSUE_ROWS, type EnforcementMode, type ValidationReport } from '../validation/validationReport.js';
 import type { JobResult } from '../api/contract.js';
 
@@ -146,6 +147,10 @@ async function rawDates(store: Store, asset: string, from?: string, to?: string)
 /** Sorts by time (stable), keeps the last of rows sharing a timestamp, removes `drop` rows; counts what went. */
 function clean(table: Table, drop: Uint8Array | null, tsName: string): { table: Table; duplicates: number } {
   const ts = timestampColumn(table.getChild(tsName) as Vector).ns;
+  // rows already in order, none repeated or dropped (the usual raw date): the table as it is
+  let ordered = drop === null || drop.every((d) => d === 0);
+  for (let i = 1; ordered && i < ts.length; i++) if (!(ts[i - 1] < ts[i])) ordered = false;
+  if (ordered) return { table, duplicates: 0 };
   const order = Array.from({ length: table.numRows }, (_, i) => i).filter((i) => !drop || drop[i] === 0);
   order.sort((a, b) => (ts[a] < ts[b] ? -1 : ts[a] > ts[b] ? 1 : a - b));
   const keep: number[] = [];
@@ -182,8 +187,9 @@ interface CleanPlan {
   asset: string;
   dates: RawDate[];
   files: TargetTable['files'];
-  /** the table as the gate saw it (converted columns when it converted any); only kept for our own writer */
-  enforced: Table | null;
+  /** the schema and mode the gate enforced: our own writer converts each date's rows as it did */
+  schema: DataSchema;
+  mode: EnforcementMode;
   /** 1 for each row to leave out, in the concatenated raw order; null: none */
   drop: Uint8Array | null;
   tsName: string;
@@ -269,20 +275,24 @@ async function writeWithEngine(plan: CleanPlan, ctx: VersionWriteContext, duplic
   }, plan.signal);
 }
 
-/** Our own writer: each date's rows of the converted table, cleaned in memory, one file a date. */
-async function writeWithOwnWriter(plan: CleanPlan, write: (relative: string, table: Table) => Promise<unknown>): Promise<number> {
+/**
+ * Each raw date's rows as the gate saw them (read again, a date at a time, and converted as
+ * the gate converted them), cleaned: `onDate` gets the cleaned rows of one partition at a
+ * time. Answers the duplicates resolved.
+ */
+async function eachCleanDate(plan: CleanPlan, onDate: (relative: string, table: Table) => Promise<unknown>): Promise<number> {
   let duplicates = 0;
-  const enforced = plan.enforced;
-  if (!enforced) throw new BadRequestError('promotion: the converted rows were not kept for writing');
   for (const range of dateRanges(plan.dates, plan.files)) {
     if (plan.signal?.aborted) throw new CancelledError('promotion: cancelled, nothing written');
-    const table = enforced.slice(range.start, range.end);
+    const raw = plan.dates.find((d) => d.date === range.date) as RawDate;
+    const read = await readFilesTable(raw.files.map((f) => f.absolute), { signal: plan.signal });
+    const table = enforceSchema(read.table, plan.schema, { mode: plan.mode }).table;
     const drop = plan.drop ? plan.drop.subarray(range.start, range.end) : null;
     const cleaned = clean(table, drop, plan.tsName);
     duplicates += cleaned.duplicates;
     if (cleaned.table.numRows === 0) continue;
     if (!range.perRowDate) {
-      await write(`date=${range.date}/part-0.parquet`, cleaned.table);
+      await onDate(`date=${range.date}/part-0.parquet`, cleaned.table);
       continue;
     }
     // a year of daily bars, sorted: each run of rows of one UTC date is a partition
@@ -292,7 +302,7 @@ async function writeWithOwnWriter(plan: CleanPlan, write: (relative: string, tab
       const day = dayOf(start);
       let end = start + 1;
       while (end < cleaned.table.numRows && dayOf(end) === day) end++;
-      await write(`date=${day}/part-0.parquet`, cleaned.table.slice(start, end));
+      await onDate(`date=${day}/part-0.parquet`, cleaned.table.slice(start, end));
       start = end;
     }
   }
@@ -309,29 +319,26 @@ interface GateOutcome {
   rows: number;
   /** write with our own writer: DuckDB would change values (sub-microsecond times, converted columns) */
   ownWriter: boolean;
-  /** the rows as the gate saw them, kept only when our own writer or a dry run needs them */
-  enforced: Table | null;
 }
 
 /**
- * The gate: every selected raw row at once, as `mes-data validate raw/{ASSET}` sees them.
- * Throws VALIDATION_GATE when promotion must stop. Keeps the table only when it is needed
- * afterwards, so DuckDB has the memory while it writes.
+ * The gate: every selected raw row, as `mes-data validate raw/{ASSET}` sees them (the same
+ * chunked validation, so memory stays bounded). Throws VALIDATION_GATE when promotion must
+ * stop.
  */
 async function passGate(
   dates: RawDate[],
   schema: DataSchema,
-  options: { mode: EnforcementMode; label: string; onInvalid: 'fail' | 'drop'; asset: string; dryRun: boolean; signal?: AbortSignal; instrumentOf: (asset: string | null) => Instrument; profile: PhaseProfile },
+  options: { mode: EnforcementMode; label: string; onInvalid: 'fail' | 'drop'; asset: string; signal?: AbortSignal; instrumentOf: (asset: string | null) => Instrument; profile: PhaseProfile },
 ): Promise<GateOutcome> {
   const { asset, onInvalid } = options;
-  const read = await readFilesTable(
+  const gate = await validateFiles(
     dates.flatMap((d) => d.files.map((f) => f.absolute)),
-    { signal: options.signal },
+    schema,
+    { mode: options.mode, label: options.label, everyRow: true, instrumentOf: options.instrumentOf, signal: options.signal },
   );
-  options.profile.mark('gate read');
+  options.profile.mark('gate');
   if (options.signal?.aborted) throw new CancelledError(`promotion of ${asset}: cancelled, nothing written`);
-  const gate = validateRead(read, schema, { mode: options.mode, label: options.label, everyRow: true, instrumentOf: options.instrumentOf });
-  options.profile.mark('gate rules');
   const report = firstRows(gate.report);
   const blocking = report.errors.filter((e) => !RESOLVED_BY_CLEANING.has(e.rule));
   const unfixable = blocking.filter((e) => e.rule === 'required_column' || e.rule === 'type' || e.rule === 'session_gap');
@@ -347,13 +354,13 @@ async function passGate(
   if (onInvalid === 'drop') {
     for (const issue of gate.report.errors) {
       if (RESOLVED_BY_CLEANING.has(issue.rule) || issue.rows.length === 0) continue;
-      drop ??= new Uint8Array(read.table.numRows);
+      drop ??= new Uint8Array(gate.rows);
       for (const row of issue.rows) drop[row] = 1;
       dropped[issue.rule] = (dropped[issue.rule] ?? 0) + issue.count;
     }
   }
-  const ownWriter = read.subMicrosecond || Object.keys(report.coercions).length > 0;
-  return { report, drop, dropped, files: read.files, rows: read.table.numRows, ownWriter, enforced: ownWriter || options.dryRun ? gate.table : null };
+  const ownWriter = gate.subMicrosecond || Object.keys(report.coercions).length > 0;
+  return { report, drop, dropped, files: gate.files, rows: gate.rows, ownWriter };
 }
 
 /**
@@ -385,7 +392,7 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
   progress({ fraction: 0.05, stage: `reading ${inputs.length} raw file(s)`, rows: 0 });
   // session gaps follow the store's instrument of the asset (holidays, early closes, breaks)
   const instrumentOf = (name: string | null) => instrumentFor(store.root, name ?? asset);
-  const gate = await passGate(dates, schema, { mode, label, onInvalid, asset, dryRun: options.dryRun === true, signal: options.signal, instrumentOf, profile });
+  const gate = await passGate(dates, schema, { mode, label, onInvalid, asset, signal: options.signal, instrumentOf, profile });
   const { report, dropped, drop } = gate;
   checkCancel();
   const recipe = { name: 'promote', version: RECIPE_VERSION, parameters: { schema: schema.name, schemaVersion: schema.version, mode, onInvalid, compression, from: options.from ?? null, to: options.to ?? null } };
@@ -393,18 +400,15 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
   const identity = { ...recipe, parameters: { ...recipe.parameters, from: undefined, to: undefined } };
   const fingerprint = crypto.createHash('sha256').update(JSON.stringify({ inputs, recipe: identity })).digest('hex');
 
-  const plan: CleanPlan = { store, asset, dates, files: gate.files, enforced: gate.enforced, drop, tsName, compression, signal: options.signal, profile };
+  const plan: CleanPlan = { store, asset, dates, files: gate.files, schema, mode, drop, tsName, compression, signal: options.signal, profile };
   const ownWriter = gate.ownWriter;
   const duplicatesSeen = [...report.errors, ...report.warnings].some((issue) => issue.rule === 'unique_timestamp');
   if (options.dryRun) {
     let kept = 0;
-    let duplicates = 0;
-    const enforced = gate.enforced as Table;
-    for (const range of dateRanges(dates, gate.files)) {
-      const cleaned = clean(enforced.slice(range.start, range.end), drop ? drop.subarray(range.start, range.end) : null, tsName);
-      kept += cleaned.table.numRows;
-      duplicates += cleaned.duplicates;
-    }
+    const duplicates = await eachCleanDate(plan, (_relative, table) => {
+      kept += table.numRows;
+      return Promise.resolve();
+    });
     if (duplicates > 0) dropped.unique_timestamp = (dropped.unique_timestamp ?? 0) + duplicates;
     return { version: null, path: null, rows: kept, inputs, report, dropped, status: 'dry-run' };
   }
@@ -426,7 +430,7 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
     sidecar,
     write: async (ctx) => {
       const duplicates = ownWriter
-        ? await writeWithOwnWriter(plan, (relative, table) => ctx.writeParquet(relative, table, { compression }))
+        ? await eachCleanDate(plan, (relative, table) => ctx.writeParquet(relative, table, { compression }))
         : await writeWithEngine(plan, ctx, duplicatesSeen);
       if (duplicates > 0) dropped.unique_timestamp = (dropped.unique_timestamp ?? 0) + duplicates;
       profile.mark('write');
@@ -434,7 +438,7 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
       // the sidecar records the validation of the rows written (the gate's report stays in extra.gate)
       const files = (await fs.readdir(ctx.dir, { recursive: true })).filter((f) => f.endsWith('.parquet')).map((f) => path.join(ctx.dir, f)).sort();
       if (files.length === 0) throw new ValidationGateError(`promotion of ${asset}: every row was dropped; nothing was written`, { asset, report, dropped });
-      const written = validateRead(await readFilesTable(files, { signal: options.signal }), schema, { mode, label: `cleaned ${asset}`, instrumentOf }).report;
+      const written = (await validateFiles(files, schema, { mode, label: `cleaned ${asset}`, instrumentOf, signal: options.signal })).report;
       sidecar.validation = { ...written };
       sidecar.qualityMetrics = { nullCounts: written.metrics.nullCounts, completenessPercentage: written.metrics.completenessPercentage, duplicateTimestamps: written.metrics.duplicateTimestamps, gapCount: written.metrics.gapCount, missingBars: written.metrics.missingBars, dropped };
       profile.mark('written report');

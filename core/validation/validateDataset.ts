@@ -1,19 +1,23 @@
 import fs from 'node:fs';
 import type { Table } from 'apache-arrow';
-import { readDatasetTable } from '../engine/datasetTable.js';
+import { readDatasetChunks, readDatasetTable, type DatasetChunk } from '../engine/datasetTable.js';
 import { CancelledError } from '../errors.js';
 import { readTabularFile } from '../ingest/readTabularFile.js';
 import { Dataset, datasetFiles } from '../parquet/parquetDataset.js';
 import type { DataSchema } from '../schema/dataSchema.js';
 import { instrumentFor } from '../instruments/instrumentRegistry.js';
-import { validateTable, type ValidateOptions, type ValidationResult } from './validateTable.js';
-import { collectingEveryRow, type EnforcementMode } from './validationReport.js';
+import { TableValidator, validateTable, type ValidateOptions, type ValidationResult } from './validateTable.js';
+import { collectingEveryRow, type EnforcementMode, type ValidationReport } from './validationReport.js';
 
 /**
  * The one way a target is validated, whoever asks (`mes-data validate`, the validate job,
- * the promotion gate): read the target as one table, then `validateTable`. So the same rows
- * give the same report everywhere.
+ * the promotion gate): the target's rows go through one `TableValidator`, chunk by chunk
+ * for Parquet files (`validateFiles`, bounded memory however long the history), whole for a
+ * text file or coerce mode. So the same rows give the same report everywhere.
  */
+
+/** Rows a chunk of a validation read holds at most (about 50 MB of bars, 24 MB of ticks). */
+export const VALIDATION_CHUNK_ROWS = 1_000_000;
 
 const TEXT_FILE = /\.(csv|tsv|txt|jsonl|ndjson)$/i;
 
@@ -69,18 +73,50 @@ export async function readTarget(storeRoot: string | null, target: string, optio
 }
 
 /**
+ * Validates Parquet files (absolute, in order) as one target, reading them in chunks of
+ * `chunkRows` (coerce mode: whole, since it converts whole columns). `onChunk` sees each
+ * chunk as the rules saw it (enforced) with its first row. Row numbers in the report are
+ * positions in the files' concatenated order. Throws the read errors and CANCELLED.
+ */
+export async function validateFiles(
+  files: string[],
+  schema: DataSchema,
+  options: ValidateTargetOptions & { label: string; chunkRows?: number; onChunk?: (chunk: DatasetChunk) => void },
+): Promise<{ report: ValidationReport; files: TargetTable['files']; subMicrosecond: boolean; rows: number }> {
+  const mode = options.mode ?? 'strict';
+  const validator = new TableValidator(schema, { mode, timezone: options.timezone, target: options.label, instrumentOf: options.instrumentOf, everyRow: options.everyRow });
+  const chunkRows = mode === 'coerce' ? Number.POSITIVE_INFINITY : (options.chunkRows ?? VALIDATION_CHUNK_ROWS);
+  const push = (chunk: DatasetChunk) => {
+    checkCancelled(options.signal, `validate ${options.label}`);
+    const table = validator.push(chunk.table);
+    options.onChunk?.({ table, rowStart: chunk.rowStart });
+  };
+  const read = await readDatasetChunks(files, { signal: options.signal, chunkRows: Number.isFinite(chunkRows) ? chunkRows : undefined }, push);
+  if (read) return { report: validator.finish(), files: read.files, subMicrosecond: read.subMicrosecond, rows: read.rows };
+  // types DuckDB's read does not map: the files the old way, as one chunk
+  const whole = await readFilesTable(files, { signal: options.signal });
+  push({ table: whole.table, rowStart: 0 });
+  return { report: validator.finish(), files: whole.files, subMicrosecond: whole.subMicrosecond, rows: whole.table.numRows };
+}
+
+/**
  * Validates a target (see `readTarget`) against a schema. Row numbers in the report are
  * 0-based positions in the target as read (for many files: in their sorted, concatenated
  * order). Throws the read errors and CANCELLED; findings go into the report.
  */
-export async function validateTarget(storeRoot: string | null, target: string, schema: DataSchema, options: ValidateTargetOptions = {}): Promise<ValidationResult & { files: TargetTable['files']; subMicrosecond: boolean }> {
-  const read = await readTarget(storeRoot, target, options);
-  checkCancelled(options.signal, `validate ${target}`);
+export async function validateTarget(storeRoot: string | null, target: string, schema: DataSchema, options: ValidateTargetOptions = {}): Promise<{ report: ValidationReport; files: TargetTable['files']; subMicrosecond: boolean }> {
   const instrumentOf = options.instrumentOf ?? ((asset: string | null) => instrumentFor(storeRoot, asset));
-  return { ...validateRead(read, schema, { ...options, instrumentOf, label: options.label ?? target }), files: read.files, subMicrosecond: read.subMicrosecond };
+  const label = options.label ?? target;
+  if (TEXT_FILE.test(target) && fs.existsSync(target) && fs.statSync(target).isFile()) {
+    const read = await readTarget(storeRoot, target, options);
+    checkCancelled(options.signal, `validate ${target}`);
+    return { report: validateRead(read, schema, { ...options, instrumentOf, label }).report, files: read.files, subMicrosecond: read.subMicrosecond };
+  }
+  const { report, files, subMicrosecond } = await validateFiles(datasetFiles(storeRoot, target).files, schema, { ...options, instrumentOf, label });
+  return { report, files, subMicrosecond };
 }
 
-/** Validates what `readTarget` or `readFilesTable` read. */
+/** Validates what `readTarget` or `readFilesTable` read (one chunk: the whole table). */
 export function validateRead(read: TargetTable, schema: DataSchema, options: ValidateTargetOptions & { label: string }): ValidationResult {
   const run = () => validateTable(read.table, schema, { mode: options.mode, timezone: options.timezone, target: options.label, instrumentOf: options.instrumentOf });
   return options.everyRow ? collectingEveryRow(run) : run();

@@ -5,11 +5,12 @@ import { Decimal, Float64, Int32, makeData, makeVector, Table, TimestampMicrosec
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vectorValueToJson } from '../../../core/arrow/arrowJson.js';
 import { closeEngine } from '../../../core/engine/duckdbEngine.js';
-import { readDatasetTable } from '../../../core/engine/datasetTable.js';
+import { readDatasetChunks, readDatasetTable } from '../../../core/engine/datasetTable.js';
 import { sharedDecoderPool } from '../../../core/parquet/decoderPool.js';
 import { Dataset } from '../../../core/parquet/parquetDataset.js';
 import { writeParquet } from '../../../core/parquet/writeParquet.js';
 import { OHLCV_SCHEMA } from '../../../core/schema/predefinedSchemas.js';
+import { validateFiles } from '../../../core/validation/validateDataset.js';
 import { validateTable } from '../../../core/validation/validateTable.js';
 import { ohlcvTable } from '../../helpers/ohlcvTable.js';
 
@@ -95,6 +96,38 @@ describe('readDatasetTable', () => {
     const slow = validateTable(await (await Dataset.openFiles(files)).readAll(), schema, { target: 't' }).report;
     expect(fast).toEqual(slow);
     expect(fast.errors.map((e) => [e.rule, e.count, e.rows])).toEqual([['ohlc_consistency', 1, [7]]]);
+  });
+
+  it('reads in chunks the rows of the whole read, nanoseconds exact, and validation over the chunks reports as over the whole', async () => {
+    const table = ohlcvTable(12_000);
+    const ts = table.getChild('timestamp')?.data[0].values as BigInt64Array;
+    const high = table.getChild('high')?.data[0].values as Float64Array;
+    ts[2000] = ts[1999]; // a repeat across the first chunk boundary
+    ts[5000] += 321n; // sub-microsecond digits inside the second file
+    ts[8999] = ts[100]; // out of order, and a repeat far from its first, at a file's end
+    high[5999] = 1; // OHLC broken on the last row of a chunk
+    const files = [0, 1, 2, 3].map((k) => path.join(dir, 'chunks', `part-${k}.parquet`));
+    fs.mkdirSync(path.dirname(files[0]), { recursive: true });
+    for (const [k, file] of files.entries()) await writeParquet(table.slice(k * 3000, (k + 1) * 3000), file, { compression: 'zstd', rowGroupSize: 1000 });
+    const whole = await readDatasetTable(files);
+    const chunks: { rowStart: number; rows: unknown[][] }[] = [];
+    const read = await readDatasetChunks(files, { chunkRows: 2048 }, (chunk) => {
+      chunks.push({ rowStart: chunk.rowStart, rows: rowsOf(chunk.table) });
+    });
+    expect(read?.rows).toBe(12_000);
+    expect(read?.subMicrosecond).toBe(true);
+    // DuckDB hands over a row group's rows (1,000) at a time: a chunk takes whole ones up to 2,048 rows
+    expect(chunks.map((c) => [c.rowStart, c.rows.length])).toEqual([0, 2000, 4000, 6000, 8000, 10000].map((start) => [start, 2000]));
+    expect(chunks.flatMap((c) => c.rows)).toEqual(rowsOf(whole?.table as Table));
+    expect(chunks[2].rows[5000 - 4000][0]).toBe('2024-01-05T11:20:00.000000321Z');
+    const inChunks = await validateFiles(files, OHLCV_SCHEMA, { label: 't', chunkRows: 2048 });
+    const once = validateTable(whole?.table as Table, OHLCV_SCHEMA, { target: 't' }).report;
+    expect(inChunks.report).toEqual(once);
+    expect(once.errors.map((e) => [e.rule, e.count, e.rows])).toEqual([
+      ['ohlc_consistency', 1, [5999]],
+      ['sorted_timestamp', 1, [8999]],
+      ['unique_timestamp', 2, [2000, 8999]],
+    ]);
   });
 
   it('answers null for a type it does not map, and for files whose schemas differ', async () => {
