@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { diffTables } from '../diff/diffTables.js';
-import { BadRequestError, CancelledError, MesDataError } from '../errors.js';
+import { diffTargets } from '../diff/diffTargets.js';
+import { BadRequestError, MesDataError } from '../errors.js';
 import { buildFeatures } from '../features/buildFeatures.js';
 import { InstrumentRegistry } from '../instruments/instrumentRegistry.js';
 import { promoteRaw } from '../promote/promoteRaw.js';
@@ -9,17 +9,13 @@ import { SchemaRegistry } from '../schema/schemaRegistry.js';
 import { ingestIntoStore } from '../store/ingestIntoStore.js';
 import { openStore } from '../store/openStore.js';
 import { verifyStore } from '../store/verifyStore.js';
-import { readTarget, validateTarget } from '../validation/validateDataset.js';
+import { validateTarget } from '../validation/validateDataset.js';
 import { JobResultSchemas, type JobKind, type JobParams, type JobProgress, type JobResult } from './contract.js';
 
 export interface JobContext {
   storeRoot: string | null;
   signal: AbortSignal;
   progress: (update: JobProgress) => void;
-}
-
-function checkCancelled(signal: AbortSignal, what: string): void {
-  if (signal.aborted) throw new CancelledError(`${what}: cancelled`);
 }
 
 function requireStore(ctx: JobContext, what: string): string {
@@ -113,11 +109,7 @@ export async function runJob(params: JobParams, ctx: JobContext): Promise<JobRes
     }
     case 'diff': {
       ctx.progress({ fraction: 0.1, rows: null, bytes: null, stage: 'reading' });
-      const [a, b] = await Promise.all([readTarget(ctx.storeRoot, params.a, { signal: ctx.signal }), readTarget(ctx.storeRoot, params.b, { signal: ctx.signal })]);
-      const [ta, tb] = [a.table, b.table];
-      checkCancelled(ctx.signal, `diff ${params.a} ${params.b}`);
-      ctx.progress({ fraction: 0.6, rows: ta.numRows + tb.numRows, bytes: null, stage: 'comparing' });
-      return diffTables(ta, tb);
+      return diffTargets(ctx.storeRoot, params.a, params.b, { signal: ctx.signal, progress: (fraction, stage) => ctx.progress({ fraction, rows: null, bytes: null, stage }) });
     }
 
   }

@@ -132,7 +132,7 @@ function nullCountOf(nulls: Uint8Array, n: number): number {
 }
 
 /** Same column names and types in every file (DuckDB's words), as one signature per file. */
-async function checkSameSchema(connection: EngineConnection, files: string[]): Promise<boolean> {
+export async function checkSameSchema(connection: EngineConnection, files: string[]): Promise<boolean> {
   const rows = await connection.rows(
     `SELECT count(DISTINCT signature) AS signatures FROM (SELECT file_name, string_agg(name || ':' || coalesce(duckdb_type, '') || ':' || coalesce(logical_type, ''), ',' ORDER BY column_id) AS signature FROM parquet_schema(${sqlFileList(files)}) GROUP BY file_name)`,
     'comparing the schemas of the files',

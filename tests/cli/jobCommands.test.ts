@@ -115,3 +115,43 @@ describe('CSV through the ingest reader in convert and validate', () => {
     expect(validated.json).toMatchObject({ target: file, rowCount: 2, errors: [{ rule: 'ohlc_consistency', rows: [1] }] });
   });
 });
+
+describe('mes-data diff of two Parquet files, text and --json', () => {
+  const { dir, cleanup } = tempDir();
+  afterAll(cleanup);
+
+  it('finds a row whose time differs only in its nanoseconds, and a changed close, word for word', async () => {
+    const { writeParquet } = await import('../../core/parquet/writeParquet.js');
+    const { barsTable } = await import('../helpers/barsTable.js');
+    const a = path.join(dir, 'a.parquet');
+    const b = path.join(dir, 'b.parquet');
+    await writeParquet(barsTable([['2024-01-03T15:00:00.000000001Z', 5000, 5001, 4999, 5000.5, 3], ['2024-01-03T15:00:00.000000002Z', 5000.5, 5001, 5000, 5000.75, 4], ['2024-01-03T15:01:00Z', 5000.75, 5002, 5000, 5001, 5]]), a);
+    await writeParquet(barsTable([['2024-01-03T15:00:00.000000001Z', 5000, 5001, 4999, 5000.5, 3], ['2024-01-03T15:00:00.000000003Z', 5000.5, 5001, 5000, 5000.75, 4], ['2024-01-03T15:01:00Z', 5000.75, 5002, 5000, 5001.25, 5]]), b);
+    const text = await runCli('diff', a, b);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toBe(
+      [
+        `${a} → ${b} (rows matched by timestamp)`,
+        'schema: 0 added, 0 removed, 0 changed',
+        'rows: 1 added, 1 removed, 1 changed, 1 unchanged',
+        '  close: 1 value(s) changed',
+        '  removed {"timestamp":"2024-01-03T15:00:00.000000002Z"}',
+        '  added {"timestamp":"2024-01-03T15:00:00.000000003Z"}',
+        '  changed {"timestamp":"2024-01-03T15:01:00.000000000Z"} {"close":{"a":5001,"b":5001.25}}',
+        '',
+      ].join('\n'),
+    );
+    const json = await runCliJson('diff', a, b);
+    expect(json.json).toEqual({
+      key: ['timestamp'],
+      schema: { added: [], removed: [], changed: [] },
+      rows: { added: 1, removed: 1, changed: 1, unchanged: 1, a: 3, b: 3 },
+      changedColumns: { close: 1 },
+      samples: [
+        { kind: 'removed', key: { timestamp: '2024-01-03T15:00:00.000000002Z' }, row: { timestamp: '2024-01-03T15:00:00.000000002Z', open: 5000.5, high: 5001, low: 5000, close: 5000.75, volume: 4 } },
+        { kind: 'added', key: { timestamp: '2024-01-03T15:00:00.000000003Z' }, row: { timestamp: '2024-01-03T15:00:00.000000003Z', open: 5000.5, high: 5001, low: 5000, close: 5000.75, volume: 4 } },
+        { kind: 'changed', key: { timestamp: '2024-01-03T15:01:00.000000000Z' }, changes: { close: { a: 5001, b: 5001.25 } } },
+      ],
+    });
+  });
+});

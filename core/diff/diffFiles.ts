@@ -1,0 +1,348 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Int16, makeData, makeVector, Table, TimeUnit, Type, type DataType, type Field, type Timestamp } from 'apache-arrow';
+import { vectorValueToJson, type JsonValue } from '../arrow/arrowJson.js';
+import { checkSameSchema } from '../engine/datasetTable.js';
+import { sqlFileList, sqlIdent, sqlString, withConnection, type EngineConnection } from '../engine/duckdbEngine.js';
+import { BadRequestError, MesDataError } from '../errors.js';
+import { openParquetFile, type ParquetHandle } from '../parquet/parquetFile.js';
+import { writeParquet } from '../parquet/writeParquet.js';
+import type { DiffOptions, DiffResult, DiffSample } from './diffTables.js';
+
+/**
+ * The diff of two sets of Parquet files (two versions of a dataset) done by DuckDB, with
+ * the result `diffTables` gives for the same rows: the rows of each side are numbered
+ * within their key (asset and timestamp, in file then row order) and the two sides are
+ * joined on key and number, so duplicates pair up in order as in diffTables' merge; the
+ * counts, the per-column counts and the first samples of each kind are one aggregate of
+ * that join. Neither side is held in memory: DuckDB streams and spills (its memory limit),
+ * and only the sampled rows are read again, with our own reader, so their JSON is what the
+ * table reader gives.
+ *
+ * Exactness: values compare as diffTables compares them (floats bit for bit with NaN equal
+ * to NaN and -0 apart from 0; everything else by value). DuckDB reads a nanosecond
+ * timestamp as microseconds, so for each nanosecond column our own reader reads the
+ * digits below the microsecond, and when any is not zero they go to DuckDB beside the rows
+ * (a temporary Parquet file joined by position): a key or a value that differs only in its
+ * nanoseconds is still found.
+ *
+ * Answers null when a column has a type this does not compare (decimals, nested, binary…),
+ * the asset column is not a string, or the files of a side do not share one schema: the
+ * caller then diffs the tables read whole, as before.
+ */
+
+interface Side {
+  label: 'A' | 'B';
+  files: string[];
+  first: ParquetHandle;
+  types: Map<string, string>;
+  fields: Map<string, Field>;
+}
+
+interface Digits {
+  /** the temporary Parquet file of the digits, or null when no row has any */
+  file: string | null;
+  /** the columns in it (`n_<name>`) */
+  columns: string[];
+}
+
+interface SampleRef {
+  kind: 'added' | 'removed' | 'changed';
+  /** sort key: asset, microseconds, nanosecond digits, number within the key, file and row (a's when it has one) */
+  sk: [string, bigint, number, bigint, bigint, bigint];
+  aFile?: number;
+  aRow?: number;
+  bFile?: number;
+  bRow?: number;
+  differs?: boolean[];
+}
+
+function supported(type: DataType): boolean {
+  switch (type.typeId) {
+    case Type.Float:
+      return (type as unknown as { precision: number }).precision !== 0;
+    case Type.Int:
+    case Type.Timestamp:
+    case Type.Bool:
+    case Type.Utf8:
+      return true;
+    default:
+      return false;
+  }
+}
+
+const typeOf = (field: Field | undefined): DataType | undefined => field?.type as DataType | undefined;
+const isNanos = (field: Field | undefined) => typeOf(field)?.typeId === Type.Timestamp && (typeOf(field) as Timestamp).unit === TimeUnit.NANOSECOND;
+
+/**
+ * The digits below the microsecond (`ns % 1000`, signed as the value) of a nanosecond
+ * column, in file then row order; null when all of them are 0 (DuckDB's microseconds are
+ * then the whole value).
+ */
+async function nanosDigits(files: string[], first: ParquetHandle, column: string, total: number, signal?: AbortSignal): Promise<Int16Array | null> {
+  const out = new Int16Array(total);
+  let at = 0;
+  let any = false;
+  for (const file of files) {
+    if (signal?.aborted) throw new MesDataError('CANCELLED', `reading ${column} of ${file}: cancelled`);
+    const handle = file === first.path ? first : await openParquetFile(file);
+    const part = await handle.readAll([column]);
+    for (const batch of part.batches) {
+      const data = batch.getChildAt(0)?.data[0];
+      if (!data) continue;
+      const values = data.values as BigInt64Array;
+      for (let i = 0; i < data.length; i++) {
+        if (!data.getValid(i)) continue;
+        const digits = Number(values[i] % 1000n);
+        if (digits !== 0) {
+          out[at + i] = digits;
+          any = true;
+        }
+      }
+      at += data.length;
+    }
+  }
+  if (at !== total) throw new MesDataError('CORRUPTED_FILE', `read ${at} values of ${column} where the footers say ${total}`, { column, files: files.length });
+  return any ? out : null;
+}
+
+/**
+ * Whether a column differs between the two rows of a pair: floats as Object.is says (DuckDB
+ * finds NaN not distinct from NaN, and -0 not distinct from 0, so the sign of a zero is
+ * compared too); everything else by value, nulls equal to nulls; a nanosecond column also
+ * by its digits below the microsecond.
+ */
+function differsSql(name: string, field: Field, nanos: { a: string | null; b: string | null }): string {
+  const a = `a.${sqlIdent(`c_${name}`)}`;
+  const b = `b.${sqlIdent(`c_${name}`)}`;
+  if (typeOf(field)?.typeId === Type.Float) return `(${a} IS DISTINCT FROM ${b} OR (${a} = 0 AND signbit(${a}) <> signbit(${b})))`;
+  const value = `(${a} IS DISTINCT FROM ${b})`;
+  if (nanos.a === null && nanos.b === null) return value;
+  return `(${value} OR (${a} IS NOT NULL AND ${nanos.a ?? '0'} <> ${nanos.b ?? '0'}))`;
+}
+
+/** What the key of a row is made of, beyond its microseconds. */
+interface KeyParts {
+  asset: boolean;
+  /** digits below the microsecond (some row of a side has them) */
+  nanos: boolean;
+  /** the row's number among the rows of its key, so repeated keys pair up in order */
+  numbered: boolean;
+}
+
+/** A side's rows: key, place (file and row), the compared columns, the digits below the microsecond. */
+function sideSql(side: Side, common: string[], digits: Digits, parts: KeyParts): string {
+  const columns = [
+    ...(parts.asset ? [`coalesce(p.${sqlIdent('asset')}, '') AS k_a`] : []),
+    `coalesce(epoch_us(p.${sqlIdent('timestamp')}), 0) AS k_u`,
+    ...(parts.nanos ? [`${digits.columns.includes('timestamp') ? `n.${sqlIdent('n_timestamp')}` : '0'}::SMALLINT AS k_r`] : []),
+    'p.file_index AS fi',
+    'p.file_row_number AS fr',
+    ...common.map((name) => `p.${sqlIdent(name)} AS ${sqlIdent(`c_${name}`)}`),
+    ...digits.columns.filter((name) => name !== 'timestamp').map((name) => `n.${sqlIdent(`n_${name}`)}`),
+  ];
+  const source = `read_parquet(${sqlFileList(side.files)}, file_row_number = true) p${digits.file ? ` POSITIONAL JOIN read_parquet(${sqlString(digits.file)}) n` : ''}`;
+  const select = `SELECT ${columns.join(', ')} FROM ${source}`;
+  if (!parts.numbered) return select;
+  const key = ['k_u', ...(parts.asset ? ['k_a'] : []), ...(parts.nanos ? ['k_r'] : [])].join(', ');
+  return `SELECT *, row_number() OVER (PARTITION BY ${key} ORDER BY fi, fr) AS k_d FROM (${select})`;
+}
+
+async function sideOf(label: 'A' | 'B', files: string[]): Promise<Side> {
+  const first = await openParquetFile(files[0]);
+  const fields = first.schema.fields;
+  return { label, files, first, types: new Map(fields.map((f) => [f.name, String(f.type)])), fields: new Map(fields.map((f) => [f.name, f])) };
+}
+
+async function rowCount(db: EngineConnection, files: string[]): Promise<number> {
+  const [row] = await db.rows(`SELECT coalesce(sum(num_rows), 0)::BIGINT AS n FROM parquet_file_metadata(${sqlFileList(files)})`, `reading the footers of ${files.length} file(s)`);
+  return Number(row.n);
+}
+
+/** Writes the nanosecond digits of a side as a temporary Parquet file (columns `n_<name>`), or null when there are none. */
+async function digitsFileOf(folder: string, side: Side, names: string[], total: number, signal?: AbortSignal): Promise<Digits> {
+  const columns: Record<string, ReturnType<typeof makeVector>> = {};
+  for (const name of names) {
+    const digits = await nanosDigits(side.files, side.first, name, total, signal);
+    if (digits) columns[`n_${name}`] = makeVector(makeData({ type: new Int16(), length: total, data: digits }));
+  }
+  const kept = Object.keys(columns);
+  if (kept.length === 0) return { file: null, columns: [] };
+  const file = path.join(folder, `${side.label}.parquet`);
+  await writeParquet(new Table(columns), file, { compression: 'snappy', rowGroupSize: 1_048_576 });
+  return { file, columns: kept.map((c) => c.slice(2)) };
+}
+
+/**
+ * Diffs the Parquet files `filesA` and `filesB` (absolute, in dataset order) in DuckDB, or
+ * answers null when their types need the table reader (see above). Throws BAD_REQUEST when
+ * a side has no timestamp column, the read errors DuckDB and our reader raise, and
+ * CANCELLED on `signal`.
+ */
+export async function diffParquetFiles(filesA: string[], filesB: string[], options: DiffOptions & { signal?: AbortSignal; progress?: (fraction: number, stage: string) => void } = {}): Promise<DiffResult | null> {
+  const sampleLimit = options.samples ?? 10;
+  const [a, b] = await Promise.all([sideOf('A', filesA), sideOf('B', filesB)]);
+  for (const side of [a, b]) {
+    const ts = side.fields.get('timestamp');
+    if (typeOf(ts)?.typeId !== Type.Timestamp) throw new BadRequestError(`${side.label} has no timestamp column to match rows by`, { side: side.label });
+  }
+  const schema: DiffResult['schema'] = { added: [], removed: [], changed: [] };
+  for (const [name, type] of b.types) if (!a.types.has(name)) schema.added.push({ name, type });
+  for (const [name, type] of a.types) {
+    const other = b.types.get(name);
+    if (other === undefined) schema.removed.push({ name, type });
+    else if (other !== type) schema.changed.push({ name, from: type, to: other });
+  }
+  const withAsset = a.types.has('asset') && b.types.has('asset');
+  const key = withAsset ? ['asset', 'timestamp'] : ['timestamp'];
+  const common = [...a.types.keys()].filter((name) => b.types.get(name) === a.types.get(name) && !key.includes(name));
+  const compared = [...key, ...common];
+  if (compared.some((name) => !supported(typeOf(a.fields.get(name)) as DataType) || !supported(typeOf(b.fields.get(name)) as DataType))) return null;
+  if (withAsset && (typeOf(a.fields.get('asset'))?.typeId !== Type.Utf8 || typeOf(b.fields.get('asset'))?.typeId !== Type.Utf8)) return null;
+
+  return withConnection(async (db) => {
+    for (const side of [a, b]) if (side.files.length > 1 && !(await checkSameSchema(db, side.files))) return null;
+    const [totalA, totalB] = [await rowCount(db, a.files), await rowCount(db, b.files)];
+    options.progress?.(0.2, 'reading');
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'mes-data-diff-'));
+    try {
+      // the digits below the microsecond of every nanosecond column compared (key or value)
+      const nanosNames = (side: Side) => ['timestamp', ...common].filter((name) => isNanos(side.fields.get(name)));
+      const digitsA = await digitsFileOf(folder, a, nanosNames(a), totalA, options.signal);
+      const digitsB = await digitsFileOf(folder, b, nanosNames(b), totalB, options.signal);
+      options.progress?.(0.4, 'comparing');
+      const parts: KeyParts = { asset: withAsset, nanos: digitsA.columns.includes('timestamp') || digitsB.columns.includes('timestamp'), numbered: false };
+      const what = `comparing ${a.files.length} with ${b.files.length} Parquet file(s)`;
+      const table = 'mes_data_diff';
+      await db.run(joinSql(table, a, b, common, digitsA, digitsB, parts), what);
+      let [row] = await db.rows(summarySql(table, common, parts, sampleLimit), what);
+      // a key repeated on both sides: its rows pair up in order, which the plain join cannot do; number them
+      const pairs = Number(row.changed) + Number(row.unchanged);
+      if (pairs + Number(row.removed) !== totalA || pairs + Number(row.added) !== totalB) {
+        parts.numbered = true;
+        await db.run(`DROP TABLE ${table}`, what);
+        await db.run(joinSql(table, a, b, common, digitsA, digitsB, parts), what);
+        [row] = await db.rows(summarySql(table, common, parts, sampleLimit), what);
+      }
+      await db.run(`DROP TABLE ${table}`, what);
+      options.progress?.(0.9, 'samples');
+      const changed = Number(row.changed);
+      const result: DiffResult = {
+        key,
+        schema,
+        rows: { added: Number(row.added), removed: Number(row.removed), changed, unchanged: Number(row.unchanged), a: totalA, b: totalB },
+        changedColumns: {},
+        samples: [],
+      };
+      // columns in the order diffTables meets them: by the first changed row, then by column order
+      const columnOrder = common
+        .map((name, k) => ({ name, k, n: Number(row[`n${k}`]), first: row[`m${k}`] === null ? null : skOf(row[`m${k}`]) }))
+        .filter((c) => c.n > 0 && c.first !== null)
+        .sort((x, y) => compareSk(x.first as SampleRef['sk'], y.first as SampleRef['sk']) || x.k - y.k);
+      for (const c of columnOrder) result.changedColumns[c.name] = c.n;
+      const refs: SampleRef[] = [];
+      type Pick = { sk: unknown; afi: unknown; afr: unknown; bfi: unknown; bfr: unknown; d?: boolean[] };
+      for (const s of (row.s_added as Pick[] | null) ?? []) refs.push({ kind: 'added', sk: skOf(s.sk), bFile: Number(s.bfi), bRow: Number(s.bfr) });
+      for (const s of (row.s_removed as Pick[] | null) ?? []) refs.push({ kind: 'removed', sk: skOf(s.sk), aFile: Number(s.afi), aRow: Number(s.afr) });
+      for (const s of (row.s_changed as Pick[] | null) ?? []) refs.push({ kind: 'changed', sk: skOf(s.sk), aFile: Number(s.afi), aRow: Number(s.afr), bFile: Number(s.bfi), bRow: Number(s.bfr), differs: s.d ?? [] });
+      refs.sort((x, y) => compareSk(x.sk, y.sk));
+      result.samples = await samplesOf(refs, a, b, key, common);
+      return result;
+    } finally {
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
+  }, options.signal);
+}
+
+/**
+ * The full join of the two sides on their key, kept in a temporary table as its rows that
+ * differ (a row added or removed, or a pair with a changed column), each with its key, its
+ * places and which columns changed, and one row (kind 3) counting the unchanged pairs.
+ */
+function joinSql(table: string, a: Side, b: Side, common: string[], digitsA: Digits, digitsB: Digits, parts: KeyParts): string {
+  const nanosOf = (digits: Digits, prefix: 'a' | 'b', name: string) => (digits.columns.includes(name) ? `${prefix}.${sqlIdent(`n_${name}`)}` : null);
+  const differs = common.map((name) => differsSql(name, a.fields.get(name) as Field, { a: nanosOf(digitsA, 'a', name), b: nanosOf(digitsB, 'b', name) }));
+  const key = ['k_u', ...(parts.asset ? ['k_a'] : []), ...(parts.nanos ? ['k_r'] : []), ...(parts.numbered ? ['k_d'] : [])];
+  const values = [
+    `CASE WHEN a.fi IS NULL THEN 1 WHEN b.fi IS NULL THEN 2 ELSE 0 END AS kind`,
+    ...key.map((k) => `coalesce(a.${k}, b.${k}) AS ${k}`),
+    'a.fi AS afi',
+    'a.fr AS afr',
+    'b.fi AS bfi',
+    'b.fr AS bfr',
+    ...differs.map((d, k) => `${d} AS d${k}`),
+  ];
+  const interesting = ['a.fi IS NULL', 'b.fi IS NULL', ...differs].join(' OR ');
+  const names = ['kind', ...key, 'afi', 'afr', 'bfi', 'bfr', ...differs.map((_, k) => `d${k}`)];
+  return `CREATE TEMP TABLE ${table} AS
+SELECT CASE WHEN i THEN kind ELSE 3 END AS kind, ${names.slice(1).map((n) => `CASE WHEN i THEN ${n} END AS ${n}`).join(', ')}, count(*) AS n
+FROM (SELECT ${values.join(', ')}, (${interesting}) AS i
+  FROM (${sideSql(a, common, digitsA, parts)}) a FULL OUTER JOIN (${sideSql(b, common, digitsB, parts)}) b ON ${key.map((k) => `a.${k} = b.${k}`).join(' AND ')})
+GROUP BY ALL`;
+}
+
+/** Counts, the first change of each column and the first samples of each kind, from the table `joinSql` made. */
+function summarySql(table: string, common: string[], parts: KeyParts, samples: number): string {
+  const sk = `{'a': ${parts.asset ? 'k_a' : "''"}, 'u': k_u, 'r': ${parts.nanos ? 'k_r' : '0'}, 'd': ${parts.numbered ? 'k_d' : '1'}, 'f': coalesce(afi, bfi), 'w': coalesce(afr, bfr)}`;
+  const d = common.map((_, k) => `d${k}`);
+  const pick = (kind: number, extra = '') => `arg_min({'sk': ${sk}, 'afi': afi, 'afr': afr, 'bfi': bfi, 'bfr': bfr${extra}}, ${sk}, ${samples}) FILTER (WHERE kind = ${kind})`;
+  return `SELECT coalesce(sum(n) FILTER (WHERE kind = 1), 0)::BIGINT AS added,
+  coalesce(sum(n) FILTER (WHERE kind = 2), 0)::BIGINT AS removed,
+  coalesce(sum(n) FILTER (WHERE kind = 0), 0)::BIGINT AS changed,
+  coalesce(sum(n) FILTER (WHERE kind = 3), 0)::BIGINT AS unchanged,
+  ${d.map((name, k) => `coalesce(sum(n) FILTER (WHERE kind = 0 AND ${name}), 0)::BIGINT AS n${k}, min(${sk}) FILTER (WHERE kind = 0 AND ${name}) AS m${k},`).join('\n  ')}
+  ${pick(1)} AS s_added,
+  ${pick(2)} AS s_removed,
+  ${pick(0, `, 'd': [${d.join(', ')}]::BOOLEAN[]`)} AS s_changed
+FROM ${table}`;
+}
+
+function skOf(value: unknown): SampleRef['sk'] {
+  const s = value as { a: string; u: bigint; r: number; d: bigint; f: bigint; w: bigint };
+  return [s.a, BigInt(s.u), Number(s.r), BigInt(s.d), BigInt(s.f), BigInt(s.w)];
+}
+
+function compareSk(x: SampleRef['sk'], y: SampleRef['sk']): number {
+  if (x[0] !== y[0]) return x[0] < y[0] ? -1 : 1;
+  for (let k = 1; k < x.length; k++) if (x[k] !== y[k]) return x[k] < y[k] ? -1 : 1;
+  return 0;
+}
+
+/** The sampled rows read with our own reader, as diffTables writes them. */
+async function samplesOf(refs: SampleRef[], a: Side, b: Side, key: string[], common: string[]): Promise<DiffSample[]> {
+  const handles = new Map<string, Promise<ParquetHandle>>();
+  const rowOf = async (side: Side, fileIndex: number, row: number): Promise<Table> => {
+    const file = side.files[fileIndex];
+    let handle = handles.get(file);
+    if (!handle) {
+      handle = file === side.first.path ? Promise.resolve(side.first) : openParquetFile(file);
+      handles.set(file, handle);
+    }
+    return (await handle).readRows(row, 1);
+  };
+  const json = (table: Table, name: string): JsonValue => {
+    const vector = table.getChild(name);
+    return vector ? vectorValueToJson(vector, 0) : null;
+  };
+  const keyJson = (table: Table) => Object.fromEntries(key.map((name) => [name, json(table, name)]));
+  const rowJson = (table: Table) => Object.fromEntries(table.schema.fields.map((field) => [field.name, json(table, field.name)]));
+  const samples: DiffSample[] = [];
+  for (const ref of refs) {
+    if (ref.kind === 'added') {
+      const row = await rowOf(b, ref.bFile as number, ref.bRow as number);
+      samples.push({ kind: 'added', key: keyJson(row), row: rowJson(row) });
+    } else if (ref.kind === 'removed') {
+      const row = await rowOf(a, ref.aFile as number, ref.aRow as number);
+      samples.push({ kind: 'removed', key: keyJson(row), row: rowJson(row) });
+    } else {
+      const [rowA, rowB] = [await rowOf(a, ref.aFile as number, ref.aRow as number), await rowOf(b, ref.bFile as number, ref.bRow as number)];
+      const changes: Record<string, { a: JsonValue; b: JsonValue }> = {};
+      common.forEach((name, k) => {
+        if (ref.differs?.[k]) changes[name] = { a: json(rowA, name), b: json(rowB, name) };
+      });
+      samples.push({ kind: 'changed', key: keyJson(rowA), changes });
+    }
+  }
+  return samples;
+}
