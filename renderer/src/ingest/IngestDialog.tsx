@@ -9,6 +9,7 @@ import { ProgressBar } from '../shell/ProgressBar';
 import { useAppState } from '../state/appState';
 import { formatCell, isNumericType, shortTypeName } from '../table/cellFormat';
 import { countOf, formatBytes, formatCount } from '../tree/treeModel';
+import { SessionWarnings, ZoneFact, timedZone } from './IngestZone';
 import { MAPPING_TARGETS, badRowsOfError, baseName, ingestAsset, snapshotStatus, sourceColumns, type IngestResult, type ListedBadRows } from './ingestResult';
 
 type Step =
@@ -71,6 +72,7 @@ function Review({ view }: { view: IngestResult }) {
                   </dd>
                 </div>
               ) : null}
+              <ZoneFact file={file} />
             </dl>
             {preview.length > 0 ? (
               <div className="preview-box">
@@ -195,7 +197,6 @@ export function IngestDialog({ files, paths: givenPaths }: { files: File[]; path
         const view = job.result;
         setStep({ kind: 'review', view });
         if (!asset && ingestAsset(view)) setAsset(ingestAsset(view));
-        if (!timezone && view.timezone) setTimezone(view.timezone);
         if (!mappingEdited) setMapping(view.mapping);
       } else if (job.state === 'cancelled') setStep({ kind: 'cancelled', preview: null });
       else setStep({ kind: 'failed', error: job.error ?? { code: 'FAILED', message: 'the dry run failed', details: {} }, preview: null, during: 'preview' });
@@ -303,7 +304,7 @@ export function IngestDialog({ files, paths: givenPaths }: { files: File[]; path
           </label>
           <label className="field">
             <span>Time zone of naive times</span>
-            <input value={timezone} onChange={(e) => setTimezone(e.target.value)} placeholder="America/Chicago" disabled={!editable} aria-label="Time zone" />
+            <input value={timezone} onChange={(e) => setTimezone(e.target.value)} placeholder={(view && timedZone(view.files)) ?? "the asset's instrument's zone"} disabled={!editable} aria-label="Time zone" />
           </label>
           <label className="field">
             <span>Bad rows</span>
@@ -337,6 +338,8 @@ export function IngestDialog({ files, paths: givenPaths }: { files: File[]; path
             {view.snapshots.some((s) => s.status === 'unchanged') ? `, ${view.snapshots.filter((s) => s.status === 'unchanged').length} unchanged` : ''}
           </div>
         ) : null}
+
+        {view ? <SessionWarnings files={view.files} /> : null}
 
         {view && step.kind !== 'done' && Object.keys(mapping).length + sources.length > 0 ? (
           <section>
@@ -376,8 +379,8 @@ export function IngestDialog({ files, paths: givenPaths }: { files: File[]; path
           <>
             <h4>{view.dryRun ? 'Snapshots to be written' : 'Snapshots'}</h4>
             <Snapshots view={view} />
-            <p className="muted small">
-              {countOf(view.rowsRead, 'row')} read{view.timezone ? ` · naive times read in ${view.timezone}` : ''}
+            <p className="muted small" data-testid="ingest-summary">
+              {countOf(view.rowsRead, 'row')} read{timedZone(view.files) ? ` · naive times read in ${timedZone(view.files)}` : ''}
             </p>
             <BadRows view={view} />
             {view.dryRun && view.badRowCount > 0 && onBadRows === 'fail' ? (

@@ -54,6 +54,28 @@ export class IngestModel {
     return ((await this.dialog().getByTestId('dialect').first().textContent()) ?? '').replace(/\s+/g, ' ');
   }
 
+  /** The session warnings listed (bars on a weekend, a holiday, outside the session), as their kind, bar count and words. */
+  async sessionWarnings(): Promise<{ kind: string; count: number; text: string }[]> {
+    const items = this.dialog().getByTestId('session-warnings').locator('li');
+    const out: { kind: string; count: number; text: string }[] = [];
+    for (const item of await items.all()) {
+      out.push({ kind: (await item.getAttribute('data-kind')) ?? '', count: Number(await item.getAttribute('data-count')), text: ((await item.textContent()) ?? '').trim() });
+    }
+    return out;
+  }
+
+  /** The "Time zone" facts of the files (zone and why), one per file with times of day; none for daily bars. */
+  async zoneFacts(): Promise<string[]> {
+    const out: string[] = [];
+    for (const fact of await this.dialog().getByTestId('ingest-zone').all()) out.push(((await fact.locator('dd').textContent()) ?? '').trim());
+    return out;
+  }
+
+  /** The line under the snapshots: rows read, and the zone when one applies. */
+  async summaryText(): Promise<string> {
+    return ((await this.dialog().getByTestId('ingest-summary').textContent()) ?? '').trim();
+  }
+
   async confirm(): Promise<void> {
     await this.dialog().getByRole('button', { name: /^Ingest/ }).click();
   }
