@@ -118,6 +118,18 @@ describe('ingest reads each file through its instrument', () => {
     expect(right.partitions.map((p) => p.rows)).toEqual(Array(10).fill(46));
   });
 
+  it('a bar on a closed holiday (ES on Christmas Day 2024) is its own warning; the early close the day before ends the session at 12:15 CT', async () => {
+    const file = write('ES_christmas.csv', ['timestamp,close', '2024-12-24 12:00:00,6040', '2024-12-24 12:30:00,6041', '2024-12-25 10:00:00,6042', ''].join('\n'));
+    const report = await ingestFile(file, { dryRun: true });
+    expect(report.sessionWarnings.map((w) => [w.kind, w.count, w.examples.map((e) => e.local)])).toEqual([
+      ['holiday', 1, ['2024-12-25 10:00:00']],
+      ['outside_session', 1, ['2024-12-24 12:30:00']],
+    ]);
+    expect(report.sessionWarnings[0].message).toBe(
+      "1 bar on a closed holiday of the cme_equity calendar (Wednesday 2024-12-25): ES (CME) trades Sunday 17:00 to Friday 16:00, break 16:00–17:00 America/Chicago; first at 2024-12-25 10:00:00 (America/Chicago); if the file is in another zone's local time, ingest it with that zone (--tz ZONE)",
+    );
+  });
+
   it('through DuckDB (the other CSV reader): the same dates and the same warnings', async () => {
     const file = write('ES_berlin_duck.csv', cmeHalfHourBars('Europe/Berlin'));
     const ours = await ingestFile(file, { dryRun: true, previewRows: 0 });
