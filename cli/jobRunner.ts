@@ -1,4 +1,5 @@
-import type { JobParamsInput, JobState } from '../core/api/contract.js';
+import type { JobKind, JobParamsInput, JobResult, JobState } from '../core/api/contract.js';
+import { checkJobResult } from '../core/api/runJob.js';
 import { errorFromJson } from '../core/errors.js';
 import { checkRequest, withCliSession, type StoreUse } from './cliSession.js';
 import type { CommandContext, Outcome } from './commandContext.js';
@@ -21,13 +22,14 @@ function bar(job: JobState): string {
  * Runs one job the way the app does: `jobs.start`, then `jobs.wait` until it has ended,
  * through an in-process API session (the job runs in a worker thread), showing a progress
  * bar on stderr when it is a terminal. Ctrl-C asks the job to cancel (`jobs.cancel`) and
- * waits for it to clean up. Prints what `render` makes of the job's result; a failed job
- * rethrows its typed error.
+ * waits for it to clean up. Prints what `render` makes of the job's result (typed by the job's
+ * kind, checked against its schema in the contract); `--json` prints the result as the job
+ * returned it. A failed job rethrows its typed error.
  */
-export async function runJobFromCli(
+export async function runJobFromCli<K extends JobKind>(
   ctx: CommandContext,
-  params: JobParamsInput,
-  options: { needsStore: StoreUse; recover?: boolean; json: boolean; render: (result: unknown) => Omit<Outcome, 'json'> },
+  params: JobParamsInput & { kind: K },
+  options: { needsStore: StoreUse; recover?: boolean; json: boolean; render: (result: JobResult<K>) => Omit<Outcome, 'json'> },
 ): Promise<void> {
   checkRequest('jobs.start', params);
   await withCliSession(ctx, { store: options.needsStore, recover: options.recover }, async (cli) => {
@@ -55,7 +57,7 @@ export async function runJobFromCli(
     }
     if (tty) process.stderr.write('\r'.padEnd(100) + '\r');
     if (ended.state !== 'succeeded') throw errorFromJson(ended.error ?? { code: 'INTERNAL', message: `${ended.title}: ${ended.state}`, details: {} });
-    const rendered = options.render(ended.result);
+    const rendered = options.render(checkJobResult(params.kind, ended.result));
     ctx.done({ json: ended.result, ...rendered }, options.json);
   });
 }

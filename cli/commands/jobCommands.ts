@@ -1,9 +1,6 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { BadRequestError } from '../../core/errors.js';
-import type { DiffResult } from '../../core/diff/diffTables.js';
-import type { BuildFeaturesResult } from '../../core/features/buildFeatures.js';
-import type { PromoteResult } from '../../core/promote/promoteRaw.js';
 import type { IngestResult } from '../../core/store/ingestIntoStore.js';
 import type { Compression } from '../../core/parquet/writeParquet.js';
 import type { EnforcementMode } from '../../core/validation/validationReport.js';
@@ -37,8 +34,8 @@ function inWords(choices: readonly string[]): string {
 function renderIngest(r: IngestResult): string {
   const lines: string[] = [];
   for (const f of r.files) {
-    const dialect = f.dialect as { delimiter?: string; header?: boolean; decimal?: string; thousands?: string | null; encoding?: string };
-    const described = f.format === 'csv' ? `CSV, delimiter ${JSON.stringify(dialect.delimiter)}, ${dialect.header ? 'header' : 'no header'}, decimal ${JSON.stringify(dialect.decimal)}` : f.format;
+    const dialect = f.dialect;
+    const described = dialect.format === 'csv' ? `CSV, delimiter ${JSON.stringify(dialect.delimiter)}, ${dialect.header ? 'header' : 'no header'}, decimal ${JSON.stringify(dialect.decimal)}` : f.format;
     lines.push(`${f.name}: ${described}; ${f.dateSpan ? `${f.dateSpan.first} … ${f.dateSpan.last}` : 'no rows'}`);
     lines.push(`  mapping: ${Object.entries(f.mapping).map(([to, from]) => `${to} ← ${from}`).join(', ')}`);
     // daily bars have no time of day: no zone applies to them, none is printed
@@ -84,7 +81,7 @@ export function registerJobCommands(program: Command, ctx: CommandContext): void
       await runJobFromCli(
         ctx,
         { kind: 'ingest', files: files.map((f) => path.resolve(f)), asset: opts.asset, timezone: opts.tz, dryRun: opts.dryRun === true, onBadRows: opts.onBadRows, mapping: opts.map, revise: opts.revise === true },
-        { needsStore: true, json: opts.json === true, render: (value) => ({ text: renderIngest(value as IngestResult) }) },
+        { needsStore: true, json: opts.json === true, render: (result) => ({ text: renderIngest(result) }) },
       );
     });
 
@@ -108,8 +105,7 @@ export function registerJobCommands(program: Command, ctx: CommandContext): void
         {
           needsStore: true,
           json: opts.json === true,
-          render: (value) => {
-            const r = value as PromoteResult;
+          render: (r) => {
             const dropped = Object.entries(r.dropped).map(([rule, n]) => `${rule} ${n}`).join(', ');
             const head =
               r.status === 'dry-run'
@@ -135,8 +131,7 @@ export function registerJobCommands(program: Command, ctx: CommandContext): void
       await runJobFromCli(ctx, { kind: 'features', set: set as FeatureSetName, asset: opts.asset, from: opts.from }, {
         needsStore: true,
         json: opts.json === true,
-        render: (value) => {
-          const r = value as BuildFeaturesResult;
+        render: (r) => {
           return { text: `${r.status === 'created' ? 'created' : 'unchanged:'} ${r.path} (${r.version}): ${countOf(r.rows, 'row')} from ${countOf(r.inputs.length, 'cleaned file')}\n` };
         },
       });
@@ -152,8 +147,7 @@ export function registerJobCommands(program: Command, ctx: CommandContext): void
       await runJobFromCli(ctx, { kind: 'diff', a, b }, {
         needsStore: !a.startsWith('/') || !b.startsWith('/'),
         json: opts.json === true,
-        render: (value) => {
-          const d = value as DiffResult;
+        render: (d) => {
           const lines = [
             `${a} → ${b} (rows matched by ${d.key.join(' and ')})`,
             `schema: ${d.schema.added.length} added, ${d.schema.removed.length} removed, ${d.schema.changed.length} changed${[...d.schema.added.map((c) => ` +${c.name}`), ...d.schema.removed.map((c) => ` -${c.name}`), ...d.schema.changed.map((c) => ` ~${c.name} ${c.from}→${c.to}`)].join('')}`,

@@ -108,8 +108,7 @@ export function registerStoreCommands(program: Command, ctx: CommandContext): vo
         needsStore: true,
         recover: false,
         json: opts.json === true,
-        render: (value) => {
-          const result = value as VerifyResult;
+        render: (result) => {
           return { text: renderVerify(result, ctx.storeDir()), exitCode: result.ok ? EXIT_OK : EXIT_INVALID };
         },
       });

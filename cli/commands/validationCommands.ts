@@ -102,8 +102,7 @@ export function registerValidationCommands(program: Command, ctx: CommandContext
           needsStore: 'ifPresent',
           recover: false,
           json: opts.json === true,
-          render: (value) => {
-            const report = value as ValidationReport;
+          render: (report) => {
             return { text: renderReport(report), exitCode: report.valid ? EXIT_OK : EXIT_INVALID };
           },
         },
