@@ -5,6 +5,7 @@ import { AlreadyExistsError, BadRequestError, MesDataError, NotFoundError } from
 import { writeFileDurable } from '../store/durableFs.js';
 import { describeDataFile, type PartitionInput } from './dataFiles.js';
 import { fieldByName, highestFieldId, typeNameOf, type IcebergSchema } from './icebergSchema.js';
+import { summarizePartitions, mayHoldAny } from './partitionSummary.js';
 import { encodeManifest, encodeManifestList, STATUS, type DataFileRecord, type ManifestEntryRecord, type ManifestFileRecord } from './manifestFiles.js';
 import { commitMetadata, currentVersion, loadTable, METADATA_DIR, type LoadedTable } from './tableCommit.js';
 import { fileLocation, locationIn, relativeInTable, resolveLocation } from './tableLocation.js';
@@ -118,8 +119,10 @@ const SPEC_SUMMARY_KEYS = /^(operation|added-|deleted-|removed-|total-|changed-p
 interface Change {
   operation: 'append' | 'overwrite';
   added: DataFileRecord[];
-  /** partition keys whose live files this snapshot removes */
-  removes: Set<string>;
+  /** partition tuples whose live files this snapshot removes */
+  removes: Record<string, unknown>[];
+  /** refuse an added file whose partition the table already holds */
+  refuseHeld: boolean;
 }
 
 /** Totals of the previous snapshot's summary, when it has them all. */
@@ -136,6 +139,9 @@ async function writeSnapshot(base: LoadedTable, change: Change, options: Snapsho
   const spec = defaultSpec(metadata, base.metadataFile);
   const previous = currentSnapshotInfo(base);
   const snapshots = listSnapshots(base);
+  const removes = new Set(change.removes.map(partitionKey));
+  const addedKeys = new Set(change.added.map((f) => partitionKey(f.partition)));
+  const touched = [...change.added.map((f) => f.partition), ...change.removes];
   const sequenceNumber = metadata['last-sequence-number'] + 1;
   const version = options.version ?? sequenceNumber;
   const highest = snapshots.reduce((max, s) => Math.max(max, s.version), 0);
@@ -163,17 +169,27 @@ async function writeSnapshot(base: LoadedTable, change: Change, options: Snapsho
     if (previous) {
       const { manifests } = await snapshotManifests(base, previous);
       for (const manifest of manifests) {
+        const manifestSpec = metadata['partition-specs'].find((s) => s['spec-id'] === manifest.record.partition_spec_id) ?? spec;
+        // a manifest whose partition summaries rule out every partition this change touches is kept unread
+        if (!mayHoldAny(manifest.record, touched, manifestSpec, schema)) {
+          kept.push(manifest.record);
+          continue;
+        }
         const { entries } = await manifestEntries(base, manifest);
         const live = entries.filter((e) => e.status !== STATUS.DELETED);
         for (const e of live) livePaths.set(e.data_file.file_path, partitionKey(e.data_file.partition));
-        const hit = live.some((e) => change.removes.has(partitionKey(e.data_file.partition)));
+        const held = change.refuseHeld ? live.find((e) => addedKeys.has(partitionKey(e.data_file.partition))) : undefined;
+        if (held) {
+          const clash = change.added.find((f) => partitionKey(f.partition) === partitionKey(held.data_file.partition)) as DataFileRecord;
+          throw new BadRequestError(`the table already holds partition ${partitionKey(clash.partition)}; replace it instead of appending to it`, { location: clash.file_path, partition: partitionKey(clash.partition) });
+        }
+        const hit = live.some((e) => removes.has(partitionKey(e.data_file.partition)));
         if (!hit) {
           kept.push(manifest.record);
           continue;
         }
-        const manifestSpec = metadata['partition-specs'].find((s) => s['spec-id'] === manifest.record.partition_spec_id) ?? spec;
         const next: ManifestEntryRecord[] = live.map((e) => {
-          const removed = change.removes.has(partitionKey(e.data_file.partition));
+          const removed = removes.has(partitionKey(e.data_file.partition));
           if (removed) {
             deletedFiles++;
             deletedRecords += e.data_file.record_count;
@@ -200,14 +216,14 @@ async function writeSnapshot(base: LoadedTable, change: Change, options: Snapsho
           added_rows_count: 0n,
           existing_rows_count: remaining.reduce((sum, e) => sum + e.data_file.record_count, 0n),
           deleted_rows_count: next.filter((e) => e.status === STATUS.DELETED).reduce((sum, e) => sum + e.data_file.record_count, 0n),
-          partitions: null,
+          partitions: summarizePartitions(next, manifestSpec, schema),
           key_metadata: null,
         });
       }
     }
     for (const file of change.added) {
       const taken = livePaths.get(file.file_path);
-      if (taken !== undefined && !change.removes.has(taken)) throw new BadRequestError(`${file.file_path} is already in the table`, { location: file.file_path });
+      if (taken !== undefined && !removes.has(taken)) throw new BadRequestError(`${file.file_path} is already in the table`, { location: file.file_path });
     }
     const addedManifests: ManifestFileRecord[] = [];
     const addedRecords = change.added.reduce((sum, f) => sum + f.record_count, 0n);
@@ -231,7 +247,7 @@ async function writeSnapshot(base: LoadedTable, change: Change, options: Snapsho
         added_rows_count: addedRecords,
         existing_rows_count: 0n,
         deleted_rows_count: 0n,
-        partitions: null,
+        partitions: summarizePartitions(entries, spec, schema),
         key_metadata: null,
       });
     }
@@ -340,12 +356,7 @@ export async function appendFiles(dir: string, files: readonly NewDataFile[], op
   if (files.length === 0) throw new BadRequestError('an append needs at least one data file');
   return withRetries(dir, options, async (base) => {
     const added = await describeAll(base, files);
-    if (!options.allowExistingPartitions) {
-      const held = new Set((await liveFiles(base)).map((f) => partitionKey(f.partition)));
-      const clash = added.find((f) => held.has(partitionKey(f.partition)));
-      if (clash) throw new BadRequestError(`the table already holds partition ${partitionKey(clash.partition)}; replace it instead of appending to it`, { location: clash.file_path, partition: partitionKey(clash.partition) });
-    }
-    return writeSnapshot(base, { operation: 'append', added, removes: new Set() }, options);
+    return writeSnapshot(base, { operation: 'append', added, removes: [], refuseHeld: !options.allowExistingPartitions }, options);
   });
 }
 
@@ -361,25 +372,14 @@ export async function replacePartitions(dir: string, files: readonly NewDataFile
   return withRetries(dir, options, async (base) => {
     const added = await describeAll(base, files);
     const spec = defaultSpec(base.metadata, base.metadataFile);
-    const removes = new Set(added.map((f) => partitionKey(f.partition)));
+    const removes = added.map((f) => f.partition);
     for (const date of options.removeDates ?? []) {
       const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
       if (!match || spec.fields.length !== 1) throw new BadRequestError(`"${date}" is not a date (YYYY-MM-DD) of a table partitioned by one date`, { date });
-      removes.add(partitionKey({ [spec.fields[0].name]: Math.round(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) / 86_400_000) }));
+      removes.push({ [spec.fields[0].name]: Math.round(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) / 86_400_000) });
     }
-    return writeSnapshot(base, { operation: 'overwrite', added, removes }, options);
+    return writeSnapshot(base, { operation: 'overwrite', added, removes, refuseHeld: false }, options);
   });
-}
-
-/** The live data files of the current snapshot of a loaded table (none for a table without one). */
-async function liveFiles(table: LoadedTable): Promise<DataFileRecord[]> {
-  const current = currentSnapshotInfo(table);
-  if (!current) return [];
-  const files: DataFileRecord[] = [];
-  for (const manifest of (await snapshotManifests(table, current)).manifests) {
-    for (const e of (await manifestEntries(table, manifest)).entries) if (e.status !== STATUS.DELETED) files.push(e.data_file);
-  }
-  return files;
 }
 
 /** Where a new data file of partition date `date` goes: `data/<date>/<uuid>.parquet` (see docs/iceberg.md for why not `date=`). */

@@ -14,7 +14,7 @@ import { loadTable } from '../../../core/iceberg/tableCommit.js';
 import { expireSnapshots, unreferencedFiles } from '../../../core/iceberg/tableExpiry.js';
 import { fileLocation } from '../../../core/iceberg/tableLocation.js';
 import { currentSchema } from '../../../core/iceberg/tableMetadata.js';
-import { chooseSnapshot, listSnapshots, snapshotAsOf, snapshotDataFiles, snapshotForVersion } from '../../../core/iceberg/tableRead.js';
+import { chooseSnapshot, listSnapshots, snapshotAsOf, snapshotDataFiles, snapshotForVersion, snapshotManifests } from '../../../core/iceberg/tableRead.js';
 import { readSnapshotRows } from '../../../core/iceberg/tableRows.js';
 import { appendFiles, replacePartitions } from '../../../core/iceberg/tableWrite.js';
 import { serveFileUrls } from '../../helpers/fileFetch.js';
@@ -275,3 +275,39 @@ describe('refusals and expiry', () => {
     expect(() => snapshotAsOf(kept, T0 + 1500)).toThrow(`${sample.dir} had no snapshot at 2026-11-01T12:00:01.500Z`);
   });
 });
+
+describe('partition summaries in the manifest list', () => {
+  let sample: SampleTable;
+  beforeAll(async () => {
+    sample = await buildSampleTable('mes-data-iceberg-summary-');
+  });
+  afterAll(async () => {
+    sample.cleanup();
+    await closeEngine();
+  });
+
+  it('give each manifest its date range, and a commit opens only the manifests that may hold its dates', async () => {
+    const table = await loadTable(sample.dir);
+    const { manifests } = await snapshotManifests(table, snapshotForVersion(table, 3));
+    const day = (date: string) => {
+      const b = Buffer.alloc(4);
+      b.writeInt32LE(Date.parse(`${date}T00:00:00Z`) / 86_400_000);
+      return b;
+    };
+    expect(manifests.map((m) => m.record.partitions)).toEqual([
+      [{ contains_null: false, contains_nan: null, lower_bound: day('2024-01-04'), upper_bound: day('2024-01-04') }],
+      [{ contains_null: false, contains_nan: null, lower_bound: day('2024-01-03'), upper_bound: day('2024-01-03') }],
+      // v2's rewrite of v1's manifest: 2024-01-02 existing, the old 2024-01-03 deleted
+      [{ contains_null: false, contains_nan: null, lower_bound: day('2024-01-02'), upper_bound: day('2024-01-03') }],
+    ]);
+    // make every manifest unreadable: a commit that opened one would fail
+    for (const m of manifests) fs.writeFileSync(m.path, 'not avro');
+    const next = await writeBars(sample.dir, currentSchema(table.metadata), '2024-01-05', [['2024-01-05 14:30:00', 4780, 10, 5]]);
+    const { snapshot } = await appendFiles(sample.dir, [{ path: next }], { nowMs: T0 + 5000 });
+    expect([snapshot.version, snapshot.summary['manifests-kept'], snapshot.summary['total-records']]).toEqual([4, '3', '8']);
+    // a date inside a manifest's range makes the commit open it
+    const again = await writeBars(sample.dir, currentSchema(table.metadata), '2024-01-03', [['2024-01-03 14:30:00', 1, 1, 1]]);
+    await expect(appendFiles(sample.dir, [{ path: again }])).rejects.toMatchObject({ code: 'CORRUPTED_FILE' });
+  });
+});
+
