@@ -153,8 +153,8 @@ async function withPool<T>(fn: (pool: DecoderPool) => Promise<T>): Promise<T> {
 /**
  * The same thread start as a fresh pool's, in a plain `node` process, of the thread's bundle
  * as the command line ships it (dist/cli/, built first when a source is newer): the
- * benchmark itself runs under tsx, whose loader every worker thread inherits and which then
- * compiles the thread's TypeScript, which a shipped build does not.
+ * benchmark itself runs the sources under tsx, so its threads register tsx and compile their
+ * TypeScript as they start, which a shipped build does not.
  */
 async function plainNodeThreadStarts(runs: number): Promise<number[]> {
   const code = `
@@ -310,7 +310,7 @@ async function benchFirstPage(): Promise<void> {
     ),
     notes: [
       `The first cold run of the process took ${fmtMs(total[0])}; the median is over ${RUNS.cold} fresh pools.`,
-      'The benchmark runs under tsx, and worker threads inherit its loader, which compiles the thread\'s TypeScript: the row "from plain `node`" starts the thread\'s bundle (`dist/cli/parquetDecoderThread.mjs`) in a plain `node` process, as a shipped build does, and is the fairer figure for the thread start.',
+      'The benchmark runs the sources under tsx, so its decoder threads register tsx and compile their TypeScript as they start: the row "from plain `node`" starts the thread\'s bundle (`dist/cli/parquetDecoderThread.mjs`) in a plain `node` process, as a shipped build does, and is the fairer figure for the thread start.',
     ],
   });
 }

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type * as ParquetWasm from 'parquet-wasm/node';
 import { BadRequestError } from '../errors.js';
-import { COMPRESSIONS, PARQUET_CODECS, isCompression } from './compression.js';
+import { COMPRESSIONS, PARQUET_CODECS, isCompression, type Compression } from './compression.js';
 
 /**
  * parquet-wasm in a thread of its own, and what that thread must remember about it. The
@@ -51,11 +51,14 @@ export interface EncodingOptions {
   deltaColumns: readonly string[];
 }
 
+/** Throws BAD_REQUEST for a codec not in COMPRESSIONS. */
+export function checkCompression(compression: string): asserts compression is Compression {
+  if (!isCompression(compression)) throw new BadRequestError(`unknown compression "${compression}"; use one of ${COMPRESSIONS.join(', ')}`, { compression });
+}
+
 /** parquet-wasm's writer properties. Throws BAD_REQUEST for a codec not in COMPRESSIONS. */
 export function writerProperties(options: EncodingOptions): ParquetWasm.WriterProperties {
-  if (!isCompression(options.compression)) {
-    throw new BadRequestError(`unknown compression "${options.compression}"; use one of ${COMPRESSIONS.join(', ')}`, { compression: options.compression });
-  }
+  checkCompression(options.compression);
   let builder = new wasm.WriterPropertiesBuilder()
     .setCompression(wasm.Compression[PARQUET_CODECS[options.compression]])
     .setMaxRowGroupSize(options.rowGroupSize)

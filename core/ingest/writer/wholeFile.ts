@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fsp from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { MesDataError } from '../../errors.js';
-import { notePanic, wasm } from '../../parquet/wasmRuntime.js';
+import { checkCompression, notePanic, wasm } from '../../parquet/wasmRuntime.js';
 import type { WriterSpec, WrittenFile } from '../parquetWriterProtocol.js';
 import { createError, messageOf } from './newFile.js';
 import { stagedFileProperties } from './segment.js';
@@ -15,12 +15,16 @@ import { stagedFileProperties } from './segment.js';
  * of encoding the next date.
  */
 export async function writeWholeFile(path: string, spec: WriterSpec, ipc: Uint8Array, rows: number, mkdir: boolean): Promise<WrittenFile> {
-  const props = stagedFileProperties(spec);
+  checkCompression(spec.compression);
   let bytes: Uint8Array;
   try {
-    // writeParquet takes ownership of the table (and frees it)
-    bytes = wasm.writeParquet(wasm.Table.fromIPCStream(ipc), props);
+    // the table before the properties, as always: parquet-wasm's hash maps take their seeds
+    // in turn, so the order of the footer's key-value pairs, and the file's bytes, follow
+    // the order of these calls. writeParquet takes ownership of the table (and frees it)
+    const table = wasm.Table.fromIPCStream(ipc);
+    bytes = wasm.writeParquet(table, stagedFileProperties(spec));
   } catch (error) {
+    if (error instanceof MesDataError) throw error;
     notePanic(error);
     throw new MesDataError('WRITE_FAILED', `cannot encode ${path} as Parquet: ${messageOf(error)}`, { path, reason: messageOf(error) });
   }

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { MesDataError } from '../../errors.js';
 import { errnoOf, replaceFileDurable } from '../../store/durableFs.js';
 import type { DecoderOperations } from '../decoderProtocol.js';
-import { isPoisoned, notePanic, wasm, writerProperties } from '../wasmRuntime.js';
+import { checkCompression, isPoisoned, notePanic, wasm, writerProperties } from '../wasmRuntime.js';
 import { dropCached } from './fileCache.js';
 import { messageOf } from './footer.js';
 
@@ -15,10 +15,12 @@ type WriteArgs = DecoderOperations['write']['args'];
  */
 export async function encodeFile(filePath: string, args: WriteArgs): Promise<{ path: string; bytes: number }> {
   if (isPoisoned()) throw new MesDataError('INTERNAL', 'decoder is being restarted');
+  checkCompression(args.compression);
   let bytes: Uint8Array;
   try {
-    const props = writerProperties({ ...args, deltaColumns: args.deltaColumns ?? [] });
-    bytes = wasm.writeParquet(wasm.Table.fromIPCStream(args.ipc), props);
+    // the table before the properties (see core/ingest/writer/wholeFile.ts: the calls' order decides the footer's bytes)
+    const table = wasm.Table.fromIPCStream(args.ipc);
+    bytes = wasm.writeParquet(table, writerProperties({ ...args, deltaColumns: args.deltaColumns ?? [] }));
   } catch (error) {
     if (error instanceof MesDataError) throw error;
     notePanic(error);

@@ -61,6 +61,15 @@ describe('ParquetStreamWriter', () => {
     await writer.terminate();
   });
 
+  it('keeps the footer bytes of earlier versions: key-value pairs in the order parquet-wasm gave them before', async () => {
+    // the order follows the order of the calls that encode a file (see core/ingest/writer/wholeFile.ts)
+    const writer = new ParquetStreamWriter();
+    const file = path.join(dir, 'order.parquet');
+    await writer.write(file, { ...SPEC, compression: 'zstd', keyValue: { a: '1', b: '2', c: '3', 'mes_data.x': 'y' } }, batch(1n, [1.5, 2.5, 3.5]), 3);
+    expect(Object.keys((await openParquetFile(file)).info.keyValue)).toEqual(['mes_data.x', 'c', 'a', 'b', 'ARROW:schema']);
+    await writer.terminate();
+  });
+
   it('a thread that dies fails every waiting call with WRITE_FAILED naming its file, and later calls too', async () => {
     const writer = new ParquetStreamWriter();
     const file = path.join(dir, 'victim.parquet');
