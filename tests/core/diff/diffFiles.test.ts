@@ -136,6 +136,19 @@ describe('diffParquetFiles (DuckDB) gives what diffTables gives for the same row
     expect(diff?.samples).toEqual([{ kind: 'changed', key: { timestamp: '2024-01-03T15:02:00.000000000Z' }, changes: { fill_time: { a: '2024-01-03T15:00:00.000000002Z', b: '2024-01-03T15:00:00.000000007Z' } } }]);
   });
 
+  it('nanosecond digits of times before 1970 and near the end of the range compare exactly too', async () => {
+    const far = 9_000_000_000_000_000_123n;
+    const x = withColumn(a, 'fill_time', nanos([-1n, -1_001n, -999n, far, 5n]));
+    const y = withColumn(a, 'fill_time', nanos([-2n, -1_001n, -998n, far + 1n, 5n]));
+    const diff = await both([x], [y]);
+    expect(diff?.rows).toMatchObject({ changed: 3, unchanged: 2 });
+    expect(diff?.samples.map((s) => s.changes?.fill_time)).toEqual([
+      { a: '1969-12-31T23:59:59.999999999Z', b: '1969-12-31T23:59:59.999999998Z' },
+      { a: '1969-12-31T23:59:59.999999001Z', b: '1969-12-31T23:59:59.999999002Z' },
+      { a: '2255-03-14T16:00:00.000000123Z', b: '2255-03-14T16:00:00.000000124Z' },
+    ]);
+  });
+
   it('keeps ten samples of each kind, the first by key', async () => {
     const many = barsFromCloses('2024-01-03T15:00:00Z', 60, Array.from({ length: 30 }, (_, i) => 5000 + i));
     const diff = await both([barsTable(many.slice(0, 15))], [barsTable(many.slice(15))]);
