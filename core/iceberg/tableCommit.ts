@@ -16,7 +16,8 @@ import { parseTableMetadata, serializeTableMetadata, type TableMetadata } from '
  *
  * The metadata file is the commit: a crash after it and before the hint leaves the hint
  * one behind, and `loadTable` looks past the hint for later versions, as Iceberg's own
- * file-system tables do. A crash before it leaves version N current and some files no
+ * file-system tables do. The metadata log names the last `write.metadata.previous-versions-max`
+ * (100 unless the table says otherwise) earlier files. A crash before it leaves version N current and some files no
  * snapshot names (listed by `unreferencedFiles` for removal).
  */
 
@@ -25,6 +26,12 @@ export const VERSION_HINT = 'version-hint.text';
 
 export function metadataFileName(version: number): string {
   return `v${version}.metadata.json`;
+}
+
+/** How many earlier metadata files the metadata log names: the table property Iceberg's writers use, 100 by default. */
+function previousVersionsMax(metadata: TableMetadata): number {
+  const value = Number(metadata.properties['write.metadata.previous-versions-max']);
+  return Number.isSafeInteger(value) && value > 0 ? value : 100;
 }
 
 /** A table as read: its folder, the metadata version read and that version's content. */
@@ -103,9 +110,8 @@ export async function commitMetadata(base: LoadedTable | null, next: TableMetada
   if (dir === undefined) throw new MesDataError('BAD_REQUEST', 'commitMetadata needs the table folder for a new table');
   const root = path.resolve(dir);
   const version = (base?.version ?? 0) + 1;
-  const metadata: TableMetadata = base
-    ? { ...next, 'metadata-log': [...next['metadata-log'], { 'timestamp-ms': base.metadata['last-updated-ms'], 'metadata-file': locationIn(base.metadata.location, `${METADATA_DIR}/${metadataFileName(base.version)}`) }] }
-    : next;
+  const log = base ? [...next['metadata-log'], { 'timestamp-ms': base.metadata['last-updated-ms'], 'metadata-file': locationIn(base.metadata.location, `${METADATA_DIR}/${metadataFileName(base.version)}`) }] : next['metadata-log'];
+  const metadata: TableMetadata = { ...next, 'metadata-log': log.slice(-previousVersionsMax(next)) };
   const folder = path.join(root, METADATA_DIR);
   const target = path.join(folder, metadataFileName(version));
   await mkdirDurable(folder);

@@ -69,13 +69,27 @@ export interface UnreferencedFiles {
   bytes: number;
 }
 
+export interface UnreferencedOptions {
+  /**
+   * Also list older metadata files beyond the newest this many (the current one counts).
+   * Each metadata file repeats every kept snapshot, so a table committed to daily for years
+   * holds its history many times over; the current file alone names every kept snapshot.
+   * What is lost with them is only time travel by metadata file (icebird's way); time travel
+   * by version, snapshot id or moment reads the current file. All are kept when omitted.
+   */
+  keepMetadataFiles?: number;
+}
+
 /**
  * The files below the table folder's `data/` and `metadata/` that no snapshot of the
  * current metadata needs (see the module comment). Reads every kept snapshot's manifests;
  * NOT_FOUND / CORRUPTED_FILE when one is missing or damaged, so a damaged table never
- * yields a list that would remove what it still needs.
+ * yields a list that would remove what it still needs. BAD_REQUEST for `keepMetadataFiles`
+ * below 1.
  */
-export async function unreferencedFiles(dir: string): Promise<UnreferencedFiles> {
+export async function unreferencedFiles(dir: string, options: UnreferencedOptions = {}): Promise<UnreferencedFiles> {
+  const keep = options.keepMetadataFiles;
+  if (keep !== undefined && (!Number.isSafeInteger(keep) || keep < 1)) throw new BadRequestError(`keep at least the current metadata file, not ${keep}`, { keepMetadataFiles: keep });
   const table = await loadTable(dir);
   const needed = new Set<string>([table.metadataFile, path.join(table.dir, METADATA_DIR, VERSION_HINT)]);
   const keptIds = new Set(table.metadata.snapshots.map((s) => s['snapshot-id']));
@@ -92,6 +106,7 @@ export async function unreferencedFiles(dir: string): Promise<UnreferencedFiles>
     }
   }
   for (let version = table.version - 1; version >= 1; version--) {
+    if (keep !== undefined && version <= table.version - keep) break;
     const file = path.join(table.dir, METADATA_DIR, metadataFileName(version));
     let older: LoadedTable;
     try {

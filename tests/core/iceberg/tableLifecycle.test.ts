@@ -16,7 +16,9 @@ import { fileLocation } from '../../../core/iceberg/tableLocation.js';
 import { currentSchema } from '../../../core/iceberg/tableMetadata.js';
 import { chooseSnapshot, listSnapshots, snapshotAsOf, snapshotDataFiles, snapshotForVersion, snapshotManifests } from '../../../core/iceberg/tableRead.js';
 import { readSnapshotRows } from '../../../core/iceberg/tableRows.js';
-import { appendFiles, replacePartitions } from '../../../core/iceberg/tableWrite.js';
+import { highestFieldId } from '../../../core/iceberg/icebergSchema.js';
+import { addColumn, commitSchema } from '../../../core/iceberg/schemaEvolution.js';
+import { appendFiles, createTable, replacePartitions } from '../../../core/iceberg/tableWrite.js';
 import { serveFileUrls } from '../../helpers/fileFetch.js';
 import { BASE_SCHEMA, buildSampleTable, T0, V1_BARS, V2_BARS_0103, V3_BARS_0104, writeBars, type Bar, type SampleTable } from './icebergTestKit.js';
 
@@ -164,6 +166,36 @@ describe('an Iceberg table written by MES Data', () => {
       [5, 'open_interest', 'long', false],
     ]);
     await expect(icebergRead({ tableUrl, metadataFileName: 'v1.metadata.json' })).rejects.toThrow('No current snapshot id found in table metadata');
+  });
+
+  it('lists older metadata files beyond the newest N only when asked, and logs the earlier files', async () => {
+    expect(await unreferencedFiles(sample.dir)).toEqual({ files: [], bytes: 0 });
+    const free = await unreferencedFiles(sample.dir, { keepMetadataFiles: 2 });
+    expect(free.files).toEqual(['metadata/v1.metadata.json', 'metadata/v2.metadata.json', 'metadata/v3.metadata.json']);
+    const table = await loadTable(sample.dir);
+    expect(table.metadata['metadata-log'].map((e) => e['metadata-file'])).toEqual([1, 2, 3, 4].map((n) => `${fileLocation(sample.dir)}/metadata/v${n}.metadata.json`));
+    await expect(unreferencedFiles(sample.dir, { keepMetadataFiles: 0 })).rejects.toThrow('keep at least the current metadata file, not 0');
+  });
+
+  it('keeps the metadata log to write.metadata.previous-versions-max entries', async () => {
+    const dir = path.join(path.dirname(sample.dir), 'short-log');
+    await createTable(dir, BASE_SCHEMA, { properties: { 'write.metadata.previous-versions-max': '2' } });
+    let schema = BASE_SCHEMA;
+    for (const name of ['a', 'b', 'c']) {
+      schema = addColumn(schema, highestFieldId(schema), name, 'long');
+      await commitSchema(dir, schema);
+    }
+    const table = await loadTable(dir);
+    expect([table.version, table.metadata['metadata-log'].map((e) => path.basename(e['metadata-file']))]).toEqual([4, ['v2.metadata.json', 'v3.metadata.json']]);
+    expect(currentSchema(table.metadata).fields.map((f) => [f.id, f.name])).toEqual([
+      [1, 'date'],
+      [2, 'timestamp'],
+      [3, 'close'],
+      [4, 'volume'],
+      [5, 'a'],
+      [6, 'b'],
+      [7, 'c'],
+    ]);
   });
 
   it('travels in time by version, snapshot id and moment', async () => {
