@@ -256,7 +256,8 @@ function ofKind<K extends JobKind>(job: JobState, kind: K): JobState<K> {
  * Starts a job and follows it to its end: progress arrives as host events; a long-poll on
  * `jobs.wait` makes sure the end is seen even if an event is lost. Resolves with the final
  * state (failed and cancelled included), its `result` typed by the kind (the contract's
- * `JobResult<K>`); rejects only when the job could not start.
+ * `JobResult<K>`); rejects only when the job could not start or the host answers with a job
+ * of another kind.
  */
 export async function runJob<K extends JobKind>(params: JobParamsInput & { kind: K }, onUpdate?: (job: JobState<K>) => void): Promise<JobState<K>> {
   let job = ofKind(await invoke('jobs.start', params), params.kind);
