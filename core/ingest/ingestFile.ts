@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { tableToJsonRows } from '../arrow/arrowJson.js';
 import { BadRequestError, CancelledError, CorruptedFileError, NotFoundError, ParseError } from '../errors.js';
+import { COMPRESSIONS } from '../parquet/compression.js';
 import { CREATED_BY } from '../parquet/writeParquet.js';
 import { openArrowSource, openParquetSource } from './arrowSource.js';
 import { resolveAsset, stagedName } from './assetName.js';
@@ -22,8 +23,7 @@ import { RowConverter, type ConvertedBatch } from './rowConverter.js';
 import { genericInstrument, InstrumentRegistry } from '../instruments/instrumentRegistry.js';
 import type { Instrument } from '../instruments/instrumentSchema.js';
 import { SessionChecker, type SessionWarning } from './sessionWarnings.js';
-import { copyInt64, sqlString, withConnection } from '../engine/duckdbEngine.js';
-import { daysFromIso } from '../time/holidayRules.js';
+import { copyInt64, sqlFileList, withConnection } from '../engine/duckdbEngine.js';
 import { TimeZoneRules } from './timeZoneRules.js';
 import { CME_SESSION_ZONE, TradingCalendar } from './tradingDate.js';
 
@@ -32,7 +32,6 @@ export const DEFAULT_TIMEZONE = CME_SESSION_ZONE;
 const DEFAULT_PREVIEW_ROWS = 20;
 const DEFAULT_MAX_BAD_ROWS_LISTED = 1000;
 const PROGRESS_INTERVAL_MS = 100;
-const COMPRESSIONS = ['zstd', 'snappy', 'gzip', 'lz4', 'none'];
 
 /** Internal tuning, for the benchmark and tests. */
 export interface IngestTuning {
@@ -190,7 +189,7 @@ export async function ingestFile(filePath: string, options: IngestOptions = {}, 
             columns: describeFields(fast.fields),
             asset,
             ...zoneFacts,
-            sessionWarnings: fast.dateOnly || !sessions ? [] : await sessionWarningsOfStaged(fast.partitions, sessions, fast.naive, options.signal),
+            sessionWarnings: fast.dateOnly || !sessions ? [] : await sessionWarningsOfStaged(fast.partitions, sessions, calendar, fast.naive, options.signal),
             rowsRead: fast.rows,
             rowsWritten: fast.rows,
             badRows: [],
@@ -317,29 +316,30 @@ export async function ingestFile(filePath: string, options: IngestOptions = {}, 
 }
 
 /**
- * The session warnings of files DuckDB staged: their timestamps read back (one column, by
- * DuckDB), each file's rows on its own trading date.
+ * The session warnings of files DuckDB staged: their timestamps read back by DuckDB in one
+ * query over every file (one column), each row's trading date from the same rule the COPY
+ * applied.
  */
-async function sessionWarningsOfStaged(partitions: { date: string; path: string }[], checker: SessionChecker, naive: boolean, signal?: AbortSignal): Promise<SessionWarning[]> {
+async function sessionWarningsOfStaged(partitions: { path: string }[], checker: SessionChecker, calendar: TradingCalendar, naive: boolean, signal?: AbortSignal): Promise<SessionWarning[]> {
+  if (partitions.length === 0) return checker.warnings(naive);
   const micros = new BigInt64Array(2048);
   const seconds = new Float64Array(2048);
   const nanos = new Int32Array(2048);
   const days = new Int32Array(2048);
   await withConnection(async (connection) => {
-    for (const p of partitions) {
-      days.fill(daysFromIso(p.date));
-      await connection.stream(`SELECT epoch_us("timestamp") FROM read_parquet(${sqlString(p.path)})`, `reading the timestamps of ${p.path}`, (chunk) => {
-        const n = chunk.rowCount;
-        copyInt64(chunk, 0, micros, 0);
-        for (let i = 0; i < n; i++) {
-          const us = Number(micros[i]);
-          const second = Math.floor(us / 1e6);
-          seconds[i] = second;
-          nanos[i] = (us - second * 1e6) * 1000;
-        }
-        checker.add(seconds, nanos, days, n);
-      });
-    }
+    const files = partitions.map((p) => p.path);
+    await connection.stream(`SELECT epoch_us("timestamp") FROM read_parquet(${sqlFileList(files)})`, `reading the timestamps of ${files.length} staged files`, (chunk) => {
+      const n = chunk.rowCount;
+      copyInt64(chunk, 0, micros, 0);
+      for (let i = 0; i < n; i++) {
+        const us = Number(micros[i]);
+        const second = Math.floor(us / 1e6);
+        seconds[i] = second;
+        nanos[i] = (us - second * 1e6) * 1000;
+        days[i] = calendar.tradingDay(second);
+      }
+      checker.add(seconds, nanos, days, n);
+    });
   }, signal);
   return checker.warnings(naive);
 }
