@@ -158,6 +158,33 @@ async function writeSnapshot(base: LoadedTable, change: Change, options: Snapsho
     written.push(file);
     return file;
   };
+  /** Writes a manifest of `entries` and returns its manifest-list record, the counts taken from the entries' statuses. */
+  const writeManifest = async (entries: ManifestEntryRecord[], manifestSpec: PartitionSpec, name: string): Promise<ManifestFileRecord> => {
+    const bytes = encodeManifest(entries, manifestSpec, schema);
+    await writeAvro(name, bytes);
+    const sequence = BigInt(sequenceNumber);
+    const of = (status: number) => entries.filter((e) => e.status === status);
+    const rows = (list: ManifestEntryRecord[]) => list.reduce((sum, e) => sum + e.data_file.record_count, 0n);
+    const [added, existing, deleted] = [of(STATUS.ADDED), of(STATUS.EXISTING), of(STATUS.DELETED)];
+    return {
+      manifest_path: locationIn(metadata.location, `${METADATA_DIR}/${name}`),
+      manifest_length: BigInt(bytes.length),
+      partition_spec_id: manifestSpec['spec-id'],
+      content: 0,
+      sequence_number: sequence,
+      // added entries inherit this commit's sequence number
+      min_sequence_number: existing.reduce((min, e) => (e.sequence_number !== null && e.sequence_number < min ? e.sequence_number : min), sequence),
+      added_snapshot_id: snapshotId,
+      added_files_count: added.length,
+      existing_files_count: existing.length,
+      deleted_files_count: deleted.length,
+      added_rows_count: rows(added),
+      existing_rows_count: rows(existing),
+      deleted_rows_count: rows(deleted),
+      partitions: summarizePartitions(entries, manifestSpec, schema),
+      key_metadata: null,
+    };
+  };
   try {
     const kept: ManifestFileRecord[] = [];
     const rewritten: ManifestFileRecord[] = [];
@@ -198,27 +225,7 @@ async function writeSnapshot(base: LoadedTable, change: Change, options: Snapsho
           }
           return { ...e, status: removed ? STATUS.DELETED : STATUS.EXISTING, snapshot_id: removed ? snapshotId : e.snapshot_id };
         });
-        const remaining = next.filter((e) => e.status === STATUS.EXISTING);
-        const bytes = encodeManifest(next, manifestSpec, schema);
-        const name = `${randomUUID()}-m${rewritten.length + 1}.avro`;
-        await writeAvro(name, bytes);
-        rewritten.push({
-          manifest_path: locationIn(metadata.location, `${METADATA_DIR}/${name}`),
-          manifest_length: BigInt(bytes.length),
-          partition_spec_id: manifestSpec['spec-id'],
-          content: 0,
-          sequence_number: BigInt(sequenceNumber),
-          min_sequence_number: remaining.reduce((min, e) => (e.sequence_number !== null && e.sequence_number < min ? e.sequence_number : min), BigInt(sequenceNumber)),
-          added_snapshot_id: snapshotId,
-          added_files_count: 0,
-          existing_files_count: remaining.length,
-          deleted_files_count: next.length - remaining.length,
-          added_rows_count: 0n,
-          existing_rows_count: remaining.reduce((sum, e) => sum + e.data_file.record_count, 0n),
-          deleted_rows_count: next.filter((e) => e.status === STATUS.DELETED).reduce((sum, e) => sum + e.data_file.record_count, 0n),
-          partitions: summarizePartitions(next, manifestSpec, schema),
-          key_metadata: null,
-        });
+        rewritten.push(await writeManifest(next, manifestSpec, `${randomUUID()}-m${rewritten.length + 1}.avro`));
       }
     }
     for (const file of change.added) {
@@ -230,26 +237,7 @@ async function writeSnapshot(base: LoadedTable, change: Change, options: Snapsho
     const addedSize = change.added.reduce((sum, f) => sum + f.file_size_in_bytes, 0n);
     if (change.added.length > 0) {
       const entries: ManifestEntryRecord[] = change.added.map((data_file) => ({ status: STATUS.ADDED, snapshot_id: snapshotId, sequence_number: null, file_sequence_number: null, data_file }));
-      const bytes = encodeManifest(entries, spec, schema);
-      const name = `${randomUUID()}-m0.avro`;
-      await writeAvro(name, bytes);
-      addedManifests.push({
-        manifest_path: locationIn(metadata.location, `${METADATA_DIR}/${name}`),
-        manifest_length: BigInt(bytes.length),
-        partition_spec_id: spec['spec-id'],
-        content: 0,
-        sequence_number: BigInt(sequenceNumber),
-        min_sequence_number: BigInt(sequenceNumber),
-        added_snapshot_id: snapshotId,
-        added_files_count: entries.length,
-        existing_files_count: 0,
-        deleted_files_count: 0,
-        added_rows_count: addedRecords,
-        existing_rows_count: 0n,
-        deleted_rows_count: 0n,
-        partitions: summarizePartitions(entries, spec, schema),
-        key_metadata: null,
-      });
+      addedManifests.push(await writeManifest(entries, spec, `${randomUUID()}-m0.avro`));
     }
     const listName = `snap-${snapshotId}-1-${randomUUID()}.avro`;
     const manifestList = [...addedManifests, ...rewritten, ...kept];
