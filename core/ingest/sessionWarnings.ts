@@ -16,9 +16,9 @@ import type { TimeZoneRules } from './timeZoneRules.js';
  * a session's close (bars labelled by their end) is inside it.
  */
 
-export type SessionWarningKind = 'weekend' | 'holiday' | 'outside_session';
+type SessionWarningKind = 'weekend' | 'holiday' | 'outside_session';
 
-export interface SessionWarningExample {
+interface SessionWarningExample {
   /** The instant, ISO 8601 UTC. */
   timestamp: string;
   /** Its wall-clock time in the zone naive times were read in (as a naive file writes it). */
@@ -39,7 +39,7 @@ export interface SessionWarning {
 }
 
 /** Examples kept per kind. */
-export const SESSION_WARNING_EXAMPLES = 3;
+const SESSION_WARNING_EXAMPLES = 3;
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
 interface Tally {
@@ -124,7 +124,11 @@ export class SessionChecker {
         : kind === 'holiday'
           ? `on a closed holiday of the ${i.session.calendar} calendar (${dateList})`
           : `outside the trading session (${dates.length === 1 ? 'trading date' : `${dates.length.toLocaleString('en-US')} trading dates`} ${dateList})`;
-    const hours = `${i.symbol} (${i.exchange === 'unknown' ? 'unknown instrument' : i.exchange}) trades ${i.hours.weeklyOpen} to ${i.hours.weeklyClose}${i.hours.dailyBreak ? `, break ${i.hours.dailyBreak}` : ''} ${i.session.timeZone}`;
+    const who = `${i.symbol} (${i.exchange === 'unknown' ? 'unknown instrument' : i.exchange})`;
+    // overnight sessions as the week's open and close with the daily break; day sessions as their hours and weekdays
+    const hours = i.session.opensPreviousDay
+      ? `${who} trades ${i.hours.weeklyOpen} to ${i.hours.weeklyClose}${i.hours.dailyBreak ? `, break ${i.hours.dailyBreak}` : ''} ${i.session.timeZone}`
+      : `${who} trades ${i.session.open}–${i.session.close} ${i.session.timeZone}, ${i.hours.weeklyOpen.split(' ')[0]} to ${i.hours.weeklyClose.split(' ')[0]}`;
     const examples = `first at ${tally.examples.map((e) => e.local).join(', ')}${tally.count > tally.examples.length ? ', …' : ''} (${this.readZone.zone})`;
     const hint = naiveTimes ? `; if the file is in another zone's local time, ingest it with that zone (--tz ZONE)` : '';
     const generic = i.source === 'fallback' ? `; no instrument is registered for ${i.symbol}, so these are the generic CME hours: register one for other hours (mes-data instruments register)` : '';

@@ -184,7 +184,7 @@ describe('ingest reads each file through its instrument', () => {
       const duck = await ingestFile(file, { storeRoot, stagingDir: path.join(dir, 'staging-nvda') }, { engine: 'duckdb' });
       expect([duck.engine, dates(duck), duck.sessionWarnings]).toEqual(['duckdb', ['2024-01-12'], report.sessionWarnings]);
       expect(report.sessionWarnings[0].message).toBe(
-        "1 bar outside the trading session (trading date Friday 2024-01-12): NVDA (NASDAQ) trades Monday 09:30 to Friday 16:00 America/New_York; first at 2024-01-12 19:00:00 (America/New_York); if the file is in another zone's local time, ingest it with that zone (--tz ZONE)",
+        "1 bar outside the trading session (trading date Friday 2024-01-12): NVDA (NASDAQ) trades 09:30–16:00 America/New_York, Monday to Friday; first at 2024-01-12 19:00:00 (America/New_York); if the file is in another zone's local time, ingest it with that zone (--tz ZONE)",
       );
     });
 
