@@ -41,7 +41,7 @@ const RESOLVED_BY_CLEANING = new Set(['sorted_timestamp', 'unique_timestamp']);
 /** Bumped when cleaning changes, so the same inputs give a new version. */
 const RECIPE_VERSION = '2';
 
-export interface PromoteOptions {
+interface PromoteOptions {
   asset: string;
   from?: string;
   to?: string;
@@ -57,7 +57,7 @@ export interface PromoteOptions {
 }
 
 /** What a promotion returns (the promote job's result): its shape is the contract's `PromoteResultSchema`. */
-export type PromoteResult = JobResult<'promote'>;
+type PromoteResult = JobResult<'promote'>;
 
 interface RawDate {
   date: string;
@@ -193,6 +193,8 @@ interface CleanPlan {
   /** 1 for each row to leave out, in the concatenated raw order; null: none */
   drop: Uint8Array | null;
   tsName: string;
+  /** the rows that repeat an earlier timestamp (positions as `drop`), or null when not known */
+  duplicateRows: number[] | null;
   compression: Compression;
   signal?: AbortSignal;
   profile: PhaseProfile;
@@ -205,6 +207,8 @@ const ENGINE_BATCH_ROWS = 1_000_000;
  * years of daily bars (6,300 one-row partitions in one COPY) ran DuckDB out of its memory.
  */
 const ENGINE_BATCH_PARTITIONS = 250;
+/** Dropped rows of a batch written as a filter of the read itself; more go through a table of positions. */
+const INLINE_DROPS = 2_000;
 
 /**
  * DuckDB writes the cleaned version from the raw files: rows the gate drops are left out by
@@ -253,13 +257,34 @@ async function writeWithEngine(plan: CleanPlan, ctx: VersionWriteContext, duplic
     const written: string[] = [];
     plan.profile.mark('write prepare');
     for (const batch of batches) {
-      // a trading date's folder is its partition; a year of daily bars goes to each row's own (UTC) date
-      const rows = `SELECT r.*, CASE WHEN f.per_row THEN strftime(timezone('UTC', r.${ts}), '%Y-%m-%d') ELSE f.pdate END AS ${date}, f.row_start + r.file_row_number AS promote_pos FROM read_parquet(${sqlFileList(batch.map((f) => f.file))}, hive_partitioning = false) r JOIN promote_files f ON r.filename = f.fname`;
-      const survivors = `SELECT * FROM (${rows}) WHERE promote_pos NOT IN (SELECT pos FROM promote_dropped)`;
-      const deduped = duplicatesSeen
-        ? `SELECT * EXCLUDE (promote_pos) FROM (${survivors}) QUALIFY row_number() OVER (PARTITION BY ${date}, ${ts} ORDER BY promote_pos DESC) = 1`
-        : `SELECT * EXCLUDE (promote_pos) FROM (${survivors})`;
-      written.push(...(await writePartitionedSorted(connection, deduped, dir, { partitionBy: ['date'], orderBy: tsName, compression: plan.compression, keyValue, maxOpenFiles: ENGINE_BATCH_PARTITIONS })).files);
+      const first = batch[0].rowStart;
+      const last = batch[batch.length - 1].rowStart + batch[batch.length - 1].rows;
+      const inBatch = (positions: number[]) => positions.filter((p) => p >= first && p < last);
+      const batchDrops = inBatch(dropped);
+      const dedupe = duplicatesSeen && (plan.duplicateRows === null || inBatch(plan.duplicateRows).length > 0);
+      let select: string;
+      if (!dedupe && batchDrops.length <= INLINE_DROPS) {
+        // the rows as they are in the raw files, in their order: no join or window to shuffle them,
+        // so DuckDB writes each date's file in order (the check below rewrites the few it does not)
+        const perRow = batch.filter((f) => f.perRowDate).map((f) => sqlString(f.file));
+        const folderDate = `regexp_extract(filename, '([0-9]{4}-[0-9]{2}-[0-9]{2})[/\\\\][^/\\\\]*$', 1)`;
+        const dateOf = perRow.length > 0 ? `CASE WHEN filename IN (${perRow.join(', ')}) THEN strftime(timezone('UTC', ${ts}), '%Y-%m-%d') ELSE ${folderDate} END` : folderDate;
+        const byFileDrops = new Map<string, number[]>();
+        for (const p of batchDrops) {
+          const f = batch.find((b) => p >= b.rowStart && p < b.rowStart + b.rows);
+          if (f) byFileDrops.set(f.file, [...(byFileDrops.get(f.file) ?? []), p - f.rowStart]);
+        }
+        const keep = [...byFileDrops].map(([file, rows]) => `NOT (filename = ${sqlString(file)} AND file_row_number IN (${rows.join(', ')}))`);
+        select = `SELECT * EXCLUDE (filename), ${dateOf} AS ${date} FROM read_parquet(${sqlFileList(batch.map((f) => f.file))}, filename = true, hive_partitioning = false)${keep.length > 0 ? ` WHERE ${keep.join(' AND ')}` : ''}`;
+      } else {
+        // a trading date's folder is its partition; a year of daily bars goes to each row's own (UTC) date
+        const rows = `SELECT r.*, CASE WHEN f.per_row THEN strftime(timezone('UTC', r.${ts}), '%Y-%m-%d') ELSE f.pdate END AS ${date}, f.row_start + r.file_row_number AS promote_pos FROM read_parquet(${sqlFileList(batch.map((f) => f.file))}, hive_partitioning = false) r JOIN promote_files f ON r.filename = f.fname`;
+        const survivors = `SELECT * FROM (${rows}) WHERE promote_pos NOT IN (SELECT pos FROM promote_dropped)`;
+        select = dedupe
+          ? `SELECT * EXCLUDE (promote_pos) FROM (${survivors}) QUALIFY row_number() OVER (PARTITION BY ${date}, ${ts} ORDER BY promote_pos DESC) = 1`
+          : `SELECT * EXCLUDE (promote_pos) FROM (${survivors})`;
+      }
+      written.push(...(await writePartitionedSorted(connection, select, dir, { partitionBy: ['date'], orderBy: tsName, compression: plan.compression, keyValue, maxOpenFiles: ENGINE_BATCH_PARTITIONS })).files);
       plan.profile.mark('write copy');
     }
     if (written.length === 0) return 0;
@@ -319,6 +344,8 @@ interface GateOutcome {
   rows: number;
   /** write with our own writer: DuckDB would change values (sub-microsecond times, converted columns) */
   ownWriter: boolean;
+  /** every row that repeats an earlier timestamp, or null when unique_timestamp is not checked */
+  duplicateRows: number[] | null;
 }
 
 /**
@@ -360,7 +387,9 @@ async function passGate(
     }
   }
   const ownWriter = gate.subMicrosecond || Object.keys(report.coercions).length > 0;
-  return { report, drop, dropped, files: gate.files, rows: gate.rows, ownWriter };
+  const repeats = [...gate.report.errors, ...gate.report.warnings].find((issue) => issue.rule === 'unique_timestamp');
+  const duplicateRows = repeats ? repeats.rows : gate.report.metrics.duplicateTimestamps === 0 && schema.rules.unique_timestamp ? [] : null;
+  return { report, drop, dropped, files: gate.files, rows: gate.rows, ownWriter, duplicateRows };
 }
 
 /**
@@ -400,7 +429,7 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
   const identity = { ...recipe, parameters: { ...recipe.parameters, from: undefined, to: undefined } };
   const fingerprint = crypto.createHash('sha256').update(JSON.stringify({ inputs, recipe: identity })).digest('hex');
 
-  const plan: CleanPlan = { store, asset, dates, files: gate.files, schema, mode, drop, tsName, compression, signal: options.signal, profile };
+  const plan: CleanPlan = { store, asset, dates, files: gate.files, schema, mode, drop, tsName, duplicateRows: gate.duplicateRows, compression, signal: options.signal, profile };
   const ownWriter = gate.ownWriter;
   const duplicatesSeen = [...report.errors, ...report.warnings].some((issue) => issue.rule === 'unique_timestamp');
   if (options.dryRun) {
