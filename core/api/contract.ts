@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { COMPRESSIONS } from '../parquet/compression.js';
 import { DataSchema, RuleName, Severity } from '../schema/dataSchema.js';
 
 /** The one table of error codes (exit code, HTTP status, words), for every host and the UI. */
@@ -83,7 +84,7 @@ export type JobProgress = z.infer<typeof JobProgress>;
  * (`schema.options`), so a choice added here is a choice on the command line.
  */
 export const Mode = z.enum(['strict', 'coerce', 'ignore']);
-export const Compression = z.enum(['snappy', 'gzip', 'zstd', 'brotli', 'lz4', 'none']);
+export const Compression = z.enum(COMPRESSIONS);
 export const OnBadRows = z.enum(['fail', 'skip']);
 export const OnInvalid = z.enum(['fail', 'drop']);
 export const FeatureSetName = z.enum(['price_volatility', 'momentum_indicators', 'volume_profile']);

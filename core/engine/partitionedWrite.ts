@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { BadRequestError } from '../errors.js';
+import { COMPRESSIONS, duckdbCodec, isCompression } from '../parquet/compression.js';
 import { sqlFileList, sqlIdent, sqlString, type EngineConnection } from './duckdbEngine.js';
 
 /**
@@ -26,7 +27,7 @@ export interface PartitionedWriteOptions {
   partitionBy: string[];
   /** the column every file is sorted by */
   orderBy: string;
-  /** zstd, snappy, gzip, brotli, lz4 or none */
+  /** one of COMPRESSIONS (core/parquet/compression.ts) */
   compression: string;
   /** key-value metadata for every file's footer */
   keyValue?: Record<string, string>;
@@ -35,12 +36,12 @@ export interface PartitionedWriteOptions {
   maxOpenFiles?: number;
 }
 
-const CODECS: Record<string, string> = { zstd: 'zstd', snappy: 'snappy', gzip: 'gzip', brotli: 'brotli', lz4: 'lz4_raw', none: 'uncompressed' };
 
 function copyOptions(options: PartitionedWriteOptions, partitioned: boolean): string {
-  const codec = CODECS[options.compression];
-  if (!codec) throw new BadRequestError(`unknown compression "${options.compression}"; use one of ${Object.keys(CODECS).join(', ')}`, { compression: options.compression });
-  const parts = ['FORMAT parquet', `COMPRESSION ${codec}`, `ROW_GROUP_SIZE ${options.rowGroupSize ?? 122_880}`];
+  if (!isCompression(options.compression)) {
+    throw new BadRequestError(`unknown compression "${options.compression}"; use one of ${COMPRESSIONS.join(', ')}`, { compression: options.compression });
+  }
+  const parts = ['FORMAT parquet', `COMPRESSION ${duckdbCodec(options.compression)}`, `ROW_GROUP_SIZE ${options.rowGroupSize ?? 122_880}`];
   if (partitioned) parts.push(`PARTITION_BY (${options.partitionBy.map(sqlIdent).join(', ')})`, "FILENAME_PATTERN 'part-{i}'", 'OVERWRITE_OR_IGNORE');
   const kv = Object.entries(options.keyValue ?? {});
   if (kv.length > 0) parts.push(`KV_METADATA {${kv.map(([key, value]) => `${sqlString(key)}: ${sqlString(value)}`).join(', ')}}`);

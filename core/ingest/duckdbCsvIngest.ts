@@ -4,6 +4,7 @@ import os from 'node:os';
 import type { DuckDBInstance } from '@duckdb/node-api';
 import { duckdbModule, engineError, sqlFileList, sqlIdent, sqlString } from '../engine/duckdbEngine.js';
 import { AlreadyExistsError, CancelledError } from '../errors.js';
+import { duckdbCodec, isCompression } from '../parquet/compression.js';
 import type { ColumnPlan } from './columnMapping.js';
 import type { CsvDialect, StagedPartition } from './ingestTypes.js';
 import { rewriteFooter, type ParquetFileSummary } from './parquetFooter.js';
@@ -232,7 +233,6 @@ function selectSql(request: DuckdbCsvRequest, shape: Shape, floatColumns: Set<nu
   return { sql, fields };
 }
 
-const COPY_CODECS: Record<string, string> = { zstd: 'zstd', snappy: 'snappy', gzip: 'gzip', lz4: 'lz4_raw', none: 'uncompressed' };
 
 let ingestInstance: Promise<DuckDBInstance> | null = null;
 
@@ -338,7 +338,7 @@ async function copyWithRetries(request: DuckdbCsvRequest, shape: 'naive' | 'offs
   for (;;) {
     const { sql, fields } = selectSql(request, shape, floatColumns);
     const copy =
-      `COPY (${sql}) TO ${sqlString(outDir)} (FORMAT parquet, COMPRESSION ${COPY_CODECS[request.compression] ?? 'zstd'}, ROW_GROUP_SIZE ${request.rowGroupSize}, ` +
+      `COPY (${sql}) TO ${sqlString(outDir)} (FORMAT parquet, COMPRESSION ${copyCodec(request.compression)}, ROW_GROUP_SIZE ${request.rowGroupSize}, ` +
       `PARTITION_BY (trading_date), FILENAME_PATTERN ${sqlString(`${request.name}.{i}`)}, RETURN_STATS true)`;
     let rows: Record<string, unknown>[];
     try {
@@ -516,8 +516,13 @@ async function filesInRowOrder(request: DuckdbCsvRequest, files: string[]): Prom
 async function sortPieces(request: DuckdbCsvRequest, pieces: string[], final: string, fields: FieldSpec[]): Promise<void> {
   const columns = fields.map((f) => sqlIdent(f.name)).join(', ');
   await runCopy(
-    `COPY (SELECT ${columns} FROM read_parquet(${sqlFileList(pieces)}) ORDER BY ${ROW_COLUMN}) TO ${sqlString(final)} (FORMAT parquet, COMPRESSION ${COPY_CODECS[request.compression] ?? 'zstd'}, ROW_GROUP_SIZE ${request.rowGroupSize})`,
+    `COPY (SELECT ${columns} FROM read_parquet(${sqlFileList(pieces)}) ORDER BY ${ROW_COLUMN}) TO ${sqlString(final)} (FORMAT parquet, COMPRESSION ${copyCodec(request.compression)}, ROW_GROUP_SIZE ${request.rowGroupSize})`,
     { ...request, onProgress: undefined },
   );
   await Promise.all(pieces.map((piece) => fs.rm(piece, { force: true })));
+}
+
+/** The codec of the COPY in DuckDB's words (zstd when the request names none it knows). */
+function copyCodec(compression: string): string {
+  return duckdbCodec(isCompression(compression) ? compression : 'zstd');
 }

@@ -1,4 +1,5 @@
 import type { JsonValue } from '../arrow/arrowJson.js';
+import type { Compression } from '../parquet/compression.js';
 import type { ParquetFileSummary } from './parquetFooter.js';
 import type { SessionWarning } from './sessionWarnings.js';
 
@@ -130,7 +131,7 @@ export interface IngestOptions {
   /** Repeated local times (default `infer`: the earlier instant unless that would step back in time from the previous row). */
   dstRepeat?: DstRepeatPolicy;
   /** Parquet compression of staged files (default zstd). */
-  compression?: 'zstd' | 'snappy' | 'gzip' | 'lz4' | 'none';
+  compression?: Compression;
   /** Maximum rows per row group of staged files (default 122,880). */
   rowGroupSize?: number;
   /**

@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import type { Compression } from '../parquet/compression.js';
 import { BadRequestError, CorruptedFileError, NotFoundError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { errnoOf, writeFileDurable } from './durableFs.js';
@@ -67,7 +68,8 @@ export interface Recipe {
   parameters?: Record<string, unknown>;
 }
 
-export type CompressionName = 'snappy' | 'gzip' | 'zstd' | 'brotli' | 'lz4' | 'none' | 'mixed' | 'unknown';
+/** A file's codec (one of COMPRESSIONS), `mixed` when its columns differ, `unknown` for none. */
+export type CompressionName = Compression | 'mixed' | 'unknown';
 
 /** One Parquet file of a dataset folder; `path` is relative to that folder. */
 export interface FileInfo {

@@ -1,3 +1,4 @@
+import { COMPRESSIONS, PARQUET_CODECS } from '../parquet/compression.js';
 import { getParquetMetadata } from '../parquet/parquetMetadata.js';
 import type { CompressionName } from './metadataManager.js';
 
@@ -11,15 +12,8 @@ export interface ParquetFileFacts {
   largestRowGroup: number;
 }
 
-const CODECS: Record<string, CompressionName> = {
-  SNAPPY: 'snappy',
-  GZIP: 'gzip',
-  ZSTD: 'zstd',
-  BROTLI: 'brotli',
-  LZ4: 'lz4',
-  LZ4_RAW: 'lz4',
-  UNCOMPRESSED: 'none',
-};
+/** Footer codec names in the words of `writeParquet`; Parquet's older LZ4 framing is `lz4` too. */
+const CODECS: Record<string, CompressionName> = { ...Object.fromEntries(COMPRESSIONS.map((name) => [PARQUET_CODECS[name], name])), LZ4: 'lz4' };
 
 /** The codec of a file in the words of `writeParquet`: one name, `mixed` when columns differ, `unknown` for none. */
 export function compressionOf(codecs: string[]): CompressionName {
