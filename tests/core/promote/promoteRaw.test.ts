@@ -107,21 +107,21 @@ describe('promoteRaw', () => {
   });
 
   it('with drop and no duplicates: DuckDB reads the raw rows as they are, leaves the bad ones out and writes each date sorted', async () => {
-    // NQ: an inconsistent bar and a negative volume on the first date, the second date's rows out of order
+    // YM: an inconsistent bar and a negative volume on the first date, the second date's rows out of order
     const first = day('2024-01-03', 15000);
     first[1][2] = 1; // high below open/close: row 1
     first[3][5] = -4; // negative volume: row 3
     const second = day('2024-01-04', 15010);
-    await writeRawSnapshot(store, { asset: 'NQ', date: '2024-01-03', name: 'bars', table: barsTable(first) });
-    await writeRawSnapshot(store, { asset: 'NQ', date: '2024-01-04', name: 'bars', table: barsTable([second[3], second[0], second[4], second[1], second[2]]) });
-    const result = await promoteRaw(store, { asset: 'NQ', schema: OHLCV_SCHEMA, onInvalid: 'drop', compression: 'zstd' });
+    await writeRawSnapshot(store, { asset: 'YM', date: '2024-01-03', name: 'bars', table: barsTable(first) });
+    await writeRawSnapshot(store, { asset: 'YM', date: '2024-01-04', name: 'bars', table: barsTable([second[3], second[0], second[4], second[1], second[2]]) });
+    const result = await promoteRaw(store, { asset: 'YM', schema: OHLCV_SCHEMA, onInvalid: 'drop', compression: 'zstd' });
     expect(result).toMatchObject({ version: 'v1', rows: 8, status: 'created', dropped: { ohlc_consistency: 1, non_negative_volume: 1 } });
     expect(result.report.errors.map((e) => [e.rule, e.count, e.rows])).toEqual([
       ['ohlc_consistency', 1, [1]],
       ['non_negative_volume', 1, [3]],
       ['sorted_timestamp', 2, [6, 8]],
     ]);
-    const rows = await duck.rows(`SELECT strftime(timestamp, '%m-%d %H:%M') AS t, volume FROM read_parquet(${sqlString(path.join(store.root, 'cleaned/v1/NQ/*/*.parquet'))}) ORDER BY filename, file_row_number`);
+    const rows = await duck.rows(`SELECT strftime(timestamp, '%m-%d %H:%M') AS t, volume FROM read_parquet(${sqlString(path.join(store.root, 'cleaned/v1/YM/*/*.parquet'))}) ORDER BY filename, file_row_number`);
     expect(rows).toEqual([
       { t: '01-03 16:00', volume: 10n },
       { t: '01-03 16:02', volume: 12n },
@@ -132,7 +132,7 @@ describe('promoteRaw', () => {
       { t: '01-04 16:03', volume: 13n },
       { t: '01-04 16:04', volume: 14n },
     ]);
-    const sidecar = JSON.parse(fs.readFileSync(path.join(store.root, 'cleaned/v1/NQ/metadata.json'), 'utf8')) as { validation: { valid: boolean; rowCount: number } };
+    const sidecar = JSON.parse(fs.readFileSync(path.join(store.root, 'cleaned/v1/YM/metadata.json'), 'utf8')) as { validation: { valid: boolean; rowCount: number } };
     expect(sidecar.validation).toMatchObject({ valid: true, rowCount: 8 });
   });
 
