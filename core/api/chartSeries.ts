@@ -1,5 +1,5 @@
 import type { DuckDBDataChunk } from '@duckdb/node-api';
-import { BadRequestError } from '../errors.js';
+import { BadRequestError, CorruptedFileError } from '../errors.js';
 import { copyFloat64, engineError, sqlFileList, sqlIdent, sqlString, withConnection, type EngineConnection } from '../engine/duckdbEngine.js';
 import type { DatasetListing } from './datasetCache.js';
 
@@ -80,7 +80,7 @@ interface FileSpan {
 /** What a chart of one dataset needs from a full read, computed once while the files are unchanged. */
 interface ChartIndex {
   totalRows: number;
-  hasVolume: boolean;
+  columns: ValueColumns;
   files: FileSpan[];
   spans: Spans;
 }
@@ -165,22 +165,41 @@ function fileTable(files: readonly string[], values: readonly number[], column: 
   return `(VALUES ${files.map((file, k) => `(${sqlString(file)}, ${values[k]})`).join(', ')}) AS f(filename, ${column})`;
 }
 
-/** The dataset's columns, checked: a timestamp, open, high, low, close, and maybe volume. */
-async function checkColumns(db: EngineConnection, source: ChartSource): Promise<{ hasVolume: boolean }> {
+/** The columns a bar's open, high, low, close and volume come from (volume null: none, 0). */
+interface ValueColumns {
+  open: string;
+  high: string;
+  low: string;
+  close: string;
+  volume: string | null;
+}
+
+/**
+ * The dataset's columns, checked: a timestamp, and open, high, low, close (and maybe volume)
+ * for bars, or a price (and maybe a size, else a volume) for ticks, whose candles are the
+ * first, highest, lowest and last price of each bucket.
+ */
+async function checkColumns(db: EngineConnection, source: ChartSource): Promise<ValueColumns> {
   const first = source.listing.files[0];
   const described = await db.rows(`DESCRIBE SELECT * FROM read_parquet(${sqlString(first)})`, `reading the columns of ${source.path}`);
   const types = new Map(described.map((row) => [String(row.column_name), String(row.column_type)]));
   const names = [...types.keys()];
-  for (const needed of ['timestamp', 'open', 'high', 'low', 'close']) {
-    if (!types.has(needed)) throw new BadRequestError(`a chart needs a "${needed}" column; ${source.path} has ${names.join(', ')}`, { path: source.path, missing: needed });
-  }
+  const ohlc = ['open', 'high', 'low', 'close'];
+  if (!types.has('timestamp')) throw new BadRequestError(`a chart needs a "timestamp" column; ${source.path} has ${names.join(', ')}`, { path: source.path, missing: 'timestamp' });
   if (!/^TIMESTAMP/.test(types.get('timestamp') ?? '')) throw new BadRequestError(`"timestamp" in ${source.path} is not a timestamp column`, { path: source.path });
-  return { hasVolume: types.has('volume') };
+  if (!ohlc.every((name) => types.has(name)) && types.has('price')) {
+    return { open: 'price', high: 'price', low: 'price', close: 'price', volume: types.has('size') ? 'size' : types.has('volume') ? 'volume' : null };
+  }
+  for (const needed of ohlc) {
+    if (!types.has(needed)) throw new BadRequestError(`a chart needs a "${needed}" column (or a "price" column for ticks); ${source.path} has ${names.join(', ')}`, { path: source.path, missing: needed });
+  }
+  return { open: 'open', high: 'high', low: 'low', close: 'close', volume: types.has('volume') ? 'volume' : null };
 }
 
-function valueColumns(hasVolume: boolean, prefix = 'p.'): string {
-  const volume = hasVolume ? `${prefix}${sqlIdent('volume')}::DOUBLE` : '0::DOUBLE';
-  return `${prefix}"open"::DOUBLE AS o, ${prefix}"high"::DOUBLE AS h, ${prefix}"low"::DOUBLE AS l, ${prefix}"close"::DOUBLE AS c, ${volume} AS v`;
+function valueColumns(columns: ValueColumns, prefix = 'p.'): string {
+  const column = (name: string) => `${prefix}${sqlIdent(name)}::DOUBLE`;
+  const volume = columns.volume ? column(columns.volume) : '0::DOUBLE';
+  return `${column(columns.open)} AS o, ${column(columns.high)} AS h, ${column(columns.low)} AS l, ${column(columns.close)} AS c, ${volume} AS v`;
 }
 
 /** The place of a row in the dataset's files, as one number: the file's position × 2^32 + the row's place in the file. */
@@ -280,7 +299,7 @@ class LevelBuilder {
  */
 async function buildIndex(db: EngineConnection, source: ChartSource, rowsInMemory: number): Promise<ChartIndex> {
   const { files } = source.listing;
-  const { hasVolume } = await checkColumns(db, source);
+  const columns = await checkColumns(db, source);
   const what = `reading ${source.path} for a chart`;
   const ends = files.length > 1 ? [files[0], files[files.length - 1]] : [files[0]];
   const [probe] = await db.rows(
@@ -290,6 +309,8 @@ async function buildIndex(db: EngineConnection, source: ChartSource, rowsInMemor
   const estimate = Math.max(1, ((probe.n as number) / ends.length) * files.length);
   const spanSeconds = Math.max(1, ((probe.hi as number) - (probe.lo as number)) / US_PER_S || 1);
   const seconds = LEVELS.find((s) => spanSeconds / s <= estimate / MIN_ROWS_PER_BUCKET && spanSeconds / s <= MAX_LEVEL_BUCKETS) ?? LEVELS[LEVELS.length - 1];
+  // many rows: DuckDB gathers the level's buckets itself, and only they reach JavaScript
+  if (estimate > rowsInMemory) return aggregatedIndex(db, source, columns, seconds);
   const level = new LevelBuilder(seconds);
   const counts = new Float64Array(files.length);
   // every row, while they are few: key, µs, o, h, l, c, v
@@ -297,7 +318,7 @@ async function buildIndex(db: EngineConnection, source: ChartSource, rowsInMemor
   const chunkColumns = new FloatColumns(8, 2048);
   let total = 0;
   await db.stream(
-    `SELECT file_index::DOUBLE, file_row_number::DOUBLE, epoch_us("timestamp")::DOUBLE, ${valueColumns(hasVolume, '')}
+    `SELECT file_index::DOUBLE, file_row_number::DOUBLE, epoch_us("timestamp")::DOUBLE, ${valueColumns(columns, '')}
      FROM read_parquet(${sqlFileList(files)}, file_row_number = true)`,
     what,
     (chunk) => {
@@ -323,7 +344,7 @@ async function buildIndex(db: EngineConnection, source: ChartSource, rowsInMemor
     const file = Math.floor(key / FILE_KEY);
     return fileSpans[file].rowStart + (key - file * FILE_KEY);
   };
-  if (!kept) return { totalRows: total, hasVolume, files: fileSpans, spans: level.finish(rowOf) };
+  if (!kept) return { totalRows: total, columns, files: fileSpans, spans: level.finish(rowOf) };
   // few rows: keep them all, in dataset order, without their missing times
   const [keys, us, o, h, l, c, v] = [0, 1, 2, 3, 4, 5, 6].map((k) => (kept as FloatColumns).take(k));
   const order = Array.from({ length: kept.count }, (_, i) => i).filter((i) => !Number.isNaN(us[i]));
@@ -331,7 +352,46 @@ async function buildIndex(db: EngineConnection, source: ChartSource, rowsInMemor
   const byRow = order.map((_, k) => k).sort((a, b) => rows[a] - rows[b]);
   const pickAll = (values: Float64Array) => Float64Array.from(byRow, (k) => values[order[k]]);
   const sorted: RawRows = { count: byRow.length, row: Float64Array.from(byRow, (k) => rows[k]), us: pickAll(us), o: pickAll(o), h: pickAll(h), l: pickAll(l), c: pickAll(c), v: pickAll(v) };
-  return { totalRows: total, hasVolume, files: fileSpans, spans: spansFromRows(sorted) };
+  return { totalRows: total, columns, files: fileSpans, spans: spansFromRows(sorted) };
+}
+
+/**
+ * The index of a large dataset: each file's row count from its footer, and one level of
+ * buckets aggregated by DuckDB (first and second row, last row by dataset order, first open,
+ * highest high, lowest low, last close, summed volume), as LevelBuilder would gather them.
+ */
+async function aggregatedIndex(db: EngineConnection, source: ChartSource, columns: ValueColumns, seconds: number): Promise<ChartIndex> {
+  const { files } = source.listing;
+  const what = `reading ${source.path} for a chart`;
+  const footers = await db.rows(`SELECT file_name, num_rows FROM parquet_file_metadata(${sqlFileList(files)})`, what);
+  const byFile = new Map(footers.map((row) => [String(row.file_name), Number(row.num_rows)]));
+  const counts = Float64Array.from(files, (file) => {
+    const rows = byFile.get(file);
+    if (rows === undefined) throw new CorruptedFileError(`no footer could be read from ${file}`, { file });
+    return rows;
+  });
+  const fileSpans = fileSpansOf(files, counts);
+  const bucketUs = seconds * US_PER_S;
+  const out = new FloatColumns(13);
+  await db.stream(
+    `WITH r AS (
+       SELECT file_index * ${FILE_KEY} + file_row_number AS k, epoch_us("timestamp")::DOUBLE AS us, ${valueColumns(columns, '')}
+       FROM read_parquet(${sqlFileList(files)}, file_row_number = true) WHERE "timestamp" IS NOT NULL)
+     SELECT floor(us / ${bucketUs}) * ${bucketUs} AS start, count(*)::DOUBLE, min(k)::DOUBLE, arg_min(us, k), (min(k, 2))[2]::DOUBLE, (arg_min(us, k, 2))[2],
+       max(k)::DOUBLE, arg_max(us, k), arg_min(o, k), max(h), min(l), arg_max(c, k), sum(v)
+     FROM r GROUP BY start ORDER BY start`,
+    what,
+    (chunk) => out.add(chunk),
+  );
+  const rowOf = (key: number) => {
+    if (Number.isNaN(key)) return Number.NaN;
+    const file = Math.floor(key / FILE_KEY);
+    return fileSpans[file].rowStart + (key - file * FILE_KEY);
+  };
+  const [start, n, firstRow, firstUs, secondRow, secondUs, lastRow, lastUs, o, h, l, c, v] = Array.from({ length: 13 }, (_, k) => out.take(k));
+  for (const rows of [firstRow, secondRow, lastRow]) for (let i = 0; i < rows.length; i++) rows[i] = rowOf(rows[i]);
+  const spans: Spans = { seconds, count: out.count, start, n, firstRow, firstUs, secondRow, secondUs, lastRow, lastUs, o, h, l, c, v };
+  return { totalRows: fileSpans.reduce((sum, f) => sum + f.rows, 0), columns, files: fileSpans, spans };
 }
 
 function fileSpansOf(files: readonly string[], perFile: Float64Array): FileSpan[] {
@@ -372,7 +432,7 @@ async function rawRows(db: EngineConnection, source: ChartSource, index: ChartIn
     const where = ranges.map(([lo, hi]) => `(${bound(lo, hi)})`).join(' OR ');
     await db.stream(
       `WITH src AS (
-         SELECT (f.row_start + p.file_row_number)::DOUBLE AS r, epoch_us(p."timestamp") AS us, ${valueColumns(index.hasVolume)}
+         SELECT (f.row_start + p.file_row_number)::DOUBLE AS r, epoch_us(p."timestamp") AS us, ${valueColumns(index.columns)}
          FROM read_parquet(${sqlFileList(files.map((f) => f.file))}, filename = true, file_row_number = true) p JOIN ${fileTable(
            files.map((f) => f.file),
            files.map((f) => f.rowStart),

@@ -169,15 +169,48 @@ describe('chartSeries', () => {
     }
   });
 
+  it('ticks (price and size): candles of the first, highest, lowest and last price, volume from the sizes, as bars of the same prices chart', async () => {
+    const ticks = path.join(dir, 'ticks');
+    const asBars = path.join(dir, 'ticks-as-bars');
+    await withConnection(async (db) => {
+      for (const [folder, select] of [
+        [ticks, 'price, size'],
+        [asBars, 'price AS "open", price AS high, price AS low, price AS "close", size AS volume'],
+      ] as const) {
+        for (let part = 0; part < 2; part++) {
+          fs.mkdirSync(path.join(folder, `date=2024-05-0${part + 6}`), { recursive: true });
+          // 120,000 trades a part, 0 to 3 ms apart, prices wandering by quarter points
+          await db.run(
+            `COPY (SELECT "timestamp", ${select} FROM (SELECT TIMESTAMPTZ '2024-05-0${part + 6} 00:00:00+00' + to_microseconds(i * 1500 + (i * 7919) % 1500) AS "timestamp",
+                     (5000 + ((i * 31) % 41) * 0.25)::DOUBLE AS price, (1 + (i * 13) % 9)::BIGINT AS size FROM range(120000) t(i) ORDER BY i))
+             TO ${sqlString(path.join(folder, `date=2024-05-0${part + 6}`, 'part-0.parquet'))} (FORMAT parquet)`,
+            'writing ticks',
+          );
+        }
+      }
+    });
+    const chart = async (folder: string, options: { fromMs?: number; toMs?: number; maxBars: number; rowsInMemory?: number }) => {
+      const { listing, derive } = await cache.listing(null, folder);
+      return chartSeries({ path: folder, listing, derive }, options);
+    };
+    const day = (d: number, h: number, m = 0) => Date.UTC(2024, 4, d, h, m);
+    for (const options of [{ maxBars: 2000 }, { maxBars: 2000, rowsInMemory: 1000 }, { fromMs: day(6, 0, 1), toMs: day(6, 0, 2), maxBars: 2000, rowsInMemory: 1000 }, { fromMs: day(6, 0, 1), toMs: day(6, 0, 3), maxBars: 30 }]) {
+      expect(await chart(ticks, options)).toEqual(await chart(asBars, options));
+    }
+    const whole = await chart(ticks, { maxBars: 2000, rowsInMemory: 1000 });
+    expect(whole).toMatchObject({ totalRows: 240_000, bucketSeconds: 60, downsampled: true });
+    expect(whole.bars[0]).toEqual({ t: Date.UTC(2024, 4, 6), o: 5000, h: 5010, l: 5000, c: 5001.5, v: 199_999, row: 0 });
+  });
+
   it('a dataset without the columns a chart needs is BAD_REQUEST naming them', async () => {
     const odd = path.join(dir, 'odd');
     fs.mkdirSync(odd);
-    await withConnection((db) => db.run(`COPY (SELECT 1 AS price, TIMESTAMP '2024-01-01' AS "timestamp") TO ${sqlString(path.join(odd, 'x.parquet'))} (FORMAT parquet)`, 'writing'));
+    await withConnection((db) => db.run(`COPY (SELECT 1 AS value, 2 AS "open", TIMESTAMP '2024-01-01' AS "timestamp") TO ${sqlString(path.join(odd, 'x.parquet'))} (FORMAT parquet)`, 'writing'));
     const { listing, derive } = await cache.listing(null, odd);
     await expect(chartSeries({ path: 'odd', listing, derive }, { maxBars: 100 })).rejects.toMatchObject({
       code: 'BAD_REQUEST',
-      message: 'a chart needs a "open" column; odd has price, timestamp',
-      details: { path: 'odd', missing: 'open' },
+      message: 'a chart needs a "high" column (or a "price" column for ticks); odd has value, open, timestamp',
+      details: { path: 'odd', missing: 'high' },
     });
     const text = path.join(dir, 'text');
     fs.mkdirSync(text);
