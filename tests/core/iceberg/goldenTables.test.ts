@@ -7,8 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeEngine } from '../../../core/engine/duckdbEngine.js';
+import { describe, expect, it } from 'vitest';
 import { decodeAvroContainer } from '../../../core/iceberg/avroContainer.js';
 import { manifestEntrySchema, MANIFEST_FILE_SCHEMA } from '../../../core/iceberg/manifestFiles.js';
 import { loadTable } from '../../../core/iceberg/tableCommit.js';
@@ -16,7 +15,7 @@ import { currentSchema, defaultSpec, parseTableMetadata, serializeTableMetadata 
 import { listSnapshots, snapshotDataFiles, snapshotManifests, snapshotForVersion } from '../../../core/iceberg/tableRead.js';
 import { readSnapshotRows } from '../../../core/iceberg/tableRows.js';
 import { appendFiles } from '../../../core/iceberg/tableWrite.js';
-import { buildSampleTable, writeBars, type SampleTable } from './icebergTestKit.js';
+import { sampleTableForSuite, writeBars } from './icebergTestKit.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../../fixtures/iceberg');
 
@@ -102,14 +101,7 @@ describe('Iceberg tables written by Spark', () => {
 });
 
 describe('our metadata has the structure Spark writes', () => {
-  let sample: SampleTable;
-  beforeAll(async () => {
-    sample = await buildSampleTable('mes-data-iceberg-golden-');
-  });
-  afterAll(async () => {
-    sample.cleanup();
-    await closeEngine();
-  });
+  const sample = sampleTableForSuite('mes-data-iceberg-golden-');
 
   it('has every key of a Spark table, in the metadata and in each snapshot', () => {
     const spark = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'hive_partitioned_table', 'metadata', 'v4.metadata.json'), 'utf8')) as Record<string, unknown>;

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { withConnection } from '../../../core/engine/duckdbEngine.js';
+import { afterAll, beforeAll } from 'vitest';
+import { closeEngine, withConnection } from '../../../core/engine/duckdbEngine.js';
 import { writeDataFile } from '../../../core/iceberg/dataFileWrite.js';
 import type { IcebergSchema } from '../../../core/iceberg/icebergSchema.js';
 import { addColumn, commitSchema } from '../../../core/iceberg/schemaEvolution.js';
@@ -93,4 +94,20 @@ export async function buildSampleTable(prefix = 'mes-data-iceberg-'): Promise<Sa
   const v3_0104 = await writeBars(dir, evolved, '2024-01-04', V3_BARS_0104);
   const v3 = await appendFiles(dir, [{ path: v3_0104 }], { nowMs: T0 + 4000 });
   return { dir, v1, v2, v3, files: { v1_0102, v1_0103, v2_0103, v3_0104 }, cleanup: () => fs.rmSync(root, { recursive: true, force: true }) };
+}
+
+/**
+ * A sample table for the tests of the calling suite: built before them (the returned object
+ * is filled in then), removed after them, with DuckDB closed.
+ */
+export function sampleTableForSuite(prefix?: string): SampleTable {
+  const sample = {} as SampleTable;
+  beforeAll(async () => {
+    Object.assign(sample, await buildSampleTable(prefix));
+  });
+  afterAll(async () => {
+    sample.cleanup?.();
+    await closeEngine();
+  });
+  return sample;
 }

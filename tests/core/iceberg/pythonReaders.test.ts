@@ -7,12 +7,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeEngine } from '../../../core/engine/duckdbEngine.js';
+import { describe, expect, it } from 'vitest';
 import { loadTable } from '../../../core/iceberg/tableCommit.js';
 import { snapshotDataFiles, snapshotForVersion } from '../../../core/iceberg/tableRead.js';
 import { requirePython, runPythonJson } from '../../helpers/python.js';
-import { buildSampleTable, V1_BARS, V2_BARS_0103, V3_BARS_0104, type Bar, type SampleTable } from './icebergTestKit.js';
+import { sampleTableForSuite, V1_BARS, V2_BARS_0103, V3_BARS_0104, type Bar } from './icebergTestKit.js';
 
 const CHECK_AVRO = String.raw`
 import json, sys, fastavro
@@ -195,14 +194,7 @@ function pythonRows(date: string, bars: Bar[], columns: 'without' | 'with'): Rec
 }
 
 describe('the table read by Python', () => {
-  let sample: SampleTable;
-  beforeAll(async () => {
-    sample = await buildSampleTable('mes-data-iceberg-python-');
-  });
-  afterAll(async () => {
-    sample.cleanup();
-    await closeEngine();
-  });
+  const sample = sampleTableForSuite('mes-data-iceberg-python-');
 
   it('has manifests and manifest lists that fastavro finds true to the spec schemas', (context) => {
     const python = requirePython(context);

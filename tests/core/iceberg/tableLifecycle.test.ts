@@ -8,7 +8,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { icebergMetadata, icebergRead } from 'icebird';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeEngine } from '../../../core/engine/duckdbEngine.js';
 import { MesDataError } from '../../../core/errors.js';
 import { loadTable } from '../../../core/iceberg/tableCommit.js';
 import { expireSnapshots, unreferencedFiles } from '../../../core/iceberg/tableExpiry.js';
@@ -20,7 +19,7 @@ import { highestFieldId } from '../../../core/iceberg/icebergSchema.js';
 import { addColumn, commitSchema } from '../../../core/iceberg/schemaEvolution.js';
 import { appendFiles, createTable, replacePartitions } from '../../../core/iceberg/tableWrite.js';
 import { serveFileUrls } from '../../helpers/fileFetch.js';
-import { BASE_SCHEMA, buildSampleTable, T0, V1_BARS, V2_BARS_0103, V3_BARS_0104, writeBars, type Bar, type SampleTable } from './icebergTestKit.js';
+import { BASE_SCHEMA, sampleTableForSuite, T0, V1_BARS, V2_BARS_0103, V3_BARS_0104, writeBars, type Bar } from './icebergTestKit.js';
 
 const micros = (ts: string): bigint => BigInt(Date.parse(`${ts.replace(' ', 'T')}Z`)) * 1000n;
 
@@ -47,18 +46,12 @@ function icebirds(date: string, bars: Bar[], withOpenInterest: boolean): Record<
 }
 
 describe('an Iceberg table written by MES Data', () => {
-  let sample: SampleTable;
+  const sample = sampleTableForSuite();
   let restoreFetch: () => void;
-
-  beforeAll(async () => {
-    sample = await buildSampleTable();
+  beforeAll(() => {
     restoreFetch = serveFileUrls();
   });
-  afterAll(async () => {
-    restoreFetch();
-    sample.cleanup();
-    await closeEngine();
-  });
+  afterAll(() => restoreFetch());
 
   it('keeps its files in the file-system catalog layout', () => {
     const metadata = fs.readdirSync(path.join(sample.dir, 'metadata')).sort();
@@ -220,14 +213,7 @@ describe('an Iceberg table written by MES Data', () => {
 });
 
 describe('refusals and expiry', () => {
-  let sample: SampleTable;
-  beforeAll(async () => {
-    sample = await buildSampleTable('mes-data-iceberg-expire-');
-  });
-  afterAll(async () => {
-    sample.cleanup();
-    await closeEngine();
-  });
+  const sample = sampleTableForSuite('mes-data-iceberg-expire-');
 
   async function codeOf(work: Promise<unknown>): Promise<[string, string]> {
     try {
@@ -309,14 +295,7 @@ describe('refusals and expiry', () => {
 });
 
 describe('partition summaries in the manifest list', () => {
-  let sample: SampleTable;
-  beforeAll(async () => {
-    sample = await buildSampleTable('mes-data-iceberg-summary-');
-  });
-  afterAll(async () => {
-    sample.cleanup();
-    await closeEngine();
-  });
+  const sample = sampleTableForSuite('mes-data-iceberg-summary-');
 
   it('give each manifest its date range, and a commit opens only the manifests that may hold its dates', async () => {
     const table = await loadTable(sample.dir);
