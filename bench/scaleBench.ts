@@ -22,7 +22,9 @@
  * Settings (environment): MES_BENCH_SCALE (default 1), MES_BENCH_OP_TIMEOUT_S (time limit
  * of one operation, default 900), MES_BENCH_BUDGET_S (once the run has taken this long, the
  * operations left are reported as skipped; default none), MES_BENCH_WORK (scratch folder for
- * the stores, default the system temporary folder; removed at the end).
+ * the stores, default the system temporary folder; removed at the end), MES_BENCH_ONLY (the
+ * parts to run, of bars, host, ticks, daily, comma-separated; default all: on a busy machine
+ * `bars,ticks` measures the two large datasets alone).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -734,16 +736,17 @@ export async function runScaleBench(): Promise<{ markdown: string; failed: boole
       ctx.deadline = phaseStart + budgetMs * until;
     };
     const reports: DatasetReport[] = [];
+    const only = new Set((process.env.MES_BENCH_ONLY ?? 'bars,host,ticks,daily').split(',').map((p) => p.trim()));
     phase(0.5);
-    reports.push(await runDataset(ctx, 'bars', data.bars));
-    const bars = reports[0];
-    const promoted = bars.lines.find((l) => l.op === OP.promote)?.ours;
+    const bars = only.has('bars') ? await runDataset(ctx, 'bars', data.bars) : null;
+    if (bars) reports.push(bars);
+    const promoted = bars?.lines.find((l) => l.op === OP.promote)?.ours;
     phase(0.6);
-    const latency = bars.v1Path ? await measureLatency(ctx, 'MES', bars.v1Path, bars.v1Rows, promoted?.ok ? promoted.ms : 10_000) : null;
+    const latency = bars?.v1Path && only.has('host') ? await measureLatency(ctx, 'MES', bars.v1Path, bars.v1Rows, promoted?.ok ? promoted.ms : 10_000) : null;
     phase(0.88);
-    reports.push(await runDataset(ctx, 'ticks', data.ticks));
+    if (only.has('ticks')) reports.push(await runDataset(ctx, 'ticks', data.ticks));
     phase(1);
-    reports.push(await runDataset(ctx, 'daily', data.daily));
+    if (only.has('daily')) reports.push(await runDataset(ctx, 'daily', data.daily));
 
     // the whole store: ls, and show of the biggest raw snapshot
     const ls = await cli(ctx, ['ls'], [0], true);
@@ -766,7 +769,7 @@ export async function runScaleBench(): Promise<{ markdown: string; failed: boole
       '',
       `- Scale ${scale}${scale === 1 ? ' (the issue\'s sizes)' : ' (a scaled-down run: not the issue\'s sizes)'}; data ${data.generated.length > 0 ? `generated for this run (${data.generated.join(', ')})` : 'reused from the cache'} in \`bench/.data/\`; run with \`npm run bench -- scale\`, \`MES_BENCH_SCALE=0.02\` for a small trial.`,
       `- Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC (started); the command's bundle ${rebuilt ? 'was rebuilt from the sources for this run' : 'was up to date with the sources'} (commit ${gitHead()}).`,
-      `- Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}; load average at start ${load}; time limit per operation ${Math.round(timeoutMs / 1000)} s${Number.isFinite(budgetMs) ? `, budget of the run ${Math.round(budgetMs / 1000)} s` : ''}.`,
+      `- Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}; load average at start ${load}, at the end ${os.loadavg().map((x) => x.toFixed(2)).join(', ')}; time limit per operation ${Math.round(timeoutMs / 1000)} s${Number.isFinite(budgetMs) ? `, budget of the run ${Math.round(budgetMs / 1000)} s` : ''}.`,
       '',
       '### Targets',
       '',
@@ -783,14 +786,16 @@ export async function runScaleBench(): Promise<{ markdown: string; failed: boole
     parts.push('### The whole store', '', datasetTable({ kind: 'bars', title: '', description: '', lines: [lsLine], targets: [], checks: [], sql: [], v1Path: null, v1Rows: 0 }), '');
     if (show) parts.push(`\`mes-data show\` of 100 rows at the middle of the biggest raw snapshot (${path.relative(store, biggest ?? '')}): ${show.ok ? fmtMs(show.ms) : fail(measureOf([show], ''))}, peak RSS ${fmtMB(show.rss)}. \`mes-data --version\`: ${fmtMs(versionResult.ms)}.`, '');
     parts.push('### The host during a promotion', '');
-    if (latency) {
+    if (!only.has('host')) parts.push(`Not measured in this run (MES_BENCH_ONLY=${[...only].join(',')}).`, '');
+    else if (latency) {
       parts.push(
-        `\`mes-data serve\` on the store above; a promotion of MES (\`jobs.start\` with \`compression: snappy\`, so a new version is written) runs as a job in the host while requests go to it over HTTP, one after another with 5 ms between rounds (\`app.info\`, \`tree\` with depth 3 as the app asks at start, \`rows.page\` of 100 rows at random offsets of ${bars.v1Path ?? '?'}), and once, a third of the way into the promotion (by the time the CLI's promotion took), 200 \`rows.page\` at the same time. The same requests on the idle host before the job are shown for comparison. The job ${latency.job.state}${latency.job.code ? ` (\`${latency.job.code}\`)` : ''} in ${fmtMs(latency.job.ms)}; the host's peak RSS was ${fmtMB(latency.serveRss)}.${latency.ok ? '' : ` The measurement failed: ${latency.error ?? '?'}.`}${latency.requestErrors.length > 0 ? ` Request errors: ${latency.requestErrors.map((e) => `\`${e.slice(0, 160)}\``).join('; ')}.` : ''}`,
+        `\`mes-data serve\` on the store above; a promotion of MES (\`jobs.start\` with \`compression: snappy\`, so a new version is written) runs as a job in the host while requests go to it over HTTP, one after another with 5 ms between rounds (\`app.info\`, \`tree\` with depth 3 as the app asks at start, \`rows.page\` of 100 rows at random offsets of ${bars?.v1Path ?? '?'}), and once, a third of the way into the promotion (by the time the CLI's promotion took), 200 \`rows.page\` at the same time. The same requests on the idle host before the job are shown for comparison. The job ${latency.job.state}${latency.job.code ? ` (\`${latency.job.code}\`)` : ''} in ${fmtMs(latency.job.ms)}; the host's peak RSS was ${fmtMB(latency.serveRss)}.${latency.ok ? '' : ` The measurement failed: ${latency.error ?? '?'}.`}${latency.requestErrors.length > 0 ? ` Request errors: ${latency.requestErrors.map((e) => `\`${e.slice(0, 160)}\``).join('; ')}.` : ''}`,
         '',
         latencyTable(latency),
         '',
       );
     } else parts.push('Not measured: the promotion of the bars made no version to page.', '');
+    if (only.size < 4) parts.splice(7, 0, `- Parts run: ${[...only].join(', ')} (MES_BENCH_ONLY); the others were not measured in this run.`);
     parts.push('### The SQL DuckDB ran', '', 'Per dataset kind; `<raw>`, `<v1>`, `<out>` are the folders DuckDB wrote itself in the same run (its own ingest and promotions), so each engine works on its own output all along.', '');
     for (const report of reports) {
       parts.push(`#### ${report.title}`, '');
