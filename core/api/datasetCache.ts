@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Table } from 'apache-arrow';
 import type { DecoderPool } from '../parquet/decoderPool.js';
 import { Dataset, resolveDatasetPath } from '../parquet/parquetDataset.js';
+import { PagedDataset } from './pagedDataset.js';
 
 /**
  * Open datasets kept between requests of one host session, so that a page of a version with
@@ -41,10 +43,18 @@ interface Entry {
   /** set when this session may have written below it: the next use waits for a walk */
   mustRecheck: boolean;
   dataset: Promise<Dataset> | null;
+  /** the same files for pages: row counts, footers opened as pages need them */
+  paged: Promise<PagedDataset> | null;
   /** values derived from the dataset (chart levels…), dropped with it */
   derived: Map<string, Promise<unknown>>;
   /** computations under way, joined by identical requests, and the last few results kept */
   running: Map<string, Promise<unknown>>;
+}
+
+/** What a page needs of a dataset: Dataset and PagedDataset both are one. */
+export interface Pages {
+  numRows: number;
+  readRows(offset: number, limit: number, columns?: string[]): Promise<Table>;
 }
 
 function hidden(name: string): boolean {
@@ -184,6 +194,37 @@ export class DatasetCache {
     const dataset = await this.dataset(storeRoot, datasetPath);
     const entry = this.entries.get(this.key(storeRoot, datasetPath));
     if (!entry || !entry.dataset) return compute(dataset);
+    return this.join(entry, key, () => compute(dataset), options);
+  }
+
+  /**
+   * The dataset for pages (see PagedDataset: row counts of every file from one DuckDB call,
+   * footers opened as pages need them), opened once and reused like `dataset`. Throws what
+   * Dataset.open throws for a path it refuses.
+   */
+  async paged(storeRoot: string | null, datasetPath: string): Promise<Pages> {
+    const entry = await this.entry(storeRoot, datasetPath);
+    // a path the walk cannot list: Dataset.open says what is wrong with it
+    if (!entry || entry.listing.files.length === 0) return Dataset.open(storeRoot, datasetPath, this.decoder);
+    entry.paged ??= PagedDataset.open(entry.listing, this.decoder);
+    try {
+      return await entry.paged;
+    } catch (error) {
+      this.drop(storeRoot, datasetPath, entry);
+      throw error;
+    }
+  }
+
+  /** `shared` for pages: the computation gets the dataset `paged` opens. */
+  async sharedPages<T>(storeRoot: string | null, datasetPath: string, key: string, compute: (pages: Pages) => Promise<T>, options: { keep?: boolean } = {}): Promise<T> {
+    const pages = await this.paged(storeRoot, datasetPath);
+    const entry = this.entries.get(this.key(storeRoot, datasetPath));
+    if (!entry || !entry.paged) return compute(pages);
+    return this.join(entry, key, () => compute(pages), options);
+  }
+
+  /** Runs `compute`, or joins the same computation (same `key`) under way for the entry; with `keep`, recent results stay. */
+  private join<T>(entry: Entry, key: string, compute: () => Promise<T>, options: { keep?: boolean }): Promise<T> {
     const running = entry.running.get(key) as Promise<T> | undefined;
     if (running) {
       // most recently used last
@@ -191,7 +232,7 @@ export class DatasetCache {
       entry.running.set(key, running);
       return running;
     }
-    const started = compute(dataset);
+    const started = compute();
     entry.running.set(key, started);
     const forget = () => {
       if (entry.running.get(key) === started) entry.running.delete(key);
@@ -300,7 +341,7 @@ export class DatasetCache {
       this.entries.delete(key);
       return null;
     }
-    const entry: Entry = { listing, isFile: rootStamp.startsWith('f:'), rootStamp, checkedAt: Date.now(), rechecking: null, mustRecheck: false, dataset: null, derived: new Map(), running: new Map() };
+    const entry: Entry = { listing, isFile: rootStamp.startsWith('f:'), rootStamp, checkedAt: Date.now(), rechecking: null, mustRecheck: false, dataset: null, paged: null, derived: new Map(), running: new Map() };
     this.entries.delete(key);
     this.entries.set(key, entry);
     while (this.entries.size > this.maxEntries) {

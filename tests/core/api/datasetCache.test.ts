@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DatasetCache } from '../../../core/api/datasetCache.js';
 import { DecoderPool } from '../../../core/parquet/decoderPool.js';
 import { Dataset } from '../../../core/parquet/parquetDataset.js';
@@ -79,6 +79,37 @@ describe('DatasetCache', () => {
     // only the last 32 are kept: the first one is computed again
     await cache.shared(store, 'cleaned/v1/MES', 'kept 10 3', compute, { keep: true });
     expect(runs).toBe(44);
+  });
+
+  it('pages: row counts of every file from DuckDB, footers opened only for the files a page touches, the rows Dataset.readRows gives', async () => {
+    const cache = new DatasetCache(decoder);
+    const opened = vi.spyOn(decoder, 'request');
+    try {
+      const pages = await cache.paged(store, 'cleaned/v1/MES');
+      expect(pages.numRows).toBe(125);
+      expect(opened.mock.calls.filter(([op]) => op === 'open')).toHaveLength(0);
+      // rows 28..36 cross from date=2024-01-02/part-0 (30 rows) into part-1 (5 rows) and date=2024-01-03
+      const page = await pages.readRows(28, 9, ['volume']);
+      const want = await (await Dataset.open(store, 'cleaned/v1/MES', decoder)).readRows(28, 9, ['volume']);
+      expect([...(page.getChild('volume')?.toArray() as BigInt64Array)]).toEqual([...(want.getChild('volume')?.toArray() as BigInt64Array)]);
+      expect([...(page.getChild('volume')?.toArray() as BigInt64Array)]).toEqual([128n, 129n, 100n, 101n, 102n, 103n, 104n, 100n, 101n]);
+      opened.mockClear();
+      await pages.readRows(80, 5);
+      expect(opened.mock.calls.filter(([op]) => op === 'open').map(([, args]) => path.relative(store, args.path))).toEqual([path.join('cleaned', 'v1', 'MES', 'date=2024-01-04', 'part-0.parquet')]);
+      expect(await cache.paged(store, 'cleaned/v1/MES')).toBe(pages);
+      expect((await pages.readRows(120, 100)).numRows).toBe(5);
+    } finally {
+      opened.mockRestore();
+    }
+  });
+
+  it('pages of a folder with a damaged file: CORRUPTED_FILE naming it', async () => {
+    const root = path.join(dir, 'damaged');
+    fs.mkdirSync(path.join(root, '2024-01-02'), { recursive: true });
+    fs.mkdirSync(path.join(root, '2024-01-03'), { recursive: true });
+    await writeParquet(ohlcvTable(3), path.join(root, '2024-01-02', 'a.parquet'));
+    fs.writeFileSync(path.join(root, '2024-01-03', 'a.parquet'), 'not a parquet file');
+    await expect(new DatasetCache(decoder).paged(null, root)).rejects.toMatchObject({ code: 'CORRUPTED_FILE', details: { file: path.join(root, '2024-01-03', 'a.parquet') } });
   });
 
   it('a single file is checked at every use: rewritten, it is opened again', async () => {
