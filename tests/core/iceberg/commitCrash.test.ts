@@ -17,7 +17,7 @@ import { closeEngine } from '../../../core/engine/duckdbEngine.js';
 import { loadTable } from '../../../core/iceberg/tableCommit.js';
 import { unreferencedFiles } from '../../../core/iceberg/tableExpiry.js';
 import { fileLocation } from '../../../core/iceberg/tableLocation.js';
-import { listSnapshots, snapshotDataFiles } from '../../../core/iceberg/tableRead.js';
+import { listSnapshots, snapshotDataFiles, type SnapshotInfo } from '../../../core/iceberg/tableRead.js';
 import { readSnapshotRows } from '../../../core/iceberg/tableRows.js';
 import { appendFiles, createTable } from '../../../core/iceberg/tableWrite.js';
 import { serveFileUrls } from '../../helpers/fileFetch.js';
@@ -64,75 +64,95 @@ describe('a commit killed at every durable step', () => {
    * written and synced before the commit starts. Built in place, not copied: a copy would
    * still name the original's files, which icebird would then read.
    */
-  async function tableBeforeCommit(name: string): Promise<{ dir: string; newFile: string }> {
+  async function tableBeforeCommit(name: string, date: string): Promise<{ dir: string; newFile: string }> {
     const dir = path.join(root, name);
     await createTable(dir, BASE_SCHEMA, { nowMs: T0 });
     const files = [];
-    for (const [date, bars] of Object.entries(V1_BARS)) files.push(await writeBars(dir, BASE_SCHEMA, date, bars));
+    for (const [day, bars] of Object.entries(V1_BARS)) files.push(await writeBars(dir, BASE_SCHEMA, day, bars));
     await appendFiles(dir, files.map((p) => ({ path: p })), { nowMs: T0 + 1000 });
     const table = await loadTable(dir);
     oldRows ??= await readSnapshotRows(table, listSnapshots(table)[0]);
-    return { dir, newFile: await writeBars(dir, BASE_SCHEMA, '2024-01-04', [['2024-01-04 14:30:00', 4770, 70]]) };
+    return { dir, newFile: await writeBars(dir, BASE_SCHEMA, date, [[`${date} 14:30:00`, 4770, 70]]) };
   }
 
-  it('leaves the old snapshot or the new one, whole, at every step', async () => {
-    const first = await tableBeforeCommit('traced');
-    const traced = await runChild({ op: 'append', dir: first.dir, files: [first.newFile] }, { MES_DATA_STORE_CRASH_TRACE: '1' });
-    expect(traced.result).toMatchObject({ ok: true, version: 2, metadataVersion: 3 });
-    const steps = traced.stderr
-      .split('\n')
-      .filter((line) => line.startsWith('crash point '))
-      .map((line) => line.replace(/^crash point \d+: /, ''));
-    // the new manifest and the manifest list (3 steps each), the metadata file (written, moved, synced), the version hint (3)
-    expect(steps).toEqual([
-      expect.stringMatching(/^wrote \.[0-9a-f-]+-m0\.avro\..*\.tmp \(temporary\)$|^wrote [0-9a-f-]+-m0\.avro \(temporary\)$/),
-      expect.stringMatching(/^renamed [0-9a-f-]+-m0\.avro into place$/),
-      expect.stringMatching(/^synced the folder of [0-9a-f-]+-m0\.avro$/),
-      expect.stringMatching(/^wrote snap-\d+-1-[0-9a-f-]+\.avro \(temporary\)$/),
-      expect.stringMatching(/^renamed snap-\d+-1-[0-9a-f-]+\.avro into place$/),
-      expect.stringMatching(/^synced the folder of snap-\d+-1-[0-9a-f-]+\.avro$/),
-      'wrote metadata version 3 (temporary)',
-      expect.stringMatching(/^moved \.v3\.metadata\.json\..*\.tmp to v3\.metadata\.json$/),
-      'synced after moving v3.metadata.json',
-      'wrote version-hint.text (temporary)',
-      'renamed version-hint.text into place',
-      'synced the folder of version-hint.text',
-    ]);
-    const newRow = { date: '2024-01-04', timestamp: BigInt(Date.UTC(2024, 0, 4, 14, 30)) * 1000n, close: 4770, volume: 70n };
-    const outcomes: string[] = [];
-    for (let n = 1; n <= steps.length; n++) {
-      const { dir, newFile } = await tableBeforeCommit(`crash-${n}`);
-      const run = await runChild({ op: 'append', dir, files: [newFile] }, { MES_DATA_STORE_CRASH_AFTER: String(n) });
-      expect({ n, signal: run.signal, result: run.result }).toEqual({ n, signal: 'SIGKILL', result: null });
-      const table = await loadTable(dir);
-      const snapshots = listSnapshots(table);
-      const committed = snapshots.length === 2;
-      outcomes.push(committed ? 'new' : 'old');
-      expect(await readSnapshotRows(table, snapshots[0])).toEqual(oldRows);
-      if (committed) {
-        expect(table.version).toBe(3);
-        expect(await readSnapshotRows(table, snapshots[1])).toEqual([newRow, ...oldRows]);
-      } else {
-        expect(table.version).toBe(2);
+  const newRow = (date: string) => ({ date, timestamp: BigInt(Date.parse(`${date}T14:30:00Z`)) * 1000n, close: 4770, volume: 70n });
+  const CASES = [
+    {
+      op: 'append',
+      date: '2024-01-04',
+      rowsAfter: () => [newRow('2024-01-04'), ...oldRows],
+      // the new manifest and the manifest list (3 steps each) come before the metadata file
+      stepsBefore: 6,
+      // a second run: the date is there already (refused), or the commit is made now
+      again: (committed: boolean) => (committed ? { ok: false, code: 'BAD_REQUEST' } : { ok: true, version: 2, metadataVersion: 3 }),
+      datesAfter: ['2024-01-04', '2024-01-02', '2024-01-03'],
+    },
+    {
+      op: 'replace',
+      date: '2024-01-03',
+      rowsAfter: () => [newRow('2024-01-03'), ...oldRows.filter((r) => r.date === '2024-01-02')],
+      // the new manifest, the rewritten one and the manifest list
+      stepsBefore: 9,
+      again: (committed: boolean) => ({ ok: true, version: committed ? 3 : 2, metadataVersion: committed ? 4 : 3 }),
+      datesAfter: ['2024-01-03', '2024-01-02'],
+    },
+  ] as const;
+
+  for (const c of CASES) {
+    it(`leaves the old snapshot or the new one, whole, at every step of ${c.op === 'append' ? 'an append' : 'a replace'}`, async () => {
+      const first = await tableBeforeCommit(`${c.op}-traced`, c.date);
+      const traced = await runChild({ op: c.op, dir: first.dir, files: [first.newFile] }, { MES_DATA_STORE_CRASH_TRACE: '1' });
+      expect(traced.result).toMatchObject({ ok: true, version: 2, metadataVersion: 3 });
+      const steps = traced.stderr
+        .split('\n')
+        .filter((line) => line.startsWith('crash point '))
+        .map((line) => line.replace(/^crash point \d+: /, ''));
+      const avro = (kind: RegExp): unknown[] => [
+        expect.stringMatching(new RegExp(`^wrote ${kind.source} \\(temporary\\)$`)),
+        expect.stringMatching(new RegExp(`^renamed ${kind.source} into place$`)),
+        expect.stringMatching(new RegExp(`^synced the folder of ${kind.source}$`)),
+      ];
+      expect(steps).toEqual([
+        ...(c.op === 'replace' ? avro(/[0-9a-f-]+-m1\.avro/) : []),
+        ...avro(/[0-9a-f-]+-m0\.avro/),
+        ...avro(/snap-\d+-1-[0-9a-f-]+\.avro/),
+        'wrote metadata version 3 (temporary)',
+        expect.stringMatching(/^moved \.v3\.metadata\.json\..*\.tmp to v3\.metadata\.json$/),
+        'synced after moving v3.metadata.json',
+        'wrote version-hint.text (temporary)',
+        'renamed version-hint.text into place',
+        'synced the folder of version-hint.text',
+      ]);
+      const outcomes: string[] = [];
+      for (let n = 1; n <= steps.length; n++) {
+        const { dir, newFile } = await tableBeforeCommit(`${c.op}-crash-${n}`, c.date);
+        const run = await runChild({ op: c.op, dir, files: [newFile] }, { MES_DATA_STORE_CRASH_AFTER: String(n) });
+        expect({ n, signal: run.signal, result: run.result }).toEqual({ n, signal: 'SIGKILL', result: null });
+        const table = await loadTable(dir);
+        const snapshots = listSnapshots(table);
+        const committed = snapshots.length === 2;
+        outcomes.push(committed ? 'new' : 'old');
+        expect(await readSnapshotRows(table, snapshots[0])).toEqual(oldRows);
+        expect(table.version).toBe(committed ? 3 : 2);
+        if (committed) expect(await readSnapshotRows(table, snapshots[1])).toEqual(c.rowsAfter());
+        // icebird goes by the version hint: the old snapshot until the hint is replaced
+        const hinted = Number(fs.readFileSync(path.join(dir, 'metadata', 'version-hint.text'), 'utf8'));
+        expect({ n, hinted }).toEqual({ n, hinted: n >= steps.length - 1 ? 3 : 2 });
+        expect((await icebergRead({ tableUrl: fileLocation(dir) })).length).toBe(hinted === 3 ? c.rowsAfter().length : oldRows.length);
+        // what the crash left behind is unreferenced; the data file only while no snapshot names it
+        const free = (await unreferencedFiles(dir)).files;
+        expect(free.includes(path.relative(dir, newFile).split(path.sep).join('/'))).toBe(!committed);
+        expect(free.filter((f) => f.startsWith('metadata/v'))).toEqual([]);
+        // and the table takes the next commit
+        const again = await runChild({ op: c.op, dir, files: [newFile] });
+        expect(again.result).toMatchObject(c.again(committed));
+        const after = await loadTable(dir);
+        expect((await snapshotDataFiles(after, listSnapshots(after).at(-1) as SnapshotInfo)).map((f) => f.partition.date)).toEqual(c.datesAfter);
       }
-      // icebird goes by the version hint: the old snapshot until the hint is replaced
-      const hinted = Number(fs.readFileSync(path.join(dir, 'metadata', 'version-hint.text'), 'utf8'));
-      expect({ n, hinted }).toEqual({ n, hinted: n >= steps.length - 1 ? 3 : 2 });
-      expect((await icebergRead({ tableUrl: fileLocation(dir) })).length).toBe(hinted === 3 ? 5 : 4);
-      // what the crash left behind is unreferenced; the data file only while no snapshot names it
-      const free = (await unreferencedFiles(dir)).files;
-      expect(free.includes(path.relative(dir, newFile).split(path.sep).join('/'))).toBe(!committed);
-      expect(free.filter((f) => f.startsWith('metadata/v'))).toEqual([]);
-      // and the table takes the next commit
-      const again = await runChild({ op: 'append', dir, files: [newFile] });
-      if (committed) expect(again.result).toMatchObject({ ok: false, code: 'BAD_REQUEST' });
-      else expect(again.result).toMatchObject({ ok: true, version: 2, metadataVersion: 3 });
-      const after = await loadTable(dir);
-      expect((await snapshotDataFiles(after, listSnapshots(after)[1])).map((f) => f.partition.date)).toEqual(['2024-01-04', '2024-01-02', '2024-01-03']);
-    }
-    // steps 1–7 are before the metadata file has its name; from step 8 the commit has happened
-    expect(outcomes).toEqual([...Array<string>(7).fill('old'), ...Array<string>(5).fill('new')]);
-  });
+      // before the metadata file has its name the commit has not happened; from then on it has
+      expect(outcomes).toEqual([...Array<string>(c.stepsBefore + 1).fill('old'), ...Array<string>(steps.length - c.stepsBefore - 1).fill('new')]);
+    });
+  }
 });
 
 describe('writers racing for the next metadata version', () => {
