@@ -217,6 +217,31 @@ describe('listTree', () => {
     expect((await errorOf(listTree(store, 'raw/../..'))).code).toBe('BAD_REQUEST');
   });
 
+  it('a sidecar replaced (a new revision of a date) is read again; one left alone keeps its values', async () => {
+    const before = await listTree(store, 'raw/MES', { depth: 1 });
+    expect(before.children?.map((c) => [c.name, c.rows])).toEqual([
+      ['2024-01-15', 10],
+      ['2024-01-16', 25],
+    ]);
+    const file = path.join(store.root, 'raw', 'MES', '2024-01-15', 'metadata.json');
+    const original = fs.readFileSync(file, 'utf8');
+    try {
+      // as the store writes it: beside, then renamed over the old one
+      const sidecar = JSON.parse(original) as { recordCount: number };
+      fs.writeFileSync(`${file}.tmp`, JSON.stringify({ ...sidecar, recordCount: 11 }));
+      fs.renameSync(`${file}.tmp`, file);
+      const after = await listTree(store, 'raw/MES', { depth: 1 });
+      expect(after.children?.map((c) => [c.name, c.rows])).toEqual([
+        ['2024-01-15', 11],
+        ['2024-01-16', 25],
+      ]);
+    } finally {
+      fs.writeFileSync(`${file}.tmp`, original);
+      fs.renameSync(`${file}.tmp`, file);
+    }
+    expect((await listTree(store, 'raw/MES/2024-01-15', { depth: 0 })).rows).toBe(10);
+  });
+
   it('stays fast with 5 years of daily snapshots for 10 assets (13,000 date folders)', async () => {
     const big = await newStore('mes-data-catalog-', { inMemory: true });
     try {
