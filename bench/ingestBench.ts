@@ -59,7 +59,7 @@ const log = (message: string) => process.stderr.write(`[ingest bench] ${message}
  * Sessions run Sunday 17:00 to Friday 16:00 with the daily 16:00–17:00 break, so DST
  * never produces a missing or repeated bar. Written to a temporary name, then renamed.
  */
-export async function generateCsv(file: string, rows: number): Promise<void> {
+async function generateCsv(file: string, rows: number): Promise<void> {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const temp = `${file}.${process.pid}.tmp`;
   const out = fs.createWriteStream(temp);
@@ -98,7 +98,7 @@ export async function generateCsv(file: string, rows: number): Promise<void> {
 }
 
 /** 25 years of weekday daily bars (2000-01-03 to 2024-12-31), a random walk in cents. */
-export function generateDaily(file: string, seed: number): void {
+function generateDaily(file: string, seed: number): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const random = mulberry32(seed);
   const lines = ['Date,Open,High,Low,Close,Adj Close,Volume'];

@@ -22,7 +22,7 @@ export interface ProcessResult {
   timedOut: boolean;
 }
 
-export interface ProcessOptions {
+interface ProcessOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   timeoutMs: number;
@@ -97,7 +97,7 @@ export function runMeasured(command: string, args: string[], options: ProcessOpt
 }
 
 /** A long-running child (the browser-mode host): started, sampled, stopped by the caller. */
-export interface RunningProcess {
+interface RunningProcess {
   pid: number;
   /** resolves with the first stdout line matching `pattern` */
   waitForLine(pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray>;

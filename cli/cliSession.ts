@@ -14,7 +14,7 @@ import type { CommandContext } from './commandContext.js';
 export type StoreUse = boolean | 'ifPresent';
 
 /** One command's way to the core: the contract's operations, as the app calls them. */
-export interface CliSession {
+interface CliSession {
   invoke<K extends ApiName>(name: K, request: ApiRequest<K>): Promise<ApiResponse<K>>;
   /** the store opened for this command, or null */
   readonly storeRoot: string | null;

@@ -4,7 +4,7 @@ import { ERROR_CODES, isErrorCode } from '../core/errorCodes.js';
 export const EXIT_OK = 0;
 export const EXIT_INVALID = 1;
 export const EXIT_USAGE = 2;
-export const EXIT_INTERNAL = 10;
+const EXIT_INTERNAL = 10;
 
 /** The exit code of an error code, from the one table (core/errorCodes.ts); unknown codes are internal. */
 export function exitCodeFor(code: string): number {

@@ -13,7 +13,7 @@ import type { IpcMainInvokeEvent, Session, WebContents } from 'electron';
  * The external pages the app links to, exactly (https only). The UI has no external links
  * today; a link added to the UI must be added here, or it opens nothing.
  */
-export const EXTERNAL_LINKS: readonly string[] = [];
+const EXTERNAL_LINKS: readonly string[] = [];
 
 /** True when `url` is one of `EXTERNAL_LINKS` (compared after parsing, so `https://x/` and `https://x` agree). */
 export function isAllowedExternalLink(url: string, allowed: readonly string[] = EXTERNAL_LINKS): boolean {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { build } from 'esbuild';
 
 /** Packages that stay in node_modules (see scripts/build.mjs for why). */
-export const EXTERNAL_PACKAGES = ['electron', 'parquet-wasm', 'tsx', '@duckdb/node-api'];
+const EXTERNAL_PACKAGES = ['electron', 'parquet-wasm', 'tsx', '@duckdb/node-api'];
 
 /**
  * Every thread's bundle and its TypeScript module. core/threads/startThread.ts looks for

@@ -12,7 +12,7 @@ import { startHttpHost } from '../serve/httpHost.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** The built renderer: beside the bundled CLI, or under dist/ when running from sources. */
-export function rendererDir(): string {
+function rendererDir(): string {
   const candidates = [path.resolve(here, '../renderer'), path.resolve(here, '../../dist/renderer'), path.resolve(here, '../../../dist/renderer')];
   return candidates.find((dir) => fs.existsSync(path.join(dir, 'index.html'))) ?? candidates[1];
 }

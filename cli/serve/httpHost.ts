@@ -26,7 +26,7 @@ import { errorCodeInfo } from '../../core/errorCodes.js';
  *   POST /api/upload?name=FILE     a dropped file's bytes, streamed to the store → {path}
  */
 
-export interface HttpHostOptions {
+interface HttpHostOptions {
   session: ApiSession;
   port?: number;
   /** Interface to listen on (default 127.0.0.1); anything else needs allowRemote. */

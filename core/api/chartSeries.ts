@@ -23,7 +23,7 @@ export interface ChartSeries {
 }
 
 /** Where the chart's data comes from: the dataset's files, and a place to keep what is computed from them. */
-export interface ChartSource {
+interface ChartSource {
   /** the dataset path, for messages */
   path: string;
   listing: DatasetListing;

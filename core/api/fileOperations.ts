@@ -11,7 +11,7 @@ import { writeParquet, type Compression, type WriteResult } from '../parquet/wri
  * `convert`): no store needed. Paths are used as given, relative ones from the working folder.
  */
 
-export interface FileRows {
+interface FileRows {
   path: string;
   numRows: number;
   offset: number;

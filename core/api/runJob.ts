@@ -12,7 +12,7 @@ import { verifyStore } from '../store/verifyStore.js';
 import { validateTarget } from '../validation/validateDataset.js';
 import { JobResultSchemas, type JobKind, type JobParams, type JobProgress, type JobResult } from './contract.js';
 
-export interface JobContext {
+interface JobContext {
   storeRoot: string | null;
   signal: AbortSignal;
   progress: (update: JobProgress) => void;

@@ -22,7 +22,7 @@ function locate(vector: Vector): { chunk: Int32Array; local: Int32Array } {
  * dates, decimals) are copied from the buffers, so they stay exact; other types go through
  * their JavaScript values.
  */
-export function takeVector(vector: Vector, indices: ArrayLike<number>): Vector {
+function takeVector(vector: Vector, indices: ArrayLike<number>): Vector {
   const type = vector.type as DataType;
   const n = indices.length;
   let nullCount = 0;

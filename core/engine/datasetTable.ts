@@ -37,7 +37,7 @@ import { copyFloat64, copyInt64, sqlFileList, sqlIdent, withConnection, type Eng
  * nested, binary…) make it answer `null`, and the caller reads the files its old way.
  */
 
-export interface DatasetTableFile {
+interface DatasetTableFile {
   /** absolute path */
   file: string;
   rows: number;
@@ -45,7 +45,7 @@ export interface DatasetTableFile {
   rowStart: number;
 }
 
-export interface DatasetTable {
+interface DatasetTable {
   table: Table;
   files: DatasetTableFile[];
   /** true when a timestamp column holds values with sub-microsecond digits */
@@ -183,7 +183,7 @@ export interface DatasetChunk {
   rowStart: number;
 }
 
-export interface DatasetChunksRead {
+interface DatasetChunksRead {
   files: DatasetTableFile[];
   /** true when a timestamp column holds values with sub-microsecond digits */
   subMicrosecond: boolean;

@@ -3,10 +3,10 @@ import { BadRequestError } from '../errors.js';
 import { copyFloat64, sqlFileList, sqlIdent, type EngineConnection } from '../engine/duckdbEngine.js';
 
 /** The OHLCV columns a feature set reads besides the timestamp. */
-export type BarColumn = 'open' | 'high' | 'low' | 'close' | 'volume';
+type BarColumn = 'open' | 'high' | 'low' | 'close' | 'volume';
 
 /** One chunk of bars (at most 2,048, DuckDB's vector size); the arrays are reused between chunks. */
-export interface BarChunk {
+interface BarChunk {
   rows: number;
   /**
    * bar time, UTC microseconds since the epoch as DuckDB reads it (exact for whole

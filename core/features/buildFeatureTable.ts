@@ -8,7 +8,7 @@ import { TradingDayClock } from './sessionBars.js';
 export const FEATURE_SETS = ['price_volatility', 'momentum_indicators', 'volume_profile'] as const;
 export type FeatureSet = (typeof FEATURE_SETS)[number];
 
-export interface FeatureOptions {
+interface FeatureOptions {
   asset: string;
   /** Price bucket of the volume profile (default 0.25, the MES and ES tick). */
   tickSize?: number;

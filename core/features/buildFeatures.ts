@@ -30,7 +30,7 @@ import type { JobResult } from '../api/contract.js';
 
 const RECIPE_VERSION = '1';
 
-export interface BuildFeaturesOptions {
+interface BuildFeaturesOptions {
   set: string;
   asset: string;
   /** `vN` or `N`: the cleaned version to build from (default: the newest). */
@@ -40,7 +40,7 @@ export interface BuildFeaturesOptions {
 }
 
 /** What a build returns (the features job's result): its shape is the contract's `FeaturesResultSchema`. */
-export type BuildFeaturesResult = JobResult<'features'>;
+type BuildFeaturesResult = JobResult<'features'>;
 
 /** The cleaned versions of an asset, newest last. */
 async function cleanedVersions(store: Store, asset: string): Promise<number[]> {

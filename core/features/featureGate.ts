@@ -11,7 +11,7 @@ import { RowCollector, type ValidationIssue, type ValidationReport } from '../va
  */
 
 /** The type a build writes for a column. */
-export type GateKind = 'timestamp' | 'utf8' | 'float64' | 'int64' | 'date32' | 'volume';
+type GateKind = 'timestamp' | 'utf8' | 'float64' | 'int64' | 'date32' | 'volume';
 
 export interface GateColumn {
   name: string;

@@ -203,7 +203,7 @@ export function wilderAverage(values: Float64Array, period: number): Float64Arra
   return out;
 }
 
-export interface ProfileLevel {
+interface ProfileLevel {
   price: number;
   volume: number;
 }

@@ -31,7 +31,7 @@ export interface SinkColumn {
   nanIsNull?: boolean;
 }
 
-export type SinkValues = Float64Array | BigInt64Array | Int32Array;
+type SinkValues = Float64Array | BigInt64Array | Int32Array;
 
 export class FeatureSink {
   private constructor(

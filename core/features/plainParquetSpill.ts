@@ -11,7 +11,7 @@ import { MesDataError } from '../errors.js';
  * Not for files anyone keeps: NaN stays NaN (the `COPY` turns warm-up NaN into null).
  */
 
-export type SpillType = 'DOUBLE' | 'INT64' | 'INT32';
+type SpillType = 'DOUBLE' | 'INT64' | 'INT32';
 
 const PHYSICAL: Record<SpillType, number> = { INT32: 1, INT64: 2, DOUBLE: 5 };
 const WIDTH: Record<SpillType, number> = { INT32: 4, INT64: 8, DOUBLE: 8 };

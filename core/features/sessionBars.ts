@@ -32,7 +32,7 @@ export class TradingDayClock {
 }
 
 /** Daily bars by trading date, grown one bar at a time. */
-export interface DailySeries {
+interface DailySeries {
   day: number[];
   open: number[];
   high: number[];

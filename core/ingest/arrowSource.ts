@@ -20,7 +20,7 @@ import type { SourceBatch, SourceColumnData } from './rowConverter.js';
 const SAMPLE_ROWS = 1000;
 
 /** Source columns of one Arrow record batch; row numbers start at `firstRow` (1-based). */
-export function recordBatchToSource(batch: RecordBatch | Table, firstRow: number): SourceBatch {
+function recordBatchToSource(batch: RecordBatch | Table, firstRow: number): SourceBatch {
   const rows = batch.numRows;
   const lines = new Float64Array(rows);
   for (let i = 0; i < rows; i++) lines[i] = firstRow + i;
@@ -106,7 +106,7 @@ function columnFromChunks(chunks: Data[], rows: number): SourceColumnData {
 }
 
 /** The mapper's view of typed columns: their kind and first values as text. */
-export function describeColumns(schema: Schema, sample: SourceBatch | null): SourceColumnInfo[] {
+function describeColumns(schema: Schema, sample: SourceBatch | null): SourceColumnInfo[] {
   return schema.fields.map((field, k) => {
     const type = field.type as DataType;
     const kind: SourceColumnInfo['kind'] =

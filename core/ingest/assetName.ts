@@ -14,7 +14,7 @@ import { normalizeAssetName, storeFileStem } from '../store/storeNames.js';
  */
 
 /** CME Group futures roots the file-name rule knows (equity index, energy, metals, rates, FX, ags, crypto). */
-export const CME_ROOTS = [
+const CME_ROOTS = [
   'MES', 'ES', 'NQ', 'MNQ', 'YM', 'MYM', 'RTY', 'M2K', 'EMD',
   'CL', 'MCL', 'QM', 'NG', 'QG', 'RB', 'HO', 'BZ',
   'GC', 'MGC', 'SI', 'SIL', 'HG', 'MHG', 'PL', 'PA',

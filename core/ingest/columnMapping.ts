@@ -40,7 +40,7 @@ const COUNT_TARGETS = new Set(['volume', 'open_interest', 'bid_size', 'ask_size'
 
 const KNOWN = new Set([...Object.values(SYNONYMS).flat(), ...TIMESTAMP_NAMES, ...DATE_NAMES, ...TIME_NAMES]);
 
-export function normalizeName(name: string): string {
+function normalizeName(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]/g, '');
 }
 
@@ -59,14 +59,14 @@ export interface SourceColumnInfo {
 }
 
 /** How the timestamp is read. */
-export type TimestampPlan =
+type TimestampPlan =
   | { kind: 'text'; source: number }
   | { kind: 'epoch'; source: number; unit: EpochUnit; unitDetected: boolean }
   | { kind: 'split'; date: number; time: number }
   | { kind: 'typed'; source: number };
 
 /** One output value column. `auto` is Int64 when every value is integral, else Float64. */
-export interface ValueColumnPlan {
+interface ValueColumnPlan {
   name: string;
   source: number;
   kind: 'float' | 'auto' | 'utf8';

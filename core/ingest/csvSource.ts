@@ -16,7 +16,7 @@ import { sniffDialect, type SniffOverrides } from './sniffDialect.js';
 /** Bytes read for sniffing. */
 const SNIFF_BYTES = 1024 * 1024;
 /** Bytes per read while streaming (each chunk becomes one batch of rows). */
-export const CSV_CHUNK_BYTES = 2 * 1024 * 1024;
+const CSV_CHUNK_BYTES = 2 * 1024 * 1024;
 
 export function openCsvSource(filePath: string, overrides: SniffOverrides = {}): IngestSource {
   let size: number;

@@ -14,7 +14,7 @@ const LF = 10;
 const CR = 13;
 
 /** A record longer than this (an unclosed quote, most likely) stops the read. */
-export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
+const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 
 /** The records of one chunk: field `c` of row `r` is `buf[starts[r*width+c], ends[r*width+c])`. */
 export interface FieldBatch {

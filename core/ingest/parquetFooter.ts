@@ -117,7 +117,7 @@ function parseFooter(footer: Uint8Array, filePath: string): Omit<ParquetFileSumm
 }
 
 /** Footer keys that say where the rows came from, not what they are. */
-export function isSourceKey(key: string): boolean {
+function isSourceKey(key: string): boolean {
   return key.startsWith('mes_data.source_') || key === 'mes_data.mapping' || key === 'mes_data.dialect' || key === 'mes_data.timezone' || key === 'mes_data.session';
 }
 
@@ -443,7 +443,7 @@ function elementName(bytes: Uint8Array, element: { start: number; end: number })
  * rewritten. Throws CORRUPTED_FILE for a footer it cannot walk, BAD_REQUEST-like RangeError
  * text in the message when the column is not a top-level leaf.
  */
-export function dropFooterColumn(footer: Uint8Array, name: string, filePath = 'the file'): Uint8Array {
+function dropFooterColumn(footer: Uint8Array, name: string, filePath = 'the file'): Uint8Array {
   try {
     let bytes: Uint8Array = footer;
     const top = () => structFields(bytes, 0).fields;

@@ -58,7 +58,7 @@ export interface ConvertedBatch {
   valid: (Uint8Array | null)[];
 }
 
-export interface ConverterOptions {
+interface ConverterOptions {
   plan: ColumnPlan;
   notation: NumberNotation;
   /** Zone of naive local times. */

@@ -20,12 +20,12 @@ import { DateTimeReader } from './timestampParser.js';
  *   beside evidence of one. Otherwise a decimal point and no thousands separator.
  */
 
-export const DELIMITERS = [',', '\t', ';', '|'] as const;
+const DELIMITERS = [',', '\t', ';', '|'] as const;
 
 /** Records the sniffer looks at. */
 const SNIFF_RECORDS = 500;
 /** Data rows kept for the column mapper. */
-export const SAMPLE_ROWS = 1000;
+const SAMPLE_ROWS = 1000;
 const MAX_COLUMNS = 4096;
 
 export interface SniffOverrides {
@@ -35,7 +35,7 @@ export interface SniffOverrides {
   thousands?: CsvDialect['thousands'];
 }
 
-export interface SniffResult {
+interface SniffResult {
   dialect: CsvDialect;
   /** Bytes to skip at the start (the BOM). */
   skipBytes: number;
@@ -147,7 +147,7 @@ function sniffLineEnding(body: Uint8Array): CsvDialect['lineEnding'] {
 }
 
 /** The first `limit` records of the sample as text, split with `delimiter`. */
-export function splitSample(body: Uint8Array, delimiter: string, lineEnding: CsvDialect['lineEnding'], limit: number): { rows: string[][]; lines: number[] } {
+function splitSample(body: Uint8Array, delimiter: string, lineEnding: CsvDialect['lineEnding'], limit: number): { rows: string[][]; lines: number[] } {
   const width = 256;
   const splitter = new CsvSplitter({ delimiter, lineEnding }, width);
   const rows: string[][] = [];
@@ -188,7 +188,7 @@ const dateTime = new DateTimeReader();
 const NUMBER_LIKE = /^[+-]?(?:\d[\d.,' ]*\d|\d)(?:[eE][+-]?\d+)?$|^[+-]?[.,]\d+$/;
 
 /** A text that reads as a value: a number in either notation, a date or time, or nothing. */
-export function looksLikeValue(text: string): boolean {
+function looksLikeValue(text: string): boolean {
   const t = text.trim();
   if (t === '' || isNullToken(t)) return true;
   if (NUMBER_LIKE.test(t)) return true;

@@ -16,7 +16,7 @@ import { TimeZoneRules } from './timeZoneRules.js';
 
 export const CME_SESSION_ZONE = 'America/Chicago';
 /** Hour (Chicago time) at which a CME session for the next calendar date opens. */
-export const CME_SESSION_OPEN_HOUR = 17;
+const CME_SESSION_OPEN_HOUR = 17;
 
 const DAY = 86_400;
 

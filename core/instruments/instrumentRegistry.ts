@@ -45,7 +45,7 @@ function problemsOf(error: z.ZodError): { path: string; message: string }[] {
  * Throws BAD_REQUEST naming the source and every problem (path and message), the same way
  * schema files are checked.
  */
-export function parseInstrumentFile(input: unknown, source = 'instrument file'): ParsedInput[] {
+function parseInstrumentFile(input: unknown, source = 'instrument file'): ParsedInput[] {
   let value = input;
   if (typeof input === 'string' && input.length > MAX_INSTRUMENT_FILE_CHARS) {
     throw new BadRequestError(`${source} is ${input.length} characters; an instrument file holds at most ${MAX_INSTRUMENT_FILE_CHARS}`, { source, length: input.length });
@@ -84,7 +84,7 @@ const CONTRACT_CODE = /^[FGHJKMNQUVXZ]\d{1,4}$/;
 /** Vendor continuous-contract marks: Yahoo `ES=F`, TradingView `ES1!`. */
 const CONTINUOUS_MARK = /(?:=F|\d!)$/;
 
-export interface RegisteredInstrument {
+interface RegisteredInstrument {
   instrument: Instrument;
   status: 'created' | 'replaced' | 'unchanged';
 }

@@ -8,11 +8,11 @@ import { SESSION_TEMPLATES, SessionTemplateSchema } from './sessionTemplates.js'
  * caller gets. Defined once with zod; types come from it.
  */
 
-export const ASSET_CLASSES = ['equity_index', 'rates', 'energy', 'metals', 'fx', 'equity', 'other'] as const;
+const ASSET_CLASSES = ['equity_index', 'rates', 'energy', 'metals', 'fx', 'equity', 'other'] as const;
 export type AssetClass = (typeof ASSET_CLASSES)[number];
 
 /** Upper-case letters, digits, `.`, `_`, `-`: the same alphabet as store asset names. */
-export const SYMBOL_PATTERN = /^[A-Z0-9][A-Z0-9._-]{0,31}$/;
+const SYMBOL_PATTERN = /^[A-Z0-9][A-Z0-9._-]{0,31}$/;
 
 const CalendarEntrySchema = z
   .object({
@@ -72,7 +72,7 @@ export type InstrumentInput = z.input<typeof InstrumentInputSchema>;
 /** A file holds one instrument or `{instruments: [...]}`. */
 export const InstrumentFileSchema = z.union([InstrumentInputSchema, z.object({ instruments: z.array(InstrumentInputSchema).min(1).max(1000) }).strict()]);
 
-export const InstrumentSource = z.enum(['built-in', 'store', 'fallback']);
+const InstrumentSource = z.enum(['built-in', 'store', 'fallback']);
 
 /** A resolved instrument: its template expanded (with the calendar applied), zone filled in. */
 export const InstrumentSchema = z.object({

@@ -15,7 +15,7 @@ import { checkTimeZone, zonedToUtcMs, zoneOffsetMs } from '../time/zonedTime.js'
  * daylight-saving rules, never a fixed offset.
  */
 
-export const WEEKDAY_NAMES = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
+const WEEKDAY_NAMES = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
 export type WeekdayName = (typeof WEEKDAY_NAMES)[number];
 
 const WallTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a wall-clock time HH:MM (00:00–23:59)');
@@ -45,7 +45,7 @@ export const SessionTemplateSchema = z
     else if (t.opensPreviousDay && t.open <= t.close) ctx.addIssue({ code: 'custom', path: ['open'], message: `a session opening the day before must open (${t.open}) after the previous session closes (${t.close})` });
   });
 export type SessionTemplate = z.output<typeof SessionTemplateSchema>;
-export type SessionTemplateInput = z.input<typeof SessionTemplateSchema>;
+type SessionTemplateInput = z.input<typeof SessionTemplateSchema>;
 
 const globex = (id: string, calendar: SessionTemplateInput['calendar'], what: string): SessionTemplate =>
   SessionTemplateSchema.parse({
@@ -127,7 +127,7 @@ function minutesOf(hhmm: string): number {
 }
 
 /** `tradingDateOfMs` as a day count (days since 1970-01-01); the zone offset is cached per quarter hour. */
-export function tradingDayOfMs(template: SessionTemplate, utcMs: number): number {
+function tradingDayOfMs(template: SessionTemplate, utcMs: number): number {
   const local = utcMs + zoneOffsetMs(utcMs, template.timeZone);
   const days = Math.floor(local / DAY_MS);
   const minute = Math.floor((local - days * DAY_MS) / 60_000);

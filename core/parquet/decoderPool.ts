@@ -14,7 +14,7 @@ import type { DecoderOperations, DecoderState } from './decoderProtocol.js';
  * `maxWasmBytes`, which bounds the memory a long-lived process holds for decoding.
  */
 
-export interface DecoderPoolOptions {
+interface DecoderPoolOptions {
   /** Worker threads that may decode at once (default 1). */
   threads?: number;
   /** Retire a thread whose WebAssembly memory grew past this many bytes (default 2 GiB). */

@@ -12,7 +12,7 @@ import { openParquetFile, type ParquetHandle } from './parquetFile.js';
  * only; pages decode only the files and row groups that hold them.
  */
 
-export interface DatasetFile {
+interface DatasetFile {
   /** absolute */
   file: string;
   /** store-relative with forward slashes, or absolute outside a store */

@@ -1,7 +1,7 @@
 import { openParquetFile, type ColumnChunkInfo } from './parquetFile.js';
 import type { DecoderPool } from './decoderPool.js';
 
-export interface ParquetMetadata {
+interface ParquetMetadata {
   path: string;
   bytes: number;
   numRows: number;
@@ -12,14 +12,14 @@ export interface ParquetMetadata {
   rowGroups: { numRows: number; rowStart: number; totalByteSize: number; columns: ColumnChunkInfo[] }[];
 }
 
-export interface ParquetColumnSchema {
+interface ParquetColumnSchema {
   name: string;
   /** Arrow's name for the type: `Float64`, `Int64`, `Timestamp<NANOSECOND, UTC>`, `Utf8`, … */
   type: string;
   nullable: boolean;
 }
 
-export interface ParquetSchema {
+interface ParquetSchema {
   path: string;
   numRows: number;
   columns: ParquetColumnSchema[];

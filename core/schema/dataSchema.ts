@@ -6,7 +6,7 @@ import { z } from 'zod';
  * TypeScript types come from it and `schema/data_schema.schema.json` is generated from it.
  */
 
-export const COLUMN_TYPES = [
+const COLUMN_TYPES = [
   'float64',
   'float32',
   'int64',
@@ -29,7 +29,7 @@ export type ColumnTypeName = z.infer<typeof ColumnTypeName>;
 export const TimeUnitName = z.enum(['s', 'ms', 'us', 'ns']);
 export type TimeUnitName = z.infer<typeof TimeUnitName>;
 
-export const ColumnConstraints = z
+const ColumnConstraints = z
   .object({
     min: z.number().optional().describe('smallest allowed value (inclusive)'),
     max: z.number().optional().describe('largest allowed value (inclusive)'),
@@ -37,7 +37,7 @@ export const ColumnConstraints = z
     unique: z.boolean().optional().describe('no value may repeat'),
   })
   .strict();
-export type ColumnConstraints = z.infer<typeof ColumnConstraints>;
+type ColumnConstraints = z.infer<typeof ColumnConstraints>;
 
 export const ColumnSchema = z
   .object({

@@ -8,7 +8,7 @@ import { isWindowsReserved } from '../store/storeNames.js';
 import { assertNoSymlinkBelow } from '../store/storePaths.js';
 
 /** Folder inside a store where registered schemas live, one `{name}.json` each. */
-export const STORE_SCHEMA_FOLDER = 'schemas';
+const STORE_SCHEMA_FOLDER = 'schemas';
 
 /**
  * Parses a schema from JSON text or a value. Throws BAD_REQUEST naming every problem
@@ -109,7 +109,7 @@ export class SchemaRegistry {
 }
 
 /** Compares semantic versions `a.b.c`: negative, zero or positive. */
-export function compareVersions(a: string, b: string): number {
+function compareVersions(a: string, b: string): number {
   const pa = a.split('.').map(Number);
   const pb = b.split('.').map(Number);
   for (let i = 0; i < 3; i++) {

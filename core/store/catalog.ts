@@ -23,7 +23,7 @@ import { LAYERS, SIDECAR, isLayer, parseVersionFolder, type Layer, type Store, t
  * not a snapshot or version yet.
  */
 
-export type CatalogKind = 'store' | 'layer' | 'asset' | 'date' | 'version' | 'featureSet' | 'file' | 'partition';
+type CatalogKind = 'store' | 'layer' | 'asset' | 'date' | 'version' | 'featureSet' | 'file' | 'partition';
 
 export interface CatalogNode {
   kind: CatalogKind;
@@ -50,7 +50,7 @@ export interface CatalogNode {
   error?: string;
 }
 
-export interface ListTreeOptions {
+interface ListTreeOptions {
   /** Levels of children to include below the requested node (default: all). */
   depth?: number;
 }
@@ -325,7 +325,7 @@ function notFound(store: Store, treePath: string, hint = ''): NotFoundError {
 }
 
 /** A store-relative path from what a user typed: forward slashes, no `.`/`..`, no trailing slash. */
-export function normalizeTreePath(store: Store, input: string): string {
+function normalizeTreePath(store: Store, input: string): string {
   let value = input.replace(/\\/g, '/');
   if (path.isAbsolute(input)) {
     const relative = path.relative(store.root, input);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 
-export interface FileDigest {
+interface FileDigest {
   /** Lower-case hex SHA-256 of the file's bytes. */
   sha256: string;
   bytes: number;

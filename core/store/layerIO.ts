@@ -12,7 +12,7 @@ import { commitVersion, type CommitVersionResult, type VersionSidecarInput } fro
  */
 
 /** One Parquet file of a version: its rows and, optionally, its Hive partition (`{date: '2024-01-15'}`). */
-export interface TablePart {
+interface TablePart {
   table: Table;
   partition?: Record<string, string>;
   /** File name inside its partition folder (default `part-0.parquet`, `part-1.parquet`, … per partition). */

@@ -9,7 +9,7 @@ import { assertNoSymlinkBelow } from './storePaths.js';
  * validation: an invalid one is `verify`'s finding, not a reason to hide a dataset's lineage.
  */
 
-export interface DatasetLineage {
+interface DatasetLineage {
   inputs: { path: string; sha256: string | null }[];
   outputs: { path: string; kind: string }[];
 }

@@ -18,7 +18,7 @@ export async function sameRows(a: string, b: string): Promise<boolean> {
 }
 
 /** See `sameRows`. */
-export function sameTables(left: Table, right: Table): boolean {
+function sameTables(left: Table, right: Table): boolean {
   if (left.numRows !== right.numRows) return false;
   const lf = left.schema.fields;
   const rf = right.schema.fields;

@@ -7,7 +7,7 @@ import metadataSchema from '../../schema/metadata_schema.json' with { type: 'jso
  * checks every sidecar it finds.
  */
 
-export const METADATA_SCHEMA: object = metadataSchema;
+const METADATA_SCHEMA: object = metadataSchema;
 
 let compiled: ValidateFunction | null = null;
 

@@ -92,7 +92,7 @@ function ownerMayBeAlive(dir: string, name: string, mtimeMs: number): boolean {
   return pid !== process.pid && isProcessAlive(pid);
 }
 
-export interface LeftoverStaging {
+interface LeftoverStaging {
   /** Store-relative path. */
   path: string;
   /** True when it holds a journal: a commit that passed its commit point and must be finished. */

@@ -22,7 +22,7 @@ import { LOCK_DIR, type Store } from './storeLayout.js';
  * two processes that both see it stale cannot both take it. Readers never take the lock.
  */
 
-export interface LockOwner {
+interface LockOwner {
   pid: number;
   hostname: string;
   /** Random, unique per acquisition: tells this holder from a later one with the same pid. */
@@ -39,7 +39,7 @@ export interface LockOwner {
   processStart?: string | null;
 }
 
-export interface LockOptions {
+interface LockOptions {
   /** How long to wait for a busy lock before LOCKED, in milliseconds (default 0: fail at once). */
   waitMs?: number;
   /** A heartbeat older than this makes the lock stale, in milliseconds (default 30,000). */
@@ -208,7 +208,7 @@ async function refuseLinkedLock(store: Store): Promise<void> {
   }
 }
 
-export interface LockStatus {
+interface LockStatus {
   state: 'free' | 'held' | 'stale';
   owner: LockOwner | null;
   /** Why the lock is stale (null unless stale). */

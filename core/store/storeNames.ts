@@ -16,7 +16,7 @@ import { InvalidNameError } from '../errors.js';
  */
 
 /** Longest asset, feature-set or file name accepted, in characters. */
-export const MAX_NAME_LENGTH = 100;
+const MAX_NAME_LENGTH = 100;
 
 // C0 and C1 control characters and DEL
 // eslint-disable-next-line no-control-regex

@@ -128,7 +128,7 @@ export function registerStoreRoot(root: string): void {
 }
 
 /** The innermost known store root that holds `absolutePath`, or null. */
-export function openStoreRootOf(absolutePath: string): string | null {
+function openStoreRootOf(absolutePath: string): string | null {
   const resolved = path.resolve(absolutePath);
   let best: string | null = null;
   for (const root of openRoots) {

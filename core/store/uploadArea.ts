@@ -13,7 +13,7 @@ export const UPLOADS_DIR = '.uploads';
 /** How long an upload that no ingest took is kept, in milliseconds (one day). */
 export const UPLOAD_EXPIRY_MS = 24 * 3600_000;
 
-export interface UploadEntry {
+interface UploadEntry {
   /** Folder name below `.uploads/`. */
   name: string;
   /** Absolute path of the folder (or stray file). */

@@ -44,7 +44,7 @@ const SCHEMAS_DIR = 'schemas';
 export type VerifyResult = JobResult<'verify'>;
 export type VerifyProblem = VerifyResult['problems'][number];
 
-export interface VerifyOptions {
+interface VerifyOptions {
   signal?: AbortSignal;
   /** Called after each file is checked. */
   onProgress?: (done: number, total: number) => void;

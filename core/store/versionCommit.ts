@@ -72,7 +72,7 @@ export interface VersionWriteContext {
   registerFile(relativePath: string, facts: { rows: number; rowGroups: number; compression: CompressionName }): void;
 }
 
-export interface CommitVersionOptions {
+interface CommitVersionOptions {
   layer: VersionedLayer;
   /** The asset (cleaned) or feature-set name (features). */
   key: string;

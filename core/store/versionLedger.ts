@@ -11,7 +11,7 @@ import { SIDECAR, VERSION_LEDGER, parseVersionFolder, type Store, type Versioned
  * highest version folder on disk.
  */
 
-export type Ledger = Record<VersionedLayer, Record<string, number>>;
+type Ledger = Record<VersionedLayer, Record<string, number>>;
 
 /** The ledger; a missing or unreadable one is empty (the folders on disk still count). */
 export async function readLedger(store: Store): Promise<Ledger> {

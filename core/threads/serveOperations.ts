@@ -2,7 +2,7 @@ import { parentPort, type MessagePort } from 'node:worker_threads';
 import { BadRequestError, MesDataError, serializeError, type SerializedError } from '../errors.js';
 import type { OperationHandlers, Operations, ThreadReply, ThreadRequest } from './threadProtocol.js';
 
-export interface ServeOptions<Ops extends Operations, State extends object> {
+interface ServeOptions<Ops extends Operations, State extends object> {
   /** The thread's name in errors ("the Parquet decoder"). */
   name: string;
   /** What the thread says about itself in every reply. */

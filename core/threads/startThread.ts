@@ -19,7 +19,7 @@ export const THREADS = {
   job: { bundle: 'jobWorker.mjs', source: '../api/jobWorker.ts' },
 } as const;
 
-export type ThreadName = keyof typeof THREADS;
+type ThreadName = keyof typeof THREADS;
 
 const BOOT = new URL('./sourceThreadBoot.mjs', import.meta.url);
 const resolved = new Map<ThreadName, string>();

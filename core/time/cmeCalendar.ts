@@ -19,7 +19,7 @@ const DAY_MS = 86_400_000;
  * holiday on which the market trades a short session but settles nothing, such as CME's
  * 12:00 CT halt on Martin Luther King Day: no daily bar is expected for it).
  */
-export type CalendarEntryKind = 'closed' | 'early_close' | 'holiday_session';
+type CalendarEntryKind = 'closed' | 'early_close' | 'holiday_session';
 
 export interface SessionCalendarEntry {
   /** Trading date, YYYY-MM-DD. */
@@ -91,8 +91,7 @@ export function isCmeTradingDate(date: string, entries: SessionCalendarEntry[] =
 }
 
 /** The CME product groups whose Globex holiday schedules differ. */
-export const CME_PRODUCT_GROUPS = ['equity', 'rates', 'energy', 'metals', 'fx'] as const;
-export type CmeProductGroup = (typeof CME_PRODUCT_GROUPS)[number];
+export type CmeProductGroup = 'equity' | 'rates' | 'energy' | 'metals' | 'fx';
 
 /**
  * One-off CME events by product group, from CME's notices as public exchange-calendar

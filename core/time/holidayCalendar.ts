@@ -9,7 +9,7 @@ import { nyseHolidayEntries } from './nyseCalendar.js';
  */
 
 export const CALENDAR_IDS = ['cme_equity', 'cme_rates', 'cme_energy', 'cme_metals', 'cme_fx', 'nyse', 'none'] as const;
-export type CalendarId = (typeof CALENDAR_IDS)[number];
+type CalendarId = (typeof CALENDAR_IDS)[number];
 
 export interface HolidayCalendar {
   readonly id: CalendarId;

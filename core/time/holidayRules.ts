@@ -8,7 +8,7 @@ import { civilFromDays, daysFromCivil } from './civilDays.js';
  */
 
 /** 0 Sunday … 6 Saturday. */
-export type Weekday = 0 | 1 | 2 | 3 | 4 | 5 | 6;
+type Weekday = 0 | 1 | 2 | 3 | 4 | 5 | 6;
 
 /** `YYYY-MM-DD` of a day count (days since 1970-01-01). */
 export function isoFromDays(days: number): string {

@@ -8,7 +8,7 @@ import { zonedToUtcMs, type WallTimeKind } from './zonedTime.js';
  */
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|z|[+-]\d{2}:?\d{2})?$/;
 
-export interface ParsedTimestamp {
+interface ParsedTimestamp {
   ns: bigint;
   kind: WallTimeKind | 'offset';
 }

@@ -29,7 +29,7 @@ export function checkTimeZone(timeZone: string): void {
   formatter(timeZone);
 }
 
-export interface ZonedParts {
+interface ZonedParts {
   year: number;
   month: number;
   day: number;

@@ -44,14 +44,14 @@ import { RowCollector, type EnforcementMode, type ValidationIssue } from './vali
  * - ignore: findings become warnings; nothing is converted.
  */
 
-export interface EnforcementResult {
+interface EnforcementResult {
   table: Table;
   errors: ValidationIssue[];
   warnings: ValidationIssue[];
   coercions: Record<string, { from: string; to: string; count: number }>;
 }
 
-export interface EnforcementOptions {
+interface EnforcementOptions {
   mode: EnforcementMode;
   /** Zone for naive timestamps and zone-less text (coerce); default the schema's exchange zone. */
   timezone?: string;

@@ -52,7 +52,7 @@ export function negativeRows(column: FloatColumn): RowCollector {
   return out;
 }
 
-export interface OhlcScan {
+interface OhlcScan {
   /** per column open, high, low, close */
   nonFinite: RowCollector[];
   nonPositive: RowCollector[];
@@ -179,14 +179,14 @@ export function mostCommonStep(count: number, stepAt: (j: number) => number): nu
   return best;
 }
 
-export interface GapFinding {
+interface GapFinding {
   row: number;
   from: string;
   to: string;
   missingBars: number;
 }
 
-export interface GapResult {
+interface GapResult {
   rows: RowCollector;
   missingBars: number;
   gaps: GapFinding[];
@@ -194,7 +194,7 @@ export interface GapResult {
 
 const DAY_MS = 86_400_000;
 
-export interface SessionGapOptions {
+interface SessionGapOptions {
   intervalSeconds: number;
   calendar: 'cme_globex' | 'continuous';
   /** Holidays and early closes layered over the template's built-in calendar. */

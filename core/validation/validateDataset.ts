@@ -17,7 +17,7 @@ import { collectingEveryRow, type EnforcementMode, type ValidationReport } from 
  */
 
 /** Rows a chunk of a validation read holds at most (about 50 MB of bars, 24 MB of ticks). */
-export const VALIDATION_CHUNK_ROWS = 1_000_000;
+const VALIDATION_CHUNK_ROWS = 1_000_000;
 
 const TEXT_FILE = /\.(csv|tsv|txt|jsonl|ndjson)$/i;
 
@@ -29,7 +29,7 @@ export interface TargetTable {
   subMicrosecond: boolean;
 }
 
-export interface ValidateTargetOptions {
+interface ValidateTargetOptions {
   mode?: EnforcementMode;
   /** zone for naive timestamps and zone-less text (coerce mode, CSV) */
   timezone?: string;
@@ -117,7 +117,7 @@ export async function validateTarget(storeRoot: string | null, target: string, s
 }
 
 /** Validates what `readTarget` or `readFilesTable` read (one chunk: the whole table). */
-export function validateRead(read: TargetTable, schema: DataSchema, options: ValidateTargetOptions & { label: string }): ValidationResult {
+function validateRead(read: TargetTable, schema: DataSchema, options: ValidateTargetOptions & { label: string }): ValidationResult {
   const run = () => validateTable(read.table, schema, { mode: options.mode, timezone: options.timezone, target: options.label, instrumentOf: options.instrumentOf });
   return options.everyRow ? collectingEveryRow(run) : run();
 }

@@ -12,7 +12,7 @@ const DECODE_THREADS = 2;
  * Reads a whole Parquet file with its row groups split across `threads` decoder threads
  * (contiguous ranges, so row order is kept). Row numbers stay positions in the file.
  */
-export async function readParquetParallel(path: string, decoder: DecoderPool, threads: number): Promise<Table> {
+async function readParquetParallel(path: string, decoder: DecoderPool, threads: number): Promise<Table> {
   const handle = await openParquetFile(path, { decoder });
   const groups = handle.info.rowGroups;
   if (threads < 2 || groups.length < 2) return handle.readAll();

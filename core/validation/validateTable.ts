@@ -175,7 +175,7 @@ interface Group {
 
 type IssueAdder = (rule: RuleName, code: string, found: Found, message: string, column?: string, details?: Record<string, unknown>) => void;
 
-export interface TableValidatorOptions extends ValidateOptions {
+interface TableValidatorOptions extends ValidateOptions {
   /** keep every offending row in the issues, not only the first 100 (cleaning needs them) */
   everyRow?: boolean;
   /** rows expected in all (sizes the columns kept whole at once; a hint, not a limit) */

@@ -1,8 +1,7 @@
 /** How many offending row numbers an issue lists (the count is always complete). */
 export const MAX_ISSUE_ROWS = 100;
 
-export const MODES = ['strict', 'coerce', 'ignore'] as const;
-export type EnforcementMode = (typeof MODES)[number];
+export type EnforcementMode = 'strict' | 'coerce' | 'ignore';
 
 /**
  * The report's shapes are the contract's (core/api/contract.ts, zod): one finding

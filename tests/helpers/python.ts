@@ -12,7 +12,7 @@ import type { TestContext } from 'vitest';
  * skipped with the reason printed by `npm test`.
  */
 
-export const PYTHON_MODULES = ['pyarrow', 'polars', 'pandas', 'fastavro', 'duckdb'] as const;
+const PYTHON_MODULES = ['pyarrow', 'polars', 'pandas', 'fastavro', 'duckdb'] as const;
 
 const REQUIRED = process.env.CI === 'true' || process.env.CI === '1';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 /** The command as it ships: the bundle `npm run build` writes (the global setup rebuilds it when stale). */
 export const CLI_BIN = path.resolve(import.meta.dirname, '../../dist/cli/mes-data.mjs');
 
-export interface CliRun {
+interface CliRun {
   code: number;
   stdout: string;
   stderr: string;
@@ -19,7 +19,7 @@ export function runCli(...argv: string[]): Promise<CliRun> {
 }
 
 /** `runCli` with extra environment variables. */
-export function runCliWith(env: Record<string, string>, ...argv: string[]): Promise<CliRun> {
+function runCliWith(env: Record<string, string>, ...argv: string[]): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [CLI_BIN, ...argv], { env: { ...process.env, ...env }, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
       if (error && typeof error.code !== 'number') {

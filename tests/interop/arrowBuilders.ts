@@ -28,7 +28,7 @@ import {
 const utf8 = new TextEncoder();
 
 /** Validity bitmap and null count for `values` (null marks a missing value). */
-export function validity(values: readonly unknown[]): { nullBitmap: Uint8Array | undefined; nullCount: number } {
+function validity(values: readonly unknown[]): { nullBitmap: Uint8Array | undefined; nullCount: number } {
   const bitmap = new Uint8Array(Math.max(1, (values.length + 7) >> 3));
   let nullCount = 0;
   values.forEach((value, i) => {
@@ -46,7 +46,7 @@ export function uint64Data(values: readonly (bigint | null)[]): Data<Uint64> {
   return makeData({ type: new Uint64(), length: values.length, ...validity(values), data: BigUint64Array.from(values, (v) => v ?? 0n) });
 }
 
-export function int32Data(values: readonly (number | null)[]): Data<Int32> {
+function int32Data(values: readonly (number | null)[]): Data<Int32> {
   return makeData({ type: new Int32(), length: values.length, ...validity(values), data: Int32Array.from(values, (v) => v ?? 0) });
 }
 

@@ -12,7 +12,7 @@ export function sqlString(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
 
-export interface DuckColumnChunk {
+interface DuckColumnChunk {
   rowGroup: number;
   rowGroupRows: number;
   path: string;

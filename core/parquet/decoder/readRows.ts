@@ -128,7 +128,7 @@ async function emptyRead(entry: CachedFile, columns: string[] | undefined): Prom
 }
 
 /** Turns the two decoders' failures into one typed error naming the file. */
-export function classifyDecodeFailure(filePath: string, wasmError: unknown, fallbackError: unknown): MesDataError {
+function classifyDecodeFailure(filePath: string, wasmError: unknown, fallbackError: unknown): MesDataError {
   if (fallbackError instanceof MesDataError) return fallbackError;
   const primary = wasmError === null || wasmError === undefined ? null : messageOf(wasmError);
   const secondary = messageOf(fallbackError);

@@ -13,7 +13,7 @@ export interface ErrorLike {
   details: Record<string, unknown>;
 }
 
-export interface ErrorWords {
+interface ErrorWords {
   code: string;
   title: string;
   message: string;
@@ -36,7 +36,7 @@ export function asErrorLike(error: unknown): ErrorLike {
 }
 
 /** The file a error concerns: `details.path`/`file`/`target`/`source`, when present. */
-export function errorFile(error: ErrorLike): string | null {
+function errorFile(error: ErrorLike): string | null {
   for (const key of ['path', 'file', 'target', 'source', 'first']) {
     const value = error.details[key];
     if (typeof value === 'string' && value !== '') return value;

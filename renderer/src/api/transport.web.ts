@@ -2,7 +2,7 @@ import type { ApiErrorShape, ApiResponse, JobState } from '../../../core/api/con
 import { ApiError, type Transport } from './transportTypes.ts';
 
 /** The server-sent events of one subscription. */
-export interface EventStream {
+interface EventStream {
   addEventListener(type: 'job', listener: (message: { data: string }) => void): void;
   close(): void;
 }

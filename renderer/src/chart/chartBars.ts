@@ -115,7 +115,7 @@ export interface SessionSpan {
 }
 
 /** A session break among the drawn bars: `index` is the first bar after it; `daily` a break of less than a day (CME's 16:00–17:00 maintenance, a stock's night), `closed` a weekend or holiday. */
-export interface SessionBreak {
+interface SessionBreak {
   index: number;
   kind: 'daily' | 'closed';
 }

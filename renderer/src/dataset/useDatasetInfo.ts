@@ -4,7 +4,7 @@ import { invoke } from '../api/transport';
 
 export type DatasetInfo = ApiResponse<'dataset.info'>;
 
-export type InfoState = { status: 'loading' } | { status: 'ready'; info: DatasetInfo } | { status: 'error'; error: unknown };
+type InfoState = { status: 'loading' } | { status: 'ready'; info: DatasetInfo } | { status: 'error'; error: unknown };
 
 /** `dataset.info` of a path: footers, sidecar and lineage; fetched again when the store changes. */
 export function useDatasetInfo(path: string, version: number): InfoState {

@@ -6,7 +6,7 @@
  */
 
 /** The fields of an ingest result's `files[]` entry this needs. */
-export interface FileZoneFacts {
+interface FileZoneFacts {
   name: string;
   timestamp: { dateOnly: boolean };
   timezone: string;
@@ -16,7 +16,7 @@ export interface FileZoneFacts {
 }
 
 /** The zone of a file and why, in words: "America/Chicago, the zone of instrument ES (CME)". */
-export function zoneInWords(file: FileZoneFacts): string {
+function zoneInWords(file: FileZoneFacts): string {
   if (file.timezoneSource === 'option') return `${file.timezone}, as entered`;
   if (file.timezoneSource === 'fallback') return `${file.timezone}, the default: no instrument is registered for ${file.instrument.symbol}`;
   return `${file.timezone}, the zone of instrument ${file.instrument.symbol} (${file.instrument.exchange})`;

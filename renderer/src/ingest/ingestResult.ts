@@ -7,7 +7,7 @@ import type { ErrorLike } from '../api/errorText.ts';
  * the PARSE_ERROR an ingest with malformed rows fails with.
  */
 export type IngestResult = JobResult<'ingest'>;
-export type IngestSnapshot = IngestResult['snapshots'][number];
+type IngestSnapshot = IngestResult['snapshots'][number];
 
 /** Malformed rows as the dialog lists them: those listed (with their file, when named) and how many there are. */
 export interface ListedBadRows {

@@ -12,7 +12,7 @@ import { appStore, type AppError, type Tab } from './appState.ts';
 
 const LAST_STORE_KEY = 'mes-data-last-store';
 /** Levels the first tree request loads: layers → assets/versions → dates. */
-export const TREE_DEPTH = 3;
+const TREE_DEPTH = 3;
 const WRITER_KINDS = new Set(['ingest', 'promote', 'features']);
 const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
 
@@ -148,7 +148,7 @@ export function refreshTree(): Promise<void> {
 }
 
 /** Fetches the children of a node opened for the first time. */
-export async function loadChildren(path: string): Promise<void> {
+async function loadChildren(path: string): Promise<void> {
   const { tree, loadingPaths } = appStore.get();
   if (!tree || loadingPaths.has(path)) return;
   appStore.set((s) => ({ loadingPaths: new Set([...s.loadingPaths, path]) }));
@@ -233,7 +233,7 @@ export function setTimeMode(mode: 'utc' | 'exchange'): void {
 const refreshedFor = new Set<string>();
 
 /** A job's state from anywhere (host event, wait, start): kept, and the tree refreshed once a writer succeeds. */
-export function noteJob(job: JobState): void {
+function noteJob(job: JobState): void {
   const known = appStore.get().jobs[job.id];
   // an older snapshot arriving late must not step a finished job back
   if (known && isEnded(known) && !isEnded(job)) return;

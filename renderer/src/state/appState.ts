@@ -14,7 +14,7 @@ export const TABS: { id: Tab; label: string }[] = [
   { id: 'metadata', label: 'Metadata & lineage' },
 ];
 
-export type AppInfo = ApiResponse<'app.info'>;
+type AppInfo = ApiResponse<'app.info'>;
 
 export interface AppError extends ErrorLike {
   id: number;
@@ -35,21 +35,21 @@ export interface ValidationRun {
 }
 
 /** A row picked somewhere (a chart bar, a validation issue, go-to-row) for the table to show. */
-export interface RowSelection {
+interface RowSelection {
   path: string;
   row: number;
   /** Changes on every request, so picking the same row again scrolls to it again. */
   nonce: number;
 }
 
-export type DialogState =
+type DialogState =
   | null
   | { kind: 'validate'; target: string }
   | { kind: 'promote'; asset: string }
   | { kind: 'ingest'; files: File[]; paths: string[] }
   | { kind: 'shortcuts' };
 
-export interface AppState {
+interface AppState {
   info: AppInfo | null;
   /** Set when app.info itself failed (the host is unreachable). */
   infoError: ErrorLike | null;

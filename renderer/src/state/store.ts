@@ -6,7 +6,7 @@ import { useSyncExternalStore } from 'react';
  * update it with `setState`. Selectors must return values kept in the state (or
  * primitives), not objects made anew on each call.
  */
-export interface Store<S> {
+interface Store<S> {
   get: () => S;
   set: (update: Partial<S> | ((state: S) => Partial<S>)) => void;
   subscribe: (listener: () => void) => () => void;

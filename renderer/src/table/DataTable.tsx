@@ -41,7 +41,7 @@ interface WindowRow {
 
 const helper = createColumnHelper<typeof features, WindowRow>();
 
-export interface TableColumn {
+interface TableColumn {
   name: string;
   type: string;
   nullable?: boolean;

@@ -8,7 +8,7 @@
  */
 
 /** Significant digits shown for indicator-like columns (RSI 66.6667, MACD −3.39427). */
-export const INDICATOR_SIGNIFICANT_DIGITS = 6;
+const INDICATOR_SIGNIFICANT_DIGITS = 6;
 
 /**
  * The tick the price columns are written to when the instrument's is not known: the

@@ -12,9 +12,9 @@ export interface LoadedPage {
   rows: unknown[][];
 }
 
-export type PageLoader = (offset: number, limit: number) => Promise<LoadedPage>;
+type PageLoader = (offset: number, limit: number) => Promise<LoadedPage>;
 
-export interface PageCacheOptions {
+interface PageCacheOptions {
   /** Rows per request (the contract allows up to 5000). */
   pageSize?: number;
   /** Pages kept in memory; the least recently used go first, never one on screen. */
@@ -25,7 +25,7 @@ export interface PageCacheOptions {
   prefetchPages?: number;
 }
 
-export type PageStatus = 'loaded' | 'loading' | 'queued' | 'error' | 'absent';
+type PageStatus = 'loaded' | 'loading' | 'queued' | 'error' | 'absent';
 
 /** Page indices that hold rows [first, last] (inclusive), clamped to the dataset. */
 export function pagesForRows(first: number, last: number, pageSize: number, numRows: number): number[] {

@@ -17,7 +17,7 @@ export interface Geometry {
   viewportHeight: number;
 }
 
-export interface RowRange {
+interface RowRange {
   /** First and last row to render (inclusive), overscan included; last < first when there are none. */
   first: number;
   last: number;
@@ -27,7 +27,7 @@ export interface RowRange {
 }
 
 /** Height of the whole content in virtual px. */
-export function virtualHeight(g: Geometry): number {
+function virtualHeight(g: Geometry): number {
   return g.rowCount * g.rowHeight;
 }
 

@@ -3,7 +3,7 @@ import { invoke } from '../api/transport';
 import { PageCache } from './pageCache';
 
 /** Rows are fetched in pages of this size: 200 rows of a dozen columns is a few tens of KB. */
-export const PAGE_SIZE = 200;
+const PAGE_SIZE = 200;
 
 /**
  * The page cache of one dataset, fetching through `rows.page`. A new cache is made when the

@@ -7,7 +7,7 @@ import type { FlatNode } from './treeModel.ts';
  * every sibling, and typing letters jumps to the next row whose name starts with them.
  */
 
-export type TreeAction =
+type TreeAction =
   | { type: 'focus'; index: number }
   | { type: 'expand'; path: string; index: number }
   | { type: 'collapse'; path: string; index: number }

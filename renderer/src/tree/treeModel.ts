@@ -24,7 +24,7 @@ export interface FlatNode {
 }
 
 /** True for nodes that can hold children. */
-export function canHaveChildren(node: CatalogNode): boolean {
+function canHaveChildren(node: CatalogNode): boolean {
   return node.kind !== 'file';
 }
 

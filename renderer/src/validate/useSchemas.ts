@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import type { ApiResponse } from '../../../core/api/contract.js';
 import { invoke } from '../api/transport';
 
-export type SchemaInfo = ApiResponse<'schemas.list'>['schemas'][number];
+type SchemaInfo = ApiResponse<'schemas.list'>['schemas'][number];
 
 /** The built-in and registered schemas, for pickers. */
 export function useSchemas(): { schemas: SchemaInfo[]; error: unknown } {

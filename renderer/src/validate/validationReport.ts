@@ -32,7 +32,7 @@ export function rulesByRow(report: ValidationReport | null): Map<number, RowIssu
 }
 
 /** Human words for the stable rule names. */
-export const RULE_TITLES: Record<string, string> = {
+const RULE_TITLES: Record<string, string> = {
   required_column: 'Required column',
   type: 'Column type',
   null_required: 'Nulls in a required column',

@@ -11,9 +11,9 @@ import type { Store } from '../../../core/store/storeLayout.js';
 import { ohlcvTable, tempDir } from '../../helpers/ohlcvTable.js';
 import { MesDataError } from '../../../core/errors.js';
 
-export const ROOT = path.resolve(import.meta.dirname, '../../..');
+const ROOT = path.resolve(import.meta.dirname, '../../..');
 export const SCHEMA_PATH = path.join(ROOT, 'schema/metadata_schema.json');
-export const CHILD = path.join(import.meta.dirname, 'fixtures/storeChild.ts');
+const CHILD = path.join(import.meta.dirname, 'fixtures/storeChild.ts');
 
 /**
  * A temporary folder in memory (/dev/shm) where there is one, else in the temp folder. The
@@ -21,7 +21,7 @@ export const CHILD = path.join(import.meta.dirname, 'fixtures/storeChild.ts');
  * leaves the same state in memory as on disk (the page cache outlives it), and fsync on a
  * shared build disk would make those tests slow and slow down every other test.
  */
-export function memoryTempDir(prefix: string): { dir: string; cleanup: () => void } {
+function memoryTempDir(prefix: string): { dir: string; cleanup: () => void } {
   let base = os.tmpdir();
   try {
     fs.accessSync('/dev/shm', fs.constants.W_OK);
@@ -41,7 +41,7 @@ export async function newStore(prefix = 'mes-data-store-', options: { inMemory?:
 }
 
 /** Every metadata.json under `root`, store-relative. */
-export function findSidecars(root: string): string[] {
+function findSidecars(root: string): string[] {
   const found: string[] = [];
   const walk = (dir: string): void => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -73,7 +73,7 @@ export function expectSidecarsValid(root: string): number {
   return sidecars.length;
 }
 
-export interface ChildRun {
+interface ChildRun {
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;

@@ -10,7 +10,7 @@ import { TableModel } from './tableModel.js';
 import { TreeModel } from './treeModel.js';
 import { ValidationModel } from './validationModel.js';
 
-export const SCREENSHOTS = path.join(ROOT, 'test-results', 'screenshots');
+const SCREENSHOTS = path.join(ROOT, 'test-results', 'screenshots');
 
 /**
  * The whole window, and the page models of its parts. Browser errors (uncaught

@@ -2,7 +2,7 @@ import type { Locator, Page } from 'playwright-core';
 import { attributeOfAll } from './domRead.js';
 import { stepSelector } from './steps.js';
 
-export interface DroppedFile {
+interface DroppedFile {
   name: string;
   content: string;
   type?: string;

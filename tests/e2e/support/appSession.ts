@@ -6,7 +6,7 @@ import { AppPage } from '../pages/appPage.js';
 import { startApp, type RunningApp } from './appHost.js';
 import { launchChromium } from './browser.js';
 
-export interface AppSession {
+interface AppSession {
   /** the page of the app, on its workbench */
   readonly ui: AppPage;
   readonly browser: Browser;

@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 
 /** Flags for Debian's Chromium on build machines: no sandbox, no GPU, nothing phoning home. */
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 /** The Chromium to drive: `$CHROMIUM_PATH`, else Debian's /usr/bin/chromium. */
-export function chromiumPath(): string {
+function chromiumPath(): string {
   const candidate = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
   if (!fs.existsSync(candidate)) {
     throw new Error(

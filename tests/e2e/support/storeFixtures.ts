@@ -13,7 +13,7 @@ import { MINUTE_NS, START_NS, ohlcvTable } from '../../helpers/ohlcvTable.js';
 
 /** Rows of the large file, and the row the tests jump to. */
 export const LARGE_ROWS = 1_200_000;
-export const LARGE_ROW_GROUP_SIZE = 122_880;
+const LARGE_ROW_GROUP_SIZE = 122_880;
 
 /** Prices as the table writes them for MES/ES: to the quarter-point tick, with separators. */
 const tickPrice = (x: number): string => x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
@@ -38,7 +38,7 @@ export function ohlcvRow(i: number): { timestamp: string; open: string; high: st
  * between runs. It carries the raw key facts of raw/ES/2024-02-01, so the store takes it
  * byte for byte instead of rewriting it.
  */
-export async function largeFile(): Promise<string> {
+async function largeFile(): Promise<string> {
   const dir = path.join(os.tmpdir(), 'mes-data-e2e-cache');
   const file = path.join(dir, `ohlcv-${LARGE_ROWS}-rg${LARGE_ROW_GROUP_SIZE}-v1.parquet`);
   if (fs.existsSync(file)) return file;
@@ -50,7 +50,7 @@ export async function largeFile(): Promise<string> {
 }
 
 /** Clean bars of one CME session (from 17:00 CT the evening before), one a minute. */
-export function sessionBars(date: string, count: number, base: number): Bar[] {
+function sessionBars(date: string, count: number, base: number): Bar[] {
   const start = new Date(`${date}T00:00:00Z`);
   start.setUTCHours(start.getUTCHours() - 1); // 23:00Z the day before = 17:00 CST
   const closes = Array.from({ length: count }, (_, i) => Math.round((base + Math.sin(i / 9) * 4 + i * 0.02) * 4) / 4);
@@ -62,7 +62,7 @@ export function sessionBars(date: string, count: number, base: number): Bar[] {
  * (ohlc_consistency), row 12 repeats row 11's time (unique_timestamp), row 40 has a
  * negative volume (non_negative_volume), row 55 non-positive open and low (positive_price).
  */
-export function defectBars(): Bar[] {
+function defectBars(): Bar[] {
   const bars = sessionBars('2024-01-03', 120, 4800);
   bars[7] = [bars[7][0], bars[7][1], bars[7][3] - 1, bars[7][3], bars[7][4], bars[7][5]];
   bars[12] = [bars[11][0], bars[12][1], bars[12][2], bars[12][3], bars[12][4], bars[12][5]];
@@ -89,7 +89,7 @@ function featureTable(rows: number): Table {
   });
 }
 
-export interface BuiltStore {
+interface BuiltStore {
   root: string;
   store: Store;
 }
