@@ -13,6 +13,7 @@ import { runIngestBench } from './ingestBench.js';
 import { runValidationBench } from './validationBench.js';
 import { runScaleBench } from './scaleBench.js';
 import { runHandWritten } from './handWritten.js';
+import { runIcebergBench } from './icebergBench.js';
 import { replaceSection } from './benchUtil.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -26,6 +27,8 @@ const SECTIONS: Record<string, () => Promise<{ markdown: string; failed: boolean
   scale: runScaleBench,
   // not a measurement: where our own code stays beside DuckDB, with the figures that decided it
   handwritten: runHandWritten,
+  // issue 15: a daily snapshot of an Iceberg table beside writing the day, and beside a full copy
+  iceberg: runIcebergBench,
 };
 
 async function main(): Promise<void> {

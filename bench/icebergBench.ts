@@ -1,0 +1,145 @@
+/**
+ * Iceberg benchmark: one more trading day onto ten years, as a new snapshot of an Iceberg
+ * table (core/iceberg), beside DuckDB writing that day's file alone and DuckDB writing the
+ * whole ten years again (what a version that is a full copy costs). Also the replace of
+ * one old day, and what a daily snapshot adds to the disk.
+ *
+ *   npx tsx bench/icebergBench.ts        prints the Markdown section
+ *
+ * The table: 2,610 weekdays from 2010-01-04, 390 one-minute bars a day (1,017,900 rows),
+ * one zstd data file a day, committed as one append; built fresh in a temporary folder.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { closeEngine, sqlString, withConnection } from '../core/engine/duckdbEngine.js';
+import { icebergCopyOptions, writeDataFile } from '../core/iceberg/dataFileWrite.js';
+import type { IcebergSchema } from '../core/iceberg/icebergSchema.js';
+import { appendFiles, createTable, newDataFilePath, replacePartitions } from '../core/iceberg/tableWrite.js';
+import { fmtMB, fmtRatio, fmtStat, mdTable, stat, timed } from './benchUtil.js';
+
+const DAYS = 2_610;
+const BARS = 390;
+const RUNS = 5;
+
+const SCHEMA: IcebergSchema = {
+  type: 'struct',
+  'schema-id': 0,
+  fields: [
+    { id: 1, name: 'date', required: true, type: 'date' },
+    { id: 2, name: 'timestamp', required: true, type: 'timestamptz' },
+    { id: 3, name: 'close', required: false, type: 'double' },
+    { id: 4, name: 'volume', required: false, type: 'long' },
+  ],
+};
+
+function weekdays(count: number): string[] {
+  const out: string[] = [];
+  for (let d = 0; out.length < count; d++) {
+    const day = new Date(Date.UTC(2010, 0, 4) + d * 86_400_000);
+    if (day.getUTCDay() % 6 !== 0) out.push(day.toISOString().slice(0, 10));
+  }
+  return out;
+}
+
+/** The bars of the dates in `dates` (a SQL list), in the table's column order. */
+function barsOf(datesSql: string): string {
+  return `SELECT d::DATE AS date, (d::TIMESTAMP + INTERVAL 14 HOUR + m * INTERVAL 1 MINUTE)::TIMESTAMPTZ AS timestamp, (4000 + m * 0.25)::DOUBLE AS close, (m % 50)::BIGINT AS volume FROM (SELECT unnest(${datesSql}) AS d), range(${BARS}) r(m)`;
+}
+
+function folderBytes(dir: string): number {
+  let total = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) if (entry.isFile()) total += fs.statSync(path.join(entry.parentPath, entry.name)).size;
+  return total;
+}
+
+export async function runIcebergBench(): Promise<{ markdown: string; failed: boolean }> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mes-data-iceberg-bench-'));
+  try {
+    const dir = path.join(root, 'MES');
+    const all = weekdays(DAYS + 2 * RUNS + 1);
+    const history = all.slice(0, DAYS);
+    await createTable(dir, SCHEMA);
+    // ten years, one file a day: one partitioned COPY, the files moved to data/<date>/
+    const stage = path.join(root, 'stage');
+    await withConnection((c) => c.run(`COPY (${barsOf(`[${history.map(sqlString).join(', ')}]`)}) TO ${sqlString(stage)} (${icebergCopyOptions(SCHEMA)}, PARTITION_BY (date), WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'part-{i}')`, 'staging the history'));
+    const files = history.map((date) => {
+      const to = newDataFilePath(dir, date);
+      fs.mkdirSync(path.dirname(to), { recursive: true });
+      fs.renameSync(path.join(stage, `date=${date}`, 'part-0.parquet'), to);
+      return { path: to };
+    });
+    const [historyMs] = await timed(() => appendFiles(dir, files));
+
+    const appendMs: number[] = [];
+    const commitMs: number[] = [];
+    const dayFileMs: number[] = [];
+    const growth: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const date = all[DAYS + run];
+      const before = folderBytes(dir);
+      const [total] = await timed(async () => {
+        const file = newDataFilePath(dir, date);
+        await withConnection((c) => writeDataFile(c, barsOf(`[${sqlString(date)}]`), file, SCHEMA));
+        const [ms] = await timed(() => appendFiles(dir, [{ path: file }]));
+        commitMs.push(ms);
+      });
+      appendMs.push(total);
+      growth.push(folderBytes(dir) - before);
+      // DuckDB's part: the same day's bars to one Parquet file, nothing else
+      const peer = path.join(root, `day-${run}.parquet`);
+      const [ms] = await timed(() => withConnection((c) => c.run(`COPY (${barsOf(`[${sqlString(date)}]`)}) TO ${sqlString(peer)} (FORMAT parquet, COMPRESSION zstd)`, 'peer day')));
+      dayFileMs.push(ms);
+    }
+    const replaceMs: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const date = history[100 + run * 200];
+      const [ms] = await timed(async () => {
+        const file = newDataFilePath(dir, date);
+        await withConnection((c) => writeDataFile(c, barsOf(`[${sqlString(date)}]`), file, SCHEMA));
+        await replacePartitions(dir, [{ path: file }]);
+      });
+      replaceMs.push(ms);
+    }
+    // a version that is a full copy: DuckDB writes the ten years and the new day again
+    const copyDir = path.join(root, 'full-copy');
+    const [fullMs] = await timed(() => withConnection((c) => c.run(`COPY (${barsOf(`[${all.slice(0, DAYS + 1).map(sqlString).join(', ')}]`)}) TO ${sqlString(copyDir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date))`, 'full copy')));
+    const fullBytes = folderBytes(copyDir);
+    const append = stat(appendMs);
+    const full = stat([fullMs]);
+    const markdown = [
+      '## Iceberg tables: one more day onto ten years',
+      '',
+      `A table of ${DAYS.toLocaleString('en-US')} trading days (${(DAYS * BARS).toLocaleString('en-US')} one-minute bars, one zstd file a day, committed as one snapshot in ${fmtStat(stat([historyMs]))}). Each new day is written with the table's field ids and appended as a snapshot; the commit opens none of the older manifests (their date ranges rule the day out). bench/icebergBench.ts.`,
+      '',
+      mdTable(
+        ['operation', 'ours', 'DuckDB', 'ratio'],
+        [
+          ['one new day: its file + the snapshot', fmtStat(append), `${fmtStat(stat(dayFileMs))} (the day's file alone)`, fmtRatio(append.median, stat(dayFileMs).median)],
+          ['… of which the commit (manifest, list, metadata, hint, all synced)', fmtStat(stat(commitMs)), '–', '–'],
+          ['one new day as a full copy (today\u2019s versions)', '–', `${fmtStat(full)} (all ${(DAYS + 1).toLocaleString('en-US')} days written again)`, fmtRatio(append.median, full.median)],
+          ['replace one old day (its file + the snapshot)', fmtStat(stat(replaceMs)), '–', '–'],
+        ],
+      ),
+      '',
+      `Disk added by one daily snapshot: ${(stat(growth).median / 1000).toFixed(1)} kB (the day's data file, one manifest, the manifest list and the new metadata file; every metadata file repeats the kept snapshots, see docs/iceberg.md), against ${fmtMB(fullBytes)} for a full copy.`,
+      '',
+    ].join('\n');
+    return { markdown, failed: false };
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  runIcebergBench()
+    .then(async ({ markdown }) => {
+      process.stdout.write(`${markdown}\n`);
+      await closeEngine();
+    })
+    .catch((error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = 1;
+    });
+}
