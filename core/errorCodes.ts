@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   IO_ERROR: { exit: 10, http: 500, title: 'A file could not be read or written', hint: '' },
   WRITE_FAILED: { exit: 10, http: 500, title: 'Writing failed', hint: 'Nothing was kept; check the free space and the permissions.' },
   ENGINE_ERROR: { exit: 10, http: 500, title: 'The query engine failed', hint: '' },
+  QUERY_ERROR: { exit: 2, http: 422, title: 'The query could not run', hint: 'DuckDB says why, and where in the query.' },
   /** the app could not reach its host (made in the page, never sent by a host) */
   NETWORK: { exit: 10, http: 503, title: 'The app cannot reach its host', hint: 'Is `mes-data serve` still running?' },
   INTERNAL: { exit: 10, http: 500, title: 'Something went wrong inside MES Data', hint: '' },

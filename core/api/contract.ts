@@ -20,6 +20,14 @@ export const SerializedErrorSchema = z.object({ code: z.string(), message: z.str
 const StorePath = z.string().min(1).max(4096).describe('a folder on this machine');
 /** Store-relative dataset path (`raw/MES/2024-01-15`, `cleaned/v1/MES`) or an absolute Parquet file path. */
 const DatasetPath = z.string().max(4096);
+/** A filter of one column in rows.query: a range (numbers, or instants for times), a text match, or null / not null. */
+const QueryFilter = z.discriminatedUnion('kind', [
+  z.object({ column: z.string().min(1).max(1000), kind: z.literal('range'), min: z.union([z.number(), z.string().max(100)]).optional(), max: z.union([z.number(), z.string().max(100)]).optional() }),
+  z.object({ column: z.string().min(1).max(1000), kind: z.literal('text'), match: z.enum(['contains', 'equals']).default('contains'), value: z.string().max(10_000), caseSensitive: z.boolean().default(false) }),
+  z.object({ column: z.string().min(1).max(1000), kind: z.literal('null'), isNull: z.boolean() }),
+]);
+/** Instants (ISO 8601 with Z or an offset, or ms since the epoch), both inclusive, on the timestamp column. */
+const QueryTime = z.object({ column: z.string().min(1).max(1000).optional(), from: z.union([z.number(), z.string().max(100)]).optional(), to: z.union([z.number(), z.string().max(100)]).optional() });
 
 export const CatalogNodeSchema = z.object({
   kind: z.enum(['store', 'layer', 'asset', 'date', 'version', 'featureSet', 'file', 'partition']),
@@ -424,6 +432,49 @@ export const api = {
     z.object({ path: DatasetPath, offset: z.number().int().min(0), limit: z.number().int().min(0).max(5000), columns: z.array(z.string()).max(1000).optional() }),
     z.object({ path: z.string(), numRows: z.number(), offset: z.number(), columns: z.array(z.object({ name: z.string(), type: z.string() })), rows: z.array(z.array(JsonValue)) }),
     'rows [offset, offset + limit) of a file or dataset, values as in the CLI JSON',
+  ),
+  'rows.query': op(
+    z.object({
+      path: DatasetPath,
+      /** the table mode: sort over the whole dataset, filters per column, a time range */
+      sort: z.array(z.object({ column: z.string().min(1).max(1000), descending: z.boolean().default(false) })).max(16).default([]),
+      filters: z.array(QueryFilter).max(200).default([]),
+      time: QueryTime.optional(),
+      /** the SQL mode instead: one SELECT over the dataset bound as views (its name and `dataset`) */
+      sql: z.string().max(100_000).optional(),
+      offset: z.number().int().min(0).default(0),
+      limit: z.number().int().min(0).max(5000).default(100),
+      timeoutMs: z.number().int().min(100).max(600_000).default(60_000),
+    }),
+    z.object({
+      path: z.string(),
+      columns: z.array(z.object({ name: z.string(), type: z.string() })),
+      rows: z.array(z.array(JsonValue)),
+      /** rows the query matches in the whole dataset */
+      totalRows: z.number(),
+      offset: z.number(),
+      /** the SQL mode: the view names the statement could use */
+      views: z.array(z.string()),
+      /** nanosecond columns sorted or filtered at microsecond precision (their values are exact), or SQL result columns DuckDB gave as microseconds */
+      microsecond: z.array(z.string()),
+    }),
+    'a page of a dataset sorted and filtered in DuckDB, or of one read-only SQL statement over it, with the count of matching rows',
+  ),
+  'rows.export': op(
+    z.object({
+      path: DatasetPath,
+      sort: z.array(z.object({ column: z.string().min(1).max(1000), descending: z.boolean().default(false) })).max(16).default([]),
+      filters: z.array(QueryFilter).max(200).default([]),
+      time: QueryTime.optional(),
+      sql: z.string().max(100_000).optional(),
+      format: z.enum(['csv', 'parquet']),
+      /** the file's name in the store's exports folder, without its extension */
+      name: z.string().min(1).max(100),
+      replace: z.boolean().default(false),
+      timeoutMs: z.number().int().min(100).max(3_600_000).default(600_000),
+    }),
+    z.object({ path: z.string(), rows: z.number(), capped: z.boolean(), bytes: z.number() }),
+    "the rows of a table query or SQL statement written as CSV or Parquet to the store's exports folder",
   ),
   'chart.series': op(
     z.object({

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { vectorValueToJson } from '../arrow/arrowJson.js';
 import { BadRequestError, MesDataError, NotFoundError, serializeError, type SerializedError } from '../errors.js';
@@ -14,6 +15,7 @@ import type { Store } from '../store/storeLayout.js';
 import { VERSION } from '../version.js';
 import { getParquetMetadata, getParquetSchema } from '../parquet/parquetMetadata.js';
 import { chartSeries } from './chartSeries.js';
+import { exportQuery, queryTable, querySql } from '../engine/datasetQuery.js';
 import { convertFile, fileRows } from './fileOperations.js';
 import { DatasetCache } from './datasetCache.js';
 import { api, isApiName, type ApiName, type ApiParsedRequest, type ApiResponse, type JobParams } from './contract.js';
@@ -161,7 +163,7 @@ export function parseRequest<K extends ApiName>(name: K, request: unknown): ApiP
 /** The paths a request names, by kind (the fields `ApiSession.checkPath` looks at). */
 function requestPaths(name: ApiName, data: unknown): { path: string; kind: PathKind }[] {
   const request = data as Record<string, unknown>;
-  if (name === 'dataset.info' || name === 'rows.page' || name === 'chart.series') return [{ path: String(request.path), kind: 'dataset' }];
+  if (name === 'dataset.info' || name === 'rows.page' || name === 'chart.series' || name === 'rows.query' || name === 'rows.export') return [{ path: String(request.path), kind: 'dataset' }];
   if (name === 'file.rows' || name === 'file.schema' || name === 'file.meta') return [{ path: String(request.path), kind: 'source' }];
   if (name !== 'jobs.start') return [];
   const params = request as JobParams;
@@ -220,6 +222,33 @@ function makeHandlers(session: ApiSession): Handlers {
         return { path: datasetPath, numRows: dataset.numRows, offset, columns: table.schema.fields.map((f) => ({ name: f.name, type: String(f.type) })), rows };
       }, { keep: limit <= 1000 }),
 
+    'rows.query': async ({ path: datasetPath, sort, filters, time, sql, offset, limit, timeoutMs }) => {
+      const dataset = await session.datasets.dataset(session.storeRoot, datasetPath);
+      const files = dataset.files.map((f) => ({ file: f.file, handle: f.handle }));
+      const signal = AbortSignal.timeout(timeoutMs);
+      if (sql !== undefined) {
+        const page = await withQueryTimeout(querySql(files, datasetPath, sql, { offset, limit }, signal), timeoutMs);
+        return { path: datasetPath, columns: page.columns, rows: page.rows, totalRows: page.totalRows, offset, views: page.views, microsecond: page.microsecondColumns };
+      }
+      const page = await withQueryTimeout(queryTable(files, { sort, filters, time, offset, limit }, signal), timeoutMs);
+      return { path: datasetPath, columns: page.columns, rows: page.rows, totalRows: page.totalRows, offset, views: [], microsecond: page.microsecondCompare };
+    },
+
+    'rows.export': async ({ path: datasetPath, sort, filters, time, sql, format, name, replace, timeoutMs }) => {
+      const store = session.requireStore();
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || name.includes('..')) throw new MesDataError('INVALID_NAME', `"${name}" is not an export name: use letters, digits, ".", "_" and "-"`, { name });
+      const folder = path.join(store.root, 'exports');
+      fs.mkdirSync(folder, { recursive: true });
+      assertNoSymlinkBelow(store.root, folder);
+      const target = path.join(folder, `${name}.${format}`);
+      if (!replace && fs.existsSync(target)) throw new MesDataError('ALREADY_EXISTS', `exports/${name}.${format} already exists`, { path: `exports/${name}.${format}` });
+      const dataset = await session.datasets.dataset(session.storeRoot, datasetPath);
+      const files = dataset.files.map((f) => ({ file: f.file, handle: f.handle }));
+      const signal = AbortSignal.timeout(timeoutMs);
+      const written = await withQueryTimeout(exportQuery(files, datasetPath, sql !== undefined ? { sql } : { query: { sort, filters, time } }, target, format, signal), timeoutMs);
+      return { path: `exports/${name}.${format}`, rows: written.rows, capped: written.capped, bytes: fs.statSync(target).size };
+    },
+
     'chart.series': async ({ path: datasetPath, fromMs, toMs, maxBars }) => {
       const { listing, derive } = await session.datasets.listing(session.storeRoot, datasetPath);
       return chartSeries({ path: datasetPath, listing, derive }, { fromMs, toMs, maxBars });
@@ -268,4 +297,14 @@ function makeHandlers(session: ApiSession): Handlers {
     'jobs.cancel': ({ id }) => Promise.resolve(session.jobs.cancel(id)),
     'jobs.wait': ({ id, timeoutMs }) => session.jobs.wait(id, timeoutMs),
   };
+}
+
+/** A query cancelled by its timeout is TIMEOUT naming how long it may run, not CANCELLED. */
+async function withQueryTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof MesDataError && error.code === 'CANCELLED') throw new MesDataError('TIMEOUT', `the query ran longer than ${timeoutMs} ms and was stopped`, { timeoutMs });
+    throw error;
+  }
 }
