@@ -577,8 +577,6 @@ export type ApiRequest<K extends ApiName> = z.input<Api[K]['request']>;
 export type ApiParsedRequest<K extends ApiName> = z.output<Api[K]['request']>;
 export type ApiResponse<K extends ApiName> = z.output<Api[K]['response']>;
 
-export const API_NAMES = Object.keys(api) as ApiName[];
-
 export function isApiName(name: string): name is ApiName {
   return Object.prototype.hasOwnProperty.call(api, name);
 }

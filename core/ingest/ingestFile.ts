@@ -25,10 +25,8 @@ import type { Instrument } from '../instruments/instrumentSchema.js';
 import { SessionChecker, type SessionWarning } from './sessionWarnings.js';
 import { copyInt64, sqlFileList, withConnection } from '../engine/duckdbEngine.js';
 import { TimeZoneRules } from './timeZoneRules.js';
-import { CME_SESSION_ZONE, TradingCalendar } from './tradingDate.js';
+import { TradingCalendar } from './tradingDate.js';
 
-/** The zone of naive times for an asset no instrument names (the generic CME instrument's). */
-export const DEFAULT_TIMEZONE = CME_SESSION_ZONE;
 const DEFAULT_PREVIEW_ROWS = 20;
 const DEFAULT_MAX_BAD_ROWS_LISTED = 1000;
 const PROGRESS_INTERVAL_MS = 100;

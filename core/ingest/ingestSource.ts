@@ -1,6 +1,5 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import { CancelledError, CorruptedFileError, NotFoundError, UnsupportedFileError } from '../errors.js';
 import type { NumberNotation, SourceColumnInfo } from './columnMapping.js';
 import type { Dialect, SourceFormat } from './ingestTypes.js';
@@ -93,9 +92,4 @@ export async function hashFile(filePath: string, options: { signal?: AbortSignal
     options.onBytes?.(bytes);
   }
   return hash.digest('hex');
-}
-
-/** The base name of a path, for reports. */
-export function sourceName(filePath: string): string {
-  return path.basename(filePath);
 }

@@ -171,16 +171,6 @@ export async function summarizeParquetFile(filePath: string): Promise<ParquetFil
   }
 }
 
-/**
- * Replaces the key-value metadata in the footer of the Parquet file at `filePath`, in place
- * (the column chunks are not touched), and returns the summary of the file as it now is.
- * `keyValue` is the whole new list (the old pairs are dropped), written in key order.
- * Throws CORRUPTED_FILE when the footer cannot be read.
- */
-export async function rewriteKeyValue(filePath: string, keyValue: Record<string, string>): Promise<ParquetFileSummary> {
-  return rewriteFooter(filePath, keyValue);
-}
-
 // ---------------------------------------------------------------- Thrift compact protocol
 
 /** Byte position just after a varint starting at `at`. */
@@ -494,8 +484,11 @@ function listHeader(elementType: number, size: number): Buffer {
 }
 
 /**
- * `rewriteKeyValue` that also drops the top-level column `dropColumn` from the footer (see
- * `dropFooterColumn`), in the same write.
+ * Replaces the key-value metadata in the footer of the Parquet file at `filePath`, in place
+ * (the column chunks are not touched), and returns the summary of the file as it now is.
+ * `keyValue` is the whole new list (the old pairs are dropped), written in key order. With
+ * `dropColumn`, the top-level column of that name leaves the footer too (see
+ * `dropFooterColumn`), in the same write. Throws CORRUPTED_FILE when the footer cannot be read.
  */
 export async function rewriteFooter(filePath: string, keyValue: Record<string, string>, dropColumn?: string): Promise<ParquetFileSummary> {
   const handle = await fs.open(filePath, 'r+');

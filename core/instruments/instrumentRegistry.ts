@@ -6,7 +6,7 @@ import { assertNoSymlinkBelow } from '../store/storePaths.js';
 import { holidayCalendar, type HolidayCalendar } from '../time/holidayCalendar.js';
 import { BUILTIN_INSTRUMENTS } from './builtinInstruments.js';
 import { InstrumentFileSchema, InstrumentInputSchema, type Instrument } from './instrumentSchema.js';
-import { describeHours, isTradingDate, SESSION_TEMPLATES, sessionClock, sessionOfDate, tradingDateOfMs, type SessionPlace, type SessionTemplate } from './sessionTemplates.js';
+import { describeHours, SESSION_TEMPLATES, type SessionTemplate } from './sessionTemplates.js';
 
 /** Folder inside a store where registered instruments live, one `{SYMBOL}.json` each. */
 export const STORE_INSTRUMENT_FOLDER = 'instruments';
@@ -251,45 +251,4 @@ export function instrumentCalendar(instrument: Instrument): HolidayCalendar {
     calendars.set(instrument, calendar);
   }
   return calendar;
-}
-
-function nsToMs(utcNs: bigint | number): number {
-  return typeof utcNs === 'bigint' ? Number(utcNs / 1_000_000n) - (utcNs % 1_000_000n < 0n ? 1 : 0) : Math.floor(utcNs / 1e6);
-}
-
-/**
- * The trading date (`YYYY-MM-DD`) of an instant given in UTC nanoseconds since the epoch,
- * under the instrument's session template: for CME Globex, the Chicago date, moved to the
- * next day from 17:00 CT on; for stocks, the New York date. Weekends and holidays are not
- * skipped (a Saturday bar gets a Saturday date; check it with `isTradingDate`).
- */
-export function tradingDateOf(instrument: Instrument, utcNs: bigint | number): string {
-  return tradingDateOfMs(instrument.session, nsToMs(utcNs));
-}
-
-/**
- * Whether an instant (UTC nanoseconds) falls inside a trading session of the instrument:
- * on a trading weekday, not on a closed holiday, between the open and the (possibly early)
- * close, in the session zone. The maintenance break, weekends and holidays are outside.
- */
-export function isInSession(instrument: Instrument, utcNs: bigint | number): boolean {
-  const ms = nsToMs(utcNs);
-  const session = sessionOfDate(instrument.session, instrumentCalendar(instrument), tradingDateOfMs(instrument.session, ms));
-  return session !== null && ms >= session.openMs && ms < session.closeMs;
-}
-
-/** Whether the instrument trades (and settles) on a date: see `isTradingDate`. */
-export function isInstrumentTradingDate(instrument: Instrument, date: string): boolean {
-  return isTradingDate(instrument.session, instrumentCalendar(instrument), date);
-}
-
-/**
- * A fast per-instant classifier for one instrument, for loops over many rows (ingest's
- * weekend and out-of-session warnings, chart breaks): `place(utcMs)` is `session`, `break`
- * (between sessions: the maintenance break, after an early close, the night), `weekend` or
- * `holiday`; `tradingDay(utcMs)` the trading date in days since 1970-01-01. Milliseconds
- * since the epoch, UTC. Sessions are cached per trading date.
- */
-export function instrumentSessionClock(instrument: Instrument): { tradingDay: (utcMs: number) => number; place: (utcMs: number) => SessionPlace } {
-  return sessionClock(instrument.session, instrumentCalendar(instrument));
 }

@@ -9,7 +9,6 @@ import { SESSION_TEMPLATES, SessionTemplateSchema } from './sessionTemplates.js'
  */
 
 const ASSET_CLASSES = ['equity_index', 'rates', 'energy', 'metals', 'fx', 'equity', 'other'] as const;
-export type AssetClass = (typeof ASSET_CLASSES)[number];
 
 /** Upper-case letters, digits, `.`, `_`, `-`: the same alphabet as store asset names. */
 const SYMBOL_PATTERN = /^[A-Z0-9][A-Z0-9._-]{0,31}$/;

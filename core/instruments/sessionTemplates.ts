@@ -16,7 +16,6 @@ import { checkTimeZone, zonedToUtcMs, zoneOffsetMs } from '../time/zonedTime.js'
  */
 
 const WEEKDAY_NAMES = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
-export type WeekdayName = (typeof WEEKDAY_NAMES)[number];
 
 const WallTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a wall-clock time HH:MM (00:00–23:59)');
 /** A close may be 24:00: the end of the trading date (a session running to midnight). */
@@ -165,52 +164,5 @@ export function describeHours(template: SessionTemplate): { weeklyOpen: string; 
     weeklyOpen: `${title(openDay)} ${template.open}`,
     weeklyClose: `${title(days[days.length - 1].name)} ${template.close}`,
     dailyBreak: template.opensPreviousDay ? `${template.close}–${template.open}` : null,
-  };
-}
-
-/** Where an instant falls for an instrument: in a session, between sessions, on a non-trading weekday, on a closed holiday. */
-export type SessionPlace = 'session' | 'break' | 'weekend' | 'holiday';
-
-/**
- * A fast classifier for many instants of one template and calendar (ingest warnings, chart
- * breaks): sessions are computed once per trading date and cached, zone offsets once per
- * quarter hour. `place(utcMs)` says where an instant falls; `tradingDay(utcMs)` gives its
- * trading date as days since 1970-01-01.
- */
-export function sessionClock(template: SessionTemplate, calendar: HolidayCalendar): { tradingDay: (utcMs: number) => number; place: (utcMs: number) => SessionPlace } {
-  const sessions = new Map<number, TradingSession | null>();
-  const openMinute = minutesOf(template.open);
-  // rows come in time order: remember the last quarter hour's offset and the last date's session
-  let lastBucket = Number.NaN;
-  let lastOffset = 0;
-  let lastDay = Number.NaN;
-  let lastSession: TradingSession | null = null;
-  const tradingDay = (utcMs: number): number => {
-    const bucket = Math.floor(utcMs / 900_000);
-    if (bucket !== lastBucket) {
-      lastBucket = bucket;
-      lastOffset = zoneOffsetMs(utcMs, template.timeZone);
-    }
-    const local = utcMs + lastOffset;
-    const days = Math.floor(local / DAY_MS);
-    return template.opensPreviousDay && local - days * DAY_MS >= openMinute * 60_000 ? days + 1 : days;
-  };
-  return {
-    tradingDay,
-    place: (utcMs) => {
-      const day = tradingDay(utcMs);
-      if (day !== lastDay) {
-        let session = sessions.get(day);
-        if (session === undefined) {
-          session = sessionOfDate(template, calendar, isoFromDays(day));
-          if (sessions.size > 100_000) sessions.clear();
-          sessions.set(day, session);
-        }
-        lastDay = day;
-        lastSession = session;
-      }
-      if (lastSession) return utcMs >= lastSession.openMs && utcMs < lastSession.closeMs ? 'session' : 'break';
-      return tradesOnWeekday(template, day) ? 'holiday' : 'weekend';
-    },
   };
 }

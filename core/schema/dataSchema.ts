@@ -54,7 +54,6 @@ export const ColumnSchema = z
   })
   .strict();
 export type ColumnSchema = z.infer<typeof ColumnSchema>;
-export type ColumnSchemaInput = z.input<typeof ColumnSchema>;
 
 export const RULE_NAMES = [
   'required_column',

@@ -77,7 +77,7 @@ export interface FileInfo {
   bytes: number;
   rows: number;
   sha256: string;
-  /** SHA-256 of the content regardless of footer order (see parquetContentDigest.ts). */
+  /** SHA-256 of the content regardless of footer order (`contentSha256` of core/ingest/parquetFooter.ts). */
   contentSha256?: string;
   compression: CompressionName;
   rowGroups?: number;

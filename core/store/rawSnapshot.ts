@@ -55,7 +55,7 @@ export interface RawSnapshotInput {
   table?: Table;
   /**
    * … or a Parquet file already written. A file that already carries this snapshot's key
-   * facts (`rawSnapshotKeyValue`) is taken byte for byte (hard-linked when it lies in the
+   * facts (`rawKeyValue` of parquetKeyValue.ts) is taken byte for byte (hard-linked when it lies in the
    * store's staging area, copied otherwise) and left where it was; any other file is
    * rewritten with the key facts added.
    */
@@ -109,14 +109,6 @@ export interface RawCommitOptions {
    * thousands of dates cheap.
    */
   staging?: StagingDir;
-}
-
-/**
- * The key-value metadata a raw snapshot file carries. Ingest embeds it when it writes its
- * staged Parquet files, so that `commitRawSnapshots` can take them without rewriting.
- */
-export function rawSnapshotKeyValue(asset: string, date: string, source?: RawSourceInfo): Record<string, string> {
-  return rawKeyValue(checkAssetName(asset), checkDate(date), source);
 }
 
 interface Prepared {

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { resolveStorePath } from './storePaths.js';
 
 /**
@@ -62,9 +61,4 @@ export function versionPath(layer: VersionedLayer, version: number, key: string)
  */
 export function absolute(store: Store, relative: string): string {
   return relative === '' ? store.root : resolveStorePath(store.root, relative);
-}
-
-/** A store-relative path with forward slashes from an absolute one. */
-export function relativeTo(store: Store, absolutePath: string): string {
-  return path.relative(store.root, absolutePath).split(path.sep).join('/');
 }

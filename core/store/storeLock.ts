@@ -351,16 +351,6 @@ function startHolding(store: Store, owner: LockOwner, heartbeatMs: number): Stor
   };
 }
 
-/** Runs `work` holding the store's writer lock, and releases it however `work` ends. */
-export async function withStoreLock<T>(store: Store, options: LockOptions, work: (lock: StoreLock) => Promise<T>): Promise<T> {
-  const lock = await acquireStoreLock(store, options);
-  try {
-    return await work(lock);
-  } finally {
-    await lock.release();
-  }
-}
-
 /** Lock folders left behind by crashed processes (`.lock-new-…`, `.lock-stale-…`, `.lock-released-…`). */
 export async function removeLeftoverLockFolders(store: Store): Promise<void> {
   const entries = await fs.readdir(store.root).catch(() => [] as string[]);

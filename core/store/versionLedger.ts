@@ -38,12 +38,6 @@ export async function listVersions(store: Store, layer: VersionedLayer, key: str
   return committed;
 }
 
-/** The newest committed version of one asset or set, or null when there is none. */
-export async function latestVersion(store: Store, layer: VersionedLayer, key: string): Promise<number | null> {
-  const versions = await listVersions(store, layer, key);
-  return versions.length > 0 ? versions[versions.length - 1] : null;
-}
-
 /** Numbers of version folders that contain a folder named `key`, committed or not, ascending. */
 async function versionFoldersWith(store: Store, layer: VersionedLayer, key: string): Promise<number[]> {
   const names = await fs.readdir(path.join(store.root, layer)).catch((error: unknown) => {

@@ -82,14 +82,6 @@ export function cmeSessions(startMs: number, endMs: number, entries: SessionCale
   return sessions;
 }
 
-/** Whether `date` (YYYY-MM-DD) has a session at all. */
-export function isCmeTradingDate(date: string, entries: SessionCalendarEntry[] = []): boolean {
-  const day = Date.parse(`${date}T00:00:00Z`);
-  const weekday = new Date(day).getUTCDay();
-  if (weekday === 0 || weekday === 6) return false;
-  return !entries.some((e) => e.date === date && e.close === undefined);
-}
-
 /** The CME product groups whose Globex holiday schedules differ. */
 export type CmeProductGroup = 'equity' | 'rates' | 'energy' | 'metals' | 'fx';
 

@@ -2,9 +2,6 @@ import { daysFromCivil } from './civilDays.js';
 import type { SessionCalendarEntry } from './cmeCalendar.js';
 import { isoFromDays, usHolidays, weekdayOfDays } from './holidayRules.js';
 
-/** The New York Stock Exchange's zone: its hours and early closes are stated in it. */
-export const NYSE_TIMEZONE = 'America/New_York';
-
 /** Unscheduled NYSE closures (September 11, days of mourning, Hurricane Sandy). */
 const NYSE_SPECIAL_CLOSURES: SessionCalendarEntry[] = [
   { date: '2001-09-11', name: 'September 11 attacks', kind: 'closed' },

@@ -28,10 +28,6 @@ export function validityOf(vector: Vector): Uint8Array | null {
   return valid;
 }
 
-export function isNumericType(type: DataType): boolean {
-  return type.typeId === Type.Int || type.typeId === Type.Float || type.typeId === Type.Decimal;
-}
-
 /**
  * A numeric column as float64 (64-bit integers beyond 2^53 lose their last digits). A
  * single-chunk float64 column is viewed, not copied: treat `values` as read-only.

@@ -49,9 +49,3 @@ export function errorWords(error: unknown): ErrorWords {
   const words: { title: string; hint: string } = isErrorCode(e.code) ? ERROR_CODES[e.code] : { title: e.code.replace(/_/g, ' ').toLowerCase().replace(/^\w/, (c) => c.toUpperCase()), hint: '' };
   return { code: e.code, title: words.title, message: e.message, hint: words.hint, file: errorFile(e) };
 }
-
-/** One line: `NOT_FOUND: no dataset at raw/ES`. */
-export function errorLine(error: unknown): string {
-  const e = asErrorLike(error);
-  return `${e.code}: ${e.message}`;
-}

@@ -50,11 +50,6 @@ export function rawAssetOf(path: string): string | null {
   return match ? match[1] : null;
 }
 
-/** The layer of a store path. */
-export function layerOf(path: string): string {
-  return path.split('/')[0] ?? '';
-}
-
 /**
  * True when `target` is this node or lies below it. Version groups (`cleaned/MES`) hold
  * versions whose paths do not start with theirs (`cleaned/v2/MES/…`).

@@ -6,7 +6,7 @@ import { DateDay, Int64, makeData, makeVector, Table, TimestampMicrosecond, Time
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { ingestFile } from '../../../core/ingest/ingestFile.js';
 import type { IngestProgress, IngestReport } from '../../../core/ingest/ingestTypes.js';
-import { rawSnapshotKeyValue } from '../../../core/store/rawSnapshot.js';
+import { rawKeyValue } from '../../../core/store/parquetKeyValue.js';
 import { DecoderPool } from '../../../core/parquet/decoderPool.js';
 import { getParquetMetadata } from '../../../core/parquet/parquetMetadata.js';
 import { writeParquet } from '../../../core/parquet/writeParquet.js';
@@ -99,7 +99,7 @@ describe('ingestFile', () => {
       'mes_data.source_bytes': String(fs.statSync(file).size),
     });
     // the store takes a staged file as it is when it carries the raw snapshot's keys
-    expect(meta.keyValue).toMatchObject(rawSnapshotKeyValue('MES', '2024-03-10', { fileName: 'bars.csv', sha256: report.source.sha256 }));
+    expect(meta.keyValue).toMatchObject(rawKeyValue('MES', '2024-03-10', { fileName: 'bars.csv', sha256: report.source.sha256 }));
     expect(meta.rowGroups[0].columns.map((c) => c.compression)).toEqual(Array(6).fill('ZSTD'));
     expect(listFiles(staging)).toEqual(['MES/2024-03-08/bars.parquet', 'MES/2024-03-10/bars.parquet', 'MES/2024-03-11/bars.parquet']);
   });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tableToJsonRows } from '../../../core/arrow/arrowJson.js';
 import { withConnection, sqlString } from '../../../core/engine/duckdbEngine.js';
-import { replaceFooterKeyValue, rewriteFooter, rewriteKeyValue, summarizeParquetFile } from '../../../core/ingest/parquetFooter.js';
+import { replaceFooterKeyValue, rewriteFooter, summarizeParquetFile } from '../../../core/ingest/parquetFooter.js';
 import { readParquet } from '../../../core/parquet/parquetFile.js';
 import { getParquetMetadata } from '../../../core/parquet/parquetMetadata.js';
 import { writeParquet } from '../../../core/parquet/writeParquet.js';
@@ -30,16 +30,16 @@ describe('parquetFooter', () => {
     const file = path.join(dir, 'b.parquet');
     await writeParquet(ohlcvTable(50), file, { compression: 'snappy', metadata: { 'mes_data.layer': 'raw', old: 'x' } });
     const before = tableToJsonRows(await readParquet(file));
-    const first = await rewriteKeyValue(file, { 'mes_data.layer': 'raw', 'mes_data.date': '2024-01-15', 'mes_data.source_sha256': 'a'.repeat(64), note: 'é ✓' });
+    const first = await rewriteFooter(file, { 'mes_data.layer': 'raw', 'mes_data.date': '2024-01-15', 'mes_data.source_sha256': 'a'.repeat(64), note: 'é ✓' });
     expect((await getParquetMetadata(file)).keyValue).toEqual({ 'mes_data.layer': 'raw', 'mes_data.date': '2024-01-15', 'mes_data.source_sha256': 'a'.repeat(64), note: 'é ✓' });
     expect(tableToJsonRows(await readParquet(file))).toEqual(before);
     expect(first).toMatchObject({ bytes: fs.statSync(file).size, sha256: sha(file), rows: 50 });
     // another source, same rows: another file hash, the same content digest
-    const second = await rewriteKeyValue(file, { 'mes_data.layer': 'raw', 'mes_data.date': '2024-01-15', 'mes_data.source_sha256': 'b'.repeat(64), note: 'é ✓' });
+    const second = await rewriteFooter(file, { 'mes_data.layer': 'raw', 'mes_data.date': '2024-01-15', 'mes_data.source_sha256': 'b'.repeat(64), note: 'é ✓' });
     expect(second.sha256).not.toBe(first.sha256);
     expect(second.contentSha256).toBe(first.contentSha256);
     // another date is other content
-    const third = await rewriteKeyValue(file, { 'mes_data.layer': 'raw', 'mes_data.date': '2024-01-16', 'mes_data.source_sha256': 'b'.repeat(64), note: 'é ✓' });
+    const third = await rewriteFooter(file, { 'mes_data.layer': 'raw', 'mes_data.date': '2024-01-16', 'mes_data.source_sha256': 'b'.repeat(64), note: 'é ✓' });
     expect(third.contentSha256).not.toBe(first.contentSha256);
   });
 
@@ -47,7 +47,7 @@ describe('parquetFooter', () => {
     const file = path.join(dir, 'duck.parquet');
     await withConnection((c) => c.run(`COPY (SELECT range AS n, range * 0.5 AS x FROM range(1000)) TO ${sqlString(file)} (FORMAT parquet)`, 'write a test file'));
     expect((await getParquetMetadata(file)).keyValue).toEqual({});
-    await rewriteKeyValue(file, { 'mes_data.date': '2024-01-15' });
+    await rewriteFooter(file, { 'mes_data.date': '2024-01-15' });
     const meta = await getParquetMetadata(file);
     expect(meta.keyValue).toEqual({ 'mes_data.date': '2024-01-15' });
     expect(meta.numRows).toBe(1000);

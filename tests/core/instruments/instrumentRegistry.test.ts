@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MesDataError } from '../../../core/errors.js';
-import { instrumentFor, InstrumentRegistry, instrumentSessionClock, isInSession, isInstrumentTradingDate, tradingDateOf } from '../../../core/instruments/instrumentRegistry.js';
+import { instrumentCalendar, instrumentFor, InstrumentRegistry } from '../../../core/instruments/instrumentRegistry.js';
+import type { Instrument } from '../../../core/instruments/instrumentSchema.js';
+import { isTradingDate, sessionOfDate, tradingDateOfMs } from '../../../core/instruments/sessionTemplates.js';
 import { initStore } from '../../../core/store/openStore.js';
 import { verifyStore } from '../../../core/store/verifyStore.js';
 import { tempDir } from '../../helpers/ohlcvTable.js';
@@ -17,7 +19,14 @@ function thrown(fn: () => unknown): MesDataError {
   throw new Error('expected a MesDataError');
 }
 
-const ns = (iso: string) => BigInt(Date.parse(iso)) * 1_000_000n;
+// an instrument's dates and sessions are its template's under its calendar: what ingest, validation and the chart ask of them
+const tradingDateOf = (instrument: Instrument, utcMs: number) => tradingDateOfMs(instrument.session, utcMs);
+function isInSession(instrument: Instrument, utcMs: number): boolean {
+  const session = sessionOfDate(instrument.session, instrumentCalendar(instrument), tradingDateOf(instrument, utcMs));
+  return session !== null && utcMs >= session.openMs && utcMs < session.closeMs;
+}
+const isInstrumentTradingDate = (instrument: Instrument, date: string) => isTradingDate(instrument.session, instrumentCalendar(instrument), date);
+const utc = (iso: string) => Date.parse(iso);
 
 const NVDA = { symbol: 'nvda', name: 'NVIDIA', exchange: 'NASDAQ', assetClass: 'equity', session: 'us_equity', tickSize: 0.01, pointValue: 1 };
 
@@ -62,15 +71,14 @@ describe('trading dates and sessions of an instrument', () => {
   const nvda = new InstrumentRegistry(null).register(NVDA)[0].instrument;
 
   it('tradingDateOf: CME dates move to the next day at 17:00 Chicago time, DST included; stocks keep the New York date', () => {
-    expect(tradingDateOf(es, ns('2024-01-07T23:00:00Z'))).toBe('2024-01-08'); // Sun 17:00 CST
-    expect(tradingDateOf(es, ns('2024-01-07T22:59:00Z'))).toBe('2024-01-07'); // Sun 16:59 CST: before the open
-    expect(tradingDateOf(es, ns('2024-07-07T22:00:00Z'))).toBe('2024-07-08'); // Sun 17:00 CDT
-    expect(tradingDateOf(nvda, ns('2024-07-08T03:00:00Z'))).toBe('2024-07-07'); // Sun 23:00 EDT
-    expect(tradingDateOf(es, Date.parse('2024-01-07T23:00:00Z') * 1e6)).toBe('2024-01-08');
+    expect(tradingDateOf(es, utc('2024-01-07T23:00:00Z'))).toBe('2024-01-08'); // Sun 17:00 CST
+    expect(tradingDateOf(es, utc('2024-01-07T22:59:00Z'))).toBe('2024-01-07'); // Sun 16:59 CST: before the open
+    expect(tradingDateOf(es, utc('2024-07-07T22:00:00Z'))).toBe('2024-07-08'); // Sun 17:00 CDT
+    expect(tradingDateOf(nvda, utc('2024-07-08T03:00:00Z'))).toBe('2024-07-07'); // Sun 23:00 EDT
   });
 
   it('isInSession: the maintenance break, the weekend, holidays and the time after a halt are outside', () => {
-    const inside = (iso: string) => isInSession(es, ns(iso));
+    const inside = (iso: string) => isInSession(es, utc(iso));
     expect(inside('2024-01-03T16:00:00Z')).toBe(true); // Wed 10:00 CST
     expect(inside('2024-01-03T22:30:00Z')).toBe(false); // 16:30 CST: maintenance break
     expect(inside('2024-01-03T23:00:00Z')).toBe(true); // 17:00 CST: next session
@@ -78,9 +86,9 @@ describe('trading dates and sessions of an instrument', () => {
     expect(inside('2024-12-25T15:00:00Z')).toBe(false); // Christmas
     expect(inside('2024-01-15T17:59:00Z')).toBe(true); // MLK Day 11:59 CST
     expect(inside('2024-01-15T18:00:00Z')).toBe(false); // the 12:00 CST halt
-    expect(isInSession(nvda, ns('2024-07-03T16:59:00Z'))).toBe(true); // 12:59 EDT on an early close
-    expect(isInSession(nvda, ns('2024-07-03T17:00:00Z'))).toBe(false);
-    expect(isInSession(nvda, ns('2024-07-05T13:29:00Z'))).toBe(false); // 09:29 EDT
+    expect(isInSession(nvda, utc('2024-07-03T16:59:00Z'))).toBe(true); // 12:59 EDT on an early close
+    expect(isInSession(nvda, utc('2024-07-03T17:00:00Z'))).toBe(false);
+    expect(isInSession(nvda, utc('2024-07-05T13:29:00Z'))).toBe(false); // 09:29 EDT
   });
 
   it('trading dates: weekdays without a holiday; MLK Day is a holiday for CME, Black Friday is not', () => {
@@ -146,9 +154,9 @@ describe('registering instruments in a store', () => {
     ]);
     const fdax = instrumentFor(dir, 'FDAX');
     expect(fdax).toMatchObject({ currency: 'EUR', timeZone: 'Europe/Berlin', hours: { weeklyOpen: 'Monday 01:10', weeklyClose: 'Friday 22:00', dailyBreak: null } });
-    expect(isInSession(fdax, ns('2024-12-24T10:00:00Z'))).toBe(false);
-    expect(isInSession(fdax, ns('2024-12-31T12:59:00Z'))).toBe(true); // 13:59 CET
-    expect(isInSession(fdax, ns('2024-12-31T13:00:00Z'))).toBe(false);
+    expect(isInSession(fdax, utc('2024-12-24T10:00:00Z'))).toBe(false);
+    expect(isInSession(fdax, utc('2024-12-31T12:59:00Z'))).toBe(true); // 13:59 CET
+    expect(isInSession(fdax, utc('2024-12-31T13:00:00Z'))).toBe(false);
   });
 
   it('invalid files are refused with every problem named, nothing written', () => {
@@ -196,22 +204,9 @@ describe('registering instruments in a store', () => {
   });
 });
 
-describe('instrumentSessionClock', () => {
-  it('classifies instants like isInSession, with the reason when outside', () => {
+describe('the sessions of an instrument', () => {
+  it('agree with Intl\'s reading of Chicago wall time, every 5 minutes of the week of the March DST change', () => {
     const es = instrumentFor(null, 'ES');
-    const clock = instrumentSessionClock(es);
-    const at = (iso: string) => clock.place(Date.parse(iso));
-    expect([
-      at('2024-01-03T16:00:00Z'), // Wed 10:00 CST
-      at('2024-01-03T22:30:00Z'), // 16:30 CST: maintenance break
-      at('2024-01-06T12:00:00Z'), // Saturday
-      at('2024-01-07T22:59:00Z'), // Sunday 16:59 CST, before the weekly open
-      at('2024-01-07T23:00:00Z'), // Sunday 17:00 CST
-      at('2024-12-25T15:00:00Z'), // Christmas
-      at('2024-01-15T18:30:00Z'), // MLK Day after the 12:00 CST halt
-    ]).toEqual(['session', 'break', 'weekend', 'weekend', 'session', 'holiday', 'break']);
-    expect(clock.tradingDay(Date.parse('2024-01-07T23:00:00Z'))).toBe(Date.UTC(2024, 0, 8) / 86_400_000);
-    // against Intl's own reading of Chicago wall time, every 5 minutes of the week of the March DST change:
     // a session is Sun–Thu 17:00 to the next day's 16:00 (trading dates Mon–Fri), the date moves at 17:00
     const chicago = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Chicago', hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', weekday: 'short' });
     let disagreements = 0;
@@ -221,7 +216,7 @@ describe('instrumentSessionClock', () => {
       const hour = Number(p.hour);
       const expectedDay = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day)) / 86_400_000 + (hour >= 17 ? 1 : 0);
       const expectedIn = hour !== 16 && !(p.weekday === 'Fri' && hour >= 17) && p.weekday !== 'Sat' && !(p.weekday === 'Sun' && hour < 17);
-      if (clock.tradingDay(t) !== expectedDay || (clock.place(t) === 'session') !== expectedIn || isInSession(es, BigInt(t) * 1_000_000n) !== expectedIn) disagreements++;
+      if (Date.parse(`${tradingDateOf(es, t)}T00:00:00Z`) / 86_400_000 !== expectedDay || isInSession(es, t) !== expectedIn) disagreements++;
       if (expectedIn) inside++;
     }
     // Wed 18:00 CST to Thu 16:00 (22 h), four full 23-hour sessions, Wed 17:00–19:00 CDT (2 h): 116 hours

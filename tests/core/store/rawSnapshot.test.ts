@@ -7,7 +7,8 @@ import { readParquet } from '../../../core/parquet/parquetFile.js';
 import { getParquetMetadata } from '../../../core/parquet/parquetMetadata.js';
 import { writeParquet } from '../../../core/parquet/writeParquet.js';
 import { MetadataManager } from '../../../core/store/metadataManager.js';
-import { commitRawSnapshots, rawSnapshotKeyValue, writeRawSnapshot } from '../../../core/store/rawSnapshot.js';
+import { rawKeyValue } from '../../../core/store/parquetKeyValue.js';
+import { commitRawSnapshots, writeRawSnapshot } from '../../../core/store/rawSnapshot.js';
 import { createStagingDir } from '../../../core/store/stagingArea.js';
 import type { Store } from '../../../core/store/storeLayout.js';
 import { ohlcvTable } from '../../helpers/ohlcvTable.js';
@@ -127,7 +128,7 @@ describe('raw snapshots', () => {
   it('takes Parquet files staged by ingest byte for byte, leaving them for ingest to clean up', async () => {
     const staging = await createStagingDir(store);
     const staged = path.join(staging.path, 'nq.parquet');
-    await writeParquet(ohlcvTable(12), staged, { compression: 'zstd', metadata: rawSnapshotKeyValue('NQ', '2024-01-17', { fileName: 'nq.csv', sha256: 'd'.repeat(64) }) });
+    await writeParquet(ohlcvTable(12), staged, { compression: 'zstd', metadata: rawKeyValue('NQ', '2024-01-17', { fileName: 'nq.csv', sha256: 'd'.repeat(64) }) });
     const stagedHash = sha256(staged);
     const [result] = await commitRawSnapshots(store, [{ asset: 'NQ', date: '2024-01-17', name: 'ohlcv', sourceParquetPath: staged, sidecarExtras: { source: { fileName: 'nq.csv', sha256: 'd'.repeat(64) } } }]);
     expect({ status: result.status, rows: result.rows, sha256: result.sha256 }).toEqual({ status: 'created', rows: 12, sha256: stagedHash });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LockedError, MesDataError } from '../../../core/errors.js';
-import { acquireStoreLock, inspectStoreLock, isProcessAlive, processStartTime, readLockOwner, withStoreLock } from '../../../core/store/storeLock.js';
+import { acquireStoreLock, inspectStoreLock, isProcessAlive, processStartTime, readLockOwner } from '../../../core/store/storeLock.js';
 import { verifyStore } from '../../../core/store/verifyStore.js';
 import { newStore, startChild } from './storeTestKit.js';
 
@@ -39,8 +39,9 @@ describe('store writer lock', () => {
     await lock.release();
     expect(await readLockOwner(s)).toBeNull();
     expect(fs.readdirSync(s.root).filter((name) => name.startsWith('.lock'))).toEqual([]);
-    const again = await withStoreLock(s, {}, (held) => Promise.resolve(held.owner.pid));
-    expect(again).toBe(process.pid);
+    const again = await acquireStoreLock(s, {});
+    expect(again.owner.pid).toBe(process.pid);
+    await again.release();
   });
 
   it('waits for a holder that lets go within waitMs', async () => {

@@ -10,7 +10,7 @@ import { inputsDigest } from '../../../core/store/parquetKeyValue.js';
 import { acquireStoreLock } from '../../../core/store/storeLock.js';
 import type { Store } from '../../../core/store/storeLayout.js';
 import { commitVersion } from '../../../core/store/versionCommit.js';
-import { latestVersion, listVersions, nextVersionNumber, readLedger } from '../../../core/store/versionLedger.js';
+import { listVersions, nextVersionNumber, readLedger } from '../../../core/store/versionLedger.js';
 import { ohlcvTable } from '../../helpers/ohlcvTable.js';
 import { errorOf, expectSidecarsValid, newStore } from './storeTestKit.js';
 
@@ -108,7 +108,7 @@ describe('commitVersion', () => {
       dateRange: null,
     });
     expect(await listVersions(store, 'cleaned', 'MES')).toEqual([1, 2]);
-    expect(await latestVersion(store, 'cleaned', 'ES')).toBe(1);
+    expect(await listVersions(store, 'cleaned', 'ES')).toEqual([1]);
     expect(await readLedger(store)).toEqual({ cleaned: { MES: 2, ES: 1 }, features: { price_volatility: 1 } });
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cmeHolidayEntries, cmeSessions, cmeTradingDate, isCmeTradingDate, isJobsReportGoodFriday } from '../../../core/time/cmeCalendar.js';
+import { cmeHolidayEntries, cmeSessions, cmeTradingDate, isJobsReportGoodFriday } from '../../../core/time/cmeCalendar.js';
 import { holidayCalendar, isHoliday } from '../../../core/time/holidayCalendar.js';
 
 const row = (e: { date: string; close?: string; kind?: string }) => [e.date, e.close ?? 'closed', e.kind];
@@ -96,8 +96,6 @@ describe('CME Globex holiday calendar', () => {
   it('the existing exports keep working: CME trading dates and sessions from caller entries', () => {
     expect(cmeTradingDate(Date.parse('2024-01-07T23:00:00Z'))).toBe('2024-01-08');
     expect(cmeTradingDate(Date.parse('2024-01-08T21:59:00Z'))).toBe('2024-01-08');
-    expect(isCmeTradingDate('2024-01-15', [{ date: '2024-01-15' }])).toBe(false);
-    expect(isCmeTradingDate('2024-01-13')).toBe(false);
     const sessions = cmeSessions(Date.parse('2024-01-12T12:00:00Z'), Date.parse('2024-01-16T12:00:00Z'));
     expect(sessions.map((s) => [s.date, new Date(s.openMs).toISOString(), new Date(s.closeMs).toISOString()])).toEqual([
       ['2024-01-12', '2024-01-11T23:00:00.000Z', '2024-01-12T22:00:00.000Z'],

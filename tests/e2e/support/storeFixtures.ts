@@ -6,7 +6,8 @@ import { writeParquet } from '../../../core/parquet/writeParquet.js';
 import { writeFeatures } from '../../../core/store/layerIO.js';
 import { writeCleanedData } from '../../helpers/cleanedVersion.js';
 import { initStore } from '../../../core/store/openStore.js';
-import { commitRawSnapshots, rawSnapshotKeyValue, writeRawSnapshot } from '../../../core/store/rawSnapshot.js';
+import { rawKeyValue } from '../../../core/store/parquetKeyValue.js';
+import { commitRawSnapshots, writeRawSnapshot } from '../../../core/store/rawSnapshot.js';
 import type { Store } from '../../../core/store/storeLayout.js';
 import { barsFromCloses, barsTable, type Bar } from '../../helpers/barsTable.js';
 import { MINUTE_NS, START_NS, ohlcvTable } from '../../helpers/ohlcvTable.js';
@@ -44,7 +45,7 @@ async function largeFile(): Promise<string> {
   if (fs.existsSync(file)) return file;
   fs.mkdirSync(dir, { recursive: true });
   const partial = `${file}.${process.pid}.tmp`;
-  await writeParquet(ohlcvTable(LARGE_ROWS), partial, { rowGroupSize: LARGE_ROW_GROUP_SIZE, compression: 'zstd', metadata: rawSnapshotKeyValue('ES', '2024-02-01') });
+  await writeParquet(ohlcvTable(LARGE_ROWS), partial, { rowGroupSize: LARGE_ROW_GROUP_SIZE, compression: 'zstd', metadata: rawKeyValue('ES', '2024-02-01') });
   fs.renameSync(partial, file);
   return file;
 }

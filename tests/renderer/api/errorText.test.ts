@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { asErrorLike, errorLine, errorWords } from '../../../renderer/src/api/errorText.ts';
+import { asErrorLike, errorWords } from '../../../renderer/src/api/errorText.ts';
 
 describe('errorText', () => {
   it('puts a code into words and names the file', () => {
@@ -21,7 +21,6 @@ describe('errorText', () => {
     expect(asErrorLike(new TypeError('Failed to fetch'))).toEqual({ code: 'NETWORK', message: 'Failed to fetch', details: {} });
     expect(asErrorLike(new Error('boom'))).toEqual({ code: 'INTERNAL', message: 'boom', details: {} });
     expect(asErrorLike('text')).toEqual({ code: 'INTERNAL', message: 'text', details: {} });
-    expect(errorLine({ code: 'NOT_FOUND', message: 'no dataset at raw/ES', details: {} })).toBe('NOT_FOUND: no dataset at raw/ES');
   });
 
   it('takes its words from the one table of codes the hosts use', () => {
