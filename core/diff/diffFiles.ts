@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Int16, makeData, makeVector, Table, TimeUnit, Type, type DataType, type Field, type Timestamp } from 'apache-arrow';
 import { vectorValueToJson, type JsonValue } from '../arrow/arrowJson.js';
 import { checkSameSchema } from '../engine/datasetTable.js';
-import { sqlFileList, sqlIdent, sqlString, withConnection, type EngineConnection } from '../engine/duckdbEngine.js';
+import { sqlFileList, sqlIdent, withConnection, type EngineConnection } from '../engine/duckdbEngine.js';
 import { BadRequestError, CancelledError, CorruptedFileError } from '../errors.js';
 import { openParquetFile, type ParquetHandle } from '../parquet/parquetFile.js';
 import { writeParquet } from '../parquet/writeParquet.js';
@@ -41,8 +41,8 @@ interface Side {
 }
 
 interface Digits {
-  /** the temporary Parquet file of the digits, or null when no row has any */
-  file: string | null;
+  /** the temporary Parquet files of the digits, in row order, or null when no row has any */
+  files: string[] | null;
   /** the columns in it (`n_<name>`) */
   columns: string[];
 }
@@ -74,6 +74,8 @@ function supported(type: DataType): boolean {
 
 /** Rows of a nanosecond column read at a time by our reader. */
 const NANOS_CHUNK_ROWS = 1_048_576;
+/** Rows of digits in one temporary Parquet file. */
+const DIGITS_FILE_ROWS = 4_194_304;
 
 const typeOf = (field: Field | undefined): DataType | undefined => field?.type as DataType | undefined;
 const isNanos = (field: Field | undefined) => typeOf(field)?.typeId === Type.Timestamp && (typeOf(field) as Timestamp).unit === TimeUnit.NANOSECOND;
@@ -153,7 +155,7 @@ function sideSql(side: Side, common: string[], digits: Digits, parts: KeyParts):
     ...common.map((name) => `p.${sqlIdent(name)} AS ${sqlIdent(`c_${name}`)}`),
     ...digits.columns.filter((name) => name !== 'timestamp').map((name) => `n.${sqlIdent(`n_${name}`)}`),
   ];
-  const source = `read_parquet(${sqlFileList(side.files)}, file_row_number = true) p${digits.file ? ` POSITIONAL JOIN read_parquet(${sqlString(digits.file)}) n` : ''}`;
+  const source = `read_parquet(${sqlFileList(side.files)}, file_row_number = true) p${digits.files ? ` POSITIONAL JOIN read_parquet(${sqlFileList(digits.files)}) n` : ''}`;
   const select = `SELECT ${columns.join(', ')} FROM ${source}`;
   if (!parts.numbered) return select;
   const key = ['k_u', ...(parts.asset ? ['k_a'] : []), ...(parts.nanos ? ['k_r'] : [])].join(', ');
@@ -172,17 +174,24 @@ async function rowCount(db: EngineConnection, files: string[]): Promise<number> 
 }
 
 /** Writes the nanosecond digits of a side as a temporary Parquet file (columns `n_<name>`), or null when there are none. */
-async function digitsFileOf(folder: string, side: Side, names: string[], total: number, signal?: AbortSignal): Promise<Digits> {
-  const columns: Record<string, ReturnType<typeof makeVector>> = {};
+async function digitsFileOf(folder: string, side: Side, names: string[], total: number, rowsPerFile: number, signal?: AbortSignal): Promise<Digits> {
+  const columns: Record<string, Int16Array> = {};
   for (const name of names) {
     const digits = await nanosDigits(side.files, side.first, name, total, signal);
-    if (digits) columns[`n_${name}`] = makeVector(makeData({ type: new Int16(), length: total, data: digits }));
+    if (digits) columns[`n_${name}`] = digits;
   }
   const kept = Object.keys(columns);
-  if (kept.length === 0) return { file: null, columns: [] };
-  const file = path.join(folder, `${side.label}.parquet`);
-  await writeParquet(new Table(columns), file, { compression: 'snappy', rowGroupSize: 1_048_576 });
-  return { file, columns: kept.map((c) => c.slice(2)) };
+  if (kept.length === 0) return { files: null, columns: [] };
+  // a few million rows a file, so the writer thread never holds a day of ticks at once
+  const files: string[] = [];
+  for (let start = 0; start < total || files.length === 0; start += rowsPerFile) {
+    const length = Math.min(rowsPerFile, total - start);
+    const part = Object.fromEntries(kept.map((name) => [name, makeVector(makeData({ type: new Int16(), length, data: columns[name].subarray(start, start + length) }))]));
+    const file = path.join(folder, `${side.label}-${files.length}.parquet`);
+    await writeParquet(new Table(part), file, { compression: 'snappy', rowGroupSize: 1_048_576 });
+    files.push(file);
+  }
+  return { files, columns: kept.map((c) => c.slice(2)) };
 }
 
 /**
@@ -191,7 +200,11 @@ async function digitsFileOf(folder: string, side: Side, names: string[], total: 
  * a side has no timestamp column, the read errors DuckDB and our reader raise, and
  * CANCELLED on `signal`.
  */
-export async function diffParquetFiles(filesA: string[], filesB: string[], options: DiffOptions & { signal?: AbortSignal; progress?: (fraction: number, stage: string) => void } = {}): Promise<DiffResult | null> {
+export async function diffParquetFiles(
+  filesA: string[],
+  filesB: string[],
+  options: DiffOptions & { signal?: AbortSignal; progress?: (fraction: number, stage: string) => void; /** rows of digits per temporary file (tests) */ digitsFileRows?: number } = {},
+): Promise<DiffResult | null> {
   const sampleLimit = options.samples ?? 10;
   const [a, b] = await Promise.all([sideOf('A', filesA), sideOf('B', filesB)]);
   for (const side of [a, b]) {
@@ -220,8 +233,8 @@ export async function diffParquetFiles(filesA: string[], filesB: string[], optio
     try {
       // the digits below the microsecond of every nanosecond column compared (key or value)
       const nanosNames = (side: Side) => ['timestamp', ...common].filter((name) => isNanos(side.fields.get(name)));
-      const digitsA = await digitsFileOf(folder, a, nanosNames(a), totalA, options.signal);
-      const digitsB = await digitsFileOf(folder, b, nanosNames(b), totalB, options.signal);
+      const digitsA = await digitsFileOf(folder, a, nanosNames(a), totalA, options.digitsFileRows ?? DIGITS_FILE_ROWS, options.signal);
+      const digitsB = await digitsFileOf(folder, b, nanosNames(b), totalB, options.digitsFileRows ?? DIGITS_FILE_ROWS, options.signal);
       options.progress?.(0.4, 'comparing');
       const parts: KeyParts = { asset: withAsset, nanos: digitsA.columns.includes('timestamp') || digitsB.columns.includes('timestamp'), numbered: false };
       const what = `comparing ${a.files.length} with ${b.files.length} Parquet file(s)`;

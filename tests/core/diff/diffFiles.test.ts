@@ -127,6 +127,17 @@ describe('diffParquetFiles (DuckDB) gives what diffTables gives for the same row
     ]);
   });
 
+  it('digits written in many small files still line up with their rows', async () => {
+    const bars = barsAtNanos(['2024-01-03T15:00:00.000000001Z', '2024-01-03T15:00:00.000000002Z', '2024-01-03T15:00:00.000000004Z', '2024-01-03T15:00:00.000000005Z', '2024-01-03T15:00:00.000000009Z']);
+    const moved = barsAtNanos(['2024-01-03T15:00:00.000000001Z', '2024-01-03T15:00:00.000000002Z', '2024-01-03T15:00:00.000000004Z', '2024-01-03T15:00:00.000000006Z', '2024-01-03T15:00:00.000000009Z']);
+    const fast = await diffParquetFiles(await files(bars.slice(0, 3), bars.slice(3)), await files(moved.slice(0, 2), moved.slice(2)), { digitsFileRows: 2 });
+    expect(fast).toEqual(diffTables(bars, moved));
+    expect(fast?.samples.map((s) => [s.kind, s.key.timestamp])).toEqual([
+      ['removed', '2024-01-03T15:00:00.000000005Z'],
+      ['added', '2024-01-03T15:00:00.000000006Z'],
+    ]);
+  });
+
   it('a nanosecond value column that differs only in its last digit is a change', async () => {
     const base = 1_704_294_000_000_000_000n;
     const x = withColumn(a, 'fill_time', nanos([base, base + 1n, base + 2n, base + 3n, base + 4n]));
