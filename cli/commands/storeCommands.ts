@@ -24,7 +24,7 @@ function describeNode(node: CatalogNode, storeRoot: string): string {
 }
 
 /** Levels `ls` prints for people when `--depth` is not given: enough to see what is there without listing every file. */
-export const TEXT_DEFAULT_DEPTH = 2;
+const TEXT_DEFAULT_DEPTH = 2;
 /** The deepest `tree` request the contract takes; no store is that deep, so deeper is all of it. */
 const MAX_TREE_DEPTH = 50;
 
@@ -32,7 +32,7 @@ const MAX_TREE_DEPTH = 50;
  * The catalog as an indented tree for people, `maxDepth` levels below the node (all when
  * undefined). With `sayHidden`, levels cut off are said in a last line, with the flag that shows them.
  */
-export function renderTree(node: CatalogNode, storeRoot: string, maxDepth?: number, sayHidden = false): string {
+function renderTree(node: CatalogNode, storeRoot: string, maxDepth?: number, sayHidden = false): string {
   const lines: string[] = [];
   let hidden = false;
   const label = (n: CatalogNode) => {

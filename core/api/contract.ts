@@ -15,7 +15,7 @@ import { InstrumentSchema } from '../instruments/instrumentSchema.js';
 
 const JsonValue: z.ZodType<unknown> = z.unknown();
 
-export const SerializedErrorSchema = z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()) });
+const SerializedErrorSchema = z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()) });
 
 const StorePath = z.string().min(1).max(4096).describe('a folder on this machine');
 /** Store-relative dataset path (`raw/MES/2024-01-15`, `cleaned/v1/MES`) or an absolute Parquet file path. */
@@ -29,7 +29,7 @@ const QueryFilter = z.discriminatedUnion('kind', [
 /** Instants (ISO 8601 with Z or an offset, or ms since the epoch), both inclusive, on the timestamp column. */
 const QueryTime = z.object({ column: z.string().min(1).max(1000).optional(), from: z.union([z.number(), z.string().max(100)]).optional(), to: z.union([z.number(), z.string().max(100)]).optional() });
 
-export const CatalogNodeSchema = z.object({
+const CatalogNodeSchema = z.object({
   kind: z.enum(['store', 'layer', 'asset', 'date', 'version', 'featureSet', 'file', 'partition']),
   name: z.string(),
   path: z.string(),
@@ -64,7 +64,7 @@ const ColumnChunkDto = z.object({
   nullCount: z.number().nullable(),
 });
 
-export const DatasetFileDto = z.object({
+const DatasetFileDto = z.object({
   /** store-relative (or absolute, outside a store) */
   path: z.string(),
   rows: z.number(),
@@ -76,7 +76,7 @@ export const DatasetFileDto = z.object({
 export const JobKind = z.enum(['validate', 'ingest', 'promote', 'features', 'diff', 'verify']);
 export type JobKind = z.infer<typeof JobKind>;
 
-export const JobStateName = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
+const JobStateName = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
 
 export const JobProgress = z.object({
   /** 0–1, or null when unknown */
@@ -167,7 +167,7 @@ const DateSpan = z.object({ first: z.string(), last: z.string() });
 const StoreInput = z.object({ path: z.string(), sha256: z.string() });
 
 /** One finding of a validation: which rule, how many rows, the first of them (0-based, in the target as read). */
-export const ValidationIssueSchema = z.object({
+const ValidationIssueSchema = z.object({
   rule: RuleName,
   code: z.string(),
   column: z.string().optional(),
@@ -180,7 +180,7 @@ export const ValidationIssueSchema = z.object({
 });
 export type ValidationIssue = z.infer<typeof ValidationIssueSchema>;
 
-export const QualityMetricsSchema = z.object({
+const QualityMetricsSchema = z.object({
   nullCounts: z.record(z.string(), Count),
   completenessPercentage: z.number().min(0).max(100),
   duplicateTimestamps: Count,
@@ -220,12 +220,12 @@ const CsvDialectSchema = z.object({
   columns: z.array(z.string()),
 });
 /** How a source file is written, as detected (core/ingest/ingestTypes.ts `Dialect`). */
-export const DialectSchema = z.discriminatedUnion('format', [CsvDialectSchema, z.object({ format: z.enum(['parquet', 'arrow', 'jsonl']), columns: z.array(z.string()) })]);
+const DialectSchema = z.discriminatedUnion('format', [CsvDialectSchema, z.object({ format: z.enum(['parquet', 'arrow', 'jsonl']), columns: z.array(z.string()) })]);
 
 /** A malformed source row: 1-based line (Parquet, Arrow: row) and why. */
-export const BadRowSchema = z.object({ line: Count, reason: z.string() });
+const BadRowSchema = z.object({ line: Count, reason: z.string() });
 
-export const IngestSnapshotSchema = z.object({
+const IngestSnapshotSchema = z.object({
   asset: z.string(),
   date: z.string(),
   path: z.string(),
@@ -242,7 +242,7 @@ export const IngestSnapshotSchema = z.object({
   source: z.string(),
 });
 
-export const IngestResultSchema = z.object({
+const IngestResultSchema = z.object({
   snapshots: z.array(IngestSnapshotSchema),
   rowsRead: Count,
   rowsWritten: Count,
@@ -291,7 +291,7 @@ export const IngestResultSchema = z.object({
   ),
 });
 
-export const PromoteResultSchema = z.object({
+const PromoteResultSchema = z.object({
   /** `vN`, or null for a dry run */
   version: z.string().nullable(),
   path: z.string().nullable(),
@@ -304,7 +304,7 @@ export const PromoteResultSchema = z.object({
   status: z.enum(['created', 'unchanged', 'dry-run']),
 });
 
-export const FeaturesResultSchema = z.object({
+const FeaturesResultSchema = z.object({
   version: z.string(),
   path: z.string(),
   rows: Count,
@@ -313,14 +313,14 @@ export const FeaturesResultSchema = z.object({
 });
 
 const ColumnType = z.object({ name: z.string(), type: z.string() });
-export const DiffSampleSchema = z.object({
+const DiffSampleSchema = z.object({
   kind: z.enum(['added', 'removed', 'changed']),
   key: z.record(z.string(), z.json()),
   /** for changed rows: the columns that differ, with both values */
   changes: z.record(z.string(), z.object({ a: z.json(), b: z.json() })).optional(),
   row: z.record(z.string(), z.json()).optional(),
 });
-export const DiffResultSchema = z.object({
+const DiffResultSchema = z.object({
   key: z.array(z.string()),
   schema: z.object({ added: z.array(ColumnType), removed: z.array(ColumnType), changed: z.array(z.object({ name: z.string(), from: z.string(), to: z.string() })) }),
   rows: z.object({ added: Count, removed: Count, changed: Count, unchanged: Count, a: Count, b: Count }),
@@ -329,7 +329,7 @@ export const DiffResultSchema = z.object({
   samples: z.array(DiffSampleSchema),
 });
 
-export const VerifyResultSchema = z.object({
+const VerifyResultSchema = z.object({
   ok: z.boolean(),
   /** path: store-relative; code: see core/store/verifyStore.ts */
   problems: z.array(z.object({ path: z.string(), code: z.string(), message: z.string() })),
@@ -571,7 +571,7 @@ export const api = {
   'jobs.wait': op(z.object({ id: z.string(), timeoutMs: z.number().int().min(0).max(600_000).default(60_000) }), JobStateSchema, 'a job once it has ended (or when the timeout passes)'),
 } as const;
 
-export type Api = typeof api;
+type Api = typeof api;
 export type ApiName = keyof Api;
 export type ApiRequest<K extends ApiName> = z.input<Api[K]['request']>;
 export type ApiParsedRequest<K extends ApiName> = z.output<Api[K]['request']>;

@@ -52,7 +52,7 @@ interface Entry {
 }
 
 /** What a page needs of a dataset: Dataset and PagedDataset both are one. */
-export interface Pages {
+interface Pages {
   numRows: number;
   readRows(offset: number, limit: number, columns?: string[]): Promise<Table>;
 }

@@ -14,7 +14,7 @@ import type { DatasetListing } from './datasetCache.js';
  * Dataset.readRows gives, in the same order (the listing is Dataset.open's order).
  */
 
-export interface PagedFile {
+interface PagedFile {
   /** absolute */
   file: string;
   /** as Dataset.open shows it: store-relative, or absolute outside a store */

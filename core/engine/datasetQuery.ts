@@ -20,22 +20,22 @@ import { duckdbModule, engineError, sqlFileList, sqlIdent, sqlString, withConnec
  */
 
 /** One file of the dataset: absolute path and its opened footer (for the nanosecond read-back). */
-export interface QueryFile {
+interface QueryFile {
   file: string;
   handle: ParquetHandle;
 }
 
-export interface QuerySort {
+interface QuerySort {
   column: string;
   descending: boolean;
 }
 
-export type QueryFilter =
+type QueryFilter =
   | { column: string; kind: 'range'; min?: number | string; max?: number | string }
   | { column: string; kind: 'text'; match: 'contains' | 'equals'; value: string; caseSensitive?: boolean }
   | { column: string; kind: 'null'; isNull: boolean };
 
-export interface TableQuery {
+interface TableQuery {
   sort: QuerySort[];
   filters: QueryFilter[];
   /** instants (ISO 8601 UTC) on the timestamp column, both inclusive */
@@ -44,7 +44,7 @@ export interface TableQuery {
   limit: number;
 }
 
-export interface QueryPage {
+interface QueryPage {
   columns: { name: string; type: string }[];
   rows: JsonValue[][];
   /** rows matching the query in the whole dataset */
@@ -54,7 +54,7 @@ export interface QueryPage {
   microsecondCompare: string[];
 }
 
-export interface SqlPage {
+interface SqlPage {
   columns: { name: string; type: string }[];
   rows: JsonValue[][];
   totalRows: number;
@@ -65,10 +65,8 @@ export interface SqlPage {
   microsecondColumns: string[];
 }
 
-/** The longest a query may run before it is cancelled. */
-export const DEFAULT_QUERY_TIMEOUT_MS = 60_000;
 /** The most rows an export writes. */
-export const EXPORT_ROW_CAP = 20_000_000;
+const EXPORT_ROW_CAP = 20_000_000;
 
 const ROW_NUMBER = 'file_row_number';
 const FILE_COLUMN = '__mes_file';
@@ -174,7 +172,7 @@ function timeColumn(columns: PlannedColumn[], name: string | undefined): Planned
 }
 
 /** The WHERE clause of a table query (column names checked against the dataset). */
-export function whereClause(columns: PlannedColumn[], query: Pick<TableQuery, 'filters' | 'time'>): string {
+function whereClause(columns: PlannedColumn[], query: Pick<TableQuery, 'filters' | 'time'>): string {
   const conditions = query.filters.map((filter) => `(${filterCondition(columns, filter)})`);
   if (query.time && (query.time.from !== undefined || query.time.to !== undefined)) {
     const column = timeColumn(columns, query.time.column);

@@ -22,7 +22,7 @@ import { sqlFileList, sqlIdent, sqlString, type EngineConnection } from './duckd
  * into one sorted `part-0`.
  */
 
-export interface PartitionedWriteOptions {
+interface PartitionedWriteOptions {
   /** partition columns, outermost first (`['date']`, `['asset', 'date']`); not stored in the files */
   partitionBy: string[];
   /** the column every file is sorted by */

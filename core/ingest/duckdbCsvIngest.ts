@@ -49,11 +49,11 @@ import { CME_TRADING_DATE_RULE, tradingDateShiftSeconds, type TradingDateRule } 
  */
 
 /** Why the fast path did not run or gave up; the caller reads the file itself. */
-export interface DuckdbFallback {
+interface DuckdbFallback {
   fallback: string;
 }
 
-export interface DuckdbCsvResult {
+interface DuckdbCsvResult {
   partitions: (StagedPartition & { summary: ParquetFileSummary })[];
   fields: FieldSpec[];
   rows: number;
@@ -63,7 +63,7 @@ export interface DuckdbCsvResult {
   naive: boolean;
 }
 
-export interface DuckdbCsvRequest {
+interface DuckdbCsvRequest {
   file: string;
   dialect: CsvDialect;
   /** Sample values per source column (from the sniffer's rows). */
@@ -110,7 +110,7 @@ const SQL_SHAPES: Record<Shape, string> = {
  * Whether the fast path can read this file, from the sniffed dialect and the column plan;
  * a string says why not.
  */
-export function duckdbCsvPlan(dialect: CsvDialect, samples: string[][], plan: ColumnPlan): { shape: 'naive' | 'offset' | 'date' } | string {
+function duckdbCsvPlan(dialect: CsvDialect, samples: string[][], plan: ColumnPlan): { shape: 'naive' | 'offset' | 'date' } | string {
   if (dialect.decimal !== '.' || dialect.thousands !== null) return 'numbers with a decimal comma or a thousands separator';
   if (dialect.lineEnding === 'cr') return 'lines ending in CR alone';
   if (plan.timestamp.kind !== 'text') return `timestamps read as ${plan.timestamp.kind}`;

@@ -32,7 +32,7 @@ const DEFAULT_MAX_BAD_ROWS_LISTED = 1000;
 const PROGRESS_INTERVAL_MS = 100;
 
 /** Internal tuning, for the benchmark and tests. */
-export interface IngestTuning {
+interface IngestTuning {
   /** Parquet writer threads (default 2, 1 on a single core). */
   writerThreads?: number;
   /** Rows a trading date buffers before its writer gets them. */
@@ -343,7 +343,7 @@ async function sessionWarningsOfStaged(partitions: { path: string }[], checker: 
 }
 
 /** The trading-date rule of an instrument in words (also the `mes_data.session` footer key). */
-export function tradingDateRuleWords(instrument: Instrument): string {
+function tradingDateRuleWords(instrument: Instrument): string {
   const t = instrument.session;
   const who = instrument.source === 'fallback' ? 'CME' : instrument.exchange;
   return t.opensPreviousDay ? `${who}: a trading date opens at ${t.open} ${t.timeZone} on the previous calendar day` : `${who}: the calendar date in ${t.timeZone}`;
@@ -525,7 +525,7 @@ function timestampReading(plan: ColumnPlan, dateOnly: boolean): IngestReport['ti
  * then the per-date footers and the rewrite of the dates it wrote out of order); so ours
  * stays the default here, and the DuckDB path is one setting away where it measures faster.
  */
-export function defaultCsvEngine(): 'duckdb' | 'ours' {
+function defaultCsvEngine(): 'duckdb' | 'ours' {
   return process.env.MES_DATA_INGEST_ENGINE === 'duckdb' ? 'duckdb' : 'ours';
 }
 

@@ -39,7 +39,7 @@ export interface StructuredDialect {
 export type Dialect = CsvDialect | StructuredDialect;
 
 /** How the timestamp column was read. */
-export interface TimestampReading {
+interface TimestampReading {
   /** `text` (ISO 8601 and the other date-time spellings), `epoch`, `split` (Date + Time columns), `typed` (a Parquet/Arrow timestamp or date). */
   kind: 'text' | 'epoch' | 'split' | 'typed';
   /** Unit of epoch numbers: detected from their magnitude unless the caller chose it. */

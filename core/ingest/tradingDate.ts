@@ -14,7 +14,7 @@ import { TimeZoneRules } from './timeZoneRules.js';
  * Saturday date; ingest counts such rows and warns).
  */
 
-export const CME_SESSION_ZONE = 'America/Chicago';
+const CME_SESSION_ZONE = 'America/Chicago';
 /** Hour (Chicago time) at which a CME session for the next calendar date opens. */
 const CME_SESSION_OPEN_HOUR = 17;
 

@@ -42,7 +42,7 @@ export function wasmBytes(): number {
   }
 }
 
-export interface EncodingOptions {
+interface EncodingOptions {
   compression: string;
   rowGroupSize: number;
   createdBy: string;

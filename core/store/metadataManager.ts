@@ -13,7 +13,7 @@ import { storePathParts } from './storePaths.js';
  * mirror it. Sizes are bytes, counts are rows, instants are ISO 8601 UTC.
  */
 
-export const SIDECAR_FORMAT_VERSION = 1;
+const SIDECAR_FORMAT_VERSION = 1;
 
 export interface SchemaRef {
   name: string;
@@ -114,7 +114,7 @@ export interface DatasetMetadata {
   extra?: Record<string, unknown>;
 }
 
-export interface CreateMetadataOptions {
+interface CreateMetadataOptions {
   layer: Layer;
   asset?: string | null;
   featureSet?: string;

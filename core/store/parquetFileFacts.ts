@@ -3,7 +3,7 @@ import { getParquetMetadata } from '../parquet/parquetMetadata.js';
 import type { CompressionName } from './metadataManager.js';
 
 /** What the store records about a Parquet file, from its footer only. */
-export interface ParquetFileFacts {
+interface ParquetFileFacts {
   rows: number;
   rowGroups: number;
   compression: CompressionName;
