@@ -28,9 +28,14 @@ import {
   type Geometry,
 } from './rowWindow';
 import { useRowPages } from './useRowPages';
+import { SqlPanel } from './SqlPanel';
+import { EMPTY_QUERY, isPlain, nextSort, type FilterInput, type TableQueryState } from './tableQuery';
 
 const ROW_HEIGHT = 26;
 const HEADER_HEIGHT = 44;
+/** The filter row under the column names, when shown. */
+const FILTER_HEIGHT = 32;
+const NO_FILTER: FilterInput = { min: '', max: '', text: '' };
 
 const features = tableFeatures({ columnVisibilityFeature, columnSizingFeature, columnResizingFeature });
 
@@ -71,8 +76,17 @@ export function DataTable({ path, columns, numRows, issues }: { path: string; co
   const version = useAppState((s) => s.dataVersion);
   const timeMode = useAppState((s) => s.timeMode);
   const selectedRow = useAppState((s) => s.selectedRow);
-  const cache = useRowPages(path, numRows, version);
+  // sort and filters run in the host over the whole dataset (rows.query); the draft is what is typed, applied with Enter
+  const [query, setQuery] = useState<TableQueryState>(EMPTY_QUERY);
+  const [draft, setDraft] = useState<Record<string, FilterInput>>({});
+  const [filtersOpen, setFiltersOpen] = useState(false);
+  const [sqlOpen, setSqlOpen] = useState(false);
+  const headerHeight = HEADER_HEIGHT + (filtersOpen ? FILTER_HEIGHT : 0);
+  const cache = useRowPages(path, numRows, version, columns, query);
   const rowCount = cache.numRows;
+  const queried = !isPlain(columns, query);
+  const applyFilters = () => setQuery((q) => ({ ...q, filters: draft }));
+  const setFilter = (column: string, part: keyof FilterInput, value: string) => setDraft((d) => ({ ...d, [column]: { ...(d[column] ?? NO_FILTER), [part]: value } }));
 
   const scrollRef = useRef<HTMLDivElement>(null);
   const gotoRef = useRef<HTMLInputElement>(null);
@@ -85,16 +99,18 @@ export function DataTable({ path, columns, numRows, issues }: { path: string; co
   const [gotoText, setGotoText] = useState('');
 
   const geometry: Geometry = useMemo(
-    () => ({ rowCount, rowHeight: ROW_HEIGHT, viewportHeight: Math.max(ROW_HEIGHT, viewport.height - HEADER_HEIGHT) }),
-    [rowCount, viewport.height],
+    () => ({ rowCount, rowHeight: ROW_HEIGHT, viewportHeight: Math.max(ROW_HEIGHT, viewport.height - headerHeight) }),
+    [rowCount, viewport.height, headerHeight],
   );
+  const headerHeightRef = useRef(headerHeight);
+  headerHeightRef.current = headerHeight;
   const geometryRef = useRef(geometry);
   geometryRef.current = geometry;
   /** The geometry with the viewport as it is now (state may lag one render behind a resize). */
   const liveGeometry = useCallback((): Geometry => {
     const element = scrollRef.current;
     const g = geometryRef.current;
-    return element ? { ...g, viewportHeight: Math.max(ROW_HEIGHT, element.clientHeight - HEADER_HEIGHT) } : g;
+    return element ? { ...g, viewportHeight: Math.max(ROW_HEIGHT, element.clientHeight - headerHeightRef.current) } : g;
   }, []);
   const handledNonce = useRef<number | null>(null);
   const scrollState = useRef(scroll);
@@ -307,15 +323,37 @@ export function DataTable({ path, columns, numRows, issues }: { path: string; co
   })();
   const loading = range.lastVisible >= range.firstVisible && cache.row(range.firstVisible) === undefined && !pageError;
   const totalWidth = gutterWidth + visibleColumns.reduce((sum, c) => sum + widthOf(c), 0);
-  const contentHeight = HEADER_HEIGHT + physicalHeight(geometry);
+  const contentHeight = headerHeight + physicalHeight(geometry);
   const headers = table.getHeaderGroups()[0]?.headers ?? [];
 
   return (
     <div className="table-view">
       <div className="view-toolbar">
         <span className="muted nowrap" data-testid="row-count">
-          {countOf(rowCount, 'row')}
+          {queried ? `${formatCount(rowCount)} of ${countOf(numRows, 'row')}` : countOf(rowCount, 'row')}
         </span>
+        <button type="button" aria-pressed={filtersOpen} title="A filter row under the column names: ranges for numbers and times (UTC), text match; Enter applies" onClick={() => setFiltersOpen((open) => !open)}>
+          Filter
+        </button>
+        {filtersOpen ? (
+          <button type="button" onClick={applyFilters}>
+            Apply
+          </button>
+        ) : null}
+        {queried ? (
+          <button
+            type="button"
+            onClick={() => {
+              setDraft({});
+              setQuery(EMPTY_QUERY);
+            }}
+          >
+            Clear sort and filters
+          </button>
+        ) : null}
+        <button type="button" aria-pressed={sqlOpen} title="Run a read-only SQL query over this dataset" onClick={() => setSqlOpen((open) => !open)}>
+          SQL
+        </button>
         <form
           className="goto"
           onSubmit={(event) => {
@@ -377,6 +415,7 @@ export function DataTable({ path, columns, numRows, issues }: { path: string; co
         ) : null}
         {loading ? <span className="muted nowrap">loading rows…</span> : null}
       </div>
+      {sqlOpen ? <SqlPanel path={path} /> : null}
       {pageError ? (
         <div className="inline-error" role="alert">
           {(() => {
@@ -400,19 +439,53 @@ export function DataTable({ path, columns, numRows, issues }: { path: string; co
         onKeyDown={onKeyDown}
       >
         <div className="grid-content" style={{ height: contentHeight, width: totalWidth }}>
-          <div className="grid-header" role="row" aria-rowindex={1} style={{ width: totalWidth, height: HEADER_HEIGHT }}>
+          <div className="grid-header" role="row" aria-rowindex={1} style={{ width: totalWidth, height: headerHeight }}>
             <div className="gutter-head" role="columnheader" style={{ width: gutterWidth }} title="Row number (0-based)">
               #
             </div>
             {headers.map((header) => {
               const column = typeOf.get(header.column.id);
+              const sorted = query.sort.find((s) => s.column === header.column.id);
+              const ranged = column ? isNumericType(column.type) || isTimestampType(column.type) : false;
+              const input = draft[header.column.id] ?? NO_FILTER;
+              const onFilterKey = (event: KeyboardEvent<HTMLInputElement>) => {
+                event.stopPropagation();
+                if (event.key === 'Enter') applyFilters();
+              };
               return (
-                <div key={header.id} className={`col-head${column && isNumericType(column.type) ? ' num' : ''}`} role="columnheader" style={{ width: widthOf(header.column) }} data-col={header.column.id}>
-                  <span className="col-name">{header.column.id}</span>
+                <div
+                  key={header.id}
+                  className={`col-head${column && isNumericType(column.type) ? ' num' : ''}${filtersOpen ? ' with-filter' : ''}`}
+                  role="columnheader"
+                  aria-sort={sorted ? (sorted.descending ? 'descending' : 'ascending') : 'none'}
+                  style={{ width: widthOf(header.column), height: headerHeight }}
+                  data-col={header.column.id}
+                >
+                  <button
+                    type="button"
+                    className="col-name sort-button"
+                    title={`Sort by ${header.column.id} over the whole dataset (ascending, descending, off)`}
+                    onClick={() => setQuery((q) => ({ ...q, sort: nextSort(q.sort, header.column.id) }))}
+                  >
+                    {header.column.id}
+                    {sorted ? <span className="sort-mark" aria-hidden="true">{sorted.descending ? ' ▼' : ' ▲'}</span> : null}
+                  </button>
                   <span className="col-type" title={`${column?.type ?? ''}${column?.nullable === false ? ', not null' : ', nullable'}`}>
                     {shortTypeName(column?.type ?? '')}
                     {column?.nullable === false ? ' · not null' : ''}
                   </span>
+                  {filtersOpen ? (
+                    <span className="col-filter" data-filter={header.column.id}>
+                      {ranged ? (
+                        <>
+                          <input aria-label={`${header.column.id} from`} placeholder={isTimestampType(column?.type ?? '') ? 'from (UTC)' : 'min'} value={input.min} onChange={(event) => setFilter(header.column.id, 'min', event.target.value)} onKeyDown={onFilterKey} />
+                          <input aria-label={`${header.column.id} to`} placeholder={isTimestampType(column?.type ?? '') ? 'to (UTC)' : 'max'} value={input.max} onChange={(event) => setFilter(header.column.id, 'max', event.target.value)} onKeyDown={onFilterKey} />
+                        </>
+                      ) : (
+                        <input aria-label={`${header.column.id} contains`} placeholder="contains" value={input.text} onChange={(event) => setFilter(header.column.id, 'text', event.target.value)} onKeyDown={onFilterKey} />
+                      )}
+                    </span>
+                  ) : null}
                   <span
                     className={`resizer${header.column.getIsResizing() ? ' active' : ''}`}
                     onMouseDown={header.getResizeHandler()}
@@ -429,7 +502,7 @@ export function DataTable({ path, columns, numRows, issues }: { path: string; co
             const found = issues.get(index);
             const rules = found?.rules;
             const selected = selection?.row === index;
-            const top = rowContentTop(index, scroll.virtualTop, scroll.top, geometry, HEADER_HEIGHT);
+            const top = rowContentTop(index, scroll.virtualTop, scroll.top, geometry, headerHeight);
             return (
               <div
                 key={row.id}

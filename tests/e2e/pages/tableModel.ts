@@ -78,4 +78,53 @@ export class TableModel {
   async rowCountText(): Promise<string> {
     return (await this.page.getByTestId('row-count').textContent()) ?? '';
   }
+
+  /** Clicks a column's name: sorted ascending, then descending, then not (over the whole dataset, by the host). */
+  async clickHeader(column: string): Promise<void> {
+    await this.page.locator(`[role="grid"] [role="columnheader"][data-col="${column}"] .sort-button`).click();
+  }
+
+  /** The column's aria-sort: ascending, descending or none. */
+  async sortOf(column: string): Promise<string | null> {
+    return this.page.locator(`[role="grid"] [role="columnheader"][data-col="${column}"]`).getAttribute('aria-sort');
+  }
+
+  /** Shows the filter row, types a range (min, max) or a text into a column's filter cells and applies it with Enter. */
+  async filter(column: string, value: { min?: string; max?: string; text?: string }): Promise<void> {
+    if ((await this.page.getByRole('button', { name: 'Filter', exact: true }).getAttribute('aria-pressed')) !== 'true') await this.page.getByRole('button', { name: 'Filter', exact: true }).click();
+    const cells = this.page.locator(`[role="grid"] [data-filter="${column}"]`);
+    if (value.min !== undefined) await cells.getByLabel(`${column} from`).fill(value.min);
+    if (value.max !== undefined) await cells.getByLabel(`${column} to`).fill(value.max);
+    if (value.text !== undefined) await cells.getByLabel(`${column} contains`).fill(value.text);
+    await cells.locator('input').first().press('Enter');
+  }
+
+  async clearQuery(): Promise<void> {
+    await this.page.getByRole('button', { name: 'Clear sort and filters' }).click();
+  }
+
+  /** Opens the SQL box, runs `sql` and waits for its result or its error. */
+  async runSql(sql: string): Promise<void> {
+    if ((await this.page.getByRole('button', { name: 'SQL', exact: true }).getAttribute('aria-pressed')) !== 'true') await this.page.getByRole('button', { name: 'SQL', exact: true }).click();
+    await this.page.getByLabel('SQL', { exact: true }).fill(sql);
+    await this.page.getByRole('button', { name: 'Run', exact: true }).click();
+    await this.page.locator('[data-testid="sql-result"], [data-testid="sql-error"]').first().waitFor();
+  }
+
+  /** The SQL result: its column names and its rows as the cells' exact values (their tooltips). */
+  async sqlResult(): Promise<{ columns: string[]; rows: (string | null)[][]; count: string }> {
+    const table = this.page.getByTestId('sql-result');
+    const columns = await table.locator('thead th').allTextContents();
+    const rows: (string | null)[][] = [];
+    for (const row of await table.locator('tbody tr').all()) {
+      const cells: (string | null)[] = [];
+      for (const cell of await row.locator('td').all()) cells.push(await cell.getAttribute('title'));
+      rows.push(cells);
+    }
+    return { columns, rows, count: (await this.page.getByTestId('sql-count').textContent()) ?? '' };
+  }
+
+  async sqlError(): Promise<string> {
+    return (await this.page.getByTestId('sql-error').textContent()) ?? '';
+  }
 }
