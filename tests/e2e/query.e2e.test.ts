@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AppPage } from './pages/appPage.js';
 import { useAppInChromium } from './support/appSession.js';
 import { buildStore } from './support/storeFixtures.js';
 
@@ -52,5 +53,25 @@ describe('querying a dataset in the browser', () => {
     await expect.poll(() => ui.table.rowCountText()).toBe('390 rows');
     // the one refused query is the browser's 422, nothing else went wrong
     expect(ui.pageErrors).toEqual(['console: Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)']);
+  });
+
+  it('reads in dark colours: the sort mark, the filter row and the SQL result', async () => {
+    const dark = await AppPage.open(app.browser, app.url, { colorScheme: 'dark' });
+    try {
+      await dark.waitForWorkbench();
+      await dark.tree.open('raw', 'raw/MES', 'raw/MES/2024-01-02');
+      await dark.table.rowValues(0);
+      await dark.table.clickHeader('volume');
+      await dark.table.clickHeader('volume');
+      await expect.poll(() => dark.table.cellTooltip(0, 'volume')).toBe('399');
+      await dark.table.filter('volume', { max: '200' });
+      await expect.poll(() => dark.table.rowCountText()).toBe('191 of 390 rows');
+      await dark.table.runSql('SELECT volume, close FROM MES ORDER BY volume LIMIT 3');
+      expect((await dark.table.sqlResult()).rows).toEqual([['10', String(closes[0])], ['11', String(closes[1])], ['12', String(closes[2])]]);
+      await dark.screenshot('dark-query');
+      expect(dark.pageErrors).toEqual([]);
+    } finally {
+      await dark.close();
+    }
   });
 });
