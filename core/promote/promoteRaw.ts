@@ -17,6 +17,8 @@ import { resolveStorePath } from '../store/storePaths.js';
 import { commitVersion, type VersionSidecarInput, type VersionWriteContext } from '../store/versionCommit.js';
 import { timestampColumn } from '../validation/columnData.js';
 import { PhaseProfile } from './phaseProfile.js';
+import { rewriteFooter } from '../ingest/parquetFooter.js';
+import { openParquetFile } from '../parquet/parquetFile.js';
 import { enforceSchema } from '../validation/schemaEnforcement.js';
 import { readFilesTable, validateFiles, type TargetTable } from '../validation/validateDataset.js';
 import { MAX_ISSUE_ROWS, type EnforcementMode, type ValidationReport } from '../validation/validationReport.js';
@@ -195,6 +197,10 @@ interface CleanPlan {
   tsName: string;
   /** the rows that repeat an earlier timestamp (positions as `drop`), or null when not known */
   duplicateRows: number[] | null;
+  /** the rows earlier than the row before them (positions as `drop`), or null when not known */
+  unsortedRows: number[] | null;
+  /** the gate converted no column: a raw file cleaning leaves as it is may be copied as it is */
+  unconverted: boolean;
   compression: Compression;
   signal?: AbortSignal;
   profile: PhaseProfile;
@@ -300,16 +306,44 @@ async function writeWithEngine(plan: CleanPlan, ctx: VersionWriteContext, duplic
   }, plan.signal);
 }
 
+/** Parquet's words for each codec of ours. */
+const PARQUET_CODECS: Record<Compression, string[]> = { zstd: ['ZSTD'], snappy: ['SNAPPY'], gzip: ['GZIP'], brotli: ['BROTLI'], lz4: ['LZ4_RAW', 'LZ4'], none: ['UNCOMPRESSED'] };
+
+/**
+ * Copies a raw file into the version as it is when every column chunk has the version's
+ * codec, with the version's key facts in its footer in place of the raw ones (the column
+ * chunks are not touched). Answers false, copying nothing, for another codec.
+ */
+async function copyRawFile(file: string, relative: string, ctx: VersionWriteContext, compression: Compression): Promise<boolean> {
+  const source = await openParquetFile(file);
+  const codecs = new Set(source.info.rowGroups.flatMap((g) => g.columns.map((c) => c.compression.toUpperCase())));
+  if (codecs.size === 0 || ![...codecs].every((c) => PARQUET_CODECS[compression].includes(c))) return false;
+  const target = path.join(ctx.dir, ...relative.split('/'));
+  await fs.mkdir(path.dirname(target), { recursive: true });
+  await fs.copyFile(file, target);
+  // the raw file's own facts (source, mapping, zone…) give way to the version's
+  const kept = Object.fromEntries(Object.entries(source.info.keyValue).filter(([key]) => !key.startsWith('mes_data.')));
+  const summary = await rewriteFooter(target, { ...kept, ...ctx.keyValue });
+  ctx.registerFile(relative, { rows: summary.rows, rowGroups: summary.rowGroups, compression });
+  return true;
+}
+
 /**
  * Each raw date's rows as the gate saw them (read again, a date at a time, and converted as
  * the gate converted them), cleaned: `onDate` gets the cleaned rows of one partition at a
  * time. Answers the duplicates resolved.
  */
-async function eachCleanDate(plan: CleanPlan, onDate: (relative: string, table: Table) => Promise<unknown>): Promise<number> {
+async function eachCleanDate(plan: CleanPlan, onDate: (relative: string, table: Table) => Promise<unknown>, copyAsIs?: (file: string, relative: string) => Promise<boolean>): Promise<number> {
   let duplicates = 0;
+  const inside = (rows: number[] | null, start: number, end: number) => rows === null || rows.some((r) => r > start && r < end);
   for (const range of dateRanges(plan.dates, plan.files)) {
     if (plan.signal?.aborted) throw new CancelledError('promotion: cancelled, nothing written');
     const raw = plan.dates.find((d) => d.date === range.date) as RawDate;
+    // one raw file cleaning would leave as it is (no row dropped, none out of order or repeated
+    // inside the date, nothing converted): copied, its footer naming the version (memory: none)
+    const untouched =
+      copyAsIs && plan.unconverted && !range.perRowDate && raw.files.length === 1 && !(plan.drop?.subarray(range.start, range.end).some((d) => d === 1) ?? false) && !inside(plan.unsortedRows, range.start, range.end) && !inside(plan.duplicateRows, range.start, range.end);
+    if (untouched && (await copyAsIs(raw.files[0].absolute, `date=${range.date}/part-0.parquet`))) continue;
     const read = await readFilesTable(raw.files.map((f) => f.absolute), { signal: plan.signal });
     const table = enforceSchema(read.table, plan.schema, { mode: plan.mode }).table;
     const drop = plan.drop ? plan.drop.subarray(range.start, range.end) : null;
@@ -346,6 +380,8 @@ interface GateOutcome {
   ownWriter: boolean;
   /** every row that repeats an earlier timestamp, or null when unique_timestamp is not checked */
   duplicateRows: number[] | null;
+  /** every row earlier than the one before it, or null when sorted_timestamp is not checked */
+  unsortedRows: number[] | null;
 }
 
 /**
@@ -389,7 +425,9 @@ async function passGate(
   const ownWriter = gate.subMicrosecond || Object.keys(report.coercions).length > 0;
   const repeats = [...gate.report.errors, ...gate.report.warnings].find((issue) => issue.rule === 'unique_timestamp');
   const duplicateRows = repeats ? repeats.rows : gate.report.metrics.duplicateTimestamps === 0 && schema.rules.unique_timestamp ? [] : null;
-  return { report, drop, dropped, files: gate.files, rows: gate.rows, ownWriter, duplicateRows };
+  const unsorted = [...gate.report.errors, ...gate.report.warnings].find((issue) => issue.rule === 'sorted_timestamp');
+  const unsortedRows = unsorted ? unsorted.rows : schema.rules.sorted_timestamp && schema.rules.sorted_timestamp.enabled !== false ? [] : null;
+  return { report, drop, dropped, files: gate.files, rows: gate.rows, ownWriter, duplicateRows, unsortedRows };
 }
 
 /**
@@ -429,7 +467,7 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
   const identity = { ...recipe, parameters: { ...recipe.parameters, from: undefined, to: undefined } };
   const fingerprint = crypto.createHash('sha256').update(JSON.stringify({ inputs, recipe: identity })).digest('hex');
 
-  const plan: CleanPlan = { store, asset, dates, files: gate.files, schema, mode, drop, tsName, duplicateRows: gate.duplicateRows, compression, signal: options.signal, profile };
+  const plan: CleanPlan = { store, asset, dates, files: gate.files, schema, mode, drop, tsName, duplicateRows: gate.duplicateRows, unsortedRows: gate.unsortedRows, unconverted: Object.keys(report.coercions).length === 0, compression, signal: options.signal, profile };
   const ownWriter = gate.ownWriter;
   const duplicatesSeen = [...report.errors, ...report.warnings].some((issue) => issue.rule === 'unique_timestamp');
   if (options.dryRun) {
@@ -459,7 +497,11 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
     sidecar,
     write: async (ctx) => {
       const duplicates = ownWriter
-        ? await eachCleanDate(plan, (relative, table) => ctx.writeParquet(relative, table, { compression }))
+        ? await eachCleanDate(
+            plan,
+            (relative, table) => ctx.writeParquet(relative, table, { compression }),
+            (file, relative) => copyRawFile(file, relative, ctx, compression),
+          )
         : await writeWithEngine(plan, ctx, duplicatesSeen);
       if (duplicates > 0) dropped.unique_timestamp = (dropped.unique_timestamp ?? 0) + duplicates;
       profile.mark('write');

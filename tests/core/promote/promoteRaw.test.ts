@@ -181,6 +181,34 @@ describe('promoteRaw', () => {
     expect(rows.map((r) => r.timestamp)).toEqual(['2024-02-01T16:00:00.000000000Z', '2024-02-01T16:01:00.000000123Z']);
   });
 
+  it('copies a nanosecond raw file cleaning leaves as it is, its footer naming the version; a date that needs cleaning is written by our own writer', async () => {
+    // SI: the first date in order (copied as it is), the second with two rows swapped (cleaned)
+    const first = barsTable(day('2024-02-01', 5100));
+    (first.getChild('timestamp')?.data[0].values as BigInt64Array)[1] += 123n;
+    const swapped = day('2024-02-02', 5110);
+    const second = barsTable([swapped[0], swapped[2], swapped[1], swapped[3], swapped[4]]);
+    (second.getChild('timestamp')?.data[0].values as BigInt64Array)[4] += 7n;
+    await writeRawSnapshot(store, { asset: 'SI', date: '2024-02-01', name: 'ticks', table: first });
+    await writeRawSnapshot(store, { asset: 'SI', date: '2024-02-02', name: 'ticks', table: second });
+    // the raw files here are snappy: a version of the same codec copies them
+    const result = await promoteRaw(store, { asset: 'SI', schema: OHLCV_SCHEMA, compression: 'snappy' });
+    expect(result).toMatchObject({ version: 'v1', rows: 10, status: 'created' });
+    const { openParquetFile, readParquet } = await import('../../../core/parquet/parquetFile.js');
+    const rawFile = path.join(store.root, 'raw/SI/2024-02-01/ticks.parquet');
+    const copied = path.join(store.root, 'cleaned/v1/SI/date=2024-02-01/part-0.parquet');
+    const raw = await openParquetFile(rawFile);
+    const out = await openParquetFile(copied);
+    // the column chunks are the raw file's bytes; the footer is the version's
+    const chunkBytes = raw.info.rowGroups.flatMap((g) => g.columns).reduce((sum, c) => sum + c.compressedBytes, 0);
+    expect(fs.readFileSync(copied).subarray(0, 4 + chunkBytes).equals(fs.readFileSync(rawFile).subarray(0, 4 + chunkBytes))).toBe(true);
+    expect(out.info.keyValue).toMatchObject({ 'mes_data.layer': 'cleaned', 'mes_data.asset': 'SI', 'mes_data.version': 'v1' });
+    expect(Object.keys(out.info.keyValue).filter((k) => k.startsWith('mes_data.source'))).toEqual([]);
+    const sorted = tableToJsonRows(await readParquet(path.join(store.root, 'cleaned/v1/SI/date=2024-02-02/part-0.parquet')));
+    expect(sorted.map((r) => r.timestamp)).toEqual(['2024-02-02T16:00:00.000000000Z', '2024-02-02T16:01:00.000000000Z', '2024-02-02T16:02:00.000000000Z', '2024-02-02T16:03:00.000000000Z', '2024-02-02T16:04:00.000000007Z']);
+    const sidecar = JSON.parse(fs.readFileSync(path.join(store.root, 'cleaned/v1/SI/metadata.json'), 'utf8')) as { validation: { valid: boolean; rowCount: number } };
+    expect(sidecar.validation).toMatchObject({ valid: true, rowCount: 10 });
+  });
+
   it('a year folder of daily bars is promoted to one partition per trading date; a range takes the years it touches', async () => {
     const csv = ['Date,Open,High,Low,Close,Adj Close,Volume'];
     const days: string[] = [];
