@@ -7,6 +7,7 @@ import { registerFileCommands } from './commands/fileCommands.js';
 import { registerStoreCommands } from './commands/storeCommands.js';
 import { registerJobCommands } from './commands/jobCommands.js';
 import { registerServeCommand } from './commands/serveCommand.js';
+import { registerQueryCommand } from './commands/queryCommand.js';
 import { registerValidationCommands } from './commands/validationCommands.js';
 import { registerInstrumentsCommands } from './commands/instrumentsCommands.js';
 import { EXIT_OK, EXIT_USAGE, exitCodeFor } from './exitCodes.js';
@@ -61,6 +62,7 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome, json: boolean) 
   registerInstrumentsCommands(program, ctx);
   registerJobCommands(program, ctx);
   registerServeCommand(program, ctx);
+  registerQueryCommand(program, ctx);
 
   return program;
 }
