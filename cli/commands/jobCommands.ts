@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import { BadRequestError } from '../../core/errors.js';
 import type { IngestResult } from '../../core/store/ingestIntoStore.js';
 import type { Compression } from '../../core/parquet/writeParquet.js';
-import type { EnforcementMode } from '../../core/validation/validationReport.js';
+import type { EnforcementMode } from '../../core/validation/issueRows.js';
 import { Compression as Compressions, FeatureSetName, Mode, OnBadRows, OnInvalid } from '../../core/api/contract.js';
 import type { CommandContext } from '../commandContext.js';
 import { runJobFromCli } from '../jobRunner.js';

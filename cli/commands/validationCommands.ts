@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import { Mode } from '../../core/api/contract.js';
 import { NotFoundError } from '../../core/errors.js';
 import type { DataSchema } from '../../core/schema/dataSchema.js';
-import type { EnforcementMode, ValidationIssue, ValidationReport } from '../../core/validation/validationReport.js';
+import type { EnforcementMode, ValidationIssue, ValidationReport } from '../../core/validation/issueRows.js';
 import { withCliSession } from '../cliSession.js';
 import type { CommandContext } from '../commandContext.js';
 import { EXIT_INVALID, EXIT_OK } from '../exitCodes.js';

@@ -172,7 +172,7 @@ const ValidationIssueSchema = z.object({
   code: z.string(),
   column: z.string().optional(),
   count: Count,
-  /** at most MAX_ISSUE_ROWS (core/validation/validationReport.ts); `count` is complete */
+  /** at most MAX_ISSUE_ROWS (core/validation/issueRows.ts); `count` is complete */
   rows: z.array(Count),
   message: z.string(),
   severity: Severity,

@@ -16,7 +16,7 @@ import { checkAssetName } from '../store/storeNames.js';
 import { resolveStorePath, storePathParts } from '../store/storePaths.js';
 import { commitVersion, type CommitVersionResult, type VersionSidecarInput } from '../store/versionCommit.js';
 import { listVersions } from '../store/versionLedger.js';
-import type { ValidationReport } from '../validation/validationReport.js';
+import type { ValidationReport } from '../validation/issueRows.js';
 import { floatColumn, timestampColumn } from '../validation/columnData.js';
 import { validateTable } from '../validation/validateTable.js';
 import { checkBarColumns, streamBars } from './barSource.js';

@@ -1,5 +1,5 @@
 import { columnTypes, timestampColumnOf, type DataSchema, type RuleName, type Severity } from '../schema/dataSchema.js';
-import { RowCollector, type ValidationIssue, type ValidationReport } from '../validation/validationReport.js';
+import { RowCollector, type ValidationIssue, type ValidationReport } from '../validation/issueRows.js';
 
 /**
  * The schema gate of a feature build, checked while the rows stream by instead of on a whole

@@ -21,7 +21,7 @@ import { rewriteFooter } from '../ingest/parquetFooter.js';
 import { openParquetFile } from '../parquet/parquetFile.js';
 import { enforceSchema } from '../validation/schemaEnforcement.js';
 import { readFilesTable, validateFiles, type TargetTable } from '../validation/validateDataset.js';
-import { MAX_ISSUE_ROWS, type EnforcementMode, type ValidationReport } from '../validation/validationReport.js';
+import { MAX_ISSUE_ROWS, type EnforcementMode, type ValidationReport } from '../validation/issueRows.js';
 import type { JobResult } from '../api/contract.js';
 
 /**

@@ -29,7 +29,7 @@ import { columnTypes, type ColumnSchema, type ColumnTypeName, type DataSchema, t
 import { describeArrowType, isUtcZone, schemaTypeLabel, UNIT_NAMES, type SchemaTypeOf } from '../schema/arrowTypeNames.js';
 import { parseTimestampText } from '../time/parseTimestampText.js';
 import { zonedToUtcMs } from '../time/zonedTime.js';
-import { RowCollector, type EnforcementMode, type ValidationIssue } from './validationReport.js';
+import { RowCollector, type EnforcementMode, type ValidationIssue } from './issueRows.js';
 
 /**
  * Schema enforcement, by mode (see docs/schemas.md):

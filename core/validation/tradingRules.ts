@@ -3,7 +3,7 @@ import type { SessionCalendarEntry } from '../time/cmeCalendar.js';
 import { holidayCalendar } from '../time/holidayCalendar.js';
 import { daysFromIso, isoFromDays } from '../time/holidayRules.js';
 import { deltaNs, msAt, type FloatColumn, type TimestampColumn } from './columnData.js';
-import { RowCollector } from './validationReport.js';
+import { RowCollector } from './issueRows.js';
 
 /**
  * The trading rules, vectorized over typed arrays (no per-row objects). Each returns the

@@ -7,7 +7,7 @@ import { Dataset, datasetFiles } from '../parquet/parquetDataset.js';
 import type { DataSchema } from '../schema/dataSchema.js';
 import { instrumentFor } from '../instruments/instrumentRegistry.js';
 import { TableValidator, validateTable, type ValidateOptions, type ValidationResult } from './validateTable.js';
-import { collectingEveryRow, type EnforcementMode, type ValidationReport } from './validationReport.js';
+import { collectingEveryRow, type EnforcementMode, type ValidationReport } from './issueRows.js';
 
 /**
  * The one way a target is validated, whoever asks (`mes-data validate`, the validate job,

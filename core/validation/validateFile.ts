@@ -3,7 +3,7 @@ import type { DataSchema } from '../schema/dataSchema.js';
 import { DecoderPool } from '../parquet/decoderPool.js';
 import { openParquetFile } from '../parquet/parquetFile.js';
 import { validateTable, type ValidateOptions } from './validateTable.js';
-import type { ValidationReport } from './validationReport.js';
+import type { ValidationReport } from './issueRows.js';
 
 /** Decoder threads a whole-file validation uses: one per core we expect to have. */
 const DECODE_THREADS = 2;

@@ -18,7 +18,7 @@ import {
   timestampOrderRows,
   type RowOrder,
 } from './tradingRules.js';
-import { collectingEveryRow, currentRowLimit, RowCollector, type EnforcementMode, type QualityMetrics, type ValidationIssue, type ValidationReport } from './validationReport.js';
+import { collectingEveryRow, currentRowLimit, RowCollector, type EnforcementMode, type QualityMetrics, type ValidationIssue, type ValidationReport } from './issueRows.js';
 
 const DEFAULT_SEVERITY: Record<RuleName, Severity> = {
   required_column: 'error',

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DataSchema } from '../../../core/schema/dataSchema.js';
 import { OHLCV_SCHEMA } from '../../../core/schema/predefinedSchemas.js';
 import { TableValidator, validateTable } from '../../../core/validation/validateTable.js';
-import type { ValidationReport } from '../../../core/validation/validationReport.js';
+import type { ValidationReport } from '../../../core/validation/issueRows.js';
 import { barsFromCloses, barsTable, type Bar } from '../../helpers/barsTable.js';
 
 /**

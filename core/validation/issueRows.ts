@@ -1,3 +1,8 @@
+/**
+ * The rows a validation finding lists (at most MAX_ISSUE_ROWS, unless cleaning asks for them
+ * all), the enforcement modes, and the report types of the contract for the validation code.
+ */
+
 /** How many offending row numbers an issue lists (the count is always complete). */
 export const MAX_ISSUE_ROWS = 100;
 
