@@ -44,6 +44,7 @@ describe('querying a dataset in the browser', () => {
     await ui.table.runSql('SELECT count(*) AS n, max(close) AS top FROM MES WHERE volume > 100');
     expect(await ui.table.sqlResult()).toEqual({ columns: ['n', 'top'], rows: [[String(390 - 91), String(Math.max(...closes.slice(91)))]], count: '1 row · 0–0' });
     await ui.screenshot('query-sql');
+    expect(await ui.table.exportSql('CSV')).toMatch(/^Wrote 1 row to exports\/query-[0-9TZ-]+\.csv$/);
 
     await ui.table.runSql('SELECT nope FROM MES');
     await expect.poll(() => ui.table.sqlError()).toBe('QUERY_ERROR: the query failed: Binder Error: Referenced column "nope" not found in FROM clause! (line 1, column 8)');

@@ -29,6 +29,22 @@ export function SqlPanel({ path }: { path: string }) {
   const [result, setResult] = useState<{ sql: string; page: Result } | null>(null);
   const [error, setError] = useState<{ text: string; duckdb: string } | null>(null);
   const [running, setRunning] = useState(false);
+  const [exported, setExported] = useState<string | null>(null);
+
+  const exportAs = async (format: 'csv' | 'parquet') => {
+    if (!result) return;
+    setRunning(true);
+    try {
+      const name = `query-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      const written = await invoke('rows.export', { path, sql: result.sql, format, name });
+      setExported(`Wrote ${countOf(written.rows, 'row')} to ${written.path}${written.capped ? ' (capped)' : ''}`);
+    } catch (caught) {
+      const words = errorWords(caught);
+      setExported(`Export failed: ${words.code}: ${words.message}`);
+    } finally {
+      setRunning(false);
+    }
+  };
 
   const run = async (text: string, offset: number) => {
     setRunning(true);
@@ -36,6 +52,7 @@ export function SqlPanel({ path }: { path: string }) {
       const page = await invoke('rows.query', { path, sql: text, offset, limit: SQL_PAGE });
       setResult({ sql: text, page });
       setError(null);
+      setExported(null);
     } catch (caught) {
       const words = errorWords(caught);
       const details = (caught as { details?: { duckdb?: unknown } }).details;
@@ -95,6 +112,17 @@ export function SqlPanel({ path }: { path: string }) {
             <button type="button" disabled={running || offset + SQL_PAGE >= page.totalRows} onClick={() => void run(result.sql, offset + SQL_PAGE)}>
               Next
             </button>
+            <button type="button" disabled={running} title="Write every result row to the store's exports folder" onClick={() => void exportAs('csv')}>
+              Export CSV
+            </button>
+            <button type="button" disabled={running} onClick={() => void exportAs('parquet')}>
+              Export Parquet
+            </button>
+            {exported ? (
+              <span className="muted" role="status" data-testid="sql-export">
+                {exported}
+              </span>
+            ) : null}
             {page.microsecond.length > 0 ? <span className="muted">DuckDB gives {page.microsecond.join(', ')} in microseconds</span> : null}
           </div>
           <div className="sql-table-scroll">

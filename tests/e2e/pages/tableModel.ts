@@ -127,4 +127,11 @@ export class TableModel {
   async sqlError(): Promise<string> {
     return (await this.page.getByTestId('sql-error').textContent()) ?? '';
   }
+
+  /** Exports the SQL result and answers what the panel says it wrote. */
+  async exportSql(format: 'CSV' | 'Parquet'): Promise<string> {
+    await this.page.getByRole('button', { name: `Export ${format}`, exact: true }).click();
+    await this.page.getByTestId('sql-export').waitFor();
+    return (await this.page.getByTestId('sql-export').textContent()) ?? '';
+  }
 }
