@@ -7,7 +7,7 @@ import { isNumericType, isTimestampType } from './cellFormat.ts';
  * input does.
  */
 
-export interface SortKey {
+interface SortKey {
   column: string;
   descending: boolean;
 }
