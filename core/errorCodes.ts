@@ -31,6 +31,8 @@ export const ERROR_CODES = {
   QUERY_ERROR: { exit: 2, http: 422, title: 'The query could not run', hint: 'DuckDB says why, and where in the query.' },
   /** the app could not reach its host (made in the page, never sent by a host) */
   NETWORK: { exit: 10, http: 503, title: 'The app cannot reach its host', hint: 'Is `mes-data serve` still running?' },
+  /** an object store (S3 and compatible services) did not answer, after retries with backoff */
+  UNAVAILABLE: { exit: 10, http: 503, title: 'The storage service cannot be reached', hint: 'Requests were retried with backoff; check the network, the endpoint and the service status.' },
   INTERNAL: { exit: 10, http: 500, title: 'Something went wrong inside MES Data', hint: '' },
 } as const satisfies Record<string, { exit: number; http: number; title: string; hint: string }>;
 
