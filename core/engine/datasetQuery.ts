@@ -69,7 +69,8 @@ interface SqlPage {
 const EXPORT_ROW_CAP = 20_000_000;
 
 const ROW_NUMBER = 'file_row_number';
-const FILE_COLUMN = '__mes_file';
+/** DuckDB's virtual column: the position of a row's file in the list read */
+const FILE_INDEX = 'file_index';
 
 type ColumnKind = 'number' | 'bigint' | 'text' | 'bool' | 'timestamp' | 'nanos' | 'other';
 
@@ -196,7 +197,7 @@ function selectExpression(column: PlannedColumn): string {
 }
 
 function scanOf(files: QueryFile[]): string {
-  return `read_parquet(${sqlFileList(files.map((f) => f.file))}, filename = ${sqlString(FILE_COLUMN)}, file_row_number = true)`;
+  return `read_parquet(${sqlFileList(files.map((f) => f.file))}, file_row_number = true)`;
 }
 
 function jsonOf(column: PlannedColumn, value: unknown): JsonValue {
@@ -224,16 +225,15 @@ export async function queryTable(files: QueryFile[], query: TableQuery, signal?:
   const columns = planColumns(files);
   const where = whereClause(columns, query);
   const order = query.sort.map((s) => `${sqlIdent(findColumn(columns, s.column, 'sort').field.name)} ${s.descending ? 'DESC' : 'ASC'} NULLS LAST`);
-  const fileIndex = new Map(files.map((f, k) => [f.file, k]));
   const nanos = columns.filter((c) => c.kind === 'nanos');
   const compared = new Set([...query.sort.map((s) => s.column), ...query.filters.map((f) => f.column), ...(query.time && (query.time.from !== undefined || query.time.to !== undefined) ? [timeColumn(columns, query.time.column).field.name] : [])]);
   return withConnection(async (connection) => {
     const scan = scanOf(files);
     const countRows = await connection.rows(`SELECT count(*)::BIGINT AS n FROM ${scan} ${where}`, 'counting the matching rows');
     const totalRows = Number(countRows[0]?.n ?? 0);
-    const select = [...columns.map(selectExpression), sqlIdent(FILE_COLUMN), ROW_NUMBER].join(', ');
+    const select = [...columns.map(selectExpression), FILE_INDEX, ROW_NUMBER].join(', ');
     // ties keep the dataset's own order (file, then row)
-    const orderBy = [...order, `list_position(${sqlFileList(files.map((f) => f.file))}, ${sqlIdent(FILE_COLUMN)})`, ROW_NUMBER].join(', ');
+    const orderBy = [...order, FILE_INDEX, ROW_NUMBER].join(', ');
     const rows: JsonValue[][] = [];
     const places: { file: number; row: number }[] = [];
     if (query.limit > 0 && query.offset < totalRows) {
@@ -241,7 +241,7 @@ export async function queryTable(files: QueryFile[], query: TableQuery, signal?:
         const vectors = Array.from({ length: columns.length + 2 }, (_, k) => chunk.getColumnVector(k));
         for (let i = 0; i < chunk.rowCount; i++) {
           rows.push(columns.map((column, k) => (column.kind === 'nanos' ? null : jsonOf(column, vectors[k].getItem(i)))));
-          places.push({ file: fileIndex.get(String(vectors[columns.length].getItem(i))) ?? -1, row: Number(vectors[columns.length + 1].getItem(i)) });
+          places.push({ file: Number(vectors[columns.length].getItem(i)), row: Number(vectors[columns.length + 1].getItem(i)) });
         }
       });
     }
@@ -494,8 +494,8 @@ export async function exportQuery(
     const where = whereClause(columns, { filters: source.query.filters, time: source.query.time });
     const order = source.query.sort.map((s) => `${sqlIdent(findColumn(columns, s.column, 'sort').field.name)} ${s.descending ? 'DESC' : 'ASC'} NULLS LAST`);
     // ties keep the dataset's own order (file, then row), as in the table
-    const orderBy = [...order, `list_position(${sqlFileList(files.map((f) => f.file))}, ${sqlIdent(FILE_COLUMN)})`, ROW_NUMBER].join(', ');
-    const select = `SELECT * EXCLUDE (${sqlIdent(FILE_COLUMN)}, ${ROW_NUMBER}) FROM ${scanOf(files)} ${where} ORDER BY ${orderBy}`;
+    const orderBy = [...order, FILE_INDEX, ROW_NUMBER].join(', ');
+    const select = `SELECT * EXCLUDE (${ROW_NUMBER}) FROM ${scanOf(files)} ${where} ORDER BY ${orderBy}`;
     const rows = await withConnection((connection) => copy(connection, select), signal);
     return { rows: Math.min(rows, EXPORT_ROW_CAP), capped: rows > EXPORT_ROW_CAP };
   }
