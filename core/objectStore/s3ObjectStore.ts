@@ -148,6 +148,10 @@ export class S3ObjectStore implements ObjectStore {
       if (condition && error instanceof MesDataError && error.details.status !== undefined && (error.details.status === 412 || error.details.status === 409)) {
         throw conditionFailed(this.location, key, condition, { bucket: this.bucket, fullKey: Key, status: error.details.status });
       }
+      // If-Match on a key that is gone (S3 answers 404): the object it expected was removed, a conflict as well
+      if (condition && 'ifMatch' in condition && error instanceof MesDataError && error.code === 'NOT_FOUND' && error.details.reason === 'no-such-key') {
+        throw conditionFailed(this.location, key, condition, { bucket: this.bucket, fullKey: Key, status: 404, found: null });
+      }
       throw error;
     }
   }
