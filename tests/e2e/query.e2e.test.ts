@@ -40,6 +40,10 @@ describe('querying a dataset in the browser', () => {
     expect(inRange).toBe(67);
     expect(Number(await ui.table.cellTooltip(0, 'close'))).toBe(4782);
     await ui.screenshot('query-sorted-filtered');
+    // go to row moves in the result and keeps the sort and the filter
+    await ui.table.goToRow(3);
+    await ui.table.waitForSelectedRow(3);
+    expect(await ui.table.rowCountText()).toBe(`${inRange} of 390 rows`);
 
     await ui.table.runSql('SELECT count(*) AS n, max(close) AS top FROM MES WHERE volume > 100');
     expect(await ui.table.sqlResult()).toEqual({ columns: ['n', 'top'], rows: [[String(390 - 91), String(Math.max(...closes.slice(91)))]], count: '1 row · 0–0' });

@@ -36,6 +36,7 @@ const HEADER_HEIGHT = 44;
 /** The filter row under the column names, when shown. */
 const FILTER_HEIGHT = 32;
 const NO_FILTER: FilterInput = { min: '', max: '', text: '' };
+const NO_ISSUES: ReadonlyMap<number, RowIssues> = new Map();
 
 const features = tableFeatures({ columnVisibilityFeature, columnSizingFeature, columnResizingFeature });
 
@@ -72,7 +73,7 @@ function widthForChars(chars: number): number {
  * elsewhere (a chart bar, a validation issue, go-to-row) is scrolled to and highlighted, and
  * rows with validation issues are marked.
  */
-export function DataTable({ path, columns, numRows, issues }: { path: string; columns: TableColumn[]; numRows: number; issues: ReadonlyMap<number, RowIssues> }) {
+export function DataTable({ path, columns, numRows, issues: datasetIssues }: { path: string; columns: TableColumn[]; numRows: number; issues: ReadonlyMap<number, RowIssues> }) {
   const version = useAppState((s) => s.dataVersion);
   const timeMode = useAppState((s) => s.timeMode);
   const selectedRow = useAppState((s) => s.selectedRow);
@@ -85,6 +86,8 @@ export function DataTable({ path, columns, numRows, issues }: { path: string; co
   const cache = useRowPages(path, numRows, version, columns, query);
   const rowCount = cache.numRows;
   const queried = !isPlain(columns, query);
+  // validation issues name rows of the dataset: marked only while the table shows it in its own order
+  const issues = queried ? NO_ISSUES : datasetIssues;
   const applyFilters = () => setQuery((q) => ({ ...q, filters: draft }));
   const setFilter = (column: string, part: keyof FilterInput, value: string) => setDraft((d) => ({ ...d, [column]: { ...(d[column] ?? NO_FILTER), [part]: value } }));
 
@@ -245,13 +248,19 @@ export function DataTable({ path, columns, numRows, issues }: { path: string; co
   // a row picked elsewhere (once per pick): centre it, select it, flash it
   useEffect(() => {
     if (!selectedRow || selectedRow.path !== path || handledNonce.current === selectedRow.nonce) return;
+    // a row picked elsewhere is a row of the dataset: show the dataset in its own order first
+    if (queried) {
+      setDraft({});
+      setQuery(EMPTY_QUERY);
+      return;
+    }
     handledNonce.current = selectedRow.nonce;
     const g = liveGeometry();
     const row = Math.min(Math.max(0, selectedRow.row), Math.max(0, g.rowCount - 1));
     setSelection((s) => ({ row, col: s?.col ?? 0 }));
     setFlash(row);
     scrollToVirtual(virtualTopToShow(row, scrollState.current.virtualTop, g, 'center'));
-  }, [selectedRow, path, scrollToVirtual, liveGeometry]);
+  }, [selectedRow, path, scrollToVirtual, liveGeometry, queried]);
   useEffect(() => {
     if (flash === null) return;
     const timer = setTimeout(() => setFlash(null), 1600);
@@ -303,7 +312,9 @@ export function DataTable({ path, columns, numRows, issues }: { path: string; co
   const goTo = () => {
     const n = Number(gotoText.replace(/[,_\s]/g, ''));
     if (!Number.isInteger(n) || n < 0) return;
-    selectRow(path, Math.min(n, Math.max(0, rowCount - 1)));
+    // sorted or filtered, a row number is a place in the result, not a row of the dataset
+    if (queried) moveSelection(n, selection?.col ?? 0);
+    else selectRow(path, Math.min(n, Math.max(0, rowCount - 1)));
     scrollRef.current?.focus();
   };
 
