@@ -433,11 +433,14 @@ async function rawRows(db: EngineConnection, source: ChartSource, index: ChartIn
   if (files.length > 0) {
     const bound = (lo: number, hi: number) => [Number.isFinite(lo) ? `us >= ${lo}` : 'true', Number.isFinite(hi) ? `us <= ${hi}` : 'true'].join(' AND ');
     const where = ranges.map(([lo, hi]) => `(${bound(lo, hi)})`).join(' OR ');
-    // the same window on the column itself, a millisecond wider (to_timestamp takes seconds as a
-    // double), which DuckDB checks against each row group's min and max: a window of a minute in
-    // a day of 20 million ticks reads a row group or two, not the file
-    const scanBound = (lo: number, hi: number) => [Number.isFinite(lo) ? `p."timestamp" >= to_timestamp(${(lo - 1000) / US_PER_S})` : 'true', Number.isFinite(hi) ? `p."timestamp" <= to_timestamp(${(hi + 1000) / US_PER_S})` : 'true'].join(' AND ');
-    const scanWhere = index.columns.zoned ? ` WHERE ${ranges.map(([lo, hi]) => `(${scanBound(lo, hi)})`).join(' OR ')}` : '';
+    // the span of the ranges on the column itself, a millisecond wider (to_timestamp takes seconds
+    // as a double), which DuckDB checks against each row group's min and max: a window of a minute
+    // in a day of 20 million ticks reads a row group or two, not the file (one range: DuckDB
+    // prunes by an AND of bounds, not by an OR of them)
+    const lo = Math.min(...ranges.map((r) => r[0]));
+    const hi = Math.max(...ranges.map((r) => r[1]));
+    const scanBounds = [...(Number.isFinite(lo) ? [`p."timestamp" >= to_timestamp(${(lo - 1000) / US_PER_S})`] : []), ...(Number.isFinite(hi) ? [`p."timestamp" <= to_timestamp(${(hi + 1000) / US_PER_S})`] : [])];
+    const scanWhere = index.columns.zoned && scanBounds.length > 0 ? ` WHERE ${scanBounds.join(' AND ')}` : '';
     await db.stream(
       `WITH src AS (
          SELECT (f.row_start + p.file_row_number)::DOUBLE AS r, epoch_us(p."timestamp") AS us, ${valueColumns(index.columns)}
