@@ -27,7 +27,7 @@ export interface MotoServer {
 let absentReason: string | null | undefined;
 
 /** Why moto_server cannot run here, or null when it can. */
-export function motoMissingReason(): string | null {
+function motoMissingReason(): string | null {
   if (absentReason !== undefined) return absentReason;
   const probe = spawnSync('moto_server', ['--help'], { encoding: 'utf8', timeout: 60_000 });
   absentReason = probe.status === 0 ? null : `moto_server is not on the PATH (${probe.error ? String(probe.error.message) : (probe.stderr || '').trim().split('\n').pop()}); install it with pip install "moto[server]"`;
@@ -43,7 +43,7 @@ export function skipWithoutMoto(context: TestContext): void {
 }
 
 /** A free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
+async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
