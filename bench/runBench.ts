@@ -14,6 +14,7 @@ import { runValidationBench } from './validationBench.js';
 import { runScaleBench } from './scaleBench.js';
 import { runHandWritten } from './handWritten.js';
 import { runIcebergBench } from './icebergBench.js';
+import { runObjectStoreBench } from './objectStoreBench.js';
 import { replaceSection } from './benchUtil.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -29,6 +30,8 @@ const SECTIONS: Record<string, () => Promise<{ markdown: string; failed: boolean
   handwritten: runHandWritten,
   // issue 15: a daily snapshot of an Iceberg table beside writing the day, and beside a full copy
   iceberg: runIcebergBench,
+  // issue 16: a page in the middle of a 5M-row object over range requests on moto_server
+  objectstore: runObjectStoreBench,
 };
 
 async function main(): Promise<void> {
