@@ -84,6 +84,25 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
+  async tail(key: string, length: number): Promise<ObjectHead & { bytes: Uint8Array }> {
+    assertRange(0, length, key);
+    const handle = await this.open(key);
+    try {
+      const stat = await handle.stat({ bigint: true });
+      const size = Number(stat.size);
+      const bytes = new Uint8Array(Math.min(length, size));
+      let done = 0;
+      while (done < bytes.length) {
+        const { bytesRead } = await handle.read(bytes, done, bytes.length - done, size - bytes.length + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      return { size, etag: etagOf(stat), bytes: bytes.subarray(0, done) };
+    } finally {
+      await handle.close();
+    }
+  }
+
   async list(prefix: string): Promise<ObjectEntry[]> {
     checkedListPrefix(prefix);
     // walk from the deepest folder the prefix names in full, then filter by the whole prefix

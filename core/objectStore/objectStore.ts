@@ -19,6 +19,8 @@ export interface ObjectStore {
   /** `length` bytes from `offset`; fewer only when the object ends first. */
   getRange(key: string, offset: number, length: number): Promise<Uint8Array>;
   head(key: string): Promise<ObjectHead>;
+  /** The last `length` bytes (all of a smaller object) with the object's size and etag, in one request. */
+  tail(key: string, length: number): Promise<ObjectHead & { bytes: Uint8Array }>;
   /** Every key under `prefix` ('' for all), in ascending order, all pages. */
   list(prefix: string): Promise<ObjectEntry[]>;
   /** Writes the object; with a condition, refuses (LOCKED, commit-conflict) when it does not hold. Returns the new etag. */

@@ -107,6 +107,31 @@ export class S3ObjectStore implements ObjectStore {
     });
   }
 
+  async tail(key: string, length: number): Promise<ObjectHead & { bytes: Uint8Array }> {
+    assertRange(0, length, key);
+    if (length === 0) return { ...(await this.head(key)), bytes: new Uint8Array(0) };
+    const Key = this.fullKey(key);
+    return this.request('read the end of', Key, async (abortSignal) => {
+      const answer = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key, Range: `bytes=-${length}` }), { abortSignal }).catch(async (error: unknown) => {
+        // an empty object has no last bytes (416): its size and etag alone
+        if (statusOf(error) !== 416) throw error;
+        const head = (await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }), { abortSignal })) as { ETag?: string };
+        return { ContentRange: 'bytes */0', ETag: head.ETag };
+      });
+      const typed = answer as {
+        Body?: { transformToByteArray(): Promise<Uint8Array> };
+        ContentRange?: string;
+        ContentLength?: number;
+        ETag?: string;
+      };
+      const bytes = typed.Body ? await typed.Body.transformToByteArray() : new Uint8Array(0);
+      // "bytes 100-199/200"; a server that ignores Range answers the whole object
+      const total = /\/(\d+)$/.exec(typed.ContentRange ?? '')?.[1];
+      const size = total !== undefined ? Number(total) : bytes.length;
+      return { size, etag: typed.ETag ?? '', bytes: bytes.length > length ? bytes.subarray(bytes.length - length) : bytes };
+    });
+  }
+
   async list(prefix: string): Promise<ObjectEntry[]> {
     const Prefix = this.prefix + checkedListPrefix(prefix);
     const entries: ObjectEntry[] = [];

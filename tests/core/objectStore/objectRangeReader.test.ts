@@ -39,12 +39,16 @@ async function checkPage(store: ObjectStore): Promise<void> {
   const cache = new RangeCache(8 * 1024 * 1024);
   const reader = await ObjectParquetReader.open(store, 'cleaned/MES/v1/data.parquet', cache);
   expect([reader.numRows, reader.metadata.row_groups.length]).toEqual([ROWS, 3]);
+  // one request: the object's last 64 kB with its size and etag, which hold the footer
+  expect([cache.stats.requests, cache.stats.bytesFetched]).toEqual([1, 64 * 1024]);
   const footerBytes = cache.stats.bytesFetched;
   const rows = await reader.readRows(150_000, 100);
   expect(rows.length).toBe(100);
   // hyparquet gives nanosecond timestamps as Dates (milliseconds); these are whole minutes
   expect(rows[0]).toEqual({ timestamp: new Date(Date.UTC(2024, 0, 2) + 150_000 * 60_000), open: 5000 + 150_000 * 0.25, high: 5000 + 150_000 * 0.25 + 1, low: 5000 + 150_000 * 0.25 - 1, close: 5000 + 150_000 * 0.25 + 0.5, volume: 150_100n });
   expect(rows[99]?.volume).toBe(150_199n);
+  // and one more: the page's row group, its column chunks side by side
+  expect(cache.stats.requests).toBe(2);
   expect(rows.map((row) => row.open)).toEqual(Array.from({ length: 100 }, (_, i) => 5000 + (150_000 + i) * 0.25));
   // only the middle row group was fetched: less than half of the object beyond the footer
   const group = reader.metadata.row_groups[1];

@@ -87,6 +87,12 @@ describe.each(KINDS)('an object store in $name', ({ make }) => {
     expect(text(await store.getRange('raw/MES/2024-01-02/data.csv', 20, 100))).toBe('00.25\n');
     expect((await store.getRange('raw/MES/2024-01-03/data.csv', 5, 3)).length).toBe(0);
     expect((await store.head('raw/MNQ/a')).size).toBe(4);
+    const tail = await store.tail('raw/MES/2024-01-02/data.csv', 6);
+    expect([text(tail.bytes), tail.size, tail.etag]).toEqual(['00.25\n', 26, (await store.head('raw/MES/2024-01-02/data.csv')).etag]);
+    expect([Array.from((await store.tail('raw/MNQ/a', 100)).bytes), (await store.tail('raw/MNQ/a', 100)).size]).toEqual([[0, 255, 1, 254], 4]);
+    await store.put('raw/empty', new Uint8Array(0));
+    expect([(await store.tail('raw/empty', 10)).bytes.length, (await store.tail('raw/empty', 10)).size]).toEqual([0, 0]);
+    await store.delete('raw/empty');
     expect((await store.list('raw/MES/')).map((e) => [e.key, e.size])).toEqual([
       ['raw/MES/2024-01-02/data.csv', 26],
       ['raw/MES/2024-01-03/data.csv', 1],
