@@ -68,7 +68,7 @@ export async function runObjectStoreBench(): Promise<{ markdown: string; failed:
         ],
       ),
       '',
-      `Target: a cold page ≤ ${TARGET_MS} ms on loopback — ${failed ? `**missed** (${fmtMs(coldMedian)})` : `met (${fmtMs(coldMedian)})`}.`,
+      `Target: a cold page ≤ ${TARGET_MS} ms on loopback — ${failed ? `**missed** (${fmtMs(coldMedian)})` : `met (${fmtMs(coldMedian)})`}. Load average at the end: ${os.loadavg()[0]?.toFixed(1)} on ${os.cpus().length} cores (moto_server is one Python process; its answers slow down first on a busy machine).`,
       '',
     ].join('\n');
     return { markdown, failed };
