@@ -66,14 +66,21 @@ async function waitForPort(port: number, child: ChildProcess, deadlineMs: number
   }
 }
 
-/** Starts moto_server; returns null (the suite's tests then skip, or fail in CI) when it is absent. */
-export async function startMoto(): Promise<MotoServer | null> {
+/**
+ * Starts moto_server; returns null (the suite's tests then skip, or fail in CI) when it is
+ * absent. `checkCredentials` makes it check every request's credentials against its own
+ * IAM (INITIAL_NO_AUTH_ACTION_COUNT=0), so unknown keys are refused as AWS refuses them.
+ */
+export async function startMoto(options: { checkCredentials?: boolean } = {}): Promise<MotoServer | null> {
   if (motoMissingReason() !== null) {
     if (REQUIRED) throw new Error(`${motoMissingReason()} (required in CI)`);
     return null;
   }
   const port = await freePort();
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: options.checkCredentials ? { ...process.env, INITIAL_NO_AUTH_ACTION_COUNT: '0' } : process.env,
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);

@@ -177,6 +177,21 @@ describe('an object store in a bucket', () => {
     }
   });
 
+  it('credentials a checking server does not know are FORBIDDEN (bad-credentials), naming bucket and key', async (context) => {
+    skipWithoutMoto(context);
+    const checking = await startMoto({ checkCredentials: true });
+    try {
+      const location = parseStoreUrl('s3://guarded-lake/team', { AWS_ENDPOINT_URL: checking?.endpoint ?? '' });
+      if (location.kind !== 's3') throw new Error('expected s3');
+      const store = new S3ObjectStore(location, { credentials: { accessKeyId: 'AKIAUNKNOWN', secretAccessKey: 'wrong' }, attempts: 3, backoffMs: 10 });
+      const failed = await failure(store.get('cleaned/MES/v1/data.parquet'));
+      expect([failed.code, failed.details.reason, failed.details.status, failed.details.bucket, failed.details.key]).toEqual(['FORBIDDEN', 'bad-credentials', 403, 'guarded-lake', 'team/cleaned/MES/v1/data.parquet']);
+      expect(failed.message).toBe('cannot get s3://guarded-lake/team/cleaned/MES/v1/data.parquet: the credentials were refused (InvalidAccessKeyId)');
+    } finally {
+      await checking?.stop();
+    }
+  }, 60_000);
+
   it('maps the SDK errors to codes naming bucket and key: no credentials, refused credentials, access denied, throttling retried then UNAVAILABLE', async () => {
     const location = parseStoreUrl('s3://fake-lake/pre', {});
     if (location.kind !== 's3') throw new Error('expected s3');
