@@ -1,19 +1,9 @@
 import type { DuckDBDataChunk } from '@duckdb/node-api';
 import { BadRequestError, CorruptedFileError } from '../errors.js';
 import { copyFloat64, engineError, sqlFileList, sqlIdent, sqlString, withConnection, type EngineConnection } from '../engine/duckdbEngine.js';
+import type { ChartBar } from './contract.js';
 import type { DatasetListing } from './datasetCache.js';
 
-export interface ChartBar {
-  /** bucket start, ms since the epoch (UTC) */
-  t: number;
-  o: number;
-  h: number;
-  l: number;
-  c: number;
-  v: number;
-  /** dataset row of the bucket's first bar, for selecting it in the table */
-  row: number;
-}
 
 export interface ChartSeries {
   totalRows: number;

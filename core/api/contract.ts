@@ -390,6 +390,20 @@ function op<Req extends z.ZodType, Res extends z.ZodType>(request: Req, response
   return { request, response, description };
 }
 
+/** One candle of `chart.series`: a bucket of bars or ticks. */
+const ChartBarSchema = z.object({
+  /** bucket start, ms since the epoch (UTC) */
+  t: z.number(),
+  o: z.number(),
+  h: z.number(),
+  l: z.number(),
+  c: z.number(),
+  v: z.number(),
+  /** dataset row of the bucket's first bar or tick, for selecting it in the table */
+  row: z.number(),
+});
+export type ChartBar = z.infer<typeof ChartBarSchema>;
+
 export const api = {
   'app.info': op(
     z.object({}),
@@ -488,7 +502,7 @@ export const api = {
       totalRows: z.number(),
       bucketSeconds: z.number(),
       downsampled: z.boolean(),
-      bars: z.array(z.object({ t: z.number(), o: z.number(), h: z.number(), l: z.number(), c: z.number(), v: z.number(), row: z.number() })),
+      bars: z.array(ChartBarSchema),
     }),
     'OHLCV bars for a chart, aggregated into at most maxBars buckets',
   ),

@@ -56,4 +56,19 @@ describe('numbers in the table', () => {
     expect(await table.rowValues(1)).toEqual({ timestamp: '2024-01-01 23:01:00 UTC', open: '1.10005', high: '1.10010', low: '1.10000', close: '1.10000', volume: '80' });
     expect(ui.pageErrors).toEqual([]);
   });
+
+  it("shows exchange time in the instrument's zone: a stock registered on NYSE hours in New York time, to its cent tick", async () => {
+    const { ui } = app;
+    const { tree, table } = ui;
+    await tree.open('raw', 'raw/NVDA', 'raw/NVDA/2024-01-02');
+    await expect.poll(() => ui.datasetTitle().textContent()).toBe('raw/NVDA/2024-01-02');
+    await ui.showTab('Table');
+    await expect.poll(() => table.cell(0, 'open').textContent()).toBe('49.24');
+    await ui.setTimeMode('Exchange time');
+    await expect.poll(() => table.cell(0, 'timestamp').textContent()).toBe('2024-01-02 09:30:00 EST');
+    await expect.poll(() => ui.page.getByRole('contentinfo').textContent()).toContain('Exchange time (America/New_York)');
+    await ui.setTimeMode('UTC');
+    expect(await table.cell(0, 'timestamp').textContent()).toBe('2024-01-02 14:30:00 UTC');
+    expect(ui.pageErrors).toEqual([]);
+  });
 });

@@ -35,6 +35,17 @@ export function asErrorLike(error: unknown): ErrorLike {
   return { code: 'INTERNAL', message: String(error), details: {} };
 }
 
+/**
+ * The error of a job that ended without its result: the one the host sent, else CANCELLED for
+ * a cancelled job and INTERNAL naming the job for any other (a host always sends one; this
+ * keeps the views from inventing codes).
+ */
+export function failedJobError(error: ErrorLike | null | undefined, what: string, state: string = 'failed'): ErrorLike {
+  if (error) return error;
+  if (state === 'cancelled') return { code: 'CANCELLED', message: `${what} was cancelled`, details: {} };
+  return { code: 'INTERNAL', message: `${what} ended ${state} without saying why`, details: {} };
+}
+
 /** The file a error concerns: `details.path`/`file`/`target`/`source`, when present. */
 function errorFile(error: ErrorLike): string | null {
   for (const key of ['path', 'file', 'target', 'source', 'first']) {

@@ -18,9 +18,9 @@ import { invoke } from '../api/transport';
 import { selectRow, setTab } from '../state/actions';
 import { useAppState } from '../state/appState';
 import { ErrorPanel } from '../shell/ErrorPanel';
-import { EXCHANGE_ZONE, type TimeMode } from '../table/cellFormat';
+import { type TimeMode } from '../table/cellFormat';
 import { decimalsOf } from '../table/numberFormat';
-import { useInstrumentTick } from '../table/useInstrumentTick';
+import { useInstrument } from '../table/useInstrument';
 import { countOf, formatCount } from '../tree/treeModel';
 import { assetOfPath } from '../table/instrumentTick';
 import { barAtTime, barTimesForRows, bucketLabel, drawnBars, sessionBreaks, spliceDetail, type DrawnBar, type SeriesBar, type SessionSpan } from './chartBars';
@@ -91,8 +91,9 @@ function themeOptions() {
 }
 
 const zoneParts = new Map<string, Intl.DateTimeFormat>();
-function wallClock(seconds: number, mode: TimeMode): { date: string; time: string; zone: string } {
-  const zone = mode === 'utc' ? 'UTC' : EXCHANGE_ZONE;
+/** A bar's time on the wall clock of UTC or of the instrument's exchange (exchangeZone). */
+function wallClock(seconds: number, mode: TimeMode, exchangeZone: string): { date: string; time: string; zone: string } {
+  const zone = mode === 'utc' ? 'UTC' : exchangeZone;
   let f = zoneParts.get(zone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' });
@@ -103,11 +104,11 @@ function wallClock(seconds: number, mode: TimeMode): { date: string; time: strin
   return { date: `${p.year}-${p.month}-${p.day}`, time: `${p.hour}:${p.minute}`, zone: p.timeZoneName ?? zone };
 }
 
-function timeOptions(mode: TimeMode) {
+function timeOptions(mode: TimeMode, exchangeZone: string) {
   return {
     localization: {
       timeFormatter: (time: Time) => {
-        const w = wallClock(time as number, mode);
+        const w = wallClock(time as number, mode, exchangeZone);
         return `${w.date} ${w.time} ${w.zone}`;
       },
     },
@@ -115,7 +116,7 @@ function timeOptions(mode: TimeMode) {
       timeVisible: true,
       secondsVisible: false,
       tickMarkFormatter: (time: Time, type: number) => {
-        const w = wallClock(time as number, mode);
+        const w = wallClock(time as number, mode, exchangeZone);
         // 0 year, 1 month, 2 day: dates; 3, 4: times of day
         if (type === 0) return w.date.slice(0, 4);
         if (type === 1) return w.date.slice(0, 7);
@@ -172,7 +173,7 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
       autoSize: true,
       crosshair: { mode: CrosshairMode.Normal },
       ...themeOptions(),
-      ...timeOptions('utc'),
+      ...timeOptions('utc', 'UTC'),
     });
     const candles = chart.addSeries(CandlestickSeries, {
       upColor: cssVar('--up', '#26a269'),
@@ -221,12 +222,13 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
     };
   }, [path]);
 
+  // the price axis and crosshair at the instrument's tick (0.25: two decimals, moves of a quarter point),
+  // times in its exchange's zone
+  const { tick, zone: exchangeZone } = useInstrument(path);
   useEffect(() => {
-    chartRef.current?.applyOptions(timeOptions(timeMode));
-  }, [timeMode]);
+    chartRef.current?.applyOptions(timeOptions(timeMode, exchangeZone));
+  }, [timeMode, exchangeZone]);
 
-  // the price axis and crosshair at the instrument's tick (0.25: two decimals, moves of a quarter point)
-  const tick = useInstrumentTick(path);
   useEffect(() => {
     candlesRef.current?.applyOptions({ priceFormat: { type: 'price', minMove: tick, precision: Math.min(10, decimalsOf(tick)) } });
   }, [tick, path]);
@@ -458,7 +460,7 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
         <span className="spacer" />
         {clicked ? (
           <span className="muted ellipsis" data-testid="chart-clicked" data-row={clicked.row}>
-            bar at {wallClock(clicked.time, timeMode).date} {wallClock(clicked.time, timeMode).time} → row {formatCount(clicked.row)}{' '}
+            bar at {wallClock(clicked.time, timeMode, exchangeZone).date} {wallClock(clicked.time, timeMode, exchangeZone).time} → row {formatCount(clicked.row)}{' '}
             <button type="button" className="link" onClick={() => setTab('table')}>
               show in table
             </button>

@@ -6,17 +6,10 @@
  * selects a row and validation issues mark the bars that hold their rows.
  */
 
-export interface SeriesBar {
-  /** Bucket start, ms since the epoch (UTC). */
-  t: number;
-  o: number;
-  h: number;
-  l: number;
-  c: number;
-  v: number;
-  /** Dataset row of the bucket's first bar. */
-  row: number;
-}
+import type { ChartBar } from '../../../core/api/contract.js';
+
+/** A candle as `chart.series` sends it (the contract's ChartBar). */
+export type SeriesBar = ChartBar;
 
 export interface DrawnBar {
   /** Seconds since the epoch (lightweight-charts' UTCTimestamp). */

@@ -1,14 +1,15 @@
 import { useMemo, useState } from 'react';
 import { useAppState } from '../state/appState';
 import { formatTimestamp, isZonedTimestampType, shortTypeName, type TimeMode } from '../table/cellFormat';
+import { useInstrument } from '../table/useInstrument';
 import { formatBytes, formatCount } from '../tree/treeModel';
 import type { DatasetInfo } from './useDatasetInfo';
 
 const MAX_GROUPS_SHOWN = 500;
 
-function show(value: unknown, type = '', mode: TimeMode = 'utc'): string {
+function show(value: unknown, type: string, mode: TimeMode, zone: string): string {
   if (value === null || value === undefined) return '—';
-  if (typeof value === 'string') return isZonedTimestampType(type) ? formatTimestamp(value, mode) : value;
+  if (typeof value === 'string') return isZonedTimestampType(type) ? formatTimestamp(value, mode, zone) : value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return JSON.stringify(value);
 }
@@ -53,6 +54,7 @@ function summarize(info: DatasetInfo): Map<string, ColumnSummary> {
 export function SchemaView({ info }: { info: DatasetInfo }) {
   const summary = useMemo(() => summarize(info), [info]);
   const timeMode = useAppState((st) => st.timeMode);
+  const { zone } = useInstrument(info.path);
   const typeOf = useMemo(() => new Map(info.columns.map((c) => [c.name, c.type])), [info]);
   const [column, setColumn] = useState(info.columns[0]?.name ?? '');
   const totals = [...summary.values()].reduce((t, s) => ({ c: t.c + s.compressed, u: t.u + s.uncompressed }), { c: 0, u: 0 });
@@ -113,8 +115,8 @@ export function SchemaView({ info }: { info: DatasetInfo }) {
                 <td className="mono">{c.name}</td>
                 <td title={`${c.type}${s?.physicalType ? `, stored as ${s.physicalType}` : ''}${s ? `, ${s.codecs.join(', ')}, ${s.encodings.join(', ')}` : ''}`}>{shortTypeName(c.type)}</td>
                 <td>{c.nullable ? 'yes' : 'no'}</td>
-                <td className="num mono wrap">{show(s?.min, c.type, timeMode)}</td>
-                <td className="num mono wrap">{show(s?.max, c.type, timeMode)}</td>
+                <td className="num mono wrap">{show(s?.min, c.type, timeMode, zone)}</td>
+                <td className="num mono wrap">{show(s?.max, c.type, timeMode, zone)}</td>
                 <td className="num">{s?.nulls === null || s === undefined ? '—' : formatCount(s.nulls)}</td>
                 <td className="num">{formatBytes(s?.compressed)}</td>
                 <td className="num">{formatBytes(s?.uncompressed)}</td>
@@ -187,8 +189,8 @@ export function SchemaView({ info }: { info: DatasetInfo }) {
                 {info.files.length > 1 ? <td className="mono">{group.file}</td> : null}
                 <td className="num">{formatCount(group.rowStart)}</td>
                 <td className="num">{formatCount(group.numRows)}</td>
-                <td className="num mono wrap">{show(chunk?.min, typeOf.get(column), timeMode)}</td>
-                <td className="num mono wrap">{show(chunk?.max, typeOf.get(column), timeMode)}</td>
+                <td className="num mono wrap">{show(chunk?.min, typeOf.get(column) ?? '', timeMode, zone)}</td>
+                <td className="num mono wrap">{show(chunk?.max, typeOf.get(column) ?? '', timeMode, zone)}</td>
                 <td className="num">{chunk?.nullCount === null || chunk === undefined ? '—' : formatCount(chunk.nullCount)}</td>
                 <td title={chunk ? `encodings: ${chunk.encodings.join(', ')}` : undefined}>{chunk?.compression}</td>
                 <td className="num">{formatBytes(chunk?.compressedBytes)}</td>

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import type { JobParamsInput, JobState } from '../../../core/api/contract.js';
-import { asErrorLike, type ErrorLike } from '../api/errorText';
+import { asErrorLike, failedJobError, type ErrorLike } from '../api/errorText';
 import { droppedFilePaths } from '../api/transport';
 import { cancelJob, closeDialog, openDataset, refreshTree, revealPath, runJob } from '../state/actions';
 import { Dialog } from '../shell/Dialog';
@@ -199,7 +199,7 @@ export function IngestDialog({ files, paths: givenPaths }: { files: File[]; path
         if (!asset && ingestAsset(view)) setAsset(ingestAsset(view));
         if (!mappingEdited) setMapping(view.mapping);
       } else if (job.state === 'cancelled') setStep({ kind: 'cancelled', preview: null });
-      else setStep({ kind: 'failed', error: job.error ?? { code: 'FAILED', message: 'the dry run failed', details: {} }, preview: null, during: 'preview' });
+      else setStep({ kind: 'failed', error: failedJobError(job.error, 'the dry run'), preview: null, during: 'preview' });
     } catch (error) {
       setStep({ kind: 'failed', error: asErrorLike(error), preview: null, during: 'preview' });
     }
@@ -242,7 +242,7 @@ export function IngestDialog({ files, paths: givenPaths }: { files: File[]; path
           openDataset(datePath, { reveal: true });
         }
       } else if (job.state === 'cancelled') setStep({ kind: 'cancelled', preview: previewView });
-      else setStep({ kind: 'failed', error: job.error ?? { code: 'FAILED', message: 'the ingest failed', details: {} }, preview: previewView, during: 'ingest' });
+      else setStep({ kind: 'failed', error: failedJobError(job.error, 'the ingest'), preview: previewView, during: 'ingest' });
     } catch (error) {
       setStep({ kind: 'failed', error: asErrorLike(error), preview: previewView, during: 'ingest' });
     }

@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
 import type { JobState } from '../../../core/api/contract.js';
-import { asErrorLike, type ErrorLike } from '../api/errorText';
+import { asErrorLike, failedJobError, type ErrorLike } from '../api/errorText';
 import { cancelJob, closeDialog, openDataset, refreshTree, runJob, setNotice } from '../state/actions';
 import { useAppState } from '../state/appState';
 import { Dialog } from '../shell/Dialog';
@@ -27,9 +27,25 @@ type Step =
 /** A gate check that ended: the report from its result, or from a VALIDATION_GATE error's details. */
 function gateOutcome(job: JobState<'promote'>): { gate: Gate; gateError: ErrorLike | null } | { error: ErrorLike } {
   if (job.state === 'succeeded' && job.result) return { gate: gateOfResult(job.result), gateError: null };
-  const error = job.error ?? { code: job.state.toUpperCase(), message: `the gate check ${job.state}`, details: {} };
+  const error = failedJobError(job.error, 'the gate check', job.state);
   const gate = gateOfError(error);
   return gate ? { gate, gateError: error } : { error };
+}
+
+/** One end of the date range: a pick among the asset's raw dates. */
+function DateSelect({ label, value, dates, onChange, disabled }: { label: 'From' | 'To'; value: string; dates: readonly { date: string }[]; onChange: (date: string) => void; disabled: boolean }) {
+  return (
+    <label className="field">
+      <span>{label}</span>
+      <select value={value} onChange={(e) => onChange(e.target.value)} disabled={disabled} aria-label={`${label} date`}>
+        {dates.map((d) => (
+          <option key={d.date} value={d.date}>
+            {d.date}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
 }
 
 /** Promote a raw asset to a new cleaned version: gate check first (dry run), then the real job with progress and cancel. */
@@ -84,7 +100,7 @@ export function PromoteDialog({ asset }: { asset: string }) {
         setNotice(`${result.status === 'unchanged' ? 'Already promoted' : 'Promoted'} ${asset} to ${result.path ?? result.version ?? 'a new version'}: ${countOf(result.rows, 'row')}${dropped ? `, ${formatCount(dropped)} dropped` : ''}`);
       } else if (job.state === 'cancelled') setStep({ kind: 'cancelled' });
       else {
-        const error = job.error ?? { code: 'FAILED', message: 'the promote job failed', details: {} };
+        const error = failedJobError(job.error, 'the promote job');
         setStep({ kind: 'failed', error, gate: gateOfError(error) });
       }
     } catch (error) {
@@ -138,26 +154,8 @@ export function PromoteDialog({ asset }: { asset: string }) {
       <div className="promote-grid">
         <form className="form" onSubmit={(event) => event.preventDefault()}>
           <div className="field-row">
-            <label className="field">
-              <span>From</span>
-              <select value={from} onChange={(e) => edit(setFrom)(e.target.value)} disabled={busy} aria-label="From date">
-                {dates.map((d) => (
-                  <option key={d.date} value={d.date}>
-                    {d.date}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <label className="field">
-              <span>To</span>
-              <select value={to} onChange={(e) => edit(setTo)(e.target.value)} disabled={busy} aria-label="To date">
-                {dates.map((d) => (
-                  <option key={d.date} value={d.date}>
-                    {d.date}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <DateSelect label="From" value={from} dates={dates} onChange={edit(setFrom)} disabled={busy} />
+            <DateSelect label="To" value={to} dates={dates} onChange={edit(setTo)} disabled={busy} />
           </div>
           <p className="muted small" data-testid="promote-selection">
             {dates.length === 0 ? `There are no raw snapshots of ${asset}.` : `${formatCount(chosen.length)} of ${countOf(dates.length, 'date')} · ${countOf(chosenRows, 'row')}`}

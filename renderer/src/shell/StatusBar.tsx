@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { errorWords } from '../api/errorText';
 import { cancelJob, dismissErrors, isEnded, showStartup } from '../state/actions';
 import { useAppState } from '../state/appState';
+import { useInstrument } from '../table/useInstrument';
 import { ProgressBar } from './ProgressBar';
 
 /** The bottom line: the store, running jobs with progress and cancel, recent errors, short notices. */
@@ -11,6 +12,7 @@ export function StatusBar() {
   const errors = useAppState((s) => s.errors);
   const notice = useAppState((s) => s.notice);
   const timeMode = useAppState((s) => s.timeMode);
+  const { zone } = useInstrument(useAppState((s) => s.selected));
   const [showErrors, setShowErrors] = useState(false);
   const [showJobs, setShowJobs] = useState(false);
   const all = Object.values(jobs).sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
@@ -57,7 +59,7 @@ export function StatusBar() {
         ) : null}
       </div>
       <span className="status-item muted" title="Timestamps are shown in this zone (toggle in the toolbar)">
-        {timeMode === 'utc' ? 'UTC' : 'Exchange time (America/Chicago)'}
+        {timeMode === 'utc' ? 'UTC' : `Exchange time (${zone})`}
       </span>
       <div className="popover-anchor up">
         {last ? (

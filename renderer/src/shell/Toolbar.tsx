@@ -30,7 +30,7 @@ export function Toolbar({ onIngest }: { onIngest: () => void }) {
         <button type="button" aria-pressed={timeMode === 'utc'} onClick={() => setTimeMode('utc')} title="Show timestamps in UTC (Alt+U)">
           UTC
         </button>
-        <button type="button" aria-pressed={timeMode === 'exchange'} onClick={() => setTimeMode('exchange')} title="Show timestamps in exchange time, America/Chicago (Alt+U)">
+        <button type="button" aria-pressed={timeMode === 'exchange'} onClick={() => setTimeMode('exchange')} title="Show timestamps in exchange time: the zone of the dataset's instrument, America/Chicago for CME (Alt+U)">
           Exchange time
         </button>
       </div>

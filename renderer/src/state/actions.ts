@@ -1,6 +1,6 @@
 import { isJobOf, type JobKind, type JobParamsInput, type JobState } from '../../../core/api/contract.js';
 import { ApiError, invoke } from '../api/transport.ts';
-import { asErrorLike, type ErrorLike } from '../api/errorText.ts';
+import { asErrorLike, failedJobError, type ErrorLike } from '../api/errorText.ts';
 import { expandedPathsToReload, findNode, mergeSubtree, needsLoad, pathToNode, type CatalogNode } from '../tree/treeModel.ts';
 import { appStore, type AppError, type Tab } from './appState.ts';
 
@@ -315,7 +315,7 @@ function finishValidation(target: string, job: JobState): void {
       ? report
         ? null
         : { code: 'INTERNAL', message: 'the validation job ended without a report', details: {} }
-      : (job.error ?? { code: job.state.toUpperCase(), message: `the validation job ${job.state}`, details: {} });
+      : failedJobError(job.error, 'the validation job', job.state);
   appStore.set((s) => ({
     validations: { ...s.validations, [target]: { ...s.validations[target], state: error ? 'failed' : 'done', report, error } },
   }));

@@ -13,7 +13,7 @@ import { useAppState } from '../state/appState';
 import { countOf, formatCount } from '../tree/treeModel';
 import { ruleTitle, type RowIssues } from '../validate/validationReport';
 import { copyText, formatCell, isNumericType, isTimestampType, rowsAsTsv, shortTypeName } from './cellFormat';
-import { useInstrumentTick } from './useInstrumentTick';
+import { useInstrument } from './useInstrument';
 import { numberStyleFor, type NumberStyle } from './numberFormat';
 import {
   clampVirtualTop,
@@ -120,7 +120,7 @@ export function DataTable({ path, columns, numRows, issues: datasetIssues }: { p
   scrollState.current = scroll;
 
   // numbers in their column's style: prices to the instrument's tick, counts, indicators to significant digits
-  const tick = useInstrumentTick(path);
+  const { tick, zone } = useInstrument(path);
   const styles = useMemo(
     () => new Map(columns.map((column) => [column.name, isNumericType(column.type) ? numberStyleFor(column.name, column.type, tick) : undefined] as [string, NumberStyle | undefined])),
     [columns, tick],
@@ -134,10 +134,10 @@ export function DataTable({ path, columns, numRows, issues: datasetIssues }: { p
           size: defaultWidth(column.type),
           minSize: 60,
           maxSize: 800,
-          cell: (info) => formatCell(info.getValue(), column.type, timeMode, undefined, styles.get(column.name)),
+          cell: (info) => formatCell(info.getValue(), column.type, timeMode, zone, styles.get(column.name)),
         }),
       ),
-    [columns, timeMode, styles],
+    [columns, timeMode, zone, styles],
   );
   const typeOf = useMemo(() => new Map(columns.map((c) => [c.name, c])), [columns]);
 
@@ -160,11 +160,11 @@ export function DataTable({ path, columns, numRows, issues: datasetIssues }: { p
       if (!style) return;
       // the header's name too (a bolder, slightly wider font: one character more)
       let longest = chars.get(column.name) ?? column.name.length + 1;
-      for (const row of data) if (row.values) longest = Math.max(longest, formatCell(row.values[k], column.type, timeMode, undefined, style).length);
+      for (const row of data) if (row.values) longest = Math.max(longest, formatCell(row.values[k], column.type, timeMode, zone, style).length);
       chars.set(column.name, longest);
     });
     return new Map([...chars].map(([name, n]) => [name, widthForChars(n)]));
-  }, [data, columns, styles, timeMode, path]);
+  }, [data, columns, styles, timeMode, zone, path]);
   const widthOf = useCallback((column: { id: string; getSize: () => number }) => Math.max(column.getSize(), fitWidths.get(column.id) ?? 0), [fitWidths]);
 
   const table = useTable({

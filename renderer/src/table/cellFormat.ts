@@ -6,7 +6,8 @@ import { formatNumber, type NumberStyle } from './numberFormat.ts';
  * their unit). Numbers are written in their column's style (numberFormat.ts: prices to the
  * tick, indicators to significant digits, separators), timestamps with the fraction digits
  * the value needs (none, ms, µs or ns); the exact value is what is copied. Zoned
- * timestamps can be shown in UTC or in exchange time (America/Chicago for CME).
+ * timestamps can be shown in UTC or in exchange time: the zone of the dataset's instrument
+ * (useInstrument.ts), EXCHANGE_ZONE until the registry answers.
  */
 
 export type TimeMode = 'utc' | 'exchange';

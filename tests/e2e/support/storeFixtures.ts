@@ -5,6 +5,7 @@ import { Float64, makeData, makeVector, Table, TimestampNanosecond } from 'apach
 import { writeParquet } from '../../../core/parquet/writeParquet.js';
 import { writeFeatures } from '../../../core/store/layerIO.js';
 import { writeCleanedData } from '../../helpers/cleanedVersion.js';
+import { InstrumentRegistry } from '../../../core/instruments/instrumentRegistry.js';
 import { initStore } from '../../../core/store/openStore.js';
 import { rawKeyValue } from '../../../core/store/parquetKeyValue.js';
 import { commitRawSnapshots, writeRawSnapshot } from '../../../core/store/rawSnapshot.js';
@@ -193,6 +194,7 @@ function indicatorTable(): Table {
  * The store of the number-formatting scenarios:
  *   raw/MES/2024-01-02/tick.parquet     one bar stamped to the millisecond (14:30:00.125 UTC)
  *   raw/6E/2024-01-02/bars.parquet      two Euro FX bars (tick 0.00005 in the instrument registry)
+ *   raw/NVDA/2024-01-02/bars.parquet    one NVDA bar at the NYSE open, NVDA registered in the store (us_equity, New York)
  *   features/v1/momentum_indicators     INDICATOR_ROWS
  */
 export async function buildNumbersStore(root: string): Promise<BuiltStore> {
@@ -207,6 +209,8 @@ export async function buildNumbersStore(root: string): Promise<BuiltStore> {
       ['2024-01-01T23:01:00Z', 1.10005, 1.1001, 1.1, 1.1, 80],
     ]),
   });
+  new InstrumentRegistry(root).register({ symbol: 'NVDA', name: 'NVIDIA', exchange: 'NASDAQ', assetClass: 'equity', session: 'us_equity', tickSize: 0.01, pointValue: 1 });
+  await writeRawSnapshot(store, { asset: 'NVDA', date: '2024-01-02', name: 'bars', table: barsTable([['2024-01-02T14:30:00Z', 49.24, 49.3, 49.2, 49.27, 41000]]) });
   await writeFeatures(store, {
     featureSet: 'momentum_indicators',
     data: indicatorTable(),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { asErrorLike, errorWords } from '../../../renderer/src/api/errorText.ts';
+import { ERROR_CODES } from '../../../core/api/contract.js';
+import { asErrorLike, errorWords, failedJobError } from '../../../renderer/src/api/errorText.ts';
 
 describe('errorText', () => {
   it('puts a code into words and names the file', () => {
@@ -28,4 +29,12 @@ describe('errorText', () => {
     expect(errorWords({ code: 'ENGINE_ERROR', message: 'x', details: {} }).title).toBe('The query engine failed');
   });
 
+
+  it("a job's error without one from the host is a code of the table, never one made up from its state", () => {
+    const sent = { code: 'VALIDATION_GATE', message: 'the gate refused', details: { path: 'raw/MES' } };
+    expect(failedJobError(sent, 'the promote job', 'failed')).toBe(sent);
+    expect(failedJobError(null, 'the promote job')).toEqual({ code: 'INTERNAL', message: 'the promote job ended failed without saying why', details: {} });
+    expect(failedJobError(undefined, 'the validation job', 'cancelled')).toEqual({ code: 'CANCELLED', message: 'the validation job was cancelled', details: {} });
+    for (const state of ['failed', 'cancelled', 'running']) expect(Object.keys(ERROR_CODES)).toContain(failedJobError(null, 'a job', state).code);
+  });
 });
