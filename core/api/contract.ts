@@ -404,6 +404,17 @@ const ChartBarSchema = z.object({
 });
 export type ChartBar = z.infer<typeof ChartBarSchema>;
 
+/** The rows a query selects (rows.query, rows.export): the table mode or one SQL statement. */
+const QuerySelection = z.object({
+  path: DatasetPath,
+  /** the table mode: sort over the whole dataset, filters per column, a time range */
+  sort: z.array(z.object({ column: z.string().min(1).max(1000), descending: z.boolean().default(false) })).max(16).default([]),
+  filters: z.array(QueryFilter).max(200).default([]),
+  time: QueryTime.optional(),
+  /** the SQL mode instead: one SELECT over the dataset bound as views (its name and `dataset`) */
+  sql: z.string().max(100_000).optional(),
+});
+
 export const api = {
   'app.info': op(
     z.object({}),
@@ -448,14 +459,7 @@ export const api = {
     'rows [offset, offset + limit) of a file or dataset, values as in the CLI JSON',
   ),
   'rows.query': op(
-    z.object({
-      path: DatasetPath,
-      /** the table mode: sort over the whole dataset, filters per column, a time range */
-      sort: z.array(z.object({ column: z.string().min(1).max(1000), descending: z.boolean().default(false) })).max(16).default([]),
-      filters: z.array(QueryFilter).max(200).default([]),
-      time: QueryTime.optional(),
-      /** the SQL mode instead: one SELECT over the dataset bound as views (its name and `dataset`) */
-      sql: z.string().max(100_000).optional(),
+    QuerySelection.extend({
       offset: z.number().int().min(0).default(0),
       limit: z.number().int().min(0).max(5000).default(100),
       timeoutMs: z.number().int().min(100).max(600_000).default(60_000),
@@ -475,12 +479,7 @@ export const api = {
     'a page of a dataset sorted and filtered in DuckDB, or of one read-only SQL statement over it, with the count of matching rows',
   ),
   'rows.export': op(
-    z.object({
-      path: DatasetPath,
-      sort: z.array(z.object({ column: z.string().min(1).max(1000), descending: z.boolean().default(false) })).max(16).default([]),
-      filters: z.array(QueryFilter).max(200).default([]),
-      time: QueryTime.optional(),
-      sql: z.string().max(100_000).optional(),
+    QuerySelection.extend({
       format: z.enum(['csv', 'parquet']),
       /** the file's name in the store's exports folder, without its extension */
       name: z.string().min(1).max(100),

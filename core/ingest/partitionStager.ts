@@ -31,7 +31,8 @@ import type { ConvertedBatch } from './rowConverter.js';
  * removes everything written.
  */
 
-export interface StagerOptions {
+/** The writers' spec (fields as they stand: count columns may later turn from int64 to float64; the trading date is added to the key-value metadata per file as `mes_data.date`), and where and how to stage. */
+export interface StagerOptions extends WriterSpec {
   stagingDir: string;
   asset: string;
   /** File name (without extension) of every staged file. */
@@ -40,14 +41,6 @@ export interface StagerOptions {
   writers: ParquetStreamWriter[];
   /** Keep only the statistics; write nothing. */
   dryRun?: boolean;
-  /** Output fields as they stand (count columns may later turn from int64 to float64). */
-  fields: FieldSpec[];
-  compression: string;
-  rowGroupSize: number;
-  /** Key-value metadata of every staged file (the trading date is added per file as `mes_data.date`). */
-  keyValue: Record<string, string>;
-  createdBy: string;
-  fsync: boolean;
   /** Rows a date buffers before they go to its writer (default 65,536). */
   batchRows?: number;
   /** Rows all buffers may hold together before the biggest are spilled (default 500,000). */

@@ -90,6 +90,9 @@ export interface FileInfo {
   extra?: Record<string, unknown>;
 }
 
+/** What a raw snapshot's entry in the sidecar records beyond size, rows and hash. */
+export type RawFileExtras = Pick<FileInfo, 'source' | 'schema' | 'qualityMetrics' | 'validation' | 'changelog' | 'extra'>;
+
 export interface DatasetMetadata {
   formatVersion: 1;
   layer: Layer;

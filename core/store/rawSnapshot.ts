@@ -14,10 +14,7 @@ import {
   MetadataManager,
   type DatasetMetadata,
   type FileInfo,
-  type QualityMetrics,
-  type RawSourceInfo,
-  type SchemaRef,
-  type ValidationSummary,
+  type RawFileExtras,
 } from './metadataManager.js';
 import { recoverStore } from './openStore.js';
 import { compressionOf } from './parquetFileFacts.js';
@@ -35,15 +32,6 @@ import { DEFAULT_LOCK_WAIT_MS } from './versionCommit.js';
  * no-op (`unchanged`); different bytes for an existing snapshot are refused.
  */
 
-/** What a snapshot's entry in the sidecar records beyond size, rows and hash. */
-export interface RawFileExtras {
-  source?: RawSourceInfo;
-  schema?: SchemaRef | null;
-  qualityMetrics?: QualityMetrics | null;
-  validation?: ValidationSummary | null;
-  changelog?: string | null;
-  extra?: Record<string, unknown>;
-}
 
 export interface RawSnapshotInput {
   asset: string;
