@@ -8,7 +8,7 @@ import { loadInfo, onJobEvent, openDialog, refreshTree, setNotice, setTab, setTi
 import { appStore, TABS, useAppState } from './state/appState';
 import { ErrorBoundary } from './shell/ErrorBoundary';
 import { ErrorPanel } from './shell/ErrorPanel';
-import { ShortcutsDialog, SHORTCUTS } from './shell/ShortcutsDialog';
+import { ShortcutsDialog, ShortcutsTable } from './shell/ShortcutsDialog';
 import { StartupScreen } from './shell/StartupScreen';
 import { StatusBar } from './shell/StatusBar';
 import { Toolbar } from './shell/Toolbar';
@@ -85,18 +85,7 @@ function Welcome({ onChoose }: { onChoose: () => void }) {
           Choose files to ingest…
         </button>
       ) : null}
-      <table className="data-table shortcuts compact">
-        <tbody>
-          {SHORTCUTS.slice(0, 8).map(([keys, what]) => (
-            <tr key={keys}>
-              <td>
-                <kbd>{keys}</kbd>
-              </td>
-              <td>{what}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <ShortcutsTable first={8} compact />
     </div>
   );
 }

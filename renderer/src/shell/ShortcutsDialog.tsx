@@ -1,7 +1,7 @@
 import { closeDialog } from '../state/actions';
 import { Dialog } from './Dialog';
 
-export const SHORTCUTS: [string, string][] = [
+const SHORTCUTS: [string, string][] = [
   ['Ctrl+I', 'Ingest files (or drop them on the window)'],
   ['Ctrl+Shift+V', 'Validate the open dataset'],
   ['Ctrl+Shift+P', 'Promote the open raw asset'],
@@ -18,21 +18,28 @@ export const SHORTCUTS: [string, string][] = [
   ['?', 'This list'],
 ];
 
+/** The keys and what they do: all of them, or the first `first` (the empty window's short list). */
+export function ShortcutsTable({ first, compact = false }: { first?: number; compact?: boolean }) {
+  return (
+    <table className={compact ? 'data-table shortcuts compact' : 'data-table shortcuts'}>
+      <tbody>
+        {SHORTCUTS.slice(0, first).map(([keys, what]) => (
+          <tr key={keys}>
+            <td>
+              <kbd>{keys}</kbd>
+            </td>
+            <td>{what}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 export function ShortcutsDialog() {
   return (
     <Dialog title="Keyboard shortcuts" onClose={closeDialog} testId="shortcuts-dialog">
-      <table className="data-table shortcuts">
-        <tbody>
-          {SHORTCUTS.map(([keys, what]) => (
-            <tr key={keys}>
-              <td>
-                <kbd>{keys}</kbd>
-              </td>
-              <td>{what}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <ShortcutsTable />
       <p className="muted small">On a Mac, use ⌘ for Ctrl.</p>
     </Dialog>
   );
