@@ -43,7 +43,7 @@ export function registerQueryCommand(program: Command, ctx: CommandContext): voi
       await withCliSession(ctx, { store: true }, async (cli) => {
         if (opts.export !== undefined) {
           const written = await cli.invoke('rows.export', { path: dataset, sql: opts.sql, sort: opts.sort ?? [], format: opts.format, name: opts.export });
-          ctx.done({ json: written, text: `wrote ${countOf(written.rows, 'row')} to ${written.path}${written.capped ? ' (capped)' : ''}\n` }, json);
+          ctx.done({ json: written, text: `wrote ${countOf(written.rows, 'row')} to ${written.path}${written.capped ? ' (capped)' : ''}\n${microsecondNote(written.microsecond)}` }, json);
           return;
         }
         const page = await cli.invoke('rows.query', { path: dataset, sql: opts.sql, sort: opts.sort ?? [], offset: opts.offset, limit: opts.rows });
@@ -54,4 +54,9 @@ export function registerQueryCommand(program: Command, ctx: CommandContext): voi
         ctx.done({ json: page, text }, json);
       });
     });
+}
+
+/** The line that says which nanosecond columns an export wrote at microsecond precision. */
+function microsecondNote(columns: string[]): string {
+  return columns.length === 0 ? '' : `note: ${columns.join(', ')} written to the microsecond (DuckDB's precision); their nanosecond digits are not in the export\n`;
 }

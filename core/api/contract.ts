@@ -486,7 +486,14 @@ export const api = {
       replace: z.boolean().default(false),
       timeoutMs: z.number().int().min(100).max(3_600_000).default(600_000),
     }),
-    z.object({ path: z.string(), rows: z.number(), capped: z.boolean(), bytes: z.number() }),
+    z.object({
+      path: z.string(),
+      rows: z.number(),
+      capped: z.boolean(),
+      bytes: z.number(),
+      /** the dataset's nanosecond columns, written at DuckDB's microsecond precision */
+      microsecond: z.array(z.string()),
+    }),
     "the rows of a table query or SQL statement written as CSV or Parquet to the store's exports folder",
   ),
   'chart.series': op(

@@ -30,6 +30,8 @@ type PathKind = 'dataset' | 'source';
 
 /** Operations that write a file wherever the request says: the command line's, never a page's. */
 const COMMAND_LINE_ONLY: ReadonlySet<ApiName> = new Set(['file.convert']);
+/** Rows one request of a window may read from a single file (rows.page's cap too). */
+const WINDOW_PAGE_ROWS = 5000;
 
 /**
  * One host's session: the open store, the decoder threads, the jobs. The Electron main
@@ -103,6 +105,11 @@ export class ApiSession {
       throw new MesDataError('FORBIDDEN', `${name} writes a file wherever the request says: it is for the command line only, not the ${this.host} host`, { operation: name, host: this.host });
     }
     const parsed = parseRequest(name, request);
+    if (name === 'file.rows' && this.host !== 'cli' && this.host !== 'test') {
+      // the command line may print a whole file; a window asks for pages, as rows.page caps them
+      const { rows } = parsed as ApiParsedRequest<'file.rows'>;
+      if (rows > WINDOW_PAGE_ROWS) throw new BadRequestError(`file.rows asks for ${rows} rows; the ${this.host} host reads at most ${WINDOW_PAGE_ROWS} at a time`, { operation: name, rows, max: WINDOW_PAGE_ROWS });
+    }
     if (this.restrictPaths) for (const requested of requestPaths(name, parsed)) this.checkPath(requested.path, requested.kind);
     const handler = this.handlers[name] as (request: unknown) => Promise<unknown>;
     return handler(parsed);
@@ -246,7 +253,7 @@ function makeHandlers(session: ApiSession): Handlers {
       const files = dataset.files.map((f) => ({ file: f.file, handle: f.handle }));
       const signal = AbortSignal.timeout(timeoutMs);
       const written = await withQueryTimeout(exportQuery(files, datasetPath, sql !== undefined ? { sql } : { query: { sort, filters, time } }, target, format, signal), timeoutMs);
-      return { path: `exports/${name}.${format}`, rows: written.rows, capped: written.capped, bytes: fs.statSync(target).size };
+      return { path: `exports/${name}.${format}`, rows: written.rows, capped: written.capped, bytes: fs.statSync(target).size, microsecond: written.microsecond };
     },
 
     'chart.series': async ({ path: datasetPath, fromMs, toMs, maxBars }) => {

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import type { StatementType as DuckDBStatementType, DuckDBConnection, DuckDBInstance, DuckDBResultReader, DuckDBType } from '@duckdb/node-api';
 import { TimeUnit, Type, type Data, type DataType, type Field, type Timestamp } from 'apache-arrow';
@@ -335,20 +336,56 @@ async function sandbox(files: string[], views: string[], writable: string[] = []
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
     memory_limit: process.env.MES_DATA_DUCKDB_MEMORY ?? '512MB',
+    // spills go where the engine's do (a per-process folder of the OS's), not into the host's working folder
+    temp_directory: path.join(os.tmpdir(), `mes-data-duckdb-${process.pid}`),
     preserve_insertion_order: 'true',
   });
-  const connection = await instance.connect();
+  let connection: DuckDBConnection | null = null;
   try {
+    connection = await instance.connect();
     await connection.run(`SET allowed_paths = [${[...files, ...writable].map(sqlString).join(', ')}]`);
     for (const view of views) await connection.run(`CREATE VIEW ${sqlIdent(view)} AS SELECT * FROM read_parquet(${sqlFileList(files)})`);
     await connection.run('SET enable_external_access = false');
     await connection.run('SET lock_configuration = true');
   } catch (error) {
-    connection.closeSync();
+    connection?.closeSync();
     instance.closeSync();
     throw engineError(error, 'preparing the query');
   }
   return { instance, connection };
+}
+
+/**
+ * At most SANDBOXES_AT_ONCE users' SQL statements run at a time, each in an instance of its
+ * own (memory limit and every core): more requests wait their turn, so a burst of queries
+ * from the browser cannot multiply the host's memory. A waiter whose signal aborts leaves.
+ */
+const SANDBOXES_AT_ONCE = 2;
+let sandboxesRunning = 0;
+const sandboxWaiters: (() => void)[] = [];
+
+async function withSandboxTurn<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  while (sandboxesRunning >= SANDBOXES_AT_ONCE) {
+    if (signal?.aborted) throw new MesDataError('CANCELLED', 'the query was cancelled');
+    await new Promise<void>((resolve) => {
+      const wake = () => {
+        signal?.removeEventListener('abort', wake);
+        const at = sandboxWaiters.indexOf(wake);
+        if (at >= 0) sandboxWaiters.splice(at, 1);
+        resolve();
+      };
+      sandboxWaiters.push(wake);
+      signal?.addEventListener('abort', wake);
+    });
+  }
+  if (signal?.aborted) throw new MesDataError('CANCELLED', 'the query was cancelled');
+  sandboxesRunning++;
+  try {
+    return await work();
+  } finally {
+    sandboxesRunning--;
+    sandboxWaiters.shift()?.();
+  }
 }
 
 function sqlValueToJson(type: DuckDBType, value: unknown): JsonValue {
@@ -402,7 +439,9 @@ async function checkedStatement(connection: DuckDBConnection, statement: string)
       const name = /^\s*([A-Za-z]+)/.exec(statement)?.[1]?.toUpperCase() ?? 'not a SELECT';
       throw new BadRequestError(`only a SELECT (or WITH … SELECT) statement may run here; this one is ${name}`, { statementType: name });
     }
-    statementType = (await statements.prepare(0)).statementType;
+    const prepared = await statements.prepare(0);
+    statementType = prepared.statementType;
+    prepared.destroySync();
   } catch (error) {
     throw queryError(error, statement, 0);
   }
@@ -435,30 +474,32 @@ export async function querySql(
 ): Promise<SqlPage> {
   const views = viewNames(datasetPath);
   const statement = sql.trim().replace(/;\s*$/, '');
-  const { instance, connection } = await sandbox(
-    files.map((f) => f.file),
-    views,
-  );
-  const onAbort = () => connection.interrupt();
-  signal?.addEventListener('abort', onAbort);
-  try {
-    if (signal?.aborted) throw new MesDataError('CANCELLED', 'the query was cancelled');
-    await checkedStatement(connection, statement);
+  return withSandboxTurn(async () => {
+    const { instance, connection } = await sandbox(
+      files.map((f) => f.file),
+      views,
+    );
+    const onAbort = () => connection.interrupt();
+    signal?.addEventListener('abort', onAbort);
     try {
-      const counted = await connection.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM (\n${statement}\n)`);
-      const totalRows = Number(counted.getRows()[0]?.[0] ?? 0);
-      const result = await connection.runAndReadAll(`SELECT * FROM (\n${statement}\n) LIMIT ${page.limit} OFFSET ${page.offset}`);
-      const { columns, rows } = resultRows(result);
-      const nanoNames = new Set(planColumns(files).filter((c) => c.kind === 'nanos').map((c) => c.field.name));
-      return { columns, rows, totalRows, offset: page.offset, views, microsecondColumns: columns.filter((c) => nanoNames.has(c.name) && c.type.startsWith('TIMESTAMP')).map((c) => c.name) };
-    } catch (error) {
-      throw queryError(error, statement, 1);
+      if (signal?.aborted) throw new MesDataError('CANCELLED', 'the query was cancelled');
+      await checkedStatement(connection, statement);
+      try {
+        const counted = await connection.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM (\n${statement}\n)`);
+        const totalRows = Number(counted.getRows()[0]?.[0] ?? 0);
+        const result = await connection.runAndReadAll(`SELECT * FROM (\n${statement}\n) LIMIT ${page.limit} OFFSET ${page.offset}`);
+        const { columns, rows } = resultRows(result);
+        const nanoNames = new Set(planColumns(files).filter((c) => c.kind === 'nanos').map((c) => c.field.name));
+        return { columns, rows, totalRows, offset: page.offset, views, microsecondColumns: columns.filter((c) => nanoNames.has(c.name) && c.type.startsWith('TIMESTAMP')).map((c) => c.name) };
+      } catch (error) {
+        throw queryError(error, statement, 1);
+      }
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      connection.closeSync();
+      instance.closeSync();
     }
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    connection.closeSync();
-    instance.closeSync();
-  }
+  }, signal);
 }
 
 // ── export ──────────────────────────────────────────────────────────────────────────────
@@ -475,7 +516,9 @@ export async function exportQuery(
   target: string,
   format: 'csv' | 'parquet',
   signal?: AbortSignal,
-): Promise<{ rows: number; capped: boolean }> {
+): Promise<{ rows: number; capped: boolean; microsecond: string[] }> {
+  // DuckDB reads nanosecond timestamps as microseconds, and writes them so
+  const microsecond = planColumns(files).filter((c) => c.kind === 'nanos').map((c) => c.field.name);
   const options = format === 'csv' ? "(FORMAT csv, HEADER true, DATEFORMAT '%Y-%m-%d', TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S.%fZ')" : '(FORMAT parquet, COMPRESSION zstd)';
   const copy = async (connection: EngineConnection | DuckDBConnection, select: string): Promise<number> => {
     const counted = `SELECT count(*)::BIGINT AS n FROM (\n${select}\n)`;
@@ -497,29 +540,35 @@ export async function exportQuery(
     const orderBy = [...order, FILE_INDEX, ROW_NUMBER].join(', ');
     const select = `SELECT * EXCLUDE (${ROW_NUMBER}) FROM ${scanOf(files)} ${where} ORDER BY ${orderBy}`;
     const rows = await withConnection((connection) => copy(connection, select), signal);
-    return { rows: Math.min(rows, EXPORT_ROW_CAP), capped: rows > EXPORT_ROW_CAP };
+    return { rows: Math.min(rows, EXPORT_ROW_CAP), capped: rows > EXPORT_ROW_CAP, microsecond };
   }
   // the user's statement runs in the sandbox, which may write the target and nothing else
   const statement = source.sql.trim().replace(/;\s*$/, '');
-  const { instance, connection } = await sandbox(
-    files.map((f) => f.file),
-    viewNames(datasetPath),
-    [target, path.join(path.dirname(target), `tmp_${path.basename(target)}`)],
-  );
-  const onAbort = () => connection.interrupt();
-  signal?.addEventListener('abort', onAbort);
-  try {
-    await checkedStatement(connection, statement);
-    let rows: number;
+  return withSandboxTurn(async () => {
+    const { instance, connection } = await sandbox(
+      files.map((f) => f.file),
+      viewNames(datasetPath),
+      [target, path.join(path.dirname(target), `tmp_${path.basename(target)}`)],
+    );
+    const onAbort = () => connection.interrupt();
+    signal?.addEventListener('abort', onAbort);
     try {
-      rows = await copy(connection, statement);
-    } catch (error) {
-      throw queryError(error, statement, 1);
+      await checkedStatement(connection, statement);
+      let rows: number;
+      let resultMicrosecond: string[];
+      try {
+        // the result's columns that are the dataset's nanosecond ones, still timestamps
+        const described = (await connection.runAndReadAll(`DESCRIBE SELECT * FROM (\n${statement}\n)`)).getRows();
+        resultMicrosecond = described.filter((row) => microsecond.includes(String(row[0])) && String(row[1]).startsWith('TIMESTAMP')).map((row) => String(row[0]));
+        rows = await copy(connection, statement);
+      } catch (error) {
+        throw queryError(error, statement, 1);
+      }
+      return { rows: Math.min(rows, EXPORT_ROW_CAP), capped: rows > EXPORT_ROW_CAP, microsecond: resultMicrosecond };
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      connection.closeSync();
+      instance.closeSync();
     }
-    return { rows: Math.min(rows, EXPORT_ROW_CAP), capped: rows > EXPORT_ROW_CAP };
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    connection.closeSync();
-    instance.closeSync();
-  }
+  }, signal);
 }

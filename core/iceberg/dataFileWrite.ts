@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { sqlIdent, sqlString, type EngineConnection } from '../engine/duckdbEngine.js';
 import { BadRequestError } from '../errors.js';
+import { COMPRESSIONS, duckdbCodec, isCompression } from '../parquet/compression.js';
 import { crashPoint } from '../store/crashPoints.js';
 import { fsyncDir, fsyncFile, mkdirDurable } from '../store/durableFs.js';
 import { isNanosecondField, type IcebergSchema } from './icebergSchema.js';
@@ -14,12 +15,10 @@ import { isNanosecondField, type IcebergSchema } from './icebergSchema.js';
  * timestamps as microseconds, so take them from our own reader, not from a DuckDB scan).
  */
 
-const CODECS: Record<string, string> = { zstd: 'zstd', snappy: 'snappy', gzip: 'gzip', none: 'uncompressed' };
-
 /** The COPY options that make a Parquet file an Iceberg data file of `schema`. */
 export function icebergCopyOptions(schema: IcebergSchema, compression = 'zstd'): string {
-  const codec = CODECS[compression];
-  if (!codec) throw new BadRequestError(`unknown compression "${compression}"; use one of ${Object.keys(CODECS).join(', ')}`, { compression });
+  if (!isCompression(compression)) throw new BadRequestError(`unknown compression "${compression}"; use one of ${COMPRESSIONS.join(', ')}`, { compression });
+  const codec = duckdbCodec(compression);
   const ids = schema.fields.map((field) => `${sqlString(field.name)}: ${field.id}`).join(', ');
   return `FORMAT parquet, COMPRESSION ${codec}, FIELD_IDS {${ids}}, KV_METADATA {'iceberg.schema': ${sqlString(JSON.stringify(schema))}}`;
 }

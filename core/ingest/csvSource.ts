@@ -1,9 +1,8 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { NotFoundError } from '../errors.js';
 import type { SourceColumnInfo } from './columnMapping.js';
 import { CsvSplitter, type FieldBatch } from './csvSplitter.js';
-import { hashFile, type IngestSource } from './ingestSource.js';
+import { HashingFileRead, type IngestSource } from './ingestSource.js';
 import type { CsvDialect } from './ingestTypes.js';
 import type { SourceBatch, SourceColumnData } from './rowConverter.js';
 import { sniffDialect, type SniffOverrides } from './sniffDialect.js';
@@ -46,19 +45,17 @@ class CsvSource implements IngestSource {
   readonly format = 'csv' as const;
   readonly columns: SourceColumnInfo[];
   readonly notation: { decimal: '.' | ','; thousands: string | null };
-  bytesRead = 0;
   readonly hashesWhileReading = true;
-  private readonly hash = crypto.createHash('sha256');
-  private hashed = false;
-  private stream: fs.ReadStream | null = null;
+  private readonly reading: HashingFileRead;
 
   constructor(
-    private readonly filePath: string,
+    filePath: string,
     readonly totalBytes: number,
     private readonly bom: Uint8Array,
     readonly dialect: CsvDialect,
     sampleRows: string[][],
   ) {
+    this.reading = new HashingFileRead(filePath, CSV_CHUNK_BYTES);
     this.notation = { decimal: dialect.decimal, thousands: dialect.thousands };
     this.columns = dialect.columns.map((name, k) => ({
       name,
@@ -70,42 +67,28 @@ class CsvSource implements IngestSource {
   async *batches(): AsyncGenerator<SourceBatch> {
     const width = this.dialect.columns.length;
     const splitter = new CsvSplitter(this.dialect, width);
-    this.hash.update(this.bom);
-    this.bytesRead = this.bom.length;
     let skipHeader = this.dialect.header;
-    const stream = fs.createReadStream(this.filePath, { start: this.bom.length, highWaterMark: CSV_CHUNK_BYTES });
-    this.stream = stream;
-    try {
-      for await (const chunk of stream) {
-        const bytes = chunk as Buffer;
-        this.hash.update(bytes);
-        this.bytesRead += bytes.length;
-        const batch = splitter.push(bytes);
-        const skip = skipHeader && batch.rows > 0 ? 1 : 0;
-        if (skip) skipHeader = false;
-        if (batch.rows - skip > 0) yield toSourceBatch(batch, skip, width);
-      }
-      const last = splitter.end();
-      const skip = skipHeader && last.rows > 0 ? 1 : 0;
-      if (last.rows - skip > 0) yield toSourceBatch(last, skip, width);
-      this.hashed = true;
-    } finally {
-      stream.destroy();
-      this.stream = null;
+    for await (const bytes of this.reading.chunks(this.bom)) {
+      const batch = splitter.push(bytes);
+      const skip = skipHeader && batch.rows > 0 ? 1 : 0;
+      if (skip) skipHeader = false;
+      if (batch.rows - skip > 0) yield toSourceBatch(batch, skip, width);
     }
+    const last = splitter.end();
+    const skip = skipHeader && last.rows > 0 ? 1 : 0;
+    if (last.rows - skip > 0) yield toSourceBatch(last, skip, width);
   }
 
-  async sha256(): Promise<string> {
-    if (!this.hashed) {
-      // not read to the end: hash the file itself
-      return hashFile(this.filePath);
-    }
-    return this.hash.digest('hex');
+  get bytesRead(): number {
+    return this.reading.bytesRead;
+  }
+
+  sha256(): Promise<string> {
+    return this.reading.sha256();
   }
 
   close(): Promise<void> {
-    this.stream?.destroy();
-    return Promise.resolve();
+    return this.reading.close();
   }
 }
 

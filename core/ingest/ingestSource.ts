@@ -79,6 +79,52 @@ export function detectFormat(filePath: string): SourceFormat {
 }
 
 /**
+ * A text source's one pass over its file: the chunks from the start (after `prefix`, bytes
+ * before it the source has already read, such as a BOM), each hashed and counted on the way,
+ * so the file's SHA-256 costs no second read. A pass stopped early leaves `sha256` to hash
+ * the file itself.
+ */
+export class HashingFileRead {
+  bytesRead = 0;
+  private readonly hash = crypto.createHash('sha256');
+  private hashed = false;
+  private stream: fs.ReadStream | null = null;
+
+  constructor(
+    private readonly filePath: string,
+    private readonly chunkBytes: number,
+  ) {}
+
+  async *chunks(prefix: Uint8Array = new Uint8Array(0)): AsyncGenerator<Buffer> {
+    this.hash.update(prefix);
+    this.bytesRead = prefix.length;
+    const stream = fs.createReadStream(this.filePath, { start: prefix.length, highWaterMark: this.chunkBytes });
+    this.stream = stream;
+    try {
+      for await (const chunk of stream) {
+        const bytes = chunk as Buffer;
+        this.hash.update(bytes);
+        this.bytesRead += bytes.length;
+        yield bytes;
+      }
+      this.hashed = true;
+    } finally {
+      stream.destroy();
+      this.stream = null;
+    }
+  }
+
+  sha256(): Promise<string> {
+    return this.hashed ? Promise.resolve(this.hash.digest('hex')) : hashFile(this.filePath);
+  }
+
+  close(): Promise<void> {
+    this.stream?.destroy();
+    return Promise.resolve();
+  }
+}
+
+/**
  * SHA-256 of a file, read as a stream (hex). `onBytes` hears the bytes hashed so far;
  * `signal` stops it with CANCELLED.
  */

@@ -1,8 +1,7 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { NotFoundError, ParseError } from '../errors.js';
 import type { SourceColumnInfo } from './columnMapping.js';
-import { hashFile, type IngestSource } from './ingestSource.js';
+import { HashingFileRead, type IngestSource } from './ingestSource.js';
 import type { StructuredDialect } from './ingestTypes.js';
 import type { SourceBatch, SourceColumnData } from './rowConverter.js';
 
@@ -75,17 +74,15 @@ class JsonLinesSource implements IngestSource {
   readonly format = 'jsonl' as const;
   readonly dialect: StructuredDialect;
   readonly notation = { decimal: '.' as const, thousands: null };
-  bytesRead = 0;
   readonly hashesWhileReading = true;
-  private readonly hash = crypto.createHash('sha256');
-  private hashed = false;
-  private stream: fs.ReadStream | null = null;
+  private readonly reading: HashingFileRead;
 
   constructor(
-    private readonly filePath: string,
+    filePath: string,
     readonly totalBytes: number,
     readonly columns: SourceColumnInfo[],
   ) {
+    this.reading = new HashingFileRead(filePath, CHUNK_BYTES);
     this.dialect = { format: 'jsonl', columns: columns.map((c) => c.name) };
   }
 
@@ -95,8 +92,6 @@ class JsonLinesSource implements IngestSource {
     let carry: Buffer | null = null;
     let line = 1;
     let first = true;
-    const stream = fs.createReadStream(this.filePath, { highWaterMark: CHUNK_BYTES });
-    this.stream = stream;
     const split = (buf: Buffer, final: boolean): SourceBatch | null => {
       const starts: number[] = [];
       const ends: number[] = [];
@@ -138,33 +133,26 @@ class JsonLinesSource implements IngestSource {
       const columns: SourceColumnData[] = this.columns.map((_, c) => ({ kind: 'text', buf, starts: startArray, ends: endArray, stride: width, offset: c }));
       return { rows: lines.length, lines: Float64Array.from(lines), columns, errors: errors.some((e) => e !== null) ? errors : undefined };
     };
-    try {
-      for await (const chunk of stream) {
-        const bytes = chunk as Buffer;
-        this.hash.update(bytes);
-        this.bytesRead += bytes.length;
-        const batch = split(carry ? Buffer.concat([carry, bytes]) : bytes, false);
-        if (batch) yield batch;
-      }
-      if (carry) {
-        const batch = split(carry, true);
-        if (batch) yield batch;
-      }
-      this.hashed = true;
-    } finally {
-      stream.destroy();
-      this.stream = null;
+    for await (const bytes of this.reading.chunks()) {
+      const batch = split(carry ? Buffer.concat([carry, bytes]) : bytes, false);
+      if (batch) yield batch;
+    }
+    if (carry) {
+      const batch = split(carry, true);
+      if (batch) yield batch;
     }
   }
 
-  async sha256(): Promise<string> {
-    if (this.hashed) return this.hash.digest('hex');
-    return hashFile(this.filePath);
+  get bytesRead(): number {
+    return this.reading.bytesRead;
+  }
+
+  sha256(): Promise<string> {
+    return this.reading.sha256();
   }
 
   close(): Promise<void> {
-    this.stream?.destroy();
-    return Promise.resolve();
+    return this.reading.close();
   }
 }
 

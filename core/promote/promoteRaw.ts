@@ -9,6 +9,7 @@ import { BadRequestError, CancelledError, MesDataError, NotFoundError, Validatio
 import type { Compression } from '../parquet/writeParquet.js';
 import { type DataSchema, timestampColumnOf } from '../schema/dataSchema.js';
 import { MetadataManager, type Dependency } from '../store/metadataManager.js';
+import { compressionOf } from '../store/parquetFileFacts.js';
 import { rawDatePath, SIDECAR, type Store } from '../store/storeLayout.js';
 import { instrumentFor } from '../instruments/instrumentRegistry.js';
 import type { Instrument } from '../instruments/instrumentSchema.js';
@@ -306,9 +307,6 @@ async function writeWithEngine(plan: CleanPlan, ctx: VersionWriteContext, duplic
   }, plan.signal);
 }
 
-/** Parquet's words for each codec of ours. */
-const PARQUET_CODECS: Record<Compression, string[]> = { zstd: ['ZSTD'], snappy: ['SNAPPY'], gzip: ['GZIP'], brotli: ['BROTLI'], lz4: ['LZ4_RAW', 'LZ4'], none: ['UNCOMPRESSED'] };
-
 /**
  * Copies a raw file into the version as it is when every column chunk has the version's
  * codec, with the version's key facts in its footer in place of the raw ones (the column
@@ -316,8 +314,7 @@ const PARQUET_CODECS: Record<Compression, string[]> = { zstd: ['ZSTD'], snappy: 
  */
 async function copyRawFile(file: string, relative: string, ctx: VersionWriteContext, compression: Compression): Promise<boolean> {
   const source = await openParquetFile(file);
-  const codecs = new Set(source.info.rowGroups.flatMap((g) => g.columns.map((c) => c.compression.toUpperCase())));
-  if (codecs.size === 0 || ![...codecs].every((c) => PARQUET_CODECS[compression].includes(c))) return false;
+  if (compressionOf(source.info.rowGroups.flatMap((g) => g.columns.map((c) => c.compression))) !== compression) return false;
   const target = path.join(ctx.dir, ...relative.split('/'));
   await fs.mkdir(path.dirname(target), { recursive: true });
   await fs.copyFile(file, target);

@@ -50,7 +50,7 @@ describe('mes-data query', () => {
   it('--export writes the result to the exports folder', async () => {
     const run = await runCliJson('query', 'raw/MES', '--store', store, '--sql', 'SELECT volume FROM MES WHERE volume < 103 ORDER BY volume', '--export', 'low', '--format', 'csv');
     expect(run.code).toBe(0);
-    expect(run.json).toMatchObject({ path: 'exports/low.csv', rows: 3, capped: false });
+    expect(run.json).toMatchObject({ path: 'exports/low.csv', rows: 3, capped: false, microsecond: [] });
     expect(fs.readFileSync(path.join(store, 'exports', 'low.csv'), 'utf8')).toBe('volume\n100\n101\n102\n');
     const wrong = await runCliJson('query', 'raw/MES', '--store', store, '--export', 'x', '--format', 'xlsx');
     expect(wrong.code).toBe(2);

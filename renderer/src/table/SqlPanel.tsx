@@ -37,7 +37,7 @@ export function SqlPanel({ path }: { path: string }) {
     try {
       const name = `query-${new Date().toISOString().replace(/[:.]/g, '-')}`;
       const written = await invoke('rows.export', { path, sql: result.sql, format, name });
-      setExported(`Wrote ${countOf(written.rows, 'row')} to ${written.path}${written.capped ? ' (capped)' : ''}`);
+      setExported(`Wrote ${countOf(written.rows, 'row')} to ${written.path}${written.capped ? ' (capped)' : ''}${written.microsecond.length ? ` · ${written.microsecond.join(', ')} to the microsecond` : ''}`);
     } catch (caught) {
       const words = errorWords(caught);
       setExported(`Export failed: ${words.code}: ${words.message}`);

@@ -78,6 +78,12 @@ describe('file operations through ApiSession.invoke', () => {
       await expect(browser.invoke('file.schema', { path: 'bars.parquet' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
       browser.grantFile(file);
       expect(((await browser.invoke('file.meta', { path: file })) as { numRows: number }).numRows).toBe(2500);
+      expect(((await browser.invoke('file.rows', { path: file, offset: 0, rows: 5000 })) as { rows: unknown[] }).rows).toHaveLength(2500);
+      await expect(browser.invoke('file.rows', { path: file, offset: 0, rows: 5001 })).rejects.toMatchObject({
+        code: 'BAD_REQUEST',
+        message: 'file.rows asks for 5001 rows; the browser host reads at most 5000 at a time',
+        details: { operation: 'file.rows', rows: 5001, max: 5000 },
+      });
       const out = path.join(dir, 'from-browser.parquet');
       await expect(browser.invoke('file.convert', { input: file, output: out })).rejects.toMatchObject({
         code: 'FORBIDDEN',

@@ -142,15 +142,18 @@ describe('rows.query and rows.export', () => {
 
   it('exports a sorted, filtered query to CSV and a SQL result to Parquet in the exports folder', async () => {
     const csv = await session.invoke('rows.export', { path: 'raw/MES', sort: [{ column: 'close', descending: true }], filters: [{ column: 'close', kind: 'range', min: 5025 }], format: 'csv', name: 'top' });
-    expect(csv).toMatchObject({ path: 'exports/top.csv', rows: 40, capped: false });
+    expect(csv).toMatchObject({ path: 'exports/top.csv', rows: 40, capped: false, microsecond: ['timestamp'] });
     const lines = fs.readFileSync(path.join(store, 'exports', 'top.csv'), 'utf8').trim().split('\n');
     expect(lines.length).toBe(41);
     expect(lines[0]).toBe('timestamp,close,volume,symbol');
+    // the row's time is 00:30:00.000000210: DuckDB writes it to the microsecond, as `microsecond` says
     expect(lines[1]).toBe('2024-01-02T00:30:00.000000Z,5025.0,190,MESH4');
     await expect(session.invoke('rows.export', { path: 'raw/MES', format: 'csv', name: 'top' })).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
     await expect(session.invoke('rows.export', { path: 'raw/MES', format: 'csv', name: '../out' })).rejects.toMatchObject({ code: 'INVALID_NAME' });
     const parquet = await session.invoke('rows.export', { path: 'raw/MES', sql: 'SELECT symbol, sum(volume) AS v FROM MES GROUP BY symbol ORDER BY symbol', format: 'parquet', name: 'by-symbol' });
-    expect(parquet).toMatchObject({ path: 'exports/by-symbol.parquet', rows: 2, capped: false });
+    expect(parquet).toMatchObject({ path: 'exports/by-symbol.parquet', rows: 2, capped: false, microsecond: [] });
+    const times = await session.invoke('rows.export', { path: 'raw/MES', sql: 'SELECT timestamp, close FROM MES ORDER BY timestamp LIMIT 3', format: 'parquet', name: 'times' });
+    expect(times).toMatchObject({ path: 'exports/times.parquet', rows: 3, capped: false, microsecond: ['timestamp'] });
     const back = await query({ sql: 'SELECT 1' });
     expect(back.rows).toEqual([[1]]);
     const read = (await session.invoke('rows.page', { path: 'exports/by-symbol.parquet', offset: 0, limit: 10 })) as { rows: unknown[][] };
