@@ -436,6 +436,18 @@ export const api = {
   ),
   'store.init': op(z.object({ path: StorePath }), z.object({ store: z.string(), created: z.boolean() }), 'create a store (an existing one is left alone) and open it'),
   tree: op(z.object({ path: z.string().max(4096).default(''), depth: z.number().int().min(0).max(50).optional() }), CatalogNodeSchema, 'the catalog below a path'),
+  'tree.search': op(
+    z.object({ query: z.string().min(1).max(500), limit: z.number().int().min(1).max(5000).default(1000) }),
+    z.object({
+      /** the store node with only the nodes on the way to the matches; a match carries no children */
+      tree: CatalogNodeSchema,
+      /** the matches shown, in the tree's order */
+      paths: z.array(z.string()),
+      /** matches in the whole store (more than paths when the limit cut them) */
+      matches: z.number(),
+    }),
+    'the catalog nodes whose path holds every word of a query (what lies below a match is not listed again)',
+  ),
   'dataset.info': op(
     z.object({ path: DatasetPath }),
     z.object({

@@ -20,6 +20,7 @@ import { convertFile, fileRows } from './fileOperations.js';
 import { DatasetCache } from './datasetCache.js';
 import { api, isApiName, type ApiName, type ApiParsedRequest, type ApiResponse, type JobParams } from './contract.js';
 import { JobManager } from './jobManager.js';
+import { searchCatalog } from './treeSearch.js';
 
 export type Handlers = { [K in ApiName]: (request: ApiParsedRequest<K>) => Promise<ApiResponse<K>> };
 
@@ -197,6 +198,8 @@ function makeHandlers(session: ApiSession): Handlers {
     },
 
     tree: async ({ path: treePath, depth }) => (await listTree(session.requireStore(), treePath, { depth })),
+
+    'tree.search': async ({ query, limit }) => searchCatalog(await listTree(session.requireStore(), ''), query, limit),
 
     'dataset.info': async ({ path: datasetPath }) => {
       const dataset = await session.datasets.dataset(session.storeRoot, datasetPath);
