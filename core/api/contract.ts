@@ -100,6 +100,50 @@ export type FeatureSetName = z.infer<typeof FeatureSetName>;
 const IsoDate = z.iso.date();
 
 /**
+ * The settings of a feature build, with their defaults (docs/features.md): indicator periods
+ * in bars (momentum_indicators), windows in trading days (price_volatility), the price bucket
+ * and the value area's share (volume_profile). A build takes only its own set's; the column
+ * names stay those of the set's schema (`rsi_14` holds the RSI of `rsiPeriod` bars).
+ */
+export const FEATURE_PARAMETER_DEFAULTS = {
+  rsiPeriod: 14,
+  macdFast: 12,
+  macdSlow: 26,
+  macdSignal: 9,
+  momentumPeriod: 10,
+  volShortWindow: 30,
+  volLongWindow: 60,
+  atrPeriod: 14,
+  tickSize: 0.25,
+  valueAreaShare: 0.7,
+} as const;
+export type FeatureParameterName = keyof typeof FEATURE_PARAMETER_DEFAULTS;
+/** Which parameters each set reads. */
+export const FEATURE_SET_PARAMETERS: Record<FeatureSetName, readonly FeatureParameterName[]> = {
+  momentum_indicators: ['rsiPeriod', 'macdFast', 'macdSlow', 'macdSignal', 'momentumPeriod'],
+  price_volatility: ['volShortWindow', 'volLongWindow', 'atrPeriod'],
+  volume_profile: ['tickSize', 'valueAreaShare'],
+};
+const Period = (min: number) => z.number().int().min(min).max(10_000);
+const FeatureParameters = z
+  .object({
+    rsiPeriod: Period(1).optional(),
+    macdFast: Period(1).optional(),
+    macdSlow: Period(1).optional(),
+    macdSignal: Period(1).optional(),
+    momentumPeriod: Period(1).optional(),
+    // a sample standard deviation needs two returns
+    volShortWindow: Period(2).optional(),
+    volLongWindow: Period(2).optional(),
+    atrPeriod: Period(1).optional(),
+    tickSize: z.number().positive().max(1_000_000).optional(),
+    valueAreaShare: z.number().gt(0).max(1).optional(),
+  })
+  .strict()
+  .refine((p) => (p.macdFast ?? FEATURE_PARAMETER_DEFAULTS.macdFast) < (p.macdSlow ?? FEATURE_PARAMETER_DEFAULTS.macdSlow), { message: 'macdFast must be shorter than macdSlow', path: ['macdFast'] });
+export type FeatureParameters = z.infer<typeof FeatureParameters>;
+
+/**
  * An asset as a person types it: ASCII letters upper-cased (`mes` → `MES`), the store's one
  * rule (core/store/storeNames.ts `normalizeAssetName`), applied here so that ingest,
  * promote and features read a spelling alike; anything else is checked, never repaired.
@@ -148,6 +192,8 @@ export const JobParams = z.discriminatedUnion('kind', [
     asset: AssetInput,
     // a version number, never a path: `../../v1` is refused here, before any folder is looked at
     from: z.string().regex(/^v?[1-9]\d{0,8}$/, 'expected a cleaned version, vN or N (e.g. v2)').optional(),
+    /** the set's settings; those left out take their defaults (FEATURE_PARAMETER_DEFAULTS) */
+    parameters: FeatureParameters.optional(),
   }),
   z.object({ kind: z.literal('diff'), a: DatasetPath, b: DatasetPath }),
   z.object({ kind: z.literal('verify') }),
@@ -370,6 +416,9 @@ function jobStateOf<K extends JobKind>(kind: K) {
 }
 
 /** A job now: its kind types its result. */
+    /** when its thread started, and when it ended (ISO 8601): its duration */
+    startedAt: z.string().optional(),
+    endedAt: z.string().optional(),
 export const JobStateSchema = z.discriminatedUnion('kind', [
   jobStateOf('validate'),
   jobStateOf('ingest'),

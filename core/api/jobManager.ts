@@ -101,6 +101,7 @@ export class JobManager {
     return { ...this.find(id).state };
   }
 
+  /** The jobs of this session, newest first: running ones, and the last 100 that ended (with their results and errors). */
   list(): JobState[] {
     return [...this.jobs.values()].map((j) => ({ ...j.state })).reverse();
   }
@@ -167,6 +168,7 @@ export class JobManager {
 
   private run(job: Running): void {
     job.state.state = 'running';
+    job.state.startedAt = new Date().toISOString();
     job.state.progress = { fraction: 0, rows: null, bytes: null, stage: 'starting' };
     this.emit(job);
     const worker = startThread(this.workerEntry, { workerData: { params: job.params, storeRoot: this.storeRoot() } });
@@ -208,6 +210,7 @@ export class JobManager {
     if (this.ended(job)) return;
     if (job.cancelTimer) clearTimeout(job.cancelTimer);
     job.state.state = state;
+    job.state.endedAt = new Date().toISOString();
     // the job thread checked the result against its kind's schema (checkJobResult) before posting it
     if (result !== undefined) job.state = { ...job.state, result } as JobState;
     if (error) job.state.error = error;

@@ -103,6 +103,7 @@ export async function runJob(params: JobParams, ctx: JobContext): Promise<JobRes
         set: params.set,
         asset: params.asset,
         from: params.from,
+        parameters: params.parameters,
         signal: ctx.signal,
         progress: (p) => ctx.progress({ fraction: p.fraction, rows: p.rows, bytes: null, stage: p.stage }),
       });

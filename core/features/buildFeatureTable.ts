@@ -2,7 +2,7 @@ import { DateDay, Float64, Int64, makeData, makeVector, Table, TimestampNanoseco
 import { BadRequestError } from '../errors.js';
 import { floatColumn, timestampColumn } from '../validation/columnData.js';
 import { inferIntervalSeconds } from '../validation/tradingRules.js';
-import { macd, momentum, realizedVolatility, trueRange, valueArea, wilderAverage, wilderRsi } from './featureMath.js';
+import { DEFAULT_MOMENTUM_PERIODS, macd, momentum, realizedVolatility, trueRange, valueArea, wilderAverage, wilderRsi, type MomentumPeriods } from './featureMath.js';
 import { TradingDayClock } from './sessionBars.js';
 
 export const FEATURE_SETS = ['price_volatility', 'momentum_indicators', 'volume_profile'] as const;
@@ -12,7 +12,20 @@ interface FeatureOptions {
   asset: string;
   /** Price bucket of the volume profile (default 0.25, the MES and ES tick). */
   tickSize?: number;
+  /** The share of a session's volume in its value area (default 0.7). */
+  valueAreaShare?: number;
+  momentum?: MomentumPeriods;
+  volatility?: VolatilityPeriods;
 }
+
+/** The windows of price_volatility, in trading days (defaults: realized volatility over 30 and 60, ATR 14). */
+export interface VolatilityPeriods {
+  short: number;
+  long: number;
+  atr: number;
+}
+
+export const DEFAULT_VOLATILITY_PERIODS: VolatilityPeriods = { short: 30, long: 60, atr: 14 };
 
 interface Bars {
   ns: BigInt64Array;
@@ -117,13 +130,17 @@ function assetColumn(asset: string, length: number): Vector {
  * stamped at 00:00 UTC in nanoseconds): realized volatility as an annualized fraction, true
  * range and ATR in price units. Throws nothing.
  */
-export function priceVolatilityTable(daily: { day: ArrayLike<number>; high: ArrayLike<number>; low: ArrayLike<number>; close: ArrayLike<number> }, asset: string): Table {
+export function priceVolatilityTable(
+  daily: { day: ArrayLike<number>; high: ArrayLike<number>; low: ArrayLike<number>; close: ArrayLike<number> },
+  asset: string,
+  periods: VolatilityPeriods = DEFAULT_VOLATILITY_PERIODS,
+): Table {
   const close = Float64Array.from(daily.close);
-  const vol30 = realizedVolatility(close, 30);
-  const vol60 = realizedVolatility(close, 60);
+  const vol30 = realizedVolatility(close, periods.short);
+  const vol60 = realizedVolatility(close, periods.long);
   const ratio = vol30.map((v, i) => v / vol60[i]);
   const tr = trueRange(Float64Array.from(daily.high), Float64Array.from(daily.low), close);
-  const atr = wilderAverage(tr, 14);
+  const atr = wilderAverage(tr, periods.atr);
   const dayNs = BigInt64Array.from(daily.day, (d) => BigInt(d) * 86_400_000_000_000n);
   return new Table({
     timestamp: timestamps(dayNs),
@@ -146,9 +163,10 @@ export function buildFeatureTable(set: FeatureSet, cleaned: Table, options: Feat
   const bars = barsOf(cleaned);
   const n = bars.close.length;
   if (set === 'momentum_indicators') {
-    const rsi = wilderRsi(bars.close, 14);
-    const { line, signal, histogram } = macd(bars.close, 12, 26, 9);
-    const { momentum: m10, roc } = momentum(bars.close, 10);
+    const periods = options.momentum ?? DEFAULT_MOMENTUM_PERIODS;
+    const rsi = wilderRsi(bars.close, periods.rsi);
+    const { line, signal, histogram } = macd(bars.close, periods.macdFast, periods.macdSlow, periods.macdSignal);
+    const { momentum: m10, roc } = momentum(bars.close, periods.momentum);
     return new Table({
       timestamp: timestamps(bars.ns.slice()),
       asset: assetColumn(options.asset, n),
@@ -165,7 +183,7 @@ export function buildFeatureTable(set: FeatureSet, cleaned: Table, options: Feat
   const interval = inferIntervalSeconds(ts, null);
   const days = tradingDays(bars.ns, interval !== null && interval >= 86_400);
   const daily = dailyBars(bars, days);
-  if (set === 'price_volatility') return priceVolatilityTable(daily, options.asset);
+  if (set === 'price_volatility') return priceVolatilityTable(daily, options.asset, options.volatility);
   if (set === 'volume_profile') {
     const tick = options.tickSize ?? 0.25;
     const sessionDate: number[] = [];
@@ -181,7 +199,7 @@ export function buildFeatureTable(set: FeatureSet, cleaned: Table, options: Feat
         levels.set(level, (levels.get(level) ?? 0) + bars.volume[i]);
       }
       const list = [...levels.entries()].map(([p, v]) => ({ price: p, volume: v })).sort((a, b) => a.price - b.price);
-      const area = valueArea(list, 0.7);
+      const area = valueArea(list, options.valueAreaShare ?? 0.7);
       for (const level of list) {
         sessionDate.push(daily.day[k]);
         price.push(level.price);

@@ -20,13 +20,13 @@ import type { ValidationReport } from '../validation/issueRows.js';
 import { floatColumn, timestampColumn } from '../validation/columnData.js';
 import { validateTable } from '../validation/validateTable.js';
 import { checkBarColumns, streamBars } from './barSource.js';
-import { buildFeatureTable, FEATURE_SETS, priceVolatilityTable, type FeatureSet } from './buildFeatureTable.js';
+import { buildFeatureTable, FEATURE_SETS, priceVolatilityTable, type FeatureSet, type VolatilityPeriods } from './buildFeatureTable.js';
 import { FeatureGate, type GateColumn } from './featureGate.js';
-import { MomentumState, type MomentumOutputs } from './featureMath.js';
+import { MomentumState, type MomentumOutputs, type MomentumPeriods } from './featureMath.js';
 import { FeatureSink, type SinkColumn } from './featureSink.js';
 import { DailyBarFolder, TradingDayClock, VolumeProfileFolder } from './sessionBars.js';
 import { mostCommonStep } from '../validation/tradingRules.js';
-import type { JobResult } from '../api/contract.js';
+import { FEATURE_PARAMETER_DEFAULTS, FEATURE_SET_PARAMETERS, type FeatureParameterName, type FeatureParameters, type JobResult } from '../api/contract.js';
 
 const RECIPE_VERSION = '1';
 
@@ -35,6 +35,8 @@ interface BuildFeaturesOptions {
   asset: string;
   /** `vN` or `N`: the cleaned version to build from (default: the newest). */
   from?: string;
+  /** the set's settings (docs/features.md); those left out take their defaults */
+  parameters?: FeatureParameters;
   signal?: AbortSignal;
   progress?: (update: { fraction: number; stage: string; rows: number | null }) => void;
 }
@@ -76,6 +78,8 @@ interface BuildPlan {
   schema: DataSchema;
   fingerprint: string;
   sidecar: (report: ValidationReport) => VersionSidecarInput;
+  /** every parameter of the set, defaults filled in */
+  parameters: Record<FeatureParameterName, number>;
   signal?: AbortSignal;
   progress: NonNullable<BuildFeaturesOptions['progress']>;
   what: string;
@@ -123,6 +127,35 @@ function momentumOutputs(): { out: MomentumOutputs; columns: Float64Array[] } {
     roc10: new Float64Array(CHUNK),
   };
   return { out, columns: [out.rsi14, out.macdLine, out.macdSignal, out.macdHistogram, out.momentum10, out.roc10] };
+}
+
+function momentumPeriods(plan: BuildPlan): MomentumPeriods {
+  const p = plan.parameters;
+  return { rsi: p.rsiPeriod, macdFast: p.macdFast, macdSlow: p.macdSlow, macdSignal: p.macdSignal, momentum: p.momentumPeriod };
+}
+
+function volatilityPeriods(plan: BuildPlan): VolatilityPeriods {
+  const p = plan.parameters;
+  return { short: p.volShortWindow, long: p.volLongWindow, atr: p.atrPeriod };
+}
+
+/**
+ * The parameters of a build with the defaults filled in, and those that differ from the
+ * defaults (what the recipe records, so a build with the defaults keeps the fingerprint it
+ * always had). A parameter of another set is BAD_REQUEST naming it and the set's own.
+ */
+function resolveParameters(set: FeatureSet, given: FeatureParameters = {}): { all: Record<FeatureParameterName, number>; changed: Partial<Record<FeatureParameterName, number>> } {
+  const own = FEATURE_SET_PARAMETERS[set];
+  const all: Record<FeatureParameterName, number> = { ...FEATURE_PARAMETER_DEFAULTS };
+  const changed: Partial<Record<FeatureParameterName, number>> = {};
+  for (const [name, value] of Object.entries(given) as [FeatureParameterName, number | undefined][]) {
+    if (value === undefined) continue;
+    if (!own.includes(name)) throw new BadRequestError(`${set} takes no parameter "${name}"; its parameters: ${own.join(', ')}`, { set, parameter: name, parameters: [...own] });
+    all[name] = value;
+    if (value !== FEATURE_PARAMETER_DEFAULTS[name]) changed[name] = value;
+  }
+  if (all.macdFast >= all.macdSlow) throw new BadRequestError(`macdFast (${all.macdFast}) must be shorter than macdSlow (${all.macdSlow})`, { macdFast: all.macdFast, macdSlow: all.macdSlow });
+  return { all, changed };
 }
 
 function checkCancelled(plan: BuildPlan): void {
@@ -198,7 +231,7 @@ async function streamMomentum(plan: BuildPlan): Promise<CommitVersionResult> {
   try {
     return await withConnection(async (connection) => {
       const { out, columns: outputs } = momentumOutputs();
-      const state = new MomentumState();
+      const state = new MomentumState(momentumPeriods(plan));
       let read = 0;
       if (!(await checkBarColumns(connection, plan.files[0].path, ['close'], plan.what))) throw new NeedsWholeTable('the timestamp column is not a timestamp');
       await streamBars(connection, plan.files, ['close'], plan.what, (chunk) => {
@@ -240,7 +273,7 @@ async function streamMomentumNanoseconds(plan: BuildPlan): Promise<CommitVersion
   const sink = await FeatureSink.open(plan.store, [{ name: 'timestamp', type: 'TIMESTAMP_NS_UTC' }, ...MOMENTUM_COLUMNS.map((name): SinkColumn => ({ name, type: 'DOUBLE' }))]);
   try {
     const { out, columns: outputs } = momentumOutputs();
-    const state = new MomentumState();
+    const state = new MomentumState(momentumPeriods(plan));
     let read = 0;
     for (const { path: file } of plan.files) {
       const handle = await openParquetFile(file);
@@ -312,7 +345,7 @@ async function streamVolumeProfile(plan: BuildPlan, tick: number): Promise<Commi
           low[buffered] = session.low;
           if (++buffered === CHUNK) flush();
         }
-      });
+      }, plan.parameters.valueAreaShare);
       let read = 0;
       if (!(await checkBarColumns(connection, plan.files[0].path, ['close', 'volume'], plan.what))) throw new NeedsWholeTable('the timestamp column is not a timestamp');
       const interval = await inferredInterval(connection, plan);
@@ -374,7 +407,7 @@ async function streamPriceVolatility(plan: BuildPlan): Promise<CommitVersionResu
         read += n;
         plan.progress({ fraction: 0.05 + 0.75 * Math.min(1, read / Math.max(1, plan.totalRows)), stage: `computing ${plan.set}`, rows: read });
       });
-      const table = priceVolatilityTable(folder.series, plan.asset);
+      const table = priceVolatilityTable(folder.series, plan.asset, volatilityPeriods(plan));
       const { report } = validateTable(table, plan.schema, { target: `${plan.set} for ${plan.asset}` });
       if (!report.valid) throw gateFailure(plan, report);
       checkCancelled(plan);
@@ -423,7 +456,13 @@ async function buildWholeTable(plan: BuildPlan): Promise<CommitVersionResult> {
   const cleaned = await dataset.readAll();
   checkCancelled(plan);
   plan.progress({ fraction: 0.5, stage: `computing ${plan.set}`, rows: cleaned.numRows });
-  const table = buildFeatureTable(plan.set, cleaned, { asset: plan.asset });
+  const table = buildFeatureTable(plan.set, cleaned, {
+    asset: plan.asset,
+    tickSize: plan.parameters.tickSize,
+    valueAreaShare: plan.parameters.valueAreaShare,
+    momentum: momentumPeriods(plan),
+    volatility: volatilityPeriods(plan),
+  });
   const { report } = validateTable(table, plan.schema, { target: `${plan.set} for ${plan.asset}` });
   if (!report.valid) throw gateFailure(plan, report);
   plan.progress({ fraction: 0.7, stage: 'writing', rows: table.numRows });
@@ -443,12 +482,15 @@ async function builtBefore(store: Store, set: FeatureSet, fingerprint: string): 
 /**
  * Builds a feature set from one cleaned version of an asset and commits it as a new version
  * of `features/v{N}/{set}/` (one `part-0.parquet`), its sidecar naming the cleaned files it
- * came from. The same inputs again give `unchanged`. The rows stream through DuckDB chunk by
+ * came from. `parameters` set the periods and profile settings (defaults in docs/features.md;
+ * those that differ from the defaults go into the recipe and so the fingerprint). The same
+ * inputs and parameters again give `unchanged`. The rows stream through DuckDB chunk by
  * chunk, so memory stays bounded however long the history (see docs/features.md for when the
  * exact whole-table path is taken instead). Progress goes 0.05 → 0.8 while reading and
  * computing, then writing, then 1 when committed; an abort of `signal` stops the engine's
- * query and leaves nothing written. Throws BAD_REQUEST for an unknown set or a source without
- * OHLCV columns (naming the file), NOT_FOUND when the asset has no cleaned version (or not the
+ * query and leaves nothing written. Throws BAD_REQUEST for an unknown set, a parameter of another
+ * set, a MACD fast period not shorter than its slow one or a source without OHLCV columns
+ * (naming the file), NOT_FOUND when the asset has no cleaned version (or not the
  * one asked for), VALIDATION_GATE when the result breaks its schema, CANCELLED, and
  * CORRUPTED_FILE / NOT_FOUND for a source file that cannot be read.
  */
@@ -458,6 +500,7 @@ export async function buildFeatures(store: Store, options: BuildFeaturesOptions)
   }
   const set = options.set as FeatureSet;
   const asset = checkAssetName(options.asset);
+  const parameters = resolveParameters(set, options.parameters);
   const onProgress = options.progress ?? (() => undefined);
   // a streaming build that hands over to another (ticks, unsorted rows) starts its rows again:
   // the fraction shown never goes back
@@ -478,7 +521,7 @@ export async function buildFeatures(store: Store, options: BuildFeaturesOptions)
   const sidecar = await MetadataManager.readMetadataFile(path.join(store.root, sourcePath, SIDECAR), { validate: false });
   const inputs = [...sidecar.files].sort((a, b) => (a.path < b.path ? -1 : 1)).map((f) => ({ path: `${sourcePath}/${f.path}`, sha256: f.sha256 }));
   const schema = new SchemaRegistry(store.root).getSchema(set);
-  const recipe = { name: `features.${set}`, version: RECIPE_VERSION, parameters: { set, asset, from: sourcePath } };
+  const recipe = { name: `features.${set}`, version: RECIPE_VERSION, parameters: { set, asset, from: sourcePath, ...parameters.changed } };
   const fingerprint = crypto.createHash('sha256').update(JSON.stringify({ inputs, recipe })).digest('hex');
   const dependencies: Dependency[] = inputs.map((i) => ({ ...i, layer: 'cleaned' as const, version }));
   const plan: BuildPlan = {
@@ -490,6 +533,7 @@ export async function buildFeatures(store: Store, options: BuildFeaturesOptions)
     totalRows: sidecar.recordCount,
     schema,
     fingerprint,
+    parameters: parameters.all,
     signal: options.signal,
     progress,
     what: `building ${set} for ${asset} from ${sourcePath}`,
@@ -523,7 +567,7 @@ export async function buildFeatures(store: Store, options: BuildFeaturesOptions)
         commit = await streamMomentumNanoseconds(plan);
       }
     }
-    else if (set === 'volume_profile') commit = await streamVolumeProfile(plan, 0.25);
+    else if (set === 'volume_profile') commit = await streamVolumeProfile(plan, plan.parameters.tickSize);
     else commit = await streamPriceVolatility(plan);
   } catch (error) {
     if (!(error instanceof NeedsWholeTable)) throw error;

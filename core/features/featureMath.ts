@@ -119,19 +119,41 @@ export function momentum(closes: Float64Array, period: number): { momentum: Floa
   return { momentum: m, roc };
 }
 
+/** The periods of the momentum indicators, in bars (defaults: RSI 14, MACD 12 / 26 / 9, momentum and rate of change 10). */
+export interface MomentumPeriods {
+  rsi: number;
+  macdFast: number;
+  macdSlow: number;
+  macdSignal: number;
+  momentum: number;
+}
+
+export const DEFAULT_MOMENTUM_PERIODS: MomentumPeriods = { rsi: 14, macdFast: 12, macdSlow: 26, macdSignal: 9, momentum: 10 };
+
 /**
- * MACD(12, 26, 9), RSI(14), momentum and rate of change over 10 bars, one close at a time,
- * for closes read in chunks: `push` writes row `at` of each output (NaN while warming up),
- * bit for bit what `wilderRsi`, `macd` and `momentum` give over the whole array.
+ * MACD(12, 26, 9), RSI(14), momentum and rate of change over 10 bars (or the periods given),
+ * one close at a time, for closes read in chunks: `push` writes row `at` of each output (NaN
+ * while warming up), bit for bit what `wilderRsi`, `macd` and `momentum` give over the whole
+ * array.
  */
 export class MomentumState {
-  private readonly rsi = new WilderRsiState(14);
-  private readonly fast = new EmaState(12);
-  private readonly slow = new EmaState(26);
-  private readonly signal = new EmaState(9);
-  /** the last 10 closes, a ring */
-  private readonly ring = new Float64Array(10);
+  private readonly rsi: WilderRsiState;
+  private readonly fast: EmaState;
+  private readonly slow: EmaState;
+  private readonly signal: EmaState;
+  /** the last `period` closes, a ring */
+  private readonly ring: Float64Array;
+  private readonly period: number;
   private seen = 0;
+
+  constructor(periods: MomentumPeriods = DEFAULT_MOMENTUM_PERIODS) {
+    this.rsi = new WilderRsiState(periods.rsi);
+    this.fast = new EmaState(periods.macdFast);
+    this.slow = new EmaState(periods.macdSlow);
+    this.signal = new EmaState(periods.macdSignal);
+    this.period = periods.momentum;
+    this.ring = new Float64Array(periods.momentum);
+  }
 
   push(close: number, at: number, out: MomentumOutputs): void {
     out.rsi14[at] = this.rsi.push(close);
@@ -140,8 +162,8 @@ export class MomentumState {
     out.macdLine[at] = line;
     out.macdSignal[at] = signal;
     out.macdHistogram[at] = line - signal;
-    const slot = this.seen % 10;
-    if (this.seen >= 10) {
+    const slot = this.seen % this.period;
+    if (this.seen >= this.period) {
       const before = this.ring[slot];
       out.momentum10[at] = close - before;
       out.roc10[at] = (close / before - 1) * 100;

@@ -92,6 +92,8 @@ export class VolumeProfileFolder {
   constructor(
     private readonly tick: number,
     private readonly onSession: (rows: ProfileRows) => void,
+    /** the share of a session's volume its value area holds */
+    private readonly share = 0.7,
   ) {}
 
   push(day: number, close: number, volume: number): void {
@@ -107,7 +109,7 @@ export class VolumeProfileFolder {
   finish(): void {
     if (this.levels.size === 0) return;
     const list = [...this.levels.entries()].map(([price, volume]) => ({ price, volume })).sort((a, b) => a.price - b.price);
-    const area = valueArea(list, 0.7);
+    const area = valueArea(list, this.share);
     this.onSession({ day: this.current, price: list.map((l) => l.price), volume: list.map((l) => l.volume), poc: area.poc, high: area.high, low: area.low });
     this.levels = new Map();
   }

@@ -54,6 +54,36 @@ describe('JobManager', () => {
     await jobs.close();
   });
 
+  it('lists the jobs of the session newest first, ended ones with their result or error, each with when it started and ended', async () => {
+    const jobs = new JobManager(() => null, ENTRY);
+    const before = new Date().toISOString();
+    const ok = await jobs.wait(jobs.start(validate('fine', 150)).id, 10_000);
+    const failed = await jobs.wait(jobs.start(validate('crash')).id, 10_000);
+    const queued = jobs.start({ kind: 'promote', asset: 'wait-for-cancel', schema: 'ohlcv', mode: 'strict', onInvalid: 'fail', compression: 'zstd', message: '', dryRun: false });
+    const listed = jobs.list();
+    expect(listed.map((j) => [j.id, j.state])).toEqual([
+      [queued.id, 'running'],
+      [failed.id, 'failed'],
+      [ok.id, 'succeeded'],
+    ]);
+    expect(listed[1]).toMatchObject({ error: { code: 'JOB_CRASHED', message: "validate crash against ohlcv: the job's thread ended with code 7 before finishing" } });
+    expect(listed[2]).toMatchObject({ result: { echo: 'fine' } });
+    // ISO instants: created ≤ started ≤ ended, and the 150 ms job took at least that long
+    for (const job of [ok, failed]) {
+      expect(job.createdAt >= before).toBe(true);
+      expect(job.startedAt !== undefined && job.startedAt >= job.createdAt).toBe(true);
+      expect(job.endedAt !== undefined && job.startedAt !== undefined && job.endedAt >= job.startedAt).toBe(true);
+    }
+    expect(Date.parse(ok.endedAt ?? '') - Date.parse(ok.startedAt ?? '')).toBeGreaterThanOrEqual(140);
+    expect(listed[0]).toMatchObject({ state: 'running' });
+    expect(listed[0].startedAt).toBeDefined();
+    expect(listed[0].endedAt).toBeUndefined();
+    jobs.cancel(queued.id);
+    expect(await jobs.wait(queued.id, 10_000)).toMatchObject({ state: 'cancelled' });
+    expect(jobs.list()[0].endedAt).toBeDefined();
+    await jobs.close();
+  });
+
   it('unknown job ids are NOT_FOUND', () => {
     const jobs = new JobManager(() => null, ENTRY);
     expect(() => jobs.get('job-nope')).toThrow('no job "job-nope"');
