@@ -10,6 +10,21 @@ export interface ChartSeries {
   bucketSeconds: number;
   downsampled: boolean;
   bars: ChartBar[];
+  /** the feature columns asked for, each with one value per bar (null: none) */
+  features?: FeatureSeries[];
+}
+
+/** A feature column drawn beside the bars: `values[i]` belongs to `bars[i]`. */
+interface FeatureSeries {
+  path: string;
+  column: string;
+  values: (number | null)[];
+}
+
+/** A feature column to draw with the bars: a dataset with a timestamp and that numeric column. */
+export interface FeatureSource {
+  source: ChartSource;
+  column: string;
 }
 
 /** Where the chart's data comes from: the dataset's files, and a place to keep what is computed from them. */
@@ -164,6 +179,8 @@ interface ValueColumns {
   volume: string | null;
   /** the timestamp is TIMESTAMP WITH TIME ZONE, so a window can be given to DuckDB's scan as one (row groups outside it are skipped) */
   zoned: boolean;
+  /** a feature column: a null value is read as NaN (and answered as null), not as whatever the vector holds there */
+  nullAsNaN?: boolean;
 }
 
 /**
@@ -171,7 +188,7 @@ interface ValueColumns {
  * for bars, or a price (and maybe a size, else a volume) for ticks, whose candles are the
  * first, highest, lowest and last price of each bucket.
  */
-async function checkColumns(db: EngineConnection, source: ChartSource): Promise<ValueColumns> {
+async function checkColumns(db: EngineConnection, source: ChartSource, feature?: string): Promise<ValueColumns> {
   const first = source.listing.files[0];
   const described = await db.rows(`DESCRIBE SELECT * FROM read_parquet(${sqlString(first)})`, `reading the columns of ${source.path}`);
   const types = new Map(described.map((row) => [String(row.column_name), String(row.column_type)]));
@@ -180,6 +197,13 @@ async function checkColumns(db: EngineConnection, source: ChartSource): Promise<
   if (!types.has('timestamp')) throw new BadRequestError(`a chart needs a "timestamp" column; ${source.path} has ${names.join(', ')}`, { path: source.path, missing: 'timestamp' });
   if (!/^TIMESTAMP/.test(types.get('timestamp') ?? '')) throw new BadRequestError(`"timestamp" in ${source.path} is not a timestamp column`, { path: source.path });
   const zoned = types.get('timestamp') === 'TIMESTAMP WITH TIME ZONE';
+  if (feature !== undefined) {
+    const type = types.get(feature);
+    if (type === undefined) throw new BadRequestError(`${source.path} has no column "${feature}"; it has ${names.join(', ')}`, { path: source.path, missing: feature });
+    if (!NUMERIC_TYPE.test(type)) throw new BadRequestError(`"${feature}" in ${source.path} is ${type}, not a number a chart can draw`, { path: source.path, column: feature, type });
+    // a feature is drawn from its value in each bucket: the last one, as a candle's close
+    return { open: feature, high: feature, low: feature, close: feature, volume: null, zoned, nullAsNaN: true };
+  }
   if (!ohlc.every((name) => types.has(name)) && types.has('price')) {
     return { open: 'price', high: 'price', low: 'price', close: 'price', volume: types.has('size') ? 'size' : types.has('volume') ? 'volume' : null, zoned };
   }
@@ -190,10 +214,13 @@ async function checkColumns(db: EngineConnection, source: ChartSource): Promise<
 }
 
 function valueColumns(columns: ValueColumns, prefix = 'p.'): string {
-  const column = (name: string) => `${prefix}${sqlIdent(name)}::DOUBLE`;
+  const column = (name: string) => (columns.nullAsNaN ? `coalesce(${prefix}${sqlIdent(name)}::DOUBLE, 'NaN'::DOUBLE)` : `${prefix}${sqlIdent(name)}::DOUBLE`);
   const volume = columns.volume ? column(columns.volume) : '0::DOUBLE';
   return `${column(columns.open)} AS o, ${column(columns.high)} AS h, ${column(columns.low)} AS l, ${column(columns.close)} AS c, ${volume} AS v`;
 }
+
+/** DuckDB's number types, which a feature column must have to be drawn. */
+const NUMERIC_TYPE = /^(DOUBLE|FLOAT|REAL|DECIMAL|TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT)\b/;
 
 /** The place of a row in the dataset's files, as one number: the file's position × 2^32 + the row's place in the file. */
 const FILE_KEY = 4_294_967_296;
@@ -290,9 +317,9 @@ class LevelBuilder {
  * files suggest), and every row while there are no more than `rowsInMemory`. Row numbers
  * follow the listing's file order, as Dataset.open numbers them.
  */
-async function buildIndex(db: EngineConnection, source: ChartSource, rowsInMemory: number): Promise<ChartIndex> {
+async function buildIndex(db: EngineConnection, source: ChartSource, rowsInMemory: number, feature?: string): Promise<ChartIndex> {
   const { files } = source.listing;
-  const columns = await checkColumns(db, source);
+  const columns = await checkColumns(db, source, feature);
   const what = `reading ${source.path} for a chart`;
   const ends = files.length > 1 ? [files[0], files[files.length - 1]] : [files[0]];
   const [probe] = await db.rows(
@@ -497,18 +524,34 @@ function gather(buckets: Map<number, Gathering>, t: number, firstRow: number, la
  */
 export async function chartSeries(
   source: ChartSource,
-  options: { fromMs?: number; toMs?: number; maxBars: number; rowsInMemory?: number },
+  options: { fromMs?: number; toMs?: number; maxBars: number; rowsInMemory?: number; features?: readonly FeatureSource[] },
   signal?: AbortSignal,
 ): Promise<ChartSeries> {
   const rowsInMemory = options.rowsInMemory ?? ROWS_IN_MEMORY;
-  return withConnection(async (db) => {
-    let index: ChartIndex;
+  const indexOf = async (of: ChartSource, feature?: string): Promise<ChartIndex> => {
     try {
-      index = await source.derive(`chart.index ${rowsInMemory}`, () => withConnection((own) => buildIndex(own, source, rowsInMemory), signal));
+      const key = feature === undefined ? `chart.index ${rowsInMemory}` : `chart.feature ${rowsInMemory} ${feature}`;
+      return await of.derive(key, () => withConnection((own) => buildIndex(own, of, rowsInMemory, feature), signal));
     } catch (error) {
-      throw engineError(error, `reading ${source.path} for a chart`, { path: source.path });
+      throw engineError(error, `reading ${of.path} for a chart`, { path: of.path, ...(feature === undefined ? {} : { column: feature }) });
     }
-    return seriesOf(db, source, index, options);
+  };
+  return withConnection(async (db) => {
+    const series = await seriesOf(db, source, await indexOf(source), options);
+    const wanted = options.features ?? [];
+    if (wanted.length === 0) return series;
+    // the bars' window, as seriesOf reads it
+    const window = { fromUs: options.fromMs === undefined ? -Infinity : Math.ceil(options.fromMs * 1000), toUs: options.toMs === undefined ? Infinity : Math.floor(options.toMs * 1000) };
+    const features: FeatureSeries[] = [];
+    for (const feature of wanted) {
+      const index = await indexOf(feature.source, feature.column);
+      try {
+        features.push({ path: feature.source.path, column: feature.column, values: await featureValues(db, feature.source, index, window, series) });
+      } catch (error) {
+        throw engineError(error, `reading ${feature.source.path} for a chart`, { path: feature.source.path, column: feature.column });
+      }
+    }
+    return { ...series, features };
   }, signal);
 }
 
@@ -519,26 +562,7 @@ async function seriesOf(db: EngineConnection, source: ChartSource, index: ChartI
   const empty = { totalRows, bucketSeconds: 0, downsampled: false, bars: [] };
   if (totalRows === 0 || fromUs > toUs) return empty;
 
-  // the spans wholly inside the window, and raw rows for the parts of the window they do not cover
-  const spanUs = spans.seconds * US_PER_S;
-  let inside: number[];
-  let edges: RawRows | null = null;
-  if (spans.seconds === 0) {
-    inside = [];
-    for (let i = 0; i < spans.count; i++) if (spans.start[i] >= fromUs && spans.start[i] <= toUs) inside.push(i);
-  } else {
-    const loB = fromUs === -Infinity ? -Infinity : Math.ceil(fromUs / spanUs) * spanUs;
-    const hiB = toUs === Infinity ? Infinity : Math.floor((toUs + 1) / spanUs) * spanUs;
-    inside = [];
-    const ranges: [number, number][] = [];
-    if (loB >= hiB) ranges.push([fromUs, toUs]);
-    else {
-      for (let i = 0; i < spans.count; i++) if (spans.start[i] >= loB && spans.start[i] + spanUs <= hiB) inside.push(i);
-      if (fromUs < loB) ranges.push([fromUs, loB - 1]);
-      if (toUs !== Infinity && hiB <= toUs) ranges.push([hiB, toUs]);
-    }
-    if (ranges.length > 0) edges = await rawRows(db, source, index, ranges);
-  }
+  const { inside, edges } = await windowParts(db, source, index, fromUs, toUs);
 
   // count, the first two rows and the last row of the window, by dataset row
   let count = 0;
@@ -593,6 +617,46 @@ async function seriesOf(db: EngineConnection, source: ChartSource, index: ChartI
     return { totalRows, bucketSeconds, downsampled, bars };
   }
 
+  const buckets = await bucketsOf(db, source, index, { inside, edges }, fromUs, toUs, bucketSeconds);
+  const bars = [...buckets.values()]
+    .sort((a, b) => a.t - b.t)
+    .map((bar) => ({ t: bar.t / 1000, o: bar.o, h: bar.h, l: bar.l, c: bar.c, v: bar.v, row: bar.firstRow }));
+  return { totalRows, bucketSeconds, downsampled, bars };
+}
+
+/** The level's spans wholly inside a window (µs, inclusive), and raw rows for the parts of the window they do not cover. */
+async function windowParts(db: EngineConnection, source: ChartSource, index: ChartIndex, fromUs: number, toUs: number): Promise<{ inside: number[]; edges: RawRows | null }> {
+  const { spans } = index;
+  const inside: number[] = [];
+  if (spans.seconds === 0) {
+    for (let i = 0; i < spans.count; i++) if (spans.start[i] >= fromUs && spans.start[i] <= toUs) inside.push(i);
+    return { inside, edges: null };
+  }
+  const spanUs = spans.seconds * US_PER_S;
+  const loB = fromUs === -Infinity ? -Infinity : Math.ceil(fromUs / spanUs) * spanUs;
+  const hiB = toUs === Infinity ? Infinity : Math.floor((toUs + 1) / spanUs) * spanUs;
+  const ranges: [number, number][] = [];
+  if (loB >= hiB) ranges.push([fromUs, toUs]);
+  else {
+    for (let i = 0; i < spans.count; i++) if (spans.start[i] >= loB && spans.start[i] + spanUs <= hiB) inside.push(i);
+    if (fromUs < loB) ranges.push([fromUs, loB - 1]);
+    if (toUs !== Infinity && hiB <= toUs) ranges.push([hiB, toUs]);
+  }
+  return { inside, edges: ranges.length > 0 ? await rawRows(db, source, index, ranges) : null };
+}
+
+/** The window's rows gathered into buckets of `bucketSeconds` (keyed by start, µs): from the level where it divides the bucket, else from the rows themselves. */
+async function bucketsOf(
+  db: EngineConnection,
+  source: ChartSource,
+  index: ChartIndex,
+  parts: { inside: number[]; edges: RawRows | null },
+  fromUs: number,
+  toUs: number,
+  bucketSeconds: number,
+): Promise<Map<number, Gathering>> {
+  const { spans } = index;
+  const { inside, edges } = parts;
   const bucketUs = bucketSeconds * US_PER_S;
   const buckets = new Map<number, Gathering>();
   if (spans.seconds === 0 || bucketSeconds % spans.seconds === 0) {
@@ -603,10 +667,44 @@ async function seriesOf(db: EngineConnection, source: ChartSource, index: ChartI
     const rows = await rawRows(db, source, index, [[fromUs, toUs]]);
     for (let k = 0; k < rows.count; k++) gather(buckets, Math.floor(rows.us[k] / bucketUs) * bucketUs, rows.row[k], rows.row[k], rows.o[k], rows.h[k], rows.l[k], rows.c[k], rows.v[k]);
   }
-  const bars = [...buckets.values()]
-    .sort((a, b) => a.t - b.t)
-    .map((bar) => ({ t: bar.t / 1000, o: bar.o, h: bar.h, l: bar.l, c: bar.c, v: bar.v, row: bar.firstRow }));
-  return { totalRows, bucketSeconds, downsampled, bars };
+  return buckets;
+}
+
+/**
+ * One feature column's values for the bars of an answer, index for index: for downsampled
+ * bars, the column's last value (by dataset row) in each bar's bucket; for bars that are
+ * rows, its last value at the bar's exact time. A bar whose bucket or time holds no row of
+ * the feature takes the value of the bar before it (a set with a row per trading date draws
+ * as steps); a row whose value is null stays null (an indicator's warm-up), and so do bars
+ * before the first row of the feature in the window.
+ */
+async function featureValues(
+  db: EngineConnection,
+  source: ChartSource,
+  index: ChartIndex,
+  window: { fromUs: number; toUs: number },
+  series: { bucketSeconds: number; downsampled: boolean; bars: readonly ChartBar[] },
+): Promise<(number | null)[]> {
+  const { fromUs, toUs } = window;
+  if (series.bars.length === 0 || index.totalRows === 0) return series.bars.map(() => null);
+  // value by bar time, ms (NaN: a row whose value is null)
+  const at = new Map<number, number>();
+  if (series.downsampled) {
+    const parts = await windowParts(db, source, index, fromUs, toUs);
+    for (const bucket of (await bucketsOf(db, source, index, parts, fromUs, toUs, series.bucketSeconds)).values()) at.set(bucket.t / 1000, bucket.c);
+  } else {
+    const rows = index.spans.seconds === 0 ? pick(index.spans, (await windowParts(db, source, index, fromUs, toUs)).inside) : await rawRows(db, source, index, [[fromUs, toUs]]);
+    // rows come in dataset order: the last at a time wins, as a bar's close does
+    for (let k = 0; k < rows.count; k++) at.set(rows.us[k] / 1000, rows.c[k]);
+  }
+  const values: (number | null)[] = [];
+  let previous: number | null = null;
+  for (const bar of series.bars) {
+    const value = at.get(bar.t);
+    if (value !== undefined) previous = Number.isFinite(value) ? value : null;
+    values.push(previous);
+  }
+  return values;
 }
 
 function pick(spans: Spans, at: number[]): RawRows {

@@ -564,14 +564,21 @@ export const api = {
       fromMs: z.number().optional(),
       toMs: z.number().optional(),
       maxBars: z.number().int().min(10).max(10_000).default(2000),
+      /** feature columns (of the same asset) to draw with the bars, each aligned to the bars' times */
+      features: z
+        .array(z.object({ path: DatasetPath, column: z.string().min(1).max(1000) }))
+        .max(8)
+        .default([]),
     }),
     z.object({
       totalRows: z.number(),
       bucketSeconds: z.number(),
       downsampled: z.boolean(),
       bars: z.array(ChartBarSchema),
+      /** one per feature asked for, in its order: values[i] is the column's last value in bars[i]'s bucket (or at its time), carried from the bar before when the bucket has no row of it; null for none */
+      features: z.array(z.object({ path: z.string(), column: z.string(), values: z.array(z.number().nullable()) })).default([]),
     }),
-    'OHLCV bars for a chart, aggregated into at most maxBars buckets',
+    'OHLCV bars for a chart, aggregated into at most maxBars buckets, with feature columns aligned to them',
   ),
   'file.rows': op(
     z.object({ path: z.string().min(1).max(4096), offset: z.number().int().min(0), rows: z.number().int().min(0), columns: z.array(z.string()).min(1).optional() }),

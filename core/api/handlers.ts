@@ -171,7 +171,8 @@ export function parseRequest<K extends ApiName>(name: K, request: unknown): ApiP
 /** The paths a request names, by kind (the fields `ApiSession.checkPath` looks at). */
 function requestPaths(name: ApiName, data: unknown): { path: string; kind: PathKind }[] {
   const request = data as Record<string, unknown>;
-  if (name === 'dataset.info' || name === 'rows.page' || name === 'chart.series' || name === 'rows.query' || name === 'rows.export') return [{ path: String(request.path), kind: 'dataset' }];
+  if (name === 'chart.series') return [String(request.path), ...((request.features as { path: string }[] | undefined) ?? []).map((f) => f.path)].map((p) => ({ path: p, kind: 'dataset' as const }));
+  if (name === 'dataset.info' || name === 'rows.page' || name === 'rows.query' || name === 'rows.export') return [{ path: String(request.path), kind: 'dataset' }];
   if (name === 'file.rows' || name === 'file.schema' || name === 'file.meta') return [{ path: String(request.path), kind: 'source' }];
   if (name !== 'jobs.start') return [];
   const params = request as JobParams;
@@ -259,9 +260,16 @@ function makeHandlers(session: ApiSession): Handlers {
       return { path: `exports/${name}.${format}`, rows: written.rows, capped: written.capped, bytes: fs.statSync(target).size, microsecond: written.microsecond };
     },
 
-    'chart.series': async ({ path: datasetPath, fromMs, toMs, maxBars }) => {
+    'chart.series': async ({ path: datasetPath, fromMs, toMs, maxBars, features }) => {
       const { listing, derive } = await session.datasets.listing(session.storeRoot, datasetPath);
-      return chartSeries({ path: datasetPath, listing, derive }, { fromMs, toMs, maxBars });
+      const sources = await Promise.all(
+        features.map(async (feature) => {
+          const of = await session.datasets.listing(session.storeRoot, feature.path);
+          return { source: { path: feature.path, listing: of.listing, derive: of.derive }, column: feature.column };
+        }),
+      );
+      const series = await chartSeries({ path: datasetPath, listing, derive }, { fromMs, toMs, maxBars, features: sources });
+      return { ...series, features: series.features ?? [] };
     },
 
     'file.rows': ({ path: file, offset, rows, columns }) => fileRows(file, { offset, rows, columns }),
