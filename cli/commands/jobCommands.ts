@@ -4,7 +4,7 @@ import { BadRequestError } from '../../core/errors.js';
 import type { IngestResult } from '../../core/store/ingestIntoStore.js';
 import type { Compression } from '../../core/parquet/writeParquet.js';
 import type { EnforcementMode } from '../../core/validation/issueRows.js';
-import { Compression as Compressions, FeatureSetName, Mode, OnBadRows, OnInvalid } from '../../core/api/contract.js';
+import { Compression as Compressions, FEATURE_PARAMETER_DEFAULTS, FeatureSetName, Mode, OnBadRows, OnInvalid } from '../../core/api/contract.js';
 import type { CommandContext } from '../commandContext.js';
 import { runJobFromCli } from '../jobRunner.js';
 import { jsonOption } from '../options.js';
@@ -16,6 +16,18 @@ function dateOption(name: string) {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) throw new BadRequestError(`--${name} takes a date YYYY-MM-DD, got "${value}"`);
     return value;
   });
+}
+
+/**
+ * `--param name=value`, repeatable: a feature build's parameters as numbers (the contract
+ * checks names and ranges; a value that is not a number is BAD_REQUEST here, naming it).
+ */
+function collectParam(value: string, previous: Record<string, number> = {}): Record<string, number> {
+  const match = /^([A-Za-z]+)=(.+)$/.exec(value);
+  if (!match) throw new BadRequestError(`--param takes name=value (e.g. rsiPeriod=21), got "${value}"`, { param: value });
+  const number = Number(match[2]);
+  if (match[2].trim() === '' || !Number.isFinite(number)) throw new BadRequestError(`--param ${match[1]} takes a number, got "${match[2]}"`, { param: value });
+  return { ...previous, [match[1]]: number };
 }
 
 /** Which zone naive times of a file were read in, and why. */
@@ -124,11 +136,12 @@ export function registerJobCommands(program: Command, ctx: CommandContext): void
     .argument('<set>', inWords(FeatureSetName.options))
     .requiredOption('--asset <sym>', 'contract root, e.g. MES')
     .option('--from <version>', 'cleaned version to build from (default: the newest), e.g. v2')
+    .option('--param <name=value>', `a parameter of the set, repeatable (${Object.entries(FEATURE_PARAMETER_DEFAULTS).map(([name, value]) => `${name}=${value}`).join(', ')})`, collectParam)
     .addOption(jsonOption())
     .action(async (set: string, _opts: unknown, command: Command) => {
-      const opts = command.optsWithGlobals<{ asset: string; from?: string; json?: boolean }>();
-      // the set is checked by the contract (BAD_REQUEST naming the sets), as the app's requests are
-      await runJobFromCli(ctx, { kind: 'features', set: set as FeatureSetName, asset: opts.asset, from: opts.from }, {
+      const opts = command.optsWithGlobals<{ asset: string; from?: string; param?: Record<string, number>; json?: boolean }>();
+      // the set and the parameters are checked by the contract (BAD_REQUEST naming them), as the app's requests are
+      await runJobFromCli(ctx, { kind: 'features', set: set as FeatureSetName, asset: opts.asset, from: opts.from, parameters: opts.param }, {
         needsStore: true,
         json: opts.json === true,
         render: (r) => {

@@ -81,6 +81,18 @@ describe('mes-data ingest, promote, features build, diff', () => {
     expect(diff.json).toMatchObject({ key: ['timestamp'], rows: { added: 0, removed: 30, changed: 0, unchanged: 60 } });
     const unknown = await runCliJson('--store', store, 'features', 'build', 'alpha', '--asset', 'MES');
     expect(unknown.code).toBe(2);
+    // --param: other periods are another version; a parameter of another set, or a value that is no number, is BAD_REQUEST (exit 2)
+    const periods = await runCliJson('--store', store, 'features', 'build', 'momentum_indicators', '--asset', 'MES', '--from', 'v1', '--param', 'rsiPeriod=5', '--param', 'momentumPeriod=3');
+    expect(periods.code).toBe(0);
+    expect(periods.json).toMatchObject({ version: 'v2', path: 'features/v2/momentum_indicators', rows: 90, status: 'created' });
+    const recipe = JSON.parse(fs.readFileSync(path.join(store, 'features/v2/momentum_indicators/metadata.json'), 'utf8')) as { recipe: { parameters: Record<string, unknown> } };
+    expect(recipe.recipe.parameters).toEqual({ set: 'momentum_indicators', asset: 'MES', from: 'cleaned/v1/MES', rsiPeriod: 5, momentumPeriod: 3 });
+    const foreign = await runCliJson('--store', store, 'features', 'build', 'volume_profile', '--asset', 'MES', '--param', 'rsiPeriod=5');
+    expect(foreign.code).toBe(2);
+    expect(foreign.json).toMatchObject({ error: { code: 'BAD_REQUEST', message: 'volume_profile takes no parameter "rsiPeriod"; its parameters: tickSize, valueAreaShare' } });
+    const notNumber = await runCliJson('--store', store, 'features', 'build', 'momentum_indicators', '--asset', 'MES', '--param', 'rsiPeriod=fast');
+    expect(notNumber.code).toBe(2);
+    expect(notNumber.json).toMatchObject({ error: { code: 'BAD_REQUEST', message: '--param rsiPeriod takes a number, got "fast"' } });
   });
 
   it('the promote gate fails with exit 6 and the report', async () => {
