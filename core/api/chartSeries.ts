@@ -542,13 +542,22 @@ export async function chartSeries(
     if (wanted.length === 0) return series;
     // the bars' window, as seriesOf reads it
     const window = { fromUs: options.fromMs === undefined ? -Infinity : Math.ceil(options.fromMs * 1000), toUs: options.toMs === undefined ? Infinity : Math.floor(options.toMs * 1000) };
-    const features: FeatureSeries[] = [];
-    for (const feature of wanted) {
-      const index = await indexOf(feature.source, feature.column);
+    // the columns of one dataset together: the rows the levels do not cover are read once for all
+    const byPath = new Map<string, { source: ChartSource; at: number[] }>();
+    for (const [k, feature] of wanted.entries()) {
+      const group = byPath.get(feature.source.path) ?? { source: feature.source, at: [] };
+      group.at.push(k);
+      byPath.set(feature.source.path, group);
+    }
+    const features: FeatureSeries[] = new Array<FeatureSeries>(wanted.length);
+    for (const [featurePath, group] of byPath) {
+      const indexes: { column: string; index: ChartIndex }[] = [];
+      for (const k of group.at) indexes.push({ column: wanted[k].column, index: await indexOf(group.source, wanted[k].column) });
       try {
-        features.push({ path: feature.source.path, column: feature.column, values: await featureValues(db, feature.source, index, window, series) });
+        const values = await featureValues(db, group.source, indexes, window, series);
+        for (const [j, k] of group.at.entries()) features[k] = { path: featurePath, column: wanted[k].column, values: values[j] };
       } catch (error) {
-        throw engineError(error, `reading ${feature.source.path} for a chart`, { path: feature.source.path, column: feature.column });
+        throw engineError(error, `reading ${featurePath} for a chart`, { path: featurePath, columns: indexes.map((x) => x.column) });
       }
     }
     return { ...series, features };
@@ -671,40 +680,110 @@ async function bucketsOf(
 }
 
 /**
- * One feature column's values for the bars of an answer, index for index: for downsampled
- * bars, the column's last value (by dataset row) in each bar's bucket; for bars that are
- * rows, its last value at the bar's exact time. A bar whose bucket or time holds no row of
- * the feature takes the value of the bar before it (a set with a row per trading date draws
- * as steps); a row whose value is null stays null (an indicator's warm-up), and so do bars
- * before the first row of the feature in the window.
+ * Rows of a feature dataset with a time in one of `ranges` (inclusive, µs): their dataset
+ * row, time and the value of each of `columns` (NaN for null), in row order. One query per
+ * range, each bounded on the timestamp itself, so that DuckDB skips the row groups outside
+ * it (a set is one file of millions of rows: a window's two edges a year apart read two row
+ * groups, not the year).
+ */
+async function featureRows(db: EngineConnection, source: ChartSource, index: ChartIndex, ranges: [number, number][], columns: readonly string[]): Promise<{ count: number; row: Float64Array; us: Float64Array; values: Float64Array[] }> {
+  const out = new FloatColumns(2 + columns.length);
+  for (const [lo, hi] of ranges) {
+    const meeting = rowsMeeting(index.spans, lo, hi);
+    const files = index.files.filter((f) => f.rows > 0 && (index.spans.seconds === 0 || (meeting !== null && f.rowStart <= meeting[1] && f.rowStart + f.rows > meeting[0])));
+    if (files.length === 0) continue;
+    const bound = [Number.isFinite(lo) ? `us >= ${lo}` : 'true', Number.isFinite(hi) ? `us <= ${hi}` : 'true'].join(' AND ');
+    const scan = [...(Number.isFinite(lo) ? [`p."timestamp" >= to_timestamp(${(lo - 1000) / US_PER_S})`] : []), ...(Number.isFinite(hi) ? [`p."timestamp" <= to_timestamp(${(hi + 1000) / US_PER_S})`] : [])];
+    const scanWhere = index.columns.zoned && scan.length > 0 ? ` WHERE ${scan.join(' AND ')}` : '';
+    const values = columns.map((column, k) => `coalesce(p.${sqlIdent(column)}::DOUBLE, 'NaN'::DOUBLE) AS v${k}`).join(', ');
+    await db.stream(
+      `WITH src AS (
+         SELECT (f.row_start + p.file_row_number)::DOUBLE AS r, epoch_us(p."timestamp") AS us, ${values}
+         FROM read_parquet(${sqlFileList(files.map((f) => f.file))}, filename = true, file_row_number = true) p JOIN ${fileTable(
+           files.map((f) => f.file),
+           files.map((f) => f.rowStart),
+           'row_start',
+         )} USING (filename)${scanWhere})
+       SELECT r, us::DOUBLE, ${columns.map((_, k) => `v${k}`).join(', ')} FROM src WHERE ${bound} ORDER BY r`,
+      `reading rows of ${source.path} for a chart`,
+      (chunk) => out.add(chunk),
+    );
+  }
+  // ranges are disjoint and ascending in time, the rows of a set ascending in time: row order holds across them
+  return { count: out.count, row: out.take(0), us: out.take(1), values: columns.map((_, k) => out.take(2 + k)) };
+}
+
+/**
+ * Feature columns of one dataset for the bars of an answer, each a value per bar, index for
+ * index: for downsampled bars, the column's last value (by dataset row) in each bar's bucket;
+ * for bars that are rows, its last value at the bar's exact time. A bar whose bucket or time
+ * holds no row of the feature takes the value of the bar before it (a set with a row per
+ * trading date draws as steps); a row whose value is null stays null (an indicator's
+ * warm-up), and so do bars before the first row of the feature in the window. `indexes`
+ * are the columns' own (the same rows and levels, their own values); the rows the levels do
+ * not cover are read once for all the columns.
  */
 async function featureValues(
   db: EngineConnection,
   source: ChartSource,
-  index: ChartIndex,
+  indexes: readonly { column: string; index: ChartIndex }[],
   window: { fromUs: number; toUs: number },
   series: { bucketSeconds: number; downsampled: boolean; bars: readonly ChartBar[] },
-): Promise<(number | null)[]> {
+): Promise<(number | null)[][]> {
   const { fromUs, toUs } = window;
-  if (series.bars.length === 0 || index.totalRows === 0) return series.bars.map(() => null);
-  // value by bar time, ms (NaN: a row whose value is null)
-  const at = new Map<number, number>();
-  if (series.downsampled) {
-    const parts = await windowParts(db, source, index, fromUs, toUs);
-    for (const bucket of (await bucketsOf(db, source, index, parts, fromUs, toUs, series.bucketSeconds)).values()) at.set(bucket.t / 1000, bucket.c);
+  const { spans, totalRows } = indexes[0].index;
+  if (series.bars.length === 0 || totalRows === 0) return indexes.map(() => series.bars.map(() => null));
+  // for each column: by bar time (ms), the last value by dataset row (NaN: a null)
+  const at = indexes.map(() => new Map<number, { row: number; value: number }>());
+  const put = (k: number, t: number, row: number, value: number) => {
+    const known = at[k].get(t);
+    if (!known || row >= known.row) at[k].set(t, { row, value });
+  };
+  const bucketUs = series.bucketSeconds * US_PER_S;
+  const timeOf = (us: number) => (series.downsampled ? Math.floor(us / bucketUs) * bucketUs : us) / 1000;
+  if (spans.seconds === 0) {
+    // every row in memory, in each column's index
+    for (const [k, { index }] of indexes.entries()) {
+      const s = index.spans;
+      for (let i = 0; i < s.count; i++) if (s.start[i] >= fromUs && s.start[i] <= toUs) put(k, timeOf(s.start[i]), s.firstRow[i], s.c[i]);
+    }
   } else {
-    const rows = index.spans.seconds === 0 ? pick(index.spans, (await windowParts(db, source, index, fromUs, toUs)).inside) : await rawRows(db, source, index, [[fromUs, toUs]]);
-    // rows come in dataset order: the last at a time wins, as a bar's close does
-    for (let k = 0; k < rows.count; k++) at.set(rows.us[k] / 1000, rows.c[k]);
+    const spanUs = spans.seconds * US_PER_S;
+    const fromLevel = series.downsampled && series.bucketSeconds % spans.seconds === 0;
+    const loB = fromUs === -Infinity ? -Infinity : Math.ceil(fromUs / spanUs) * spanUs;
+    const hiB = toUs === Infinity ? Infinity : Math.floor((toUs + 1) / spanUs) * spanUs;
+    const ranges: [number, number][] = [];
+    if (!fromLevel || loB >= hiB) ranges.push([fromUs, toUs]);
+    else {
+      for (const [k, { index }] of indexes.entries()) {
+        const s = index.spans;
+        for (let i = 0; i < s.count; i++) if (s.start[i] >= loB && s.start[i] + spanUs <= hiB) put(k, timeOf(s.start[i]), s.lastRow[i], s.c[i]);
+      }
+      if (fromUs < loB) ranges.push([fromUs, loB - 1]);
+      if (toUs !== Infinity && hiB <= toUs) ranges.push([hiB, toUs]);
+    }
+    if (ranges.length > 0) {
+      const rows = await featureRows(
+        db,
+        source,
+        indexes[0].index,
+        ranges,
+        indexes.map((x) => x.column),
+      );
+      for (let i = 0; i < rows.count; i++) {
+        const t = timeOf(rows.us[i]);
+        for (let k = 0; k < indexes.length; k++) put(k, t, rows.row[i], rows.values[k][i]);
+      }
+    }
   }
-  const values: (number | null)[] = [];
-  let previous: number | null = null;
-  for (const bar of series.bars) {
-    const value = at.get(bar.t);
-    if (value !== undefined) previous = Number.isFinite(value) ? value : null;
-    values.push(previous);
-  }
-  return values;
+  return at.map((byTime) => {
+    let previous: number | null = null;
+    return series.bars.map((bar) => {
+      const found = byTime.get(bar.t);
+      if (found) previous = Number.isFinite(found.value) ? found.value : null;
+      return previous;
+    });
+  });
 }
 
 function pick(spans: Spans, at: number[]): RawRows {

@@ -3,6 +3,7 @@ import {
   ColorType,
   CrosshairMode,
   HistogramSeries,
+  LineSeries,
   createChart,
   createSeriesMarkers,
   type IChartApi,
@@ -23,7 +24,10 @@ import { decimalsOf } from '../table/numberFormat';
 import { useInstrument } from '../table/useInstrument';
 import { countOf, formatCount } from '../tree/treeModel';
 import { assetOfPath } from '../table/instrumentTick';
-import { barAtTime, barTimesForRows, bucketLabel, drawnBars, sessionBreaks, spliceDetail, type DrawnBar, type SeriesBar, type SessionSpan } from './chartBars';
+import { attachFeatures, barAtTime, barTimesForRows, bucketLabel, drawnBars, sessionBreaks, spliceDetail, type DrawnBar, type SeriesBar, type SessionSpan } from './chartBars';
+import { IndicatorPicker, useFeatureDatasets } from './IndicatorPicker';
+import { ChartLegend } from './ChartLegend';
+import { featureIndex, featureRequest, type ActiveIndicator } from './indicators';
 
 type Series = ApiResponse<'chart.series'>;
 
@@ -34,6 +38,11 @@ const DETAIL_FACTOR = 1.5;
 const MAX_MARKERS = 1000;
 /** Of the chart's height: prices above, volume in its own pane below. */
 const PRICE_PANE_SHARE = 0.78;
+/** With indicator panes: the prices' and the volume's shares; the panes share the rest. */
+const PRICE_SHARE_WITH_PANES = 0.5;
+const VOLUME_SHARE_WITH_PANES = 0.14;
+/** Colours of the indicator lines, in the order the lines are added (readable on both themes). */
+const LINE_COLORS = ['#2f7fd8', '#e8871e', '#9b59b6', '#17a589', '#c0392b', '#7f8c8d'];
 /** Bars of room left and right of the data when the whole range is shown, so the first and last time labels are not cut at the edges. */
 const EDGE_BARS = 0.035;
 /** Session breaks are drawn in intraday views up to this span (wider, they would crowd the plot). */
@@ -164,6 +173,21 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
   const [breakLines, setBreakLines] = useState<BreakLine[]>([]);
   const [plotInset, setPlotInset] = useState({ right: 0, bottom: 0 });
   const sessionFetch = useRef<{ asset: string; fromMs: number; toMs: number } | null>(null);
+  // indicators from the asset's feature sets: picked, asked for with the bars, drawn in panes or over the candles
+  const featureDatasets = useFeatureDatasets(asset, version);
+  const [active, setActive] = useState<ActiveIndicator[]>([]);
+  const request = useMemo(() => featureRequest(active), [active]);
+  const requestKey = JSON.stringify(request);
+  const requestRef = useRef(request);
+  requestRef.current = request;
+  /** The overview's bars with their features attached, and the request they answer. */
+  const overviewBars = useRef<{ key: string; bars: SeriesBar[] }>({ key: '', bars: [] });
+  /** The request (requestKey) whose features the bars carry: until the answer to a new one arrives, its indicators draw nothing. */
+  const [barsFor, setBarsFor] = useState('[]');
+  const indicatorSeries = useRef<{ key: string; series: ISeriesApi<'Line' | 'Histogram'>[] }[]>([]);
+  const drawnKey = useRef('');
+  /** The time (seconds) under the crosshair, null when it is off the plot. */
+  const [hoverTime, setHoverTime] = useState<number | null>(null);
 
   // the chart itself, made once per mount
   useEffect(() => {
@@ -206,6 +230,8 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
       selectRow(path, bar.row);
     };
     chart.subscribeClick(onClick);
+    const onCrosshair = (param: { time?: Time }) => setHoverTime(param.time === undefined ? null : (param.time as number));
+    chart.subscribeCrosshairMove(onCrosshair);
 
     const media = window.matchMedia('(prefers-color-scheme: dark)');
     const onTheme = () => chart.applyOptions(themeOptions());
@@ -214,6 +240,9 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
       sizes.disconnect();
       media.removeEventListener('change', onTheme);
       chart.unsubscribeClick(onClick);
+      chart.unsubscribeCrosshairMove(onCrosshair);
+      indicatorSeries.current = [];
+      drawnKey.current = '';
       chart.remove();
       chartRef.current = null;
       candlesRef.current = null;
@@ -233,19 +262,27 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
     candlesRef.current?.applyOptions({ priceFormat: { type: 'price', minMove: tick, precision: Math.min(10, decimalsOf(tick)) } });
   }, [tick, path]);
 
-  // the whole range, downsampled by the host
+  // the whole range, downsampled by the host, with the indicators' columns; a change of the
+  // indicators keeps the view where it is (the finer window follows with them)
   useEffect(() => {
     let live = true;
     setLoading(true);
     setError(null);
     setDetail(null);
-    invoke('chart.series', { path, maxBars: MAX_BARS }).then(
+    const asked = requestRef.current;
+    const chart = chartRef.current;
+    const visible = chart && drawnRef.current.length > 0 ? chart.timeScale().getVisibleRange() : null;
+    fetchSeq.current++;
+    invoke('chart.series', { path, maxBars: MAX_BARS, features: asked }).then(
       (series) => {
         if (!live) return;
+        const attached = attachFeatures(series.bars, series.features, asked);
+        overviewBars.current = { key: JSON.stringify(asked), bars: attached };
         setOverview(series);
-        setBars(series.bars);
+        setBars(attached);
+        setBarsFor(overviewBars.current.key);
         setLoading(false);
-        restoreRange.current = null;
+        restoreRange.current = asked.length > 0 && visible ? { from: visible.from as number, to: visible.to as number } : null;
       },
       (reason: unknown) => {
         if (!live) return;
@@ -256,7 +293,7 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
     return () => {
       live = false;
     };
-  }, [path, version]);
+  }, [path, version, requestKey]);
 
   // data into the series, keeping the visible time range when a detail window is spliced in
   useEffect(() => {
@@ -272,6 +309,58 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
     if (keep) chart.timeScale().setVisibleRange({ from: keep.from as UTCTimestamp, to: keep.to as UTCTimestamp });
     else fitAll(chart, drawn.length);
   }, [drawn]);
+
+  // the indicators' series: made again when the indicators change (a pane each, or over the
+  // candles on a scale of their own), their data from the drawn bars' values
+  useEffect(() => {
+    const chart = chartRef.current;
+    if (!chart) return;
+    const key = JSON.stringify(active.map((a) => [a.key, a.place]));
+    if (drawnKey.current !== key) {
+      drawnKey.current = key;
+      for (const old of indicatorSeries.current) for (const series of old.series) chart.removeSeries(series);
+      indicatorSeries.current = [];
+      let color = 0;
+      let pane = 2;
+      let overlays = 0;
+      for (const indicator of active) {
+        const paneIndex = indicator.place === 'pane' ? pane++ : 0;
+        // the first overlay's scale is the left axis; further overlays get scales of their own, unlabelled
+        const priceScaleId = indicator.place === 'pane' ? 'right' : overlays++ === 0 ? 'left' : `overlay ${indicator.key}`;
+        const series = indicator.lines.map((line) => {
+          const common = { priceScaleId, lastValueVisible: false, priceLineVisible: false, title: '', priceFormat: { type: 'price' as const, precision: 2, minMove: 0.01 } };
+          return line.style === 'histogram'
+            ? chart.addSeries(HistogramSeries, { ...common, color: cssVar('--volume', 'rgba(110,110,140,0.45)') }, paneIndex)
+            : chart.addSeries(LineSeries, { ...common, color: LINE_COLORS[color++ % LINE_COLORS.length], lineWidth: 2, crosshairMarkerVisible: true }, paneIndex);
+        });
+        if (indicator.place === 'overlay') series[0].priceScale().applyOptions({ visible: priceScaleId === 'left', scaleMargins: { top: 0.55, bottom: 0.05 } });
+        indicatorSeries.current.push({ key: indicator.key, series });
+      }
+      chart.applyOptions({ leftPriceScale: { visible: overlays > 0, borderColor: cssVar('--border', '#ccc') } });
+      const panes = chart.panes();
+      const own = pane - 2;
+      panes[0]?.setStretchFactor(own > 0 ? PRICE_SHARE_WITH_PANES : PRICE_PANE_SHARE);
+      panes[1]?.setStretchFactor(own > 0 ? VOLUME_SHARE_WITH_PANES : 1 - PRICE_PANE_SHARE);
+      for (let k = 2; k < panes.length; k++) panes[k].setStretchFactor((1 - PRICE_SHARE_WITH_PANES - VOLUME_SHARE_WITH_PANES) / own);
+      requestAnimationFrame(() => setPaneHeights(chart.panes().map((p) => p.getHeight()).join(',')));
+    }
+    const up = cssVar('--volume-up', 'rgba(38,162,105,0.4)');
+    const down = cssVar('--volume-down', 'rgba(192,28,40,0.4)');
+    const current = barsFor === JSON.stringify(request);
+    for (const [k, indicator] of active.entries()) {
+      const made = indicatorSeries.current[k];
+      if (!made) continue;
+      for (const [j, line] of indicator.lines.entries()) {
+        const at = featureIndex(request, line);
+        const points = (current ? drawn : []).map((b) => {
+          const value = b.values[at] ?? null;
+          if (value === null) return { time: b.time as UTCTimestamp };
+          return line.style === 'histogram' ? { time: b.time as UTCTimestamp, value, color: value >= 0 ? up : down } : { time: b.time as UTCTimestamp, value };
+        });
+        made.series[j].setData(points);
+      }
+    }
+  }, [active, drawn, request, barsFor]);
 
   // zoomed into a downsampled range: fetch the window in finer buckets
   useEffect(() => {
@@ -300,11 +389,17 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
           setDetailState((s) => (s === 'loading' ? s : 'idle'));
           return;
         }
+        // the indicators changed and their overview is on its way: the zoom is fetched once it is here
+        if (overviewBars.current.key !== JSON.stringify(requestRef.current)) {
+          setDetailState('idle');
+          return;
+        }
         const seq = ++fetchSeq.current;
         const windowFrom = fromMs - span / 2;
         const windowTo = toMs + span / 2;
         setDetailState('loading');
-        invoke('chart.series', { path, fromMs: windowFrom, toMs: windowTo, maxBars: MAX_BARS }).then(
+        const asked = requestRef.current;
+        invoke('chart.series', { path, fromMs: windowFrom, toMs: windowTo, maxBars: MAX_BARS, features: asked }).then(
           (series) => {
             // a newer fetch has started: it will settle the state
             if (seq !== fetchSeq.current) return;
@@ -312,7 +407,8 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
             if (series.bars.length === 0) return;
             restoreRange.current = { from: range.from as number, to: range.to as number };
             setDetail({ fromMs: windowFrom, toMs: windowTo, bucketSeconds: series.bucketSeconds, downsampled: series.downsampled });
-            setBars(spliceDetail(ov.bars, series.bars, windowFrom, windowTo));
+            setBars(spliceDetail(overviewBars.current.bars, attachFeatures(series.bars, series.features, asked), windowFrom, windowTo));
+            setBarsFor(JSON.stringify(asked));
           },
           () => {
             if (seq === fetchSeq.current) setDetailState('idle');
@@ -430,8 +526,9 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
     restoreRange.current = null;
     setDetailState('idle');
     setDetail(null);
-    setBars(overview.bars);
-    if (chartRef.current) fitAll(chartRef.current, drawnBars(overview.bars).length);
+    setBars(overviewBars.current.bars);
+    setBarsFor(overviewBars.current.key);
+    if (chartRef.current) fitAll(chartRef.current, drawnBars(overviewBars.current.bars).length);
   };
 
   const bucket = detail ?? (overview ? { bucketSeconds: overview.bucketSeconds, downsampled: overview.downsampled } : null);
@@ -457,6 +554,7 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
             {formatCount(marked.length)} {marked.length === 1 ? 'bar' : 'bars'} with issues
           </span>
         ) : null}
+        <IndicatorPicker features={featureDatasets} active={active} onChange={setActive} />
         <span className="spacer" />
         {clicked ? (
           <span className="muted ellipsis" data-testid="chart-clicked" data-row={clicked.row}>
@@ -481,6 +579,20 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
       ) : null}
       <div className="chart-area" style={{ flex: 1, minHeight: 0, position: 'relative', display: 'flex', flexDirection: 'column' }}>
         <div className="chart-box" ref={containerRef} data-testid="chart" data-pane-heights={paneHeights} style={{ visibility: error ? 'hidden' : 'visible', isolation: 'isolate' }} />
+        {error ? null : (
+          <ChartLegend
+            bars={drawn}
+            hoverTime={hoverTime}
+            active={active}
+            request={request}
+            current={barsFor === requestKey}
+            priceDecimals={Math.min(10, decimalsOf(tick))}
+            timeLabel={(seconds) => {
+              const w = wallClock(seconds, timeMode, exchangeZone);
+              return `${w.date} ${w.time} ${w.zone}`;
+            }}
+          />
+        )}
         <div
           className="session-breaks"
           data-testid="session-breaks"

@@ -8,8 +8,8 @@
 
 import type { ChartBar } from '../../../core/api/contract.js';
 
-/** A candle as `chart.series` sends it (the contract's ChartBar). */
-export type SeriesBar = ChartBar;
+/** A candle as `chart.series` sends it (the contract's ChartBar), with the values of the feature columns drawn with it (`f[k]` of the k-th asked for). */
+export type SeriesBar = ChartBar & { f?: readonly (number | null)[] };
 
 export interface DrawnBar {
   /** Seconds since the epoch (lightweight-charts' UTCTimestamp). */
@@ -21,6 +21,8 @@ export interface DrawnBar {
   volume: number;
   /** The first dataset row of this bar. */
   row: number;
+  /** The feature columns' values at this bar (null: none), in the order they were asked for. */
+  values: (number | null)[];
 }
 
 /** Sorted by time, at most one bar per second. */
@@ -39,9 +41,11 @@ export function drawnBars(bars: readonly SeriesBar[]): DrawnBar[] {
       last.close = b.c;
       last.volume += Number.isFinite(b.v) ? b.v : 0;
       last.row = Math.min(last.row, b.row);
+      // the later bar's value, as its close: an indicator's value at the end of the second
+      last.values = (b.f ?? []).map((value, k) => value ?? last.values[k] ?? null);
       continue;
     }
-    out.push({ time, open: b.o, high: b.h, low: b.l, close: b.c, volume: Number.isFinite(b.v) ? b.v : 0, row: b.row });
+    out.push({ time, open: b.o, high: b.h, low: b.l, close: b.c, volume: Number.isFinite(b.v) ? b.v : 0, row: b.row, values: [...(b.f ?? [])] });
   }
   return out;
 }
@@ -140,4 +144,26 @@ export function sessionBreaks(bars: readonly DrawnBar[], sessions: readonly Sess
     found.set(lo, { index: lo, kind });
   }
   return [...found.values()].sort((a, b) => a.index - b.index);
+}
+
+/** A feature column's answer of `chart.series`: one value per bar. */
+interface FeatureValues {
+  path: string;
+  column: string;
+  values: readonly (number | null)[];
+}
+
+/**
+ * The bars of one `chart.series` answer with the values of the features asked for attached
+ * to each (`f[k]` from `features[k]`), index for index, as the host aligned them. An answer
+ * whose features do not match what was asked (another column, another count of values) is
+ * refused: drawn, it would put an indicator under the wrong candles.
+ */
+export function attachFeatures(bars: readonly ChartBar[], features: readonly FeatureValues[], asked: readonly { path: string; column: string }[]): SeriesBar[] {
+  if (features.length !== asked.length) throw new Error(`the chart asked for ${asked.length} feature columns and got ${features.length}`);
+  for (const [k, feature] of features.entries()) {
+    if (feature.path !== asked[k].path || feature.column !== asked[k].column) throw new Error(`feature ${k + 1} of the chart is ${feature.path} ${feature.column}, not ${asked[k].path} ${asked[k].column}`);
+    if (feature.values.length !== bars.length) throw new Error(`${feature.column} of ${feature.path} has ${feature.values.length} values for ${bars.length} bars`);
+  }
+  return bars.map((bar, i) => ({ ...bar, f: features.map((feature) => feature.values[i]) }));
 }

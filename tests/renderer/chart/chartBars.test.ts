@@ -7,8 +7,8 @@ describe('chartBars', () => {
   it('orders bars by time and merges bars that share a second', () => {
     const drawn = drawnBars([bar(120_000, 0, 10), bar(60_000, 1, 11), bar(120_500, 2, 12)]);
     expect(drawn).toEqual([
-      { time: 60, open: 11, high: 12, low: 10, close: 11, volume: 5, row: 1 },
-      { time: 120, open: 10, high: 13, low: 9, close: 12, volume: 10, row: 0 },
+      { time: 60, open: 11, high: 12, low: 10, close: 11, volume: 5, row: 1, values: [] },
+      { time: 120, open: 10, high: 13, low: 9, close: 12, volume: 10, row: 0, values: [] },
     ]);
   });
 
