@@ -359,12 +359,22 @@ const FeaturesResultSchema = z.object({
 });
 
 const ColumnType = z.object({ name: z.string(), type: z.string() });
+const DiffRowKind = z.enum(['added', 'removed', 'changed']);
 const DiffSampleSchema = z.object({
-  kind: z.enum(['added', 'removed', 'changed']),
+  kind: DiffRowKind,
   key: z.record(z.string(), z.json()),
   /** for changed rows: the columns that differ, with both values */
   changes: z.record(z.string(), z.object({ a: z.json(), b: z.json() })).optional(),
   row: z.record(z.string(), z.json()).optional(),
+});
+/** The counts of a diff per trading date (core/diff/diffTables.ts `DateRule`). */
+const DiffDatesSchema = z.object({
+  /** a row's trading date: its `date` column (both sides have one), or its timestamp under the session template `session` (in `timeZone`) */
+  source: z.enum(['column', 'session']),
+  session: z.string().nullable(),
+  timeZone: z.string().nullable(),
+  /** the dates with a row added, removed or changed, in order (null: rows without a timestamp or date, last) */
+  dates: z.array(z.object({ date: z.string().nullable(), added: Count, removed: Count, changed: Count })),
 });
 const DiffResultSchema = z.object({
   key: z.array(z.string()),
@@ -372,6 +382,7 @@ const DiffResultSchema = z.object({
   rows: z.object({ added: Count, removed: Count, changed: Count, unchanged: Count, a: Count, b: Count }),
   /** columns with at least one changed value, and how many rows changed in each */
   changedColumns: z.record(z.string(), Count),
+  byDate: DiffDatesSchema,
   samples: z.array(DiffSampleSchema),
 });
 
@@ -651,6 +662,32 @@ export const api = {
       sessions: z.array(z.object({ date: z.string(), openMs: z.number(), closeMs: z.number(), kind: z.enum(['regular', 'early_close', 'holiday_session']), name: z.string().nullable() })),
     }),
     "an instrument's trading sessions in a window (unknown symbols: the generic CME Globex hours), for session breaks on a chart",
+  ),
+  'diff.rows': op(
+    z.object({
+      a: DatasetPath,
+      b: DatasetPath,
+      /** the trading date (as the diff job's `byDate` names it) */
+      date: IsoDate,
+      kinds: z.array(DiffRowKind).min(1).max(3).default(['added', 'removed', 'changed']),
+      offset: z.number().int().min(0).default(0),
+      limit: z.number().int().min(0).max(1000).default(100),
+    }),
+    z.object({
+      date: z.string(),
+      key: z.array(z.string()),
+      source: DiffDatesSchema.shape.source,
+      /** the rows of the date that differ, by kind (all kinds, whatever `kinds` asks for) */
+      counts: z.object({ added: Count, removed: Count, changed: Count }),
+      /** rows of the kinds asked for */
+      total: Count,
+      offset: Count,
+      /** B's columns, then those only A has */
+      columns: z.array(ColumnType),
+      /** in key order: A's row (null when added), B's row (null when removed), the columns whose values differ */
+      rows: z.array(z.object({ kind: DiffRowKind, key: z.record(z.string(), z.json()), a: z.record(z.string(), z.json()).nullable(), b: z.record(z.string(), z.json()).nullable(), changed: z.array(z.string()) })),
+    }),
+    'the rows of one trading date that differ between two versions (a page, both sides of each row), by the same join as the diff job',
   ),
   'jobs.start': op(JobParams, JobStateSchema, 'start a job (validate, ingest, promote, features, diff, verify)'),
   'jobs.get': op(z.object({ id: z.string() }), JobStateSchema, 'a job now'),

@@ -17,6 +17,7 @@ import { getParquetMetadata, getParquetSchema } from '../parquet/parquetMetadata
 import { chartSeries } from './chartSeries.js';
 import { exportQuery, queryTable, querySql } from '../engine/datasetQuery.js';
 import { convertFile, fileRows } from './fileOperations.js';
+import { diffTargetRows } from '../diff/diffTargets.js';
 import { DatasetCache } from './datasetCache.js';
 import { api, isApiName, type ApiName, type ApiParsedRequest, type ApiResponse, type JobParams } from './contract.js';
 import { JobManager } from './jobManager.js';
@@ -174,6 +175,7 @@ function requestPaths(name: ApiName, data: unknown): { path: string; kind: PathK
   if (name === 'chart.series') return [String(request.path), ...((request.features as { path: string }[] | undefined) ?? []).map((f) => f.path)].map((p) => ({ path: p, kind: 'dataset' as const }));
   if (name === 'dataset.info' || name === 'rows.page' || name === 'rows.query' || name === 'rows.export') return [{ path: String(request.path), kind: 'dataset' }];
   if (name === 'file.rows' || name === 'file.schema' || name === 'file.meta') return [{ path: String(request.path), kind: 'source' }];
+  if (name === 'diff.rows') return [{ path: String(request.a), kind: 'dataset' }, { path: String(request.b), kind: 'dataset' }];
   if (name !== 'jobs.start') return [];
   const params = request as JobParams;
   if (params.kind === 'validate') return [{ path: params.target, kind: 'dataset' }];
@@ -308,6 +310,10 @@ function makeHandlers(session: ApiSession): Handlers {
       });
       return Promise.resolve({ symbol: instrument.symbol, timeZone: instrument.session.timeZone, sessions });
     },
+
+    // one date's rows: the instants of that date bound the join, so it stays light enough for the host's thread
+    'diff.rows': ({ a, b, date, kinds, offset, limit }) =>
+      diffTargetRows(session.storeRoot, a, b, { date, kinds, offset, limit }, { open: async (target) => (await session.datasets.dataset(session.storeRoot, target)).files.map((f) => ({ file: f.file, handle: f.handle })) }),
 
     'jobs.start': (params) => Promise.resolve(session.jobs.start(params)),
     'jobs.get': ({ id }) => Promise.resolve(session.jobs.get(id)),

@@ -4,11 +4,13 @@ import path from 'node:path';
 import { Int16, makeData, makeVector, Table, TimeUnit, Type, type DataType, type Field, type Timestamp } from 'apache-arrow';
 import { vectorValueToJson, type JsonValue } from '../arrow/arrowJson.js';
 import { checkSameSchema } from '../engine/datasetTable.js';
-import { sqlFileList, sqlIdent, withConnection, type EngineConnection } from '../engine/duckdbEngine.js';
+import { sqlFileList, sqlIdent, sqlString, withConnection, type EngineConnection } from '../engine/duckdbEngine.js';
 import { BadRequestError, CancelledError, CorruptedFileError } from '../errors.js';
 import { openParquetFile, type ParquetHandle } from '../parquet/parquetFile.js';
 import { writeParquet } from '../parquet/writeParquet.js';
-import type { DiffOptions, DiffResult, DiffSample } from './diffTables.js';
+import type { ApiResponse } from '../api/contract.js';
+import type { SessionTemplate } from '../instruments/sessionTemplates.js';
+import { dateRuleOf, type DateRule, type DiffOptions, type DiffResult, type DiffSample } from './diffTables.js';
 
 /**
  * The diff of two sets of Parquet files (two versions of a dataset) done by DuckDB, with
@@ -27,6 +29,13 @@ import type { DiffOptions, DiffResult, DiffSample } from './diffTables.js';
  * (a temporary Parquet file joined by position): a key or a value that differs only in its
  * nanoseconds is still found.
  *
+ * Each row that differs also gets its trading date (`dateSql`): its `date` column when both
+ * sides have one, else its timestamp under the asset's session template (an instant from
+ * the open on belongs to the next day when sessions open the day before); a pair takes B's.
+ * The counts per date are one more aggregate of the same join, and `diffRowsOfDate` runs
+ * the join again for the rows of one date only (their instants bound the scan, so DuckDB
+ * reads only the row groups that hold them).
+ *
  * Answers null when a column has a type this does not compare (decimals, nested, binary…),
  * the asset column is not a string, or the files of a side do not share one schema: the
  * caller then diffs the tables read whole, as before.
@@ -35,6 +44,8 @@ import type { DiffOptions, DiffResult, DiffSample } from './diffTables.js';
 interface Side {
   label: 'A' | 'B';
   files: string[];
+  /** no file can hold the rows asked for (diffRowsOfDate): `files` is the first file, and no row of it is taken */
+  empty?: boolean;
   first: ParquetHandle;
   types: Map<string, string>;
   fields: Map<string, Field>;
@@ -63,6 +74,7 @@ function supported(type: DataType): boolean {
     case Type.Float:
       return (type as unknown as { precision: number }).precision !== 0;
     case Type.Int:
+    case Type.Date:
     case Type.Timestamp:
     case Type.Bool:
     case Type.Utf8:
@@ -144,19 +156,35 @@ interface KeyParts {
   numbered: boolean;
 }
 
-/** A side's rows: key, place (file and row), the compared columns, the digits below the microsecond. */
-function sideSql(side: Side, common: string[], digits: Digits, parts: KeyParts): string {
+/** A row's trading date as `YYYY-MM-DD` text (see the header). */
+function dateSql(rule: DateRule, side: Side): string {
+  if (rule.kind === 'column') {
+    const column = `p.${sqlIdent('date')}`;
+    const type = typeOf(side.fields.get('date'))?.typeId;
+    return type === Type.Utf8 ? column : type === Type.Date || type === Type.Timestamp ? `strftime(${column}, '%Y-%m-%d')` : `CAST(${column} AS VARCHAR)`;
+  }
+  const t = rule.template;
+  const local = `timezone(${sqlString(t.timeZone)}, timezone('UTC', make_timestamp(epoch_us(p.${sqlIdent('timestamp')}))))`;
+  const [hh, mm] = t.open.split(':').map(Number);
+  const next = t.opensPreviousDay ? ` + CASE WHEN hour(${local}) * 60 + minute(${local}) >= ${hh * 60 + mm} THEN 1 ELSE 0 END` : '';
+  return `strftime(CAST(${local} AS DATE)${next}, '%Y-%m-%d')`;
+}
+
+/** A side's rows: key, place (file and row), trading date, the compared columns, the digits below the microsecond; `where` bounds them. */
+function sideSql(side: Side, common: string[], digits: Digits, parts: KeyParts, rule: DateRule, where = ''): string {
   const columns = [
     ...(parts.asset ? [`coalesce(p.${sqlIdent('asset')}, '') AS k_a`] : []),
     `coalesce(epoch_us(p.${sqlIdent('timestamp')}), 0) AS k_u`,
     ...(parts.nanos ? [`${digits.columns.includes('timestamp') ? `n.${sqlIdent('n_timestamp')}` : '0'}::SMALLINT AS k_r`] : []),
     'p.file_index AS fi',
     'p.file_row_number AS fr',
+    `${dateSql(rule, side)} AS dt`,
     ...common.map((name) => `p.${sqlIdent(name)} AS ${sqlIdent(`c_${name}`)}`),
     ...digits.columns.filter((name) => name !== 'timestamp').map((name) => `n.${sqlIdent(`n_${name}`)}`),
   ];
   const source = `read_parquet(${sqlFileList(side.files)}, file_row_number = true) p${digits.files ? ` POSITIONAL JOIN read_parquet(${sqlFileList(digits.files)}) n` : ''}`;
-  const select = `SELECT ${columns.join(', ')} FROM ${source}`;
+  const bound = side.empty ? 'FALSE' : where;
+  const select = `SELECT ${columns.join(', ')} FROM ${source}${bound ? ` WHERE ${bound}` : ''}`;
   if (!parts.numbered) return select;
   const key = ['k_u', ...(parts.asset ? ['k_a'] : []), ...(parts.nanos ? ['k_r'] : [])].join(', ');
   return `SELECT *, row_number() OVER (PARTITION BY ${key} ORDER BY fi, fr) AS k_d FROM (${select})`;
@@ -194,18 +222,19 @@ async function digitsFileOf(folder: string, side: Side, names: string[], total: 
   return { files, columns: kept.map((c) => c.slice(2)) };
 }
 
-/**
- * Diffs the Parquet files `filesA` and `filesB` (absolute, in dataset order) in DuckDB, or
- * answers null when their types need the table reader (see above). Throws BAD_REQUEST when
- * a side has no timestamp column, the read errors DuckDB and our reader raise, and
- * CANCELLED on `signal`.
- */
-export async function diffParquetFiles(
-  filesA: string[],
-  filesB: string[],
-  options: DiffOptions & { signal?: AbortSignal; progress?: (fraction: number, stage: string) => void; /** rows of digits per temporary file (tests) */ digitsFileRows?: number } = {},
-): Promise<DiffResult | null> {
-  const sampleLimit = options.samples ?? 10;
+/** What both the whole diff and a date's rows start from: the two sides, their schemas, the key and the date rule. */
+interface Prepared {
+  a: Side;
+  b: Side;
+  schema: DiffResult['schema'];
+  key: string[];
+  withAsset: boolean;
+  common: string[];
+  rule: DateRule;
+}
+
+/** The sides of a diff, or null when their types need the table reader. Throws BAD_REQUEST when a side has no timestamp column. */
+async function prepare(filesA: string[], filesB: string[], sessionOf: ((asset: string | null) => SessionTemplate) | undefined): Promise<Prepared | null> {
   const [a, b] = await Promise.all([sideOf('A', filesA), sideOf('B', filesB)]);
   for (const side of [a, b]) {
     const ts = side.fields.get('timestamp');
@@ -224,31 +253,63 @@ export async function diffParquetFiles(
   const compared = [...key, ...common];
   if (compared.some((name) => !supported(typeOf(a.fields.get(name)) as DataType) || !supported(typeOf(b.fields.get(name)) as DataType))) return null;
   if (withAsset && (typeOf(a.fields.get('asset'))?.typeId !== Type.Utf8 || typeOf(b.fields.get('asset'))?.typeId !== Type.Utf8)) return null;
+  const rule = dateRuleOf(a.types.has('date') && b.types.has('date'), b.first.info.keyValue['mes_data.asset'] ?? a.first.info.keyValue['mes_data.asset'] ?? null, sessionOf);
+  return { a, b, schema, key, withAsset, common, rule };
+}
+
+type DiffFilesOptions = DiffOptions & {
+  signal?: AbortSignal;
+  progress?: (fraction: number, stage: string) => void;
+  /** rows of digits per temporary file (tests) */
+  digitsFileRows?: number;
+};
+
+/** Runs `work` with the digits of both sides written to a temporary folder (removed after). */
+async function withDigits<T>(p: Prepared, options: DiffFilesOptions, totals: [number, number], work: (digitsA: Digits, digitsB: Digits) => Promise<T>): Promise<T> {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'mes-data-diff-'));
+  try {
+    // the digits below the microsecond of every nanosecond column compared (key or value)
+    const nanosNames = (side: Side) => ['timestamp', ...p.common].filter((name) => isNanos(side.fields.get(name)));
+    const digitsA = await digitsFileOf(folder, p.a, nanosNames(p.a), totals[0], options.digitsFileRows ?? DIGITS_FILE_ROWS, options.signal);
+    const digitsB = await digitsFileOf(folder, p.b, nanosNames(p.b), totals[1], options.digitsFileRows ?? DIGITS_FILE_ROWS, options.signal);
+    return await work(digitsA, digitsB);
+  } finally {
+    fs.rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Diffs the Parquet files `filesA` and `filesB` (absolute, in dataset order) in DuckDB, or
+ * answers null when their types need the table reader (see above). Throws BAD_REQUEST when
+ * a side has no timestamp column, the read errors DuckDB and our reader raise, and
+ * CANCELLED on `signal`.
+ */
+export async function diffParquetFiles(filesA: string[], filesB: string[], options: DiffFilesOptions = {}): Promise<DiffResult | null> {
+  const sampleLimit = options.samples ?? 10;
+  const p = await prepare(filesA, filesB, options.sessionOf);
+  if (!p) return null;
+  const { a, b, schema, key, common } = p;
 
   return withConnection(async (db) => {
     for (const side of [a, b]) if (side.files.length > 1 && !(await checkSameSchema(db, side.files))) return null;
     const [totalA, totalB] = [await rowCount(db, a.files), await rowCount(db, b.files)];
     options.progress?.(0.2, 'reading');
-    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'mes-data-diff-'));
-    try {
-      // the digits below the microsecond of every nanosecond column compared (key or value)
-      const nanosNames = (side: Side) => ['timestamp', ...common].filter((name) => isNanos(side.fields.get(name)));
-      const digitsA = await digitsFileOf(folder, a, nanosNames(a), totalA, options.digitsFileRows ?? DIGITS_FILE_ROWS, options.signal);
-      const digitsB = await digitsFileOf(folder, b, nanosNames(b), totalB, options.digitsFileRows ?? DIGITS_FILE_ROWS, options.signal);
+    return withDigits(p, options, [totalA, totalB], async (digitsA, digitsB) => {
       options.progress?.(0.4, 'comparing');
-      const parts: KeyParts = { asset: withAsset, nanos: digitsA.columns.includes('timestamp') || digitsB.columns.includes('timestamp'), numbered: false };
+      const parts: KeyParts = { asset: p.withAsset, nanos: digitsA.columns.includes('timestamp') || digitsB.columns.includes('timestamp'), numbered: false };
       const what = `comparing ${a.files.length} with ${b.files.length} Parquet file(s)`;
       const table = 'mes_data_diff';
-      await db.run(joinSql(table, a, b, common, digitsA, digitsB, parts), what);
+      await db.run(joinSql(table, p, digitsA, digitsB, parts), what);
       let [row] = await db.rows(summarySql(table, common, parts, sampleLimit), what);
       // a key repeated on both sides: its rows pair up in order, which the plain join cannot do; number them
       const pairs = Number(row.changed) + Number(row.unchanged);
       if (pairs + Number(row.removed) !== totalA || pairs + Number(row.added) !== totalB) {
         parts.numbered = true;
         await db.run(`DROP TABLE ${table}`, what);
-        await db.run(joinSql(table, a, b, common, digitsA, digitsB, parts), what);
+        await db.run(joinSql(table, p, digitsA, digitsB, parts), what);
         [row] = await db.rows(summarySql(table, common, parts, sampleLimit), what);
       }
+      const dates = await db.rows(datesSql(table), what);
       await db.run(`DROP TABLE ${table}`, what);
       options.progress?.(0.9, 'samples');
       const changed = Number(row.changed);
@@ -257,6 +318,7 @@ export async function diffParquetFiles(
         schema,
         rows: { added: Number(row.added), removed: Number(row.removed), changed, unchanged: Number(row.unchanged), a: totalA, b: totalB },
         changedColumns: {},
+        byDate: { ...ruleJson(p.rule), dates: dates.map((d) => ({ date: typeof d.dt === 'string' ? d.dt : null, added: Number(d.added), removed: Number(d.removed), changed: Number(d.changed) })) },
         samples: [],
       };
       // columns in the order diffTables meets them: by the first changed row, then by column order
@@ -273,18 +335,29 @@ export async function diffParquetFiles(
       refs.sort((x, y) => compareSk(x.sk, y.sk));
       result.samples = await samplesOf(refs, a, b, key, common);
       return result;
-    } finally {
-      fs.rmSync(folder, { recursive: true, force: true });
-    }
+    });
   }, options.signal);
+}
+
+/** The rule as the result names it. */
+function ruleJson(rule: DateRule): Pick<DiffResult['byDate'], 'source' | 'session' | 'timeZone'> {
+  return rule.kind === 'column' ? { source: 'column', session: null, timeZone: null } : { source: 'session', session: rule.template.id, timeZone: rule.template.timeZone };
+}
+
+/** Counts of the rows that differ, per trading date, from the table `joinSql` made. */
+function datesSql(table: string): string {
+  return `SELECT dt, coalesce(sum(n) FILTER (WHERE kind = 1), 0)::BIGINT AS added, coalesce(sum(n) FILTER (WHERE kind = 2), 0)::BIGINT AS removed, coalesce(sum(n) FILTER (WHERE kind = 0), 0)::BIGINT AS changed
+FROM ${table} WHERE kind < 3 GROUP BY dt ORDER BY dt NULLS LAST`;
 }
 
 /**
  * The full join of the two sides on their key, kept in a temporary table as its rows that
  * differ (a row added or removed, or a pair with a changed column), each with its key, its
- * places and which columns changed, and one row (kind 3) counting the unchanged pairs.
+ * places, its trading date and which columns changed, and one row (kind 3) counting the
+ * unchanged pairs. `where` bounds the rows of both sides.
  */
-function joinSql(table: string, a: Side, b: Side, common: string[], digitsA: Digits, digitsB: Digits, parts: KeyParts): string {
+function joinSql(table: string, p: Prepared, digitsA: Digits, digitsB: Digits, parts: KeyParts, where = ''): string {
+  const { a, b, common } = p;
   const nanosOf = (digits: Digits, prefix: 'a' | 'b', name: string) => (digits.columns.includes(name) ? `${prefix}.${sqlIdent(`n_${name}`)}` : null);
   const differs = common.map((name) => differsSql(name, a.fields.get(name) as Field, { a: nanosOf(digitsA, 'a', name), b: nanosOf(digitsB, 'b', name) }));
   const key = ['k_u', ...(parts.asset ? ['k_a'] : []), ...(parts.nanos ? ['k_r'] : []), ...(parts.numbered ? ['k_d'] : [])];
@@ -295,14 +368,15 @@ function joinSql(table: string, a: Side, b: Side, common: string[], digitsA: Dig
     'a.fr AS afr',
     'b.fi AS bfi',
     'b.fr AS bfr',
+    'coalesce(b.dt, a.dt) AS dt',
     ...differs.map((d, k) => `${d} AS d${k}`),
   ];
   const interesting = ['a.fi IS NULL', 'b.fi IS NULL', ...differs].join(' OR ');
-  const names = ['kind', ...key, 'afi', 'afr', 'bfi', 'bfr', ...differs.map((_, k) => `d${k}`)];
+  const names = ['kind', ...key, 'afi', 'afr', 'bfi', 'bfr', 'dt', ...differs.map((_, k) => `d${k}`)];
   return `CREATE TEMP TABLE ${table} AS
 SELECT CASE WHEN i THEN kind ELSE 3 END AS kind, ${names.slice(1).map((n) => `CASE WHEN i THEN ${n} END AS ${n}`).join(', ')}, count(*) AS n
 FROM (SELECT ${values.join(', ')}, (${interesting}) AS i
-  FROM (${sideSql(a, common, digitsA, parts)}) a FULL OUTER JOIN (${sideSql(b, common, digitsB, parts)}) b ON ${key.map((k) => `a.${k} = b.${k}`).join(' AND ')})
+  FROM (${sideSql(a, common, digitsA, parts, p.rule, where)}) a FULL OUTER JOIN (${sideSql(b, common, digitsB, parts, p.rule, where)}) b ON ${key.map((k) => `a.${k} = b.${k}`).join(' AND ')})
 GROUP BY ALL`;
 }
 
@@ -369,4 +443,156 @@ async function samplesOf(refs: SampleRef[], a: Side, b: Side, key: string[], com
     }
   }
   return samples;
+}
+
+export type DiffRowsPage = ApiResponse<'diff.rows'>;
+type DiffRowKind = DiffRowsPage['rows'][number]['kind'];
+const KIND_CODE: Record<DiffRowKind, number> = { changed: 0, added: 1, removed: 2 };
+
+/** A microsecond instant as a DuckDB literal of the column's type (TIMESTAMPTZ when the column is in UTC). */
+function instantLiteral(us: bigint, field: Field): string {
+  const seconds = us >= 0n ? us / 1_000_000n : -((-us + 999_999n) / 1_000_000n);
+  const text = `${new Date(Number(seconds) * 1000).toISOString().slice(0, 19).replace('T', ' ')}.${String(us - seconds * 1_000_000n).padStart(6, '0')}`;
+  return (typeOf(field) as Timestamp).timezone ? `TIMESTAMPTZ '${text}+00'` : `TIMESTAMP '${text}'`;
+}
+
+/**
+ * The rows of one trading date that differ between `filesA` and `filesB`, a page at a time
+ * in key order, with both sides of each row read by our own reader (values as the table
+ * shows them), and the counts of the date by kind: the same join and the same date rule as
+ * `diffParquetFiles`, so they agree with its `byDate`. The instants of the date's rows on
+ * either side (one query whose date test DuckDB prunes by) bound both sides of the join.
+ * Answers null when the types need the table reader (as `diffParquetFiles`).
+ */
+export async function diffRowsOfDate(
+  sideA: OpenFile[],
+  sideB: OpenFile[],
+  request: { date: string; kinds: DiffRowKind[]; offset: number; limit: number },
+  options: Pick<DiffFilesOptions, 'sessionOf' | 'signal'> = {},
+): Promise<DiffRowsPage | null> {
+  const p = await prepare(sideA.map((f) => f.file), sideB.map((f) => f.file), options.sessionOf);
+  if (!p) return null;
+  const { a, b, key, common } = p;
+  // only the files whose footers say they may hold what is asked (a version has a file per date)
+  const keep = (which: (handle: ParquetHandle) => boolean) => {
+    for (const [side, open] of [[a, sideA], [b, sideB]] as const) {
+      const kept = open.filter((f) => which(f.handle)).map((f) => f.file);
+      side.empty = kept.length === 0;
+      side.files = side.empty ? [side.first.path] : kept;
+    }
+  };
+  keep((handle) => mayHoldDate(handle, p.rule, request.date));
+  const columns = [...[...b.types].map(([name, type]) => ({ name, type })), ...[...a.types].filter(([name]) => !b.types.has(name)).map(([name, type]) => ({ name, type }))];
+  const page: DiffRowsPage = { date: request.date, key, source: p.rule.kind, counts: { added: 0, removed: 0, changed: 0 }, total: 0, offset: request.offset, columns, rows: [] };
+  return withConnection(async (db) => {
+    for (const side of [a, b]) if (side.files.length > 1 && !(await checkSameSchema(db, side.files))) return null;
+    const what = `comparing the rows of ${request.date} in ${a.files.length} and ${b.files.length} Parquet file(s)`;
+    const ts = `p.${sqlIdent('timestamp')}`;
+    // a trading date lies within a day or two of its instants: a bound DuckDB prunes row groups by
+    const day = BigInt(Date.parse(`${request.date}T00:00:00Z`)) * 1000n;
+    const near = (side: Side) =>
+      p.rule.kind === 'session' ? `${ts} >= ${instantLiteral(day - 2n * 86_400_000_000n, side.fields.get('timestamp') as Field)} AND ${ts} < ${instantLiteral(day + 2n * 86_400_000_000n, side.fields.get('timestamp') as Field)}` : '';
+    // the side's rows of that date: instants and dates only, read without the digits (a microsecond is the bound's unit)
+    const spanSql = (side: Side) => `SELECT min(u) AS lo, max(u) AS hi FROM (SELECT epoch_us(${ts}) AS u, ${dateSql(p.rule, side)} AS dt FROM read_parquet(${sqlFileList(side.files)}) p${side.empty ? ' WHERE FALSE' : near(side) ? ` WHERE ${near(side)}` : ''}) WHERE dt = ${sqlString(request.date)}`;
+    const [sa] = await db.rows(spanSql(a), what);
+    const [sb] = await db.rows(spanSql(b), what);
+    const bounds = [sa, sb].filter((s) => s.lo !== null && s.lo !== undefined);
+    if (bounds.length === 0) return page;
+    const lo = bounds.map((s) => BigInt(s.lo as bigint)).reduce((x, y) => (y < x ? y : x));
+    const hi = bounds.map((s) => BigInt(s.hi as bigint)).reduce((x, y) => (y > x ? y : x));
+    // the partner of a row of the date has its instant, wherever its own date puts it
+    keep((handle) => mayHoldInstants(handle, lo, hi));
+    const [totalA, totalB] = [await rowCount(db, a.files), await rowCount(db, b.files)];
+    return withDigits(p, options, [totalA, totalB], async (digitsA, digitsB) => {
+      const parts: KeyParts = { asset: p.withAsset, nanos: digitsA.columns.includes('timestamp') || digitsB.columns.includes('timestamp'), numbered: true };
+      const field = a.fields.get('timestamp') as Field;
+      // the bounds on the raw column let DuckDB skip row groups; the one on epoch_us is exact
+      const where = `p.${sqlIdent('timestamp')} >= ${instantLiteral(lo, field)} AND p.${sqlIdent('timestamp')} < ${instantLiteral(hi + 1n, field)} AND epoch_us(p.${sqlIdent('timestamp')}) BETWEEN ${lo} AND ${hi}`;
+      const table = 'mes_data_diff_date';
+      await db.run(joinSql(table, p, digitsA, digitsB, parts, where), what);
+      try {
+        const inDate = `kind < 3 AND dt = ${sqlString(request.date)}`;
+        const [counts] = await db.rows(
+          `SELECT coalesce(sum(n) FILTER (WHERE kind = 1), 0)::BIGINT AS added, coalesce(sum(n) FILTER (WHERE kind = 2), 0)::BIGINT AS removed, coalesce(sum(n) FILTER (WHERE kind = 0), 0)::BIGINT AS changed FROM ${table} WHERE ${inDate}`,
+          what,
+        );
+        page.counts = { added: Number(counts.added), removed: Number(counts.removed), changed: Number(counts.changed) };
+        page.total = request.kinds.reduce((sum, kind) => sum + page.counts[kind], 0);
+        const order = [...(parts.asset ? ['k_a'] : []), 'k_u', ...(parts.nanos ? ['k_r'] : []), 'k_d', 'coalesce(afi, bfi)', 'coalesce(afr, bfr)'].join(', ');
+        const picked = await db.rows(
+          `SELECT kind, afi, afr, bfi, bfr, [${common.map((_, k) => `d${k}`).join(', ')}]::BOOLEAN[] AS d FROM ${table} WHERE ${inDate} AND kind IN (${request.kinds.map((kind) => KIND_CODE[kind]).join(', ')}) ORDER BY ${order} LIMIT ${request.limit} OFFSET ${request.offset}`,
+          what,
+        );
+        const rowsA = await rowsAt(a, picked.filter((r) => r.afi !== null).map((r) => [Number(r.afi), Number(r.afr)]));
+        const rowsB = await rowsAt(b, picked.filter((r) => r.bfi !== null).map((r) => [Number(r.bfi), Number(r.bfr)]));
+        for (const r of picked) {
+          const rowA = r.afi === null ? null : (rowsA.get(`${Number(r.afi)}:${Number(r.afr)}`) ?? null);
+          const rowB = r.bfi === null ? null : (rowsB.get(`${Number(r.bfi)}:${Number(r.bfr)}`) ?? null);
+          const differs = (r.d as boolean[] | null) ?? [];
+          const kind = (Object.keys(KIND_CODE) as DiffRowKind[]).find((k) => KIND_CODE[k] === Number(r.kind)) as DiffRowKind;
+          const keyOf = (rowB ?? rowA) as Record<string, JsonValue>;
+          page.rows.push({ kind, key: Object.fromEntries(key.map((name) => [name, keyOf[name] ?? null])), a: rowA, b: rowB, changed: kind === 'changed' ? common.filter((_, k) => differs[k]) : [] });
+        }
+        return page;
+      } finally {
+        await db.run(`DROP TABLE ${table}`, what);
+      }
+    });
+  }, options.signal);
+}
+
+/** A file of a side with its footer read. */
+export interface OpenFile {
+  file: string;
+  handle: ParquetHandle;
+}
+
+/** Whether a file's row-group statistics allow rows of `date`: its `date` column's range holds it, or its instants lie within two days of it; a file without them may. */
+function mayHoldDate(handle: ParquetHandle, rule: DateRule, date: string): boolean {
+  const day = Date.parse(`${date}T00:00:00Z`);
+  const column = rule.kind === 'column' ? 'date' : 'timestamp';
+  return handle.info.rowGroups.length === 0 || handle.info.rowGroups.some((group) => {
+    const chunk = group.columns.find((c) => c.name === column);
+    if (!chunk || typeof chunk.min !== 'string' || typeof chunk.max !== 'string') return true;
+    if (rule.kind === 'column') return chunk.min.slice(0, 10) <= date && date <= chunk.max.slice(0, 10);
+    const [min, max] = [Date.parse(chunk.min), Date.parse(chunk.max)];
+    return Number.isNaN(min) || Number.isNaN(max) || (max >= day - 2 * 86_400_000 && min < day + 2 * 86_400_000);
+  });
+}
+
+/** Whether a file's timestamp statistics allow an instant in [lo, hi] (microseconds; ±1 ms for the statistics' rounding). */
+function mayHoldInstants(handle: ParquetHandle, lo: bigint, hi: bigint): boolean {
+  const [from, to] = [Number(lo / 1000n) - 1, Number(hi / 1000n) + 1];
+  return handle.info.rowGroups.length === 0 || handle.info.rowGroups.some((group) => {
+    const chunk = group.columns.find((c) => c.name === 'timestamp');
+    if (!chunk || typeof chunk.min !== 'string' || typeof chunk.max !== 'string') return true;
+    const [min, max] = [Date.parse(chunk.min), Date.parse(chunk.max)];
+    return Number.isNaN(min) || Number.isNaN(max) || (max >= from && min <= to);
+  });
+}
+
+/** Rows read far apart are read one by one; nearer ones as one span of their file. */
+const SPAN_ROWS = 20_000;
+
+/** The rows at (file, row) places of a side as JSON (the table reader's values), by `file:row`; a file's nearby rows are one read. */
+async function rowsAt(side: Side, places: [number, number][]): Promise<Map<string, Record<string, JsonValue>>> {
+  const out = new Map<string, Record<string, JsonValue>>();
+  const byFile = new Map<number, number[]>();
+  for (const [file, row] of places) byFile.set(file, [...(byFile.get(file) ?? []), row]);
+  for (const [fileIndex, rows] of byFile) {
+    const file = side.files[fileIndex];
+    const handle = file === side.first.path ? side.first : await openParquetFile(file);
+    rows.sort((x, y) => x - y);
+    const put = (table: Table, start: number, wanted: number[]) => {
+      for (const row of wanted) {
+        const i = row - start;
+        out.set(`${fileIndex}:${row}`, Object.fromEntries(table.schema.fields.map((f) => [f.name, vectorValueToJson(table.getChild(f.name) as NonNullable<ReturnType<Table['getChild']>>, i)])));
+      }
+    };
+    const first = rows[0];
+    const last = rows[rows.length - 1];
+    if (last - first < SPAN_ROWS) put(await handle.readRows(first, last - first + 1), first, rows);
+    else for (const row of rows) put(await handle.readRows(row, 1), row, [row]);
+  }
+  return out;
 }

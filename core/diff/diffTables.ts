@@ -1,6 +1,7 @@
 import { Type, type DataType, type Table, type Vector } from 'apache-arrow';
 import { vectorValueToJson, type JsonValue } from '../arrow/arrowJson.js';
 import { BadRequestError } from '../errors.js';
+import { SESSION_TEMPLATES, tradingDateOfMs, type SessionTemplate } from '../instruments/sessionTemplates.js';
 import { floatColumn, timestampColumn } from '../validation/columnData.js';
 import type { JobResult } from '../api/contract.js';
 
@@ -8,6 +9,7 @@ import type { JobResult } from '../api/contract.js';
  * What changed between two versions of a dataset: columns added, removed or retyped, and
  * rows added, removed or changed, matched by timestamp (and asset when both have one).
  * Values compare exactly (floats bit for bit, NaN equal to NaN; timestamps in nanoseconds).
+ * The rows that differ are also counted per trading date (`DateRule`).
  */
 
 /** The diff job's result: its shape is the contract's `DiffResultSchema` (samples: `DiffSampleSchema`). */
@@ -17,6 +19,35 @@ export type DiffSample = DiffResult['samples'][number];
 export interface DiffOptions {
   /** samples of each kind (default 10) */
   samples?: number;
+  /** the session template of an asset, for trading dates taken from timestamps (default: CME Globex equity hours) */
+  sessionOf?: (asset: string | null) => SessionTemplate;
+  /** the asset the tables hold when they have no asset column (diffTables; the files' footers say it to diffParquetFiles) */
+  asset?: string | null;
+}
+
+/**
+ * Where a row's trading date comes from: its `date` column when both sides have one, else
+ * its timestamp under the asset's session template (`tradingDateOfMs`). A pair of rows
+ * takes B's date; a removed row its own.
+ */
+export type DateRule = { kind: 'column' } | { kind: 'session'; template: SessionTemplate };
+
+export function dateRuleOf(bothHaveDate: boolean, asset: string | null, sessionOf: DiffOptions['sessionOf']): DateRule {
+  if (bothHaveDate) return { kind: 'column' };
+  return { kind: 'session', template: sessionOf ? sessionOf(asset) : SESSION_TEMPLATES.cme_globex_equity };
+}
+
+/** A trading date per row of a table, under a rule. */
+function datesOf(table: Table, rule: DateRule, ns: BigInt64Array): (i: number) => string | null {
+  if (rule.kind === 'column') {
+    const vector = table.getChild('date') as Vector;
+    return (i) => {
+      const value = vectorValueToJson(vector, i);
+      return typeof value === 'string' ? value.slice(0, 10) : typeof value === 'number' ? String(value) : null;
+    };
+  }
+  const valid = table.getChild('timestamp')?.data[0]?.nullCount ? timestampColumn(table.getChild('timestamp') as Vector).valid : null;
+  return (i) => (valid && valid[i] === 0 ? null : tradingDateOfMs(rule.template, Number(ns[i] / 1_000_000n) - (ns[i] < 0n && ns[i] % 1_000_000n !== 0n ? 1 : 0)));
 }
 
 type Comparer = (i: number, j: number) => boolean;
@@ -98,7 +129,18 @@ export function diffTables(a: Table, b: Table, options: DiffOptions = {}): DiffR
   const kb = keysOf(b, withAsset, 'B');
   const common = [...typesA.keys()].filter((name) => typesB.get(name) === typesA.get(name) && !key.includes(name));
   const comparers = common.map((name) => comparerFor(a.getChild(name) as Vector, b.getChild(name) as Vector));
-  const result: DiffResult = { key, schema, rows: { added: 0, removed: 0, changed: 0, unchanged: 0, a: a.numRows, b: b.numRows }, changedColumns: {}, samples: [] };
+  const rule = dateRuleOf(typesA.has('date') && typesB.has('date'), options.asset ?? (withAsset ? ((a.getChild('asset')?.get(0) as string | null) ?? null) : null), options.sessionOf);
+  const dateA = datesOf(a, rule, ka.ns);
+  const dateB = datesOf(b, rule, kb.ns);
+  const perDate = new Map<string | null, { added: number; removed: number; changed: number }>();
+  const count = (date: string | null, kind: 'added' | 'removed' | 'changed') => {
+    let entry = perDate.get(date);
+    if (!entry) perDate.set(date, (entry = { added: 0, removed: 0, changed: 0 }));
+    entry[kind]++;
+  };
+  const byDate: DiffResult['byDate'] =
+    rule.kind === 'column' ? { source: 'column', session: null, timeZone: null, dates: [] } : { source: 'session', session: rule.template.id, timeZone: rule.template.timeZone, dates: [] };
+  const result: DiffResult = { key, schema, rows: { added: 0, removed: 0, changed: 0, unchanged: 0, a: a.numRows, b: b.numRows }, changedColumns: {}, byDate, samples: [] };
   const counts = { added: 0, removed: 0, changed: 0 };
   const keyJson = (table: Table, i: number) => Object.fromEntries(key.map((name) => [name, vectorValueToJson(table.getChild(name) as Vector, i)]));
   let p = 0;
@@ -109,10 +151,12 @@ export function diffTables(a: Table, b: Table, options: DiffOptions = {}): DiffR
     const cmp = p >= ka.order.length ? 1 : q >= kb.order.length ? -1 : compareKeys(ka.asset, ka.ns, i, kb.asset, kb.ns, j);
     if (cmp < 0) {
       result.rows.removed++;
+      count(dateA(i), 'removed');
       if (counts.removed++ < sampleLimit) result.samples.push({ kind: 'removed', key: keyJson(a, i), row: rowJson(a, i) });
       p++;
     } else if (cmp > 0) {
       result.rows.added++;
+      count(dateB(j), 'added');
       if (counts.added++ < sampleLimit) result.samples.push({ kind: 'added', key: keyJson(b, j), row: rowJson(b, j) });
       q++;
     } else {
@@ -122,6 +166,7 @@ export function diffTables(a: Table, b: Table, options: DiffOptions = {}): DiffR
       }
       if (differs) {
         result.rows.changed++;
+        count(dateB(j) ?? dateA(i), 'changed');
         for (const name of differs) result.changedColumns[name] = (result.changedColumns[name] ?? 0) + 1;
         if (counts.changed++ < sampleLimit) {
           const changes: Record<string, { a: JsonValue; b: JsonValue }> = {};
@@ -135,5 +180,8 @@ export function diffTables(a: Table, b: Table, options: DiffOptions = {}): DiffR
       q++;
     }
   }
+  // by date, an unknown date last (as DuckDB's ORDER BY … NULLS LAST)
+  const dates = [...perDate.keys()].sort((x, y) => (x === y ? 0 : x === null ? 1 : y === null ? -1 : x < y ? -1 : 1));
+  byDate.dates = dates.map((date) => ({ date, ...(perDate.get(date) as { added: number; removed: number; changed: number }) }));
   return result;
 }

@@ -49,7 +49,11 @@ describe('diffParquetFiles (DuckDB) gives what diffTables gives for the same row
   const a = barsTable(barsFromCloses('2024-01-03T15:00:00Z', 60, [5000, 5001, 5002, 5003, 5004]));
 
   it('an identical version: no differences', async () => {
-    expect(await both([a], [a])).toEqual({ key: ['timestamp'], schema: { added: [], removed: [], changed: [] }, rows: { added: 0, removed: 0, changed: 0, unchanged: 5, a: 5, b: 5 }, changedColumns: {}, samples: [] });
+    expect(await both([a], [a])).toEqual({ key: ['timestamp'], schema: { added: [], removed: [], changed: [] }, rows: { added: 0, removed: 0, changed: 0, unchanged: 5, a: 5, b: 5 },
+      changedColumns: {},
+      byDate: { source: 'session', session: 'cme_globex_equity', timeZone: 'America/Chicago', dates: [] },
+      samples: [],
+    });
   });
 
   it('rows added, removed and changed, a column added, across files', async () => {
@@ -61,6 +65,7 @@ describe('diffParquetFiles (DuckDB) gives what diffTables gives for the same row
     expect(diff?.schema).toEqual({ added: [{ name: 'vwap', type: 'Float64' }], removed: [], changed: [] });
     expect(diff?.rows).toEqual({ added: 1, removed: 1, changed: 2, unchanged: 2, a: 5, b: 5 });
     expect(diff?.changedColumns).toEqual({ close: 1, volume: 1 });
+    expect(diff?.byDate.dates).toEqual([{ date: '2024-01-03', added: 1, removed: 1, changed: 2 }]);
     expect(diff?.samples).toEqual([
       { kind: 'removed', key: { timestamp: '2024-01-03T15:00:00.000000000Z' }, row: { timestamp: '2024-01-03T15:00:00.000000000Z', open: 5000, high: 5000.25, low: 4999.75, close: 5000, volume: 10 } },
       { kind: 'changed', key: { timestamp: '2024-01-03T15:02:00.000000000Z' }, changes: { close: { a: 5002, b: 5002.5 } } },
