@@ -22,7 +22,7 @@ interface FeatureSeries {
 }
 
 /** A feature column to draw with the bars: a dataset with a timestamp and that numeric column. */
-export interface FeatureSource {
+interface FeatureSource {
   source: ChartSource;
   column: string;
 }

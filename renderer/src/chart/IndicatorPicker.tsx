@@ -3,7 +3,7 @@ import { invoke } from '../api/transport';
 import { assetFeatureVersions, indicatorChoices, type ActiveIndicator, type FeatureDataset } from './indicators';
 
 /** The asset's feature sets as the picker needs them: being looked up, found (maybe none), or not to be had. */
-export interface FeatureDatasets {
+interface FeatureDatasets {
   state: 'loading' | 'ready' | 'failed';
   datasets: FeatureDataset[];
 }

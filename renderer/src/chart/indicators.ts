@@ -8,14 +8,14 @@
 import type { CatalogNodeDto } from '../../../core/api/contract.js';
 
 /** One series of an indicator: a feature column, drawn as a line or a histogram. */
-export interface IndicatorLine {
+interface IndicatorLine {
   path: string;
   column: string;
   style: 'line' | 'histogram';
 }
 
 /** What the picker offers: a name and its lines (one for a column, three for MACD). */
-export interface IndicatorChoice {
+interface IndicatorChoice {
   /** unique among the choices: the dataset path and the column (or `macd`) */
   key: string;
   label: string;
