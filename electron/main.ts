@@ -144,6 +144,9 @@ function buildMenu(): Menu {
       submenu: [
         { label: 'Validate', accelerator: 'CmdOrCtrl+Shift+V', click: () => menuCommand('validate') },
         { label: 'Promote…', accelerator: 'CmdOrCtrl+Shift+P', click: () => menuCommand('promote') },
+        { label: 'Build Features…', accelerator: 'CmdOrCtrl+Shift+F', click: () => menuCommand('features') },
+        { type: 'separator' },
+        { label: 'Jobs', accelerator: 'Alt+J', click: () => menuCommand('jobs') },
       ],
     },
     {

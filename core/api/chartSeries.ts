@@ -715,13 +715,14 @@ async function featureRows(db: EngineConnection, source: ChartSource, index: Cha
 
 /**
  * Feature columns of one dataset for the bars of an answer, each a value per bar, index for
- * index: for downsampled bars, the column's last value (by dataset row) in each bar's bucket;
- * for bars that are rows, its last value at the bar's exact time. A bar whose bucket or time
- * holds no row of the feature takes the value of the bar before it (a set with a row per
- * trading date draws as steps); a row whose value is null stays null (an indicator's
- * warm-up), and so do bars before the first row of the feature in the window. `indexes`
- * are the columns' own (the same rows and levels, their own values); the rows the levels do
- * not cover are read once for all the columns.
+ * index, as of the bar: for downsampled bars, the column's last value (by dataset row) in the
+ * bar's bucket, or when the bucket holds no row of the feature, the value of the bar before;
+ * for bars that are rows, the value of the feature's last row at or before the bar's time (a
+ * set with a row per trading date at 00:00 UTC draws as steps over the date's bars). Only
+ * the window's rows count: bars before the feature's first row in it are null, and a row
+ * whose value is null gives null (an indicator's warm-up). `indexes` are the columns' own
+ * (the same rows and levels, their own values); the rows the levels do not cover are read
+ * once for all the columns.
  */
 async function featureValues(
   db: EngineConnection,
@@ -776,11 +777,28 @@ async function featureValues(
       }
     }
   }
+  const valueOf = (found: { value: number } | undefined) => (found && Number.isFinite(found.value) ? found.value : null);
+  if (!series.downsampled) {
+    // as of each bar's time: the last feature time at or before it (bars of raw data need not be in time order)
+    return at.map((byTime) => {
+      const times = [...byTime.keys()].sort((a, b) => a - b);
+      return series.bars.map((bar) => {
+        let lo = 0;
+        let hi = times.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (times[mid] <= bar.t) lo = mid + 1;
+          else hi = mid;
+        }
+        return lo === 0 ? null : valueOf(byTime.get(times[lo - 1]));
+      });
+    });
+  }
   return at.map((byTime) => {
     let previous: number | null = null;
     return series.bars.map((bar) => {
       const found = byTime.get(bar.t);
-      if (found) previous = Number.isFinite(found.value) ? found.value : null;
+      if (found) previous = valueOf(found);
       return previous;
     });
   });

@@ -1,8 +1,11 @@
 import { useCallback, useEffect, useRef } from 'react';
 import { subscribe, type HostEvent } from './api/transport';
 import { DatasetView } from './dataset/DatasetView';
+import { FeaturesDialog } from './features/FeaturesDialog';
+import { assetOfPath } from './features/featureParams';
 import { DropOverlay, DropZone } from './ingest/DropZone';
 import { IngestDialog } from './ingest/IngestDialog';
+import { JobsPanel } from './jobs/JobsPanel';
 import { PromoteDialog } from './promote/PromoteDialog';
 import { loadInfo, onJobEvent, openDialog, refreshTree, setNotice, setTab, setTimeMode, showStartup } from './state/actions';
 import { appStore, TABS, useAppState } from './state/appState';
@@ -53,6 +56,12 @@ function onMenu(event: Extract<HostEvent, { type: 'menu' }>): void {
       else setNotice('Open a raw asset, date or file to promote it');
       break;
     }
+    case 'features':
+      openDialog({ kind: 'features', asset: assetOfPath(selected) });
+      break;
+    case 'jobs':
+      openDialog({ kind: 'jobs' });
+      break;
   }
 }
 
@@ -66,6 +75,10 @@ function Dialogs() {
       return <PromoteDialog asset={dialog.asset} />;
     case 'ingest':
       return <IngestDialog files={dialog.files} paths={dialog.paths} />;
+    case 'features':
+      return <FeaturesDialog asset={dialog.asset} from={dialog.from} />;
+    case 'jobs':
+      return <JobsPanel />;
     case 'shortcuts':
       return <ShortcutsDialog />;
   }
@@ -201,7 +214,9 @@ export function App() {
         const asset = state.selected ? rawAssetOf(state.selected) : null;
         if (asset) openDialog({ kind: 'promote', asset });
         else setNotice('Open a raw asset, date or file to promote it');
-      } else if (mod && !event.shiftKey && key === 'k') filterRef.current?.focus();
+      } else if (mod && event.shiftKey && key === 'f' && !dialogOpen) openDialog({ kind: 'features', asset: assetOfPath(state.selected) });
+      else if (event.altKey && !mod && key === 'j' && !dialogOpen) openDialog({ kind: 'jobs' });
+      else if (mod && !event.shiftKey && key === 'k') filterRef.current?.focus();
       else if (mod && !event.shiftKey && key === 'g' && state.selected) {
         setTab('table');
         setTimeout(() => window.dispatchEvent(new Event('mes-data:goto-row')), 0);

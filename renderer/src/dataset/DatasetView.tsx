@@ -1,4 +1,5 @@
 import { lazy, Suspense, useMemo } from 'react';
+import { cleanedVersionOfPath, assetOfPath } from '../features/featureParams';
 import { openDialog, setTab } from '../state/actions';
 import { TABS, useAppState, type Tab } from '../state/appState';
 import { ErrorBoundary } from '../shell/ErrorBoundary';
@@ -115,6 +116,11 @@ function OpenDataset({ path, tab, version, reportRows }: { path: string; tab: Ta
           {asset ? (
             <button type="button" title={`Promote raw ${asset} to a cleaned version (Ctrl+Shift+P)`} onClick={() => openDialog({ kind: 'promote', asset })}>
               Promote {asset}…
+            </button>
+          ) : null}
+          {path.startsWith('cleaned/') ? (
+            <button type="button" title="Build a feature set from this cleaned version (Ctrl+Shift+F)" onClick={() => openDialog({ kind: 'features', asset: assetOfPath(path), from: cleanedVersionOfPath(path) })}>
+              Build features…
             </button>
           ) : null}
         </div>

@@ -5,6 +5,8 @@ const SHORTCUTS: [string, string][] = [
   ['Ctrl+I', 'Ingest files (or drop them on the window)'],
   ['Ctrl+Shift+V', 'Validate the open dataset'],
   ['Ctrl+Shift+P', 'Promote the open raw asset'],
+  ['Ctrl+Shift+F', 'Build features from a cleaned version'],
+  ['Alt+J', 'Jobs: running and finished, with results and errors'],
   ['Ctrl+K', 'Filter the dataset tree'],
   ['Ctrl+G', 'Go to a row'],
   ['Alt+1 … Alt+4', 'Table, Chart, Schema & stats, Metadata & lineage'],

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { errorWords } from '../api/errorText';
-import { cancelJob, dismissErrors, isEnded, showStartup } from '../state/actions';
+import { cancelJob, dismissErrors, isEnded, openDialog, showStartup } from '../state/actions';
 import { useAppState } from '../state/appState';
 import { useInstrument } from '../table/useInstrument';
 import { ProgressBar } from './ProgressBar';
@@ -14,9 +14,9 @@ export function StatusBar() {
   const timeMode = useAppState((s) => s.timeMode);
   const { zone } = useInstrument(useAppState((s) => s.selected));
   const [showErrors, setShowErrors] = useState(false);
-  const [showJobs, setShowJobs] = useState(false);
   const all = Object.values(jobs).sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
   const running = all.filter((j) => !isEnded(j));
+  const failed = all.filter((j) => j.state === 'failed').length;
   const last = errors[errors.length - 1];
   return (
     <footer className="status-bar" role="contentinfo">
@@ -40,24 +40,9 @@ export function StatusBar() {
           </span>
         ) : null}
       </div>
-      <div className="popover-anchor up">
-        <button type="button" className="status-item" aria-expanded={showJobs} onClick={() => setShowJobs(!showJobs)} title="Recent jobs">
-          Jobs {all.length > 0 ? `(${all.length})` : ''}
-        </button>
-        {showJobs ? (
-          <div className="popover up-popover jobs-popover" role="dialog" aria-label="Recent jobs">
-            {all.length === 0 ? <p className="muted small">No jobs yet.</p> : null}
-            <ul>
-              {all.slice(0, 20).map((job) => (
-                <li key={job.id} className={`job-line ${job.state}`}>
-                  <span className={`badge ${job.state === 'succeeded' ? 'ok' : job.state === 'failed' ? 'bad' : 'muted'}`}>{job.state}</span> {job.title}
-                  {job.error ? <div className="small muted">{`${job.error.code}: ${job.error.message}`}</div> : null}
-                </li>
-              ))}
-            </ul>
-          </div>
-        ) : null}
-      </div>
+      <button type="button" className="status-item" onClick={() => openDialog({ kind: 'jobs' })} title="Running and finished jobs, with results and errors (Alt+J)" data-testid="status-jobs">
+        Jobs {all.length > 0 ? `(${all.length}${failed > 0 ? `, ${failed} failed` : ''})` : ''}
+      </button>
       <span className="status-item muted" title="Timestamps are shown in this zone (toggle in the toolbar)">
         {timeMode === 'utc' ? 'UTC' : `Exchange time (${zone})`}
       </span>

@@ -1,3 +1,4 @@
+import { assetOfPath } from '../features/featureParams';
 import { openDialog, refreshTree, setTimeMode } from '../state/actions';
 import { useAppState } from '../state/appState';
 import { rawAssetOf } from '../tree/treeModel';
@@ -20,6 +21,12 @@ export function Toolbar({ onIngest }: { onIngest: () => void }) {
         </button>
         <button type="button" disabled={!asset} onClick={() => asset && openDialog({ kind: 'promote', asset })} title={asset ? `Promote raw ${asset} (Ctrl+Shift+P)` : 'Open a raw asset, date or file to promote it'}>
           Promote…
+        </button>
+        <button type="button" onClick={() => openDialog({ kind: 'features', asset: assetOfPath(selected) })} title="Build a feature set from a cleaned version (Ctrl+Shift+F)">
+          Build features…
+        </button>
+        <button type="button" onClick={() => openDialog({ kind: 'jobs' })} title="Running and finished jobs (Alt+J)">
+          Jobs
         </button>
         <button type="button" onClick={() => void refreshTree()} title="Reload the tree (Alt+R)">
           Refresh

@@ -66,7 +66,7 @@ export async function loadInfo(options: { reopen?: boolean } = {}): Promise<void
     appStore.set({ info, infoError: null });
     if (info.store) {
       rememberStore(info.store);
-      await refreshTree();
+      await Promise.all([refreshTree(), loadJobs()]);
       return;
     }
     // the host's own store failed to open: say why on the startup screen
@@ -294,6 +294,24 @@ function subscribeJob(id: string, listener: (job: JobState) => void): () => void
 export function onJobEvent(job: JobState): void {
   noteJob(job);
   for (const listener of jobListeners.get(job.id) ?? []) listener(job);
+}
+
+/**
+ * The jobs of the host's session (running, and the last that ended, with their results and
+ * errors): what the jobs panel shows after a reload of the page. Jobs that ended before are
+ * not taken as news (the tree is not refreshed for them).
+ */
+export async function loadJobs(): Promise<void> {
+  try {
+    const { jobs } = await invoke('jobs.list', {});
+    for (const job of jobs) {
+      if (isEnded(job)) refreshedFor.add(job.id);
+      noteJob(job);
+    }
+    appStore.set({ jobsError: null });
+  } catch (error) {
+    appStore.set({ jobsError: asErrorLike(error) });
+  }
 }
 
 export async function cancelJob(id: string): Promise<void> {

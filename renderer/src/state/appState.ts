@@ -47,6 +47,8 @@ type DialogState =
   | { kind: 'validate'; target: string }
   | { kind: 'promote'; asset: string }
   | { kind: 'ingest'; files: File[]; paths: string[] }
+  | { kind: 'features'; asset: string | null; from?: string }
+  | { kind: 'jobs' }
   | { kind: 'shortcuts' };
 
 interface AppState {
@@ -74,6 +76,8 @@ interface AppState {
   /** Close the validation panel for a dataset without forgetting the report. */
   reportHidden: boolean;
   jobs: Readonly<Record<string, JobState>>;
+  /** Why the host's jobs list could not be fetched (the jobs panel says so). */
+  jobsError: ErrorLike | null;
   errors: readonly AppError[];
   dialog: DialogState;
   /** A short message in the status bar ("Copied 1 cell"). */
@@ -99,6 +103,7 @@ export const appStore = createStore<AppState>({
   validations: {},
   reportHidden: false,
   jobs: {},
+  jobsError: null,
   errors: [],
   dialog: null,
   notice: null,

@@ -27,13 +27,18 @@ interface FeatureRow {
   value: number | null;
 }
 
-/** The oracle: for each bar, the last feature row of the window in its bucket (or at its time), else the value of the bar before. */
+/**
+ * The oracle: for each downsampled bar, the last feature row of the window in its bucket,
+ * else the value of the bar before; for each bar that is a row, the last feature row of the
+ * window at or before its time.
+ */
 function expected(rows: readonly FeatureRow[], series: ChartSeries, window: { fromMs?: number; toMs?: number }): (number | null)[] {
   const inWindow = rows.filter((r) => r.ms >= (window.fromMs ?? -Infinity) && r.ms <= (window.toMs ?? Infinity));
   const bucketMs = series.bucketSeconds * 1000;
   let previous: number | null = null;
   return series.bars.map((bar) => {
-    const mine = inWindow.filter((r) => (series.downsampled ? Math.floor(r.ms / bucketMs) * bucketMs === bar.t : r.ms === bar.t));
+    if (!series.downsampled) return inWindow.filter((r) => r.ms <= bar.t).pop()?.value ?? null;
+    const mine = inWindow.filter((r) => Math.floor(r.ms / bucketMs) * bucketMs === bar.t);
     if (mine.length > 0) previous = mine[mine.length - 1].value;
     return previous;
   });
@@ -100,6 +105,7 @@ describe('chartSeries with feature columns', () => {
     ['a window finer than an hour a bucket', { fromMs: march(4, 3, 7), toMs: march(5, 19, 2), maxBars: 200 }],
     ['the warm-up, not downsampled', { fromMs: march(1), toMs: march(1, 2), maxBars: 2000 }],
     ['a few hours, not downsampled', { fromMs: march(6, 4, 5), toMs: march(6, 9, 59), maxBars: 2000 }],
+    ['across midnight, not downsampled', { fromMs: march(7, 23, 1), toMs: march(8, 0, 40), maxBars: 2000 }],
   ];
 
   for (const rowsInMemory of [1000, undefined]) {
@@ -139,6 +145,10 @@ describe('chartSeries with feature columns', () => {
     // minute 102 (97 + 5) has no row: it shows minute 101's value
     expect([rsi[101], rsi[102], rsi[103]]).toEqual([rsiOf(101), rsiOf(101), rsiOf(103)]);
     expect(rows.features?.[1].values.slice(0, 3)).toEqual([10, 10, 10]);
+    // across midnight: the daily value from 00:00 on; before it, the window holds no row of the set
+    const midnight = await chartSeries(await source(bars), { fromMs: march(7, 23, 1), toMs: march(8, 0, 40), maxBars: 2000, features });
+    expect(midnight.bars.length).toBe(100);
+    expect(midnight.features?.[1].values).toEqual([...Array<null>(59).fill(null), ...Array<number>(41).fill(13.5)]);
     // the whole range in 50 bars: buckets of 6 hours; each takes its last minute's value
     const buckets = await chartSeries(await source(bars), { maxBars: 50, rowsInMemory: 1000, features });
     expect({ bucketSeconds: buckets.bucketSeconds, bars: buckets.bars.length }).toEqual({ bucketSeconds: 21_600, bars: 48 });

@@ -3,7 +3,9 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { ROOT } from '../support/buildRenderer.js';
 import { ChartModel } from './chartModel.js';
+import { FeaturesModel } from './featuresModel.js';
 import { IngestModel } from './ingestModel.js';
+import { JobsModel } from './jobsModel.js';
 import { PromoteModel } from './promoteModel.js';
 import { StartupModel } from './startupModel.js';
 import { TableModel } from './tableModel.js';
@@ -24,6 +26,8 @@ export class AppPage {
   readonly promote: PromoteModel;
   readonly ingest: IngestModel;
   readonly startup: StartupModel;
+  readonly features: FeaturesModel;
+  readonly jobs: JobsModel;
   readonly pageErrors: string[] = [];
   /** Put before screenshot names (`electron-` for the desktop suite). */
   screenshotPrefix = '';
@@ -39,6 +43,8 @@ export class AppPage {
     this.promote = new PromoteModel(page);
     this.ingest = new IngestModel(page);
     this.startup = new StartupModel(page);
+    this.features = new FeaturesModel(page);
+    this.jobs = new JobsModel(page);
     page.on('pageerror', (error) => this.pageErrors.push(`pageerror: ${error.message}`));
     page.on('console', (message) => {
       if (message.type() === 'error') this.pageErrors.push(`console: ${message.text()}`);
