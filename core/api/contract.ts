@@ -416,6 +416,9 @@ function jobStateOf<K extends JobKind>(kind: K) {
     state: JobStateName,
     title: z.string(),
     createdAt: z.string(),
+    /** when its thread started, and when it ended (ISO 8601): its duration */
+    startedAt: z.string().optional(),
+    endedAt: z.string().optional(),
     progress: JobProgress,
     /** what the job was started with (target, asset, files…) */
     params: z.record(z.string(), z.unknown()),
@@ -427,9 +430,6 @@ function jobStateOf<K extends JobKind>(kind: K) {
 }
 
 /** A job now: its kind types its result. */
-    /** when its thread started, and when it ended (ISO 8601): its duration */
-    startedAt: z.string().optional(),
-    endedAt: z.string().optional(),
 export const JobStateSchema = z.discriminatedUnion('kind', [
   jobStateOf('validate'),
   jobStateOf('ingest'),
