@@ -25,7 +25,7 @@ export interface VolatilityPeriods {
   atr: number;
 }
 
-export const DEFAULT_VOLATILITY_PERIODS: VolatilityPeriods = { short: 30, long: 60, atr: 14 };
+const DEFAULT_VOLATILITY_PERIODS: VolatilityPeriods = { short: 30, long: 60, atr: 14 };
 
 interface Bars {
   ns: BigInt64Array;

@@ -47,7 +47,7 @@ export function jobRows(job: JobState): number | null {
   return job.progress.rows;
 }
 
-export interface JobLink {
+interface JobLink {
   path: string;
   /** `wrote`: a dataset the job made; `read`: the dataset it checked */
   role: 'wrote' | 'read';

@@ -1,7 +1,7 @@
 import type { Locator, Page } from 'playwright-core';
 
 /** One job as the jobs panel shows it. */
-export interface JobLine {
+interface JobLine {
   id: string;
   state: string;
   kind: string;

@@ -6,7 +6,7 @@ import { barsFromCloses, barsTable } from '../../helpers/barsTable.js';
 import { writeCleanedData } from '../../helpers/cleanedVersion.js';
 
 /** Rows of cleaned/v1/MES, and of each of its two trading dates. */
-export const MES_ROWS = { '2024-01-02': 240, '2024-01-03': 150 } as const;
+const MES_ROWS = { '2024-01-02': 240, '2024-01-03': 150 } as const;
 export const MES_TOTAL = MES_ROWS['2024-01-02'] + MES_ROWS['2024-01-03'];
 
 /** One-minute bars of a CME session from 23:00Z the evening before, closes on the quarter tick. */
