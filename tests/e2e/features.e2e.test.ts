@@ -60,6 +60,26 @@ describe('build features from the window', () => {
     expect(app.ui.pageErrors).toEqual([]);
   });
 
+  it('a build cancelled while it runs ends cancelled, writes nothing, and stays in the jobs list as cancelled', async () => {
+    const { features, jobs, tree } = app.ui;
+    await tree.open('cleaned', 'cleaned/MES', 'cleaned/v1/MES');
+    await features.openFromDataset();
+    await features.chooseSet('price_volatility');
+    expect(await features.parameters()).toEqual({ 'Short volatility window': '30', 'Long volatility window': '60', 'ATR period': '14' });
+    await features.build();
+    await features.cancelJob();
+    expect(await features.waitForEnd()).toBe('cancelled');
+    expect(((await features.dialog().getByTestId('features-cancelled').textContent()) ?? '').trim()).toBe('Cancelled: nothing was written.');
+    await features.close();
+    await jobs.openWithKeyboard();
+    const [cancelled] = await jobs.lines();
+    expect(cancelled).toMatchObject({ state: 'cancelled', title: 'build price_volatility for MES', links: [] });
+    expect(cancelled.outcome).toMatch(/^cancelled: /);
+    await jobs.close();
+    // no price_volatility version: the features layer holds momentum_indicators only
+    expect((await tree.visiblePaths()).filter((p) => p.startsWith('features/'))).toEqual(['features/momentum_indicators', 'features/v1/momentum_indicators']);
+  });
+
   it('the same build again answers unchanged and opens the version it made; the dialog reads well in the dark theme', async () => {
     const dark = await AppPage.open(app.browser, app.url, { colorScheme: 'dark' });
     try {

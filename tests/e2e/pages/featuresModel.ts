@@ -69,6 +69,13 @@ export class FeaturesModel {
     await this.dialog().getByRole('button', { name: 'Build', exact: true }).click();
   }
 
+  /** Cancels the running job as soon as the dialog offers it (once the host has started the job). */
+  async cancelJob(): Promise<void> {
+    const cancel = this.dialog().getByRole('button', { name: 'Cancel job' });
+    await this.dialog().locator('.dialog-footer button:has-text("Cancel job"):not([disabled])').waitFor();
+    await cancel.click();
+  }
+
   /** Waits for the job's end shown in the dialog (failed or cancelled; a success closes it) and returns the step. */
   async waitForEnd(): Promise<string> {
     await this.page.locator(`${stepSelector('features-job', ['failed', 'cancelled'])}, body:not(:has([data-testid="features-dialog"]))`).first().waitFor({ timeout: 90_000 });
