@@ -57,16 +57,17 @@ export async function browseTree(ui: AppPage): Promise<void> {
   await expect.poll(() => ui.datasetTitle().textContent()).toBe('raw/ES');
   expect(await tree.selectedPath()).toBe('raw/ES');
 
-  // the filter keeps matches and their ancestors
-  await tree.filter('01-03');
-  expect(await tree.visiblePaths()).toEqual(['raw', 'raw/MES', 'raw/MES/2024-01-03', 'raw/MES/2024-01-03/bars.parquet']);
+  // the search shows the matches and the nodes on the way to them
+  await tree.search('01-03');
+  await expect.poll(() => tree.searchSummary(), { timeout: 10_000 }).toBe('1 match · ↓ to the results, Enter opens, Esc leaves');
+  expect(await tree.visiblePaths()).toEqual(['raw', 'raw/MES', 'raw/MES/2024-01-03']);
   await ui.screenshot('tree-filtered');
-  await tree.filter('');
+  await tree.search('');
   await ui.screenshot('tree');
 
-  // keyboard shortcuts: Ctrl+K to the filter, ? for the list of shortcuts, Alt+2 to the chart
+  // keyboard shortcuts: Ctrl+K to the search, ? for the list of shortcuts, Alt+2 to the chart
   await ui.page.keyboard.press('Control+k');
-  await expect.poll(() => ui.page.evaluate('document.activeElement?.getAttribute("aria-label")')).toBe('Filter datasets');
+  await expect.poll(() => ui.page.evaluate('document.activeElement?.getAttribute("aria-label")')).toBe('Search datasets');
   await tree.focus();
   await ui.page.keyboard.press('?');
   await ui.page.getByTestId('shortcuts-dialog').waitFor();

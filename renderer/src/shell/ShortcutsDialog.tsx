@@ -7,7 +7,7 @@ const SHORTCUTS: [string, string][] = [
   ['Ctrl+Shift+P', 'Promote the open raw asset'],
   ['Ctrl+Shift+F', 'Build features from a cleaned version'],
   ['Alt+J', 'Jobs: running and finished, with results and errors'],
-  ['Ctrl+K', 'Filter the dataset tree'],
+  ['Ctrl+K', 'Search the tree: MES 2024-03 finds those dates in every asset and version (↓ to the results, Enter opens, Esc leaves)'],
   ['Ctrl+G', 'Go to a row'],
   ['Alt+1 … Alt+4', 'Table, Chart, Schema & stats, Metadata & lineage'],
   ['Alt+U', 'Switch timestamps between UTC and exchange time'],

@@ -3,8 +3,11 @@ import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react'
 import { collapse, expand, openDataset, refreshTree, toggleExpand } from '../state/actions';
 import { useAppState } from '../state/appState';
 import { ErrorPanel } from '../shell/ErrorPanel';
+import { useTreeContextMenu } from './TreeContextMenu';
 import { isTypeAheadKey, treeKeyAction, typeAheadIndex } from './treeKeyboard';
 import { countOf, flattenTree, formatBytes, formatCountShort, formatSpan, isOpenable, isVersionGroup, type CatalogNode, type FlatNode } from './treeModel';
+import { flattenSearch, markedParts, searchSummary, searchWords } from './treeSearch';
+import { useTreeSearch } from './useTreeSearch';
 
 const ROW_HEIGHT = 26;
 const KIND_LABEL: Record<string, string> = {
@@ -43,7 +46,33 @@ function Badge({ node }: { node: CatalogNode }) {
   return <span className="badge muted" title="No validation recorded">unchecked</span>;
 }
 
-function TreeRow({ row, focused, selected, loading, onClick }: { row: FlatNode; focused: boolean; selected: boolean; loading: boolean; onClick: (event: React.MouseEvent) => void }) {
+/** A name with the searched words marked. */
+function MarkedName({ name, words }: { name: string; words: readonly string[] }) {
+  return (
+    <>
+      {markedParts(name, words).map((part, i) => (part.marked ? <mark key={i}>{part.text}</mark> : part.text))}
+    </>
+  );
+}
+
+function TreeRow({
+  row,
+  focused,
+  selected,
+  loading,
+  match,
+  onClick,
+  onToggle,
+}: {
+  row: FlatNode;
+  focused: boolean;
+  selected: boolean;
+  loading: boolean;
+  /** A search is shown: the words of a match are marked, the other rows are the way to one. */
+  match?: { words: readonly string[]; isMatch: boolean };
+  onClick: (event: React.MouseEvent) => void;
+  onToggle: () => void;
+}) {
   const { node } = row;
   const versions = isVersionGroup(node) && node.children ? `${node.children.length} ${node.children.length === 1 ? 'version' : 'versions'}` : '';
   const meta = node.kind === 'layer' ? '' : typeof node.rows === 'number' ? formatCountShort(node.rows) : versions;
@@ -60,11 +89,12 @@ function TreeRow({ row, focused, selected, loading, onClick }: { row: FlatNode; 
       aria-busy={loading || undefined}
       data-path={node.path}
       data-kind={node.kind}
-      className={`tree-row${focused ? ' focused' : ''}${selected ? ' selected' : ''}${node.error ? ' has-error' : ''}`}
+      data-match={match ? match.isMatch : undefined}
+      className={`tree-row${focused ? ' focused' : ''}${selected ? ' selected' : ''}${node.error ? ' has-error' : ''}${match && !match.isMatch ? ' on-the-way' : ''}`}
       style={{ paddingLeft: 6 + row.depth * 14 }}
       title={describe(node)}
       onClick={onClick}
-      onDoubleClick={() => row.expandable && toggleExpand(node.path)}
+      onDoubleClick={() => row.expandable && onToggle()}
     >
       <span
         className={`chevron${row.expandable ? '' : ' leaf'}${loading ? ' loading' : ''}`}
@@ -72,13 +102,13 @@ function TreeRow({ row, focused, selected, loading, onClick }: { row: FlatNode; 
         onClick={(event) => {
           if (!row.expandable) return;
           event.stopPropagation();
-          toggleExpand(node.path);
+          onToggle();
         }}
       >
         {row.expandable ? (row.expanded ? '▾' : '▸') : ''}
       </span>
       <span className={`kind-icon kind-${node.kind}`} aria-hidden="true" />
-      <span className="tree-name">{node.name}</span>
+      <span className="tree-name">{match?.isMatch ? <MarkedName name={node.name} words={match.words} /> : node.name}</span>
       {node.error ? <span className="badge bad" title={node.error}>error</span> : null}
       <Badge node={node} />
       {span ? <span className="tree-span">{span}</span> : null}
@@ -87,7 +117,11 @@ function TreeRow({ row, focused, selected, loading, onClick }: { row: FlatNode; 
   );
 }
 
-/** The dataset tree: role=tree, lazy levels, filter box, full keyboard navigation. */
+/**
+ * The dataset tree: role=tree, lazy levels, full keyboard navigation, and a search box: its
+ * words are looked up by the host in the whole store (`tree.search`, dates not loaded yet
+ * included), and while it holds some the tree shows the matches and the nodes on the way.
+ */
 export function DatasetTree({ filterRef }: { filterRef: React.RefObject<HTMLInputElement | null> }) {
   const tree = useAppState((s) => s.tree);
   const expanded = useAppState((s) => s.expanded);
@@ -95,14 +129,25 @@ export function DatasetTree({ filterRef }: { filterRef: React.RefObject<HTMLInpu
   const treeError = useAppState((s) => s.treeError);
   const treeLoading = useAppState((s) => s.treeLoading);
   const loadingPaths = useAppState((s) => s.loadingPaths);
-  const [filter, setFilter] = useState('');
+  const dataVersion = useAppState((s) => s.dataVersion);
+  const [query, setQuery] = useState('');
+  const [searchCollapsed, setSearchCollapsed] = useState<ReadonlySet<string>>(new Set());
   const [focusPath, setFocusPath] = useState<string | null>(null);
   const typeAhead = useRef({ text: '', at: 0 });
   const scrollRef = useRef<HTMLDivElement>(null);
   const listRef = useRef<HTMLDivElement>(null);
 
-  const flat = useMemo(() => flattenTree(tree, expanded, filter), [tree, expanded, filter]);
-  const focusIndex = Math.max(0, focusPath === null ? flat.findIndex((r) => r.node.path === selected) : flat.findIndex((r) => r.node.path === focusPath));
+  const search = useTreeSearch(query, dataVersion);
+  const searching = query.trim() !== '';
+  const words = useMemo(() => searchWords(query), [query]);
+  const matchSet = useMemo(() => new Set(search.result?.paths ?? []), [search.result]);
+  const flat = useMemo(
+    () => (searching ? flattenSearch(search.result?.tree ?? null, matchSet, searchCollapsed) : flattenTree(tree, expanded)),
+    [searching, search.result, matchSet, searchCollapsed, tree, expanded],
+  );
+  const firstMatch = searching ? flat.findIndex((r) => matchSet.has(r.node.path)) : -1;
+  const focusFound = flat.findIndex((r) => r.node.path === (focusPath ?? selected));
+  const focusIndex = Math.max(0, focusFound >= 0 ? focusFound : firstMatch);
 
   const virtualizer = useVirtualizer({
     count: flat.length,
@@ -123,15 +168,41 @@ export function DatasetTree({ filterRef }: { filterRef: React.RefObject<HTMLInpu
     // flat.length: the row may appear only once its parent has loaded
   }, [focusPath, flat.length, virtualizer, flat]);
 
+  const setSearch = (text: string) => {
+    setQuery(text);
+    setSearchCollapsed(new Set());
+  };
+  /** Back to the whole tree, on the row opened last (revealed there), the keyboard in the tree. */
+  const leaveSearch = () => {
+    setSearch('');
+    if (selected) setFocusPath(selected);
+    listRef.current?.focus();
+  };
+
   const activate = (row: FlatNode) => {
     setFocusPath(row.node.path);
-    openDataset(row.node.path);
+    // a search's match is opened in the tree behind it too, so leaving the search lands on it
+    openDataset(row.node.path, { reveal: searching });
     // layers and version groups are summaries: opening them also opens them in the tree
-    if (!isOpenable(row.node) && row.expandable && !row.expanded) expand(row.node.path);
+    if (!searching && !isOpenable(row.node) && row.expandable && !row.expanded) expand(row.node.path);
+  };
+  const toggle = (row: FlatNode) => {
+    if (!searching) return toggleExpand(row.node.path);
+    setSearchCollapsed((closed) => {
+      const next = new Set(closed);
+      if (!next.delete(row.node.path)) next.add(row.node.path);
+      return next;
+    });
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    if (contextMenu.onKey(event)) return;
     if (event.key === 'F5' || (event.altKey && event.key.toLowerCase() === 'r')) return;
+    if (event.key === 'Escape' && searching) {
+      event.preventDefault();
+      leaveSearch();
+      return;
+    }
     const action = treeKeyAction(flat, focusIndex, event.key);
     if (action) {
       event.preventDefault();
@@ -140,16 +211,18 @@ export function DatasetTree({ filterRef }: { filterRef: React.RefObject<HTMLInpu
           setFocusPath(flat[action.index].node.path);
           break;
         case 'expand':
-          expand(action.path);
+          if (searching) toggle(flat[action.index]);
+          else expand(action.path);
           break;
         case 'collapse':
-          collapse(action.path);
+          if (searching) toggle(flat[action.index]);
+          else collapse(action.path);
           break;
         case 'activate':
           activate(flat[action.index]);
           break;
         case 'expandAll':
-          action.paths.forEach(expand);
+          if (!searching) action.paths.forEach(expand);
           break;
       }
       return;
@@ -166,6 +239,8 @@ export function DatasetTree({ filterRef }: { filterRef: React.RefObject<HTMLInpu
   };
 
   const focusedRow = flat[focusIndex];
+  const contextMenu = useTreeContextMenu(flat, focusedRow);
+  const summary = searching ? (search.error ? `The search failed: ${search.error.code}: ${search.error.message}` : searchSummary(search.searching ? null : search.result, search.searching)) : '';
   return (
     <div className="tree-panel">
       <div className="panel-header">
@@ -178,18 +253,29 @@ export function DatasetTree({ filterRef }: { filterRef: React.RefObject<HTMLInpu
         <input
           ref={filterRef}
           type="search"
-          placeholder="Filter datasets (Ctrl+K)"
-          aria-label="Filter datasets"
-          value={filter}
-          onChange={(event) => setFilter(event.target.value)}
+          placeholder="Search: MES 2024-03 (Ctrl+K)"
+          aria-label="Search datasets"
+          title="Every word is looked for in the store paths: assets, dates, versions, feature sets. ↓ to the results, Enter opens the first, Esc clears."
+          value={query}
+          onChange={(event) => setSearch(event.target.value)}
           onKeyDown={(event) => {
-            if (event.key === 'Escape') setFilter('');
-            if (event.key === 'ArrowDown' || event.key === 'Enter') {
+            if (event.key === 'Escape') setSearch('');
+            else if (event.key === 'ArrowDown') {
               event.preventDefault();
+              if (firstMatch >= 0) setFocusPath(flat[firstMatch].node.path);
               listRef.current?.focus();
+            } else if (event.key === 'Enter') {
+              event.preventDefault();
+              if (searching && firstMatch >= 0) activate(flat[firstMatch]);
+              if (!searching || firstMatch >= 0) listRef.current?.focus();
             }
           }}
         />
+        {summary ? (
+          <p className={`tree-search-summary${search.error ? ' bad' : ''}`} aria-live="polite" data-testid="tree-search-summary">
+            {summary}
+          </p>
+        ) : null}
       </div>
       {treeError ? (
         <div className="pane-message">
@@ -200,12 +286,13 @@ export function DatasetTree({ filterRef }: { filterRef: React.RefObject<HTMLInpu
         <div
           ref={listRef}
           role="tree"
-          aria-label="Datasets in the store"
+          aria-label={searching ? `Datasets matching “${query.trim()}”` : 'Datasets in the store'}
           tabIndex={0}
           aria-activedescendant={focusedRow ? itemId(focusedRow.node.path) : undefined}
           className="tree"
           style={{ height: virtualizer.getTotalSize() }}
           onKeyDown={onKeyDown}
+          onContextMenu={contextMenu.onContextMenu}
         >
           {virtualizer.getVirtualItems().map((item) => {
             const row = flat[item.index];
@@ -216,19 +303,22 @@ export function DatasetTree({ filterRef }: { filterRef: React.RefObject<HTMLInpu
                   row={row}
                   focused={item.index === focusIndex}
                   selected={row.node.path === selected}
-                  loading={loadingPaths.has(row.node.path) || (row.expanded && row.unloaded)}
+                  loading={!searching && (loadingPaths.has(row.node.path) || (row.expanded && row.unloaded))}
+                  match={searching ? { words, isMatch: matchSet.has(row.node.path) } : undefined}
                   onClick={() => {
                     listRef.current?.focus();
                     activate(row);
                   }}
+                  onToggle={() => toggle(row)}
                 />
               </div>
             );
           })}
         </div>
-        {tree && flat.length === 0 ? <p className="tree-empty">{filter ? `Nothing matches “${filter}”.` : 'The store is empty: drop market data files here to ingest them.'}</p> : null}
+        {tree && !searching && flat.length === 0 ? <p className="tree-empty">The store is empty: drop market data files here to ingest them.</p> : null}
         {!tree && !treeError ? <p className="tree-empty">Loading the store…</p> : null}
       </div>
+      {contextMenu.element}
     </div>
   );
 }

@@ -3,7 +3,8 @@ import type { CatalogNodeDto } from '../../../core/api/contract.js';
 /**
  * The dataset tree as the view needs it: the catalog from the host (loaded a few levels
  * deep, deeper parts fetched as nodes open), flattened into the rows on screen for the
- * expanded nodes and the filter. Pure functions only; the view keeps the state.
+ * expanded nodes (a search's rows are in treeSearch.ts). Pure functions only; the view
+ * keeps the state.
  */
 
 export type CatalogNode = CatalogNodeDto;
@@ -95,35 +96,15 @@ export function mergeSubtree(root: CatalogNode, subtree: CatalogNode): CatalogNo
   return changed ? { ...root, children } : root;
 }
 
-function matches(node: CatalogNode, needle: string): boolean {
-  return node.name.toLowerCase().includes(needle) || node.path.toLowerCase().includes(needle);
-}
-
-/**
- * The rows on screen: children of expanded nodes, depth first. With a filter, only nodes
- * that match (by name or path, case-insensitive) and their ancestors are shown, and those
- * ancestors are open.
- */
-export function flattenTree(root: CatalogNode | null, expanded: ReadonlySet<string>, filter = ''): FlatNode[] {
+/** The rows on screen: children of expanded nodes, depth first. */
+export function flattenTree(root: CatalogNode | null, expanded: ReadonlySet<string>): FlatNode[] {
   const out: FlatNode[] = [];
   if (!root) return out;
-  const needle = filter.trim().toLowerCase();
-  const keep = new Map<CatalogNode, boolean>();
-  const visit = (node: CatalogNode): boolean => {
-    let any = matches(node, needle);
-    for (const child of node.children ?? []) if (visit(child)) any = true;
-    keep.set(node, any);
-    return any;
-  };
-  if (needle) for (const child of root.children ?? []) visit(child);
-
   const walk = (nodes: CatalogNode[], depth: number, parentPath: string | null) => {
-    const shown = needle ? nodes.filter((n) => keep.get(n)) : nodes;
-    shown.forEach((node, i) => {
+    nodes.forEach((node, i) => {
       const expandable = canHaveChildren(node) && (node.children === undefined || node.children.length > 0);
-      const openForFilter = needle !== '' && (node.children ?? []).some((child) => keep.get(child));
-      const isExpanded = expandable && (expanded.has(node.path) || openForFilter);
-      out.push({ node, depth, parentPath, expandable, expanded: isExpanded, unloaded: node.children === undefined && expandable, setSize: shown.length, posInSet: i + 1 });
+      const isExpanded = expandable && expanded.has(node.path);
+      out.push({ node, depth, parentPath, expandable, expanded: isExpanded, unloaded: node.children === undefined && expandable, setSize: nodes.length, posInSet: i + 1 });
       if (isExpanded && node.children) walk(node.children, depth + 1, node.path);
     });
   };

@@ -24,11 +24,15 @@ export class TreeModel {
    */
   async scrollTo(path: string): Promise<void> {
     if ((await this.item(path).count()) > 0) return;
-    const scroller = this.page.locator('.tree-scroll');
-    await scroller.evaluate('(el) => { el.scrollTop = 0; }');
-    for (let i = 0; i < 200 && (await this.item(path).count()) === 0; i++) {
-      const moved = await scroller.evaluate('(el) => { const before = el.scrollTop; el.scrollTop += el.clientHeight / 2; return el.scrollTop !== before; }');
-      await this.page.waitForTimeout(30);
+    await this.page.evaluate(`document.querySelector('.tree-scroll').scrollTop = 0`);
+    for (let i = 0; i < 2000 && (await this.item(path).count()) === 0; i++) {
+      const moved = await this.page.evaluate<boolean>(`(() => {
+        const el = document.querySelector('.tree-scroll');
+        const before = el.scrollTop;
+        el.scrollTop += el.clientHeight / 2;
+        return el.scrollTop !== before;
+      })()`);
+      await this.rowsCoverViewport();
       if (!moved && (await this.item(path).count()) === 0) break;
     }
     await this.item(path).waitFor();
@@ -57,8 +61,79 @@ export class TreeModel {
     await this.item(last).click();
   }
 
-  async filter(text: string): Promise<void> {
-    await this.page.getByRole('searchbox', { name: 'Filter datasets' }).fill(text);
+  searchBox(): Locator {
+    return this.page.getByRole('searchbox', { name: 'Search datasets' });
+  }
+
+  /** Types a query into the search box (the host's tree.search answers once typing pauses). */
+  async search(text: string): Promise<void> {
+    await this.searchBox().fill(text);
+  }
+
+  /** The line under the search box once the answer for the query typed is in ('' without a query). */
+  async searchSummary(): Promise<string> {
+    const line = this.page.getByTestId('tree-search-summary');
+    if ((await line.count()) === 0) return '';
+    return (await line.textContent()) ?? '';
+  }
+
+  /** Paths of the matches on screen (rows marked data-match="true"). */
+  async matchedPaths(): Promise<string[]> {
+    return (await attributeOfAll(this.page.locator('[role="treeitem"][data-match="true"]'), 'data-path')).map((p) => p ?? '');
+  }
+
+  /** Waits until the rows rendered cover the tree's viewport (the virtualizer follows a scroll a frame later). */
+  private async rowsCoverViewport(): Promise<void> {
+    await this.page.waitForFunction(`(() => {
+      const scroller = document.querySelector('.tree-scroll');
+      const list = document.querySelector('[role="tree"]');
+      const slots = [...document.querySelectorAll('.tree-slot')];
+      if (!scroller || !list || slots.length === 0) return true;
+      const view = scroller.getBoundingClientRect();
+      const bottom = Math.min(view.bottom, list.getBoundingClientRect().bottom);
+      const tops = slots.map((slot) => slot.getBoundingClientRect());
+      return Math.min(...tops.map((r) => r.top)) <= view.top + 1 && Math.max(...tops.map((r) => r.bottom)) >= bottom - 1;
+    })()`);
+  }
+
+  /** Paths of every row of the tree, top to bottom, scrolling through it (it renders only the rows near its viewport). */
+  async allPaths(): Promise<string[]> {
+    // a string is evaluated as an expression in the page (a function in a string would not be called)
+    await this.page.evaluate(`document.querySelector('.tree-scroll').scrollTop = 0`);
+    const seen: string[] = [];
+    for (let i = 0; i < 2000; i++) {
+      await this.rowsCoverViewport();
+      for (const p of await this.visiblePaths()) if (!seen.includes(p)) seen.push(p);
+      const moved = await this.page.evaluate<boolean>(`(() => {
+        const el = document.querySelector('.tree-scroll');
+        const before = el.scrollTop;
+        el.scrollTop += el.clientHeight / 2;
+        return el.scrollTop !== before;
+      })()`);
+      if (!moved) break;
+    }
+    await this.page.evaluate(`document.querySelector('.tree-scroll').scrollTop = 0`);
+    return seen;
+  }
+
+  /**
+   * Clicks the chevron of `path` and measures, in the page, the milliseconds from the click
+   * event to the frame after the one in which the row of `child` was first in the document
+   * (the rows painted).
+   */
+  async expandTimed(path: string, child: string): Promise<number> {
+    await this.scrollTo(path);
+    const selector = JSON.stringify(`[role="treeitem"][data-path="${child}"]`);
+    // void: evaluate would wait for the promise, which only the click below resolves
+    await this.page.evaluate(`void (window.__mesTreeTiming = new Promise((resolve) => {
+      document.addEventListener('click', (event) => {
+        const t0 = event.timeStamp;
+        const check = () => (document.querySelector(${selector}) ? requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - t0), 0)) : requestAnimationFrame(check));
+        check();
+      }, { capture: true, once: true });
+    }))`);
+    await this.item(path).locator('.chevron').click();
+    return this.page.evaluate<number>('window.__mesTreeTiming');
   }
 
   async focus(): Promise<void> {

@@ -44,12 +44,6 @@ describe('treeModel', () => {
     expect(rows.find((r) => r.node.path === 'raw')?.unloaded).toBe(false);
   });
 
-  it('filters by name, keeping and opening the ancestors of matches', () => {
-    expect(names(flattenTree(catalog(), new Set(), '01-03'))).toEqual(['raw -', '  MES -', '    2024-01-03 +']);
-    expect(names(flattenTree(catalog(), new Set(), 'v1'))).toEqual(['cleaned -', '  MES -', '    v1 +']);
-    expect(flattenTree(catalog(), new Set(), 'nothing like it')).toEqual([]);
-  });
-
   it('finds version nodes under their group though their paths differ', () => {
     const root = catalog();
     const group = findNode(root, 'cleaned/MES')!;
