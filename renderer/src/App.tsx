@@ -19,6 +19,8 @@ import { DatasetTree } from './tree/DatasetTree';
 import { rawAssetOf } from './tree/treeModel';
 import { ReportPanel } from './validate/ReportPanel';
 import { ValidateDialog } from './validate/ValidateDialog';
+import { CompareView } from './compare/CompareView';
+import { openCompare, useCompare } from './compare/compareState';
 
 /** Files dropped or chosen: to the ingest dialog (a store must be open). */
 function ingest(files: File[], paths: string[] = []): void {
@@ -108,6 +110,7 @@ function Workbench({ onChoose, filterRef }: { onChoose: () => void; filterRef: R
   const run = useAppState((s) => (s.selected ? s.validations[s.selected] : undefined));
   const reportHidden = useAppState((s) => s.reportHidden);
   const dragging = useAppState((s) => s.dragging);
+  const comparing = useCompare((s) => s.pair !== null);
   const showPanel = run !== undefined && !reportHidden;
   return (
     <div className={`app${showPanel ? ' with-report' : ''}`}>
@@ -121,7 +124,7 @@ function Workbench({ onChoose, filterRef }: { onChoose: () => void; filterRef: R
         </aside>
         <main className="centre">
           <ErrorBoundary what="dataset" resetKey={selected}>
-            {selected ? <DatasetView path={selected} /> : <Welcome onChoose={onChoose} />}
+            {comparing ? <CompareView /> : selected ? <DatasetView path={selected} /> : <Welcome onChoose={onChoose} />}
           </ErrorBoundary>
         </main>
         {showPanel && run ? (
@@ -224,6 +227,7 @@ export function App() {
       else if (event.altKey && !mod && key === 'u') setTimeMode(state.timeMode === 'utc' ? 'exchange' : 'utc');
       else if (event.altKey && !mod && key === 'r') void refreshTree();
       else if (event.altKey && !mod && key === 't') document.querySelector<HTMLElement>('[role="tree"]')?.focus();
+      else if (mod && event.shiftKey && key === 'd' && !dialogOpen) openCompare(state.selected);
       else if (event.key === '?' && !isTyping(event.target) && !dialogOpen) openDialog({ kind: 'shortcuts' });
       else handled = false;
       if (handled) event.preventDefault();

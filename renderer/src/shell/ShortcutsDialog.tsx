@@ -9,6 +9,7 @@ const SHORTCUTS: [string, string][] = [
   ['Alt+J', 'Jobs: running and finished, with results and errors'],
   ['Ctrl+K', 'Search the tree: MES 2024-03 finds those dates in every asset and version (↓ to the results, Enter opens, Esc leaves)'],
   ['Ctrl+G', 'Go to a row'],
+  ['Ctrl+Shift+D', 'Compare the open version with the one before it'],
   ['Alt+1 … Alt+4', 'Table, Chart, Schema & stats, Metadata & lineage'],
   ['Alt+U', 'Switch timestamps between UTC and exchange time'],
   ['Alt+R', 'Refresh the tree'],

@@ -2,6 +2,8 @@ import { assetOfPath } from '../features/featureParams';
 import { openDialog, refreshTree, setTimeMode } from '../state/actions';
 import { useAppState } from '../state/appState';
 import { rawAssetOf } from '../tree/treeModel';
+import { versionGroupOf } from '../compare/compareModel';
+import { openCompare } from '../compare/compareState';
 
 /** The top bar: the app's name and the main actions, each with its shortcut. */
 export function Toolbar({ onIngest }: { onIngest: () => void }) {
@@ -9,6 +11,7 @@ export function Toolbar({ onIngest }: { onIngest: () => void }) {
   const timeMode = useAppState((s) => s.timeMode);
   const info = useAppState((s) => s.info);
   const asset = selected ? rawAssetOf(selected) : null;
+  const comparable = selected !== null && versionGroupOf(selected) !== null;
   return (
     <header className="toolbar" role="banner">
       <span className="app-name">MES Data</span>
@@ -27,6 +30,9 @@ export function Toolbar({ onIngest }: { onIngest: () => void }) {
         </button>
         <button type="button" onClick={() => openDialog({ kind: 'jobs' })} title="Running and finished jobs (Alt+J)">
           Jobs
+        </button>
+        <button type="button" disabled={!comparable} onClick={() => openCompare(selected)} title={comparable ? `Compare ${selected ?? ''} with another version (Ctrl+Shift+D)` : 'Open a cleaned or feature set version to compare it with another'}>
+          Compare…
         </button>
         <button type="button" onClick={() => void refreshTree()} title="Reload the tree (Alt+R)">
           Refresh
