@@ -12,6 +12,7 @@ const SHORTCUTS: [string, string][] = [
   ['Ctrl+Shift+D', 'Compare the open version with the one before it'],
   ['Alt+1 … Alt+4', 'Table, Chart, Schema & stats, Metadata & lineage'],
   ['Alt+U', 'Switch timestamps between UTC and exchange time'],
+  ['Alt+Z', 'Time range of the open table, typed in exchange time or UTC'],
   ['Alt+R', 'Refresh the tree'],
   ['Alt+T', 'Focus the tree'],
   ['↑ ↓ ← → Home End', 'Move in the tree and the table'],

@@ -29,7 +29,8 @@ import {
 } from './rowWindow';
 import { useRowPages } from './useRowPages';
 import { SqlPanel } from './SqlPanel';
-import { EMPTY_QUERY, isPlain, nextSort, type FilterInput, type TableQueryState } from './tableQuery';
+import { TimeRangePanel, TimeRangeStrip } from './TimeRangePanel';
+import { EMPTY_QUERY, isPlain, nextSort, timeRangeLabel, type FilterInput, type TableQueryState } from './tableQuery';
 
 const ROW_HEIGHT = 26;
 const HEADER_HEIGHT = 44;
@@ -82,6 +83,7 @@ export function DataTable({ path, columns, numRows, issues: datasetIssues }: { p
   const [draft, setDraft] = useState<Record<string, FilterInput>>({});
   const [filtersOpen, setFiltersOpen] = useState(false);
   const [sqlOpen, setSqlOpen] = useState(false);
+  const [timeOpen, setTimeOpen] = useState(false);
   const headerHeight = HEADER_HEIGHT + (filtersOpen ? FILTER_HEIGHT : 0);
   const cache = useRowPages(path, numRows, version, columns, query);
   const rowCount = cache.numRows;
@@ -89,6 +91,23 @@ export function DataTable({ path, columns, numRows, issues: datasetIssues }: { p
   // validation issues name rows of the dataset: marked only while the table shows it in its own order
   const issues = queried ? NO_ISSUES : datasetIssues;
   const applyFilters = () => setQuery((q) => ({ ...q, filters: draft }));
+  // the time-range picker applies its column's range at once, beside the filters already applied
+  const timeColumns = useMemo(() => columns.filter((column) => isTimestampType(column.type)).map((column) => column.name), [columns]);
+  const applyTime = (column: string, input: FilterInput | null) => {
+    const put = (filters: Record<string, FilterInput>) => {
+      const next = { ...filters };
+      if (input) next[column] = input;
+      else delete next[column];
+      return next;
+    };
+    setDraft(put);
+    setQuery((q) => ({ ...q, filters: put(q.filters) }));
+  };
+  const openTime = () => {
+    setTimeOpen(true);
+    window.dispatchEvent(new Event('mes-data:time-range'));
+  };
+  const appliedTime = timeColumns.find((name) => query.filters[name] && (query.filters[name].min.trim() !== '' || query.filters[name].max.trim() !== ''));
   const setFilter = (column: string, part: keyof FilterInput, value: string) => setDraft((d) => ({ ...d, [column]: { ...(d[column] ?? NO_FILTER), [part]: value } }));
 
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -318,6 +337,19 @@ export function DataTable({ path, columns, numRows, issues: datasetIssues }: { p
     scrollRef.current?.focus();
   };
 
+  // Alt+Z from anywhere in the app opens the time-range picker
+  useEffect(() => {
+    if (timeColumns.length === 0) return;
+    const onKey = (event: globalThis.KeyboardEvent) => {
+      if (!event.altKey || event.ctrlKey || event.metaKey || event.shiftKey || event.code !== 'KeyZ') return;
+      event.preventDefault();
+      setTimeOpen(true);
+      window.dispatchEvent(new Event('mes-data:time-range'));
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [timeColumns.length]);
+
   // Ctrl+G from anywhere in the app focuses go-to-row
   useEffect(() => {
     const onGoto = () => gotoRef.current?.focus();
@@ -343,9 +375,15 @@ export function DataTable({ path, columns, numRows, issues: datasetIssues }: { p
         <span className="muted nowrap" data-testid="row-count">
           {queried ? `${formatCount(rowCount)} of ${countOf(numRows, 'row')}` : countOf(rowCount, 'row')}
         </span>
-        <button type="button" aria-pressed={filtersOpen} title="A filter row under the column names: ranges for numbers and times (UTC), text match; Enter applies" onClick={() => setFiltersOpen((open) => !open)}>
+        <button type="button" aria-pressed={filtersOpen} title="A filter row under the column names: ranges for numbers, text match (Enter applies); times in the time-range picker" onClick={() => setFiltersOpen((open) => !open)}>
           Filter
         </button>
+        {/* the picker's way in while nothing else shows one (the filter row's time cell, the picker, the strip of a range applied) */}
+        {timeColumns.length > 0 && !filtersOpen && !timeOpen && !appliedTime ? (
+          <button type="button" title="Filter by a time range typed in exchange time or UTC (Alt+Z)" onClick={openTime}>
+            Time range
+          </button>
+        ) : null}
         {filtersOpen ? (
           <button type="button" onClick={applyFilters}>
             Apply
@@ -426,6 +464,22 @@ export function DataTable({ path, columns, numRows, issues: datasetIssues }: { p
         ) : null}
         {loading ? <span className="muted nowrap">loading rows…</span> : null}
       </div>
+      {timeOpen ? (
+        <TimeRangePanel
+          key={path}
+          columns={timeColumns}
+          applied={query.filters}
+          zone={zone}
+          timeMode={timeMode}
+          onApply={applyTime}
+          onClose={() => {
+            setTimeOpen(false);
+            scrollRef.current?.focus();
+          }}
+        />
+      ) : appliedTime ? (
+        <TimeRangeStrip column={appliedTime} input={query.filters[appliedTime]} zone={zone} onOpen={openTime} />
+      ) : null}
       {sqlOpen ? <SqlPanel path={path} /> : null}
       {pageError ? (
         <div className="inline-error" role="alert">
@@ -487,10 +541,14 @@ export function DataTable({ path, columns, numRows, issues: datasetIssues }: { p
                   </span>
                   {filtersOpen ? (
                     <span className="col-filter" data-filter={header.column.id}>
-                      {ranged ? (
+                      {column && isTimestampType(column.type) ? (
+                        <button type="button" className="time-filter-button mono" title="Pick a time range in exchange time or UTC (Alt+Z)" onClick={openTime}>
+                          {timeRangeLabel(query.filters[header.column.id])}
+                        </button>
+                      ) : ranged ? (
                         <>
-                          <input aria-label={`${header.column.id} from`} placeholder={isTimestampType(column?.type ?? '') ? 'from (UTC)' : 'min'} value={input.min} onChange={(event) => setFilter(header.column.id, 'min', event.target.value)} onKeyDown={onFilterKey} />
-                          <input aria-label={`${header.column.id} to`} placeholder={isTimestampType(column?.type ?? '') ? 'to (UTC)' : 'max'} value={input.max} onChange={(event) => setFilter(header.column.id, 'max', event.target.value)} onKeyDown={onFilterKey} />
+                          <input aria-label={`${header.column.id} from`} placeholder="min" value={input.min} onChange={(event) => setFilter(header.column.id, 'min', event.target.value)} onKeyDown={onFilterKey} />
+                          <input aria-label={`${header.column.id} to`} placeholder="max" value={input.max} onChange={(event) => setFilter(header.column.id, 'max', event.target.value)} onKeyDown={onFilterKey} />
                         </>
                       ) : (
                         <input aria-label={`${header.column.id} contains`} placeholder="contains" value={input.text} onChange={(event) => setFilter(header.column.id, 'text', event.target.value)} onKeyDown={onFilterKey} />

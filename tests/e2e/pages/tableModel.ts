@@ -99,6 +99,37 @@ export class TableModel {
     await cells.locator('input').first().press('Enter');
   }
 
+  /** The time-range picker (a group under the toolbar), when open. */
+  timeRangePanel(): Locator {
+    return this.page.getByRole('group', { name: 'Time range' });
+  }
+
+  /**
+   * With the keyboard only: Alt+Z opens the time-range picker on From, the bounds are typed,
+   * Tab goes to the clock they are typed in (Space picks it) and Enter in To applies them.
+   */
+  async timeRange(from: string, to: string, clock: 'Exchange time' | 'UTC'): Promise<void> {
+    await this.page.keyboard.press('Alt+z');
+    await this.page.waitForFunction('document.activeElement?.getAttribute("aria-label") === "Time from"');
+    await this.page.keyboard.press('Control+a');
+    await this.page.keyboard.type(from);
+    await this.page.keyboard.press('Tab');
+    await this.page.keyboard.press('Control+a');
+    await this.page.keyboard.type(to);
+    await this.page.keyboard.press('Tab');
+    if (clock === 'UTC') await this.page.keyboard.press('Tab');
+    await this.page.keyboard.press('Space');
+    await this.page.keyboard.press('Shift+Tab');
+    if (clock === 'UTC') await this.page.keyboard.press('Shift+Tab');
+    await this.page.keyboard.press('Enter');
+  }
+
+  /** What the picker (or, once closed, the strip under the toolbar) says of the bounds, in both clocks. */
+  async timeRangeEcho(): Promise<string> {
+    const echo = this.page.locator('[data-testid="time-range-echo"], [data-testid="time-range-strip"]');
+    return ((await echo.first().textContent()) ?? '').replace(/\s+/g, ' ').trim();
+  }
+
   async clearQuery(): Promise<void> {
     await this.page.getByRole('button', { name: 'Clear sort and filters' }).click();
   }
