@@ -7,7 +7,7 @@ const SHORTCUTS: [string, string][] = [
   ['Ctrl+Shift+P', 'Promote the open raw asset'],
   ['Ctrl+Shift+F', 'Build features from a cleaned version'],
   ['Alt+J', 'Jobs: running and finished, with results and errors'],
-  ['Ctrl+K', 'Search the tree: MES 2024-03 finds those dates in every asset and version (↓ to the results, Enter opens, Esc leaves)'],
+  ['Ctrl+K', 'Search the whole tree (MES 2024-03): ↓ to the results, Enter opens'],
   ['Ctrl+G', 'Go to a row'],
   ['Ctrl+Shift+D', 'Compare the open version with the one before it'],
   ['Alt+1 … Alt+4', 'Table, Chart, Schema & stats, Metadata & lineage'],
