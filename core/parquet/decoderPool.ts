@@ -9,7 +9,11 @@ import type { DecoderOperations, DecoderState } from './decoderProtocol.js';
  *
  * A thread takes one request at a time, so a crash or a hang is pinned on the file that
  * caused it: that request fails with a typed error naming the file, the thread is thrown
- * away and the next request gets a fresh one. A thread is also retired after a
+ * away and the next request gets a fresh one. Reads waiting in the queue go to a thread
+ * together, up to MAX_BATCH in one message (`readMany`): a host answering 200 pages at
+ * once spent about a millisecond of its event loop per message on a loaded machine. When a
+ * thread dies or hangs on such a batch, its reads go back to the queue to be sent one by
+ * one, which pins the failure on its file again. A thread is also retired after a
  * WebAssembly panic and once its WebAssembly memory (which never shrinks) passes
  * `maxWasmBytes`, which bounds the memory a long-lived process holds for decoding.
  */
@@ -34,7 +38,14 @@ interface Job {
   reject: (error: Error) => void;
   /** Set when the WebAssembly decoder crashed on this request and it runs again without it. */
   retried?: boolean;
+  /** Sent alone, never in a batch (it was in a batch whose thread died or hung). */
+  solo?: boolean;
+  /** A `readMany` of several queued reads: its members, and how to queue them again one by one. */
+  batch?: { members: Job[]; again: () => void };
 }
+
+/** Reads sent to a thread in one message at most. */
+const MAX_BATCH = 32;
 
 class DecoderThread {
   private readonly worker: Worker;
@@ -70,6 +81,8 @@ class DecoderThread {
         }),
       );
       this.kill();
+      // the requests waiting behind it go to a fresh thread
+      this.onIdle(this);
     }, job.timeoutMs);
     this.current = { id, job, timer };
     this.worker.ref();
@@ -190,6 +203,10 @@ export class DecoderPool {
    * least tell why not); anything else fails with CORRUPTED_FILE naming the file.
    */
   private crashed(job: Job, reason: string): void {
+    if (job.batch) {
+      job.batch.again();
+      return;
+    }
     const { request } = job;
     if (!job.retried && (request.op === 'read' || request.op === 'open')) {
       job.retried = true;
@@ -219,9 +236,65 @@ export class DecoderPool {
         this.threads.push(thread);
       }
       if (!thread) return;
-      const job = this.queue.shift();
+      const job = this.takeBatch() ?? this.queue.shift();
       if (job) thread.run(job);
     }
+  }
+
+  private static batchable(job: Job): boolean {
+    return job.request.op === 'read' && !job.solo && (job.request.args as DecoderOperations['read']['args']).wasmCrash === undefined;
+  }
+
+  /**
+   * The reads waiting in the queue, as one `readMany` job, when the queue starts with at
+   * least two of them (the rest of the queue keeps its order); null otherwise.
+   */
+  private takeBatch(): Job | null {
+    if (this.queue.length < 2 || !DecoderPool.batchable(this.queue[0])) return null;
+    const members: Job[] = [];
+    for (let i = 0; i < this.queue.length && members.length < MAX_BATCH; ) {
+      if (DecoderPool.batchable(this.queue[i])) members.push(...this.queue.splice(i, 1));
+      else i++;
+    }
+    if (members.length === 1) {
+      this.queue.unshift(members[0]);
+      return null;
+    }
+    type ReadArgs = DecoderOperations['read']['args'];
+    const reads = members.map((m) => m.request.args as ReadArgs);
+    const again = () => {
+      for (const m of [...members].reverse()) {
+        m.solo = true;
+        this.queue.unshift(m);
+      }
+      // once the thread that failed them is marked dead
+      queueMicrotask(() => this.dispatch());
+    };
+    return {
+      request: { op: 'readMany', args: { path: reads[0].path, reads } },
+      transfer: [],
+      timeoutMs: Math.max(...members.map((m) => m.timeoutMs)),
+      batch: { members, again },
+      resolve: (value) => {
+        const { results } = value as DecoderOperations['readMany']['result'];
+        members.forEach((m, k) => {
+          const r = results[k];
+          if (r?.ok) m.resolve({ ipc: r.ipc, decoder: r.decoder });
+          else if (r) m.reject(errorFromJson(r.error));
+        });
+        // the reads after a panic poisoned the thread: a fresh thread reads them, one by one
+        const unread = members.slice(results.length);
+        for (const m of unread.reverse()) {
+          m.solo = true;
+          this.queue.unshift(m);
+        }
+      },
+      reject: (error) => {
+        // closing fails them all; a hang (TIMEOUT) sends them again one by one
+        if (error instanceof MesDataError && error.code === 'CANCELLED') members.forEach((m) => m.reject(error));
+        else again();
+      },
+    };
   }
 }
 

@@ -1,3 +1,4 @@
+import type { SerializedError } from '../errors.js';
 import type { Compression } from './compression.js';
 import type { ParquetFileInfo } from './parquetFile.js';
 
@@ -15,6 +16,17 @@ export type DecoderOperations = {
   read: {
     args: { path: string; columns?: string[]; offset?: number; limit?: number; wasmCrash?: string };
     result: { ipc: Uint8Array; decoder: 'parquet-wasm' | 'hyparquet' };
+  };
+  /**
+   * Several reads in one request (the pool sends the reads waiting in its queue together, so
+   * 200 pages at once cross between the threads in a few messages, not 400); each read's
+   * result or error in order. A read that poisons the thread ends the batch: the reads after
+   * it get no entry, and the pool sends them again to a fresh thread. `path` is the first
+   * read's file.
+   */
+  readMany: {
+    args: { path: string; reads: { path: string; columns?: string[]; offset?: number; limit?: number }[] };
+    result: { results: ({ ok: true; ipc: Uint8Array; decoder: 'parquet-wasm' | 'hyparquet' } | { ok: false; error: SerializedError })[] };
   };
   /** Encodes an Arrow IPC stream and replaces `path` with it atomically. */
   write: {

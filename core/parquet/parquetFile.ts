@@ -83,11 +83,8 @@ export class ParquetHandle {
    * Throws BAD_REQUEST for a negative or fractional offset/limit, NOT_FOUND for an unknown
    * column, CORRUPTED_FILE / UNSUPPORTED_FILE when the pages cannot be decoded.
    */
-  async readRows(offset: number, limit: number, columns?: string[]): Promise<Table> {
-    if (!Number.isSafeInteger(offset) || offset < 0) throw new BadRequestError(`offset must be a whole number ≥ 0, got ${offset}`, { offset });
-    if (!Number.isSafeInteger(limit) || limit < 0) throw new BadRequestError(`limit must be a whole number ≥ 0, got ${limit}`, { limit });
-    const { ipc } = await this.decoder.request('read', { path: this.path, offset, limit, columns });
-    return inColumnOrder(tableFromIPC(ipc), columns);
+  readRows(offset: number, limit: number, columns?: string[]): Promise<Table> {
+    return decodeRows(this.decoder, this.path, offset, limit, columns);
   }
 
   /** The whole file (or the chosen columns) as one Arrow table. */
@@ -95,6 +92,25 @@ export class ParquetHandle {
     const { ipc } = await this.decoder.request('read', { path: this.path, columns });
     return inColumnOrder(tableFromIPC(ipc), columns);
   }
+}
+
+async function decodeRows(decoder: DecoderPool, path: string, offset: number, limit: number, columns: string[] | undefined): Promise<Table> {
+  if (!Number.isSafeInteger(offset) || offset < 0) throw new BadRequestError(`offset must be a whole number ≥ 0, got ${offset}`, { offset });
+  if (!Number.isSafeInteger(limit) || limit < 0) throw new BadRequestError(`limit must be a whole number ≥ 0, got ${limit}`, { limit });
+  const { ipc } = await decoder.request('read', { path, offset, limit, columns });
+  return inColumnOrder(tableFromIPC(ipc), columns);
+}
+
+/**
+ * Rows [offset, offset + limit) of a Parquet file without a handle: one request to the
+ * decoder, where opening a handle and then reading costs two (and the footer's summary and
+ * schema cross to this thread for nothing). For callers that know the file's row count
+ * already (pages of a dataset). The same checks and errors as `openParquetFile` and
+ * `ParquetHandle.readRows`.
+ */
+export function readParquetRows(path: string, offset: number, limit: number, options: ReadOptions = {}): Promise<Table> {
+  assertSafeInOpenStores(path);
+  return decodeRows(options.decoder ?? sharedDecoderPool(), path, offset, limit, options.columns);
 }
 
 /** The decoder returns columns in file order; callers get them in the order they asked for. */

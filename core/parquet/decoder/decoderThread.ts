@@ -2,7 +2,8 @@ import path from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { serveOperations, wholeBuffer } from '../../threads/serveOperations.js';
 import type { DecoderOperations, DecoderState } from '../decoderProtocol.js';
-import { isPoisoned, wasmBytes } from '../wasmRuntime.js';
+import { serializeError } from '../../errors.js';
+import { isPoisoned, notePanic, wasmBytes } from '../wasmRuntime.js';
 import { encodeFile } from './encodeFile.js';
 import { dropCached } from './fileCache.js';
 import { openFile, readRows } from './readRows.js';
@@ -20,6 +21,19 @@ serveOperations<DecoderOperations, DecoderState>(
   {
     open: (args) => openFile(args.path, args.wasmCrash),
     read: (args) => readRows(args.path, args),
+    readMany: async ({ reads }) => {
+      const results: DecoderOperations['readMany']['result']['results'] = [];
+      for (const read of reads) {
+        if (isPoisoned()) break;
+        try {
+          results.push({ ok: true, ...(await readRows(read.path, read)) });
+        } catch (error) {
+          notePanic(error);
+          results.push({ ok: false, error: serializeError(error) });
+        }
+      }
+      return { results };
+    },
     write: (args) => encodeFile(args.path, args),
     forget: (args) => {
       dropCached(path.resolve(args.path));
@@ -34,6 +48,7 @@ serveOperations<DecoderOperations, DecoderState>(
     name: 'the Parquet decoder',
     state: () => ({ wasmBytes: wasmBytes(), poisoned: isPoisoned() }),
     transfer: (result) => {
+      if ('results' in result) return result.results.flatMap((r) => (r.ok ? wholeBuffer(r.ipc) : []));
       const bytes = 'ipc' in result ? result.ipc : 'schemaIpc' in result ? result.schemaIpc : null;
       return bytes instanceof Uint8Array ? wholeBuffer(bytes) : [];
     },

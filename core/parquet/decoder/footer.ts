@@ -37,6 +37,16 @@ export function fdByteSource(fd: number, byteLength: number): AsyncBuffer {
   };
 }
 
+/** The same view of bytes already in memory (a whole file). */
+function memoryByteSource(bytes: Uint8Array): AsyncBuffer {
+  return {
+    byteLength: bytes.byteLength,
+    slice(start: number, end = bytes.byteLength): ArrayBuffer {
+      return bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + Math.min(end, bytes.byteLength)) as ArrayBuffer;
+    },
+  };
+}
+
 /** The file's stats. Throws NOT_FOUND for a missing path or one that is not a file, IO_ERROR otherwise. */
 export function statFile(filePath: string): fs.Stats {
   let stats: fs.Stats;
@@ -51,14 +61,17 @@ export function statFile(filePath: string): fs.Stats {
   return stats;
 }
 
-/** Checks the magic bytes and parses the footer. Throws CORRUPTED_FILE or UNSUPPORTED_FILE. */
-export async function readFooter(filePath: string, size: number): Promise<FileMetaData> {
+/**
+ * Checks the magic bytes and parses the footer, from the file or from `bytes` (the whole
+ * file, already read). Throws CORRUPTED_FILE or UNSUPPORTED_FILE.
+ */
+export async function readFooter(filePath: string, size: number, bytes?: Uint8Array): Promise<FileMetaData> {
   if (size < 12) {
     throw new CorruptedFileError(`${filePath} is ${size} bytes, too small to be a Parquet file (at least 12)`, { path: filePath, bytes: size });
   }
-  const fd = fs.openSync(filePath, 'r');
+  const fd = bytes ? null : fs.openSync(filePath, 'r');
   try {
-    const source = fdByteSource(fd, size);
+    const source = fd === null ? memoryByteSource(bytes as Uint8Array) : fdByteSource(fd, size);
     const head = Buffer.from(source.slice(0, 4) as ArrayBuffer).toString('latin1');
     const tail = Buffer.from(source.slice(size - 4, size) as ArrayBuffer).toString('latin1');
     if (tail === PARE) {
@@ -92,6 +105,6 @@ export async function readFooter(filePath: string, size: number): Promise<FileMe
     }
     return metadata;
   } finally {
-    fs.closeSync(fd);
+    if (fd !== null) fs.closeSync(fd);
   }
 }

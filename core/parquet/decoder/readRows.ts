@@ -36,8 +36,9 @@ export async function openFile(filePath: string, wasmCrash: string | undefined):
         // nested INT96 columns: the WebAssembly decoder's schema below
       }
     }
-    if (!entry.wasmFile) throw entry.wasmOpenError instanceof Error ? entry.wasmOpenError : new Error(messageOf(entry.wasmOpenError));
-    schemaIpc = entry.wasmFile.schema().intoIPCStream();
+    if (entry.bytes && entry.wasmOpenError === null && !isPoisoned()) schemaIpc = wasm.readSchema(entry.bytes).intoIPCStream();
+    else if (!entry.wasmFile) throw entry.wasmOpenError instanceof Error ? entry.wasmOpenError : new Error(messageOf(entry.wasmOpenError));
+    else schemaIpc = entry.wasmFile.schema().intoIPCStream();
   } catch (error) {
     notePanic(error);
     try {
@@ -78,10 +79,15 @@ export async function readRows(filePath: string, options: ReadArgs): Promise<Rea
     }
   }
   let decode: ((o: ReaderOptions) => Promise<Table>) | null = null;
-  if (options.wasmCrash !== undefined && !isPoisoned() && uncompressedBytes(entry.metadata, readerOptions) <= SYNC_RETRY_MAX_BYTES) {
+  if (options.wasmCrash !== undefined && entry.bytes === null && !isPoisoned() && uncompressedBytes(entry.metadata, readerOptions) <= SYNC_RETRY_MAX_BYTES) {
     // The streaming reader died on this file in an earlier thread. The in-memory reader
     // reports most damage as an ordinary error where the streaming one traps, so ask it.
+    // (A small file was read from memory already: what died was that reader, so the
+    // fallback below takes it.)
     const bytes = fs.readFileSync(entry.key);
+    decode = (o) => Promise.resolve().then(() => wasm.readParquet(bytes, o));
+  } else if (options.wasmCrash === undefined && entry.bytes && !isPoisoned()) {
+    const bytes = entry.bytes;
     decode = (o) => Promise.resolve().then(() => wasm.readParquet(bytes, o));
   } else if (options.wasmCrash === undefined && entry.wasmFile && !isPoisoned()) {
     const file = entry.wasmFile;
@@ -120,9 +126,10 @@ async function decodePage(decode: (o: ReaderOptions) => Promise<Table>, readerOp
 }
 
 async function emptyRead(entry: CachedFile, columns: string[] | undefined): Promise<Uint8Array> {
-  if (!entry.wasmFile) return fallbackRead(entry, columns, 0, 0);
   const readerOptions: ReaderOptions = { limit: 0 };
   if (columns) readerOptions.columns = columns;
+  if (entry.bytes && entry.wasmOpenError === null && !isPoisoned()) return wasm.readParquet(entry.bytes, readerOptions).intoIPCStream();
+  if (!entry.wasmFile) return fallbackRead(entry, columns, 0, 0);
   const table = await entry.wasmFile.read(readerOptions);
   return table.intoIPCStream();
 }

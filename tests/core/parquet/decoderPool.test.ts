@@ -1,7 +1,9 @@
+import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { Worker } from 'node:worker_threads';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { DecoderPool } from '../../../core/parquet/decoderPool.js';
-import { openParquetFile, readParquet } from '../../../core/parquet/parquetFile.js';
+import { openParquetFile, readParquet, readParquetRows } from '../../../core/parquet/parquetFile.js';
 import { writeParquet } from '../../../core/parquet/writeParquet.js';
 import { corpusFile, skipWithoutCorpus } from '../../helpers/corpus.js';
 import { ohlcvTable, tempDir } from '../../helpers/ohlcvTable.js';
@@ -74,6 +76,77 @@ describe('DecoderPool', () => {
     await pool.close();
     await expect(second).rejects.toMatchObject({ code: 'CANCELLED' });
     await expect(first).rejects.toMatchObject({ code: 'CANCELLED' });
+  });
+});
+
+describe('DecoderPool: reads waiting together', () => {
+  const { dir, cleanup } = tempDir();
+  afterAll(cleanup);
+
+  it('go to the thread in one readMany message, each with its own rows or its own error', async () => {
+    const pool = new DecoderPool();
+    const files = await Promise.all(
+      [10, 20, 30, 40].map(async (rows) => {
+        const file = path.join(dir, `batch-${rows}.parquet`);
+        await writeParquet(ohlcvTable(rows), file, { decoder: pool });
+        return file;
+      }),
+    );
+    const damaged = path.join(dir, 'batch-damaged.parquet');
+    fs.writeFileSync(damaged, 'PAR1 not a footer PAR1');
+    const posted = vi.spyOn(Worker.prototype, 'postMessage');
+    try {
+      // the first read goes alone; the five that arrive while it runs wait and go together
+      const reads = [
+        readParquetRows(files[0], 2, 3, { decoder: pool }),
+        readParquetRows(files[1], 15, 100, { decoder: pool, columns: ['close', 'timestamp'] }),
+        readParquetRows(path.join(dir, 'missing.parquet'), 0, 1, { decoder: pool }),
+        readParquetRows(files[2], 0, 2, { decoder: pool }),
+        readParquetRows(damaged, 0, 1, { decoder: pool }),
+        readParquetRows(files[3], 39, 1, { decoder: pool, columns: ['volume'] }),
+      ];
+      const settled = await Promise.allSettled(reads);
+      const ops = posted.mock.calls.map(([message]) => message as { op: string; args: { reads?: { path: string }[] } });
+      expect(ops.map((m) => m.op)).toEqual(['read', 'readMany']);
+      expect(ops[1].args.reads?.map((r) => path.basename(r.path))).toEqual(['batch-20.parquet', 'missing.parquet', 'batch-30.parquet', 'batch-damaged.parquet', 'batch-40.parquet']);
+      const value = (k: number) => (settled[k] as PromiseFulfilledResult<Awaited<(typeof reads)[number]>>).value;
+      expect([...(value(0).getChild('open')?.toArray() as Float64Array)]).toEqual([5000.5, 5000.75, 5001]);
+      expect(value(1).schema.fields.map((f) => f.name)).toEqual(['close', 'timestamp']);
+      expect(value(1).numRows).toBe(5);
+      expect([...(value(1).getChild('close')?.toArray() as Float64Array)]).toEqual([...(ohlcvTable(20).getChild('close')?.toArray() as Float64Array)].slice(15));
+      expect(settled[2]).toMatchObject({ status: 'rejected', reason: { code: 'NOT_FOUND', message: `file not found: ${path.join(dir, 'missing.parquet')}` } });
+      expect(value(3).numRows).toBe(2);
+      expect(settled[4]).toMatchObject({ status: 'rejected', reason: { code: 'CORRUPTED_FILE', details: { path: damaged } } });
+      expect([...(value(5).getChild('volume')?.toArray() as BigInt64Array)]).toEqual([(ohlcvTable(40).getChild('volume')?.toArray() as BigInt64Array)[39]]);
+    } finally {
+      posted.mockRestore();
+      await pool.close();
+    }
+  });
+
+  it('a batch that outlives its time goes back to the queue read by read: each read fails with TIMEOUT naming its own file', async () => {
+    const pool = new DecoderPool();
+    const files = await Promise.all(
+      [0, 1, 2].map(async (k) => {
+        const file = path.join(dir, `slow-${k}.parquet`);
+        await writeParquet(ohlcvTable(200_000), file, { decoder: pool, rowGroupSize: 200_000 });
+        return file;
+      }),
+    );
+    const posted = vi.spyOn(Worker.prototype, 'postMessage');
+    try {
+      const settled = await Promise.allSettled(files.map((file) => pool.request('read', { path: file }, { timeoutMs: 1 })));
+      expect(settled.map((s) => (s.status === 'rejected' ? (s.reason as { code: string; message: string }) : null))).toEqual(
+        files.map((file): unknown => expect.objectContaining({ code: 'TIMEOUT', message: `decoding ${file} took longer than 1 ms and was stopped` })),
+      );
+      // the first alone, the other two together, then those two again one by one
+      expect(posted.mock.calls.map(([message]) => (message as { op: string }).op)).toEqual(['read', 'readMany', 'read', 'read']);
+      // the pool goes on
+      expect((await readParquetRows(files[0], 5, 2, { decoder: pool })).numRows).toBe(2);
+    } finally {
+      posted.mockRestore();
+      await pool.close();
+    }
   });
 });
 
