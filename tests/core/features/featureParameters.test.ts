@@ -80,6 +80,25 @@ describe('feature parameters: periods and profile settings reach the computation
     expect(custom).toMatchObject({ version: 'v1', status: 'unchanged' });
   });
 
+  it('ticks off whole milliseconds (our own reader, then DuckDB) take the periods too, as the whole-table build does', async () => {
+    // 80 ticks 0.25 s + 123 ns apart
+    const closes = Array.from({ length: 80 }, (_, i) => 16_800 + ((i * 7) % 13) * 0.25);
+    const bars = closes.map((close, i): [string, number, number, number, number, number] => {
+      const ns = 1_704_207_600_000_000_000n + BigInt(i) * 250_000_123n;
+      const time = `${new Date(Number(ns / 1_000_000n)).toISOString().slice(0, 19)}.${String(ns % 1_000_000_000n).padStart(9, '0')}Z`;
+      return [time, close, close + 0.25, close - 0.25, close, 1 + i];
+    });
+    await writeCleanedData(store, { asset: 'NQ', data: [{ table: barsTable(bars), partition: { date: '2024-01-02' } }] });
+    const parameters = { rsiPeriod: 6, macdFast: 4, macdSlow: 9, macdSignal: 3, momentumPeriod: 2 };
+    const result = await buildFeatures(store, { set: 'momentum_indicators', asset: 'NQ', parameters });
+    const written = await readVersion(store, result.path);
+    expect(String(written.getChild('timestamp')?.type)).toBe('Timestamp<NANOSECOND, UTC>');
+    const expected = buildFeatureTable('momentum_indicators', await readVersion(store, 'cleaned/v1/NQ'), { asset: 'NQ', momentum: { rsi: 6, macdFast: 4, macdSlow: 9, macdSignal: 3, momentum: 2 } });
+    for (const name of ['rsi_14', 'macd_line', 'macd_signal', 'macd_histogram', 'momentum_10', 'roc_10']) expect(column(written, name), name).toEqual(column(expected, name));
+    expect(column(written, 'rsi_14')).toEqual(nulls(wilderRsi(Float64Array.from(closes), 6)));
+    expect(column(written, 'momentum_10')[2]).toBe(closes[2] - closes[0]);
+  });
+
   it('price_volatility with windows 5 and 10 and ATR 3 over daily bars', async () => {
     const result = await buildFeatures(store, { set: 'price_volatility', asset: 'ES', parameters: { volShortWindow: 5, volLongWindow: 10, atrPeriod: 3 } });
     expect(result).toMatchObject({ version: 'v1', path: 'features/v1/price_volatility', rows: 40, status: 'created' });
