@@ -92,6 +92,8 @@ function themeOptions() {
       textColor: cssVar('--text-muted', '#555'),
       fontFamily: cssVar('--font-ui', 'system-ui, sans-serif'),
       attributionLogo: false,
+      // the lines between the panes (prices, volume, indicators): the theme's border, not the library's white
+      panes: { separatorColor: cssVar('--border', '#ccc'), separatorHoverColor: cssVar('--grid', '#eee') },
     },
     grid: { vertLines: { color: cssVar('--grid', '#eee') }, horzLines: { color: cssVar('--grid', '#eee') } },
     rightPriceScale: { borderColor: cssVar('--border', '#ccc') },
@@ -166,6 +168,8 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
   const [detailState, setDetailState] = useState<DetailState>('idle');
   /** Heights of the chart's panes in pixels (prices, volume), for the page to read. */
   const [paneHeights, setPaneHeights] = useState('');
+  /** Width of the left price axis (an overlay's), in pixels: the plot starts there. */
+  const [leftAxis, setLeftAxis] = useState(0);
   // session breaks: the instrument's sessions around the view, and the separators on screen
   const asset = assetOfPath(path);
   const [sessionWindow, setSessionWindow] = useState<SessionWindow | null>(null);
@@ -184,6 +188,8 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
   const overviewBars = useRef<{ key: string; bars: SeriesBar[] }>({ key: '', bars: [] });
   /** The request (requestKey) whose features the bars carry: until the answer to a new one arrives, its indicators draw nothing. */
   const [barsFor, setBarsFor] = useState('[]');
+  /** The data version the bars on screen were read at. */
+  const loadedVersion = useRef<number | null>(null);
   const indicatorSeries = useRef<{ key: string; series: ISeriesApi<'Line' | 'Histogram'>[] }[]>([]);
   const drawnKey = useRef('');
   /** The time (seconds) under the crosshair, null when it is off the plot. */
@@ -214,7 +220,13 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
     const panes = chart.panes();
     panes[0]?.setStretchFactor(PRICE_PANE_SHARE);
     panes[1]?.setStretchFactor(1 - PRICE_PANE_SHARE);
-    const measurePanes = () => setPaneHeights(chart.panes().map((pane) => pane.getHeight()).join(','));
+    // a frame asked for before the chart was removed must not touch it
+    let removed = false;
+    const measurePanes = () => {
+      if (removed) return;
+      setPaneHeights(chart.panes().map((pane) => pane.getHeight()).join(','));
+      setLeftAxis(chart.priceScale('left').width());
+    };
     const sizes = new ResizeObserver(() => requestAnimationFrame(measurePanes));
     sizes.observe(container);
     chartRef.current = chart;
@@ -237,6 +249,7 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
     const onTheme = () => chart.applyOptions(themeOptions());
     media.addEventListener('change', onTheme);
     return () => {
+      removed = true;
       sizes.disconnect();
       media.removeEventListener('change', onTheme);
       chart.unsubscribeClick(onClick);
@@ -271,8 +284,11 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
     setDetail(null);
     const asked = requestRef.current;
     const chart = chartRef.current;
-    const visible = chart && drawnRef.current.length > 0 ? chart.timeScale().getVisibleRange() : null;
+    // the same data with other indicators: the view stays; new data (a refresh) is shown whole
+    const visible = chart && drawnRef.current.length > 0 && loadedVersion.current === version ? chart.timeScale().getVisibleRange() : null;
+    // a finer window on its way has the old indicators: dropped (the new overview brings its own)
     fetchSeq.current++;
+    setDetailState('idle');
     invoke('chart.series', { path, maxBars: MAX_BARS, features: asked }).then(
       (series) => {
         if (!live) return;
@@ -282,7 +298,8 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
         setBars(attached);
         setBarsFor(overviewBars.current.key);
         setLoading(false);
-        restoreRange.current = asked.length > 0 && visible ? { from: visible.from as number, to: visible.to as number } : null;
+        loadedVersion.current = version;
+        restoreRange.current = visible ? { from: visible.from as number, to: visible.to as number } : null;
       },
       (reason: unknown) => {
         if (!live) return;
@@ -342,7 +359,6 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
       panes[0]?.setStretchFactor(own > 0 ? PRICE_SHARE_WITH_PANES : PRICE_PANE_SHARE);
       panes[1]?.setStretchFactor(own > 0 ? VOLUME_SHARE_WITH_PANES : 1 - PRICE_PANE_SHARE);
       for (let k = 2; k < panes.length; k++) panes[k].setStretchFactor((1 - PRICE_SHARE_WITH_PANES - VOLUME_SHARE_WITH_PANES) / own);
-      requestAnimationFrame(() => setPaneHeights(chart.panes().map((p) => p.getHeight()).join(',')));
     }
     const up = cssVar('--volume-up', 'rgba(38,162,105,0.4)');
     const down = cssVar('--volume-down', 'rgba(192,28,40,0.4)');
@@ -360,6 +376,12 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
         made.series[j].setData(points);
       }
     }
+    // the panes and the left axis (an overlay's) as laid out with the new series and data
+    const measured = requestAnimationFrame(() => {
+      setPaneHeights(chart.panes().map((p) => p.getHeight()).join(','));
+      setLeftAxis(chart.priceScale('left').width());
+    });
+    return () => cancelAnimationFrame(measured);
   }, [active, drawn, request, barsFor]);
 
   // zoomed into a downsampled range: fetch the window in finer buckets
@@ -554,7 +576,6 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
             {formatCount(marked.length)} {marked.length === 1 ? 'bar' : 'bars'} with issues
           </span>
         ) : null}
-        <IndicatorPicker features={featureDatasets} active={active} onChange={setActive} />
         <span className="spacer" />
         {clicked ? (
           <span className="muted ellipsis" data-testid="chart-clicked" data-row={clicked.row}>
@@ -572,13 +593,17 @@ export function ChartView({ path, offendingRows }: { path: string; offendingRows
           Reset zoom
         </button>
       </div>
+      <div className="view-toolbar chart-indicators">
+        <span className="muted">Indicators</span>
+        <IndicatorPicker features={featureDatasets} active={active} onChange={setActive} />
+      </div>
       {error ? (
         <div className="pane-message">
           <ErrorPanel error={error} context="The chart could not be drawn" />
         </div>
       ) : null}
       <div className="chart-area" style={{ flex: 1, minHeight: 0, position: 'relative', display: 'flex', flexDirection: 'column' }}>
-        <div className="chart-box" ref={containerRef} data-testid="chart" data-pane-heights={paneHeights} style={{ visibility: error ? 'hidden' : 'visible', isolation: 'isolate' }} />
+        <div className="chart-box" ref={containerRef} data-testid="chart" data-pane-heights={paneHeights} data-left-axis={leftAxis} style={{ visibility: error ? 'hidden' : 'visible', isolation: 'isolate' }} />
         {error ? null : (
           <ChartLegend
             bars={drawn}

@@ -90,6 +90,81 @@ export class ChartModel {
     return out;
   }
 
+  /** The indicators the picker offers, in its order (the asset's feature columns; waits for the feature sets to be looked up). */
+  async indicatorChoices(): Promise<string[]> {
+    await this.page.locator('[data-testid="indicator-picker"]:not([data-state="loading"])').waitFor();
+    return this.page.getByTestId('indicator-picker').getByLabel('Indicator').locator('option').allTextContents();
+  }
+
+  /** Adds an indicator from the picker, in a pane of its own or over the candles, and waits until the legend carries its values. */
+  async addIndicator(label: string, place: 'pane' | 'overlay'): Promise<void> {
+    const picker = this.page.getByTestId('indicator-picker');
+    await picker.getByLabel('Indicator').selectOption({ label });
+    const chips = await picker.getByTestId('indicator-chip').count();
+    await picker.getByRole('button', { name: place === 'pane' ? 'Add pane' : 'Overlay', exact: true }).click();
+    await picker.getByTestId('indicator-chip').nth(chips).waitFor();
+    await this.waitForIndicatorValues();
+  }
+
+  /** Removes an indicator by its chip's remove button. */
+  async removeIndicator(label: string): Promise<void> {
+    await this.page.getByTestId('indicator-picker').getByRole('button', { name: `Remove ${label}`, exact: true }).click();
+  }
+
+  /** The indicators on the chart, as their chips say: label and place. */
+  async indicators(): Promise<{ text: string; place: string }[]> {
+    const out: { text: string; place: string }[] = [];
+    for (const chip of await this.page.getByTestId('indicator-chip').all()) out.push({ text: ((await chip.textContent()) ?? '').replace('×', '').trim(), place: (await chip.getAttribute('data-place')) ?? '' });
+    return out;
+  }
+
+  /** Waits until no legend value waits for its answer ("…"). */
+  async waitForIndicatorValues(timeout = 30_000): Promise<void> {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const texts = await this.page.getByTestId('legend-value').allTextContents();
+      if (texts.length > 0 && !texts.some((t) => t.endsWith('…'))) return;
+      if (Date.now() > deadline) throw new Error(`the chart's legend did not get its indicator values within ${timeout} ms: ${texts.join(' | ')}`);
+      await this.page.waitForTimeout(100);
+    }
+  }
+
+  /**
+   * Moves the mouse over the plot: `x` a fraction of the plot's width (between the price
+   * axes), in pane `pane` (0 the candles, 1 the volume, 2… the indicators), at its middle;
+   * waits for the legend to show the bar under the crosshair.
+   */
+  async hover(x: number, pane: number): Promise<void> {
+    const box = await this.box().boundingBox();
+    if (!box) throw new Error('the chart is not on screen');
+    const heights = await this.paneHeights();
+    if (pane >= heights.length) throw new Error(`the chart has ${heights.length} panes, not a pane ${pane}`);
+    // the price axes: about 70 px on the right, as much on the left when an overlay has its axis there
+    const left = Number(await this.box().getAttribute('data-left-axis'));
+    const top = heights.slice(0, pane).reduce((sum, h) => sum + h + 1, 0) + heights[pane] / 2;
+    await this.page.mouse.move(box.x + left + (box.width - left - 70) * x, box.y + top);
+    await this.page.locator('[data-testid="chart-legend"][data-hover="yes"]').waitFor();
+  }
+
+  /** What the legend shows: the bar's time (seconds) and first row, its OHLCV as text, and each indicator line's text and exact value. */
+  async legend(): Promise<{ time: number; row: number; timeText: string; ohlcv: Record<string, string>; values: Record<string, { text: string; value: number | null }> }> {
+    const legend = this.page.getByTestId('chart-legend');
+    const ohlcv: Record<string, string> = {};
+    for (const item of await legend.getByTestId('legend-ohlcv').all()) ohlcv[(await item.getAttribute('data-name')) ?? ''] = ((await item.textContent()) ?? '').trim();
+    const values: Record<string, { text: string; value: number | null }> = {};
+    for (const item of await legend.getByTestId('legend-value').all()) {
+      const raw = (await item.getAttribute('data-value')) ?? '';
+      values[(await item.getAttribute('data-column')) ?? ''] = { text: ((await item.textContent()) ?? '').trim(), value: raw === '' ? null : Number(raw) };
+    }
+    return {
+      time: Number(await legend.getAttribute('data-time')),
+      row: Number(await legend.getAttribute('data-row')),
+      timeText: ((await legend.locator('.legend-time').textContent()) ?? '').trim(),
+      ohlcv,
+      values,
+    };
+  }
+
   /** Zooms in with the mouse wheel over the plot. */
   async zoomIn(steps: number): Promise<void> {
     const box = await this.box().boundingBox();
