@@ -321,14 +321,7 @@ async function buildIndex(db: EngineConnection, source: ChartSource, rowsInMemor
   const { files } = source.listing;
   const columns = await checkColumns(db, source, feature);
   const what = `reading ${source.path} for a chart`;
-  const ends = files.length > 1 ? [files[0], files[files.length - 1]] : [files[0]];
-  const [probe] = await db.rows(
-    `SELECT count(*)::DOUBLE AS n, min(epoch_us("timestamp"))::DOUBLE AS lo, max(epoch_us("timestamp"))::DOUBLE AS hi FROM read_parquet(${sqlFileList(ends)})`,
-    what,
-  );
-  const estimate = Math.max(1, ((probe.n as number) / ends.length) * files.length);
-  const spanSeconds = Math.max(1, ((probe.hi as number) - (probe.lo as number)) / US_PER_S || 1);
-  const seconds = LEVELS.find((s) => spanSeconds / s <= estimate / MIN_ROWS_PER_BUCKET && spanSeconds / s <= MAX_LEVEL_BUCKETS) ?? LEVELS[LEVELS.length - 1];
+  const { estimate, seconds } = await levelOf(db, source);
   // many rows: DuckDB gathers the level's buckets itself, and only they reach JavaScript
   if (estimate > rowsInMemory) return aggregatedIndex(db, source, columns, seconds);
   const level = new LevelBuilder(seconds);
@@ -375,6 +368,78 @@ async function buildIndex(db: EngineConnection, source: ChartSource, rowsInMemor
   return { totalRows: total, columns, files: fileSpans, spans: spansFromRows(sorted) };
 }
 
+/** The rows a dataset holds, as its first and last files suggest, and the level of buckets its index keeps. */
+async function levelOf(db: EngineConnection, source: ChartSource): Promise<{ estimate: number; seconds: number }> {
+  const { files } = source.listing;
+  const ends = files.length > 1 ? [files[0], files[files.length - 1]] : [files[0]];
+  const [probe] = await db.rows(
+    `SELECT count(*)::DOUBLE AS n, min(epoch_us("timestamp"))::DOUBLE AS lo, max(epoch_us("timestamp"))::DOUBLE AS hi FROM read_parquet(${sqlFileList(ends)})`,
+    `reading ${source.path} for a chart`,
+  );
+  const estimate = Math.max(1, ((probe.n as number) / ends.length) * files.length);
+  const spanSeconds = Math.max(1, ((probe.hi as number) - (probe.lo as number)) / US_PER_S || 1);
+  const seconds = LEVELS.find((s) => spanSeconds / s <= estimate / MIN_ROWS_PER_BUCKET && spanSeconds / s <= MAX_LEVEL_BUCKETS) ?? LEVELS[LEVELS.length - 1];
+  return { estimate, seconds };
+}
+
+/** Each file's row count, from the footers. */
+async function footerCounts(db: EngineConnection, source: ChartSource): Promise<FileSpan[]> {
+  const { files } = source.listing;
+  const footers = await db.rows(`SELECT file_name, num_rows FROM parquet_file_metadata(${sqlFileList(files)})`, `reading ${source.path} for a chart`);
+  const byFile = new Map(footers.map((row) => [String(row.file_name), Number(row.num_rows)]));
+  const counts = Float64Array.from(files, (file) => {
+    const rows = byFile.get(file);
+    if (rows === undefined) throw new CorruptedFileError(`no footer could be read from ${file}`, { file });
+    return rows;
+  });
+  return fileSpansOf(files, counts);
+}
+
+/**
+ * The indexes of several feature columns of one dataset. A large one is read once for all
+ * of them: one level of buckets, each with its row count, first and last row and each
+ * column's last value (by dataset order; NaN for null) — what a feature is drawn from. A
+ * small one keeps its rows, column by column (buildIndex).
+ */
+async function featureIndexes(db: EngineConnection, source: ChartSource, features: readonly string[], rowsInMemory: number): Promise<Map<string, ChartIndex>> {
+  const checked = new Map<string, ValueColumns>();
+  for (const feature of features) checked.set(feature, await checkColumns(db, source, feature));
+  const { estimate, seconds } = await levelOf(db, source);
+  const out = new Map<string, ChartIndex>();
+  if (estimate <= rowsInMemory) {
+    for (const feature of features) out.set(feature, await buildIndex(db, source, rowsInMemory, feature));
+    return out;
+  }
+  const fileSpans = await footerCounts(db, source);
+  const bucketUs = seconds * US_PER_S;
+  const columns = new FloatColumns(6 + features.length);
+  const values = features.map((feature, k) => `coalesce(${sqlIdent(feature)}::DOUBLE, 'NaN'::DOUBLE) AS c${k}`).join(', ');
+  await db.stream(
+    `WITH r AS (
+       SELECT file_index * ${FILE_KEY} + file_row_number AS k, epoch_us("timestamp")::DOUBLE AS us, ${values}
+       FROM read_parquet(${sqlFileList(source.listing.files)}, file_row_number = true) WHERE "timestamp" IS NOT NULL)
+     SELECT floor(us / ${bucketUs}) * ${bucketUs} AS start, count(*)::DOUBLE, min(k)::DOUBLE, arg_min(us, k), max(k)::DOUBLE, arg_max(us, k), ${features.map((_, k) => `arg_max(c${k}, k)`).join(', ')}
+     FROM r GROUP BY start ORDER BY start`,
+    `reading ${source.path} for a chart`,
+    (chunk) => columns.add(chunk),
+  );
+  const rowOf = (key: number) => {
+    const file = Math.floor(key / FILE_KEY);
+    return fileSpans[file].rowStart + (key - file * FILE_KEY);
+  };
+  const [start, n, firstRow, firstUs, lastRow, lastUs] = Array.from({ length: 6 }, (_, k) => columns.take(k));
+  for (const rows of [firstRow, lastRow]) for (let i = 0; i < rows.length; i++) rows[i] = rowOf(rows[i]);
+  const none = new Float64Array(columns.count).fill(Number.NaN);
+  const zeros = new Float64Array(columns.count);
+  const totalRows = fileSpans.reduce((sum, f) => sum + f.rows, 0);
+  for (const [k, feature] of features.entries()) {
+    const c = columns.take(6 + k);
+    const spans: Spans = { seconds, count: columns.count, start, n, firstRow, firstUs, secondRow: none, secondUs: none, lastRow, lastUs, o: c, h: c, l: c, c, v: zeros };
+    out.set(feature, { totalRows, columns: checked.get(feature) as ValueColumns, files: fileSpans, spans });
+  }
+  return out;
+}
+
 /**
  * The index of a large dataset: each file's row count from its footer, and one level of
  * buckets aggregated by DuckDB (first and second row, last row by dataset order, first open,
@@ -383,14 +448,7 @@ async function buildIndex(db: EngineConnection, source: ChartSource, rowsInMemor
 async function aggregatedIndex(db: EngineConnection, source: ChartSource, columns: ValueColumns, seconds: number): Promise<ChartIndex> {
   const { files } = source.listing;
   const what = `reading ${source.path} for a chart`;
-  const footers = await db.rows(`SELECT file_name, num_rows FROM parquet_file_metadata(${sqlFileList(files)})`, what);
-  const byFile = new Map(footers.map((row) => [String(row.file_name), Number(row.num_rows)]));
-  const counts = Float64Array.from(files, (file) => {
-    const rows = byFile.get(file);
-    if (rows === undefined) throw new CorruptedFileError(`no footer could be read from ${file}`, { file });
-    return rows;
-  });
-  const fileSpans = fileSpansOf(files, counts);
+  const fileSpans = await footerCounts(db, source);
   const bucketUs = seconds * US_PER_S;
   const out = new FloatColumns(13);
   await db.stream(
@@ -528,16 +586,15 @@ export async function chartSeries(
   signal?: AbortSignal,
 ): Promise<ChartSeries> {
   const rowsInMemory = options.rowsInMemory ?? ROWS_IN_MEMORY;
-  const indexOf = async (of: ChartSource, feature?: string): Promise<ChartIndex> => {
+  const barsIndex = async (): Promise<ChartIndex> => {
     try {
-      const key = feature === undefined ? `chart.index ${rowsInMemory}` : `chart.feature ${rowsInMemory} ${feature}`;
-      return await of.derive(key, () => withConnection((own) => buildIndex(own, of, rowsInMemory, feature), signal));
+      return await source.derive(`chart.index ${rowsInMemory}`, () => withConnection((own) => buildIndex(own, source, rowsInMemory), signal));
     } catch (error) {
-      throw engineError(error, `reading ${of.path} for a chart`, { path: of.path, ...(feature === undefined ? {} : { column: feature }) });
+      throw engineError(error, `reading ${source.path} for a chart`, { path: source.path });
     }
   };
   return withConnection(async (db) => {
-    const series = await seriesOf(db, source, await indexOf(source), options);
+    const series = await seriesOf(db, source, await barsIndex(), options);
     const wanted = options.features ?? [];
     if (wanted.length === 0) return series;
     // the bars' window, as seriesOf reads it
@@ -551,8 +608,17 @@ export async function chartSeries(
     }
     const features: FeatureSeries[] = new Array<FeatureSeries>(wanted.length);
     for (const [featurePath, group] of byPath) {
-      const indexes: { column: string; index: ChartIndex }[] = [];
-      for (const k of group.at) indexes.push({ column: wanted[k].column, index: await indexOf(group.source, wanted[k].column) });
+      const columns = [...new Set(group.at.map((k) => wanted[k].column))];
+      // each column's index is kept on its own; those not kept yet are made in one read of the set
+      let made: Promise<Map<string, ChartIndex>> | null = null;
+      const make = () => (made ??= withConnection((own) => featureIndexes(own, group.source, columns, rowsInMemory), signal));
+      let kept: ChartIndex[];
+      try {
+        kept = await Promise.all(columns.map((column) => group.source.derive(`chart.feature ${rowsInMemory} ${column}`, async () => (await make()).get(column) as ChartIndex)));
+      } catch (error) {
+        throw engineError(error, `reading ${featurePath} for a chart`, { path: featurePath, columns });
+      }
+      const indexes = group.at.map((k) => ({ column: wanted[k].column, index: kept[columns.indexOf(wanted[k].column)] }));
       try {
         const values = await featureValues(db, group.source, indexes, window, series);
         for (const [j, k] of group.at.entries()) features[k] = { path: featurePath, column: wanted[k].column, values: values[j] };

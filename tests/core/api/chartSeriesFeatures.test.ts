@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chartSeries, type ChartSeries } from '../../../core/api/chartSeries.js';
 import { DatasetCache } from '../../../core/api/datasetCache.js';
+import { ApiSession } from '../../../core/api/handlers.js';
 import { closeEngine, sqlString, withConnection } from '../../../core/engine/duckdbEngine.js';
 import { DecoderPool } from '../../../core/parquet/decoderPool.js';
 import { tempDir } from '../../helpers/ohlcvTable.js';
@@ -154,6 +155,20 @@ describe('chartSeries with feature columns', () => {
     expect({ bucketSeconds: buckets.bucketSeconds, bars: buckets.bars.length }).toEqual({ bucketSeconds: 21_600, bars: 48 });
     expect(buckets.features?.[0].values.slice(0, 3)).toEqual([rsiOf(359), rsiOf(719), rsiOf(1079)]);
     expect(buckets.features?.[1].values.slice(0, 6)).toEqual([10, 10, 10, 10, 10.5, 10.5]);
+  });
+
+  it("in the browser host, a feature set's path outside the open store is FORBIDDEN, as the bars' path is", async () => {
+    const session = new ApiSession('browser');
+    try {
+      await session.invoke('store.init', { path: path.join(dir, 'store') });
+      const outside = path.join(dir, 'momentum');
+      await expect(session.invoke('chart.series', { path: 'cleaned/v1/MES', features: [{ path: outside, column: 'rsi_14' }] })).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+        message: `${outside} is neither in the open store nor a file uploaded or picked in this session`,
+      });
+    } finally {
+      await session.close();
+    }
   });
 
   it('a column the set does not have, or one that is not a number, is BAD_REQUEST naming the set and its columns', async () => {
