@@ -156,18 +156,29 @@ interface KeyParts {
   numbered: boolean;
 }
 
-/** A row's trading date as `YYYY-MM-DD` text (see the header). */
-function dateSql(rule: DateRule, side: Side): string {
-  if (rule.kind === 'column') {
-    const column = `p.${sqlIdent('date')}`;
-    const type = typeOf(side.fields.get('date'))?.typeId;
-    return type === Type.Utf8 ? column : type === Type.Date || type === Type.Timestamp ? `strftime(${column}, '%Y-%m-%d')` : `CAST(${column} AS VARCHAR)`;
-  }
-  const t = rule.template;
-  const local = `timezone(${sqlString(t.timeZone)}, timezone('UTC', make_timestamp(epoch_us(p.${sqlIdent('timestamp')}))))`;
+/** The trading date of an instant (`us`: microseconds since the epoch) under a session template, as `YYYY-MM-DD` text. */
+function sessionDateSql(t: SessionTemplate, us: string): string {
+  const local = `timezone(${sqlString(t.timeZone)}, timezone('UTC', make_timestamp(${us})))`;
   const [hh, mm] = t.open.split(':').map(Number);
   const next = t.opensPreviousDay ? ` + CASE WHEN hour(${local}) * 60 + minute(${local}) >= ${hh * 60 + mm} THEN 1 ELSE 0 END` : '';
   return `strftime(CAST(${local} AS DATE)${next}, '%Y-%m-%d')`;
+}
+
+/** A side's row's trading date as `YYYY-MM-DD` text (see the header), from its columns. */
+function dateSql(rule: DateRule, side: Side): string {
+  if (rule.kind === 'session') return sessionDateSql(rule.template, `epoch_us(p.${sqlIdent('timestamp')})`);
+  const column = `p.${sqlIdent('date')}`;
+  const type = typeOf(side.fields.get('date'))?.typeId;
+  return type === Type.Utf8 ? column : type === Type.Date || type === Type.Timestamp ? `strftime(${column}, '%Y-%m-%d')` : `CAST(${column} AS VARCHAR)`;
+}
+
+/**
+ * The trading date of a row of the table `joinSql` made. By the session rule it is worked
+ * out there, from the key's instant, for the rows that differ only (a time-zone conversion
+ * per row of two versions would cost more than the join); a row without a timestamp has none.
+ */
+function joinedDateSql(rule: DateRule): string {
+  return rule.kind === 'column' ? 'dt' : `CASE WHEN tn THEN NULL ELSE ${sessionDateSql(rule.template, 'k_u')} END`;
 }
 
 /** A side's rows: key, place (file and row), trading date, the compared columns, the digits below the microsecond; `where` bounds them. */
@@ -178,7 +189,7 @@ function sideSql(side: Side, common: string[], digits: Digits, parts: KeyParts, 
     ...(parts.nanos ? [`${digits.columns.includes('timestamp') ? `n.${sqlIdent('n_timestamp')}` : '0'}::SMALLINT AS k_r`] : []),
     'p.file_index AS fi',
     'p.file_row_number AS fr',
-    `${dateSql(rule, side)} AS dt`,
+    rule.kind === 'column' ? `${dateSql(rule, side)} AS dt` : `p.${sqlIdent('timestamp')} IS NULL AS tn`,
     ...common.map((name) => `p.${sqlIdent(name)} AS ${sqlIdent(`c_${name}`)}`),
     ...digits.columns.filter((name) => name !== 'timestamp').map((name) => `n.${sqlIdent(`n_${name}`)}`),
   ];
@@ -309,7 +320,7 @@ export async function diffParquetFiles(filesA: string[], filesB: string[], optio
         await db.run(joinSql(table, p, digitsA, digitsB, parts), what);
         [row] = await db.rows(summarySql(table, common, parts, sampleLimit), what);
       }
-      const dates = await db.rows(datesSql(table), what);
+      const dates = await db.rows(datesSql(table, p.rule), what);
       await db.run(`DROP TABLE ${table}`, what);
       options.progress?.(0.9, 'samples');
       const changed = Number(row.changed);
@@ -345,9 +356,9 @@ function ruleJson(rule: DateRule): Pick<DiffResult['byDate'], 'source' | 'sessio
 }
 
 /** Counts of the rows that differ, per trading date, from the table `joinSql` made. */
-function datesSql(table: string): string {
-  return `SELECT dt, coalesce(sum(n) FILTER (WHERE kind = 1), 0)::BIGINT AS added, coalesce(sum(n) FILTER (WHERE kind = 2), 0)::BIGINT AS removed, coalesce(sum(n) FILTER (WHERE kind = 0), 0)::BIGINT AS changed
-FROM ${table} WHERE kind < 3 GROUP BY dt ORDER BY dt NULLS LAST`;
+function datesSql(table: string, rule: DateRule): string {
+  return `SELECT ${joinedDateSql(rule)} AS dt, coalesce(sum(n) FILTER (WHERE kind = 1), 0)::BIGINT AS added, coalesce(sum(n) FILTER (WHERE kind = 2), 0)::BIGINT AS removed, coalesce(sum(n) FILTER (WHERE kind = 0), 0)::BIGINT AS changed
+FROM ${table} WHERE kind < 3 GROUP BY 1 ORDER BY 1 NULLS LAST`;
 }
 
 /**
@@ -368,11 +379,11 @@ function joinSql(table: string, p: Prepared, digitsA: Digits, digitsB: Digits, p
     'a.fr AS afr',
     'b.fi AS bfi',
     'b.fr AS bfr',
-    'coalesce(b.dt, a.dt) AS dt',
+    p.rule.kind === 'column' ? 'coalesce(b.dt, a.dt) AS dt' : 'coalesce(b.tn, a.tn) AS tn',
     ...differs.map((d, k) => `${d} AS d${k}`),
   ];
   const interesting = ['a.fi IS NULL', 'b.fi IS NULL', ...differs].join(' OR ');
-  const names = ['kind', ...key, 'afi', 'afr', 'bfi', 'bfr', 'dt', ...differs.map((_, k) => `d${k}`)];
+  const names = ['kind', ...key, 'afi', 'afr', 'bfi', 'bfr', p.rule.kind === 'column' ? 'dt' : 'tn', ...differs.map((_, k) => `d${k}`)];
   return `CREATE TEMP TABLE ${table} AS
 SELECT CASE WHEN i THEN kind ELSE 3 END AS kind, ${names.slice(1).map((n) => `CASE WHEN i THEN ${n} END AS ${n}`).join(', ')}, count(*) AS n
 FROM (SELECT ${values.join(', ')}, (${interesting}) AS i
@@ -511,7 +522,7 @@ export async function diffRowsOfDate(
       const table = 'mes_data_diff_date';
       await db.run(joinSql(table, p, digitsA, digitsB, parts, where), what);
       try {
-        const inDate = `kind < 3 AND dt = ${sqlString(request.date)}`;
+        const inDate = `kind < 3 AND ${joinedDateSql(p.rule)} = ${sqlString(request.date)}`;
         const [counts] = await db.rows(
           `SELECT coalesce(sum(n) FILTER (WHERE kind = 1), 0)::BIGINT AS added, coalesce(sum(n) FILTER (WHERE kind = 2), 0)::BIGINT AS removed, coalesce(sum(n) FILTER (WHERE kind = 0), 0)::BIGINT AS changed FROM ${table} WHERE ${inDate}`,
           what,
