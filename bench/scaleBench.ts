@@ -161,6 +161,8 @@ interface ApiJob {
   zooms: { label: string; fromMs?: number; toMs?: number }[];
   repeat: number;
   pageOffset: number;
+  /** the compare view's pages: `diff.rows` of each date, `repeat` times each (the first call reads the footers of both versions) */
+  diffRows?: { a: string; b: string; dates: string[] };
 }
 
 interface ApiCallResult {
@@ -177,6 +179,7 @@ interface ApiChildResult {
   open: ApiCallResult;
   zooms: ApiCallResult[];
   page: ApiCallResult;
+  diffRows: ApiCallResult[];
 }
 
 function errorOf(error: unknown): { code: string; message: string } {
@@ -222,8 +225,20 @@ async function apiChild(job: ApiJob): Promise<ApiChildResult> {
     async () => (await session.invoke('rows.page', { path: job.path, offset: Math.max(0, job.pageOffset + Math.floor((random() - 0.5) * 20_000)), limit: 100 })) as ApiResponse<'rows.page'>,
     (r) => ({ numRows: r.numRows, bars: r.rows.length }),
   );
+  const diffRows: ApiCallResult[] = [];
+  for (const date of job.diffRows?.dates ?? []) {
+    const pair = job.diffRows as NonNullable<ApiJob['diffRows']>;
+    diffRows.push(
+      await call(
+        date,
+        job.repeat,
+        async () => (await session.invoke('diff.rows', { a: pair.a, b: pair.b, date, limit: 100 })) as ApiResponse<'diff.rows'>,
+        (r) => ({ totalRows: r.total, bars: r.rows.length }),
+      ),
+    );
+  }
   await session.close().catch(() => undefined);
-  return { open, zooms, page };
+  return { open, zooms, page, diffRows };
 }
 
 async function runApiChild(ctx: Context, job: ApiJob): Promise<{ result: ApiChildResult | null; ms: number; rss: number; error?: { code: string; message: string } }> {
@@ -441,6 +456,20 @@ async function runDataset(ctx: Context, kind: DatasetKind, data: DatasetFiles): 
       }),
     ),
   );
+  // the compare view's rows of a date: the first dates with a difference, through the API
+  const diffDates = ((diffResult.json?.byDate as { dates?: { date: string | null }[] } | undefined)?.dates ?? []).flatMap((d) => (d.date ? [d.date] : [])).slice(0, 3);
+  if (v1Path && v2Path && diffDates.length > 0) {
+    const rowsApi = await runApiChild(ctx, { store: ctx.store, path: v2Path, zooms: [], repeat, pageOffset: 0, diffRows: { a: v1Path, b: v2Path, dates: diffDates } });
+    for (const [k, date] of diffDates.entries()) {
+      const call = rowsApi.result?.diffRows[k];
+      const error = rowsApi.error ?? call?.error;
+      const measure: Measure =
+        !call || error
+          ? { ok: false, code: error?.code ?? 'NO_RESULT', message: error?.message, ms: 0, rss: rowsApi.rss, processes: 1, note: '' }
+          : { ok: true, ms: call.ms[0] ?? 0, rss: rowsApi.rss, processes: 1, note: `later calls ${fmtMs(warm(call.ms))}; ${n(call.totalRows ?? 0)} rows differ that date${k === 0 ? ' (the first call reads the footers of both versions)' : ''}` };
+      lines.push(line(`diff.rows, 100 rows of ${date}`, measure));
+    }
+  }
   checks.push(`Corrections: ${n(c.added)} rows added and ${n(c.revised)} revised; a correct diff finds added ${n(c.added)}, changed ${n(c.revised)} (DuckDB's counts are on its own versions).`);
   if (data.defects.length > 0) checks.push(`Injected defects: ${data.defects.map((d) => `${d.kind} at line ${n(d.line)} (${d.what})`).join('; ')}.`);
   checks.push("DuckDB's partitioned `COPY` writes a partition's rows in the order its two threads finish them, not the file's, so its `unsorted` count is about its own output.");
