@@ -171,6 +171,23 @@ export async function summarizeParquetFile(filePath: string): Promise<ParquetFil
   }
 }
 
+/**
+ * The same summary of a file's bytes still in memory (a whole file the writer just
+ * encoded), so the store need not read the file back. Throws CORRUPTED_FILE when the bytes
+ * end without a valid footer.
+ */
+export function summarizeParquetBytes(bytes: Uint8Array, filePath: string): ParquetFileSummary {
+  const size = bytes.length;
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const length = size >= 12 ? view.readUInt32LE(size - 8) : 0;
+  const footerStart = size - 8 - length;
+  if (size < 12 || view.toString('latin1', size - 4) !== MAGIC || footerStart < 4) {
+    throw new CorruptedFileError(`${filePath} has no valid Parquet footer (footer length ${length} in a file of ${size} bytes)`, { path: filePath, bytes: size });
+  }
+  const hash = createHash('sha256').update(view.subarray(0, footerStart));
+  return summaryOf(size, view.subarray(footerStart, size - 8), hash, view.subarray(footerStart), filePath);
+}
+
 // ---------------------------------------------------------------- Thrift compact protocol
 
 /** Byte position just after a varint starting at `at`. */

@@ -1,3 +1,5 @@
+import type { ParquetFileSummary } from './parquetFooter.js';
+
 /**
  * What the ingest's Parquet writer thread answers (core/ingest/writer/writerThread.ts), by
  * operation, and the shapes its requests carry. Batches travel as Arrow IPC streams built on
@@ -43,6 +45,8 @@ export interface WrittenFile {
   rows: number;
   bytes: number;
   sha256: string;
+  /** What the store records about the file, when the writer had all of its bytes at hand (a whole write): the store then does not read it back. */
+  summary?: ParquetFileSummary;
 }
 
 /** A piece of a file to merge: an earlier segment's file, or a byte range of a spill file. */

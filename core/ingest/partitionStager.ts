@@ -243,6 +243,7 @@ export class PartitionStager {
       lastTimestamp: epochToIso(epochNanosBigInt(p.maxSecond, p.maxNano), 3),
       bytes: written ? written.bytes : null,
       sha256: written ? written.sha256 : null,
+      ...(written?.summary ? { summary: written.summary } : {}),
     };
   }
 

@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { DateDay, Int64, makeData, makeVector, Table, TimestampMicrosecond, TimestampMillisecond, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { ingestFile } from '../../../core/ingest/ingestFile.js';
+import { summarizeParquetFile } from '../../../core/ingest/parquetFooter.js';
 import type { IngestProgress, IngestReport } from '../../../core/ingest/ingestTypes.js';
 import { rawKeyValue } from '../../../core/store/parquetKeyValue.js';
 import { DecoderPool } from '../../../core/parquet/decoderPool.js';
@@ -72,6 +73,8 @@ describe('ingestFile', () => {
         lastTimestamp: '2024-03-08T21:59:00.000000000Z',
         bytes: fs.statSync(path.join(staging, 'MES', '2024-03-08', 'bars.parquet')).size,
         sha256: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown,
+        // the writer's summary of the bytes it wrote: what the store would read back
+        summary: await summarizeParquetFile(path.join(staging, 'MES', '2024-03-08', 'bars.parquet')),
       },
       expect.objectContaining({ date: '2024-03-10', rows: 3, firstTimestamp: '2024-03-10T07:30:00.000000000Z', lastTimestamp: '2024-03-10T08:30:00.000000000Z' }),
       expect.objectContaining({ date: '2024-03-11', rows: 1, firstTimestamp: '2024-03-10T22:00:00.000000000Z' }),

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tableToJsonRows } from '../../../core/arrow/arrowJson.js';
 import { withConnection, sqlString } from '../../../core/engine/duckdbEngine.js';
-import { replaceFooterKeyValue, rewriteFooter, summarizeParquetFile } from '../../../core/ingest/parquetFooter.js';
+import { replaceFooterKeyValue, rewriteFooter, summarizeParquetBytes, summarizeParquetFile } from '../../../core/ingest/parquetFooter.js';
 import { readParquet } from '../../../core/parquet/parquetFile.js';
 import { getParquetMetadata } from '../../../core/parquet/parquetMetadata.js';
 import { writeParquet } from '../../../core/parquet/writeParquet.js';
@@ -24,6 +24,8 @@ describe('parquetFooter', () => {
     expect(new Set(summary.codecs)).toEqual(new Set(['ZSTD']));
     expect(summary.keyValue).toEqual(meta.keyValue);
     expect(summary.columns[0]).toMatch(/^timestamp:Timestamp<(NANO|MICRO|MILLI)SECOND, UTC>:(true|false)$/);
+    // the same summary from the bytes in memory
+    expect(summarizeParquetBytes(fs.readFileSync(file), file)).toEqual(summary);
   });
 
   it('replaces the key-value metadata in place: the rows stay, the keys are the new ones, the digest ignores the source keys', async () => {
@@ -85,5 +87,8 @@ describe('parquetFooter', () => {
     expect(() => replaceFooterKeyValue(Buffer.from([0x19, 0xff]), {}, file)).toThrow(expect.objectContaining({ code: 'CORRUPTED_FILE' }) as Error);
     fs.writeFileSync(file, 'short');
     await expect(summarizeParquetFile(file)).rejects.toMatchObject({ code: 'CORRUPTED_FILE', message: `${file} is too short to be a Parquet file (5 bytes)` });
+    expect(() => summarizeParquetBytes(Buffer.from('PAR1 no footer here PAR2'), file)).toThrow(
+      expect.objectContaining({ code: 'CORRUPTED_FILE', message: `${file} has no valid Parquet footer (footer length 543519333 in a file of 24 bytes)` }) as Error,
+    );
   });
 });

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { tableToJsonRows } from '../../../core/arrow/arrowJson.js';
+import { summarizeParquetFile } from '../../../core/ingest/parquetFooter.js';
 import { PartitionStager, type StagerOptions } from '../../../core/ingest/partitionStager.js';
 import { ParquetStreamWriter, type FieldSpec } from '../../../core/ingest/parquetStreamWriter.js';
 import type { ConvertedBatch } from '../../../core/ingest/rowConverter.js';
@@ -103,6 +104,8 @@ describe('PartitionStager', () => {
     for (const [i, p] of staged.entries()) {
       const bytes = fs.readFileSync(p.path);
       expect({ bytes: p.bytes, sha256: p.sha256 }).toEqual({ bytes: bytes.length, sha256: crypto.createHash('sha256').update(bytes).digest('hex') });
+      // a date written whole carries the store's summary, the same as reading the file back gives
+      expect(p.summary).toEqual(await summarizeParquetFile(p.path));
       expect(tableToJsonRows(await readParquet(p.path))).toEqual(expected(rows, DAYS[i]));
       expect((await getParquetMetadata(p.path)).keyValue).toMatchObject({ 'mes_data.asset': 'MES', 'mes_data.date': DATES[i] });
     }
