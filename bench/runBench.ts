@@ -15,6 +15,7 @@ import { runScaleBench } from './scaleBench.js';
 import { runHandWritten } from './handWritten.js';
 import { runIcebergBench } from './icebergBench.js';
 import { runObjectStoreBench } from './objectStoreBench.js';
+import { runChartBench } from './chartBench.js';
 import { replaceSection } from './benchUtil.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -32,6 +33,8 @@ const SECTIONS: Record<string, () => Promise<{ markdown: string; failed: boolean
   iceberg: runIcebergBench,
   // issue 16: a page in the middle of a 5M-row object over range requests on moto_server
   objectstore: runObjectStoreBench,
+  // issue 17: zooming and panning years of minute bars with indicators, beside DuckDB
+  chart: runChartBench,
 };
 
 async function main(): Promise<void> {
