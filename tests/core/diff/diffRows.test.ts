@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Table, Utf8, vectorFromArray } from 'apache-arrow';
+import { Table, Utf8, vectorFromArray, type Vector } from 'apache-arrow';
 import { afterAll, describe, expect, it } from 'vitest';
 import { diffParquetFiles, diffRowsOfDate } from '../../../core/diff/diffFiles.js';
 import { diffTables } from '../../../core/diff/diffTables.js';
@@ -19,8 +19,8 @@ import { tempDir } from '../../helpers/ohlcvTable.js';
 const ALL = ['added', 'removed', 'changed'] as ('added' | 'removed' | 'changed')[];
 
 function withDateColumn(table: Table, dates: string[]): Table {
-  const columns: Record<string, ReturnType<typeof vectorFromArray>> = {};
-  for (const field of table.schema.fields) columns[field.name] = table.getChild(field.name) as ReturnType<typeof vectorFromArray>;
+  const columns: Record<string, Vector> = {};
+  for (const field of table.schema.fields) columns[field.name] = table.getChild(field.name) as Vector;
   columns.date = vectorFromArray(dates, new Utf8());
   return new Table(columns);
 }
