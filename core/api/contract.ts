@@ -586,7 +586,7 @@ export const api = {
       bucketSeconds: z.number(),
       downsampled: z.boolean(),
       bars: z.array(ChartBarSchema),
-      /** one per feature asked for, in its order: values[i] is the column's last value in bars[i]'s bucket (or at its time), carried from the bar before when the bucket has no row of it; null for none */
+      /** one per feature asked for, in its order: values[i] is the column's value as of bars[i] (its last in the bar's bucket, carried from the bar before when the bucket has none; for bars that are rows, its last row at or before the bar's time); null for none */
       features: z.array(z.object({ path: z.string(), column: z.string(), values: z.array(z.number().nullable()) })).default([]),
     }),
     'OHLCV bars for a chart, aggregated into at most maxBars buckets, with feature columns aligned to them',
