@@ -56,6 +56,42 @@ export function versionPath(layer: VersionedLayer, version: number, key: string)
 }
 
 /**
+ * Store format 2 (see docs/data_storage_structure.md): sidecars live in one tree of their
+ * own, so that every data folder holds Parquet files only.
+ */
+export const CATALOG_DIR = 'catalog';
+
+/** The key of a feature set of one asset: `MES/momentum_indicators`. */
+export function featureKey(asset: string, featureSet: string): string {
+  return `${asset}/${featureSet}`;
+}
+
+/** The Iceberg table of a versioned dataset: `cleaned/MES`, `features/MES/momentum_indicators`. */
+export function tablePath(layer: VersionedLayer, key: string): string {
+  return `${layer}/${key}`;
+}
+
+/** The sidecar of a raw date folder: `catalog/raw/MES/2024-01-15.json`. */
+export function rawSidecarPath(asset: string, date: string): string {
+  return `${CATALOG_DIR}/raw/${asset}/${date}.json`;
+}
+
+/** The sidecar of version N: `catalog/cleaned/MES/v3.json`, `catalog/features/MES/rsi/v2.json`. */
+export function versionSidecarPath(layer: VersionedLayer, key: string, version: number): string {
+  return `${CATALOG_DIR}/${layer}/${key}/${versionFolder(version)}.json`;
+}
+
+/**
+ * The name of the k-th data file of a partition inside a version folder (format 2): the
+ * partition value (`2024-01-15`, `2024` for a table partitioned by year, `part` for an
+ * unpartitioned one gives `part-0`), then `.k` from the second file on.
+ */
+export function linkFileName(partitionValue: string | null, k: number): string {
+  if (partitionValue === null) return `part-${k}.parquet`;
+  return k === 0 ? `${partitionValue}.parquet` : `${partitionValue}.${k}.parquet`;
+}
+
+/**
  * An absolute path from a store-relative one, checked by `resolveStorePath`: BAD_REQUEST
  * for a path that could leave the store, SYMLINK for a symbolic link below the root.
  */
