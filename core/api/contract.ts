@@ -73,7 +73,7 @@ const DatasetFileDto = z.object({
   rowStart: z.number(),
 });
 
-export const JobKind = z.enum(['validate', 'ingest', 'promote', 'features', 'diff', 'verify']);
+export const JobKind = z.enum(['validate', 'ingest', 'promote', 'features', 'diff', 'verify', 'gc']);
 export type JobKind = z.infer<typeof JobKind>;
 
 const JobStateName = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
@@ -151,6 +151,16 @@ export const JobParams = z.discriminatedUnion('kind', [
   }),
   z.object({ kind: z.literal('diff'), a: DatasetPath, b: DatasetPath }),
   z.object({ kind: z.literal('verify') }),
+  z.object({
+    kind: z.literal('gc'),
+    /** keep the newest N versions of each table */
+    keep: z.number().int().min(1).max(1_000_000_000).optional(),
+    /** expire versions committed before this: a duration (30d, 12h, 2w) or a date or moment (core/store/garbageCollect.ts) */
+    olderThan: z.string().min(1).max(100).optional(),
+    /** only the tables of this asset */
+    asset: AssetInput.optional(),
+    dryRun: z.boolean().default(false),
+  }),
 ]);
 export type JobParams = z.infer<typeof JobParams>;
 export type JobParamsInput = z.input<typeof JobParams>;
@@ -336,6 +346,17 @@ const VerifyResultSchema = z.object({
   checked: z.object({ datasets: Count, files: Count, bytes: Count }),
 });
 
+const GcResultSchema = z.object({
+  dryRun: z.boolean(),
+  /** tables looked at */
+  tables: Count,
+  /** versions removed (their folder and sidecar), or that a dry run would remove */
+  versions: z.array(z.object({ path: z.string(), table: z.string(), version: z.number().int(), committedAt: z.string().nullable() })),
+  /** table files removed: data files, manifests, metadata; store-relative */
+  files: z.array(z.object({ path: z.string(), bytes: Count })),
+  bytes: Count,
+});
+
 /** The result schema of each job kind. */
 export const JobResultSchemas = {
   validate: ValidationReportSchema,
@@ -344,6 +365,7 @@ export const JobResultSchemas = {
   features: FeaturesResultSchema,
   diff: DiffResultSchema,
   verify: VerifyResultSchema,
+  gc: GcResultSchema,
 } as const satisfies Record<JobKind, z.ZodType>;
 export type JobResult<K extends JobKind = JobKind> = z.infer<(typeof JobResultSchemas)[K]>;
 
@@ -377,6 +399,7 @@ export const JobStateSchema = z.discriminatedUnion('kind', [
   jobStateOf('features'),
   jobStateOf('diff'),
   jobStateOf('verify'),
+  jobStateOf('gc'),
 ]);
 /** A job of kind K (any kind by default); `result` is `JobResult<K>`. */
 export type JobState<K extends JobKind = JobKind> = Extract<z.infer<typeof JobStateSchema>, { kind: K }>;
@@ -452,6 +475,11 @@ export const api = {
       }),
     }),
     'schema, footer statistics, sidecar and lineage of a file or dataset',
+  ),
+  'dataset.resolve': op(
+    z.object({ path: DatasetPath, asOf: z.iso.datetime({ offset: true }).optional() }),
+    z.object({ path: z.string(), version: z.object({ layer: z.enum(['cleaned', 'features']), key: z.string(), number: z.number().int() }).nullable() }),
+    'the store path a dataset name stands for (cleaned/MES@v3, cleaned/MES for the newest version) or, with asOf, the version of a table current at that moment',
   ),
   'rows.page': op(
     z.object({ path: DatasetPath, offset: z.number().int().min(0), limit: z.number().int().min(0).max(5000), columns: z.array(z.string()).max(1000).optional() }),
@@ -584,7 +612,7 @@ export const api = {
     }),
     "an instrument's trading sessions in a window (unknown symbols: the generic CME Globex hours), for session breaks on a chart",
   ),
-  'jobs.start': op(JobParams, JobStateSchema, 'start a job (validate, ingest, promote, features, diff, verify)'),
+  'jobs.start': op(JobParams, JobStateSchema, 'start a job (validate, ingest, promote, features, diff, verify, gc)'),
   'jobs.get': op(z.object({ id: z.string() }), JobStateSchema, 'a job now'),
   'jobs.list': op(z.object({}), z.object({ jobs: z.array(JobStateSchema) }), 'recent jobs, newest first'),
   'jobs.cancel': op(z.object({ id: z.string() }), JobStateSchema, 'ask a job to stop; what it wrote is removed'),

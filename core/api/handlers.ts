@@ -9,6 +9,7 @@ import { genericInstrument, instrumentCalendar, instrumentFor, InstrumentRegistr
 import { sessionsOverlapping } from '../instruments/sessionTemplates.js';
 import { entryKind } from '../time/cmeCalendar.js';
 import { listTree } from '../store/catalog.js';
+import { resolveDatasetAsOf, resolveDatasetName } from '../store/datasetNames.js';
 import { datasetLineage, datasetSidecar } from '../store/lineage.js';
 import { initStore, openStore } from '../store/openStore.js';
 import type { Store } from '../store/storeLayout.js';
@@ -202,7 +203,9 @@ function makeHandlers(session: ApiSession): Handlers {
       const dataset = await session.datasets.dataset(session.storeRoot, datasetPath);
       const first = dataset.files[0].handle;
       const keyValue = Object.fromEntries(Object.entries(first.info.keyValue).filter(([key]) => key !== 'ARROW:schema'));
-      const metadata = await datasetSidecar(session.storeRoot, datasetPath);
+      // the sidecar and lineage of the version a name stands for (cleaned/MES → its newest)
+      const named = session.storeRoot && !path.isAbsolute(datasetPath) ? resolveDatasetName(session.storeRoot, datasetPath).path : datasetPath;
+      const metadata = await datasetSidecar(session.storeRoot, named);
       return {
         path: datasetPath,
         numRows: dataset.numRows,
@@ -213,8 +216,14 @@ function makeHandlers(session: ApiSession): Handlers {
         ),
         keyValue,
         metadata,
-        lineage: await datasetLineage(session.storeRoot, datasetPath, metadata),
+        lineage: await datasetLineage(session.storeRoot, named, metadata),
       };
+    },
+
+    'dataset.resolve': async ({ path: datasetPath, asOf }) => {
+      const storeRoot = session.requireStore().root;
+      if (asOf !== undefined) return resolveDatasetAsOf(storeRoot, datasetPath, Date.parse(asOf));
+      return path.isAbsolute(datasetPath) ? { path: datasetPath, version: null } : resolveDatasetName(storeRoot, datasetPath);
     },
 
     // identical requests arriving together (a table's first screen, many clients) share one
