@@ -10,7 +10,7 @@ import type { Compression } from '../parquet/writeParquet.js';
 import { type DataSchema, timestampColumnOf } from '../schema/dataSchema.js';
 import { MetadataManager, type Dependency } from '../store/metadataManager.js';
 import { compressionOf } from '../store/parquetFileFacts.js';
-import { rawDatePath, SIDECAR, type Store } from '../store/storeLayout.js';
+import { rawDatePath, rawSidecarPath, type Store } from '../store/storeLayout.js';
 import { instrumentFor } from '../instruments/instrumentRegistry.js';
 import type { Instrument } from '../instruments/instrumentSchema.js';
 import { checkAssetName } from '../store/storeNames.js';
@@ -124,7 +124,7 @@ async function rawDates(store: Store, asset: string, from?: string, to?: string)
       const folder = rawDatePath(asset, date);
       let sidecar;
       try {
-        sidecar = await MetadataManager.readMetadataFile(resolveStorePath(store.root, `${folder}/${SIDECAR}`), { validate: false });
+        sidecar = await MetadataManager.readMetadataFile(resolveStorePath(store.root, rawSidecarPath(asset, date)), { validate: false });
       } catch (error) {
         // a date folder without its sidecar is not committed yet; anything else is a fault to report
         if (error instanceof MesDataError && error.code === 'NOT_FOUND') continue;

@@ -1,12 +1,12 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { AlreadyExistsError, CorruptedFileError, LockedError, NotFoundError, UnsupportedFileError } from '../errors.js';
+import { AlreadyExistsError, CorruptedFileError, LockedError, MesDataError, NotFoundError, UnsupportedFileError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { errnoOf, mkdirDurable, removeTree, writeFileDurable } from './durableFs.js';
 import { findLeftoverStaging, recoverStaging, type RecoveryResult } from './stagingArea.js';
 import { registerStoreRoot } from './storePaths.js';
 import { acquireStoreLock, inspectStoreLock, removeLeftoverLockFolders } from './storeLock.js';
-import { LAYERS, STORE_FORMAT_VERSION, STORE_MARKER, parseVersionFolder, type Store } from './storeLayout.js';
+import { CATALOG_DIR, LAYERS, STORE_FORMAT_VERSION, STORE_MARKER, parseVersionFolder, type Store } from './storeLayout.js';
 
 /** The marker file that makes a folder a store. */
 export interface StoreMarker {
@@ -44,16 +44,30 @@ async function readMarker(root: string): Promise<StoreMarker | null> {
   return marker as StoreMarker;
 }
 
+/** The first store format whose data folders hold Parquet files only (sidecars in `catalog/`). */
+const FIRST_CATALOG_FORMAT = 2;
+
+/** STORE_NEEDS_MIGRATION for a store of an older format, naming it and the command that converts it. */
+function needsMigration(root: string, formatVersion: number): MesDataError {
+  return new MesDataError(
+    'STORE_NEEDS_MIGRATION',
+    `the store ${root} has format ${formatVersion}; this mes-data (${VERSION}) reads format ${STORE_FORMAT_VERSION}: run \`mes-data migrate --store ${root}\` once to convert it in place`,
+    { path: root, formatVersion, expected: STORE_FORMAT_VERSION },
+  );
+}
+
 /**
- * Makes `dir` a store (creating it if needed): the layer folders, then the marker file
- * `mes-data-store.json`, last. An existing store is left as it is (`created: false`).
- * Throws ALREADY_EXISTS when `dir` holds other (non-hidden) things and is not a store, and
- * CORRUPTED_FILE when its marker is damaged.
+ * Makes `dir` a store of format 2 (creating it if needed): the layer folders and `catalog/`,
+ * then the marker file `mes-data-store.json`, last. An existing store is left as it is
+ * (`created: false`). Throws ALREADY_EXISTS when `dir` holds other (non-hidden) things and
+ * is not a store, CORRUPTED_FILE when its marker is damaged, and STORE_NEEDS_MIGRATION
+ * when it is a store of format 1.
  */
 export async function initStore(dir: string): Promise<{ store: Store; created: boolean }> {
   const root = path.resolve(dir);
   const existing = await readMarker(root);
   if (existing) {
+    if (existing.formatVersion < FIRST_CATALOG_FORMAT) throw needsMigration(root, existing.formatVersion);
     registerStoreRoot(root);
     return { store: { root, formatVersion: existing.formatVersion }, created: false };
   }
@@ -62,7 +76,7 @@ export async function initStore(dir: string): Promise<{ store: Store; created: b
     if (errnoOf(error) === 'ENOTDIR') throw new AlreadyExistsError(`${root} is a file, not a folder`, { path: root });
     throw error;
   });
-  const foreign = entries.filter((name) => !name.startsWith('.') && !(LAYERS as readonly string[]).includes(name));
+  const foreign = entries.filter((name) => !name.startsWith('.') && !(LAYERS as readonly string[]).includes(name) && name !== CATALOG_DIR);
   if (foreign.length > 0) {
     throw new AlreadyExistsError(`${root} is not empty and is not a MES Data store (it holds ${foreign.slice(0, 3).map((n) => JSON.stringify(n)).join(', ')}${foreign.length > 3 ? ', …' : ''}); choose an empty or new folder`, {
       path: root,
@@ -72,6 +86,7 @@ export async function initStore(dir: string): Promise<{ store: Store; created: b
   await mkdirDurable(root);
   registerStoreRoot(root);
   for (const layer of LAYERS) await mkdirDurable(path.join(root, layer));
+  await mkdirDurable(path.join(root, CATALOG_DIR));
   const marker: StoreMarker = { format: 'mes-data-store', formatVersion: STORE_FORMAT_VERSION, createdAt: new Date().toISOString(), createdBy: `mes-data ${VERSION}` };
   await writeFileDurable(path.join(root, STORE_MARKER), `${JSON.stringify(marker, null, 2)}\n`);
   return { store: { root, formatVersion: STORE_FORMAT_VERSION }, created: true };
@@ -81,13 +96,20 @@ export async function initStore(dir: string): Promise<{ store: Store; created: b
  * Opens an existing store. Unless `recover` is false, it also finishes or removes what
  * crashed writers left behind (staging folders, half-taken locks, empty version folders),
  * but only when no live writer holds the lock; reading never waits for the lock.
- * Throws NOT_FOUND when `dir` is not a store, UNSUPPORTED_FILE for a newer store format.
+ * Throws NOT_FOUND when `dir` is not a store, UNSUPPORTED_FILE for a newer store format and
+ * STORE_NEEDS_MIGRATION for a store of format 1, unless `allowFormat1` (for `mes-data
+ * migrate`, which converts it; nothing is recovered then, since recovery knows format 2 only).
  */
-export async function openStore(dir: string, options: { recover?: boolean } = {}): Promise<Store> {
+export async function openStore(dir: string, options: { recover?: boolean; allowFormat1?: boolean } = {}): Promise<Store> {
   const root = path.resolve(dir);
   const marker = await readMarker(root);
   if (!marker) {
     throw new NotFoundError(`${root} is not a MES Data store (it has no ${STORE_MARKER}); create one with \`mes-data init --store ${root}\``, { path: root });
+  }
+  if (marker.formatVersion < FIRST_CATALOG_FORMAT) {
+    if (options.allowFormat1 !== true) throw needsMigration(root, marker.formatVersion);
+    registerStoreRoot(root);
+    return { root, formatVersion: marker.formatVersion };
   }
   const store: Store = { root, formatVersion: marker.formatVersion };
   // from here on, every durable write and Parquet open under this root refuses symbolic links

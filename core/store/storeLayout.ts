@@ -1,24 +1,28 @@
 import { resolveStorePath } from './storePaths.js';
 
 /**
- * Where everything lives inside a store folder:
+ * Where everything lives inside a store folder (format 2; docs/data_storage_structure.md):
  *
  *   mes-data-store.json                  marker: this folder is a store (format version)
  *   version-ledger.json                  highest version number ever handed out, per layer and key
- *   raw/{ASSET}/{YYYY-MM-DD}/{name}.parquet + metadata.json
- *   cleaned/v{N}/{ASSET}/… + metadata.json
- *   features/v{N}/{set}/… + metadata.json
+ *   raw/{ASSET}/{YYYY-MM-DD}/{name}.parquet      raw snapshots: Parquet files only
+ *   cleaned/{ASSET}/                     the Iceberg table of an asset (data/, metadata/)
+ *   cleaned/v{N}/{ASSET}/{DATE}.parquet  version N: links to the files of its snapshot
+ *   features/{ASSET}/{set}/, features/v{N}/{ASSET}/{set}/   the same for a feature set of one asset
+ *   catalog/raw/{ASSET}/{YYYY-MM-DD}.json        the sidecar of a raw date folder
+ *   catalog/{cleaned|features}/{key}/v{N}.json   the sidecar of version N of a key
  *   .staging/{owner}-{random}/           work in progress of one writer
  *   .lock/owner.json                     the writer lock
  */
 
 export const STORE_MARKER = 'mes-data-store.json';
 export const VERSION_LEDGER = 'version-ledger.json';
+/** The sidecar's name inside a dataset folder in format 1 (format 2 keeps sidecars in `catalog/`). */
 export const SIDECAR = 'metadata.json';
 export const STAGING_DIR = '.staging';
 export const LOCK_DIR = '.lock';
-/** The store format this code writes and reads. */
-export const STORE_FORMAT_VERSION = 1;
+/** The store format this code writes and reads (format 1 stores are converted by `mes-data migrate`). */
+export const STORE_FORMAT_VERSION = 2;
 
 export const LAYERS = ['raw', 'cleaned', 'features'] as const;
 export type Layer = (typeof LAYERS)[number];

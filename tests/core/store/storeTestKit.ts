@@ -40,25 +40,33 @@ export async function newStore(prefix = 'mes-data-store-', options: { inMemory?:
   return { store, dir, cleanup };
 }
 
-/** Every metadata.json under `root`, store-relative. */
+/**
+ * Every sidecar of the store at `root`, store-relative: the `.json` files of `catalog/`
+ * (store format 2). A `metadata.json` anywhere else fails the test: the data folders hold
+ * Parquet files only.
+ */
 function findSidecars(root: string): string[] {
   const found: string[] = [];
-  const walk = (dir: string): void => {
+  const strays: string[] = [];
+  const walk = (dir: string, inCatalog: boolean): void => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       if (entry.name.startsWith('.')) continue;
       const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.name === 'metadata.json') found.push(path.relative(root, full).split(path.sep).join('/'));
+      const relative = path.relative(root, full).split(path.sep).join('/');
+      if (entry.isDirectory()) walk(full, inCatalog || relative === 'catalog');
+      else if (inCatalog && entry.name.endsWith('.json')) found.push(relative);
+      else if (entry.name === 'metadata.json') strays.push(relative);
     }
   };
-  walk(root);
+  walk(root, false);
+  expect({ root, sidecarsOutsideCatalog: strays }).toEqual({ root, sidecarsOutsideCatalog: [] });
   return found.sort();
 }
 
 let independent: ReturnType<Ajv2020['compile']> | null = null;
 
 /**
- * Checks every sidecar under `root` against schema/metadata_schema.json with a separately
+ * Checks every sidecar of the store at `root` against schema/metadata_schema.json with a separately
  * compiled ajv (draft 2020-12, default options), not the store's own validator. Returns how
  * many were checked.
  */
