@@ -26,8 +26,8 @@ import { currentSnapshotInfo, listSnapshots, manifestEntries, snapshotManifests,
 const FIRST_PARTITION_FIELD_ID = 1000;
 
 export interface CreateTableOptions {
-  /** the column the table is partitioned by, identity; `date` unless said otherwise */
-  partitionColumn?: string;
+  /** the column the table is partitioned by, identity; `date` unless said otherwise; null: unpartitioned (a spec with no fields) */
+  partitionColumn?: string | null;
   properties?: Record<string, string>;
   /** commit time, ms since the epoch; now when omitted */
   nowMs?: number;
@@ -36,22 +36,23 @@ export interface CreateTableOptions {
 /**
  * Creates an empty table in `dir` (metadata version 1, no snapshot) with `schema`,
  * partitioned by identity on `options.partitionColumn` (`date`, which must be a `date`
- * column). ALREADY_EXISTS when `dir` holds a table; BAD_REQUEST for a partition column the
+ * column), or unpartitioned when it is null (every snapshot of a replace then swaps all
+ * files). ALREADY_EXISTS when `dir` holds a table; BAD_REQUEST for a partition column the
  * schema lacks or that is not a date.
  */
 export async function createTable(dir: string, schema: IcebergSchema, options: CreateTableOptions = {}): Promise<LoadedTable> {
   const root = path.resolve(dir);
-  const column = options.partitionColumn ?? 'date';
-  const source = fieldByName(schema, column);
-  if (!source) throw new BadRequestError(`the table cannot be partitioned by "${column}": the schema has no such column (it has ${schema.fields.map((f) => f.name).join(', ')})`, { column });
-  if (source.type !== 'date') throw new BadRequestError(`the partition column "${column}" must be a date, not ${typeNameOf(source)}`, { column, type: typeNameOf(source) });
+  const column = options.partitionColumn === undefined ? 'date' : options.partitionColumn;
+  const source = column === null ? null : fieldByName(schema, column);
+  if (column !== null && !source) throw new BadRequestError(`the table cannot be partitioned by "${column}": the schema has no such column (it has ${schema.fields.map((f) => f.name).join(', ')})`, { column });
+  if (column !== null && source && source.type !== 'date') throw new BadRequestError(`the partition column "${column}" must be a date, not ${typeNameOf(source)}`, { column, type: typeNameOf(source) });
   const existing = await currentVersion(root).catch((error: unknown) => {
     if (error instanceof NotFoundError) return null;
     throw error;
   });
   if (existing !== null) throw new AlreadyExistsError(`${root} already holds an Iceberg table (metadata version ${existing})`, { path: root, version: existing });
   const now = options.nowMs ?? Date.now();
-  const spec: PartitionSpec = { 'spec-id': 0, fields: [{ name: column, transform: 'identity', 'source-id': source.id, 'field-id': FIRST_PARTITION_FIELD_ID }] };
+  const spec: PartitionSpec = { 'spec-id': 0, fields: column !== null && source ? [{ name: column, transform: 'identity', 'source-id': source.id, 'field-id': FIRST_PARTITION_FIELD_ID }] : [] };
   const metadata: TableMetadata = {
     'format-version': FORMAT_VERSION,
     'table-uuid': randomUUID(),
@@ -63,7 +64,8 @@ export async function createTable(dir: string, schema: IcebergSchema, options: C
     'current-schema-id': schema['schema-id'],
     'partition-specs': [spec],
     'default-spec-id': 0,
-    'last-partition-id': FIRST_PARTITION_FIELD_ID,
+    // the spec's convention for a table without partition fields: one below the first id
+    'last-partition-id': spec.fields.length > 0 ? FIRST_PARTITION_FIELD_ID : FIRST_PARTITION_FIELD_ID - 1,
     properties: { 'write.format.default': 'parquet', ...options.properties },
     'current-snapshot-id': -1n,
     snapshots: [],
@@ -370,8 +372,12 @@ export async function replacePartitions(dir: string, files: readonly NewDataFile
   });
 }
 
-/** Where a new data file of partition date `date` goes: `data/<date>/<uuid>.parquet` (see docs/iceberg.md for why not `date=`). */
-export function newDataFilePath(dir: string, date: string): string {
+/**
+ * Where a new data file of partition date `date` goes: `data/<date>/<uuid>.parquet` (see
+ * docs/iceberg.md for why not `date=`); `data/<uuid>.parquet` for an unpartitioned table (null).
+ */
+export function newDataFilePath(dir: string, date: string | null): string {
+  if (date === null) return path.join(path.resolve(dir), 'data', `${randomUUID()}.parquet`);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new BadRequestError(`"${date}" is not a date (YYYY-MM-DD)`, { date });
   return path.join(path.resolve(dir), 'data', date, `${randomUUID()}.parquet`);
 }

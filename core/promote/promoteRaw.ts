@@ -9,7 +9,6 @@ import { BadRequestError, CancelledError, MesDataError, NotFoundError, Validatio
 import type { Compression } from '../parquet/writeParquet.js';
 import { type DataSchema, timestampColumnOf } from '../schema/dataSchema.js';
 import { MetadataManager, type Dependency } from '../store/metadataManager.js';
-import { compressionOf } from '../store/parquetFileFacts.js';
 import { rawDatePath, rawSidecarPath, type Store } from '../store/storeLayout.js';
 import { instrumentFor } from '../instruments/instrumentRegistry.js';
 import type { Instrument } from '../instruments/instrumentSchema.js';
@@ -18,8 +17,6 @@ import { resolveStorePath } from '../store/storePaths.js';
 import { commitVersion, type VersionSidecarInput, type VersionWriteContext } from '../store/versionCommit.js';
 import { timestampColumn } from '../validation/columnData.js';
 import { PhaseProfile } from './phaseProfile.js';
-import { rewriteFooter } from '../ingest/parquetFooter.js';
-import { openParquetFile } from '../parquet/parquetFile.js';
 import { enforceSchema } from '../validation/schemaEnforcement.js';
 import { readFilesTable, validateFiles, type TargetTable } from '../validation/validateDataset.js';
 import { MAX_ISSUE_ROWS, type EnforcementMode, type ValidationReport } from '../validation/issueRows.js';
@@ -291,7 +288,11 @@ async function writeWithEngine(plan: CleanPlan, ctx: VersionWriteContext, duplic
           ? `SELECT * EXCLUDE (promote_pos) FROM (${survivors}) QUALIFY row_number() OVER (PARTITION BY ${date}, ${ts} ORDER BY promote_pos DESC) = 1`
           : `SELECT * EXCLUDE (promote_pos) FROM (${survivors})`;
       }
-      written.push(...(await writePartitionedSorted(connection, select, dir, { partitionBy: ['date'], orderBy: tsName, compression: plan.compression, keyValue, maxOpenFiles: ENGINE_BATCH_PARTITIONS })).files);
+      // the date stays in each file (an Iceberg data file keeps its partition column), typed as a date
+      select = `SELECT * EXCLUDE (${date}), CAST(${date} AS DATE) AS ${date} FROM (${select})`;
+      const columns = (await connection.rows(`DESCRIBE ${select}`, 'reading the columns to write')).map((row) => String(row.column_name));
+      const fieldIds = ctx.fieldIds(columns);
+      written.push(...(await writePartitionedSorted(connection, select, dir, { partitionBy: ['date'], orderBy: tsName, compression: plan.compression, keyValue, maxOpenFiles: ENGINE_BATCH_PARTITIONS, writePartitionColumns: true, fieldIds })).files);
       plan.profile.mark('write copy');
     }
     if (written.length === 0) return 0;
@@ -308,39 +309,15 @@ async function writeWithEngine(plan: CleanPlan, ctx: VersionWriteContext, duplic
 }
 
 /**
- * Copies a raw file into the version as it is when every column chunk has the version's
- * codec, with the version's key facts in its footer in place of the raw ones (the column
- * chunks are not touched). Answers false, copying nothing, for another codec.
- */
-async function copyRawFile(file: string, relative: string, ctx: VersionWriteContext, compression: Compression): Promise<boolean> {
-  const source = await openParquetFile(file);
-  if (compressionOf(source.info.rowGroups.flatMap((g) => g.columns.map((c) => c.compression))) !== compression) return false;
-  const target = path.join(ctx.dir, ...relative.split('/'));
-  await fs.mkdir(path.dirname(target), { recursive: true });
-  await fs.copyFile(file, target);
-  // the raw file's own facts (source, mapping, zone…) give way to the version's
-  const kept = Object.fromEntries(Object.entries(source.info.keyValue).filter(([key]) => !key.startsWith('mes_data.')));
-  const summary = await rewriteFooter(target, { ...kept, ...ctx.keyValue });
-  ctx.registerFile(relative, { rows: summary.rows, rowGroups: summary.rowGroups, compression });
-  return true;
-}
-
-/**
  * Each raw date's rows as the gate saw them (read again, a date at a time, and converted as
  * the gate converted them), cleaned: `onDate` gets the cleaned rows of one partition at a
  * time. Answers the duplicates resolved.
  */
-async function eachCleanDate(plan: CleanPlan, onDate: (relative: string, table: Table) => Promise<unknown>, copyAsIs?: (file: string, relative: string) => Promise<boolean>): Promise<number> {
+async function eachCleanDate(plan: CleanPlan, onDate: (relative: string, table: Table) => Promise<unknown>): Promise<number> {
   let duplicates = 0;
-  const inside = (rows: number[] | null, start: number, end: number) => rows === null || rows.some((r) => r > start && r < end);
   for (const range of dateRanges(plan.dates, plan.files)) {
     if (plan.signal?.aborted) throw new CancelledError('promotion: cancelled, nothing written');
     const raw = plan.dates.find((d) => d.date === range.date) as RawDate;
-    // one raw file cleaning would leave as it is (no row dropped, none out of order or repeated
-    // inside the date, nothing converted): copied, its footer naming the version (memory: none)
-    const untouched =
-      copyAsIs && plan.unconverted && !range.perRowDate && raw.files.length === 1 && !(plan.drop?.subarray(range.start, range.end).some((d) => d === 1) ?? false) && !inside(plan.unsortedRows, range.start, range.end) && !inside(plan.duplicateRows, range.start, range.end);
-    if (untouched && (await copyAsIs(raw.files[0].absolute, `date=${range.date}/part-0.parquet`))) continue;
     const read = await readFilesTable(raw.files.map((f) => f.absolute), { signal: plan.signal });
     const table = enforceSchema(read.table, plan.schema, { mode: plan.mode }).table;
     const drop = plan.drop ? plan.drop.subarray(range.start, range.end) : null;
@@ -494,11 +471,7 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
     sidecar,
     write: async (ctx) => {
       const duplicates = ownWriter
-        ? await eachCleanDate(
-            plan,
-            (relative, table) => ctx.writeParquet(relative, table, { compression }),
-            (file, relative) => copyRawFile(file, relative, ctx, compression),
-          )
+        ? await eachCleanDate(plan, (relative, table) => ctx.writeParquet(relative, table, { compression }))
         : await writeWithEngine(plan, ctx, duplicatesSeen);
       if (duplicates > 0) dropped.unique_timestamp = (dropped.unique_timestamp ?? 0) + duplicates;
       profile.mark('write');
