@@ -6,6 +6,7 @@ import type { Compression } from '../../core/parquet/writeParquet.js';
 import type { EnforcementMode } from '../../core/validation/issueRows.js';
 import { Compression as Compressions, FeatureSetName, Mode, OnBadRows, OnInvalid } from '../../core/api/contract.js';
 import type { CommandContext } from '../commandContext.js';
+import { datasetAsOf } from '../datasetArgument.js';
 import { runJobFromCli } from '../jobRunner.js';
 import { jsonOption } from '../options.js';
 import { cellToText, countOf, renderGrid } from '../render.js';
@@ -142,8 +143,10 @@ export function registerJobCommands(program: Command, ctx: CommandContext): void
     .description('what changed between two versions: schema, and rows added, removed or changed by timestamp')
     .argument('<a>', 'a dataset path in the store (cleaned/v1/MES) or a Parquet file')
     .argument('<b>', 'the other one')
+    .option('--as-of <moment>', 'read <a> as the version of its table current at this moment (ISO 8601); <b> as it is named')
     .addOption(jsonOption())
-    .action(async (a: string, b: string, opts: { json?: boolean }) => {
+    .action(async (namedA: string, b: string, opts: { asOf?: string; json?: boolean }) => {
+      const a = await datasetAsOf(ctx, namedA, opts.asOf);
       await runJobFromCli(ctx, { kind: 'diff', a, b }, {
         needsStore: !a.startsWith('/') || !b.startsWith('/'),
         json: opts.json === true,
