@@ -98,11 +98,13 @@ export function registerJobCommands(program: Command, ctx: CommandContext): void
     .addOption(new Option('--compression <codec>', 'codec of the new version').choices(Compressions.options).default('zstd'))
     .option('--message <text>', 'changelog message', '')
     .option('--dry-run', 'check the gate only; write nothing')
+    .addOption(new Option('--append', 'add only the dates the newest version lacks; keep all of its dates').conflicts('replace'))
+    .option('--replace', 'promote again exactly the dates from --from to --to; keep the newest version\'s other dates')
     .addOption(jsonOption())
-    .action(async (opts: { asset: string; from?: string; to?: string; schema: string; mode: EnforcementMode; onInvalid: 'fail' | 'drop'; compression: Compression; message: string; dryRun?: boolean; json?: boolean }) => {
+    .action(async (opts: { asset: string; from?: string; to?: string; schema: string; mode: EnforcementMode; onInvalid: 'fail' | 'drop'; compression: Compression; message: string; dryRun?: boolean; append?: boolean; replace?: boolean; json?: boolean }) => {
       await runJobFromCli(
         ctx,
-        { kind: 'promote', asset: opts.asset, from: opts.from, to: opts.to, schema: opts.schema, mode: opts.mode, onInvalid: opts.onInvalid, compression: opts.compression, message: opts.message, dryRun: opts.dryRun === true },
+        { kind: 'promote', asset: opts.asset, from: opts.from, to: opts.to, schema: opts.schema, mode: opts.mode, onInvalid: opts.onInvalid, compression: opts.compression, message: opts.message, dryRun: opts.dryRun === true, append: opts.append === true, replace: opts.replace === true },
         {
           needsStore: true,
           json: opts.json === true,
@@ -111,7 +113,8 @@ export function registerJobCommands(program: Command, ctx: CommandContext): void
             const head =
               r.status === 'dry-run'
                 ? `gate passed for ${opts.asset}: ${countOf(r.rows, 'row')} from ${countOf(r.inputs.length, 'file')} would be promoted\n`
-                : `${r.status === 'created' ? 'created' : 'unchanged:'} ${r.path} (${r.version}): ${countOf(r.rows, 'row')} from ${countOf(r.inputs.length, 'raw file')}${dropped ? `; dropped ${dropped}` : ''}\n`;
+                : `${r.status === 'created' ? 'created' : 'unchanged:'} ${r.path} (${r.version}): ${countOf(r.rows, 'row')} from ${countOf(r.inputs.length, 'raw file')}${dropped ? `; dropped ${dropped}` : ''}\n` +
+                  (r.status === 'created' ? `dates: ${r.dates.shared} shared with the version before, ${r.dates.written} written, ${r.dates.removed} left out\n` : '');
             return { text: head + renderReport(r.report) };
           },
         },

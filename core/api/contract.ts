@@ -73,7 +73,7 @@ const DatasetFileDto = z.object({
   rowStart: z.number(),
 });
 
-export const JobKind = z.enum(['validate', 'ingest', 'promote', 'features', 'diff', 'verify', 'gc']);
+export const JobKind = z.enum(['validate', 'ingest', 'promote', 'features', 'diff', 'verify', 'gc', 'migrate']);
 export type JobKind = z.infer<typeof JobKind>;
 
 const JobStateName = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
@@ -141,6 +141,10 @@ export const JobParams = z.discriminatedUnion('kind', [
     message: z.string().max(2000).default(''),
     /** only check the gate, write nothing */
     dryRun: z.boolean().default(false),
+    /** add only the dates the newest version lacks, keep all of its dates (docs/versioning_semantics.md) */
+    append: z.boolean().optional(),
+    /** promote again exactly the dates from `from` to `to`, keep the newest version's others */
+    replace: z.boolean().optional(),
   }),
   z.object({
     kind: z.literal('features'),
@@ -159,6 +163,12 @@ export const JobParams = z.discriminatedUnion('kind', [
     olderThan: z.string().min(1).max(100).optional(),
     /** only the tables of this asset */
     asset: AssetInput.optional(),
+    dryRun: z.boolean().default(false),
+  }),
+  z.object({
+    kind: z.literal('migrate'),
+    /** the store folder to convert (it cannot be opened before: openStore refuses format 1); the open store when omitted */
+    store: StorePath.optional(),
     dryRun: z.boolean().default(false),
   }),
 ]);
@@ -312,6 +322,8 @@ const PromoteResultSchema = z.object({
   /** rows removed (or, in a dry run, that would be), per rule (duplicates: `unique_timestamp`) */
   dropped: z.record(z.string(), Count),
   status: z.enum(['created', 'unchanged', 'dry-run']),
+  /** trading dates of the version kept by reference from the newest one, written (read and gated), and left out */
+  dates: z.object({ shared: Count, written: Count, removed: Count }),
 });
 
 const FeaturesResultSchema = z.object({
@@ -357,6 +369,15 @@ const GcResultSchema = z.object({
   bytes: Count,
 });
 
+const MigrateResultSchema = z.object({
+  dryRun: z.boolean(),
+  status: z.enum(['migrated', 'resumed', 'current', 'dry-run']),
+  store: z.string(),
+  /** raw sidecars moved into catalog/raw */
+  rawSidecars: Count,
+  tables: z.array(z.object({ table: z.string(), versions: z.array(z.number().int()), filesMoved: Count, filesShared: Count, bytes: Count })),
+});
+
 /** The result schema of each job kind. */
 export const JobResultSchemas = {
   validate: ValidationReportSchema,
@@ -366,6 +387,7 @@ export const JobResultSchemas = {
   diff: DiffResultSchema,
   verify: VerifyResultSchema,
   gc: GcResultSchema,
+  migrate: MigrateResultSchema,
 } as const satisfies Record<JobKind, z.ZodType>;
 export type JobResult<K extends JobKind = JobKind> = z.infer<(typeof JobResultSchemas)[K]>;
 
@@ -400,6 +422,7 @@ export const JobStateSchema = z.discriminatedUnion('kind', [
   jobStateOf('diff'),
   jobStateOf('verify'),
   jobStateOf('gc'),
+  jobStateOf('migrate'),
 ]);
 /** A job of kind K (any kind by default); `result` is `JobResult<K>`. */
 export type JobState<K extends JobKind = JobKind> = Extract<z.infer<typeof JobStateSchema>, { kind: K }>;
@@ -612,7 +635,7 @@ export const api = {
     }),
     "an instrument's trading sessions in a window (unknown symbols: the generic CME Globex hours), for session breaks on a chart",
   ),
-  'jobs.start': op(JobParams, JobStateSchema, 'start a job (validate, ingest, promote, features, diff, verify, gc)'),
+  'jobs.start': op(JobParams, JobStateSchema, 'start a job (validate, ingest, promote, features, diff, verify, gc, migrate)'),
   'jobs.get': op(z.object({ id: z.string() }), JobStateSchema, 'a job now'),
   'jobs.list': op(z.object({}), z.object({ jobs: z.array(JobStateSchema) }), 'recent jobs, newest first'),
   'jobs.cancel': op(z.object({ id: z.string() }), JobStateSchema, 'ask a job to stop; what it wrote is removed'),

@@ -213,6 +213,19 @@ async function findByFingerprint(store: Store, layer: VersionedLayer, key: strin
   return null;
 }
 
+/**
+ * The newest committed version of `key` with its sidecar and partitions, or null. Read it
+ * under the store lock to know what the next commit builds on (a writer's `ctx.previous`);
+ * read without it, another writer may commit after it.
+ */
+export async function newestVersion(store: Store, layer: VersionedLayer, key: string): Promise<PreviousVersion | null> {
+  const versions = await listVersions(store, layer, key);
+  const newest = versions.length > 0 ? versions[versions.length - 1] : null;
+  const metadata = newest === null ? null : await readVersionSidecar(store, layer, key, newest);
+  if (newest === null || metadata === null) return null;
+  return { version: newest, metadata, partitions: [...new Set(metadata.files.map((f) => partitionOfLink(f.path)).filter((p): p is string => p !== null))].sort() };
+}
+
 /** Links `from` at `to`, or copies it where the file system refuses links; answers whether it linked. */
 async function linkOrCopy(from: string, to: string): Promise<boolean> {
   try {
@@ -320,13 +333,7 @@ export async function commitVersion(store: Store, options: CommitVersionOptions)
       }
     }
     throwIfAborted(signal, what);
-    const versions = await listVersions(store, layer, key);
-    const newest = versions.length > 0 ? versions[versions.length - 1] : null;
-    const previousMetadata = newest === null ? null : await readVersionSidecar(store, layer, key, newest);
-    const previous: PreviousVersion | null =
-      newest === null || previousMetadata === null
-        ? null
-        : { version: newest, metadata: previousMetadata, partitions: [...new Set(previousMetadata.files.map((f) => partitionOfLink(f.path)).filter((p): p is string => p !== null))].sort() };
+    const previous = await newestVersion(store, layer, key);
     const version = await allocateVersionNumber(store, layer, key);
     crashPoint(`allocated ${layer} v${version} of ${key}`);
     return await writeVersion(store, options, version, previous, lock, what);

@@ -121,7 +121,6 @@ describe('commitVersion', () => {
     expect((await commitVersion(store, { layer: 'cleaned', key: 'ES', write: twoDays(2) })).version).toBe(1);
     const features = await commitVersion(store, {
       layer: 'features',
-      key: 'price_volatility',
       key: 'MES/price_volatility',
       sidecar: { dependencies: [{ path: 'cleaned/v2/MES', sha256: 'f'.repeat(64), layer: 'cleaned', version: 2 }] },
       write: async (ctx) => {
