@@ -183,7 +183,9 @@ async function rawAssetNode(store: Store, asset: string, depth: number): Promise
   if (!expand(depth)) return { kind: 'asset', name: asset, path: nodePath };
   const assetDir = path.join(store.root, 'raw', asset);
   const dates = (await subfolders(assetDir)).filter(isIsoDate);
-  const reads = dates.length === 0 ? [] : await readSidecars(dates.map((date) => sidecarFile(store, rawSidecarPath(asset, date))));
+  // one check of the sidecars' folder for links, then plain paths inside it
+  const sidecarDir = dates.length === 0 ? '' : path.dirname(sidecarFile(store, rawSidecarPath(asset, dates[0])));
+  const reads = await readSidecars(dates.map((date) => path.join(sidecarDir, path.posix.basename(rawSidecarPath(asset, date)))));
   const children = dates.map((date, i) => rawDateNode(asset, date, reads[i], depth - 1)).filter((child): child is CatalogNode => child !== null);
   return {
     kind: 'asset',
@@ -249,9 +251,11 @@ function versionChildren(versionPathPrefix: string, files: FileInfo[], depth: nu
 
 async function versionNode(store: Store, layer: VersionedLayer, version: number, key: string, depth: number): Promise<CatalogNode | null> {
   const nodePath = versionPath(layer, version, key);
-  assertNoSymlinkBelow(store.root, path.join(store.root, ...nodePath.split('/')));
-  const read = (await readSidecars([sidecarFile(store, versionSidecarPath(layer, key, version))]))[0];
-  if ('missing' in read) return null;
+  const dir = path.join(store.root, ...nodePath.split('/'));
+  assertNoSymlinkBelow(store.root, dir);
+  const [read, folder] = await Promise.all([readSidecars([sidecarFile(store, versionSidecarPath(layer, key, version))]).then((reads) => reads[0]), fs.stat(dir).catch(() => null)]);
+  // a version is its sidecar and its folder: either alone is a commit not finished (or not undone) yet
+  if ('missing' in read || !folder?.isDirectory()) return null;
   if ('error' in read) return { kind: 'version', name: `v${version}`, path: nodePath, version, valid: null, rows: null, error: read.error };
   const { metadata } = read;
   const node: CatalogNode = {

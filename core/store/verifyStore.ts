@@ -117,7 +117,9 @@ function keyFactsMismatch(keyValue: Record<string, string>, expected: Expected):
   if (keyValue[KV.layer] !== expected.layer) wrong.push(`${KV.layer}=${keyValue[KV.layer]}`);
   if (expected.layer !== 'features' && expected.asset !== undefined && keyValue[KV.asset] !== undefined && keyValue[KV.asset] !== expected.asset) wrong.push(`${KV.asset}=${keyValue[KV.asset]}`);
   if (expected.date !== undefined && keyValue[KV.date] !== undefined && keyValue[KV.date] !== expected.date) wrong.push(`${KV.date}=${keyValue[KV.date]}`);
-  if (expected.featureSet !== undefined && keyValue[KV.featureSet] !== undefined && keyValue[KV.featureSet] !== expected.featureSet) wrong.push(`${KV.featureSet}=${keyValue[KV.featureSet]}`);
+  // a feature set's files name the set alone or with its asset (`MES/momentum_indicators`)
+  const featureSets = expected.featureSet === undefined ? [] : [expected.featureSet, `${expected.asset}/${expected.featureSet}`];
+  if (expected.featureSet !== undefined && keyValue[KV.featureSet] !== undefined && !featureSets.includes(keyValue[KV.featureSet])) wrong.push(`${KV.featureSet}=${keyValue[KV.featureSet]}`);
   // no check of the version: a version folder links the files it shares with the versions before it
   return wrong.length > 0 ? `its embedded key facts (${wrong.join(', ')}) do not match ${describeExpected(expected)}` : null;
 }

@@ -80,7 +80,7 @@ describe('crash safety and concurrent writers', () => {
     expect(fs.readdirSync(root).filter((name) => name.startsWith('.lock'))).toEqual([]);
     const after = snapshot(root);
     for (const [file, hash] of before) {
-      if (file === 'version-ledger.json' || file === 'raw/MES/2024-01-15/metadata.json') continue;
+      if (file === 'version-ledger.json' || file === 'catalog/raw/MES/2024-01-15.json') continue;
       expect({ file, hash: after.get(file) }).toEqual({ file, hash });
     }
     expectSidecarsValid(root);
@@ -150,8 +150,9 @@ describe('crash safety and concurrent writers', () => {
         await expectConsistentAfterCrash(root);
         const added = fs.existsSync(path.join(root, 'raw/MES/2024-01-15/b.parquet'));
         const created = fs.existsSync(path.join(root, 'raw/MES/2024-01-17'));
-        expect({ n, added, created }).toEqual({ n, added, created: added });
-        const sidecar = await MetadataManager.readMetadataFile(path.join(root, 'raw/MES/2024-01-15/metadata.json'));
+        const createdSidecar = fs.existsSync(path.join(root, 'catalog/raw/MES/2024-01-17.json'));
+        expect({ n, added, created, createdSidecar }).toEqual({ n, added, created: added, createdSidecar: added });
+        const sidecar = await MetadataManager.readMetadataFile(path.join(root, 'catalog/raw/MES/2024-01-15.json'));
         expect(sidecar.files.map((f) => f.path)).toEqual(added ? ['a.parquet', 'b.parquet'] : ['a.parquet']);
         fs.rmSync(root, { recursive: true, force: true });
         return added;
