@@ -90,19 +90,51 @@ function typeProblem(field: IcebergField, element: SchemaElement): string | null
   return `its Parquet type is ${parquet}, the table's field is ${typeLabel(field)}`;
 }
 
-/** Top-level columns of a footer by field id; SCHEMA_MISMATCH for a column without one or one the schema lacks. */
-function columnsById(footer: FileMetaData, schema: IcebergSchema, file: string): Map<number, { element: SchemaElement; index: number }> {
+/** The table property holding Iceberg's name mapping: field ids for the columns of files written without them. */
+export const NAME_MAPPING_PROPERTY = 'schema.name-mapping.default';
+
+/**
+ * The name mapping of a table's properties (a JSON list of `{"field-id", "names"}`, flat
+ * columns only), as column name → field id; empty when the table has none. CORRUPTED_FILE
+ * naming `source` when the property is not such a list.
+ */
+export function nameMappingOf(properties: Record<string, string>, source: string): Map<string, number> {
+  const mapping = new Map<string, number>();
+  const text = properties[NAME_MAPPING_PROPERTY];
+  if (text === undefined) return mapping;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = null;
+  }
+  if (!Array.isArray(parsed)) throw new CorruptedFileError(`${source}: the table property ${NAME_MAPPING_PROPERTY} is not a JSON list`, { path: source });
+  for (const entry of parsed as { 'field-id'?: unknown; names?: unknown }[]) {
+    if (typeof entry?.['field-id'] !== 'number' || !Array.isArray(entry.names)) throw new CorruptedFileError(`${source}: an entry of ${NAME_MAPPING_PROPERTY} has no field-id or names`, { path: source });
+    for (const name of entry.names) if (typeof name === 'string') mapping.set(name, entry['field-id']);
+  }
+  return mapping;
+}
+
+/** A column's field id: the file's own, else the one the table's name mapping gives its name. */
+export function fieldIdOf(element: SchemaElement, nameMapping?: ReadonlyMap<string, number>): number | undefined {
+  return element.field_id ?? nameMapping?.get(element.name);
+}
+
+/** Top-level columns of a footer by field id (or by the name mapping); SCHEMA_MISMATCH for a column without one or one the schema lacks. */
+function columnsById(footer: FileMetaData, schema: IcebergSchema, file: string, nameMapping?: ReadonlyMap<string, number>): Map<number, { element: SchemaElement; index: number }> {
   const byId = new Map<number, { element: SchemaElement; index: number }>();
   const elements = footer.schema;
   let at = 1;
   for (let child = 0; child < (elements[0]?.num_children ?? 0); child++) {
     const element = elements[at];
     if (element.num_children) throw new MesDataError('SCHEMA_MISMATCH', `${file}: column "${element.name}" is nested; MES Data tables hold flat columns`, { path: file, column: element.name });
-    if (element.field_id === undefined) {
+    const fieldId = fieldIdOf(element, nameMapping);
+    if (fieldId === undefined) {
       throw new MesDataError('SCHEMA_MISMATCH', `${file}: column "${element.name}" has no Iceberg field id; write the file with the table's field ids (DuckDB: COPY … (FIELD_IDS {…}))`, { path: file, column: element.name });
     }
-    const field = schema.fields.find((f) => f.id === element.field_id);
-    if (!field) throw new MesDataError('SCHEMA_MISMATCH', `${file}: column "${element.name}" has field id ${element.field_id}, which the table schema does not have`, { path: file, column: element.name, fieldId: element.field_id });
+    const field = schema.fields.find((f) => f.id === fieldId);
+    if (!field) throw new MesDataError('SCHEMA_MISMATCH', `${file}: column "${element.name}" has field id ${fieldId}, which the table schema does not have`, { path: file, column: element.name, fieldId });
     const problem = typeProblem(field, element);
     if (problem) throw new MesDataError('SCHEMA_MISMATCH', `${file}: column "${element.name}" (field id ${field.id}) does not fit the table: ${problem}`, { path: file, column: element.name, fieldId: field.id, tableType: typeLabel(field) });
     byId.set(field.id, { element, index: child });
@@ -171,6 +203,8 @@ export interface DescribeOptions {
   partition?: PartitionInput;
   /** the path written into the manifest (a `file:` URI); the file is read at `file` */
   location: string;
+  /** field ids by column name for a file written without them (the table's name mapping) */
+  nameMapping?: ReadonlyMap<string, number>;
 }
 
 /**
@@ -182,7 +216,7 @@ export interface DescribeOptions {
  */
 export async function describeDataFile(file: string, schema: IcebergSchema, spec: PartitionSpec, options: DescribeOptions): Promise<DataFileRecord> {
   const { bytes, footer } = await readFooter(file);
-  const columns = columnsById(footer, schema, file);
+  const columns = columnsById(footer, schema, file, options.nameMapping);
   const facts = new Map<number, ColumnFacts>();
   for (const [id, { index }] of columns) facts.set(id, columnFacts(footer, index));
 

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AlreadyExistsError, BadRequestError, MesDataError, NotFoundError } from '../errors.js';
 import { writeFileDurable } from '../store/durableFs.js';
-import { describeDataFile, type PartitionInput } from './dataFiles.js';
+import { describeDataFile, nameMappingOf, type PartitionInput } from './dataFiles.js';
 import { fieldByName, highestFieldId, typeNameOf, type IcebergSchema } from './icebergSchema.js';
 import { summarizePartitions, mayHoldAny } from './partitionSummary.js';
 import { encodeManifest, encodeManifestList, STATUS, type DataFileRecord, type ManifestEntryRecord, type ManifestFileRecord } from './manifestFiles.js';
@@ -310,6 +310,7 @@ async function writeSnapshot(base: LoadedTable, change: Change, options: Snapsho
 async function describeAll(base: LoadedTable, files: readonly NewDataFile[]): Promise<DataFileRecord[]> {
   const schema = currentSchema(base.metadata, base.metadataFile);
   const spec = defaultSpec(base.metadata, base.metadataFile);
+  const nameMapping = nameMappingOf(base.metadata.properties, base.metadataFile);
   const records: DataFileRecord[] = [];
   const seen = new Set<string>();
   for (const file of files) {
@@ -320,7 +321,7 @@ async function describeAll(base: LoadedTable, files: readonly NewDataFile[]): Pr
     resolveLocation(base.dir, base.metadata.location, locationIn(base.metadata.location, relative), absolute);
     if (seen.has(relative)) throw new BadRequestError(`${absolute} is named twice`, { path: absolute });
     seen.add(relative);
-    records.push(await describeDataFile(absolute, schema, spec, { partition: file.partition, location: locationIn(base.metadata.location, relative) }));
+    records.push(await describeDataFile(absolute, schema, spec, { partition: file.partition, location: locationIn(base.metadata.location, relative), nameMapping }));
   }
   return records;
 }
