@@ -481,7 +481,9 @@ function planIncremental(asset: string, selection: RawDate[], newest: PreviousVe
   }
   const keptSet = new Set(keep);
   const readFolders = new Set(read.map(folderOf));
-  const removed = newest.partitions.filter((p) => !keptSet.has(p));
+  // a date read again is written again, not left out (a year folder's dates are known once written: the commit counts them)
+  const rewritten = new Set(read.filter((d) => !d.perRowDate).map((d) => d.date));
+  const removed = newest.partitions.filter((p) => !keptSet.has(p) && !rewritten.has(p));
   // the kept dates' inputs: the newest version's, from the folders not read again
   const keptInputs = [...previousInputs].filter(([folder]) => !readFolders.has(folder) && (options.append || options.replace ? !removed.includes(folder.slice(-10)) : selection.some((d) => folderOf(d) === folder))).flatMap(([, files]) => files);
   const inputs = [...keptInputs, ...read.flatMap((d) => d.files.map((f) => ({ path: f.path, sha256: f.sha256 })))].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -567,6 +569,7 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
   progress({ fraction: 0.5, stage: 'writing the cleaned version', rows: gate.rows });
   let writtenDates = 0;
   let keptDates = incremental.keep.length;
+  let removedDates = incremental.removed.length;
   const commit = await commitVersion(store, {
     layer: 'cleaned',
     key: asset,
@@ -588,19 +591,20 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
       ctx.keepPartitions(keep);
       writtenDates = writtenPartitions.size;
       keptDates = keep.length;
+      removedDates = (newest?.partitions ?? []).filter((p) => !writtenPartitions.has(p) && !keep.includes(p)).length;
       if (files.length === 0 && keep.length === 0) throw new ValidationGateError(`promotion of ${asset}: every row was dropped; nothing was written`, { asset, report, dropped });
       progress({ fraction: 0.8, stage: 'checking what was written', rows: gate.rows });
       // the sidecar records the validation of the rows written (the gate's report stays in extra.gate)
       const written = files.length > 0 ? (await validateFiles(files, schema, { mode, label: `cleaned ${asset}`, instrumentOf, signal: options.signal })).report : report;
       sidecar.validation = { ...written };
       sidecar.qualityMetrics = { nullCounts: written.metrics.nullCounts, completenessPercentage: written.metrics.completenessPercentage, duplicateTimestamps: written.metrics.duplicateTimestamps, gapCount: written.metrics.gapCount, missingBars: written.metrics.missingBars, dropped };
-      sidecar.extra = { ...sidecar.extra, incremental: { previous: newest?.version ?? null, shared: keep.length, written: writtenDates, removed: incremental.removed.length } };
+      sidecar.extra = { ...sidecar.extra, incremental: { previous: newest?.version ?? null, shared: keep.length, written: writtenDates, removed: removedDates } };
       profile.mark('written report');
     },
   });
   profile.mark('commit');
   profile.print();
   progress({ fraction: 1, stage: 'committed', rows: commit.rows });
-  const dateCounts = commit.status === 'unchanged' ? { shared: commit.metadata.files.length, written: 0, removed: 0 } : { shared: keptDates, written: writtenDates, removed: incremental.removed.length };
+  const dateCounts = commit.status === 'unchanged' ? { shared: commit.metadata.files.length, written: 0, removed: 0 } : { shared: keptDates, written: writtenDates, removed: removedDates };
   return { version: `v${commit.version}`, path: commit.path, rows: commit.rows, inputs, report, dropped, status: commit.status, dates: dateCounts };
 }
