@@ -14,6 +14,7 @@ import { UPLOADS_DIR, expiredUploads, listUploads } from './uploadArea.js';
 import { checkAssetName, checkFeatureSetName, isIsoDate, isValidName } from './storeNames.js';
 import { CATALOG_DIR, LAYERS, LOCK_DIR, STAGING_DIR, STORE_MARKER, VERSION_LEDGER, featureKey, parseVersionFolder, rawDatePath, rawSidecarPath, tablePath, versionPath, versionSidecarPath, type Layer, type Store, type VersionedLayer } from './storeLayout.js';
 import type { JobResult } from '../api/contract.js';
+import { verifyTables } from './verifyTables.js';
 
 /**
  * `verifyStore`: checks everything the store promises, reading every byte. Sidecars live in
@@ -467,10 +468,22 @@ export async function verifyStore(store: Store, options: VerifyOptions = {}): Pr
   let done = 0;
   let bytes = 0;
   let next = 0;
+  // version folders link the files they share: each file (inode) is read once, however many names it has
+  const digests = new Map<string, Promise<{ sha256: string }>>();
+  const footers = new Map<string, ReturnType<typeof parquetFileFacts>>();
+  const once = <T>(cache: Map<string, Promise<T>>, key: string, read: () => Promise<T>): Promise<T> => {
+    let known = cache.get(key);
+    if (known === undefined) {
+      known = read();
+      cache.set(key, known);
+    }
+    return known;
+  };
   const checkFile = async (task: FileTask): Promise<void> => {
     const relative = `${task.datasetPath}/${task.file.path}`;
     const absolutePath = path.join(store.root, ...relative.split('/'));
     let size: number;
+    let inode: string;
     try {
       // lstat: a file swapped for a link after the walk is not read through
       const stat = await fs.lstat(absolutePath);
@@ -479,6 +492,7 @@ export async function verifyStore(store: Store, options: VerifyOptions = {}): Pr
         return;
       }
       size = stat.size;
+      inode = `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeMs}`;
     } catch {
       report(relative, 'MISSING_FILE', `${relative} is listed in its sidecar but missing`);
       return;
@@ -487,13 +501,13 @@ export async function verifyStore(store: Store, options: VerifyOptions = {}): Pr
     if (size !== task.file.bytes) {
       report(relative, 'SIZE_MISMATCH', `${relative} has ${size} bytes; its sidecar recorded ${task.file.bytes} (it changed after it was committed)`);
     } else {
-      const digest = await hashFile(absolutePath);
+      const digest = await once(digests, inode, () => hashFile(absolutePath));
       if (digest.sha256 !== task.file.sha256) {
         report(relative, 'HASH_MISMATCH', `${relative} has SHA-256 ${digest.sha256}; its sidecar recorded ${task.file.sha256} (the file was changed or damaged after it was committed)`);
       }
     }
     try {
-      const facts = await parquetFileFacts(absolutePath);
+      const facts = await once(footers, inode, () => parquetFileFacts(absolutePath));
       if (facts.rows !== task.file.rows) report(relative, 'ROW_COUNT_MISMATCH', `${relative} holds ${facts.rows} rows; its sidecar recorded ${task.file.rows}`);
       const wrong = keyFactsMismatch(facts.keyValue, task.expected);
       if (wrong) report(relative, 'METADATA_MISMATCH', `${relative}: ${wrong}`);
@@ -512,6 +526,8 @@ export async function verifyStore(store: Store, options: VerifyOptions = {}): Pr
     }
   };
   await Promise.all(Array.from({ length: Math.min(HASH_CONCURRENCY, tasks.length) }, worker));
+  // the Iceberg tables: every snapshot's data files there with their sizes, each version folder its snapshot's files
+  problems.push(...(await verifyTables(store)).problems);
 
   problems.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
   return { ok: problems.length === 0, problems, checked: { datasets, files: tasks.length, bytes } };

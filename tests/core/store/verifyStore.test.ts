@@ -164,6 +164,34 @@ describe('verifyStore', () => {
     expect(message('cleaned/v3/MES', 'MISSING_SIDECAR')).toBe('cleaned/v3/MES has no sidecar catalog/cleaned/MES/v3.json, so it is not a committed version (0 file(s) inside)');
   });
 
+  it('a data file two versions share is one file: damaged in the table, both version folders report it', async () => {
+    const { store, cleanup: done } = await newStore('mes-data-verify-shared-');
+    try {
+      const [shared] = await writeFormat2Version(store, 'cleaned', 'MES', 1, [{ date: '2024-01-15', table: ohlcvTable(20) }]);
+      await writeFormat2Version(store, 'cleaned', 'MES', 2, [{ date: '2024-01-16', table: ohlcvTable(30) }], { shared: [{ path: shared, date: '2024-01-15' }] });
+      const table = path.join(store.root, ...shared.split('/'));
+      expect(fs.statSync(table).nlink).toBe(3);
+      const recorded = sha(table);
+      const bytes = fs.readFileSync(table);
+      bytes[100] ^= 0xff;
+      // written in place, as a disk fault would: every name of the file changes
+      const handle = fs.openSync(table, 'r+');
+      fs.writeSync(handle, bytes, 0, bytes.length, 0);
+      fs.closeSync(handle);
+      const result = await verifyStore(store);
+      expect(result.problems).toEqual(
+        ['cleaned/v1/MES/2024-01-15.parquet', 'cleaned/v2/MES/2024-01-15.parquet'].map((at) => ({
+          path: at,
+          code: 'HASH_MISMATCH',
+          message: `${at} has SHA-256 ${sha(table)}; its sidecar recorded ${recorded} (the file was changed or damaged after it was committed)`,
+        })),
+      );
+      expect(result.checked).toEqual({ datasets: 2, files: 3, bytes: result.checked.bytes });
+    } finally {
+      done();
+    }
+  });
+
   it('a folder or sidecar that a committed journal still moves into place is the journal\'s leftover only', async () => {
     const writer = `999999999-${HOST_TAG}-00000000000a`;
     const problems = await copy((root) => {
