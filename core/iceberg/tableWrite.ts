@@ -22,6 +22,9 @@ import { currentSnapshotInfo, listSnapshots, manifestEntries, snapshotManifests,
  * shared with the previous snapshot, not copied.
  */
 
+/** Footers read at once when a commit describes its new files. */
+const DESCRIBE_CONCURRENCY = 16;
+
 /** The partition field id of the first partition field (the Iceberg convention starts at 1000). */
 const FIRST_PARTITION_FIELD_ID = 1000;
 
@@ -311,9 +314,8 @@ async function describeAll(base: LoadedTable, files: readonly NewDataFile[]): Pr
   const schema = currentSchema(base.metadata, base.metadataFile);
   const spec = defaultSpec(base.metadata, base.metadataFile);
   const nameMapping = nameMappingOf(base.metadata.properties, base.metadataFile);
-  const records: DataFileRecord[] = [];
   const seen = new Set<string>();
-  for (const file of files) {
+  const checked = files.map((file) => {
     const absolute = path.resolve(file.path);
     const relative = relativeInTable(base.dir, absolute);
     if (relative.startsWith('..') || path.isAbsolute(relative)) throw new BadRequestError(`${absolute} is not inside the table folder ${base.dir}`, { path: absolute });
@@ -321,8 +323,19 @@ async function describeAll(base: LoadedTable, files: readonly NewDataFile[]): Pr
     resolveLocation(base.dir, base.metadata.location, locationIn(base.metadata.location, relative), absolute);
     if (seen.has(relative)) throw new BadRequestError(`${absolute} is named twice`, { path: absolute });
     seen.add(relative);
-    records.push(await describeDataFile(absolute, schema, spec, { partition: file.partition, location: locationIn(base.metadata.location, relative), nameMapping }));
-  }
+    return { absolute, relative, partition: file.partition };
+  });
+  // footers are read several at a time: a first version of years of dates has thousands of files
+  const records: DataFileRecord[] = new Array<DataFileRecord>(checked.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < checked.length) {
+      const { absolute, relative, partition } = checked[next];
+      const k = next++;
+      records[k] = await describeDataFile(absolute, schema, spec, { partition, location: locationIn(base.metadata.location, relative), nameMapping });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(DESCRIBE_CONCURRENCY, checked.length) }, worker));
   return records;
 }
 

@@ -483,13 +483,20 @@ async function writeVersion(store: Store, options: CommitVersionOptions, version
       file.dataPath = newDataFilePath(tableDir, file.partition);
       byPartition.set(file.partition, [...(byPartition.get(file.partition) ?? []), file]);
     }
-    for (const folder of new Set(fresh.map((f) => path.dirname(f.dataPath as string)))) await mkdirDurable(folder);
+    // new names (a uuid each), so a plain rename cannot replace anything; every folder that
+    // got an entry is synced once, before the commit names the files
+    const folders = [...new Set(fresh.map((f) => path.dirname(f.dataPath as string)))];
+    const createdFolders = new Set<string>();
+    await mkdirDurable(path.join(tableDir, 'data'));
+    await inParallel(folders, async (folder) => {
+      if ((await fs.mkdir(folder, { recursive: true })) !== undefined) createdFolders.add(folder);
+    });
     await lock.assertHeld();
-    for (const file of fresh) {
-      await moveNoReplace(file.staged, file.dataPath as string, 'file');
+    await inParallel(fresh, async (file) => {
+      await fs.rename(file.staged, file.dataPath as string);
       moved.push(file.dataPath as string);
-    }
-    for (const folder of new Set(fresh.map((f) => path.dirname(f.dataPath as string)))) await fsyncDir(folder);
+    });
+    await inParallel([...folders, ...(createdFolders.size > 0 ? [path.join(tableDir, 'data')] : [])], fsyncDir);
     crashPoint('moved the new files into the table');
 
     // the files of the new version: each partition's files named in the order of their data paths
@@ -539,7 +546,9 @@ async function writeVersion(store: Store, options: CommitVersionOptions, version
     // step 3: the version folder, in staging
     await fs.mkdir(linkDir);
     let copies = 0;
-    for (const link of links) if (!(await linkOrCopy(link.from, path.join(linkDir, link.name)))) copies++;
+    await inParallel(links, async (link) => {
+      if (!(await linkOrCopy(link.from, path.join(linkDir, link.name)))) copies++;
+    });
     await fsyncDir(linkDir);
     crashPoint('built the version folder');
 
@@ -586,6 +595,15 @@ async function writeVersion(store: Store, options: CommitVersionOptions, version
   } finally {
     await staging.dispose();
   }
+}
+
+/** Runs `work` on every item, COMMIT_CONCURRENCY at a time. */
+async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(COMMIT_CONCURRENCY, items.length) }, worker));
 }
 
 /** `table` with a last column `date` (Date32) holding `date` on every row. */
