@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { BadRequestError, CancelledError } from '../errors.js';
 import { expirableSnapshots, expireSnapshots, unreferencedFiles } from '../iceberg/tableExpiry.js';
-import { loadTable, METADATA_DIR } from '../iceberg/tableCommit.js';
+import { loadTable, METADATA_DIR, VERSION_HINT } from '../iceberg/tableCommit.js';
 import { listSnapshots } from '../iceberg/tableRead.js';
 import { errnoOf, fsyncDir, ioError, removeTree } from './durableFs.js';
 import { versionsOnDisk } from './datasetNames.js';
@@ -90,12 +90,9 @@ async function listDir(dir: string): Promise<string[]> {
   }
 }
 
+/** Whether `dir` holds an Iceberg table: a metadata file or the version hint in its `metadata/`. */
 async function isTable(dir: string): Promise<boolean> {
-  try {
-    return (await fs.lstat(path.join(dir, METADATA_DIR))).isDirectory();
-  } catch {
-    return false;
-  }
+  return (await listDir(path.join(dir, METADATA_DIR))).some((name) => name === VERSION_HINT || /^v\d+\.metadata\.json$/.test(name));
 }
 
 /** The tables of the store (cleaned first, then features), as layer and key, of one asset when given. */
