@@ -9,6 +9,7 @@ import { registerJobCommands } from './commands/jobCommands.js';
 import { registerServeCommand } from './commands/serveCommand.js';
 import { registerQueryCommand } from './commands/queryCommand.js';
 import { registerGcCommand } from './commands/gcCommand.js';
+import { registerMigrateCommand } from './commands/migrateCommand.js';
 import { registerValidationCommands } from './commands/validationCommands.js';
 import { registerInstrumentsCommands } from './commands/instrumentsCommands.js';
 import { EXIT_OK, EXIT_USAGE, exitCodeFor } from './exitCodes.js';
@@ -65,6 +66,7 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome, json: boolean) 
   registerServeCommand(program, ctx);
   registerQueryCommand(program, ctx);
   registerGcCommand(program, ctx);
+  registerMigrateCommand(program, ctx);
 
   return program;
 }
