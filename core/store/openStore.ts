@@ -6,7 +6,8 @@ import { errnoOf, mkdirDurable, removeTree, writeFileDurable } from './durableFs
 import { findLeftoverStaging, recoverStaging, type RecoveryResult } from './stagingArea.js';
 import { registerStoreRoot } from './storePaths.js';
 import { acquireStoreLock, inspectStoreLock, removeLeftoverLockFolders } from './storeLock.js';
-import { CATALOG_DIR, LAYERS, STORE_FORMAT_VERSION, STORE_MARKER, parseVersionFolder, type Store } from './storeLayout.js';
+import { CATALOG_DIR, LAYERS, STORE_FORMAT_VERSION, STORE_MARKER, featureKey, parseVersionFolder, tablePath, versionPath, type Store, type VersionedLayer } from './storeLayout.js';
+import { recoverVersions } from './versionCommit.js';
 
 /** The marker file that makes a folder a store. */
 export interface StoreMarker {
@@ -125,7 +126,40 @@ async function needsRecovery(store: Store): Promise<boolean> {
   if ((await inspectStoreLock(store)).state === 'stale') return true;
   const rootEntries = await fs.readdir(store.root);
   if (rootEntries.some((name) => name.startsWith('.lock-') || LEFTOVER_TEMP.test(name))) return true;
+  if ((await unplacedVersions(store)).length > 0) return true;
   return (await emptyVersionFolders(store)).length > 0;
+}
+
+/**
+ * The keys with a version sidecar in `catalog/` but no version folder: a version commit that
+ * stopped between writing its sidecar and renaming its folder into place (before or after
+ * its Iceberg commit). A listing of `catalog/cleaned` and `catalog/features` and one stat per
+ * version.
+ */
+async function unplacedVersions(store: Store): Promise<{ layer: VersionedLayer; key: string }[]> {
+  const folders = async (relative: string): Promise<string[]> =>
+    (await fs.readdir(path.join(store.root, ...relative.split('/')), { withFileTypes: true }).catch(() => [])).filter((entry) => entry.isDirectory() && !entry.name.startsWith('.')).map((entry) => entry.name);
+  const keys: { layer: VersionedLayer; key: string }[] = [];
+  for (const asset of await folders(`${CATALOG_DIR}/cleaned`)) keys.push({ layer: 'cleaned', key: asset });
+  for (const asset of await folders(`${CATALOG_DIR}/features`)) for (const set of await folders(`${CATALOG_DIR}/features/${asset}`)) keys.push({ layer: 'features', key: featureKey(asset, set) });
+  const unplaced: { layer: VersionedLayer; key: string }[] = [];
+  for (const { layer, key } of keys) {
+    // without its table there is no snapshot to rebuild a folder from or to tell a finished commit by:
+    // nothing is removed, and verify reports the sidecar (MISSING_FOLDER)
+    const metadata = await fs.readdir(path.join(store.root, ...tablePath(layer, key).split('/'), 'metadata')).catch(() => [] as string[]);
+    if (metadata.length === 0) continue;
+    const names = await fs.readdir(path.join(store.root, CATALOG_DIR, layer, ...key.split('/'))).catch(() => [] as string[]);
+    for (const name of names) {
+      const version = name.endsWith('.json') ? parseVersionFolder(name.slice(0, -'.json'.length)) : null;
+      if (version === null) continue;
+      const folder = await fs.lstat(path.join(store.root, ...versionPath(layer, version, key).split('/'))).catch(() => null);
+      if (folder === null) {
+        unplaced.push({ layer, key });
+        break;
+      }
+    }
+  }
+  return unplaced;
 }
 
 /** Cleans up after crashed writers if the lock is free; silently does nothing otherwise. */
@@ -151,12 +185,19 @@ async function tryRecover(store: Store): Promise<void> {
 }
 
 /**
- * Finishes committed work of crashed writers and removes the rest. The caller holds the
- * store lock.
+ * Finishes committed work of crashed writers and removes the rest: journals of staging
+ * folders, and version commits that stopped between their sidecar and their folder
+ * (`recoverVersions` of versionCommit.ts). The caller holds the store lock.
  */
 export async function recoverStore(store: Store): Promise<RecoveryResult> {
   const result = await recoverStaging(store);
   await removeLeftoverLockFolders(store);
+  // version commits that stopped between their sidecar and their folder: rebuilt from the snapshot, or their sidecar removed
+  for (const only of await unplacedVersions(store)) {
+    const versions = await recoverVersions(store, only);
+    result.rolledForward.push(...versions.rebuilt);
+    result.removed.push(...versions.removed);
+  }
   const rootEntries = await fs.readdir(store.root);
   for (const name of rootEntries) {
     if (LEFTOVER_TEMP.test(name)) {

@@ -3,8 +3,9 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initStore, openStore } from '../../../core/store/openStore.js';
 import { createStagingDir, JOURNAL } from '../../../core/store/stagingArea.js';
+import { commitVersion } from '../../../core/store/versionCommit.js';
 import { HOST_TAG } from '../../../core/store/storeLock.js';
-import { tempDir } from '../../helpers/ohlcvTable.js';
+import { ohlcvTable, tempDir } from '../../helpers/ohlcvTable.js';
 import { errorOf } from './storeTestKit.js';
 
 describe('initStore and openStore', () => {
@@ -40,8 +41,8 @@ describe('initStore and openStore', () => {
     // a crashed writer's staging folder: opened for migrate, nothing is recovered
     fs.mkdirSync(path.join(dir, '.staging', `999999999-${HOST_TAG}-aaaaaaaaaaaa`), { recursive: true });
     const message = `the store ${dir} has format 1; this mes-data (0.1.0) reads format 2: run \`mes-data migrate --store ${dir}\` once to convert it in place`;
-    for (const attempt of [openStore(dir), openStore(dir, { recover: false }), initStore(dir)]) {
-      const error = await errorOf(attempt);
+    for (const attempt of [() => openStore(dir), () => openStore(dir, { recover: false }), () => initStore(dir)]) {
+      const error = await errorOf(attempt());
       expect({ code: error.code, message: error.message, details: error.details }).toEqual({ code: 'STORE_NEEDS_MIGRATION', message, details: { path: dir, formatVersion: 1, expected: 2 } });
     }
     expect(await openStore(dir, { allowFormat1: true })).toEqual({ root: dir, formatVersion: 1 });
@@ -99,6 +100,27 @@ describe('initStore and openStore', () => {
     expect(fs.readdirSync(path.join(dir, 'cleaned'))).toEqual([]);
     await live.dispose();
     expect(fs.readdirSync(staging)).toEqual(['4242-00000000-cccccccccccc']);
+  });
+
+  it('on open finishes a version commit that stopped between its sidecar and its folder, and leaves a sidecar without a table alone', async () => {
+    const dir = path.join(temp(), 'store');
+    const { store } = await initStore(dir);
+    const write = (rows: number) => commitVersion(store, { layer: 'cleaned', key: 'MES', write: async (ctx) => void (await ctx.writeParquet('date=2024-01-15/part-0.parquet', ohlcvTable(rows))) });
+    await write(4);
+    await write(6);
+    const folder = path.join(dir, 'cleaned', 'v2', 'MES');
+    const names = fs.readdirSync(folder).sort();
+    const inodes = names.map((name) => fs.statSync(path.join(folder, name)).ino);
+    // committed (v2's snapshot is in the table) but its folder never placed; a sidecar whose commit never happened; one with no table at all
+    fs.rmSync(folder, { recursive: true });
+    fs.copyFileSync(path.join(dir, 'catalog/cleaned/MES/v2.json'), path.join(dir, 'catalog/cleaned/MES/v3.json'));
+    fs.mkdirSync(path.join(dir, 'catalog/cleaned/ES'), { recursive: true });
+    fs.copyFileSync(path.join(dir, 'catalog/cleaned/MES/v1.json'), path.join(dir, 'catalog/cleaned/ES/v1.json'));
+    await openStore(dir);
+    expect(fs.readdirSync(folder).sort()).toEqual(names);
+    expect(names.map((name) => fs.statSync(path.join(folder, name)).ino)).toEqual(inodes);
+    expect(fs.readdirSync(path.join(dir, 'catalog/cleaned/MES')).sort()).toEqual(['v1.json', 'v2.json']);
+    expect(fs.readdirSync(path.join(dir, 'catalog/cleaned/ES'))).toEqual(['v1.json']);
   });
 
   it('open with recover: false touches nothing', async () => {
