@@ -112,6 +112,7 @@ export class ApiSession {
       if (rows > WINDOW_PAGE_ROWS) throw new BadRequestError(`file.rows asks for ${rows} rows; the ${this.host} host reads at most ${WINDOW_PAGE_ROWS} at a time`, { operation: name, rows, max: WINDOW_PAGE_ROWS });
     }
     if (this.restrictPaths) for (const requested of requestPaths(name, parsed)) this.checkPath(requested.path, requested.kind);
+    if (this.restrictPaths && name === 'jobs.start') this.checkMigrateFolder(parsed as JobParams);
     const handler = this.handlers[name] as (request: unknown) => Promise<unknown>;
     return handler(parsed);
   }
@@ -138,6 +139,18 @@ export class ApiSession {
     }
     if (this.granted.has(resolved)) return;
     throw new MesDataError('FORBIDDEN', `${requested} is neither in the open store nor a file uploaded or picked in this session`, { path: requested });
+  }
+
+  /**
+   * With `restrictPaths`: a migrate job converts the open store or the one the host was
+   * started with (which it could not open because of its format), never another folder of
+   * the machine. FORBIDDEN naming the folder otherwise.
+   */
+  private checkMigrateFolder(params: JobParams): void {
+    if (params.kind !== 'migrate' || params.store === undefined) return;
+    const folder = path.resolve(params.store);
+    const allowed = [this.store?.root, this.startupStoreError?.path].filter((root): root is string => root !== undefined).map((root) => path.resolve(root));
+    if (!allowed.includes(folder)) throw new MesDataError('FORBIDDEN', `${params.store} is not the store this ${this.host} host opened; it migrates only that one`, { path: params.store });
   }
 
   /** Opens the store a host was started with; a failure is kept for `app.info` instead of thrown. */
@@ -171,7 +184,7 @@ export function parseRequest<K extends ApiName>(name: K, request: unknown): ApiP
 /** The paths a request names, by kind (the fields `ApiSession.checkPath` looks at). */
 function requestPaths(name: ApiName, data: unknown): { path: string; kind: PathKind }[] {
   const request = data as Record<string, unknown>;
-  if (name === 'dataset.info' || name === 'rows.page' || name === 'chart.series' || name === 'rows.query' || name === 'rows.export') return [{ path: String(request.path), kind: 'dataset' }];
+  if (name === 'dataset.info' || name === 'dataset.resolve' || name === 'rows.page' || name === 'chart.series' || name === 'rows.query' || name === 'rows.export') return [{ path: String(request.path), kind: 'dataset' }];
   if (name === 'file.rows' || name === 'file.schema' || name === 'file.meta') return [{ path: String(request.path), kind: 'source' }];
   if (name !== 'jobs.start') return [];
   const params = request as JobParams;
