@@ -46,7 +46,7 @@ export function parseVersionFolder(name: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
-export function versionFolder(version: number): string {
+function versionFolder(version: number): string {
   return `v${version}`;
 }
 
