@@ -368,11 +368,13 @@ async function writeVersion(store: Store, options: CommitVersionOptions, version
     await fs.mkdir(dataDir);
     const table = await loadTableIfAny(tableDir);
     const current = table ? currentSchema(table.metadata, table.metadataFile) : null;
+    // a feature set of one asset: the footer names the set and the asset apart, as before
+    const [keyAsset, keySet] = layer === 'features' && key.includes('/') ? key.split('/') : [null, key];
     const keyValue = versionKeyValue({
       layer,
-      key,
+      key: keySet,
       version,
-      asset: layer === 'cleaned' ? key : sidecarInput.asset,
+      asset: layer === 'cleaned' ? key : (sidecarInput.asset ?? keyAsset),
       schema: sidecarInput.schema,
       recipe: sidecarInput.recipe,
       fingerprint: options.fingerprint,
@@ -479,9 +481,14 @@ async function writeVersion(store: Store, options: CommitVersionOptions, version
 
     // step 1: into the table's data folder (no snapshot names them until the commit)
     const byPartition = new Map<string | null, NewFile[]>();
-    for (const file of fresh) {
-      file.dataPath = newDataFilePath(tableDir, file.partition);
-      byPartition.set(file.partition, [...(byPartition.get(file.partition) ?? []), file]);
+    for (const file of fresh) byPartition.set(file.partition, [...(byPartition.get(file.partition) ?? []), file]);
+    // a partition's files keep the writer's order (by its relative paths): the data file names
+    // start with their rank, and the version folder names them in the order of those names
+    for (const group of byPartition.values()) {
+      group.forEach((file, k) => {
+        const fresh = newDataFilePath(tableDir, file.partition);
+        file.dataPath = path.join(path.dirname(fresh), `${String(k).padStart(5, '0')}-${path.basename(fresh)}`);
+      });
     }
     // new names (a uuid each), so a plain rename cannot replace anything; every folder that
     // got an entry is synced once, before the commit names the files
