@@ -1,4 +1,4 @@
-import type { CatalogNode } from '../tree/treeModel';
+import type { CatalogNode } from '../tree/treeModel.ts';
 
 /** One version of a key as the picker lists it. */
 export interface VersionChoice {
