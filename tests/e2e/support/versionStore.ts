@@ -6,14 +6,14 @@ import type { Store } from '../../../core/store/storeLayout.js';
 import { barsFromCloses, barsTable, type Bar } from '../../helpers/barsTable.js';
 
 /** `count` one-minute bars of the CME session of `date` (from 17:00 CT the evening before), closes rising a tick a bar from `base`. */
-export function risingSession(date: string, count: number, base: number): Bar[] {
+function risingSession(date: string, count: number, base: number): Bar[] {
   const start = new Date(`${date}T00:00:00Z`);
   start.setUTCHours(start.getUTCHours() - 1); // 23:00Z the day before = 17:00 CST
   return barsFromCloses(start.toISOString(), 60, Array.from({ length: count }, (_, i) => base + i * 0.25));
 }
 
 /** The raw sessions of the time-travel store: date, bars, first close. */
-export const VERSION_DAYS = [
+const VERSION_DAYS = [
   { date: '2024-01-02', count: 90, base: 4700 },
   { date: '2024-01-03', count: 60, base: 4800 },
   { date: '2024-01-04', count: 30, base: 4900 },
