@@ -545,10 +545,13 @@ async function writeVersion(store: Store, options: CommitVersionOptions, version
     metadata.validation = sidecarInput.validation ?? null;
     metadata.fingerprint = options.fingerprint ?? null;
     if (sidecarInput.extra) metadata.extra = sidecarInput.extra;
+    // written in staging and moved into the catalog: a crash leaves no temporary file there
+    const stagedSidecar = path.join(staging.path, 'sidecar.json');
+    await MetadataManager.writeMetadataFile(metadata, stagedSidecar);
     await mkdirDurable(path.dirname(sidecarFile));
     sidecarWritten = true;
-    await MetadataManager.writeMetadataFile(metadata, sidecarFile);
-    crashPoint('wrote the sidecar');
+    await moveNoReplace(stagedSidecar, sidecarFile, 'file');
+    crashPoint('placed the sidecar');
 
     // step 3: the version folder, in staging
     await fs.mkdir(linkDir);
