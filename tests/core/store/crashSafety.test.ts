@@ -166,7 +166,8 @@ describe('crash safety and concurrent writers', () => {
     // the journal's rename into place is the commit point: from there on the batch survives
     expect(labels[steps[from] - 1]).toBe('renamed journal.json into place');
     process.stdout.write(`raw batch: ${labels.length} crash points, ${steps.length} tried; the batch survives from step ${steps[from]} (${labels[steps[from] - 1]})\n`);
-  });
+    // about 15 writers started and killed, two at a time, on a machine other tests share
+  }, 300_000);
 
   it('two processes committing at once get distinct versions or LOCKED, never a corrupt store', async () => {
     const root = copyOfBase('race-no-wait');
