@@ -26,7 +26,7 @@ import { resolveStorePath } from './storePaths.js';
  */
 
 /** What a name resolved to. */
-export interface ResolvedName {
+interface ResolvedName {
   /** the store-relative path to open */
   path: string;
   /** for a version: its layer, key (`MES`, `MES/momentum_indicators`) and number */

@@ -32,7 +32,7 @@ import { isValidName, checkAssetName, checkFeatureSetName } from './storeNames.j
 /** Metadata files kept per table: the current one names every kept snapshot and its log. */
 const KEEP_METADATA_FILES = 1;
 
-export interface GcOptions {
+interface GcOptions {
   /** keep this many newest versions of each table (at least 1) */
   keep?: number;
   /** expire versions committed before this: a duration (`30d`, `12h`, `2w`) before now, or a date or moment (ISO 8601, UTC) */
@@ -45,7 +45,7 @@ export interface GcOptions {
   progress?: (update: { fraction: number; stage: string }) => void;
 }
 
-export interface GcVersion {
+interface GcVersion {
   /** the version folder, store-relative (`cleaned/v1/MES`) */
   path: string;
   table: string;
@@ -54,7 +54,7 @@ export interface GcVersion {
   committedAt: string | null;
 }
 
-export interface GcResult {
+interface GcResult {
   dryRun: boolean;
   tables: number;
   versions: GcVersion[];

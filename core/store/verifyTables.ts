@@ -21,7 +21,7 @@ import { absolute, tablePath, versionPath, type Store } from './storeLayout.js';
  * snapshot names are not problems: they are what `gc` removes.
  */
 
-export interface TableProblem {
+interface TableProblem {
   path: string;
   code: string;
   message: string;

@@ -11,13 +11,13 @@ import { BASE_SCHEMA, T0, V1_BARS, V2_BARS_0103, writeBars, type Bar } from '../
 export { T0 };
 
 /** the bars of 2024-01-04, written into version 3 */
-export const BARS_0104: Bar[] = [
+const BARS_0104: Bar[] = [
   ['2024-01-04 14:30:00', 4770, 70],
   ['2024-01-04 14:31:00', 4771.25, 30],
 ];
 
 /** Links every live data file of version `version` into its version folder (`{DATE}.parquet`), and writes its sidecar. */
-export async function linkVersion(root: string, layer: VersionedLayer, key: string, version: number): Promise<string[]> {
+async function linkVersion(root: string, layer: VersionedLayer, key: string, version: number): Promise<string[]> {
   const table = await loadTable(path.join(root, tablePath(layer, key)));
   const files = await snapshotDataFiles(table, snapshotForVersion(table, version));
   const folder = path.join(root, versionPath(layer, version, key));
