@@ -102,7 +102,7 @@ interface MigrationPlan {
   ledger: Record<VersionedLayer, Record<string, number>>;
 }
 
-export interface MigrateResult {
+interface MigrateResult {
   dryRun: boolean;
   /** `migrated`: done now; `resumed`: an interrupted migration finished; `current`: the store already has format 2 */
   status: 'migrated' | 'resumed' | 'current' | 'dry-run';
@@ -331,6 +331,19 @@ async function isFlat(store: Store, folder: string): Promise<boolean> {
   return true;
 }
 
+/** What `writeFileDurable` writes before its rename (see `temporaryName`). */
+const LEFTOVER_TEMP = /^\..+\.\d+\.[0-9a-f]+\.tmp$/;
+
+/** Removes the temporary files of interrupted durable writes in `dir` (and below it with `deep`). */
+async function removeLeftoverTemps(dir: string, deep: boolean): Promise<void> {
+  for (const name of await listDir(dir)) {
+    const file = path.join(dir, name);
+    const stats = await fs.lstat(file);
+    if (stats.isFile() && LEFTOVER_TEMP.test(name)) await fs.unlink(file);
+    else if (deep && stats.isDirectory()) await removeLeftoverTemps(file, true);
+  }
+}
+
 async function linkOrCopy(from: string, to: string): Promise<void> {
   try {
     await fs.link(from, to);
@@ -444,6 +457,9 @@ export async function migrateStore(dir: string, options: { dryRun?: boolean; sig
       }
     }
     await mkdirDurable(absolute(store, 'catalog'));
+    // temporary files of durable writes a kill cut short (a sidecar, the ledger)
+    await removeLeftoverTemps(absolute(store, 'catalog'), true);
+    await removeLeftoverTemps(store.root, false);
     const marker = await readJson(absolute(store, STORE_MARKER));
     await writeFileDurable(absolute(store, STORE_MARKER), `${JSON.stringify({ ...marker, formatVersion: 2 }, null, 2)}\n`);
     crashPoint('switched the marker to format 2');
