@@ -1,10 +1,19 @@
-import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHttpHost, type HttpHost } from '../../cli/serve/httpHost.js';
+import { ApiSession } from '../../core/api/handlers.js';
+import { tempDir } from '../helpers/ohlcvTable.js';
 import { AppPage } from './pages/appPage.js';
 import { VersionsModel } from './pages/versionsModel.js';
 import { useAppInChromium } from './support/appSession.js';
+import { launchChromium } from './support/browser.js';
+import { RENDERER_DIR } from './support/buildRenderer.js';
 import { buildVersionStore } from './support/versionStore.js';
 
-/** the sidecar arrives with dataset.info, after the footers: polls on it wait longer than the default second */
+const FORMAT1_STORE = path.resolve(import.meta.dirname, '../fixtures/format1-store/store');
+/** an option of the picker; the sidecar arrives with dataset.info, after the footers, so polls on it wait longer than the default second */
 const DATE_TIME = /^v\d+ · \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$/;
 
 /**
@@ -95,5 +104,59 @@ describe('versions: the picker and incremental promote', () => {
     } finally {
       await dark.close();
     }
+  });
+});
+
+/**
+ * A browser host started on a store of format 1: the startup screen says STORE_NEEDS_MIGRATION
+ * and offers to migrate it; the migrate job runs, and the store opens with its versions.
+ */
+describe('a format-1 store: migrate it from the startup screen', () => {
+  const { dir, cleanup } = tempDir('mes-data-e2e-migrate-');
+  const store = path.join(dir, 'store');
+  let session: ApiSession | undefined;
+  let host: HttpHost | undefined;
+  let browser: Browser | undefined;
+  let ui: AppPage | undefined;
+
+  beforeAll(async () => {
+    fs.cpSync(FORMAT1_STORE, store, { recursive: true });
+    // as `mes-data serve` does: the host's store is opened at startup, a failure kept for app.info
+    session = new ApiSession('browser', { restrictPaths: true });
+    await session.openAtStartup(store);
+    host = await startHttpHost({ session, staticDir: RENDERER_DIR });
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await ui?.close();
+    await browser?.close();
+    await host?.close();
+    await session?.close();
+    cleanup();
+  });
+
+  it('offers "Migrate this store", runs the migrate job and opens the store with its versions', async () => {
+    ui = await AppPage.open(browser as Browser, (host as HttpHost).url);
+    const { page } = ui;
+    const error = ui.startup.error();
+    await error.waitFor();
+    expect(await error.getAttribute('data-code')).toBe('STORE_NEEDS_MIGRATION');
+    expect(await error.textContent()).toContain(store);
+    const panel = page.getByTestId('migrate-panel');
+    await panel.waitFor();
+    await ui.screenshot('versions-migrate-offer');
+    await panel.getByRole('button', { name: 'Migrate this store' }).click();
+    await ui.waitForWorkbench();
+    expect((JSON.parse(fs.readFileSync(path.join(store, 'mes-data-store.json'), 'utf8')) as { formatVersion: number }).formatVersion).toBe(2);
+    // the fixture's versions of MES are v1 and v3 (v2 was a number handed out to a commit that never finished)
+    await ui.tree.open('cleaned', 'cleaned/MES', 'cleaned/v3/MES');
+    const versions = new VersionsModel(page);
+    await expect.poll(() => versions.position()).toBe('v3 of 3 · 2 kept');
+    expect((await versions.options()).map((o) => o.split(' · ')[0])).toEqual(['v1', 'v3']);
+    await ui.showTab('Table');
+    await ui.table.rowValues(0);
+    await ui.screenshot('versions-migrated-v3');
+    expect(ui.pageErrors).toEqual([]);
   });
 });

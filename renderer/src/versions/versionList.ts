@@ -17,10 +17,15 @@ export function versionChoices(group: CatalogNode): VersionChoice[] {
     .sort((a, b) => a.number - b.number);
 }
 
-/** `v3 of 7`: the place of a version among its key's versions (the newest has the highest number). */
+/**
+ * `v3 of 7`: the place of a version among its key's versions (the newest has the highest
+ * number), and `· 5 kept` when fewer versions exist than numbers were given (gc expired some,
+ * or a commit that took a number never finished).
+ */
 export function versionPosition(number: number, choices: readonly VersionChoice[]): string {
-  const newest = choices.length > 0 ? choices[choices.length - 1].number : number;
-  return `v${number} of ${Math.max(newest, number)}`;
+  const newest = Math.max(choices.length > 0 ? choices[choices.length - 1].number : number, number);
+  const kept = choices.some((c) => c.number === number) ? choices.length : choices.length + 1;
+  return `v${number} of ${newest}${kept < newest ? ` · ${kept} kept` : ''}`;
 }
 
 /** A commit time to the minute in UTC (`2024-01-15 14:03 UTC`), or '' when unknown or not a date. */

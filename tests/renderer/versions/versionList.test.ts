@@ -25,11 +25,15 @@ describe('version picker list', () => {
 
   it('places a version among them as "vN of newest"', () => {
     const choices = versionChoices(group);
-    expect(versionPosition(7, choices)).toBe('v7 of 10');
-    expect(versionPosition(10, choices)).toBe('v10 of 10');
+    // three versions kept of ten numbers given
+    expect(versionPosition(7, choices)).toBe('v7 of 10 · 3 kept');
+    expect(versionPosition(10, choices)).toBe('v10 of 10 · 3 kept');
     // a version committed after the list was read is not shown as beyond the newest
-    expect(versionPosition(11, choices)).toBe('v11 of 11');
-    expect(versionPosition(3, [])).toBe('v3 of 3');
+    expect(versionPosition(11, choices)).toBe('v11 of 11 · 4 kept');
+    expect(versionPosition(3, [])).toBe('v3 of 3 · 1 kept');
+    const whole = [1, 2, 3].map((n) => ({ number: n, path: `cleaned/v${n}/MES`, createdAt: null }));
+    expect(versionPosition(1, whole)).toBe('v1 of 3');
+    expect(versionPosition(3, whole)).toBe('v3 of 3');
   });
 
   it('shows commit times to the minute in UTC, and changelogs from the sidecar', () => {
