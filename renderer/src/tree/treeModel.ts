@@ -57,6 +57,14 @@ export function versionOfPath(path: string): { layer: 'cleaned' | 'features'; nu
   return { layer, number: Number(match[2]), key: match[3], folder: `${layer}/v${match[2]}/${match[3]}` };
 }
 
+/** The store file of the sidecar describing a path (format 2: `catalog/cleaned/MES/v3.json`, `catalog/raw/MES/2024-01-15.json`), or null. */
+export function sidecarFileOf(path: string): string | null {
+  const version = versionOfPath(path);
+  if (version) return `catalog/${version.layer}/${version.key}/v${version.number}.json`;
+  const raw = /^raw\/([^/]+)\/(\d{4}-\d{2}-\d{2})(?:\/|$)/.exec(path);
+  return raw ? `catalog/raw/${raw[1]}/${raw[2]}.json` : null;
+}
+
 /** The raw asset a path belongs to (`raw/MES/2024-01-15/x.parquet` → `MES`), or null. */
 export function rawAssetOf(path: string): string | null {
   const match = /^raw\/([^/]+)/.exec(path);

@@ -13,6 +13,7 @@ import {
   needsLoad,
   pathToNode,
   rawAssetOf,
+  sidecarFileOf,
   versionOfPath,
 } from '../../../renderer/src/tree/treeModel.ts';
 import type { CatalogNode } from '../../../renderer/src/tree/treeModel.ts';
@@ -102,6 +103,15 @@ describe('treeModel', () => {
     expect(versionOfPath('cleaned/MES')).toBeNull();
     expect(versionOfPath('raw/MES/2024-01-02')).toBeNull();
     expect(versionOfPath('features/v2/MES')).toBeNull();
+  });
+
+  it('names the catalog file of the sidecar of a version, a raw date or a file in them', () => {
+    expect(sidecarFileOf('cleaned/v3/MES')).toBe('catalog/cleaned/MES/v3.json');
+    expect(sidecarFileOf('cleaned/v3/MES/2024-01-15.parquet')).toBe('catalog/cleaned/MES/v3.json');
+    expect(sidecarFileOf('features/v2/MES/momentum/part-0.parquet')).toBe('catalog/features/MES/momentum/v2.json');
+    expect(sidecarFileOf('raw/MES/2024-01-15/bars.parquet')).toBe('catalog/raw/MES/2024-01-15.json');
+    expect(sidecarFileOf('raw/MES')).toBeNull();
+    expect(sidecarFileOf('cleaned/MES')).toBeNull();
   });
 
   it('merges a lazily loaded subtree, sharing what did not change', () => {
