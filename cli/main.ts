@@ -8,6 +8,8 @@ import { registerStoreCommands } from './commands/storeCommands.js';
 import { registerJobCommands } from './commands/jobCommands.js';
 import { registerServeCommand } from './commands/serveCommand.js';
 import { registerQueryCommand } from './commands/queryCommand.js';
+import { registerGcCommand } from './commands/gcCommand.js';
+import { registerMigrateCommand } from './commands/migrateCommand.js';
 import { registerValidationCommands } from './commands/validationCommands.js';
 import { registerInstrumentsCommands } from './commands/instrumentsCommands.js';
 import { EXIT_OK, EXIT_USAGE, exitCodeFor } from './exitCodes.js';
@@ -63,6 +65,8 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome, json: boolean) 
   registerJobCommands(program, ctx);
   registerServeCommand(program, ctx);
   registerQueryCommand(program, ctx);
+  registerGcCommand(program, ctx);
+  registerMigrateCommand(program, ctx);
 
   return program;
 }

@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   DATA_TYPE_VALIDATION: { exit: 5, http: 422, title: 'A column has the wrong type', hint: 'Try the coerce mode to convert it.' },
   ALREADY_EXISTS: { exit: 6, http: 409, title: 'It already exists', hint: 'Raw snapshots are write-once: different content for an existing snapshot is refused.' },
   LOCKED: { exit: 6, http: 409, title: 'The store is busy', hint: 'Another window or command is writing to it; try again when it is done.' },
+  STORE_NEEDS_MIGRATION: { exit: 6, http: 409, title: 'The store has an older format', hint: 'Run `mes-data migrate --store <folder>` once to convert it in place; nothing is lost.' },
   VALIDATION_GATE: { exit: 6, http: 409, title: 'The validation gate stopped it', hint: 'Fix the data, or choose "drop" to remove the offending rows.' },
   PARSE_ERROR: { exit: 7, http: 422, title: 'The input could not be read', hint: 'See the bad rows for line numbers and reasons.' },
   CANCELLED: { exit: 10, http: 500, title: 'Cancelled', hint: 'Nothing was written.' },

@@ -1,23 +1,46 @@
+import fs from 'node:fs';
 import type { Command } from 'commander';
 import { Compression } from '../../core/api/contract.js';
 import type { Compression as CompressionName } from '../../core/parquet/writeParquet.js';
 import { withCliSession } from '../cliSession.js';
 import type { CommandContext } from '../commandContext.js';
+import { asOfOption } from '../datasetArgument.js';
 import { columnList, compressionOption, jsonOption, keyValue, wholeNumber } from '../options.js';
 import { cellToText, countOf, formatBytes, renderGrid, renderRows } from '../render.js';
 
-/** `show`, `schema`, `meta` and `convert`: `file.rows`, `file.schema`, `file.meta` and `file.convert`, no store needed. */
+/**
+ * Whether `show` and `schema` read the argument as a dataset of the store (a name such as
+ * cleaned/MES@v3, or a folder) rather than a file: it is not a file here and the store folder
+ * exists, or `--as-of` names a moment.
+ */
+function isStoreDataset(ctx: CommandContext, argument: string, asOf: string | undefined): boolean {
+  if (asOf !== undefined) return true;
+  return !(fs.existsSync(argument) && fs.statSync(argument).isFile()) && fs.existsSync(ctx.storeDir());
+}
+
+/**
+ * `show`, `schema`, `meta` and `convert`: `file.rows`, `file.schema`, `file.meta` and
+ * `file.convert`, no store needed; `show` and `schema` also read a dataset of the store by
+ * its name (`dataset.resolve`, then `rows.page` / `dataset.info`).
+ */
 export function registerFileCommands(program: Command, ctx: CommandContext): void {
   program
     .command('show')
     .description('print rows of a Parquet file (reads only the row groups that hold them)')
-    .argument('<file>', 'a Parquet file')
+    .argument('<file>', 'a Parquet file, or a dataset of the store (cleaned/MES@v3, cleaned/MES for its newest version, cleaned/v3/MES)')
     .option('--offset <n>', 'first row to show (0-based)', wholeNumber('offset'), 0)
     .option('--rows <n>', 'how many rows to show', wholeNumber('rows'), 20)
     .option('--columns <a,b>', 'only these columns, in this order', columnList)
+    .addOption(asOfOption())
     .addOption(jsonOption())
-    .action(async (file: string, opts: { offset: number; rows: number; columns?: string[]; json?: boolean }) => {
-      const result = await withCliSession(ctx, { store: false }, (cli) => cli.invoke('file.rows', { path: file, offset: opts.offset, rows: opts.rows, columns: opts.columns }));
+    .action(async (file: string, opts: { offset: number; rows: number; columns?: string[]; asOf?: string; json?: boolean }) => {
+      const result = isStoreDataset(ctx, file, opts.asOf)
+        ? await withCliSession(ctx, { store: true }, async (cli) => {
+            const { path } = await cli.invoke('dataset.resolve', { path: file, asOf: opts.asOf });
+            const page = await cli.invoke('rows.page', { path, offset: opts.offset, limit: opts.rows, columns: opts.columns });
+            return { path, numRows: page.numRows, offset: page.offset, columns: page.columns, rows: page.rows.map((row) => Object.fromEntries(page.columns.map((c, k) => [c.name, row[k]]))) };
+          })
+        : await withCliSession(ctx, { store: false }, (cli) => cli.invoke('file.rows', { path: file, offset: opts.offset, rows: opts.rows, columns: opts.columns }));
       const last = Math.min(result.offset + result.rows.length, result.numRows);
       const text = `${renderRows(result.columns, result.rows, result.offset)}\n\nrows ${result.rows.length === 0 ? 0 : result.offset}–${last === 0 ? 0 : last - 1} of ${result.numRows.toLocaleString('en-US')} · ${result.path}\n`;
       ctx.done({ json: result, text }, opts.json === true);
@@ -26,10 +49,17 @@ export function registerFileCommands(program: Command, ctx: CommandContext): voi
   program
     .command('schema')
     .description('print the columns of a Parquet file with their Arrow types (footer only)')
-    .argument('<file>', 'a Parquet file')
+    .argument('<file>', 'a Parquet file, or a dataset of the store (cleaned/MES@v3, cleaned/MES, cleaned/v3/MES)')
+    .addOption(asOfOption())
     .addOption(jsonOption())
-    .action(async (file: string, opts: { json?: boolean }) => {
-      const result = await withCliSession(ctx, { store: false }, (cli) => cli.invoke('file.schema', { path: file }));
+    .action(async (file: string, opts: { asOf?: string; json?: boolean }) => {
+      const result = isStoreDataset(ctx, file, opts.asOf)
+        ? await withCliSession(ctx, { store: true }, async (cli) => {
+            const { path } = await cli.invoke('dataset.resolve', { path: file, asOf: opts.asOf });
+            const info = await cli.invoke('dataset.info', { path });
+            return { path, numRows: info.numRows, columns: info.columns };
+          })
+        : await withCliSession(ctx, { store: false }, (cli) => cli.invoke('file.schema', { path: file }));
       const grid = renderGrid(
         ['column', 'type', 'nullable'],
         result.columns.map((c) => [c.name, c.type, c.nullable ? 'yes' : 'no']),

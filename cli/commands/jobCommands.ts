@@ -6,6 +6,7 @@ import type { Compression } from '../../core/parquet/writeParquet.js';
 import type { EnforcementMode } from '../../core/validation/issueRows.js';
 import { Compression as Compressions, FEATURE_PARAMETER_DEFAULTS, FeatureSetName, Mode, OnBadRows, OnInvalid } from '../../core/api/contract.js';
 import type { CommandContext } from '../commandContext.js';
+import { datasetAsOf } from '../datasetArgument.js';
 import { runJobFromCli } from '../jobRunner.js';
 import { jsonOption } from '../options.js';
 import { cellToText, countOf, renderGrid } from '../render.js';
@@ -109,11 +110,13 @@ export function registerJobCommands(program: Command, ctx: CommandContext): void
     .addOption(new Option('--compression <codec>', 'codec of the new version').choices(Compressions.options).default('zstd'))
     .option('--message <text>', 'changelog message', '')
     .option('--dry-run', 'check the gate only; write nothing')
+    .addOption(new Option('--append', 'add only the dates the newest version lacks; keep all of its dates').conflicts('replace'))
+    .option('--replace', 'promote again exactly the dates from --from to --to; keep the newest version\'s other dates')
     .addOption(jsonOption())
-    .action(async (opts: { asset: string; from?: string; to?: string; schema: string; mode: EnforcementMode; onInvalid: 'fail' | 'drop'; compression: Compression; message: string; dryRun?: boolean; json?: boolean }) => {
+    .action(async (opts: { asset: string; from?: string; to?: string; schema: string; mode: EnforcementMode; onInvalid: 'fail' | 'drop'; compression: Compression; message: string; dryRun?: boolean; append?: boolean; replace?: boolean; json?: boolean }) => {
       await runJobFromCli(
         ctx,
-        { kind: 'promote', asset: opts.asset, from: opts.from, to: opts.to, schema: opts.schema, mode: opts.mode, onInvalid: opts.onInvalid, compression: opts.compression, message: opts.message, dryRun: opts.dryRun === true },
+        { kind: 'promote', asset: opts.asset, from: opts.from, to: opts.to, schema: opts.schema, mode: opts.mode, onInvalid: opts.onInvalid, compression: opts.compression, message: opts.message, dryRun: opts.dryRun === true, append: opts.append === true, replace: opts.replace === true },
         {
           needsStore: true,
           json: opts.json === true,
@@ -122,7 +125,8 @@ export function registerJobCommands(program: Command, ctx: CommandContext): void
             const head =
               r.status === 'dry-run'
                 ? `gate passed for ${opts.asset}: ${countOf(r.rows, 'row')} from ${countOf(r.inputs.length, 'file')} would be promoted\n`
-                : `${r.status === 'created' ? 'created' : 'unchanged:'} ${r.path} (${r.version}): ${countOf(r.rows, 'row')} from ${countOf(r.inputs.length, 'raw file')}${dropped ? `; dropped ${dropped}` : ''}\n`;
+                : `${r.status === 'created' ? 'created' : 'unchanged:'} ${r.path} (${r.version}): ${countOf(r.rows, 'row')} from ${countOf(r.inputs.length, 'raw file')}${dropped ? `; dropped ${dropped}` : ''}\n` +
+                  (r.status === 'created' ? `dates: ${r.dates.shared} shared with the version before, ${r.dates.written} written, ${r.dates.removed} left out\n` : '');
             return { text: head + renderReport(r.report) };
           },
         },
@@ -155,8 +159,10 @@ export function registerJobCommands(program: Command, ctx: CommandContext): void
     .description('what changed between two versions: schema, and rows added, removed or changed by timestamp')
     .argument('<a>', 'a dataset path in the store (cleaned/v1/MES) or a Parquet file')
     .argument('<b>', 'the other one')
+    .option('--as-of <moment>', 'read <a> as the version of its table current at this moment (ISO 8601); <b> as it is named')
     .addOption(jsonOption())
-    .action(async (a: string, b: string, opts: { json?: boolean }) => {
+    .action(async (namedA: string, b: string, opts: { asOf?: string; json?: boolean }) => {
+      const a = await datasetAsOf(ctx, namedA, opts.asOf);
       await runJobFromCli(ctx, { kind: 'diff', a, b }, {
         needsStore: !a.startsWith('/') || !b.startsWith('/'),
         json: opts.json === true,

@@ -3,6 +3,7 @@ import { api } from '../../core/api/contract.js';
 import { BadRequestError } from '../../core/errors.js';
 import { withCliSession } from '../cliSession.js';
 import type { CommandContext } from '../commandContext.js';
+import { asOfOption } from '../datasetArgument.js';
 import { jsonOption, wholeNumber } from '../options.js';
 import { countOf, renderRows } from '../render.js';
 
@@ -37,10 +38,13 @@ export function registerQueryCommand(program: Command, ctx: CommandContext): voi
     .option('--rows <n>', 'how many result rows to print (at most 5000)', wholeNumber('rows'), 20)
     .option('--export <name>', 'write every result row to exports/<name>.<format> in the store instead')
     .option('--format <format>', `the export format: one of ${FORMATS.join(', ')}`, formatOption, 'csv' as ExportFormat)
+    .addOption(asOfOption())
     .addOption(jsonOption())
-    .action(async (dataset: string, opts: { sql?: string; sort?: { column: string; descending: boolean }[]; offset: number; rows: number; export?: string; format: ExportFormat; json?: boolean }) => {
+    .action(async (named: string, opts: { asOf?: string; sql?: string; sort?: { column: string; descending: boolean }[]; offset: number; rows: number; export?: string; format: ExportFormat; json?: boolean }) => {
       const json = opts.json === true;
       await withCliSession(ctx, { store: true }, async (cli) => {
+        // --as-of: the version of the table current then; a name without it is resolved by the reader
+        const dataset = opts.asOf === undefined ? named : (await cli.invoke('dataset.resolve', { path: named, asOf: opts.asOf })).path;
         if (opts.export !== undefined) {
           const written = await cli.invoke('rows.export', { path: dataset, sql: opts.sql, sort: opts.sort ?? [], format: opts.format, name: opts.export });
           ctx.done({ json: written, text: `wrote ${countOf(written.rows, 'row')} to ${written.path}${written.capped ? ' (capped)' : ''}\n${microsecondNote(written.microsecond)}` }, json);

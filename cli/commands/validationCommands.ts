@@ -7,6 +7,7 @@ import type { DataSchema } from '../../core/schema/dataSchema.js';
 import type { EnforcementMode, ValidationIssue, ValidationReport } from '../../core/validation/issueRows.js';
 import { withCliSession } from '../cliSession.js';
 import type { CommandContext } from '../commandContext.js';
+import { asOfOption, datasetAsOf } from '../datasetArgument.js';
 import { EXIT_INVALID, EXIT_OK } from '../exitCodes.js';
 import { runJobFromCli } from '../jobRunner.js';
 import { jsonOption } from '../options.js';
@@ -86,8 +87,11 @@ export function registerValidationCommands(program: Command, ctx: CommandContext
     .addOption(new Option('--mode <mode>', 'schema enforcement').choices(Mode.options).default('strict'))
     .option('--timezone <zone>', 'zone for naive timestamps in coerce mode (default: the schema exchange zone)')
     .option('--instrument <symbol>', "the instrument whose sessions and holidays session_gap follows (default: the rows' or the path's asset; see mes-data instruments)")
+    .addOption(asOfOption())
     .addOption(jsonOption())
-    .action(async (target: string, opts: { schema: string; mode: EnforcementMode; timezone?: string; instrument?: string; json?: boolean }) => {
+    .action(async (named: string, opts: { schema: string; mode: EnforcementMode; timezone?: string; instrument?: string; asOf?: string; json?: boolean }) => {
+      // --as-of: the version of the table current then (cleaned/MES --as-of … → cleaned/v2/MES)
+      const target = await datasetAsOf(ctx, named, opts.asOf);
       // a file on disk is validated as it is; anything else is a dataset inside the store
       // (raw/MES/2024-01-15, cleaned/v1/MES) — the validate job, as the app runs it
       const isFile = fs.existsSync(target) && fs.statSync(target).isFile();

@@ -73,7 +73,7 @@ const DatasetFileDto = z.object({
   rowStart: z.number(),
 });
 
-export const JobKind = z.enum(['validate', 'ingest', 'promote', 'features', 'diff', 'verify']);
+export const JobKind = z.enum(['validate', 'ingest', 'promote', 'features', 'diff', 'verify', 'gc', 'migrate']);
 export type JobKind = z.infer<typeof JobKind>;
 
 const JobStateName = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
@@ -185,6 +185,10 @@ export const JobParams = z.discriminatedUnion('kind', [
     message: z.string().max(2000).default(''),
     /** only check the gate, write nothing */
     dryRun: z.boolean().default(false),
+    /** add only the dates the newest version lacks, keep all of its dates (docs/versioning_semantics.md) */
+    append: z.boolean().optional(),
+    /** promote again exactly the dates from `from` to `to`, keep the newest version's others */
+    replace: z.boolean().optional(),
   }),
   z.object({
     kind: z.literal('features'),
@@ -197,6 +201,22 @@ export const JobParams = z.discriminatedUnion('kind', [
   }),
   z.object({ kind: z.literal('diff'), a: DatasetPath, b: DatasetPath }),
   z.object({ kind: z.literal('verify') }),
+  z.object({
+    kind: z.literal('gc'),
+    /** keep the newest N versions of each table */
+    keep: z.number().int().min(1).max(1_000_000_000).optional(),
+    /** expire versions committed before this: a duration (30d, 12h, 2w) or a date or moment (core/store/garbageCollect.ts) */
+    olderThan: z.string().min(1).max(100).optional(),
+    /** only the tables of this asset */
+    asset: AssetInput.optional(),
+    dryRun: z.boolean().default(false),
+  }),
+  z.object({
+    kind: z.literal('migrate'),
+    /** the store folder to convert (it cannot be opened before: openStore refuses format 1); the open store when omitted */
+    store: StorePath.optional(),
+    dryRun: z.boolean().default(false),
+  }),
 ]);
 export type JobParams = z.infer<typeof JobParams>;
 export type JobParamsInput = z.input<typeof JobParams>;
@@ -348,6 +368,8 @@ const PromoteResultSchema = z.object({
   /** rows removed (or, in a dry run, that would be), per rule (duplicates: `unique_timestamp`) */
   dropped: z.record(z.string(), Count),
   status: z.enum(['created', 'unchanged', 'dry-run']),
+  /** trading dates of the version kept by reference from the newest one, written (read and gated), and left out */
+  dates: z.object({ shared: Count, written: Count, removed: Count }),
 });
 
 const FeaturesResultSchema = z.object({
@@ -393,6 +415,26 @@ const VerifyResultSchema = z.object({
   checked: z.object({ datasets: Count, files: Count, bytes: Count }),
 });
 
+const GcResultSchema = z.object({
+  dryRun: z.boolean(),
+  /** tables looked at */
+  tables: Count,
+  /** versions removed (their folder and sidecar), or that a dry run would remove */
+  versions: z.array(z.object({ path: z.string(), table: z.string(), version: z.number().int(), committedAt: z.string().nullable() })),
+  /** table files removed: data files, manifests, metadata; store-relative */
+  files: z.array(z.object({ path: z.string(), bytes: Count })),
+  bytes: Count,
+});
+
+const MigrateResultSchema = z.object({
+  dryRun: z.boolean(),
+  status: z.enum(['migrated', 'resumed', 'current', 'dry-run']),
+  store: z.string(),
+  /** raw sidecars moved into catalog/raw */
+  rawSidecars: Count,
+  tables: z.array(z.object({ table: z.string(), versions: z.array(z.number().int()), filesMoved: Count, filesShared: Count, bytes: Count })),
+});
+
 /** The result schema of each job kind. */
 export const JobResultSchemas = {
   validate: ValidationReportSchema,
@@ -401,6 +443,8 @@ export const JobResultSchemas = {
   features: FeaturesResultSchema,
   diff: DiffResultSchema,
   verify: VerifyResultSchema,
+  gc: GcResultSchema,
+  migrate: MigrateResultSchema,
 } as const satisfies Record<JobKind, z.ZodType>;
 export type JobResult<K extends JobKind = JobKind> = z.infer<(typeof JobResultSchemas)[K]>;
 
@@ -437,6 +481,8 @@ export const JobStateSchema = z.discriminatedUnion('kind', [
   jobStateOf('features'),
   jobStateOf('diff'),
   jobStateOf('verify'),
+  jobStateOf('gc'),
+  jobStateOf('migrate'),
 ]);
 /** A job of kind K (any kind by default); `result` is `JobResult<K>`. */
 export type JobState<K extends JobKind = JobKind> = Extract<z.infer<typeof JobStateSchema>, { kind: K }>;
@@ -524,6 +570,11 @@ export const api = {
       }),
     }),
     'schema, footer statistics, sidecar and lineage of a file or dataset',
+  ),
+  'dataset.resolve': op(
+    z.object({ path: DatasetPath, asOf: z.iso.datetime({ offset: true }).optional() }),
+    z.object({ path: z.string(), version: z.object({ layer: z.enum(['cleaned', 'features']), key: z.string(), number: z.number().int() }).nullable() }),
+    'the store path a dataset name stands for (cleaned/MES@v3, cleaned/MES for the newest version) or, with asOf, the version of a table current at that moment',
   ),
   'rows.page': op(
     z.object({ path: DatasetPath, offset: z.number().int().min(0), limit: z.number().int().min(0).max(5000), columns: z.array(z.string()).max(1000).optional() }),
@@ -689,7 +740,7 @@ export const api = {
     }),
     'the rows of one trading date that differ between two versions (a page, both sides of each row), by the same join as the diff job',
   ),
-  'jobs.start': op(JobParams, JobStateSchema, 'start a job (validate, ingest, promote, features, diff, verify)'),
+  'jobs.start': op(JobParams, JobStateSchema, 'start a job (validate, ingest, promote, features, diff, verify, gc, migrate)'),
   'jobs.get': op(z.object({ id: z.string() }), JobStateSchema, 'a job now'),
   'jobs.list': op(z.object({}), z.object({ jobs: z.array(JobStateSchema) }), 'recent jobs, newest first'),
   'jobs.cancel': op(z.object({ id: z.string() }), JobStateSchema, 'ask a job to stop; what it wrote is removed'),

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Table } from 'apache-arrow';
 import type { DecoderPool } from '../parquet/decoderPool.js';
 import { Dataset, resolveDatasetPath } from '../parquet/parquetDataset.js';
+import { resolveDatasetName } from '../store/datasetNames.js';
 import { PagedDataset } from './pagedDataset.js';
 
 /**
@@ -55,6 +56,15 @@ interface Entry {
 interface Pages {
   numRows: number;
   readRows(offset: number, limit: number, columns?: string[]): Promise<Table>;
+}
+
+/**
+ * The store path of a table's name (`cleaned/MES` → its newest version folder, see
+ * core/store/datasetNames.ts), resolved once per request so that the request reads one
+ * version throughout and the cache keys the version it read.
+ */
+function versionNamed(storeRoot: string | null, datasetPath: string): string {
+  return storeRoot && !path.isAbsolute(datasetPath) ? resolveDatasetName(storeRoot, datasetPath).path : datasetPath;
 }
 
 function hidden(name: string): boolean {
@@ -173,7 +183,8 @@ export class DatasetCache {
    * reused while its files are unchanged. Throws what Dataset.open throws (BAD_REQUEST for a
    * path leaving the store, NOT_FOUND, SYMLINK, CORRUPTED_FILE…).
    */
-  async dataset(storeRoot: string | null, datasetPath: string): Promise<Dataset> {
+  async dataset(storeRoot: string | null, named: string): Promise<Dataset> {
+    const datasetPath = versionNamed(storeRoot, named);
     const entry = await this.entry(storeRoot, datasetPath);
     if (!entry) return Dataset.open(storeRoot, datasetPath, this.decoder);
     entry.dataset ??= Dataset.open(storeRoot, datasetPath, this.decoder);
@@ -190,7 +201,8 @@ export class DatasetCache {
    * way for it: 200 requests for one page decode it once. With `keep`, the results of the
    * last RECENT_RESULTS computations are kept too (the caller keeps them small: a page).
    */
-  async shared<T>(storeRoot: string | null, datasetPath: string, key: string, compute: (dataset: Dataset) => Promise<T>, options: { keep?: boolean } = {}): Promise<T> {
+  async shared<T>(storeRoot: string | null, named: string, key: string, compute: (dataset: Dataset) => Promise<T>, options: { keep?: boolean } = {}): Promise<T> {
+    const datasetPath = versionNamed(storeRoot, named);
     const dataset = await this.dataset(storeRoot, datasetPath);
     const entry = this.entries.get(this.key(storeRoot, datasetPath));
     if (!entry || !entry.dataset) return compute(dataset);
@@ -202,7 +214,8 @@ export class DatasetCache {
    * footers opened as pages need them), opened once and reused like `dataset`. Throws what
    * Dataset.open throws for a path it refuses.
    */
-  async paged(storeRoot: string | null, datasetPath: string): Promise<Pages> {
+  async paged(storeRoot: string | null, named: string): Promise<Pages> {
+    const datasetPath = versionNamed(storeRoot, named);
     const entry = await this.entry(storeRoot, datasetPath);
     // a path the walk cannot list: Dataset.open says what is wrong with it
     if (!entry || entry.listing.files.length === 0) return Dataset.open(storeRoot, datasetPath, this.decoder);
@@ -216,7 +229,8 @@ export class DatasetCache {
   }
 
   /** `shared` for pages: the computation gets the dataset `paged` opens. */
-  async sharedPages<T>(storeRoot: string | null, datasetPath: string, key: string, compute: (pages: Pages) => Promise<T>, options: { keep?: boolean } = {}): Promise<T> {
+  async sharedPages<T>(storeRoot: string | null, named: string, key: string, compute: (pages: Pages) => Promise<T>, options: { keep?: boolean } = {}): Promise<T> {
+    const datasetPath = versionNamed(storeRoot, named);
     const pages = await this.paged(storeRoot, datasetPath);
     const entry = this.entries.get(this.key(storeRoot, datasetPath));
     if (!entry || !entry.paged) return compute(pages);
@@ -253,7 +267,8 @@ export class DatasetCache {
    * values computed from them (`derive`), kept while the files are unchanged. A path that
    * Dataset.open would refuse makes it throw Dataset.open's error.
    */
-  async listing(storeRoot: string | null, datasetPath: string): Promise<{ listing: DatasetListing; derive: <T>(key: string, compute: () => Promise<T>) => Promise<T> }> {
+  async listing(storeRoot: string | null, named: string): Promise<{ listing: DatasetListing; derive: <T>(key: string, compute: () => Promise<T>) => Promise<T> }> {
+    const datasetPath = versionNamed(storeRoot, named);
     const entry = await this.entry(storeRoot, datasetPath);
     if (!entry || entry.listing.files.length === 0) {
       // let Dataset.open say what is wrong (no Parquet files under it: NOT_FOUND)

@@ -9,6 +9,7 @@ import { genericInstrument, instrumentCalendar, instrumentFor, InstrumentRegistr
 import { sessionsOverlapping } from '../instruments/sessionTemplates.js';
 import { entryKind } from '../time/cmeCalendar.js';
 import { listTree } from '../store/catalog.js';
+import { resolveDatasetAsOf, resolveDatasetName } from '../store/datasetNames.js';
 import { datasetLineage, datasetSidecar } from '../store/lineage.js';
 import { initStore, openStore } from '../store/openStore.js';
 import type { Store } from '../store/storeLayout.js';
@@ -113,6 +114,7 @@ export class ApiSession {
       if (rows > WINDOW_PAGE_ROWS) throw new BadRequestError(`file.rows asks for ${rows} rows; the ${this.host} host reads at most ${WINDOW_PAGE_ROWS} at a time`, { operation: name, rows, max: WINDOW_PAGE_ROWS });
     }
     if (this.restrictPaths) for (const requested of requestPaths(name, parsed)) this.checkPath(requested.path, requested.kind);
+    if (this.restrictPaths && name === 'jobs.start') this.checkMigrateFolder(parsed as JobParams);
     const handler = this.handlers[name] as (request: unknown) => Promise<unknown>;
     return handler(parsed);
   }
@@ -139,6 +141,18 @@ export class ApiSession {
     }
     if (this.granted.has(resolved)) return;
     throw new MesDataError('FORBIDDEN', `${requested} is neither in the open store nor a file uploaded or picked in this session`, { path: requested });
+  }
+
+  /**
+   * With `restrictPaths`: a migrate job converts the open store or the one the host was
+   * started with (which it could not open because of its format), never another folder of
+   * the machine. FORBIDDEN naming the folder otherwise.
+   */
+  private checkMigrateFolder(params: JobParams): void {
+    if (params.kind !== 'migrate' || params.store === undefined) return;
+    const folder = path.resolve(params.store);
+    const allowed = [this.store?.root, this.startupStoreError?.path].filter((root): root is string => root !== undefined).map((root) => path.resolve(root));
+    if (!allowed.includes(folder)) throw new MesDataError('FORBIDDEN', `${params.store} is not the store this ${this.host} host opened; it migrates only that one`, { path: params.store });
   }
 
   /** Opens the store a host was started with; a failure is kept for `app.info` instead of thrown. */
@@ -173,7 +187,7 @@ export function parseRequest<K extends ApiName>(name: K, request: unknown): ApiP
 function requestPaths(name: ApiName, data: unknown): { path: string; kind: PathKind }[] {
   const request = data as Record<string, unknown>;
   if (name === 'chart.series') return [String(request.path), ...((request.features as { path: string }[] | undefined) ?? []).map((f) => f.path)].map((p) => ({ path: p, kind: 'dataset' as const }));
-  if (name === 'dataset.info' || name === 'rows.page' || name === 'rows.query' || name === 'rows.export') return [{ path: String(request.path), kind: 'dataset' }];
+  if (name === 'dataset.info' || name === 'dataset.resolve' || name === 'rows.page' || name === 'rows.query' || name === 'rows.export') return [{ path: String(request.path), kind: 'dataset' }];
   if (name === 'file.rows' || name === 'file.schema' || name === 'file.meta') return [{ path: String(request.path), kind: 'source' }];
   if (name === 'diff.rows') return [{ path: String(request.a), kind: 'dataset' }, { path: String(request.b), kind: 'dataset' }];
   if (name !== 'jobs.start') return [];
@@ -208,7 +222,9 @@ function makeHandlers(session: ApiSession): Handlers {
       const dataset = await session.datasets.dataset(session.storeRoot, datasetPath);
       const first = dataset.files[0].handle;
       const keyValue = Object.fromEntries(Object.entries(first.info.keyValue).filter(([key]) => key !== 'ARROW:schema'));
-      const metadata = await datasetSidecar(session.storeRoot, datasetPath);
+      // the sidecar and lineage of the version a name stands for (cleaned/MES → its newest)
+      const named = session.storeRoot && !path.isAbsolute(datasetPath) ? resolveDatasetName(session.storeRoot, datasetPath).path : datasetPath;
+      const metadata = await datasetSidecar(session.storeRoot, named);
       return {
         path: datasetPath,
         numRows: dataset.numRows,
@@ -219,8 +235,14 @@ function makeHandlers(session: ApiSession): Handlers {
         ),
         keyValue,
         metadata,
-        lineage: await datasetLineage(session.storeRoot, datasetPath, metadata),
+        lineage: await datasetLineage(session.storeRoot, named, metadata),
       };
+    },
+
+    'dataset.resolve': async ({ path: datasetPath, asOf }) => {
+      const storeRoot = session.requireStore().root;
+      if (asOf !== undefined) return resolveDatasetAsOf(storeRoot, datasetPath, Date.parse(asOf));
+      return path.isAbsolute(datasetPath) ? { path: datasetPath, version: null } : resolveDatasetName(storeRoot, datasetPath);
     },
 
     // identical requests arriving together (a table's first screen, many clients) share one

@@ -7,6 +7,8 @@ import { InstrumentRegistry } from '../instruments/instrumentRegistry.js';
 import { promoteRaw } from '../promote/promoteRaw.js';
 import { SchemaRegistry } from '../schema/schemaRegistry.js';
 import { ingestIntoStore } from '../store/ingestIntoStore.js';
+import { garbageCollect } from '../store/garbageCollect.js';
+import { migrateStore } from '../store/migrateStore.js';
 import { openStore } from '../store/openStore.js';
 import { verifyStore } from '../store/verifyStore.js';
 import { validateTarget } from '../validation/validateDataset.js';
@@ -93,6 +95,8 @@ export async function runJob(params: JobParams, ctx: JobContext): Promise<JobRes
         compression: params.compression,
         message: params.message,
         dryRun: params.dryRun,
+        append: params.append,
+        replace: params.replace,
         signal: ctx.signal,
         progress: (p) => ctx.progress({ fraction: p.fraction, rows: p.rows, bytes: null, stage: p.stage }),
       });
@@ -111,6 +115,24 @@ export async function runJob(params: JobParams, ctx: JobContext): Promise<JobRes
     case 'diff': {
       ctx.progress({ fraction: 0.1, rows: null, bytes: null, stage: 'reading' });
       return diffTargets(ctx.storeRoot, params.a, params.b, { signal: ctx.signal, progress: (fraction, stage) => ctx.progress({ fraction, rows: null, bytes: null, stage }) });
+    }
+    case 'migrate':
+      // a format-1 store cannot be opened as the session's store: the job takes its folder
+      return migrateStore(params.store === undefined ? requireStore(ctx, 'migrate') : path.resolve(params.store), {
+        dryRun: params.dryRun,
+        signal: ctx.signal,
+        progress: (p) => ctx.progress({ fraction: p.fraction, rows: null, bytes: null, stage: p.stage }),
+      });
+    case 'gc': {
+      const store = await openStore(requireStore(ctx, 'gc'));
+      return garbageCollect(store, {
+        keep: params.keep,
+        olderThan: params.olderThan,
+        asset: params.asset,
+        dryRun: params.dryRun,
+        signal: ctx.signal,
+        progress: (p) => ctx.progress({ fraction: p.fraction, rows: null, bytes: null, stage: p.stage }),
+      });
     }
 
   }

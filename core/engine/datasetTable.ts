@@ -1,5 +1,7 @@
 import {
   Bool,
+  DateDay,
+  DateUnit,
   Precision,
   type DataType,
   Field,
@@ -56,7 +58,7 @@ interface ColumnPlan {
   field: Field;
   /** the SELECT expression DuckDB evaluates */
   expression: string;
-  kind: 'float64' | 'float32' | 'int64' | 'int32' | 'int16' | 'int8' | 'timestamp' | 'nanos' | 'bool' | 'utf8';
+  kind: 'float64' | 'float32' | 'int64' | 'int32' | 'int16' | 'int8' | 'timestamp' | 'nanos' | 'bool' | 'utf8' | 'date32';
 }
 
 function timestampExpression(name: string, unit: TimeUnit): string {
@@ -99,6 +101,11 @@ function planColumns(schema: Schema, wanted: string[] | undefined): ColumnPlan[]
       }
       case Type.Bool:
         plans.push({ field, expression: column, kind: 'bool' });
+        break;
+      case Type.Date:
+        // days since 1970-01-01 (the date column format-2 cleaned files carry); Date64 is read the old way
+        if ((type as DateDay).unit !== DateUnit.DAY) return null;
+        plans.push({ field, expression: `CAST(date_diff('day', DATE '1970-01-01', ${column}) AS BIGINT)`, kind: 'date32' });
         break;
       case Type.Utf8:
         plans.push({ field, expression: column, kind: 'utf8' });
@@ -161,6 +168,8 @@ function columnData(plan: ColumnPlan, buffer: Float64Array | BigInt64Array | Uin
       return makeData({ type: new Int16(), data: Int16Array.from(buffer as BigInt64Array, Number), ...common });
     case 'int8':
       return makeData({ type: new Int8(), data: Int8Array.from(buffer as BigInt64Array, Number), ...common });
+    case 'date32':
+      return makeData({ type: new DateDay(), data: Int32Array.from(buffer as BigInt64Array, Number), ...common });
     case 'timestamp':
     case 'nanos': {
       const ts = plan.field.type as Timestamp;

@@ -23,8 +23,12 @@ import { sqlFileList, sqlIdent, sqlString, type EngineConnection } from './duckd
  */
 
 interface PartitionedWriteOptions {
-  /** partition columns, outermost first (`['date']`, `['asset', 'date']`); not stored in the files */
+  /** partition columns, outermost first (`['date']`, `['asset', 'date']`); stored in the files only with `writePartitionColumns` */
   partitionBy: string[];
+  /** also store the partition columns in the files (an Iceberg data file keeps its partition column) */
+  writePartitionColumns?: boolean;
+  /** the Iceberg field id of every column (`FIELD_IDS`), for files that join an Iceberg table */
+  fieldIds?: Record<string, number>;
   /** the column every file is sorted by */
   orderBy: string;
   /** one of COMPRESSIONS (core/parquet/compression.ts) */
@@ -43,6 +47,9 @@ function copyOptions(options: PartitionedWriteOptions, partitioned: boolean): st
   }
   const parts = ['FORMAT parquet', `COMPRESSION ${duckdbCodec(options.compression)}`, `ROW_GROUP_SIZE ${options.rowGroupSize ?? 122_880}`];
   if (partitioned) parts.push(`PARTITION_BY (${options.partitionBy.map(sqlIdent).join(', ')})`, "FILENAME_PATTERN 'part-{i}'", 'OVERWRITE_OR_IGNORE');
+  if (partitioned && options.writePartitionColumns) parts.push('WRITE_PARTITION_COLUMNS true');
+  const ids = Object.entries(options.fieldIds ?? {});
+  if (ids.length > 0) parts.push(`FIELD_IDS {${ids.map(([column, id]) => `${sqlString(column)}: ${id}`).join(', ')}}`);
   const kv = Object.entries(options.keyValue ?? {});
   if (kv.length > 0) parts.push(`KV_METADATA {${kv.map(([key, value]) => `${sqlString(key)}: ${sqlString(value)}`).join(', ')}}`);
   return parts.join(', ');

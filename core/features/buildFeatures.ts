@@ -1,7 +1,6 @@
 import crypto from 'node:crypto';
 import { Type, type DataType, type Vector } from 'apache-arrow';
 import fsSync from 'node:fs';
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { BadRequestError, CancelledError, MesDataError, NotFoundError, ValidationGateError } from '../errors.js';
 import { sqlFileList, sqlString, withConnection, type EngineConnection } from '../engine/duckdbEngine.js';
@@ -11,7 +10,7 @@ import type { DataSchema } from '../schema/dataSchema.js';
 import { SchemaRegistry } from '../schema/schemaRegistry.js';
 import { writeFeatures } from '../store/layerIO.js';
 import { MetadataManager, type CompressionName, type Dependency, type QualityMetrics } from '../store/metadataManager.js';
-import { parseVersionFolder, SIDECAR, type Store } from '../store/storeLayout.js';
+import { absolute, featureKey, versionPath, versionSidecarPath, type Store } from '../store/storeLayout.js';
 import { checkAssetName } from '../store/storeNames.js';
 import { resolveStorePath, storePathParts } from '../store/storePaths.js';
 import { commitVersion, type CommitVersionResult, type VersionSidecarInput } from '../store/versionCommit.js';
@@ -45,25 +44,8 @@ interface BuildFeaturesOptions {
 type BuildFeaturesResult = JobResult<'features'>;
 
 /** The cleaned versions of an asset, newest last. */
-async function cleanedVersions(store: Store, asset: string): Promise<number[]> {
-  let names: string[];
-  try {
-    names = await fs.readdir(path.join(store.root, 'cleaned'));
-  } catch {
-    return [];
-  }
-  const versions: number[] = [];
-  for (const name of names) {
-    const n = parseVersionFolder(name);
-    if (n === null) continue;
-    try {
-      await fs.access(path.join(store.root, 'cleaned', name, asset, SIDECAR));
-      versions.push(n);
-    } catch {
-      // this version has no data for the asset
-    }
-  }
-  return versions.sort((a, b) => a - b);
+function cleanedVersions(store: Store, asset: string): Promise<number[]> {
+  return listVersions(store, 'cleaned', asset);
 }
 
 /** Everything a build knows before it computes: where from, what to write, under which identity. */
@@ -253,7 +235,7 @@ async function streamMomentum(plan: BuildPlan): Promise<CommitVersionResult> {
       checkCancelled(plan);
       plan.progress({ fraction: 0.8, stage: 'writing', rows: read });
       const select = `${sink.column('ts')} AS "timestamp", ${sqlString(plan.asset)} AS asset, ${MOMENTUM_COLUMNS.map((name) => `${sink.column(name)} AS ${name}`).join(', ')}`;
-      return commitStreamed(plan, report, (file, keyValue) => sink.copyTo(connection, select, file, keyValue, plan.what));
+      return commitStreamed(plan, report, (file, keyValue, fieldIds) => sink.copyTo(connection, select, file, keyValue, plan.what, fieldIds));
     }, plan.signal);
   } finally {
     await sink.dispose();
@@ -303,7 +285,7 @@ async function streamMomentumNanoseconds(plan: BuildPlan): Promise<CommitVersion
     checkCancelled(plan);
     plan.progress({ fraction: 0.8, stage: 'writing', rows: read });
     const select = `${sink.column('timestamp')} AS "timestamp", ${sqlString(plan.asset)} AS asset, ${MOMENTUM_COLUMNS.map((name) => `${sink.column(name)} AS ${name}`).join(', ')}`;
-    return await withConnection((connection) => commitStreamed(plan, report, (file, keyValue) => sink.copyTo(connection, select, file, keyValue, plan.what)), plan.signal);
+    return await withConnection((connection) => commitStreamed(plan, report, (file, keyValue, fieldIds) => sink.copyTo(connection, select, file, keyValue, plan.what, fieldIds)), plan.signal);
   } finally {
     await sink.dispose();
   }
@@ -372,7 +354,7 @@ async function streamVolumeProfile(plan: BuildPlan, tick: number): Promise<Commi
       const volumeSql = gate.volumeIsIntegral ? `${sink.column('volume')}::BIGINT AS volume` : `${sink.column('volume')} AS volume`;
       const others = (name: string) => `${sink.column(name)} AS ${name}`;
       const select = `${sink.column('session_date')} AS session_date, ${sqlString(plan.asset)} AS asset, ${others('price_level')}, ${volumeSql}, ${others('poc_price')}, ${others('value_area_high')}, ${others('value_area_low')}`;
-      return commitStreamed(plan, report, (file, keyValue) => sink.copyTo(connection, select, file, keyValue, plan.what));
+      return commitStreamed(plan, report, (file, keyValue, fieldIds) => sink.copyTo(connection, select, file, keyValue, plan.what, fieldIds));
     }, plan.signal);
   } finally {
     await sink.dispose();
@@ -418,7 +400,7 @@ async function streamPriceVolatility(plan: BuildPlan): Promise<CommitVersionResu
         days.length,
       );
       const select = `${sink.column('ts')} AS "timestamp", ${sqlString(plan.asset)} AS asset, ${names.map((name) => `${sink.column(name)} AS ${name}`).join(', ')}`;
-      return commitStreamed(plan, report, (file, keyValue) => sink.copyTo(connection, select, file, keyValue, plan.what));
+      return commitStreamed(plan, report, (file, keyValue, fieldIds) => sink.copyTo(connection, select, file, keyValue, plan.what, fieldIds));
     }, plan.signal);
   } finally {
     await sink.dispose();
@@ -429,16 +411,16 @@ async function streamPriceVolatility(plan: BuildPlan): Promise<CommitVersionResu
 function commitStreamed(
   plan: BuildPlan,
   report: ValidationReport,
-  write: (file: string, keyValue: Record<string, string>) => Promise<{ rows: number; rowGroups: number; compression: CompressionName }>,
+  write: (file: string, keyValue: Record<string, string>, fieldIds: (columns: string[]) => Record<string, number>) => Promise<{ rows: number; rowGroups: number; compression: CompressionName }>,
 ): Promise<CommitVersionResult> {
   return commitVersion(plan.store, {
     layer: 'features',
-    key: plan.set,
+    key: featureKey(plan.asset, plan.set),
     fingerprint: plan.fingerprint,
     signal: plan.signal,
     sidecar: plan.sidecar(report),
     write: async (ctx) => {
-      const facts = await write(path.join(ctx.dir, 'part-0.parquet'), ctx.keyValue);
+      const facts = await write(path.join(ctx.dir, 'part-0.parquet'), ctx.keyValue, (columns) => ctx.fieldIds(columns));
       ctx.registerFile('part-0.parquet', facts);
     },
   });
@@ -466,15 +448,15 @@ async function buildWholeTable(plan: BuildPlan): Promise<CommitVersionResult> {
   const { report } = validateTable(table, plan.schema, { target: `${plan.set} for ${plan.asset}` });
   if (!report.valid) throw gateFailure(plan, report);
   plan.progress({ fraction: 0.7, stage: 'writing', rows: table.numRows });
-  return writeFeatures(plan.store, { featureSet: plan.set, data: table, fingerprint: plan.fingerprint, signal: plan.signal, sidecar: plan.sidecar(report) });
+  return writeFeatures(plan.store, { asset: plan.asset, featureSet: plan.set, data: table, fingerprint: plan.fingerprint, signal: plan.signal, sidecar: plan.sidecar(report) });
 }
 
-/** The newest committed version of `set` whose sidecar carries `fingerprint`. */
-async function builtBefore(store: Store, set: FeatureSet, fingerprint: string): Promise<{ version: number; path: string; rows: number } | null> {
-  for (const version of (await listVersions(store, 'features', set)).reverse()) {
-    const versionPath = `features/v${version}/${set}`;
-    const metadata = await MetadataManager.readMetadataFile(path.join(store.root, versionPath, SIDECAR), { validate: false }).catch(() => null);
-    if (metadata?.fingerprint === fingerprint) return { version, path: versionPath, rows: metadata.recordCount };
+/** The newest committed version of `set` of `asset` whose sidecar carries `fingerprint`. */
+async function builtBefore(store: Store, asset: string, set: FeatureSet, fingerprint: string): Promise<{ version: number; path: string; rows: number } | null> {
+  const key = featureKey(asset, set);
+  for (const version of (await listVersions(store, 'features', key)).reverse()) {
+    const metadata = await MetadataManager.readMetadataFile(absolute(store, versionSidecarPath('features', key, version)), { validate: false }).catch(() => null);
+    if (metadata?.fingerprint === fingerprint) return { version, path: versionPath('features', version, key), rows: metadata.recordCount };
   }
   return null;
 }
@@ -518,7 +500,7 @@ export async function buildFeatures(store: Store, options: BuildFeaturesOptions)
     version = wanted;
   }
   const sourcePath = `cleaned/v${version}/${asset}`;
-  const sidecar = await MetadataManager.readMetadataFile(path.join(store.root, sourcePath, SIDECAR), { validate: false });
+  const sidecar = await MetadataManager.readMetadataFile(absolute(store, versionSidecarPath('cleaned', asset, version)), { validate: false });
   const inputs = [...sidecar.files].sort((a, b) => (a.path < b.path ? -1 : 1)).map((f) => ({ path: `${sourcePath}/${f.path}`, sha256: f.sha256 }));
   const schema = new SchemaRegistry(store.root).getSchema(set);
   const recipe = { name: `features.${set}`, version: RECIPE_VERSION, parameters: { set, asset, from: sourcePath, ...parameters.changed } };
@@ -550,7 +532,7 @@ export async function buildFeatures(store: Store, options: BuildFeaturesOptions)
   checkCancelled(plan);
   // the same inputs and recipe again: answer at once instead of computing for the commit to find the version
   // (the commit checks again under the store lock)
-  const existing = await builtBefore(store, set, fingerprint);
+  const existing = await builtBefore(store, asset, set, fingerprint);
   if (existing) {
     progress({ fraction: 1, stage: 'unchanged', rows: existing.rows });
     return { version: `v${existing.version}`, path: existing.path, rows: existing.rows, inputs, status: 'unchanged' };

@@ -3,7 +3,7 @@ import { parquetMetadataAsync, type FileMetaData, type SchemaElement } from 'hyp
 import { CorruptedFileError, MesDataError } from '../errors.js';
 import { ioError } from '../store/durableFs.js';
 import { daysFromCivil, isValidDate } from '../time/civilDays.js';
-import { isNanosecondField, typeLabel, typeNameOf, type IcebergField, type IcebergSchema } from './icebergSchema.js';
+import { isNanosecondField, NANOSECONDS_DOC, typeLabel, typeNameOf, type IcebergField, type IcebergSchema } from './icebergSchema.js';
 import { partitionSources, type DataFileRecord, type IntMapEntry } from './manifestFiles.js';
 import { encodeSingleValue, type SingleValue } from './singleValue.js';
 import type { PartitionSpec } from './tableMetadata.js';
@@ -64,6 +64,8 @@ function typeProblem(field: IcebergField, element: SchemaElement): string | null
       case 'int':
         return type === 'INT32' && converted !== 'DATE' && converted !== 'TIME_MILLIS' && converted !== 'DECIMAL';
       case 'long':
+        // our nanosecond longs: the store's files keep Timestamp<NANOSECOND, UTC>, whose INT64 is the same count
+        if (isNanosecondField(field) && type === 'INT64' && timestamp !== null) return timestamp.unit === 'NANOS' && timestamp.isAdjustedToUTC;
         // an int file column reads as long after the int → long promotion
         return (type === 'INT64' || (type === 'INT32' && !isNanosecondField(field))) && !timestamp && converted !== 'DATE' && converted !== 'DECIMAL' && !converted?.startsWith('TIME');
       case 'float':
@@ -88,19 +90,51 @@ function typeProblem(field: IcebergField, element: SchemaElement): string | null
   return `its Parquet type is ${parquet}, the table's field is ${typeLabel(field)}`;
 }
 
-/** Top-level columns of a footer by field id; SCHEMA_MISMATCH for a column without one or one the schema lacks. */
-function columnsById(footer: FileMetaData, schema: IcebergSchema, file: string): Map<number, { element: SchemaElement; index: number }> {
+/** The table property holding Iceberg's name mapping: field ids for the columns of files written without them. */
+export const NAME_MAPPING_PROPERTY = 'schema.name-mapping.default';
+
+/**
+ * The name mapping of a table's properties (a JSON list of `{"field-id", "names"}`, flat
+ * columns only), as column name → field id; empty when the table has none. CORRUPTED_FILE
+ * naming `source` when the property is not such a list.
+ */
+export function nameMappingOf(properties: Record<string, string>, source: string): Map<string, number> {
+  const mapping = new Map<string, number>();
+  const text = properties[NAME_MAPPING_PROPERTY];
+  if (text === undefined) return mapping;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = null;
+  }
+  if (!Array.isArray(parsed)) throw new CorruptedFileError(`${source}: the table property ${NAME_MAPPING_PROPERTY} is not a JSON list`, { path: source });
+  for (const entry of parsed as { 'field-id'?: unknown; names?: unknown }[]) {
+    if (typeof entry?.['field-id'] !== 'number' || !Array.isArray(entry.names)) throw new CorruptedFileError(`${source}: an entry of ${NAME_MAPPING_PROPERTY} has no field-id or names`, { path: source });
+    for (const name of entry.names) if (typeof name === 'string') mapping.set(name, entry['field-id']);
+  }
+  return mapping;
+}
+
+/** A column's field id: the file's own, else the one the table's name mapping gives its name. */
+export function fieldIdOf(element: SchemaElement, nameMapping?: ReadonlyMap<string, number>): number | undefined {
+  return element.field_id ?? nameMapping?.get(element.name);
+}
+
+/** Top-level columns of a footer by field id (or by the name mapping); SCHEMA_MISMATCH for a column without one or one the schema lacks. */
+function columnsById(footer: FileMetaData, schema: IcebergSchema, file: string, nameMapping?: ReadonlyMap<string, number>): Map<number, { element: SchemaElement; index: number }> {
   const byId = new Map<number, { element: SchemaElement; index: number }>();
   const elements = footer.schema;
   let at = 1;
   for (let child = 0; child < (elements[0]?.num_children ?? 0); child++) {
     const element = elements[at];
     if (element.num_children) throw new MesDataError('SCHEMA_MISMATCH', `${file}: column "${element.name}" is nested; MES Data tables hold flat columns`, { path: file, column: element.name });
-    if (element.field_id === undefined) {
+    const fieldId = fieldIdOf(element, nameMapping);
+    if (fieldId === undefined) {
       throw new MesDataError('SCHEMA_MISMATCH', `${file}: column "${element.name}" has no Iceberg field id; write the file with the table's field ids (DuckDB: COPY … (FIELD_IDS {…}))`, { path: file, column: element.name });
     }
-    const field = schema.fields.find((f) => f.id === element.field_id);
-    if (!field) throw new MesDataError('SCHEMA_MISMATCH', `${file}: column "${element.name}" has field id ${element.field_id}, which the table schema does not have`, { path: file, column: element.name, fieldId: element.field_id });
+    const field = schema.fields.find((f) => f.id === fieldId);
+    if (!field) throw new MesDataError('SCHEMA_MISMATCH', `${file}: column "${element.name}" has field id ${fieldId}, which the table schema does not have`, { path: file, column: element.name, fieldId });
     const problem = typeProblem(field, element);
     if (problem) throw new MesDataError('SCHEMA_MISMATCH', `${file}: column "${element.name}" (field id ${field.id}) does not fit the table: ${problem}`, { path: file, column: element.name, fieldId: field.id, tableType: typeLabel(field) });
     byId.set(field.id, { element, index: child });
@@ -169,6 +203,8 @@ export interface DescribeOptions {
   partition?: PartitionInput;
   /** the path written into the manifest (a `file:` URI); the file is read at `file` */
   location: string;
+  /** field ids by column name for a file written without them (the table's name mapping) */
+  nameMapping?: ReadonlyMap<string, number>;
 }
 
 /**
@@ -180,7 +216,7 @@ export interface DescribeOptions {
  */
 export async function describeDataFile(file: string, schema: IcebergSchema, spec: PartitionSpec, options: DescribeOptions): Promise<DataFileRecord> {
   const { bytes, footer } = await readFooter(file);
-  const columns = columnsById(footer, schema, file);
+  const columns = columnsById(footer, schema, file, options.nameMapping);
   const facts = new Map<number, ColumnFacts>();
   for (const [id, { index }] of columns) facts.set(id, columnFacts(footer, index));
 
@@ -242,4 +278,53 @@ export async function describeDataFile(file: string, schema: IcebergSchema, spec
     equality_ids: null,
     sort_order_id: null,
   };
+}
+
+/** The Iceberg type of a flat Parquet column, or null when Iceberg v2 has none for it. */
+function icebergTypeOfElement(element: SchemaElement): { type: IcebergField['type']; doc?: string } | null {
+  const { type, converted_type: converted, logical_type: logical } = element;
+  if (logical?.type === 'TIMESTAMP') {
+    if (type !== 'INT64') return null;
+    if (logical.unit === 'NANOS') return logical.isAdjustedToUTC ? { type: 'long', doc: NANOSECONDS_DOC } : null;
+    if (logical.unit === 'MICROS') return { type: logical.isAdjustedToUTC ? 'timestamptz' : 'timestamp' };
+    return null;
+  }
+  switch (type) {
+    case 'BOOLEAN':
+      return { type: 'boolean' };
+    case 'INT32':
+      if (converted === 'DATE') return { type: 'date' };
+      return converted === undefined || converted.startsWith('INT_') || converted.startsWith('UINT_') ? { type: 'int' } : null;
+    case 'INT64':
+      return converted === undefined || converted === 'INT_64' || converted === 'UINT_32' ? { type: 'long' } : null;
+    case 'FLOAT':
+      return { type: 'float' };
+    case 'DOUBLE':
+      return { type: 'double' };
+    case 'BYTE_ARRAY':
+      return converted === 'UTF8' || logical?.type === 'STRING' ? { type: 'string' } : null;
+    default:
+      return null;
+  }
+}
+
+/**
+ * The Iceberg schema (id `schemaId`) of a data file written with field ids on every column:
+ * the file's own ids, names and types, a column required when the file says so. Throws
+ * SCHEMA_MISMATCH naming the column for a nested column, one without a field id, or a type
+ * Iceberg v2 has none for; NOT_FOUND / CORRUPTED_FILE as `describeDataFile`.
+ */
+export async function schemaOfDataFile(file: string, schemaId = 0): Promise<IcebergSchema> {
+  const { footer } = await readFooter(file);
+  const elements = footer.schema;
+  const fields: IcebergField[] = [];
+  for (let child = 0, at = 1; child < (elements[0]?.num_children ?? 0); child++, at++) {
+    const element = elements[at];
+    if (element.num_children) throw new MesDataError('SCHEMA_MISMATCH', `${file}: column "${element.name}" is nested; MES Data tables hold flat columns`, { path: file, column: element.name });
+    if (element.field_id === undefined) throw new MesDataError('SCHEMA_MISMATCH', `${file}: column "${element.name}" has no Iceberg field id`, { path: file, column: element.name });
+    const typed = icebergTypeOfElement(element);
+    if (!typed) throw new MesDataError('SCHEMA_MISMATCH', `${file}: column "${element.name}" has Parquet type ${[element.type, element.logical_type?.type ?? element.converted_type].filter(Boolean).join(' ')}, which an Iceberg v2 table cannot hold`, { path: file, column: element.name });
+    fields.push({ id: element.field_id, name: element.name, required: element.repetition_type === 'REQUIRED', type: typed.type, ...(typed.doc === undefined ? {} : { doc: typed.doc }) });
+  }
+  return { type: 'struct', 'schema-id': schemaId, fields };
 }

@@ -27,20 +27,28 @@ export interface ExpireOptions {
 }
 
 /**
+ * The snapshots of `table` that `expireSnapshots` with these options would expire, newest
+ * first (for a dry run); BAD_REQUEST as `expireSnapshots`.
+ */
+export function expirableSnapshots(table: LoadedTable, options: ExpireOptions): SnapshotInfo[] {
+  if (options.keepLast === undefined && options.olderThanMs === undefined) throw new BadRequestError('say how many snapshots to keep or which age expires');
+  if (options.keepLast !== undefined && (!Number.isSafeInteger(options.keepLast) || options.keepLast < 1)) throw new BadRequestError(`keep at least 1 snapshot, not ${options.keepLast}`, { keepLast: options.keepLast });
+  const newestFirst = listSnapshots(table).reverse();
+  const pinned = new Set([table.metadata['current-snapshot-id'], ...Object.values(table.metadata.refs).map((ref) => ref['snapshot-id'])]);
+  return newestFirst.filter(
+    (snapshot, rank) => !pinned.has(snapshot.id) && (options.keepLast === undefined || rank >= options.keepLast) && (options.olderThanMs === undefined || snapshot.timestampMs < options.olderThanMs),
+  );
+}
+
+/**
  * Expires the snapshots of the table in `dir` that both options allow (beyond the newest
  * `keepLast`, committed before `olderThanMs`); BAD_REQUEST when neither is given or
  * `keepLast` is below 1. Returns the table after the commit (the same table when nothing
  * expires) and the expired snapshots. LOCKED when a concurrent commit won.
  */
 export async function expireSnapshots(dir: string, options: ExpireOptions): Promise<{ table: LoadedTable; expired: SnapshotInfo[] }> {
-  if (options.keepLast === undefined && options.olderThanMs === undefined) throw new BadRequestError('say how many snapshots to keep or which age expires');
-  if (options.keepLast !== undefined && (!Number.isSafeInteger(options.keepLast) || options.keepLast < 1)) throw new BadRequestError(`keep at least 1 snapshot, not ${options.keepLast}`, { keepLast: options.keepLast });
   const base = await loadTable(dir);
-  const newestFirst = listSnapshots(base).reverse();
-  const pinned = new Set([base.metadata['current-snapshot-id'], ...Object.values(base.metadata.refs).map((ref) => ref['snapshot-id'])]);
-  const expired = newestFirst.filter(
-    (snapshot, rank) => !pinned.has(snapshot.id) && (options.keepLast === undefined || rank >= options.keepLast) && (options.olderThanMs === undefined || snapshot.timestampMs < options.olderThanMs),
-  );
+  const expired = expirableSnapshots(base, options);
   if (expired.length === 0) return { table: base, expired };
   const gone = new Set(expired.map((s) => s.id));
   const table = await commitMetadata(base, {
@@ -78,6 +86,12 @@ export interface UnreferencedOptions {
    * by version, snapshot id or moment reads the current file. All are kept when omitted.
    */
   keepMetadataFiles?: number;
+  /**
+   * Snapshots to count as expired already (a dry run of an expiry): their files are listed
+   * when no other snapshot needs them, and so is the current metadata file, which an expiry
+   * would replace; `keepMetadataFiles` then counts the file that expiry would write.
+   */
+  expiring?: ReadonlySet<bigint>;
 }
 
 /**
@@ -91,9 +105,15 @@ export async function unreferencedFiles(dir: string, options: UnreferencedOption
   const keep = options.keepMetadataFiles;
   if (keep !== undefined && (!Number.isSafeInteger(keep) || keep < 1)) throw new BadRequestError(`keep at least the current metadata file, not ${keep}`, { keepMetadataFiles: keep });
   const table = await loadTable(dir);
-  const needed = new Set<string>([table.metadataFile, path.join(table.dir, METADATA_DIR, VERSION_HINT)]);
-  const keptIds = new Set(table.metadata.snapshots.map((s) => s['snapshot-id']));
+  const expiring = options.expiring ?? new Set<bigint>();
+  const pending = table.metadata.snapshots.some((s) => expiring.has(s['snapshot-id']));
+  // the metadata version current once the expiry is committed
+  const newest = table.version + (pending ? 1 : 0);
+  const needed = new Set<string>([path.join(table.dir, METADATA_DIR, VERSION_HINT)]);
+  if (!pending) needed.add(table.metadataFile);
+  const keptIds = new Set(table.metadata.snapshots.map((s) => s['snapshot-id']).filter((id) => !expiring.has(id)));
   for (const snapshot of listSnapshots(table)) {
+    if (expiring.has(snapshot.id)) continue;
     const { listPath, manifests } = await snapshotManifests(table, snapshot);
     needed.add(listPath);
     for (const manifest of manifests) {
@@ -105,12 +125,12 @@ export async function unreferencedFiles(dir: string, options: UnreferencedOption
       }
     }
   }
-  for (let version = table.version - 1; version >= 1; version--) {
-    if (keep !== undefined && version <= table.version - keep) break;
+  for (let version = newest - 1; version >= 1; version--) {
+    if (keep !== undefined && version <= newest - keep) break;
     const file = path.join(table.dir, METADATA_DIR, metadataFileName(version));
     let older: LoadedTable;
     try {
-      older = await loadTable(table.dir, version);
+      older = version === table.version ? table : await loadTable(table.dir, version);
     } catch {
       continue; // missing or unreadable: not needed by any kept snapshot either way
     }

@@ -3,7 +3,7 @@ import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { CorruptedFileError } from '../errors.js';
 import { errnoOf, ioError } from '../store/durableFs.js';
-import { dateOfDays } from './dataFiles.js';
+import { dateOfDays, fieldIdOf, nameMappingOf } from './dataFiles.js';
 import type { IcebergSchema } from './icebergSchema.js';
 import type { LoadedTable } from './tableCommit.js';
 import { snapshotDataFiles, snapshotSchema, type LiveDataFile, type SnapshotInfo } from './tableRead.js';
@@ -40,7 +40,14 @@ async function fileRows(table: LoadedTable, file: LiveDataFile, schema: IcebergS
   let rows: Record<string, unknown>[];
   try {
     const footer = parquetMetadata(buffer, { parsers: PARSERS });
-    names = new Map(footer.schema.slice(1).flatMap((element) => (element.field_id === undefined ? [] : [[element.field_id, element.name] as [number, string]])));
+    // by field id, or for a file written without ids by the table's name mapping
+    const mapping = nameMappingOf(table.metadata.properties, table.metadataFile);
+    names = new Map(
+      footer.schema.slice(1).flatMap((element) => {
+        const id = fieldIdOf(element, mapping);
+        return id === undefined ? [] : [[id, element.name] as [number, string]];
+      }),
+    );
     const wanted = schema.fields.flatMap((field) => (names.has(field.id) ? [names.get(field.id) as string] : []));
     rows = wanted.length === 0 ? Array.from({ length: file.recordCount }, () => ({})) : await parquetReadObjects({ file: buffer, metadata: footer, columns: wanted, parsers: PARSERS, compressors });
   } catch (error) {

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AlreadyExistsError, BadRequestError, MesDataError, NotFoundError } from '../errors.js';
 import { writeFileDurable } from '../store/durableFs.js';
-import { describeDataFile, type PartitionInput } from './dataFiles.js';
+import { describeDataFile, nameMappingOf, type PartitionInput } from './dataFiles.js';
 import { fieldByName, highestFieldId, typeNameOf, type IcebergSchema } from './icebergSchema.js';
 import { summarizePartitions, mayHoldAny } from './partitionSummary.js';
 import { encodeManifest, encodeManifestList, STATUS, type DataFileRecord, type ManifestEntryRecord, type ManifestFileRecord } from './manifestFiles.js';
@@ -22,12 +22,15 @@ import { currentSnapshotInfo, listSnapshots, manifestEntries, snapshotManifests,
  * shared with the previous snapshot, not copied.
  */
 
+/** Footers read at once when a commit describes its new files. */
+const DESCRIBE_CONCURRENCY = 16;
+
 /** The partition field id of the first partition field (the Iceberg convention starts at 1000). */
 const FIRST_PARTITION_FIELD_ID = 1000;
 
 export interface CreateTableOptions {
-  /** the column the table is partitioned by, identity; `date` unless said otherwise */
-  partitionColumn?: string;
+  /** the column the table is partitioned by, identity; `date` unless said otherwise; null: unpartitioned (a spec with no fields) */
+  partitionColumn?: string | null;
   properties?: Record<string, string>;
   /** commit time, ms since the epoch; now when omitted */
   nowMs?: number;
@@ -36,22 +39,23 @@ export interface CreateTableOptions {
 /**
  * Creates an empty table in `dir` (metadata version 1, no snapshot) with `schema`,
  * partitioned by identity on `options.partitionColumn` (`date`, which must be a `date`
- * column). ALREADY_EXISTS when `dir` holds a table; BAD_REQUEST for a partition column the
+ * column), or unpartitioned when it is null (every snapshot of a replace then swaps all
+ * files). ALREADY_EXISTS when `dir` holds a table; BAD_REQUEST for a partition column the
  * schema lacks or that is not a date.
  */
 export async function createTable(dir: string, schema: IcebergSchema, options: CreateTableOptions = {}): Promise<LoadedTable> {
   const root = path.resolve(dir);
-  const column = options.partitionColumn ?? 'date';
-  const source = fieldByName(schema, column);
-  if (!source) throw new BadRequestError(`the table cannot be partitioned by "${column}": the schema has no such column (it has ${schema.fields.map((f) => f.name).join(', ')})`, { column });
-  if (source.type !== 'date') throw new BadRequestError(`the partition column "${column}" must be a date, not ${typeNameOf(source)}`, { column, type: typeNameOf(source) });
+  const column = options.partitionColumn === undefined ? 'date' : options.partitionColumn;
+  const source = column === null ? null : fieldByName(schema, column);
+  if (column !== null && !source) throw new BadRequestError(`the table cannot be partitioned by "${column}": the schema has no such column (it has ${schema.fields.map((f) => f.name).join(', ')})`, { column });
+  if (column !== null && source && source.type !== 'date') throw new BadRequestError(`the partition column "${column}" must be a date, not ${typeNameOf(source)}`, { column, type: typeNameOf(source) });
   const existing = await currentVersion(root).catch((error: unknown) => {
     if (error instanceof NotFoundError) return null;
     throw error;
   });
   if (existing !== null) throw new AlreadyExistsError(`${root} already holds an Iceberg table (metadata version ${existing})`, { path: root, version: existing });
   const now = options.nowMs ?? Date.now();
-  const spec: PartitionSpec = { 'spec-id': 0, fields: [{ name: column, transform: 'identity', 'source-id': source.id, 'field-id': FIRST_PARTITION_FIELD_ID }] };
+  const spec: PartitionSpec = { 'spec-id': 0, fields: column !== null && source ? [{ name: column, transform: 'identity', 'source-id': source.id, 'field-id': FIRST_PARTITION_FIELD_ID }] : [] };
   const metadata: TableMetadata = {
     'format-version': FORMAT_VERSION,
     'table-uuid': randomUUID(),
@@ -63,7 +67,8 @@ export async function createTable(dir: string, schema: IcebergSchema, options: C
     'current-schema-id': schema['schema-id'],
     'partition-specs': [spec],
     'default-spec-id': 0,
-    'last-partition-id': FIRST_PARTITION_FIELD_ID,
+    // the spec's convention for a table without partition fields: one below the first id
+    'last-partition-id': spec.fields.length > 0 ? FIRST_PARTITION_FIELD_ID : FIRST_PARTITION_FIELD_ID - 1,
     properties: { 'write.format.default': 'parquet', ...options.properties },
     'current-snapshot-id': -1n,
     snapshots: [],
@@ -308,9 +313,9 @@ async function writeSnapshot(base: LoadedTable, change: Change, options: Snapsho
 async function describeAll(base: LoadedTable, files: readonly NewDataFile[]): Promise<DataFileRecord[]> {
   const schema = currentSchema(base.metadata, base.metadataFile);
   const spec = defaultSpec(base.metadata, base.metadataFile);
-  const records: DataFileRecord[] = [];
+  const nameMapping = nameMappingOf(base.metadata.properties, base.metadataFile);
   const seen = new Set<string>();
-  for (const file of files) {
+  const checked = files.map((file) => {
     const absolute = path.resolve(file.path);
     const relative = relativeInTable(base.dir, absolute);
     if (relative.startsWith('..') || path.isAbsolute(relative)) throw new BadRequestError(`${absolute} is not inside the table folder ${base.dir}`, { path: absolute });
@@ -318,8 +323,19 @@ async function describeAll(base: LoadedTable, files: readonly NewDataFile[]): Pr
     resolveLocation(base.dir, base.metadata.location, locationIn(base.metadata.location, relative), absolute);
     if (seen.has(relative)) throw new BadRequestError(`${absolute} is named twice`, { path: absolute });
     seen.add(relative);
-    records.push(await describeDataFile(absolute, schema, spec, { partition: file.partition, location: locationIn(base.metadata.location, relative) }));
-  }
+    return { absolute, relative, partition: file.partition };
+  });
+  // footers are read several at a time: a first version of years of dates has thousands of files
+  const records: DataFileRecord[] = new Array<DataFileRecord>(checked.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < checked.length) {
+      const { absolute, relative, partition } = checked[next];
+      const k = next++;
+      records[k] = await describeDataFile(absolute, schema, spec, { partition, location: locationIn(base.metadata.location, relative), nameMapping });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(DESCRIBE_CONCURRENCY, checked.length) }, worker));
   return records;
 }
 
@@ -370,8 +386,12 @@ export async function replacePartitions(dir: string, files: readonly NewDataFile
   });
 }
 
-/** Where a new data file of partition date `date` goes: `data/<date>/<uuid>.parquet` (see docs/iceberg.md for why not `date=`). */
-export function newDataFilePath(dir: string, date: string): string {
+/**
+ * Where a new data file of partition date `date` goes: `data/<date>/<uuid>.parquet` (see
+ * docs/iceberg.md for why not `date=`); `data/<uuid>.parquet` for an unpartitioned table (null).
+ */
+export function newDataFilePath(dir: string, date: string | null): string {
+  if (date === null) return path.join(path.resolve(dir), 'data', `${randomUUID()}.parquet`);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new BadRequestError(`"${date}" is not a date (YYYY-MM-DD)`, { date });
   return path.join(path.resolve(dir), 'data', date, `${randomUUID()}.parquet`);
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Table } from 'apache-arrow';
 import { BadRequestError, NotFoundError, UnsupportedFileError } from '../errors.js';
+import { resolveDatasetName } from '../store/datasetNames.js';
 import { SymlinkInStoreError, assertNoSymlinkBelow, assertSafeInOpenStores, resolveStorePath, storeRelativeOf } from '../store/storePaths.js';
 import type { DecoderPool } from './decoderPool.js';
 import { openParquetFile, type ParquetHandle } from './parquetFile.js';
@@ -54,7 +55,9 @@ export function parquetFilesUnder(dir: string): string[] {
 }
 
 /**
- * Resolves a dataset path: relative ones are inside the store and may not leave it, and no
+ * Resolves a dataset path: relative ones are inside the store and may not leave it, a
+ * table's name (`cleaned/MES@v3`, `cleaned/MES` for the newest version…) is the version
+ * folder it names (core/store/datasetNames.ts), and no
  * folder or file on the way below the store root may be a symbolic link; absolute ones are
  * taken as they are, with the same link check when they lie inside the store (or inside a
  * store this process opened). Throws BAD_REQUEST for a path escaping the store or a
@@ -70,7 +73,7 @@ export function resolveDatasetPath(storeRoot: string | null, datasetPath: string
   if (!storeRoot) throw new BadRequestError(`"${datasetPath}" is a store path, but no store is open`, { path: datasetPath });
   const parts = datasetPath.replace(/\\/g, '/').split('/').filter((part) => part !== '' && part !== '.');
   if (parts.includes('..')) throw new BadRequestError(`"${datasetPath}" leaves the store`, { path: datasetPath });
-  const absolute = resolveStorePath(storeRoot, parts.join('/'));
+  const absolute = resolveStorePath(storeRoot, resolveDatasetName(storeRoot, parts.join('/')).path);
   return { absolute, display: (file) => path.relative(storeRoot, file).split(path.sep).join('/') };
 }
 

@@ -9,17 +9,15 @@ import { BadRequestError, CancelledError, MesDataError, NotFoundError, Validatio
 import type { Compression } from '../parquet/writeParquet.js';
 import { type DataSchema, timestampColumnOf } from '../schema/dataSchema.js';
 import { MetadataManager, type Dependency } from '../store/metadataManager.js';
-import { compressionOf } from '../store/parquetFileFacts.js';
-import { rawDatePath, SIDECAR, type Store } from '../store/storeLayout.js';
+import { rawDatePath, rawSidecarPath, type Store } from '../store/storeLayout.js';
 import { instrumentFor } from '../instruments/instrumentRegistry.js';
 import type { Instrument } from '../instruments/instrumentSchema.js';
 import { checkAssetName } from '../store/storeNames.js';
 import { resolveStorePath } from '../store/storePaths.js';
-import { commitVersion, type VersionSidecarInput, type VersionWriteContext } from '../store/versionCommit.js';
+import { commitVersion, newestVersion, type PreviousVersion, type VersionSidecarInput, type VersionWriteContext } from '../store/versionCommit.js';
+import { TableValidator } from '../validation/validateTable.js';
 import { timestampColumn } from '../validation/columnData.js';
 import { PhaseProfile } from './phaseProfile.js';
-import { rewriteFooter } from '../ingest/parquetFooter.js';
-import { openParquetFile } from '../parquet/parquetFile.js';
 import { enforceSchema } from '../validation/schemaEnforcement.js';
 import { readFilesTable, validateFiles, type TargetTable } from '../validation/validateDataset.js';
 import { MAX_ISSUE_ROWS, type EnforcementMode, type ValidationReport } from '../validation/issueRows.js';
@@ -55,6 +53,10 @@ interface PromoteOptions {
   message?: string;
   /** Check the gate and count what cleaning would drop; write nothing. */
   dryRun?: boolean;
+  /** Add only the dates the newest version lacks; keep all of its dates. */
+  append?: boolean;
+  /** Promote again exactly the dates from `from` to `to` (both needed); keep the newest version's other dates. */
+  replace?: boolean;
   signal?: AbortSignal;
   progress?: (update: { fraction: number; stage: string; rows: number }) => void;
 }
@@ -66,6 +68,8 @@ interface RawDate {
   date: string;
   /** a folder of daily bars holding a year (`extra.period: "year"`): each row's own date is its partition */
   perRowDate: boolean;
+  /** the dates its rows cover (the folder's own date, or a year folder's span) */
+  span: { from: string; to: string };
   files: { absolute: string; path: string; sha256: string; rows: number }[];
 }
 
@@ -124,7 +128,7 @@ async function rawDates(store: Store, asset: string, from?: string, to?: string)
       const folder = rawDatePath(asset, date);
       let sidecar;
       try {
-        sidecar = await MetadataManager.readMetadataFile(resolveStorePath(store.root, `${folder}/${SIDECAR}`), { validate: false });
+        sidecar = await MetadataManager.readMetadataFile(resolveStorePath(store.root, rawSidecarPath(asset, date)), { validate: false });
       } catch (error) {
         // a date folder without its sidecar is not committed yet; anything else is a fault to report
         if (error instanceof MesDataError && error.code === 'NOT_FOUND') continue;
@@ -136,7 +140,7 @@ async function rawDates(store: Store, asset: string, from?: string, to?: string)
       // the folder is selected when any date it covers is in the range (a year of daily bars goes whole)
       if ((from && span.to < from) || (to && span.from > to)) continue;
       const files = current.map((f) => ({ absolute: resolveStorePath(store.root, `${folder}/${f.path}`), path: `${folder}/${f.path}`, sha256: f.sha256, rows: f.rows }));
-      if (files.length > 0) found[k] = { date, perRowDate: span.perRowDate, files };
+      if (files.length > 0) found[k] = { date, perRowDate: span.perRowDate, span: { from: span.from, to: span.to }, files };
     }
   };
   await Promise.all(Array.from({ length: Math.min(16, selected.length) }, reader));
@@ -291,7 +295,11 @@ async function writeWithEngine(plan: CleanPlan, ctx: VersionWriteContext, duplic
           ? `SELECT * EXCLUDE (promote_pos) FROM (${survivors}) QUALIFY row_number() OVER (PARTITION BY ${date}, ${ts} ORDER BY promote_pos DESC) = 1`
           : `SELECT * EXCLUDE (promote_pos) FROM (${survivors})`;
       }
-      written.push(...(await writePartitionedSorted(connection, select, dir, { partitionBy: ['date'], orderBy: tsName, compression: plan.compression, keyValue, maxOpenFiles: ENGINE_BATCH_PARTITIONS })).files);
+      // the date stays in each file (an Iceberg data file keeps its partition column), typed as a date
+      select = `SELECT * EXCLUDE (${date}), CAST(${date} AS DATE) AS ${date} FROM (${select})`;
+      const columns = (await connection.rows(`DESCRIBE ${select}`, 'reading the columns to write')).map((row) => String(row.column_name));
+      const fieldIds = ctx.fieldIds(columns);
+      written.push(...(await writePartitionedSorted(connection, select, dir, { partitionBy: ['date'], orderBy: tsName, compression: plan.compression, keyValue, maxOpenFiles: ENGINE_BATCH_PARTITIONS, writePartitionColumns: true, fieldIds })).files);
       plan.profile.mark('write copy');
     }
     if (written.length === 0) return 0;
@@ -308,39 +316,15 @@ async function writeWithEngine(plan: CleanPlan, ctx: VersionWriteContext, duplic
 }
 
 /**
- * Copies a raw file into the version as it is when every column chunk has the version's
- * codec, with the version's key facts in its footer in place of the raw ones (the column
- * chunks are not touched). Answers false, copying nothing, for another codec.
- */
-async function copyRawFile(file: string, relative: string, ctx: VersionWriteContext, compression: Compression): Promise<boolean> {
-  const source = await openParquetFile(file);
-  if (compressionOf(source.info.rowGroups.flatMap((g) => g.columns.map((c) => c.compression))) !== compression) return false;
-  const target = path.join(ctx.dir, ...relative.split('/'));
-  await fs.mkdir(path.dirname(target), { recursive: true });
-  await fs.copyFile(file, target);
-  // the raw file's own facts (source, mapping, zone…) give way to the version's
-  const kept = Object.fromEntries(Object.entries(source.info.keyValue).filter(([key]) => !key.startsWith('mes_data.')));
-  const summary = await rewriteFooter(target, { ...kept, ...ctx.keyValue });
-  ctx.registerFile(relative, { rows: summary.rows, rowGroups: summary.rowGroups, compression });
-  return true;
-}
-
-/**
  * Each raw date's rows as the gate saw them (read again, a date at a time, and converted as
  * the gate converted them), cleaned: `onDate` gets the cleaned rows of one partition at a
  * time. Answers the duplicates resolved.
  */
-async function eachCleanDate(plan: CleanPlan, onDate: (relative: string, table: Table) => Promise<unknown>, copyAsIs?: (file: string, relative: string) => Promise<boolean>): Promise<number> {
+async function eachCleanDate(plan: CleanPlan, onDate: (relative: string, table: Table) => Promise<unknown>): Promise<number> {
   let duplicates = 0;
-  const inside = (rows: number[] | null, start: number, end: number) => rows === null || rows.some((r) => r > start && r < end);
   for (const range of dateRanges(plan.dates, plan.files)) {
     if (plan.signal?.aborted) throw new CancelledError('promotion: cancelled, nothing written');
     const raw = plan.dates.find((d) => d.date === range.date) as RawDate;
-    // one raw file cleaning would leave as it is (no row dropped, none out of order or repeated
-    // inside the date, nothing converted): copied, its footer naming the version (memory: none)
-    const untouched =
-      copyAsIs && plan.unconverted && !range.perRowDate && raw.files.length === 1 && !(plan.drop?.subarray(range.start, range.end).some((d) => d === 1) ?? false) && !inside(plan.unsortedRows, range.start, range.end) && !inside(plan.duplicateRows, range.start, range.end);
-    if (untouched && (await copyAsIs(raw.files[0].absolute, `date=${range.date}/part-0.parquet`))) continue;
     const read = await readFilesTable(raw.files.map((f) => f.absolute), { signal: plan.signal });
     const table = enforceSchema(read.table, plan.schema, { mode: plan.mode }).table;
     const drop = plan.drop ? plan.drop.subarray(range.start, range.end) : null;
@@ -427,12 +411,98 @@ async function passGate(
   return { report, drop, dropped, files: gate.files, rows: gate.rows, ownWriter, duplicateRows, unsortedRows };
 }
 
+/** The recipe without the date range: what makes two promotions of the same inputs the same. */
+function recipeIdentity(recipe: unknown): string {
+  const r = (recipe ?? {}) as { name?: unknown; version?: unknown; parameters?: Record<string, unknown> };
+  return JSON.stringify({ name: r.name, version: r.version, parameters: { ...(r.parameters ?? {}), from: undefined, to: undefined } });
+}
+
+/** A raw folder's inputs as comparable text: its files' paths and sha256, sorted. */
+function inputsKey(files: { path: string; sha256: string }[]): string {
+  return files.map((f) => `${f.path}:${f.sha256}`).sort().join('\n');
+}
+
+/** The raw folder (`raw/MES/2024-01-15`) of a dependency path, or null for another kind of input. */
+function rawFolderOf(dependency: string, asset: string): string | null {
+  const match = new RegExp(`^raw/${asset.replace(/[.]/g, '\\.')}/(\\d{4}-\\d{2}-\\d{2})/[^/]+$`).exec(dependency);
+  return match ? rawDatePath(asset, match[1]) : null;
+}
+
+interface IncrementalPlan {
+  /** the raw folders to read, gate and write */
+  read: RawDate[];
+  /** the newest version's dates kept by reference (before taking out the dates the writer writes) */
+  keep: string[];
+  /** the newest version's dates the new one drops */
+  removed: string[];
+  /** the dependencies of the new version: the read folders' files and the kept ones' */
+  inputs: { path: string; sha256: string }[];
+}
+
 /**
- * Promotes raw snapshots of an asset to a new cleaned version. Throws NOT_FOUND when there is
- * nothing to promote, VALIDATION_GATE (details: the report) when `onInvalid` is `fail` and the
- * gate found errors cleaning cannot resolve — or, with `drop`, errors no row removal fixes
- * (missing columns, wrong types) — and CANCELLED; in every such case nothing is written.
- * The same inputs with the same recipe give `unchanged` (the date range only selects inputs).
+ * Which raw folders a promotion reads and which dates of the newest version it keeps:
+ * a folder whose files (paths and sha256) and recipe are those the newest version was made
+ * from is kept by reference; `append` reads only the folders the newest version never read
+ * and keeps all its dates; `replace` reads every selected folder and keeps the dates outside
+ * [from, to]. BAD_REQUEST when append or replace would keep dates made with another recipe.
+ */
+function planIncremental(asset: string, selection: RawDate[], newest: PreviousVersion | null, recipe: unknown, options: { append: boolean; replace: boolean; from?: string; to?: string }): IncrementalPlan {
+  const all = selection.flatMap((d) => d.files.map((f) => ({ path: f.path, sha256: f.sha256 })));
+  if (!newest) return { read: selection, keep: [], removed: [], inputs: all };
+  const sameRecipe = recipeIdentity(newest.metadata.recipe) === recipeIdentity(recipe);
+  if ((options.append || options.replace) && !sameRecipe) {
+    throw new BadRequestError(`promotion of ${asset}: --${options.append ? 'append' : 'replace'} keeps dates of v${newest.version}, which was promoted with another recipe; promote without it to promote every date again`, { asset, version: newest.version });
+  }
+  const previousInputs = new Map<string, { path: string; sha256: string }[]>();
+  for (const dependency of newest.metadata.dependencies ?? []) {
+    const folder = rawFolderOf(dependency.path, asset);
+    if (folder) previousInputs.set(folder, [...(previousInputs.get(folder) ?? []), { path: dependency.path, sha256: dependency.sha256 }]);
+  }
+  const held = new Set(newest.partitions);
+  const covers = (d: RawDate) => (d.perRowDate ? newest.partitions.filter((p) => p >= d.span.from && p <= d.span.to) : [d.date]);
+  const folderOf = (d: RawDate) => rawDatePath(asset, d.date);
+  const unchanged = (d: RawDate) => {
+    const before = previousInputs.get(folderOf(d));
+    return sameRecipe && before !== undefined && inputsKey(before) === inputsKey(d.files) && covers(d).length > 0 && covers(d).every((p) => held.has(p));
+  };
+  let read: RawDate[];
+  let keep: string[];
+  if (options.append) {
+    read = selection.filter((d) => !previousInputs.has(folderOf(d)) && !(covers(d).length > 0 && covers(d).every((p) => held.has(p))));
+    keep = newest.partitions;
+  } else if (options.replace) {
+    const from = options.from as string;
+    const to = options.to as string;
+    read = selection;
+    keep = newest.partitions.filter((p) => p < from || p > to);
+  } else {
+    read = selection.filter((d) => !unchanged(d));
+    keep = selection.filter(unchanged).flatMap(covers);
+  }
+  const keptSet = new Set(keep);
+  const readFolders = new Set(read.map(folderOf));
+  // a date read again is written again, not left out (a year folder's dates are known once written: the commit counts them)
+  const rewritten = new Set(read.filter((d) => !d.perRowDate).map((d) => d.date));
+  const removed = newest.partitions.filter((p) => !keptSet.has(p) && !rewritten.has(p));
+  // the kept dates' inputs: the newest version's, from the folders not read again
+  const keptInputs = [...previousInputs].filter(([folder]) => !readFolders.has(folder) && (options.append || options.replace ? !removed.includes(folder.slice(-10)) : selection.some((d) => folderOf(d) === folder))).flatMap(([, files]) => files);
+  const inputs = [...keptInputs, ...read.flatMap((d) => d.files.map((f) => ({ path: f.path, sha256: f.sha256 })))].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { read, keep, removed, inputs: options.append || options.replace ? inputs : all };
+}
+
+/**
+ * Promotes raw snapshots of an asset to a new cleaned version, incrementally: the dates
+ * whose raw inputs and recipe are those of the newest version are kept by reference (not
+ * read, not written), only new or changed dates are read, gated and written, and the
+ * newest version's dates the selection no longer has are left out (`planIncremental`;
+ * `append` and `replace` as there). The gate and the written report cover the rows read.
+ * Throws NOT_FOUND when there is nothing to promote, VALIDATION_GATE (details: the report)
+ * when `onInvalid` is `fail` and the gate found errors cleaning cannot resolve — or, with
+ * `drop`, errors no row removal fixes (missing columns, wrong types) — BAD_REQUEST for
+ * `append` with `replace`, `replace` without both dates, or a kept date of another recipe,
+ * LOCKED when another promotion committed between the plan and the commit, and CANCELLED;
+ * in every such case nothing is written. The same inputs with the same recipe give
+ * `unchanged` (the date range only selects inputs).
  */
 export async function promoteRaw(store: Store, options: PromoteOptions): Promise<PromoteResult> {
   const asset = checkAssetName(options.asset);
@@ -442,39 +512,50 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
   const schema = options.schema;
   const tsName = timestampColumnOf(schema);
   if (!tsName) throw new BadRequestError(`schema "${schema.name}" names no timestamp column to order bars by`, { schema: schema.name });
+  if (options.append && options.replace) throw new BadRequestError('promote takes --append or --replace, not both', { asset });
+  if (options.replace && (!options.from || !options.to)) throw new BadRequestError('promote --replace needs --from and --to: the dates to promote again', { asset, from: options.from ?? null, to: options.to ?? null });
   const progress = options.progress ?? (() => undefined);
   const profile = new PhaseProfile(`promote ${asset}`);
   const checkCancel = () => {
     if (options.signal?.aborted) throw new CancelledError(`promotion of ${asset}: cancelled, nothing written`);
   };
-  const dates = await rawDates(store, asset, options.from, options.to);
-  const inputs = dates.flatMap((d) => d.files.map((f) => ({ path: f.path, sha256: f.sha256 })));
+  const selection = await rawDates(store, asset, options.from, options.to);
+  const recipe = { name: 'promote', version: RECIPE_VERSION, parameters: { schema: schema.name, schemaVersion: schema.version, mode, onInvalid, compression, from: options.from ?? null, to: options.to ?? null } };
+  const newest = await newestVersion(store, 'cleaned', asset);
+  const incremental = planIncremental(asset, selection, newest, recipe, { append: options.append === true, replace: options.replace === true, from: options.from, to: options.to });
+  const dates = incremental.read;
+  const inputs = incremental.inputs;
   profile.mark('sidecars');
   checkCancel();
 
   const label = `raw/${asset}${options.from || options.to ? ` ${options.from ?? ''}..${options.to ?? ''}` : ''}`;
-  progress({ fraction: 0.05, stage: `reading ${inputs.length} raw file(s)`, rows: 0 });
+  progress({ fraction: 0.05, stage: `reading ${dates.reduce((n, d) => n + d.files.length, 0)} raw file(s)`, rows: 0 });
   // session gaps follow the store's instrument of the asset (holidays, early closes, breaks)
   const instrumentOf = (name: string | null) => instrumentFor(store.root, name ?? asset);
-  const gate = await passGate(dates, schema, { mode, label, onInvalid, asset, signal: options.signal, instrumentOf, profile });
+  const gate: GateOutcome =
+    dates.length > 0
+      ? await passGate(dates, schema, { mode, label, onInvalid, asset, signal: options.signal, instrumentOf, profile })
+      : { report: new TableValidator(schema, { mode, target: label, instrumentOf }).finish(), drop: null, dropped: {}, files: [], rows: 0, ownWriter: false, duplicateRows: [], unsortedRows: [] };
   const { report, dropped, drop } = gate;
   checkCancel();
-  const recipe = { name: 'promote', version: RECIPE_VERSION, parameters: { schema: schema.name, schemaVersion: schema.version, mode, onInvalid, compression, from: options.from ?? null, to: options.to ?? null } };
   // the identity of a version: its inputs and how they were cleaned; from/to only chose the inputs
   const identity = { ...recipe, parameters: { ...recipe.parameters, from: undefined, to: undefined } };
   const fingerprint = crypto.createHash('sha256').update(JSON.stringify({ inputs, recipe: identity })).digest('hex');
+  const counts = (written: number) => ({ shared: incremental.keep.length, written, removed: incremental.removed.length });
 
   const plan: CleanPlan = { store, asset, dates, files: gate.files, schema, mode, drop, tsName, duplicateRows: gate.duplicateRows, unsortedRows: gate.unsortedRows, unconverted: Object.keys(report.coercions).length === 0, compression, signal: options.signal, profile };
   const ownWriter = gate.ownWriter;
   const duplicatesSeen = [...report.errors, ...report.warnings].some((issue) => issue.rule === 'unique_timestamp');
   if (options.dryRun) {
     let kept = 0;
-    const duplicates = await eachCleanDate(plan, (_relative, table) => {
+    const written = new Set<string>();
+    const duplicates = await eachCleanDate(plan, (relative, table) => {
       kept += table.numRows;
+      written.add(relative);
       return Promise.resolve();
     });
     if (duplicates > 0) dropped.unique_timestamp = (dropped.unique_timestamp ?? 0) + duplicates;
-    return { version: null, path: null, rows: kept, inputs, report, dropped, status: 'dry-run' };
+    return { version: null, path: null, rows: kept, inputs, report, dropped, status: 'dry-run', dates: counts(written.size) };
   }
   const dependencies: Dependency[] = inputs.map((i) => ({ path: i.path, sha256: i.sha256, layer: 'raw' }));
   const sidecar: VersionSidecarInput = {
@@ -486,6 +567,9 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
   };
   checkCancel();
   progress({ fraction: 0.5, stage: 'writing the cleaned version', rows: gate.rows });
+  let writtenDates = 0;
+  let keptDates = incremental.keep.length;
+  let removedDates = incremental.removed.length;
   const commit = await commitVersion(store, {
     layer: 'cleaned',
     key: asset,
@@ -493,27 +577,34 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
     signal: options.signal,
     sidecar,
     write: async (ctx) => {
-      const duplicates = ownWriter
-        ? await eachCleanDate(
-            plan,
-            (relative, table) => ctx.writeParquet(relative, table, { compression }),
-            (file, relative) => copyRawFile(file, relative, ctx, compression),
-          )
-        : await writeWithEngine(plan, ctx, duplicatesSeen);
+      // the plan was made from the newest version read before the lock: another promotion may have committed since
+      if ((ctx.previous?.version ?? null) !== (newest?.version ?? null)) {
+        throw new MesDataError('LOCKED', `promotion of ${asset}: v${ctx.previous?.version} was committed while this promotion read its inputs; run it again`, { asset, reason: 'commit-conflict', version: ctx.previous?.version ?? null });
+      }
+      const duplicates = dates.length === 0 ? 0 : ownWriter ? await eachCleanDate(plan, (relative, table) => ctx.writeParquet(relative, table, { compression })) : await writeWithEngine(plan, ctx, duplicatesSeen);
       if (duplicates > 0) dropped.unique_timestamp = (dropped.unique_timestamp ?? 0) + duplicates;
       profile.mark('write');
+      const files = (await fs.readdir(ctx.dir, { recursive: true })).filter((f) => f.endsWith('.parquet')).map((f) => path.join(ctx.dir, f)).sort();
+      // a date the writer wrote is not also kept (a year folder of daily bars may cover kept dates)
+      const writtenPartitions = new Set(files.map((f) => /date=(\d{4}-\d{2}-\d{2})/.exec(f)?.[1]).filter((d): d is string => d !== undefined));
+      const keep = incremental.keep.filter((p) => !writtenPartitions.has(p));
+      ctx.keepPartitions(keep);
+      writtenDates = writtenPartitions.size;
+      keptDates = keep.length;
+      removedDates = (newest?.partitions ?? []).filter((p) => !writtenPartitions.has(p) && !keep.includes(p)).length;
+      if (files.length === 0 && keep.length === 0) throw new ValidationGateError(`promotion of ${asset}: every row was dropped; nothing was written`, { asset, report, dropped });
       progress({ fraction: 0.8, stage: 'checking what was written', rows: gate.rows });
       // the sidecar records the validation of the rows written (the gate's report stays in extra.gate)
-      const files = (await fs.readdir(ctx.dir, { recursive: true })).filter((f) => f.endsWith('.parquet')).map((f) => path.join(ctx.dir, f)).sort();
-      if (files.length === 0) throw new ValidationGateError(`promotion of ${asset}: every row was dropped; nothing was written`, { asset, report, dropped });
-      const written = (await validateFiles(files, schema, { mode, label: `cleaned ${asset}`, instrumentOf, signal: options.signal })).report;
+      const written = files.length > 0 ? (await validateFiles(files, schema, { mode, label: `cleaned ${asset}`, instrumentOf, signal: options.signal })).report : report;
       sidecar.validation = { ...written };
       sidecar.qualityMetrics = { nullCounts: written.metrics.nullCounts, completenessPercentage: written.metrics.completenessPercentage, duplicateTimestamps: written.metrics.duplicateTimestamps, gapCount: written.metrics.gapCount, missingBars: written.metrics.missingBars, dropped };
+      sidecar.extra = { ...sidecar.extra, incremental: { previous: newest?.version ?? null, shared: keep.length, written: writtenDates, removed: removedDates } };
       profile.mark('written report');
     },
   });
   profile.mark('commit');
   profile.print();
   progress({ fraction: 1, stage: 'committed', rows: commit.rows });
-  return { version: `v${commit.version}`, path: commit.path, rows: commit.rows, inputs, report, dropped, status: commit.status };
+  const dateCounts = commit.status === 'unchanged' ? { shared: commit.metadata.files.length, written: 0, removed: 0 } : { shared: keptDates, written: writtenDates, removed: removedDates };
+  return { version: `v${commit.version}`, path: commit.path, rows: commit.rows, inputs, report, dropped, status: commit.status, dates: dateCounts };
 }

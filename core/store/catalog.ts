@@ -4,7 +4,7 @@ import { BadRequestError, NotFoundError } from '../errors.js';
 import { SymlinkInStoreError, assertNoSymlinkBelow } from './storePaths.js';
 import { MetadataManager, type DatasetMetadata, type FileInfo } from './metadataManager.js';
 import { checkAssetName, checkFeatureSetName, isIsoDate, isValidName } from './storeNames.js';
-import { LAYERS, SIDECAR, isLayer, parseVersionFolder, type Layer, type Store, type VersionedLayer } from './storeLayout.js';
+import { LAYERS, featureKey, isLayer, parseVersionFolder, rawSidecarPath, tablePath, versionPath, versionSidecarPath, type Layer, type Store, type VersionedLayer } from './storeLayout.js';
 
 /**
  * The catalog: the store as a tree of nodes, built from folder listings and sidecars only
@@ -12,14 +12,17 @@ import { LAYERS, SIDECAR, isLayer, parseVersionFolder, type Layer, type Store, t
  *
  *   store
  *   ├─ raw → asset (raw/MES) → date (raw/MES/2024-01-15) → file
- *   ├─ cleaned → asset (cleaned/MES) → version (cleaned/v2/MES) → date (…/date=2024-01-15) → file
- *   └─ features → featureSet (features/price_volatility) → version (features/v1/price_volatility) → … → file
+ *   ├─ cleaned → asset (cleaned/MES) → version (cleaned/v2/MES) → file (…/2024-01-15.parquet)
+ *   └─ features → asset (features/MES) → featureSet (features/MES/price_volatility)
+ *                 → version (features/v1/MES/price_volatility) → file (…/part-0.parquet)
  *
- * Asset and feature-set nodes under cleaned and features group the versions of one key;
- * their paths (`cleaned/MES`) name no folder but are accepted by `listTree`. Partition
- * folders become `date` nodes (`date=…`), `asset` nodes (`asset=…`) or `partition` nodes
- * (any other key). Only committed data appears: a folder without its `metadata.json` is
- * not a snapshot or version yet.
+ * Sidecars live in `catalog/` (store format 2): a raw date's at `catalog/raw/{ASSET}/{DATE}.json`,
+ * a version's at `catalog/{layer}/{key}/v{N}.json`. Asset and feature-set nodes under
+ * cleaned and features group the versions of one key; their paths (`cleaned/MES`, the
+ * Iceberg table's folder) are accepted by `listTree`, but the table's own `data/` and
+ * `metadata/` never appear. A sidecar that lists files in folders (`date=…`) gives `date`,
+ * `asset` or `partition` nodes. Only committed data appears: a date or version folder
+ * without its sidecar is not a snapshot or version yet.
  */
 
 type CatalogKind = 'store' | 'layer' | 'asset' | 'date' | 'version' | 'featureSet' | 'file' | 'partition';
@@ -104,14 +107,14 @@ type SidecarRead = { metadata: DatasetMetadata } | { missing: true } | { error: 
 const parsedSidecars = new Map<string, { stamp: string; read: SidecarRead }>();
 const PARSED_SIDECARS_KEPT = 20_000;
 
-/** A sidecar read for display: not schema-checked (that is `verifyStore`'s job). */
-async function readSidecarNow(dir: string): Promise<SidecarRead> {
-  const file = path.join(dir, SIDECAR);
+/** A sidecar read for display: not schema-checked (that is `verifyStore`'s job). `file` is absolute. */
+async function readSidecarNow(file: string): Promise<SidecarRead> {
+  const name = path.basename(file);
   let text: string;
   let stamp: string;
   try {
     const stats = await fs.lstat(file);
-    if (stats.isSymbolicLink()) return { error: `${SIDECAR} is a symbolic link; the store never follows links` };
+    if (stats.isSymbolicLink()) return { error: `${name} is a symbolic link; the store never follows links` };
     stamp = `${stats.size}:${stats.mtimeMs}:${stats.ino}`;
     const known = parsedSidecars.get(file);
     if (known?.stamp === stamp) return known.read;
@@ -119,7 +122,7 @@ async function readSidecarNow(dir: string): Promise<SidecarRead> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return { missing: true };
-    return { error: `cannot read ${SIDECAR}: ${(error as Error).message}` };
+    return { error: `cannot read ${name}: ${(error as Error).message}` };
   }
   let read: SidecarRead;
   try {
@@ -134,18 +137,21 @@ async function readSidecarNow(dir: string): Promise<SidecarRead> {
 }
 
 /**
- * The sidecars of many folders, in order, a chunk at a time: their stats (and the reads of
- * the few that changed) go to libuv's threads, so a tree of 3,000 dates holds the host's
+ * Many sidecars (absolute paths), in order, a chunk at a time: their stats (and the reads
+ * of the few that changed) go to libuv's threads, so a tree of 3,000 dates holds the host's
  * event loop only for the parsing of what changed.
  */
-async function readSidecars(dirs: string[]): Promise<SidecarRead[]> {
+async function readSidecars(files: string[]): Promise<SidecarRead[]> {
   const reads: SidecarRead[] = [];
-  for (let start = 0; start < dirs.length; start += SIDECAR_CHUNK) reads.push(...(await Promise.all(dirs.slice(start, start + SIDECAR_CHUNK).map(readSidecarNow))));
+  for (let start = 0; start < files.length; start += SIDECAR_CHUNK) reads.push(...(await Promise.all(files.slice(start, start + SIDECAR_CHUNK).map(readSidecarNow))));
   return reads;
 }
 
-async function readSidecar(dir: string): Promise<SidecarRead> {
-  return (await readSidecars([dir]))[0];
+/** The absolute path of a store-relative sidecar path, refusing a link on the way (SYMLINK). */
+function sidecarFile(store: Store, relative: string): string {
+  const file = path.join(store.root, ...relative.split('/'));
+  assertNoSymlinkBelow(store.root, path.dirname(file));
+  return file;
 }
 
 const byName = (a: { name: string }, b: { name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -177,7 +183,9 @@ async function rawAssetNode(store: Store, asset: string, depth: number): Promise
   if (!expand(depth)) return { kind: 'asset', name: asset, path: nodePath };
   const assetDir = path.join(store.root, 'raw', asset);
   const dates = (await subfolders(assetDir)).filter(isIsoDate);
-  const reads = await readSidecars(dates.map((date) => path.join(assetDir, date)));
+  // one check of the sidecars' folder for links, then plain paths inside it
+  const sidecarDir = dates.length === 0 ? '' : path.dirname(sidecarFile(store, rawSidecarPath(asset, dates[0])));
+  const reads = await readSidecars(dates.map((date) => path.join(sidecarDir, path.posix.basename(rawSidecarPath(asset, date)))));
   const children = dates.map((date, i) => rawDateNode(asset, date, reads[i], depth - 1)).filter((child): child is CatalogNode => child !== null);
   return {
     kind: 'asset',
@@ -242,11 +250,12 @@ function versionChildren(versionPathPrefix: string, files: FileInfo[], depth: nu
 }
 
 async function versionNode(store: Store, layer: VersionedLayer, version: number, key: string, depth: number): Promise<CatalogNode | null> {
-  const nodePath = `${layer}/v${version}/${key}`;
-  const dir = path.join(store.root, layer, `v${version}`, key);
+  const nodePath = versionPath(layer, version, key);
+  const dir = path.join(store.root, ...nodePath.split('/'));
   assertNoSymlinkBelow(store.root, dir);
-  const read = await readSidecar(dir);
-  if ('missing' in read) return null;
+  const [read, folder] = await Promise.all([readSidecars([sidecarFile(store, versionSidecarPath(layer, key, version))]).then((reads) => reads[0]), fs.stat(dir).catch(() => null)]);
+  // a version is its sidecar and its folder: either alone is a commit not finished (or not undone) yet
+  if ('missing' in read || !folder?.isDirectory()) return null;
   if ('error' in read) return { kind: 'version', name: `v${version}`, path: nodePath, version, valid: null, rows: null, error: read.error };
   const { metadata } = read;
   const node: CatalogNode = {
@@ -265,29 +274,50 @@ async function versionNode(store: Store, layer: VersionedLayer, version: number,
   return node;
 }
 
-/** Version numbers per key in a versioned layer, from the folder listing. */
+/**
+ * Version numbers per key in a versioned layer, from the listing of its version folders:
+ * `cleaned/v{N}/{ASSET}` (key `MES`), `features/v{N}/{ASSET}/{set}` (key `MES/rsi`).
+ */
 async function versionsByKey(store: Store, layer: VersionedLayer): Promise<Map<string, number[]>> {
   const byKey = new Map<string, number[]>();
   const layerDir = path.join(store.root, layer);
   const folders = (await subfolders(layerDir)).map((name) => ({ name, version: parseVersionFolder(name) })).filter((f): f is { name: string; version: number } => f.version !== null);
-  const check = layer === 'cleaned' ? checkAssetName : checkFeatureSetName;
-  const keysPerFolder = await mapLimit(folders, READ_CONCURRENCY, (folder) => subfolders(path.join(layerDir, folder.name)));
+  const keysPerFolder = await mapLimit(folders, READ_CONCURRENCY, async (folder): Promise<string[]> => {
+    const assets = (await subfolders(path.join(layerDir, folder.name))).filter((asset) => isValidName(checkAssetName, asset));
+    if (layer === 'cleaned') return assets;
+    const sets = await mapLimit(assets, READ_CONCURRENCY, (asset) => subfolders(path.join(layerDir, folder.name, asset)));
+    return assets.flatMap((asset, i) => sets[i].filter((set) => isValidName(checkFeatureSetName, set)).map((set) => featureKey(asset, set)));
+  });
   folders.forEach((folder, i) => {
-    for (const key of keysPerFolder[i]) {
-      if (!isValidName(check, key)) continue;
-      byKey.set(key, [...(byKey.get(key) ?? []), folder.version]);
-    }
+    for (const key of keysPerFolder[i]) byKey.set(key, [...(byKey.get(key) ?? []), folder.version]);
   });
   for (const versions of byKey.values()) versions.sort((a, b) => a - b);
   return byKey;
 }
 
+/** The node of one key's versions: `cleaned/MES` (asset) or `features/MES/rsi` (featureSet). */
 async function keyNode(store: Store, layer: VersionedLayer, key: string, versions: number[], depth: number): Promise<CatalogNode> {
-  const node: CatalogNode = { kind: layer === 'cleaned' ? 'asset' : 'featureSet', name: key, path: `${layer}/${key}` };
+  const node: CatalogNode = { kind: layer === 'cleaned' ? 'asset' : 'featureSet', name: key.split('/').pop() ?? key, path: tablePath(layer, key) };
   if (!expand(depth)) return node;
   const children = await mapLimit(versions, READ_CONCURRENCY, (version) => versionNode(store, layer, version, key, depth - 1));
   node.children = children.filter((child): child is CatalogNode => child !== null);
   return node;
+}
+
+/** The feature sets of one asset (`features/MES`), each with its versions. */
+async function featureAssetNode(store: Store, asset: string, byKey: Map<string, number[]>, depth: number): Promise<CatalogNode> {
+  const node: CatalogNode = { kind: 'asset', name: asset, path: `features/${asset}` };
+  if (!expand(depth)) return node;
+  const keys = [...byKey.keys()].filter((key) => key.startsWith(`${asset}/`)).sort();
+  const children = await Promise.all(keys.map((key) => keyNode(store, 'features', key, byKey.get(key) ?? [], depth - 1)));
+  // a feature set whose versions are all uncommitted is not shown
+  node.children = children.filter((child) => !expand(depth - 1) || (child.children?.length ?? 0) > 0);
+  return node;
+}
+
+/** The assets that have versions of some feature set. */
+function featureAssets(byKey: Map<string, number[]>): string[] {
+  return [...new Set([...byKey.keys()].map((key) => key.split('/')[0]))].sort();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -304,11 +334,16 @@ async function layerNode(store: Store, layer: Layer, depth: number): Promise<Cat
     const children: CatalogNode[] = [];
     for (const asset of await rawAssets(store)) children.push(await rawAssetNode(store, asset, depth - 1));
     node.children = children;
-  } else {
+  } else if (layer === 'cleaned') {
     const byKey = await versionsByKey(store, layer);
     const keys = [...byKey.keys()].sort();
     const children = await Promise.all(keys.map((key) => keyNode(store, layer, key, byKey.get(key) ?? [], depth - 1)));
     // a key whose versions are all uncommitted is not shown
+    node.children = children.filter((child) => !expand(depth - 1) || (child.children?.length ?? 0) > 0);
+  } else {
+    const byKey = await versionsByKey(store, layer);
+    const children = await Promise.all(featureAssets(byKey).map((asset) => featureAssetNode(store, asset, byKey, depth - 1)));
+    // an asset none of whose feature sets has a committed version is not shown
     node.children = children.filter((child) => !expand(depth - 1) || (child.children?.length ?? 0) > 0);
   }
   return node;
@@ -367,7 +402,9 @@ export async function listTree(store: Store, treePath = '', options: ListTreeOpt
     if (!isIsoDate(third)) throw notFound(store, normalized);
     const dateDir = path.join(store.root, 'raw', second, third);
     assertNoSymlinkBelow(store.root, dateDir);
-    const date = rawDateNode(second, third, await readSidecar(dateDir), parts.length === 3 ? depth : Number.POSITIVE_INFINITY);
+    if ((await subfolders(path.join(store.root, 'raw', second))).includes(third) === false) throw notFound(store, normalized);
+    const read = (await readSidecars([sidecarFile(store, rawSidecarPath(second, third))]))[0];
+    const date = rawDateNode(second, third, read, parts.length === 3 ? depth : Number.POSITIVE_INFINITY);
     const found = date && findInTree(date, normalized);
     if (!found) throw notFound(store, normalized);
     return found;
@@ -375,19 +412,31 @@ export async function listTree(store: Store, treePath = '', options: ListTreeOpt
 
   const version = parseVersionFolder(second);
   if (version === null) {
-    // cleaned/MES or features/price_volatility: the versions of one key
-    if (parts.length > 2) throw notFound(store, normalized, `; a version's path is ${layer}/vN/${second}`);
-    const versions = (await versionsByKey(store, layer)).get(second);
+    // cleaned/MES, features/MES, features/MES/rsi: the versions of one key, grouped
+    const keyParts = layer === 'cleaned' ? 1 : 2;
+    if (parts.length > 1 + keyParts) throw notFound(store, normalized, `; a version's path is ${layer}/vN/${parts.slice(1, 1 + keyParts).join('/')}`);
+    const byKey = await versionsByKey(store, layer);
+    if (layer === 'features' && parts.length === 2) {
+      if (!featureAssets(byKey).includes(second)) throw notFound(store, normalized);
+      const node = await featureAssetNode(store, second, byKey, depth);
+      if (expand(depth) && node.children?.length === 0) throw notFound(store, normalized);
+      return node;
+    }
+    const key = parts.slice(1).join('/');
+    const versions = byKey.get(key);
     if (!versions) throw notFound(store, normalized);
-    const node = await keyNode(store, layer, second, versions, depth);
+    const node = await keyNode(store, layer, key, versions, depth);
     if (expand(depth) && node.children?.length === 0) throw notFound(store, normalized);
     return node;
   }
-  if (parts.length === 2) {
-    const keys = await subfolders(path.join(store.root, layer, second));
-    throw notFound(store, normalized, keys.length > 0 ? `; ${normalized} holds one version per ${layer === 'cleaned' ? 'asset' : 'feature set'}: ${keys.map((k) => `${normalized}/${k}`).join(', ')}` : '');
+  const keyLength = layer === 'cleaned' ? 1 : 2;
+  if (parts.length < 2 + keyLength) {
+    const keys = (await versionsByKey(store, layer)).entries();
+    const held = [...keys].filter(([key, versions]) => versions.includes(version) && (parts.length === 2 || key.startsWith(`${parts[2]}/`))).map(([key]) => versionPath(layer, version, key));
+    throw notFound(store, normalized, held.length > 0 ? `; ${normalized} holds one version per ${layer === 'cleaned' ? 'asset' : 'asset and feature set'}: ${held.join(', ')}` : '');
   }
-  const node = await versionNode(store, layer, version, third, parts.length === 3 ? depth : Number.POSITIVE_INFINITY);
+  const key = parts.slice(2, 2 + keyLength).join('/');
+  const node = await versionNode(store, layer, version, key, parts.length === 2 + keyLength ? depth : Number.POSITIVE_INFINITY);
   const found = node && findInTree(node, normalized);
   if (!found) throw notFound(store, normalized);
   if (found !== node && Number.isFinite(depth)) return pruneDepth(found, depth);

@@ -1,21 +1,26 @@
 import type { Table } from 'apache-arrow';
 import { BadRequestError } from '../errors.js';
 import type { Compression } from '../parquet/writeParquet.js';
-import { checkFeatureSetName, parquetFileName } from './storeNames.js';
-import type { Store, VersionedLayer } from './storeLayout.js';
+import { checkAssetName, checkFeatureSetName, parquetFileName } from './storeNames.js';
+import { featureKey, type Store, type VersionedLayer } from './storeLayout.js';
 import { commitVersion, type CommitVersionResult, type VersionSidecarInput } from './versionCommit.js';
 
 /**
- * Writing a version of a layer from Arrow tables in memory (`features/v{N}/{set}/`, and
- * `cleaned/v{N}/{ASSET}/` for tests and fixtures), as one commit of `commitVersion`. A
+ * Writing a version of a layer from Arrow tables in memory (`features/v{N}/{ASSET}/{set}/`,
+ * and `cleaned/v{N}/{ASSET}/` for tests and fixtures), as one commit of `commitVersion`. A
  * version is read back like any dataset, through `Dataset` (core/parquet/parquetDataset.ts).
  */
 
-/** One Parquet file of a version: its rows and, optionally, its Hive partition (`{date: '2024-01-15'}`). */
+/**
+ * One Parquet file of a version: its rows and, optionally, its date partition
+ * (`{date: '2024-01-15'}`: a table partitioned by date, the file's one date; a part without
+ * one goes to an unpartitioned table). In the version folder it is `2024-01-15.parquet`
+ * (`part-0.parquet` unpartitioned), whatever `fileName` says.
+ */
 interface TablePart {
   table: Table;
   partition?: Record<string, string>;
-  /** File name inside its partition folder (default `part-0.parquet`, `part-1.parquet`, … per partition). */
+  /** File name inside its staging partition folder (default `part-0.parquet`, `part-1.parquet`, … per partition). */
   fileName?: string;
 }
 
@@ -77,7 +82,7 @@ export async function writeLayerVersion(store: Store, layer: VersionedLayer, key
   });
 }
 
-/** Writes a new version of a feature set (`features/v{N}/{set}/`); see `commitVersion`. */
-export function writeFeatures(store: Store, options: WriteVersionOptions & { featureSet: string }): Promise<CommitVersionResult> {
-  return writeLayerVersion(store, 'features', checkFeatureSetName(options.featureSet), options);
+/** Writes a new version of a feature set of one asset (`features/v{N}/{ASSET}/{set}/`, an unpartitioned table); see `commitVersion`. */
+export function writeFeatures(store: Store, options: WriteVersionOptions & { asset: string; featureSet: string }): Promise<CommitVersionResult> {
+  return writeLayerVersion(store, 'features', featureKey(checkAssetName(options.asset), checkFeatureSetName(options.featureSet)), options);
 }

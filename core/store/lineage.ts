@@ -1,12 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { MetadataManager, type DatasetMetadata } from './metadataManager.js';
+import { checkAssetName, checkFeatureSetName, isIsoDate, isValidName } from './storeNames.js';
+import { CATALOG_DIR, featureKey, parseVersionFolder, rawSidecarPath, versionPath, versionSidecarPath } from './storeLayout.js';
 import { assertNoSymlinkBelow } from './storePaths.js';
 
 /**
- * Lineage from the sidecars (`metadata.json`): what a dataset was made from (its sidecar's
- * dependencies) and which committed versions were made from it. Sidecars are read without
- * validation: an invalid one is `verify`'s finding, not a reason to hide a dataset's lineage.
+ * Lineage from the sidecars (in `catalog/`, store format 2): what a dataset was made from
+ * (its sidecar's dependencies) and which committed versions were made from it. Sidecars are
+ * read without validation: an invalid one is `verify`'s finding, not a reason to hide a
+ * dataset's lineage.
  */
 
 interface DatasetLineage {
@@ -14,16 +17,19 @@ interface DatasetLineage {
   outputs: { path: string; kind: string }[];
 }
 
-/** The sidecar of a folder or file below the store root: its own folder's, or the nearest one above it inside the store. */
-function sidecarFile(storeRoot: string, absolute: string): string | null {
-  let folder = fs.existsSync(absolute) && fs.statSync(absolute).isDirectory() ? absolute : path.dirname(absolute);
-  while (folder.startsWith(storeRoot) && folder !== storeRoot) {
-    const candidate = path.join(folder, 'metadata.json');
-    // a linked sidecar would show someone else's lineage as this dataset's: SYMLINK
-    assertNoSymlinkBelow(storeRoot, candidate);
-    if (fs.existsSync(candidate)) return candidate;
-    folder = path.dirname(folder);
-  }
+/**
+ * The store-relative sidecar of a dataset path, or null when the path is inside no date or
+ * version folder: `raw/MES/2024-01-15[/x.parquet]` → `catalog/raw/MES/2024-01-15.json`,
+ * `cleaned/v2/MES[/…]` → `catalog/cleaned/MES/v2.json`, `features/v1/MES/rsi[/…]` →
+ * `catalog/features/MES/rsi/v1.json`.
+ */
+function sidecarOf(datasetPath: string): string | null {
+  const [layer, second, third, fourth] = datasetPath.replace(/\\/g, '/').split('/').filter((part) => part !== '' && part !== '.');
+  if (layer === 'raw' && second !== undefined && third !== undefined && isValidName(checkAssetName, second) && isIsoDate(third)) return rawSidecarPath(second, third);
+  const version = second === undefined ? null : parseVersionFolder(second);
+  if (version === null || third === undefined || !isValidName(checkAssetName, third)) return null;
+  if (layer === 'cleaned') return versionSidecarPath('cleaned', third, version);
+  if (layer === 'features' && fourth !== undefined && isValidName(checkFeatureSetName, fourth)) return versionSidecarPath('features', featureKey(third, fourth), version);
   return null;
 }
 
@@ -34,24 +40,43 @@ function sidecarFile(storeRoot: string, absolute: string): string | null {
  */
 export async function datasetSidecar(storeRoot: string | null, datasetPath: string): Promise<DatasetMetadata | null> {
   if (!storeRoot || path.isAbsolute(datasetPath)) return null;
-  const file = sidecarFile(storeRoot, path.resolve(storeRoot, datasetPath));
-  return file ? MetadataManager.readMetadataFile(file, { validate: false }) : null;
+  const relative = sidecarOf(datasetPath);
+  if (relative === null) return null;
+  const file = path.join(storeRoot, ...relative.split('/'));
+  // a linked sidecar would show someone else's lineage as this dataset's: SYMLINK
+  assertNoSymlinkBelow(storeRoot, file);
+  if (!fs.existsSync(file)) return null;
+  return MetadataManager.readMetadataFile(file, { validate: false });
 }
 
-/** Sidecars of every committed cleaned and features version. */
+/** The visible subfolders (or files, with `files`) of `dir`; [] when it is missing. */
+function entries(dir: string, files = false): string[] {
+  try {
+    return fs
+      .readdirSync(dir, { withFileTypes: true })
+      .filter((entry) => !entry.name.startsWith('.') && (files ? entry.isFile() : entry.isDirectory()))
+      .map((entry) => entry.name)
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Sidecars of every committed cleaned and features version (a sidecar whose version folder exists). */
 function versionSidecars(storeRoot: string): { path: string; kind: string; file: string }[] {
   const found: { path: string; kind: string; file: string }[] = [];
-  for (const layer of ['cleaned', 'features']) {
-    const layerDir = path.join(storeRoot, layer);
-    if (!fs.existsSync(layerDir)) continue;
-    for (const version of fs.readdirSync(layerDir)) {
-      const versionDir = path.join(layerDir, version);
-      if (!/^v\d+$/.test(version) || !fs.statSync(versionDir).isDirectory()) continue;
-      for (const key of fs.readdirSync(versionDir)) {
-        const file = path.join(versionDir, key, 'metadata.json');
-        if (fs.existsSync(file)) found.push({ path: `${layer}/${version}/${key}`, kind: layer, file });
-      }
+  const add = (layer: 'cleaned' | 'features', key: string, dir: string): void => {
+    for (const name of entries(dir, true)) {
+      const version = name.endsWith('.json') ? parseVersionFolder(name.slice(0, -'.json'.length)) : null;
+      if (version === null) continue;
+      const datasetPath = versionPath(layer, version, key);
+      if (fs.existsSync(path.join(storeRoot, ...datasetPath.split('/')))) found.push({ path: datasetPath, kind: layer, file: path.join(dir, name) });
     }
+  };
+  const catalog = path.join(storeRoot, CATALOG_DIR);
+  for (const asset of entries(path.join(catalog, 'cleaned'))) add('cleaned', asset, path.join(catalog, 'cleaned', asset));
+  for (const asset of entries(path.join(catalog, 'features'))) {
+    for (const set of entries(path.join(catalog, 'features', asset))) add('features', featureKey(asset, set), path.join(catalog, 'features', asset, set));
   }
   return found;
 }

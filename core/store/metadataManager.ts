@@ -8,7 +8,7 @@ import type { Layer } from './storeLayout.js';
 import { storePathParts } from './storePaths.js';
 
 /**
- * The dataset sidecar (`metadata.json`) and the operations of the specification's
+ * The dataset sidecar (in `catalog/`: see `rawSidecarPath` and `versionSidecarPath` of storeLayout.ts) and the operations of the specification's
  * MetadataManager. The shape is defined by `schema/metadata_schema.json`; these types
  * mirror it. Sizes are bytes, counts are rows, instants are ISO 8601 UTC.
  */

@@ -8,7 +8,7 @@ import { summarizeParquetFile, type ParquetFileSummary } from '../ingest/parquet
 import { readParquet } from '../parquet/parquetFile.js';
 import { DEFAULT_ROW_GROUP_SIZE, isCompression, writeParquet, type Compression } from '../parquet/writeParquet.js';
 import { crashPoint } from './crashPoints.js';
-import { errnoOf, exists, fsyncDir, fsyncFile, mkdirDurable, moveNoReplace } from './durableFs.js';
+import { errnoOf, exists, fsyncDir, fsyncFile, mkdirDurable } from './durableFs.js';
 import { hashFile } from './fileHash.js';
 import {
   MetadataManager,
@@ -23,13 +23,14 @@ import { sameRows } from './rawRowsCompare.js';
 import { applyJournal, createStagingDir, writeJournal, type JournalMove, type StagingDir } from './stagingArea.js';
 import { acquireStoreLock, type StoreLock } from './storeLock.js';
 import { checkAssetName, checkDate, parquetFileName } from './storeNames.js';
-import { SIDECAR, STAGING_DIR, absolute, rawDatePath, type Store } from './storeLayout.js';
+import { CATALOG_DIR, STAGING_DIR, absolute, rawDatePath, rawSidecarPath, type Store } from './storeLayout.js';
 import { DEFAULT_LOCK_WAIT_MS } from './versionCommit.js';
 
 /**
- * Raw snapshots: `raw/{ASSET}/{YYYY-MM-DD}/{name}.parquet`, write-once. Each date folder's
- * `metadata.json` lists its files with their SHA-256. Writing the same bytes again is a
- * no-op (`unchanged`); different bytes for an existing snapshot are refused.
+ * Raw snapshots: `raw/{ASSET}/{YYYY-MM-DD}/{name}.parquet`, write-once. The date folder holds
+ * Parquet files only; its sidecar, `catalog/raw/{ASSET}/{YYYY-MM-DD}.json`, lists its files
+ * with their SHA-256. Writing the same bytes again is a no-op (`unchanged`); different bytes
+ * for an existing snapshot are refused.
  */
 
 
@@ -209,10 +210,10 @@ async function fileSize(file: string): Promise<number> {
   }
 }
 
-/** The sidecar of a raw date folder, or null when the folder has none. Throws CORRUPTED_FILE for a damaged one. */
+/** The sidecar of a raw date folder (`catalog/raw/{ASSET}/{DATE}.json`), or null when it has none. Throws CORRUPTED_FILE for a damaged one. */
 export async function readRawSidecar(store: Store, asset: string, date: string): Promise<DatasetMetadata | null> {
   try {
-    return await MetadataManager.readMetadataFile(absolute(store, `${rawDatePath(checkAssetName(asset), checkDate(date))}/${SIDECAR}`));
+    return await MetadataManager.readMetadataFile(absolute(store, rawSidecarPath(checkAssetName(asset), checkDate(date))));
   } catch (error) {
     if (error instanceof NotFoundError) return null;
     throw error;
@@ -224,10 +225,10 @@ export async function readRawSidecar(store: Store, asset: string, date: string):
  * staging folder inside the store and hashed; then, under the store lock, each is compared
  * with what the store holds: the same bytes → `unchanged`; different bytes for an existing
  * file → ALREADY_EXISTS (with `existingSha256` and `newSha256`) and nothing at all is
- * written. New date folders move in whole with one rename each; files added to an
- * existing date folder move in before the folder's updated sidecar replaces the old one.
- * When a commit needs more than one move, a journal makes it complete even after a crash
- * (the next writer or `openStore` finishes it).
+ * written. Every commit goes through a journal (the commit point), which lists each date's
+ * sidecar move into `catalog/raw/` first, then its data: a new date folder with one rename,
+ * or the files added to an existing one. After a crash past the journal the next writer
+ * (or `openStore`) finishes the moves; before it, nothing of the commit is in the store.
  *
  * Throws INVALID_NAME for a bad asset, date or name, BAD_REQUEST when a snapshot has
  * neither or both of `table` and `sourceParquetPath`, ALREADY_EXISTS, LOCKED, CANCELLED,
@@ -348,7 +349,7 @@ async function commitPrepared(store: Store, staging: StagingDir, prepared: Prepa
     const [asset, date] = folder.split('/').slice(1);
     const sidecar = await readRawSidecar(store, asset, date);
     if (sidecar === null && (await exists(absolute(store, folder)))) {
-      throw new AlreadyExistsError(`${folder} exists but has no ${SIDECAR}; it was not written by mes-data and is left alone`, { path: folder });
+      throw new AlreadyExistsError(`${folder} exists but has no sidecar ${rawSidecarPath(asset, date)}; it was not written by mes-data and is left alone`, { path: folder });
     }
     sidecars.set(folder, sidecar);
   });
@@ -408,6 +409,11 @@ async function commitPrepared(store: Store, staging: StagingDir, prepared: Prepa
     const sidecar = existing ? structuredClone(existing) : MetadataManager.createMetadata({ layer: 'raw', asset, date });
     MetadataManager.addFileInfo(sidecar, items.map((item) => item.entry));
     sidecar.dateRange = dateRangeOf(sidecar, date);
+    // the sidecar moves first, then the data; both from the journal on
+    const sidecarPath = path.join(staging.path, 'sidecars', `${n}.json`);
+    await fs.mkdir(path.dirname(sidecarPath), { recursive: true });
+    await writeNewSidecar(sidecar, sidecarPath, !batchSync);
+    const sidecarMove: JournalMove = { from: relativeToStore(store, sidecarPath), to: rawSidecarPath(asset, date), kind: 'file', ...(existing ? { replace: true } : {}) };
     if (existing === null) {
       // the caller's folder holds exactly these files: it becomes the date folder as it is
       const home = path.dirname(items[0].staged);
@@ -415,9 +421,8 @@ async function commitPrepared(store: Store, staging: StagingDir, prepared: Prepa
         const present = (await fs.readdir(home)).sort();
         const wanted = items.map((item) => item.fileName).sort();
         if (present.length === wanted.length && present.every((name, k) => name === wanted[k])) {
-          await writeNewSidecar(sidecar, path.join(home, SIDECAR), !batchSync);
           if (!batchSync) await fsyncDir(home);
-          return [{ from: relativeToStore(store, home), to: folder, kind: 'dir' }];
+          return [sidecarMove, { from: relativeToStore(store, home), to: folder, kind: 'dir' }];
         }
       }
       const dir = path.join(staging.path, 'folders', String(n));
@@ -426,17 +431,10 @@ async function commitPrepared(store: Store, staging: StagingDir, prepared: Prepa
         await fs.rename(item.staged, path.join(dir, item.fileName));
         item.staged = path.join(dir, item.fileName);
       }
-      await writeNewSidecar(sidecar, path.join(dir, SIDECAR), !batchSync);
       if (!batchSync) await fsyncDir(dir);
-      return [{ from: relativeToStore(store, dir), to: folder, kind: 'dir' }];
+      return [sidecarMove, { from: relativeToStore(store, dir), to: folder, kind: 'dir' }];
     }
-    const sidecarPath = path.join(staging.path, 'sidecars', `${n}.json`);
-    await fs.mkdir(path.dirname(sidecarPath), { recursive: true });
-    await MetadataManager.writeMetadataFile(sidecar, sidecarPath);
-    return [
-      ...items.map((item): JournalMove => ({ from: relativeToStore(store, item.staged), to: item.target, kind: 'file' })),
-      { from: relativeToStore(store, sidecarPath), to: `${folder}/${SIDECAR}`, kind: 'file', replace: true },
-    ];
+    return [sidecarMove, ...items.map((item): JournalMove => ({ from: relativeToStore(store, item.staged), to: item.target, kind: 'file' }))];
   });
   const moves = planned.flat();
   if (batchSync) await syncFileSystem(staging.path);
@@ -446,14 +444,9 @@ async function commitPrepared(store: Store, staging: StagingDir, prepared: Prepa
   if (moves.length > 0) {
     throwIfAborted(signal);
     await lock.assertHeld();
-    if (moves.length === 1) {
-      await mkdirDurable(path.dirname(absolute(store, moves[0].to)));
-      await moveNoReplace(absolute(store, moves[0].from), absolute(store, moves[0].to), moves[0].kind);
-    } else {
-      // more than one move: the journal is the commit point
-      await writeJournal(staging, moves);
-      await applyMoves(store, moves, batchSync);
-    }
+    // the journal is the commit point: a date's sidecar and its data are two moves
+    await writeJournal(staging, moves);
+    await applyMoves(store, moves, batchSync);
     crashPoint('committed the raw snapshots');
   }
 
@@ -494,7 +487,7 @@ async function writeNewSidecar(sidecar: DatasetMetadata, filePath: string, sync:
   } finally {
     await handle.close();
   }
-  crashPoint(`wrote ${path.basename(path.dirname(filePath))}/${SIDECAR}`);
+  crashPoint(`wrote the sidecar ${path.basename(filePath)}`);
 }
 
 /** The dates a raw folder covers: its own date, or the span its files record (a folder of daily bars holds a year). */
@@ -510,30 +503,31 @@ function dateRangeOf(sidecar: DatasetMetadata, date: string): { from: string; to
 }
 
 /**
- * Applies a batch's journal (already written: the commit is decided). New date folders move
- * in with one rename each and their parents are synced once at the end, not after every
- * rename: a crash in between is finished from the journal by the next writer, exactly as
- * a crash anywhere else after the commit point. Files added to existing folders and the
- * replaced sidecars go through `applyJournal` (new files before the sidecar that lists them).
+ * Applies a batch's journal (already written: the commit is decided). New sidecars and new
+ * date folders move in with one rename each, in the journal's order (each date's sidecar
+ * before its folder), and their parents are synced once at the end, not after every
+ * rename: a crash in between is finished from the journal by the next writer, exactly as a
+ * crash anywhere else after the commit point. Replaced sidecars and files added to existing
+ * folders go through `applyJournal`, in order (a date's sidecar before its new files).
  */
 async function applyMoves(store: Store, moves: JournalMove[], batchSync: boolean): Promise<void> {
-  const folderMoves = moves.filter((move) => move.kind === 'dir');
+  const isNew = (move: JournalMove): boolean => move.kind === 'dir' || (move.replace !== true && move.to.startsWith(`${CATALOG_DIR}/`));
   const parents = new Set<string>();
   const sources = new Set<string>();
-  for (const move of folderMoves) {
+  for (const move of moves.filter(isNew)) {
     const to = absolute(store, move.to);
     if (!parents.has(path.dirname(to))) {
       await mkdirDurable(path.dirname(to));
       parents.add(path.dirname(to));
     }
-    // under the lock, after checking that no such folder exists (a folder rename never replaces a non-empty one)
+    // under the lock, after checking that neither the sidecar nor the folder exists (a folder rename never replaces a non-empty one)
     await fs.rename(absolute(store, move.from), to);
     sources.add(path.dirname(absolute(store, move.from)));
     crashPoint(`moved ${path.basename(move.from)} to ${move.to}`);
   }
   if (batchSync) await syncFileSystem(store.root);
   else for (const dir of [...parents, ...sources]) await fsyncDir(dir);
-  const rest = moves.filter((move) => move.kind !== 'dir');
+  const rest = moves.filter((move) => !isNew(move));
   if (rest.length > 0) await applyJournal(store, rest);
 }
 

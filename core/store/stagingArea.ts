@@ -6,15 +6,15 @@ import { errnoOf, exists, fsyncDir, mkdirDurable, moveNoReplace, removeTree, wri
 import { HOST_TAG, isProcessAlive } from './storeLock.js';
 import { MesDataError } from '../errors.js';
 import { CorruptedStoreError, assertNoSymlinkBelow, storePathParts } from './storePaths.js';
-import { LAYERS, SIDECAR, STAGING_DIR, absolute, isLayer, type Store } from './storeLayout.js';
+import { CATALOG_DIR, LAYERS, SIDECAR, STAGING_DIR, absolute, isLayer, type Store } from './storeLayout.js';
 
 /**
  * Staging: every writer builds its files under `<store>/.staging/<pid>-<host>-<random>/`,
  * on the same file system as their final place, so that moving them in is a rename.
  *
- * A commit that needs more than one rename (raw snapshots added to existing date folders,
- * or a batch of several dates) first writes a journal, `journal.json`, listing the moves
- * in order; writing the journal is the commit point. If the writer dies after it, the next
+ * A commit that needs more than one rename (every raw commit: its sidecars move into
+ * `catalog/raw/`, its files or date folders into `raw/`) first writes a journal,
+ * `journal.json`, listing the moves in order; writing the journal is the commit point. If the writer dies after it, the next
  * writer (or `openStore`) finishes the moves ("rolls forward"); if it dies before, the
  * staging folder is simply removed. Staging folders of live processes are left alone.
  * A journal is checked before it is applied (`checkJournalMoves`): one from a store folder
@@ -23,7 +23,7 @@ import { LAYERS, SIDECAR, STAGING_DIR, absolute, isLayer, type Store } from './s
 
 export const JOURNAL = 'journal.json';
 
-/** One move of a journal; paths are store-relative. `replace` allows replacing an existing file (a sidecar). */
+/** One move of a journal; paths are store-relative. `replace` allows replacing an existing file (a sidecar in `catalog/`). */
 export interface JournalMove {
   from: string;
   to: string;
@@ -51,7 +51,7 @@ export async function createStagingDir(store: Store): Promise<StagingDir> {
   const id = `${process.pid}-${HOST_TAG}-${randomBytes(6).toString('hex')}`;
   const relativePath = `${STAGING_DIR}/${id}`;
   // a writer led by a link at the top of the store would write outside it: refuse first
-  for (const layer of LAYERS) assertNoSymlinkBelow(store.root, path.join(store.root, layer));
+  for (const top of [...LAYERS, CATALOG_DIR]) assertNoSymlinkBelow(store.root, path.join(store.root, top));
   const dir = absolute(store, relativePath);
   activeStaging.add(dir);
   try {
@@ -138,8 +138,10 @@ const MAX_JOURNAL_BYTES = 64 * 1024 * 1024;
 /**
  * Checks the moves of a journal before any of them is carried out. A journal may only move
  * names out of its own staging folder (`stagingPath`, or any writer's staging folder when
- * null) into a layer (`raw/`, `cleaned/`, `features/`), part by part without `..`, hidden
- * names or backslashes, and may replace only a sidecar. Throws CORRUPTED_STORE naming
+ * null) into a layer (`raw/`, `cleaned/`, `features/`) or the sidecar tree of one
+ * (`catalog/raw/`, …), part by part without `..`, hidden names or backslashes, and may
+ * replace only a sidecar: a `.json` file of `catalog/` (or, in a journal a format-1 writer
+ * left, a `metadata.json`, so that `migrate` can finish it). Throws CORRUPTED_STORE naming
  * `journalPath` (store-relative) and the move: a journal from someone else's store folder
  * must never write or move anything outside the store, or anything of the store's own.
  */
@@ -178,9 +180,13 @@ export function checkJournalMoves(moves: unknown, journalPath: string, stagingPa
       : fromParts.length > owner.length && owner.every((part, k) => fromParts[k] === part);
     if (!inOwnStaging) refuse(`"from" must be inside ${stagingPath ?? `${STAGING_DIR}/<writer>`}/`, index, raw);
     if (fromParts[fromParts.length - 1] === JOURNAL && fromParts.length === 3) refuse('it moves the journal itself', index, raw);
-    if (toParts.length < 2 || !isLayer(toParts[0])) refuse(`"to" must be inside ${LAYERS.join('/, ')}/`, index, raw);
+    const inCatalog = toParts[0] === CATALOG_DIR;
+    const intoLayer = inCatalog ? toParts.length >= 3 && isLayer(toParts[1]) : toParts.length >= 2 && isLayer(toParts[0]);
+    if (!intoLayer) refuse(`"to" must be inside ${[...LAYERS, ...LAYERS.map((layer) => `${CATALOG_DIR}/${layer}`)].join('/, ')}/`, index, raw);
     if (toParts.some((part) => part.startsWith('.'))) refuse('"to" has a hidden part', index, raw);
-    if (move.replace === true && (move.kind !== 'file' || toParts[toParts.length - 1] !== SIDECAR)) refuse(`only a ${SIDECAR} may be replaced`, index, raw);
+    const last = toParts[toParts.length - 1];
+    const sidecar = inCatalog ? last.endsWith('.json') : last === SIDECAR;
+    if (move.replace === true && (move.kind !== 'file' || !sidecar)) refuse(`only a sidecar (a .json file in ${CATALOG_DIR}/) may be replaced`, index, raw);
     checked.push({ from, to, kind: move.kind as 'file' | 'dir', ...(move.replace === true ? { replace: true } : {}) });
   });
   return checked;

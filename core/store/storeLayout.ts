@@ -1,24 +1,28 @@
 import { resolveStorePath } from './storePaths.js';
 
 /**
- * Where everything lives inside a store folder:
+ * Where everything lives inside a store folder (format 2; docs/data_storage_structure.md):
  *
  *   mes-data-store.json                  marker: this folder is a store (format version)
  *   version-ledger.json                  highest version number ever handed out, per layer and key
- *   raw/{ASSET}/{YYYY-MM-DD}/{name}.parquet + metadata.json
- *   cleaned/v{N}/{ASSET}/… + metadata.json
- *   features/v{N}/{set}/… + metadata.json
+ *   raw/{ASSET}/{YYYY-MM-DD}/{name}.parquet      raw snapshots: Parquet files only
+ *   cleaned/{ASSET}/                     the Iceberg table of an asset (data/, metadata/)
+ *   cleaned/v{N}/{ASSET}/{DATE}.parquet  version N: links to the files of its snapshot
+ *   features/{ASSET}/{set}/, features/v{N}/{ASSET}/{set}/   the same for a feature set of one asset
+ *   catalog/raw/{ASSET}/{YYYY-MM-DD}.json        the sidecar of a raw date folder
+ *   catalog/{cleaned|features}/{key}/v{N}.json   the sidecar of version N of a key
  *   .staging/{owner}-{random}/           work in progress of one writer
  *   .lock/owner.json                     the writer lock
  */
 
 export const STORE_MARKER = 'mes-data-store.json';
 export const VERSION_LEDGER = 'version-ledger.json';
+/** The sidecar's name inside a dataset folder in format 1 (format 2 keeps sidecars in `catalog/`). */
 export const SIDECAR = 'metadata.json';
 export const STAGING_DIR = '.staging';
 export const LOCK_DIR = '.lock';
-/** The store format this code writes and reads. */
-export const STORE_FORMAT_VERSION = 1;
+/** The store format this code writes and reads (format 1 stores are converted by `mes-data migrate`). */
+export const STORE_FORMAT_VERSION = 2;
 
 export const LAYERS = ['raw', 'cleaned', 'features'] as const;
 export type Layer = (typeof LAYERS)[number];
@@ -42,7 +46,7 @@ export function parseVersionFolder(name: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
-export function versionFolder(version: number): string {
+function versionFolder(version: number): string {
   return `v${version}`;
 }
 
@@ -53,6 +57,42 @@ export function rawDatePath(asset: string, date: string): string {
 
 export function versionPath(layer: VersionedLayer, version: number, key: string): string {
   return `${layer}/${versionFolder(version)}/${key}`;
+}
+
+/**
+ * Store format 2 (see docs/data_storage_structure.md): sidecars live in one tree of their
+ * own, so that every data folder holds Parquet files only.
+ */
+export const CATALOG_DIR = 'catalog';
+
+/** The key of a feature set of one asset: `MES/momentum_indicators`. */
+export function featureKey(asset: string, featureSet: string): string {
+  return `${asset}/${featureSet}`;
+}
+
+/** The Iceberg table of a versioned dataset: `cleaned/MES`, `features/MES/momentum_indicators`. */
+export function tablePath(layer: VersionedLayer, key: string): string {
+  return `${layer}/${key}`;
+}
+
+/** The sidecar of a raw date folder: `catalog/raw/MES/2024-01-15.json`. */
+export function rawSidecarPath(asset: string, date: string): string {
+  return `${CATALOG_DIR}/raw/${asset}/${date}.json`;
+}
+
+/** The sidecar of version N: `catalog/cleaned/MES/v3.json`, `catalog/features/MES/rsi/v2.json`. */
+export function versionSidecarPath(layer: VersionedLayer, key: string, version: number): string {
+  return `${CATALOG_DIR}/${layer}/${key}/${versionFolder(version)}.json`;
+}
+
+/**
+ * The name of the k-th data file of a partition inside a version folder (format 2): the
+ * partition value (`2024-01-15`, `2024` for a table partitioned by year, `part` for an
+ * unpartitioned one gives `part-0`), then `.k` from the second file on.
+ */
+export function linkFileName(partitionValue: string | null, k: number): string {
+  if (partitionValue === null) return `part-${k}.parquet`;
+  return k === 0 ? `${partitionValue}.parquet` : `${partitionValue}.${k}.parquet`;
 }
 
 /**

@@ -57,6 +57,8 @@ export function isWindowsReserved(name: string): boolean {
 export function checkAssetName(value: unknown): string {
   const name = checkCommon('asset', value);
   if (!ASSET.test(name)) fail('asset', name, 'use upper-case letters A–Z, digits, ".", "_" and "-" only');
+  // `cleaned/V3` would be the folder `cleaned/v3` on a case-insensitive file system
+  if (/^v\d+$/i.test(name)) fail('asset', name, 'it looks like a version folder');
   return name;
 }
 

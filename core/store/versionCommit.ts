@@ -1,10 +1,17 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Table } from 'apache-arrow';
-import { BadRequestError, CancelledError } from '../errors.js';
+import { DateDay, Field, makeData, makeVector, Schema, Table } from 'apache-arrow';
+import { BadRequestError, CancelledError, MesDataError } from '../errors.js';
+import { schemaOfDataFile } from '../iceberg/dataFiles.js';
+import { typeLabel, typeNameOf, type IcebergSchema } from '../iceberg/icebergSchema.js';
+import { canPromote, commitSchema } from '../iceberg/schemaEvolution.js';
+import { loadTable, type LoadedTable } from '../iceberg/tableCommit.js';
+import { currentSchema, defaultSpec } from '../iceberg/tableMetadata.js';
+import { listSnapshots, snapshotDataFiles } from '../iceberg/tableRead.js';
+import { appendFiles, createTable, newDataFilePath, replacePartitions, type NewDataFile } from '../iceberg/tableWrite.js';
 import { writeParquet, type Compression } from '../parquet/writeParquet.js';
 import { crashPoint } from './crashPoints.js';
-import { fsyncDir, fsyncFile, mkdirDurable, moveNoReplace } from './durableFs.js';
+import { errnoOf, exists, fsyncDir, fsyncFile, ioError, mkdirDurable, moveNoReplace } from './durableFs.js';
 import { hashFile } from './fileHash.js';
 import {
   MetadataManager,
@@ -23,7 +30,7 @@ import { versionKeyValue } from './parquetKeyValue.js';
 import { createStagingDir } from './stagingArea.js';
 import { acquireStoreLock, type StoreLock } from './storeLock.js';
 import { checkAssetName, checkFeatureSetName, isIsoDate } from './storeNames.js';
-import { SIDECAR, absolute, versionFolder, versionPath, type Store, type VersionedLayer } from './storeLayout.js';
+import { CATALOG_DIR, SIDECAR, absolute, featureKey, linkFileName, tablePath, versionPath, versionSidecarPath, type Store, type VersionedLayer } from './storeLayout.js';
 import { allocateVersionNumber, listVersions } from './versionLedger.js';
 
 /** Files synced and hashed at once by a commit. */
@@ -42,14 +49,22 @@ export interface VersionSidecarInput {
   validation?: ValidationSummary | null;
   qualityMetrics?: QualityMetrics | null;
   changelog?: string | null;
-  /** Derived from `date=` partition folders when not given. */
+  /** Derived from the version's partitions when not given. */
   dateRange?: { from: string; to: string } | null;
   extra?: Record<string, unknown>;
 }
 
+/** The newest committed version of the key, as a writer sees it before it writes the next one. */
+export interface PreviousVersion {
+  version: number;
+  metadata: DatasetMetadata;
+  /** its partition values (`YYYY-MM-DD`), ascending; empty for an unpartitioned table */
+  partitions: string[];
+}
+
 /** Handed to the `write` callback of `commitVersion`. */
 export interface VersionWriteContext {
-  /** Absolute path of the staging folder that becomes `{layer}/v{N}/{key}/`. */
+  /** Absolute path of the staging folder the writer fills; its files join the table. */
   readonly dir: string;
   readonly layer: VersionedLayer;
   readonly key: string;
@@ -57,26 +72,41 @@ export interface VersionWriteContext {
   /** The key facts to embed in each Parquet file (`writeParquet` below adds them itself). */
   readonly keyValue: Record<string, string>;
   readonly signal?: AbortSignal;
+  /** The newest committed version of the key, or null for the first one. */
+  readonly previous: PreviousVersion | null;
   /**
-   * Writes one Parquet file at `relativePath` inside the version (for example
-   * `date=2024-01-15/part-0.parquet`), with the key facts merged into its key-value
-   * metadata. Default compression zstd.
+   * Writes one Parquet file at `relativePath` inside `dir` (a table partitioned by date:
+   * `date=2024-01-15/part-0.parquet`, the folder naming the file's one date; an
+   * unpartitioned one: `part-0.parquet`), with the key facts merged into its key-value
+   * metadata and the table's Iceberg field id on every column. A file below a `date=`
+   * folder whose table has no `date` column gets one (Date32, the folder's date) as its
+   * last column. Default compression zstd.
    */
   writeParquet(relativePath: string, table: Table, options?: { compression?: Compression; rowGroupSize?: number; metadata?: Record<string, string> }): Promise<{ path: string; rows: number; bytes: number }>;
   /**
    * For a file the writer put at `relativePath` inside `dir` itself (DuckDB's `COPY … TO`,
-   * with `keyValue` as its KV_METADATA): what it knows of the file, so the commit does not
-   * open its footer again (which starts the Parquet worker: about 0.3 s for a commit that
-   * otherwise needs none). The file is still fsynced, hashed and listed like every other.
+   * with `keyValue` as its KV_METADATA and `FIELD_IDS` from `fieldIds`): what it knows of
+   * the file, so the commit does not open its footer again (which starts the Parquet
+   * worker: about 0.3 s for a commit that otherwise needs none). The file is still
+   * fsynced, hashed and listed like every other.
    */
   registerFile(relativePath: string, facts: { rows: number; rowGroups: number; compression: CompressionName }): void;
+  /** The Iceberg field id of each column name: the table's own id for a column it has, the next free ids for new ones. */
+  fieldIds(columns: readonly string[]): Record<string, number>;
+  /**
+   * Keeps partitions of the previous version in the new one, by reference: nothing is read
+   * or written, the table's next snapshot keeps their files and the version folder links
+   * them. Every partition the writer neither keeps nor writes is not in the new version.
+   * BAD_REQUEST for a value the previous version does not hold.
+   */
+  keepPartitions(values: readonly string[]): void;
 }
 
 interface CommitVersionOptions {
   layer: VersionedLayer;
-  /** The asset (cleaned) or feature-set name (features). */
+  /** The asset (cleaned) or `{ASSET}/{set}` (features; `featureKey`). */
   key: string;
-  /** Writes the version's Parquet files into `ctx.dir`; only `.parquet` files are allowed. */
+  /** Writes the version's new Parquet files into `ctx.dir` and names the partitions it keeps; only `.parquet` files are allowed. */
   write: (ctx: VersionWriteContext) => Promise<void>;
   sidecar?: VersionSidecarInput;
   /**
@@ -102,20 +132,36 @@ export interface CommitVersionResult {
   bytes: number;
   files: FileInfo[];
   metadata: DatasetMetadata;
+  /** files of the version kept by reference from the previous one */
+  shared: number;
+  /** files this commit wrote */
+  written: number;
+  /** files of the version folder copied because the file system refused a hard link */
+  copies?: number;
 }
 
 function checkKey(layer: VersionedLayer, key: string): void {
   if (layer === 'cleaned') checkAssetName(key);
-  else if (layer === 'features') checkFeatureSetName(key);
-  else throw new BadRequestError(`versions exist in the cleaned and features layers, not "${String(layer)}"`, { layer });
+  else if (layer === 'features') {
+    // a feature set of one asset (`MES/momentum_indicators`), or a set on its own
+    const parts = key.split('/');
+    if (parts.length === 2) {
+      checkAssetName(parts[0]);
+      checkFeatureSetName(parts[1]);
+    } else checkFeatureSetName(key);
+  } else throw new BadRequestError(`versions exist in the cleaned and features layers, not "${String(layer)}"`, { layer });
 }
 
 function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
   if (signal?.aborted) throw new CancelledError(`${what} was cancelled; nothing was written`, { reason: String(signal.reason ?? 'aborted') });
 }
 
-/** A relative path inside a version folder: forward slashes, no `..`, no hidden parts, ends in `.parquet`. */
-function checkRelativeParquetPath(relativePath: string): string {
+/**
+ * A relative path a writer may use: forward slashes, no `..`, no hidden parts, ends in
+ * `.parquet`; either a file at the top (an unpartitioned table) or one below a single
+ * `date=YYYY-MM-DD` folder. Answers its date, or null at the top.
+ */
+function checkRelativeParquetPath(relativePath: string): string | null {
   const parts = relativePath.split('/');
   if (relativePath.includes('\\') || parts.some((part) => part === '' || part === '.' || part === '..' || part.startsWith('.'))) {
     throw new BadRequestError(`"${relativePath}" is not a plain relative path inside the version`, { path: relativePath });
@@ -123,7 +169,12 @@ function checkRelativeParquetPath(relativePath: string): string {
   if (!relativePath.endsWith('.parquet') || parts[parts.length - 1] === SIDECAR) {
     throw new BadRequestError(`a version holds Parquet files only; "${relativePath}" does not end in .parquet`, { path: relativePath });
   }
-  return relativePath;
+  if (parts.length === 1) return null;
+  const date = /^date=(\d{4}-\d{2}-\d{2})$/.exec(parts[0]);
+  if (parts.length !== 2 || !date || !isIsoDate(date[1])) {
+    throw new BadRequestError(`"${relativePath}" must be a file at the top of the version or below one date=YYYY-MM-DD folder`, { path: relativePath });
+  }
+  return date[1];
 }
 
 /** Every file under `dir`, as sorted relative paths with forward slashes. */
@@ -138,53 +189,121 @@ async function listFiles(dir: string, prefix = ''): Promise<string[]> {
   return files.sort();
 }
 
-/** Every folder under `dir` (deepest first), then `dir` itself. */
-async function listFolders(dir: string): Promise<string[]> {
-  const entries = await fs.readdir(dir, { withFileTypes: true });
-  const folders: string[] = [];
-  for (const entry of entries) if (entry.isDirectory()) folders.push(...(await listFolders(path.join(dir, entry.name))));
-  folders.push(dir);
-  return folders;
+/** The partition value of a file in a version folder (`2024-01-15.1.parquet` → 2024-01-15), or null for `part-k.parquet`. */
+function partitionOfLink(name: string): string | null {
+  const match = /^(\d{4}-\d{2}-\d{2})(?:\.\d+)?\.parquet$/.exec(name);
+  return match ? match[1] : null;
 }
 
-/** Hive partition keys and values of a relative file path (`date=2024-01-15/part-0.parquet` → {date: …}). */
-function partitionsOf(relativePath: string): [string, string][] {
-  return relativePath
-    .split('/')
-    .slice(0, -1)
-    .map((part) => part.split('='))
-    .filter((pair): pair is [string, string] => pair.length === 2);
-}
-
-function deriveDateRange(files: string[]): { from: string; to: string } | null {
-  const dates = files.flatMap((file) => partitionsOf(file).filter(([key, value]) => key === 'date' && isIsoDate(value)).map(([, value]) => value)).sort();
-  return dates.length > 0 ? { from: dates[0], to: dates[dates.length - 1] } : null;
+/** The sidecar of `key`'s version N, or null when it has none. */
+async function readVersionSidecar(store: Store, layer: VersionedLayer, key: string, version: number): Promise<DatasetMetadata | null> {
+  return MetadataManager.readMetadataFile(absolute(store, versionSidecarPath(layer, key, version)), { validate: false }).catch((error: unknown) => {
+    if (error instanceof MesDataError && error.code === 'NOT_FOUND') return null;
+    throw error;
+  });
 }
 
 /** Existing version of `key` whose sidecar carries `fingerprint`, newest first. */
 async function findByFingerprint(store: Store, layer: VersionedLayer, key: string, fingerprint: string): Promise<{ version: number; metadata: DatasetMetadata } | null> {
   const versions = await listVersions(store, layer, key);
   for (const version of versions.reverse()) {
-    const metadata = await MetadataManager.readMetadataFile(absolute(store, `${versionPath(layer, version, key)}/${SIDECAR}`), { validate: false }).catch(() => null);
+    const metadata = await readVersionSidecar(store, layer, key, version).catch(() => null);
     if (metadata?.fingerprint === fingerprint) return { version, metadata };
   }
   return null;
 }
 
 /**
- * Commits a new immutable version of one asset (`cleaned`) or feature set (`features`).
+ * The newest committed version of `key` with its sidecar and partitions, or null. Read it
+ * under the store lock to know what the next commit builds on (a writer's `ctx.previous`);
+ * read without it, another writer may commit after it.
+ */
+export async function newestVersion(store: Store, layer: VersionedLayer, key: string): Promise<PreviousVersion | null> {
+  const versions = await listVersions(store, layer, key);
+  const newest = versions.length > 0 ? versions[versions.length - 1] : null;
+  const metadata = newest === null ? null : await readVersionSidecar(store, layer, key, newest);
+  if (newest === null || metadata === null) return null;
+  return { version: newest, metadata, partitions: [...new Set(metadata.files.map((f) => partitionOfLink(f.path)).filter((p): p is string => p !== null))].sort() };
+}
+
+/** Links `from` at `to`, or copies it where the file system refuses links; answers whether it linked. */
+async function linkOrCopy(from: string, to: string): Promise<boolean> {
+  try {
+    await fs.link(from, to);
+    return true;
+  } catch (error) {
+    const code = errnoOf(error);
+    if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EMLINK' && code !== 'EOPNOTSUPP') throw ioError('link', to, error);
+    await fs.copyFile(from, to);
+    await fsyncFile(to);
+    return false;
+  }
+}
+
+/** The Iceberg table of a key, or null when there is none yet. */
+async function loadTableIfAny(dir: string): Promise<LoadedTable | null> {
+  return loadTable(dir).catch((error: unknown) => {
+    if (error instanceof MesDataError && error.code === 'NOT_FOUND') return null;
+    throw error;
+  });
+}
+
+/**
+ * The table schema that holds the current one and a new file's columns (matched by field
+ * id): the file's columns the table lacks are added, allowed promotions applied, the
+ * table's columns the file lacks kept. SCHEMA_MISMATCH for a type that cannot change.
+ */
+function mergeSchema(current: IcebergSchema, incoming: IcebergSchema): IcebergSchema {
+  const fields = current.fields.map((field) => {
+    const next = incoming.fields.find((f) => f.id === field.id);
+    if (!next) return field;
+    const from = typeNameOf(field);
+    const to = typeNameOf(next);
+    if (from === to && field.doc === next.doc) return field.name === next.name ? field : { ...field, name: next.name };
+    if (field.doc !== next.doc || !canPromote(from, to)) {
+      throw new MesDataError('SCHEMA_MISMATCH', `column "${next.name}" was ${typeLabel(field)} in the table and is ${typeLabel(next)} in the new data; Iceberg cannot change that type`, { column: next.name, from: typeLabel(field), to: typeLabel(next) });
+    }
+    return { ...field, type: next.type };
+  });
+  for (const field of incoming.fields) if (!current.fields.some((f) => f.id === field.id)) fields.push({ ...field, required: false });
+  return { ...current, fields };
+}
+
+/** Lineage keys of a snapshot summary (strings only; the summary is text). */
+function lineageSummary(metadata: DatasetMetadata): Record<string, string> {
+  const summary: Record<string, string> = {};
+  if (metadata.fingerprint) summary['mes-data.fingerprint'] = metadata.fingerprint;
+  if (metadata.recipe) summary['mes-data.recipe'] = JSON.stringify(metadata.recipe);
+  if (metadata.schema) summary['mes-data.schema'] = `${metadata.schema.name}@${metadata.schema.version}`;
+  if (metadata.validation) summary['mes-data.valid'] = String(metadata.validation.valid);
+  summary['mes-data.dependencies'] = String(metadata.dependencies?.length ?? 0);
+  return summary;
+}
+
+/**
+ * Commits a new immutable version of one asset (`cleaned`) or feature set (`features`,
+ * key `{ASSET}/{set}`) as a snapshot of the key's Iceberg table (docs/versioning_semantics.md).
  *
  * Under the store lock: finishes whatever crashed writers left, returns the existing
  * version when `fingerprint` matches one (status `unchanged`, `write` is not called),
- * otherwise allocates the next version number N (recorded first, so it is never reused),
- * lets `write` fill a staging folder inside the store, fsyncs every file and folder,
- * hashes the files, writes `metadata.json` last, and moves the folder to
- * `{layer}/v{N}/{key}/` with one rename. Readers see the whole version or none of it.
+ * otherwise allocates the next version number N (recorded first, so it is never reused)
+ * and lets `write` fill a staging folder with the new files only (naming the partitions
+ * of the previous version it keeps). Then, each step durable before the next:
+ * 1. the files are synced, hashed and moved into the table's `data/` (no snapshot names them yet);
+ * 2. the sidecar is written to `catalog/{layer}/{key}/v{N}.json`;
+ * 3. the version folder is built in staging: a hard link to every data file of the new snapshot;
+ * 4. the Iceberg commit (append, or replace of the partitions that changed), whose summary says
+ *    `mes-data.version` = N — the commit point;
+ * 5. the version folder is renamed to `{layer}/v{N}/{key}/`.
+ * Recovery (`recoverVersions`) rebuilds a version folder step 5 did not place and removes
+ * a sidecar whose version has no snapshot; data files no snapshot names are left for gc.
  *
  * Throws INVALID_NAME for a bad key, LOCKED when another writer keeps the lock longer than
  * `lockWaitMs`, CANCELLED when `signal` aborts, BAD_REQUEST when `write` leaves something
- * other than Parquet files or the sidecar would not match the JSON Schema, and whatever
- * `write` throws. On any failure nothing is left behind; the allocated number is not reused.
+ * other than Parquet files, mixes partitioned and unpartitioned files, or the sidecar would
+ * not match the JSON Schema, SCHEMA_MISMATCH when a file does not fit the table, and
+ * whatever `write` throws. On any failure before the commit point no version appears; the
+ * allocated number is not reused.
  */
 export async function commitVersion(store: Store, options: CommitVersionOptions): Promise<CommitVersionResult> {
   const { layer, key, signal } = options;
@@ -194,6 +313,7 @@ export async function commitVersion(store: Store, options: CommitVersionOptions)
   const lock = options.lock ?? (await acquireStoreLock(store, { waitMs: options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS, purpose: `commit ${layer}/${key}` }));
   try {
     await recoverStore(store);
+    await recoverVersions(store, { layer, key });
     if (options.fingerprint) {
       const existing = await findByFingerprint(store, layer, key, options.fingerprint);
       if (existing) {
@@ -207,38 +327,74 @@ export async function commitVersion(store: Store, options: CommitVersionOptions)
           bytes: existing.metadata.fileSizeBytes,
           files: existing.metadata.files,
           metadata: existing.metadata,
+          shared: existing.metadata.files.length,
+          written: 0,
         };
       }
     }
     throwIfAborted(signal, what);
+    const previous = await newestVersion(store, layer, key);
     const version = await allocateVersionNumber(store, layer, key);
     crashPoint(`allocated ${layer} v${version} of ${key}`);
-    return await writeVersion(store, options, version, lock, what);
+    return await writeVersion(store, options, version, previous, lock, what);
   } finally {
     if (!options.lock) await lock.release();
   }
 }
 
-async function writeVersion(store: Store, options: CommitVersionOptions, version: number, lock: StoreLock, what: string): Promise<CommitVersionResult> {
+interface NewFile {
+  /** relative path the writer used */
+  relative: string;
+  partition: string | null;
+  staged: string;
+  info: FileInfo;
+  /** absolute path in the table's data/ once moved */
+  dataPath?: string;
+}
+
+async function writeVersion(store: Store, options: CommitVersionOptions, version: number, previous: PreviousVersion | null, lock: StoreLock, what: string): Promise<CommitVersionResult> {
   const { layer, key, signal } = options;
   const sidecarInput = options.sidecar ?? {};
   const staging = await createStagingDir(store);
-  const dataDir = path.join(staging.path, key);
+  const dataDir = path.join(staging.path, 'new');
+  const linkDir = path.join(staging.path, 'version');
+  const tableDir = absolute(store, tablePath(layer, key));
   const finalPath = versionPath(layer, version, key);
-  const versionParent = absolute(store, `${layer}/${versionFolder(version)}`);
-  let createdParent = false;
+  const sidecarFile = absolute(store, versionSidecarPath(layer, key, version));
+  const moved: string[] = [];
+  let sidecarWritten = false;
+  let committed = false;
   try {
     await fs.mkdir(dataDir);
+    const table = await loadTableIfAny(tableDir);
+    const current = table ? currentSchema(table.metadata, table.metadataFile) : null;
+    // a feature set of one asset: the footer names the set and the asset apart, as before
+    const [keyAsset, keySet] = layer === 'features' && key.includes('/') ? key.split('/') : [null, key];
     const keyValue = versionKeyValue({
       layer,
-      key,
+      key: keySet,
       version,
-      asset: layer === 'cleaned' ? key : sidecarInput.asset,
+      asset: layer === 'cleaned' ? key : (sidecarInput.asset ?? keyAsset),
       schema: sidecarInput.schema,
       recipe: sidecarInput.recipe,
       fingerprint: options.fingerprint,
       dependencies: sidecarInput.dependencies,
     });
+    const ids = new Map<string, number>((current?.fields ?? []).map((f) => [f.name, f.id]));
+    let nextId = Math.max(table?.metadata['last-column-id'] ?? 0, ...ids.values(), 0) + 1;
+    const fieldIds = (columns: readonly string[]): Record<string, number> => {
+      const out: Record<string, number> = {};
+      for (const column of columns) {
+        let id = ids.get(column);
+        if (id === undefined) {
+          id = nextId++;
+          ids.set(column, id);
+        }
+        out[column] = id;
+      }
+      return out;
+    };
+    const kept = new Set<string>();
     const written = new Map<string, { rows: number }>();
     const registered = new Map<string, { rows: number; rowGroups: number; compression: CompressionName }>();
     const ctx: VersionWriteContext = {
@@ -248,93 +404,296 @@ async function writeVersion(store: Store, options: CommitVersionOptions, version
       version,
       keyValue,
       signal,
-      async writeParquet(relativePath, table, writeOptions = {}) {
-        checkRelativeParquetPath(relativePath);
+      previous,
+      async writeParquet(relativePath, arrow, writeOptions = {}) {
+        const date = checkRelativeParquetPath(relativePath);
         throwIfAborted(signal, what);
         const target = path.join(dataDir, ...relativePath.split('/'));
         await fs.mkdir(path.dirname(target), { recursive: true });
         const compression = writeOptions.compression ?? 'zstd';
-        const result = await writeParquet(table, target, { compression, rowGroupSize: writeOptions.rowGroupSize, metadata: { ...(writeOptions.metadata ?? {}), ...keyValue } });
+        const withDate = date !== null && !arrow.schema.fields.some((f) => f.name === 'date') ? withDateColumn(arrow, date) : arrow;
+        const result = await writeParquet(withFieldIds(withDate, fieldIds(withDate.schema.fields.map((f) => f.name))), target, { compression, rowGroupSize: writeOptions.rowGroupSize, metadata: { ...(writeOptions.metadata ?? {}), ...keyValue } });
         crashPoint(`wrote ${relativePath}`);
-        written.set(relativePath, { rows: table.numRows });
-        return { path: relativePath, rows: table.numRows, bytes: result.bytes };
+        written.set(relativePath, { rows: arrow.numRows });
+        return { path: relativePath, rows: arrow.numRows, bytes: result.bytes };
       },
       registerFile(relativePath, facts) {
-        registered.set(checkRelativeParquetPath(relativePath), facts);
+        checkRelativeParquetPath(relativePath);
+        registered.set(relativePath, facts);
+      },
+      fieldIds,
+      keepPartitions(values) {
+        for (const value of values) {
+          if (!previous?.partitions.includes(value)) throw new BadRequestError(`${what}: cannot keep partition ${value}, which ${previous ? `v${previous.version}` : 'no earlier version'} does not hold`, { partition: value, previous: previous?.version ?? null });
+          kept.add(value);
+        }
       },
     };
     await options.write(ctx);
     throwIfAborted(signal, what);
 
     const relativeFiles = await listFiles(dataDir);
-    for (const file of relativeFiles) checkRelativeParquetPath(file);
-    if (relativeFiles.length === 0) throw new BadRequestError(`${what} wrote no Parquet files`, { layer, key, version });
+    const partitionOf = new Map(relativeFiles.map((file) => [file, checkRelativeParquetPath(file)]));
+    const partitioned = relativeFiles.length > 0 ? partitionOf.get(relativeFiles[0]) !== null : previous ? previous.partitions.length > 0 : false;
+    if (relativeFiles.some((file) => (partitionOf.get(file) !== null) !== partitioned)) throw new BadRequestError(`${what} mixes files below date= folders with files at the top`, { layer, key, version });
+    if (relativeFiles.length === 0 && kept.size === 0) throw new BadRequestError(`${what} wrote no Parquet files`, { layer, key, version });
+    for (const value of kept) if ([...partitionOf.values()].includes(value)) throw new BadRequestError(`${what} both keeps and writes partition ${value}`, { partition: value });
     const createdAt = new Date().toISOString();
     // files are synced and hashed several at a time: a version of thousands of small files
     // otherwise waits on one fsync after another
-    const files: FileInfo[] = new Array<FileInfo>(relativeFiles.length);
+    const fresh: NewFile[] = new Array<NewFile>(relativeFiles.length);
     let next = 0;
     const worker = async () => {
       while (next < relativeFiles.length) {
         const k = next++;
         const relative = relativeFiles[k];
         throwIfAborted(signal, what);
-        const absoluteFile = path.join(dataDir, ...relative.split('/'));
-        await fsyncFile(absoluteFile);
-        const digest = await hashFile(absoluteFile);
+        const staged = path.join(dataDir, ...relative.split('/'));
+        await fsyncFile(staged);
+        const digest = await hashFile(staged);
         const known = written.get(relative);
-        const facts = registered.get(relative) ?? (await parquetFileFacts(absoluteFile));
-        files[k] = {
-          path: relative,
-          bytes: digest.bytes,
-          rows: known?.rows ?? facts.rows,
-          sha256: digest.sha256,
-          compression: facts.compression,
-          rowGroups: facts.rowGroups,
+        const facts = registered.get(relative) ?? (await parquetFileFacts(staged));
+        fresh[k] = {
+          relative,
+          partition: partitionOf.get(relative) ?? null,
+          staged,
+          info: { path: relative, bytes: digest.bytes, rows: known?.rows ?? facts.rows, sha256: digest.sha256, compression: facts.compression, rowGroups: facts.rowGroups },
         };
       }
     };
     await Promise.all(Array.from({ length: Math.min(COMMIT_CONCURRENCY, relativeFiles.length) }, worker));
     crashPoint('synced and hashed the files');
-    const folders = await listFolders(dataDir);
-    // deepest first, so a folder is synced after the folders inside it
-    for (let k = 0; k < folders.length; k += COMMIT_CONCURRENCY) await Promise.all(folders.slice(k, k + COMMIT_CONCURRENCY).map((folder) => fsyncDir(folder)));
-    crashPoint('synced the folders');
 
+    // the table: created with the first version's schema, evolved when new data brings columns
+    let schemaTable = table;
+    if (fresh.length > 0) {
+      const incoming = await schemaOfDataFile(fresh[0].staged);
+      if (!schemaTable) {
+        schemaTable = await createTable(tableDir, incoming, { partitionColumn: partitioned ? 'date' : null, properties: { 'mes-data.layer': layer, 'mes-data.key': key } });
+      } else {
+        const merged = mergeSchema(currentSchema(schemaTable.metadata, schemaTable.metadataFile), incoming);
+        schemaTable = await commitSchema(tableDir, merged);
+      }
+    }
+    if (schemaTable && (defaultSpec(schemaTable.metadata, schemaTable.metadataFile).fields.length > 0) !== partitioned) {
+      throw new BadRequestError(`${what}: the table ${tablePath(layer, key)} is ${partitioned ? 'unpartitioned' : 'partitioned by date'}, the new files are not`, { layer, key });
+    }
+
+    // step 1: into the table's data folder (no snapshot names them until the commit)
+    const byPartition = new Map<string | null, NewFile[]>();
+    for (const file of fresh) byPartition.set(file.partition, [...(byPartition.get(file.partition) ?? []), file]);
+    // a partition's files keep the writer's order (by its relative paths): the data file names
+    // start with their rank, and the version folder names them in the order of those names
+    for (const group of byPartition.values()) {
+      group.forEach((file, k) => {
+        const fresh = newDataFilePath(tableDir, file.partition);
+        file.dataPath = path.join(path.dirname(fresh), `${String(k).padStart(5, '0')}-${path.basename(fresh)}`);
+      });
+    }
+    // new names (a uuid each), so a plain rename cannot replace anything; every folder that
+    // got an entry is synced once, before the commit names the files
+    const folders = [...new Set(fresh.map((f) => path.dirname(f.dataPath as string)))];
+    const createdFolders = new Set<string>();
+    await mkdirDurable(path.join(tableDir, 'data'));
+    await inParallel(folders, async (folder) => {
+      if ((await fs.mkdir(folder, { recursive: true })) !== undefined) createdFolders.add(folder);
+    });
+    await lock.assertHeld();
+    await inParallel(fresh, async (file) => {
+      await fs.rename(file.staged, file.dataPath as string);
+      moved.push(file.dataPath as string);
+    });
+    await inParallel([...folders, ...(createdFolders.size > 0 ? [path.join(tableDir, 'data')] : [])], fsyncDir);
+    crashPoint('moved the new files into the table');
+
+    // the files of the new version: each partition's files named in the order of their data paths
+    const files: FileInfo[] = [];
+    const links: { from: string; name: string }[] = [];
+    for (const [partition, group] of byPartition) {
+      group.sort((a, b) => ((a.dataPath as string) < (b.dataPath as string) ? -1 : 1));
+      group.forEach((file, k) => {
+        const name = linkFileName(partition, k);
+        files.push({ ...file.info, path: name });
+        links.push({ from: file.dataPath as string, name });
+      });
+    }
+    const previousFolder = previous ? absolute(store, versionPath(layer, previous.version, key)) : null;
+    for (const file of previous?.metadata.files ?? []) {
+      const partition = partitionOfLink(file.path);
+      if (partition === null || !kept.has(partition)) continue;
+      files.push(file);
+      links.push({ from: path.join(previousFolder as string, file.path), name: file.path });
+    }
+
+    // step 2: the sidecar
     const metadata = MetadataManager.createMetadata({
       layer,
-      asset: layer === 'cleaned' ? key : (sidecarInput.asset ?? null),
-      featureSet: layer === 'features' ? key : undefined,
+      asset: layer === 'cleaned' ? key : (sidecarInput.asset ?? (key.includes('/') ? key.split('/')[0] : null)),
+      featureSet: layer === 'features' ? key.split('/').pop() : undefined,
       version,
       createdAt,
       schema: sidecarInput.schema ?? null,
       changelog: sidecarInput.changelog ?? null,
     });
     MetadataManager.addFileInfo(metadata, files);
-    metadata.dateRange = sidecarInput.dateRange ?? deriveDateRange(relativeFiles);
-    const partitioning = partitionsOf(relativeFiles[0]).map(([partitionKey]) => partitionKey);
-    if (partitioning.length > 0) metadata.partitioning = partitioning;
+    const dates = files.map((f) => partitionOfLink(f.path)).filter((d): d is string => d !== null).sort();
+    metadata.dateRange = sidecarInput.dateRange ?? (dates.length > 0 ? { from: dates[0], to: dates[dates.length - 1] } : null);
+    if (partitioned) metadata.partitioning = ['date'];
     if (sidecarInput.qualityMetrics) MetadataManager.addQualityMetrics(metadata, sidecarInput.qualityMetrics);
     MetadataManager.addDependencies(metadata, sidecarInput.dependencies ?? []);
     metadata.recipe = sidecarInput.recipe ?? null;
     metadata.validation = sidecarInput.validation ?? null;
     metadata.fingerprint = options.fingerprint ?? null;
     if (sidecarInput.extra) metadata.extra = sidecarInput.extra;
-    // the sidecar goes in last: a folder without it is not a version
-    await MetadataManager.writeMetadataFile(metadata, path.join(dataDir, SIDECAR));
-    crashPoint('wrote metadata.json');
+    // written in staging and moved into the catalog: a crash leaves no temporary file there
+    const stagedSidecar = path.join(staging.path, 'sidecar.json');
+    await MetadataManager.writeMetadataFile(metadata, stagedSidecar);
+    await mkdirDurable(path.dirname(sidecarFile));
+    sidecarWritten = true;
+    await moveNoReplace(stagedSidecar, sidecarFile, 'file');
+    crashPoint('placed the sidecar');
 
+    // step 3: the version folder, in staging
+    await fs.mkdir(linkDir);
+    let copies = 0;
+    await inParallel(links, async (link) => {
+      if (!(await linkOrCopy(link.from, path.join(linkDir, link.name)))) copies++;
+    });
+    await fsyncDir(linkDir);
+    crashPoint('built the version folder');
+
+    // step 4: the commit point
     throwIfAborted(signal, what);
     await lock.assertHeld();
-    createdParent = (await mkdirDurable(versionParent)).length > 0;
-    await moveNoReplace(dataDir, absolute(store, finalPath), 'dir');
-    crashPoint(`committed ${finalPath}`);
-    return { status: 'created', layer, key, version, path: finalPath, rows: metadata.recordCount, bytes: metadata.fileSizeBytes, files: metadata.files, metadata };
+    const newFiles: NewDataFile[] = fresh.map((f): NewDataFile => (f.partition === null ? { path: f.dataPath as string, partition: {} } : { path: f.dataPath as string, partition: { date: f.partition } }));
+    const summary = lineageSummary(metadata);
+    const removeDates = (previous?.partitions ?? []).filter((p) => !kept.has(p) && !byPartition.has(p));
+    const overlaps = fresh.some((f) => f.partition !== null && previous?.partitions.includes(f.partition));
+    if (!schemaTable) throw new BadRequestError(`${what}: the table ${tablePath(layer, key)} does not exist and nothing new was written`, { layer, key });
+    if (!previous || (partitioned && removeDates.length === 0 && !overlaps)) await appendFiles(tableDir, newFiles, { version, summary });
+    else if (partitioned) await replacePartitions(tableDir, newFiles, { version, summary, removeDates });
+    else await replacePartitions(tableDir, newFiles, { version, summary });
+    committed = true;
+    crashPoint(`committed the snapshot of ${layer} v${version} of ${key}`);
+
+    // step 5: the version folder into place
+    await mkdirDurable(path.dirname(absolute(store, finalPath)));
+    await moveNoReplace(linkDir, absolute(store, finalPath), 'dir');
+    crashPoint(`placed ${finalPath}`);
+    return {
+      status: 'created',
+      layer,
+      key,
+      version,
+      path: finalPath,
+      rows: metadata.recordCount,
+      bytes: metadata.fileSizeBytes,
+      files: metadata.files,
+      metadata,
+      shared: files.length - fresh.length,
+      written: fresh.length,
+      copies,
+    };
   } catch (error) {
-    if (createdParent) await fs.rmdir(versionParent).catch(() => undefined);
+    if (!committed) {
+      // nothing names them: no version appears
+      await Promise.all(moved.map((file) => fs.rm(file, { force: true })));
+      if (sidecarWritten) await fs.rm(sidecarFile, { force: true });
+    }
     if (signal?.aborted && !(error instanceof CancelledError)) throw new CancelledError(`${what} was cancelled; nothing was written`, { reason: String(signal.reason ?? 'aborted') });
     throw error;
   } finally {
     await staging.dispose();
   }
+}
+
+/** Runs `work` on every item, COMMIT_CONCURRENCY at a time. */
+async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(COMMIT_CONCURRENCY, items.length) }, worker));
+}
+
+/** `table` with a last column `date` (Date32) holding `date` on every row. */
+function withDateColumn(table: Table, date: string): Table {
+  const days = Math.round(Date.parse(`${date}T00:00:00Z`) / 86_400_000);
+  const column = makeVector(makeData({ type: new DateDay(), length: table.numRows, nullCount: 0, data: new Int32Array(table.numRows).fill(days) }));
+  return table.assign(new Table({ date: column }));
+}
+
+/** `table` with the Parquet field id of each column in its Arrow field metadata (`PARQUET:field_id`, which the writer puts in the footer). */
+function withFieldIds(table: Table, ids: Record<string, number>): Table {
+  const fields = table.schema.fields.map((field) => new Field(field.name, field.type, field.nullable, new Map([...field.metadata, ['PARQUET:field_id', String(ids[field.name])]])));
+  return new Table(new Schema(fields, table.schema.metadata), table.batches);
+}
+
+/**
+ * Finishes the version commits crashed writers left, for one key or (without `only`) every
+ * table of the store; the caller holds the store lock. A snapshot whose version folder is
+ * missing (a crash between the commit and the rename) gets it rebuilt from the snapshot's
+ * files; a sidecar whose version has no snapshot (a crash before the commit) is removed.
+ * Answers the store-relative paths it rebuilt and removed.
+ */
+export async function recoverVersions(store: Store, only?: { layer: VersionedLayer; key: string }): Promise<{ rebuilt: string[]; removed: string[] }> {
+  const result = { rebuilt: [] as string[], removed: [] as string[] };
+  const keys = only ? [only] : await versionedKeys(store);
+  for (const { layer, key } of keys) {
+    const table = await loadTableIfAny(absolute(store, tablePath(layer, key)));
+    const snapshots = table ? listSnapshots(table) : [];
+    const committed = new Set(snapshots.map((s) => s.version));
+    for (const snapshot of snapshots) {
+      const folder = versionPath(layer, snapshot.version, key);
+      if (await exists(absolute(store, folder))) continue;
+      // a snapshot without its sidecar is not ours (or was expired): nothing to name its files by
+      if (!(await exists(absolute(store, versionSidecarPath(layer, key, snapshot.version))))) continue;
+      const staging = await createStagingDir(store);
+      try {
+        const linkDir = path.join(staging.path, 'version');
+        await fs.mkdir(linkDir);
+        const live = await snapshotDataFiles(table as LoadedTable, snapshot);
+        const byPartition = new Map<string | null, string[]>();
+        for (const file of live) {
+          const date = typeof file.partition.date === 'string' ? file.partition.date : null;
+          byPartition.set(date, [...(byPartition.get(date) ?? []), file.path]);
+        }
+        for (const [partition, paths] of byPartition) {
+          paths.sort();
+          for (const [k, from] of paths.entries()) await linkOrCopy(from, path.join(linkDir, linkFileName(partition, k)));
+        }
+        await fsyncDir(linkDir);
+        await mkdirDurable(path.dirname(absolute(store, folder)));
+        await moveNoReplace(linkDir, absolute(store, folder), 'dir');
+        crashPoint(`rebuilt ${folder}`);
+        result.rebuilt.push(folder);
+      } finally {
+        await staging.dispose();
+      }
+    }
+    const catalogDir = absolute(store, `${CATALOG_DIR}/${layer}/${key}`);
+    const names = await fs.readdir(catalogDir).catch(() => [] as string[]);
+    for (const name of names) {
+      const match = /^v(\d+)\.json$/.exec(name);
+      if (!match || committed.has(Number(match[1]))) continue;
+      await fs.rm(path.join(catalogDir, name), { force: true });
+      await fsyncDir(catalogDir);
+      result.removed.push(`${CATALOG_DIR}/${layer}/${key}/${name}`);
+    }
+  }
+  return result;
+}
+
+/** Every key with a sidecar folder in the catalog: `cleaned` assets, `features` asset/set pairs (and sets alone). */
+async function versionedKeys(store: Store): Promise<{ layer: VersionedLayer; key: string }[]> {
+  const keys: { layer: VersionedLayer; key: string }[] = [];
+  const dirs = async (relative: string) =>
+    (await fs.readdir(absolute(store, relative), { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => e.name);
+  for (const asset of await dirs(`${CATALOG_DIR}/cleaned`)) keys.push({ layer: 'cleaned', key: asset });
+  for (const first of await dirs(`${CATALOG_DIR}/features`)) {
+    const inner = await dirs(`${CATALOG_DIR}/features/${first}`);
+    if (inner.length === 0) keys.push({ layer: 'features', key: first });
+    for (const set of inner) keys.push({ layer: 'features', key: featureKey(first, set) });
+  }
+  return keys;
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { errnoOf, exists, writeFileDurable } from './durableFs.js';
-import { SIDECAR, VERSION_LEDGER, parseVersionFolder, type Store, type VersionedLayer } from './storeLayout.js';
+import { VERSION_LEDGER, parseVersionFolder, versionSidecarPath, type Store, type VersionedLayer } from './storeLayout.js';
 
 /**
  * Version numbers. A version of `cleaned/…/{ASSET}` or `features/…/{set}` is numbered per
@@ -26,14 +26,17 @@ export async function readLedger(store: Store): Promise<Ledger> {
 }
 
 /**
- * Committed versions of one asset (cleaned) or set (features), ascending. A version exists
- * only when its folder holds its `metadata.json`.
+ * Committed versions of one asset (cleaned) or feature set of an asset (features,
+ * `{ASSET}/{set}`), ascending. A version exists when its folder is in place and its sidecar
+ * in the catalog (`catalog/{layer}/{key}/v{N}.json`): the commit writes the sidecar before
+ * its snapshot and places the folder after it, and recovery finishes or undoes a commit
+ * that stopped between the two.
  */
 export async function listVersions(store: Store, layer: VersionedLayer, key: string): Promise<number[]> {
   const folders = await versionFoldersWith(store, layer, key);
   const committed: number[] = [];
   for (const version of folders) {
-    if (await exists(path.join(store.root, layer, `v${version}`, key, SIDECAR))) committed.push(version);
+    if (await exists(path.join(store.root, ...versionSidecarPath(layer, key, version).split('/')))) committed.push(version);
   }
   return committed;
 }

@@ -72,20 +72,30 @@ describe('mes-data ingest, promote, features build, diff', () => {
     const again = await runCliJson('--store', store, 'promote', '--asset', 'MES');
     expect(again.json).toMatchObject({ version: 'v1', status: 'unchanged' });
     const partial = await runCliJson('--store', store, 'promote', '--asset', 'MES', '--from', '2024-01-04');
-    expect(partial.json).toMatchObject({ version: 'v2', rows: 60 });
+    // the two dates in the range are unchanged: shared with v1, nothing written
+    expect(partial.json).toMatchObject({ version: 'v2', rows: 60, dates: { shared: 2, written: 0, removed: 1 } });
     const features = await runCliJson('--store', store, 'features', 'build', 'momentum_indicators', '--asset', 'MES', '--from', 'v1');
     expect(features.code).toBe(0);
-    expect(features.json).toMatchObject({ version: 'v1', path: 'features/v1/momentum_indicators', rows: 90, status: 'created' });
+    expect(features.json).toMatchObject({ version: 'v1', path: 'features/v1/MES/momentum_indicators', rows: 90, status: 'created' });
     const diff = await runCliJson('--store', store, 'diff', 'cleaned/v1/MES', 'cleaned/v2/MES');
     expect(diff.code).toBe(0);
     expect(diff.json).toMatchObject({ key: ['timestamp'], rows: { added: 0, removed: 30, changed: 0, unchanged: 60 } });
     const unknown = await runCliJson('--store', store, 'features', 'build', 'alpha', '--asset', 'MES');
     expect(unknown.code).toBe(2);
+    // --append onto v2 adds back the date v2 lacks: the same inputs and recipe as v1, so v1 is named, nothing written
+    const appended = await runCli('--store', store, 'promote', '--asset', 'MES', '--append');
+    expect(appended.code).toBe(0);
+    expect(appended.stdout.split('\n')[0]).toBe('unchanged: cleaned/v1/MES (v1): 90 rows from 3 raw files');
+    // --replace of one date of v2 with the same raw file and recipe is v2 again
+    const replaced = await runCliJson('--store', store, 'promote', '--asset', 'MES', '--replace', '--from', '2024-01-04', '--to', '2024-01-04');
+    expect(replaced.json).toMatchObject({ version: 'v2', rows: 60, status: 'unchanged', dates: { shared: 2, written: 0, removed: 0 } });
+    const noRange = await runCliJson('--store', store, 'promote', '--asset', 'MES', '--replace', '--from', '2024-01-04');
+    expect(noRange.json).toMatchObject({ error: { code: 'BAD_REQUEST', message: 'promote --replace needs --from and --to: the dates to promote again' } });
     // --param: other periods are another version; a parameter of another set, or a value that is no number, is BAD_REQUEST (exit 2)
     const periods = await runCliJson('--store', store, 'features', 'build', 'momentum_indicators', '--asset', 'MES', '--from', 'v1', '--param', 'rsiPeriod=5', '--param', 'momentumPeriod=3');
     expect(periods.code).toBe(0);
-    expect(periods.json).toMatchObject({ version: 'v2', path: 'features/v2/momentum_indicators', rows: 90, status: 'created' });
-    const recipe = JSON.parse(fs.readFileSync(path.join(store, 'features/v2/momentum_indicators/metadata.json'), 'utf8')) as { recipe: { parameters: Record<string, unknown> } };
+    expect(periods.json).toMatchObject({ version: 'v2', path: 'features/v2/MES/momentum_indicators', rows: 90, status: 'created' });
+    const recipe = JSON.parse(fs.readFileSync(path.join(store, 'catalog/features/MES/momentum_indicators/v2.json'), 'utf8')) as { recipe: { parameters: Record<string, unknown> } };
     expect(recipe.recipe.parameters).toEqual({ set: 'momentum_indicators', asset: 'MES', from: 'cleaned/v1/MES', rsiPeriod: 5, momentumPeriod: 3 });
     const foreign = await runCliJson('--store', store, 'features', 'build', 'volume_profile', '--asset', 'MES', '--param', 'rsiPeriod=5');
     expect(foreign.code).toBe(2);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatBytes } from '../../cli/render.js';
 import { openStore } from '../../core/store/openStore.js';
 import { commitRawSnapshots } from '../../core/store/rawSnapshot.js';
-import { commitVersion } from '../../core/store/versionCommit.js';
+import { writeFormat2Version } from '../core/store/storeTestKit.js';
 import { ohlcvTable, tempDir } from '../helpers/ohlcvTable.js';
 import { runCli, runCliJson } from '../helpers/runCli.js';
 
@@ -21,14 +21,7 @@ describe('mes-data init, ls, verify', () => {
       { asset: 'MES', date: '2024-01-15', name: 'ohlcv', table: ohlcvTable(1440) },
       { asset: 'MES', date: '2024-01-16', name: 'ohlcv', table: ohlcvTable(10) },
     ]);
-    await commitVersion(store, {
-      layer: 'cleaned',
-      key: 'MES',
-      sidecar: { validation: { valid: true } },
-      write: async (ctx) => {
-        await ctx.writeParquet('date=2024-01-15/part-0.parquet', ohlcvTable(1440));
-      },
-    });
+    await writeFormat2Version(store, 'cleaned', 'MES', 1, [{ date: '2024-01-15', table: ohlcvTable(1440) }], { sidecar: { validation: { valid: true } } });
   });
   afterAll(cleanup);
 
@@ -80,7 +73,7 @@ describe('mes-data init, ls, verify', () => {
   it('ls prints a tree for people, two levels deep unless --depth says otherwise', async () => {
     const a = sizeOf('raw/MES/2024-01-15/ohlcv.parquet');
     const b = sizeOf('raw/MES/2024-01-16/ohlcv.parquet');
-    const cleanedBytes = formatBytes(sizeOf('cleaned/v1/MES/date=2024-01-15/part-0.parquet'));
+    const cleanedBytes = formatBytes(sizeOf('cleaned/v1/MES/2024-01-15.parquet'));
     // the default stops at the assets, yet they keep their counts and spans; the last line says how to see more
     const top = await runCli('ls', '--store', storeDir);
     expect(top.stdout.split('\n').slice(1)).toEqual([
@@ -129,6 +122,20 @@ describe('mes-data init, ls, verify', () => {
     expect({ code: noPath.code, stderr: noPath.stderr }).toEqual({ code: 3, stderr: `error NOT_FOUND: nothing at raw/ES in the store ${storeDir}\n` });
     const badDepth = await runCli('ls', '--depth', 'deep', '--store', storeDir);
     expect(badDepth.code).toBe(2);
+  });
+
+  it('a store of format 1 is STORE_NEEDS_MIGRATION (exit 6) for ls and verify, naming the migrate command', async () => {
+    const old = path.join(dir, 'format1');
+    fs.mkdirSync(old);
+    fs.writeFileSync(path.join(old, 'mes-data-store.json'), JSON.stringify({ format: 'mes-data-store', formatVersion: 1, createdAt: '2026-01-02T03:04:05.000Z', createdBy: 'mes-data 0.1.0' }));
+    for (const command of ['ls', 'verify']) {
+      const run = await runCli(command, '--store', old);
+      expect({ command, code: run.code, stderr: run.stderr }).toEqual({
+        command,
+        code: 6,
+        stderr: `error STORE_NEEDS_MIGRATION: the store ${old} has format 1; this mes-data (0.1.0) reads format 2: run \`mes-data migrate --store ${old}\` once to convert it in place\n`,
+      });
+    }
   });
 
   it('verify reports ok (exit 0), then tampering (exit 1) with path, code and message', async () => {

@@ -7,6 +7,7 @@ describe('the one table of error codes', () => {
   it('gives the exit codes of the CLI contract', () => {
     expect(['BAD_REQUEST', 'NOT_FOUND', 'CORRUPTED_FILE', 'UNSUPPORTED_FILE', 'SCHEMA_MISMATCH', 'MISSING_REQUIRED_COLUMN', 'DATA_TYPE_VALIDATION', 'ALREADY_EXISTS', 'LOCKED', 'VALIDATION_GATE', 'PARSE_ERROR', 'INTERNAL'].map(exitCodeFor)).toEqual([2, 3, 4, 4, 5, 5, 5, 6, 6, 6, 7, 10]);
     expect(exitCodeFor('NO_SUCH_CODE')).toBe(10);
+    expect({ exit: exitCodeFor('STORE_NEEDS_MIGRATION'), http: errorCodeInfo('STORE_NEEDS_MIGRATION').http }).toEqual({ exit: 6, http: 409 });
   });
 
   it('gives HTTP statuses, and INTERNAL for a code it does not know', () => {

@@ -5,12 +5,13 @@ import { TABS, useAppState, type Tab } from '../state/appState';
 import { ErrorBoundary } from '../shell/ErrorBoundary';
 import { ErrorPanel } from '../shell/ErrorPanel';
 import { DataTable } from '../table/DataTable';
-import { countOf, findNode, formatBytes, formatSpan, isOpenable, rawAssetOf } from '../tree/treeModel';
+import { countOf, findNode, formatBytes, formatSpan, isOpenable, rawAssetOf, versionOfPath } from '../tree/treeModel';
 import { offendingRows, rulesByRow } from '../validate/validationReport';
 import { GroupSummary } from './GroupSummary';
 import { MetadataView } from './MetadataView';
 import { SchemaView } from './SchemaView';
 import { useDatasetInfo, type DatasetInfo } from './useDatasetInfo';
+import { VersionPicker } from '../versions/VersionPicker';
 
 // the chart library loads when the Chart tab is first shown
 const ChartView = lazy(() => import('../chart/ChartView').then((m) => ({ default: m.ChartView })));
@@ -125,6 +126,7 @@ function OpenDataset({ path, tab, version, reportRows }: { path: string; tab: Ta
           ) : null}
         </div>
       </header>
+      {versionOfPath(path) ? <VersionPicker path={path} metadata={info?.metadata ?? null} storeVersion={version} /> : null}
       <Tabs tab={tab} chartable={chartable} />
       <div className="tab-panel" role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
         {state.status === 'error' ? (

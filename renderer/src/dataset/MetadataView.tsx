@@ -1,5 +1,5 @@
 import { copyToClipboard, openDataset } from '../state/actions';
-import { countOf, formatBytes, formatCount } from '../tree/treeModel';
+import { countOf, formatBytes, formatCount, sidecarFileOf } from '../tree/treeModel';
 import { JsonTree } from './JsonTree';
 import type { DatasetInfo } from './useDatasetInfo';
 
@@ -96,7 +96,7 @@ export function MetadataView({ info }: { info: DatasetInfo }) {
       </div>
 
       <h3 className="with-control">
-        Sidecar <span className="muted small">metadata.json</span>
+        Sidecar <span className="muted small mono">{sidecarFileOf(info.path) ?? ''}</span>
         {metadata ? (
           <button type="button" onClick={() => void copyToClipboard(JSON.stringify(metadata, null, 2), 'the sidecar JSON')}>
             Copy JSON

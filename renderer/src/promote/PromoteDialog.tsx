@@ -10,11 +10,13 @@ import { countOf, findNode, formatCount } from '../tree/treeModel';
 import { IssueList } from '../validate/ReportPanel';
 import { useSchemas } from '../validate/useSchemas';
 import { ruleTitle } from '../validate/validationReport';
-import { droppedTotal, gateOfError, gateOfResult, type Gate } from './promoteResult';
+import { datesLine, droppedTotal, gateOfError, gateOfResult, type Gate } from './promoteResult';
 
 type Mode = 'strict' | 'coerce' | 'ignore';
 type OnInvalid = 'fail' | 'drop';
 type Compression = 'zstd' | 'snappy' | 'gzip' | 'brotli' | 'lz4' | 'none';
+/** What the new version holds: the range (dates unchanged since the newest version are shared), only the dates it lacks, or the range promoted again */
+type Scope = 'range' | 'append' | 'replace';
 
 type Step =
   | { kind: 'form' }
@@ -63,11 +65,14 @@ export function PromoteDialog({ asset }: { asset: string }) {
   const [onInvalid, setOnInvalid] = useState<OnInvalid>('fail');
   const [compression, setCompression] = useState<Compression>('zstd');
   const [message, setMessage] = useState('');
+  const [scope, setScope] = useState<Scope>('range');
   const [step, setStep] = useState<Step>({ kind: 'form' });
 
-  const chosen = dates.filter((d) => (!from || d.date >= from) && (!to || d.date <= to));
+  // an append looks at every raw date (it adds those the newest version lacks); the others at the range
+  const chosen = scope === 'append' ? dates : dates.filter((d) => (!from || d.date >= from) && (!to || d.date <= to));
   const chosenRows = chosen.reduce((s, d) => s + (d.rows ?? 0), 0);
-  const params = { kind: 'promote' as const, asset, from: from || undefined, to: to || undefined, schema, mode, onInvalid, compression, message };
+  const range = scope === 'append' ? {} : { from: from || undefined, to: to || undefined };
+  const params = { kind: 'promote' as const, asset, ...range, schema, mode, onInvalid, compression, message, ...(scope === 'append' ? { append: true } : scope === 'replace' ? { replace: true } : {}) };
   const busy = step.kind === 'checking' || step.kind === 'running';
   const edit = <T,>(set: (v: T) => void) => (value: T) => {
     set(value);
@@ -97,7 +102,7 @@ export function PromoteDialog({ asset }: { asset: string }) {
         // a store path (cleaned/vN/ASSET): null only for a dry run
         if (result.path) openDataset(result.path, { reveal: true, tab: 'metadata' });
         const dropped = droppedTotal(result.dropped);
-        setNotice(`${result.status === 'unchanged' ? 'Already promoted' : 'Promoted'} ${asset} to ${result.path ?? result.version ?? 'a new version'}: ${countOf(result.rows, 'row')}${dropped ? `, ${formatCount(dropped)} dropped` : ''}`);
+        setNotice(`${result.status === 'unchanged' ? 'Already promoted' : 'Promoted'} ${asset} to ${result.path ?? result.version ?? 'a new version'}: ${countOf(result.rows, 'row')}${dropped ? `, ${formatCount(dropped)} dropped` : ''} · ${datesLine(result.dates)}`);
       } else if (job.state === 'cancelled') setStep({ kind: 'cancelled' });
       else {
         const error = failedJobError(job.error, 'the promote job');
@@ -153,12 +158,27 @@ export function PromoteDialog({ asset }: { asset: string }) {
     >
       <div className="promote-grid">
         <form className="form" onSubmit={(event) => event.preventDefault()}>
+          <fieldset className="field">
+            <legend>The new version</legend>
+            <label className="radio">
+              <input type="radio" name="promote-scope" value="range" checked={scope === 'range'} onChange={() => edit(setScope)('range')} disabled={busy} />
+              the dates in the range <span className="muted small">— dates unchanged since the newest version are shared, not rewritten</span>
+            </label>
+            <label className="radio">
+              <input type="radio" name="promote-scope" value="append" checked={scope === 'append'} onChange={() => edit(setScope)('append')} disabled={busy} />
+              append <span className="muted small">— only the dates the newest version lacks; all of its dates kept</span>
+            </label>
+            <label className="radio">
+              <input type="radio" name="promote-scope" value="replace" checked={scope === 'replace'} onChange={() => edit(setScope)('replace')} disabled={busy} />
+              replace the range <span className="muted small">— promote these dates again, keep the others</span>
+            </label>
+          </fieldset>
           <div className="field-row">
-            <DateSelect label="From" value={from} dates={dates} onChange={edit(setFrom)} disabled={busy} />
-            <DateSelect label="To" value={to} dates={dates} onChange={edit(setTo)} disabled={busy} />
+            <DateSelect label="From" value={from} dates={dates} onChange={edit(setFrom)} disabled={busy || scope === 'append'} />
+            <DateSelect label="To" value={to} dates={dates} onChange={edit(setTo)} disabled={busy || scope === 'append'} />
           </div>
           <p className="muted small" data-testid="promote-selection">
-            {dates.length === 0 ? `There are no raw snapshots of ${asset}.` : `${formatCount(chosen.length)} of ${countOf(dates.length, 'date')} · ${countOf(chosenRows, 'row')}`}
+            {dates.length === 0 ? `There are no raw snapshots of ${asset}.` : scope === 'append' ? `all ${countOf(dates.length, 'raw date')} looked at · ${countOf(chosenRows, 'row')}` : `${formatCount(chosen.length)} of ${countOf(dates.length, 'date')} · ${countOf(chosenRows, 'row')}`}
           </p>
           <div className="field-row">
             <label className="field">
@@ -231,6 +251,11 @@ export function PromoteDialog({ asset }: { asset: string }) {
                   {countOf(report.rowCount, 'row')} · {countOf(report.errors.reduce((s, i) => s + i.count, 0), 'error')}
                 </span>
               </div>
+              {checked ? (
+                <p className="small" data-testid="promote-dates">
+                  {datesLine(checked.gate.dates)} <span className="muted">(the gate covers the dates written)</span>
+                </p>
+              ) : null}
               {!report.valid && onInvalid === 'fail' ? <p className="small">Nothing would be written. Choose “drop” to remove the offending rows, or fix the raw data.</p> : null}
               {dropped > 0 ? (
                 <ul className="dropped small" data-testid="dropped">

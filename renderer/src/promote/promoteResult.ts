@@ -10,17 +10,28 @@ export interface Gate {
   report: ValidationReport;
   /** rows dropped (or counted by the gate) per rule */
   dropped: Record<string, number>;
+  /** trading dates the version would share with the newest one, write, and leave out (null: the error does not say) */
+  dates: PromoteDates | null;
 }
 
+type PromoteDates = JobResult<'promote'>['dates'];
+
 export function gateOfResult(result: JobResult<'promote'>): Gate {
-  return { report: result.report, dropped: result.dropped };
+  return { report: result.report, dropped: result.dropped, dates: result.dates };
+}
+
+/** `2 dates shared · 1 written · 0 removed`: what an incremental promote keeps by reference, writes and leaves out. */
+export function datesLine(dates: PromoteDates | null): string {
+  if (!dates) return '';
+  const n = (count: number) => count.toLocaleString('en-US');
+  return `${n(dates.shared)} ${dates.shared === 1 ? 'date' : 'dates'} shared · ${n(dates.written)} written · ${n(dates.removed)} removed`;
 }
 
 /** The gate a VALIDATION_GATE error carries in its details, or null for any other error. */
 export function gateOfError(error: ErrorLike): Gate | null {
   if (error.code !== 'VALIDATION_GATE') return null;
   const details = ValidationGateDetailsSchema.safeParse(error.details);
-  return details.success ? { report: details.data.report, dropped: details.data.dropped ?? {} } : null;
+  return details.success ? { report: details.data.report, dropped: details.data.dropped ?? {}, dates: null } : null;
 }
 
 /** Rows the drop policy removes, in total. */

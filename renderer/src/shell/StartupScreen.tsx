@@ -3,6 +3,7 @@ import { isDesktop } from '../api/transport';
 import { openStore, showStartup } from '../state/actions';
 import { useAppState } from '../state/appState';
 import { ErrorPanel } from './ErrorPanel';
+import { MigratePanel } from './MigratePanel';
 
 /**
  * Shown when no store is open, or it could not be opened, or the user wants another one:
@@ -29,7 +30,10 @@ export function StartupScreen() {
         <h1>MES Data</h1>
         <p className="muted">A versioned Parquet data lake for futures market data: raw snapshots → cleaned versions → feature sets.</p>
         {storeError ? (
-          <ErrorPanel error={storeError} context={storeError.path ? 'That folder could not be opened as a store' : 'No store'} />
+          <>
+            <ErrorPanel error={storeError} context={storeError.path ? 'That folder could not be opened as a store' : 'No store'} />
+            {storeError.code === 'STORE_NEEDS_MIGRATION' && storeError.path ? <MigratePanel key={storeError.path} store={storeError.path} /> : null}
+          </>
         ) : info?.store ? null : (
           <p className="startup-note">No store is open. Open an existing store or create a new one.</p>
         )}

@@ -34,15 +34,36 @@ export function needsLoad(node: CatalogNode): boolean {
   return canHaveChildren(node) && node.children === undefined;
 }
 
-/** The versions of one key under cleaned/ or features/ (`cleaned/MES`): a grouping, not a folder. */
+/** The versions of one key (`cleaned/MES`, `features/MES/momentum`): a grouping, not a folder. */
 export function isVersionGroup(node: CatalogNode): boolean {
-  return (node.kind === 'asset' || node.kind === 'featureSet') && /^(cleaned|features)\/[^/]+$/.test(node.path);
+  return (node.kind === 'asset' && /^cleaned\/[^/]+$/.test(node.path)) || (node.kind === 'featureSet' && /^features\/[^/]+\/[^/]+$/.test(node.path));
+}
+
+/** The feature sets of one asset (`features/MES`), whose versions live in `features/vN/MES/…`. */
+function isFeatureAsset(node: CatalogNode): boolean {
+  return node.kind === 'asset' && /^features\/[^/]+$/.test(node.path);
 }
 
 /** Nodes whose rows the table, chart and schema views can open. */
 export function isOpenable(node: CatalogNode): boolean {
   if (node.kind === 'store' || node.kind === 'layer') return false;
-  return !isVersionGroup(node);
+  return !isVersionGroup(node) && !isFeatureAsset(node);
+}
+
+/** The layer, number and key of a path in a version folder (`features/v2/MES/rsi/part-0.parquet` → features, 2, `MES/rsi`), or null. */
+export function versionOfPath(path: string): { layer: 'cleaned' | 'features'; number: number; key: string; folder: string } | null {
+  const match = /^(cleaned)\/v(\d+)\/([^/]+)(?:\/|$)/.exec(path) ?? /^(features)\/v(\d+)\/([^/]+\/[^/]+)(?:\/|$)/.exec(path);
+  if (!match) return null;
+  const layer = match[1] as 'cleaned' | 'features';
+  return { layer, number: Number(match[2]), key: match[3], folder: `${layer}/v${match[2]}/${match[3]}` };
+}
+
+/** The store file of the sidecar describing a path (format 2: `catalog/cleaned/MES/v3.json`, `catalog/raw/MES/2024-01-15.json`), or null. */
+export function sidecarFileOf(path: string): string | null {
+  const version = versionOfPath(path);
+  if (version) return `catalog/${version.layer}/${version.key}/v${version.number}.json`;
+  const raw = /^raw\/([^/]+)\/(\d{4}-\d{2}-\d{2})(?:\/|$)/.exec(path);
+  return raw ? `catalog/raw/${raw[1]}/${raw[2]}.json` : null;
 }
 
 /** The raw asset a path belongs to (`raw/MES/2024-01-15/x.parquet` → `MES`), or null. */
@@ -57,9 +78,9 @@ export function rawAssetOf(path: string): string | null {
  */
 export function containsPath(node: CatalogNode, target: string): boolean {
   if (node.path === '' || node.path === target || target.startsWith(`${node.path}/`)) return true;
-  if (isVersionGroup(node)) {
-    const [layer, key] = node.path.split('/');
-    return new RegExp(`^${layer}/v\\d+/${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(/|$)`).test(target);
+  if (isVersionGroup(node) || isFeatureAsset(node)) {
+    const [layer, ...key] = node.path.split('/');
+    return new RegExp(`^${layer}/v\\d+/${key.join('/').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(/|$)`).test(target);
   }
   return false;
 }

@@ -133,7 +133,7 @@ describe('ApiSession: the requests the command line makes', () => {
   it('store.open with recover: false leaves what a crashed writer left, for verify to report; by default it is removed', async () => {
     const leftover = path.join(store, '.mes-data-store.json.4242.0a1b2c.tmp');
     fs.writeFileSync(leftover, 'half a marker');
-    expect(await session.invoke('store.open', { path: store, recover: false })).toEqual({ store, formatVersion: 1 });
+    expect(await session.invoke('store.open', { path: store, recover: false })).toEqual({ store, formatVersion: 2 });
     expect(fs.existsSync(leftover)).toBe(true);
     await session.invoke('store.open', { path: store });
     expect(fs.existsSync(leftover)).toBe(false);

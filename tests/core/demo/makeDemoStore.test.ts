@@ -19,8 +19,12 @@ describe('makeDemoStore', () => {
     expect(raw.children?.[6]).toMatchObject({ name: '2024-01-16', rows: 1381 });
     const cleaned = await listTree(store, 'cleaned/MES', { depth: 1 });
     expect(cleaned.children).toEqual([expect.objectContaining({ kind: 'version', path: 'cleaned/v1/MES', version: 1, rows: 15 * 1380 - 1 })]);
-    const features = await listTree(store, 'features', { depth: 1 });
-    expect(features.children?.map((c) => c.name)).toEqual(['momentum_indicators', 'volume_profile']);
+    expect((await listTree(store, 'features', { depth: 1 })).children?.map((c) => c.path)).toEqual(['features/MES']);
+    const features = await listTree(store, 'features/MES', { depth: 1 });
+    expect(features.children?.map((c) => [c.kind, c.path])).toEqual([
+      ['featureSet', 'features/MES/momentum_indicators'],
+      ['featureSet', 'features/MES/volume_profile'],
+    ]);
     expect(await verifyStore(store)).toMatchObject({ ok: true, problems: [], checked: { datasets: 18, files: 32 } });
     lines.length = 0;
     await makeDemoStore(path.join(dir, 'demo'), (line) => lines.push(line));

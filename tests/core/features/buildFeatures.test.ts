@@ -11,6 +11,8 @@ import { getParquetMetadata, getParquetSchema } from '../../../core/parquet/parq
 import { SchemaRegistry } from '../../../core/schema/schemaRegistry.js';
 import { writeCleanedData } from '../../helpers/cleanedVersion.js';
 import { MetadataManager } from '../../../core/store/metadataManager.js';
+import { loadTable } from '../../../core/iceberg/tableCommit.js';
+import { snapshotDataFiles, snapshotForVersion } from '../../../core/iceberg/tableRead.js';
 import type { Store } from '../../../core/store/storeLayout.js';
 import { timestampColumn } from '../../../core/validation/columnData.js';
 import { validateTable } from '../../../core/validation/validateTable.js';
@@ -117,14 +119,18 @@ describe('buildFeatures at scale, streamed through DuckDB', () => {
     const expected = await expectedOf(store, 'momentum_indicators', 'cleaned/v1/MES', 'MES');
     const progress: { fraction: number; stage: string }[] = [];
     const result = await buildFeatures(store, { set: 'momentum_indicators', asset: 'MES', progress: (p) => progress.push(p) });
-    expect(result).toMatchObject({ version: 'v1', path: 'features/v1/momentum_indicators', rows: 3000, status: 'created' });
+    expect(result).toMatchObject({ version: 'v1', path: 'features/v1/MES/momentum_indicators', rows: 3000, status: 'created' });
     const written = await readVersion(store, result.path);
     expect(written.schema.fields.map((f) => f.name)).toEqual(['timestamp', 'asset', 'rsi_14', 'macd_line', 'macd_signal', 'macd_histogram', 'momentum_10', 'roc_10']);
     expect(plain(written)).toEqual(plain(expected.table));
-    const sidecar = await MetadataManager.readMetadataFile(path.join(store.root, result.path, 'metadata.json'));
+    const sidecar = await MetadataManager.readMetadataFile(path.join(store.root, 'catalog/features/MES/momentum_indicators/v1.json'));
     expect(sidecar.validation).toEqual(JSON.parse(JSON.stringify(expected.report)));
     expect(sidecar.files).toMatchObject([{ path: 'part-0.parquet', rows: 3000, compression: 'zstd', rowGroups: 1 }]);
-    expect(sidecar.dependencies?.length).toBe(fs.readdirSync(path.join(store.root, 'cleaned/v1/MES')).filter((d) => d.startsWith('date=')).length);
+    expect(sidecar.dependencies?.length).toBe(fs.readdirSync(path.join(store.root, 'cleaned/v1/MES')).filter((d) => d.endsWith('.parquet')).length);
+    // the table of the set of this asset: one unpartitioned snapshot naming the version's one file
+    const table = await loadTable(path.join(store.root, 'features/MES/momentum_indicators'));
+    const live = await snapshotDataFiles(table, snapshotForVersion(table, 1));
+    expect(live.map((f) => [f.recordCount, fs.statSync(f.path).ino])).toEqual([[3000, fs.statSync(path.join(store.root, result.path, 'part-0.parquet')).ino]]);
     // DuckDB writes zone-aware timestamps in microseconds (the minute bars are whole microseconds)
     const schema = await getParquetSchema(path.join(store.root, result.path, 'part-0.parquet'));
     expect(schema.columns[0]).toMatchObject({ name: 'timestamp', type: 'Timestamp<MICROSECOND, UTC>' });
@@ -139,7 +145,7 @@ describe('buildFeatures at scale, streamed through DuckDB', () => {
     expect(fs.readdirSync(path.join(store.root, '.staging'))).toEqual([]);
     const stages: string[] = [];
     const again = await buildFeatures(store, { set: 'momentum_indicators', asset: 'MES', progress: (p) => stages.push(p.stage) });
-    expect(again).toMatchObject({ version: 'v1', path: 'features/v1/momentum_indicators', rows: 3000, status: 'unchanged' });
+    expect(again).toMatchObject({ version: 'v1', path: 'features/v1/MES/momentum_indicators', rows: 3000, status: 'unchanged' });
     expect(stages).toEqual(['unchanged']);
   });
 
@@ -151,7 +157,7 @@ describe('buildFeatures at scale, streamed through DuckDB', () => {
     expect(plain(written)).toEqual(plain(expected.table));
     expect(String(written.getChild('volume')?.type)).toBe('Int64');
     expect(String(written.getChild('session_date')?.type)).toBe('Date32<DAY>');
-    const sidecar = await MetadataManager.readMetadataFile(path.join(store.root, result.path, 'metadata.json'));
+    const sidecar = await MetadataManager.readMetadataFile(path.join(store.root, 'catalog/features/MES/volume_profile/v1.json'));
     expect(sidecar.validation).toEqual(JSON.parse(JSON.stringify(expected.report)));
   });
 
@@ -162,7 +168,7 @@ describe('buildFeatures at scale, streamed through DuckDB', () => {
     const written = await readVersion(store, result.path);
     expect(plain(written)).toEqual(plain(expected.table));
     expect(written.getChild('realized_vol_60d')?.nullCount).toBe(60);
-    const sidecar = await MetadataManager.readMetadataFile(path.join(store.root, result.path, 'metadata.json'));
+    const sidecar = await MetadataManager.readMetadataFile(path.join(store.root, 'catalog/features/ES/price_volatility/v1.json'));
     expect(sidecar.validation).toEqual(JSON.parse(JSON.stringify(expected.report)));
   });
 
@@ -251,13 +257,25 @@ describe('buildFeatures at scale, streamed through DuckDB', () => {
     expect(error.message).toBe('the momentum_indicators built for RTY breaks its schema: 1 row(s) earlier than the row before them; first at row 150');
   });
 
+  it('numbers a set per asset: momentum_indicators of ES never takes the next number of MES', async () => {
+    const mes = await buildFeatures(store, { set: 'momentum_indicators', asset: 'MES' });
+    const es = await buildFeatures(store, { set: 'momentum_indicators', asset: 'ES' });
+    expect({ mes: [mes.version, mes.path, mes.status], es: [es.version, es.path, es.status] }).toEqual({
+      mes: ['v1', 'features/v1/MES/momentum_indicators', 'unchanged'],
+      es: ['v1', 'features/v1/ES/momentum_indicators', 'created'],
+    });
+    const ledger = JSON.parse(fs.readFileSync(path.join(store.root, 'version-ledger.json'), 'utf8')) as { features: Record<string, number> };
+    expect({ mes: ledger.features['MES/momentum_indicators'], es: ledger.features['ES/momentum_indicators'] }).toEqual({ mes: 1, es: 1 });
+    expect(fs.readdirSync(path.join(store.root, 'features/v1/ES/momentum_indicators'))).toEqual(['part-0.parquet']);
+  });
+
   it('a source without the columns a set needs is BAD_REQUEST naming the file', async () => {
     const ns = Array.from({ length: 20 }, (_, i) => 1_704_186_000_000_000_000n + BigInt(i) * MINUTE_NS);
     const full = barsAt(ns, 3);
     const noClose = new Table({ timestamp: full.getChild('timestamp') as Vector, open: full.getChild('open') as Vector, volume: full.getChild('volume') as Vector });
     await writeCleanedData(store, { asset: 'YM', data: [{ table: noClose, partition: { date: '2024-01-02' } }] });
     const error = await errorOf(buildFeatures(store, { set: 'volume_profile', asset: 'YM' }));
-    const file = path.join(store.root, 'cleaned', 'v1', 'YM', 'date=2024-01-02', 'part-0.parquet');
+    const file = path.join(store.root, 'cleaned', 'v1', 'YM', '2024-01-02.parquet');
     expect(error.code).toBe('BAD_REQUEST');
     expect(error.message).toBe(`features need an OHLCV table; column "close" is missing in ${file}`);
   });
@@ -266,7 +284,7 @@ describe('buildFeatures at scale, streamed through DuckDB', () => {
     const ns = Array.from({ length: 30 }, (_, i) => 1_704_186_000_000_000_000n + BigInt(i) * MINUTE_NS);
     await writeCleanedData(store, { asset: 'GC', data: [{ table: barsAt(ns.slice(0, 15), 1), partition: { date: '2024-01-02' } }, { table: barsAt(ns.slice(15), 2), partition: { date: '2024-01-03' } }] });
     const version = path.join(store.root, 'cleaned', 'v1', 'GC');
-    const sidecarFile = path.join(version, 'metadata.json');
+    const sidecarFile = path.join(store.root, 'catalog', 'cleaned', 'GC', 'v1.json');
     const original = fs.readFileSync(sidecarFile, 'utf8');
     const crafted = JSON.parse(original) as { files: { path: string }[] };
     crafted.files[0].path = '../../../../outside.parquet';
@@ -275,18 +293,18 @@ describe('buildFeatures at scale, streamed through DuckDB', () => {
     expect(leaving.code).toBe('CORRUPTED_FILE');
     expect(leaving.message).toBe(`${sidecarFile} lists a file outside its folder: "../../../../outside.parquet"`);
     fs.writeFileSync(sidecarFile, original);
-    const second = path.join(version, 'date=2024-01-03', 'part-0.parquet');
+    const second = path.join(version, '2024-01-03.parquet');
     fs.renameSync(second, path.join(store.root, '..', 'elsewhere.parquet'));
     fs.symlinkSync(path.join(store.root, '..', 'elsewhere.parquet'), second);
     const linked = await errorOf(buildFeatures(store, { set: 'momentum_indicators', asset: 'GC' }));
     expect(linked.code).toBe('SYMLINK');
-    expect(linked.details.path).toBe('cleaned/v1/GC/date=2024-01-03/part-0.parquet');
+    expect(linked.details.path).toBe('cleaned/v1/GC/2024-01-03.parquet');
   });
 
   it('a damaged source file is CORRUPTED_FILE naming it, and nothing is written', async () => {
     const ns = Array.from({ length: 40 }, (_, i) => 1_704_186_000_000_000_000n + BigInt(i) * MINUTE_NS);
     await writeCleanedData(store, { asset: 'HG', data: [{ table: barsAt(ns.slice(0, 20), 4), partition: { date: '2024-01-02' } }, { table: barsAt(ns.slice(20), 6), partition: { date: '2024-01-03' } }] });
-    const file = path.join(store.root, 'cleaned', 'v1', 'HG', 'date=2024-01-03', 'part-0.parquet');
+    const file = path.join(store.root, 'cleaned', 'v1', 'HG', '2024-01-03.parquet');
     const bytes = fs.readFileSync(file);
     fs.writeFileSync(file, bytes.subarray(0, bytes.length - 30));
     for (const set of ['momentum_indicators', 'volume_profile', 'price_volatility'] as const) {

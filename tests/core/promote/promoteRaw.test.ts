@@ -13,6 +13,9 @@ import type { Store } from '../../../core/store/storeLayout.js';
 import { barsFromCloses, barsTable, type Bar } from '../../helpers/barsTable.js';
 import { tempDir } from '../../helpers/ohlcvTable.js';
 import { DuckSession, sqlString } from '../../interop/duckdbSession.js';
+import { NANOSECONDS_DOC } from '../../../core/iceberg/icebergSchema.js';
+import { loadTable } from '../../../core/iceberg/tableCommit.js';
+import { currentSchema } from '../../../core/iceberg/tableMetadata.js';
 
 /** Five one-minute bars from 10:00 CT (16:00Z) on a trading date. */
 function day(date: string, base: number): Bar[] {
@@ -52,8 +55,10 @@ describe('promoteRaw', () => {
     expect(result.inputs.map((i) => i.path)).toEqual(['raw/MES/2024-01-03/bars.parquet', 'raw/MES/2024-01-04/bars.parquet', 'raw/MES/2024-01-05/bars.parquet']);
     expect(result.report).toMatchObject({ valid: true, rowCount: 15, errors: [] });
     const root = path.join(store.root, 'cleaned/v1/MES');
-    expect(fs.readdirSync(root).sort()).toEqual(['date=2024-01-03', 'date=2024-01-04', 'date=2024-01-05', 'metadata.json']);
-    const sidecar = JSON.parse(fs.readFileSync(path.join(root, 'metadata.json'), 'utf8')) as Record<string, unknown>;
+    // the version folder holds Parquet files only, one a trading date; the sidecar is in the catalog
+    expect(fs.readdirSync(root).sort()).toEqual(['2024-01-03.parquet', '2024-01-04.parquet', '2024-01-05.parquet']);
+    expect(result.dates).toEqual({ shared: 0, written: 3, removed: 0 });
+    const sidecar = JSON.parse(fs.readFileSync(path.join(store.root, 'catalog/cleaned/MES/v1.json'), 'utf8')) as Record<string, unknown>;
     expect(sidecar).toMatchObject({ layer: 'cleaned', asset: 'MES', version: 1, recordCount: 15, changelog: 'first clean', schema: { name: 'ohlcv', version: '1.0.0' }, recipe: { name: 'promote' } });
     expect((sidecar.dependencies as { path: string }[]).map((d) => d.path)).toEqual(result.inputs.map((i) => i.path));
     const ajv = new Ajv2020.default({ strict: false });
@@ -67,7 +72,7 @@ describe('promoteRaw', () => {
   it('the same inputs and recipe again are unchanged and name the version', async () => {
     const again = await promoteRaw(store, { asset: 'MES', schema: OHLCV_SCHEMA });
     expect(again).toMatchObject({ version: 'v1', status: 'unchanged' });
-    expect(fs.readdirSync(path.join(store.root, 'cleaned'))).toEqual(['v1']);
+    expect(fs.readdirSync(path.join(store.root, 'cleaned')).sort()).toEqual(['MES', 'v1']);
   });
 
   it('stops at the gate with the report and writes nothing', async () => {
@@ -85,18 +90,19 @@ describe('promoteRaw', () => {
 
   it('a dry run reports the gate and writes nothing', async () => {
     const result = await promoteRaw(store, { asset: 'ES', schema: OHLCV_SCHEMA, onInvalid: 'drop', dryRun: true });
-    expect(result).toMatchObject({ version: null, status: 'dry-run', rows: 9, dropped: { ohlc_consistency: 1, unique_timestamp: 1 } });
-    expect(fs.readdirSync(path.join(store.root, 'cleaned'))).toEqual(['v1']);
+    expect(result).toMatchObject({ version: null, status: 'dry-run', rows: 9, dropped: { ohlc_consistency: 1, unique_timestamp: 1 }, dates: { shared: 0, written: 2, removed: 0 } });
+    expect(fs.readdirSync(path.join(store.root, 'cleaned')).sort()).toEqual(['MES', 'v1']);
+    expect(fs.readdirSync(path.join(store.root, 'cleaned/v1'))).toEqual(['MES']);
   });
 
   it('with drop: removes bad rows, keeps the last of duplicates, sorts, and counts it all', async () => {
     const result = await promoteRaw(store, { asset: 'ES', schema: OHLCV_SCHEMA, onInvalid: 'drop', compression: 'snappy' });
     expect(result).toMatchObject({ version: 'v1', path: 'cleaned/v1/ES', rows: 9, status: 'created', dropped: { ohlc_consistency: 1, unique_timestamp: 1 } });
     // the version records the validation of the rows it holds (valid), the gate's report beside it
-    const sidecar = JSON.parse(fs.readFileSync(path.join(store.root, 'cleaned/v1/ES/metadata.json'), 'utf8')) as { validation: { valid: boolean; rowCount: number }; extra: { gate: { valid: boolean; rowCount: number } } };
+    const sidecar = JSON.parse(fs.readFileSync(path.join(store.root, 'catalog/cleaned/ES/v1.json'), 'utf8')) as { validation: { valid: boolean; rowCount: number }; extra: { gate: { valid: boolean; rowCount: number } } };
     expect(sidecar.validation).toMatchObject({ valid: true, rowCount: 9 });
     expect(sidecar.extra.gate).toMatchObject({ valid: false, rowCount: 11 });
-    const rows = await duck.rows(`SELECT strftime(timestamp, '%H:%M') AS t, close, volume FROM read_parquet(${sqlString(path.join(store.root, 'cleaned/v1/ES/date=2024-01-04/*.parquet'))})`);
+    const rows = await duck.rows(`SELECT strftime(timestamp, '%H:%M') AS t, close, volume FROM read_parquet(${sqlString(path.join(store.root, 'cleaned/v1/ES/2024-01-04.parquet'))})`);
     // 16:02 dropped (inconsistent), 16:01 keeps the later row (volume 99), 16:03/16:04 sorted
     expect(rows).toEqual([
       { t: '16:00', close: 4010, volume: 10n },
@@ -121,7 +127,7 @@ describe('promoteRaw', () => {
       ['non_negative_volume', 1, [3]],
       ['sorted_timestamp', 2, [6, 8]],
     ]);
-    const rows = await duck.rows(`SELECT strftime(timestamp, '%m-%d %H:%M') AS t, volume FROM read_parquet(${sqlString(path.join(store.root, 'cleaned/v1/YM/*/*.parquet'))}) ORDER BY filename, file_row_number`);
+    const rows = await duck.rows(`SELECT strftime(timestamp, '%m-%d %H:%M') AS t, volume FROM read_parquet(${sqlString(path.join(store.root, 'cleaned/v1/YM/*.parquet'))}) ORDER BY filename, file_row_number`);
     expect(rows).toEqual([
       { t: '01-03 16:00', volume: 10n },
       { t: '01-03 16:02', volume: 12n },
@@ -132,7 +138,7 @@ describe('promoteRaw', () => {
       { t: '01-04 16:03', volume: 13n },
       { t: '01-04 16:04', volume: 14n },
     ]);
-    const sidecar = JSON.parse(fs.readFileSync(path.join(store.root, 'cleaned/v1/YM/metadata.json'), 'utf8')) as { validation: { valid: boolean; rowCount: number } };
+    const sidecar = JSON.parse(fs.readFileSync(path.join(store.root, 'catalog/cleaned/YM/v1.json'), 'utf8')) as { validation: { valid: boolean; rowCount: number } };
     expect(sidecar.validation).toMatchObject({ valid: true, rowCount: 8 });
   });
 
@@ -140,7 +146,8 @@ describe('promoteRaw', () => {
     const controller = new AbortController();
     controller.abort();
     await expect(promoteRaw(store, { asset: 'MES', from: '2024-01-04', schema: OHLCV_SCHEMA, signal: controller.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
-    expect(fs.readdirSync(path.join(store.root, 'cleaned')).sort()).toEqual(['v1']);
+    expect(fs.readdirSync(path.join(store.root, 'cleaned')).sort()).toEqual(['ES', 'MES', 'YM', 'v1']);
+    expect(fs.existsSync(path.join(store.root, 'cleaned/v2'))).toBe(false);
   });
 
   it('nothing to promote is NOT_FOUND', async () => {
@@ -148,11 +155,12 @@ describe('promoteRaw', () => {
     await expect(promoteRaw(store, { asset: 'MES', from: '2025-01-01', schema: OHLCV_SCHEMA })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
-  it('a date range makes a new version of just those dates', async () => {
+  it('a date range makes a new version of just those dates, sharing the unchanged one', async () => {
     const result = await promoteRaw(store, { asset: 'MES', from: '2024-01-04', to: '2024-01-04', schema: OHLCV_SCHEMA });
-    expect(result).toMatchObject({ version: 'v2', rows: 5, status: 'created' });
-    const table = tableToJsonRows((await import('../../../core/parquet/parquetFile.js').then((m) => m.readParquet(path.join(store.root, 'cleaned/v2/MES/date=2024-01-04/part-0.parquet')))).slice(0, 1));
-    expect(table).toEqual([{ timestamp: '2024-01-04T16:00:00.000000Z', open: 5010, high: 5010.25, low: 5009.75, close: 5010, volume: 10 }]);
+    expect(result).toMatchObject({ version: 'v2', rows: 5, status: 'created', dates: { shared: 1, written: 0, removed: 2 } });
+    expect(fs.statSync(path.join(store.root, 'cleaned/v2/MES/2024-01-04.parquet')).ino).toBe(fs.statSync(path.join(store.root, 'cleaned/v1/MES/2024-01-04.parquet')).ino);
+    const table = tableToJsonRows((await import('../../../core/parquet/parquetFile.js').then((m) => m.readParquet(path.join(store.root, 'cleaned/v2/MES/2024-01-04.parquet')))).slice(0, 1));
+    expect(table).toEqual([{ timestamp: '2024-01-04T16:00:00.000000Z', open: 5010, high: 5010.25, low: 5009.75, close: 5010, volume: 10, date: '2024-01-04' }]);
   });
 
   it('a date range that selects the same inputs is unchanged, whatever the host sent', async () => {
@@ -177,12 +185,12 @@ describe('promoteRaw', () => {
     await writeRawSnapshot(store, { asset: 'NQ', date: '2024-02-01', name: 'ticks', table: ns });
     const result = await promoteRaw(store, { asset: 'NQ', schema: OHLCV_SCHEMA });
     expect(result).toMatchObject({ version: 'v1', rows: 5, status: 'created' });
-    const rows = tableToJsonRows((await import('../../../core/parquet/parquetFile.js').then((m) => m.readParquet(path.join(store.root, 'cleaned/v1/NQ/date=2024-02-01/part-0.parquet')))).slice(0, 2));
+    const rows = tableToJsonRows((await import('../../../core/parquet/parquetFile.js').then((m) => m.readParquet(path.join(store.root, 'cleaned/v1/NQ/2024-02-01.parquet')))).slice(0, 2));
     expect(rows.map((r) => r.timestamp)).toEqual(['2024-02-01T16:00:00.000000000Z', '2024-02-01T16:01:00.000000123Z']);
   });
 
-  it('copies a nanosecond raw file cleaning leaves as it is, its footer naming the version; a date that needs cleaning is written by our own writer', async () => {
-    // SI: the first date in order (copied as it is), the second with two rows swapped (cleaned)
+  it('writes nanosecond raw files with our own writer, Timestamp<NANOSECOND, UTC> in the file and a long of nanoseconds in the table', async () => {
+    // SI: the first date in order, the second with two rows swapped (cleaned)
     const first = barsTable(day('2024-02-01', 5100));
     (first.getChild('timestamp')?.data[0].values as BigInt64Array)[1] += 123n;
     const swapped = day('2024-02-02', 5110);
@@ -190,22 +198,16 @@ describe('promoteRaw', () => {
     (second.getChild('timestamp')?.data[0].values as BigInt64Array)[4] += 7n;
     await writeRawSnapshot(store, { asset: 'SI', date: '2024-02-01', name: 'ticks', table: first });
     await writeRawSnapshot(store, { asset: 'SI', date: '2024-02-02', name: 'ticks', table: second });
-    // the raw files here are snappy: a version of the same codec copies them
     const result = await promoteRaw(store, { asset: 'SI', schema: OHLCV_SCHEMA, compression: 'snappy' });
     expect(result).toMatchObject({ version: 'v1', rows: 10, status: 'created' });
     const { openParquetFile, readParquet } = await import('../../../core/parquet/parquetFile.js');
-    const rawFile = path.join(store.root, 'raw/SI/2024-02-01/ticks.parquet');
-    const copied = path.join(store.root, 'cleaned/v1/SI/date=2024-02-01/part-0.parquet');
-    const raw = await openParquetFile(rawFile);
-    const out = await openParquetFile(copied);
-    // the column chunks are the raw file's bytes; the footer is the version's
-    const chunkBytes = raw.info.rowGroups.flatMap((g) => g.columns).reduce((sum, c) => sum + c.compressedBytes, 0);
-    expect(fs.readFileSync(copied).subarray(0, 4 + chunkBytes).equals(fs.readFileSync(rawFile).subarray(0, 4 + chunkBytes))).toBe(true);
+    const out = await openParquetFile(path.join(store.root, 'cleaned/v1/SI/2024-02-01.parquet'));
     expect(out.info.keyValue).toMatchObject({ 'mes_data.layer': 'cleaned', 'mes_data.asset': 'SI', 'mes_data.version': 'v1' });
-    expect(Object.keys(out.info.keyValue).filter((k) => k.startsWith('mes_data.source'))).toEqual([]);
-    const sorted = tableToJsonRows(await readParquet(path.join(store.root, 'cleaned/v1/SI/date=2024-02-02/part-0.parquet')));
+    const sorted = tableToJsonRows(await readParquet(path.join(store.root, 'cleaned/v1/SI/2024-02-02.parquet')));
     expect(sorted.map((r) => r.timestamp)).toEqual(['2024-02-02T16:00:00.000000000Z', '2024-02-02T16:01:00.000000000Z', '2024-02-02T16:02:00.000000000Z', '2024-02-02T16:03:00.000000000Z', '2024-02-02T16:04:00.000000007Z']);
-    const sidecar = JSON.parse(fs.readFileSync(path.join(store.root, 'cleaned/v1/SI/metadata.json'), 'utf8')) as { validation: { valid: boolean; rowCount: number } };
+    const table = await loadTable(path.join(store.root, 'cleaned/SI'));
+    expect(currentSchema(table.metadata).fields.find((f) => f.name === 'timestamp')).toEqual({ id: 1, name: 'timestamp', required: false, type: 'long', doc: NANOSECONDS_DOC });
+    const sidecar = JSON.parse(fs.readFileSync(path.join(store.root, 'catalog/cleaned/SI/v1.json'), 'utf8')) as { validation: { valid: boolean; rowCount: number } };
     expect(sidecar.validation).toMatchObject({ valid: true, rowCount: 10 });
   });
 
@@ -224,11 +226,12 @@ describe('promoteRaw', () => {
     expect(fs.readdirSync(path.join(store.root, 'raw/NVDA')).sort()).toEqual(['2022-01-01', '2023-01-01', '2024-01-01']);
     const all = await promoteRaw(store, { asset: 'NVDA', schema: OHLCV_SCHEMA });
     expect(all).toMatchObject({ version: 'v1', rows: 600, status: 'created' });
-    const partitions = fs.readdirSync(path.join(store.root, 'cleaned/v1/NVDA')).filter((f) => f.startsWith('date='));
+    const partitions = fs.readdirSync(path.join(store.root, 'cleaned/v1/NVDA'));
     expect(partitions.length).toBe(600);
-    expect([partitions.sort()[0], partitions.sort()[599]]).toEqual([`date=${days[0]}`, `date=${days[599]}`]);
+    expect([partitions.sort()[0], partitions.sort()[599]]).toEqual([`${days[0]}.parquet`, `${days[599]}.parquet`]);
     const june = await promoteRaw(store, { asset: 'NVDA', from: '2023-06-01', to: '2023-06-30', schema: OHLCV_SCHEMA });
-    expect(june).toMatchObject({ version: 'v2', rows: days.filter((d) => d.startsWith('2023')).length });
+    // the 2023 folder's inputs are unchanged: its dates are shared, the other years' left out
+    expect(june).toMatchObject({ version: 'v2', rows: days.filter((d) => d.startsWith('2023')).length, dates: { shared: days.filter((d) => d.startsWith('2023')).length, written: 0, removed: days.filter((d) => !d.startsWith('2023')).length } });
     expect(june.inputs.map((i) => i.path.split('/')[2])).toEqual(['2023-01-01']);
   });
 

@@ -4,9 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listTree, type CatalogNode } from '../../../core/store/catalog.js';
 import { commitRawSnapshots } from '../../../core/store/rawSnapshot.js';
 import type { Store } from '../../../core/store/storeLayout.js';
-import { commitVersion } from '../../../core/store/versionCommit.js';
 import { ohlcvTable } from '../../helpers/ohlcvTable.js';
-import { errorOf, expectSidecarsValid, newStore } from './storeTestKit.js';
+import { errorOf, expectSidecarsValid, newStore, writeFormat2Version } from './storeTestKit.js';
 
 /** The node without the values that change from run to run (time of writing, hashes, bytes). */
 function shape(node: CatalogNode): unknown {
@@ -25,19 +24,18 @@ describe('listTree', () => {
       { asset: 'MES', date: '2024-01-16', name: 'ohlcv', table: ohlcvTable(20) },
       { asset: 'MES', date: '2024-01-16', name: 'ticks', table: ohlcvTable(5) },
     ]);
-    await commitVersion(store, {
-      layer: 'cleaned',
-      key: 'MES',
-      sidecar: { validation: { valid: true } },
-      write: async (ctx) => {
-        await ctx.writeParquet('date=2024-01-15/part-0.parquet', ohlcvTable(10));
-        await ctx.writeParquet('date=2024-01-16/part-0.parquet', ohlcvTable(25));
-      },
-    });
-    await commitVersion(store, { layer: 'cleaned', key: 'MES', sidecar: { validation: { valid: false } }, write: async (ctx) => void (await ctx.writeParquet('part-0.parquet', ohlcvTable(3))) });
-    await commitVersion(store, { layer: 'features', key: 'momentum_indicators', write: async (ctx) => void (await ctx.writeParquet('asset=MES/year=2024/part-0.parquet', ohlcvTable(4))) });
-    // not committed: no sidecar, so not shown
+    // cleaned/MES: v1 of two dates, v2 keeps 2024-01-15 by reference and replaces 2024-01-16
+    const [v1First] = await writeFormat2Version(store, 'cleaned', 'MES', 1, [
+      { date: '2024-01-15', table: ohlcvTable(10) },
+      { date: '2024-01-16', table: ohlcvTable(25) },
+    ], { sidecar: { validation: { valid: true } } });
+    await writeFormat2Version(store, 'cleaned', 'MES', 2, [{ date: '2024-01-16', table: ohlcvTable(3) }], { shared: [{ path: v1First, date: '2024-01-15' }], sidecar: { validation: { valid: false } } });
+    // one feature set for two assets: each has its own v1
+    await writeFormat2Version(store, 'features', 'MES/momentum_indicators', 1, [{ date: null, table: ohlcvTable(4) }]);
+    await writeFormat2Version(store, 'features', 'ES/momentum_indicators', 1, [{ date: null, table: ohlcvTable(2) }]);
+    // not committed: a version folder without its sidecar, a sidecar without its folder, a date folder without its sidecar
     fs.mkdirSync(path.join(store.root, 'cleaned', 'v3', 'MES'), { recursive: true });
+    fs.copyFileSync(path.join(store.root, 'catalog/cleaned/MES/v2.json'), path.join(store.root, 'catalog/cleaned/MES/v4.json'));
     fs.mkdirSync(path.join(store.root, 'raw', 'MES', '2024-01-17'));
   });
   afterAll(() => {
@@ -110,24 +108,8 @@ describe('listTree', () => {
                   from: '2024-01-15',
                   to: '2024-01-16',
                   children: [
-                    {
-                      kind: 'date',
-                      name: 'date=2024-01-15',
-                      path: 'cleaned/v1/MES/date=2024-01-15',
-                      rows: 10,
-                      from: '2024-01-15',
-                      to: '2024-01-15',
-                      children: [{ kind: 'file', name: 'part-0.parquet', path: 'cleaned/v1/MES/date=2024-01-15/part-0.parquet', rows: 10, compression: 'zstd' }],
-                    },
-                    {
-                      kind: 'date',
-                      name: 'date=2024-01-16',
-                      path: 'cleaned/v1/MES/date=2024-01-16',
-                      rows: 25,
-                      from: '2024-01-16',
-                      to: '2024-01-16',
-                      children: [{ kind: 'file', name: 'part-0.parquet', path: 'cleaned/v1/MES/date=2024-01-16/part-0.parquet', rows: 25, compression: 'zstd' }],
-                    },
+                    { kind: 'file', name: '2024-01-15.parquet', path: 'cleaned/v1/MES/2024-01-15.parquet', rows: 10, compression: 'zstd' },
+                    { kind: 'file', name: '2024-01-16.parquet', path: 'cleaned/v1/MES/2024-01-16.parquet', rows: 25, compression: 'zstd' },
                   ],
                 },
                 {
@@ -136,10 +118,13 @@ describe('listTree', () => {
                   path: 'cleaned/v2/MES',
                   version: 2,
                   valid: false,
-                  rows: 3,
-                  from: null,
-                  to: null,
-                  children: [{ kind: 'file', name: 'part-0.parquet', path: 'cleaned/v2/MES/part-0.parquet', rows: 3, compression: 'zstd' }],
+                  rows: 13,
+                  from: '2024-01-15',
+                  to: '2024-01-16',
+                  children: [
+                    { kind: 'file', name: '2024-01-15.parquet', path: 'cleaned/v2/MES/2024-01-15.parquet', rows: 10, compression: 'zstd' },
+                    { kind: 'file', name: '2024-01-16.parquet', path: 'cleaned/v2/MES/2024-01-16.parquet', rows: 3, compression: 'zstd' },
+                  ],
                 },
               ],
             },
@@ -149,42 +134,31 @@ describe('listTree', () => {
           kind: 'layer',
           name: 'features',
           path: 'features',
-          children: [
-            {
-              kind: 'featureSet',
-              name: 'momentum_indicators',
-              path: 'features/momentum_indicators',
-              children: [
-                {
-                  kind: 'version',
-                  name: 'v1',
-                  path: 'features/v1/momentum_indicators',
-                  version: 1,
-                  valid: null,
-                  rows: 4,
-                  from: null,
-                  to: null,
-                  children: [
-                    {
-                      kind: 'asset',
-                      name: 'asset=MES',
-                      path: 'features/v1/momentum_indicators/asset=MES',
-                      rows: 4,
-                      children: [
-                        {
-                          kind: 'partition',
-                          name: 'year=2024',
-                          path: 'features/v1/momentum_indicators/asset=MES/year=2024',
-                          rows: 4,
-                          children: [{ kind: 'file', name: 'part-0.parquet', path: 'features/v1/momentum_indicators/asset=MES/year=2024/part-0.parquet', rows: 4, compression: 'zstd' }],
-                        },
-                      ],
-                    },
-                  ],
-                },
-              ],
-            },
-          ],
+          children: ['ES', 'MES'].map((asset) => ({
+            kind: 'asset',
+            name: asset,
+            path: `features/${asset}`,
+            children: [
+              {
+                kind: 'featureSet',
+                name: 'momentum_indicators',
+                path: `features/${asset}/momentum_indicators`,
+                children: [
+                  {
+                    kind: 'version',
+                    name: 'v1',
+                    path: `features/v1/${asset}/momentum_indicators`,
+                    version: 1,
+                    valid: null,
+                    rows: asset === 'ES' ? 2 : 4,
+                    from: null,
+                    to: null,
+                    children: [{ kind: 'file', name: 'part-0.parquet', path: `features/v1/${asset}/momentum_indicators/part-0.parquet`, rows: asset === 'ES' ? 2 : 4, compression: 'zstd' }],
+                  },
+                ],
+              },
+            ],
+          })),
         },
       ],
     });
@@ -194,9 +168,11 @@ describe('listTree', () => {
 
   it('answers for any path, with a depth limit, and names what is missing', async () => {
     expect(shape(await listTree(store, 'raw/MES/2024-01-16/ticks.parquet'))).toEqual({ kind: 'file', name: 'ticks.parquet', path: 'raw/MES/2024-01-16/ticks.parquet', rows: 5, compression: 'snappy' });
-    expect(shape(await listTree(store, 'cleaned/v1/MES', { depth: 1 }))).toMatchObject({ kind: 'version', version: 1, valid: true, children: [{ name: 'date=2024-01-15' }, { name: 'date=2024-01-16' }] });
-    expect((await listTree(store, 'cleaned/v1/MES', { depth: 1 })).children?.[0].children).toBeUndefined();
-    expect(shape(await listTree(store, 'cleaned/v1/MES/date=2024-01-16'))).toMatchObject({ kind: 'date', rows: 25, children: [{ kind: 'file', rows: 25 }] });
+    expect(shape(await listTree(store, 'cleaned/v1/MES', { depth: 1 }))).toMatchObject({ kind: 'version', version: 1, valid: true, children: [{ name: '2024-01-15.parquet' }, { name: '2024-01-16.parquet' }] });
+    expect(shape(await listTree(store, 'cleaned/v2/MES/2024-01-15.parquet'))).toEqual({ kind: 'file', name: '2024-01-15.parquet', path: 'cleaned/v2/MES/2024-01-15.parquet', rows: 10, compression: 'zstd' });
+    expect(shape(await listTree(store, 'cleaned/MES', { depth: 1 }))).toMatchObject({ kind: 'asset', path: 'cleaned/MES', children: [{ kind: 'version', path: 'cleaned/v1/MES' }, { kind: 'version', path: 'cleaned/v2/MES' }] });
+    expect(shape(await listTree(store, 'features/MES', { depth: 1 }))).toEqual({ kind: 'asset', name: 'MES', path: 'features/MES', children: [{ kind: 'featureSet', name: 'momentum_indicators', path: 'features/MES/momentum_indicators' }] });
+    expect(shape(await listTree(store, 'features/v1/ES/momentum_indicators/part-0.parquet'))).toEqual({ kind: 'file', name: 'part-0.parquet', path: 'features/v1/ES/momentum_indicators/part-0.parquet', rows: 2, compression: 'zstd' });
     expect(shape(await listTree(store, '', { depth: 1 }))).toEqual({
       kind: 'store',
       name: 'store',
@@ -208,11 +184,21 @@ describe('listTree', () => {
       ],
     });
     expect((await listTree(store, path.join(store.root, 'raw', 'MES'), { depth: 0 })).path).toBe('raw/MES');
-    expect((await listTree(store, './features/momentum_indicators/')).kind).toBe('featureSet');
+    expect((await listTree(store, './features/MES/momentum_indicators/')).kind).toBe('featureSet');
     const missing = await errorOf(listTree(store, 'raw/MES/2024-01-17'));
     expect({ code: missing.code, message: missing.message }).toEqual({ code: 'NOT_FOUND', message: `nothing at raw/MES/2024-01-17 in the store ${store.root}` });
-    expect((await errorOf(listTree(store, 'cleaned/v3/MES'))).code).toBe('NOT_FOUND');
+    // a version folder without its sidecar, a sidecar without its folder: neither is a version
+    for (const uncommitted of ['cleaned/v3/MES', 'cleaned/v4/MES']) {
+      const error = await errorOf(listTree(store, uncommitted));
+      expect({ code: error.code, message: error.message }).toEqual({ code: 'NOT_FOUND', message: `nothing at ${uncommitted} in the store ${store.root}` });
+    }
     expect((await errorOf(listTree(store, 'cleaned/v1'))).message).toBe(`nothing at cleaned/v1 in the store ${store.root}; cleaned/v1 holds one version per asset: cleaned/v1/MES`);
+    expect((await errorOf(listTree(store, 'features/v1'))).message).toBe(`nothing at features/v1 in the store ${store.root}; features/v1 holds one version per asset and feature set: features/v1/ES/momentum_indicators, features/v1/MES/momentum_indicators`);
+    expect((await errorOf(listTree(store, 'features/v1/MES'))).message).toBe(`nothing at features/v1/MES in the store ${store.root}; features/v1/MES holds one version per asset and feature set: features/v1/MES/momentum_indicators`);
+    // the Iceberg table's own folders are never nodes
+    expect((await errorOf(listTree(store, 'cleaned/MES/data'))).message).toBe(`nothing at cleaned/MES/data in the store ${store.root}; a version's path is cleaned/vN/MES`);
+    expect((await errorOf(listTree(store, 'features/MES/momentum_indicators/metadata'))).message).toBe(`nothing at features/MES/momentum_indicators/metadata in the store ${store.root}; a version's path is features/vN/MES/momentum_indicators`);
+    expect((await errorOf(listTree(store, 'features/GC'))).code).toBe('NOT_FOUND');
     expect((await errorOf(listTree(store, 'gold'))).code).toBe('NOT_FOUND');
     expect((await errorOf(listTree(store, 'raw/../..'))).code).toBe('BAD_REQUEST');
   });
@@ -223,7 +209,7 @@ describe('listTree', () => {
       ['2024-01-15', 10],
       ['2024-01-16', 25],
     ]);
-    const file = path.join(store.root, 'raw', 'MES', '2024-01-15', 'metadata.json');
+    const file = path.join(store.root, 'catalog', 'raw', 'MES', '2024-01-15.json');
     const original = fs.readFileSync(file, 'utf8');
     try {
       // as the store writes it: beside, then renamed over the old one
@@ -254,8 +240,9 @@ describe('listTree', () => {
       const written = performance.now();
       for (const asset of assets) {
         for (const date of dates) {
-          const folder = path.join(big.store.root, 'raw', asset, date);
-          fs.mkdirSync(folder, { recursive: true });
+          fs.mkdirSync(path.join(big.store.root, 'raw', asset, date), { recursive: true });
+          const sidecars = path.join(big.store.root, 'catalog', 'raw', asset);
+          fs.mkdirSync(sidecars, { recursive: true });
           const sidecar = {
             formatVersion: 1,
             layer: 'raw',
@@ -269,7 +256,7 @@ describe('listTree', () => {
             files: [{ path: 'ohlcv.parquet', bytes: 40_000, rows: 1380, sha256: '0'.repeat(64), compression: 'zstd', rowGroups: 1 }],
             writer: { name: 'mes-data', version: '0.1.0' },
           };
-          fs.writeFileSync(path.join(folder, 'metadata.json'), JSON.stringify(sidecar));
+          fs.writeFileSync(path.join(sidecars, `${date}.json`), JSON.stringify(sidecar));
         }
       }
       const setupMs = performance.now() - written;

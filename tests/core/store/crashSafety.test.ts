@@ -15,6 +15,8 @@ import { openStore } from '../../../core/store/openStore.js';
 import { commitRawSnapshots } from '../../../core/store/rawSnapshot.js';
 import type { Store } from '../../../core/store/storeLayout.js';
 import { commitVersion } from '../../../core/store/versionCommit.js';
+import { loadTable } from '../../../core/iceberg/tableCommit.js';
+import { listSnapshots } from '../../../core/iceberg/tableRead.js';
 import { listVersions, readLedger } from '../../../core/store/versionLedger.js';
 import { verifyStore } from '../../../core/store/verifyStore.js';
 import { ohlcvTable } from '../../helpers/ohlcvTable.js';
@@ -80,7 +82,8 @@ describe('crash safety and concurrent writers', () => {
     expect(fs.readdirSync(root).filter((name) => name.startsWith('.lock'))).toEqual([]);
     const after = snapshot(root);
     for (const [file, hash] of before) {
-      if (file === 'version-ledger.json' || file === 'raw/MES/2024-01-15/metadata.json') continue;
+      // the ledger and the table's version hint are replaced by every commit; all else stays byte for byte
+      if (file === 'version-ledger.json' || file === 'catalog/raw/MES/2024-01-15.json' || file === 'cleaned/MES/metadata/version-hint.text') continue;
       expect({ file, hash: after.get(file) }).toEqual({ file, hash });
     }
     expectSidecarsValid(root);
@@ -101,16 +104,21 @@ describe('crash safety and concurrent writers', () => {
         const store = await expectConsistentAfterCrash(root);
         const versions = await listVersions(store, 'cleaned', 'MES');
         const allocated = (await readLedger(store)).cleaned.MES;
+        // the table's snapshots are the versions: the commit point is the snapshot, the folder follows it
+        const snapshots = listSnapshots(await loadTable(path.join(root, 'cleaned/MES'))).map((s) => s.version);
+        expect({ n, snapshots }).toEqual({ n, snapshots: versions });
         if (versions.includes(2)) {
           const table = await (await Dataset.open(store.root, 'cleaned/v2/MES')).readAll();
           expect(table.numRows).toBe(14);
-          const sidecar = await MetadataManager.readMetadataFile(path.join(root, 'cleaned/v2/MES/metadata.json'));
-          expect(sidecar.files.map((f) => f.path)).toEqual(['date=2024-01-15/part-0.parquet', 'date=2024-01-16/part-0.parquet']);
+          const sidecar = await MetadataManager.readMetadataFile(path.join(root, 'catalog/cleaned/MES/v2.json'));
+          expect(sidecar.files.map((f) => f.path)).toEqual(['2024-01-15.parquet', '2024-01-16.parquet']);
+          expect(fs.readdirSync(path.join(root, 'cleaned/v2/MES')).sort()).toEqual(['2024-01-15.parquet', '2024-01-16.parquet']);
         } else {
           expect(fs.existsSync(path.join(root, 'cleaned', 'v2'))).toBe(false);
+          expect(fs.existsSync(path.join(root, 'catalog/cleaned/MES/v2.json'))).toBe(false);
         }
         // the next writer goes on at once (the dead writer's lock is stale) with a fresh number
-        const next = await commitVersion(store, { layer: 'cleaned', key: 'MES', lockWaitMs: 0, write: async (ctx) => void (await ctx.writeParquet('part-0.parquet', ohlcvTable(1))) });
+        const next = await commitVersion(store, { layer: 'cleaned', key: 'MES', lockWaitMs: 0, write: async (ctx) => void (await ctx.writeParquet('date=2024-01-20/part-0.parquet', ohlcvTable(1))) });
         expect(next.version).toBe(Math.max(allocated, ...versions) + 1);
         fs.rmSync(root, { recursive: true, force: true });
         return { n, versions, allocated };
@@ -124,7 +132,8 @@ describe('crash safety and concurrent writers', () => {
     expect(outcomes.slice(0, committedFrom).every((o) => o.versions.join() === '1')).toBe(true);
     expect(outcomes.some((o) => o.allocated === 2 && !o.versions.includes(2))).toBe(true);
     process.stdout.write(`version commit: ${points} crash points; the version survives from step ${committedFrom + 1}\n`);
-  });
+    // a format-2 commit has about 40 durable steps (table files, sidecar, links, snapshot), each a child process
+  }, 600_000);
 
   it('a raw batch killed at any step is all or nothing once the store is opened again', async () => {
     const request = (root: string) => ({
@@ -150,8 +159,9 @@ describe('crash safety and concurrent writers', () => {
         await expectConsistentAfterCrash(root);
         const added = fs.existsSync(path.join(root, 'raw/MES/2024-01-15/b.parquet'));
         const created = fs.existsSync(path.join(root, 'raw/MES/2024-01-17'));
-        expect({ n, added, created }).toEqual({ n, added, created: added });
-        const sidecar = await MetadataManager.readMetadataFile(path.join(root, 'raw/MES/2024-01-15/metadata.json'));
+        const createdSidecar = fs.existsSync(path.join(root, 'catalog/raw/MES/2024-01-17.json'));
+        expect({ n, added, created, createdSidecar }).toEqual({ n, added, created: added, createdSidecar: added });
+        const sidecar = await MetadataManager.readMetadataFile(path.join(root, 'catalog/raw/MES/2024-01-15.json'));
         expect(sidecar.files.map((f) => f.path)).toEqual(added ? ['a.parquet', 'b.parquet'] : ['a.parquet']);
         fs.rmSync(root, { recursive: true, force: true });
         return added;
@@ -165,7 +175,8 @@ describe('crash safety and concurrent writers', () => {
     // the journal's rename into place is the commit point: from there on the batch survives
     expect(labels[steps[from] - 1]).toBe('renamed journal.json into place');
     process.stdout.write(`raw batch: ${labels.length} crash points, ${steps.length} tried; the batch survives from step ${steps[from]} (${labels[steps[from] - 1]})\n`);
-  });
+    // about 15 writers started and killed, two at a time, on a machine other tests share
+  }, 300_000);
 
   it('two processes committing at once get distinct versions or LOCKED, never a corrupt store', async () => {
     const root = copyOfBase('race-no-wait');

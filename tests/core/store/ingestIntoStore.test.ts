@@ -49,10 +49,11 @@ describe('ingestIntoStore', () => {
     expect(result.snapshots.every((s) => s.status === 'created' && s.period === 'day')).toBe(true);
     expect(result.snapshots[0]).toMatchObject({ asset: 'MES', date: '2024-01-02', path: 'raw/MES/2024-01-02/MES_1min.parquet', rows: 10 });
     expect(result.files[0]).toMatchObject({ engine: 'duckdb', period: 'day' });
-    const sidecar = await MetadataManager.readMetadataFile(path.join(store.root, 'raw/MES/2024-01-02/metadata.json'));
+    const sidecar = await MetadataManager.readMetadataFile(path.join(store.root, 'catalog/raw/MES/2024-01-02.json'));
     expect(sidecar.files.map((f) => [f.path, f.rows, f.compression])).toEqual([['MES_1min.parquet', 10, 'zstd']]);
     expect(sidecar.files[0].sha256).toBe(result.snapshots[0].sha256);
-    expect(fs.readdirSync(path.join(store.root, 'raw/MES/2024-01-02')).sort()).toEqual(['MES_1min.parquet', 'metadata.json']);
+    expect(fs.readdirSync(path.join(store.root, 'raw/MES/2024-01-02')).sort()).toEqual(['MES_1min.parquet']);
+    expect(fs.readdirSync(path.join(store.root, 'catalog/raw/MES'))).toHaveLength(70);
     const table = await readParquet(path.join(store.root, 'raw/MES/2024-01-02/MES_1min.parquet'));
     expect(String(table.schema.fields[0].type)).toBe('Timestamp<MICROSECOND, UTC>');
     expect(fs.readdirSync(path.join(store.root, '.staging'))).toEqual([]);
@@ -76,7 +77,7 @@ describe('ingestIntoStore', () => {
     const changed = revised.snapshots.filter((s) => s.status === 'created');
     expect(changed).toEqual([expect.objectContaining({ date, path: `raw/MES/${date}/MES_1min.rev1.parquet`, supersedes: 'MES_1min.parquet', rows: 10 })]);
     expect(revised.snapshots.filter((s) => s.status === 'unchanged')).toHaveLength(69);
-    const sidecar = await MetadataManager.readMetadataFile(path.join(store.root, `raw/MES/${date}/metadata.json`));
+    const sidecar = await MetadataManager.readMetadataFile(path.join(store.root, `catalog/raw/MES/${date}.json`));
     expect(sidecar.files.map((f) => [f.path, f.extra ?? null])).toEqual([
       ['MES_1min.parquet', null],
       ['MES_1min.rev1.parquet', { supersedes: 'MES_1min.parquet', revision: 1 }],
@@ -102,7 +103,8 @@ describe('ingestIntoStore', () => {
     expect(result.snapshots[0]).toMatchObject({ date: '2000-01-01', path: 'raw/NVDA/2000-01-01/NVDA.parquet', rows: 260, period: 'year', dateSpan: { first: '2000-01-03', last: '2000-12-29' } });
     expect(result.snapshots.reduce((sum, s) => sum + s.rows, 0)).toBe(lines.length - 1);
     expect(fs.readdirSync(path.join(store.root, 'raw/NVDA'))).toHaveLength(25);
-    const sidecar = await MetadataManager.readMetadataFile(path.join(store.root, 'raw/NVDA/2000-01-01/metadata.json'));
+    expect(fs.readdirSync(path.join(store.root, 'catalog/raw/NVDA'))).toHaveLength(25);
+    const sidecar = await MetadataManager.readMetadataFile(path.join(store.root, 'catalog/raw/NVDA/2000-01-01.json'));
     expect({ date: sidecar.date, dateRange: sidecar.dateRange, recordCount: sidecar.recordCount, extra: sidecar.files[0].extra }).toEqual({
       date: '2000-01-01',
       dateRange: { from: '2000-01-03', to: '2000-12-29' },

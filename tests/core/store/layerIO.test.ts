@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableToJsonRows } from '../../../core/arrow/arrowJson.js';
@@ -35,38 +36,40 @@ describe('layer wrappers', () => {
       path: 'cleaned/v1/MES',
       rows: 8,
       files: [
-        ['date=2024-01-15/part-0.parquet', 'zstd'],
-        ['date=2024-01-16/part-0.parquet', 'zstd'],
+        ['2024-01-15.parquet', 'zstd'],
+        ['2024-01-16.parquet', 'zstd'],
       ],
     });
-    const v2 = await writeCleanedData(store, { asset: 'MES', data: ohlcvTable(4), compression: 'snappy' });
-    expect({ path: v2.path, files: v2.files.map((f) => [f.path, f.compression]) }).toEqual({ path: 'cleaned/v2/MES', files: [['part-0.parquet', 'snappy']] });
-    expect((await Dataset.open(store.root, 'cleaned/v2/MES')).numRows).toBe(4);
+    // a table keeps its partitioning: MES is partitioned by date, an asset written without dates is not
+    const unpartitioned = await errorOf(writeCleanedData(store, { asset: 'MES', data: ohlcvTable(4), compression: 'snappy' }));
+    expect({ code: unpartitioned.code, message: unpartitioned.message }).toEqual({ code: 'BAD_REQUEST', message: 'the commit of a new cleaned version of MES: the table cleaned/MES is partitioned by date, the new files are not' });
+    const v2 = await writeCleanedData(store, { asset: 'ES', data: ohlcvTable(4), compression: 'snappy' });
+    expect({ path: v2.path, files: v2.files.map((f) => [f.path, f.compression]) }).toEqual({ path: 'cleaned/v1/ES', files: [['part-0.parquet', 'snappy']] });
+    expect((await Dataset.open(store.root, 'cleaned/v1/ES')).numRows).toBe(4);
     const first = await Dataset.open(store.root, 'cleaned/v1/MES');
     expect(first.files.map((f) => [f.path, f.rowStart])).toEqual([
-      ['cleaned/v1/MES/date=2024-01-15/part-0.parquet', 0],
-      ['cleaned/v1/MES/date=2024-01-16/part-0.parquet', 3],
+      ['cleaned/v1/MES/2024-01-15.parquet', 0],
+      ['cleaned/v1/MES/2024-01-16.parquet', 3],
     ]);
     expect(volumes(await first.readAll(['volume']))).toEqual([100, 101, 102, 103, 104, 105, 106, 107]);
     const missing = await errorOf(Dataset.open(store.root, 'cleaned/v7/MES'));
     expect({ code: missing.code, message: missing.message }).toEqual({ code: 'NOT_FOUND', message: 'no dataset at cleaned/v7/MES' });
   });
 
-  it('writeFeatures versions feature sets, one file per part in its partition folder', async () => {
+  it('writeFeatures versions a feature set of one asset, its parts as part-0, part-1, … in the order of their names', async () => {
     const made = await writeFeatures(store, {
+      asset: 'MES',
       featureSet: 'momentum_indicators',
-      data: [
-        { partition: { asset: 'MES' }, table: bars(2, 0) },
-        { partition: { asset: 'MES' }, table: bars(2, 2) },
-        { partition: { asset: 'ES' }, table: bars(1, 9), fileName: 'es-bars' },
-      ],
-      sidecar: { asset: null, recipe: { name: 'features', parameters: { rsiPeriod: 14 } } },
+      data: [{ table: bars(2, 0) }, { table: bars(2, 2) }, { table: bars(1, 9), fileName: 'a-first' }],
+      sidecar: { recipe: { name: 'features', parameters: { rsiPeriod: 14 } } },
     });
-    expect({ path: made.path, files: made.files.map((f) => f.path) }).toEqual({
-      path: 'features/v1/momentum_indicators',
-      files: ['asset=ES/es-bars.parquet', 'asset=MES/part-0.parquet', 'asset=MES/part-1.parquet'],
+    expect({ path: made.path, files: made.files.map((f) => f.path), asset: made.metadata.asset, featureSet: made.metadata.featureSet }).toEqual({
+      path: 'features/v1/MES/momentum_indicators',
+      files: ['part-0.parquet', 'part-1.parquet', 'part-2.parquet'],
+      asset: 'MES',
+      featureSet: 'momentum_indicators',
     });
-    const table = await (await Dataset.open(store.root, 'features/v1/momentum_indicators')).readAll(['volume', 'venue']);
+    const table = await (await Dataset.open(store.root, 'features/v1/MES/momentum_indicators')).readAll(['volume', 'venue']);
     expect(tableToJsonRows(table)).toEqual([
       { volume: 109, venue: 'XCME' },
       { volume: 100, venue: null },
@@ -75,6 +78,7 @@ describe('layer wrappers', () => {
       { volume: 103, venue: 'XCME' },
     ]);
     expect(path.basename(made.path)).toBe('momentum_indicators');
+    expect(fs.readdirSync(path.join(store.root, 'features/MES/momentum_indicators/data')).length).toBe(3);
   });
 
   it('refuses partitions that would escape or collide', async () => {

@@ -1,6 +1,7 @@
 /**
- * Crash safety of a big raw batch (70 dates: the path that moves whole date folders and
- * syncs the file system once instead of per file). A writer in a child process is killed
+ * Crash safety of a big raw batch (70 dates: the path that moves each date's sidecar into
+ * catalog/raw/ and its whole date folder into raw/, and syncs the file system once instead
+ * of per file). A writer in a child process is killed
  * with SIGKILL at sampled durable steps, then the store is opened as the next program would
  * open it: verify finds nothing wrong, the earlier date is untouched, and the batch is there
  * completely or not at all.
@@ -35,7 +36,8 @@ describe('a raw batch of 70 dates killed mid-way', () => {
     return root;
   };
 
-  it('is all or nothing at every sampled step, and survives from its journal on', async () => {
+  // about 30 writers started and killed, two at a time, on a machine other tests share
+  it('is all or nothing at every sampled step, and survives from its journal on', { timeout: 300_000 }, async () => {
     const traced = await runChild(request(copyOfBase('trace')), { MES_DATA_STORE_CRASH_TRACE: '1' });
     expect({ code: traced.code, signal: traced.signal }).toEqual({ code: 0, signal: null });
     const labels = traced.stderr
@@ -46,8 +48,11 @@ describe('a raw batch of 70 dates killed mid-way', () => {
     const sidecars = labels.indexOf('staged the raw sidecars');
     expect(sidecars).toBeGreaterThan(140);
     expect(journal).toBeGreaterThan(sidecars);
-    // one step in twenty while staging, every step around the commit point, then every tenth move
-    const steps = labels.map((_, i) => i + 1).filter((n) => n % 20 === 0 || (n >= sidecars - 1 && n <= journal + 3) || (n > journal && n % 10 === 0) || n === labels.length);
+    // one step in twenty while staging, every step around the commit point, then every
+    // fifteenth move (an odd stride: after a date's sidecar move and after its folder move alike)
+    const steps = labels.map((_, i) => i + 1).filter((n) => n % 20 === 0 || (n >= sidecars - 1 && n <= journal + 3) || (n > journal && (n - journal) % 15 === 0) || n === labels.length);
+    const moved = labels.filter((label) => label.startsWith('moved ')).length;
+    expect(moved).toBe(2 * DATES.length);
     const outcomes = await inParallel(
       steps.map((n) => async () => {
         const root = copyOfBase(`crash-${n}`);
@@ -56,9 +61,11 @@ describe('a raw batch of 70 dates killed mid-way', () => {
         const store = await openStore(root);
         expect({ n, problems: (await verifyStore(store)).problems }).toEqual({ n, problems: [] });
         expect(fs.readdirSync(path.join(root, '.staging'))).toEqual([]);
-        const present = DATES.filter((date) => fs.existsSync(path.join(root, 'raw/MES', date, 'metadata.json')));
+        const present = DATES.filter((date) => fs.existsSync(path.join(root, 'catalog/raw/MES', `${date}.json`)));
+        const folders = DATES.filter((date) => fs.existsSync(path.join(root, 'raw/MES', date)));
+        expect({ n, folders: folders.length }).toEqual({ n, folders: present.length });
         expect({ n, present: present.length }).toEqual({ n, present: present.length === 0 ? 0 : DATES.length });
-        const earlier = await MetadataManager.readMetadataFile(path.join(root, 'raw/MES/2024-01-15/metadata.json'));
+        const earlier = await MetadataManager.readMetadataFile(path.join(root, 'catalog/raw/MES/2024-01-15.json'));
         expect(earlier.files.map((f) => f.path)).toEqual(['a.parquet']);
         expectSidecarsValid(root);
         fs.rmSync(root, { recursive: true, force: true });

@@ -40,7 +40,7 @@ describe('raw snapshots', () => {
     });
     const target = file('raw/MES/2024-01-15/ohlcv.parquet');
     expect(result).toEqual({ asset: 'MES', date: '2024-01-15', name: 'ohlcv.parquet', path: 'raw/MES/2024-01-15/ohlcv.parquet', rows: 100, bytes: fs.statSync(target).size, sha256: sha256(target), status: 'created' });
-    const sidecar = await MetadataManager.readMetadataFile(file('raw/MES/2024-01-15/metadata.json'));
+    const sidecar = await MetadataManager.readMetadataFile(file('catalog/raw/MES/2024-01-15.json'));
     expect({ layer: sidecar.layer, asset: sidecar.asset, date: sidecar.date, version: sidecar.version, recordCount: sidecar.recordCount, fileSizeBytes: sidecar.fileSizeBytes, dateRange: sidecar.dateRange }).toEqual({
       layer: 'raw',
       asset: 'MES',
@@ -50,6 +50,9 @@ describe('raw snapshots', () => {
       fileSizeBytes: result.bytes,
       dateRange: { from: '2024-01-15', to: '2024-01-15' },
     });
+    // the date folder holds its Parquet file only; the sidecar is in the catalog tree
+    expect(fs.readdirSync(file('raw/MES/2024-01-15'))).toEqual(['ohlcv.parquet']);
+    expect(fs.readdirSync(file('catalog/raw/MES'))).toEqual(['2024-01-15.json']);
     expect(sidecar.files).toHaveLength(1);
     expect(sidecar.files[0]).toMatchObject({ path: 'ohlcv.parquet', rows: 100, bytes: result.bytes, sha256: result.sha256, compression: 'snappy', rowGroups: 1, source: { fileName: 'MES_2024-01-15.csv', sha256: 'c'.repeat(64) } });
     const meta = await getParquetMetadata(target);
@@ -64,11 +67,11 @@ describe('raw snapshots', () => {
   });
 
   it('the same content again is unchanged and touches nothing', async () => {
-    const sidecarBefore = fs.readFileSync(file('raw/MES/2024-01-15/metadata.json'), 'utf8');
+    const sidecarBefore = fs.readFileSync(file('catalog/raw/MES/2024-01-15.json'), 'utf8');
     const bytesBefore = sha256(file('raw/MES/2024-01-15/ohlcv.parquet'));
     const result = await writeRawSnapshot(store, { asset: 'MES', date: '2024-01-15', name: 'ohlcv.parquet', table: ohlcvTable(100), sidecarExtras: { source: { fileName: 'MES_2024-01-15.csv', bytes: 5000, sha256: 'c'.repeat(64), timezone: 'America/Chicago', mapping: { timestamp: 'Time' }, skippedBadRows: 0 } } });
     expect({ status: result.status, sha256: result.sha256 }).toEqual({ status: 'unchanged', sha256: bytesBefore });
-    expect(fs.readFileSync(file('raw/MES/2024-01-15/metadata.json'), 'utf8')).toBe(sidecarBefore);
+    expect(fs.readFileSync(file('catalog/raw/MES/2024-01-15.json'), 'utf8')).toBe(sidecarBefore);
     expect(sha256(file('raw/MES/2024-01-15/ohlcv.parquet'))).toBe(bytesBefore);
   });
 
@@ -97,6 +100,8 @@ describe('raw snapshots', () => {
     expect((error.details.conflicts as unknown[]).length).toBe(1);
     expect(fs.existsSync(file('raw/MES/2024-01-16'))).toBe(false);
     expect(fs.existsSync(file('raw/ES'))).toBe(false);
+    expect(fs.readdirSync(file('catalog/raw/MES'))).toEqual(['2024-01-15.json']);
+    expect(fs.existsSync(file('catalog/raw/ES'))).toBe(false);
     expect(fs.readdirSync(path.join(store.root, '.staging'))).toEqual([]);
   });
 
@@ -115,13 +120,13 @@ describe('raw snapshots', () => {
       ['raw/ES/2024-01-16/ohlcv.parquet', 'created', 4],
       ['raw/ES/2024-01-16/ohlcv.parquet', 'unchanged', 4],
     ]);
-    const sidecar = await MetadataManager.readMetadataFile(file('raw/MES/2024-01-15/metadata.json'));
+    const sidecar = await MetadataManager.readMetadataFile(file('catalog/raw/MES/2024-01-15.json'));
     expect(sidecar.files.map((f) => [f.path, f.rows, f.compression])).toEqual([
       ['ohlcv.parquet', 100, 'snappy'],
       ['ticks.parquet', 3, 'zstd'],
     ]);
     expect(sidecar.recordCount).toBe(103);
-    expect(fs.readdirSync(file('raw/MES/2024-01-15')).sort()).toEqual(['metadata.json', 'ohlcv.parquet', 'ticks.parquet']);
+    expect(fs.readdirSync(file('raw/MES/2024-01-15')).sort()).toEqual(['ohlcv.parquet', 'ticks.parquet']);
     expect(fs.readdirSync(path.join(store.root, '.staging'))).toEqual([]);
   });
 
@@ -165,7 +170,7 @@ describe('raw snapshots', () => {
   it('leaves alone a date folder it did not write', async () => {
     fs.mkdirSync(file('raw/MES/2024-01-19'), { recursive: true });
     const error = await errorOf(writeRawSnapshot(store, { asset: 'MES', date: '2024-01-19', name: 'x', table: ohlcvTable(1) }));
-    expect({ code: error.code, message: error.message }).toEqual({ code: 'ALREADY_EXISTS', message: 'raw/MES/2024-01-19 exists but has no metadata.json; it was not written by mes-data and is left alone' });
+    expect({ code: error.code, message: error.message }).toEqual({ code: 'ALREADY_EXISTS', message: 'raw/MES/2024-01-19 exists but has no sidecar catalog/raw/MES/2024-01-19.json; it was not written by mes-data and is left alone' });
     fs.rmdirSync(file('raw/MES/2024-01-19'));
   });
 

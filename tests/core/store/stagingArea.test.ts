@@ -82,6 +82,9 @@ describe('staging journals', () => {
     };
     const file = (from: string, to: string, extra: object = {}) => ({ from, to, kind: 'file', ...extra });
     expect(refused(file(`${own}/files/a.parquet`, 'raw/MES/2024-01-15/a.parquet'))).toBeNull();
+    expect(refused(file(`${own}/s/1.json`, 'catalog/raw/MES/2024-01-15.json', { replace: true }))).toBeNull();
+    expect(refused(file(`${own}/s/1.json`, 'catalog/cleaned/MES/v3.json'))).toBeNull();
+    // the journal a format-1 writer left (for migrate to finish)
     expect(refused(file(`${own}/s/1.json`, 'raw/MES/2024-01-15/metadata.json', { replace: true }))).toBeNull();
     expect(refused({ from: `${own}/folders/0`, to: 'cleaned/v3/MES', kind: 'dir' })).toBeNull();
     const cases: [unknown, string][] = [
@@ -90,10 +93,13 @@ describe('staging journals', () => {
       [file(`${own}/x`, '/etc/passwd'), 'store path "/etc/passwd" is absolute; store paths are relative to the store'],
       [file(`${own}/x`, 'raw/MES/../../x'), 'store path "raw/MES/../../x" contains ".." and would leave the store'],
       [file(`${own}/x`, 'raw\\..\\x'), 'store path "raw\\\\..\\\\x" contains a backslash'],
-      [file(`${own}/x`, 'mes-data-store.json'), '"to" must be inside raw/, cleaned/, features/'],
-      [file(`${own}/x`, 'schemas/ohlcv.json'), '"to" must be inside raw/, cleaned/, features/'],
+      [file(`${own}/x`, 'mes-data-store.json'), '"to" must be inside raw/, cleaned/, features/, catalog/raw/, catalog/cleaned/, catalog/features/'],
+      [file(`${own}/x`, 'schemas/ohlcv.json'), '"to" must be inside raw/, cleaned/, features/, catalog/raw/, catalog/cleaned/, catalog/features/'],
       [file(`${own}/x`, 'raw/.lock/owner.json'), '"to" has a hidden part'],
-      [file(`${own}/x`, 'raw/MES/2024-01-15/a.parquet', { replace: true }), 'only a metadata.json may be replaced'],
+      [file(`${own}/x`, 'raw/MES/2024-01-15/a.parquet', { replace: true }), 'only a sidecar (a .json file in catalog/) may be replaced'],
+      [file(`${own}/x`, 'catalog/raw/MES/2024-01-15/a.parquet', { replace: true }), 'only a sidecar (a .json file in catalog/) may be replaced'],
+      [file(`${own}/x`, 'catalog/MES.json'), '"to" must be inside raw/, cleaned/, features/, catalog/raw/, catalog/cleaned/, catalog/features/'],
+      [file(`${own}/x`, 'catalog/schemas/MES.json'), '"to" must be inside raw/, cleaned/, features/, catalog/raw/, catalog/cleaned/, catalog/features/'],
       [file(`${own}/journal.json`, 'raw/MES/j.json'), 'it moves the journal itself'],
       [{ from: `${own}/x`, to: 'raw/MES/x', kind: 'link' }, '"kind" must be "file" or "dir"'],
       [{ from: `${own}/x`, to: 'raw/MES/x', kind: 'file', mode: 777 }, 'unknown field "mode"'],

@@ -90,12 +90,9 @@ describe('DuckDB interoperability of the store', () => {
       ],
     });
     await writeFeatures(store, {
+      asset: 'MES',
       featureSet: 'price_volatility',
-      data: [
-        { partition: { asset: 'ES', date: '2024-01-15' }, table: bars(10, 100) },
-        { partition: { asset: 'MES', date: '2024-01-15' }, table: bars(40, 0) },
-        { partition: { asset: 'MES', date: '2024-01-16' }, table: bars(45, 40) },
-      ],
+      data: [{ table: bars(10, 100) }, { table: bars(40, 0) }, { table: bars(45, 40) }],
     });
   });
   afterAll(async () => {
@@ -106,7 +103,7 @@ describe('DuckDB interoperability of the store', () => {
   });
 
   it('DuckDB reads every layer folder as one table with the same values as the dataset reader', async () => {
-    const folders = ['raw/MES', 'raw', 'cleaned/v1/MES', 'features/v1/price_volatility'];
+    const folders = ['raw/MES', 'raw', 'cleaned/v1/MES', 'features/v1/MES/price_volatility'];
     const counts: Record<string, number> = {};
     for (const folder of folders) {
       const root = path.join(store.root, ...folder.split('/'));
@@ -121,7 +118,7 @@ describe('DuckDB interoperability of the store', () => {
       expect({ folder, rows: ourRows(engine?.table ?? (await dataset.readRows(0, 0))) }).toEqual({ folder, rows: ours });
       counts[folder] = ours.length;
     }
-    expect(counts).toEqual({ raw: 95, 'raw/MES': 85, 'cleaned/v1/MES': 85, 'features/v1/price_volatility': 95 });
+    expect(counts).toEqual({ raw: 95, 'raw/MES': 85, 'cleaned/v1/MES': 85, 'features/v1/MES/price_volatility': 95 });
     const kinds = await duck.rows(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(${sqlString(`${store.root}/cleaned/v1/MES/**/*.parquet`)}, hive_partitioning = true))`);
     expect(kinds.map((row) => `${row.column_name as string} ${row.column_type as string}`)).toEqual([
       'timestamp TIMESTAMP WITH TIME ZONE',

@@ -15,7 +15,7 @@ function codeOf(fn: () => unknown): { code: string; value: unknown; message: str
 
 describe('store names', () => {
   it('accepts asset symbols in upper case with digits, dot, underscore and dash', () => {
-    expect(['MES', 'ES', 'NQ', 'MES.FUT', 'ES_H24', 'CL-2', 'A'.repeat(100)].map(checkAssetName)).toEqual(['MES', 'ES', 'NQ', 'MES.FUT', 'ES_H24', 'CL-2', 'A'.repeat(100)]);
+    expect(['MES', 'ES', 'NQ', 'MES.FUT', 'ES_H24', 'CL-2', 'V', 'V3X', 'A'.repeat(100)].map(checkAssetName)).toEqual(['MES', 'ES', 'NQ', 'MES.FUT', 'ES_H24', 'CL-2', 'V', 'V3X', 'A'.repeat(100)]);
   });
 
   it('refuses bad assets with INVALID_NAME naming the value', () => {
@@ -33,6 +33,8 @@ describe('store names', () => {
       ['ES\\NQ', 'invalid asset "ES\\\\NQ": it contains a path separator'],
       ['ES\u0007', 'invalid asset "ES\\u0007": it contains a control character'],
       ['.ES', 'invalid asset ".ES": it starts with "." (a hidden name)'],
+      ['V3', 'invalid asset "V3": it looks like a version folder'],
+      ['V12', 'invalid asset "V12": it looks like a version folder'],
       ['A'.repeat(101), `invalid asset "${'A'.repeat(101)}": it is 101 characters long; the limit is 100`],
     ];
     for (const [value, message] of cases) expect(codeOf(() => checkAssetName(value))).toEqual({ code: 'INVALID_NAME', value, message });

@@ -94,7 +94,7 @@ describe('store paths', () => {
     const { store, dir } = await made();
     await writeRawSnapshot(store, { asset: 'MES', date: '2024-01-03', name: 'bars', table: barsTable(barsFromCloses('2024-01-03T16:00:00Z', 60, [5000, 5001])) });
     await writeParquet(barsTable(barsFromCloses('2024-01-03T16:00:00Z', 60, [1, 2, 3])), path.join(dir, 'stolen.parquet'));
-    const sidecarFile = path.join(store.root, 'raw', 'MES', '2024-01-03', 'metadata.json');
+    const sidecarFile = path.join(store.root, 'catalog', 'raw', 'MES', '2024-01-03.json');
     const sidecar = JSON.parse(fs.readFileSync(sidecarFile, 'utf8')) as { files: { path: string }[] };
     sidecar.files[0].path = '../../../../stolen.parquet';
     fs.writeFileSync(sidecarFile, JSON.stringify(sidecar));

@@ -6,8 +6,13 @@ import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { Table, Utf8, vectorFromArray, type Vector } from 'apache-arrow';
 import { expect } from 'vitest';
+import { writeParquet } from '../../../core/parquet/writeParquet.js';
+import { hashFile } from '../../../core/store/fileHash.js';
+import { MetadataManager, type DatasetMetadata, type FileInfo } from '../../../core/store/metadataManager.js';
 import { initStore } from '../../../core/store/openStore.js';
-import type { Store } from '../../../core/store/storeLayout.js';
+import { parquetFileFacts } from '../../../core/store/parquetFileFacts.js';
+import { versionKeyValue } from '../../../core/store/parquetKeyValue.js';
+import { linkFileName, tablePath, versionPath, versionSidecarPath, type Store, type VersionedLayer } from '../../../core/store/storeLayout.js';
 import { ohlcvTable, tempDir } from '../../helpers/ohlcvTable.js';
 import { MesDataError } from '../../../core/errors.js';
 
@@ -40,25 +45,33 @@ export async function newStore(prefix = 'mes-data-store-', options: { inMemory?:
   return { store, dir, cleanup };
 }
 
-/** Every metadata.json under `root`, store-relative. */
+/**
+ * Every sidecar of the store at `root`, store-relative: the `.json` files of `catalog/`
+ * (store format 2). A `metadata.json` anywhere else fails the test: the data folders hold
+ * Parquet files only.
+ */
 function findSidecars(root: string): string[] {
   const found: string[] = [];
-  const walk = (dir: string): void => {
+  const strays: string[] = [];
+  const walk = (dir: string, inCatalog: boolean): void => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       if (entry.name.startsWith('.')) continue;
       const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.name === 'metadata.json') found.push(path.relative(root, full).split(path.sep).join('/'));
+      const relative = path.relative(root, full).split(path.sep).join('/');
+      if (entry.isDirectory()) walk(full, inCatalog || relative === 'catalog');
+      else if (inCatalog && entry.name.endsWith('.json')) found.push(relative);
+      else if (entry.name === 'metadata.json') strays.push(relative);
     }
   };
-  walk(root);
+  walk(root, false);
+  expect({ root, sidecarsOutsideCatalog: strays }).toEqual({ root, sidecarsOutsideCatalog: [] });
   return found.sort();
 }
 
 let independent: ReturnType<Ajv2020['compile']> | null = null;
 
 /**
- * Checks every sidecar under `root` against schema/metadata_schema.json with a separately
+ * Checks every sidecar of the store at `root` against schema/metadata_schema.json with a separately
  * compiled ajv (draft 2020-12, default options), not the store's own validator. Returns how
  * many were checked.
  */
@@ -168,4 +181,65 @@ export async function errorOf(promise: Promise<unknown>): Promise<MesDataError> 
     throw error;
   }
   throw new Error('expected an error');
+}
+
+/** One data file of a hand-made version: its rows and its partition (a date, or null for an unpartitioned table). */
+interface VersionPart {
+  date: string | null;
+  table: Table;
+}
+
+/**
+ * Version `version` of `key` as store format 2 lays it out, built without the version
+ * commit (so the catalog and verify tests do not depend on it): each part a data file in
+ * the table's `data/{DATE}/` (or `data/`), a `metadata/` folder, a version folder of hard
+ * links named by `linkFileName`, and a schema-valid sidecar at `versionSidecarPath`.
+ * `shared` links data files of an earlier version (store-relative, with their partition)
+ * as a version that keeps them by reference does. Returns the data files it wrote,
+ * store-relative.
+ */
+export async function writeFormat2Version(
+  store: Store,
+  layer: VersionedLayer,
+  key: string,
+  version: number,
+  parts: VersionPart[],
+  options: { shared?: { path: string; date: string | null }[]; sidecar?: Partial<DatasetMetadata> } = {},
+): Promise<string[]> {
+  const table = path.join(store.root, ...tablePath(layer, key).split('/'));
+  fs.mkdirSync(path.join(table, 'metadata'), { recursive: true });
+  const folder = path.join(store.root, ...versionPath(layer, version, key).split('/'));
+  fs.mkdirSync(folder, { recursive: true });
+  const [asset, featureSet] = key.split('/');
+  const keyValue = versionKeyValue({ layer, key: layer === 'cleaned' ? key : featureSet, version, asset });
+  const written: string[] = [];
+  const linked: { path: string; date: string | null }[] = [...(options.shared ?? [])];
+  for (const [k, part] of parts.entries()) {
+    const relative = `${tablePath(layer, key)}/data/${part.date === null ? '' : `${part.date}/`}v${version}-${k}.parquet`;
+    const file = path.join(store.root, ...relative.split('/'));
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    await writeParquet(part.table, file, { compression: 'zstd', metadata: keyValue });
+    written.push(relative);
+    linked.push({ path: relative, date: part.date });
+  }
+  const seen = new Map<string, number>();
+  const files: FileInfo[] = [];
+  for (const data of linked) {
+    const k = seen.get(String(data.date)) ?? 0;
+    seen.set(String(data.date), k + 1);
+    const name = linkFileName(data.date, k);
+    fs.linkSync(path.join(store.root, ...data.path.split('/')), path.join(folder, name));
+    const digest = await hashFile(path.join(folder, name));
+    const facts = await parquetFileFacts(path.join(folder, name));
+    files.push({ path: name, bytes: digest.bytes, rows: facts.rows, sha256: digest.sha256, compression: facts.compression, rowGroups: facts.rowGroups });
+  }
+  const metadata = MetadataManager.createMetadata({ layer, asset, featureSet: layer === 'features' ? featureSet : undefined, version, createdAt: '2026-01-02T03:04:05.000Z' });
+  MetadataManager.addFileInfo(metadata, files);
+  const dates = linked.map((data) => data.date).filter((date): date is string => date !== null).sort();
+  metadata.dateRange = dates.length > 0 ? { from: dates[0], to: dates[dates.length - 1] } : null;
+  Object.assign(metadata, options.sidecar ?? {});
+  const sidecar = path.join(store.root, ...versionSidecarPath(layer, key, version).split('/'));
+  fs.mkdirSync(path.dirname(sidecar), { recursive: true });
+  await MetadataManager.writeMetadataFile(metadata, sidecar);
+  return written;
 }

@@ -18,6 +18,16 @@ export class PromoteModel {
     await this.dialog().getByRole('radio', { name: new RegExp(`^${policy}`) }).check();
   }
 
+  /** What the new version holds: the dates in the range, an append of the missing dates, or the range replaced. */
+  async setScope(scope: 'range' | 'append' | 'replace'): Promise<void> {
+    await this.dialog().locator(`input[name="promote-scope"][value="${scope}"]`).check();
+  }
+
+  /** The gate check's line on dates shared, written and removed. */
+  async datesText(): Promise<string> {
+    return ((await this.dialog().getByTestId('promote-dates').textContent()) ?? '').trim();
+  }
+
   async setMessage(text: string): Promise<void> {
     await this.dialog().getByLabel('Message').fill(text);
   }

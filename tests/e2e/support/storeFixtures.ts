@@ -128,6 +128,7 @@ export async function buildStore(root: string, options: { large?: boolean } = {}
     },
   });
   await writeFeatures(store, {
+    asset: 'ES',
     featureSet: 'price_volatility',
     data: featureTable(30),
     sidecar: {
@@ -212,6 +213,7 @@ export async function buildNumbersStore(root: string): Promise<BuiltStore> {
   new InstrumentRegistry(root).register({ symbol: 'NVDA', name: 'NVIDIA', exchange: 'NASDAQ', assetClass: 'equity', session: 'us_equity', tickSize: 0.01, pointValue: 1 });
   await writeRawSnapshot(store, { asset: 'NVDA', date: '2024-01-02', name: 'bars', table: barsTable([['2024-01-02T14:30:00Z', 49.24, 49.3, 49.2, 49.27, 41000]]) });
   await writeFeatures(store, {
+    asset: 'MES',
     featureSet: 'momentum_indicators',
     data: indicatorTable(),
     sidecar: {

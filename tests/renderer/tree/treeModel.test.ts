@@ -13,7 +13,10 @@ import {
   needsLoad,
   pathToNode,
   rawAssetOf,
+  sidecarFileOf,
+  versionOfPath,
 } from '../../../renderer/src/tree/treeModel.ts';
+import type { CatalogNode } from '../../../renderer/src/tree/treeModel.ts';
 import { catalog } from './treeFixture.ts';
 
 const names = (rows: ReturnType<typeof flattenTree>) => rows.map((r) => `${'  '.repeat(r.depth)}${r.node.name}${r.expandable ? (r.expanded ? ' -' : ' +') : ''}`);
@@ -47,11 +50,62 @@ describe('treeModel', () => {
   it('finds version nodes under their group though their paths differ', () => {
     const root = catalog();
     const group = findNode(root, 'cleaned/MES')!;
-    expect(containsPath(group, 'cleaned/v1/MES/date=2024-01-02/part-0.parquet')).toBe(true);
+    expect(containsPath(group, 'cleaned/v1/MES/2024-01-02.parquet')).toBe(true);
     expect(containsPath(group, 'cleaned/v1/MESX')).toBe(false);
     expect(pathToNode(root, 'cleaned/v1/MES').map((n) => n.path)).toEqual(['cleaned', 'cleaned/MES', 'cleaned/v1/MES']);
     expect(pathToNode(root, 'raw/MES/2024-01-03/bars.parquet').map((n) => n.path)).toEqual(['raw', 'raw/MES', 'raw/MES/2024-01-03']);
     expect(findNode(root, 'raw/MES/2024-01-03/bars.parquet')).toBeNull();
+  });
+
+  it('finds format-2 feature versions under their asset and set, and opens neither group', () => {
+    const features: CatalogNode = {
+      kind: 'layer',
+      name: 'features',
+      path: 'features',
+      children: [
+        {
+          kind: 'asset',
+          name: 'MES',
+          path: 'features/MES',
+          children: [
+            {
+              kind: 'featureSet',
+              name: 'momentum',
+              path: 'features/MES/momentum',
+              children: [
+                { kind: 'version', name: 'v1', path: 'features/v1/MES/momentum', version: 1 },
+                { kind: 'version', name: 'v2', path: 'features/v2/MES/momentum', version: 2 },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const root: CatalogNode = { kind: 'store', name: 'store', path: '', children: [features] };
+    expect(pathToNode(root, 'features/v2/MES/momentum/part-0.parquet').map((n) => n.path)).toEqual(['features', 'features/MES', 'features/MES/momentum', 'features/v2/MES/momentum']);
+    expect(findNode(root, 'features/v1/MES/momentum')?.name).toBe('v1');
+    expect(findNode(root, 'features/v1/ES/momentum')).toBeNull();
+    expect(isOpenable(findNode(root, 'features/MES')!)).toBe(false);
+    expect(isOpenable(findNode(root, 'features/MES/momentum')!)).toBe(false);
+    expect(isOpenable(findNode(root, 'features/v2/MES/momentum')!)).toBe(true);
+  });
+
+  it('reads the layer, number and key of a version folder path', () => {
+    expect(versionOfPath('cleaned/v3/MES')).toEqual({ layer: 'cleaned', number: 3, key: 'MES', folder: 'cleaned/v3/MES' });
+    expect(versionOfPath('cleaned/v12/MES/2024-01-15.1.parquet')).toEqual({ layer: 'cleaned', number: 12, key: 'MES', folder: 'cleaned/v12/MES' });
+    expect(versionOfPath('features/v2/MES/momentum/part-0.parquet')).toEqual({ layer: 'features', number: 2, key: 'MES/momentum', folder: 'features/v2/MES/momentum' });
+    expect(versionOfPath('cleaned/MES')).toBeNull();
+    expect(versionOfPath('raw/MES/2024-01-02')).toBeNull();
+    expect(versionOfPath('features/v2/MES')).toBeNull();
+  });
+
+  it('names the catalog file of the sidecar of a version, a raw date or a file in them', () => {
+    expect(sidecarFileOf('cleaned/v3/MES')).toBe('catalog/cleaned/MES/v3.json');
+    expect(sidecarFileOf('cleaned/v3/MES/2024-01-15.parquet')).toBe('catalog/cleaned/MES/v3.json');
+    expect(sidecarFileOf('features/v2/MES/momentum/part-0.parquet')).toBe('catalog/features/MES/momentum/v2.json');
+    expect(sidecarFileOf('raw/MES/2024-01-15/bars.parquet')).toBe('catalog/raw/MES/2024-01-15.json');
+    expect(sidecarFileOf('raw/MES')).toBeNull();
+    expect(sidecarFileOf('cleaned/MES')).toBeNull();
   });
 
   it('merges a lazily loaded subtree, sharing what did not change', () => {
