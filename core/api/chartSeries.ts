@@ -806,13 +806,22 @@ async function featureValues(
     const known = at[k].get(t);
     if (!known || row >= known.row) at[k].set(t, { row, value });
   };
+  // each column's last value before the window (by dataset row), which the first bars carry:
+  // a set with a row a day (ATR, volatility) has no row inside a window of a few hours
+  const before = indexes.map(() => ({ row: -1, value: Number.NaN }));
+  const noteBefore = (k: number, row: number, value: number) => {
+    if (row >= before[k].row) before[k] = { row, value };
+  };
   const bucketUs = series.bucketSeconds * US_PER_S;
   const timeOf = (us: number) => (series.downsampled ? Math.floor(us / bucketUs) * bucketUs : us) / 1000;
   if (spans.seconds === 0) {
     // every row in memory, in each column's index
     for (const [k, { index }] of indexes.entries()) {
       const s = index.spans;
-      for (let i = 0; i < s.count; i++) if (s.start[i] >= fromUs && s.start[i] <= toUs) put(k, timeOf(s.start[i]), s.firstRow[i], s.c[i]);
+      for (let i = 0; i < s.count; i++) {
+        if (s.start[i] < fromUs) noteBefore(k, s.firstRow[i], s.c[i]);
+        else if (s.start[i] <= toUs) put(k, timeOf(s.start[i]), s.firstRow[i], s.c[i]);
+      }
     }
   } else {
     const spanUs = spans.seconds * US_PER_S;
@@ -820,13 +829,20 @@ async function featureValues(
     const loB = fromUs === -Infinity ? -Infinity : Math.ceil(fromUs / spanUs) * spanUs;
     const hiB = toUs === Infinity ? Infinity : Math.floor((toUs + 1) / spanUs) * spanUs;
     const ranges: [number, number][] = [];
-    if (!fromLevel || loB >= hiB) ranges.push([fromUs, toUs]);
+    // spans that end before the window give their last value; the rows of the span the
+    // window starts in that come before it are read with the window's first rows
+    const readFrom = fromUs === -Infinity ? fromUs : Math.floor(fromUs / spanUs) * spanUs;
+    for (const [k, { index }] of indexes.entries()) {
+      const s = index.spans;
+      for (let i = 0; i < s.count && s.start[i] < readFrom; i++) noteBefore(k, s.lastRow[i], s.c[i]);
+    }
+    if (!fromLevel || loB >= hiB) ranges.push([readFrom, toUs]);
     else {
       for (const [k, { index }] of indexes.entries()) {
         const s = index.spans;
         for (let i = 0; i < s.count; i++) if (s.start[i] >= loB && s.start[i] + spanUs <= hiB) put(k, timeOf(s.start[i]), s.lastRow[i], s.c[i]);
       }
-      if (fromUs < loB) ranges.push([fromUs, loB - 1]);
+      if (readFrom < loB) ranges.push([readFrom, loB - 1]);
       if (toUs !== Infinity && hiB <= toUs) ranges.push([hiB, toUs]);
     }
     if (ranges.length > 0) {
@@ -838,6 +854,10 @@ async function featureValues(
         indexes.map((x) => x.column),
       );
       for (let i = 0; i < rows.count; i++) {
+        if (rows.us[i] < fromUs) {
+          for (let k = 0; k < indexes.length; k++) noteBefore(k, rows.row[i], rows.values[k][i]);
+          continue;
+        }
         const t = timeOf(rows.us[i]);
         for (let k = 0; k < indexes.length; k++) put(k, t, rows.row[i], rows.values[k][i]);
       }
@@ -846,8 +866,9 @@ async function featureValues(
   const valueOf = (found: { value: number } | undefined) => (found && Number.isFinite(found.value) ? found.value : null);
   if (!series.downsampled) {
     // as of each bar's time: the last feature time at or before it (bars of raw data need not be in time order)
-    return at.map((byTime) => {
+    return at.map((byTime, k) => {
       const times = [...byTime.keys()].sort((a, b) => a - b);
+      const initial = valueOf(before[k]);
       return series.bars.map((bar) => {
         let lo = 0;
         let hi = times.length;
@@ -856,12 +877,12 @@ async function featureValues(
           if (times[mid] <= bar.t) lo = mid + 1;
           else hi = mid;
         }
-        return lo === 0 ? null : valueOf(byTime.get(times[lo - 1]));
+        return lo === 0 ? initial : valueOf(byTime.get(times[lo - 1]));
       });
     });
   }
-  return at.map((byTime) => {
-    let previous: number | null = null;
+  return at.map((byTime, k) => {
+    let previous: number | null = valueOf(before[k]);
     return series.bars.map((bar) => {
       const found = byTime.get(bar.t);
       if (found) previous = valueOf(found);

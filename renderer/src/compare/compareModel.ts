@@ -28,12 +28,23 @@ interface VersionRef {
   createdAt: string | null;
 }
 
-const VERSION_PATH = /^(cleaned|features)\/v([1-9]\d*)\/([^/]+)$/;
+/** `cleaned/v3/MES`, and a feature set of one asset, `features/v2/MES/momentum_indicators` */
+const VERSION_PATH = /^(?:(cleaned)\/v([1-9]\d*)\/([^/]+)|(features)\/v([1-9]\d*)\/([^/]+\/[^/]+|[^/]+))$/;
 
-/** The group of a version path (`cleaned/v3/MES` → `cleaned/MES`), or null when it is not one. */
+/**
+ * The group of a version path (`cleaned/v3/MES` → `cleaned/MES`,
+ * `features/v2/MES/momentum_indicators` → `features/MES/momentum_indicators`: versions of
+ * one asset's set only), or null when it is not one.
+ */
 export function versionGroupOf(path: string): string | null {
   const match = VERSION_PATH.exec(path);
-  return match ? `${match[1]}/${match[3]}` : null;
+  if (!match) return null;
+  return match[1] ? `${match[1]}/${match[3]}` : `${match[4]}/${match[6]}`;
+}
+
+function versionNumberOf(path: string): number {
+  const match = VERSION_PATH.exec(path);
+  return Number(match?.[2] ?? match?.[5] ?? 0);
 }
 
 /** The versions of a path's group in the tree, oldest first; empty when the path is not a version or the group is not loaded. */
@@ -46,7 +57,7 @@ export function versionsOf(tree: CatalogNode | null, path: string): VersionRef[]
     .map((child) => ({
       path: child.path,
       name: child.name,
-      version: child.version ?? Number(VERSION_PATH.exec(child.path)?.[2] ?? 0),
+      version: child.version ?? versionNumberOf(child.path),
       group,
       rows: typeof child.rows === 'number' ? child.rows : null,
       createdAt: child.createdAt ?? null,

@@ -30,15 +30,17 @@ interface FeatureRow {
 
 /**
  * The oracle: for each downsampled bar, the last feature row of the window in its bucket,
- * else the value of the bar before; for each bar that is a row, the last feature row of the
- * window at or before its time.
+ * else the value of the bar before (for the first bars: the last row before the window);
+ * for each bar that is a row, the last feature row at or before its time, also from before
+ * the window.
  */
 function expected(rows: readonly FeatureRow[], series: ChartSeries, window: { fromMs?: number; toMs?: number }): (number | null)[] {
-  const inWindow = rows.filter((r) => r.ms >= (window.fromMs ?? -Infinity) && r.ms <= (window.toMs ?? Infinity));
+  const fromMs = window.fromMs ?? -Infinity;
+  const inWindow = rows.filter((r) => r.ms >= fromMs && r.ms <= (window.toMs ?? Infinity));
   const bucketMs = series.bucketSeconds * 1000;
-  let previous: number | null = null;
+  let previous: number | null = rows.filter((r) => r.ms < fromMs).pop()?.value ?? null;
   return series.bars.map((bar) => {
-    if (!series.downsampled) return inWindow.filter((r) => r.ms <= bar.t).pop()?.value ?? null;
+    if (!series.downsampled) return rows.filter((r) => r.ms <= bar.t).pop()?.value ?? null;
     const mine = inWindow.filter((r) => Math.floor(r.ms / bucketMs) * bucketMs === bar.t);
     if (mine.length > 0) previous = mine[mine.length - 1].value;
     return previous;
@@ -146,10 +148,18 @@ describe('chartSeries with feature columns', () => {
     // minute 102 (97 + 5) has no row: it shows minute 101's value
     expect([rsi[101], rsi[102], rsi[103]]).toEqual([rsiOf(101), rsiOf(101), rsiOf(103)]);
     expect(rows.features?.[1].values.slice(0, 3)).toEqual([10, 10, 10]);
-    // across midnight: the daily value from 00:00 on; before it, the window holds no row of the set
+    // across midnight: the daily value of March 7 (from before the window) until 00:00, then March 8's
     const midnight = await chartSeries(await source(bars), { fromMs: march(7, 23, 1), toMs: march(8, 0, 40), maxBars: 2000, features });
     expect(midnight.bars.length).toBe(100);
-    expect(midnight.features?.[1].values).toEqual([...Array<null>(59).fill(null), ...Array<number>(41).fill(13.5)]);
+    expect(midnight.features?.[1].values).toEqual([...Array<number>(59).fill(13), ...Array<number>(41).fill(13.5)]);
+    // a few hours inside one UTC day hold no row of the daily set: every bar carries that day's value
+    const session = await chartSeries(await source(bars), { fromMs: march(6, 14, 30), toMs: march(6, 21, 0), maxBars: 2000, features });
+    expect(session.bars.length).toBe(391);
+    expect(new Set(session.features?.[1].values)).toEqual(new Set([12.5]));
+    // zoomed out over the same hours (buckets of 5 minutes, read from the index and the rows around it): the same value
+    const sessionBuckets = await chartSeries(await source(bars), { fromMs: march(6, 14, 30), toMs: march(6, 21, 0), maxBars: 80, rowsInMemory: 1000, features });
+    expect(sessionBuckets.downsampled).toBe(true);
+    expect(new Set(sessionBuckets.features?.[1].values)).toEqual(new Set([12.5]));
     // the whole range in 50 bars: buckets of 6 hours; each takes its last minute's value
     const buckets = await chartSeries(await source(bars), { maxBars: 50, rowsInMemory: 1000, features });
     expect({ bucketSeconds: buckets.bucketSeconds, bars: buckets.bars.length }).toEqual({ bucketSeconds: 21_600, bars: 48 });

@@ -14,7 +14,7 @@ import {
 } from '../../../renderer/src/compare/compareModel.ts';
 import type { CatalogNode } from '../../../renderer/src/tree/treeModel.ts';
 
-/** A tree with three cleaned versions of MES (listed out of order), one of ES, and two of a feature set. */
+/** A tree with three cleaned versions of MES (listed out of order), one of ES, two of MES's feature set and one of ES's. */
 function tree(): CatalogNode {
   const version = (path: string, version: number, rows: number): CatalogNode => ({ kind: 'version', name: `v${version}`, path, version, rows, createdAt: `2024-02-0${version}T10:00:00Z` });
   return {
@@ -35,7 +35,16 @@ function tree(): CatalogNode {
         kind: 'layer',
         name: 'features',
         path: 'features',
-        children: [{ kind: 'featureSet', name: 'momentum_indicators', path: 'features/momentum_indicators', children: [version('features/v1/momentum_indicators', 1, 10), version('features/v2/momentum_indicators', 2, 11)] }],
+        children: [
+          // format 2: a feature set of one asset, numbered per asset and set (ES's v1 is not MES's)
+          { kind: 'asset', name: 'ES', path: 'features/ES', children: [{ kind: 'featureSet', name: 'momentum_indicators', path: 'features/ES/momentum_indicators', children: [version('features/v1/ES/momentum_indicators', 1, 7)] }] },
+          {
+            kind: 'asset',
+            name: 'MES',
+            path: 'features/MES',
+            children: [{ kind: 'featureSet', name: 'momentum_indicators', path: 'features/MES/momentum_indicators', children: [version('features/v1/MES/momentum_indicators', 1, 10), version('features/v2/MES/momentum_indicators', 2, 11)] }],
+          },
+        ],
       },
     ],
   };
@@ -44,8 +53,10 @@ function tree(): CatalogNode {
 describe('compareModel: which versions compare', () => {
   it('names a version’s group by its store path, and nothing else', () => {
     expect(versionGroupOf('cleaned/v3/MES')).toBe('cleaned/MES');
-    expect(versionGroupOf('features/v12/momentum_indicators')).toBe('features/momentum_indicators');
+    expect(versionGroupOf('features/v12/MES/momentum_indicators')).toBe('features/MES/momentum_indicators');
+    expect(versionGroupOf('features/v12/MES/momentum_indicators/part-0.parquet')).toBeNull();
     expect(versionGroupOf('cleaned/v3/MES/date=2024-01-15/part-0.parquet')).toBeNull();
+    expect(versionGroupOf('cleaned/v3/MES/2024-01-15.parquet')).toBeNull();
     expect(versionGroupOf('raw/MES/2024-01-15')).toBeNull();
     expect(versionGroupOf('cleaned/v0/MES')).toBeNull();
   });
@@ -65,7 +76,10 @@ describe('compareModel: which versions compare', () => {
     expect(predecessorOf(tree(), 'cleaned/v1/MES')).toBeNull();
     expect(defaultPair(tree(), 'cleaned/v3/MES')).toEqual({ a: 'cleaned/v2/MES', b: 'cleaned/v3/MES' });
     expect(defaultPair(tree(), 'cleaned/v1/MES')).toEqual({ a: 'cleaned/v1/MES', b: 'cleaned/v2/MES' });
-    expect(defaultPair(tree(), 'features/v2/momentum_indicators')).toEqual({ a: 'features/v1/momentum_indicators', b: 'features/v2/momentum_indicators' });
+    expect(defaultPair(tree(), 'features/v2/MES/momentum_indicators')).toEqual({ a: 'features/v1/MES/momentum_indicators', b: 'features/v2/MES/momentum_indicators' });
+    // ES's only version of the set has no partner: MES's versions are another asset's
+    expect(defaultPair(tree(), 'features/v1/ES/momentum_indicators')).toBeNull();
+    expect(versionsOf(tree(), 'features/v1/MES/momentum_indicators').map((v) => v.path)).toEqual(['features/v1/MES/momentum_indicators', 'features/v2/MES/momentum_indicators']);
     expect(defaultPair(tree(), 'cleaned/v2/ES')).toBeNull();
   });
 });
