@@ -145,7 +145,7 @@ describe('job result schemas, against the results of real jobs on a small store'
 
   it('features: accepts the build; refuses a status a build never has, at its path', () => {
     const built = resultOf('features', 'features');
-    expect([built.version, built.path, built.rows, built.status, built.inputs.length]).toEqual(['v1', 'features/v1/price_volatility', 3, 'created', 3]);
+    expect([built.version, built.path, built.rows, built.status, built.inputs.length]).toEqual(['v1', 'features/v1/MES/price_volatility', 3, 'created', 3]);
     expect(firstIssue('features', mutated(built, (r) => (r.status = 'dry-run' as 'created')))).toEqual({ path: ['status'], message: 'Invalid option: expected one of "created"|"unchanged"' });
   });
 
@@ -156,7 +156,8 @@ describe('job result schemas, against the results of real jobs on a small store'
     expect(diff.samples[0]).toEqual({
       kind: 'added',
       key: { timestamp: '2024-01-02T23:00:00.000000Z' },
-      row: { timestamp: '2024-01-02T23:00:00.000000Z', open: 4801, high: 4811, low: 4791, close: 4801, volume: 100 },
+      // format 2: a cleaned file carries its trading date (CME: 17:00 Chicago opens the next day)
+      row: { timestamp: '2024-01-02T23:00:00.000000Z', open: 4801, high: 4811, low: 4791, close: 4801, volume: 100, date: '2024-01-03' },
     });
     expect(firstIssue('diff', mutated(diff, (r) => (r.rows.added = -1)))).toEqual({ path: ['rows', 'added'], message: 'Too small: expected number to be >=0' });
   });

@@ -128,9 +128,9 @@ describe('tree.search on a store', () => {
 
   it('finds the March dates of MES in the raw snapshots and in the cleaned version (files below them not listed again)', async () => {
     const found = (await session.invoke('tree.search', { query: 'MES 2024-03' })) as TreeSearchResult;
-    expect(found.paths).toEqual(['raw/MES/2024-03-01', 'cleaned/v1/MES/date=2024-03-01']);
+    expect(found.paths).toEqual(['raw/MES/2024-03-01', 'cleaned/v1/MES/2024-03-01.parquet']);
     expect(found.matches).toBe(2);
-    expect(shape(found.tree)).toEqual({ '': [{ raw: [{ 'raw/MES': ['raw/MES/2024-03-01'] }] }, { cleaned: [{ 'cleaned/MES': [{ 'cleaned/v1/MES': ['cleaned/v1/MES/date=2024-03-01'] }] }] }] });
+    expect(shape(found.tree)).toEqual({ '': [{ raw: [{ 'raw/MES': ['raw/MES/2024-03-01'] }] }, { cleaned: [{ 'cleaned/MES': [{ 'cleaned/v1/MES': ['cleaned/v1/MES/2024-03-01.parquet'] }] }] }] });
     expect(found.tree.children?.[0].children?.[0].children?.[0]).toMatchObject({ kind: 'date', rows: 3, from: '2024-03-01', to: '2024-03-01' });
   });
 

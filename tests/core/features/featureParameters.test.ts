@@ -45,7 +45,7 @@ describe('feature parameters: periods and profile settings reach the computation
   it('momentum_indicators with RSI 5, MACD 3/8/4 and momentum 4: the streamed columns are those periods, recorded in the recipe', async () => {
     const parameters = { rsiPeriod: 5, macdFast: 3, macdSlow: 8, macdSignal: 4, momentumPeriod: 4 };
     const result = await buildFeatures(store, { set: 'momentum_indicators', asset: 'MES', parameters });
-    expect(result).toMatchObject({ version: 'v1', path: 'features/v1/momentum_indicators', rows: 200, status: 'created' });
+    expect(result).toMatchObject({ version: 'v1', path: 'features/v1/MES/momentum_indicators', rows: 200, status: 'created' });
     const written = await readVersion(store, result.path);
     const closes = Float64Array.from(minuteCloses);
     const { line, signal, histogram } = macd(closes, 3, 8, 4);
@@ -61,17 +61,17 @@ describe('feature parameters: periods and profile settings reach the computation
     expect(column(written, 'momentum_10').findIndex((v) => v !== null)).toBe(4);
     expect(column(written, 'macd_signal').findIndex((v) => v !== null)).toBe(10);
     expect(column(written, 'momentum_10')[4]).toBe(minuteCloses[4] - minuteCloses[0]);
-    const sidecar = await MetadataManager.readMetadataFile(path.join(store.root, result.path, 'metadata.json'));
+    const sidecar = await MetadataManager.readMetadataFile(path.join(store.root, 'catalog/features/MES/momentum_indicators/v1.json'));
     expect(sidecar.recipe?.parameters).toEqual({ set: 'momentum_indicators', asset: 'MES', from: 'cleaned/v1/MES', ...parameters });
   });
 
   it('the defaults, given or left out, are one build: a second version, then unchanged; its recipe names no parameter', async () => {
     const byDefault = await buildFeatures(store, { set: 'momentum_indicators', asset: 'MES' });
-    expect(byDefault).toMatchObject({ version: 'v2', path: 'features/v2/momentum_indicators', rows: 200, status: 'created' });
+    expect(byDefault).toMatchObject({ version: 'v2', path: 'features/v2/MES/momentum_indicators', rows: 200, status: 'created' });
     const written = await readVersion(store, byDefault.path);
     expect(column(written, 'rsi_14')).toEqual(nulls(wilderRsi(Float64Array.from(minuteCloses), 14)));
     expect(column(written, 'rsi_14').findIndex((v) => v !== null)).toBe(14);
-    const sidecar = await MetadataManager.readMetadataFile(path.join(store.root, byDefault.path, 'metadata.json'));
+    const sidecar = await MetadataManager.readMetadataFile(path.join(store.root, 'catalog/features/MES/momentum_indicators/v2.json'));
     expect(sidecar.recipe?.parameters).toEqual({ set: 'momentum_indicators', asset: 'MES', from: 'cleaned/v1/MES' });
     const spelledOut = await buildFeatures(store, { set: 'momentum_indicators', asset: 'MES', parameters: { rsiPeriod: 14, macdFast: 12, macdSlow: 26, macdSignal: 9, momentumPeriod: 10 } });
     expect(spelledOut).toMatchObject({ version: 'v2', status: 'unchanged', rows: 200 });
@@ -101,7 +101,7 @@ describe('feature parameters: periods and profile settings reach the computation
 
   it('price_volatility with windows 5 and 10 and ATR 3 over daily bars', async () => {
     const result = await buildFeatures(store, { set: 'price_volatility', asset: 'ES', parameters: { volShortWindow: 5, volLongWindow: 10, atrPeriod: 3 } });
-    expect(result).toMatchObject({ version: 'v1', path: 'features/v1/price_volatility', rows: 40, status: 'created' });
+    expect(result).toMatchObject({ version: 'v1', path: 'features/v1/ES/price_volatility', rows: 40, status: 'created' });
     const written = await readVersion(store, result.path);
     const bars = barsFromCloses('2024-01-01T00:00:00Z', 86_400, dailyCloses);
     const close = Float64Array.from(dailyCloses);
