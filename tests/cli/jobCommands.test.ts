@@ -169,6 +169,8 @@ describe('mes-data diff of two Parquet files, text and --json', () => {
       schema: { added: [], removed: [], changed: [] },
       rows: { added: 1, removed: 1, changed: 1, unchanged: 1, a: 3, b: 3 },
       changedColumns: { close: 1 },
+      // two files without a date column: the trading date from the time by CME's session rule
+      byDate: { source: 'session', session: 'cme_globex_equity', timeZone: 'America/Chicago', dates: [{ date: '2024-01-03', added: 1, removed: 1, changed: 1 }] },
       samples: [
         { kind: 'removed', key: { timestamp: '2024-01-03T15:00:00.000000002Z' }, row: { timestamp: '2024-01-03T15:00:00.000000002Z', open: 5000.5, high: 5001, low: 5000, close: 5000.75, volume: 4 } },
         { kind: 'added', key: { timestamp: '2024-01-03T15:00:00.000000003Z' }, row: { timestamp: '2024-01-03T15:00:00.000000003Z', open: 5000.5, high: 5001, low: 5000, close: 5000.75, volume: 4 } },
