@@ -25,7 +25,7 @@ const SESSION_START = '2024-01-01T23:00:00Z';
  *                                        own sidecar (written directly, not through ingest: the
  *                                        tree reads folders and sidecars only)
  *   raw/ES/2024-03-01, raw/ES/2024-03-04 three bars each
- *   cleaned/v1/MES                      partitions date=2024-03-01 and date=2024-03-04
+ *   cleaned/v1/MES                      2024-03-01.parquet and 2024-03-04.parquet
  */
 export async function buildManyDatesStore(root: string): Promise<void> {
   const { store } = await initStore(root);
@@ -36,14 +36,16 @@ export async function buildManyDatesStore(root: string): Promise<void> {
     { asset: 'ES', date: '2024-03-04', name: 'bars', table: few('2024-03-04') },
   ]);
   const source = path.join(root, 'raw', 'MES', '2024-01-02');
-  const sidecar = JSON.parse(fs.readFileSync(path.join(source, 'metadata.json'), 'utf8')) as { date: string; dateRange: { from: string; to: string } };
+  // format 2: a raw date's sidecar lives in catalog/raw/{ASSET}/{DATE}.json, its folder holds Parquet only
+  const sidecars = path.join(root, 'catalog', 'raw', 'MES');
+  const sidecar = JSON.parse(fs.readFileSync(path.join(sidecars, '2024-01-02.json'), 'utf8')) as { date: string; dateRange: { from: string; to: string } };
   for (let k = 0; k < MANY_DATES; k++) {
     const date = manyDate(k);
     if (date === '2024-01-02') continue;
     const dir = path.join(root, 'raw', 'MES', date);
     fs.mkdirSync(dir);
     fs.linkSync(path.join(source, 'bars.parquet'), path.join(dir, 'bars.parquet'));
-    fs.writeFileSync(path.join(dir, 'metadata.json'), JSON.stringify({ ...sidecar, date, dateRange: { from: date, to: date } }, null, 2));
+    fs.writeFileSync(path.join(sidecars, `${date}.json`), JSON.stringify({ ...sidecar, date, dateRange: { from: date, to: date } }, null, 2));
   }
   await writeCleanedData(store, {
     asset: 'MES',
