@@ -676,6 +676,9 @@ export async function recoverVersions(store: Store, only?: { layer: VersionedLay
     for (const name of names) {
       const match = /^v(\d+)\.json$/.exec(name);
       if (!match || committed.has(Number(match[1]))) continue;
+      // a sidecar whose version folder exists is kept whatever the table says (its metadata
+      // may be missing or damaged): verify reports it, and nothing a reader uses is deleted
+      if (await exists(absolute(store, versionPath(layer, Number(match[1]), key)))) continue;
       await fs.rm(path.join(catalogDir, name), { force: true });
       await fsyncDir(catalogDir);
       result.removed.push(`${CATALOG_DIR}/${layer}/${key}/${name}`);

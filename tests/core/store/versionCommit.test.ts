@@ -340,4 +340,25 @@ describe('commitVersion', () => {
       done();
     }
   });
+
+  it('recovery keeps the sidecars of version folders that exist when the table has lost its metadata', async () => {
+    const { store: own, cleanup: done } = await newStore();
+    try {
+      const at = (relative: string) => path.join(own.root, ...relative.split('/'));
+      await commitVersion(own, { layer: 'cleaned', key: 'MES', write: twoDays() });
+      fs.rmSync(at('cleaned/MES/metadata'), { recursive: true });
+      // a sidecar of a version that never got its folder (a commit that stopped before its table existed)
+      fs.copyFileSync(at('catalog/cleaned/MES/v1.json'), at('catalog/cleaned/MES/v2.json'));
+      const lock = await acquireStoreLock(own);
+      try {
+        expect(await recoverVersions(own, { layer: 'cleaned', key: 'MES' })).toEqual({ rebuilt: [], removed: ['catalog/cleaned/MES/v2.json'] });
+      } finally {
+        await lock.release();
+      }
+      expect(fs.readdirSync(at('catalog/cleaned/MES'))).toEqual(['v1.json']);
+      expect(fs.readdirSync(at('cleaned/v1/MES')).sort()).toEqual(['2024-01-15.parquet', '2024-01-16.parquet']);
+    } finally {
+      done();
+    }
+  });
 });
