@@ -41,15 +41,15 @@ describe('build features from the window', () => {
     await features.build();
     await app.ui.screenshot('features-running');
     expect(await features.waitForEnd()).toBe('closed');
-    await tree.item('features/v1/momentum_indicators').waitFor();
-    expect(await tree.selectedPath()).toBe('features/v1/momentum_indicators');
-    await expect.poll(() => app.ui.datasetTitle().textContent()).toBe('features/v1/momentum_indicators');
+    await tree.item('features/v1/MES/momentum_indicators').waitFor();
+    expect(await tree.selectedPath()).toBe('features/v1/MES/momentum_indicators');
+    await expect.poll(() => app.ui.datasetTitle().textContent()).toBe('features/v1/MES/momentum_indicators');
     await expect.poll(() => page.getByTestId('dataset-facts').textContent()).toMatch(/^390 rows · 8 columns · 1 file · /);
-    await expect.poll(() => app.ui.statusBar().textContent()).toContain('Built momentum_indicators for MES: features/v1/momentum_indicators, 390 rows');
+    await expect.poll(() => app.ui.statusBar().textContent()).toContain('Built momentum_indicators for MES: features/v1/MES/momentum_indicators, 390 rows');
     // lineage: the two cleaned files it was built from
     await page.getByTestId('lineage').waitFor();
     const inputs = await attributeOfAll(page.getByTestId('lineage').locator('[data-lineage-path]'), 'data-lineage-path');
-    expect(inputs.filter((p) => p?.startsWith('cleaned/')).sort()).toEqual(['cleaned/v1/MES/date=2024-01-02/part-0.parquet', 'cleaned/v1/MES/date=2024-01-03/part-0.parquet']);
+    expect(inputs.filter((p) => p?.startsWith('cleaned/')).sort()).toEqual(['cleaned/v1/MES/2024-01-02.parquet', 'cleaned/v1/MES/2024-01-03.parquet']);
     await app.ui.screenshot('features-built-lineage');
 
     // the period reached the computation: the first RSI is at bar 21 (with the default 14 it would be at bar 14)
@@ -77,7 +77,7 @@ describe('build features from the window', () => {
     expect(cancelled.outcome).toMatch(/^cancelled: /);
     await jobs.close();
     // no price_volatility version: the features layer holds momentum_indicators only
-    expect((await tree.visiblePaths()).filter((p) => p.startsWith('features/'))).toEqual(['features/momentum_indicators', 'features/v1/momentum_indicators']);
+    expect((await tree.visiblePaths()).filter((p) => p.startsWith('features/'))).toEqual(['features/MES', 'features/MES/momentum_indicators', 'features/v1/MES/momentum_indicators']);
   });
 
   it('the same build again answers unchanged and opens the version it made; the dialog reads well in the dark theme', async () => {
@@ -90,8 +90,8 @@ describe('build features from the window', () => {
       await dark.screenshot('features-dialog-dark');
       await dark.features.build();
       expect(await dark.features.waitForEnd()).toBe('closed');
-      await expect.poll(() => dark.statusBar().textContent()).toContain('Already built momentum_indicators for MES: features/v1/momentum_indicators, 390 rows');
-      expect(await dark.tree.selectedPath()).toBe('features/v1/momentum_indicators');
+      await expect.poll(() => dark.statusBar().textContent()).toContain('Already built momentum_indicators for MES: features/v1/MES/momentum_indicators, 390 rows');
+      expect(await dark.tree.selectedPath()).toBe('features/v1/MES/momentum_indicators');
       expect(dark.pageErrors).toEqual([]);
     } finally {
       await dark.close();

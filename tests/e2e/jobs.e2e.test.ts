@@ -18,7 +18,7 @@ describe('the jobs panel', () => {
     expect(await features.asset()).toBe('MES');
     await features.build();
     expect(await features.waitForEnd()).toBe('closed');
-    await tree.item('features/v1/momentum_indicators').waitFor();
+    await tree.item('features/v1/MES/momentum_indicators').waitFor();
 
     await features.openWithKeyboard();
     await features.setAsset('NQ');
@@ -28,7 +28,7 @@ describe('the jobs panel', () => {
     const [code, text] = await features.error();
     expect(code).toBe('CORRUPTED_FILE');
     expect(text).toContain('No magic bytes found at end of file');
-    expect(text).toContain('cleaned/v1/NQ/date=2024-01-02/part-0.parquet');
+    expect(text).toContain('cleaned/v1/NQ/2024-01-02.parquet');
     await app.ui.screenshot('features-failed');
     await features.close();
 
@@ -40,15 +40,15 @@ describe('the jobs panel', () => {
     const [failed, built] = await jobs.lines();
     expect(failed).toMatchObject({ state: 'failed', kind: 'features', title: 'build momentum_indicators for NQ', rows: '0', outcome: '', errorCode: 'CORRUPTED_FILE', links: [] });
     expect(failed.error).toContain('building momentum_indicators for NQ from cleaned/v1/NQ: Invalid Input Error: No magic bytes found at end of file');
-    expect(failed.error).toContain('cleaned/v1/NQ/date=2024-01-02/part-0.parquet');
+    expect(failed.error).toContain('cleaned/v1/NQ/2024-01-02.parquet');
     expect(built).toMatchObject({
       state: 'succeeded',
       kind: 'features',
       title: 'build momentum_indicators for MES',
       rows: String(MES_TOTAL),
-      outcome: 'created features/v1/momentum_indicators (v1) from 2 cleaned files',
+      outcome: 'created features/v1/MES/momentum_indicators (v1) from 2 cleaned files',
       errorCode: null,
-      links: ['features/v1/momentum_indicators'],
+      links: ['features/v1/MES/momentum_indicators'],
     });
     for (const line of [failed, built]) expect(line.duration).toMatch(/^\d+\.\d{1,2} s$/);
     await app.ui.screenshot('jobs-panel');
@@ -68,9 +68,9 @@ describe('the jobs panel', () => {
       await dark.close();
     }
 
-    await jobs.openLink('features/v1/momentum_indicators');
-    await expect.poll(() => app.ui.datasetTitle().textContent()).toBe('features/v1/momentum_indicators');
-    expect(await tree.selectedPath()).toBe('features/v1/momentum_indicators');
+    await jobs.openLink('features/v1/MES/momentum_indicators');
+    await expect.poll(() => app.ui.datasetTitle().textContent()).toBe('features/v1/MES/momentum_indicators');
+    expect(await tree.selectedPath()).toBe('features/v1/MES/momentum_indicators');
     expect(app.ui.pageErrors).toEqual([]);
   });
 });

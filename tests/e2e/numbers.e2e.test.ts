@@ -14,8 +14,8 @@ describe('numbers in the table', () => {
     const { ui } = app;
     const { tree, table } = ui;
     await ui.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(app.url).origin });
-    await tree.open('features', 'features/momentum_indicators', 'features/v1/momentum_indicators');
-    await expect.poll(() => ui.datasetTitle().textContent()).toBe('features/v1/momentum_indicators');
+    await tree.open('features', 'features/MES', 'features/MES/momentum_indicators', 'features/v1/MES/momentum_indicators');
+    await expect.poll(() => ui.datasetTitle().textContent()).toBe('features/v1/MES/momentum_indicators');
     await ui.showTab('Table');
     expect(await table.rowValues(0)).toEqual({ timestamp: '2024-01-02 00:00:00 UTC', rsi_14: '66.6667', macd_line: '-3.39427', macd_signal: '0.000123457', momentum_10: '1,234,568' });
     expect(await table.rowValues(1)).toEqual({ timestamp: '2024-01-03 00:00:00 UTC', rsi_14: '69.3432', macd_line: '-0.5', macd_signal: '12', momentum_10: '-42.25' });
