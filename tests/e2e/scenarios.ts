@@ -12,7 +12,7 @@ import { DEFECT_ROWS, LARGE_ROWS, ohlcvRow } from './support/storeFixtures.js';
 /** Shows the store as a tree with counts, spans and validity, and moves through it with the keyboard. */
 export async function browseTree(ui: AppPage): Promise<void> {
   const { tree } = ui;
-  expect(await tree.visiblePaths()).toEqual(['raw', 'raw/ES', 'raw/MES', 'raw/NQ', 'cleaned', 'cleaned/ES', 'features', 'features/price_volatility']);
+  expect(await tree.visiblePaths()).toEqual(['raw', 'raw/ES', 'raw/MES', 'raw/NQ', 'cleaned', 'cleaned/ES', 'features', 'features/ES']);
   expect(await tree.item('raw/MES').getAttribute('title')).toMatch(/^asset raw\/MES · 510 rows · [\d.]+ KB · 2024-01-02 → 2024-01-03$/);
   await expect.poll(() => tree.item('raw/MES').locator('.tree-meta').textContent()).toBe('510');
   await expect.poll(() => tree.item('raw/MES').locator('.tree-span').textContent()).toBe('2024-01-02 → 2024-01-03');
@@ -30,7 +30,7 @@ export async function browseTree(ui: AppPage): Promise<void> {
   await tree.press('ArrowRight');
   expect(await tree.focusedPath()).toBe('raw/MES/2024-01-02');
   await tree.press('End');
-  expect(await tree.focusedPath()).toBe('features/price_volatility');
+  expect(await tree.focusedPath()).toBe('features/ES');
   // type-ahead: "c" jumps to cleaned
   await tree.press('c');
   expect(await tree.focusedPath()).toBe('cleaned');
@@ -218,10 +218,13 @@ export async function validateDefects(ui: AppPage): Promise<void> {
 /** Opens a feature set, its schema and stats, and follows its lineage back to cleaned and raw. */
 export async function featureSetLineage(ui: AppPage): Promise<void> {
   const { tree, table, page } = ui;
-  await tree.open('features', 'features/price_volatility', 'features/v1/price_volatility');
-  await expect.poll(() => ui.datasetTitle().textContent()).toBe('features/v1/price_volatility');
+  await tree.open('features', 'features/ES', 'features/ES/price_volatility', 'features/v1/ES/price_volatility');
+  await expect.poll(() => ui.datasetTitle().textContent()).toBe('features/v1/ES/price_volatility');
   await ui.showTab('Table');
   expect(await table.rowValues(0)).toEqual({ timestamp: '2024-01-02 00:00:00 UTC', realized_volatility: '0.1', true_range: '10' });
+  // the version picker above the table leaves row 29 below the rows drawn: go to it
+  await table.goToRow(29);
+  await table.waitForSelectedRow(29);
   expect(await table.rowValues(29)).toEqual({ timestamp: '2024-01-31 00:00:00 UTC', realized_volatility: '0.129', true_range: '39' });
   await ui.screenshot('feature-set');
 
@@ -246,7 +249,7 @@ export async function featureSetLineage(ui: AppPage): Promise<void> {
   await expect.poll(() => ui.datasetTitle().textContent()).toBe('cleaned/v1/ES');
   await tree.item('cleaned/v1/ES').waitFor();
   expect(await tree.selectedPath()).toBe('cleaned/v1/ES');
-  await expect.poll(() => attributeOfAll(lineage.locator('[data-lineage-path]'), 'data-lineage-path')).toEqual(['raw/ES/2024-01-02/bars.parquet', 'features/v1/price_volatility']);
+  await expect.poll(() => attributeOfAll(lineage.locator('[data-lineage-path]'), 'data-lineage-path')).toEqual(['raw/ES/2024-01-02/bars.parquet', 'features/v1/ES/price_volatility']);
   await ui.screenshot('lineage-cleaned');
   await lineage.locator('[data-lineage-path="raw/ES/2024-01-02/bars.parquet"]').click();
   await expect.poll(() => ui.datasetTitle().textContent()).toBe('raw/ES/2024-01-02/bars.parquet');

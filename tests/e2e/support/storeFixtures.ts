@@ -103,7 +103,7 @@ interface BuiltStore {
  *   raw/ES/2024-01-02/bars.parquet    60 clean bars
  *   raw/ES/2024-02-01/large.parquet   1.2M rows (with `large`)
  *   cleaned/v1/ES                     from raw/ES/2024-01-02, partitioned by date
- *   features/v1/price_volatility      from cleaned/v1/ES
+ *   features/v1/ES/price_volatility   from cleaned/v1/ES
  *   raw/NQ/2024-01-02/bars.parquet    committed, then overwritten with bytes that are not Parquet
  */
 export async function buildStore(root: string, options: { large?: boolean } = {}): Promise<BuiltStore> {
@@ -196,7 +196,7 @@ function indicatorTable(): Table {
  *   raw/MES/2024-01-02/tick.parquet     one bar stamped to the millisecond (14:30:00.125 UTC)
  *   raw/6E/2024-01-02/bars.parquet      two Euro FX bars (tick 0.00005 in the instrument registry)
  *   raw/NVDA/2024-01-02/bars.parquet    one NVDA bar at the NYSE open, NVDA registered in the store (us_equity, New York)
- *   features/v1/momentum_indicators     INDICATOR_ROWS
+ *   features/v1/MES/momentum_indicators  INDICATOR_ROWS
  */
 export async function buildNumbersStore(root: string): Promise<BuiltStore> {
   const { store } = await initStore(root);
