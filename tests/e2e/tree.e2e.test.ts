@@ -58,7 +58,7 @@ describe('the tree of a large store', () => {
     await page.keyboard.type('MES 2024-03');
     await expect.poll(() => tree.searchSummary(), { timeout: 10_000 }).toBe('33 matches · ↓ to the results, Enter opens, Esc leaves');
     console.log(`search "MES 2024-03" over ${MANY_DATES} dates, typing to the answer on screen: ${Date.now() - started} ms (typing included)`);
-    expect(await tree.allPaths()).toEqual(['raw', 'raw/MES', ...MARCH, 'cleaned', 'cleaned/MES', 'cleaned/v1/MES', 'cleaned/v1/MES/date=2024-03-01', 'cleaned/v1/MES/date=2024-03-04']);
+    expect(await tree.allPaths()).toEqual(['raw', 'raw/MES', ...MARCH, 'cleaned', 'cleaned/MES', 'cleaned/v1/MES', 'cleaned/v1/MES/2024-03-01.parquet', 'cleaned/v1/MES/2024-03-04.parquet']);
     expect(await tree.item('raw/MES/2024-03-01').locator('mark').textContent()).toBe('2024-03');
     await app.ui.screenshot('tree-search');
 
@@ -74,7 +74,7 @@ describe('the tree of a large store', () => {
     await page.keyboard.press('ArrowLeft');
     expect(await tree.focusedPath()).toBe('raw/MES');
     await page.keyboard.press('ArrowLeft');
-    expect(await tree.visiblePaths()).toEqual(['raw', 'raw/MES', 'cleaned', 'cleaned/MES', 'cleaned/v1/MES', 'cleaned/v1/MES/date=2024-03-01', 'cleaned/v1/MES/date=2024-03-04']);
+    expect(await tree.visiblePaths()).toEqual(['raw', 'raw/MES', 'cleaned', 'cleaned/MES', 'cleaned/v1/MES', 'cleaned/v1/MES/2024-03-01.parquet', 'cleaned/v1/MES/2024-03-04.parquet']);
     await page.keyboard.press('ArrowRight');
     await tree.item('raw/MES/2024-03-31').waitFor();
 
@@ -90,10 +90,10 @@ describe('the tree of a large store', () => {
     await page.keyboard.press('Control+k');
     await page.keyboard.type('v1 mes 03-04');
     await expect.poll(() => tree.searchSummary(), { timeout: 10_000 }).toBe('1 match · ↓ to the results, Enter opens, Esc leaves');
-    expect(await tree.matchedPaths()).toEqual(['cleaned/v1/MES/date=2024-03-04']);
+    expect(await tree.matchedPaths()).toEqual(['cleaned/v1/MES/2024-03-04.parquet']);
     await page.keyboard.press('Enter');
-    await expect.poll(() => app.ui.datasetTitle().textContent()).toBe('cleaned/v1/MES/date=2024-03-04');
-    expect(await tree.focusedPath()).toBe('cleaned/v1/MES/date=2024-03-04');
+    await expect.poll(() => app.ui.datasetTitle().textContent()).toBe('cleaned/v1/MES/2024-03-04.parquet');
+    expect(await tree.focusedPath()).toBe('cleaned/v1/MES/2024-03-04.parquet');
 
     // too many matches: the first thousand shown, all counted; none: said so
     await tree.search('MES');

@@ -84,7 +84,9 @@ export class TreeModel {
 
   /** Waits until the rows rendered cover the tree's viewport (the virtualizer follows a scroll a frame later). */
   private async rowsCoverViewport(): Promise<void> {
-    await this.page.waitForFunction(`(() => {
+    // polled through page.evaluate: waitForFunction evaluates a string predicate with eval, which the page's CSP refuses
+    const deadline = Date.now() + 10_000;
+    while (!(await this.page.evaluate<boolean>(`(() => {
       const scroller = document.querySelector('.tree-scroll');
       const list = document.querySelector('[role="tree"]');
       const slots = [...document.querySelectorAll('.tree-slot')];
@@ -93,7 +95,10 @@ export class TreeModel {
       const bottom = Math.min(view.bottom, list.getBoundingClientRect().bottom);
       const tops = slots.map((slot) => slot.getBoundingClientRect());
       return Math.min(...tops.map((r) => r.top)) <= view.top + 1 && Math.max(...tops.map((r) => r.bottom)) >= bottom - 1;
-    })()`);
+    })()`))) {
+      if (Date.now() > deadline) throw new Error('the tree\'s rows did not cover its viewport within 10 s');
+      await new Promise((resolve) => setTimeout(resolve, 16));
+    }
   }
 
   /** Paths of every row of the tree, top to bottom, scrolling through it (it renders only the rows near its viewport). */
