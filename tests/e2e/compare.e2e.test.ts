@@ -28,9 +28,9 @@ describe('compare two versions', () => {
     expect(await compare.selectedDate()).toBe('2024-01-02');
     expect(await compare.dateCounts()).toBe('0 added · 0 removed · 3 changed');
     expect(await compare.rows()).toEqual([
-      { kind: 'changed', cells: { timestamp: '2024-01-01 23:05:00 UTC', open: '4,801.00', high: '4,801.50', low: '4,800.75', close: '4,801.25 → 4,801.50', volume: '15' }, changed: ['close'] },
-      { kind: 'changed', cells: { timestamp: '2024-01-01 23:06:00 UTC', open: '4,801.25', high: '4,801.75', low: '4,801.00', close: '4,801.50 → 4,802.00', volume: '16' }, changed: ['close'] },
-      { kind: 'changed', cells: { timestamp: '2024-01-01 23:07:00 UTC', open: '4,801.50', high: '4,802.00', low: '4,801.25', close: '4,801.75', volume: '17 → 99' }, changed: ['volume'] },
+      { kind: 'changed', cells: { date: '2024-01-02', timestamp: '2024-01-01 23:05:00 UTC', open: '4,801.00', high: '4,801.50', low: '4,800.75', close: '4,801.25 → 4,801.50', volume: '15' }, changed: ['close'] },
+      { kind: 'changed', cells: { date: '2024-01-02', timestamp: '2024-01-01 23:06:00 UTC', open: '4,801.25', high: '4,801.75', low: '4,801.00', close: '4,801.50 → 4,802.00', volume: '16' }, changed: ['close'] },
+      { kind: 'changed', cells: { date: '2024-01-02', timestamp: '2024-01-01 23:07:00 UTC', open: '4,801.50', high: '4,802.00', low: '4,801.25', close: '4,801.75', volume: '17 → 99' }, changed: ['volume'] },
     ]);
     expect(await compare.rowsRange()).toBe('rows 1–3 of 3');
     await ui.screenshot('compare-light');
@@ -39,7 +39,7 @@ describe('compare two versions', () => {
     const added = await compare.rows();
     expect(added).toHaveLength(20);
     expect(added.every((r) => r.kind === 'added' && r.changed.length === 0)).toBe(true);
-    expect(added[0].cells).toEqual({ timestamp: '2024-01-03 23:00:00 UTC', open: '5,000.00', high: '5,000.25', low: '4,999.75', close: '5,000.00', volume: '10' });
+    expect(added[0].cells).toEqual({ date: '2024-01-04', timestamp: '2024-01-03 23:00:00 UTC', open: '5,000.00', high: '5,000.25', low: '4,999.75', close: '5,000.00', volume: '10' });
     expect(added[19].cells.timestamp).toBe('2024-01-03 23:19:00 UTC');
     expect(await compare.rowsRange()).toBe('rows 1–20 of 20');
 
