@@ -104,7 +104,7 @@ describe('research scale, scaled down, through the UI', () => {
     const started = await invoke('jobs.start', { kind: 'features', set: 'momentum_indicators', asset: 'MES' });
     const ended = await invoke('jobs.wait', { id: started.id, timeoutMs: 300_000 });
     expect({ state: ended.state, error: ended.error ?? null }).toEqual({ state: 'succeeded', error: null });
-    const features = await invoke('dataset.info', { path: 'features/v1/momentum_indicators' });
+    const features = await invoke('dataset.info', { path: 'features/v1/MES/momentum_indicators' });
     expect(features.numRows).toBe(DAYS * BARS_A_DAY - 1);
 
     await tree.open('cleaned', 'cleaned/MES', 'cleaned/v1/MES');
