@@ -185,3 +185,13 @@ export function ioError(action: string, target: string, error: unknown): MesData
 }
 
 export { errnoOf };
+
+/** The names in a folder, sorted; none when the folder (or a folder on the way) is missing. */
+export async function listDir(dir: string): Promise<string[]> {
+  try {
+    return (await fs.readdir(dir)).sort();
+  } catch (error) {
+    if (errnoOf(error) === 'ENOENT' || errnoOf(error) === 'ENOTDIR') return [];
+    throw ioError('list', dir, error);
+  }
+}

@@ -4,7 +4,7 @@ import { BadRequestError, CancelledError } from '../errors.js';
 import { expirableSnapshots, expireSnapshots, unreferencedFiles } from '../iceberg/tableExpiry.js';
 import { loadTable, METADATA_DIR, VERSION_HINT } from '../iceberg/tableCommit.js';
 import { listSnapshots } from '../iceberg/tableRead.js';
-import { errnoOf, fsyncDir, ioError, removeTree } from './durableFs.js';
+import { errnoOf, fsyncDir, ioError, listDir, removeTree } from './durableFs.js';
 import { versionsOnDisk } from './datasetNames.js';
 import { acquireStoreLock } from './storeLock.js';
 import { absolute, featureKey, parseVersionFolder, tablePath, versionPath, versionSidecarPath, type Store, type VersionedLayer } from './storeLayout.js';
@@ -79,15 +79,6 @@ export function olderThanMs(value: string, nowMs: number): number {
     if (Number.isFinite(ms)) return ms;
   }
   throw new BadRequestError(`--older-than takes a duration (30d, 12h, 2w: s, m, h, d, w) or a date or moment (2026-11-01, 2026-11-01T12:00:00Z), not "${value}"`, { olderThan: value });
-}
-
-async function listDir(dir: string): Promise<string[]> {
-  try {
-    return (await fs.readdir(dir)).sort();
-  } catch (error) {
-    if (errnoOf(error) === 'ENOENT' || errnoOf(error) === 'ENOTDIR') return [];
-    throw ioError('list', dir, error);
-  }
 }
 
 /** Whether `dir` holds an Iceberg table: a metadata file or the version hint in its `metadata/`. */

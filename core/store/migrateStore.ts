@@ -10,7 +10,7 @@ import { listSnapshots, snapshotDataFiles, snapshotForVersion } from '../iceberg
 import { appendFiles, createTable, replacePartitions, type NewDataFile } from '../iceberg/tableWrite.js';
 import { openParquetFile } from '../parquet/parquetFile.js';
 import { crashPoint } from './crashPoints.js';
-import { errnoOf, exists, fsyncDir, ioError, mkdirDurable, moveNoReplace, removeTree, writeFileDurable } from './durableFs.js';
+import { errnoOf, exists, fsyncDir, ioError, listDir, mkdirDurable, moveNoReplace, removeTree, writeFileDurable } from './durableFs.js';
 import { hashFile } from './fileHash.js';
 import { openStore } from './openStore.js';
 import { acquireStoreLock } from './storeLock.js';
@@ -109,15 +109,6 @@ interface MigrateResult {
   store: string;
   rawSidecars: number;
   tables: { table: string; versions: number[]; filesMoved: number; filesShared: number; bytes: number }[];
-}
-
-async function listDir(dir: string): Promise<string[]> {
-  try {
-    return (await fs.readdir(dir)).sort();
-  } catch (error) {
-    if (errnoOf(error) === 'ENOENT' || errnoOf(error) === 'ENOTDIR') return [];
-    throw ioError('list', dir, error);
-  }
 }
 
 async function readJson(file: string): Promise<Record<string, unknown>> {
