@@ -351,13 +351,18 @@ function startHolding(store: Store, owner: LockOwner, heartbeatMs: number): Stor
   };
 }
 
-/** Lock folders left behind by crashed processes (`.lock-new-…`, `.lock-stale-…`, `.lock-released-…`). */
+/**
+ * Lock folders left behind by crashed processes (`.lock-new-…`, `.lock-stale-…`,
+ * `.lock-released-…`). The draft of a live process is another writer taking the lock right
+ * now, this process's own included (two writers in one process, such as two promotes of one
+ * host): it is left alone.
+ */
 export async function removeLeftoverLockFolders(store: Store): Promise<void> {
   const entries = await fs.readdir(store.root).catch(() => [] as string[]);
   for (const name of entries) {
     const match = /^\.lock-(new|stale|released)-(?:(\d+)-)?/.exec(name);
     if (!match) continue;
-    if (match[1] === 'new' && match[2] !== undefined && isProcessAlive(Number(match[2])) && Number(match[2]) !== process.pid) continue;
+    if (match[1] === 'new' && match[2] !== undefined && isProcessAlive(Number(match[2]))) continue;
     await removeTree(path.join(store.root, name));
   }
 }
