@@ -18,6 +18,8 @@ const JsonValue: z.ZodType<unknown> = z.unknown();
 const SerializedErrorSchema = z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()) });
 
 const StorePath = z.string().min(1).max(4096).describe('a folder on this machine');
+/** A store's location: a folder, file:///…, or s3://bucket/prefix (core/objectStore/storeUrl.ts). */
+const StoreUrl = z.string().min(1).max(4096).describe('a folder or s3://bucket/prefix');
 /** Store-relative dataset path (`raw/MES/2024-01-15`, `cleaned/v1/MES`) or an absolute Parquet file path. */
 const DatasetPath = z.string().max(4096);
 /** A filter of one column in rows.query: a range (numbers, or instants for times), a text match, or null / not null. */
@@ -73,7 +75,7 @@ const DatasetFileDto = z.object({
   rowStart: z.number(),
 });
 
-export const JobKind = z.enum(['validate', 'ingest', 'promote', 'features', 'diff', 'verify', 'gc', 'migrate']);
+export const JobKind = z.enum(['validate', 'ingest', 'promote', 'features', 'diff', 'verify', 'gc', 'migrate', 'sync']);
 export type JobKind = z.infer<typeof JobKind>;
 
 const JobStateName = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
@@ -215,6 +217,15 @@ export const JobParams = z.discriminatedUnion('kind', [
     kind: z.literal('migrate'),
     /** the store folder to convert (it cannot be opened before: openStore refuses format 1); the open store when omitted */
     store: StorePath.optional(),
+    dryRun: z.boolean().default(false),
+  }),
+  z.object({
+    kind: z.literal('sync'),
+    /** the store to copy: a folder or s3://bucket/prefix (core/sync/syncStores.ts) */
+    from: StoreUrl,
+    /** where to copy it: a folder or s3://bucket/prefix, empty, a copy of FROM or a sync of it left unfinished */
+    to: StoreUrl,
+    /** compare and say what would be copied, write nothing */
     dryRun: z.boolean().default(false),
   }),
 ]);
@@ -435,6 +446,25 @@ const MigrateResultSchema = z.object({
   tables: z.array(z.object({ table: z.string(), versions: z.array(z.number().int()), filesMoved: Count, filesShared: Count, bytes: Count })),
 });
 
+const SyncResultSchema = z.object({
+  /** where from and where to, as the stores name themselves (a folder, s3://bucket/prefix/) */
+  from: z.string(),
+  to: z.string(),
+  dryRun: z.boolean(),
+  /** objects of FROM (hidden entries such as .staging/ and .lock/ are never copied) */
+  objects: Count,
+  /** objects copied (a dry run: that would be), and the ones TO already held alike (same size and SHA-256) */
+  copied: Count,
+  skipped: Count,
+  /** bytes copied (or that would be), and bytes TO already held */
+  bytes: Count,
+  skippedBytes: Count,
+  /** objects of TO that FROM does not have: left as they are */
+  extra: Count,
+  /** what was copied, in the order written; why: TO lacked it, or its size or its SHA-256 differed */
+  files: z.array(z.object({ key: z.string(), bytes: Count, reason: z.enum(['missing', 'size', 'hash']) })),
+});
+
 /** The result schema of each job kind. */
 export const JobResultSchemas = {
   validate: ValidationReportSchema,
@@ -445,6 +475,7 @@ export const JobResultSchemas = {
   verify: VerifyResultSchema,
   gc: GcResultSchema,
   migrate: MigrateResultSchema,
+  sync: SyncResultSchema,
 } as const satisfies Record<JobKind, z.ZodType>;
 export type JobResult<K extends JobKind = JobKind> = z.infer<(typeof JobResultSchemas)[K]>;
 
@@ -483,6 +514,7 @@ export const JobStateSchema = z.discriminatedUnion('kind', [
   jobStateOf('verify'),
   jobStateOf('gc'),
   jobStateOf('migrate'),
+  jobStateOf('sync'),
 ]);
 /** A job of kind K (any kind by default); `result` is `JobResult<K>`. */
 export type JobState<K extends JobKind = JobKind> = Extract<z.infer<typeof JobStateSchema>, { kind: K }>;
@@ -740,7 +772,7 @@ export const api = {
     }),
     'the rows of one trading date that differ between two versions (a page, both sides of each row), by the same join as the diff job',
   ),
-  'jobs.start': op(JobParams, JobStateSchema, 'start a job (validate, ingest, promote, features, diff, verify, gc, migrate)'),
+  'jobs.start': op(JobParams, JobStateSchema, 'start a job (validate, ingest, promote, features, diff, verify, gc, migrate, sync)'),
   'jobs.get': op(z.object({ id: z.string() }), JobStateSchema, 'a job now'),
   'jobs.list': op(z.object({}), z.object({ jobs: z.array(JobStateSchema) }), 'recent jobs, newest first'),
   'jobs.cancel': op(z.object({ id: z.string() }), JobStateSchema, 'ask a job to stop; what it wrote is removed'),

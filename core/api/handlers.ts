@@ -8,7 +8,7 @@ import { SchemaRegistry } from '../schema/schemaRegistry.js';
 import { genericInstrument, instrumentCalendar, instrumentFor, InstrumentRegistry } from '../instruments/instrumentRegistry.js';
 import { sessionsOverlapping } from '../instruments/sessionTemplates.js';
 import { entryKind } from '../time/cmeCalendar.js';
-import { listTree } from '../store/catalog.js';
+import { forgetCatalogListings, listTree } from '../store/catalog.js';
 import { resolveDatasetAsOf, resolveDatasetName } from '../store/datasetNames.js';
 import { datasetLineage, datasetSidecar } from '../store/lineage.js';
 import { initStore, openStore } from '../store/openStore.js';
@@ -70,7 +70,10 @@ export class ApiSession {
     this.datasets = new DatasetCache(this.decoder);
     // a job that ended may have written to the store
     this.jobs.onEvent(({ job }) => {
-      if (job.state === 'succeeded' || job.state === 'failed' || job.state === 'cancelled') this.datasets.recheckAll();
+      if (job.state === 'succeeded' || job.state === 'failed' || job.state === 'cancelled') {
+        this.datasets.recheckAll();
+        forgetCatalogListings();
+      }
     });
     this.handlers = makeHandlers(this);
   }
@@ -115,6 +118,10 @@ export class ApiSession {
     }
     if (this.restrictPaths) for (const requested of requestPaths(name, parsed)) this.checkPath(requested.path, requested.kind);
     if (this.restrictPaths && name === 'jobs.start') this.checkMigrateFolder(parsed as JobParams);
+    if (name === 'jobs.start' && (parsed as JobParams).kind === 'sync' && this.host !== 'cli' && this.host !== 'test') {
+      // it reads and writes wherever the request says, with this machine's credentials
+      throw new MesDataError('FORBIDDEN', `a sync job copies between places the request names: it is for the command line only, not the ${this.host} host`, { operation: name, kind: 'sync', host: this.host });
+    }
     const handler = this.handlers[name] as (request: unknown) => Promise<unknown>;
     return handler(parsed);
   }
