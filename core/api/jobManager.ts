@@ -11,7 +11,7 @@ import { startThread, threadModule } from '../threads/startThread.js';
  * time per store; the others run as soon as they are started.
  */
 
-const WRITERS: ReadonlySet<JobKind> = new Set(['ingest', 'promote', 'features', 'gc', 'migrate']);
+const WRITERS: ReadonlySet<JobKind> = new Set(['ingest', 'promote', 'features', 'gc', 'migrate', 'sync']);
 /** How long a cancelled job may take to clean up before its thread is stopped. */
 const CANCEL_GRACE_MS = 15_000;
 const KEEP_ENDED = 100;
@@ -45,6 +45,8 @@ function titleOf(params: JobParams): string {
       return 'verify the store';
     case 'migrate':
       return `migrate ${params.store ?? 'the store'} to format 2${params.dryRun ? ' (dry run)' : ''}`;
+    case 'sync':
+      return `sync ${params.from} → ${params.to}${params.dryRun ? ' (dry run)' : ''}`;
     case 'gc':
       return `gc${params.asset ? ` ${params.asset}` : ''}${params.keep !== undefined ? ` keeping ${params.keep}` : ''}${params.olderThan !== undefined ? ` older than ${params.olderThan}` : ''}${params.dryRun ? ' (dry run)' : ''}`;
   }

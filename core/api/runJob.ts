@@ -12,6 +12,9 @@ import { migrateStore } from '../store/migrateStore.js';
 import { openStore } from '../store/openStore.js';
 import { verifyStore } from '../store/verifyStore.js';
 import { validateTarget } from '../validation/validateDataset.js';
+import { openObjectStore } from '../objectStore/s3ObjectStore.js';
+import { parseStoreUrl } from '../objectStore/storeUrl.js';
+import { syncStores } from '../sync/syncStores.js';
 import { JobResultSchemas, type JobKind, type JobParams, type JobProgress, type JobResult } from './contract.js';
 
 interface JobContext {
@@ -134,7 +137,13 @@ export async function runJob(params: JobParams, ctx: JobContext): Promise<JobRes
         progress: (p) => ctx.progress({ fraction: p.fraction, rows: null, bytes: null, stage: p.stage }),
       });
     }
-
+    case 'sync':
+      // two locations of their own, not the session's store
+      return syncStores(openObjectStore(parseStoreUrl(params.from)), openObjectStore(parseStoreUrl(params.to)), {
+        dryRun: params.dryRun,
+        signal: ctx.signal,
+        progress: (p) => ctx.progress({ fraction: p.fraction, rows: null, bytes: p.bytes, stage: p.stage }),
+      });
   }
 }
 

@@ -23,8 +23,12 @@ export interface ObjectStore {
   tail(key: string, length: number): Promise<ObjectHead & { bytes: Uint8Array }>;
   /** Every key under `prefix` ('' for all), in ascending order, all pages. */
   list(prefix: string): Promise<ObjectEntry[]>;
-  /** Writes the object; with a condition, refuses (LOCKED, commit-conflict) when it does not hold. Returns the new etag. */
-  put(key: string, bytes: Uint8Array, condition?: PutCondition): Promise<{ etag: string }>;
+  /**
+   * Writes the object; with a condition, refuses (LOCKED, commit-conflict) when it does not
+   * hold. `sha256` (of `bytes`, lowercase hex) is recorded with an S3 object (user metadata
+   * `sha256`, given back by `head`); a folder keeps nothing beside the file. Returns the new etag.
+   */
+  put(key: string, bytes: Uint8Array, condition?: PutCondition, options?: { sha256?: string }): Promise<{ etag: string }>;
   /** Removes the object; a missing one is fine (as S3's DeleteObject). */
   delete(key: string): Promise<void>;
 }
@@ -33,6 +37,8 @@ export interface ObjectHead {
   size: number;
   /** An opaque version tag, changed by every write; what `ifMatch` compares. */
   etag: string;
+  /** The SHA-256 recorded when the object was written (`put`'s `sha256`; S3 only, `head` only), when there is one. */
+  sha256?: string;
 }
 
 export interface ObjectEntry extends ObjectHead {

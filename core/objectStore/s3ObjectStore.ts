@@ -102,8 +102,9 @@ export class S3ObjectStore implements ObjectStore {
   async head(key: string): Promise<ObjectHead> {
     const Key = this.fullKey(key);
     return this.request('look at', Key, async (abortSignal) => {
-      const answer = (await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }), { abortSignal })) as { ContentLength?: number; ETag?: string };
-      return { size: answer.ContentLength ?? 0, etag: answer.ETag ?? '' };
+      const answer = (await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }), { abortSignal })) as { ContentLength?: number; ETag?: string; Metadata?: Record<string, string> };
+      const sha256 = answer.Metadata?.sha256;
+      return { size: answer.ContentLength ?? 0, etag: answer.ETag ?? '', ...(sha256 !== undefined && /^[0-9a-f]{64}$/.test(sha256) ? { sha256 } : {}) };
     });
   }
 
@@ -153,13 +154,14 @@ export class S3ObjectStore implements ObjectStore {
     return entries;
   }
 
-  async put(key: string, bytes: Uint8Array, condition?: PutCondition): Promise<{ etag: string }> {
+  async put(key: string, bytes: Uint8Array, condition?: PutCondition, options: { sha256?: string } = {}): Promise<{ etag: string }> {
     const Key = this.fullKey(key);
     const input = {
       Bucket: this.bucket,
       Key,
       Body: bytes,
       ContentLength: bytes.length,
+      ...(options.sha256 !== undefined ? { Metadata: { sha256: options.sha256 } } : {}),
       ...(condition && 'ifNoneMatch' in condition ? { IfNoneMatch: '*' } : {}),
       ...(condition && 'ifMatch' in condition ? { IfMatch: condition.ifMatch } : {}),
     };

@@ -1,0 +1,284 @@
+/**
+ * syncStores against a real moto_server: a store copied folder → bucket → second folder is
+ * the same store byte for byte and passes verify; a rerun copies nothing; a sync stopped
+ * after a few objects is finished by the rerun; a damaged object in TO is found and copied
+ * again; the order keeps a reader of TO from a half store; the refusals are typed.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MesDataError } from '../../../core/errors.js';
+import { LocalObjectStore } from '../../../core/objectStore/localObjectStore.js';
+import { S3ObjectStore } from '../../../core/objectStore/s3ObjectStore.js';
+import { parseStoreUrl } from '../../../core/objectStore/storeUrl.js';
+import { initStore, openStore } from '../../../core/store/openStore.js';
+import { commitRawSnapshots } from '../../../core/store/rawSnapshot.js';
+import { verifyStore } from '../../../core/store/verifyStore.js';
+import { syncStores, type SyncProgress } from '../../../core/sync/syncStores.js';
+import { writeCleanedData } from '../../helpers/cleanedVersion.js';
+import { MOTO_CREDENTIALS, skipWithoutMoto, startMoto, type MotoServer } from '../../helpers/motoServer.js';
+import { ohlcvTable } from '../../helpers/ohlcvTable.js';
+import { requirePython, runPythonJson } from '../../helpers/python.js';
+
+const BUCKET = 'mes-sync';
+let moto: MotoServer | null = null;
+let tmp = '';
+let source = '';
+
+/** Every file of a folder (hidden entries left out, as sync leaves them), store-relative, with its SHA-256. */
+function filesOf(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (dir: string, prefix: string): void => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (entry.name.startsWith('.')) continue;
+      const key = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
+      if (entry.isDirectory()) walk(path.join(dir, entry.name), key);
+      else out[key] = createHash('sha256').update(fs.readFileSync(path.join(dir, entry.name))).digest('hex');
+    }
+  };
+  walk(root, '');
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+function bucket(prefix: string, options: { attempts?: number } = {}): S3ObjectStore {
+  if (!moto) throw new Error('moto_server is not running');
+  const location = parseStoreUrl(`s3://${BUCKET}/${prefix}`, { AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: 'us-east-1' });
+  if (location.kind !== 's3') throw new Error('expected an s3 location');
+  return new S3ObjectStore(location, { credentials: MOTO_CREDENTIALS, timeoutMs: 10_000, attempts: options.attempts ?? 3, backoffMs: 20 });
+}
+
+async function failure(work: Promise<unknown>): Promise<MesDataError> {
+  try {
+    await work;
+  } catch (error) {
+    if (error instanceof MesDataError) return error;
+    throw error;
+  }
+  throw new Error('expected a refusal');
+}
+
+beforeAll(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mes-sync-'));
+  source = path.join(tmp, 'source');
+  const { store } = await initStore(source);
+  await commitRawSnapshots(store, [
+    { asset: 'MES', date: '2024-01-02', name: 'ohlcv', table: ohlcvTable(1440) },
+    { asset: 'MES', date: '2024-01-03', name: 'ohlcv', table: ohlcvTable(30) },
+  ]);
+  await writeCleanedData(store, { asset: 'MES', data: [{ table: ohlcvTable(1440), partition: { date: '2024-01-02' } }, { table: ohlcvTable(30), partition: { date: '2024-01-03' } }], sidecar: { validation: { valid: true } } });
+  await writeCleanedData(store, { asset: 'MES', data: [{ table: ohlcvTable(100), partition: { date: '2024-01-03' } }], sidecar: { validation: { valid: true } } });
+  moto = await startMoto();
+  if (moto) await moto.createBucket(BUCKET);
+}, 120_000);
+
+afterAll(async () => {
+  await moto?.stop();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('syncStores', () => {
+  it('folder → bucket → folder gives the same store byte for byte, in an order that ends with the pointers and the marker; verify passes', async (context) => {
+    skipWithoutMoto(context);
+    const want = filesOf(source);
+    const keys = Object.keys(want);
+    // two raw dates, two versions of one Iceberg table (v2 holds 2024-01-03 only), their sidecars, the ledger, the marker
+    expect(keys.filter((k) => !k.startsWith('cleaned/MES/'))).toEqual([
+      'catalog/cleaned/MES/v1.json',
+      'catalog/cleaned/MES/v2.json',
+      'catalog/raw/MES/2024-01-02.json',
+      'catalog/raw/MES/2024-01-03.json',
+      'cleaned/v1/MES/2024-01-02.parquet',
+      'cleaned/v1/MES/2024-01-03.parquet',
+      'cleaned/v2/MES/2024-01-03.parquet',
+      'mes-data-store.json',
+      'raw/MES/2024-01-02/ohlcv.parquet',
+      'raw/MES/2024-01-03/ohlcv.parquet',
+      'version-ledger.json',
+    ]);
+    const order: string[] = [];
+    const stages: string[] = [];
+    const up = await syncStores(new LocalObjectStore(source), bucket('lake'), { onCopied: (key) => order.push(key), progress: (p: SyncProgress) => stages.push(p.stage) });
+    const totalBytes = keys.reduce((sum, k) => sum + fs.statSync(path.join(source, ...k.split('/'))).size, 0);
+    expect({ ...up, files: undefined }).toEqual({ from: source, to: `s3://${BUCKET}/lake/`, dryRun: false, objects: keys.length, copied: keys.length, skipped: 0, bytes: totalBytes, skippedBytes: 0, extra: 0, files: undefined });
+    expect(up.files.every((f) => f.reason === 'missing')).toBe(true);
+    expect(new Set(order)).toEqual(new Set(keys));
+    // the table's newest metadata file: one per commit (its creation and two versions)
+    const metadataFiles = keys.filter((k) => /^cleaned\/MES\/metadata\/v\d+\.metadata\.json$/.test(k));
+    expect(metadataFiles).toEqual(['cleaned/MES/metadata/v1.metadata.json', 'cleaned/MES/metadata/v2.metadata.json', 'cleaned/MES/metadata/v3.metadata.json']);
+    const newest = 'cleaned/MES/metadata/v3.metadata.json';
+    const step = (key: string): number => {
+      if (key === 'mes-data-store.json') return 4;
+      if (key === 'cleaned/MES/metadata/version-hint.text' || key === newest) return 3;
+      if (key.startsWith('cleaned/MES/metadata/')) return 2;
+      return key.startsWith('catalog/') ? 1 : 0;
+    };
+    expect(order.map(step)).toEqual([...order.map(step)].sort((a, b) => a - b));
+    expect(order.slice(-3)).toEqual([newest, 'cleaned/MES/metadata/version-hint.text', 'mes-data-store.json']);
+    expect([...new Set(stages)]).toEqual([
+      `listing ${source}`,
+      `listing s3://${BUCKET}/lake/`,
+      'reading the sidecars',
+      'copying data files (1/5)',
+      'copying catalog sidecars (2/5)',
+      'copying Iceberg metadata (3/5)',
+      'copying table pointers (4/5)',
+      'copying store marker (5/5)',
+      'done',
+    ]);
+
+    const copy = path.join(tmp, 'copy');
+    const down = await syncStores(bucket('lake'), new LocalObjectStore(copy));
+    expect({ copied: down.copied, skipped: down.skipped, bytes: down.bytes }).toEqual({ copied: keys.length, skipped: 0, bytes: totalBytes });
+    expect(filesOf(copy)).toEqual(want);
+    // verify hashes the five data files its sidecars list (raw 2, v1 2, v2 1)
+    const verified = await verifyStore(await openStore(copy, { recover: false }));
+    expect({ ok: verified.ok, problems: verified.problems, files: verified.checked.files }).toEqual({ ok: true, problems: [], files: 5 });
+
+    // a rerun either way copies nothing and compares every object
+    const again = await syncStores(new LocalObjectStore(source), bucket('lake'));
+    expect({ copied: again.copied, skipped: again.skipped, skippedBytes: again.skippedBytes, files: again.files }).toEqual({ copied: 0, skipped: keys.length, skippedBytes: totalBytes, files: [] });
+    const againDown = await syncStores(bucket('lake'), new LocalObjectStore(copy));
+    expect({ copied: againDown.copied, skipped: againDown.skipped }).toEqual({ copied: 0, skipped: keys.length });
+  });
+
+  it('a sync stopped after 3 objects leaves whole objects and no marker; the rerun copies only the rest', async (context) => {
+    skipWithoutMoto(context);
+    const keys = Object.keys(filesOf(source));
+    const controller = new AbortController();
+    let written = 0;
+    const stopped = await failure(
+      syncStores(new LocalObjectStore(source), bucket('killed'), {
+        signal: controller.signal,
+        concurrency: 1,
+        onCopied: () => {
+          if (++written === 3) controller.abort();
+        },
+      }),
+    );
+    expect(stopped.code).toBe('CANCELLED');
+    expect(stopped.message).toBe(`sync from ${source} to s3://${BUCKET}/killed/ cancelled after 3 object(s) copied; run it again to finish`);
+    const left = await bucket('killed').list('');
+    expect(left.length).toBe(3);
+    expect(left.some((entry) => entry.key === 'mes-data-store.json' || entry.key.startsWith('catalog/'))).toBe(false);
+    // what is there is whole: each object's bytes are the source file's
+    for (const entry of left) expect(Buffer.from(await bucket('killed').get(entry.key)).equals(fs.readFileSync(path.join(source, ...entry.key.split('/'))))).toBe(true);
+
+    const rerun = await syncStores(new LocalObjectStore(source), bucket('killed'));
+    expect({ copied: rerun.copied, skipped: rerun.skipped }).toEqual({ copied: keys.length - 3, skipped: 3 });
+    expect(rerun.files.map((f) => f.key).sort()).toEqual(keys.filter((k) => !left.some((entry) => entry.key === k)));
+    const copy = path.join(tmp, 'after-kill');
+    await syncStores(bucket('killed'), new LocalObjectStore(copy));
+    expect(filesOf(copy)).toEqual(filesOf(source));
+  });
+
+  it('a damaged object in TO (same size, other bytes) is found by its hash and copied again, in a bucket and in a folder', async (context) => {
+    skipWithoutMoto(context);
+    if (!moto) throw new Error('moto_server is not running');
+    await syncStores(new LocalObjectStore(source), bucket('damaged'));
+    const key = 'raw/MES/2024-01-03/ohlcv.parquet';
+    const good = fs.readFileSync(path.join(source, ...key.split('/')));
+    const bad = Buffer.from(good);
+    bad[100] ^= 0xff;
+    await moto.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `damaged/${key}`, Body: bad }));
+    const fixed = await syncStores(new LocalObjectStore(source), bucket('damaged'));
+    expect({ copied: fixed.copied, files: fixed.files }).toEqual({ copied: 1, files: [{ key, bytes: good.length, reason: 'hash' }] });
+    const body = await moto.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: `damaged/${key}` }));
+    expect(Buffer.from(await body.Body!.transformToByteArray()).equals(good)).toBe(true);
+
+    const copy = path.join(tmp, 'damaged-copy');
+    await syncStores(bucket('damaged'), new LocalObjectStore(copy));
+    const sidecar = 'catalog/cleaned/MES/v2.json';
+    fs.writeFileSync(path.join(copy, ...sidecar.split('/')), `${fs.readFileSync(path.join(copy, ...sidecar.split('/')), 'utf8')} `);
+    fs.writeFileSync(path.join(copy, ...key.split('/')), bad);
+    const again = await syncStores(bucket('damaged'), new LocalObjectStore(copy));
+    expect(again.files).toEqual([
+      { key, bytes: good.length, reason: 'hash' },
+      { key: sidecar, bytes: fs.statSync(path.join(source, ...sidecar.split('/'))).size, reason: 'size' },
+    ]);
+    expect(filesOf(copy)).toEqual(filesOf(source));
+  });
+
+  it('a dry run says what it would copy and writes nothing', async (context) => {
+    skipWithoutMoto(context);
+    const keys = Object.keys(filesOf(source));
+    const dry = await syncStores(new LocalObjectStore(source), bucket('dry'), { dryRun: true });
+    expect({ dryRun: dry.dryRun, copied: dry.copied, keys: dry.files.map((f) => f.key).sort() }).toEqual({ dryRun: true, copied: keys.length, keys });
+    expect(await bucket('dry').list('')).toEqual([]);
+  });
+
+  it('pyarrow S3FileSystem reads a synced cleaned version’s file with exact values', async (context) => {
+    skipWithoutMoto(context);
+    const python = requirePython(context);
+    await syncStores(new LocalObjectStore(source), bucket('lake'));
+    const script = `
+import json, sys
+import pyarrow.fs as pafs, pyarrow.parquet as pq
+a = json.load(sys.stdin)
+s3 = pafs.S3FileSystem(endpoint_override=a['endpoint'], scheme='http', access_key='testing', secret_key='testing', region='us-east-1')
+t = pq.read_table(a['path'], filesystem=s3)
+d = t.to_pydict()
+print(json.dumps({'rows': t.num_rows, 'columns': t.column_names, 'first': [d['timestamp'][0].isoformat(), d['open'][0], d['close'][0], d['volume'][0], str(d['date'][0])],
+  'last': [d['timestamp'][-1].isoformat(), d['open'][-1], d['volume'][-1]], 'volume': sum(d['volume'])}))
+`;
+    const read = runPythonJson<Record<string, unknown>>(python, script, { endpoint: moto?.endpoint.replace('http://', ''), path: `${BUCKET}/lake/cleaned/v2/MES/2024-01-03.parquet` });
+    // v2 replaced 2024-01-03 with 100 bars: row i at 2024-01-02T00:00Z + i minutes, open 5000 + i/4, volume 100 + i
+    expect(read).toEqual({
+      rows: 100,
+      columns: ['timestamp', 'open', 'high', 'low', 'close', 'volume', 'date'],
+      first: ['2024-01-02T00:00:00+00:00', 5000, 5000.5, 100, '2024-01-03'],
+      last: ['2024-01-02T01:39:00+00:00', 5024.75, 199],
+      volume: 14950,
+    });
+  });
+
+  it('refuses: FROM not a store, TO holding other things, one inside the other, a FROM file unlike its sidecar, a missing bucket, a server that is down', async (context) => {
+    skipWithoutMoto(context);
+    const empty = path.join(tmp, 'not-a-store');
+    fs.mkdirSync(empty);
+    const notStore = await failure(syncStores(new LocalObjectStore(empty), bucket('x')));
+    expect([notStore.code, notStore.message]).toEqual(['NOT_FOUND', `${empty} is not a MES Data store: it has no mes-data-store.json`]);
+
+    fs.writeFileSync(path.join(empty, 'taxes.xlsx'), 'x');
+    const busy = await failure(syncStores(new LocalObjectStore(source), new LocalObjectStore(empty)));
+    expect([busy.code, busy.message]).toEqual(['ALREADY_EXISTS', `${empty} is not empty and is not a MES Data store (it holds "taxes.xlsx"); choose an empty or new place, or a copy of this store`]);
+
+    const inside = await failure(syncStores(new LocalObjectStore(source), new LocalObjectStore(path.join(source, 'backup'))));
+    expect([inside.code, inside.message]).toEqual(['BAD_REQUEST', `sync from ${source} to ${path.join(source, 'backup')}: one lies inside the other; choose another place to copy to`]);
+    const same = await failure(syncStores(bucket('lake'), bucket('lake')));
+    expect(same.message).toBe(`sync from s3://${BUCKET}/lake/ to s3://${BUCKET}/lake/: they are the same store; choose another place to copy to`);
+
+    // a damaged FROM is not spread: the file unlike its sidecar is CORRUPTED_FILE, and nothing of it reaches TO
+    const damaged = path.join(tmp, 'damaged-source');
+    fs.cpSync(source, damaged, { recursive: true });
+    const key = 'cleaned/v1/MES/2024-01-02.parquet';
+    const file = path.join(damaged, ...key.split('/'));
+    const bytes = fs.readFileSync(file);
+    fs.rmSync(file);
+    bytes[200] ^= 0xff;
+    fs.writeFileSync(file, bytes);
+    const corrupt = await failure(syncStores(new LocalObjectStore(damaged), bucket('from-damaged')));
+    expect(corrupt.code).toBe('CORRUPTED_FILE');
+    expect(corrupt.details).toMatchObject({ store: damaged, key, sha256: createHash('sha256').update(bytes).digest('hex') });
+    expect((await bucket('from-damaged').list('')).some((entry) => entry.key === key || entry.key === 'mes-data-store.json')).toBe(false);
+
+    if (!moto) throw new Error('moto_server is not running');
+    const location = parseStoreUrl('s3://no-such-bucket-here/lake', { AWS_ENDPOINT_URL: moto.endpoint });
+    if (location.kind !== 's3') throw new Error('expected s3');
+    const noBucket = await failure(syncStores(new LocalObjectStore(source), new S3ObjectStore(location, { credentials: MOTO_CREDENTIALS, attempts: 1 })));
+    expect([noBucket.code, noBucket.details.reason, noBucket.details.bucket]).toEqual(['NOT_FOUND', 'no-such-bucket', 'no-such-bucket-here']);
+
+    // a port nobody listens on: every attempt refused, then UNAVAILABLE naming the bucket and the key
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const down = parseStoreUrl(`s3://${BUCKET}/lake`, { AWS_ENDPOINT_URL: `http://127.0.0.1:${port}` });
+    if (down.kind !== 's3') throw new Error('expected s3');
+    const unavailable = await failure(syncStores(new LocalObjectStore(source), new S3ObjectStore(down, { credentials: MOTO_CREDENTIALS, attempts: 2, backoffMs: 10, timeoutMs: 5000 })));
+    expect([unavailable.code, unavailable.details.reason, unavailable.details.bucket, unavailable.details.key, unavailable.details.attempts]).toEqual(['UNAVAILABLE', 'unavailable', BUCKET, 'lake/', 2]);
+  });
+});
