@@ -42,6 +42,7 @@ const CatalogNodeSchema = z.object({
   version: z.number().optional(),
   valid: z.boolean().nullable().optional(),
   createdAt: z.string().optional(),
+  changelog: z.string().optional(),
   sha256: z.string().optional(),
   compression: z.string().optional(),
   error: z.string().optional(),

@@ -45,6 +45,8 @@ export interface CatalogNode {
   /** Version nodes: the validation result recorded in the sidecar, null when none was recorded. */
   valid?: boolean | null;
   createdAt?: string;
+  /** Version nodes: the message given when it was committed (promote, features build), when there was one. */
+  changelog?: string;
   /** File nodes. */
   sha256?: string;
   compression?: string;
@@ -329,6 +331,7 @@ async function versionNode(store: Store, layer: VersionedLayer, version: number,
     to: metadata.dateRange?.to ?? null,
     createdAt: metadata.createdAt,
   };
+  if (typeof metadata.changelog === 'string' && metadata.changelog !== '') node.changelog = metadata.changelog;
   if (expand(depth)) node.children = versionChildren(nodePath, metadata.files, depth);
   return node;
 }

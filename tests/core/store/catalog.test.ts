@@ -29,7 +29,7 @@ describe('listTree', () => {
       { date: '2024-01-15', table: ohlcvTable(10) },
       { date: '2024-01-16', table: ohlcvTable(25) },
     ], { sidecar: { validation: { valid: true } } });
-    await writeFormat2Version(store, 'cleaned', 'MES', 2, [{ date: '2024-01-16', table: ohlcvTable(3) }], { shared: [{ path: v1First, date: '2024-01-15' }], sidecar: { validation: { valid: false } } });
+    await writeFormat2Version(store, 'cleaned', 'MES', 2, [{ date: '2024-01-16', table: ohlcvTable(3) }], { shared: [{ path: v1First, date: '2024-01-15' }], sidecar: { validation: { valid: false }, changelog: 'the 16th cleaned again' } });
     // one feature set for two assets: each has its own v1
     await writeFormat2Version(store, 'features', 'MES/momentum_indicators', 1, [{ date: null, table: ohlcvTable(4) }]);
     await writeFormat2Version(store, 'features', 'ES/momentum_indicators', 1, [{ date: null, table: ohlcvTable(2) }]);
@@ -121,6 +121,8 @@ describe('listTree', () => {
                   rows: 13,
                   from: '2024-01-15',
                   to: '2024-01-16',
+                  // the message given at its commit; v1's sidecar has none, so its node carries none
+                  changelog: 'the 16th cleaned again',
                   children: [
                     { kind: 'file', name: '2024-01-15.parquet', path: 'cleaned/v2/MES/2024-01-15.parquet', rows: 10, compression: 'zstd' },
                     { kind: 'file', name: '2024-01-16.parquet', path: 'cleaned/v2/MES/2024-01-16.parquet', rows: 3, compression: 'zstd' },
