@@ -20,9 +20,9 @@ import { exportQuery, queryTable, querySql } from '../engine/datasetQuery.js';
 import { convertFile, fileRows } from './fileOperations.js';
 import { diffTargetRows } from '../diff/diffTargets.js';
 import { DatasetCache } from './datasetCache.js';
-import { api, isApiName, type ApiName, type ApiParsedRequest, type ApiResponse, type JobParams } from './contract.js';
+import { api, isApiName, type ApiName, type ApiParsedRequest, type ApiResponse, type JobKind, type JobParams } from './contract.js';
 import { JobManager } from './jobManager.js';
-import { searchCatalog } from './treeSearch.js';
+import { TreeSearchIndex } from './treeSearch.js';
 
 export type Handlers = { [K in ApiName]: (request: ApiParsedRequest<K>) => Promise<ApiResponse<K>> };
 
@@ -33,6 +33,8 @@ type PathKind = 'dataset' | 'source';
 
 /** Operations that write a file wherever the request says: the command line's, never a page's. */
 const COMMAND_LINE_ONLY: ReadonlySet<ApiName> = new Set(['file.convert']);
+/** Job kinds that never write to the store: their end leaves the tree's search index as it is. */
+const READ_ONLY_JOBS: ReadonlySet<JobKind> = new Set(['validate', 'diff', 'verify']);
 /** Rows one request of a window may read from a single file (rows.page's cap too). */
 const WINDOW_PAGE_ROWS = 5000;
 
@@ -46,6 +48,8 @@ export class ApiSession {
   private readonly ownDecoder: DecoderPool | null;
   /** datasets opened by earlier requests, reused while their files are unchanged */
   readonly datasets: DatasetCache;
+  /** the catalog of the open store for tree.search, listed once and again when the store changes */
+  readonly treeIndex = new TreeSearchIndex();
   private store: Store | null = null;
   /** the store the host was started with, when it could not be opened */
   startupStoreError: (SerializedError & { path: string }) | null = null;
@@ -73,6 +77,8 @@ export class ApiSession {
       if (job.state === 'succeeded' || job.state === 'failed' || job.state === 'cancelled') {
         this.datasets.recheckAll();
         forgetCatalogListings();
+        // a job that may have committed: the search index is listed again (a reader's end changes nothing)
+        if (!READ_ONLY_JOBS.has(job.kind)) this.treeIndex.invalidate(this.store);
       }
     });
     this.handlers = makeHandlers(this);
@@ -93,6 +99,7 @@ export class ApiSession {
 
   setStore(store: Store): void {
     this.store = store;
+    this.treeIndex.invalidate();
     this.startupStoreError = null;
     const at = this.recent.indexOf(store.root);
     if (at >= 0) this.recent.splice(at, 1);
@@ -223,7 +230,7 @@ function makeHandlers(session: ApiSession): Handlers {
 
     tree: async ({ path: treePath, depth }) => (await listTree(session.requireStore(), treePath, { depth })),
 
-    'tree.search': async ({ query, limit }) => searchCatalog(await listTree(session.requireStore(), ''), query, limit),
+    'tree.search': ({ query, limit }) => session.treeIndex.search(session.requireStore(), query, limit),
 
     'dataset.info': async ({ path: datasetPath }) => {
       const dataset = await session.datasets.dataset(session.storeRoot, datasetPath);

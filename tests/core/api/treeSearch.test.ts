@@ -1,10 +1,12 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiSession } from '../../../core/api/handlers.js';
-import { searchCatalog, type TreeSearchResult } from '../../../core/api/treeSearch.js';
-import type { CatalogNode } from '../../../core/store/catalog.js';
+import { catalogStamp, searchCatalog, TreeSearchIndex, type TreeSearchResult } from '../../../core/api/treeSearch.js';
+import { listTree, type CatalogNode } from '../../../core/store/catalog.js';
 import { initStore } from '../../../core/store/openStore.js';
 import { commitRawSnapshots } from '../../../core/store/rawSnapshot.js';
+import type { Store } from '../../../core/store/storeLayout.js';
 import { barsFromCloses, barsTable } from '../../helpers/barsTable.js';
 import { writeCleanedData } from '../../helpers/cleanedVersion.js';
 import { tempDir } from '../../helpers/ohlcvTable.js';
@@ -138,5 +140,121 @@ describe('tree.search on a store', () => {
     await expect(session.invoke('tree.search', { query: '' })).rejects.toMatchObject({ code: 'BAD_REQUEST', details: { operation: 'tree.search' } });
     await expect(session.invoke('tree.search', { query: '   ' })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: 'a tree search needs at least one word, not "   "' });
     await expect(session.invoke('tree.search', { query: 'MES', limit: 0 })).rejects.toMatchObject({ code: 'BAD_REQUEST', details: { operation: 'tree.search', issues: [{ path: 'limit' }] } });
+  });
+});
+
+describe('TreeSearchIndex: the catalog listed once, listed again when the store changes', () => {
+  const { dir, cleanup } = tempDir();
+  const root = path.join(dir, 'store');
+  let store: Store;
+  const bars = (day: string) => barsTable(barsFromCloses(`${day}T14:30:00Z`, 60, [5000, 5001, 5002]));
+  /** Sets every folder of the store back a minute, as if the last commit were that old (its stamp settled). */
+  const settle = () => {
+    const back = (Date.now() - 60_000) / 1000;
+    for (const folder of [root, ...fs.readdirSync(root, { recursive: true, encoding: 'utf8' }).map((f) => path.join(root, f))]) {
+      if (fs.lstatSync(folder).isDirectory()) fs.utimesSync(folder, back, back);
+    }
+  };
+
+  beforeAll(async () => {
+    ({ store } = await initStore(root));
+    await commitRawSnapshots(store, [
+      { asset: 'MES', date: '2024-02-29', name: 'bars', table: bars('2024-02-29') },
+      { asset: 'MES', date: '2024-03-01', name: 'bars', table: bars('2024-03-01') },
+      { asset: 'ES', date: '2024-03-01', name: 'bars', table: bars('2024-03-01') },
+    ]);
+    settle();
+  });
+  afterAll(() => cleanup());
+
+  it('answers every search from one listing while nothing changes, as a search of a fresh listing would', async () => {
+    const index = new TreeSearchIndex();
+    const first = await index.search(store, 'MES 2024-03', 100);
+    expect(first.paths).toEqual(['raw/MES/2024-03-01']);
+    expect((await index.search(store, '2024-03-01', 100)).paths).toEqual(['raw/ES/2024-03-01', 'raw/MES/2024-03-01']);
+    expect((await index.search(store, 'bars', 1)).paths).toEqual(['raw/ES/2024-03-01/bars.parquet']);
+    expect((await index.search(store, 'bars', 1)).matches).toBe(3);
+    expect(await index.search(store, 'NQ', 100)).toEqual({ tree: { kind: 'store', name: 'store', path: '', children: [] }, paths: [], matches: 0 });
+    expect(index.listings).toBe(1);
+    // the answer is the one the catalog gives now
+    expect(first).toEqual(searchCatalog(await listTree(store, ''), 'MES 2024-03', 100));
+    await expect(index.search(store, ' ', 100)).rejects.toMatchObject({ code: 'BAD_REQUEST', message: 'a tree search needs at least one word, not " "' });
+    expect(index.listings).toBe(1);
+  });
+
+  it('lists again after a snapshot committed by another process, and after invalidate()', async () => {
+    const index = new TreeSearchIndex();
+    expect((await index.search(store, 'ES 2024', 100)).paths).toEqual(['raw/ES/2024-03-01', 'raw/MES/2024-02-29', 'raw/MES/2024-03-01']);
+    const before = catalogStamp(root).stamp;
+    await commitRawSnapshots(store, [{ asset: 'ES', date: '2024-03-04', name: 'bars', table: bars('2024-03-04') }]);
+    // the commit renamed a date into raw/ES and a sidecar into catalog/raw/ES
+    const after = catalogStamp(root).stamp;
+    expect(after).not.toBe(before);
+    expect(after.split('\n').filter((line, i) => line !== before.split('\n')[i]).map((line) => line.split('=')[0])).toEqual(['raw/ES', 'catalog/raw/ES']);
+    expect((await index.search(store, 'ES 2024', 100)).paths).toEqual(['raw/ES/2024-03-01', 'raw/ES/2024-03-04', 'raw/MES/2024-02-29', 'raw/MES/2024-03-01']);
+    expect(index.listings).toBe(2);
+    // folders changed under SETTLE_MS ago are not trusted: the next search lists again
+    await index.search(store, 'ES', 100);
+    expect(index.listings).toBe(3);
+    settle();
+    await index.search(store, 'ES', 100);
+    await index.search(store, 'ES', 100);
+    expect(index.listings).toBe(4);
+    // what the folders cannot show (a writer of this host that ended): invalidate
+    index.invalidate();
+    expect((await index.search(store, '2024-03-04', 100)).paths).toEqual(['raw/ES/2024-03-04']);
+    expect(index.listings).toBe(5);
+  });
+
+  it('shares one listing among searches that arrive together; a failed listing is not kept', async () => {
+    let calls = 0;
+    let fail = true;
+    const index = new TreeSearchIndex({
+      list: async (s) => {
+        calls++;
+        if (fail) throw Object.assign(new Error('the disk went away'), { code: 'IO_ERROR' });
+        return listTree(s, '');
+      },
+    });
+    await expect(index.search(store, 'MES', 10)).rejects.toMatchObject({ message: 'the disk went away' });
+    fail = false;
+    const answers = await Promise.all([index.search(store, 'MES', 10), index.search(store, 'raw/ES', 10), index.search(store, '02-29', 10)]);
+    expect(answers.map((a) => a.paths)).toEqual([['raw/MES'], ['raw/ES'], ['raw/MES/2024-02-29']]);
+    expect(calls).toBe(2);
+  });
+
+  it('relists in the background when a job that writes ends, so the next search finds the new date at once', async () => {
+    const session = new ApiSession('test');
+    try {
+      await session.invoke('store.open', { path: root });
+      const listed = (await session.invoke('tree.search', { query: 'MES' })) as TreeSearchResult;
+      expect(listed.paths).toEqual(['raw/MES']);
+      const csv = path.join(dir, 'MES_1min.csv');
+      // ten bars of the day session of 2024-01-02 in Chicago time: that trading date
+      fs.writeFileSync(csv, ['timestamp,open,high,low,close,volume', ...Array.from({ length: 10 }, (_, m) => `2024-01-02 09:3${m}:00,4800,4810,4790,4805,${100 + m}`), ''].join('\n'));
+      const started = (await session.invoke('jobs.start', { kind: 'ingest', files: [csv], asset: 'MES' })) as { id: string };
+      const job = (await session.invoke('jobs.wait', { id: started.id, timeoutMs: 120_000 })) as { state: string };
+      expect(job.state).toBe('succeeded');
+      const found = (await session.invoke('tree.search', { query: 'MES 2024-01' })) as TreeSearchResult;
+      expect(found.paths).toEqual(['raw/MES/2024-01-02']);
+      // on a store whose folders have settled: the end of a job that may write lists once more,
+      // in the background (a failed ingest here, which leaves the store as it was), and the end
+      // of a reader (validate) lists nothing again
+      settle();
+      await session.invoke('tree.search', { query: 'MES' });
+      const settled = session.treeIndex.listings;
+      const broken = path.join(dir, 'broken.csv');
+      fs.writeFileSync(broken, 'this is not,a bar file\n1,2\n');
+      const failing = (await session.invoke('jobs.start', { kind: 'ingest', files: [broken], asset: 'MES' })) as { id: string };
+      expect(((await session.invoke('jobs.wait', { id: failing.id, timeoutMs: 120_000 })) as { state: string }).state).toBe('failed');
+      expect((await session.invoke('tree.search', { query: 'MES 2024-01' })) as TreeSearchResult).toEqual(found);
+      expect(session.treeIndex.listings).toBe(settled + 1);
+      const validate = (await session.invoke('jobs.start', { kind: 'validate', target: 'raw/MES/2024-01-02', schema: 'ohlcv' })) as { id: string };
+      expect(((await session.invoke('jobs.wait', { id: validate.id, timeoutMs: 120_000 })) as { state: string }).state).toBe('succeeded');
+      await session.invoke('tree.search', { query: 'MES' });
+      expect(session.treeIndex.listings).toBe(settled + 1);
+    } finally {
+      await session.close();
+    }
   });
 });
