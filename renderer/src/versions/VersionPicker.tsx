@@ -146,6 +146,9 @@ export function VersionPicker({ path, metadata, storeVersion }: { path: string; 
             ))}
           </select>
         </label>
+        <button type="button" aria-expanded={asOfOpen} title="Open the version that was newest at a moment (Alt+A)" onClick={() => setAsOfOpen((open) => !open)}>
+          As of…
+        </button>
         <span className="version-position" data-testid="version-position">
           {list.status === 'ready' ? versionPosition(at.number, choices) : `v${at.number}`}
         </span>
@@ -162,9 +165,6 @@ export function VersionPicker({ path, metadata, storeVersion }: { path: string; 
             “{changelog}”
           </span>
         ) : null}
-        <button type="button" aria-expanded={asOfOpen} title="Open the version that was newest at a moment (Alt+A)" onClick={() => setAsOfOpen((open) => !open)}>
-          As of…
-        </button>
         {outcome.status === 'opened' && outcome.path === at.folder ? (
           <span className="small" data-testid="version-as-of-result">
             {outcome.number !== null ? `v${outcome.number}` : outcome.path} was the newest at {formatTimestamp(outcome.instant, 'utc')}
@@ -172,7 +172,15 @@ export function VersionPicker({ path, metadata, storeVersion }: { path: string; 
         ) : null}
         {list.status === 'error' ? <ErrorPanel error={list.error} context={`the versions of ${groupPath} could not be listed`} compact /> : null}
       </div>
-      {asOfOpen ? <AsOfPanel groupPath={groupPath} zone={zone} onClose={() => setAsOfOpen(false)} onOutcome={setOutcome} /> : null}
+      {asOfOpen ? <AsOfPanel
+          groupPath={groupPath}
+          zone={zone}
+          onClose={() => {
+            setAsOfOpen(false);
+            setOutcome((last) => (last.status === 'error' ? { status: 'idle' } : last));
+          }}
+          onOutcome={setOutcome}
+        /> : null}
       {outcome.status === 'error' ? <ErrorPanel error={outcome.error} context={`no version of ${groupPath} could be opened as of that moment`} compact /> : null}
     </div>
   );

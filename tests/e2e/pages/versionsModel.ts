@@ -39,4 +39,31 @@ export class VersionsModel {
   async choose(folder: string): Promise<void> {
     await this.picker().getByLabel('Version').selectOption(folder);
   }
+
+  asOfPanel(): Locator {
+    return this.page.getByTestId('version-as-of');
+  }
+
+  /** Opens "As of" with its button (Alt+A does the same) and types `moment` in the clock named. */
+  async typeAsOf(moment: string, clock: 'exchange' | 'utc'): Promise<void> {
+    if ((await this.asOfPanel().count()) === 0) await this.picker().getByRole('button', { name: 'As of…' }).click();
+    const clocks = this.asOfPanel().getByRole('group', { name: 'The clock the moment is typed in' }).getByRole('button');
+    await (clock === 'utc' ? clocks.filter({ hasText: /^UTC$/ }) : clocks.filter({ hasText: /^Exchange/ })).click();
+    await this.asOfPanel().getByRole('textbox', { name: 'As of', exact: true }).fill(moment);
+  }
+
+  /** The moment typed, in both clocks (`2026-11-30 09:00:00 CST = 2026-11-30 15:00:00 UTC`), or why it is not one. */
+  async asOfEcho(): Promise<string> {
+    return ((await this.asOfPanel().getByTestId('version-as-of-echo').textContent()) ?? '').trim();
+  }
+
+  /** Opens the version that was newest at the moment typed. */
+  async openAsOf(): Promise<void> {
+    await this.asOfPanel().getByRole('button', { name: 'Open' }).click();
+  }
+
+  /** `v1 was the newest at 2026-11-30 15:00:00 UTC` once an "as of" opened the version shown. */
+  async asOfResult(): Promise<string> {
+    return this.text('version-as-of-result');
+  }
 }
