@@ -9,8 +9,10 @@ export interface Outcome {
 export interface CommandContext {
   /** Prints the outcome (JSON or text) and sets the exit code. */
   done: (outcome: Outcome, json: boolean) => void;
-  /** The store folder chosen by `--store`, `$MES_DATA_STORE` or the default. */
+  /** The store folder chosen by `--store`, `$MES_DATA_STORE` or the default; BAD_REQUEST for an s3:// store, which only some commands read. */
   storeDir: () => string;
+  /** The `s3://bucket/prefix` the store is, or null for a folder (`ls`, `show` and `schema` read such a store). */
+  remoteStore: () => string | null;
   /** Writes progress and notes for people to stderr. */
   log: (text: string) => void;
 }

@@ -29,12 +29,19 @@ function bar(job: JobState): string {
 export async function runJobFromCli<K extends JobKind>(
   ctx: CommandContext,
   params: JobParamsInput & { kind: K },
-  options: { needsStore: StoreUse; recover?: boolean; json: boolean; render: (result: JobResult<K>) => Omit<Outcome, 'json'> },
+  options: { needsStore: StoreUse; recover?: boolean; json: boolean; render: (result: JobResult<K>) => Omit<Outcome, 'json'>; stages?: boolean },
 ): Promise<void> {
   checkRequest('jobs.start', params);
   await withCliSession(ctx, { store: options.needsStore, recover: options.recover }, async (cli) => {
     const tty = process.stderr.isTTY && !options.json;
-    const unsubscribe = tty ? cli.onJobEvent((event) => process.stderr.write(bar(event.job))) : () => undefined;
+    // not a terminal: with `stages`, each new stage of the job as one line (a log, a pipe, a CI run)
+    let lastStage = '';
+    const logStage = (job: JobState): void => {
+      if (job.state !== 'running' || job.progress.stage === lastStage || job.progress.stage === 'starting') return;
+      lastStage = job.progress.stage;
+      ctx.log(`${lastStage}\n`);
+    };
+    const unsubscribe = tty ? cli.onJobEvent((event) => process.stderr.write(bar(event.job))) : options.stages ? cli.onJobEvent((event) => logStage(event.job)) : () => undefined;
     let ended: JobState;
     try {
       const job = await cli.invoke('jobs.start', params);

@@ -10,10 +10,11 @@ import { registerServeCommand } from './commands/serveCommand.js';
 import { registerQueryCommand } from './commands/queryCommand.js';
 import { registerGcCommand } from './commands/gcCommand.js';
 import { registerMigrateCommand } from './commands/migrateCommand.js';
+import { registerSyncCommand } from './commands/syncCommand.js';
 import { registerValidationCommands } from './commands/validationCommands.js';
 import { registerInstrumentsCommands } from './commands/instrumentsCommands.js';
 import { EXIT_OK, EXIT_USAGE, exitCodeFor } from './exitCodes.js';
-import { resolveStoreDir } from './options.js';
+import { resolveStore, resolveStoreDir } from './options.js';
 
 /** Where output goes; tests pass their own to run commands in process. */
 export interface CliIo {
@@ -48,13 +49,25 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome, json: boolean) 
   const program = new Command('mes-data')
     .description('MES Data: a local, versioned Parquet data lake for futures market data')
     .version(VERSION, '-V, --version')
-    .option('--store <dir>', 'the store to use (default: $MES_DATA_STORE, then ~/.mes-data/store)')
+    .option('--store <dir>', 'the store to use: a folder, or s3://bucket/prefix for ls, show and schema (default: $MES_DATA_STORE, then ~/.mes-data/store)')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError(false);
+  // the command that runs, as typed (`features build`): what an s3:// store's refusal names
+  let command = 'this command';
+  program.hook('preAction', (_program, action) => {
+    const names: string[] = [];
+    for (let at: Command | null = action; at && at !== program; at = at.parent) names.unshift(at.name());
+    command = names.join(' ');
+  });
+  const storeFlag = () => program.opts<{ store?: string }>().store;
   const ctx: CommandContext = {
     done,
-    storeDir: () => resolveStoreDir(program.opts<{ store?: string }>().store),
+    storeDir: () => resolveStoreDir(storeFlag(), command),
+    remoteStore: () => {
+      const store = resolveStore(storeFlag());
+      return store.kind === 's3' ? store.url : null;
+    },
     log: (text) => io.err(text),
   };
 
@@ -67,6 +80,7 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome, json: boolean) 
   registerQueryCommand(program, ctx);
   registerGcCommand(program, ctx);
   registerMigrateCommand(program, ctx);
+  registerSyncCommand(program, ctx);
 
   return program;
 }

@@ -4,6 +4,7 @@ import { Option } from 'commander';
 import { BadRequestError } from '../core/errors.js';
 import { Compression as Compressions } from '../core/api/contract.js';
 import type { Compression } from '../core/parquet/writeParquet.js';
+import { parseStoreUrl } from '../core/objectStore/storeUrl.js';
 
 /** Option parsers shared by the commands: each throws BAD_REQUEST with the value it got. */
 
@@ -39,7 +40,24 @@ export function jsonOption(): Option {
   return new Option('--json', 'print one JSON document on stdout');
 }
 
-/** The store folder: `--store`, else `$MES_DATA_STORE`, else `~/.mes-data/store`. */
-export function resolveStoreDir(flag: string | undefined): string {
-  return path.resolve(flag ?? process.env.MES_DATA_STORE ?? path.join(os.homedir(), '.mes-data', 'store'));
+/** Where the command line's store is: a folder, or a bucket (its `s3://bucket/prefix` as given). */
+export type CliStore = { kind: 'local'; dir: string } | { kind: 's3'; url: string };
+
+/**
+ * The store: `--store`, else `$MES_DATA_STORE`, else `~/.mes-data/store`. A value with a
+ * scheme is a store URL (core/objectStore/storeUrl.ts): `file://` a folder, `s3://` a bucket,
+ * any other scheme BAD_REQUEST — never a folder named `s3:` made in the working folder.
+ */
+export function resolveStore(flag: string | undefined): CliStore {
+  const value = flag ?? process.env.MES_DATA_STORE ?? path.join(os.homedir(), '.mes-data', 'store');
+  if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(value.trim())) return { kind: 'local', dir: path.resolve(value) };
+  const location = parseStoreUrl(value);
+  return location.kind === 'local' ? { kind: 'local', dir: location.root } : { kind: 's3', url: value.trim() };
+}
+
+/** The store folder; an s3:// store is BAD_REQUEST saying that `command` does not work on one yet. */
+export function resolveStoreDir(flag: string | undefined, command: string): string {
+  const store = resolveStore(flag);
+  if (store.kind === 'local') return store.dir;
+  throw new BadRequestError(`${command} is not available on an s3:// store yet; use mes-data sync ${store.url} <folder> to work on a local copy`, { store: store.url, command });
 }

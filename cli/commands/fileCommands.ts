@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { Compression } from '../../core/api/contract.js';
+import { BadRequestError } from '../../core/errors.js';
 import type { Compression as CompressionName } from '../../core/parquet/writeParquet.js';
 import { withCliSession } from '../cliSession.js';
 import type { CommandContext } from '../commandContext.js';
@@ -15,7 +16,22 @@ import { cellToText, countOf, formatBytes, renderGrid, renderRows } from '../ren
  */
 function isStoreDataset(ctx: CommandContext, argument: string, asOf: string | undefined): boolean {
   if (asOf !== undefined) return true;
-  return !(fs.existsSync(argument) && fs.statSync(argument).isFile()) && fs.existsSync(ctx.storeDir());
+  return !isLocalFile(argument) && fs.existsSync(ctx.storeDir());
+}
+
+function isLocalFile(argument: string): boolean {
+  return fs.existsSync(argument) && fs.statSync(argument).isFile();
+}
+
+/**
+ * The s3:// store `show` and `schema` read the argument from (an object's key in it): the
+ * store is a bucket and the argument is not a file here. `--as-of` is refused there for now.
+ */
+function remoteStoreFor(ctx: CommandContext, argument: string, asOf: string | undefined, command: string): string | null {
+  const remote = ctx.remoteStore();
+  if (remote === null || (asOf === undefined && isLocalFile(argument))) return null;
+  if (asOf !== undefined) throw new BadRequestError(`${command} --as-of is not available on an s3:// store yet; use mes-data sync ${remote} <folder> to work on a local copy`, { store: remote, command });
+  return remote;
 }
 
 /**
@@ -27,14 +43,17 @@ export function registerFileCommands(program: Command, ctx: CommandContext): voi
   program
     .command('show')
     .description('print rows of a Parquet file (reads only the row groups that hold them)')
-    .argument('<file>', 'a Parquet file, or a dataset of the store (cleaned/MES@v3, cleaned/MES for its newest version, cleaned/v3/MES)')
+    .argument('<file>', 'a Parquet file, or a dataset of the store (cleaned/MES@v3, cleaned/MES for its newest version, cleaned/v3/MES); on an s3:// store, an object\'s key (cleaned/v3/MES/2024-01-02.parquet)')
     .option('--offset <n>', 'first row to show (0-based)', wholeNumber('offset'), 0)
     .option('--rows <n>', 'how many rows to show', wholeNumber('rows'), 20)
     .option('--columns <a,b>', 'only these columns, in this order', columnList)
     .addOption(asOfOption())
     .addOption(jsonOption())
     .action(async (file: string, opts: { offset: number; rows: number; columns?: string[]; asOf?: string; json?: boolean }) => {
-      const result = isStoreDataset(ctx, file, opts.asOf)
+      const remote = remoteStoreFor(ctx, file, opts.asOf, 'show');
+      const result = remote !== null
+        ? await withCliSession(ctx, { store: false }, (cli) => cli.invoke('remote.rows', { store: remote, path: file, offset: opts.offset, rows: opts.rows, columns: opts.columns }))
+        : isStoreDataset(ctx, file, opts.asOf)
         ? await withCliSession(ctx, { store: true }, async (cli) => {
             const { path } = await cli.invoke('dataset.resolve', { path: file, asOf: opts.asOf });
             const page = await cli.invoke('rows.page', { path, offset: opts.offset, limit: opts.rows, columns: opts.columns });
@@ -49,11 +68,14 @@ export function registerFileCommands(program: Command, ctx: CommandContext): voi
   program
     .command('schema')
     .description('print the columns of a Parquet file with their Arrow types (footer only)')
-    .argument('<file>', 'a Parquet file, or a dataset of the store (cleaned/MES@v3, cleaned/MES, cleaned/v3/MES)')
+    .argument('<file>', 'a Parquet file, or a dataset of the store (cleaned/MES@v3, cleaned/MES, cleaned/v3/MES); on an s3:// store, an object\'s key')
     .addOption(asOfOption())
     .addOption(jsonOption())
     .action(async (file: string, opts: { asOf?: string; json?: boolean }) => {
-      const result = isStoreDataset(ctx, file, opts.asOf)
+      const remote = remoteStoreFor(ctx, file, opts.asOf, 'schema');
+      const result = remote !== null
+        ? await withCliSession(ctx, { store: false }, (cli) => cli.invoke('remote.schema', { store: remote, path: file }))
+        : isStoreDataset(ctx, file, opts.asOf)
         ? await withCliSession(ctx, { store: true }, async (cli) => {
             const { path } = await cli.invoke('dataset.resolve', { path: file, asOf: opts.asOf });
             const info = await cli.invoke('dataset.info', { path });

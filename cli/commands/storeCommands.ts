@@ -92,9 +92,12 @@ export function registerStoreCommands(program: Command, ctx: CommandContext): vo
       // The text tree reads one level more than it prints, so the last level shown has its counts and spans.
       const shown = opts.depth === 'all' ? undefined : (opts.depth ?? (json ? undefined : TEXT_DEFAULT_DEPTH));
       const read = json || shown === undefined ? shown : shown + 1;
-      await withCliSession(ctx, { store: true }, async (cli) => {
-        const node = await cli.invoke('tree', { path: treePath ?? '', depth: read !== undefined && read > MAX_TREE_DEPTH ? undefined : read });
-        ctx.done({ json: node, text: json ? '' : renderTree(node, cli.storeRoot ?? ctx.storeDir(), shown, opts.depth === undefined) }, json);
+      const depth = read !== undefined && read > MAX_TREE_DEPTH ? undefined : read;
+      // an s3:// store: its catalog from the bucket's listing and sidecars (remote.tree)
+      const remote = ctx.remoteStore();
+      await withCliSession(ctx, { store: remote === null }, async (cli) => {
+        const node = remote !== null ? await cli.invoke('remote.tree', { store: remote, path: treePath ?? '', depth }) : await cli.invoke('tree', { path: treePath ?? '', depth });
+        ctx.done({ json: node, text: json ? '' : renderTree(node, remote ?? cli.storeRoot ?? ctx.storeDir(), shown, opts.depth === undefined) }, json);
       });
     });
 

@@ -681,6 +681,21 @@ export const api = {
     'rows [offset, offset + rows) of one Parquet file, decoding only the row groups that hold them (mes-data show)',
   ),
   'file.schema': op(z.object({ path: z.string().min(1).max(4096) }), z.object({ path: z.string(), numRows: z.number(), columns: z.array(ColumnDto) }), 'the columns of one Parquet file with their Arrow types (footer only)'),
+  'remote.tree': op(
+    z.object({ store: StoreUrl, path: z.string().max(4096).default(''), depth: z.number().int().min(0).max(50).optional() }),
+    CatalogNodeSchema,
+    'the catalog of an s3:// store below a path, read from its listing and sidecars (mes-data ls --store s3://…; command line only)',
+  ),
+  'remote.rows': op(
+    z.object({ store: StoreUrl, path: z.string().min(1).max(1024), offset: z.number().int().min(0), rows: z.number().int().min(0), columns: z.array(z.string()).min(1).optional() }),
+    z.object({ path: z.string(), numRows: z.number(), offset: z.number(), columns: z.array(z.object({ name: z.string(), type: z.string() })), rows: z.array(z.record(z.string(), JsonValue)) }),
+    'rows [offset, offset + rows) of one Parquet object of an s3:// store, by range requests (mes-data show --store s3://…; command line only)',
+  ),
+  'remote.schema': op(
+    z.object({ store: StoreUrl, path: z.string().min(1).max(1024) }),
+    z.object({ path: z.string(), numRows: z.number(), columns: z.array(ColumnDto) }),
+    'the columns of one Parquet object of an s3:// store, from its footer (mes-data schema --store s3://…; command line only)',
+  ),
   'file.meta': op(
     z.object({ path: z.string().min(1).max(4096) }),
     z.object({

@@ -1,4 +1,4 @@
-import { parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type FileMetaData } from 'hyparquet';
+import { parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type FileMetaData, type ParquetReadOptions } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import type { ObjectStore } from './objectStore.js';
 
@@ -123,12 +123,16 @@ export class ObjectParquetReader {
     if (last > first && last - first <= this.cache.capBytes / 2) await this.buffer.slice(first, Math.min(last, this.buffer.byteLength));
   }
 
-  /** Rows `offset` to `offset + limit` (fewer at the end) as objects; only the row groups that hold them are fetched. */
-  async readRows(offset: number, limit: number, columns?: string[]): Promise<Record<string, unknown>[]> {
+  /**
+   * Rows `offset` to `offset + limit` (fewer at the end) as objects; only the row groups that
+   * hold them are fetched. `parsers` replaces hyparquet's conversions (timestamps as `Date` by
+   * default; core/parquet/decoder/footer.ts `rawParsers` keeps them as counts of their unit).
+   */
+  async readRows(offset: number, limit: number, columns?: string[], parsers?: ParquetReadOptions['parsers']): Promise<Record<string, unknown>[]> {
     const rowStart = Math.max(0, Math.min(offset, this.numRows));
     const rowEnd = Math.min(this.numRows, rowStart + Math.max(0, limit));
     if (rowEnd <= rowStart) return [];
     await this.prefetchGroups(rowStart, rowEnd, columns);
-    return (await parquetReadObjects({ file: this.buffer, metadata: this.metadata, rowStart, rowEnd, compressors, ...(columns ? { columns } : {}) })) as Record<string, unknown>[];
+    return (await parquetReadObjects({ file: this.buffer, metadata: this.metadata, rowStart, rowEnd, compressors, ...(columns ? { columns } : {}), ...(parsers ? { parsers } : {}) })) as Record<string, unknown>[];
   }
 }

@@ -27,6 +27,9 @@ type S3Location = Extract<StoreLocation, { kind: 's3' }>;
 /** Builds the SDK's client for a location: its endpoint with path-style addressing, the region, no retries of its own (the store retries). */
 export function s3ClientFor(location: S3Location, options: S3StoreOptions = {}): S3Client {
   const timeoutMs = options.timeoutMs ?? 30_000;
+  // the SDK's warning that its releases after January 2027 need Node 22 is about versions we
+  // do not run (package.json pins one); on every command's stderr it would only be noise
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   return new S3Client({
     ...(location.endpoint !== undefined ? { endpoint: location.endpoint } : {}),
     ...(location.region !== undefined ? { region: location.region } : {}),

@@ -19,7 +19,7 @@ export function runCli(...argv: string[]): Promise<CliRun> {
 }
 
 /** `runCli` with extra environment variables. */
-function runCliWith(env: Record<string, string>, ...argv: string[]): Promise<CliRun> {
+export function runCliWith(env: Record<string, string>, ...argv: string[]): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [CLI_BIN, ...argv], { env: { ...process.env, ...env }, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
       if (error && typeof error.code !== 'number') {

@@ -1,0 +1,205 @@
+/**
+ * `mes-data sync` and the read-only commands on an s3:// store, as the built command runs
+ * them, against a real moto_server: folder → bucket → second folder is the same store byte
+ * for byte and `verify` passes on it; a rerun copies nothing; `ls`, `show` and `schema` on
+ * the bucket print what they print for the folder; every other command on an s3:// store is
+ * BAD_REQUEST naming it, and no folder named `s3:` is made.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initStore } from '../../core/store/openStore.js';
+import { commitRawSnapshots } from '../../core/store/rawSnapshot.js';
+import { formatBytes } from '../../cli/render.js';
+import { writeCleanedData } from '../helpers/cleanedVersion.js';
+import { skipWithoutMoto, startMoto, type MotoServer } from '../helpers/motoServer.js';
+import { ohlcvTable, tempDir } from '../helpers/ohlcvTable.js';
+import { runCliWith } from '../helpers/runCli.js';
+
+const BUCKET = 'mes-cli-sync';
+const LAKE = `s3://${BUCKET}/team/lake`;
+let moto: MotoServer | null = null;
+const { dir, cleanup } = tempDir('mes-data-cli-sync-');
+const source = path.join(dir, 'source');
+
+function filesOf(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (folder: string, prefix: string): void => {
+    for (const entry of fs.readdirSync(folder, { withFileTypes: true })) {
+      if (entry.name.startsWith('.')) continue;
+      const key = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
+      if (entry.isDirectory()) walk(path.join(folder, entry.name), key);
+      else out[key] = createHash('sha256').update(fs.readFileSync(path.join(folder, entry.name))).digest('hex');
+    }
+  };
+  walk(root, '');
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+const sizeOfAll = (root: string): number => Object.keys(filesOf(root)).reduce((sum, key) => sum + fs.statSync(path.join(root, ...key.split('/'))).size, 0);
+
+/** The command with moto's endpoint and credentials in its environment. */
+function cli(...argv: string[]) {
+  if (!moto) throw new Error('moto_server is not running');
+  return runCliWith({ AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1' }, ...argv);
+}
+
+async function cliJson(...argv: string[]) {
+  const run = await cli(...argv, '--json');
+  return { ...run, json: JSON.parse(run.stdout) as Record<string, unknown> };
+}
+
+const STAGES = [
+  `listing ${source}`,
+  `listing ${LAKE}/`,
+  'reading the sidecars',
+  'copying data files (1/5)',
+  'copying catalog sidecars (2/5)',
+  'copying Iceberg metadata (3/5)',
+  'copying table pointers (4/5)',
+  'copying store marker (5/5)',
+  'done',
+];
+
+beforeAll(async () => {
+  const { store } = await initStore(source);
+  await commitRawSnapshots(store, [
+    { asset: 'MES', date: '2024-01-02', name: 'ohlcv', table: ohlcvTable(1440) },
+    { asset: 'MES', date: '2024-01-03', name: 'ohlcv', table: ohlcvTable(30) },
+  ]);
+  await writeCleanedData(store, { asset: 'MES', data: [{ table: ohlcvTable(1440), partition: { date: '2024-01-02' } }], sidecar: { validation: { valid: true } } });
+  moto = await startMoto();
+  if (moto) await moto.createBucket(BUCKET);
+}, 120_000);
+
+afterAll(async () => {
+  await moto?.stop();
+  cleanup();
+});
+
+describe('mes-data sync', () => {
+  it('folder → bucket → folder: the same files and hashes, verify passes, a rerun copies nothing; progress lines on stderr', async (context) => {
+    skipWithoutMoto(context);
+    const objects = Object.keys(filesOf(source)).length;
+    const bytes = sizeOfAll(source);
+    const up = await cliJson('sync', source, LAKE);
+    expect({ code: up.code, copied: up.json.copied, skipped: up.json.skipped, bytes: up.json.bytes, objects: up.json.objects, from: up.json.from, to: up.json.to }).toEqual({
+      code: 0,
+      copied: objects,
+      skipped: 0,
+      bytes,
+      objects,
+      from: source,
+      to: `${LAKE}/`,
+    });
+    // one line a stage reached (the job thread sends at most ten updates a second, so a quick stage may go unsaid), in order, ending with done
+    const lines = up.stderr.split('\n').filter((line) => line !== '');
+    expect(lines.every((line) => STAGES.includes(line))).toBe(true);
+    expect(lines.map((line) => STAGES.indexOf(line))).toEqual([...lines.map((line) => STAGES.indexOf(line))].sort((a, b) => a - b));
+    expect(lines[lines.length - 1]).toBe('done');
+
+    const copy = path.join(dir, 'copy');
+    const down = await cliJson('sync', LAKE, copy);
+    expect({ code: down.code, copied: down.json.copied }).toEqual({ code: 0, copied: objects });
+    expect(filesOf(copy)).toEqual(filesOf(source));
+    const verify = await cliJson('verify', '--store', copy);
+    expect({ code: verify.code, ok: verify.json.ok, problems: verify.json.problems, checked: verify.json.checked }).toEqual({ code: 0, ok: true, problems: [], checked: { datasets: 3, files: 3, bytes: (verify.json.checked as { bytes: number }).bytes } });
+
+    const again = await cli('sync', source, LAKE);
+    expect({ code: again.code, stdout: again.stdout }).toEqual({ code: 0, stdout: `copied 0 objects (0 B) from ${source} to ${LAKE}/; ${objects} objects (${formatBytes(bytes)}) already there\n` });
+  });
+
+  it('--dry-run lists what it would copy and writes nothing', async (context) => {
+    skipWithoutMoto(context);
+    const keys = Object.keys(filesOf(source));
+    const dry = await cli('sync', source, `s3://${BUCKET}/dry`, '--dry-run');
+    const body = dry.stdout.split('\n\n');
+    expect(dry.code).toBe(0);
+    expect(body[0].split('\n').map((line) => line.split('  ')[1]).sort()).toEqual(keys);
+    expect(body[0].split('\n').every((line) => line.startsWith('copy  ') && line.endsWith('  (missing)'))).toBe(true);
+    expect(body[1]).toBe(`dry run: would copy ${keys.length} objects (${formatBytes(sizeOfAll(source))}) from ${source} to s3://${BUCKET}/dry/; 0 objects (0 B) already there\n`);
+    const ls = await cli('ls', '--store', `s3://${BUCKET}/dry`);
+    expect({ code: ls.code, stderr: ls.stderr.split('\n').filter((l) => l.startsWith('error')) }).toEqual({ code: 3, stderr: [`error NOT_FOUND: s3://${BUCKET}/dry/ is not a MES Data store: it has no mes-data-store.json`] });
+  });
+
+  it('refuses a missing bucket (NOT_FOUND naming it) and a request the contract refuses', async (context) => {
+    skipWithoutMoto(context);
+    const missing = await cliJson('sync', source, 's3://no-such-bucket-at-all/lake');
+    const error = missing.json.error as { code: string; details: Record<string, unknown> };
+    expect({ code: missing.code, error: error.code, reason: error.details.reason, bucket: error.details.bucket }).toEqual({ code: 3, error: 'NOT_FOUND', reason: 'no-such-bucket', bucket: 'no-such-bucket-at-all' });
+    const bad = await cli('sync', source, 'gs://bucket/lake');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('error BAD_REQUEST: store URL gs://bucket/lake: scheme gs:// is not supported; use a folder or s3://bucket/prefix (Google Cloud Storage through its S3-compatible endpoint)\n');
+  });
+});
+
+describe('read-only commands on --store s3://…', () => {
+  it('ls prints the same tree as for the folder (the store named after the prefix)', async (context) => {
+    skipWithoutMoto(context);
+    await cli('sync', source, LAKE);
+    const local = await cliJson('ls', '--store', source);
+    const remote = await cliJson('ls', '--store', LAKE);
+    expect(remote.code).toBe(0);
+    expect(remote.json).toEqual({ ...local.json, name: 'lake' });
+    const text = await cli('ls', '--store', LAKE);
+    const localText = await cli('ls', '--store', source);
+    expect(text.stdout).toBe(localText.stdout.replace(`store  ${source}`, `store  ${LAKE}`));
+    const date = await cliJson('ls', 'raw/MES/2024-01-03', '--store', LAKE);
+    expect(date.json).toEqual((await cliJson('ls', 'raw/MES/2024-01-03', '--store', source)).json);
+    // through MES_DATA_STORE as well
+    const viaEnv = await runCliWith({ AWS_ENDPOINT_URL: moto?.endpoint ?? '', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', MES_DATA_STORE: LAKE }, 'ls', 'cleaned/v1/MES', '--json');
+    expect(JSON.parse(viaEnv.stdout)).toEqual((await cliJson('ls', 'cleaned/v1/MES', '--store', source)).json);
+    const none = await cli('ls', 'raw/ES', '--store', LAKE);
+    expect(none.stderr.split('\n').filter((l) => l.startsWith('error'))).toEqual([`error NOT_FOUND: nothing at raw/ES in the store ${LAKE}`]);
+  });
+
+  it('show and schema read an object with range requests and print what they print for the file', async (context) => {
+    skipWithoutMoto(context);
+    for (const key of ['raw/MES/2024-01-02/ohlcv.parquet', 'cleaned/v1/MES/2024-01-02.parquet']) {
+      const file = path.join(source, ...key.split('/'));
+      const remote = await cliJson('show', key, '--offset', '1438', '--rows', '5', '--store', LAKE);
+      const local = await cliJson('show', file, '--offset', '1438', '--rows', '5');
+      expect(remote.code).toBe(0);
+      expect(remote.json).toEqual({ ...local.json, path: `${LAKE}/${key}` });
+      const text = await cli('show', key, '--offset', '1438', '--rows', '5', '--columns', 'volume,timestamp', '--store', LAKE);
+      expect(text.stdout).toBe((await cli('show', file, '--offset', '1438', '--rows', '5', '--columns', 'volume,timestamp')).stdout.replace(file, `${LAKE}/${key}`));
+      const schema = await cliJson('schema', key, '--store', LAKE);
+      expect(schema.json).toEqual({ ...(await cliJson('schema', file)).json, path: `${LAKE}/${key}` });
+    }
+    const rows = (await cliJson('show', 'raw/MES/2024-01-02/ohlcv.parquet', '--rows', '1', '--store', LAKE)).json.rows;
+    expect(rows).toEqual([{ timestamp: '2024-01-02T00:00:00.000000000Z', open: 5000, high: 5001, low: 4999, close: 5000.5, volume: 100 }]);
+    const folder = await cli('show', 'cleaned/v1/MES', '--store', LAKE);
+    expect({ code: folder.code, error: folder.stderr.split('\n').find((l) => l.startsWith('error')) }).toEqual({
+      code: 2,
+      error: `error BAD_REQUEST: ${LAKE}/cleaned/v1/MES is a folder; on an s3:// store show and schema read one Parquet object: cleaned/v1/MES/2024-01-02.parquet`,
+    });
+    const missing = await cli('schema', 'cleaned/v9/MES/2024-01-02.parquet', '--store', LAKE);
+    expect(missing.stderr.split('\n').find((l) => l.startsWith('error'))).toBe(
+      `error NOT_FOUND: no object cleaned/v9/MES/2024-01-02.parquet in ${LAKE}/; on an s3:// store show and schema take an object's key (raw/MES/2024-01-02/ohlcv.parquet, cleaned/v1/MES/2024-01-02.parquet)`,
+    );
+  });
+
+  it('every other command on an s3:// store is BAD_REQUEST naming it; no folder named s3: appears', async (context) => {
+    skipWithoutMoto(context);
+    const csv = path.join(dir, 'bars.csv');
+    fs.writeFileSync(csv, 'timestamp,open,high,low,close,volume\n2024-01-02T00:00:00Z,1,2,0.5,1.5,10\n');
+    const cases: [string[], string][] = [
+      [['ingest', csv, '--asset', 'MES'], 'ingest'],
+      [['promote', '--asset', 'MES'], 'promote'],
+      [['verify'], 'verify'],
+      [['gc', '--keep', '1'], 'gc'],
+      [['features', 'build', 'price_volatility', '--asset', 'MES'], 'features build'],
+      [['show', 'cleaned/MES', '--as-of', '2026-01-01T00:00:00Z'], 'show --as-of'],
+    ];
+    for (const [argv, command] of cases) {
+      const run = await cliJson(...argv, '--store', LAKE);
+      expect({ command, code: run.code, error: run.json.error }).toEqual({
+        command,
+        code: 2,
+        error: { code: 'BAD_REQUEST', message: `${command} is not available on an s3:// store yet; use mes-data sync ${LAKE} <folder> to work on a local copy`, details: { store: LAKE, command: command.replace(' --as-of', '') } },
+      });
+    }
+    expect(fs.existsSync(path.resolve('s3:'))).toBe(false);
+  });
+});
