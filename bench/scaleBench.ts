@@ -24,7 +24,10 @@
  * operations left are reported as skipped; default none), MES_BENCH_WORK (scratch folder for
  * the stores, default the system temporary folder; removed at the end), MES_BENCH_ONLY (the
  * parts to run, of bars, host, ticks, daily, comma-separated; default all: on a busy machine
- * `bars,ticks` measures the two large datasets alone).
+ * `bars,ticks` measures the two large datasets alone), MES_BENCH_HOST_STORE (a folder: the
+ * host part alone, on a store of the bars made there once and kept, see `runHostOnStore`),
+ * MES_BENCH_BIN (another build of the command to measure, such as a copy of dist/cli/ made
+ * before a change; default package.json's `bin`, rebuilt when a source is newer).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -33,7 +36,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ApiResponse } from '../core/api/contract.js';
 import { fmtMB, fmtMs, mdTable, mulberry32, stat } from './benchUtil.js';
 import { DUCKDB_MEMORY_LIMIT, chartSql, diffSql, ingestSql, listSql, pageSql, promoteSql, runDuck, validateSql, type DatasetKind, type DuckRun, type DuckStep } from './scaleDuckdb.js';
-import { scaleData, scaledSizes, TICKS_SCHEMA, type DatasetFiles } from './scaleData.js';
+import { scaleBarsData, scaleData, scaledSizes, TICKS_SCHEMA, type DatasetFiles } from './scaleData.js';
 import { runMeasured, startProcess } from './scaleProcess.js';
 import { buildCliIfStale } from '../scripts/buildCli.mjs';
 
@@ -501,7 +504,7 @@ function describe(kind: DatasetKind, data: DatasetFiles): string {
 interface LatencyReport {
   ok: boolean;
   error?: string;
-  job: { state: string; ms: number; code?: string };
+  job: { state: string; ms: number; code?: string; compression?: string; version?: string };
   during: Record<string, number[]>;
   idle: Record<string, number[]>;
   burstDuring: number[];
@@ -510,7 +513,37 @@ interface LatencyReport {
   requestErrors: string[];
   serveRss: number;
   jobRunningAfterBurst: boolean;
+  /** CPU of the host process for each burst of 200 pages (ms, all its threads, and its main thread alone) */
+  burstCpu: { idle: HostCpu | null; during: HostCpu | null };
+  /** the machine's load average (1, 5, 15 min) when the part began and when it ended */
+  load: { start: string; end: string };
 }
+
+interface HostCpu {
+  totalMs: number;
+  mainMs: number;
+}
+
+const loadNow = () => os.loadavg().map((x) => x.toFixed(2)).join(', ');
+
+/** User + system CPU of a process (all its threads) and of its main thread, in ms, from /proc; null where /proc has none. */
+function hostCpu(pid: number): HostCpu | null {
+  const ticks = (file: string): number | null => {
+    try {
+      // the fields after the command name (which may hold spaces): utime and stime are the 12th and 13th
+      const fields = fs.readFileSync(file, 'utf8').replace(/^.*\) /s, '').split(' ');
+      return Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return null;
+    }
+  };
+  const total = ticks(`/proc/${pid}/stat`);
+  const main = ticks(`/proc/${pid}/task/${pid}/stat`);
+  // clock ticks of 10 ms (USER_HZ is 100 on Linux)
+  return total === null || main === null ? null : { totalMs: total * 10, mainMs: main * 10 };
+}
+
+const cpuSpent = (before: HostCpu | null, after: HostCpu | null): HostCpu | null => (before && after ? { totalMs: after.totalMs - before.totalMs, mainMs: after.mainMs - before.mainMs } : null);
 
 const pct = (samples: number[], p: number) => {
   if (samples.length === 0) return NaN;
@@ -518,9 +551,27 @@ const pct = (samples: number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 };
 
+/**
+ * The compression the promotion during the host part asks for: another than the newest
+ * version's, so that the promotion writes every date again (with the same recipe an
+ * incremental promotion keeps every date and writes nothing).
+ */
+function otherCompression(store: string, asset: string): 'snappy' | 'zstd' {
+  const folder = path.join(store, 'catalog', 'cleaned', asset);
+  const newest = (fs.existsSync(folder) ? fs.readdirSync(folder) : [])
+    .map((name) => ({ name, n: Number(/^v(\d+)\.json$/.exec(name)?.[1] ?? NaN) }))
+    .filter((v) => Number.isFinite(v.n))
+    .sort((a, b) => b.n - a.n)[0];
+  if (!newest) return 'snappy';
+  const sidecar = JSON.parse(fs.readFileSync(path.join(folder, newest.name), 'utf8')) as { recipe?: { parameters?: { compression?: string } } };
+  return sidecar.recipe?.parameters?.compression === 'snappy' ? 'zstd' : 'snappy';
+}
+
 async function measureLatency(ctx: Context, asset: string, pagePath: string, pageRows: number, expectedJobMs: number): Promise<LatencyReport> {
-  const empty = { during: {}, idle: {}, burstDuring: [], burstIdle: [], burstErrors: 0, requestErrors: [], serveRss: 0, jobRunningAfterBurst: false };
-  if (overBudget(ctx)) return { ok: false, error: 'skipped: the time budget of the run was used up', job: { state: 'not started', ms: 0 }, ...empty };
+  const loadAtStart = loadNow();
+  const empty = { during: {}, idle: {}, burstDuring: [], burstIdle: [], burstErrors: 0, requestErrors: [], serveRss: 0, jobRunningAfterBurst: false, burstCpu: { idle: null, during: null } };
+  const load = () => ({ start: loadAtStart, end: loadNow() });
+  if (overBudget(ctx)) return { ok: false, error: 'skipped: the time budget of the run was used up', job: { state: 'not started', ms: 0 }, ...empty, load: load() };
   log('host latency: mes-data serve, a promotion as a job, requests meanwhile');
   const serve = startProcess(process.execPath, [ctx.bin, '--store', ctx.store, 'serve', '--no-open'], { cwd: ROOT, env: { ...process.env, MES_DATA_STORE: ctx.store } });
   const requestErrors: string[] = [];
@@ -555,10 +606,12 @@ async function measureLatency(ctx: Context, asset: string, pagePath: string, pag
       }
     };
     const burst = async () => {
+      const before = hostCpu(serve.pid);
       const results = await Promise.all(Array.from({ length: 200 }, () => invoke('rows.page', pageRequest())));
+      const cpu = cpuSpent(before, hostCpu(serve.pid));
       const errors = results.filter((r) => r.error);
       if (errors.length > 0 && requestErrors.length < 5) requestErrors.push(errors[0].error ?? '');
-      return { ms: results.filter((r) => !r.error).map((r) => r.ms), errors: errors.length };
+      return { ms: results.filter((r) => !r.error).map((r) => r.ms), errors: errors.length, cpu };
     };
 
     // idle first: the same requests with nothing else running
@@ -566,12 +619,13 @@ async function measureLatency(ctx: Context, asset: string, pagePath: string, pag
     for (let k = 0; k < 30; k++) await sampleRound(idle);
     const burstIdle = await burst();
 
-    const started = await invoke('jobs.start', { kind: 'promote', asset, onInvalid: 'drop', compression: 'snappy', message: 'scale bench: latency while promoting' });
-    if (started.error) return { ok: false, error: started.error, job: { state: 'not started', ms: 0 }, ...empty, idle, burstIdle: burstIdle.ms, serveRss: serve.peakRssBytes() };
+    const compression = otherCompression(ctx.store, asset);
+    const started = await invoke('jobs.start', { kind: 'promote', asset, onInvalid: 'drop', compression, message: 'scale bench: latency while promoting' });
+    if (started.error) return { ok: false, error: started.error, job: { state: 'not started', ms: 0 }, ...empty, idle, burstIdle: burstIdle.ms, serveRss: serve.peakRssBytes(), load: load() };
     const jobId = (started.result as { id: string }).id;
     const jobStart = performance.now();
     const during: Record<string, number[]> = {};
-    type JobNow = { state: string; error?: { code: string } } | undefined;
+    type JobNow = { state: string; error?: { code: string }; result?: { version?: string; status?: string } } | undefined;
     const running = (job: JobNow) => job !== undefined && (job.state === 'running' || job.state === 'queued');
     let state = (await invoke('jobs.get', { id: jobId })).result as JobNow;
     // requests one after another through the first third of the expected promotion, then the
@@ -581,7 +635,7 @@ async function measureLatency(ctx: Context, asset: string, pagePath: string, pag
       await new Promise((resolve) => setTimeout(resolve, 5));
       state = (await invoke('jobs.get', { id: jobId })).result as JobNow;
     }
-    const burstDuring = running(state) ? await burst() : { ms: [], errors: 0 };
+    const burstDuring = running(state) ? await burst() : { ms: [], errors: 0, cpu: null };
     state = (await invoke('jobs.get', { id: jobId })).result as JobNow;
     const jobRunningAfterBurst = running(state);
     const jobLimit = limitOf(ctx);
@@ -594,7 +648,7 @@ async function measureLatency(ctx: Context, asset: string, pagePath: string, pag
     if (state && (state.state === 'running' || state.state === 'queued')) await invoke('jobs.cancel', { id: jobId });
     return {
       ok: true,
-      job: { state: state?.state ?? 'unknown', ms: jobMs, code: state?.error?.code },
+      job: { state: state?.state ?? 'unknown', ms: jobMs, code: state?.error?.code, compression, version: state?.result ? `${state.result.version ?? '?'} (${state.result.status ?? '?'})` : undefined },
       during,
       idle,
       burstDuring: burstDuring.ms,
@@ -603,9 +657,11 @@ async function measureLatency(ctx: Context, asset: string, pagePath: string, pag
       requestErrors,
       serveRss: serve.peakRssBytes(),
       jobRunningAfterBurst,
+      burstCpu: { idle: burstIdle.cpu, during: burstDuring.cpu },
+      load: load(),
     };
   } catch (error) {
-    return { ok: false, error: error instanceof Error ? error.message : String(error), job: { state: 'unknown', ms: 0 }, ...empty, requestErrors, serveRss: serve.peakRssBytes() };
+    return { ok: false, error: error instanceof Error ? error.message : String(error), job: { state: 'unknown', ms: 0 }, ...empty, requestErrors, serveRss: serve.peakRssBytes(), load: load() };
   } finally {
     await serve.stop(10_000);
   }
@@ -729,6 +785,78 @@ function latencyTable(latency: LatencyReport): string {
   ]);
 }
 
+/** The paragraphs and table of the host part. */
+function hostSection(latency: LatencyReport, pagePath: string): string[] {
+  const cpu = (c: HostCpu | null) => (c ? `${fmtMs(c.totalMs)} of CPU (main thread ${fmtMs(c.mainMs)})` : 'CPU not read');
+  return [
+    `\`mes-data serve\` on the store above; a promotion of MES (\`jobs.start\` with \`compression: ${latency.job.compression ?? '?'}\`, another than the newest version's, so every date is written again) runs as a job in the host while requests go to it over HTTP, one after another with 5 ms between rounds (\`app.info\`, \`tree\` with depth 3 as the app asks at start, \`rows.page\` of 100 rows at random offsets of ${pagePath}), and once, a third of the way into the promotion (by the time the CLI's promotion took), 200 \`rows.page\` at the same time. The same requests on the idle host before the job are shown for comparison. The job ${latency.job.state}${latency.job.code ? ` (\`${latency.job.code}\`)` : ''}${latency.job.version ? `, making ${latency.job.version},` : ''} in ${fmtMs(latency.job.ms)}; the host's peak RSS was ${fmtMB(latency.serveRss)}. The host spent ${cpu(latency.burstCpu.idle)} on the idle burst of 200 pages and ${cpu(latency.burstCpu.during)} on the one during the promotion. Load average ${latency.load.start} when this part began, ${latency.load.end} when it ended.${latency.ok ? '' : ` The measurement failed: ${latency.error ?? '?'}.`}${latency.requestErrors.length > 0 ? ` Request errors: ${latency.requestErrors.map((e) => `\`${e.slice(0, 160)}\``).join('; ')}.` : ''}`,
+    '',
+    latencyTable(latency),
+    '',
+  ];
+}
+
+/** A copy of the folder `from` at `to` (which must not exist) with every file a hard link, or a copy where a link cannot be made. */
+function linkTree(from: string, to: string): void {
+  fs.mkdirSync(to);
+  for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
+    const source = path.join(from, entry.name);
+    const target = path.join(to, entry.name);
+    if (entry.isDirectory()) linkTree(source, target);
+    else if (entry.isFile()) {
+      try {
+        fs.linkSync(source, target);
+      } catch {
+        fs.copyFileSync(source, target);
+      }
+    }
+  }
+}
+
+/**
+ * MES_BENCH_HOST_STORE=DIR: the host part alone, on a store that is kept between runs (made
+ * by ingest and promote of the bars on the first run, its version's path and rows in
+ * `DIR.bench.json` beside it), so the host can be measured again and again, before and
+ * after a change, without the rest of the benchmark. Each run works on a copy of it made of
+ * hard links (store files are written once and replaced by renames, never changed in
+ * place), so each run's promotion writes every date as the first one did.
+ */
+async function runHostOnStore(store: string, bin: string, scale: number, timeoutMs: number, rebuilt: boolean): Promise<{ markdown: string; failed: boolean }> {
+  const startedAt = new Date();
+  const bars = await scaleBarsData(DATA_DIR, scale, log);
+  const workParent = process.env.MES_BENCH_WORK ?? os.tmpdir();
+  fs.mkdirSync(workParent, { recursive: true });
+  const work = fs.mkdtempSync(path.join(workParent, 'mes-scale-bench-'));
+  const ctx: Context = { store, work, bin, timeoutMs, deadline: Number.POSITIVE_INFINITY, scale };
+  const factsFile = `${store}.bench.json`;
+  type Facts = { v1Path: string; v1Rows: number; promoteMs: number; dates: number };
+  try {
+    let facts = fs.existsSync(factsFile) ? (JSON.parse(fs.readFileSync(factsFile, 'utf8')) as Facts) : null;
+    if (!facts) {
+      for (const step of [['init'], ['ingest', bars.files[0].file, '--asset', 'MES'], ['promote', '--asset', 'MES', '--schema', 'ohlcv', '--on-invalid', 'drop', '--message', 'scale bench host store']]) {
+        const result = await cli(ctx, step);
+        if (!result.ok) return { markdown: `The host store could not be made: \`mes-data ${step[0]}\` failed with ${result.code ?? '?'}: ${result.message ?? ''}`, failed: true };
+        if (step[0] === 'promote') facts = { v1Path: str(result.json?.path), v1Rows: num(result.json?.rows), promoteMs: result.ms, dates: bars.dates };
+      }
+      fs.writeFileSync(factsFile, JSON.stringify(facts));
+    }
+    const made = facts as Facts;
+    const copy = path.join(work, 'store');
+    linkTree(store, copy);
+    const latency = await measureLatency({ ...ctx, store: copy }, 'MES', made.v1Path, made.v1Rows, made.promoteMs);
+    const markdown = [
+      '### The host during a promotion',
+      '',
+      `- The host part alone (MES_BENCH_HOST_STORE), on a kept store of ${n(made.v1Rows)} one-minute bars in ${n(made.dates)} trading dates (scale ${scale}); the command ${path.relative(ROOT, bin)}${rebuilt ? ', rebuilt from the sources for this run' : ''}; measured ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC at commit ${gitHead()}.`,
+      '',
+      ...hostSection(latency, made.v1Path),
+    ].join('\n');
+    return { markdown, failed: !latency.ok };
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
 /** Runs the benchmark and returns the "Research scale" section; `failed` when the harness itself could not run. */
 export async function runScaleBench(): Promise<{ markdown: string; failed: boolean }> {
   const scale = envNumber('MES_BENCH_SCALE', 1);
@@ -738,13 +866,16 @@ export async function runScaleBench(): Promise<{ markdown: string; failed: boole
   const startedAt = new Date();
   const load = os.loadavg().map((x) => x.toFixed(2)).join(', ');
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin?: Record<string, string> };
-  const bin = path.join(ROOT, pkg.bin?.['mes-data'] ?? 'cli/bin/mes-data.mjs');
+  // MES_BENCH_BIN: another build of the command (a copy of dist/cli/ made before a change, to compare)
+  const ownBin = process.env.MES_BENCH_BIN ? path.resolve(process.env.MES_BENCH_BIN) : null;
+  const bin = ownBin ?? path.join(ROOT, pkg.bin?.['mes-data'] ?? 'cli/bin/mes-data.mjs');
   // the command as it ships: a bundle built from today's sources (as the test suite does)
   let rebuilt = false;
-  if (path.relative(ROOT, bin).startsWith(`dist${path.sep}cli${path.sep}`)) {
+  if (!ownBin && path.relative(ROOT, bin).startsWith(`dist${path.sep}cli${path.sep}`)) {
     log('building dist/cli/ if a source is newer than it…');
     rebuilt = await buildCliIfStale(ROOT);
   }
+  if (process.env.MES_BENCH_HOST_STORE) return runHostOnStore(path.resolve(process.env.MES_BENCH_HOST_STORE), bin, scale, timeoutMs, rebuilt);
   log(`scale ${scale}; data in ${path.relative(ROOT, DATA_DIR)}/`);
   const data = await scaleData(DATA_DIR, scale, log);
   const workParent = process.env.MES_BENCH_WORK ?? os.tmpdir();
@@ -817,14 +948,8 @@ export async function runScaleBench(): Promise<{ markdown: string; failed: boole
     if (show) parts.push(`\`mes-data show\` of 100 rows at the middle of the biggest raw snapshot (${path.relative(store, biggest ?? '')}): ${show.ok ? fmtMs(show.ms) : fail(measureOf([show], ''))}, peak RSS ${fmtMB(show.rss)}. \`mes-data --version\`: ${fmtMs(versionResult.ms)}.`, '');
     parts.push('### The host during a promotion', '');
     if (!only.has('host')) parts.push(`Not measured in this run (MES_BENCH_ONLY=${[...only].join(',')}).`, '');
-    else if (latency) {
-      parts.push(
-        `\`mes-data serve\` on the store above; a promotion of MES (\`jobs.start\` with \`compression: snappy\`, so a new version is written) runs as a job in the host while requests go to it over HTTP, one after another with 5 ms between rounds (\`app.info\`, \`tree\` with depth 3 as the app asks at start, \`rows.page\` of 100 rows at random offsets of ${bars?.v1Path ?? '?'}), and once, a third of the way into the promotion (by the time the CLI's promotion took), 200 \`rows.page\` at the same time. The same requests on the idle host before the job are shown for comparison. The job ${latency.job.state}${latency.job.code ? ` (\`${latency.job.code}\`)` : ''} in ${fmtMs(latency.job.ms)}; the host's peak RSS was ${fmtMB(latency.serveRss)}.${latency.ok ? '' : ` The measurement failed: ${latency.error ?? '?'}.`}${latency.requestErrors.length > 0 ? ` Request errors: ${latency.requestErrors.map((e) => `\`${e.slice(0, 160)}\``).join('; ')}.` : ''}`,
-        '',
-        latencyTable(latency),
-        '',
-      );
-    } else parts.push('Not measured: the promotion of the bars made no version to page.', '');
+    else if (latency) parts.push(...hostSection(latency, bars?.v1Path ?? '?'));
+    else parts.push('Not measured: the promotion of the bars made no version to page.', '');
     if (only.size < 4) parts.splice(7, 0, `- Parts run: ${[...only].join(', ')} (MES_BENCH_ONLY); the others were not measured in this run.`);
     parts.push('### The SQL DuckDB ran', '', 'Per dataset kind; `<raw>`, `<v1>`, `<out>` are the folders DuckDB wrote itself in the same run (its own ingest and promotions), so each engine works on its own output all along.', '');
     for (const report of reports) {

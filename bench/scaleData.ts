@@ -349,6 +349,11 @@ export async function scaleData(dir: string, scale: number, log: (line: string) 
   return { bars, daily, ticks, generated };
 }
 
+/** The bars alone (the host part of the benchmark needs no other dataset). */
+export async function scaleBarsData(dir: string, scale: number, log: (line: string) => void): Promise<DatasetFiles> {
+  return (await cached(dir, `scale-bars-${scaledSizes(scale).barRows}-${DATA_VERSION}`, () => generateBars(dir, scaledSizes(scale).barRows), log)).data;
+}
+
 /** The schema the tick dataset is validated and promoted with (registered in the store). */
 export const TICKS_SCHEMA = {
   name: 'bench_ticks',

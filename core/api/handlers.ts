@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { vectorValueToJson } from '../arrow/arrowJson.js';
 import { BadRequestError, MesDataError, NotFoundError, serializeError, type SerializedError } from '../errors.js';
 import { assertNoSymlinkBelow, storeRelativeOf } from '../store/storePaths.js';
 import { DecoderPool, sharedDecoderPool } from '../parquet/decoderPool.js';
@@ -22,10 +21,8 @@ import { diffTargetRows } from '../diff/diffTargets.js';
 import { DatasetCache } from './datasetCache.js';
 import { api, isApiName, type ApiName, type ApiParsedRequest, type ApiResponse, type JobKind, type JobParams } from './contract.js';
 import { JobManager } from './jobManager.js';
+import { tableRowsToJson } from './pageRows.js';
 import { TreeSearchIndex } from './treeSearch.js';
-import { RemoteStoreView } from '../objectStore/remoteStore.js';
-import { openObjectStore } from '../objectStore/s3ObjectStore.js';
-import { parseStoreUrl } from '../objectStore/storeUrl.js';
 
 export type Handlers = { [K in ApiName]: (request: ApiParsedRequest<K>) => Promise<ApiResponse<K>> };
 
@@ -35,15 +32,7 @@ export type HostKind = 'electron' | 'browser' | 'cli' | 'test';
 type PathKind = 'dataset' | 'source';
 
 /** Operations that write a file wherever the request says: the command line's, never a page's. */
-// file.convert writes wherever the request says; remote.* reach any bucket with this machine's credentials
-const COMMAND_LINE_ONLY: ReadonlySet<ApiName> = new Set(['file.convert', 'remote.tree', 'remote.rows', 'remote.schema']);
-
-/** The read-only view of an s3:// store (a folder is read with tree, file.rows and file.schema). */
-function remoteView(url: string): RemoteStoreView {
-  const location = parseStoreUrl(url);
-  if (location.kind !== 's3') throw new BadRequestError(`${url} is a folder, not an s3:// store; a folder is read with tree, file.rows and file.schema`, { store: url });
-  return new RemoteStoreView(openObjectStore(location));
-}
+const COMMAND_LINE_ONLY: ReadonlySet<ApiName> = new Set(['file.convert']);
 /** Job kinds that never write to the store: their end leaves the tree's search index as it is. */
 const READ_ONLY_JOBS: ReadonlySet<JobKind> = new Set(['validate', 'diff', 'verify']);
 /** Rows one request of a window may read from a single file (rows.page's cap too). */
@@ -126,8 +115,7 @@ export class ApiSession {
   async invoke(name: string, request: unknown): Promise<unknown> {
     if (!isApiName(name)) throw new NotFoundError(`no operation "${name}"`, { name, known: Object.keys(api) });
     if (COMMAND_LINE_ONLY.has(name) && this.host !== 'cli' && this.host !== 'test') {
-      const why = name.startsWith('remote.') ? "reaches any bucket with this machine's credentials" : 'writes a file wherever the request says';
-      throw new MesDataError('FORBIDDEN', `${name} ${why}: it is for the command line only, not the ${this.host} host`, { operation: name, host: this.host });
+      throw new MesDataError('FORBIDDEN', `${name} writes a file wherever the request says: it is for the command line only, not the ${this.host} host`, { operation: name, host: this.host });
     }
     const parsed = parseRequest(name, request);
     if (name === 'file.rows' && this.host !== 'cli' && this.host !== 'test') {
@@ -276,11 +264,7 @@ function makeHandlers(session: ApiSession): Handlers {
     'rows.page': ({ path: datasetPath, offset, limit, columns }) =>
       session.datasets.sharedPages(session.storeRoot, datasetPath, JSON.stringify(['rows.page', offset, limit, columns ?? null]), async (dataset) => {
         const table = await dataset.readRows(offset, limit, columns);
-        const names = table.schema.fields.map((f) => f.name);
-        const vectors = names.map((_, k) => table.getChildAt(k));
-        const rows: unknown[][] = [];
-        for (let i = 0; i < table.numRows; i++) rows.push(vectors.map((v) => (v ? vectorValueToJson(v, i) : null)));
-        return { path: datasetPath, numRows: dataset.numRows, offset, columns: table.schema.fields.map((f) => ({ name: f.name, type: String(f.type) })), rows };
+        return { path: datasetPath, numRows: dataset.numRows, offset, columns: table.schema.fields.map((f) => ({ name: f.name, type: String(f.type) })), rows: tableRowsToJson(table) };
       }, { keep: limit <= 1000 }),
 
     'rows.query': async ({ path: datasetPath, sort, filters, time, sql, offset, limit, timeoutMs }) => {
@@ -328,9 +312,6 @@ function makeHandlers(session: ApiSession): Handlers {
       return { path: shown, numRows, columns };
     },
     'file.meta': ({ path: file }) => getParquetMetadata(file),
-    'remote.tree': ({ store, path: treePath, depth }) => remoteView(store).tree(treePath, depth),
-    'remote.rows': ({ store, path: key, offset, rows, columns }) => remoteView(store).rows(key, offset, rows, columns),
-    'remote.schema': ({ store, path: key }) => remoteView(store).schema(key),
     'file.convert': ({ input, output, compression, rowGroupSize, metadata }) => convertFile(input, output, { compression, rowGroupSize, metadata }),
 
     'schemas.list': () => Promise.resolve({ schemas: new SchemaRegistry(session.storeRoot).listSchemas() }),
