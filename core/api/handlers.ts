@@ -23,6 +23,9 @@ import { api, isApiName, type ApiName, type ApiParsedRequest, type ApiResponse, 
 import { JobManager } from './jobManager.js';
 import { tableRowsToJson } from './pageRows.js';
 import { TreeSearchIndex } from './treeSearch.js';
+import { RemoteStoreView } from '../objectStore/remoteStore.js';
+import { openObjectStore } from '../objectStore/s3ObjectStore.js';
+import { parseStoreUrl } from '../objectStore/storeUrl.js';
 
 export type Handlers = { [K in ApiName]: (request: ApiParsedRequest<K>) => Promise<ApiResponse<K>> };
 
@@ -32,7 +35,15 @@ export type HostKind = 'electron' | 'browser' | 'cli' | 'test';
 type PathKind = 'dataset' | 'source';
 
 /** Operations that write a file wherever the request says: the command line's, never a page's. */
-const COMMAND_LINE_ONLY: ReadonlySet<ApiName> = new Set(['file.convert']);
+// file.convert writes wherever the request says; remote.* reach any bucket with this machine's credentials
+const COMMAND_LINE_ONLY: ReadonlySet<ApiName> = new Set(['file.convert', 'remote.tree', 'remote.rows', 'remote.schema']);
+
+/** The read-only view of an s3:// store (a folder is read with tree, file.rows and file.schema). */
+function remoteView(url: string): RemoteStoreView {
+  const location = parseStoreUrl(url);
+  if (location.kind !== 's3') throw new BadRequestError(`${url} is a folder, not an s3:// store; a folder is read with tree, file.rows and file.schema`, { store: url });
+  return new RemoteStoreView(openObjectStore(location));
+}
 /** Job kinds that never write to the store: their end leaves the tree's search index as it is. */
 const READ_ONLY_JOBS: ReadonlySet<JobKind> = new Set(['validate', 'diff', 'verify']);
 /** Rows one request of a window may read from a single file (rows.page's cap too). */
@@ -115,7 +126,8 @@ export class ApiSession {
   async invoke(name: string, request: unknown): Promise<unknown> {
     if (!isApiName(name)) throw new NotFoundError(`no operation "${name}"`, { name, known: Object.keys(api) });
     if (COMMAND_LINE_ONLY.has(name) && this.host !== 'cli' && this.host !== 'test') {
-      throw new MesDataError('FORBIDDEN', `${name} writes a file wherever the request says: it is for the command line only, not the ${this.host} host`, { operation: name, host: this.host });
+      const why = name.startsWith('remote.') ? "reaches any bucket with this machine's credentials" : 'writes a file wherever the request says';
+      throw new MesDataError('FORBIDDEN', `${name} ${why}: it is for the command line only, not the ${this.host} host`, { operation: name, host: this.host });
     }
     const parsed = parseRequest(name, request);
     if (name === 'file.rows' && this.host !== 'cli' && this.host !== 'test') {
@@ -312,6 +324,9 @@ function makeHandlers(session: ApiSession): Handlers {
       return { path: shown, numRows, columns };
     },
     'file.meta': ({ path: file }) => getParquetMetadata(file),
+    'remote.tree': ({ store, path: treePath, depth }) => remoteView(store).tree(treePath, depth),
+    'remote.rows': ({ store, path: key, offset, rows, columns }) => remoteView(store).rows(key, offset, rows, columns),
+    'remote.schema': ({ store, path: key }) => remoteView(store).schema(key),
     'file.convert': ({ input, output, compression, rowGroupSize, metadata }) => convertFile(input, output, { compression, rowGroupSize, metadata }),
 
     'schemas.list': () => Promise.resolve({ schemas: new SchemaRegistry(session.storeRoot).listSchemas() }),
