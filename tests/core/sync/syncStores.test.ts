@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiSession } from '../../../core/api/handlers.js';
 import { MesDataError } from '../../../core/errors.js';
 import { LocalObjectStore } from '../../../core/objectStore/localObjectStore.js';
 import { S3ObjectStore } from '../../../core/objectStore/s3ObjectStore.js';
@@ -280,5 +281,21 @@ print(json.dumps({'rows': t.num_rows, 'columns': t.column_names, 'first': [d['ti
     if (down.kind !== 's3') throw new Error('expected s3');
     const unavailable = await failure(syncStores(new LocalObjectStore(source), new S3ObjectStore(down, { credentials: MOTO_CREDENTIALS, attempts: 2, backoffMs: 10, timeoutMs: 5000 })));
     expect([unavailable.code, unavailable.details.reason, unavailable.details.bucket, unavailable.details.key, unavailable.details.attempts]).toEqual(['UNAVAILABLE', 'unavailable', BUCKET, 'lake/', 2]);
+  });
+});
+
+describe('sync and the s3:// views on other hosts', () => {
+  it('are FORBIDDEN on the browser and desktop hosts: they would reach any bucket or folder with the machine credentials', async () => {
+    for (const host of ['browser', 'electron'] as const) {
+      const session = new ApiSession(host);
+      try {
+        const sync = await failure(session.invoke('jobs.start', { kind: 'sync', from: source, to: 's3://mes-sync/elsewhere' }));
+        expect([sync.code, sync.message]).toEqual(['FORBIDDEN', `a sync job copies between places the request names: it is for the command line only, not the ${host} host`]);
+        const tree = await failure(session.invoke('remote.tree', { store: 's3://mes-sync/lake' }));
+        expect([tree.code, tree.message]).toEqual(['FORBIDDEN', `remote.tree reaches any bucket with this machine's credentials: it is for the command line only, not the ${host} host`]);
+      } finally {
+        await session.close();
+      }
+    }
   });
 });
