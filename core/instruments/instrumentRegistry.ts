@@ -77,7 +77,13 @@ function parseInstrumentFile(input: unknown, source = 'instrument file'): Parsed
   return list;
 }
 
-const BUILTINS: readonly Instrument[] = BUILTIN_INSTRUMENTS.map((input) => resolve(InstrumentInputSchema.parse(input), 'built-in'));
+let builtins: readonly Instrument[] | null = null;
+
+/** The built-in instruments, parsed on first use (not at start-up: see SESSION_TEMPLATES). */
+function builtinInstruments(): readonly Instrument[] {
+  builtins ??= BUILTIN_INSTRUMENTS.map((input) => resolve(InstrumentInputSchema.parse(input), 'built-in'));
+  return builtins;
+}
 
 /** Contract month code and year (`Z4`, `H25`, `M2024`) after a root. */
 const CONTRACT_CODE = /^[FGHJKMNQUVXZ]\d{1,4}$/;
@@ -100,7 +106,7 @@ export class InstrumentRegistry {
   private readonly stored = new Map<string, string>();
 
   constructor(private readonly storeDir: string | null = null) {
-    for (const instrument of BUILTINS) this.instruments.set(instrument.symbol, instrument);
+    for (const instrument of builtinInstruments()) this.instruments.set(instrument.symbol, instrument);
     if (storeDir) this.loadStored(storeDir);
   }
 

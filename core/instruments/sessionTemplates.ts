@@ -58,14 +58,28 @@ const globex = (id: string, calendar: SessionTemplateInput['calendar'], what: st
     calendar,
   });
 
-/** The built-in templates, by id. */
-export const SESSION_TEMPLATES: Readonly<Record<string, SessionTemplate>> = Object.freeze({
-  cme_globex_equity: globex('cme_globex_equity', 'cme_equity', 'equity index futures'),
-  cme_globex_rates: globex('cme_globex_rates', 'cme_rates', 'interest rate futures'),
-  cme_globex_energy: globex('cme_globex_energy', 'cme_energy', 'energy futures'),
-  cme_globex_metals: globex('cme_globex_metals', 'cme_metals', 'metals futures'),
-  cme_globex_fx: globex('cme_globex_fx', 'cme_fx', 'FX futures'),
-  utc_24x7: SessionTemplateSchema.parse({
+/**
+ * A frozen record whose values are made on first read, each once. Parsing a template checks
+ * its zone, and the first check of a zone loads its rules (about 15 ms at start-up, paid by
+ * every command that never reads a template, such as `mes-data show`).
+ */
+function lazyRecord<T>(makers: Record<string, () => T>): Readonly<Record<string, T>> {
+  const record: Record<string, T> = {};
+  for (const [key, make] of Object.entries(makers)) {
+    let value: T | undefined;
+    Object.defineProperty(record, key, { enumerable: true, get: () => (value ??= make()) });
+  }
+  return Object.freeze(record);
+}
+
+/** The built-in templates, by id (each parsed on first read). */
+export const SESSION_TEMPLATES: Readonly<Record<string, SessionTemplate>> = lazyRecord({
+  cme_globex_equity: () => globex('cme_globex_equity', 'cme_equity', 'equity index futures'),
+  cme_globex_rates: () => globex('cme_globex_rates', 'cme_rates', 'interest rate futures'),
+  cme_globex_energy: () => globex('cme_globex_energy', 'cme_energy', 'energy futures'),
+  cme_globex_metals: () => globex('cme_globex_metals', 'cme_metals', 'metals futures'),
+  cme_globex_fx: () => globex('cme_globex_fx', 'cme_fx', 'FX futures'),
+  utc_24x7: () => SessionTemplateSchema.parse({
     id: 'utc_24x7',
     description: 'around the clock, every day (crypto, spot FX feeds): UTC dates, no holidays',
     timeZone: 'UTC',
@@ -75,7 +89,7 @@ export const SESSION_TEMPLATES: Readonly<Record<string, SessionTemplate>> = Obje
     tradingDays: ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'],
     calendar: 'none',
   }),
-  us_equity: SessionTemplateSchema.parse({
+  us_equity: () => SessionTemplateSchema.parse({
     id: 'us_equity',
     description: 'US stocks and ETFs (NYSE, Nasdaq): regular hours Monday–Friday 09:30–16:00 America/New_York, NYSE holidays and 13:00 early closes',
     timeZone: 'America/New_York',

@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import type * as ArrowModule from 'apache-arrow';
 import type { DataType, Vector } from 'apache-arrow';
 import { parquetReadObjects, type FileMetaData, type SchemaElement } from 'hyparquet';
-import { compressors } from 'hyparquet-compressors';
 import type { CachedFile } from './fileCache.js';
 import { fdByteSource, rawParsers } from './footer.js';
 import { topLevelIndexes } from './rowSelection.js';
@@ -27,6 +26,10 @@ interface FlatField {
 /** Rows [rowStart, rowEnd) of the chosen columns (all when omitted) as an Arrow IPC stream. */
 export async function fallbackRead(entry: CachedFile, columns: string[] | undefined, rowStart: number, rowEnd: number): Promise<Uint8Array> {
   const arrow = await import('apache-arrow');
+  // loaded here, not with the thread: its module builds Huffman tables when it loads (about
+  // 17 ms of every decoder thread's start, on the way to the first page), for codecs only
+  // this fallback decodes
+  const { compressors } = await import('hyparquet-compressors');
   const fields = flatFields(entry.metadata, columns, arrow);
   const fd = fs.openSync(entry.key, 'r');
   try {

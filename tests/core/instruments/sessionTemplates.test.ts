@@ -8,6 +8,15 @@ import { sessionGapRows } from '../../../core/validation/tradingRules.js';
 const iso = (ms: number) => new Date(ms).toISOString();
 
 describe('session templates', () => {
+  it('the built-in templates are parsed on first read, each once, and cannot be replaced', () => {
+    expect(Object.keys(SESSION_TEMPLATES)).toEqual(['cme_globex_equity', 'cme_globex_rates', 'cme_globex_energy', 'cme_globex_metals', 'cme_globex_fx', 'utc_24x7', 'us_equity']);
+    expect(typeof Object.getOwnPropertyDescriptor(SESSION_TEMPLATES, 'us_equity')?.get).toBe('function');
+    expect(SESSION_TEMPLATES.us_equity).toBe(SESSION_TEMPLATES.us_equity);
+    expect(SESSION_TEMPLATES.us_equity).toMatchObject({ id: 'us_equity', timeZone: 'America/New_York', open: '09:30', close: '16:00', calendar: 'nyse' });
+    expect(Object.isFrozen(SESSION_TEMPLATES)).toBe(true);
+    expect(() => Object.defineProperty(SESSION_TEMPLATES, 'us_equity', { value: null })).toThrow(TypeError);
+  });
+
   it('Globex: 17:00 CT the day before to 16:00 CT, an early close ends it, a closed day has none', () => {
     const t = SESSION_TEMPLATES.cme_globex_equity;
     const cal = holidayCalendar('cme_equity');
