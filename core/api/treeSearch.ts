@@ -33,38 +33,82 @@ function queryWords(query: string): string[] {
   return words;
 }
 
-/** The catalog pruned to the first `limit` matches of `words`; `lower` gives a node's path in lower case. */
-function searchWords(root: CatalogNode, words: readonly string[], limit: number, lower: (node: CatalogNode) => string): TreeSearchResult {
-  const paths: string[] = [];
+/**
+ * A catalog laid out for searching: its nodes depth first (the store's first), each with its
+ * path in lower case, the index of its parent and the index just past its subtree, so a
+ * search is one pass over strings that skips what lies below a match and allocates only for
+ * what it shows.
+ */
+interface FlatCatalog {
+  nodes: CatalogNode[];
+  lower: string[];
+  parent: Int32Array;
+  end: Int32Array;
+}
+
+function flatten(root: CatalogNode): FlatCatalog {
+  const nodes: CatalogNode[] = [];
+  const lower: string[] = [];
+  const parents: number[] = [];
+  const ends: number[] = [];
+  const visit = (node: CatalogNode, parent: number) => {
+    const at = nodes.length;
+    nodes.push(node);
+    lower.push(node.path.toLowerCase());
+    parents.push(parent);
+    ends.push(0);
+    for (const child of node.children ?? []) visit(child, at);
+    ends[at] = nodes.length;
+  };
+  visit(root, -1);
+  return { nodes, lower, parent: Int32Array.from(parents), end: Int32Array.from(ends) };
+}
+
+/** The catalog pruned to the first `limit` matches of `words` (see the module's note). */
+function searchFlat(flat: FlatCatalog, words: readonly string[], limit: number): TreeSearchResult {
+  const { nodes, lower, parent, end } = flat;
+  const shown: number[] = [];
   let matches = 0;
-  const isMatch = (node: CatalogNode): boolean => {
-    const text = lower(node);
-    return words.every((word) => text.includes(word));
-  };
-  /** The node as the answer shows it, or null when nothing at or below it matches (or fits). */
-  const visit = (node: CatalogNode): CatalogNode | null => {
-    if (node.path !== '' && isMatch(node)) {
-      matches++;
-      if (paths.length >= limit) return null;
-      paths.push(node.path);
-      const { children: _children, ...match } = node;
-      return match;
+  for (let i = 1; i < nodes.length; ) {
+    const text = lower[i];
+    let all = true;
+    for (const word of words) {
+      if (!text.includes(word)) {
+        all = false;
+        break;
+      }
     }
-    const kept: CatalogNode[] = [];
-    for (const child of node.children ?? []) {
-      const shown = visit(child);
-      if (shown) kept.push(shown);
+    if (!all) {
+      i++;
+      continue;
     }
-    if (kept.length === 0) return null;
-    return { ...node, children: kept };
+    matches++;
+    if (shown.length < limit) shown.push(i);
+    // what lies below a match is not listed again
+    i = end[i];
+  }
+  const tree: CatalogNode = { ...nodes[0], children: [] };
+  const copies = new Map<number, CatalogNode>([[0, tree]]);
+  /** The copy of node `i` in the answer (made with its parents' on first use), children to come. */
+  const copyOf = (i: number): CatalogNode => {
+    let copy = copies.get(i);
+    if (!copy) {
+      copy = { ...nodes[i], children: [] };
+      copies.set(i, copy);
+      copyOf(parent[i]).children?.push(copy);
+    }
+    return copy;
   };
-  const tree = visit(root) ?? { ...root, children: [] };
-  return { tree, paths, matches };
+  for (const i of shown) {
+    const { children: _children, ...match } = nodes[i];
+    copyOf(parent[i]).children?.push(match);
+  }
+  return { tree, paths: shown.map((i) => nodes[i].path), matches };
 }
 
 /** The catalog pruned to the first `limit` matches of `query` (see the module's note). */
 export function searchCatalog(root: CatalogNode, query: string, limit: number): TreeSearchResult {
-  return searchWords(root, queryWords(query), limit, (node) => node.path.toLowerCase());
+  return searchFlat(flatten(root), queryWords(query), limit);
 }
 
 /** `kind:mtime:inode` of a folder (a link or a file is its own kind), '' when nothing is there; and its mtime. */
@@ -138,10 +182,7 @@ interface Listed {
   generation: number;
   /** false when a folder had changed just before the stamp was taken: the next search lists again */
   settled: boolean;
-  root: CatalogNode;
-  lower: Map<CatalogNode, string>;
-  /** nodes in the index (every node of the catalog but the store's) */
-  nodes: number;
+  flat: FlatCatalog;
 }
 
 /**
@@ -175,12 +216,12 @@ export class TreeSearchIndex {
   async search(store: Store, query: string, limit: number): Promise<TreeSearchResult> {
     const words = queryWords(query);
     const listed = await this.current(store);
-    return searchWords(listed.root, words, limit, (node) => listed.lower.get(node) ?? node.path.toLowerCase());
+    return searchFlat(listed.flat, words, limit);
   }
 
   /** Nodes in the index of `store` as it is now (listing it when needed). */
   async size(store: Store): Promise<number> {
-    return (await this.current(store)).nodes;
+    return (await this.current(store)).flat.nodes.length - 1;
   }
 
   /**
@@ -205,15 +246,7 @@ export class TreeSearchIndex {
     const settled = Date.now() - newestMs >= this.settleMs;
     this.listings++;
     const promise = this.list(store).then((root) => {
-      const lower = new Map<CatalogNode, string>();
-      const walk = (node: CatalogNode) => {
-        for (const child of node.children ?? []) {
-          lower.set(child, child.path.toLowerCase());
-          walk(child);
-        }
-      };
-      walk(root);
-      const made: Listed = { storeRoot: store.root, stamp, generation, settled, root, lower, nodes: lower.size };
+      const made: Listed = { storeRoot: store.root, stamp, generation, settled, flat: flatten(root) };
       // a listing that began before the store changed answers its own search, and is not kept
       if (generation === this.generation) this.listed = made;
       return made;
