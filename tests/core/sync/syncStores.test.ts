@@ -203,6 +203,37 @@ describe('syncStores', () => {
     expect(filesOf(copy)).toEqual(filesOf(source));
   });
 
+  it('bucket → bucket: a second prefix gets the same objects; a rerun reads only their metadata', async (context) => {
+    skipWithoutMoto(context);
+    await syncStores(new LocalObjectStore(source), bucket('lake'));
+    const across = await syncStores(bucket('lake'), bucket('mirror'));
+    const keys = Object.keys(filesOf(source));
+    expect({ copied: across.copied, from: across.from, to: across.to }).toEqual({ copied: keys.length, from: `s3://${BUCKET}/lake/`, to: `s3://${BUCKET}/mirror/` });
+    const copy = path.join(tmp, 'from-mirror');
+    await syncStores(bucket('mirror'), new LocalObjectStore(copy));
+    expect(filesOf(copy)).toEqual(filesOf(source));
+    // every object of the mirror carries the SHA-256 sync recorded, so a rerun compares without reading bytes
+    const mirror = bucket('mirror');
+    const heads = await Promise.all(keys.map(async (key) => [key, (await mirror.head(key)).sha256] as const));
+    expect(Object.fromEntries(heads)).toEqual(filesOf(source));
+    expect((await syncStores(bucket('lake'), bucket('mirror'))).copied).toBe(0);
+  });
+
+  it('credentials the service refuses are FORBIDDEN (bad-credentials) naming the bucket', async (context) => {
+    skipWithoutMoto(context);
+    const strict = await startMoto({ checkCredentials: true });
+    if (!strict) throw new Error('moto_server is not running');
+    try {
+      const location = parseStoreUrl('s3://mes-strict/lake', { AWS_ENDPOINT_URL: strict.endpoint });
+      if (location.kind !== 's3') throw new Error('expected s3');
+      const refused = await failure(syncStores(new LocalObjectStore(source), new S3ObjectStore(location, { credentials: MOTO_CREDENTIALS, attempts: 1 })));
+      expect([refused.code, refused.details.reason, refused.details.bucket, refused.details.key]).toEqual(['FORBIDDEN', 'bad-credentials', 'mes-strict', 'lake/']);
+      expect(refused.message).toBe('cannot list s3://mes-strict/lake/: the credentials were refused (InvalidAccessKeyId)');
+    } finally {
+      await strict.stop();
+    }
+  });
+
   it('a dry run says what it would copy and writes nothing', async (context) => {
     skipWithoutMoto(context);
     const keys = Object.keys(filesOf(source));
