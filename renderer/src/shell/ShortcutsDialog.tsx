@@ -13,6 +13,7 @@ const SHORTCUTS: [string, string][] = [
   ['Alt+1 … Alt+4', 'Table, Chart, Schema & stats, Metadata & lineage'],
   ['Alt+U', 'Switch timestamps between UTC and exchange time'],
   ['Alt+Z', 'Time range of the open table, typed in exchange time or UTC'],
+  ['Alt+A', 'Open a version as of a moment, typed in exchange time or UTC'],
   ['Alt+R', 'Refresh the tree'],
   ['Alt+T', 'Focus the tree'],
   ['↑ ↓ ← → Home End', 'Move in the tree and the table'],
