@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { BadRequestError, MesDataError, NotFoundError, serializeError, type SerializedError } from '../errors.js';
 import { assertNoSymlinkBelow, storeRelativeOf } from '../store/storePaths.js';
@@ -20,7 +21,7 @@ import { convertFile, fileRows } from './fileOperations.js';
 import { diffTargetRows } from '../diff/diffTargets.js';
 import { DatasetCache } from './datasetCache.js';
 import { api, isApiName, type ApiName, type ApiParsedRequest, type ApiResponse, type JobKind, type JobParams } from './contract.js';
-import { JobManager } from './jobManager.js';
+import { JobManager, type JobThreadSettings } from './jobManager.js';
 import { tableRowsToJson } from './pageRows.js';
 import { TreeSearchIndex } from './treeSearch.js';
 import { RemoteStoreView } from '../objectStore/remoteStore.js';
@@ -81,7 +82,7 @@ export class ApiSession {
     this.ownDecoder = !options.decoder && (host === 'browser' || host === 'electron') ? new DecoderPool({ threads: 2 }) : null;
     this.decoder = options.decoder ?? this.ownDecoder ?? sharedDecoderPool();
     this.recent.push(...(options.recentStores ?? []));
-    this.jobs = new JobManager(() => this.store?.root ?? null);
+    this.jobs = new JobManager(() => this.store?.root ?? null, undefined, jobThreadSettings(host));
     this.datasets = new DatasetCache(this.decoder);
     // a job that ended may have written to the store
     this.jobs.onEvent(({ job }) => {
@@ -368,6 +369,19 @@ function makeHandlers(session: ApiSession): Handlers {
     'jobs.cancel': ({ id }) => Promise.resolve(session.jobs.cancel(id)),
     'jobs.wait': ({ id, timeoutMs }) => session.jobs.wait(id, timeoutMs),
   };
+}
+
+/**
+ * A window's host (the app, the browser mode) answers its pages and its tree while a job runs:
+ * the job's thread (its gate, hashing, decoders and writers) runs at a lower priority and
+ * DuckDB in it leaves a core free, so a promotion beside the host no longer holds both cores
+ * of a two-core machine. The command line's jobs run as fast as they can.
+ */
+const JOB_NICE = 10;
+
+function jobThreadSettings(host: HostKind): JobThreadSettings | null {
+  if (host !== 'browser' && host !== 'electron') return null;
+  return { nice: JOB_NICE, engineThreads: Math.max(1, os.availableParallelism() - 1) };
 }
 
 /** A query cancelled by its timeout is TIMEOUT naming how long it may run, not CANCELLED. */

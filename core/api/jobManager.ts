@@ -2,6 +2,8 @@ import type { Worker } from 'node:worker_threads';
 import { CancelledError, MesDataError, type SerializedError } from '../errors.js';
 import type { JobEvent, JobKind, JobParams, JobProgress, JobResult, JobState } from './contract.js';
 import { startThread, threadModule } from '../threads/startThread.js';
+import { lowerThreadPriority } from '../threads/threadPriority.js';
+import { setEngineThreads } from '../engine/duckdbEngine.js';
 
 /**
  * Runs the heavy operations (validate, ingest, promote, features, diff, verify) as jobs, each
@@ -15,6 +17,32 @@ const WRITERS: ReadonlySet<JobKind> = new Set(['ingest', 'promote', 'features', 
 /** How long a cancelled job may take to clean up before its thread is stopped. */
 const CANCEL_GRACE_MS = 15_000;
 const KEEP_ENDED = 100;
+
+/**
+ * How a job thread yields to the host it runs in (an app's window, the browser mode): the
+ * job's own thread and the threads it starts at a lower priority (nice, where the system has
+ * one per thread; see lowerThreadPriority), DuckDB on fewer threads. The command line runs
+ * one job at a time and gives it everything.
+ */
+export interface JobThreadSettings {
+  /** nice value of the job's threads (0 normal … 19 lowest) */
+  nice: number;
+  /** DuckDB's threads in the job; null for DuckDB's default (one per core) */
+  engineThreads: number | null;
+}
+
+/**
+ * Applies `settings` in the job thread that calls it, before the job starts any thread
+ * (decoders, writers: they inherit the priority) or opens DuckDB (its thread count is fixed
+ * when it opens). Returns what was set: the nice
+ * value where the system has one per thread (null elsewhere) and DuckDB's threads.
+ */
+export function applyJobThreadSettings(settings: JobThreadSettings | null): { nice: number | null; engineThreads: number | null } {
+  if (!settings) return { nice: null, engineThreads: null };
+  const nice = lowerThreadPriority(settings.nice);
+  if (settings.engineThreads !== null) setEngineThreads(settings.engineThreads);
+  return { nice, engineThreads: settings.engineThreads };
+}
 
 export type WorkerMessage =
   | { type: 'progress'; progress: JobProgress }
@@ -62,10 +90,12 @@ export class JobManager {
   /**
    * @param storeRoot the open store, read when a job starts
    * @param workerEntry the module a job thread runs (default: jobWorker); tests give their own
+   * @param threadSettings how job threads yield to the host; none: they run like the host's own
    */
   constructor(
     private readonly storeRoot: () => string | null,
     private readonly workerEntry: string = threadModule('job'),
+    private readonly threadSettings: JobThreadSettings | null = null,
   ) {}
 
   /** Subscribes to job events; returns the unsubscribe function. */
@@ -177,7 +207,7 @@ export class JobManager {
     job.state.startedAt = new Date().toISOString();
     job.state.progress = { fraction: 0, rows: null, bytes: null, stage: 'starting' };
     this.emit(job);
-    const worker = startThread(this.workerEntry, { workerData: { params: job.params, storeRoot: this.storeRoot() } });
+    const worker = startThread(this.workerEntry, { workerData: { params: job.params, storeRoot: this.storeRoot(), threadSettings: this.threadSettings } });
     job.worker = worker;
     let settled = false;
     worker.on('message', (message: WorkerMessage) => {

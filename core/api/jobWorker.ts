@@ -3,7 +3,7 @@ import { serializeError } from '../errors.js';
 import { closeEngine } from '../engine/duckdbEngine.js';
 import { sharedDecoderPool } from '../parquet/decoderPool.js';
 import type { JobParams, JobProgress } from './contract.js';
-import type { WorkerMessage } from './jobManager.js';
+import { applyJobThreadSettings, type JobThreadSettings, type WorkerMessage } from './jobManager.js';
 import { checkJobResult, runJob } from './runJob.js';
 
 /**
@@ -12,7 +12,9 @@ import { checkJobResult, runJob } from './runJob.js';
  */
 const port = parentPort;
 if (!port) throw new Error('jobWorker must run in a worker thread');
-const { params, storeRoot } = workerData as { params: JobParams; storeRoot: string | null };
+const { params, storeRoot, threadSettings } = workerData as { params: JobParams; storeRoot: string | null; threadSettings: JobThreadSettings | null };
+// before the job starts a thread (they inherit the priority) or opens DuckDB
+applyJobThreadSettings(threadSettings);
 const controller = new AbortController();
 port.on('message', (message: { type: string }) => {
   if (message.type === 'cancel') controller.abort();

@@ -19,6 +19,18 @@ import { CancelledError, CorruptedFileError, MesDataError, NotFoundError, type E
 const DEFAULT_MEMORY_LIMIT = process.env.MES_DATA_DUCKDB_MEMORY ?? '512MB';
 
 let instance: Promise<DuckDBInstance> | null = null;
+/** DuckDB's threads for this thread's instance; null: DuckDB's default (one per core). */
+let engineThreads: number | null = null;
+
+/**
+ * How many threads this thread's DuckDB instance may run, set before its first use (a job
+ * thread in a host leaves a core to the host's thread and its page decoders). Throws
+ * INTERNAL when the instance is open already: its thread count is fixed then.
+ */
+export function setEngineThreads(threads: number): void {
+  if (instance) throw new MesDataError('INTERNAL', `DuckDB's threads are set before its first use; this thread's instance is open already (asked for ${threads})`, { threads });
+  engineThreads = Math.max(1, Math.floor(threads));
+}
 
 /**
  * The `@duckdb/node-api` module, loaded on first use. Import its values through this, never
@@ -38,6 +50,7 @@ function createInstance(): Promise<DuckDBInstance> {
     memory_limit: DEFAULT_MEMORY_LIMIT,
     temp_directory: path.join(os.tmpdir(), `mes-data-duckdb-${process.pid}`),
     preserve_insertion_order: 'true',
+    ...(engineThreads === null ? {} : { threads: String(engineThreads) }),
   });
 }
 
