@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import type { Dirent } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Table, Vector } from 'apache-arrow';
@@ -8,6 +9,7 @@ import { writePartitionedSorted } from '../engine/partitionedWrite.js';
 import { BadRequestError, CancelledError, MesDataError, NotFoundError, ValidationGateError } from '../errors.js';
 import type { Compression } from '../parquet/writeParquet.js';
 import { type DataSchema, timestampColumnOf } from '../schema/dataSchema.js';
+import { readSmallFiles } from '../store/durableFs.js';
 import { MetadataManager, type Dependency } from '../store/metadataManager.js';
 import { rawDatePath, rawSidecarPath, type Store } from '../store/storeLayout.js';
 import { instrumentFor } from '../instruments/instrumentRegistry.js';
@@ -70,6 +72,7 @@ interface RawDate {
   perRowDate: boolean;
   /** the dates its rows cover (the folder's own date, or a year folder's span) */
   span: { from: string; to: string };
+  /** `absolute` is checked for links (`checkedFiles`) only for the folders promotion reads */
   files: { absolute: string; path: string; sha256: string; rows: number }[];
 }
 
@@ -110,40 +113,35 @@ function spanOf(files: { extra?: Record<string, unknown> }[], date: string): { f
 async function rawDates(store: Store, asset: string, from?: string, to?: string): Promise<RawDate[]> {
   // through the resolver: a linked asset folder is SYMLINK, never followed
   const assetDir = resolveStorePath(store.root, `raw/${asset}`);
-  let names: string[];
+  let entries: Dirent[];
   try {
-    names = (await fs.readdir(assetDir)).filter((n) => /^\d{4}-\d{2}-\d{2}$/.test(n)).sort();
+    entries = (await fs.readdir(assetDir, { withFileTypes: true })).filter((e) => /^\d{4}-\d{2}-\d{2}$/.test(e.name));
   } catch {
     throw new NotFoundError(`no raw data for ${asset} in ${store.root}`, { asset });
   }
+  // a date folder that is a link is refused even when its date is kept by reference (SYMLINK)
+  for (const entry of entries) if (entry.isSymbolicLink()) resolveStorePath(store.root, `raw/${asset}/${entry.name}`);
+  const names = entries.map((e) => e.name).sort();
   // a year folder of daily bars is named for January 1: it may hold dates after `from`
   const selected = names.filter((d) => (!from || d >= `${from.slice(0, 4)}-01-01`) && (!to || d <= to));
-  // sidecars are read many at a time: ten years are thousands of them
-  const found: (RawDate | null)[] = new Array<RawDate | null>(selected.length).fill(null);
-  let next = 0;
-  const reader = async () => {
-    while (next < selected.length) {
-      const k = next++;
-      const date = selected[k];
-      const folder = rawDatePath(asset, date);
-      let sidecar;
-      try {
-        sidecar = await MetadataManager.readMetadataFile(resolveStorePath(store.root, rawSidecarPath(asset, date)), { validate: false });
-      } catch (error) {
-        // a date folder without its sidecar is not committed yet; anything else is a fault to report
-        if (error instanceof MesDataError && error.code === 'NOT_FOUND') continue;
-        throw error;
-      }
-      // a sidecar names files of its own folder only; resolveStorePath refuses one that leaves it or a link
-      const current = currentFiles(sidecar.files);
-      const span = spanOf(current, date);
-      // the folder is selected when any date it covers is in the range (a year of daily bars goes whole)
-      if ((from && span.to < from) || (to && span.from > to)) continue;
-      const files = current.map((f) => ({ absolute: resolveStorePath(store.root, `${folder}/${f.path}`), path: `${folder}/${f.path}`, sha256: f.sha256, rows: f.rows }));
-      if (files.length > 0) found[k] = { date, perRowDate: span.perRowDate, span: { from: span.from, to: span.to }, files };
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(16, selected.length) }, reader));
+  // ten years are thousands of sidecars: read in batches (readSmallFiles), the folder checked once
+  const sidecarDir = resolveStorePath(store.root, path.posix.dirname(rawSidecarPath(asset, '2000-01-01')));
+  const sidecarFiles = selected.map((date) => path.join(sidecarDir, path.posix.basename(rawSidecarPath(asset, date))));
+  const texts = await readSmallFiles(sidecarFiles);
+  const found: (RawDate | null)[] = selected.map((date, k) => {
+    const text = texts[k];
+    // a date folder without its sidecar is not committed yet
+    if (text === null) return null;
+    const sidecar = MetadataManager.parseMetadata(text, sidecarFiles[k], { validate: false });
+    const folder = rawDatePath(asset, date);
+    // a sidecar names files of its own folder only (parseMetadata refuses a path that leaves it)
+    const current = currentFiles(sidecar.files);
+    const span = spanOf(current, date);
+    // the folder is selected when any date it covers is in the range (a year of daily bars goes whole)
+    if ((from && span.to < from) || (to && span.from > to)) return null;
+    const files = current.map((f) => ({ absolute: path.join(assetDir, date, ...f.path.split('/')), path: `${folder}/${f.path}`, sha256: f.sha256, rows: f.rows }));
+    return files.length > 0 ? { date, perRowDate: span.perRowDate, span: { from: span.from, to: span.to }, files } : null;
+  });
   const dates = found.filter((d): d is RawDate => d !== null);
   if (dates.length === 0) {
     throw new NotFoundError(`no raw snapshots of ${asset}${from || to ? ` between ${from ?? 'the start'} and ${to ?? 'the end'}` : ''}`, { asset, from, to });
@@ -520,12 +518,15 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
     if (options.signal?.aborted) throw new CancelledError(`promotion of ${asset}: cancelled, nothing written`);
   };
   const selection = await rawDates(store, asset, options.from, options.to);
+  profile.mark('raw sidecars');
   const recipe = { name: 'promote', version: RECIPE_VERSION, parameters: { schema: schema.name, schemaVersion: schema.version, mode, onInvalid, compression, from: options.from ?? null, to: options.to ?? null } };
   const newest = await newestVersion(store, 'cleaned', asset);
+  profile.mark('newest version');
   const incremental = planIncremental(asset, selection, newest, recipe, { append: options.append === true, replace: options.replace === true, from: options.from, to: options.to });
-  const dates = incremental.read;
+  // the files to read, checked: resolveStorePath refuses a link on the way (SYMLINK)
+  const dates = incremental.read.map((d) => ({ ...d, files: d.files.map((f) => ({ ...f, absolute: resolveStorePath(store.root, f.path) })) }));
   const inputs = incremental.inputs;
-  profile.mark('sidecars');
+  profile.mark('plan');
   checkCancel();
 
   const label = `raw/${asset}${options.from || options.to ? ` ${options.from ?? ''}..${options.to ?? ''}` : ''}`;
@@ -576,6 +577,7 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
     fingerprint,
     signal: options.signal,
     sidecar,
+    onStep: (step) => profile.mark(step),
     write: async (ctx) => {
       // the plan was made from the newest version read before the lock: another promotion may have committed since
       if ((ctx.previous?.version ?? null) !== (newest?.version ?? null)) {

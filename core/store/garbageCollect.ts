@@ -6,6 +6,7 @@ import { loadTable, METADATA_DIR, VERSION_HINT } from '../iceberg/tableCommit.js
 import { listSnapshots } from '../iceberg/tableRead.js';
 import { errnoOf, fsyncDir, ioError, listDir, removeTree } from './durableFs.js';
 import { versionsOnDisk } from './datasetNames.js';
+import { LISTS_DIR, piecesNamed } from './sidecarLists.js';
 import { acquireStoreLock } from './storeLock.js';
 import { absolute, featureKey, parseVersionFolder, tablePath, versionPath, versionSidecarPath, type Store, type VersionedLayer } from './storeLayout.js';
 import { isValidName, checkAssetName, checkFeatureSetName } from './storeNames.js';
@@ -23,7 +24,8 @@ import { isValidName, checkAssetName, checkFeatureSetName } from './storeNames.j
  * 3. the table's files no kept snapshot needs: data files, manifests, manifest lists, and
  *    metadata files but the current one (`unreferencedFiles`), which also covers what a
  *    crashed commit left. The list comes from the kept snapshots' manifests, never from a
- *    scan of version folders, so a file a kept version links is never removed.
+ *    scan of version folders, so a file a kept version links is never removed;
+ * 4. the pieces of sidecar lists no kept version's sidecar names (`removeUnnamedPieces`).
  *
  * A version folder holds hard links only: removing it frees no data; the bytes said are
  * those of the table files removed. A dry run computes the same lists and removes nothing.
@@ -126,6 +128,34 @@ async function removeFile(file: string): Promise<void> {
   }
 }
 
+/**
+ * Step 4: the pieces of long sidecar lists (core/store/sidecarLists.ts) that no remaining
+ * sidecar of the key names, and temporary files a crashed write left beside them. When a
+ * remaining sidecar cannot be read, every piece is kept (verify reports the sidecar).
+ */
+async function removeUnnamedPieces(store: Store, layer: VersionedLayer, key: string, remaining: number[], result: GcResult, dryRun: boolean): Promise<void> {
+  const listsDir = path.join(path.dirname(absolute(store, versionSidecarPath(layer, key, 1))), LISTS_DIR);
+  const present = await listDir(listsDir);
+  if (present.length === 0) return;
+  const named = new Set<string>();
+  for (const version of remaining) {
+    try {
+      for (const digest of piecesNamed(await fs.readFile(absolute(store, versionSidecarPath(layer, key, version)), 'utf8'))) named.add(`${digest}.json`);
+    } catch {
+      return;
+    }
+  }
+  const unnamed = present.filter((name) => !named.has(name));
+  for (const name of unnamed) {
+    const file = path.join(listsDir, name);
+    const bytes = (await fs.lstat(file)).size;
+    result.files.push({ path: path.relative(store.root, file).split(path.sep).join('/'), bytes });
+    result.bytes += bytes;
+    if (!dryRun) await removeFile(file);
+  }
+  if (!dryRun && unnamed.length > 0) await fsyncDir(listsDir);
+}
+
 /** Runs gc on the store (see the module comment). BAD_REQUEST without `keep` or `olderThan`, or for a bad value; LOCKED when a writer holds the store. */
 export async function garbageCollect(store: Store, options: GcOptions): Promise<GcResult> {
   const nowMs = options.nowMs ?? Date.now();
@@ -178,6 +208,7 @@ export async function garbageCollect(store: Store, options: GcOptions): Promise<
           await fsyncDir(empty ? path.dirname(folder) : folder);
         }
       }
+      await removeUnnamedPieces(store, layer, key, sidecars.filter((version) => !gone.includes(version)), result, options.dryRun === true);
     }
     result.files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     options.progress?.({ fraction: 1, stage: 'done' });

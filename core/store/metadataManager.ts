@@ -4,6 +4,7 @@ import { BadRequestError, CorruptedFileError, NotFoundError } from '../errors.js
 import { VERSION } from '../version.js';
 import { errnoOf, writeFileDurable } from './durableFs.js';
 import { checkSidecar } from './sidecarSchema.js';
+import { packLists, unpackLists } from './sidecarLists.js';
 import type { Layer } from './storeLayout.js';
 import { storePathParts } from './storePaths.js';
 
@@ -244,9 +245,11 @@ export class MetadataManager {
   /**
    * Writes the sidecar as pretty JSON, atomically and durably (temporary file, fsync,
    * rename, fsync of the folder). Throws BAD_REQUEST, naming the problems, when the sidecar
-   * does not match the JSON Schema; nothing is written then.
+   * does not match the JSON Schema; nothing is written then. With `listsDir` (a version
+   * sidecar: the `.lists` folder beside its final place), long lists are written there in
+   * pieces the sidecar names (core/store/sidecarLists.ts).
    */
-  static async writeMetadataFile(metadata: DatasetMetadata, filePath: string): Promise<void> {
+  static async writeMetadataFile(metadata: DatasetMetadata, filePath: string, options: { listsDir?: string } = {}): Promise<void> {
     const check = checkSidecar(metadata);
     if (!check.valid) {
       throw new BadRequestError(`the sidecar for ${filePath} does not match schema/metadata_schema.json: ${check.errors.join('; ')}`, {
@@ -254,7 +257,8 @@ export class MetadataManager {
         errors: check.errors,
       });
     }
-    await writeFileDurable(filePath, `${JSON.stringify(canonicalOrder(metadata), null, 2)}\n`);
+    const written = options.listsDir === undefined ? metadata : await packLists(metadata, options.listsDir);
+    await writeFileDurable(filePath, `${JSON.stringify(canonicalOrder(written), null, 2)}\n`);
   }
 
   /**
@@ -280,6 +284,8 @@ export class MetadataManager {
     } catch (error) {
       throw new CorruptedFileError(`${filePath} is not valid JSON: ${(error as Error).message}`, { path: filePath });
     }
+    // a version sidecar may keep its long lists in pieces beside it: whole again before any check
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) unpackLists(value as Record<string, unknown>, filePath);
     if (options.validate !== false) {
       const check = checkSidecar(value);
       if (!check.valid) {

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { BadRequestError, MesDataError } from '../errors.js';
 import { NAME_MAPPING_PROPERTY, type PartitionInput } from '../iceberg/dataFiles.js';
 import type { DataType } from 'apache-arrow';
-import { icebergSchemaOf, type ArrowColumn, type IcebergSchema } from '../iceberg/icebergSchema.js';
+import { icebergSchemaOf, typeNameOf, type ArrowColumn, type IcebergSchema } from '../iceberg/icebergSchema.js';
+import { commitSchema } from '../iceberg/schemaEvolution.js';
 import { currentVersion, loadTable } from '../iceberg/tableCommit.js';
 import { listSnapshots, snapshotDataFiles, snapshotForVersion } from '../iceberg/tableRead.js';
 import { appendFiles, createTable, replacePartitions, type NewDataFile } from '../iceberg/tableWrite.js';
@@ -48,7 +49,9 @@ import { checkAssetName, checkFeatureSetName, isValidName } from './storeNames.j
  *    `schema.name-mapping.default` maps their column names to ids (core/iceberg reads it);
  *    the `date` partition of cleaned data is not in those files, so the table has `date` as
  *    an optional column its identity partition fills (Iceberg readers) and the files keep
- *    only what they held;
+ *    only what they held. A version whose files bring columns the versions before it lack
+ *    (a vendor that started sending `open_interest`) first commits the schema with them
+ *    (`evolvedSchema`), so older snapshots keep theirs;
  * 4. the version ledger is rewritten with format 2's keys (a feature set's `ASSET/set`);
  * 5. the marker switches to format 2, last; then the journal goes.
  *
@@ -85,12 +88,15 @@ interface PlannedVersion {
   removeDates: string[];
   /** the sidecar as format 2 writes it */
   sidecar: Record<string, unknown>;
+  /** the table schema from this version on (it grows when a version brings new columns); absent in journals of older runs */
+  schema?: IcebergSchema;
 }
 
 interface PlannedTable {
   layer: VersionedLayer;
   key: string;
   partitioned: boolean;
+  /** the schema of the last version: every column any version has (the name mapping of the old files) */
   schema: IcebergSchema;
   versions: PlannedVersion[];
 }
@@ -156,9 +162,32 @@ async function schemaOfOldFile(file: string, withDate: boolean): Promise<Iceberg
   return schema;
 }
 
-/** The column names of a Parquet file. */
-async function columnsOf(file: string): Promise<string[]> {
-  return (await openParquetFile(file)).schema.fields.map((field) => field.name);
+/**
+ * The table schema that also holds a later file's columns, matched by name: a column the
+ * table lacks is added (optional, the next id; the versions before it read it as null), and
+ * int → long or float → double widens a column (Iceberg's promotions). SCHEMA_MISMATCH
+ * naming the file, the column and both types for any other change of type.
+ */
+function evolvedSchema(schema: IcebergSchema, file: IcebergSchema, relative: string): IcebergSchema {
+  let nextId = Math.max(0, ...schema.fields.map((f) => f.id)) + 1;
+  let changed = false;
+  const fields = schema.fields.map((field) => {
+    const incoming = file.fields.find((f) => f.name === field.name);
+    if (!incoming) return field;
+    const [from, to] = [typeNameOf(field), typeNameOf(incoming)];
+    if (from === to) return field;
+    if ((from === 'int' && to === 'long') || (from === 'float' && to === 'double')) {
+      changed = true;
+      return { ...field, type: incoming.type };
+    }
+    throw new MesDataError('SCHEMA_MISMATCH', `${relative} has column ${field.name} as ${to} where the versions before it have ${from}; the migration widens int to long and float to double only`, { path: relative, column: field.name, from, to });
+  });
+  for (const incoming of file.fields) {
+    if (fields.some((f) => f.name === incoming.name)) continue;
+    fields.push({ ...incoming, id: nextId++, required: false });
+    changed = true;
+  }
+  return changed ? { ...schema, fields } : schema;
 }
 
 /** A cleaned input path of format 1 (`cleaned/v1/MES/date=2024-01-08/part-0.parquet`) as format 2 names it (`cleaned/v1/MES/2024-01-08.parquet`). */
@@ -234,12 +263,8 @@ async function planMigration(store: Store): Promise<MigrationPlan> {
       const current = new Map<string, string>();
       for (const { relative, date, k } of await versionFiles(store, folder)) {
         const file = absolute(store, relative);
-        schema ??= await schemaOfOldFile(file, partitioned);
-        const known = new Set(schema.fields.map((f) => f.name));
-        const extra = (await columnsOf(file)).filter((c) => !known.has(c));
-        if (extra.length > 0) {
-          throw new BadRequestError(`${relative} has column(s) ${extra.join(', ')} that the first version of ${tableDir} lacks; the migration keeps one schema per table`, { path: relative, columns: extra });
-        }
+        const own = await schemaOfOldFile(file, partitioned);
+        schema = schema === null ? own : evolvedSchema(schema, own, relative);
         if (partitioned && date === null) throw new BadRequestError(`${relative} is not inside a date=YYYY-MM-DD folder; the migration cannot tell its partition`, { path: relative });
         const { sha256, bytes } = await hashFile(file);
         const partition = date ?? '';
@@ -262,6 +287,7 @@ async function planMigration(store: Store): Promise<MigrationPlan> {
         files: planned.length === 0 || !partitioned ? files : changed.length > 0 || removeDates.length > 0 ? changed : files.slice(0, 1),
         removeDates,
         sidecar: newSidecar(sidecar, new Map([...links].map(([from, name]) => [from, name])), folder),
+        ...(schema ? { schema } : {}),
       });
       previous = current;
     }
@@ -357,7 +383,7 @@ async function migrateTable(store: Store, table: PlannedTable, signal?: AbortSig
   );
   if (!created) {
     const mapping = table.schema.fields.map((f) => ({ 'field-id': f.id, names: [f.name] }));
-    await createTable(dir, table.schema, {
+    await createTable(dir, table.versions[0]?.schema ?? table.schema, {
       partitionColumn: table.partitioned ? 'date' : null,
       properties: { 'mes-data.layer': table.layer, 'mes-data.key': table.key, [NAME_MAPPING_PROPERTY]: JSON.stringify(mapping) },
     });
@@ -371,6 +397,8 @@ async function migrateTable(store: Store, table: PlannedTable, signal?: AbortSig
         const partition: PartitionInput = table.partitioned ? { date: f.date } : {};
         return { path: absolute(store, f.to), partition };
       });
+      // a version that brings columns first records the schema that has them (again after a crash: the same schema changes nothing)
+      if (planned.schema) await commitSchema(dir, planned.schema);
       const summary: Record<string, string> = { 'mes-data.migrated-from': planned.folder };
       if (typeof planned.sidecar.fingerprint === 'string') summary['mes-data.fingerprint'] = planned.sidecar.fingerprint;
       if (index === 0) await appendFiles(dir, files, { version: planned.version, summary });
@@ -410,8 +438,8 @@ async function migrateTable(store: Store, table: PlannedTable, signal?: AbortSig
 /**
  * Migrates the store in `dir` (see the module comment) or, with `dryRun`, says what it would
  * do. Throws NOT_FOUND when `dir` is not a store, LOCKED when a writer holds it, BAD_REQUEST
- * for what format 2 cannot hold (a feature set of no single asset, a table whose versions
- * have different columns), before anything changes.
+ * for what format 2 cannot hold (a feature set of no single asset), SCHEMA_MISMATCH for a
+ * column whose type changes between versions other than by widening, before anything changes.
  */
 export async function migrateStore(dir: string, options: { dryRun?: boolean; signal?: AbortSignal; progress?: (update: { fraction: number; stage: string }) => void } = {}): Promise<MigrateResult> {
   const store = await openStore(dir, { allowFormat1: true, recover: false });

@@ -13,6 +13,7 @@ import { findLeftoverStaging, isWriterStagingName, readJournal } from './staging
 import { inspectStoreLock } from './storeLock.js';
 import { UPLOADS_DIR, expiredUploads, listUploads } from './uploadArea.js';
 import { checkAssetName, checkFeatureSetName, isIsoDate, isValidName } from './storeNames.js';
+import { LISTS_DIR, unpackLists } from './sidecarLists.js';
 import { CATALOG_DIR, LAYERS, LOCK_DIR, STAGING_DIR, STORE_MARKER, VERSION_LEDGER, featureKey, parseVersionFolder, rawDatePath, rawSidecarPath, tablePath, versionPath, versionSidecarPath, type Layer, type Store, type VersionedLayer } from './storeLayout.js';
 import type { JobResult } from '../api/contract.js';
 import { verifyTables } from './verifyTables.js';
@@ -166,11 +167,12 @@ interface CatalogCheck {
  */
 async function checkCatalog(store: Store, check: CatalogCheck): Promise<void> {
   const { report, reportLink } = check;
-  const entries = async (relative: string, what: string, expectDirs: boolean): Promise<{ name: string; path: string }[]> => {
+  const entries = async (relative: string, what: string, expectDirs: boolean, allowedDir?: string): Promise<{ name: string; path: string }[]> => {
     const kept: { name: string; path: string }[] = [];
     for (const entry of await entriesOf(path.join(store.root, ...relative.split('/')))) {
       const entryPath = `${relative}/${entry.name}`;
       if (entry.isLink) reportLink(entryPath);
+      else if (entry.isDir && entry.name === allowedDir) continue;
       else if (entry.isDir !== expectDirs) report(entryPath, 'UNEXPECTED_FILE', `${entryPath} does not belong in ${relative}/ (it holds ${what})`);
       else kept.push({ name: entry.name, path: entryPath });
     }
@@ -195,7 +197,8 @@ async function checkCatalog(store: Store, check: CatalogCheck): Promise<void> {
     }
   }
   const versionSidecars = async (layer: VersionedLayer, folder: string, key: string, expected: Omit<Expected, 'version'>): Promise<void> => {
-    for (const file of await entries(folder, 'one sidecar v{N}.json per version', false)) {
+    // the pieces of long lists sit beside the sidecars; each is checked as a sidecar naming it is read
+    for (const file of await entries(folder, 'one sidecar v{N}.json per version', false, LISTS_DIR)) {
       const version = file.name.endsWith('.json') ? parseVersionFolder(file.name.slice(0, -'.json'.length)) : null;
       if (version === null) report(file.path, 'UNEXPECTED_FILE', `${file.path} is not the sidecar of a version (v{N}.json)`);
       else if (!check.versionFolders.has(versionPath(layer, version, key))) await check.checkDataset(versionPath(layer, version, key), versionSidecarPath(layer, key, version), { ...expected, version }, false);
@@ -259,6 +262,13 @@ export async function verifyStore(store: Store, options: VerifyOptions = {}): Pr
       metadata = JSON.parse(text) as DatasetMetadata;
     } catch (error) {
       report(sidecarPath, 'CORRUPTED_SIDECAR', `${sidecarPath} is not valid JSON: ${(error as Error).message}`);
+      return;
+    }
+    try {
+      // long lists kept in pieces beside the sidecar: each piece's bytes are checked against its name
+      if (typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata)) unpackLists(metadata as unknown as Record<string, unknown>, sidecarFile);
+    } catch (error) {
+      report(sidecarPath, 'CORRUPTED_SIDECAR', `${sidecarPath}: ${(error as Error).message}`);
       return;
     }
     const check = checkSidecar(metadata);

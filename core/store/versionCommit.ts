@@ -24,6 +24,7 @@ import {
   type SchemaRef,
   type ValidationSummary,
 } from './metadataManager.js';
+import { LISTS_DIR } from './sidecarLists.js';
 import { recoverStore } from './openStore.js';
 import { parquetFileFacts } from './parquetFileFacts.js';
 import { versionKeyValue } from './parquetKeyValue.js';
@@ -119,6 +120,8 @@ interface CommitVersionOptions {
   lockWaitMs?: number;
   /** A lock the caller already holds (then the commit neither takes nor releases one). */
   lock?: StoreLock;
+  /** Called as each step of the commit ends, with its name (a caller's phase profile). */
+  onStep?: (step: string) => void;
 }
 
 export interface CommitVersionResult {
@@ -203,10 +206,22 @@ async function readVersionSidecar(store: Store, layer: VersionedLayer, key: stri
   });
 }
 
-/** Existing version of `key` whose sidecar carries `fingerprint`, newest first. */
+/** The snapshot summary's key for the version's fingerprint (`findByFingerprint`). */
+const FINGERPRINT_KEY = 'mes-data.fingerprint';
+
+/**
+ * Existing version of `key` whose sidecar carries `fingerprint`, newest first. A snapshot's
+ * summary carries its version's fingerprint, so only a match (or a version whose snapshot
+ * says none) opens a sidecar: reading every sidecar made each commit cost more with each
+ * version (a daily version of ten years lists 2,600 files).
+ */
 async function findByFingerprint(store: Store, layer: VersionedLayer, key: string, fingerprint: string): Promise<{ version: number; metadata: DatasetMetadata } | null> {
   const versions = await listVersions(store, layer, key);
+  const table = await loadTableIfAny(absolute(store, tablePath(layer, key))).catch(() => null);
+  const stated = new Map<number, string | undefined>(table ? listSnapshots(table).map((s) => [s.version, s.summary[FINGERPRINT_KEY]]) : []);
   for (const version of versions.reverse()) {
+    const known = stated.get(version);
+    if (known !== undefined && known !== fingerprint) continue;
     const metadata = await readVersionSidecar(store, layer, key, version).catch(() => null);
     if (metadata?.fingerprint === fingerprint) return { version, metadata };
   }
@@ -272,7 +287,7 @@ function mergeSchema(current: IcebergSchema, incoming: IcebergSchema): IcebergSc
 /** Lineage keys of a snapshot summary (strings only; the summary is text). */
 function lineageSummary(metadata: DatasetMetadata): Record<string, string> {
   const summary: Record<string, string> = {};
-  if (metadata.fingerprint) summary['mes-data.fingerprint'] = metadata.fingerprint;
+  if (metadata.fingerprint) summary[FINGERPRINT_KEY] = metadata.fingerprint;
   if (metadata.recipe) summary['mes-data.recipe'] = JSON.stringify(metadata.recipe);
   if (metadata.schema) summary['mes-data.schema'] = `${metadata.schema.name}@${metadata.schema.version}`;
   if (metadata.validation) summary['mes-data.valid'] = String(metadata.validation.valid);
@@ -307,6 +322,7 @@ function lineageSummary(metadata: DatasetMetadata): Record<string, string> {
  */
 export async function commitVersion(store: Store, options: CommitVersionOptions): Promise<CommitVersionResult> {
   const { layer, key, signal } = options;
+  const step = options.onStep ?? (() => undefined);
   checkKey(layer, key);
   const what = `the commit of a new ${layer} version of ${key}`;
   throwIfAborted(signal, what);
@@ -314,6 +330,7 @@ export async function commitVersion(store: Store, options: CommitVersionOptions)
   try {
     await recoverStore(store);
     await recoverVersions(store, { layer, key });
+    step('commit: recover');
     if (options.fingerprint) {
       const existing = await findByFingerprint(store, layer, key, options.fingerprint);
       if (existing) {
@@ -332,10 +349,12 @@ export async function commitVersion(store: Store, options: CommitVersionOptions)
         };
       }
     }
+    step('commit: fingerprint');
     throwIfAborted(signal, what);
     const previous = await newestVersion(store, layer, key);
     const version = await allocateVersionNumber(store, layer, key);
     crashPoint(`allocated ${layer} v${version} of ${key}`);
+    step('commit: previous');
     return await writeVersion(store, options, version, previous, lock, what);
   } finally {
     if (!options.lock) await lock.release();
@@ -354,6 +373,7 @@ interface NewFile {
 
 async function writeVersion(store: Store, options: CommitVersionOptions, version: number, previous: PreviousVersion | null, lock: StoreLock, what: string): Promise<CommitVersionResult> {
   const { layer, key, signal } = options;
+  const step = options.onStep ?? (() => undefined);
   const sidecarInput = options.sidecar ?? {};
   const staging = await createStagingDir(store);
   const dataDir = path.join(staging.path, 'new');
@@ -429,7 +449,9 @@ async function writeVersion(store: Store, options: CommitVersionOptions, version
         }
       },
     };
+    step('commit: prepare');
     await options.write(ctx);
+    step('commit: write');
     throwIfAborted(signal, what);
 
     const relativeFiles = await listFiles(dataDir);
@@ -463,6 +485,7 @@ async function writeVersion(store: Store, options: CommitVersionOptions, version
     };
     await Promise.all(Array.from({ length: Math.min(COMMIT_CONCURRENCY, relativeFiles.length) }, worker));
     crashPoint('synced and hashed the files');
+    step('commit: hash');
 
     // the table: created with the first version's schema, evolved when new data brings columns
     let schemaTable = table;
@@ -505,6 +528,7 @@ async function writeVersion(store: Store, options: CommitVersionOptions, version
     });
     await inParallel([...folders, ...(createdFolders.size > 0 ? [path.join(tableDir, 'data')] : [])], fsyncDir);
     crashPoint('moved the new files into the table');
+    step('commit: files');
 
     // the files of the new version: each partition's files named in the order of their data paths
     const files: FileInfo[] = [];
@@ -547,11 +571,12 @@ async function writeVersion(store: Store, options: CommitVersionOptions, version
     if (sidecarInput.extra) metadata.extra = sidecarInput.extra;
     // written in staging and moved into the catalog: a crash leaves no temporary file there
     const stagedSidecar = path.join(staging.path, 'sidecar.json');
-    await MetadataManager.writeMetadataFile(metadata, stagedSidecar);
     await mkdirDurable(path.dirname(sidecarFile));
+    await MetadataManager.writeMetadataFile(metadata, stagedSidecar, { listsDir: path.join(path.dirname(sidecarFile), LISTS_DIR) });
     sidecarWritten = true;
     await moveNoReplace(stagedSidecar, sidecarFile, 'file');
     crashPoint('placed the sidecar');
+    step('commit: sidecar');
 
     // step 3: the version folder, in staging
     await fs.mkdir(linkDir);
@@ -561,6 +586,7 @@ async function writeVersion(store: Store, options: CommitVersionOptions, version
     });
     await fsyncDir(linkDir);
     crashPoint('built the version folder');
+    step('commit: links');
 
     // step 4: the commit point
     throwIfAborted(signal, what);
@@ -575,6 +601,7 @@ async function writeVersion(store: Store, options: CommitVersionOptions, version
     else await replacePartitions(tableDir, newFiles, { version, summary });
     committed = true;
     crashPoint(`committed the snapshot of ${layer} v${version} of ${key}`);
+    step('commit: snapshot');
 
     // step 5: the version folder into place
     await mkdirDurable(path.dirname(absolute(store, finalPath)));
@@ -691,7 +718,7 @@ export async function recoverVersions(store: Store, only?: { layer: VersionedLay
 async function versionedKeys(store: Store): Promise<{ layer: VersionedLayer; key: string }[]> {
   const keys: { layer: VersionedLayer; key: string }[] = [];
   const dirs = async (relative: string) =>
-    (await fs.readdir(absolute(store, relative), { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => e.name);
+    (await fs.readdir(absolute(store, relative), { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory() && e.name !== LISTS_DIR).map((e) => e.name);
   for (const asset of await dirs(`${CATALOG_DIR}/cleaned`)) keys.push({ layer: 'cleaned', key: asset });
   for (const first of await dirs(`${CATALOG_DIR}/features`)) {
     const inner = await dirs(`${CATALOG_DIR}/features/${first}`);

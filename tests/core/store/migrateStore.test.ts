@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { closeEngine } from '../../../core/engine/duckdbEngine.js';
+import { closeEngine, sqlString, withConnection } from '../../../core/engine/duckdbEngine.js';
 import { MesDataError } from '../../../core/errors.js';
 import { loadTable } from '../../../core/iceberg/tableCommit.js';
 import { listSnapshots, snapshotForVersion } from '../../../core/iceberg/tableRead.js';
@@ -175,6 +175,51 @@ describe('migrate a format-1 store', () => {
       for (const { cleanup } of killed) cleanup();
     }
   }, 1_800_000);
+
+  /** Rewrites the fixture's v3 file of 2024-01-10 through DuckDB with `select` over it (`f`), so v3 differs from v1 in its columns. */
+  async function rewriteV3(root: string, select: string): Promise<void> {
+    const file = path.join(root, 'cleaned/v3/MES/date=2024-01-10/part-0.parquet');
+    const next = `${file}.new`;
+    await withConnection((c) => c.run(`COPY (${select.replace('f', `read_parquet(${sqlString(file)})`)}) TO ${sqlString(next)} (FORMAT parquet)`, 'test file'));
+    fs.renameSync(next, file);
+  }
+
+  it('a version that brings a column evolves the schema: the older version reads without it, the newer reads it and null where its files lack it', async () => {
+    const { root, cleanup } = copyFixture();
+    try {
+      await rewriteV3(root, 'SELECT *, 7000 + row_number() OVER (ORDER BY timestamp) AS open_interest FROM f');
+      await migrateStore(root);
+      const table = await loadTable(path.join(root, 'cleaned/MES'));
+      expect(table.metadata.schemas.map((schema) => schema.fields.map((f) => `${f.id}:${f.name}`))).toEqual([
+        ['1:timestamp', '2:open', '3:high', '4:low', '5:close', '6:volume', '7:date'],
+        ['1:timestamp', '2:open', '3:high', '4:low', '5:close', '6:volume', '7:date', '8:open_interest'],
+      ]);
+      const v1Rows = await readSnapshotRows(table, snapshotForVersion(table, 1));
+      expect(Object.keys(v1Rows[0]).sort()).toEqual(['close', 'date', 'high', 'low', 'open', 'timestamp', 'volume']);
+      const v3Rows = await readSnapshotRows(table, snapshotForVersion(table, 3));
+      const interest = (date: string) => v3Rows.filter((row) => String(row.date) === date).map((row) => (row.open_interest === null ? null : Number(row.open_interest)));
+      expect(interest('2024-01-08')).toEqual(new Array<null>(30).fill(null));
+      expect(interest('2024-01-10')).toEqual(Array.from({ length: 20 }, (_, k) => 7001 + k));
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('a version that changes a column type other than by widening is SCHEMA_MISMATCH naming the file, the column and both types, before anything moves', async () => {
+    const { root, cleanup } = copyFixture();
+    try {
+      await rewriteV3(root, 'SELECT * REPLACE (CAST(volume AS VARCHAR) AS volume) FROM f');
+      const error = (await migrateStore(root).catch((e: unknown) => e)) as MesDataError;
+      expect(error).toBeInstanceOf(MesDataError);
+      expect(error.code).toBe('SCHEMA_MISMATCH');
+      expect(error.message).toBe('cleaned/v3/MES/date=2024-01-10/part-0.parquet has column volume as string where the versions before it have long; the migration widens int to long and float to double only');
+      expect(error.details).toEqual({ path: 'cleaned/v3/MES/date=2024-01-10/part-0.parquet', column: 'volume', from: 'long', to: 'string' });
+      expect(json(path.join(root, 'mes-data-store.json')).formatVersion).toBe(1);
+      expect(fs.existsSync(path.join(root, 'cleaned/MES'))).toBe(false);
+    } finally {
+      cleanup();
+    }
+  });
 
   it('refuses a store that is not one', async () => {
     const { dir, cleanup } = tempDir('mes-data-migrate-none-');
