@@ -31,4 +31,4 @@ for (const [bundle, entry] of Object.entries(THREAD_BUNDLES)) {
 }
 // the command line: its entry, its bundle, its threads (scripts/buildCli.mjs)
 await buildCli(root);
-process.stdout.write('built dist/: renderer/, electron/main.mjs, electron/preload.cjs, electron/jobWorker.mjs, cli/mes-data.mjs, cli/main.mjs\n');
+process.stdout.write('built dist/: renderer/, electron/main.mjs, electron/preload.cjs, electron/jobWorker.mjs, cli/mes-data.mjs, cli/cli.cjs\n');

@@ -1,11 +1,15 @@
 // The command line's bundles in dist/cli/: the `mes-data` entry (the package's `bin`), the
-// CLI itself (loaded by the entry only when a command needs it), and the threads they start
-// (the job thread, the Parquet decoder, the ingest's Parquet writer). `npm run build` calls `buildCli`; the test suite's
-// global setup calls `buildCliIfStale` so the CLI tests run what ships.
+// CLI itself (cli.cjs, loaded by the entry only when a command needs it, with the V8 code
+// cache the build writes beside it: cli/bin/codeCache.ts), and the threads they start (the
+// job thread, the Parquet decoder, the ingest's Parquet writer). `npm run build` calls
+// `buildCli`; the test suite's global setup calls `buildCliIfStale` so the CLI tests run what
+// ships.
 //
 // Each file is written under a temporary name and renamed into place, so a process that is
 // running the CLI from dist/cli/ while it is rebuilt (another test run in the same
 // checkout) never reads a half-written file.
+import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -29,6 +33,57 @@ const STAMP = '.built';
 // ESM bundles that still meet CommonJS dependencies need a require of their own
 const requireBanner = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
+/** The CLI bundle (cli/bin/codeCache.ts: BUNDLE_NAME). */
+const BUNDLE = 'cli.cjs';
+/** The bundle's first line until its build id is known: as long as the line it becomes (cli/bin/codeCache.ts: BUILD_ID_LINE). */
+const BUILD_ID_PLACEHOLDER = `// build ${'0'.repeat(16)}`;
+
+/**
+ * The entry's way to the CLI when it runs from the sources (tsx): `import('../main.js')`,
+ * left as it is in the built entry, which never takes that way (it loads the bundle).
+ * @type {import('esbuild').Plugin}
+ */
+const sourcesOnly = {
+  name: 'cli-sources-only',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/main\.js$/ }, (args) => (args.importer.endsWith(path.join('cli', 'bin', 'mes-data.ts')) ? { path: args.path, external: true } : undefined));
+  },
+};
+
+/**
+ * Writes the bundle's build id into its first line (same length, so its source map holds):
+ * the first 16 hex digits of the SHA-256 of everything after that line. Returns the id.
+ * @param {string} file
+ */
+function stampBuildId(file) {
+  const text = fs.readFileSync(file, 'utf8');
+  if (!text.startsWith(`${BUILD_ID_PLACEHOLDER}\n`)) throw new Error(`${file} does not start with the build id placeholder`);
+  const id = crypto.createHash('sha256').update(text.slice(BUILD_ID_PLACEHOLDER.length + 1)).digest('hex').slice(0, 16);
+  fs.writeFileSync(file, `// build ${id}${text.slice(BUILD_ID_PLACEHOLDER.length)}`);
+  return id;
+}
+
+/**
+ * Writes the bundle's V8 code cache beside it (cli/bin/writeCodeCache.ts), in a Node process
+ * of its own with no V8 flags, as the entry runs: a cache made under other flags (a test
+ * runner's, NODE_OPTIONS) is one V8 refuses.
+ * @param {string} root
+ * @param {string} scratch
+ * @param {import('esbuild').BuildOptions} common
+ */
+async function writeCodeCache(root, scratch, common) {
+  const writer = path.join(path.dirname(scratch), `.cli-cache-writer-${process.pid}.mjs`);
+  try {
+    await build({ ...common, entryPoints: ['cli/bin/writeCodeCache.ts'], outfile: writer });
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS;
+    const child = spawnSync(process.execPath, [writer, path.join(scratch, BUNDLE)], { cwd: root, env, encoding: 'utf8' });
+    if (child.status !== 0) throw new Error(`writing the code cache of ${BUNDLE} failed (exit ${child.status ?? child.signal}): ${child.stderr.slice(-2000)}`);
+  } finally {
+    fs.rmSync(writer, { force: true });
+  }
+}
+
 /**
  * Builds the CLI bundles into `<root>/dist/cli`.
  * @param {string} root the checkout
@@ -41,30 +96,38 @@ export async function buildCli(root) {
   /** @type {import('esbuild').BuildOptions} */
   const common = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning', absWorkingDir: root, format: 'esm', external: EXTERNAL_PACKAGES };
   try {
-    // the entry and the CLI in one build split into chunks: the entry loads main.mjs only when
-    // a command runs, and the modules both use (the decoder pool, which the entry starts
-    // early) are one shared chunk, so they are one instance
+    // the entry: a few lines and what they import (the version, the loader), no dependencies
+    await build({ ...common, entryPoints: ['cli/bin/mes-data.ts'], outfile: path.join(scratch, 'mes-data.mjs'), sourcemap: true, banner: { js: requireBanner }, plugins: [sourcesOnly] });
+    // the CLI: CommonJS, which V8's code cache can hold (Node 20 caches no ES module), run by
+    // the entry through node:vm; its first module starts the decoder thread for a short read
     await build({
       ...common,
-      entryPoints: { 'mes-data': 'cli/bin/mes-data.ts', main: 'cli/main.ts' },
-      outdir: scratch,
-      outExtension: { '.js': '.mjs' },
-      splitting: true,
-      chunkNames: 'chunk-[hash]',
+      stdin: { contents: "import './bin/startDecoderEarly.js';\nexport { main } from './main.js';\n", resolveDir: path.join(root, 'cli'), sourcefile: 'cli-bundle.ts', loader: 'ts' },
+      outfile: path.join(scratch, BUNDLE),
+      format: 'cjs',
       sourcemap: true,
-      banner: { js: requireBanner },
+      // what import.meta.url is in an ES module: the file's URL (threads and the renderer are found beside it)
+      define: { 'import.meta.url': '__mesBundleUrl' },
+      banner: { js: `${BUILD_ID_PLACEHOLDER}\nvar __mesBundleUrl = require("node:url").pathToFileURL(__filename).href;` },
     });
+    const bundleId = stampBuildId(path.join(scratch, BUNDLE));
+    await writeCodeCache(root, scratch, common);
     // the threads: bundled (their relative imports come along), packages left external
     for (const [bundle, entry] of Object.entries(THREAD_BUNDLES)) {
       await build({ ...common, entryPoints: [entry], outfile: path.join(scratch, bundle), sourcemap: true, banner: { js: requireBanner } });
     }
     fs.chmodSync(path.join(scratch, 'mes-data.mjs'), 0o755);
     fs.mkdirSync(outDir, { recursive: true });
-    // the entry last: it is what starts everything else
-    const files = fs.readdirSync(scratch).sort((a, b) => Number(a === 'mes-data.mjs') - Number(b === 'mes-data.mjs'));
+    // the bundle's cache before the bundle that names it, the entry last: it starts everything else
+    const rank = (/** @type {string} */ name) => (name === 'mes-data.mjs' ? 2 : name === BUNDLE ? 1 : 0);
+    const files = fs.readdirSync(scratch).sort((a, b) => rank(a) - rank(b));
     for (const name of files) fs.renameSync(path.join(scratch, name), path.join(outDir, name));
-    // chunks of earlier builds
-    for (const name of fs.readdirSync(outDir)) if (name.startsWith('chunk-') && !files.includes(name)) fs.rmSync(path.join(outDir, name), { force: true });
+    // the caches of earlier builds, and what the split ES module build before this one left
+    for (const name of fs.readdirSync(outDir)) {
+      if (files.includes(name)) continue;
+      if ((name.startsWith('cli-') && name.endsWith('.cache')) || name.startsWith('chunk-') || name.startsWith('main.mjs')) fs.rmSync(path.join(outDir, name), { force: true });
+    }
+    if (!files.includes(`cli-${bundleId}.cache`)) throw new Error(`the build wrote no code cache for ${BUNDLE}`);
     // the stamp holds the time the build started: a source saved during the build is newer
     fs.writeFileSync(path.join(outDir, STAMP), `${started}\n`);
   } finally {

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -7,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeParquet } from '../../core/parquet/writeParquet.js';
 import { getParquetMetadata } from '../../core/parquet/parquetMetadata.js';
 import { VERSION } from '../../core/version.js';
+import { BUILD_ID_LINE, BUNDLE_NAME, BUNDLE_WRAPPER } from '../../cli/bin/codeCache.js';
 import { corpusFile, skipWithoutCorpus } from '../helpers/corpus.js';
 import { ohlcvTable, tempDir } from '../helpers/ohlcvTable.js';
 import { runCli, runCliJson } from '../helpers/runCli.js';
@@ -185,17 +187,36 @@ describe('mes-data show, schema, meta, convert', () => {
 
   it('the bundle loads what a command does not need only when asked: DuckDB, the CLI itself', () => {
     // the start-up budget (--version under 150 ms, show under 400 ms as a process) holds only
-    // while these stay out of the static imports; core/engine/duckdbEngine.ts: duckdbModule()
-    const main = fs.readFileSync(path.join(ROOT, 'dist/cli/main.mjs'), 'utf8');
-    expect(main.match(/^import [^;]*from "@duckdb\/node-api";?$/gm)).toBeNull();
-    // the entry's static imports: its require banner, the small chunk it shares with main.mjs
-    // (the version, the decoder pool it starts early), node:v8; main.mjs only on demand
+    // while these stay out of the top level; core/engine/duckdbEngine.ts: duckdbModule()
+    const bundle = fs.readFileSync(path.join(ROOT, 'dist/cli', BUNDLE_NAME), 'utf8');
+    expect(bundle.match(/^var \w+ = (?:__toESM\()?require\("@duckdb\/node-api"\)/gm)).toBeNull();
+    expect(bundle).toContain('createRequire)(__mesBundleUrl)("@duckdb/node-api")');
+    // the entry imports Node's own modules only (its require banner, the loader); the bundle, when a command runs
     const entry = fs.readFileSync(path.join(ROOT, 'dist/cli/mes-data.mjs'), 'utf8');
-    const imported = [...entry.matchAll(/^import [^;]*?from ["']([^"']+)["']/gms)].map((m) => m[1]);
-    expect(imported.map((from) => from.replace(/chunk-\w+/, 'chunk'))).toEqual(['node:module', './chunk.mjs', 'node:v8']);
-    const chunk = fs.readFileSync(path.join(ROOT, 'dist/cli', imported[1]), 'utf8');
-    expect(chunk.length).toBeLessThan(50_000);
-    expect(entry).toContain('await import("./main.mjs")');
+    const imported = new Set([...entry.matchAll(/^import [^;]*?from ["']([^"']+)["']/gms)].map((m) => m[1]));
+    expect([...imported].sort()).toEqual(['node:fs', 'node:module', 'node:path', 'node:url', 'node:v8', 'node:vm']);
+    expect(entry.length).toBeLessThan(10_000);
+    expect(entry).not.toContain('commander');
+  });
+
+  it('the build writes the code cache of the bundle it built, and V8 takes it', async () => {
+    const bundlePath = path.join(ROOT, 'dist/cli', BUNDLE_NAME);
+    const bundle = fs.readFileSync(bundlePath, 'utf8');
+    const id = BUILD_ID_LINE.exec(bundle)?.[1] ?? '';
+    expect(id).toBe(crypto.createHash('sha256').update(bundle.slice(bundle.indexOf('\n') + 1)).digest('hex').slice(0, 16));
+    const cachePath = path.join(ROOT, 'dist/cli', `cli-${id}.cache`);
+    expect(fs.statSync(cachePath).size).toBeGreaterThan(100_000);
+    // in a Node of its own, as the entry compiles it: the test runner's flags are not the command's
+    const check = [
+      "const fs = require('node:fs'); const vm = require('node:vm');",
+      `const [bundle, cache, wrapper] = [${JSON.stringify(bundlePath)}, ${JSON.stringify(cachePath)}, ${JSON.stringify(BUNDLE_WRAPPER)}];`,
+      "const script = new vm.Script(wrapper.head + fs.readFileSync(bundle, 'utf8') + wrapper.tail, { filename: bundle, cachedData: fs.readFileSync(cache), importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });",
+      'process.stdout.write(String(script.cachedDataRejected));',
+    ].join('\n');
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS;
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', check], { env });
+    expect(stdout).toBe('false');
   });
 
   it('VERSION matches package.json', () => {
