@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { JobResult } from '../api/contract.js';
 import { AlreadyExistsError, BadRequestError, CancelledError, CorruptedFileError, MesDataError, NotFoundError, UnsupportedFileError } from '../errors.js';
@@ -8,6 +9,7 @@ import { S3ObjectStore } from '../objectStore/s3ObjectStore.js';
 import { checkedKey } from '../objectStore/storeUrl.js';
 import { VERSION_HINT } from '../iceberg/tableCommit.js';
 import { STORE_FORMAT_VERSION, STORE_MARKER } from '../store/storeLayout.js';
+import { acquireStoreLock, type StoreLock } from '../store/storeLock.js';
 import { assertNoSymlinkBelow } from '../store/storePaths.js';
 
 /**
@@ -32,7 +34,8 @@ import { assertNoSymlinkBelow } from '../store/storePaths.js';
  * whole (a renamed temporary file, one PutObject), so a sync killed at any point leaves TO
  * with whole objects only, and the rerun finishes it. Objects of TO that FROM lacks are left
  * alone (and counted as `extra`). Hidden entries (`.staging/`, `.lock/`, `.uploads/`,
- * temporary files) are never copied.
+ * temporary files) are never copied. A folder TO is written under its store lock (LOCKED
+ * while another writer holds it); a bucket has no lock yet.
  */
 
 export type SyncResult = JobResult<'sync'>;
@@ -52,6 +55,8 @@ export interface SyncOptions {
   concurrency?: number;
   /** Called after each object written (tests stop a sync midway with it). */
   onCopied?: (key: string) => void;
+  /** A folder TO is written under its store lock: how long to wait for it when busy before LOCKED (default 10,000 ms). */
+  lockWaitMs?: number;
 }
 
 type Reason = 'missing' | 'size' | 'hash';
@@ -219,8 +224,7 @@ export async function syncStores(from: ObjectStore, to: ObjectStore, options: Sy
 }
 
 async function syncInOrder(from: ObjectStore, to: ObjectStore, options: SyncOptions): Promise<SyncResult> {
-  const { signal, dryRun = false } = options;
-  const concurrency = Math.max(1, options.concurrency ?? 4);
+  const dryRun = options.dryRun ?? false;
   const progress = options.progress ?? (() => undefined);
   assertApart(from, to);
 
@@ -243,6 +247,24 @@ async function syncInOrder(from: ObjectStore, to: ObjectStore, options: SyncOpti
     });
   }
 
+  // a folder is written under its store lock, as every writer of a folder store does (a bucket has no lock yet)
+  const lock = !dryRun && to instanceof LocalObjectStore ? await lockFolder(to, options.lockWaitMs ?? 10_000) : null;
+  try {
+    return await copyInOrder(from, to, fromEntries, toEntries, extra.length, options);
+  } finally {
+    await lock?.release();
+  }
+}
+
+async function lockFolder(to: LocalObjectStore, waitMs: number): Promise<StoreLock> {
+  await fs.mkdir(to.root, { recursive: true });
+  return acquireStoreLock({ root: to.root, formatVersion: STORE_FORMAT_VERSION }, { waitMs, purpose: 'sync' });
+}
+
+async function copyInOrder(from: ObjectStore, to: ObjectStore, fromEntries: ObjectEntry[], toEntries: Map<string, ObjectEntry>, extraCount: number, options: SyncOptions): Promise<SyncResult> {
+  const { signal, dryRun = false } = options;
+  const concurrency = Math.max(1, options.concurrency ?? 4);
+  const progress = options.progress ?? (() => undefined);
   progress({ fraction: null, bytes: 0, stage: 'reading the sidecars' });
   const { hashes, sidecars } = await recordedHashes(from, fromEntries, signal);
   const phase = planOrder(fromEntries.map((entry) => entry.key));
@@ -342,7 +364,7 @@ async function syncInOrder(from: ObjectStore, to: ObjectStore, options: SyncOpti
     skipped,
     bytes: copiedBytes,
     skippedBytes,
-    extra: extra.length,
+    extra: extraCount,
     files,
   };
 }

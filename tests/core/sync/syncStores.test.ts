@@ -18,6 +18,7 @@ import { S3ObjectStore } from '../../../core/objectStore/s3ObjectStore.js';
 import { parseStoreUrl } from '../../../core/objectStore/storeUrl.js';
 import { initStore, openStore } from '../../../core/store/openStore.js';
 import { commitRawSnapshots } from '../../../core/store/rawSnapshot.js';
+import { acquireStoreLock } from '../../../core/store/storeLock.js';
 import { verifyStore } from '../../../core/store/verifyStore.js';
 import { syncStores, type SyncProgress } from '../../../core/sync/syncStores.js';
 import { writeCleanedData } from '../../helpers/cleanedVersion.js';
@@ -232,6 +233,23 @@ describe('syncStores', () => {
     } finally {
       await strict.stop();
     }
+  });
+
+  it('a folder TO is written under its store lock: a writer holding it makes sync LOCKED, and the lock is given back after', async (context) => {
+    skipWithoutMoto(context);
+    const target = path.join(tmp, 'locked');
+    fs.mkdirSync(target);
+    const held = await acquireStoreLock({ root: target, formatVersion: 2 }, { purpose: 'promote' });
+    try {
+      const busy = await failure(syncStores(new LocalObjectStore(source), new LocalObjectStore(target), { lockWaitMs: 0 }));
+      expect([busy.code, busy.details.purpose, busy.details.pid]).toEqual(['LOCKED', 'promote', process.pid]);
+      expect(fs.readdirSync(target)).toEqual(['.lock']);
+    } finally {
+      await held.release();
+    }
+    const done = await syncStores(new LocalObjectStore(source), new LocalObjectStore(target));
+    expect(done.copied).toBe(Object.keys(filesOf(source)).length);
+    expect(fs.existsSync(path.join(target, '.lock'))).toBe(false);
   });
 
   it('a dry run says what it would copy and writes nothing', async (context) => {
