@@ -8,7 +8,7 @@ import type { Store } from '../../../core/store/storeLayout.js';
 import { barsFromCloses, barsTable, type Bar } from '../../helpers/barsTable.js';
 
 /** When the two versions of cleaned/MES were committed: the host's clock is set to these during each promote. */
-export const COMMITTED = { v1: '2026-11-30T14:02:00.000Z', v2: '2026-11-30T16:45:00.000Z' } as const;
+const COMMITTED = { v1: '2026-11-30T14:02:00.000Z', v2: '2026-11-30T16:45:00.000Z' } as const;
 
 /** `count` one-minute bars of the CME session of `date` (from 17:00 CT the evening before), closes rising a tick a bar from `base`. */
 function risingSession(date: string, count: number, base: number): Bar[] {
