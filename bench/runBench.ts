@@ -16,6 +16,7 @@ import { runHandWritten } from './handWritten.js';
 import { runIcebergBench } from './icebergBench.js';
 import { runObjectStoreBench } from './objectStoreBench.js';
 import { runChartBench } from './chartBench.js';
+import { runCliBench } from './cliBench.js';
 import { runTreeSearchBench } from './treeSearchBench.js';
 import { replaceSection } from './benchUtil.js';
 
@@ -36,6 +37,8 @@ const SECTIONS: Record<string, () => Promise<{ markdown: string; failed: boolean
   objectstore: runObjectStoreBench,
   // issue 17: zooming and panning years of minute bars with indicators, beside DuckDB
   chart: runChartBench,
+  // issue 11: `mes-data --version` and `show` as whole processes, beside DuckDB reading the same page
+  cli: runCliBench,
   // issue 17: the tree's search over 10,000 snapshots, from the host's index beside a listing per search
   treesearch: runTreeSearchBench,
 };
