@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { openStore } from '../../core/store/openStore.js';
+import { commitRawSnapshots } from '../../core/store/rawSnapshot.js';
+import { barsFromCloses, barsTable } from '../helpers/barsTable.js';
 import { AppPage } from './pages/appPage.js';
 import { useAppInChromium } from './support/appSession.js';
 import { buildManyDatesStore, MANY_DATES, manyDate } from './support/manyDatesStore.js';
@@ -12,7 +15,11 @@ const MARCH = Array.from({ length: 31 }, (_, i) => `raw/MES/2024-03-${String(i +
  * assets and versions, loaded or not, with the keyboard alone.
  */
 describe('the tree of a large store', () => {
-  const app = useAppInChromium('mes-data-e2e-tree-', (storeDir) => buildManyDatesStore(storeDir));
+  let storeRoot = '';
+  const app = useAppInChromium('mes-data-e2e-tree-', (storeDir) => {
+    storeRoot = storeDir;
+    return buildManyDatesStore(storeDir);
+  });
 
   it('expands an asset of 10,000 snapshots at once and walks to its last date', async () => {
     const { tree } = app.ui;
@@ -107,6 +114,23 @@ describe('the tree of a large store', () => {
     expect(await tree.visiblePaths()).toEqual([]);
     await tree.search('');
     expect(await tree.searchSummary()).toBe('');
+    expect(app.ui.pageErrors).toEqual([]);
+  });
+
+  it('finds a snapshot committed by another process at the next search (the host lists its index again)', async () => {
+    const { tree } = app.ui;
+    await tree.search('NQ 2024');
+    await expect.poll(() => tree.searchSummary(), { timeout: 10_000 }).toBe('No matches: every word must be in the store path (asset, date, version)');
+    // as the command line would: a new asset's snapshot committed beside the running host
+    const store = await openStore(storeRoot);
+    await commitRawSnapshots(store, [{ asset: 'NQ', date: '2024-03-05', name: 'bars', table: barsTable(barsFromCloses('2024-03-05T14:30:00Z', 60, [18000, 18000.25])) }]);
+    const started = Date.now();
+    await tree.search('NQ 2024-03');
+    await expect.poll(() => tree.searchSummary(), { timeout: 10_000 }).toBe('1 match · ↓ to the results, Enter opens, Esc leaves');
+    console.log(`search "NQ 2024-03" after a commit from outside (the index listed again over ${MANY_DATES} dates): ${Date.now() - started} ms to the answer on screen`);
+    expect(await tree.matchedPaths()).toEqual(['raw/NQ/2024-03-05']);
+    await app.ui.screenshot('tree-search-after-commit');
+    await tree.search('');
     expect(app.ui.pageErrors).toEqual([]);
   });
 

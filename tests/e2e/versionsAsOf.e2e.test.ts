@@ -93,6 +93,8 @@ describe('versions: options with changelogs, as of a moment, lineage to the exac
     const versions = new VersionsModel(page);
     await tree.open('features', 'features/MES', 'features/MES/momentum_indicators', 'features/v1/MES/momentum_indicators');
     await expect.poll(() => versions.position()).toBe('v1 of 1');
+    // a feature build's changelog says what it was built from (committed at the real time)
+    expect(await versions.options()).toEqual([expect.stringMatching(/^v1 of 1 · \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC · momentum_indicators for MES from cleaned\/v1\/MES$/)]);
     await app.ui.showTab('Metadata & lineage');
     const lineage = page.getByTestId('lineage');
     await expect.poll(() => attributeOfAll(lineage.locator('[data-lineage-path]'), 'data-lineage-path'), { timeout: 15_000 }).toEqual(['cleaned/v1/MES/2024-01-03.parquet']);
@@ -115,13 +117,17 @@ describe('versions: options with changelogs, as of a moment, lineage to the exac
     expect(app.ui.pageErrors).toEqual([]);
   });
 
-  it('shows the options and As of in dark colours', async () => {
+  it('opens As of with Alt+A and shows it in dark colours', async () => {
     const dark = await AppPage.open(app.browser, app.url, { colorScheme: 'dark' });
     try {
       await dark.waitForWorkbench();
       const versions = new VersionsModel(dark.page);
       await dark.tree.open('cleaned', 'cleaned/MES', 'cleaned/v1/MES');
       await expect.poll(() => versions.position()).toBe('v1 of 2');
+      // Alt+A opens As of with the moment's box in focus
+      await dark.page.keyboard.press('Alt+KeyA');
+      await versions.asOfPanel().waitFor();
+      expect(await dark.page.evaluate(`document.activeElement?.getAttribute('aria-label')`)).toBe('As of');
       await versions.typeAsOf('2026-11-30 10:44', 'exchange');
       expect(await versions.asOfEcho()).toBe('2026-11-30 10:44:00 CST = 2026-11-30 16:44:00 UTC');
       await versions.openAsOf();
