@@ -18,7 +18,11 @@ import { parseTableMetadata, serializeTableMetadata, type TableMetadata } from '
  * one behind, and `loadTable` looks past the hint for later versions, as Iceberg's own
  * file-system tables do. The metadata log names the last `write.metadata.previous-versions-max`
  * (100 unless the table says otherwise) earlier files. A crash before it leaves version N current and some files no
- * snapshot names (listed by `unreferencedFiles` for removal).
+ * snapshot names (listed by `unreferencedFiles` for removal). With
+ * `write.metadata.delete-after-commit.enabled` true (the store's tables), a commit then
+ * removes the metadata files the log no longer names, as Iceberg's writers do: each file
+ * repeats every kept snapshot, so keeping them all made a table of daily versions grow by the
+ * square of its age.
  */
 
 export const METADATA_DIR = 'metadata';
@@ -32,6 +36,15 @@ export function metadataFileName(version: number): string {
 function previousVersionsMax(metadata: TableMetadata): number {
   const value = Number(metadata.properties['write.metadata.previous-versions-max']);
   return Number.isSafeInteger(value) && value > 0 ? value : 100;
+}
+
+/** The metadata files before `version` that the log no longer names, removed; a failure leaves them for `gc` (the commit stands). */
+async function removeOldMetadataFiles(folder: string, version: number, kept: number): Promise<void> {
+  const names = await fs.readdir(folder).catch(() => [] as string[]);
+  for (const name of names) {
+    const match = /^v([1-9]\d*)\.metadata\.json$/.exec(name);
+    if (match && Number(match[1]) < version - kept) await fs.rm(path.join(folder, name), { force: true }).catch(() => undefined);
+  }
 }
 
 /** A table as read: its folder, the metadata version read and that version's content. */
@@ -135,5 +148,6 @@ export async function commitMetadata(base: LoadedTable | null, next: TableMetada
     throw new MesDataError('WRITE_FAILED', `cannot write ${target}: ${(error as Error).message}`, { path: target, errno: errnoOf(error) ?? null });
   }
   await writeFileDurable(path.join(folder, VERSION_HINT), String(version));
+  if (metadata.properties['write.metadata.delete-after-commit.enabled'] === 'true') await removeOldMetadataFiles(folder, version, previousVersionsMax(metadata));
   return { dir: root, version, metadataFile: target, metadata };
 }

@@ -10,7 +10,7 @@ import { encodeManifest, encodeManifestList, STATUS, type DataFileRecord, type M
 import { commitMetadata, currentVersion, loadTable, METADATA_DIR, type LoadedTable } from './tableCommit.js';
 import { fileLocation, locationIn, relativeInTable, resolveLocation } from './tableLocation.js';
 import { currentSchema, defaultSpec, FORMAT_VERSION, type PartitionSpec, type TableMetadata } from './tableMetadata.js';
-import { currentSnapshotInfo, listSnapshots, manifestEntries, snapshotManifests, VERSION_KEY, type SnapshotInfo } from './tableRead.js';
+import { currentSnapshotInfo, listSnapshots, manifestEntries, snapshotManifests, VERSION_KEY, type ManifestOfSnapshot, type SnapshotInfo } from './tableRead.js';
 
 /**
  * Writing a table: creating it, and committing snapshots that add data files (append) or
@@ -24,6 +24,16 @@ import { currentSnapshotInfo, listSnapshots, manifestEntries, snapshotManifests,
 
 /** Footers read at once when a commit describes its new files. */
 const DESCRIBE_CONCURRENCY = 16;
+
+/** Manifests written again as one by the merge on append stay under this size (Iceberg's `commit.manifest.target-size-bytes`, 8 MB). */
+const MANIFEST_TARGET_BYTES = 8n * 1024n * 1024n;
+
+/** `commit.manifest.min-count-to-merge` (100 by default), or null when `commit.manifest-merge.enabled` is false. */
+function manifestMergeCount(metadata: TableMetadata): number | null {
+  if (metadata.properties['commit.manifest-merge.enabled'] === 'false') return null;
+  const value = Number(metadata.properties['commit.manifest.min-count-to-merge']);
+  return Number.isSafeInteger(value) && value > 1 ? value : 100;
+}
 
 /** The partition field id of the first partition field (the Iceberg convention starts at 1000). */
 const FIRST_PARTITION_FIELD_ID = 1000;
@@ -191,8 +201,9 @@ async function writeSnapshot(base: LoadedTable, change: Change, options: Snapsho
     };
   };
   try {
-    const kept: ManifestFileRecord[] = [];
+    const kept: ManifestOfSnapshot[] = [];
     const rewritten: ManifestFileRecord[] = [];
+    let replaced = 0;
     let deletedFiles = 0n;
     let deletedRecords = 0n;
     let removedSize = 0n;
@@ -204,7 +215,7 @@ async function writeSnapshot(base: LoadedTable, change: Change, options: Snapsho
         const manifestSpec = metadata['partition-specs'].find((s) => s['spec-id'] === manifest.record.partition_spec_id) ?? spec;
         // a manifest whose partition summaries rule out every partition this change touches is kept unread
         if (!mayHoldAny(manifest.record, touched, manifestSpec, schema)) {
-          kept.push(manifest.record);
+          kept.push(manifest);
           continue;
         }
         const { entries } = await manifestEntries(base, manifest);
@@ -217,7 +228,7 @@ async function writeSnapshot(base: LoadedTable, change: Change, options: Snapsho
         }
         const hit = live.some((e) => removes.has(partitionKey(e.data_file.partition)));
         if (!hit) {
-          kept.push(manifest.record);
+          kept.push(manifest);
           continue;
         }
         const next: ManifestEntryRecord[] = live.map((e) => {
@@ -231,6 +242,23 @@ async function writeSnapshot(base: LoadedTable, change: Change, options: Snapsho
           return { ...e, status: removed ? STATUS.DELETED : STATUS.EXISTING, snapshot_id: removed ? snapshotId : e.snapshot_id };
         });
         rewritten.push(await writeManifest(next, manifestSpec, `${randomUUID()}-m${rewritten.length + 1}.avro`));
+        replaced++;
+      }
+    }
+    // Iceberg's merge on append: once the snapshot would name `commit.manifest.min-count-to-merge`
+    // manifests (100), the small kept ones of the current spec are written again as one, their
+    // files EXISTING; else each daily append adds a manifest that every later read opens
+    const minCount = manifestMergeCount(metadata);
+    if (minCount !== null && kept.length + rewritten.length + (change.added.length > 0 ? 1 : 0) >= minCount) {
+      const small = kept.filter((m) => m.record.manifest_length < MANIFEST_TARGET_BYTES && m.record.partition_spec_id === spec['spec-id']);
+      if (small.length > 1) {
+        const entries: ManifestEntryRecord[] = [];
+        for (const manifest of small) {
+          for (const e of (await manifestEntries(base, manifest)).entries) if (e.status !== STATUS.DELETED) entries.push({ ...e, status: STATUS.EXISTING });
+        }
+        rewritten.push(await writeManifest(entries, spec, `${randomUUID()}-m${rewritten.length + 1}.avro`));
+        replaced += small.length;
+        kept.splice(0, kept.length, ...kept.filter((m) => !small.includes(m)));
       }
     }
     for (const file of change.added) {
@@ -245,7 +273,7 @@ async function writeSnapshot(base: LoadedTable, change: Change, options: Snapsho
       addedManifests.push(await writeManifest(entries, spec, `${randomUUID()}-m0.avro`));
     }
     const listName = `snap-${snapshotId}-1-${randomUUID()}.avro`;
-    const manifestList = [...addedManifests, ...rewritten, ...kept];
+    const manifestList = [...addedManifests, ...rewritten, ...kept.map((m) => m.record)];
     await writeAvro(listName, encodeManifestList(manifestList, { id: snapshotId, parentId: previous?.id ?? null, sequenceNumber }));
 
     let totals = previousTotals(previous);
@@ -276,7 +304,7 @@ async function writeSnapshot(base: LoadedTable, change: Change, options: Snapsho
       'total-equality-deletes': '0',
       'manifests-created': String(addedManifests.length + rewritten.length),
       'manifests-kept': String(kept.length),
-      'manifests-replaced': String(rewritten.length),
+      'manifests-replaced': String(replaced),
       [VERSION_KEY]: String(version),
       'engine-name': 'mes-data',
       ...options.summary,

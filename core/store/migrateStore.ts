@@ -14,6 +14,7 @@ import { crashPoint } from './crashPoints.js';
 import { errnoOf, exists, fsyncDir, ioError, listDir, mkdirDurable, moveNoReplace, removeTree, writeFileDurable } from './durableFs.js';
 import { hashFile } from './fileHash.js';
 import { openStore } from './openStore.js';
+import { STORE_TABLE_PROPERTIES } from './versionCommit.js';
 import { acquireStoreLock } from './storeLock.js';
 import {
   STORE_MARKER,
@@ -385,7 +386,7 @@ async function migrateTable(store: Store, table: PlannedTable, signal?: AbortSig
     const mapping = table.schema.fields.map((f) => ({ 'field-id': f.id, names: [f.name] }));
     await createTable(dir, table.versions[0]?.schema ?? table.schema, {
       partitionColumn: table.partitioned ? 'date' : null,
-      properties: { 'mes-data.layer': table.layer, 'mes-data.key': table.key, [NAME_MAPPING_PROPERTY]: JSON.stringify(mapping) },
+      properties: { ...STORE_TABLE_PROPERTIES, 'mes-data.layer': table.layer, 'mes-data.key': table.key, [NAME_MAPPING_PROPERTY]: JSON.stringify(mapping) },
     });
   }
   for (const [index, planned] of table.versions.entries()) {

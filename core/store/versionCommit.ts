@@ -206,6 +206,13 @@ async function readVersionSidecar(store: Store, layer: VersionedLayer, key: stri
   });
 }
 
+/**
+ * Table properties of the store's Iceberg tables: a commit removes the metadata files beyond
+ * the ten its log names (each repeats every snapshot the table keeps; a daily version of ten
+ * years of history would otherwise leave one more, larger each day).
+ */
+export const STORE_TABLE_PROPERTIES: Record<string, string> = { 'write.metadata.delete-after-commit.enabled': 'true', 'write.metadata.previous-versions-max': '10' };
+
 /** The snapshot summary's key for the version's fingerprint (`findByFingerprint`). */
 const FINGERPRINT_KEY = 'mes-data.fingerprint';
 
@@ -492,7 +499,7 @@ async function writeVersion(store: Store, options: CommitVersionOptions, version
     if (fresh.length > 0) {
       const incoming = await schemaOfDataFile(fresh[0].staged);
       if (!schemaTable) {
-        schemaTable = await createTable(tableDir, incoming, { partitionColumn: partitioned ? 'date' : null, properties: { 'mes-data.layer': layer, 'mes-data.key': key } });
+        schemaTable = await createTable(tableDir, incoming, { partitionColumn: partitioned ? 'date' : null, properties: { ...STORE_TABLE_PROPERTIES, 'mes-data.layer': layer, 'mes-data.key': key } });
       } else {
         const merged = mergeSchema(currentSchema(schemaTable.metadata, schemaTable.metadataFile), incoming);
         schemaTable = await commitSchema(tableDir, merged);

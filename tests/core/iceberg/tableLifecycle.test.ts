@@ -191,6 +191,44 @@ describe('an Iceberg table written by MES Data', () => {
     ]);
   });
 
+  it('with write.metadata.delete-after-commit.enabled, a commit removes the metadata files the log no longer names', async () => {
+    const dir = path.join(path.dirname(sample.dir), 'deleting-log');
+    await createTable(dir, BASE_SCHEMA, { properties: { 'write.metadata.previous-versions-max': '2', 'write.metadata.delete-after-commit.enabled': 'true' } });
+    let schema = BASE_SCHEMA;
+    for (const name of ['a', 'b', 'c', 'd']) {
+      schema = addColumn(schema, highestFieldId(schema), name, 'long');
+      await commitSchema(dir, schema);
+    }
+    const table = await loadTable(dir);
+    expect(table.version).toBe(5);
+    expect(table.metadata['metadata-log'].map((e) => path.basename(e['metadata-file']))).toEqual(['v3.metadata.json', 'v4.metadata.json']);
+    expect(fs.readdirSync(path.join(dir, 'metadata')).sort()).toEqual(['v3.metadata.json', 'v4.metadata.json', 'v5.metadata.json', 'version-hint.text']);
+  });
+
+  it('merges the small manifests into one once an append would name commit.manifest.min-count-to-merge of them; every snapshot reads as before', async () => {
+    const dir = path.join(path.dirname(sample.dir), 'merging');
+    await createTable(dir, BASE_SCHEMA, { properties: { 'commit.manifest.min-count-to-merge': '5' } });
+    const dates = Array.from({ length: 12 }, (_, k) => `2024-02-${String(k + 1).padStart(2, '0')}`);
+    const counts: number[] = [];
+    const replacedAt: string[] = [];
+    for (const [k, date] of dates.entries()) {
+      const file = await writeBars(dir, BASE_SCHEMA, date, [[`${date} 14:30:00`, 4700 + k, 10 + k]]);
+      await appendFiles(dir, [{ path: file }], { nowMs: T0 + k });
+      const table = await loadTable(dir);
+      const current = listSnapshots(table).at(-1) as ReturnType<typeof listSnapshots>[number];
+      counts.push((await snapshotManifests(table, current)).manifests.length);
+      replacedAt.push(current.summary['manifests-replaced']);
+    }
+    expect(counts).toEqual([1, 2, 3, 4, 2, 3, 4, 2, 3, 4, 2, 3]);
+    expect(replacedAt).toEqual(['0', '0', '0', '0', '4', '0', '0', '4', '0', '0', '4', '0']);
+    const table = await loadTable(dir);
+    const closes = async (version: number) => (await readSnapshotRows(table, snapshotForVersion(table, version))).map((row) => [String(row.date), Number(row.close)]).sort();
+    expect(await closes(12)).toEqual(dates.map((date, k) => [date, 4700 + k]));
+    expect(await closes(4)).toEqual(dates.slice(0, 4).map((date, k) => [date, 4700 + k]));
+    const rows = await icebergRead({ tableUrl: fileLocation(dir), metadataFileName: `v${table.version}.metadata.json` });
+    expect(rows.map((row) => Number(row.close)).sort()).toEqual(dates.map((_, k) => 4700 + k));
+  });
+
   it('travels in time by version, snapshot id and moment', async () => {
     const table = await loadTable(sample.dir);
     const [s1, s2, s3] = listSnapshots(table);
