@@ -233,7 +233,13 @@ export class TreeSearchIndex {
     const had = this.listed?.storeRoot ?? null;
     this.generation++;
     this.listed = null;
-    if (relist && had === relist.root) this.current(relist).catch(() => undefined);
+    if (relist && had === relist.root) {
+      // never throws here (a job's end event): a folder that cannot be read is the next search's error
+      const store = relist;
+      Promise.resolve()
+        .then(() => this.current(store))
+        .catch(() => undefined);
+    }
   }
 
   private current(store: Store): Promise<Listed> {
