@@ -41,7 +41,7 @@ export function jsonOption(): Option {
 }
 
 /** Where the command line's store is: a folder, or a bucket (its `s3://bucket/prefix` as given). */
-export type CliStore = { kind: 'local'; dir: string } | { kind: 's3'; url: string };
+type CliStore = { kind: 'local'; dir: string } | { kind: 's3'; url: string };
 
 /**
  * The store: `--store`, else `$MES_DATA_STORE`, else `~/.mes-data/store`. A value with a

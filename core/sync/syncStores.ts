@@ -38,7 +38,7 @@ import { assertNoSymlinkBelow } from '../store/storePaths.js';
  * while another writer holds it); a bucket has no lock yet.
  */
 
-export type SyncResult = JobResult<'sync'>;
+type SyncResult = JobResult<'sync'>;
 
 export interface SyncProgress {
   fraction: number | null;
@@ -46,7 +46,7 @@ export interface SyncProgress {
   stage: string;
 }
 
-export interface SyncOptions {
+interface SyncOptions {
   /** Look and compare, write nothing: `files` says what would be copied. */
   dryRun?: boolean;
   signal?: AbortSignal;
@@ -113,7 +113,7 @@ function folderOfSidecar(key: string): string | null {
   return null;
 }
 
-export function sha256Hex(bytes: Uint8Array): string {
+function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
