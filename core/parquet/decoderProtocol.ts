@@ -21,8 +21,8 @@ export type DecoderOperations = {
    * Several reads in one request (the pool sends the reads waiting in its queue together, so
    * 200 pages at once cross between the threads in a few messages, not 400); each read's
    * result or error in order. A read that poisons the thread ends the batch: the reads after
-   * it get no entry, and the pool sends them again to a fresh thread. `path` is the first
-   * read's file.
+   * it get no entry, and the pool sends them again to a fresh thread. Reads of one row group
+   * may share one decode of it (decoder/sharedReads.ts). `path` is the first read's file.
    */
   readMany: {
     args: { path: string; reads: { path: string; columns?: string[]; offset?: number; limit?: number }[] };

@@ -2,11 +2,11 @@ import path from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { serveOperations, wholeBuffer } from '../../threads/serveOperations.js';
 import type { DecoderOperations, DecoderState } from '../decoderProtocol.js';
-import { serializeError } from '../../errors.js';
-import { isPoisoned, notePanic, wasmBytes } from '../wasmRuntime.js';
+import { isPoisoned, wasmBytes } from '../wasmRuntime.js';
 import { encodeFile } from './encodeFile.js';
 import { dropCached } from './fileCache.js';
 import { openFile, readRows } from './readRows.js';
+import { readBatch } from './sharedReads.js';
 
 /**
  * The Parquet decoder thread (its parent: core/parquet/decoderPool.ts). Every byte of an
@@ -21,19 +21,7 @@ serveOperations<DecoderOperations, DecoderState>(
   {
     open: (args) => openFile(args.path, args.wasmCrash),
     read: (args) => readRows(args.path, args),
-    readMany: async ({ reads }) => {
-      const results: DecoderOperations['readMany']['result']['results'] = [];
-      for (const read of reads) {
-        if (isPoisoned()) break;
-        try {
-          results.push({ ok: true, ...(await readRows(read.path, read)) });
-        } catch (error) {
-          notePanic(error);
-          results.push({ ok: false, error: serializeError(error) });
-        }
-      }
-      return { results };
-    },
+    readMany: async ({ reads }) => ({ results: await readBatch(reads) }),
     write: (args) => encodeFile(args.path, args),
     forget: (args) => {
       dropCached(path.resolve(args.path));
