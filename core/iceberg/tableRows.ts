@@ -1,6 +1,5 @@
 import fs from 'node:fs/promises';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
-import { compressors } from 'hyparquet-compressors';
 import { CorruptedFileError } from '../errors.js';
 import { errnoOf, ioError } from '../store/durableFs.js';
 import { dateOfDays, fieldIdOf, nameMappingOf } from './dataFiles.js';
@@ -25,6 +24,9 @@ const PARSERS = {
   dateFromDays: (days: number) => dateOfDays(days),
 };
 
+/** hyparquet's codecs, loaded on first use: the module builds its Huffman tables as it loads, which every command paid at start (core/parquet/decoder/fallbackReader.ts likewise). */
+const codecs = () => import('hyparquet-compressors').then((module) => module.compressors);
+
 export type Row = Record<string, unknown>;
 
 async function fileRows(table: LoadedTable, file: LiveDataFile, schema: IcebergSchema): Promise<Row[]> {
@@ -36,6 +38,7 @@ async function fileRows(table: LoadedTable, file: LiveDataFile, schema: IcebergS
     throw ioError('read', file.path, error);
   }
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  const compressors = await codecs();
   let names: Map<number, string>;
   let rows: Record<string, unknown>[];
   try {

@@ -1,6 +1,8 @@
 import { parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type FileMetaData, type ParquetReadOptions } from 'hyparquet';
-import { compressors } from 'hyparquet-compressors';
 import type { ObjectStore } from './objectStore.js';
+
+/** hyparquet's codecs, loaded on first use: the module builds its Huffman tables as it loads, which every command paid at start (core/parquet/decoder/fallbackReader.ts likewise). */
+const codecs = () => import('hyparquet-compressors').then((module) => module.compressors);
 
 /**
  * Byte ranges of objects kept in memory, least recently used first out, up to `capBytes` in
@@ -133,6 +135,6 @@ export class ObjectParquetReader {
     const rowEnd = Math.min(this.numRows, rowStart + Math.max(0, limit));
     if (rowEnd <= rowStart) return [];
     await this.prefetchGroups(rowStart, rowEnd, columns);
-    return (await parquetReadObjects({ file: this.buffer, metadata: this.metadata, rowStart, rowEnd, compressors, ...(columns ? { columns } : {}), ...(parsers ? { parsers } : {}) })) as Record<string, unknown>[];
+    return (await parquetReadObjects({ file: this.buffer, metadata: this.metadata, rowStart, rowEnd, compressors: await codecs(), ...(columns ? { columns } : {}), ...(parsers ? { parsers } : {}) })) as Record<string, unknown>[];
   }
 }
