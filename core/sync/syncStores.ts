@@ -27,6 +27,9 @@ import { assertNoSymlinkBelow } from '../store/storePaths.js';
  * object. FROM's hash is the one its sidecar records (raw files and version files), else the
  * one sync recorded with a bucket's object, else computed on read; TO's is the one sync
  * recorded with a bucket's object, else computed on read (a folder's files are always read).
+ * Before that, a bucket's ETag that is a plain MD5 (what a listing gives for every object)
+ * is compared with the other side's ETag or bytes, which settles most objects of a rerun
+ * without a request each.
  * Every object copied is checked against the hash it should have before it is written
  * (a FROM object that does not match its sidecar is CORRUPTED_FILE: nothing damaged is
  * spread), and after: a folder's file is read back, a bucket's object's ETag is compared with
@@ -120,6 +123,14 @@ function sha256Hex(bytes: Uint8Array): string {
 function md5Hex(bytes: Uint8Array): string {
   return createHash('md5').update(bytes).digest('hex');
 }
+
+/** The MD5 an ETag is (`"…32 hex…"`, a plain upload's), or undefined (a multipart or encrypted object's, a folder's). */
+function plainMd5(etag: string): string | undefined {
+  return /^"?([0-9a-f]{32})"?$/.exec(etag)?.[1];
+}
+
+/** A FROM file up to this size is read to compare its MD5 with a bucket's ETag instead of asking the bucket for the object's recorded hash. */
+const SMALL_OBJECT = 16 * 1024 * 1024;
 
 /** Runs `fn` over `items`, `limit` at a time, stopping at the first failure. */
 async function eachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -300,10 +311,33 @@ async function copyInOrder(from: ObjectStore, to: ObjectStore, fromEntries: Obje
       fromBytes ??= await from.get(entry.key);
       return { sha256: sha256Hex(fromBytes), checked: false };
     };
+    let toBytes: Uint8Array | undefined;
+    /**
+     * A bucket's listing gives each object's ETag, the MD5 of its bytes for a plain upload: two
+     * such ETags alike, or one alike the MD5 of the other side's bytes where those are read at
+     * no request's cost (TO's file, always read; FROM's file when small), are the same object
+     * without a request per object. Anything else (an ETag that is no MD5: multipart,
+     * SSE-KMS) goes to the SHA-256 comparison.
+     */
+    const sameByEtag = async (source: ObjectEntry, target: ObjectEntry): Promise<boolean> => {
+      const fromMd5 = from.kind === 's3' ? plainMd5(source.etag) : undefined;
+      const toMd5 = to.kind === 's3' ? plainMd5(target.etag) : undefined;
+      if (fromMd5 !== undefined && toMd5 !== undefined) return fromMd5 === toMd5;
+      if (fromMd5 !== undefined && to.kind === 'local') {
+        toBytes ??= await to.get(source.key);
+        return md5Hex(toBytes) === fromMd5;
+      }
+      if (toMd5 !== undefined && from.kind === 'local' && source.size <= SMALL_OBJECT) {
+        fromBytes ??= await from.get(source.key);
+        return md5Hex(fromBytes) === toMd5;
+      }
+      return false;
+    };
     const present = toEntries.get(entry.key);
     let reason: Reason | null;
     if (!present) reason = 'missing';
     else if (present.size !== entry.size) reason = 'size';
+    else if (await sameByEtag(entry, present)) reason = null;
     else {
       const wanted = (await fromHash()).sha256;
       let found: string | undefined;
@@ -311,7 +345,8 @@ async function copyInOrder(from: ObjectStore, to: ObjectStore, fromEntries: Obje
         const head = await to.head(entry.key);
         found = head.size === entry.size ? head.sha256 : undefined;
       }
-      found ??= sha256Hex(await to.get(entry.key));
+      toBytes ??= await to.get(entry.key);
+      found ??= sha256Hex(toBytes);
       reason = found === wanted ? null : 'hash';
     }
     if (reason === null) {
@@ -376,7 +411,7 @@ async function checkWritten(to: ObjectStore, key: string, bytes: Uint8Array, sha
     const back = sha256Hex(await to.get(key));
     if (back !== sha256) found = `SHA-256 ${back}`;
   } else {
-    const plain = /^"?([0-9a-f]{32})"?$/.exec(etag)?.[1];
+    const plain = plainMd5(etag);
     if (plain !== undefined && plain !== md5Hex(bytes)) found = `ETag ${plain}, MD5 ${md5Hex(bytes)}`;
   }
   if (found !== null) {
