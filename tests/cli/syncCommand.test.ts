@@ -5,6 +5,7 @@
  * the bucket print what they print for the folder; every other command on an s3:// store is
  * BAD_REQUEST naming it, and no folder named `s3:` is made.
  */
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,7 +16,7 @@ import { formatBytes } from '../../cli/render.js';
 import { writeCleanedData } from '../helpers/cleanedVersion.js';
 import { skipWithoutMoto, startMoto, type MotoServer } from '../helpers/motoServer.js';
 import { ohlcvTable, tempDir } from '../helpers/ohlcvTable.js';
-import { runCliWith } from '../helpers/runCli.js';
+import { CLI_BIN, runCliWith } from '../helpers/runCli.js';
 
 const BUCKET = 'mes-cli-sync';
 const LAKE = `s3://${BUCKET}/team/lake`;
@@ -108,6 +109,44 @@ describe('mes-data sync', () => {
 
     const again = await cli('sync', source, LAKE);
     expect({ code: again.code, stdout: again.stdout }).toEqual({ code: 0, stdout: `copied 0 objects (0 B) from ${source} to ${LAKE}/; ${objects} objects (${formatBytes(bytes)}) already there\n` });
+  });
+
+  it('a sync killed (SIGKILL) once it writes sidecars leaves no marker in the bucket; the rerun copies the rest and the store is whole', async (context) => {
+    skipWithoutMoto(context);
+    if (!moto) throw new Error('moto_server is not running');
+    const big = path.join(dir, 'big');
+    const { store } = await initStore(big);
+    const dates = Array.from({ length: 60 }, (_, k) => new Date(Date.UTC(2024, 0, 2 + k)).toISOString().slice(0, 10));
+    await commitRawSnapshots(store, dates.map((date) => ({ asset: 'MES', date, name: 'ohlcv', table: ohlcvTable(60) })));
+    await writeCleanedData(store, { asset: 'MES', data: dates.map((date) => ({ table: ohlcvTable(60), partition: { date } })) });
+    const objects = Object.keys(filesOf(big)).length;
+    const target = `s3://${BUCKET}/killed`;
+    const child = spawn(process.execPath, [CLI_BIN, 'sync', big, target], {
+      env: { ...process.env, AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    const ended = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (stderr.includes('copying catalog sidecars (2/5)')) child.kill('SIGKILL');
+    });
+    expect(await ended).toEqual({ code: null, signal: 'SIGKILL' });
+    const left = (await cliJson('ls', '--store', target)).json.error as { code: string };
+    expect(left.code).toBe('NOT_FOUND');
+    const rerun = await cliJson('sync', big, target);
+    expect(rerun.code).toBe(0);
+    expect((rerun.json.copied as number) + (rerun.json.skipped as number)).toBe(objects);
+    // the killed run had written every data file (step 1) and none of the Iceberg metadata, pointers or marker (steps 3 to 5)
+    const keys = Object.keys(filesOf(big));
+    const dataFiles = keys.filter((k) => !k.startsWith('catalog/') && !k.startsWith('cleaned/MES/metadata/') && k !== 'mes-data-store.json').length;
+    const lastSteps = keys.filter((k) => k.startsWith('cleaned/MES/metadata/') || k === 'mes-data-store.json').length;
+    expect(rerun.json.skipped as number).toBeGreaterThanOrEqual(dataFiles);
+    expect(rerun.json.copied as number).toBeGreaterThanOrEqual(lastSteps);
+    const copy = path.join(dir, 'big-copy');
+    await cli('sync', target, copy);
+    expect(filesOf(copy)).toEqual(filesOf(big));
+    expect((await cliJson('verify', '--store', copy)).json.ok).toBe(true);
   });
 
   it('--dry-run lists what it would copy and writes nothing', async (context) => {
