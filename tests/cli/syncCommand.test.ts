@@ -162,11 +162,26 @@ describe('mes-data sync', () => {
     expect({ code: ls.code, stderr: ls.stderr.split('\n').filter((l) => l.startsWith('error')) }).toEqual({ code: 3, stderr: [`error NOT_FOUND: s3://${BUCKET}/dry/ is not a MES Data store: it has no mes-data-store.json`] });
   });
 
-  it('refuses a missing bucket (NOT_FOUND naming it) and a request the contract refuses', async (context) => {
+  it('refuses a missing bucket (NOT_FOUND naming it), missing credentials (FORBIDDEN) and a scheme it does not know', async (context) => {
     skipWithoutMoto(context);
     const missing = await cliJson('sync', source, 's3://no-such-bucket-at-all/lake');
     const error = missing.json.error as { code: string; details: Record<string, unknown> };
     expect({ code: missing.code, error: error.code, reason: error.details.reason, bucket: error.details.bucket }).toEqual({ code: 3, error: 'NOT_FOUND', reason: 'no-such-bucket', bucket: 'no-such-bucket-at-all' });
+    // no credentials anywhere (no keys, no profile files, no instance role): FORBIDDEN naming the object, at once
+    const none = { AWS_ENDPOINT_URL: moto?.endpoint ?? '', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: path.join(dir, 'none'), AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'none') };
+    const ls = await runCliWith(none, 'ls', '--store', LAKE, '--json');
+    const lsError = (JSON.parse(ls.stdout) as { error: { code: string; message: string; details: Record<string, unknown> } }).error;
+    expect({ code: ls.code, error: lsError.code, reason: lsError.details.reason, message: lsError.message.split(': Could not')[0] }).toEqual({
+      code: 2,
+      error: 'FORBIDDEN',
+      reason: 'no-credentials',
+      message: `cannot get ${LAKE}/mes-data-store.json: no credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE)`,
+    });
+    const syncNone = await runCliWith(none, 'sync', source, LAKE);
+    expect({ code: syncNone.code, line: syncNone.stderr.split('\n').find((l) => l.startsWith('error'))?.split(': Could not')[0] }).toEqual({
+      code: 2,
+      line: `error FORBIDDEN: cannot list ${LAKE}/: no credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE)`,
+    });
     const bad = await cli('sync', source, 'gs://bucket/lake');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('error BAD_REQUEST: store URL gs://bucket/lake: scheme gs:// is not supported; use a folder or s3://bucket/prefix (Google Cloud Storage through its S3-compatible endpoint)\n');
