@@ -109,8 +109,13 @@ type SidecarRead = { metadata: DatasetMetadata } | { missing: true } | { error: 
 const parsedSidecars = new Map<string, { stamp: string; read: SidecarRead }>();
 const PARSED_SIDECARS_KEPT = 20_000;
 
-/** A sidecar read for display: not schema-checked (that is `verifyStore`'s job). `file` is absolute. */
-async function readSidecarNow(file: string): Promise<SidecarRead> {
+/**
+ * A sidecar read for display: not schema-checked (that is `verifyStore`'s job). `file` is
+ * absolute. With `lists: false`, a version's lists kept in pieces stay unread (a node that
+ * shows the version, not its files: a daily store has thousands of versions of thousands of
+ * files each).
+ */
+async function readSidecarNow(file: string, lists = true): Promise<SidecarRead> {
   const name = path.basename(file);
   let text: string;
   let stamp: string;
@@ -118,7 +123,7 @@ async function readSidecarNow(file: string): Promise<SidecarRead> {
     const stats = await fs.lstat(file);
     if (stats.isSymbolicLink()) return { error: `${name} is a symbolic link; the store never follows links` };
     stamp = `${stats.size}:${stats.mtimeMs}:${stats.ino}`;
-    const known = parsedSidecars.get(file);
+    const known = parsedSidecars.get(`${file}${lists ? '' : '#shallow'}`);
     if (known?.stamp === stamp) return known.read;
     text = await fs.readFile(file, 'utf8');
   } catch (error) {
@@ -128,12 +133,15 @@ async function readSidecarNow(file: string): Promise<SidecarRead> {
   }
   let read: SidecarRead;
   try {
-    read = { metadata: MetadataManager.parseMetadata(text, file, { validate: false }) };
+    read = { metadata: MetadataManager.parseMetadata(text, file, { validate: false, lists }) };
   } catch (error) {
     read = { error: (error as Error).message };
   }
-  parsedSidecars.delete(file);
-  parsedSidecars.set(file, { stamp, read });
+  // a read that failed is not kept: a list piece it lacked may be put back without the sidecar changing
+  if ('error' in read) return read;
+  const cacheKey = `${file}${lists ? '' : '#shallow'}`;
+  parsedSidecars.delete(cacheKey);
+  parsedSidecars.set(cacheKey, { stamp, read });
   if (parsedSidecars.size > PARSED_SIDECARS_KEPT) parsedSidecars.delete(parsedSidecars.keys().next().value as string);
   return read;
 }
@@ -145,7 +153,7 @@ async function readSidecarNow(file: string): Promise<SidecarRead> {
  */
 async function readSidecars(files: string[]): Promise<SidecarRead[]> {
   const reads: SidecarRead[] = [];
-  for (let start = 0; start < files.length; start += SIDECAR_CHUNK) reads.push(...(await Promise.all(files.slice(start, start + SIDECAR_CHUNK).map(readSidecarNow))));
+  for (let start = 0; start < files.length; start += SIDECAR_CHUNK) reads.push(...(await Promise.all(files.slice(start, start + SIDECAR_CHUNK).map((file) => readSidecarNow(file)))));
   return reads;
 }
 
@@ -314,7 +322,8 @@ async function versionNode(store: Store, layer: VersionedLayer, version: number,
   const nodePath = versionPath(layer, version, key);
   const dir = path.join(store.root, ...nodePath.split('/'));
   assertNoSymlinkBelow(store.root, dir);
-  const [read, folder] = await Promise.all([readSidecars([sidecarFile(store, versionSidecarPath(layer, key, version))]).then((reads) => reads[0]), fs.stat(dir).catch(() => null)]);
+  // the version's files are read only when its node shows them
+  const [read, folder] = await Promise.all([readSidecarNow(sidecarFile(store, versionSidecarPath(layer, key, version)), expand(depth)), fs.stat(dir).catch(() => null)]);
   // a version is its sidecar and its folder: either alone is a commit not finished (or not undone) yet
   if ('missing' in read || !folder?.isDirectory()) return null;
   if ('error' in read) return { kind: 'version', name: `v${version}`, path: nodePath, version, valid: null, rows: null, error: read.error };

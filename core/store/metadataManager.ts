@@ -276,8 +276,12 @@ export class MetadataManager {
     return MetadataManager.parseMetadata(text, filePath, options);
   }
 
-  /** Parses sidecar text; throws as `readMetadataFile`. */
-  static parseMetadata(text: string, filePath: string, options: { validate?: boolean } = {}): DatasetMetadata {
+  /**
+   * Parses sidecar text; throws as `readMetadataFile`. With `lists: false` a version sidecar
+   * whose long lists are in pieces keeps them there (`files` and `dependencies` empty, the
+   * counts and sums at the top still right): for readers that show a version, not its files.
+   */
+  static parseMetadata(text: string, filePath: string, options: { validate?: boolean; lists?: boolean } = {}): DatasetMetadata {
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -285,7 +289,7 @@ export class MetadataManager {
       throw new CorruptedFileError(`${filePath} is not valid JSON: ${(error as Error).message}`, { path: filePath });
     }
     // a version sidecar may keep its long lists in pieces beside it: whole again before any check
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) unpackLists(value as Record<string, unknown>, filePath);
+    if (options.lists !== false && typeof value === 'object' && value !== null && !Array.isArray(value)) unpackLists(value as Record<string, unknown>, filePath);
     if (options.validate !== false) {
       const check = checkSidecar(value);
       if (!check.valid) {

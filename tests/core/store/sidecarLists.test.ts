@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MesDataError } from '../../../core/errors.js';
 import { promoteRaw } from '../../../core/promote/promoteRaw.js';
 import { OHLCV_SCHEMA } from '../../../core/schema/predefinedSchemas.js';
+import { listTree } from '../../../core/store/catalog.js';
 import { garbageCollect } from '../../../core/store/garbageCollect.js';
 import { MetadataManager } from '../../../core/store/metadataManager.js';
 import { initStore } from '../../../core/store/openStore.js';
@@ -63,6 +64,25 @@ describe('version sidecars with their long lists in pieces', () => {
     expect(pieces()).toHaveLength(8);
     const read = await MetadataManager.readMetadataFile(path.join(catalog(), 'v2.json'));
     expect(read.files.map((f) => f.path)).toEqual([...DATES, '2024-03-04'].map((d) => `${d}.parquet`));
+  });
+
+  it('the tree shows versions from their sidecars alone, and reads the pieces only to show a version\'s files', async () => {
+    const lists = path.join(catalog(), '.lists');
+    const aside = `${lists}-aside`;
+    fs.renameSync(lists, aside);
+    try {
+      const versions = await listTree(store, 'cleaned/MES', { depth: 1 });
+      expect(versions.children?.map((v) => [v.name, v.rows, v.from, v.to, v.error])).toEqual([
+        ['v1', 12, '2024-01-29', '2024-03-01', undefined],
+        ['v2', 14, '2024-01-29', '2024-03-04', undefined],
+      ]);
+      const files = await listTree(store, 'cleaned/MES', { depth: 2 });
+      expect(files.children?.map((v) => v.error?.startsWith(`${path.join(catalog(), `${v.name}.json`)} names a list piece`))).toEqual([true, true]);
+    } finally {
+      fs.renameSync(aside, lists);
+    }
+    const files = await listTree(store, 'cleaned/MES', { depth: 2 });
+    expect(files.children?.[1].children?.map((f) => f.name)).toEqual([...DATES, '2024-03-04'].map((d) => `${d}.parquet`));
   });
 
   it('gc removes exactly the pieces no kept sidecar names; the dry run lists the same', async () => {
