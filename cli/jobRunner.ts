@@ -49,7 +49,8 @@ export async function runJobFromCli<K extends JobKind>(
       const onSigint = () => {
         if (interrupted) return;
         interrupted = true;
-        ctx.log('\ncancelling… (what the job wrote is being removed)\n');
+        // a sync keeps every object it wrote whole: its rerun goes on from there
+        ctx.log(params.kind === 'sync' ? '\ncancelling… (what was copied stays; run the sync again to finish)\n' : '\ncancelling… (what the job wrote is being removed)\n');
         void cli.invoke('jobs.cancel', { id: job.id });
       };
       process.on('SIGINT', onSigint);

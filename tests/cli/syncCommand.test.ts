@@ -149,6 +149,34 @@ describe('mes-data sync', () => {
     expect((await cliJson('verify', '--store', copy)).json.ok).toBe(true);
   });
 
+  it('Ctrl-C (SIGINT) cancels a sync between objects: exit 10, CANCELLED saying how many were copied; what was copied stays', async (context) => {
+    skipWithoutMoto(context);
+    if (!moto) throw new Error('moto_server is not running');
+    const big = path.join(dir, 'big');
+    const target = `s3://${BUCKET}/interrupted`;
+    const child = spawn(process.execPath, [CLI_BIN, 'sync', big, target], {
+      env: { ...process.env, AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    let sent = false;
+    const ended = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (!sent && stderr.includes('copying')) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    expect(await ended).toBe(10);
+    expect(stderr).toContain('\ncancelling… (what was copied stays; run the sync again to finish)\n');
+    const line = stderr.split('\n').find((l) => l.startsWith('error'));
+    const copied = Number(/after (\d+) object\(s\) copied/.exec(line ?? '')?.[1]);
+    expect(line).toBe(`error CANCELLED: sync from ${big} to ${target}/ cancelled after ${copied} object(s) copied; run it again to finish`);
+    const left = await cliJson('sync', big, target, '--dry-run');
+    expect(left.json.skipped).toBe(copied);
+  });
+
   it('--dry-run lists what it would copy and writes nothing', async (context) => {
     skipWithoutMoto(context);
     const keys = Object.keys(filesOf(source));
