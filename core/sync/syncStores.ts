@@ -129,6 +129,30 @@ function plainMd5(etag: string): string | undefined {
   return /^"?([0-9a-f]{32})"?$/.exec(etag)?.[1];
 }
 
+/** The largest object copied: each is held in memory whole (Node reads at most 2 GiB into one buffer). */
+const MAX_OBJECT_BYTES = 2 ** 31 - 1;
+/** Bytes of objects being copied at once; a larger object is copied alone. */
+const IN_FLIGHT_BYTES = 512 * 1024 * 1024;
+
+/** Lets work of `bytes` start while the bytes already started stay under the budget (one piece of work always may). */
+class ByteBudget {
+  private used = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly budget: number) {}
+
+  async run<T>(bytes: number, work: () => Promise<T>): Promise<T> {
+    while (this.used > 0 && this.used + bytes > this.budget) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.used += bytes;
+    try {
+      return await work();
+    } finally {
+      this.used -= bytes;
+      for (const wake of this.waiting.splice(0)) wake();
+    }
+  }
+}
+
 /** A FROM file up to this size is read to compare its MD5 with a bucket's ETag instead of asking the bucket for the object's recorded hash. */
 const SMALL_OBJECT = 16 * 1024 * 1024;
 
@@ -290,8 +314,17 @@ async function copyInOrder(from: ObjectStore, to: ObjectStore, fromEntries: Obje
   let skippedBytes = 0;
   let copiedBytes = 0;
 
+  const memory = new ByteBudget(IN_FLIGHT_BYTES);
   const copyOne = async (entry: ObjectEntry, stage: string): Promise<void> => {
     signal?.throwIfAborted();
+    if (entry.size > MAX_OBJECT_BYTES) {
+      throw new UnsupportedFileError(`${entry.key} in ${from.location} has ${entry.size} bytes; sync copies objects of up to ${MAX_OBJECT_BYTES} bytes (2 GiB) for now: copy that one another way, then run the sync again`, {
+        store: from.location,
+        key: entry.key,
+        bytes: entry.size,
+        max: MAX_OBJECT_BYTES,
+      });
+    }
     const recorded = hashes.get(entry.key);
     if (recorded && recorded.bytes !== entry.size) {
       throw new CorruptedFileError(`${entry.key} in ${from.location} has ${entry.size} bytes, its sidecar ${recorded.sidecar} records ${recorded.bytes}; run mes-data verify on it, nothing damaged is copied`, {
@@ -383,7 +416,7 @@ async function copyInOrder(from: ObjectStore, to: ObjectStore, fromEntries: Obje
     progress({ fraction: totalBytes === 0 ? null : doneBytes / totalBytes, bytes: doneBytes, stage });
     try {
       // the pointers one at a time, in their order; the rest side by side
-      await eachLimit(entries, k >= 3 ? 1 : concurrency, (entry) => copyOne(entry, stage));
+      await eachLimit(entries, k >= 3 ? 1 : concurrency, (entry) => memory.run(entry.size, () => copyOne(entry, stage)));
     } catch (error) {
       if (signal?.aborted) throw new CancelledError(`sync from ${from.location} to ${to.location} cancelled after ${files.length} object(s) copied; run it again to finish`, { copied: files.length });
       throw error;

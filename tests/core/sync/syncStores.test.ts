@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiSession } from '../../../core/api/handlers.js';
 import { MesDataError } from '../../../core/errors.js';
 import { LocalObjectStore } from '../../../core/objectStore/localObjectStore.js';
+import type { ObjectStore } from '../../../core/objectStore/objectStore.js';
 import { S3ObjectStore } from '../../../core/objectStore/s3ObjectStore.js';
 import { parseStoreUrl } from '../../../core/objectStore/storeUrl.js';
 import { initStore, openStore } from '../../../core/store/openStore.js';
@@ -330,6 +331,38 @@ print(json.dumps({'rows': t.num_rows, 'columns': t.column_names, 'first': [d['ti
     if (down.kind !== 's3') throw new Error('expected s3');
     const unavailable = await failure(syncStores(new LocalObjectStore(source), new S3ObjectStore(down, { credentials: MOTO_CREDENTIALS, attempts: 2, backoffMs: 10, timeoutMs: 5000 })));
     expect([unavailable.code, unavailable.details.reason, unavailable.details.bucket, unavailable.details.key, unavailable.details.attempts]).toEqual(['UNAVAILABLE', 'unavailable', BUCKET, 'lake/', 2]);
+  });
+});
+
+describe('objects sync does not copy yet', () => {
+  it('an object over 2 GiB is UNSUPPORTED_FILE naming it, before anything of it is read', async () => {
+    const marker = new TextEncoder().encode(JSON.stringify({ format: 'mes-data-store', formatVersion: 2 }));
+    const reads: string[] = [];
+    const huge: ObjectStore = {
+      kind: 's3',
+      location: 's3://fake-lake/',
+      list: () => Promise.resolve([
+        { key: 'mes-data-store.json', size: marker.length, etag: '"m"' },
+        { key: 'raw/MES/2024-01-02/huge.parquet', size: 3 * 2 ** 30, etag: '"h"' },
+      ]),
+      get: (key) => {
+        reads.push(key);
+        return key === 'mes-data-store.json' ? Promise.resolve(marker) : Promise.reject(new Error(`no read of ${key} expected`));
+      },
+      getRange: () => Promise.reject(new Error('no range read expected')),
+      head: () => Promise.reject(new Error('no head expected')),
+      tail: () => Promise.reject(new Error('no tail expected')),
+      put: () => Promise.reject(new Error('no write expected')),
+      delete: () => Promise.reject(new Error('no delete expected')),
+    };
+    const target = path.join(tmp, 'huge-target');
+    const refused = await failure(syncStores(huge, new LocalObjectStore(target)));
+    expect([refused.code, refused.message, refused.details.key]).toEqual([
+      'UNSUPPORTED_FILE',
+      `raw/MES/2024-01-02/huge.parquet in s3://fake-lake/ has ${3 * 2 ** 30} bytes; sync copies objects of up to ${2 ** 31 - 1} bytes (2 GiB) for now: copy that one another way, then run the sync again`,
+      'raw/MES/2024-01-02/huge.parquet',
+    ]);
+    expect(reads).toEqual(['mes-data-store.json']);
   });
 });
 
