@@ -12,7 +12,7 @@ import { ohlcvTable, tempDir } from '../../../helpers/ohlcvTable.js';
 /** A read's rows as plain values per column, from its IPC stream. */
 function valuesOf(ipc: Uint8Array): Record<string, unknown[]> {
   const table = tableFromIPC(ipc);
-  return Object.fromEntries(table.schema.fields.map((field, k) => [field.name, [...(table.getChildAt(k)?.toArray() as ArrayLike<unknown>)]]));
+  return Object.fromEntries(table.schema.fields.map((field, k) => [field.name, Array.from(table.getChildAt(k)?.toArray() as ArrayLike<unknown>)]));
 }
 
 describe('readBatch', () => {
