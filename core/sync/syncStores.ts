@@ -66,8 +66,17 @@ type Reason = 'missing' | 'size' | 'hash';
 
 const PHASES = ['data files', 'catalog sidecars', 'Iceberg metadata', 'table pointers', 'store marker'] as const;
 
-/** Whether a key is part of a store: no hidden segment (staging, lock, uploads, temporary files). */
+/**
+ * Whether a key is part of a store: no hidden segment (staging, lock, uploads, temporary
+ * files), and a key a store can hold (`checkedKey`: a bucket takes `a/../b` or `a//b`, which
+ * no store writes and no folder could take): anything else is left where it is.
+ */
 function isStoreObject(key: string): boolean {
+  try {
+    checkedKey(key);
+  } catch {
+    return false;
+  }
   return !key.split('/').some((segment) => segment.startsWith('.'));
 }
 

@@ -14,9 +14,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiSession } from '../../../core/api/handlers.js';
 import { MesDataError } from '../../../core/errors.js';
 import { LocalObjectStore } from '../../../core/objectStore/localObjectStore.js';
+import { RemoteStoreView } from '../../../core/objectStore/remoteStore.js';
 import type { ObjectStore } from '../../../core/objectStore/objectStore.js';
 import { S3ObjectStore } from '../../../core/objectStore/s3ObjectStore.js';
 import { parseStoreUrl } from '../../../core/objectStore/storeUrl.js';
+import { listTree } from '../../../core/store/catalog.js';
 import { initStore, openStore } from '../../../core/store/openStore.js';
 import { commitRawSnapshots } from '../../../core/store/rawSnapshot.js';
 import { acquireStoreLock } from '../../../core/store/storeLock.js';
@@ -251,6 +253,26 @@ describe('syncStores', () => {
     const done = await syncStores(new LocalObjectStore(source), new LocalObjectStore(target));
     expect(done.copied).toBe(Object.keys(filesOf(source)).length);
     expect(fs.existsSync(path.join(target, '.lock'))).toBe(false);
+  });
+
+  it('keys a bucket takes but no store holds (an empty or ".." segment) are left out, never made into paths', async (context) => {
+    skipWithoutMoto(context);
+    if (!moto) throw new Error('moto_server is not running');
+    await syncStores(new LocalObjectStore(source), bucket('odd'));
+    for (const key of ['odd/raw//double.parquet', 'odd/raw/MES/../../../../escape.txt']) await moto.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'x' }));
+    const listed = (await bucket('odd').list('')).map((entry) => entry.key);
+    expect(listed.filter((key) => key.includes('//') || key.includes('..'))).toEqual(['raw//double.parquet', 'raw/MES/../../../../escape.txt']);
+    const copy = path.join(tmp, 'odd-copy');
+    const down = await syncStores(bucket('odd'), new LocalObjectStore(copy));
+    expect(down.objects).toBe(Object.keys(filesOf(source)).length);
+    expect(filesOf(copy)).toEqual(filesOf(source));
+    expect(fs.existsSync(path.join(tmp, 'escape.txt'))).toBe(false);
+    expect(fs.existsSync(path.join(copy, 'escape.txt'))).toBe(false);
+    // the read-only view leaves them out of the tree as well, and refuses them as keys
+    const view = new RemoteStoreView(bucket('odd'));
+    expect(await view.tree('', undefined)).toEqual({ ...(await listTree(await openStore(source, { recover: false }))), name: 'odd' });
+    const refused = await failure(view.schema('raw/MES/../../../../escape.txt'));
+    expect([refused.code, refused.message]).toEqual(['INVALID_NAME', 'the object key "raw/MES/../../../../escape.txt" is not allowed: it has a ".." segment']);
   });
 
   it('a dry run says what it would copy and writes nothing', async (context) => {
