@@ -22,6 +22,10 @@ import { OHLCV_SCHEMA } from '../core/schema/predefinedSchemas.js';
 import { initStore } from '../core/store/openStore.js';
 import { commitRawSnapshots } from '../core/store/rawSnapshot.js';
 import { fmtMB, fmtRatio, fmtStat, mdTable, stat, timed } from './benchUtil.js';
+import { runMeasured } from './scaleProcess.js';
+import { buildCliIfStale } from '../scripts/buildCli.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 const DAYS = 2_610;
 const BARS = 390;
@@ -158,7 +162,7 @@ function diskBytes(dir: string): number {
 async function dailyPromote(root: string): Promise<string> {
   const storeDir = path.join(root, 'store');
   const { store } = await initStore(storeDir);
-  const all = weekdays(DAYS + RUNS);
+  const all = weekdays(DAYS + 2 * RUNS);
   const source = path.join(root, 'raw-source');
   const ohlcv = (datesSql: string) =>
     `SELECT (d::TIMESTAMP + INTERVAL 14 HOUR + m * INTERVAL 1 MINUTE)::TIMESTAMPTZ AS timestamp, (4000 + m * 0.25)::DOUBLE AS open, (4000.5 + m * 0.25)::DOUBLE AS high, (3999.5 + m * 0.25)::DOUBLE AS low, (4000.25 + m * 0.25)::DOUBLE AS close, (100 + m % 50)::BIGINT AS volume, strftime(d::DATE, '%Y-%m-%d') AS day FROM (SELECT unnest(${datesSql}) AS d), range(${BARS}) r(m)`;
@@ -181,6 +185,19 @@ async function dailyPromote(root: string): Promise<string> {
     copyMs.push(copy);
   }
   const daily = stat(promoteMs);
+  // the same through the command, a process each (package.json bin, built from today's sources)
+  await buildCliIfStale(ROOT);
+  const bin = path.join(ROOT, 'dist', 'cli', 'mes-data.mjs');
+  const processMs: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    const date = all[DAYS + RUNS + run];
+    await commitRawSnapshots(store, [{ asset: 'MES', date, name: 'bars', sourceParquetPath: sourceOf(date) }]);
+    const child = await runMeasured(process.execPath, [bin, 'promote', '--store', storeDir, '--asset', 'MES', '--append', '--json'], { timeoutMs: 300_000 });
+    const written = child.exitCode === 0 ? (JSON.parse(child.stdout) as { dates?: { written?: number } }).dates?.written : undefined;
+    if (written !== 1) throw new Error(`mes-data promote --append of ${date} ended with ${child.exitCode}: ${child.stderrTail}`);
+    processMs.push(child.wallMs);
+  }
+  const version = await runMeasured(process.execPath, [bin, '--version'], { timeoutMs: 60_000 });
   return [
     '## Daily promote onto ten years, through `promote`',
     '',
@@ -188,7 +205,10 @@ async function dailyPromote(root: string): Promise<string> {
     '',
     mdTable(
       ['operation', 'ours', 'DuckDB', 'ratio'],
-      [['one new raw day onto ten years: gate, write, commit, version folder', fmtStat(daily), `${fmtStat(stat(copyMs))} (copying the day's raw file)`, fmtRatio(daily.median, stat(copyMs).median)]],
+      [
+        ['one new raw day onto ten years: gate, write, commit, version folder', fmtStat(daily), `${fmtStat(stat(copyMs))} (copying the day's raw file)`, fmtRatio(daily.median, stat(copyMs).median)],
+        ['the same as a process: `mes-data promote --asset MES --append --json`', fmtStat(stat(processMs)), '–', `\`mes-data --version\` took ${fmtStat(stat([version.wallMs]))}`],
+      ],
     ),
     '',
     `Disk added by one daily version (du of the store before and after, each inode once): ${(stat(growth).median / 1000).toFixed(1)} kB (the day's data file, the sidecar, the Iceberg files of the snapshot, and the directory entries of ${(DAYS + 1).toLocaleString('en-US')} links).`,

@@ -72,7 +72,7 @@ interface RawDate {
   perRowDate: boolean;
   /** the dates its rows cover (the folder's own date, or a year folder's span) */
   span: { from: string; to: string };
-  /** `absolute` is checked for links (`checkedFiles`) only for the folders promotion reads */
+  /** `absolute` is checked for links (resolveStorePath) only for the folders promotion reads */
   files: { absolute: string; path: string; sha256: string; rows: number }[];
 }
 
