@@ -201,7 +201,7 @@ function rawDateNode(asset: string, date: string, read: SidecarRead, depth: numb
  */
 interface RawListing {
   stamp: string;
-  /** false when a folder had changed just before it was read: the next use lists it again */
+  /** false when a folder had changed just before it was read, or a sidecar could not be read: the next use lists it again */
   settled: boolean;
   dates: string[];
   reads: SidecarRead[];
@@ -244,7 +244,8 @@ async function rawListing(store: Store, asset: string): Promise<RawListing> {
   // one check of the sidecars' folder for links, then plain paths inside it
   const checkedDir = dates.length === 0 ? '' : path.dirname(sidecarFile(store, rawSidecarPath(asset, dates[0])));
   const reads = await readSidecars(dates.map((date) => path.join(checkedDir, path.posix.basename(rawSidecarPath(asset, date)))));
-  const listing: RawListing = { stamp, settled, dates, reads };
+  // a listing with a sidecar that could not be read is not kept either (as readSidecarNow keeps no failed read)
+  const listing: RawListing = { stamp, settled: settled && !reads.some((read) => 'error' in read), dates, reads };
   rawListings.delete(assetDir);
   rawListings.set(assetDir, listing);
   if (rawListings.size > RAW_LISTINGS_KEPT) rawListings.delete(rawListings.keys().next().value as string);

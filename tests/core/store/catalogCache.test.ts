@@ -96,4 +96,22 @@ describe('listTree keeps raw listings', () => {
     forgetCatalogListings();
     expect((await rowsByDate())?.[0]).toEqual(['2024-01-15', 55]);
   });
+
+  it('a listing with a sidecar it could not read is listed again at the next request', async () => {
+    const file = sidecar('2024-01-16');
+    const good = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, '{ not json');
+    settle();
+    const broken = (await listTree(store, 'raw/MES', { depth: 1 })).children?.map((c) => [c.name, c.rows, c.error === undefined ? 'read' : 'unreadable']);
+    expect(broken).toEqual([
+      ['2024-01-15', 10, 'read'],
+      ['2024-01-16', null, 'unreadable'],
+    ]);
+    // put back where it is: the folders keep their times, the listing was not kept
+    fs.writeFileSync(file, good);
+    expect(await rowsByDate()).toEqual([
+      ['2024-01-15', 10],
+      ['2024-01-16', 20],
+    ]);
+  });
 });
