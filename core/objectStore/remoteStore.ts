@@ -175,52 +175,98 @@ export class RemoteStoreView {
     }
   }
 
-  /** Opens one Parquet object; a key that is a folder is BAD_REQUEST naming its objects. */
-  private async open(key: string): Promise<ObjectParquetReader> {
-    checkedKey(key, 'the object key');
+  /**
+   * The Parquet objects a path names, sorted by key as a folder's dataset reads them: one
+   * object's key; a dataset folder (`raw/MES/2024-01-02`, `cleaned/v1/MES`,
+   * `features/v1/MES/rsi`); or a version by name (`cleaned/MES@v1`, `cleaned/MES` for the
+   * newest, `features/MES/rsi@v2`), from the sidecars in `catalog/`.
+   */
+  private async resolve(input: string): Promise<{ path: string; keys: string[] }> {
     await this.checkMarker();
+    const named = /^(cleaned)\/([^/@]+)(?:@v?(\d+))?$/.exec(input) ?? /^(features)\/([^/@]+\/[^/@]+)(?:@v?(\d+))?$/.exec(input);
+    let folder = input.replace(/\/+$/, '');
+    if (named && !/^v\d+$/.test(named[2].split('/')[0])) {
+      const [, layer, key, wanted] = named;
+      let version = wanted === undefined ? null : Number(wanted);
+      if (version === null) {
+        const held = (await this.store.list(`catalog/${layer}/${checkedKey(key, 'the dataset name')}/`))
+          .map((entry) => /^v(\d+)\.json$/.exec(entry.key.slice(`catalog/${layer}/${key}/`.length))?.[1])
+          .filter((n): n is string => n !== undefined)
+          .map(Number)
+          .sort((a, b) => b - a);
+        if (held.length === 0) throw new NotFoundError(`no version of ${input} in ${this.store.location}`, { path: input, store: this.store.location });
+        version = held[0];
+      }
+      folder = `${layer}/v${version}/${key}`;
+    }
+    checkedKey(folder, 'the object key');
+    if (folder.endsWith('.parquet')) return { path: folder, keys: [folder] };
+    const keys = (await this.store.list(`${folder}/`)).map((entry) => entry.key).filter((key) => key.endsWith('.parquet') && !key.split('/').some((part) => part.startsWith('.') || part.startsWith('_')));
+    if (keys.length === 0) {
+      throw new NotFoundError(`nothing at ${input} in ${this.store.location}: on an s3:// store show and schema take an object's key (raw/MES/2024-01-02/ohlcv.parquet), a dataset folder (cleaned/v1/MES) or a version's name (cleaned/MES@v1)`, {
+        path: input,
+        store: this.store.location,
+      });
+    }
+    return { path: folder, keys };
+  }
+
+  private async open(key: string): Promise<ObjectParquetReader> {
     try {
       return await ObjectParquetReader.open(this.store, key, this.cache);
     } catch (error) {
       if (error instanceof MesDataError && error.code === 'NOT_FOUND' && error.details.reason === 'no-such-key') {
-        const inside = (await this.store.list(`${key}/`)).map((entry) => entry.key);
-        if (inside.length > 0) {
-          throw new BadRequestError(`${this.urlOf(key)} is a folder; on an s3:// store show and schema read one Parquet object: ${inside.slice(0, 5).join(', ')}${inside.length > 5 ? ', …' : ''}`, { path: this.urlOf(key), objects: inside.slice(0, 20) });
-        }
-        throw new NotFoundError(`no object ${key} in ${this.store.location}; on an s3:// store show and schema take an object's key (raw/MES/2024-01-02/ohlcv.parquet, cleaned/v1/MES/2024-01-02.parquet)`, { path: this.urlOf(key), key });
+        throw new NotFoundError(`no object ${key} in ${this.store.location}; on an s3:// store show and schema take an object's key (raw/MES/2024-01-02/ohlcv.parquet), a dataset folder (cleaned/v1/MES) or a version's name (cleaned/MES@v1)`, { path: this.urlOf(key), key });
       }
       if (error instanceof MesDataError) throw error;
       throw new CorruptedFileError(`${this.urlOf(key)} is not a readable Parquet file: ${(error as Error).message}`, { path: this.urlOf(key) });
     }
   }
 
-  async schema(key: string): Promise<RemoteSchema> {
-    const reader = await this.open(key);
-    const url = this.urlOf(key);
-    const columns = flatColumns(url, reader.metadata.schema).map(({ element, type }) => ({ name: element.name, type: typeName(type), nullable: element.repetition_type !== 'REQUIRED' }));
-    return { path: url, numRows: reader.numRows, columns };
+  /** The objects' footers, in order, with the first one's columns (every file of a dataset has them). */
+  private async openAll(input: string): Promise<{ url: string; readers: ObjectParquetReader[]; columns: { element: SchemaElement; type: arrow.DataType }[] }> {
+    const { path: resolved, keys } = await this.resolve(input);
+    const readers = await Promise.all(keys.map((key) => this.open(key)));
+    const url = this.urlOf(resolved);
+    return { url, readers, columns: flatColumns(url, readers[0].metadata.schema) };
   }
 
-  /** Rows [offset, offset + rows) of one object (only the row groups that hold them are fetched), with the columns asked for, in their order. */
-  async rows(key: string, offset: number, rows: number, columns?: string[]): Promise<RemoteRows> {
-    const reader = await this.open(key);
-    const url = this.urlOf(key);
-    const all = flatColumns(url, reader.metadata.schema);
+  async schema(input: string): Promise<RemoteSchema> {
+    const { url, readers, columns } = await this.openAll(input);
+    return {
+      path: url,
+      numRows: readers.reduce((sum, reader) => sum + reader.numRows, 0),
+      columns: columns.map(({ element, type }) => ({ name: element.name, type: typeName(type), nullable: element.repetition_type !== 'REQUIRED' })),
+    };
+  }
+
+  /** Rows [offset, offset + rows) of an object or a dataset (only the row groups that hold them are fetched), with the columns asked for, in their order. */
+  async rows(input: string, offset: number, rows: number, columns?: string[]): Promise<RemoteRows> {
+    const { url, readers, columns: all } = await this.openAll(input);
     const chosen = columns === undefined ? all : columns.map((name) => {
       const found = all.find((c) => c.element.name === name);
       if (!found) throw new BadRequestError(`${url} has no column "${name}"; its columns are ${all.map((c) => c.element.name).join(', ')}`, { path: url, column: name });
       return found;
     });
-    let read: Record<string, unknown>[];
-    try {
-      read = await reader.readRows(offset, rows, chosen.map((c) => c.element.name), rawParsers);
-    } catch (error) {
-      if (error instanceof MesDataError) throw error;
-      throw new CorruptedFileError(`${url}: its rows could not be decoded: ${(error as Error).message}`, { path: url });
+    const read: Record<string, unknown>[] = [];
+    let start = 0;
+    for (const reader of readers) {
+      const end = start + reader.numRows;
+      const from = Math.max(offset, start);
+      const to = Math.min(offset + rows, end);
+      if (to > from) {
+        try {
+          read.push(...(await reader.readRows(from - start, to - from, chosen.map((c) => c.element.name), rawParsers)));
+        } catch (error) {
+          if (error instanceof MesDataError) throw error;
+          throw new CorruptedFileError(`${this.urlOf(reader.key)}: its rows could not be decoded: ${(error as Error).message}`, { path: this.urlOf(reader.key) });
+        }
+      }
+      start = end;
     }
     return {
       path: url,
-      numRows: reader.numRows,
+      numRows: start,
       offset,
       columns: chosen.map((c) => ({ name: c.element.name, type: typeName(c.type) })),
       rows: read.map((row) => Object.fromEntries(chosen.map((c) => [c.element.name, toJson(row[c.element.name], c.type, c.element)]))),

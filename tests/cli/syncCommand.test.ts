@@ -236,7 +236,7 @@ describe('read-only commands on --store s3://…', () => {
     expect(none.stderr.split('\n').filter((l) => l.startsWith('error'))).toEqual([`error NOT_FOUND: nothing at raw/ES in the store ${LAKE}`]);
   });
 
-  it('show and schema read an object with range requests and print what they print for the file', async (context) => {
+  it('show and schema read an object, a dataset folder or a version by name with range requests and print what they print for the folder', async (context) => {
     skipWithoutMoto(context);
     for (const key of ['raw/MES/2024-01-02/ohlcv.parquet', 'cleaned/v1/MES/2024-01-02.parquet']) {
       const file = path.join(source, ...key.split('/'));
@@ -251,15 +251,24 @@ describe('read-only commands on --store s3://…', () => {
     }
     const rows = (await cliJson('show', 'raw/MES/2024-01-02/ohlcv.parquet', '--rows', '1', '--store', LAKE)).json.rows;
     expect(rows).toEqual([{ timestamp: '2024-01-02T00:00:00.000000000Z', open: 5000, high: 5001, low: 4999, close: 5000.5, volume: 100 }]);
-    const folder = await cli('show', 'cleaned/v1/MES', '--store', LAKE);
-    expect({ code: folder.code, error: folder.stderr.split('\n').find((l) => l.startsWith('error')) }).toEqual({
-      code: 2,
-      error: `error BAD_REQUEST: ${LAKE}/cleaned/v1/MES is a folder; on an s3:// store show and schema read one Parquet object: cleaned/v1/MES/2024-01-02.parquet`,
-    });
+    // a dataset folder, a version by name, a raw asset's whole history (1,440 + 30 rows: the page crosses from one file to the next)
+    for (const [name, local] of [['cleaned/v1/MES', 'cleaned/v1/MES'], ['cleaned/MES@v1', 'cleaned/v1/MES'], ['cleaned/MES', 'cleaned/v1/MES'], ['raw/MES', 'raw/MES']]) {
+      const remote = await cliJson('show', name, '--offset', '1438', '--rows', '5', '--store', LAKE);
+      const here = await cliJson('show', name, '--offset', '1438', '--rows', '5', '--store', source);
+      expect({ name, code: remote.code, json: remote.json }).toEqual({ name, code: 0, json: { ...here.json, path: `${LAKE}/${local}` } });
+      const schema = await cliJson('schema', name, '--store', LAKE);
+      expect(schema.json).toEqual({ ...(await cliJson('schema', name, '--store', source)).json, path: `${LAKE}/${local}` });
+    }
+    expect(((await cliJson('show', 'raw/MES', '--offset', '1439', '--rows', '2', '--columns', 'timestamp', '--store', LAKE)).json.rows as unknown[])).toEqual([
+      { timestamp: '2024-01-02T23:59:00.000000000Z' },
+      { timestamp: '2024-01-02T00:00:00.000000000Z' },
+    ]);
     const missing = await cli('schema', 'cleaned/v9/MES/2024-01-02.parquet', '--store', LAKE);
     expect(missing.stderr.split('\n').find((l) => l.startsWith('error'))).toBe(
-      `error NOT_FOUND: no object cleaned/v9/MES/2024-01-02.parquet in ${LAKE}/; on an s3:// store show and schema take an object's key (raw/MES/2024-01-02/ohlcv.parquet, cleaned/v1/MES/2024-01-02.parquet)`,
+      `error NOT_FOUND: no object cleaned/v9/MES/2024-01-02.parquet in ${LAKE}/; on an s3:// store show and schema take an object's key (raw/MES/2024-01-02/ohlcv.parquet), a dataset folder (cleaned/v1/MES) or a version's name (cleaned/MES@v1)`,
     );
+    const noVersion = await cli('show', 'cleaned/ES', '--store', LAKE);
+    expect(noVersion.stderr.split('\n').find((l) => l.startsWith('error'))).toBe(`error NOT_FOUND: no version of cleaned/ES in ${LAKE}/`);
   });
 
   it('every other command on an s3:// store is BAD_REQUEST naming it; no folder named s3: appears', async (context) => {
