@@ -43,7 +43,7 @@ export function registerFileCommands(program: Command, ctx: CommandContext): voi
   program
     .command('show')
     .description('print rows of a Parquet file (reads only the row groups that hold them)')
-    .argument('<file>', 'a Parquet file, or a dataset of the store (cleaned/MES@v3, cleaned/MES for its newest version, cleaned/v3/MES); on an s3:// store, an object\'s key (cleaned/v3/MES/2024-01-02.parquet)')
+    .argument('<file>', 'a Parquet file, or a dataset of the store (cleaned/MES@v3, cleaned/MES for its newest version, cleaned/v3/MES); on an s3:// store, an object\'s key, a dataset folder or a version by name')
     .option('--offset <n>', 'first row to show (0-based)', wholeNumber('offset'), 0)
     .option('--rows <n>', 'how many rows to show', wholeNumber('rows'), 20)
     .option('--columns <a,b>', 'only these columns, in this order', columnList)
@@ -68,7 +68,7 @@ export function registerFileCommands(program: Command, ctx: CommandContext): voi
   program
     .command('schema')
     .description('print the columns of a Parquet file with their Arrow types (footer only)')
-    .argument('<file>', 'a Parquet file, or a dataset of the store (cleaned/MES@v3, cleaned/MES, cleaned/v3/MES); on an s3:// store, an object\'s key')
+    .argument('<file>', 'a Parquet file, or a dataset of the store (cleaned/MES@v3, cleaned/MES, cleaned/v3/MES); on an s3:// store, an object\'s key, a dataset folder or a version by name')
     .addOption(asOfOption())
     .addOption(jsonOption())
     .action(async (file: string, opts: { asOf?: string; json?: boolean }) => {

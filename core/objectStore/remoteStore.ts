@@ -17,10 +17,11 @@ import { checkedKey } from './storeUrl.js';
  * A store in a bucket, seen read-only: what `mes-data ls`, `show` and `schema` answer on an
  * `s3://` store. The tree is the local catalog's (`listTree`, so both print the same): its
  * folders are made from one listing of the bucket and its sidecars fetched, in a temporary
- * folder removed afterwards; no Parquet object is read for it. Rows and columns of one
- * Parquet object are read with range requests (the footer, then only the row groups that hold
- * the rows), values given exactly as the local readers give them (timestamps with every digit
- * of their unit, 64-bit integers beyond 2^53 as strings).
+ * folder removed afterwards; no Parquet object is read for it. Rows and columns of a Parquet
+ * object, a dataset folder or a version by name are read with range requests (each object's
+ * footer, then only the row groups that hold the rows), values given exactly as the local
+ * readers give them (timestamps with every digit of their unit, 64-bit integers beyond 2^53
+ * as strings).
  */
 
 interface RemoteRows {
