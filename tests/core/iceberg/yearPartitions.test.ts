@@ -76,7 +76,7 @@ describe('a table partitioned by year', () => {
     expect(byDate(await readSnapshotRows(table, snapshotForVersion(table, 3)))).toEqual([...YEAR_2023, ...YEAR_2024_AGAIN].map(row));
     const metadata = fs.readdirSync(path.join(dir, 'metadata')).filter((n) => /^v\d+\.metadata\.json$/.test(n)).sort((a, b) => Number(/\d+/.exec(a)) - Number(/\d+/.exec(b))).pop() as string;
     const iceberg = await icebergRead({ tableUrl: fileLocation(dir), metadataFileName: metadata });
-    expect(iceberg.map((r) => [r.close, r.volume]).sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual([...YEAR_2023, ...YEAR_2024_AGAIN].map(([, close, volume]) => [close, BigInt(volume)]));
+    expect(iceberg.map((r): unknown[] => [r.close, r.volume]).sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual([...YEAR_2023, ...YEAR_2024_AGAIN].map(([, close, volume]) => [close, BigInt(volume)]));
   });
 
   it('refuses a file of two years, a year not the file\'s, a held year appended to, and a date to remove', async () => {
