@@ -692,7 +692,9 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
   // the identity of a version: its inputs and how they were cleaned; from/to only chose the inputs
   const identity = { ...recipe, parameters: { ...recipe.parameters, from: undefined, to: undefined } };
   const fingerprint = crypto.createHash('sha256').update(JSON.stringify({ inputs, recipe: identity })).digest('hex');
-  const counts = (written: number) => ({ shared: incremental.keep.length, written, removed: incremental.removed.length });
+  // a table by year counts years; one by date, trading dates
+  const by = partitionBy === 'year' ? { by: 'year' as const } : {};
+  const counts = (written: number) => ({ shared: incremental.keep.length, written, removed: incremental.removed.length, ...by });
 
   const plan: CleanPlan = { store, asset, dates, files: gate.files, schema, mode, drop, tsName, duplicateRows: gate.duplicateRows, unsortedRows: gate.unsortedRows, unconverted: Object.keys(report.coercions).length === 0, compression, partitionBy, signal: options.signal, profile };
   const ownWriter = gate.ownWriter;
@@ -758,6 +760,6 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
   profile.mark('commit');
   profile.print();
   progress({ fraction: 1, stage: 'committed', rows: commit.rows });
-  const dateCounts = commit.status === 'unchanged' ? { shared: commit.metadata.files.length, written: 0, removed: 0 } : { shared: keptDates, written: writtenDates, removed: removedDates };
+  const dateCounts = commit.status === 'unchanged' ? { shared: commit.metadata.files.length, written: 0, removed: 0, ...by } : { shared: keptDates, written: writtenDates, removed: removedDates, ...by };
   return { version: `v${commit.version}`, path: commit.path, rows: commit.rows, inputs, report, dropped, status: commit.status, dates: dateCounts };
 }

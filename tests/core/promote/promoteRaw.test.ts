@@ -226,7 +226,7 @@ describe('promoteRaw', () => {
     expect(fs.readdirSync(path.join(store.root, 'raw/NVDA')).sort()).toEqual(['2022-01-01', '2023-01-01', '2024-01-01']);
     const all = await promoteRaw(store, { asset: 'NVDA', schema: OHLCV_SCHEMA });
     expect(all).toMatchObject({ version: 'v1', rows: 600, status: 'created' });
-    expect(all.dates).toEqual({ shared: 0, written: 3, removed: 0 });
+    expect(all.dates).toEqual({ shared: 0, written: 3, removed: 0, by: 'year' });
     expect(fs.readdirSync(path.join(store.root, 'cleaned/v1/NVDA')).sort()).toEqual(['2022.parquet', '2023.parquet', '2024.parquet']);
     const dates = await duck.rows(`SELECT min(date)::VARCHAR AS lo, max(date)::VARCHAR AS hi, count(DISTINCT date) AS n FROM read_parquet(${sqlString(path.join(store.root, 'cleaned/v1/NVDA/*.parquet'))})`);
     expect(dates).toEqual([{ lo: days[0], hi: days[599], n: 600n }]);
