@@ -107,7 +107,8 @@ export interface VersionWriteContext {
   /**
    * Keeps partitions of the previous version in the new one, by reference: nothing is read
    * or written, the table's next snapshot keeps their files and the version folder links
-   * them. Every partition the writer neither keeps nor writes is not in the new version.
+   * them. Values as `previous.partitions` gives them (dates, or years for a table by year).
+   * Every partition the writer neither keeps nor writes is not in the new version.
    * BAD_REQUEST for a value the previous version does not hold.
    */
   keepPartitions(values: readonly string[]): void;
@@ -314,8 +315,10 @@ function lineageSummary(metadata: DatasetMetadata): Record<string, string> {
  *
  * Throws INVALID_NAME for a bad key, LOCKED when another writer keeps the lock longer than
  * `lockWaitMs`, CANCELLED when `signal` aborts, BAD_REQUEST when `write` leaves something
- * other than Parquet files, mixes partitioned and unpartitioned files, or the sidecar would
- * not match the JSON Schema, SCHEMA_MISMATCH when a file does not fit the table, and
+ * other than Parquet files, mixes partitioned and unpartitioned files or partitions by date
+ * and by year, writes files partitioned otherwise than the key's table (a table keeps its
+ * spec: created by date from `date=` folders, by year from `date_year=` ones, unpartitioned
+ * from top-level files), or the sidecar would not match the JSON Schema, SCHEMA_MISMATCH when a file does not fit the table, and
  * whatever `write` throws. On any failure before the commit point no version appears; the
  * allocated number is not reused.
  */
