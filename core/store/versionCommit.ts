@@ -503,7 +503,10 @@ async function writeVersion(store: Store, options: CommitVersionOptions, version
       const field = defaultSpec(schemaTable.metadata, schemaTable.metadataFile).fields[0] as { transform: string } | undefined;
       const tableBy: PartitionBy | null = field === undefined ? null : field.transform === 'year' ? 'year' : 'date';
       const words = (by: PartitionBy | null) => (by === null ? 'unpartitioned' : `partitioned by ${by}`);
-      if (tableBy !== partitionBy) throw new BadRequestError(`${what}: the table ${tablePath(layer, key)} is ${words(tableBy)}, the new files are ${words(partitionBy)}`, { layer, key, table: tableBy, files: partitionBy });
+      if (tableBy !== partitionBy) {
+        const files = tableBy !== null && partitionBy !== null ? words(partitionBy) : 'not';
+        throw new BadRequestError(`${what}: the table ${tablePath(layer, key)} is ${words(tableBy)}, the new files are ${files}`, { layer, key, table: tableBy, files: partitionBy });
+      }
     }
 
     // step 1: into the table's data folder (no snapshot names them until the commit)
