@@ -388,13 +388,14 @@ function rowDays(table: Table, tsName: string, folderDate: string | null): Int32
  */
 async function eachCleanYear(plan: CleanPlan, onDate: (relative: string, table: Table) => Promise<unknown>): Promise<number> {
   let duplicates = 0;
-  let pending: { year: number; tables: Table[] } | null = null;
+  // the rows of the year being gathered (folders come in date order, their rows in time order)
+  let year: number | null = null;
+  let pieces: Table[] = [];
   const flush = async () => {
-    if (pending === null) return;
-    const [first, ...rest] = pending.tables;
-    await onDate(`${YEAR_FIELD}=${pending.year}/part-0.parquet`, first.concat(...rest));
-    pending = null;
+    if (year !== null && pieces.length > 0) await onDate(`${YEAR_FIELD}=${year}/part-0.parquet`, pieces[0].concat(...pieces.slice(1)));
+    pieces = [];
   };
+  const yearOf = (days: number) => new Date(days * 86_400_000).getUTCFullYear();
   for (const range of dateRanges(plan.dates, plan.files)) {
     if (plan.signal?.aborted) throw new CancelledError('promotion: cancelled, nothing written');
     const raw = plan.dates.find((d) => d.date === range.date) as RawDate;
@@ -407,12 +408,13 @@ async function eachCleanYear(plan: CleanPlan, onDate: (relative: string, table: 
     const dated = cleaned.table.assign(new Table({ date: makeVector(makeData({ type: new DateDay(), length: days.length, nullCount: 0, data: days })) }));
     // sorted by time, so a year's rows are one run
     for (let start = 0; start < dated.numRows; ) {
-      const year = new Date(days[start] * 86_400_000).getUTCFullYear();
       let end = start + 1;
-      while (end < dated.numRows && new Date(days[end] * 86_400_000).getUTCFullYear() === year) end++;
-      if (pending !== null && (pending as { year: number }).year !== year) await flush();
-      pending ??= { year, tables: [] };
-      pending.tables.push(dated.slice(start, end));
+      while (end < dated.numRows && yearOf(days[end]) === yearOf(days[start])) end++;
+      if (yearOf(days[start]) !== year) {
+        await flush();
+        year = yearOf(days[start]);
+      }
+      pieces.push(dated.slice(start, end));
       start = end;
     }
   }

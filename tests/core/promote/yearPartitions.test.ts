@@ -233,6 +233,36 @@ describe('partitioning of a cleaned table', () => {
       ['2021-01-04', '2021-01-04T00:00:00.000000007Z', 11.5],
       ['2021-01-05', '2021-01-05T00:00:00.000000007Z', 12.5],
     ]);
+    // a date folder of the year (a bar ingested on its own) is written into the year's file, with the year folder's rows
+    await commitRawSnapshots(store, [{ asset: 'NS', date: '2022-06-01', name: 'bar', table: barsTable([['2022-06-01T00:00:00.000000007Z', 30, 31, 29, 30.5, 9]]) }]);
+    const next = await promoteRaw(store, { asset: 'NS', schema: OHLCV_SCHEMA });
+    expect(next).toMatchObject({ version: 'v2', rows: 6 });
+    expect(next.dates).toEqual({ shared: 1, written: 1, removed: 0, by: 'year' });
+    expect(next.inputs.map((i) => i.path)).toEqual(['raw/NS/2021-01-01/daily.parquet', 'raw/NS/2022-01-01/daily.parquet', 'raw/NS/2022-06-01/bar.parquet']);
+    const year = tableToJsonRows(await readParquet(at('cleaned/v2/NS/2022.parquet')));
+    expect(year.map((r) => [r.date, r.close])).toEqual([
+      ['2022-01-03', 20.5],
+      ['2022-01-04', 21.5],
+      ['2022-06-01', 30.5],
+    ]);
+    expect(fs.statSync(at('cleaned/v2/NS/2021.parquet')).ino).toBe(fs.statSync(at('cleaned/v1/NS/2021.parquet')).ino);
+  });
+
+  it('DuckDB writes a date folder of a year into that year\'s one file too', async () => {
+    await commitRawSnapshots(store, [yearFolder('ENG', '2021', [10, 11]), yearFolder('ENG', '2022', [20, 21])]);
+    expect((await promoteRaw(store, { asset: 'ENG', schema: OHLCV_SCHEMA })).dates).toEqual({ shared: 0, written: 2, removed: 0, by: 'year' });
+    await commitRawSnapshots(store, ['2022-06-01', '2022-06-02'].map((date, k) => ({ asset: 'ENG', date, name: 'bar', table: barsTable([[`${date}T00:00:00Z`, 30 + k, 31 + k, 29 + k, 30.5 + k, 9]]) })));
+    const next = await promoteRaw(store, { asset: 'ENG', schema: OHLCV_SCHEMA });
+    expect(next).toMatchObject({ version: 'v2', rows: 6, dates: { shared: 1, written: 1, removed: 0, by: 'year' } });
+    expect(fs.readdirSync(at('cleaned/v2/ENG')).sort()).toEqual(['2021.parquet', '2022.parquet']);
+    const { readParquet } = await import('../../../core/parquet/parquetFile.js');
+    const { tableToJsonRows } = await import('../../../core/arrow/arrowJson.js');
+    expect(tableToJsonRows(await readParquet(at('cleaned/v2/ENG/2022.parquet'))).map((r) => [r.date, r.timestamp, r.close])).toEqual([
+      ['2022-01-03', '2022-01-03T00:00:00.000000Z', 20.5],
+      ['2022-01-04', '2022-01-04T00:00:00.000000Z', 21.5],
+      ['2022-06-01', '2022-06-01T00:00:00.000000Z', 30.5],
+      ['2022-06-02', '2022-06-02T00:00:00.000000Z', 31.5],
+    ]);
   });
 
   it('a table created by trading date keeps one partition a date when years of daily bars arrive', async () => {
