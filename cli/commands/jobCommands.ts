@@ -126,7 +126,7 @@ export function registerJobCommands(program: Command, ctx: CommandContext): void
               r.status === 'dry-run'
                 ? `gate passed for ${opts.asset}: ${countOf(r.rows, 'row')} from ${countOf(r.inputs.length, 'file')} would be promoted\n`
                 : `${r.status === 'created' ? 'created' : 'unchanged:'} ${r.path} (${r.version}): ${countOf(r.rows, 'row')} from ${countOf(r.inputs.length, 'raw file')}${dropped ? `; dropped ${dropped}` : ''}\n` +
-                  (r.status === 'created' ? `dates: ${r.dates.shared} shared with the version before, ${r.dates.written} written, ${r.dates.removed} left out\n` : '');
+                  (r.status === 'created' ? `${r.dates.by === 'year' ? 'years' : 'dates'}: ${r.dates.shared} shared with the version before, ${r.dates.written} written, ${r.dates.removed} left out\n` : '');
             return { text: head + renderReport(r.report) };
           },
         },

@@ -380,8 +380,12 @@ const PromoteResultSchema = z.object({
   /** rows removed (or, in a dry run, that would be), per rule (duplicates: `unique_timestamp`) */
   dropped: z.record(z.string(), Count),
   status: z.enum(['created', 'unchanged', 'dry-run']),
-  /** trading dates of the version kept by reference from the newest one, written (read and gated), and left out */
-  dates: z.object({ shared: Count, written: Count, removed: Count }),
+  /**
+   * partitions of the version kept by reference from the newest one, written (read and
+   * gated), and left out: trading dates, or calendar years when `by` is `year` (a table of
+   * daily bars partitioned by year, docs/versioning_semantics.md)
+   */
+  dates: z.object({ shared: Count, written: Count, removed: Count, by: z.literal('year').optional() }),
 });
 
 const FeaturesResultSchema = z.object({

@@ -184,13 +184,23 @@ function columnFacts(footer: FileMetaData, index: number): ColumnFacts {
   return facts;
 }
 
-/** A partition value in a caller's words: a date as `YYYY-MM-DD`, other values as they are. */
+/** A partition value in a caller's words: a date as `YYYY-MM-DD`, a year partition's as `YYYY` (or years since 1970), other values as they are. */
 export type PartitionInput = Record<string, string | number | bigint | boolean | null>;
 
 function daysOf(text: string): number | null {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
   if (!match || !isValidDate(Number(match[1]), Number(match[2]), Number(match[3]))) return null;
   return daysFromCivil(Number(match[1]), Number(match[2]), Number(match[3]));
+}
+
+/** The Iceberg year transform of a date: years since 1970 of days since 1970-01-01. */
+function yearOfDays(days: number): number {
+  return new Date(days * 86_400_000).getUTCFullYear() - 1970;
+}
+
+/** Years since 1970 of a year `YYYY`, or null for other text. */
+function yearsOf(text: string): number | null {
+  return /^\d{4}$/.test(text) ? Number(text) - 1970 : null;
 }
 
 /** `YYYY-MM-DD` of days since 1970-01-01. */
@@ -226,17 +236,22 @@ export async function describeDataFile(file: string, schema: IcebergSchema, spec
     const source = sources[i];
     const given = options.partition?.[field.name];
     const stats = facts.get(source.id);
-    let value: unknown = given === undefined ? undefined : source.type === 'date' && typeof given === 'string' ? daysOf(given) : given;
-    if (given !== undefined && value === null && given !== null) throw new MesDataError('BAD_REQUEST', `partition value "${String(given)}" of "${field.name}" is not a calendar date (YYYY-MM-DD)`, { partitionField: field.name, value: String(given) });
+    const year = field.transform === 'year';
+    // a year partition's value is the years since 1970 of its dates (the Iceberg year transform)
+    const valueOf = (v: SingleValue): unknown => (year ? yearOfDays(Number(v)) : v);
+    const show = (v: SingleValue): string => (source.type === 'date' ? dateOfDays(Number(v)) : String(v));
+    let value: unknown = given === undefined ? undefined : year && typeof given === 'string' ? yearsOf(given) : source.type === 'date' && typeof given === 'string' ? daysOf(given) : given;
+    if (given !== undefined && value === null && given !== null) {
+      throw new MesDataError('BAD_REQUEST', `partition value "${String(given)}" of "${field.name}" is not ${year ? 'a year (YYYY)' : 'a calendar date (YYYY-MM-DD)'}`, { partitionField: field.name, value: String(given) });
+    }
     if (stats && stats.min !== null && stats.max !== null) {
-      if (stats.min !== stats.max) {
-        const show = (v: SingleValue): string => (source.type === 'date' ? dateOfDays(Number(v)) : String(v));
-        throw new MesDataError('BAD_REQUEST', `${file} holds ${field.name} values from ${show(stats.min)} to ${show(stats.max)}; a data file holds one partition`, { path: file, partitionField: field.name, min: show(stats.min), max: show(stats.max) });
+      if (valueOf(stats.min) !== valueOf(stats.max)) {
+        throw new MesDataError('BAD_REQUEST', `${file} holds ${source.name} values from ${show(stats.min)} to ${show(stats.max)}; a data file holds one partition${year ? ' (one year)' : ''}`, { path: file, partitionField: field.name, min: show(stats.min), max: show(stats.max) });
       }
-      if (value !== undefined && value !== stats.min) {
-        throw new MesDataError('BAD_REQUEST', `${file} holds ${field.name} ${source.type === 'date' ? dateOfDays(Number(stats.min)) : String(stats.min)}, not the partition given (${String(given)})`, { path: file, partitionField: field.name });
+      if (value !== undefined && value !== valueOf(stats.min)) {
+        throw new MesDataError('BAD_REQUEST', `${file} holds ${source.name} ${year ? `of ${1970 + Number(valueOf(stats.min))}` : show(stats.min)}, not the partition given (${String(given)})`, { path: file, partitionField: field.name });
       }
-      value = stats.min;
+      value = valueOf(stats.min);
     }
     if (value === undefined) throw new MesDataError('BAD_REQUEST', `${file}: no partition value for "${field.name}" (the column has no statistics); give it`, { path: file, partitionField: field.name });
     partition[field.name] = value;

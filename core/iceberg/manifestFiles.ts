@@ -24,7 +24,7 @@ export interface DataFileRecord {
   content: number;
   file_path: string;
   file_format: string;
-  /** partition values by partition field name (dates as days since 1970-01-01) */
+  /** partition values by partition field name (dates as days since 1970-01-01, a year partition as years since 1970) */
   partition: Record<string, unknown>;
   record_count: bigint;
   file_size_in_bytes: bigint;
@@ -100,20 +100,35 @@ export function avroTypeOf(type: string): unknown {
   }
 }
 
-/** The source field of each partition field, in spec order; CORRUPTED_FILE for a source id the schema lacks. */
+/**
+ * The partition transforms MES Data reads and writes: `identity`, and `year` of a date
+ * column (spec: the years since 1970 of the date, an `int`; the table of a low-frequency
+ * asset, docs/data_storage_structure.md).
+ */
+const TRANSFORMS = new Set(['identity', 'year']);
+
+/** The source field of each partition field, in spec order; CORRUPTED_FILE for a source id the schema lacks or a transform not in TRANSFORMS. */
 export function partitionSources(spec: PartitionSpec, schema: IcebergSchema): IcebergField[] {
   return spec.fields.map((field) => {
     const source = schema.fields.find((f) => f.id === field['source-id']);
     if (!source) throw new CorruptedFileError(`partition field "${field.name}" reads column id ${field['source-id']}, which the schema does not have`, { partitionField: field.name, sourceId: field['source-id'] });
-    if (field.transform !== 'identity') throw new CorruptedFileError(`partition field "${field.name}" uses the transform "${field.transform}"; MES Data writes identity partitions only`, { partitionField: field.name, transform: field.transform });
+    if (!TRANSFORMS.has(field.transform) || (field.transform === 'year' && typeNameOf(source) !== 'date')) {
+      throw new CorruptedFileError(`partition field "${field.name}" uses the transform "${field.transform}" on a ${typeNameOf(source)} column; MES Data reads identity partitions and year partitions of a date`, { partitionField: field.name, transform: field.transform });
+    }
     return source;
   });
 }
 
+/** The Iceberg type of each partition field's values, in spec order: the source's type for identity, `int` for year. Throws as `partitionSources`. */
+export function partitionValueTypes(spec: PartitionSpec, schema: IcebergSchema): string[] {
+  const sources = partitionSources(spec, schema);
+  return spec.fields.map((field, i) => (field.transform === 'year' ? 'int' : typeNameOf(sources[i])));
+}
+
 /** The Avro schema of `manifest_entry` for manifests of one partition spec. */
 export function manifestEntrySchema(spec: PartitionSpec, schema: IcebergSchema): object {
-  const sources = partitionSources(spec, schema);
-  const partition = { type: 'record', name: 'r102', fields: spec.fields.map((field, i) => optional(field.name, field['field-id'], avroTypeOf(typeNameOf(sources[i])))) };
+  const types = partitionValueTypes(spec, schema);
+  const partition = { type: 'record', name: 'r102', fields: spec.fields.map((field, i) => optional(field.name, field['field-id'], avroTypeOf(types[i]))) };
   const dataFile = {
     type: 'record',
     name: 'r2',

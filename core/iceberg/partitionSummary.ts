@@ -1,5 +1,5 @@
-import { typeNameOf, type IcebergSchema } from './icebergSchema.js';
-import { partitionSources, type FieldSummaryRecord, type ManifestEntryRecord, type ManifestFileRecord } from './manifestFiles.js';
+import type { IcebergSchema } from './icebergSchema.js';
+import { partitionValueTypes, type FieldSummaryRecord, type ManifestEntryRecord, type ManifestFileRecord } from './manifestFiles.js';
 import { decodeSingleValue, encodeSingleValue, hasSingleValue } from './singleValue.js';
 import type { PartitionSpec } from './tableMetadata.js';
 
@@ -18,9 +18,9 @@ function comparable(value: unknown): value is Comparable {
 
 /** The summaries of manifest `entries` written with `spec` (all entries, deleted ones too: a wider range is always safe). */
 export function summarizePartitions(entries: readonly ManifestEntryRecord[], spec: PartitionSpec, schema: IcebergSchema): FieldSummaryRecord[] {
-  const sources = partitionSources(spec, schema);
+  const types = partitionValueTypes(spec, schema);
   return spec.fields.map((field, i) => {
-    const type = typeNameOf(sources[i]);
+    const type = types[i];
     let low: Comparable | null = null;
     let high: Comparable | null = null;
     let containsNull = false;
@@ -53,9 +53,9 @@ export function mayHoldAny(manifest: ManifestFileRecord, partitions: readonly Re
   if (partitions.length === 0) return false;
   const summaries = manifest.partitions;
   if (manifest.partition_spec_id !== spec['spec-id'] || !summaries || summaries.length !== spec.fields.length) return true;
-  const sources = partitionSources(spec, schema);
+  const types = partitionValueTypes(spec, schema);
   const ranges = summaries.map((summary, i) => {
-    const type = typeNameOf(sources[i]);
+    const type = types[i];
     if (!hasSingleValue(type)) return null;
     try {
       return {

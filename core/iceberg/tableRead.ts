@@ -125,9 +125,9 @@ export interface LiveDataFile {
   path: string;
   /** the location the manifest names */
   location: string;
-  /** partition values by partition field name; dates as YYYY-MM-DD */
+  /** partition values by partition field name; dates as YYYY-MM-DD, a year partition as YYYY */
   partition: Record<string, unknown>;
-  /** partition values by partition field id, as stored (dates as days) */
+  /** partition values by partition field id, as stored (dates as days, years since 1970) */
   partitionById: Map<number, unknown>;
   specId: number;
   recordCount: number;
@@ -147,7 +147,8 @@ function partitionView(table: LoadedTable, specId: number, record: DataFileRecor
     const field = spec?.fields.find((f) => f['field-id'] === id);
     const source = field ? schema.fields.find((f) => f.id === field['source-id']) : undefined;
     if (id !== undefined) byId.set(id, value);
-    byName[name] = source?.type === 'date' && typeof value === 'number' ? dateOfDays(value) : value;
+    // a year partition shows its year (`2024`, stored as years since 1970), an identity date its YYYY-MM-DD
+    byName[name] = field?.transform === 'year' && typeof value === 'number' ? String(1970 + value) : field?.transform === 'identity' && source?.type === 'date' && typeof value === 'number' ? dateOfDays(value) : value;
   }
   return { byName, byId };
 }

@@ -39,8 +39,13 @@ function manifestMergeCount(metadata: TableMetadata): number | null {
 const FIRST_PARTITION_FIELD_ID = 1000;
 
 export interface CreateTableOptions {
-  /** the column the table is partitioned by, identity; `date` unless said otherwise; null: unpartitioned (a spec with no fields) */
+  /** the column the table is partitioned by; `date` unless said otherwise; null: unpartitioned (a spec with no fields) */
   partitionColumn?: string | null;
+  /**
+   * how: `identity` (one partition a date, the default) or `year` (one a calendar year, the
+   * partition field `{column}_year` holding the years since 1970, as the spec's year transform)
+   */
+  partitionTransform?: 'identity' | 'year';
   properties?: Record<string, string>;
   /** commit time, ms since the epoch; now when omitted */
   nowMs?: number;
@@ -48,8 +53,8 @@ export interface CreateTableOptions {
 
 /**
  * Creates an empty table in `dir` (metadata version 1, no snapshot) with `schema`,
- * partitioned by identity on `options.partitionColumn` (`date`, which must be a `date`
- * column), or unpartitioned when it is null (every snapshot of a replace then swaps all
+ * partitioned on `options.partitionColumn` (`date`, which must be a `date` column) by
+ * identity or by year (`options.partitionTransform`), or unpartitioned when it is null (every snapshot of a replace then swaps all
  * files). ALREADY_EXISTS when `dir` holds a table; BAD_REQUEST for a partition column the
  * schema lacks or that is not a date.
  */
@@ -65,7 +70,9 @@ export async function createTable(dir: string, schema: IcebergSchema, options: C
   });
   if (existing !== null) throw new AlreadyExistsError(`${root} already holds an Iceberg table (metadata version ${existing})`, { path: root, version: existing });
   const now = options.nowMs ?? Date.now();
-  const spec: PartitionSpec = { 'spec-id': 0, fields: column !== null && source ? [{ name: column, transform: 'identity', 'source-id': source.id, 'field-id': FIRST_PARTITION_FIELD_ID }] : [] };
+  const transform = options.partitionTransform ?? 'identity';
+  const name = transform === 'year' ? `${column}_year` : column;
+  const spec: PartitionSpec = { 'spec-id': 0, fields: column !== null && source ? [{ name: name as string, transform, 'source-id': source.id, 'field-id': FIRST_PARTITION_FIELD_ID }] : [] };
   const metadata: TableMetadata = {
     'format-version': FORMAT_VERSION,
     'table-uuid': randomUUID(),
@@ -394,10 +401,10 @@ export async function appendFiles(dir: string, files: readonly NewDataFile[], op
 
 /**
  * Replaces partitions of the table in `dir` as a new snapshot (operation `overwrite`):
- * every partition one of `files` belongs to, and each partition of `removeDates`
- * (`YYYY-MM-DD`, for dates that go without a replacement), loses the files it held and
- * gains the new ones; all other files stay, shared with the previous snapshot. Throws as
- * `appendFiles`.
+ * every partition one of `files` belongs to, and each partition of `removeDates` (partitions
+ * that go without a replacement: a date `YYYY-MM-DD` of a table partitioned by date, a
+ * year `YYYY` of one partitioned by year), loses the files it held and gains the new ones;
+ * all other files stay, shared with the previous snapshot. Throws as `appendFiles`.
  */
 export async function replacePartitions(dir: string, files: readonly NewDataFile[], options: SnapshotOptions & { removeDates?: string[] } = {}): Promise<CommitResult> {
   if (files.length === 0 && (options.removeDates ?? []).length === 0) throw new BadRequestError('a replace needs data files or dates to remove');
@@ -405,21 +412,27 @@ export async function replacePartitions(dir: string, files: readonly NewDataFile
     const added = await describeAll(base, files);
     const spec = defaultSpec(base.metadata, base.metadataFile);
     const removes = added.map((f) => f.partition);
-    for (const date of options.removeDates ?? []) {
-      const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
-      if (!match || spec.fields.length !== 1) throw new BadRequestError(`"${date}" is not a date (YYYY-MM-DD) of a table partitioned by one date`, { date });
-      removes.push({ [spec.fields[0].name]: Math.round(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) / 86_400_000) });
-    }
+    for (const value of options.removeDates ?? []) removes.push(partitionTupleOf(spec, value));
     return writeSnapshot(base, { operation: 'overwrite', added, removes, refuseHeld: false }, options);
   });
 }
 
+/** The stored partition tuple of a partition value in words (`2024-01-15` of a date table, `2024` of a year table); BAD_REQUEST for another. */
+function partitionTupleOf(spec: PartitionSpec, value: string): Record<string, unknown> {
+  const field = spec.fields.length === 1 ? spec.fields[0] : undefined;
+  const date = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (field?.transform === 'identity' && date) return { [field.name]: Math.round(Date.UTC(Number(date[1]), Number(date[2]) - 1, Number(date[3])) / 86_400_000) };
+  if (field?.transform === 'year' && /^\d{4}$/.test(value)) return { [field.name]: Number(value) - 1970 };
+  throw new BadRequestError(`"${value}" is not a partition of a table partitioned by ${field ? `${field.transform === 'year' ? 'year (YYYY)' : 'date (YYYY-MM-DD)'}` : 'several fields or none'}`, { date: value });
+}
+
 /**
- * Where a new data file of partition date `date` goes: `data/<date>/<uuid>.parquet` (see
- * docs/iceberg.md for why not `date=`); `data/<uuid>.parquet` for an unpartitioned table (null).
+ * Where a new data file of partition `date` goes: `data/<date>/<uuid>.parquet` (see
+ * docs/iceberg.md for why not `date=`), `data/<year>/<uuid>.parquet` for a year (`YYYY`);
+ * `data/<uuid>.parquet` for an unpartitioned table (null).
  */
 export function newDataFilePath(dir: string, date: string | null): string {
   if (date === null) return path.join(path.resolve(dir), 'data', `${randomUUID()}.parquet`);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new BadRequestError(`"${date}" is not a date (YYYY-MM-DD)`, { date });
+  if (!/^\d{4}(-\d{2}-\d{2})?$/.test(date)) throw new BadRequestError(`"${date}" is not a date (YYYY-MM-DD) or a year (YYYY)`, { date });
   return path.join(path.resolve(dir), 'data', date, `${randomUUID()}.parquet`);
 }

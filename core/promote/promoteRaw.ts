@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Table, Vector } from 'apache-arrow';
+import { DateDay, makeData, makeVector, Table, type Vector } from 'apache-arrow';
 import { takeRows } from '../arrow/takeRows.js';
 import { sqlFileList, sqlIdent, sqlString, withConnection } from '../engine/duckdbEngine.js';
 import { writePartitionedSorted } from '../engine/partitionedWrite.js';
@@ -11,12 +11,12 @@ import type { Compression } from '../parquet/writeParquet.js';
 import { type DataSchema, timestampColumnOf } from '../schema/dataSchema.js';
 import { readSmallFiles } from '../store/durableFs.js';
 import { MetadataManager, type Dependency } from '../store/metadataManager.js';
-import { rawDatePath, rawSidecarPath, type Store } from '../store/storeLayout.js';
+import { absolute, rawDatePath, rawSidecarPath, versionPath, type Store } from '../store/storeLayout.js';
 import { instrumentFor } from '../instruments/instrumentRegistry.js';
 import type { Instrument } from '../instruments/instrumentSchema.js';
 import { checkAssetName } from '../store/storeNames.js';
 import { resolveStorePath } from '../store/storePaths.js';
-import { commitVersion, newestVersion, type PreviousVersion, type VersionSidecarInput, type VersionWriteContext } from '../store/versionCommit.js';
+import { commitVersion, newestVersion, type PartitionBy, type PreviousVersion, type VersionSidecarInput, type VersionWriteContext } from '../store/versionCommit.js';
 import { TableValidator } from '../validation/validateTable.js';
 import { timestampColumn } from '../validation/columnData.js';
 import { PhaseProfile } from './phaseProfile.js';
@@ -30,8 +30,11 @@ import type { JobResult } from '../api/contract.js';
  * one table and validated against a schema — the gate, the same validation as
  * `mes-data validate raw/{ASSET}` — then cleaned: sorted by time, duplicate timestamps of a
  * trading date resolved by keeping the last, and with `onInvalid: 'drop'` the rows breaking
- * error rules removed. The result is one new cleaned version, partitioned by trading date
- * (`date=YYYY-MM-DD/part-0.parquet`), in one commit.
+ * error rules removed. The result is one new cleaned version in one commit, partitioned by
+ * trading date (`date=YYYY-MM-DD/part-0.parquet`), or, for an asset whose raw folders are
+ * years of daily bars, by calendar year (`date_year=YYYY/part-0.parquet`, every row keeping
+ * its `date`): 25 years of daily bars are 25 files, not 6,300 of one row
+ * (docs/versioning_semantics.md). A table keeps the partitioning it was created with.
  *
  * DuckDB writes the version straight from the raw files (the gate's findings enter as a
  * list of rows to leave out), in one parallel pass. Two cases keep our own writer: data
@@ -205,6 +208,8 @@ interface CleanPlan {
   /** the gate converted no column: a raw file cleaning leaves as it is may be copied as it is */
   unconverted: boolean;
   compression: Compression;
+  /** the cleaned table's partitioning: a file a trading date, or a file a calendar year */
+  partitionBy: PartitionBy;
   signal?: AbortSignal;
   profile: PhaseProfile;
 }
@@ -218,6 +223,15 @@ const ENGINE_BATCH_ROWS = 1_000_000;
 const ENGINE_BATCH_PARTITIONS = 250;
 /** Dropped rows of a batch written as a filter of the read itself; more go through a table of positions. */
 const INLINE_DROPS = 2_000;
+/** The partition field of a table by year, and the writer's folder name (`date_year=2024`). */
+const YEAR_FIELD = 'date_year';
+
+/** The calendar years (`YYYY`, ascending) a raw folder's rows cover. */
+function yearsOf(raw: { span: { from: string; to: string } }): string[] {
+  const years: string[] = [];
+  for (let y = Number(raw.span.from.slice(0, 4)); y <= Number(raw.span.to.slice(0, 4)); y++) years.push(String(y));
+  return years;
+}
 
 /**
  * DuckDB writes the cleaned version from the raw files: rows the gate drops are left out by
@@ -229,18 +243,22 @@ async function writeWithEngine(plan: CleanPlan, ctx: VersionWriteContext, duplic
   const { dir, keyValue } = ctx;
   const { files, dates, tsName, drop } = plan;
   const byFile = new Map(files.map((f) => [f.file, f]));
-  const fileRows = dates.flatMap((raw) => raw.files.map((f) => ({ file: f.absolute, date: raw.date, perRowDate: raw.perRowDate, rowStart: byFile.get(f.absolute)?.rowStart ?? 0, rows: byFile.get(f.absolute)?.rows ?? 0 })));
+  const byYear = plan.partitionBy === 'year';
+  const fileRows = dates.flatMap((raw) => raw.files.map((f) => ({ file: f.absolute, date: raw.date, perRowDate: raw.perRowDate, years: yearsOf(raw), rowStart: byFile.get(f.absolute)?.rowStart ?? 0, rows: byFile.get(f.absolute)?.rows ?? 0 })));
   const dropped: number[] = [];
   if (drop) for (let i = 0; i < drop.length; i++) if (drop[i]) dropped.push(i);
   const batches: (typeof fileRows)[] = [];
   let batchRows = 0;
   let batchPartitions = 0;
+  let batchLastYear = '';
   for (const [k, f] of fileRows.entries()) {
     const newDate = k === 0 || fileRows[k - 1].date !== f.date;
-    // a year folder of daily bars is one partition a row
-    const partitions = newDate ? (f.perRowDate ? f.rows : 1) : 0;
-    // a date never spans two batches: its duplicates must meet in one query
-    if (batches.length === 0 || (newDate && (batchRows + f.rows > ENGINE_BATCH_ROWS || batchPartitions + partitions > ENGINE_BATCH_PARTITIONS))) {
+    // by date, a year folder of daily bars is one partition a row; by year, a year is one
+    const partitions = !newDate ? 0 : byYear ? f.years.filter((y) => y > batchLastYear).length : f.perRowDate ? f.rows : 1;
+    // a date never spans two batches: its duplicates must meet in one query; nor does a year
+    // of a table by year, whose one file a second COPY would write over
+    const mayStart = newDate && (!byYear || f.years[0] > batchLastYear);
+    if (batches.length === 0 || (mayStart && (batchRows + f.rows > ENGINE_BATCH_ROWS || batchPartitions + partitions > ENGINE_BATCH_PARTITIONS))) {
       batches.push([]);
       batchRows = 0;
       batchPartitions = 0;
@@ -248,6 +266,7 @@ async function writeWithEngine(plan: CleanPlan, ctx: VersionWriteContext, duplic
     batches[batches.length - 1].push(f);
     batchRows += f.rows;
     batchPartitions += partitions;
+    if (f.years[f.years.length - 1] > batchLastYear) batchLastYear = f.years[f.years.length - 1];
   }
   const ts = sqlIdent(tsName);
   const date = sqlIdent('date');
@@ -297,7 +316,10 @@ async function writeWithEngine(plan: CleanPlan, ctx: VersionWriteContext, duplic
       select = `SELECT * EXCLUDE (${date}), CAST(${date} AS DATE) AS ${date} FROM (${select})`;
       const columns = (await connection.rows(`DESCRIBE ${select}`, 'reading the columns to write')).map((row) => String(row.column_name));
       const fieldIds = ctx.fieldIds(columns);
-      written.push(...(await writePartitionedSorted(connection, select, dir, { partitionBy: ['date'], orderBy: tsName, compression: plan.compression, keyValue, maxOpenFiles: ENGINE_BATCH_PARTITIONS, writePartitionColumns: true, fieldIds })).files);
+      // by year: the folders are the dates' year (`date_year=2024`), a column the files do not hold
+      if (byYear) select = `SELECT *, year(${date}) AS ${sqlIdent(YEAR_FIELD)} FROM (${select})`;
+      const partitionBy = byYear ? [YEAR_FIELD] : ['date'];
+      written.push(...(await writePartitionedSorted(connection, select, dir, { partitionBy, orderBy: tsName, compression: plan.compression, keyValue, maxOpenFiles: ENGINE_BATCH_PARTITIONS, writePartitionColumns: !byYear, fieldIds })).files);
       plan.profile.mark('write copy');
     }
     if (written.length === 0) return 0;
@@ -319,6 +341,7 @@ async function writeWithEngine(plan: CleanPlan, ctx: VersionWriteContext, duplic
  * time. Answers the duplicates resolved.
  */
 async function eachCleanDate(plan: CleanPlan, onDate: (relative: string, table: Table) => Promise<unknown>): Promise<number> {
+  if (plan.partitionBy === 'year') return eachCleanYear(plan, onDate);
   let duplicates = 0;
   for (const range of dateRanges(plan.dates, plan.files)) {
     if (plan.signal?.aborted) throw new CancelledError('promotion: cancelled, nothing written');
@@ -344,6 +367,56 @@ async function eachCleanDate(plan: CleanPlan, onDate: (relative: string, table: 
       start = end;
     }
   }
+  return duplicates;
+}
+
+/** The UTC date of each row's timestamp (a year folder of daily bars), or the folder's date for every row, as days since 1970-01-01. */
+function rowDays(table: Table, tsName: string, folderDate: string | null): Int32Array {
+  const days = new Int32Array(table.numRows);
+  if (folderDate !== null) return days.fill(Math.round(Date.parse(`${folderDate}T00:00:00Z`) / 86_400_000));
+  const ns = timestampColumn(table.getChild(tsName) as Vector).ns;
+  for (let i = 0; i < days.length; i++) days[i] = Math.floor(Number(ns[i] / 1_000_000n) / 86_400_000);
+  return days;
+}
+
+/**
+ * `eachCleanDate` for a table by year: each raw folder's rows cleaned as there, with their
+ * `date` column (Date32), gathered by calendar year: `onDate` gets one year's rows at a time
+ * (`date_year=2024/part-0.parquet`), in time order.
+ */
+async function eachCleanYear(plan: CleanPlan, onDate: (relative: string, table: Table) => Promise<unknown>): Promise<number> {
+  let duplicates = 0;
+  // the rows of the year being gathered (folders come in date order, their rows in time order)
+  let year: number | null = null;
+  let pieces: Table[] = [];
+  const flush = async () => {
+    if (year !== null && pieces.length > 0) await onDate(`${YEAR_FIELD}=${year}/part-0.parquet`, pieces[0].concat(...pieces.slice(1)));
+    pieces = [];
+  };
+  const yearOf = (days: number) => new Date(days * 86_400_000).getUTCFullYear();
+  for (const range of dateRanges(plan.dates, plan.files)) {
+    if (plan.signal?.aborted) throw new CancelledError('promotion: cancelled, nothing written');
+    const raw = plan.dates.find((d) => d.date === range.date) as RawDate;
+    const read = await readFilesTable(raw.files.map((f) => f.absolute), { signal: plan.signal });
+    const table = enforceSchema(read.table, plan.schema, { mode: plan.mode }).table;
+    const cleaned = clean(table, plan.drop ? plan.drop.subarray(range.start, range.end) : null, plan.tsName);
+    duplicates += cleaned.duplicates;
+    if (cleaned.table.numRows === 0) continue;
+    const days = rowDays(cleaned.table, plan.tsName, range.perRowDate ? null : range.date);
+    const dated = cleaned.table.assign(new Table({ date: makeVector(makeData({ type: new DateDay(), length: days.length, nullCount: 0, data: days })) }));
+    // sorted by time, so a year's rows are one run
+    for (let start = 0; start < dated.numRows; ) {
+      let end = start + 1;
+      while (end < dated.numRows && yearOf(days[end]) === yearOf(days[start])) end++;
+      if (yearOf(days[start]) !== year) {
+        await flush();
+        year = yearOf(days[start]);
+      }
+      pieces.push(dated.slice(start, end));
+      start = end;
+    }
+  }
+  await flush();
   return duplicates;
 }
 
@@ -489,6 +562,81 @@ function planIncremental(asset: string, selection: RawDate[], newest: PreviousVe
 }
 
 /**
+ * `planIncremental` for a table by year, whose partitions are years: a year is written
+ * again whole, from every selected raw folder holding its dates, when any of them is new
+ * or changed (a new daily bar in the current year's folder rewrites that year's file, about
+ * 250 rows, and shares the other years); the other years are kept as `planIncremental` keeps
+ * dates (`append` keeps every year of the newest version it does not write, `replace` the
+ * years outside [from, to]). BAD_REQUEST as there.
+ */
+function planIncrementalByYear(asset: string, selection: RawDate[], newest: PreviousVersion | null, recipe: unknown, options: { append: boolean; replace: boolean; from?: string; to?: string }): IncrementalPlan {
+  const all = selection.flatMap((d) => d.files.map((f) => ({ path: f.path, sha256: f.sha256 })));
+  if (!newest) return { read: selection, keep: [], removed: [], inputs: all };
+  const sameRecipe = recipeIdentity(newest.metadata.recipe) === recipeIdentity(recipe);
+  if ((options.append || options.replace) && !sameRecipe) {
+    throw new BadRequestError(`promotion of ${asset}: --${options.append ? 'append' : 'replace'} keeps dates of v${newest.version}, which was promoted with another recipe; promote without it to promote every date again`, { asset, version: newest.version });
+  }
+  const previousInputs = new Map<string, { path: string; sha256: string }[]>();
+  for (const dependency of newest.metadata.dependencies ?? []) {
+    const folder = rawFolderOf(dependency.path, asset);
+    if (folder) previousInputs.set(folder, [...(previousInputs.get(folder) ?? []), { path: dependency.path, sha256: dependency.sha256 }]);
+  }
+  const held = new Set(newest.partitions);
+  const folderOf = (d: RawDate) => rawDatePath(asset, d.date);
+  const unchanged = (d: RawDate) => {
+    const before = previousInputs.get(folderOf(d));
+    return sameRecipe && before !== undefined && inputsKey(before) === inputsKey(d.files) && yearsOf(d).every((y) => held.has(y));
+  };
+  // the years to write, and every folder holding a date of one of them
+  const write = new Set((options.replace ? selection : selection.filter((d) => !unchanged(d))).flatMap(yearsOf));
+  let read: RawDate[] = [];
+  for (let size = -1; size !== write.size; ) {
+    size = write.size;
+    read = selection.filter((d) => yearsOf(d).some((y) => write.has(y)));
+    for (const d of read) for (const y of yearsOf(d)) write.add(y);
+  }
+  let kept: string[];
+  if (options.append) kept = newest.partitions;
+  else if (options.replace) kept = newest.partitions.filter((y) => y < (options.from as string).slice(0, 4) || y > (options.to as string).slice(0, 4));
+  else kept = selection.filter(unchanged).flatMap(yearsOf);
+  const keep = [...new Set(kept)].filter((y) => !write.has(y)).sort();
+  const keptSet = new Set(keep);
+  const removed = newest.partitions.filter((y) => !keptSet.has(y) && !write.has(y));
+  const readFolders = new Set(read.map(folderOf));
+  // the kept years' inputs: the newest version's, from the folders not read again whose year stays
+  const keptInputs = [...previousInputs].filter(([folder]) => !readFolders.has(folder) && keptSet.has(folder.slice(-10, -6))).flatMap(([, files]) => files);
+  const inputs = [...keptInputs, ...read.flatMap((d) => d.files.map((f) => ({ path: f.path, sha256: f.sha256 })))].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { read, keep, removed, inputs: options.append || options.replace ? inputs : all };
+}
+
+/**
+ * The first and last date of a new version of a table by year: the lowest `date` of its
+ * earliest year's file and the highest of its latest's, the year written now (`written`,
+ * absolute paths) or kept from the newest version.
+ */
+async function yearTableDateRange(store: Store, asset: string, newest: PreviousVersion | null, written: string[], kept: string[], signal?: AbortSignal): Promise<{ from: string; to: string } | null> {
+  const files = new Map<string, string[]>();
+  for (const file of written) {
+    const year = /date_year=(\d{4})[/\\]/.exec(file)?.[1];
+    if (year) files.set(year, [...(files.get(year) ?? []), file]);
+  }
+  if (newest) {
+    const folder = absolute(store, versionPath('cleaned', newest.version, asset));
+    for (const link of newest.metadata.files) {
+      const year = /^(\d{4})(?:\.\d+)?\.parquet$/.exec(link.path)?.[1];
+      if (year && kept.includes(year) && !files.has(year)) files.set(year, [path.join(folder, link.path)]);
+    }
+  }
+  const years = [...files.keys()].sort();
+  if (years.length === 0) return null;
+  const ends = [...new Set([...(files.get(years[0]) as string[]), ...(files.get(years[years.length - 1]) as string[])])];
+  return withConnection(async (connection) => {
+    const [row] = await connection.rows(`SELECT strftime(min(date), '%Y-%m-%d') AS lo, strftime(max(date), '%Y-%m-%d') AS hi FROM read_parquet(${sqlFileList(ends)}, hive_partitioning = false)`, 'reading the dates of the version');
+    return typeof row?.lo === 'string' && typeof row.hi === 'string' ? { from: row.lo, to: row.hi } : null;
+  }, signal);
+}
+
+/**
  * Promotes raw snapshots of an asset to a new cleaned version, incrementally: the dates
  * whose raw inputs and recipe are those of the newest version are kept by reference (not
  * read, not written), only new or changed dates are read, gated and written, and the
@@ -517,12 +665,17 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
   const checkCancel = () => {
     if (options.signal?.aborted) throw new CancelledError(`promotion of ${asset}: cancelled, nothing written`);
   };
-  const selection = await rawDates(store, asset, options.from, options.to);
-  profile.mark('raw sidecars');
-  const recipe = { name: 'promote', version: RECIPE_VERSION, parameters: { schema: schema.name, schemaVersion: schema.version, mode, onInvalid, compression, from: options.from ?? null, to: options.to ?? null } };
   const newest = await newestVersion(store, 'cleaned', asset);
   profile.mark('newest version');
-  const incremental = planIncremental(asset, selection, newest, recipe, { append: options.append === true, replace: options.replace === true, from: options.from, to: options.to });
+  // a table by year reads whole years: a year's one file is written from all its rows
+  const yearly = newest?.partitionBy === 'year';
+  const selection = await rawDates(store, asset, options.from && yearly ? `${options.from.slice(0, 4)}-01-01` : options.from, options.to && yearly ? `${options.to.slice(0, 4)}-12-31` : options.to);
+  profile.mark('raw sidecars');
+  // a new table is by year when every raw folder it starts from is a year of daily bars; a table keeps its partitioning
+  const partitionBy: PartitionBy = newest?.partitionBy ?? (selection.every((d) => d.perRowDate) ? 'year' : 'date');
+  const recipe = { name: 'promote', version: RECIPE_VERSION, parameters: { schema: schema.name, schemaVersion: schema.version, mode, onInvalid, compression, from: options.from ?? null, to: options.to ?? null } };
+  const planOptions = { append: options.append === true, replace: options.replace === true, from: options.from, to: options.to };
+  const incremental = partitionBy === 'year' ? planIncrementalByYear(asset, selection, newest, recipe, planOptions) : planIncremental(asset, selection, newest, recipe, planOptions);
   // the files to read, checked: resolveStorePath refuses a link on the way (SYMLINK)
   const dates = incremental.read.map((d) => ({ ...d, files: d.files.map((f) => ({ ...f, absolute: resolveStorePath(store.root, f.path) })) }));
   const inputs = incremental.inputs;
@@ -542,9 +695,11 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
   // the identity of a version: its inputs and how they were cleaned; from/to only chose the inputs
   const identity = { ...recipe, parameters: { ...recipe.parameters, from: undefined, to: undefined } };
   const fingerprint = crypto.createHash('sha256').update(JSON.stringify({ inputs, recipe: identity })).digest('hex');
-  const counts = (written: number) => ({ shared: incremental.keep.length, written, removed: incremental.removed.length });
+  // a table by year counts years; one by date, trading dates
+  const by = partitionBy === 'year' ? { by: 'year' as const } : {};
+  const counts = (written: number) => ({ shared: incremental.keep.length, written, removed: incremental.removed.length, ...by });
 
-  const plan: CleanPlan = { store, asset, dates, files: gate.files, schema, mode, drop, tsName, duplicateRows: gate.duplicateRows, unsortedRows: gate.unsortedRows, unconverted: Object.keys(report.coercions).length === 0, compression, signal: options.signal, profile };
+  const plan: CleanPlan = { store, asset, dates, files: gate.files, schema, mode, drop, tsName, duplicateRows: gate.duplicateRows, unsortedRows: gate.unsortedRows, unconverted: Object.keys(report.coercions).length === 0, compression, partitionBy, signal: options.signal, profile };
   const ownWriter = gate.ownWriter;
   const duplicatesSeen = [...report.errors, ...report.warnings].some((issue) => issue.rule === 'unique_timestamp');
   if (options.dryRun) {
@@ -588,13 +743,15 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
       profile.mark('write');
       const files = (await fs.readdir(ctx.dir, { recursive: true })).filter((f) => f.endsWith('.parquet')).map((f) => path.join(ctx.dir, f)).sort();
       // a date the writer wrote is not also kept (a year folder of daily bars may cover kept dates)
-      const writtenPartitions = new Set(files.map((f) => /date=(\d{4}-\d{2}-\d{2})/.exec(f)?.[1]).filter((d): d is string => d !== undefined));
+      const writtenPartitions = new Set(files.map((f) => /(?:date=(\d{4}-\d{2}-\d{2})|date_year=(\d{4}))[/\\]/.exec(f)?.slice(1).find((v) => v !== undefined)).filter((d): d is string => d !== undefined));
       const keep = incremental.keep.filter((p) => !writtenPartitions.has(p));
       ctx.keepPartitions(keep);
       writtenDates = writtenPartitions.size;
       keptDates = keep.length;
       removedDates = (newest?.partitions ?? []).filter((p) => !writtenPartitions.has(p) && !keep.includes(p)).length;
       if (files.length === 0 && keep.length === 0) throw new ValidationGateError(`promotion of ${asset}: every row was dropped; nothing was written`, { asset, report, dropped });
+      // a year's link does not name its dates: the first and the last come from the files
+      if (partitionBy === 'year') sidecar.dateRange = await yearTableDateRange(store, asset, newest, files, keep, options.signal);
       progress({ fraction: 0.8, stage: 'checking what was written', rows: gate.rows });
       // the sidecar records the validation of the rows written (the gate's report stays in extra.gate)
       const written = files.length > 0 ? (await validateFiles(files, schema, { mode, label: `cleaned ${asset}`, instrumentOf, signal: options.signal })).report : report;
@@ -607,6 +764,6 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
   profile.mark('commit');
   profile.print();
   progress({ fraction: 1, stage: 'committed', rows: commit.rows });
-  const dateCounts = commit.status === 'unchanged' ? { shared: commit.metadata.files.length, written: 0, removed: 0 } : { shared: keptDates, written: writtenDates, removed: removedDates };
+  const dateCounts = commit.status === 'unchanged' ? { shared: commit.metadata.files.length, written: 0, removed: 0, ...by } : { shared: keptDates, written: writtenDates, removed: removedDates, ...by };
   return { version: `v${commit.version}`, path: commit.path, rows: commit.rows, inputs, report, dropped, status: commit.status, dates: dateCounts };
 }

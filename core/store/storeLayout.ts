@@ -7,7 +7,7 @@ import { resolveStorePath } from './storePaths.js';
  *   version-ledger.json                  highest version number ever handed out, per layer and key
  *   raw/{ASSET}/{YYYY-MM-DD}/{name}.parquet      raw snapshots: Parquet files only
  *   cleaned/{ASSET}/                     the Iceberg table of an asset (data/, metadata/)
- *   cleaned/v{N}/{ASSET}/{DATE}.parquet  version N: links to the files of its snapshot
+ *   cleaned/v{N}/{ASSET}/{DATE}.parquet  version N: links to the files of its snapshot ({YYYY}.parquet by year)
  *   features/{ASSET}/{set}/, features/v{N}/{ASSET}/{set}/   the same for a feature set of one asset
  *   catalog/raw/{ASSET}/{YYYY-MM-DD}.json        the sidecar of a raw date folder
  *   catalog/{cleaned|features}/{key}/v{N}.json   the sidecar of version N of a key

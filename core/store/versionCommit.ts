@@ -59,8 +59,18 @@ export interface VersionSidecarInput {
 export interface PreviousVersion {
   version: number;
   metadata: DatasetMetadata;
-  /** its partition values (`YYYY-MM-DD`), ascending; empty for an unpartitioned table */
+  /** its partition values ascending: dates `YYYY-MM-DD`, or years `YYYY` for a table partitioned by year; empty for an unpartitioned table */
   partitions: string[];
+  /** how its table is partitioned (by trading date, by calendar year), null when it is not */
+  partitionBy: PartitionBy | null;
+}
+
+/** How a version's table is partitioned: a partition a trading date (intraday data), or a calendar year (daily bars). */
+export type PartitionBy = 'date' | 'year';
+
+/** Whether a partition value is a year (`2024`) or a date (`2024-01-15`). */
+function partitionByOf(value: string): PartitionBy {
+  return value.length === 4 ? 'year' : 'date';
 }
 
 /** Handed to the `write` callback of `commitVersion`. */
@@ -77,11 +87,12 @@ export interface VersionWriteContext {
   readonly previous: PreviousVersion | null;
   /**
    * Writes one Parquet file at `relativePath` inside `dir` (a table partitioned by date:
-   * `date=2024-01-15/part-0.parquet`, the folder naming the file's one date; an
-   * unpartitioned one: `part-0.parquet`), with the key facts merged into its key-value
-   * metadata and the table's Iceberg field id on every column. A file below a `date=`
-   * folder whose table has no `date` column gets one (Date32, the folder's date) as its
-   * last column. Default compression zstd.
+   * `date=2024-01-15/part-0.parquet`, the folder naming the file's one date; one
+   * partitioned by year: `date_year=2024/part-0.parquet`, whose rows carry their own `date`
+   * column, all of that year; an unpartitioned one: `part-0.parquet`), with the key facts
+   * merged into its key-value metadata and the table's Iceberg field id on every column. A
+   * file below a `date=` folder whose table has no `date` column gets one (Date32, the
+   * folder's date) as its last column. Default compression zstd.
    */
   writeParquet(relativePath: string, table: Table, options?: { compression?: Compression; rowGroupSize?: number; metadata?: Record<string, string> }): Promise<{ path: string; rows: number; bytes: number }>;
   /**
@@ -97,7 +108,8 @@ export interface VersionWriteContext {
   /**
    * Keeps partitions of the previous version in the new one, by reference: nothing is read
    * or written, the table's next snapshot keeps their files and the version folder links
-   * them. Every partition the writer neither keeps nor writes is not in the new version.
+   * them. Values as `previous.partitions` gives them (dates, or years for a table by year).
+   * Every partition the writer neither keeps nor writes is not in the new version.
    * BAD_REQUEST for a value the previous version does not hold.
    */
   keepPartitions(values: readonly string[]): void;
@@ -162,7 +174,8 @@ function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
 /**
  * A relative path a writer may use: forward slashes, no `..`, no hidden parts, ends in
  * `.parquet`; either a file at the top (an unpartitioned table) or one below a single
- * `date=YYYY-MM-DD` folder. Answers its date, or null at the top.
+ * `date=YYYY-MM-DD` or `date_year=YYYY` folder. Answers its partition value (the date or
+ * the year), or null at the top.
  */
 function checkRelativeParquetPath(relativePath: string): string | null {
   const parts = relativePath.split('/');
@@ -174,10 +187,11 @@ function checkRelativeParquetPath(relativePath: string): string | null {
   }
   if (parts.length === 1) return null;
   const date = /^date=(\d{4}-\d{2}-\d{2})$/.exec(parts[0]);
-  if (parts.length !== 2 || !date || !isIsoDate(date[1])) {
-    throw new BadRequestError(`"${relativePath}" must be a file at the top of the version or below one date=YYYY-MM-DD folder`, { path: relativePath });
+  const year = /^date_year=(\d{4})$/.exec(parts[0]);
+  if (parts.length !== 2 || !((date && isIsoDate(date[1])) || year)) {
+    throw new BadRequestError(`"${relativePath}" must be a file at the top of the version or below one date=YYYY-MM-DD or date_year=YYYY folder`, { path: relativePath });
   }
-  return date[1];
+  return date ? date[1] : (year as RegExpExecArray)[1];
 }
 
 /** Every file under `dir`, as sorted relative paths with forward slashes. */
@@ -192,9 +206,9 @@ async function listFiles(dir: string, prefix = ''): Promise<string[]> {
   return files.sort();
 }
 
-/** The partition value of a file in a version folder (`2024-01-15.1.parquet` → 2024-01-15), or null for `part-k.parquet`. */
+/** The partition value of a file in a version folder (`2024-01-15.1.parquet` → 2024-01-15, `2024.parquet` → 2024), or null for `part-k.parquet`. */
 function partitionOfLink(name: string): string | null {
-  const match = /^(\d{4}-\d{2}-\d{2})(?:\.\d+)?\.parquet$/.exec(name);
+  const match = /^(\d{4}(?:-\d{2}-\d{2})?)(?:\.\d+)?\.parquet$/.exec(name);
   return match ? match[1] : null;
 }
 
@@ -245,7 +259,8 @@ export async function newestVersion(store: Store, layer: VersionedLayer, key: st
   const newest = versions.length > 0 ? versions[versions.length - 1] : null;
   const metadata = newest === null ? null : await readVersionSidecar(store, layer, key, newest);
   if (newest === null || metadata === null) return null;
-  return { version: newest, metadata, partitions: [...new Set(metadata.files.map((f) => partitionOfLink(f.path)).filter((p): p is string => p !== null))].sort() };
+  const partitions = [...new Set(metadata.files.map((f) => partitionOfLink(f.path)).filter((p): p is string => p !== null))].sort();
+  return { version: newest, metadata, partitions, partitionBy: partitions.length > 0 ? partitionByOf(partitions[0]) : null };
 }
 
 /** Links `from` at `to`, or copies it where the file system refuses links; answers whether it linked. */
@@ -322,8 +337,10 @@ function lineageSummary(metadata: DatasetMetadata): Record<string, string> {
  *
  * Throws INVALID_NAME for a bad key, LOCKED when another writer keeps the lock longer than
  * `lockWaitMs`, CANCELLED when `signal` aborts, BAD_REQUEST when `write` leaves something
- * other than Parquet files, mixes partitioned and unpartitioned files, or the sidecar would
- * not match the JSON Schema, SCHEMA_MISMATCH when a file does not fit the table, and
+ * other than Parquet files, mixes partitioned and unpartitioned files or partitions by date
+ * and by year, writes files partitioned otherwise than the key's table (a table keeps its
+ * spec: created by date from `date=` folders, by year from `date_year=` ones, unpartitioned
+ * from top-level files), or the sidecar would not match the JSON Schema, SCHEMA_MISMATCH when a file does not fit the table, and
  * whatever `write` throws. On any failure before the commit point no version appears; the
  * allocated number is not reused.
  */
@@ -438,7 +455,9 @@ async function writeVersion(store: Store, options: CommitVersionOptions, version
         const target = path.join(dataDir, ...relativePath.split('/'));
         await fs.mkdir(path.dirname(target), { recursive: true });
         const compression = writeOptions.compression ?? 'zstd';
-        const withDate = date !== null && !arrow.schema.fields.some((f) => f.name === 'date') ? withDateColumn(arrow, date) : arrow;
+        const hasDate = arrow.schema.fields.some((f) => f.name === 'date');
+        if (date !== null && partitionByOf(date) === 'year' && !hasDate) throw new BadRequestError(`${relativePath}: a file of a year partition carries each row's date column; the rows have none`, { path: relativePath });
+        const withDate = date !== null && !hasDate ? withDateColumn(arrow, date) : arrow;
         const result = await writeParquet(withFieldIds(withDate, fieldIds(withDate.schema.fields.map((f) => f.name))), target, { compression, rowGroupSize: writeOptions.rowGroupSize, metadata: { ...(writeOptions.metadata ?? {}), ...keyValue } });
         crashPoint(`wrote ${relativePath}`);
         written.set(relativePath, { rows: arrow.numRows });
@@ -465,6 +484,10 @@ async function writeVersion(store: Store, options: CommitVersionOptions, version
     const partitionOf = new Map(relativeFiles.map((file) => [file, checkRelativeParquetPath(file)]));
     const partitioned = relativeFiles.length > 0 ? partitionOf.get(relativeFiles[0]) !== null : previous ? previous.partitions.length > 0 : false;
     if (relativeFiles.some((file) => (partitionOf.get(file) !== null) !== partitioned)) throw new BadRequestError(`${what} mixes files below date= folders with files at the top`, { layer, key, version });
+    // by date or by year: the files written say, else the partitions kept
+    const values = [...[...partitionOf.values()].filter((p): p is string => p !== null), ...kept];
+    const partitionBy: PartitionBy | null = values.length > 0 ? partitionByOf(values[0]) : partitioned ? (previous?.partitionBy ?? 'date') : null;
+    if (values.some((v) => partitionByOf(v) !== partitionBy)) throw new BadRequestError(`${what} mixes partitions by date (date=YYYY-MM-DD) and by year (date_year=YYYY)`, { layer, key, version });
     if (relativeFiles.length === 0 && kept.size === 0) throw new BadRequestError(`${what} wrote no Parquet files`, { layer, key, version });
     for (const value of kept) if ([...partitionOf.values()].includes(value)) throw new BadRequestError(`${what} both keeps and writes partition ${value}`, { partition: value });
     const createdAt = new Date().toISOString();
@@ -499,14 +522,21 @@ async function writeVersion(store: Store, options: CommitVersionOptions, version
     if (fresh.length > 0) {
       const incoming = await schemaOfDataFile(fresh[0].staged);
       if (!schemaTable) {
-        schemaTable = await createTable(tableDir, incoming, { partitionColumn: partitioned ? 'date' : null, properties: { ...STORE_TABLE_PROPERTIES, 'mes-data.layer': layer, 'mes-data.key': key } });
+        schemaTable = await createTable(tableDir, incoming, { partitionColumn: partitioned ? 'date' : null, partitionTransform: partitionBy === 'year' ? 'year' : 'identity', properties: { ...STORE_TABLE_PROPERTIES, 'mes-data.layer': layer, 'mes-data.key': key } });
       } else {
         const merged = mergeSchema(currentSchema(schemaTable.metadata, schemaTable.metadataFile), incoming);
         schemaTable = await commitSchema(tableDir, merged);
       }
     }
-    if (schemaTable && (defaultSpec(schemaTable.metadata, schemaTable.metadataFile).fields.length > 0) !== partitioned) {
-      throw new BadRequestError(`${what}: the table ${tablePath(layer, key)} is ${partitioned ? 'unpartitioned' : 'partitioned by date'}, the new files are not`, { layer, key });
+    if (schemaTable) {
+      // an existing table keeps its spec: files partitioned otherwise do not join it (no partition evolution)
+      const field = defaultSpec(schemaTable.metadata, schemaTable.metadataFile).fields[0] as { transform: string } | undefined;
+      const tableBy: PartitionBy | null = field === undefined ? null : field.transform === 'year' ? 'year' : 'date';
+      const words = (by: PartitionBy | null) => (by === null ? 'unpartitioned' : `partitioned by ${by}`);
+      if (tableBy !== partitionBy) {
+        const files = tableBy !== null && partitionBy !== null ? words(partitionBy) : 'not';
+        throw new BadRequestError(`${what}: the table ${tablePath(layer, key)} is ${words(tableBy)}, the new files are ${files}`, { layer, key, table: tableBy, files: partitionBy });
+      }
     }
 
     // step 1: into the table's data folder (no snapshot names them until the commit)
@@ -567,9 +597,10 @@ async function writeVersion(store: Store, options: CommitVersionOptions, version
       changelog: sidecarInput.changelog ?? null,
     });
     MetadataManager.addFileInfo(metadata, files);
-    const dates = files.map((f) => partitionOfLink(f.path)).filter((d): d is string => d !== null).sort();
+    // a year's link does not say which of its dates the rows cover: a writer by year gives the range (unknown otherwise)
+    const dates = partitionBy === 'date' ? files.map((f) => partitionOfLink(f.path)).filter((d): d is string => d !== null).sort() : [];
     metadata.dateRange = sidecarInput.dateRange ?? (dates.length > 0 ? { from: dates[0], to: dates[dates.length - 1] } : null);
-    if (partitioned) metadata.partitioning = ['date'];
+    if (partitioned) metadata.partitioning = [partitionBy === 'year' ? 'date_year' : 'date'];
     if (sidecarInput.qualityMetrics) MetadataManager.addQualityMetrics(metadata, sidecarInput.qualityMetrics);
     MetadataManager.addDependencies(metadata, sidecarInput.dependencies ?? []);
     metadata.recipe = sidecarInput.recipe ?? null;
@@ -598,7 +629,7 @@ async function writeVersion(store: Store, options: CommitVersionOptions, version
     // step 4: the commit point
     throwIfAborted(signal, what);
     await lock.assertHeld();
-    const newFiles: NewDataFile[] = fresh.map((f): NewDataFile => (f.partition === null ? { path: f.dataPath as string, partition: {} } : { path: f.dataPath as string, partition: { date: f.partition } }));
+    const newFiles: NewDataFile[] = fresh.map((f): NewDataFile => ({ path: f.dataPath as string, partition: f.partition === null ? {} : partitionBy === 'year' ? { date_year: f.partition } : { date: f.partition } }));
     const summary = lineageSummary(metadata);
     const removeDates = (previous?.partitions ?? []).filter((p) => !kept.has(p) && !byPartition.has(p));
     const overlaps = fresh.some((f) => f.partition !== null && previous?.partitions.includes(f.partition));
@@ -689,7 +720,9 @@ export async function recoverVersions(store: Store, only?: { layer: VersionedLay
         const live = await snapshotDataFiles(table as LoadedTable, snapshot);
         const byPartition = new Map<string | null, string[]>();
         for (const file of live) {
-          const date = typeof file.partition.date === 'string' ? file.partition.date : null;
+          // a date table's link is named for the date, a year table's for the year
+          const value = file.partition.date ?? file.partition.date_year;
+          const date = typeof value === 'string' ? value : null;
           byPartition.set(date, [...(byPartition.get(date) ?? []), file.path]);
         }
         for (const [partition, paths] of byPartition) {

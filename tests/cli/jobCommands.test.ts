@@ -179,3 +179,24 @@ describe('mes-data diff of two Parquet files, text and --json', () => {
     });
   });
 });
+
+describe('mes-data promote of daily bars', () => {
+  const { dir, cleanup } = tempDir();
+  const store = path.join(dir, 'store');
+  afterAll(cleanup);
+
+  it('promotes years of daily bars to one file a year and says it counts years', async () => {
+    expect((await runCli('--store', store, 'init')).code).toBe(0);
+    const lines = ['Date,Open,High,Low,Close,Adj Close,Volume'];
+    for (const [k, date] of ['2021-06-01', '2022-06-01', '2023-06-01', '2023-06-02'].entries()) lines.push(`${date},${100 + k},${101 + k},${99 + k},${100.5 + k},${100.5 + k},${1000 + k}`);
+    const file = path.join(dir, 'NVDA.csv');
+    fs.writeFileSync(file, `${lines.join('\n')}\n`);
+    expect((await runCli('--store', store, 'ingest', file, '--asset', 'NVDA')).code).toBe(0);
+    const text = await runCli('--store', store, 'promote', '--asset', 'NVDA');
+    expect(text.code).toBe(0);
+    expect(text.stdout.split('\n').slice(0, 2)).toEqual(['created cleaned/v1/NVDA (v1): 4 rows from 3 raw files', 'years: 0 shared with the version before, 3 written, 0 left out']);
+    expect(fs.readdirSync(path.join(store, 'cleaned/v1/NVDA')).sort()).toEqual(['2021.parquet', '2022.parquet', '2023.parquet']);
+    const json = await runCliJson('--store', store, 'promote', '--asset', 'NVDA', '--from', '2023-01-01');
+    expect(json.json).toMatchObject({ version: 'v2', rows: 2, dates: { shared: 1, written: 0, removed: 2, by: 'year' } });
+  });
+});

@@ -20,11 +20,12 @@ export function gateOfResult(result: JobResult<'promote'>): Gate {
   return { report: result.report, dropped: result.dropped, dates: result.dates };
 }
 
-/** `2 dates shared · 1 written · 0 removed`: what an incremental promote keeps by reference, writes and leaves out. */
+/** `2 dates shared · 1 written · 0 removed` (`24 years shared · …` for a table by year): what an incremental promote keeps by reference, writes and leaves out. */
 export function datesLine(dates: PromoteDates | null): string {
   if (!dates) return '';
   const n = (count: number) => count.toLocaleString('en-US');
-  return `${n(dates.shared)} ${dates.shared === 1 ? 'date' : 'dates'} shared · ${n(dates.written)} written · ${n(dates.removed)} removed`;
+  const unit = dates.by === 'year' ? 'year' : 'date';
+  return `${n(dates.shared)} ${dates.shared === 1 ? unit : `${unit}s`} shared · ${n(dates.written)} written · ${n(dates.removed)} removed`;
 }
 
 /** The gate a VALIDATION_GATE error carries in its details, or null for any other error. */

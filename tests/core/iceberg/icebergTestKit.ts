@@ -111,3 +111,41 @@ export function sampleTableForSuite(prefix?: string): SampleTable {
   });
   return sample;
 }
+
+/** Daily bars of a table partitioned by year: [date, close, volume]. */
+export type DailyBar = [string, number, number];
+
+/** Writes daily bars (of one year, or of several to see them refused) as a data file of the table at `dir`, below `data/{folder}/`. */
+export async function writeDailyBars(dir: string, folder: string, bars: DailyBar[]): Promise<string> {
+  const file = newDataFilePath(dir, folder);
+  const rows = bars.map(([date, close, volume]) => `(DATE '${date}', TIMESTAMPTZ '${date} 00:00:00+00', ${close}::DOUBLE, ${volume}::BIGINT)`);
+  await withConnection((connection) => writeDataFile(connection, `SELECT * FROM (VALUES ${rows.join(', ')}) AS t(date, timestamp, close, volume)`, file, BASE_SCHEMA, 'snappy'));
+  return file;
+}
+
+export const YEAR_2023: DailyBar[] = [
+  ['2023-03-01', 101.5, 10],
+  ['2023-12-29', 102.25, 11],
+];
+export const YEAR_2024: DailyBar[] = [
+  ['2024-01-02', 103, 12],
+  ['2024-06-03', 104.75, 13],
+];
+/** 2024 again, with one more bar */
+export const YEAR_2024_AGAIN: DailyBar[] = [...YEAR_2024, ['2024-12-31', 105.5, 14]];
+
+/**
+ * A table partitioned by `year(date)`: 2023 (version 1, append, the partition read from the
+ * file's statistics), 2024 (version 2, append, the partition given), 2024 again with a bar
+ * more (version 3, overwrite of that year). Commit times T0 + 1 s per commit.
+ */
+export async function buildYearTable(dir: string): Promise<{ v1: CommitResult; v2: CommitResult; v3: CommitResult; files: { y2023: string; y2024: string; y2024again: string } }> {
+  await createTable(dir, BASE_SCHEMA, { nowMs: T0, partitionTransform: 'year' });
+  const y2023 = await writeDailyBars(dir, '2023', YEAR_2023);
+  const v1 = await appendFiles(dir, [{ path: y2023 }], { nowMs: T0 + 1000 });
+  const y2024 = await writeDailyBars(dir, '2024', YEAR_2024);
+  const v2 = await appendFiles(dir, [{ path: y2024, partition: { date_year: '2024' } }], { nowMs: T0 + 2000 });
+  const y2024again = await writeDailyBars(dir, '2024', YEAR_2024_AGAIN);
+  const v3 = await replacePartitions(dir, [{ path: y2024again }], { nowMs: T0 + 3000 });
+  return { v1, v2, v3, files: { y2023, y2024, y2024again } };
+}

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { loadTable } from '../../../core/iceberg/tableCommit.js';
 import { snapshotDataFiles, snapshotForVersion } from '../../../core/iceberg/tableRead.js';
 import { requirePython, runPythonJson } from '../../helpers/python.js';
-import { sampleTableForSuite, V1_BARS, V2_BARS_0103, V3_BARS_0104, type Bar } from './icebergTestKit.js';
+import { buildYearTable, sampleTableForSuite, V1_BARS, V2_BARS_0103, V3_BARS_0104, type Bar } from './icebergTestKit.js';
 
 const CHECK_AVRO = String.raw`
 import json, sys, fastavro
@@ -128,7 +128,9 @@ for path in files:
         table_schema = json.loads(meta['schema'])
         spec = json.loads(meta['partition-spec'])
         by_id = {f['id']: f for f in table_schema['fields']}
-        partition = {'type': 'record', 'name': 'r102', 'fields': [{'name': p['name'], 'type': ['null', ICEBERG_TO_AVRO[by_id[p['source-id']]['type']]], 'default': None} for p in spec]}
+        # the spec's result types: identity keeps the source type, year gives an int (years since 1970)
+        result_type = lambda p: 'int' if p['transform'] == 'year' else ICEBERG_TO_AVRO[by_id[p['source-id']]['type']]
+        partition = {'type': 'record', 'name': 'r102', 'fields': [{'name': p['name'], 'type': ['null', result_type(p)], 'default': None} for p in spec]}
         expected = ids(MANIFEST_ENTRY)
         for p in spec: expected['data_file.partition.' + p['name']] = (p['field-id'], False)
         spec_schema = record('manifest_entry', MANIFEST_ENTRY, partition)
@@ -150,8 +152,10 @@ for path in files:
         validate_many(records, fastavro.parse_schema(spec_schema), raise_errors=True)
     except Exception as e:
         problems.append('records do not match the spec schema: %s' % e)
-    report.append({'file': path, 'kind': raw['name'], 'records': len(records), 'problems': problems})
-print(json.dumps(report))
+    partitions = [r['data_file']['partition'] for r in records] if raw['name'] == 'manifest_entry' else []
+    report.append({'file': path, 'kind': raw['name'], 'records': len(records), 'problems': problems, 'partitions': partitions})
+# a date partition reads as a datetime.date: its text
+print(json.dumps(report, default=str))
 `;
 
 const READ_FILES = String.raw`
@@ -209,6 +213,23 @@ describe('the table read by Python', () => {
     const counts = (kind: string) => report.filter((r) => r.kind === kind).map((r) => r.records).sort();
     expect(counts('manifest_entry')).toEqual([1, 1, 2, 2]);
     expect(counts('manifest_file')).toEqual([1, 2, 3]);
+  });
+
+  it('has manifests of a table partitioned by year that fastavro finds true to the spec, the year an int of years since 1970', async (context) => {
+    const python = requirePython(context);
+    const dir = path.join(path.dirname(sample.dir), 'NVDA');
+    await buildYearTable(dir);
+    const avro = fs
+      .readdirSync(path.join(dir, 'metadata'))
+      .filter((n) => n.endsWith('.avro'))
+      .map((n) => path.join(dir, 'metadata', n))
+      .sort();
+    const report = runPythonJson<{ file: string; kind: string; records: number; problems: string[]; partitions: unknown[] }[]>(python, CHECK_AVRO, avro);
+    expect(report.map((r) => r.problems)).toEqual(avro.map(() => []));
+    // v1's manifest (2023), v2's (2024), v3's rewrite of 2024's (deleted) and new one (2024 again); lists of 1, 2 and 3 manifests
+    const entries = report.filter((r) => r.kind === 'manifest_entry').map((r) => JSON.stringify(r.partitions)).sort();
+    expect(entries).toEqual(['[{"date_year":53}]', '[{"date_year":54}]', '[{"date_year":54}]', '[{"date_year":54}]']);
+    expect(report.filter((r) => r.kind === 'manifest_file').map((r) => r.records).sort()).toEqual([1, 2, 3]);
   });
 
   it('reads version 3 with pyarrow, polars, pandas and DuckDB, exactly', async (context) => {

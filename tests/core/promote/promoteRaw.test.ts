@@ -211,7 +211,7 @@ describe('promoteRaw', () => {
     expect(sidecar.validation).toMatchObject({ valid: true, rowCount: 10 });
   });
 
-  it('a year folder of daily bars is promoted to one partition per trading date; a range takes the years it touches', async () => {
+  it('year folders of daily bars are promoted to one file per calendar year; a range takes the years it touches', async () => {
     const csv = ['Date,Open,High,Low,Close,Adj Close,Volume'];
     const days: string[] = [];
     for (let t = Date.UTC(2022, 0, 3); days.length < 600; t += 86_400_000) {
@@ -226,12 +226,13 @@ describe('promoteRaw', () => {
     expect(fs.readdirSync(path.join(store.root, 'raw/NVDA')).sort()).toEqual(['2022-01-01', '2023-01-01', '2024-01-01']);
     const all = await promoteRaw(store, { asset: 'NVDA', schema: OHLCV_SCHEMA });
     expect(all).toMatchObject({ version: 'v1', rows: 600, status: 'created' });
-    const partitions = fs.readdirSync(path.join(store.root, 'cleaned/v1/NVDA'));
-    expect(partitions.length).toBe(600);
-    expect([partitions.sort()[0], partitions.sort()[599]]).toEqual([`${days[0]}.parquet`, `${days[599]}.parquet`]);
+    expect(all.dates).toEqual({ shared: 0, written: 3, removed: 0, by: 'year' });
+    expect(fs.readdirSync(path.join(store.root, 'cleaned/v1/NVDA')).sort()).toEqual(['2022.parquet', '2023.parquet', '2024.parquet']);
+    const dates = await duck.rows(`SELECT min(date)::VARCHAR AS lo, max(date)::VARCHAR AS hi, count(DISTINCT date) AS n FROM read_parquet(${sqlString(path.join(store.root, 'cleaned/v1/NVDA/*.parquet'))})`);
+    expect(dates).toEqual([{ lo: days[0], hi: days[599], n: 600n }]);
     const june = await promoteRaw(store, { asset: 'NVDA', from: '2023-06-01', to: '2023-06-30', schema: OHLCV_SCHEMA });
-    // the 2023 folder's inputs are unchanged: its dates are shared, the other years' left out
-    expect(june).toMatchObject({ version: 'v2', rows: days.filter((d) => d.startsWith('2023')).length, dates: { shared: days.filter((d) => d.startsWith('2023')).length, written: 0, removed: days.filter((d) => !d.startsWith('2023')).length } });
+    // the 2023 folder's inputs are unchanged: its year is shared, the other two left out
+    expect(june).toMatchObject({ version: 'v2', rows: days.filter((d) => d.startsWith('2023')).length, dates: { shared: 1, written: 0, removed: 2 } });
     expect(june.inputs.map((i) => i.path.split('/')[2])).toEqual(['2023-01-01']);
   });
 

@@ -43,6 +43,8 @@ describe('promote gate', () => {
   it('says what an incremental promote shares, writes and leaves out', () => {
     expect(datesLine({ shared: 2, written: 1, removed: 0 })).toBe('2 dates shared · 1 written · 0 removed');
     expect(datesLine({ shared: 1, written: 1250, removed: 3 })).toBe('1 date shared · 1,250 written · 3 removed');
+    expect(datesLine({ shared: 24, written: 1, removed: 0, by: 'year' })).toBe('24 years shared · 1 written · 0 removed');
+    expect(datesLine({ shared: 1, written: 0, removed: 2, by: 'year' })).toBe('1 year shared · 0 written · 2 removed');
     expect(datesLine(null)).toBe('');
   });
 });
