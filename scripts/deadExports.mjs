@@ -26,7 +26,6 @@ const TOOL_ENTRIES = new Set(['vite.config.ts', 'vitest.config.ts', 'vitest.e2e.
 const PENDING = [
   { folder: 'core/iceberg/', reason: 'the Iceberg table format, written and tested before the store uses it' },
   { folder: 'tests/core/iceberg/', reason: 'the tests of that module, written with it' },
-  { folder: 'core/objectStore/', reason: 'object storage for the store, written and tested before the store uses it' },
 ];
 
 /**

@@ -62,7 +62,7 @@ export class RangeCache {
  * slice a range request through the cache. `etag` ties cached ranges to the object's
  * version: a rewritten object is never answered from the old one's bytes.
  */
-export async function objectAsyncBuffer(store: ObjectStore, key: string, cache: RangeCache, tailBytes = 64 * 1024): Promise<AsyncBuffer> {
+async function objectAsyncBuffer(store: ObjectStore, key: string, cache: RangeCache, tailBytes = 64 * 1024): Promise<AsyncBuffer> {
   // one request gives the size, the etag and the end of the object, where a Parquet footer is
   const tail = await store.tail(key, tailBytes);
   const { size, etag } = tail;

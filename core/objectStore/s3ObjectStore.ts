@@ -9,7 +9,7 @@ export interface S3Sender {
   send(command: unknown, options: { abortSignal: AbortSignal }): Promise<unknown>;
 }
 
-export interface S3StoreOptions {
+interface S3StoreOptions {
   /** Each request's time limit, in milliseconds (default 30,000). */
   timeoutMs?: number;
   /** Attempts per request, the first included (default 4). */
@@ -25,7 +25,7 @@ export interface S3StoreOptions {
 type S3Location = Extract<StoreLocation, { kind: 's3' }>;
 
 /** Builds the SDK's client for a location: its endpoint with path-style addressing, the region, no retries of its own (the store retries). */
-export function s3ClientFor(location: S3Location, options: S3StoreOptions = {}): S3Client {
+function s3ClientFor(location: S3Location, options: S3StoreOptions = {}): S3Client {
   const timeoutMs = options.timeoutMs ?? 30_000;
   // the SDK's warning that its releases after January 2027 need Node 22 is about versions we
   // do not run (package.json pins one); on every command's stderr it would only be noise
@@ -260,7 +260,7 @@ function isRetryable(error: unknown): boolean {
 }
 
 /** An SDK error (or a time-out) as a `MesDataError` naming the bucket and key. */
-export function s3Error(error: unknown, where: { action: string; bucket: string; key: string; attempts: number; timeoutMs: number }): MesDataError {
+function s3Error(error: unknown, where: { action: string; bucket: string; key: string; attempts: number; timeoutMs: number }): MesDataError {
   if (error instanceof MesDataError) return error;
   const shape = (error ?? {}) as SdkErrorShape;
   const name = shape.name ?? 'Error';
