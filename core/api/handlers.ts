@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BadRequestError, MesDataError, NotFoundError, serializeError, type SerializedError } from '../errors.js';
 import { assertNoSymlinkBelow, storeRelativeOf } from '../store/storePaths.js';
 import { DecoderPool, sharedDecoderPool } from '../parquet/decoderPool.js';
@@ -49,6 +50,17 @@ function remoteView(url: string): RemoteStoreView {
 const READ_ONLY_JOBS: ReadonlySet<JobKind> = new Set(['validate', 'diff', 'verify']);
 /** Rows one request of a window may read from a single file (rows.page's cap too). */
 const WINDOW_PAGE_ROWS = 5000;
+
+/**
+ * The folder a store of the app or the browser mode is opened in: a store URL (s3://…) is
+ * BAD_REQUEST saying what reads it, never a folder named `s3:` made of it.
+ */
+function localStoreFolder(dir: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(dir) && !dir.toLowerCase().startsWith('file://')) {
+    throw new BadRequestError(`${dir} is a store URL; the app opens store folders on this machine. Read it with mes-data ls, show or schema --store ${dir}, or copy it to a folder with mes-data sync ${dir} FOLDER`, { path: dir });
+  }
+  return dir.toLowerCase().startsWith('file://') ? fileURLToPath(dir) : path.resolve(dir);
+}
 
 /**
  * One host's session: the open store, the decoder threads, the jobs. The Electron main
@@ -230,13 +242,13 @@ function makeHandlers(session: ApiSession): Handlers {
     'app.info': () => Promise.resolve({ version: VERSION, host: session.host, store: session.storeRoot, recentStores: session.recentStores, storeError: session.storeRoot ? null : session.startupStoreError }),
 
     'store.open': async ({ path: dir, recover }) => {
-      const store = await openStore(path.resolve(dir), { recover });
+      const store = await openStore(localStoreFolder(dir), { recover });
       session.setStore(store);
       return { store: store.root, formatVersion: store.formatVersion };
     },
 
     'store.init': async ({ path: dir }) => {
-      const { store, created } = await initStore(path.resolve(dir));
+      const { store, created } = await initStore(localStoreFolder(dir));
       session.setStore(store);
       return { store: store.root, created };
     },

@@ -139,6 +139,16 @@ describe('ApiSession: the requests the command line makes', () => {
     expect(fs.existsSync(leftover)).toBe(false);
   });
 
+  it('store.open and store.init of a store URL are BAD_REQUEST naming what reads it; a file:// URL is its folder', async () => {
+    for (const name of ['store.open', 'store.init'] as const) {
+      const error = (await session.invoke(name, { path: 's3://team-lake/mes' }).catch((e: unknown) => e)) as { code: string; message: string };
+      expect(error.code).toBe('BAD_REQUEST');
+      expect(error.message).toBe('s3://team-lake/mes is a store URL; the app opens store folders on this machine. Read it with mes-data ls, show or schema --store s3://team-lake/mes, or copy it to a folder with mes-data sync s3://team-lake/mes FOLDER');
+    }
+    expect(fs.existsSync(path.resolve('s3:'))).toBe(false);
+    expect(await session.invoke('store.open', { path: `file://${store}` })).toEqual({ store, formatVersion: 2 });
+  });
+
   it('instruments.calendar gives the holidays and early closes of a year; an unknown symbol is NOT_FOUND', async () => {
     const calendar = (await session.invoke('instruments.calendar', { symbol: 'MESZ4', year: 2025 })) as { symbol: string; year: number; calendarEntries: unknown[] };
     expect(calendar.symbol).toBe('MES');
