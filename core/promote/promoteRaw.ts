@@ -511,15 +511,11 @@ interface IncrementalPlan {
 }
 
 /**
- * Which raw folders a promotion reads and which dates of the newest version it keeps:
- * a folder whose files (paths and sha256) and recipe are those the newest version was made
- * from is kept by reference; `append` reads only the folders the newest version never read
- * and keeps all its dates; `replace` reads every selected folder and keeps the dates outside
- * [from, to]. BAD_REQUEST when append or replace would keep dates made with another recipe.
+ * What both plans start from: whether the newest version was made with this recipe
+ * (BAD_REQUEST when append or replace would keep what another recipe made) and its raw
+ * inputs, by raw folder.
  */
-function planIncremental(asset: string, selection: RawDate[], newest: PreviousVersion | null, recipe: unknown, options: { append: boolean; replace: boolean; from?: string; to?: string }): IncrementalPlan {
-  const all = selection.flatMap((d) => d.files.map((f) => ({ path: f.path, sha256: f.sha256 })));
-  if (!newest) return { read: selection, keep: [], removed: [], inputs: all };
+function newestInputs(asset: string, newest: PreviousVersion, recipe: unknown, options: { append: boolean; replace: boolean }): { sameRecipe: boolean; previousInputs: Map<string, { path: string; sha256: string }[]> } {
   const sameRecipe = recipeIdentity(newest.metadata.recipe) === recipeIdentity(recipe);
   if ((options.append || options.replace) && !sameRecipe) {
     throw new BadRequestError(`promotion of ${asset}: --${options.append ? 'append' : 'replace'} keeps dates of v${newest.version}, which was promoted with another recipe; promote without it to promote every date again`, { asset, version: newest.version });
@@ -529,6 +525,20 @@ function planIncremental(asset: string, selection: RawDate[], newest: PreviousVe
     const folder = rawFolderOf(dependency.path, asset);
     if (folder) previousInputs.set(folder, [...(previousInputs.get(folder) ?? []), { path: dependency.path, sha256: dependency.sha256 }]);
   }
+  return { sameRecipe, previousInputs };
+}
+
+/**
+ * Which raw folders a promotion reads and which dates of the newest version it keeps:
+ * a folder whose files (paths and sha256) and recipe are those the newest version was made
+ * from is kept by reference; `append` reads only the folders the newest version never read
+ * and keeps all its dates; `replace` reads every selected folder and keeps the dates outside
+ * [from, to]. BAD_REQUEST when append or replace would keep dates made with another recipe.
+ */
+function planIncremental(asset: string, selection: RawDate[], newest: PreviousVersion | null, recipe: unknown, options: { append: boolean; replace: boolean; from?: string; to?: string }): IncrementalPlan {
+  const all = selection.flatMap((d) => d.files.map((f) => ({ path: f.path, sha256: f.sha256 })));
+  if (!newest) return { read: selection, keep: [], removed: [], inputs: all };
+  const { sameRecipe, previousInputs } = newestInputs(asset, newest, recipe, options);
   const held = new Set(newest.partitions);
   const covers = (d: RawDate) => (d.perRowDate ? newest.partitions.filter((p) => p >= d.span.from && p <= d.span.to) : [d.date]);
   const folderOf = (d: RawDate) => rawDatePath(asset, d.date);
@@ -572,15 +582,7 @@ function planIncremental(asset: string, selection: RawDate[], newest: PreviousVe
 function planIncrementalByYear(asset: string, selection: RawDate[], newest: PreviousVersion | null, recipe: unknown, options: { append: boolean; replace: boolean; from?: string; to?: string }): IncrementalPlan {
   const all = selection.flatMap((d) => d.files.map((f) => ({ path: f.path, sha256: f.sha256 })));
   if (!newest) return { read: selection, keep: [], removed: [], inputs: all };
-  const sameRecipe = recipeIdentity(newest.metadata.recipe) === recipeIdentity(recipe);
-  if ((options.append || options.replace) && !sameRecipe) {
-    throw new BadRequestError(`promotion of ${asset}: --${options.append ? 'append' : 'replace'} keeps dates of v${newest.version}, which was promoted with another recipe; promote without it to promote every date again`, { asset, version: newest.version });
-  }
-  const previousInputs = new Map<string, { path: string; sha256: string }[]>();
-  for (const dependency of newest.metadata.dependencies ?? []) {
-    const folder = rawFolderOf(dependency.path, asset);
-    if (folder) previousInputs.set(folder, [...(previousInputs.get(folder) ?? []), { path: dependency.path, sha256: dependency.sha256 }]);
-  }
+  const { sameRecipe, previousInputs } = newestInputs(asset, newest, recipe, options);
   const held = new Set(newest.partitions);
   const folderOf = (d: RawDate) => rawDatePath(asset, d.date);
   const unchanged = (d: RawDate) => {

@@ -59,3 +59,31 @@ export function runPythonJson<T>(python: string, script: string, input: unknown)
   if (run.status !== 0) throw new Error(`python failed (exit ${run.status}): ${run.stderr}`);
   return JSON.parse(run.stdout) as T;
 }
+
+/**
+ * A Python script: reads the Parquet folder named on stdin (a version folder of bars) with
+ * pyarrow, polars and pandas, and prints each one's rows (date, timestamp as ISO UTC, close,
+ * volume) sorted by time, and pyarrow's column types, as JSON.
+ */
+export const READ_BARS_FOLDER = String.raw`
+import json, sys, datetime
+import pyarrow.parquet as pq, polars as pl, pandas as pd
+folder = json.load(sys.stdin)
+def norm(rows):
+    out = []
+    for r in rows:
+        o = {}
+        for k, v in r.items():
+            if isinstance(v, datetime.datetime): o[k] = v.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
+            elif isinstance(v, datetime.date): o[k] = v.isoformat()
+            else: o[k] = v.item() if hasattr(v, 'item') else v
+        out.append(o)
+    return sorted(out, key=lambda r: r['timestamp'])
+pick = lambda rows: [{'date': r['date'], 'timestamp': r['timestamp'], 'close': r['close'], 'volume': r['volume']} for r in rows]
+print(json.dumps({
+  'pyarrow': pick(norm(pq.read_table(folder).to_pylist())),
+  'pyarrow_types': [str(f.type) for f in pq.read_table(folder).schema],
+  'polars': pick(norm(pl.read_parquet(folder + '/').to_dicts())),
+  'pandas': pick(norm(pd.read_parquet(folder).to_dict('records'))),
+}))
+`;

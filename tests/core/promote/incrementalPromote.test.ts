@@ -21,7 +21,7 @@ import type { Store } from '../../../core/store/storeLayout.js';
 import { barsFromCloses, barsTable, type Bar } from '../../helpers/barsTable.js';
 import { serveFileUrls } from '../../helpers/fileFetch.js';
 import { tempDir } from '../../helpers/ohlcvTable.js';
-import { requirePython, runPythonJson } from '../../helpers/python.js';
+import { READ_BARS_FOLDER, requirePython, runPythonJson } from '../../helpers/python.js';
 
 /** Five one-minute bars from 10:00 CT (16:00Z) on a trading date. */
 function day(date: string, base: number): Bar[] {
@@ -38,28 +38,6 @@ function weekdays(count: number, from = '2024-01-02'): string[] {
   return out;
 }
 
-const READ_FOLDER = String.raw`
-import json, sys, datetime
-import pyarrow.parquet as pq, polars as pl, pandas as pd
-folder = json.load(sys.stdin)
-def norm(rows):
-    out = []
-    for r in rows:
-        o = {}
-        for k, v in r.items():
-            if isinstance(v, datetime.datetime): o[k] = v.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
-            elif isinstance(v, datetime.date): o[k] = v.isoformat()
-            else: o[k] = v.item() if hasattr(v, 'item') else v
-        out.append(o)
-    return sorted(out, key=lambda r: r['timestamp'])
-pick = lambda rows: [{'date': r['date'], 'timestamp': r['timestamp'], 'close': r['close'], 'volume': r['volume']} for r in rows]
-print(json.dumps({
-  'pyarrow': pick(norm(pq.read_table(folder).to_pylist())),
-  'pyarrow_types': [str(f.type) for f in pq.read_table(folder).schema],
-  'polars': pick(norm(pl.read_parquet(folder + '/').to_dicts())),
-  'pandas': pick(norm(pd.read_parquet(folder).to_dict('records'))),
-}))
-`;
 
 describe('incremental promote', () => {
   const { dir, cleanup } = tempDir();
@@ -179,7 +157,7 @@ describe('incremental promote', () => {
 
   it('pyarrow, polars and pandas read a version folder as a directory, exactly', (context) => {
     const python = requirePython(context);
-    const got = runPythonJson<Record<string, unknown[]>>(python, READ_FOLDER, at('cleaned/v5/MES'));
+    const got = runPythonJson<Record<string, unknown[]>>(python, READ_BARS_FOLDER, at('cleaned/v5/MES'));
     expect(got.pyarrow.length).toBe(70);
     expect(got.pyarrow_types).toEqual(['timestamp[us, tz=UTC]', 'double', 'double', 'double', 'double', 'int64', 'date32[day]']);
     expect(got.pyarrow.slice(0, 2)).toEqual([

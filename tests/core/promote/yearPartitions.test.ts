@@ -26,7 +26,7 @@ import { verifyStore } from '../../../core/store/verifyStore.js';
 import { barsTable, type Bar } from '../../helpers/barsTable.js';
 import { tempDir } from '../../helpers/ohlcvTable.js';
 import { serveFileUrls } from '../../helpers/fileFetch.js';
-import { requirePython, runPythonJson } from '../../helpers/python.js';
+import { READ_BARS_FOLDER, requirePython, runPythonJson } from '../../helpers/python.js';
 import { DuckSession, sqlString } from '../../interop/duckdbSession.js';
 
 /** The weekdays from `from` to `to`, both included. */
@@ -50,28 +50,6 @@ function dailyCsv(days: string[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-const READ_FOLDER = String.raw`
-import json, sys, datetime
-import pyarrow.parquet as pq, polars as pl, pandas as pd
-folder = json.load(sys.stdin)
-def norm(rows):
-    out = []
-    for r in rows:
-        o = {}
-        for k, v in r.items():
-            if isinstance(v, datetime.datetime): o[k] = v.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
-            elif isinstance(v, datetime.date): o[k] = v.isoformat()
-            else: o[k] = v.item() if hasattr(v, 'item') else v
-        out.append(o)
-    return sorted(out, key=lambda r: r['timestamp'])
-pick = lambda rows: [{'date': r['date'], 'timestamp': r['timestamp'], 'close': r['close'], 'volume': r['volume']} for r in rows]
-print(json.dumps({
-  'pyarrow': pick(norm(pq.read_table(folder).to_pylist())),
-  'pyarrow_types': [str(f.type) for f in pq.read_table(folder).schema],
-  'polars': pick(norm(pl.read_parquet(folder + '/').to_dicts())),
-  'pandas': pick(norm(pd.read_parquet(folder).to_dict('records'))),
-}))
-`;
 
 describe('a cleaned table of daily bars by year', () => {
   const { dir, cleanup } = tempDir();
@@ -142,7 +120,7 @@ describe('a cleaned table of daily bars by year', () => {
 
   it('pyarrow, polars and pandas read the version folder, exactly', (context) => {
     const python = requirePython(context);
-    const got = runPythonJson<Record<string, unknown[]>>(python, READ_FOLDER, at('cleaned/v1/NVDA'));
+    const got = runPythonJson<Record<string, unknown[]>>(python, READ_BARS_FOLDER, at('cleaned/v1/NVDA'));
     const expected = first.map((d, k) => ({ date: d, timestamp: `${d}T00:00:00.000000Z`, close: closeOf(k), volume: volumeOf(k) }));
     expect(got.pyarrow_types).toEqual(['timestamp[us, tz=UTC]', 'double', 'double', 'double', 'double', 'int64', 'double', 'date32[day]']);
     expect(got.pyarrow).toEqual(expected);
