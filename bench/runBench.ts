@@ -18,6 +18,7 @@ import { runObjectStoreBench } from './objectStoreBench.js';
 import { runChartBench } from './chartBench.js';
 import { runCliBench } from './cliBench.js';
 import { runTreeSearchBench } from './treeSearchBench.js';
+import { runQueryBench } from './queryBench.js';
 import { replaceSection } from './benchUtil.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -37,6 +38,8 @@ const SECTIONS: Record<string, () => Promise<{ markdown: string; failed: boolean
   objectstore: runObjectStoreBench,
   // issue 17: zooming and panning years of minute bars with indicators, beside DuckDB
   chart: runChartBench,
+  // issue 17: sort and filter a whole version of ten years of minute bars, beside DuckDB
+  query: runQueryBench,
   // issue 11: `mes-data --version` and `show` as whole processes, beside DuckDB reading the same page
   cli: runCliBench,
   // issue 17: the tree's search over 10,000 snapshots, from the host's index beside a listing per search
