@@ -1,4 +1,6 @@
 /** Small helpers shared by the benchmark script and its child processes. */
+import type { ApiRequest, ApiResponse } from '../core/api/contract.js';
+import type { ApiSession } from '../core/api/handlers.js';
 import { seededRandom } from '../core/demo/seededRandom.js';
 
 export interface Stat {
@@ -80,4 +82,15 @@ export function replaceSection(doc: string, part: string): string {
   let end = lines.findIndex((line, i) => i > start && line.startsWith('## '));
   if (end < 0) end = lines.length;
   return [...lines.slice(0, start), ...part.trimEnd().split('\n'), '', ...lines.slice(end)].join('\n');
+}
+
+/** Runs jobs one after another in `session`, each to its end (`onDone` hears each one's time); throws naming the kind of one that did not succeed. */
+export async function runJobsToEnd(session: ApiSession, jobs: readonly ApiRequest<'jobs.start'>[], onDone?: (params: ApiRequest<'jobs.start'>, ms: number) => void): Promise<void> {
+  for (const params of jobs) {
+    const started = performance.now();
+    let job = (await session.invoke('jobs.start', params)) as ApiResponse<'jobs.start'>;
+    while (job.state === 'queued' || job.state === 'running') job = (await session.invoke('jobs.wait', { id: job.id, timeoutMs: 600_000 })) as ApiResponse<'jobs.wait'>;
+    if (job.state !== 'succeeded') throw new Error(`${params.kind} ended ${job.state}: ${job.error?.message ?? ''}`);
+    onDone?.(params, performance.now() - started);
+  }
 }

@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ApiResponse } from '../core/api/contract.js';
-import { fmtMs, mdTable, mulberry32, sqlString, stat } from './benchUtil.js';
+import { fmtMs, mdTable, mulberry32, runJobsToEnd, sqlString, stat } from './benchUtil.js';
 import { scaleData } from './scaleData.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -50,18 +50,16 @@ export async function runChartBench(): Promise<{ markdown: string; failed: boole
   const loadStart = load();
   try {
     await session.invoke('store.init', { path: path.join(work, 'store') });
-    for (const params of [
-      { kind: 'ingest', files: [path.resolve(ROOT, data.bars.files[0].file)], asset: 'MES' },
-      { kind: 'promote', asset: 'MES', onInvalid: 'drop' },
-      { kind: 'features', set: 'momentum_indicators', asset: 'MES' },
-      { kind: 'features', set: 'price_volatility', asset: 'MES' },
-    ] as const) {
-      const started = performance.now();
-      let job = (await session.invoke('jobs.start', params)) as ApiResponse<'jobs.start'>;
-      while (job.state === 'queued' || job.state === 'running') job = (await session.invoke('jobs.wait', { id: job.id, timeoutMs: 600_000 })) as ApiResponse<'jobs.wait'>;
-      if (job.state !== 'succeeded') throw new Error(`${params.kind} ended ${job.state}: ${job.error?.message ?? ''}`);
-      log(`${params.kind} ${'set' in params ? params.set : ''} in ${fmtMs(performance.now() - started)}`);
-    }
+    await runJobsToEnd(
+      session,
+      [
+        { kind: 'ingest', files: [path.resolve(ROOT, data.bars.files[0].file)], asset: 'MES' },
+        { kind: 'promote', asset: 'MES', onInvalid: 'drop' },
+        { kind: 'features', set: 'momentum_indicators', asset: 'MES' },
+        { kind: 'features', set: 'price_volatility', asset: 'MES' },
+      ],
+      (params, ms) => log(`${params.kind} ${'set' in params ? params.set : ''} in ${fmtMs(ms)}`),
+    );
     // the datasets, found in the tree as the app finds them
     const versions: string[] = [];
     const walk = (node: ApiResponse<'tree'>) => {

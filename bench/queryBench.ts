@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ApiResponse } from '../core/api/contract.js';
-import { fmtMs, mdTable, sqlString, stat } from './benchUtil.js';
+import { fmtMs, mdTable, runJobsToEnd, sqlString, stat } from './benchUtil.js';
 import { scaleData } from './scaleData.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -45,14 +45,10 @@ export async function runQueryBench(): Promise<{ markdown: string; failed: boole
   const loadStart = load();
   try {
     await session.invoke('store.init', { path: path.join(work, 'store') });
-    for (const params of [
+    await runJobsToEnd(session, [
       { kind: 'ingest', files: [path.resolve(ROOT, data.bars.files[0].file)], asset: 'MES' },
       { kind: 'promote', asset: 'MES', onInvalid: 'drop' },
-    ] as const) {
-      let job = (await session.invoke('jobs.start', params)) as ApiResponse<'jobs.start'>;
-      while (job.state === 'queued' || job.state === 'running') job = (await session.invoke('jobs.wait', { id: job.id, timeoutMs: 600_000 })) as ApiResponse<'jobs.wait'>;
-      if (job.state !== 'succeeded') throw new Error(`${params.kind} ended ${job.state}: ${job.error?.message ?? ''}`);
-    }
+    ]);
     const version = 'cleaned/v1/MES';
     const files = sqlString(path.join(work, 'store', version, '*.parquet'));
     const total = Number((await withConnection((db) => db.rows(`SELECT count(*) AS n FROM read_parquet(${files})`, 'the query benchmark')))[0].n);
