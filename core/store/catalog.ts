@@ -117,13 +117,15 @@ const PARSED_SIDECARS_KEPT = 20_000;
  */
 async function readSidecarNow(file: string, lists = true): Promise<SidecarRead> {
   const name = path.basename(file);
+  // a shallow read and a whole one of the same sidecar are kept apart
+  const cacheKey = lists ? file : `${file}#shallow`;
   let text: string;
   let stamp: string;
   try {
     const stats = await fs.lstat(file);
     if (stats.isSymbolicLink()) return { error: `${name} is a symbolic link; the store never follows links` };
     stamp = `${stats.size}:${stats.mtimeMs}:${stats.ino}`;
-    const known = parsedSidecars.get(`${file}${lists ? '' : '#shallow'}`);
+    const known = parsedSidecars.get(cacheKey);
     if (known?.stamp === stamp) return known.read;
     text = await fs.readFile(file, 'utf8');
   } catch (error) {
@@ -139,7 +141,6 @@ async function readSidecarNow(file: string, lists = true): Promise<SidecarRead> 
   }
   // a read that failed is not kept: a list piece it lacked may be put back without the sidecar changing
   if ('error' in read) return read;
-  const cacheKey = `${file}${lists ? '' : '#shallow'}`;
   parsedSidecars.delete(cacheKey);
   parsedSidecars.set(cacheKey, { stamp, read });
   if (parsedSidecars.size > PARSED_SIDECARS_KEPT) parsedSidecars.delete(parsedSidecars.keys().next().value as string);

@@ -173,6 +173,17 @@ export async function exists(target: string): Promise<boolean> {
   }
 }
 
+/** `exists` without a trip through the thread pool, for checks made by the thousand (a version a daily store has). */
+export function existsNow(target: string): boolean {
+  try {
+    lstatSync(target);
+    return true;
+  } catch (error) {
+    if (errnoOf(error) === 'ENOENT' || errnoOf(error) === 'ENOTDIR') return false;
+    throw ioError('check', target, error);
+  }
+}
+
 /** Removes a file or folder tree; a missing one is fine. */
 export async function removeTree(target: string): Promise<void> {
   await fs.rm(target, { recursive: true, force: true, maxRetries: 3 });

@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { lstatSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { CorruptedFileError } from '../errors.js';
 import { crashPoint } from './crashPoints.js';
-import { errnoOf, fsyncDir, fsyncFile, ioError, mkdirDurable } from './durableFs.js';
+import { errnoOf, existsNow, fsyncDir, fsyncFile, ioError, mkdirDurable } from './durableFs.js';
 
 /**
  * The long lists of a version sidecar — its files and its dependencies — kept in pieces
@@ -87,7 +87,7 @@ export async function packLists<T extends { files: unknown[]; dependencies?: unk
   for (const [digest, text] of pieces) {
     const target = path.join(listsDir, `${digest}.json`);
     // checked synchronously: a daily version names about 250 pieces and writes two
-    if (pieceExists(target)) continue;
+    if (existsNow(target)) continue;
     const temporary = path.join(listsDir, `.${digest}.${randomBytes(4).toString('hex')}.tmp`);
     try {
       await fs.writeFile(temporary, text, { flag: 'wx' });
@@ -103,16 +103,6 @@ export async function packLists<T extends { files: unknown[]; dependencies?: unk
   crashPoint('wrote the sidecar list pieces');
   packed.fileLists = lists;
   return packed as T;
-}
-
-function pieceExists(target: string): boolean {
-  try {
-    lstatSync(target);
-    return true;
-  } catch (error) {
-    if (errnoOf(error) === 'ENOENT') return false;
-    throw ioError('check', target, error);
-  }
 }
 
 /**

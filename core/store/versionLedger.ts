@@ -1,7 +1,6 @@
-import { lstatSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { errnoOf, listDir, writeFileDurable } from './durableFs.js';
+import { errnoOf, existsNow, listDir, writeFileDurable } from './durableFs.js';
 import { VERSION_LEDGER, parseVersionFolder, versionSidecarPath, type Store, type VersionedLayer } from './storeLayout.js';
 
 /**
@@ -65,15 +64,6 @@ async function versionFoldersWith(store: Store, layer: VersionedLayer, key: stri
   return found.sort((a, b) => a - b);
 }
 
-function existsNow(target: string): boolean {
-  try {
-    lstatSync(target);
-    return true;
-  } catch (error) {
-    if (errnoOf(error) === 'ENOENT' || errnoOf(error) === 'ENOTDIR') return false;
-    throw error;
-  }
-}
 
 /** The number the next commit of this asset or set would get (nothing is reserved). */
 export async function nextVersionNumber(store: Store, layer: VersionedLayer, key: string): Promise<number> {
