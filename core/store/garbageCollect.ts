@@ -130,8 +130,9 @@ async function removeFile(file: string): Promise<void> {
 
 /**
  * Step 4: the pieces of long sidecar lists (core/store/sidecarLists.ts) that no remaining
- * sidecar of the key names, and temporary files a crashed write left beside them. When a
- * remaining sidecar cannot be read, every piece is kept (verify reports the sidecar).
+ * sidecar of the key names (directly, or through a year piece it names), and temporary files
+ * a crashed write left beside them. When a remaining sidecar or a year piece it names cannot
+ * be read, every piece is kept (verify reports the sidecar).
  */
 async function removeUnnamedPieces(store: Store, layer: VersionedLayer, key: string, remaining: number[], result: GcResult, dryRun: boolean): Promise<void> {
   const listsDir = path.join(path.dirname(absolute(store, versionSidecarPath(layer, key, 1))), LISTS_DIR);
@@ -140,7 +141,8 @@ async function removeUnnamedPieces(store: Store, layer: VersionedLayer, key: str
   const named = new Set<string>();
   for (const version of remaining) {
     try {
-      for (const digest of piecesNamed(await fs.readFile(absolute(store, versionSidecarPath(layer, key, version)), 'utf8'))) named.add(`${digest}.json`);
+      const sidecarFile = absolute(store, versionSidecarPath(layer, key, version));
+      for (const digest of piecesNamed(await fs.readFile(sidecarFile, 'utf8'), sidecarFile)) named.add(`${digest}.json`);
     } catch {
       return;
     }

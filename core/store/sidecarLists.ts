@@ -15,8 +15,13 @@ import { errnoOf, existsNow, fsyncDir, fsyncFile, ioError, mkdirDurable } from '
  * `raw/MES/2024-01-15/bars.parquet`; entries that name none form runs of their own); each run
  * is a piece, `{sha256}.json` (compact JSON of the entries, named by the SHA-256 of its bytes)
  * in the `.lists` folder beside the sidecars of the key, and the sidecar keeps an empty list
- * and the pieces in order under `fileLists`. The next version writes only the pieces that
- * changed (the month of the new day) and names the others.
+ * and the pieces in order under `fileLists`. The month pieces of one calendar year (two or
+ * more) are named in turn by a year piece, `{sha256}.json` in the same folder holding the
+ * compact JSON of their references (`{key, sha256, count}`), which the sidecar names with
+ * `pieces`, the number of month pieces it holds: ten years of daily versions name about 22
+ * pieces instead of 250. The next version writes only the pieces that changed (the month of
+ * the new day and its year) and names the others. Sidecars that name month pieces alone
+ * (written before year pieces) read as before.
  *
  * Every reader goes through `MetadataManager.parseMetadata`, which puts the lists back
  * together (`unpackLists`), checking each piece's bytes against its name. Pieces are written
@@ -34,10 +39,13 @@ function inlineListMax(): number {
 }
 
 interface PieceRef {
-  /** the month of its entries (`2024-01`), or '' */
+  /** the month of its entries (`2024-01`), the year of a year piece (`2024`), or '' */
   key: string;
   sha256: string;
+  /** entries, all its month pieces' entries for a year piece */
   count: number;
+  /** only for a year piece: how many month pieces it names */
+  pieces?: number;
 }
 
 type Lists = { files?: PieceRef[]; dependencies?: PieceRef[] };
@@ -52,6 +60,31 @@ function monthOf(entry: unknown): string {
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
+}
+
+const yearOf = (ref: PieceRef): string => (ref.key === '' ? '' : ref.key.slice(0, 4));
+
+/**
+ * The month references of a list with each run of two or more months of one year replaced
+ * by a year piece (added to `pieces`) naming them in order.
+ */
+function byYear(months: PieceRef[], pieces: Map<string, string>): PieceRef[] {
+  const refs: PieceRef[] = [];
+  for (let start = 0; start < months.length; ) {
+    const year = yearOf(months[start]);
+    let end = start + 1;
+    while (end < months.length && year !== '' && yearOf(months[end]) === year) end++;
+    if (end - start === 1) refs.push(months[start]);
+    else {
+      const named = months.slice(start, end);
+      const text = JSON.stringify(named);
+      const digest = sha256(text);
+      pieces.set(digest, text);
+      refs.push({ key: year, sha256: digest, count: named.reduce((sum, ref) => sum + ref.count, 0), pieces: named.length });
+    }
+    start = end;
+  }
+  return refs;
 }
 
 /**
@@ -78,7 +111,7 @@ export async function packLists<T extends { files: unknown[]; dependencies?: unk
       refs.push({ key, sha256: digest, count: end - start });
       start = end;
     }
-    lists[name] = refs;
+    lists[name] = byYear(refs, pieces);
     packed[name] = [];
   }
   if (pieces.size === 0) return sidecar;
@@ -113,31 +146,52 @@ const pieceCache = new Map<string, { stamp: string; text: string }>();
 const PIECE_CACHE_BYTES = 32 * 1024 * 1024;
 let pieceCacheBytes = 0;
 
-function readPiece(sidecarFile: string, ref: PieceRef): unknown[] {
-  const file = path.join(path.dirname(sidecarFile), LISTS_DIR, `${ref.sha256}.json`);
-  let text: string;
+/** The text of the piece `digest` of `listsDir`, checked against its name. CORRUPTED_FILE naming `sidecarFile` and the piece. */
+function readPieceText(listsDir: string, digest: string, sidecarFile: string): string {
+  const file = path.join(listsDir, `${digest}.json`);
   try {
     const stats = statSync(file);
     const stamp = `${stats.size}:${stats.mtimeMs}:${stats.ino}`;
     const cached = pieceCache.get(file);
-    if (cached?.stamp === stamp) text = cached.text;
-    else {
-      text = readFileSync(file, 'utf8');
-      if (sha256(text) !== ref.sha256) throw new CorruptedFileError(`${file} is damaged: its bytes do not hash to its name (named by ${sidecarFile})`, { path: file, sidecar: sidecarFile });
-      if (cached) pieceCacheBytes -= cached.text.length;
-      pieceCache.set(file, { stamp, text });
-      pieceCacheBytes += text.length;
-      for (const [key, entry] of pieceCache) {
-        if (pieceCacheBytes <= PIECE_CACHE_BYTES) break;
-        pieceCache.delete(key);
-        pieceCacheBytes -= entry.text.length;
-      }
+    if (cached?.stamp === stamp) return cached.text;
+    const text = readFileSync(file, 'utf8');
+    if (sha256(text) !== digest) throw new CorruptedFileError(`${file} is damaged: its bytes do not hash to its name (named by ${sidecarFile})`, { path: file, sidecar: sidecarFile });
+    if (cached) pieceCacheBytes -= cached.text.length;
+    pieceCache.set(file, { stamp, text });
+    pieceCacheBytes += text.length;
+    for (const [key, entry] of pieceCache) {
+      if (pieceCacheBytes <= PIECE_CACHE_BYTES) break;
+      pieceCache.delete(key);
+      pieceCacheBytes -= entry.text.length;
     }
+    return text;
   } catch (error) {
     if (error instanceof CorruptedFileError) throw error;
     throw new CorruptedFileError(`${sidecarFile} names a list piece ${file} that cannot be read: ${errnoOf(error) ?? (error as Error).message}`, { path: sidecarFile, piece: file });
   }
-  const entries: unknown = JSON.parse(text);
+}
+
+const isPieceRef = (ref: unknown): ref is PieceRef =>
+  typeof (ref as PieceRef | null)?.sha256 === 'string' && /^[0-9a-f]{64}$/.test((ref as PieceRef).sha256) && Number.isSafeInteger((ref as PieceRef).count) && typeof (ref as PieceRef).key === 'string';
+
+/** The month references a year piece holds, checked against the sidecar's reference to it. */
+function monthsOf(listsDir: string, ref: PieceRef, sidecarFile: string): PieceRef[] {
+  const file = path.join(listsDir, `${ref.sha256}.json`);
+  const months: unknown = JSON.parse(readPieceText(listsDir, ref.sha256, sidecarFile));
+  if (!Array.isArray(months) || months.some((month) => !isPieceRef(month) || month.pieces !== undefined)) {
+    throw new CorruptedFileError(`${file} is not a list of month pieces (named by ${sidecarFile} as the year ${ref.key})`, { path: file, sidecar: sidecarFile });
+  }
+  const count = (months as PieceRef[]).reduce((sum, month) => sum + month.count, 0);
+  if (months.length !== ref.pieces || count !== ref.count) {
+    throw new CorruptedFileError(`${file} names ${months.length} month pieces of ${count} entries where ${sidecarFile} says ${ref.pieces} of ${ref.count}`, { path: file, sidecar: sidecarFile });
+  }
+  return months as PieceRef[];
+}
+
+function readPiece(listsDir: string, ref: PieceRef, sidecarFile: string): unknown[] {
+  if (ref.pieces !== undefined) return monthsOf(listsDir, ref, sidecarFile).flatMap((month) => readPiece(listsDir, month, sidecarFile));
+  const file = path.join(listsDir, `${ref.sha256}.json`);
+  const entries: unknown = JSON.parse(readPieceText(listsDir, ref.sha256, sidecarFile));
   if (!Array.isArray(entries) || entries.length !== ref.count) throw new CorruptedFileError(`${file} holds ${Array.isArray(entries) ? entries.length : 'no list of'} entries where ${sidecarFile} says ${ref.count}`, { path: file, sidecar: sidecarFile });
   return entries;
 }
@@ -151,19 +205,27 @@ export function unpackLists(value: Record<string, unknown>, sidecarFile: string)
   const lists = value.fileLists as Lists | undefined;
   if (lists === undefined) return;
   if (typeof lists !== 'object' || lists === null) throw new CorruptedFileError(`${sidecarFile} has a fileLists that is not an object`, { path: sidecarFile });
+  const listsDir = path.join(path.dirname(sidecarFile), LISTS_DIR);
   for (const name of LIST_NAMES) {
     const refs = lists[name];
     if (refs === undefined) continue;
-    if (!Array.isArray(refs) || refs.some((ref) => typeof ref?.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(ref.sha256) || !Number.isSafeInteger(ref.count))) {
+    if (!Array.isArray(refs) || refs.some((ref) => !isPieceRef(ref) || (ref.pieces !== undefined && !Number.isSafeInteger(ref.pieces)))) {
       throw new CorruptedFileError(`${sidecarFile} has a fileLists.${name} that is not a list of pieces`, { path: sidecarFile });
     }
-    value[name] = refs.flatMap((ref) => readPiece(sidecarFile, ref));
+    value[name] = refs.flatMap((ref) => readPiece(listsDir, ref, sidecarFile));
   }
   delete value.fileLists;
 }
 
-/** The pieces a sidecar's text names (for gc): none for a sidecar with its lists whole. */
-export function piecesNamed(text: string): string[] {
+/**
+ * The pieces the sidecar `sidecarFile` (its text `text`) names (for gc): its month and year
+ * pieces and the month pieces of those years, read and checked (CORRUPTED_FILE when a year
+ * piece is missing or damaged); none for a sidecar with its lists whole.
+ */
+export function piecesNamed(text: string, sidecarFile: string): string[] {
   const lists = (JSON.parse(text) as { fileLists?: Lists }).fileLists;
-  return LIST_NAMES.flatMap((name) => (lists?.[name] ?? []).map((ref) => ref.sha256));
+  const listsDir = path.join(path.dirname(sidecarFile), LISTS_DIR);
+  return LIST_NAMES.flatMap((name) =>
+    (lists?.[name] ?? []).flatMap((ref) => (ref.pieces === undefined ? [ref.sha256] : [ref.sha256, ...monthsOf(listsDir, ref, sidecarFile).map((month) => month.sha256)])),
+  );
 }
