@@ -94,7 +94,8 @@ export class ApiSession {
     this.ownDecoder = !options.decoder && (host === 'browser' || host === 'electron') ? new DecoderPool({ threads: 2 }) : null;
     this.decoder = options.decoder ?? this.ownDecoder ?? sharedDecoderPool();
     this.recent.push(...(options.recentStores ?? []));
-    this.jobs = new JobManager(() => this.store?.root ?? null, undefined, jobThreadSettings(host));
+    // a window's host runs each job in a process of its own: neither its CPU nor its memory is the host's
+    this.jobs = new JobManager(() => this.store?.root ?? null, undefined, jobThreadSettings(host), { runIn: windowHost(host) ? 'process' : 'thread' });
     this.datasets = new DatasetCache(this.decoder);
     // a job that ended may have written to the store
     this.jobs.onEvent(({ job }) => {
@@ -385,14 +386,16 @@ function makeHandlers(session: ApiSession): Handlers {
 
 /**
  * A window's host (the app, the browser mode) answers its pages and its tree while a job runs:
- * the job's thread (its gate, hashing, decoders and writers) runs at a lower priority and
- * DuckDB in it leaves a core free, so a promotion beside the host no longer holds both cores
- * of a two-core machine. The command line's jobs run as fast as they can.
+ * the job's process (its gate, hashing, decoders, writers and DuckDB's threads) runs at a
+ * lower priority and DuckDB in it leaves a core free, so a promotion beside the host no
+ * longer holds both cores of a two-core machine. The command line's jobs run as fast as they can.
  */
 const JOB_NICE = 10;
 
+const windowHost = (host: HostKind) => host === 'browser' || host === 'electron';
+
 function jobThreadSettings(host: HostKind): JobThreadSettings | null {
-  if (host !== 'browser' && host !== 'electron') return null;
+  if (!windowHost(host)) return null;
   return { nice: JOB_NICE, engineThreads: Math.max(1, os.availableParallelism() - 1) };
 }
 

@@ -1,21 +1,35 @@
-import type { Worker } from 'node:worker_threads';
+import os from 'node:os';
 import { CancelledError, MesDataError, type SerializedError } from '../errors.js';
 import type { JobEvent, JobKind, JobParams, JobProgress, JobResult, JobState } from './contract.js';
-import { startThread, threadModule } from '../threads/startThread.js';
-import { lowerThreadPriority } from '../threads/threadPriority.js';
+import type { HostMessage, JobStart } from './jobPort.js';
+import { startProcess, startThread, threadModule } from '../threads/startThread.js';
+import { lowerProcessPriority, lowerThreadPriority } from '../threads/threadPriority.js';
 import { setEngineThreads } from '../engine/duckdbEngine.js';
+import { openStore } from '../store/openStore.js';
 
 /**
  * Runs the heavy operations (validate, ingest, promote, features, diff, verify) as jobs, each
- * in a worker thread of its own: the host's thread never blocks, a crash (a WebAssembly
- * panic, running out of memory) fails only its job, and the memory a job used is given back
- * when its thread ends. Jobs that write the store (ingest, promote, features) run one at a
- * time per store; the others run as soon as they are started.
+ * in a worker thread of its own or, in a window's host, in a child process of its own: the
+ * host's thread never blocks, a crash (a WebAssembly panic, running out of memory) fails
+ * only its job, and the memory a job used is given back when it ends. In a process the job's
+ * memory is not the host's at all, and the whole job (DuckDB's threads too) runs at the
+ * lower priority. Jobs that write the store (ingest, promote, features) run one at a time
+ * per store; the others run as soon as they are started.
  */
 
 const WRITERS: ReadonlySet<JobKind> = new Set(['ingest', 'promote', 'features', 'gc', 'migrate', 'sync']);
-/** How long a cancelled job may take to clean up before its thread is stopped. */
+/** How long a cancelled job may take to clean up before its thread or process is stopped. */
 const CANCEL_GRACE_MS = 15_000;
+
+/** Where a job runs: a worker thread of the host's process, or a child process of its own. */
+export type JobPlace = 'thread' | 'process';
+
+export interface JobManagerOptions {
+  /** default thread */
+  runIn?: JobPlace;
+  /** how long a cancelled job may take to clean up before it is stopped by force (default 15 s) */
+  cancelGraceMs?: number;
+}
 const KEEP_ENDED = 100;
 
 /**
@@ -34,12 +48,13 @@ export interface JobThreadSettings {
 /**
  * Applies `settings` in the job thread that calls it, before the job starts any thread
  * (decoders, writers: they inherit the priority) or opens DuckDB (its thread count is fixed
- * when it opens). Returns what was set: the nice
- * value where the system has one per thread (null elsewhere) and DuckDB's threads.
+ * when it opens); in a job's own process (`ownProcess`) to every thread of it. Returns what
+ * was set: the nice value where the system has one per thread, or for a process (null
+ * where it could not be set) and DuckDB's threads.
  */
-export function applyJobThreadSettings(settings: JobThreadSettings | null): { nice: number | null; engineThreads: number | null } {
+export function applyJobThreadSettings(settings: JobThreadSettings | null, ownProcess = false): { nice: number | null; engineThreads: number | null } {
   if (!settings) return { nice: null, engineThreads: null };
-  const nice = lowerThreadPriority(settings.nice);
+  const nice = ownProcess ? lowerProcessPriority(settings.nice) : lowerThreadPriority(settings.nice);
   if (settings.engineThreads !== null) setEngineThreads(settings.engineThreads);
   return { nice, engineThreads: settings.engineThreads };
 }
@@ -49,11 +64,67 @@ export type WorkerMessage =
   | { type: 'done'; result: JobResult }
   | { type: 'error'; error: SerializedError };
 
+/** The host's end of a running job, a thread or a process alike. */
+interface JobLink {
+  send(message: HostMessage): void;
+  /** Stops the job by force; resolves when it has ended. */
+  stop(): Promise<void>;
+}
+
+interface LinkEvents {
+  message: (message: WorkerMessage) => void;
+  /** the thread threw, or the process could not be started or reached */
+  error: (error: Error) => void;
+  exit: (code: number | null, signal: string | null) => void;
+}
+
+function threadLink(entry: string, start: JobStart, on: LinkEvents): JobLink {
+  const worker = startThread(entry, { workerData: start });
+  worker.on('message', on.message);
+  worker.on('error', on.error);
+  worker.on('exit', (code) => on.exit(code, null));
+  return {
+    send: (message) => worker.postMessage(message),
+    stop: async () => {
+      await worker.terminate();
+    },
+  };
+}
+
+function processLink(entry: string, start: JobStart, on: LinkEvents): JobLink {
+  const child = startProcess(entry);
+  // the child lowers every thread of its own as it starts; its first thread at once from here
+  if (start.threadSettings && child.pid !== undefined) {
+    try {
+      if (os.getPriority(child.pid) < start.threadSettings.nice) os.setPriority(child.pid, start.threadSettings.nice);
+    } catch {
+      // it has ended already: its exit says how
+    }
+  }
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.on('message', on.message);
+  child.on('error', on.error);
+  child.on('exit', (code, signal) => on.exit(code, signal));
+  const send = (message: HostMessage) => {
+    if (child.connected) child.send(message, (error) => error && child.connected && on.error(error));
+  };
+  send({ type: 'start', ...start });
+  return {
+    send,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
 interface Running {
   state: JobState;
   params: JobParams;
-  worker: Worker | null;
+  link: JobLink | null;
   cancelTimer: NodeJS.Timeout | null;
+  /** set when the job was stopped by force: the store is recovered before the job ends */
+  forced: boolean;
   waiters: ((state: JobState) => void)[];
 }
 
@@ -86,17 +157,23 @@ export class JobManager {
   private writerBusy = false;
   private readonly listeners = new Set<(event: JobEvent) => void>();
   private nextId = 1;
+  private readonly runIn: JobPlace;
+  private readonly cancelGraceMs: number;
 
   /**
    * @param storeRoot the open store, read when a job starts
-   * @param workerEntry the module a job thread runs (default: jobWorker); tests give their own
-   * @param threadSettings how job threads yield to the host; none: they run like the host's own
+   * @param workerEntry the module a job thread or process runs (default: jobWorker); tests give their own
+   * @param threadSettings how jobs yield to the host; none: they run like the host's own threads
    */
   constructor(
     private readonly storeRoot: () => string | null,
     private readonly workerEntry: string = threadModule('job'),
     private readonly threadSettings: JobThreadSettings | null = null,
-  ) {}
+    options: JobManagerOptions = {},
+  ) {
+    this.runIn = options.runIn ?? 'thread';
+    this.cancelGraceMs = options.cancelGraceMs ?? CANCEL_GRACE_MS;
+  }
 
   /** Subscribes to job events; returns the unsubscribe function. */
   onEvent(listener: (event: JobEvent) => void): () => void {
@@ -117,8 +194,9 @@ export class JobManager {
         params: { ...params },
       },
       params,
-      worker: null,
+      link: null,
       cancelTimer: null,
+      forced: false,
       waiters: [],
     };
     this.jobs.set(id, job);
@@ -157,7 +235,9 @@ export class JobManager {
 
   /**
    * Asks a job to stop. A queued job ends at once; a running one is told to stop, cleans up
-   * what it wrote, and is stopped by force after a grace period.
+   * what it wrote, and is stopped by force after a grace period (a process is killed); after
+   * a forced stop of a writer the store is recovered (what it left half-written removed, or
+   * a commit it had begun finished, as at the store's next opening) before the job ends.
    */
   cancel(id: string): JobState {
     const job = this.find(id);
@@ -168,20 +248,21 @@ export class JobManager {
       this.finish(job, 'cancelled', undefined, new CancelledError(`${job.state.title}: cancelled before it started`).toJSON());
       return { ...job.state };
     }
-    job.worker?.postMessage({ type: 'cancel' });
+    job.link?.send({ type: 'cancel' });
     job.state.progress = { ...job.state.progress, stage: 'cancelling' };
     this.emit(job);
     job.cancelTimer ??= setTimeout(() => {
-      void job.worker?.terminate();
-      this.finish(job, 'cancelled', undefined, new CancelledError(`${job.state.title}: stopped after it did not finish cancelling in ${CANCEL_GRACE_MS / 1000} s`).toJSON());
-    }, CANCEL_GRACE_MS);
+      job.forced = true;
+      // its exit ends the job, once the store is recovered
+      void job.link?.stop();
+    }, this.cancelGraceMs);
     return { ...job.state };
   }
 
   /** Stops every running job (the host is shutting down). */
   async close(): Promise<void> {
     this.writerQueue.splice(0);
-    await Promise.all([...this.jobs.values()].flatMap((j) => (j.worker ? [j.worker.terminate()] : [])));
+    await Promise.all([...this.jobs.values()].flatMap((j) => (j.link ? [j.link.stop()] : [])));
   }
 
   private find(id: string): Running {
@@ -207,39 +288,61 @@ export class JobManager {
     job.state.startedAt = new Date().toISOString();
     job.state.progress = { fraction: 0, rows: null, bytes: null, stage: 'starting' };
     this.emit(job);
-    const worker = startThread(this.workerEntry, { workerData: { params: job.params, storeRoot: this.storeRoot(), threadSettings: this.threadSettings } });
-    job.worker = worker;
+    const place = this.runIn === 'process' ? 'process' : 'thread';
+    const storeRoot = this.storeRoot();
     let settled = false;
-    worker.on('message', (message: WorkerMessage) => {
-      if (message.type === 'progress') {
-        if (this.ended(job)) return;
-        job.state.progress = message.progress;
-        this.emit(job);
-      } else if (message.type === 'done') {
+    const events: LinkEvents = {
+      message: (message) => {
+        if (message.type === 'progress') {
+          if (this.ended(job)) return;
+          job.state.progress = message.progress;
+          this.emit(job);
+        } else if (message.type === 'done') {
+          settled = true;
+          this.finish(job, 'succeeded', message.result);
+        } else {
+          settled = true;
+          this.finish(job, message.error.code === 'CANCELLED' ? 'cancelled' : 'failed', undefined, message.error);
+        }
+      },
+      error: (error) => {
+        if (settled) return;
         settled = true;
-        this.finish(job, 'succeeded', message.result);
-      } else {
-        settled = true;
-        this.finish(job, message.error.code === 'CANCELLED' ? 'cancelled' : 'failed', undefined, message.error);
-      }
-    });
-    worker.on('error', (error) => {
-      if (settled) return;
-      settled = true;
-      this.finish(job, 'failed', undefined, new MesDataError('JOB_CRASHED', `${job.state.title}: the job's thread crashed: ${error.message}`, { kind: job.state.kind }).toJSON());
-    });
-    worker.on('exit', (code) => {
-      job.worker = null;
-      if (!settled) {
-        settled = true;
-        if (job.cancelTimer) this.finish(job, 'cancelled', undefined, new CancelledError(`${job.state.title}: cancelled`).toJSON());
-        else this.finish(job, 'failed', undefined, new MesDataError('JOB_CRASHED', `${job.state.title}: the job's thread ended with code ${code} before finishing`, { kind: job.state.kind, exitCode: code }).toJSON());
-      }
-      if (WRITERS.has(job.state.kind)) {
-        this.writerBusy = false;
-        this.nextWriter();
-      }
-    });
+        this.finish(job, 'failed', undefined, new MesDataError('JOB_CRASHED', `${job.state.title}: the job's ${place} crashed: ${error.message}`, { kind: job.state.kind }).toJSON());
+      },
+      exit: (code, signal) => {
+        job.link = null;
+        void this.afterExit(job, storeRoot, !settled).then(() => {
+          if (!settled) {
+            settled = true;
+            if (job.cancelTimer) {
+              const how = job.forced ? `stopped after it did not finish cancelling in ${this.cancelGraceMs / 1000} s` : 'cancelled';
+              this.finish(job, 'cancelled', undefined, new CancelledError(`${job.state.title}: ${how}`).toJSON());
+            } else {
+              const ended = signal ? `was stopped by ${signal}` : `ended with code ${code}`;
+              this.finish(job, 'failed', undefined, new MesDataError('JOB_CRASHED', `${job.state.title}: the job's ${place} ${ended} before finishing`, { kind: job.state.kind, exitCode: code, signal }).toJSON());
+            }
+          }
+          if (WRITERS.has(job.state.kind)) {
+            this.writerBusy = false;
+            this.nextWriter();
+          }
+        });
+      },
+    };
+    const start: JobStart = { params: job.params, storeRoot, threadSettings: this.threadSettings };
+    job.link = place === 'process' ? processLink(this.workerEntry, start, events) : threadLink(this.workerEntry, start, events);
+  }
+
+  /**
+   * After a writer ended without finishing (stopped by force, crashed): the store is opened
+   * with recovery, which removes what it left half-written (staging folders, its lock) or
+   * finishes a commit it had begun, so the next job and the tree see a whole store. A
+   * failure there leaves it to the store's next opening.
+   */
+  private async afterExit(job: Running, storeRoot: string | null, unfinished: boolean): Promise<void> {
+    if (!unfinished || !WRITERS.has(job.state.kind) || storeRoot === null) return;
+    await openStore(storeRoot).catch(() => undefined);
   }
 
   private finish(job: Running, state: 'succeeded' | 'failed' | 'cancelled', result?: JobResult, error?: SerializedError): void {

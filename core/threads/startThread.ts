@@ -1,3 +1,4 @@
+import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
@@ -44,4 +45,19 @@ export function startThread(thread: URL | string, options: WorkerOptions = {}): 
   if (!href.endsWith('.ts')) return new Worker(new URL(href), options);
   const argv: unknown[] = options.argv ?? [];
   return new Worker(BOOT, { ...options, argv: [href, ...argv] });
+}
+
+/**
+ * Starts the module of a thread as a child process of its own instead (node's `fork`, with
+ * an IPC channel that carries structured clones, as a thread's port does): a job of a
+ * window's host runs there, so that its memory and its CPU are not the host's. From the
+ * sources the process starts through the same boot file as a thread. In Electron's main
+ * process `fork` runs the child as plain Node (ELECTRON_RUN_AS_NODE), with the native
+ * modules the main process loads. stdout and stderr are the parent's.
+ */
+export function startProcess(thread: URL | string): ChildProcess {
+  const href = typeof thread === 'string' && Object.hasOwn(THREADS, thread) ? threadModule(thread as ThreadName) : new URL(thread).href;
+  const options = { serialization: 'advanced' as const, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] as ('ignore' | 'inherit' | 'ipc')[], execArgv: [] };
+  if (!href.endsWith('.ts')) return fork(fileURLToPath(href), [], options);
+  return fork(fileURLToPath(BOOT), [href], options);
 }

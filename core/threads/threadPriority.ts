@@ -25,3 +25,32 @@ export function lowerThreadPriority(nice: number): number | null {
     return null;
   }
 }
+
+/**
+ * Lowers the priority of every thread of the calling process to `nice` (never raising one),
+ * for a process of its own that a host starts for a job: Node's own threads (the garbage
+ * collector's helpers, libuv's pool) already run when the job begins, and every thread
+ * started afterwards (decoders, writers, DuckDB's) inherits the value from the thread that
+ * starts it, so the whole job yields to the host. On Linux each thread is set through
+ * /proc/self/task; elsewhere the process as a whole (which is what those systems' priority
+ * is). Returns the main thread's nice value afterwards, or null when it could not be set.
+ */
+export function lowerProcessPriority(nice: number): number | null {
+  try {
+    if (process.platform !== 'linux') {
+      if (os.getPriority(process.pid) < nice) os.setPriority(process.pid, nice);
+      return os.getPriority(process.pid);
+    }
+    for (const task of fs.readdirSync('/proc/self/task')) {
+      const tid = Number(task);
+      try {
+        if (os.getPriority(tid) < nice) os.setPriority(tid, nice);
+      } catch {
+        // a thread that ended meanwhile
+      }
+    }
+    return os.getPriority(process.pid);
+  } catch {
+    return null;
+  }
+}

@@ -89,3 +89,71 @@ describe('JobManager', () => {
     expect(() => jobs.get('job-nope')).toThrow('no job "job-nope"');
   });
 });
+
+describe('JobManager, each job in a process of its own', () => {
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const until = async (check: () => boolean) => {
+    for (let k = 0; k < 200 && !check(); k++) await new Promise((r) => setTimeout(r, 25));
+  };
+
+  it('runs a job in a child process and keeps its result; events tell the story', async () => {
+    const jobs = new JobManager(() => null, ENTRY, null, { runIn: 'process' });
+    const events: JobEvent[] = [];
+    jobs.onEvent((e) => events.push(e));
+    const ran = await jobs.wait(jobs.start(validate('pid')).id, 10_000);
+    const pid = (ran as unknown as { result: { pid: number } }).result.pid;
+    expect(ran).toMatchObject({ state: 'succeeded', progress: { fraction: 1, stage: 'succeeded' } });
+    expect(Number.isInteger(pid) && pid !== process.pid).toBe(true);
+    expect(events.map((e) => e.job.state)).toEqual(['running', 'succeeded']);
+    expect(await jobs.wait(jobs.start(validate('hello', 50)).id, 10_000)).toMatchObject({ state: 'succeeded', result: { echo: 'hello' } });
+  });
+
+  it('a process that dies or throws fails its job with JOB_CRASHED naming its exit; the manager goes on', async () => {
+    const jobs = new JobManager(() => null, ENTRY, null, { runIn: 'process' });
+    const crashed = await jobs.wait(jobs.start(validate('crash')).id, 10_000);
+    expect(crashed).toMatchObject({ state: 'failed', error: { code: 'JOB_CRASHED', message: "validate crash against ohlcv: the job's process ended with code 7 before finishing", details: { exitCode: 7, signal: null } } });
+    const thrown = await jobs.wait(jobs.start(validate('throw')).id, 10_000);
+    expect(thrown).toMatchObject({ state: 'failed', error: { code: 'JOB_CRASHED', message: "validate throw against ohlcv: the job's process ended with code 1 before finishing" } });
+    expect(await jobs.wait(jobs.start(validate('after')).id, 10_000)).toMatchObject({ state: 'succeeded', result: { echo: 'after' } });
+  });
+
+  it('cancel asks the process, which cleans up and ends cancelled', async () => {
+    const jobs = new JobManager(() => null, ENTRY, null, { runIn: 'process' });
+    const job = jobs.start(validate('wait-for-cancel'));
+    await until(() => jobs.get(job.id).progress.stage === 'working');
+    expect(jobs.get(job.id).progress).toMatchObject({ fraction: 0.25, rows: 10, stage: 'working' });
+    jobs.cancel(job.id);
+    expect(await jobs.wait(job.id, 10_000)).toMatchObject({ state: 'cancelled', error: { code: 'CANCELLED', message: 'cancelled, cleaned up' } });
+  });
+
+  it('a process that does not stop when cancelled is killed after the grace period, and the next writer runs', async () => {
+    const jobs = new JobManager(() => null, ENTRY, null, { runIn: 'process', cancelGraceMs: 300 });
+    const promote = (asset: string) => ({ kind: 'promote' as const, asset, schema: 'ohlcv', mode: 'strict' as const, onInvalid: 'fail' as const, compression: 'zstd' as const, message: '', dryRun: false });
+    const stuck = jobs.start(promote('ignore-cancel'));
+    const next = jobs.start(promote('ES'));
+    await until(() => jobs.get(stuck.id).progress.stage === 'stuck');
+    const pid = jobs.get(stuck.id).progress.rows ?? 0;
+    expect(pid !== process.pid && alive(pid)).toBe(true);
+    expect(jobs.cancel(stuck.id)).toMatchObject({ state: 'running', progress: { stage: 'cancelling' } });
+    expect(await jobs.wait(stuck.id, 10_000)).toMatchObject({ state: 'cancelled', error: { code: 'CANCELLED', message: 'promote ignore-cancel raw → cleaned: stopped after it did not finish cancelling in 0.3 s' } });
+    expect(alive(pid)).toBe(false);
+    expect(await jobs.wait(next.id, 10_000)).toMatchObject({ state: 'succeeded', result: { echo: 'ES' } });
+  });
+
+  it('close kills the running processes', async () => {
+    const jobs = new JobManager(() => null, ENTRY, null, { runIn: 'process' });
+    const stuck = jobs.start(validate('ignore-cancel'));
+    await until(() => jobs.get(stuck.id).progress.stage === 'stuck');
+    const pid = jobs.get(stuck.id).progress.rows ?? 0;
+    expect(alive(pid)).toBe(true);
+    await jobs.close();
+    expect(alive(pid)).toBe(false);
+  });
+});

@@ -13,6 +13,8 @@ interface Seen {
   threadNice: number | null;
   childNice: number | null;
   processNice: number;
+  pid: number;
+  tasks: { count: number; lowestNice: number | null; highestNice: number | null };
 }
 
 async function runWith(jobs: JobManager): Promise<Seen> {
@@ -34,6 +36,22 @@ describe('JobThreadSettings', () => {
     expect(seen.processNice).toBe(processNice);
     expect(seen.childNice).toBe(Math.max(7, processNice));
     expect(seen.duckdbThreads).toBe(2);
+  });
+
+  it.runIf(process.platform === 'linux')('a job in a process of its own runs every one of its threads at the nice value asked (DuckDB on the threads asked); the host keeps its priority', async () => {
+    const processNice = os.getPriority(process.pid);
+    const seen = await runWith(new JobManager(() => null, ENTRY, { nice: 7, engineThreads: 2 }, { runIn: 'process' }));
+    const nice = Math.max(7, processNice);
+    expect(seen.pid).not.toBe(process.pid);
+    expect(seen.applied).toEqual({ nice, engineThreads: 2 });
+    expect(seen.processNice).toBe(nice);
+    expect(seen.threadNice).toBe(nice);
+    expect(seen.childNice).toBe(nice);
+    // Node's own threads, libuv's, DuckDB's and the one it started: all of them
+    expect(seen.tasks.count).toBeGreaterThan(4);
+    expect([seen.tasks.lowestNice, seen.tasks.highestNice]).toEqual([nice, nice]);
+    expect(seen.duckdbThreads).toBe(2);
+    expect(os.getPriority(process.pid)).toBe(processNice);
   });
 
   it('without settings a job thread runs as the host does, DuckDB on one thread per core', async () => {
