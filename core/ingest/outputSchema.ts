@@ -2,7 +2,7 @@ import { Field, Float64, Int64, makeData, RecordBatch, Schema, Struct, Table, ta
 import type { ColumnPlan } from './columnMapping.js';
 import type { OutputColumn } from './ingestTypes.js';
 import type { ColumnPayload, FieldSpec } from './parquetWriterProtocol.js';
-import { bitmapOf, wholeNumbersToInt64 } from './columnBuffers.js';
+import { bitmapOf, nanosToMicros, wholeNumbersToInt64 } from './columnBuffers.js';
 
 /**
  * The output columns of an ingest: `timestamp` (never null) in microseconds
@@ -69,11 +69,4 @@ export function payloadTable(fields: FieldSpec[], rows: number, columns: ColumnP
 /** The same table as an Arrow IPC stream, the form the writer thread takes. */
 export function payloadIpc(fields: FieldSpec[], rows: number, columns: ColumnPayload[]): Uint8Array {
   return tableToIPC(payloadTable(fields, rows, columns), 'stream');
-}
-
-/** Whole-microsecond nanoseconds as microseconds (the caller checked that every value divides). */
-function nanosToMicros(nanos: BigInt64Array): BigInt64Array {
-  const out = new BigInt64Array(nanos.length);
-  for (let i = 0; i < nanos.length; i++) out[i] = nanos[i] / 1000n;
-  return out;
 }

@@ -2,8 +2,9 @@ import type { ParquetFileSummary } from './parquetFooter.js';
 
 /**
  * What the ingest's Parquet writer thread answers (core/ingest/writer/writerThread.ts), by
- * operation, and the shapes its requests carry. Batches travel as Arrow IPC streams built on
- * the parsing thread.
+ * operation, and the shapes its requests carry. A whole small file's rows travel as their
+ * column buffers; batches of a segment or a spill as Arrow IPC streams built on the parsing
+ * thread.
  */
 
 /** `timestamp`: UTC nanoseconds; `timestamp_us`: UTC microseconds (the values still travel as nanoseconds, whole microseconds). */
@@ -59,8 +60,13 @@ export type WriterOperations = {
   append: { args: { segment: number; ipc: Uint8Array }; result: Record<string, never> };
   /** Finishes a segment's file. */
   close: { args: { segment: number }; result: WrittenFile };
-  /** Writes a whole file from one batch, without a stream writer. */
-  write: { args: { path: string; spec: WriterSpec; ipc: Uint8Array; rows: number; mkdir: boolean }; result: WrittenFile };
+  /**
+   * Writes a whole file from one batch of columns (timestamps in nanoseconds, whatever the
+   * field's unit), without a stream writer. The thread builds the Arrow batch itself: the
+   * columns arrive as they were buffered (their memory moved, not copied), which keeps that
+   * work off the parsing thread.
+   */
+  write: { args: { path: string; spec: WriterSpec; columns: ColumnPayload[]; rows: number; mkdir: boolean }; result: WrittenFile };
   /** Appends a batch, length-prefixed, to a spill file. */
   spill: { args: { path: string; ipc: Uint8Array }; result: { offset: number; length: number } };
   /** Writes one file from pieces in order, each cast to the final fields. */

@@ -301,13 +301,13 @@ export class PartitionStager {
       await this.closeSegment(p, true);
     } else if (p.buffer && p.buffer.rows > 0) {
       const rows = p.buffer.rows;
-      const ipc = this.take(p);
+      const columns = this.takeColumns(p);
       const record = this.newPiece(p);
       await this.track(
         this.released(
           record,
           this.writerFor(p)
-            .write(record.piece.path, this.spec(p), ipc, rows, record.atFinal)
+            .write(record.piece.path, this.spec(p), columns, rows, record.atFinal)
             .then((written) => {
               record.written = written;
             }),
@@ -407,13 +407,19 @@ export class PartitionStager {
     }
   }
 
-  /** A date's buffered rows as an Arrow IPC stream for its writer (built here: this thread has time to spare). */
+  /** A date's buffered rows as an Arrow IPC stream, for a segment or a spill of its writer. */
   private take(p: Partition): Uint8Array {
+    const rows = p.buffer?.rows ?? 0;
+    return payloadIpc(this.fields, rows, this.takeColumns(p));
+  }
+
+  /** A date's buffered rows as its buffers' columns (the buffer is spent). */
+  private takeColumns(p: Partition): ColumnPayload[] {
     const buffer = p.buffer;
     if (!buffer) throw new Error('nothing buffered');
     this.buffered -= buffer.rows;
     p.buffer = null;
-    return payloadIpc(this.fields, buffer.rows, buffer.take(this.fields));
+    return buffer.take(this.fields);
   }
 
   private spec(p: Partition): WriterSpec {

@@ -26,6 +26,8 @@ const DELIMITERS = [',', '\t', ';', '|'] as const;
 const SNIFF_RECORDS = 500;
 /** Data rows kept for the column mapper. */
 const SAMPLE_ROWS = 1000;
+/** Bytes of the sample split at a time. */
+const SPLIT_PIECE_BYTES = 64 * 1024;
 const MAX_COLUMNS = 4096;
 
 export interface SniffOverrides {
@@ -164,8 +166,11 @@ function splitSample(body: Uint8Array, delimiter: string, lineEnding: CsvDialect
       lines.push(batch.lines[r]);
     }
   };
-  // the sample is a copy: splitting unescapes quoted fields in place
-  take(splitter.push(Uint8Array.prototype.slice.call(body)));
+  // the sample is a copy: splitting unescapes quoted fields in place. Pieces of it, until
+  // enough records are in: the splitter's arrays hold 256 fields a row, and the whole MiB at
+  // once (about 20,000 lines of bars) grew them to tens of MB for each candidate delimiter
+  const copy = Uint8Array.prototype.slice.call(body);
+  for (let at = 0; at < copy.length && rows.length < limit; at += SPLIT_PIECE_BYTES) take(splitter.push(copy.subarray(at, at + SPLIT_PIECE_BYTES)));
   if (rows.length < limit) take(splitter.end());
   return { rows, lines };
 }

@@ -3,21 +3,23 @@ import { dirname } from 'node:path';
 import { MesDataError } from '../../errors.js';
 import { checkCompression, notePanic, wasm } from '../../parquet/wasmRuntime.js';
 import { summarizeParquetBytes } from '../parquetFooter.js';
-import type { WriterSpec, WrittenFile } from '../parquetWriterProtocol.js';
+import { payloadIpc } from '../outputSchema.js';
+import type { ColumnPayload, WriterSpec, WrittenFile } from '../parquetWriterProtocol.js';
 import { createError, messageOf } from './newFile.js';
 import { stagedFileProperties } from './segment.js';
 
 /**
- * Writes a whole small file in one go (a partition that never outgrew one batch): no
- * stream writer to set up, which is most of the cost of a file of a few thousand rows.
+ * Writes a whole small file in one go (a partition that never outgrew one batch), from its
+ * columns as the parsing thread buffered them: no stream writer to set up, which is most of the cost of a file of a few thousand rows.
  * The folder and file are made asynchronously: creating thousands of files, the thread
  * would otherwise spend much of its time blocked in mkdir and open (journal waits) instead
  * of encoding the next date.
  */
-export async function writeWholeFile(path: string, spec: WriterSpec, ipc: Uint8Array, rows: number, mkdir: boolean): Promise<WrittenFile> {
+export async function writeWholeFile(path: string, spec: WriterSpec, columns: ColumnPayload[], rows: number, mkdir: boolean): Promise<WrittenFile> {
   checkCompression(spec.compression);
   let bytes: Uint8Array;
   try {
+    const ipc = payloadIpc(spec.fields, rows, columns);
     // the table before the properties, as always: parquet-wasm's hash maps take their seeds
     // in turn, so the order of the footer's key-value pairs, and the file's bytes, follow
     // the order of these calls. writeParquet takes ownership of the table (and frees it)

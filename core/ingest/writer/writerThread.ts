@@ -54,7 +54,7 @@ serveOperations<WriterOperations, WriterState>(
       segments.delete(segment);
       return open.close();
     },
-    write: ({ path, spec, ipc, rows, mkdir }) => writeWholeFile(path, spec, ipc, rows, mkdir),
+    write: ({ path, spec, columns, rows, mkdir }) => writeWholeFile(path, spec, columns, rows, mkdir),
     spill: ({ path, ipc }) => spill(path, ipc),
     merge: ({ path, spec, pieces }) => mergePieces(path, spec, pieces),
     // test hook: proves a dying writer fails its requests with an error naming their files

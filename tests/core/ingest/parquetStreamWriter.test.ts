@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { payloadIpc } from '../../../core/ingest/outputSchema.js';
-import { ParquetStreamWriter, type FieldSpec, type WriterSpec } from '../../../core/ingest/parquetStreamWriter.js';
+import { ParquetStreamWriter, type ColumnPayload, type FieldSpec, type WriterSpec } from '../../../core/ingest/parquetStreamWriter.js';
 import { openParquetFile } from '../../../core/parquet/parquetFile.js';
 import { tempDir } from '../../helpers/ohlcvTable.js';
 
@@ -12,12 +12,16 @@ const FIELDS: FieldSpec[] = [
 ];
 const SPEC: WriterSpec = { fields: FIELDS, compression: 'brotli', rowGroupSize: 2, keyValue: { k: 'v' }, createdBy: 'test', fsync: false };
 
-function batch(start: bigint, closes: number[]): Uint8Array {
+function columns(start: bigint, closes: number[]): ColumnPayload[] {
   const times = BigInt64Array.from(closes.map((_, i) => start + BigInt(i) * 60_000_000_000n + 7n));
-  return payloadIpc(FIELDS, closes.length, [
+  return [
     { data: times, valid: null },
     { data: Float64Array.from(closes), valid: null },
-  ]);
+  ];
+}
+
+function batch(start: bigint, closes: number[]): Uint8Array {
+  return payloadIpc(FIELDS, closes.length, columns(start, closes));
 }
 
 describe('ParquetStreamWriter', () => {
@@ -50,14 +54,14 @@ describe('ParquetStreamWriter', () => {
 
   it('refuses an unknown codec with BAD_REQUEST and an unknown operation with BAD_REQUEST, and goes on', async () => {
     const writer = new ParquetStreamWriter();
-    await expect(writer.write(path.join(dir, 'lzo.parquet'), { ...SPEC, compression: 'lzo' }, batch(0n, [1]), 1)).rejects.toMatchObject({
+    await expect(writer.write(path.join(dir, 'lzo.parquet'), { ...SPEC, compression: 'lzo' }, columns(0n, [1]), 1)).rejects.toMatchObject({
       code: 'BAD_REQUEST',
       message: 'unknown compression "lzo"; use one of snappy, gzip, zstd, brotli, lz4, none',
     });
     const untyped = writer as unknown as { request(op: string, args: object): Promise<unknown> };
     await expect(untyped.request('explode', {})).rejects.toMatchObject({ code: 'BAD_REQUEST', message: 'unknown operation "explode" for the Parquet writer; it knows open, append, close, write, spill, merge, crash' });
     const file = path.join(dir, 'after.parquet');
-    expect(await writer.write(file, SPEC, batch(0n, [9]), 1)).toMatchObject({ path: file, rows: 1 });
+    expect(await writer.write(file, SPEC, columns(0n, [9]), 1)).toMatchObject({ path: file, rows: 1 });
     await writer.terminate();
   });
 
@@ -65,7 +69,7 @@ describe('ParquetStreamWriter', () => {
     // the order follows the order of the calls that encode a file (see core/ingest/writer/wholeFile.ts)
     const writer = new ParquetStreamWriter();
     const file = path.join(dir, 'order.parquet');
-    await writer.write(file, { ...SPEC, compression: 'zstd', keyValue: { a: '1', b: '2', c: '3', 'mes_data.x': 'y' } }, batch(1n, [1.5, 2.5, 3.5]), 3);
+    await writer.write(file, { ...SPEC, compression: 'zstd', keyValue: { a: '1', b: '2', c: '3', 'mes_data.x': 'y' } }, columns(1n, [1.5, 2.5, 3.5]), 3);
     expect(Object.keys((await openParquetFile(file)).info.keyValue)).toEqual(['mes_data.x', 'c', 'a', 'b', 'ARROW:schema']);
     await writer.terminate();
   });
