@@ -212,6 +212,123 @@ async function rowCount(db: EngineConnection, files: string[]): Promise<number> 
   return Number(row.n);
 }
 
+/** A file's identity on disk (device and inode): a version folder holds hard links to the data files it shares with the versions before it. */
+function fileIdentity(file: string): string | null {
+  try {
+    const stats = fs.statSync(file, { bigint: true });
+    return `${stats.dev}:${stats.ino}`;
+  } catch {
+    return null;
+  }
+}
+
+/** The microseconds of a timestamp statistic as DuckDB shows it (`2015-07-22 22:00:00+00`, digits below the microsecond cut), or NULL. */
+function statisticUsSql(column: string): string {
+  const text = `regexp_replace(${column}, '(\\.[0-9]{6})[0-9]+', '\\1')`;
+  return `CASE WHEN regexp_matches(${column}, '[+-][0-9][0-9](:?[0-9][0-9])?$') THEN epoch_us(try_cast(${text} AS TIMESTAMPTZ)) ELSE epoch_us(try_cast(${text} AS TIMESTAMP)) END`;
+}
+
+/** Microseconds each file's time range is widened by, for statistics rounded or cut. */
+const RANGE_MARGIN_US = 1000;
+
+interface SharedFiles {
+  /** the files of each side left to compare, in their order */
+  keptA: string[];
+  keptB: string[];
+  /** the rows of the kept files of each side */
+  rowsA: number;
+  rowsB: number;
+  /** the rows of the files left out, on each side */
+  sharedRows: number;
+  /** one of the files left out (B's path), when any is */
+  oneShared: string | null;
+}
+
+/**
+ * The files that both sides hold (the same file on disk, once on each side) and that can be
+ * left out of the join: a shared file's rows pair with themselves, unchanged, as long as no
+ * other row of either side has a key of theirs. That holds when the file's time range (its
+ * row groups' timestamp statistics, a millisecond wider; the instant 0 too when it has a
+ * missing time, whose key is 0) meets no other file's range on either side. A file without
+ * those statistics keeps every file in the join. Two versions of a table share the dates
+ * (or years) the later one did not change, so a diff compares only the changed ones.
+ */
+export async function sharedFiles(db: EngineConnection, filesA: string[], filesB: string[]): Promise<SharedFiles> {
+  const idA = filesA.map(fileIdentity);
+  const idB = filesB.map(fileIdentity);
+  const occurrences = (ids: (string | null)[]) => {
+    const out = new Map<string, number>();
+    for (const id of ids) if (id !== null) out.set(id, (out.get(id) ?? 0) + 1);
+    return out;
+  };
+  const [inA, inB] = [occurrences(idA), occurrences(idB)];
+  const candidates = new Set([...inA].filter(([id, n]) => n === 1 && inB.get(id) === 1).map(([id]) => id));
+  if (candidates.size === 0) return { keptA: filesA, keptB: filesB, rowsA: await rowCount(db, filesA), rowsB: await rowCount(db, filesB), sharedRows: 0, oneShared: null };
+  // the footers of each file once: a file B shares with A is read by A's path
+  const pathOf = new Map<string, string>();
+  for (const [k, file] of filesA.entries()) if (idA[k] !== null && candidates.has(idA[k])) pathOf.set(idA[k], file);
+  const readAs = (file: string, id: string | null) => (id !== null ? (pathOf.get(id) ?? file) : file);
+  const all = [...new Set([...filesA, ...filesB.map((file, k) => readAs(file, idB[k]))])];
+  const what = `reading the footers of ${all.length} Parquet file(s)`;
+  const facts = await db.rows(
+    `SELECT file_name, sum(row_group_num_rows)::BIGINT AS n, min(lo)::BIGINT AS lo, max(hi)::BIGINT AS hi, bool_and(lo IS NOT NULL AND hi IS NOT NULL AND nulls IS NOT NULL) AS known, coalesce(sum(nulls), 0)::BIGINT AS nulls
+     FROM (SELECT file_name, row_group_num_rows, ${statisticUsSql('stats_min_value')} AS lo, ${statisticUsSql('stats_max_value')} AS hi, stats_null_count AS nulls
+       FROM parquet_metadata(${sqlFileList(all)}) WHERE path_in_schema = 'timestamp')
+     GROUP BY file_name`,
+    what,
+  );
+  const byFile = new Map(facts.map((r) => [String(r.file_name), { rows: Number(r.n), lo: r.lo === null ? Number.NaN : Number(r.lo), hi: r.hi === null ? Number.NaN : Number(r.hi), known: r.known === true, nulls: Number(r.nulls) }]));
+  // a file without row groups has no row in parquet_metadata: its count from the footer
+  const missing = all.filter((f) => !byFile.has(f));
+  if (missing.length > 0) {
+    for (const r of await db.rows(`SELECT file_name, num_rows FROM parquet_file_metadata(${sqlFileList(missing)})`, what)) {
+      byFile.set(String(r.file_name), { rows: Number(r.num_rows), lo: Number.NaN, hi: Number.NaN, known: false, nulls: 0 });
+    }
+  }
+  const rowsOf = (files: string[], ids: (string | null)[]) => files.reduce((sum, file, k) => sum + (byFile.get(readAs(file, ids[k]))?.rows ?? 0), 0);
+  const none: SharedFiles = { keptA: filesA, keptB: filesB, rowsA: rowsOf(filesA, idA), rowsB: rowsOf(filesB, idB), sharedRows: 0, oneShared: null };
+  // each file's ranges, a shared file once (it is the same on both sides)
+  const ranges: { lo: number; hi: number; entry: string }[] = [];
+  const seen = new Set<string>();
+  for (const [label, files, ids] of [['A', filesA, idA], ['B', filesB, idB]] as const) {
+    for (const [k, file] of files.entries()) {
+      const id = ids[k];
+      const entry = id !== null && candidates.has(id) ? id : `${label}${k}`;
+      if (seen.has(entry)) continue;
+      seen.add(entry);
+      const f = byFile.get(readAs(file, id));
+      if (!f || f.rows === 0) continue;
+      if (!f.known || !Number.isFinite(f.lo) || !Number.isFinite(f.hi)) return none;
+      ranges.push({ lo: f.lo - RANGE_MARGIN_US, hi: f.hi + RANGE_MARGIN_US, entry });
+      if (f.nulls > 0) ranges.push({ lo: -RANGE_MARGIN_US, hi: RANGE_MARGIN_US, entry });
+    }
+  }
+  // ranges that meet, in chains: a chain of more than one file keeps all of them in the join
+  ranges.sort((x, y) => x.lo - y.lo);
+  const joined = new Set<string>();
+  for (let start = 0; start < ranges.length; ) {
+    let end = start + 1;
+    let hi = ranges[start].hi;
+    while (end < ranges.length && ranges[end].lo <= hi) hi = Math.max(hi, ranges[end++].hi);
+    const entries = new Set(ranges.slice(start, end).map((r) => r.entry));
+    if (entries.size > 1) for (const entry of entries) joined.add(entry);
+    start = end;
+  }
+  const skipped = (id: string | null) => id !== null && candidates.has(id) && !joined.has(id);
+  const keep = (files: string[], ids: (string | null)[], kept: boolean) => {
+    const out = { files: [] as string[], ids: [] as (string | null)[] };
+    for (const [k, file] of files.entries()) {
+      if (skipped(ids[k]) === kept) continue;
+      out.files.push(file);
+      out.ids.push(ids[k]);
+    }
+    return out;
+  };
+  const [keptA, keptB, left] = [keep(filesA, idA, true), keep(filesB, idB, true), keep(filesB, idB, false)];
+  if (left.files.length === 0) return none;
+  return { keptA: keptA.files, keptB: keptB.files, rowsA: rowsOf(keptA.files, keptA.ids), rowsB: rowsOf(keptB.files, keptB.ids), sharedRows: rowsOf(left.files, left.ids), oneShared: left.files[0] };
+}
+
 /** Writes the nanosecond digits of a side as a temporary Parquet file (columns `n_<name>`), or null when there are none. */
 async function digitsFileOf(folder: string, side: Side, names: string[], total: number, rowsPerFile: number, signal?: AbortSignal): Promise<Digits> {
   const columns: Record<string, Int16Array> = {};
@@ -281,8 +398,10 @@ async function withDigits<T>(p: Prepared, options: DiffFilesOptions, totals: [nu
   try {
     // the digits below the microsecond of every nanosecond column compared (key or value)
     const nanosNames = (side: Side) => ['timestamp', ...p.common].filter((name) => isNanos(side.fields.get(name)));
-    const digitsA = await digitsFileOf(folder, p.a, nanosNames(p.a), totals[0], options.digitsFileRows ?? DIGITS_FILE_ROWS, options.signal);
-    const digitsB = await digitsFileOf(folder, p.b, nanosNames(p.b), totals[1], options.digitsFileRows ?? DIGITS_FILE_ROWS, options.signal);
+    // a side none of whose rows is taken needs no digits
+    const none: Digits = { files: null, columns: [] };
+    const digitsA = p.a.empty ? none : await digitsFileOf(folder, p.a, nanosNames(p.a), totals[0], options.digitsFileRows ?? DIGITS_FILE_ROWS, options.signal);
+    const digitsB = p.b.empty ? none : await digitsFileOf(folder, p.b, nanosNames(p.b), totals[1], options.digitsFileRows ?? DIGITS_FILE_ROWS, options.signal);
     return await work(digitsA, digitsB);
   } finally {
     fs.rmSync(folder, { recursive: true, force: true });
@@ -297,13 +416,25 @@ async function withDigits<T>(p: Prepared, options: DiffFilesOptions, totals: [nu
  */
 export async function diffParquetFiles(filesA: string[], filesB: string[], options: DiffFilesOptions = {}): Promise<DiffResult | null> {
   const sampleLimit = options.samples ?? 10;
-  const p = await prepare(filesA, filesB, options.sessionOf);
-  if (!p) return null;
-  const { a, b, schema, key, common } = p;
+  // the first footers (our reader's thread starting) while DuckDB reads the others
+  const preparing = prepare(filesA, filesB, options.sessionOf);
+  preparing.catch(() => undefined);
 
   return withConnection(async (db) => {
-    for (const side of [a, b]) if (side.files.length > 1 && !(await checkSameSchema(db, side.files))) return null;
-    const [totalA, totalB] = [await rowCount(db, a.files), await rowCount(db, b.files)];
+    const sameA = filesA.length <= 1 || (await checkSameSchema(db, filesA));
+    const p = await preparing;
+    if (!p || !sameA) return null;
+    const { a, b, schema, key, common } = p;
+    // the files both versions hold (the same file) are left out of the join: their rows are unchanged pairs
+    const shared = await sharedFiles(db, filesA, filesB);
+    // B's files left out are A's, whose schema is checked: the rest of B must have it too
+    const checkB = shared.oneShared === null ? filesB : [...shared.keptB, shared.oneShared];
+    if (checkB.length > 1 && !(await checkSameSchema(db, checkB))) return null;
+    for (const [side, kept] of [[a, shared.keptA], [b, shared.keptB]] as const) {
+      side.empty = kept.length === 0;
+      side.files = side.empty ? [side.first.path] : kept;
+    }
+    const [totalA, totalB] = [shared.rowsA, shared.rowsB];
     options.progress?.(0.2, 'reading');
     return withDigits(p, options, [totalA, totalB], async (digitsA, digitsB) => {
       options.progress?.(0.4, 'comparing');
@@ -327,7 +458,7 @@ export async function diffParquetFiles(filesA: string[], filesB: string[], optio
       const result: DiffResult = {
         key,
         schema,
-        rows: { added: Number(row.added), removed: Number(row.removed), changed, unchanged: Number(row.unchanged), a: totalA, b: totalB },
+        rows: { added: Number(row.added), removed: Number(row.removed), changed, unchanged: Number(row.unchanged) + shared.sharedRows, a: totalA + shared.sharedRows, b: totalB + shared.sharedRows },
         changedColumns: {},
         byDate: { ...ruleJson(p.rule), dates: dates.map((d) => ({ date: typeof d.dt === 'string' ? d.dt : null, added: Number(d.added), removed: Number(d.removed), changed: Number(d.changed) })) },
         samples: [],
@@ -418,42 +549,36 @@ function compareSk(x: SampleRef['sk'], y: SampleRef['sk']): number {
   return 0;
 }
 
-/** The sampled rows read with our own reader, as diffTables writes them. */
+/** The sampled rows read with our own reader, as diffTables writes them (a file's nearby rows in one read). */
 async function samplesOf(refs: SampleRef[], a: Side, b: Side, key: string[], common: string[]): Promise<DiffSample[]> {
-  const handles = new Map<string, Promise<ParquetHandle>>();
-  const rowOf = async (side: Side, fileIndex: number, row: number): Promise<Table> => {
-    const file = side.files[fileIndex];
-    let handle = handles.get(file);
-    if (!handle) {
-      handle = file === side.first.path ? Promise.resolve(side.first) : openParquetFile(file);
-      handles.set(file, handle);
-    }
-    return (await handle).readRows(row, 1);
+  const places = (side: 'a' | 'b') =>
+    refs.flatMap((ref): [number, number][] => {
+      const [file, row] = side === 'a' ? [ref.aFile, ref.aRow] : [ref.bFile, ref.bRow];
+      return file === undefined || row === undefined ? [] : [[file, row]];
+    });
+  const [rowsA, rowsB] = [await rowsAt(a, places('a')), await rowsAt(b, places('b'))];
+  const rowOf = (rows: Map<string, Record<string, JsonValue>>, file: number | undefined, row: number | undefined) => {
+    const found = rows.get(`${file}:${row}`);
+    if (!found) throw new CorruptedFileError(`row ${row} of file ${file} of a side could not be read again`, { file: file ?? null, row: row ?? null });
+    return found;
   };
-  const json = (table: Table, name: string): JsonValue => {
-    const vector = table.getChild(name);
-    return vector ? vectorValueToJson(vector, 0) : null;
-  };
-  const keyJson = (table: Table) => Object.fromEntries(key.map((name) => [name, json(table, name)]));
-  const rowJson = (table: Table) => Object.fromEntries(table.schema.fields.map((field) => [field.name, json(table, field.name)]));
-  const samples: DiffSample[] = [];
-  for (const ref of refs) {
+  const keyJson = (row: Record<string, JsonValue>) => Object.fromEntries(key.map((name) => [name, row[name] ?? null]));
+  return refs.map((ref): DiffSample => {
     if (ref.kind === 'added') {
-      const row = await rowOf(b, ref.bFile as number, ref.bRow as number);
-      samples.push({ kind: 'added', key: keyJson(row), row: rowJson(row) });
-    } else if (ref.kind === 'removed') {
-      const row = await rowOf(a, ref.aFile as number, ref.aRow as number);
-      samples.push({ kind: 'removed', key: keyJson(row), row: rowJson(row) });
-    } else {
-      const [rowA, rowB] = [await rowOf(a, ref.aFile as number, ref.aRow as number), await rowOf(b, ref.bFile as number, ref.bRow as number)];
-      const changes: Record<string, { a: JsonValue; b: JsonValue }> = {};
-      common.forEach((name, k) => {
-        if (ref.differs?.[k]) changes[name] = { a: json(rowA, name), b: json(rowB, name) };
-      });
-      samples.push({ kind: 'changed', key: keyJson(rowA), changes });
+      const row = rowOf(rowsB, ref.bFile, ref.bRow);
+      return { kind: 'added', key: keyJson(row), row };
     }
-  }
-  return samples;
+    if (ref.kind === 'removed') {
+      const row = rowOf(rowsA, ref.aFile, ref.aRow);
+      return { kind: 'removed', key: keyJson(row), row };
+    }
+    const [rowA, rowB] = [rowOf(rowsA, ref.aFile, ref.aRow), rowOf(rowsB, ref.bFile, ref.bRow)];
+    const changes: Record<string, { a: JsonValue; b: JsonValue }> = {};
+    common.forEach((name, k) => {
+      if (ref.differs?.[k]) changes[name] = { a: rowA[name] ?? null, b: rowB[name] ?? null };
+    });
+    return { kind: 'changed', key: keyJson(rowA), changes };
+  });
 }
 
 export type DiffRowsPage = ApiResponse<'diff.rows'>;
