@@ -13,6 +13,11 @@ export interface CommandContext {
   storeDir: () => string;
   /** The `s3://bucket/prefix` the store is, or null for a folder (`ls`, `show` and `schema` read such a store). */
   remoteStore: () => string | null;
+  /**
+   * The s3:// store a command runs on through its working copy (null on a folder): its URL,
+   * and for `verify` the objects nothing committed names (UNREFERENCED_OBJECT problems).
+   */
+  workingCopy?: () => { store: string; unreferenced: { path: string; code: string; message: string }[] } | null;
   /** Writes progress and notes for people to stderr. */
   log: (text: string) => void;
 }

@@ -24,12 +24,12 @@ function bar(job: JobState): string {
  * bar on stderr when it is a terminal. Ctrl-C asks the job to cancel (`jobs.cancel`) and
  * waits for it to clean up. Prints what `render` makes of the job's result (typed by the job's
  * kind, checked against its schema in the contract); `--json` prints the result as the job
- * returned it. A failed job rethrows its typed error.
+ * returned it, or the `json` the render gives. A failed job rethrows its typed error.
  */
 export async function runJobFromCli<K extends JobKind>(
   ctx: CommandContext,
   params: JobParamsInput & { kind: K },
-  options: { needsStore: StoreUse; recover?: boolean; json: boolean; render: (result: JobResult<K>) => Omit<Outcome, 'json'>; stages?: boolean },
+  options: { needsStore: StoreUse; recover?: boolean; json: boolean; render: (result: JobResult<K>) => Omit<Outcome, 'json'> & { json?: unknown }; stages?: boolean },
 ): Promise<void> {
   checkRequest('jobs.start', params);
   await withCliSession(ctx, { store: options.needsStore, recover: options.recover }, async (cli) => {

@@ -15,6 +15,10 @@ import { registerValidationCommands } from './commands/validationCommands.js';
 import { registerInstrumentsCommands } from './commands/instrumentsCommands.js';
 import { EXIT_OK, EXIT_USAGE, exitCodeFor } from './exitCodes.js';
 import { resolveStore, resolveStoreDir } from './options.js';
+import { parseStoreUrl } from '../core/objectStore/storeUrl.js';
+import { openObjectStore } from '../core/objectStore/s3ObjectStore.js';
+import { cacheFolderFor, openWorkingCopy, publishWorkingCopy, unreferencedObjects, type WorkingCopy } from '../core/objectStore/workingCopy.js';
+import { MesDataError } from '../core/errors.js';
 
 /** Where output goes; tests pass their own to run commands in process. */
 export interface CliIo {
@@ -44,30 +48,67 @@ function exitQuietlyOnClosedPipe(): void {
   }
 }
 
+/** Commands that run on an s3:// store's working copy and publish what they changed (core/objectStore/workingCopy.ts). */
+const S3_WRITERS = new Set(['init', 'ingest', 'promote', 'features build', 'gc', 'schemas register', 'instruments register']);
+/** Commands that read an s3:// store through its working copy (DuckDB reads folders); `show` and `schema` do with `--as-of`. */
+const S3_READERS = new Set(['verify', 'validate', 'query', 'diff']);
+
+/** One run of a command line on an s3:// store: its working copy, whether it publishes, and whether its publish lost a race. */
+interface S3Run {
+  copy: WorkingCopy | null;
+  publishes: boolean;
+  conflict: boolean;
+}
+
 /** The whole command tree (exported for the test that holds its flag choices to the contract). */
-export function buildProgram(io: CliIo, done: (outcome: Outcome, json: boolean) => void): Command {
+export function buildProgram(io: CliIo, done: (outcome: Outcome, json: boolean) => void, s3: S3Run = { copy: null, publishes: false, conflict: false }): Command {
   const program = new Command('mes-data')
     .description('MES Data: a local, versioned Parquet data lake for futures market data')
     .version(VERSION, '-V, --version')
-    .option('--store <dir>', 'the store to use: a folder, or s3://bucket/prefix for ls, show and schema (default: $MES_DATA_STORE, then ~/.mes-data/store)')
+    .option('--store <dir>', 'the store to use: a folder, or s3://bucket/prefix (worked on through a local working copy; serve and migrate take folders only) (default: $MES_DATA_STORE, then ~/.mes-data/store)')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError(false);
   // the command that runs, as typed (`features build`): what an s3:// store's refusal names
   let command = 'this command';
-  program.hook('preAction', (_program, action) => {
+  const storeFlag = () => program.opts<{ store?: string }>().store;
+  let orphans: Awaited<ReturnType<typeof unreferencedObjects>> = [];
+  program.hook('preAction', async (_program, action) => {
     const names: string[] = [];
     for (let at: Command | null = action; at && at !== program; at = at.parent) names.unshift(at.name());
     command = names.join(' ');
+    // an s3:// store: the commands that need a folder run on its working copy, pulled now
+    const store = resolveStore(storeFlag());
+    if (store.kind !== 's3') return;
+    const { asOf, export: exported } = action.opts<{ asOf?: string; export?: string }>();
+    // `query --export` writes exports/<name> into the store: published as a writer's work
+    const publishes = S3_WRITERS.has(command) || (command === 'query' && exported !== undefined);
+    if (!publishes && !S3_READERS.has(command) && !((command === 'show' || command === 'schema') && asOf !== undefined)) return;
+    const location = parseStoreUrl(store.url);
+    if (location.kind !== 's3') return;
+    s3.copy = await openWorkingCopy(openObjectStore(location), cacheFolderFor(location), { emptyIsNew: command === 'init' });
+    s3.publishes = publishes;
+    if (command === 'verify') orphans = await unreferencedObjects(s3.copy);
   });
-  const storeFlag = () => program.opts<{ store?: string }>().store;
+  program.hook('postAction', async () => {
+    if (s3.copy === null || !s3.publishes) return;
+    try {
+      const published = await publishWorkingCopy(s3.copy, { removals: command === 'gc' ? 'all' : 'replaced-metadata' });
+      if (published.written + published.removed > 0) io.err(`published to ${s3.copy.remote.location}: ${published.written} object(s) written, ${published.removed} removed\n`);
+    } catch (error) {
+      s3.conflict = error instanceof MesDataError && error.code === 'LOCKED' && error.details.reason === 'commit-conflict';
+      throw error;
+    }
+  });
   const ctx: CommandContext = {
     done,
-    storeDir: () => resolveStoreDir(storeFlag(), command),
+    storeDir: () => (s3.copy !== null ? s3.copy.storeDir : resolveStoreDir(storeFlag(), command)),
     remoteStore: () => {
+      if (s3.copy !== null) return null;
       const store = resolveStore(storeFlag());
       return store.kind === 's3' ? store.url : null;
     },
+    workingCopy: () => (s3.copy !== null ? { store: s3.copy.remote.location, unreferenced: orphans } : null),
     log: (text) => io.err(text),
   };
 
@@ -96,15 +137,39 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   if (io === processIo) exitQuietlyOnClosedPipe();
   const wantsJson = argv.includes('--json');
   let exitCode = EXIT_OK;
-  const program = buildProgram(io, (outcome, json) => {
-    io.out(json ? `${JSON.stringify(outcome.json)}\n` : outcome.text);
-    exitCode = outcome.exitCode ?? EXIT_OK;
-  });
   // commands that decode Parquet in this process: start the decoder thread while the rest loads
   // (jobs, validate among them, decode in their own threads; init, ls, schemas, serve need none up front)
   if (argv.some((a) => DECODES_IN_PROCESS.has(a)) && !argv.some((a) => a === '--help' || a === '-h')) sharedDecoderPool().warm();
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    // on an s3:// store a command's output waits for its publish; one that lost the race to
+    // another writer runs once more on the new state (pulled again), then fails with the conflict
+    for (let attempt = 1; ; attempt++) {
+      const s3: S3Run = { copy: null, publishes: false, conflict: false };
+      let held: (() => void) | null = null;
+      const program = buildProgram(
+        io,
+        (outcome, json) => {
+          const print = () => io.out(json ? `${JSON.stringify(outcome.json)}\n` : outcome.text);
+          if (s3.copy !== null) held = print;
+          else print();
+          exitCode = outcome.exitCode ?? EXIT_OK;
+        },
+        s3,
+      );
+      try {
+        await program.parseAsync(argv, { from: 'user' });
+      } catch (error) {
+        if (s3.conflict && attempt === 1) {
+          io.err(`${error instanceof Error ? error.message : String(error)}\nanother writer published first: pulling the new state and running the command again\n`);
+          continue;
+        }
+        throw error;
+      } finally {
+        await s3.copy?.release();
+      }
+      (held as (() => void) | null)?.();
+      break;
+    }
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT_OK;

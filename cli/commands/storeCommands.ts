@@ -76,7 +76,9 @@ export function registerStoreCommands(program: Command, ctx: CommandContext): vo
     .description('create a store (an existing store is left as it is)')
     .addOption(jsonOption())
     .action(async (opts: { json?: boolean }) => {
-      const { store, created } = await withCliSession(ctx, { store: false }, (cli) => cli.invoke('store.init', { path: ctx.storeDir() }));
+      const made = await withCliSession(ctx, { store: false }, (cli) => cli.invoke('store.init', { path: ctx.storeDir() }));
+      // an s3:// store is made in its working copy and published: it is named by its URL
+      const { store, created } = { ...made, store: ctx.workingCopy?.()?.store ?? made.store };
       ctx.done({ json: { store, created }, text: created ? `created a store at ${store}\n` : `${store} is already a store; left as it is\n` }, opts.json === true);
     });
 
@@ -111,8 +113,12 @@ export function registerStoreCommands(program: Command, ctx: CommandContext): vo
         needsStore: true,
         recover: false,
         json: opts.json === true,
-        render: (result) => {
-          return { text: renderVerify(result, ctx.storeDir()), exitCode: result.ok ? EXIT_OK : EXIT_INVALID };
+        render: (checked) => {
+          // an s3:// store's working copy: also the objects a writer stopped mid-publish left, which nothing names
+          const copy = ctx.workingCopy?.() ?? null;
+          const orphans = copy?.unreferenced ?? [];
+          const result = orphans.length === 0 ? checked : { ...checked, ok: false, problems: [...checked.problems, ...orphans] };
+          return { json: result, text: renderVerify(result, copy?.store ?? ctx.storeDir()), exitCode: result.ok ? EXIT_OK : EXIT_INVALID };
         },
       });
     });

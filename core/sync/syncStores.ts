@@ -8,6 +8,7 @@ import type { ObjectEntry, ObjectStore } from '../objectStore/objectStore.js';
 import { S3ObjectStore } from '../objectStore/s3ObjectStore.js';
 import { checkedKey } from '../objectStore/storeUrl.js';
 import { VERSION_HINT } from '../iceberg/tableCommit.js';
+import { LISTS_DIR } from '../store/sidecarLists.js';
 import { STORE_FORMAT_VERSION, STORE_MARKER } from '../store/storeLayout.js';
 import { acquireStoreLock, type StoreLock } from '../store/storeLock.js';
 import { assertNoSymlinkBelow } from '../store/storePaths.js';
@@ -60,6 +61,10 @@ interface SyncOptions {
   onCopied?: (key: string) => void;
   /** A folder TO is written under its store lock: how long to wait for it when busy before LOCKED (default 10,000 ms). */
   lockWaitMs?: number;
+  /** FROM's listing, as compared (a working copy remembers each object's etag from it). */
+  onListed?: (entries: readonly ObjectEntry[]) => void;
+  /** True when the caller knows TO's object to be FROM's, from an earlier comparison (a working copy's recorded etags): taken as it is, unread. */
+  knownSame?: (from: ObjectEntry, to: ObjectEntry) => boolean;
 }
 
 type Reason = 'missing' | 'size' | 'hash';
@@ -68,20 +73,27 @@ const PHASES = ['data files', 'catalog sidecars', 'Iceberg metadata', 'table poi
 
 /**
  * Whether a key is part of a store: no hidden segment (staging, lock, uploads, temporary
- * files), and a key a store can hold (`checkedKey`: a bucket takes `a/../b` or `a//b`, which
- * no store writes and no folder could take): anything else is left where it is.
+ * files) but the pieces of sidecar lists (`catalog/…/.lists/{sha256}.json`), and a key a
+ * store can hold (`checkedKey`: a bucket takes `a/../b` or `a//b`, which no store writes and
+ * no folder could take): anything else is left where it is.
  */
-function isStoreObject(key: string): boolean {
+export function isStoreObject(key: string): boolean {
   try {
     checkedKey(key);
   } catch {
     return false;
   }
-  return !key.split('/').some((segment) => segment.startsWith('.'));
+  const segments = key.split('/');
+  return segments.every((segment, k) => !segment.startsWith('.') || isListPiece(segments, k));
+}
+
+/** `.lists` as the folder of a piece: `catalog/{layer}/…/.lists/{name}.json`. */
+function isListPiece(segments: string[], at: number): boolean {
+  return segments[0] === 'catalog' && segments[at] === LISTS_DIR && at === segments.length - 2 && at >= 3 && segments[segments.length - 1].endsWith('.json') && !segments[segments.length - 1].startsWith('.');
 }
 
 /** `cleaned/MES/metadata/…` or `features/MES/rsi/metadata/…`: the metadata folder of an Iceberg table (never of a version folder). */
-function tableOfMetadata(key: string): string | null {
+export function tableOfMetadata(key: string): string | null {
   const parts = key.split('/');
   const version = /^v\d+$/;
   if (parts[0] === 'cleaned' && parts.length >= 4 && !version.test(parts[1]) && parts[2] === 'metadata') return parts.slice(0, 2).join('/');
@@ -106,7 +118,8 @@ function planOrder(keys: string[]): Map<string, number> {
     if (key === STORE_MARKER) phase.set(key, 4);
     else if (table !== null && (pointers.has(key) || key === `${table}/metadata/${VERSION_HINT}`)) phase.set(key, 3);
     else if (table !== null) phase.set(key, 2);
-    else if (key.startsWith('catalog/')) phase.set(key, 1);
+    // a piece of a sidecar's list is data the sidecar names: before it
+    else if (key.startsWith('catalog/') && !key.includes(`/${LISTS_DIR}/`)) phase.set(key, 1);
     else phase.set(key, 0);
   }
   return phase;
@@ -274,6 +287,7 @@ async function syncInOrder(from: ObjectStore, to: ObjectStore, options: SyncOpti
 
   progress({ fraction: null, bytes: 0, stage: `listing ${from.location}` });
   const fromEntries = (await from.list('')).filter((entry) => isStoreObject(entry.key));
+  options.onListed?.(fromEntries);
   if (!fromEntries.some((entry) => entry.key === STORE_MARKER)) {
     throw new NotFoundError(`${from.location} is not a MES Data store: it has no ${STORE_MARKER}`, { store: from.location, key: STORE_MARKER });
   }
@@ -379,6 +393,7 @@ async function copyInOrder(from: ObjectStore, to: ObjectStore, fromEntries: Obje
     let reason: Reason | null;
     if (!present) reason = 'missing';
     else if (present.size !== entry.size) reason = 'size';
+    else if (options.knownSame?.(entry, present) === true) reason = null;
     else if (await sameByEtag(entry, present)) reason = null;
     else {
       const wanted = (await fromHash()).sha256;

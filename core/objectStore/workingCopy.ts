@@ -1,0 +1,390 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { LockedError, MesDataError } from '../errors.js';
+import { unreferencedFiles } from '../iceberg/tableExpiry.js';
+import { VERSION_HINT } from '../iceberg/tableCommit.js';
+import { crashPoint } from '../store/crashPoints.js';
+import { errnoOf, removeTree, writeFileDurable } from '../store/durableFs.js';
+import { LISTS_DIR, piecesNamed } from '../store/sidecarLists.js';
+import { STORE_FORMAT_VERSION, STORE_MARKER, VERSION_LEDGER } from '../store/storeLayout.js';
+import { acquireStoreLock } from '../store/storeLock.js';
+import { isStoreObject, syncStores, tableOfMetadata } from '../sync/syncStores.js';
+import { LocalObjectStore } from './localObjectStore.js';
+import type { ObjectEntry, ObjectStore, PutCondition } from './objectStore.js';
+import type { StoreLocation } from './storeUrl.js';
+
+/**
+ * Writing a store in place in a bucket, as git pulls, commits and pushes: every command runs
+ * unchanged on a local **working copy** of the bucket's store (a folder of the cache, one a
+ * store URL), and what it changed is then **published** with conditional writes, so that
+ * two writers on two machines (two working copies) settle who came first at the bucket, not
+ * by a lock file.
+ *
+ * 1. `openWorkingCopy` takes the cache folder's lock (one command at a time per working copy
+ *    on this machine), pulls the bucket into the copy with `syncStores` (a rerun is one
+ *    listing: an object whose etag and local file are those recorded after the last pull or
+ *    publish is taken as it is), removes from the copy what the bucket does not hold (what a
+ *    failed command left) and remembers each object's etag: the **base state**.
+ * 2. The command runs on the copy as on any folder (its store lock, its recovery).
+ * 3. `publishWorkingCopy` sends the difference between the copy and the base state, in an
+ *    order that never lets the bucket name what is not there yet:
+ *      0. `version-ledger.json` (the version numbers handed out), `If-Match` its base etag:
+ *         the numbers are reserved before anything is written, so a writer that loses this
+ *         race has written nothing, and a writer killed later leaves its numbers used up;
+ *      1. new immutable objects, `If-None-Match: *`: raw snapshots, the tables' data files,
+ *         manifests, manifest lists, pieces of sidecar lists;
+ *      2. sidecars in `catalog/` (a new date's or version's `If-None-Match: *`, a raw date's
+ *         rewritten one `If-Match`), which name those objects;
+ *      3. each table's new `vN.metadata.json`, `If-None-Match: *`: the commit point. A 412
+ *         means another writer committed that metadata version first: LOCKED, reason
+ *         commit-conflict, naming the bucket and key;
+ *      4. the new version folders' files (a version is shown when its folder and sidecar
+ *         are there, as on disk after the snapshot);
+ *      5. the pointers rewritten in place (`version-hint.text`, the store marker),
+ *         `If-Match` their base etag (`If-None-Match: *` when new);
+ *      6. removals, last: every object the command removed for `gc`, and for other commands
+ *         the metadata files a commit of this publish replaced (what a table drops after a
+ *         commit). Anything else the copy lost (a crashed writer's leftovers the local
+ *         recovery removed) is not removed from the bucket: it may be a live writer's.
+ *    An object a new key already holds with the same bytes (its MD5) counts as written.
+ *
+ * A writer killed mid-publish leaves only objects nothing committed names (steps 1–2 before
+ * step 3), or a committed version whose folder is not complete (after step 3), which the
+ * next writer's recovery rebuilds and publishes. `unreferencedObjects` lists the former for
+ * `verify`; `gc` removes them.
+ */
+
+/** Objects of a bucket as pulled: each key's etag there and the file's etag in the copy then. */
+interface BaseEntry {
+  etag: string;
+  size: number;
+  localEtag: string;
+}
+
+export interface WorkingCopy {
+  /** The bucket's store. */
+  readonly remote: ObjectStore;
+  /** The cache folder: the working copy (`store/`), its lock and its recorded state. */
+  readonly cacheDir: string;
+  /** The working copy, a store folder. */
+  readonly storeDir: string;
+  readonly base: ReadonlyMap<string, BaseEntry>;
+  /** What the pull copied: objects and bytes. */
+  readonly pulled: { objects: number; copied: number; bytes: number };
+  release(): Promise<void>;
+}
+
+/** What a publish wrote. */
+interface PublishResult {
+  written: number;
+  bytes: number;
+  removed: number;
+  /** the tables' metadata files written (the commit points), bucket keys relative to the store */
+  commits: string[];
+}
+
+const STATE_FILE = 'state.json';
+const STORE_FOLDER = 'store';
+
+/** The OS's folder for caches: `$XDG_CACHE_HOME` or `~/.cache` (Linux), `~/Library/Caches` (macOS), `%LOCALAPPDATA%` (Windows). */
+function osCacheDir(env: NodeJS.ProcessEnv): string {
+  if (process.platform === 'darwin') return path.join(os.homedir(), 'Library', 'Caches');
+  if (process.platform === 'win32') return env.LOCALAPPDATA ?? path.join(os.homedir(), 'AppData', 'Local');
+  return env.XDG_CACHE_HOME !== undefined && env.XDG_CACHE_HOME.trim() !== '' ? env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache');
+}
+
+/**
+ * The cache folder of an s3:// store: `$MES_DATA_CACHE/s3/<bucket>/<hash>`, else under the
+ * OS's cache folder (`~/.cache/mes-data/s3/<bucket>/<hash>`); the hash (16 hex digits of a
+ * SHA-256) is of the endpoint and the prefix, so one bucket name on two services, or two
+ * prefixes of one bucket, are two working copies.
+ */
+export function cacheFolderFor(location: Extract<StoreLocation, { kind: 's3' }>, env: NodeJS.ProcessEnv = process.env): string {
+  const root = env.MES_DATA_CACHE !== undefined && env.MES_DATA_CACHE.trim() !== '' ? path.resolve(env.MES_DATA_CACHE) : path.join(osCacheDir(env), 'mes-data');
+  const hash = createHash('sha256').update(`${location.endpoint ?? 'aws'}\n${location.prefix}`).digest('hex').slice(0, 16);
+  return path.join(root, 's3', location.bucket, hash);
+}
+
+async function readState(cacheDir: string, location: string): Promise<Map<string, { etag: string; localEtag: string }>> {
+  try {
+    const parsed = JSON.parse(await fs.readFile(path.join(cacheDir, STATE_FILE), 'utf8')) as { store?: unknown; objects?: Record<string, { etag?: unknown; localEtag?: unknown }> };
+    if (parsed.store !== location || parsed.objects === null || typeof parsed.objects !== 'object') return new Map();
+    const state = new Map<string, { etag: string; localEtag: string }>();
+    for (const [key, value] of Object.entries(parsed.objects)) {
+      if (typeof value?.etag === 'string' && typeof value.localEtag === 'string') state.set(key, { etag: value.etag, localEtag: value.localEtag });
+    }
+    return state;
+  } catch {
+    // none yet, or unreadable: every object is compared by its bytes
+    return new Map();
+  }
+}
+
+async function writeState(cacheDir: string, location: string, objects: Map<string, { etag: string; localEtag: string }>): Promise<void> {
+  await writeFileDurable(path.join(cacheDir, STATE_FILE), JSON.stringify({ store: location, objects: Object.fromEntries(objects) }));
+}
+
+/**
+ * Brings the working copy of `remote` up to date (see the module comment) and holds its
+ * cache folder's lock until `release`. LOCKED when another command of this machine holds it
+ * longer than `lockWaitMs` (default 5 minutes); NOT_FOUND when the bucket holds no store
+ * (with `emptyIsNew`, a prefix holding nothing gives an empty working copy, for `init`);
+ * the bucket's errors (no bucket, access denied, no credentials) as the ObjectStore gives them.
+ */
+export async function openWorkingCopy(remote: ObjectStore, cacheDir: string, options: { lockWaitMs?: number; signal?: AbortSignal; emptyIsNew?: boolean } = {}): Promise<WorkingCopy> {
+  const storeDir = path.join(cacheDir, STORE_FOLDER);
+  await fs.mkdir(storeDir, { recursive: true });
+  const lock = await acquireStoreLock({ root: cacheDir, formatVersion: STORE_FORMAT_VERSION }, { waitMs: options.lockWaitMs ?? 300_000, purpose: `working copy of ${remote.location}` });
+  try {
+    // what a command killed here left in progress is not the bucket's: the copy starts from the bucket alone
+    await removeTree(path.join(storeDir, '.staging'));
+    const state = await readState(cacheDir, remote.location);
+    await fs.rm(path.join(cacheDir, STATE_FILE), { force: true });
+    const local = new LocalObjectStore(storeDir);
+    // `init` on a prefix that holds nothing yet: an empty working copy, the store made there and published
+    if (options.emptyIsNew === true && !(await remote.list('')).some((entry) => isStoreObject(entry.key))) {
+      await removeTree(storeDir);
+      await fs.mkdir(storeDir, { recursive: true });
+      return { remote, cacheDir, storeDir, base: new Map(), pulled: { objects: 0, copied: 0, bytes: 0 }, release: () => lock.release() };
+    }
+    let listed: readonly ObjectEntry[] = [];
+    const result = await syncStores(remote, local, {
+      signal: options.signal,
+      onListed: (entries) => (listed = entries),
+      knownSame: (from, to) => {
+        const known = state.get(from.key);
+        return known !== undefined && known.etag === from.etag && known.localEtag === to.etag;
+      },
+    });
+    const inBucket = new Map(listed.map((entry) => [entry.key, entry]));
+    const localEntries = (await local.list('')).filter((entry) => isStoreObject(entry.key));
+    // what an earlier command wrote here and never published
+    for (const entry of localEntries) {
+      if (inBucket.has(entry.key)) continue;
+      await local.delete(entry.key);
+      await removeEmptyFolders(storeDir, path.posix.dirname(entry.key));
+    }
+    const localEtags = new Map(localEntries.map((entry) => [entry.key, entry.etag]));
+    const base = new Map<string, BaseEntry>();
+    for (const entry of listed) {
+      const localEtag = localEtags.get(entry.key);
+      if (localEtag !== undefined) base.set(entry.key, { etag: entry.etag, size: entry.size, localEtag });
+    }
+    await writeState(cacheDir, remote.location, new Map([...base].map(([key, entry]) => [key, { etag: entry.etag, localEtag: entry.localEtag }])));
+    return { remote, cacheDir, storeDir, base, pulled: { objects: result.objects, copied: result.copied, bytes: result.bytes }, release: () => lock.release() };
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+}
+
+/** Removes `relative` and its parents while they are empty, up to the store folder. */
+async function removeEmptyFolders(root: string, relative: string): Promise<void> {
+  for (let at = relative; at !== '.' && at !== ''; at = path.posix.dirname(at)) {
+    try {
+      await fs.rmdir(path.join(root, ...at.split('/')));
+    } catch (error) {
+      if (errnoOf(error) === 'ENOENT') continue;
+      return;
+    }
+  }
+}
+
+/** Where a key goes in the publish order (see the module comment). */
+function stepOf(key: string): number {
+  if (key === VERSION_LEDGER) return 0;
+  const table = tableOfMetadata(key);
+  const name = path.posix.basename(key);
+  if (table !== null && path.posix.dirname(key) === `${table}/metadata`) {
+    if (/^v\d+\.metadata\.json$/.test(name)) return 3;
+    if (name === VERSION_HINT) return 5;
+  }
+  if (key === STORE_MARKER) return 5;
+  if (key.startsWith('catalog/') && key.endsWith('.json') && !key.includes(`/${LISTS_DIR}/`)) return 2;
+  if (/^(cleaned|features)\/v\d+\//.test(key)) return 4;
+  return 1;
+}
+
+function metadataVersion(key: string): number {
+  return Number(/^v(\d+)\.metadata\.json$/.exec(path.posix.basename(key))?.[1] ?? 0);
+}
+
+const md5Hex = (bytes: Uint8Array): string => createHash('md5').update(bytes).digest('hex');
+const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+const plainMd5 = (etag: string): string | undefined => /^"?([0-9a-f]{32})"?$/.exec(etag)?.[1];
+
+/** Whether the bucket's object (etag `etag`) holds `bytes`: its MD5 when the etag is one, else the SHA-256 recorded with it, else its bytes. */
+async function holds(remote: ObjectStore, key: string, etag: string, bytes: Uint8Array): Promise<boolean> {
+  const md5 = plainMd5(etag);
+  if (md5 !== undefined) return md5 === md5Hex(bytes);
+  const head = await remote.head(key);
+  if (head.sha256 !== undefined) return head.sha256 === sha256Hex(bytes);
+  return Buffer.from(await remote.get(key)).equals(Buffer.from(bytes));
+}
+
+/** `MES_DATA_PUBLISH_CRASH_AFTER=N`: the N-th object written to the bucket kills the process (SIGKILL), for the crash tests. */
+let published = 0;
+function publishCrashPoint(key: string): void {
+  crashPoint(`published ${key}`);
+  const after = Number(process.env.MES_DATA_PUBLISH_CRASH_AFTER);
+  published++;
+  if (Number.isSafeInteger(after) && after > 0 && published === after) process.kill(process.pid, 'SIGKILL');
+}
+
+/** Runs `fn` over `items`, `limit` at a time, stopping at the first failure. */
+async function eachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (!failed && next < items.length) {
+      const item = items[next++];
+      try {
+        await fn(item);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  const results = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
+}
+
+/**
+ * Publishes what the command changed in the working copy (see the module comment). LOCKED
+ * (reason commit-conflict, naming the bucket and key) when another writer got there first:
+ * the copy is then behind the bucket, and the next `openWorkingCopy` pulls the new state.
+ * `removals`: `'all'` for gc, `'replaced-metadata'` for every other writer.
+ */
+export async function publishWorkingCopy(copy: WorkingCopy, options: { removals: 'all' | 'replaced-metadata' }): Promise<PublishResult> {
+  const { remote } = copy;
+  const local = new LocalObjectStore(copy.storeDir);
+  const entries = (await local.list('')).filter((entry) => isStoreObject(entry.key));
+  const changes: { key: string; condition: PutCondition; size: number }[] = [];
+  const state = new Map<string, { etag: string; localEtag: string }>();
+  for (const entry of entries) {
+    const base = copy.base.get(entry.key);
+    if (base !== undefined && base.localEtag === entry.etag) {
+      state.set(entry.key, { etag: base.etag, localEtag: entry.etag });
+      continue;
+    }
+    if (base !== undefined && base.size === entry.size && (await holds(remote, entry.key, base.etag, await local.get(entry.key)))) {
+      // linked or touched, the same bytes
+      state.set(entry.key, { etag: base.etag, localEtag: entry.etag });
+      continue;
+    }
+    changes.push({ key: entry.key, condition: base === undefined ? { ifNoneMatch: '*' } : { ifMatch: base.etag }, size: entry.size });
+  }
+  const present = new Set(entries.map((entry) => entry.key));
+  const committedTables = new Map<string, number>();
+  for (const change of changes) {
+    if (stepOf(change.key) !== 3) continue;
+    const table = tableOfMetadata(change.key) as string;
+    committedTables.set(table, Math.max(committedTables.get(table) ?? 0, metadataVersion(change.key)));
+  }
+  const removals = [...copy.base.keys()].filter((key) => {
+    if (present.has(key)) return false;
+    if (options.removals === 'all') return true;
+    const table = tableOfMetadata(key);
+    return table !== null && stepOf(key) === 3 && metadataVersion(key) < (committedTables.get(table) ?? 0);
+  });
+
+  const result: PublishResult = { written: 0, bytes: 0, removed: 0, commits: [] };
+  const putOne = async (change: { key: string; condition: PutCondition }): Promise<void> => {
+    const bytes = await local.get(change.key);
+    const sha256 = sha256Hex(bytes);
+    let etag: string;
+    try {
+      ({ etag } = await remote.put(change.key, bytes, change.condition, { sha256 }));
+    } catch (error) {
+      if (!(error instanceof LockedError && error.details.reason === 'commit-conflict')) throw error;
+      // a new key another writer gave the same bytes (a version folder rebuilt by two recoveries) is written
+      const same = 'ifNoneMatch' in change.condition && (await remote.head(change.key).then((head) => holds(remote, change.key, head.etag, bytes)).catch(() => false));
+      if (!same) throw conflictError(remote, change.key, change.condition, error);
+      etag = (await remote.head(change.key)).etag;
+    }
+    publishCrashPoint(change.key);
+    result.written++;
+    result.bytes += bytes.length;
+    if (stepOf(change.key) === 3) result.commits.push(change.key);
+    state.set(change.key, { etag, localEtag: (await local.head(change.key)).etag });
+  };
+  for (let step = 0; step <= 5; step++) {
+    const now = changes.filter((change) => stepOf(change.key) === step);
+    // the commit points one at a time, each table's in ascending order; the other steps side by side
+    if (step === 3) now.sort((a, b) => (tableOfMetadata(a.key) as string).localeCompare(tableOfMetadata(b.key) as string) || metadataVersion(a.key) - metadataVersion(b.key));
+    else now.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    await eachLimit(now, step === 1 || step === 4 ? 4 : 1, putOne);
+  }
+  for (const key of removals) {
+    await remote.delete(key);
+    publishCrashPoint(key);
+    result.removed++;
+  }
+  await writeState(copy.cacheDir, remote.location, state);
+  return result;
+}
+
+function conflictError(remote: ObjectStore, key: string, condition: PutCondition, cause: LockedError): LockedError {
+  const step = stepOf(key);
+  const what =
+    step === 3
+      ? `another writer committed ${key} (that metadata version of the table) first`
+      : step === 0
+        ? `another writer handed out version numbers (${key}) first`
+        : 'ifNoneMatch' in condition
+          ? `another writer wrote ${key} first`
+          : `another writer changed ${key} since this command read it`;
+  return new LockedError(`publishing to ${remote.location}: ${what}; run the command again on the new state`, { ...cause.details, store: remote.location, key, reason: 'commit-conflict' });
+}
+
+/**
+ * Objects of the working copy nothing committed names, for `verify` on an s3:// store: a
+ * table's data files, manifests and manifest lists no snapshot needs, and pieces of sidecar
+ * lists no sidecar names. A writer killed mid-publish leaves them (sidecars without their
+ * version are verify's own MISSING_FOLDER); `gc` removes them.
+ */
+export async function unreferencedObjects(copy: WorkingCopy): Promise<{ path: string; code: string; message: string }[]> {
+  const entries = (await new LocalObjectStore(copy.storeDir).list('')).filter((entry) => isStoreObject(entry.key));
+  const tables = new Set<string>();
+  for (const entry of entries) {
+    const table = tableOfMetadata(entry.key);
+    if (table !== null) tables.add(table);
+  }
+  const found: string[] = [];
+  for (const table of tables) {
+    try {
+      const { files } = await unreferencedFiles(path.join(copy.storeDir, ...table.split('/')));
+      found.push(...files.map((file) => `${table}/${file.split(path.sep).join('/')}`));
+    } catch (error) {
+      // a damaged table is verify's to report (CORRUPTED_TABLE); nothing of it is called unreferenced
+      if (!(error instanceof MesDataError)) throw error;
+    }
+  }
+  const named = new Set<string>();
+  const pieces = entries.filter((entry) => entry.key.includes(`/${LISTS_DIR}/`));
+  if (pieces.length > 0) {
+    for (const entry of entries) {
+      if (stepOf(entry.key) !== 2) continue;
+      const file = path.join(copy.storeDir, ...entry.key.split('/'));
+      try {
+        for (const sha of piecesNamed(await fs.readFile(file, 'utf8'), file)) named.add(`${path.posix.dirname(entry.key)}/${LISTS_DIR}/${sha}.json`);
+      } catch {
+        // a sidecar that cannot be read names nothing: verify reports it
+      }
+    }
+    for (const entry of pieces) if (!named.has(entry.key)) found.push(entry.key);
+  }
+  return found.sort().map((key) => ({
+    path: key,
+    code: 'UNREFERENCED_OBJECT',
+    message: `${remoteKey(copy, key)} is named by no committed version (a writer stopped while publishing left it); mes-data gc removes it`,
+  }));
+}
+
+function remoteKey(copy: WorkingCopy, key: string): string {
+  return `${copy.remote.location.replace(/\/$/, '')}/${key}`;
+}
