@@ -512,6 +512,8 @@ interface LatencyReport {
   burstErrors: number;
   requestErrors: string[];
   serveRss: number;
+  /** the highest peak RSS of a child process of the host (a job's own process), sampled every 100 ms; 0 when the job ran in the host */
+  jobProcessRss: number;
   jobRunningAfterBurst: boolean;
   /** CPU of the host process for each burst of 200 pages (ms, all its threads, and its main thread alone) */
   burstCpu: { idle: HostCpu | null; during: HostCpu | null };
@@ -543,6 +545,27 @@ function hostCpu(pid: number): HostCpu | null {
   return total === null || main === null ? null : { totalMs: total * 10, mainMs: main * 10 };
 }
 
+/**
+ * Folds the peak RSS (VmHWM) of every live child process of `parent` into `peaks` (by pid),
+ * read from /proc (the children each of its threads started); nothing where there is no /proc.
+ */
+function sampleChildRss(parent: number, peaks: Map<number, number>): void {
+  let children: string[];
+  try {
+    children = fs.readdirSync(`/proc/${parent}/task`).flatMap((task) => fs.readFileSync(`/proc/${parent}/task/${task}/children`, 'utf8').split(' ').filter(Boolean));
+  } catch {
+    return;
+  }
+  for (const pid of children) {
+    try {
+      const kb = Number(/^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+      peaks.set(Number(pid), Math.max(peaks.get(Number(pid)) ?? 0, kb * 1024));
+    } catch {
+      // it ended meanwhile
+    }
+  }
+}
+
 const cpuSpent = (before: HostCpu | null, after: HostCpu | null): HostCpu | null => (before && after ? { totalMs: after.totalMs - before.totalMs, mainMs: after.mainMs - before.mainMs } : null);
 
 const pct = (samples: number[], p: number) => {
@@ -569,12 +592,16 @@ function otherCompression(store: string, asset: string): 'snappy' | 'zstd' {
 
 async function measureLatency(ctx: Context, asset: string, pagePath: string, pageRows: number, expectedJobMs: number): Promise<LatencyReport> {
   const loadAtStart = loadNow();
-  const empty = { during: {}, idle: {}, burstDuring: [], burstIdle: [], burstErrors: 0, requestErrors: [], serveRss: 0, jobRunningAfterBurst: false, burstCpu: { idle: null, during: null } };
+  const empty = { during: {}, idle: {}, burstDuring: [], burstIdle: [], burstErrors: 0, requestErrors: [], serveRss: 0, jobProcessRss: 0, jobRunningAfterBurst: false, burstCpu: { idle: null, during: null } };
   const load = () => ({ start: loadAtStart, end: loadNow() });
   if (overBudget(ctx)) return { ok: false, error: 'skipped: the time budget of the run was used up', job: { state: 'not started', ms: 0 }, ...empty, load: load() };
   log('host latency: mes-data serve, a promotion as a job, requests meanwhile');
   const serve = startProcess(process.execPath, [ctx.bin, '--store', ctx.store, 'serve', '--no-open'], { cwd: ROOT, env: { ...process.env, MES_DATA_STORE: ctx.store } });
   const requestErrors: string[] = [];
+  // a job of the host in a process of its own: its memory is its own, sampled here
+  const childPeaks = new Map<number, number>();
+  const childSampler = setInterval(() => sampleChildRss(serve.pid, childPeaks), 100);
+  const jobProcessRss = () => Math.max(0, ...childPeaks.values());
   try {
     const match = await serve.waitForLine(/MES Data at (http:\/\/[^/\s]+)\/\?token=(\S+)/, 120_000);
     const [, base, token] = match;
@@ -656,13 +683,15 @@ async function measureLatency(ctx: Context, asset: string, pagePath: string, pag
       burstErrors: burstDuring.errors + burstIdle.errors,
       requestErrors,
       serveRss: serve.peakRssBytes(),
+      jobProcessRss: jobProcessRss(),
       jobRunningAfterBurst,
       burstCpu: { idle: burstIdle.cpu, during: burstDuring.cpu },
       load: load(),
     };
   } catch (error) {
-    return { ok: false, error: error instanceof Error ? error.message : String(error), job: { state: 'unknown', ms: 0 }, ...empty, requestErrors, serveRss: serve.peakRssBytes(), load: load() };
+    return { ok: false, error: error instanceof Error ? error.message : String(error), job: { state: 'unknown', ms: 0 }, ...empty, requestErrors, serveRss: serve.peakRssBytes(), jobProcessRss: jobProcessRss(), load: load() };
   } finally {
+    clearInterval(childSampler);
     await serve.stop(10_000);
   }
 }
@@ -730,6 +759,7 @@ function targetsOf(reports: DatasetReport[], latency: LatencyReport | null, extr
   const all: { what: string; rss: number }[] = [];
   for (const r of reports) for (const l of r.lines) if (l.ours.rss > 0) all.push({ what: `${r.kind}: ${l.op}`, rss: l.ours.rss });
   if (latency && latency.serveRss > 0) all.push({ what: '`mes-data serve` during the promotion', rss: latency.serveRss });
+  if (latency && latency.jobProcessRss > 0) all.push({ what: "the promotion's own process under `mes-data serve`", rss: latency.jobProcessRss });
   all.push({ what: 'ls', rss: extra.ls.rss });
   const worst = all.sort((a, b) => b.rss - a.rss)[0];
   const over = all.filter((a) => a.rss > GB);
@@ -789,7 +819,7 @@ function latencyTable(latency: LatencyReport): string {
 function hostSection(latency: LatencyReport, pagePath: string): string[] {
   const cpu = (c: HostCpu | null) => (c ? `${fmtMs(c.totalMs)} of CPU (main thread ${fmtMs(c.mainMs)})` : 'CPU not read');
   return [
-    `\`mes-data serve\` on the store above; a promotion of MES (\`jobs.start\` with \`compression: ${latency.job.compression ?? '?'}\`, another than the newest version's, so every date is written again) runs as a job in the host while requests go to it over HTTP, one after another with 5 ms between rounds (\`app.info\`, \`tree\` with depth 3 as the app asks at start, \`rows.page\` of 100 rows at random offsets of ${pagePath}), and once, a third of the way into the promotion (by the time the CLI's promotion took), 200 \`rows.page\` at the same time. The same requests on the idle host before the job are shown for comparison. The job ${latency.job.state}${latency.job.code ? ` (\`${latency.job.code}\`)` : ''}${latency.job.version ? `, making ${latency.job.version},` : ''} in ${fmtMs(latency.job.ms)}; the host's peak RSS was ${fmtMB(latency.serveRss)}. The host spent ${cpu(latency.burstCpu.idle)} on the idle burst of 200 pages and ${cpu(latency.burstCpu.during)} on the one during the promotion. Load average ${latency.load.start} when this part began, ${latency.load.end} when it ended.${latency.ok ? '' : ` The measurement failed: ${latency.error ?? '?'}.`}${latency.requestErrors.length > 0 ? ` Request errors: ${latency.requestErrors.map((e) => `\`${e.slice(0, 160)}\``).join('; ')}.` : ''}`,
+    `\`mes-data serve\` on the store above; a promotion of MES (\`jobs.start\` with \`compression: ${latency.job.compression ?? '?'}\`, another than the newest version's, so every date is written again) runs as a job in the host while requests go to it over HTTP, one after another with 5 ms between rounds (\`app.info\`, \`tree\` with depth 3 as the app asks at start, \`rows.page\` of 100 rows at random offsets of ${pagePath}), and once, a third of the way into the promotion (by the time the CLI's promotion took), 200 \`rows.page\` at the same time. The same requests on the idle host before the job are shown for comparison. The job ${latency.job.state}${latency.job.code ? ` (\`${latency.job.code}\`)` : ''}${latency.job.version ? `, making ${latency.job.version},` : ''} in ${fmtMs(latency.job.ms)}; the host's peak RSS was ${fmtMB(latency.serveRss)}${latency.jobProcessRss > 0 ? `, the job's own process's ${fmtMB(latency.jobProcessRss)} (sampled every 100 ms)` : ' (the job ran inside it)'}. The host spent ${cpu(latency.burstCpu.idle)} on the idle burst of 200 pages and ${cpu(latency.burstCpu.during)} on the one during the promotion. Load average ${latency.load.start} when this part began, ${latency.load.end} when it ended.${latency.ok ? '' : ` The measurement failed: ${latency.error ?? '?'}.`}${latency.requestErrors.length > 0 ? ` Request errors: ${latency.requestErrors.map((e) => `\`${e.slice(0, 160)}\``).join('; ')}.` : ''}`,
     '',
     latencyTable(latency),
     '',
