@@ -140,6 +140,17 @@ export async function runIcebergBench(): Promise<{ markdown: string; failed: boo
   }
 }
 
+/** CPU time (user + system, ms) of this process's children that have ended, from /proc/self/stat (0 where there is none). */
+function childrenCpuMs(): number {
+  try {
+    // the fields after the command's name: cutime and cstime are the 14th and 15th of them, in clock ticks (100 a second)
+    const fields = fs.readFileSync('/proc/self/stat', 'utf8').split(') ').at(-1)?.split(' ') ?? [];
+    return (Number(fields[13]) + Number(fields[14])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
 /** Bytes of every file below `dir`, each inode counted once (a version folder of links adds no data). */
 function diskBytes(dir: string): number {
   const seen = new Set<number>();
@@ -185,19 +196,29 @@ async function dailyPromote(root: string): Promise<string> {
     copyMs.push(copy);
   }
   const daily = stat(promoteMs);
-  // the same through the command, a process each (package.json bin, built from today's sources)
+  // the same through the command, a process each (package.json bin, built from today's sources),
+  // and, alternately, through another build of it when MES_BENCH_BIN names one (a copy of dist/cli/ made before a change)
   await buildCliIfStale(ROOT);
   const bin = path.join(ROOT, 'dist', 'cli', 'mes-data.mjs');
-  const processMs: number[] = [];
+  const otherBin = process.env.MES_BENCH_BIN ? path.resolve(process.env.MES_BENCH_BIN) : null;
+  const builds = [{ bin, wallMs: [] as number[], cpuMs: [] as number[] }];
+  if (otherBin) builds.push({ bin: fs.statSync(otherBin).isDirectory() ? path.join(otherBin, 'mes-data.mjs') : otherBin, wallMs: [], cpuMs: [] });
+  let day = DAYS + RUNS;
   for (let run = 0; run < RUNS; run++) {
-    const date = all[DAYS + RUNS + run];
-    await commitRawSnapshots(store, [{ asset: 'MES', date, name: 'bars', sourceParquetPath: sourceOf(date) }]);
-    const child = await runMeasured(process.execPath, [bin, 'promote', '--store', storeDir, '--asset', 'MES', '--append', '--json'], { timeoutMs: 300_000 });
-    const written = child.exitCode === 0 ? (JSON.parse(child.stdout) as { dates?: { written?: number } }).dates?.written : undefined;
-    if (written !== 1) throw new Error(`mes-data promote --append of ${date} ended with ${child.exitCode}: ${child.stderrTail}`);
-    processMs.push(child.wallMs);
+    for (const build of builds) {
+      const date = all[day++];
+      await commitRawSnapshots(store, [{ asset: 'MES', date, name: 'bars', sourceParquetPath: sourceOf(date) }]);
+      const cpuBefore = childrenCpuMs();
+      const child = await runMeasured(process.execPath, [build.bin, 'promote', '--store', storeDir, '--asset', 'MES', '--append', '--json'], { timeoutMs: 300_000 });
+      build.cpuMs.push(childrenCpuMs() - cpuBefore);
+      const written = child.exitCode === 0 ? (JSON.parse(child.stdout) as { dates?: { written?: number } }).dates?.written : undefined;
+      if (written !== 1) throw new Error(`${build.bin} promote --append of ${date} ended with ${child.exitCode}: ${child.stderrTail}`);
+      build.wallMs.push(child.wallMs);
+    }
   }
+  const processMs = builds[0].wallMs;
   const version = await runMeasured(process.execPath, [bin, '--version'], { timeoutMs: 60_000 });
+  const processRow = (label: string, build: (typeof builds)[number]) => [label, `${fmtStat(stat(build.wallMs))}; CPU ${fmtStat(stat(build.cpuMs))}`, '–', `\`mes-data --version\` took ${fmtStat(stat([version.wallMs]))}`];
   return [
     '### Daily promote onto ten years, through `promote`',
     '',
@@ -207,9 +228,12 @@ async function dailyPromote(root: string): Promise<string> {
       ['operation', 'ours', 'DuckDB', 'ratio'],
       [
         ['one new raw day onto ten years: gate, write, commit, version folder', fmtStat(daily), `${fmtStat(stat(copyMs))} (copying the day's raw file)`, fmtRatio(daily.median, stat(copyMs).median)],
-        ['the same as a process: `mes-data promote --asset MES --append --json`', fmtStat(stat(processMs)), '–', `\`mes-data --version\` took ${fmtStat(stat([version.wallMs]))}`],
+        processRow('the same as a process: `mes-data promote --asset MES --append --json`', builds[0]),
+        ...(builds[1] ? [processRow(`… the build in MES_BENCH_BIN, run alternately`, builds[1])] : []),
       ],
     ),
+    '',
+    `CPU of a process: user and system time of all its threads (the bench's children, from /proc/self/stat). Load average at the end: ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores.`,
     '',
     `Disk added by one daily version (du of the store before and after, each inode once): ${(stat(growth).median / 1000).toFixed(1)} kB (the day's data file, the sidecar, the Iceberg files of the snapshot, and the directory entries of ${(DAYS + 1).toLocaleString('en-US')} links).`,
     '',

@@ -1,7 +1,8 @@
 // The command line's bundles in dist/cli/: the `mes-data` entry (the package's `bin`), the
 // CLI itself (cli.cjs, loaded by the entry only when a command needs it, with the V8 code
 // cache the build writes beside it: cli/bin/codeCache.ts), and the threads they start (the
-// job thread, the Parquet decoder, the ingest's Parquet writer). `npm run build` calls
+// job thread, whose code is jobCore.cjs with its code cache too; the Parquet decoder, the
+// ingest's Parquet writer). `npm run build` calls
 // `buildCli`; the test suite's global setup calls `buildCliIfStale` so the CLI tests run what
 // ships.
 //
@@ -35,6 +36,9 @@ const requireBanner = "import { createRequire as __createRequire } from 'node:mo
 
 /** The CLI bundle (cli/bin/codeCache.ts: BUNDLE_NAME). */
 const BUNDLE = 'cli.cjs';
+/** The job thread's code, beside its entry jobWorker.mjs (see `buildJobThread`). */
+const JOB_CORE = 'jobCore.cjs';
+const JOB_WORKER_SOURCE = 'core/api/jobWorker.ts';
 /** The bundle's first line until its build id is known: as long as the line it becomes (cli/bin/codeCache.ts: BUILD_ID_LINE). */
 const BUILD_ID_PLACEHOLDER = `// build ${'0'.repeat(16)}`;
 
@@ -64,24 +68,119 @@ function stampBuildId(file) {
 }
 
 /**
- * Writes the bundle's V8 code cache beside it (cli/bin/writeCodeCache.ts), in a Node process
- * of its own with no V8 flags, as the entry runs: a cache made under other flags (a test
- * runner's, NODE_OPTIONS) is one V8 refuses.
+ * Writes the V8 code cache of each bundle of `bundles` beside it (cli/bin/writeCodeCache.ts),
+ * in a Node process of its own with no V8 flags, as the entry runs: a cache made under other
+ * flags (a test runner's, NODE_OPTIONS) is one V8 refuses.
  * @param {string} root
  * @param {string} scratch
  * @param {import('esbuild').BuildOptions} common
+ * @param {string[]} bundles
  */
-async function writeCodeCache(root, scratch, common) {
+async function writeCodeCaches(root, scratch, common, bundles) {
   const writer = path.join(path.dirname(scratch), `.cli-cache-writer-${process.pid}.mjs`);
   try {
     await build({ ...common, entryPoints: ['cli/bin/writeCodeCache.ts'], outfile: writer });
     const env = { ...process.env };
     delete env.NODE_OPTIONS;
-    const child = spawnSync(process.execPath, [writer, path.join(scratch, BUNDLE)], { cwd: root, env, encoding: 'utf8' });
-    if (child.status !== 0) throw new Error(`writing the code cache of ${BUNDLE} failed (exit ${child.status ?? child.signal}): ${child.stderr.slice(-2000)}`);
+    for (const bundle of bundles) {
+      const child = spawnSync(process.execPath, [writer, path.join(scratch, bundle)], { cwd: root, env, encoding: 'utf8' });
+      if (child.status !== 0) throw new Error(`writing the code cache of ${bundle} failed (exit ${child.status ?? child.signal}): ${child.stderr.slice(-2000)}`);
+    }
   } finally {
     fs.rmSync(writer, { force: true });
   }
+}
+
+const DUCKDB_API = '@duckdb/node-api';
+/** Where core/engine/duckdbEngine.ts loads DuckDB's API, only when a job first needs it. */
+const DUCKDB_LOAD = `createRequire(import.meta.url)('${DUCKDB_API}')`;
+
+/**
+ * In the job thread's bundle, the engine's load of DuckDB's API becomes a `require` esbuild
+ * bundles (still run only when the engine first needs DuckDB).
+ * @type {import('esbuild').Plugin}
+ */
+const duckdbApiBundled = {
+  name: 'duckdb-api-bundled',
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /[\\/]core[\\/]engine[\\/]duckdbEngine\.ts$/ }, (args) => {
+      const source = fs.readFileSync(args.path, 'utf8');
+      if (!source.includes(DUCKDB_LOAD)) throw new Error(`${args.path} no longer loads DuckDB with ${DUCKDB_LOAD}: the job thread's build no longer fits it`);
+      return { contents: source.replace(DUCKDB_LOAD, `require('${DUCKDB_API}')`), loader: 'ts' };
+    });
+  },
+};
+
+/**
+ * The job thread in two files. Its module awaits at its top level, so it must stay an ES
+ * module, and Node 20 keeps no code cache of an ES module: the thread compiled its 3.8 MB
+ * bundle at every job (about 0.2 s of CPU before a daily promote could start). So the entry,
+ * jobWorker.mjs, holds only core/api/jobWorker.ts itself; each module it imports is taken
+ * from jobCore.cjs, one CommonJS bundle of them all (shared modules once) that runs through
+ * its V8 code cache as cli.cjs does (cli/bin/codeCache.ts), loaded when the entry first
+ * needs one of them.
+ * @param {string} root
+ * @param {string} scratch
+ * @param {import('esbuild').BuildOptions} common
+ */
+async function buildJobThread(root, scratch, common) {
+  const worker = path.join(root, JOB_WORKER_SOURCE);
+  /** @type {Map<string, string>} the entry's imports: store-relative source path → absolute path */
+  const imported = new Map();
+  /** @type {import('esbuild').Plugin} */
+  const fromJobCore = {
+    name: 'job-core',
+    setup(pluginBuild) {
+      pluginBuild.onResolve({ filter: /^\./ }, async (args) => {
+        if (args.importer !== worker || args.pluginData === 'job-core') return undefined;
+        const found = await pluginBuild.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'job-core' });
+        if (found.errors.length > 0) return { errors: found.errors };
+        const key = path.relative(root, found.path).split(path.sep).join('/');
+        imported.set(key, found.path);
+        return { path: key, namespace: 'job-core' };
+      });
+      pluginBuild.onResolve({ filter: /^job-core-loader$/ }, () => ({ path: 'job-core-loader', namespace: 'job-core-loader' }));
+      pluginBuild.onLoad({ filter: /.*/, namespace: 'job-core' }, (args) => ({ contents: `module.exports = require('job-core-loader').jobCoreModule(${JSON.stringify(args.path)});\n`, loader: 'js', resolveDir: root }));
+      pluginBuild.onLoad({ filter: /.*/, namespace: 'job-core-loader' }, () => ({
+        contents: [
+          "import path from 'node:path';",
+          "import { fileURLToPath } from 'node:url';",
+          `import { loadBundle } from ${JSON.stringify(path.join(root, 'cli/bin/codeCache.ts'))};`,
+          'let modules;',
+          '/** A module of jobCore.cjs, beside this bundle, by its source path. */',
+          'export function jobCoreModule(key) {',
+          `  modules ??= loadBundle(path.join(path.dirname(fileURLToPath(import.meta.url)), ${JSON.stringify(JOB_CORE)}), () => undefined).modules;`,
+          '  return modules[key];',
+          '}',
+        ].join('\n'),
+        loader: 'ts',
+        resolveDir: root,
+      }));
+    },
+  };
+  await build({ ...common, entryPoints: [JOB_WORKER_SOURCE], outfile: path.join(scratch, 'jobWorker.mjs'), sourcemap: true, banner: { js: requireBanner }, plugins: [fromJobCore] });
+  if (imported.size === 0) throw new Error(`${JOB_WORKER_SOURCE} imports no module of ours: the job thread's build no longer fits it`);
+  const keys = [...imported.keys()].sort();
+  await build({
+    ...common,
+    // DuckDB's JavaScript API comes into the bundle (and its code cache) as well: loaded from
+    // node_modules it was 124 modules to resolve and compile at each job's first query; its
+    // native binding stays a package of its own
+    external: [...EXTERNAL_PACKAGES.filter((name) => name !== DUCKDB_API), '@duckdb/node-bindings'],
+    plugins: [duckdbApiBundled],
+    stdin: {
+      contents: `${keys.map((key, i) => `import * as m${i} from ${JSON.stringify(`./${key}`)};`).join('\n')}\nexport const modules = { ${keys.map((key, i) => `${JSON.stringify(key)}: m${i}`).join(', ')} };\n`,
+      resolveDir: root,
+      sourcefile: 'job-core.ts',
+      loader: 'ts',
+    },
+    outfile: path.join(scratch, JOB_CORE),
+    format: 'cjs',
+    sourcemap: true,
+    define: { 'import.meta.url': '__mesBundleUrl' },
+    banner: { js: `${BUILD_ID_PLACEHOLDER}\nvar __mesBundleUrl = require("node:url").pathToFileURL(__filename).href;` },
+  });
+  return stampBuildId(path.join(scratch, JOB_CORE));
 }
 
 /**
@@ -111,23 +210,26 @@ export async function buildCli(root) {
       banner: { js: `${BUILD_ID_PLACEHOLDER}\nvar __mesBundleUrl = require("node:url").pathToFileURL(__filename).href;` },
     });
     const bundleId = stampBuildId(path.join(scratch, BUNDLE));
-    await writeCodeCache(root, scratch, common);
-    // the threads: bundled (their relative imports come along), packages left external
+    // the threads: bundled (their relative imports come along), packages left external; the job thread in two (buildJobThread)
     for (const [bundle, entry] of Object.entries(THREAD_BUNDLES)) {
+      if (entry === JOB_WORKER_SOURCE) continue;
       await build({ ...common, entryPoints: [entry], outfile: path.join(scratch, bundle), sourcemap: true, banner: { js: requireBanner } });
     }
+    const jobCoreId = await buildJobThread(root, scratch, common);
+    await writeCodeCaches(root, scratch, common, [BUNDLE, JOB_CORE]);
     fs.chmodSync(path.join(scratch, 'mes-data.mjs'), 0o755);
     fs.mkdirSync(outDir, { recursive: true });
-    // the bundle's cache before the bundle that names it, the entry last: it starts everything else
-    const rank = (/** @type {string} */ name) => (name === 'mes-data.mjs' ? 2 : name === BUNDLE ? 1 : 0);
+    // each bundle's cache before the bundle that names it, the entry last: it starts everything else
+    const rank = (/** @type {string} */ name) => (name === 'mes-data.mjs' ? 2 : name === BUNDLE || name === JOB_CORE ? 1 : 0);
     const files = fs.readdirSync(scratch).sort((a, b) => rank(a) - rank(b));
     for (const name of files) fs.renameSync(path.join(scratch, name), path.join(outDir, name));
     // the caches of earlier builds, and what the split ES module build before this one left
     for (const name of fs.readdirSync(outDir)) {
       if (files.includes(name)) continue;
-      if ((name.startsWith('cli-') && name.endsWith('.cache')) || name.startsWith('chunk-') || name.startsWith('main.mjs')) fs.rmSync(path.join(outDir, name), { force: true });
+      if (((name.startsWith('cli-') || name.startsWith('jobCore-')) && name.endsWith('.cache')) || name.startsWith('chunk-') || name.startsWith('main.mjs')) fs.rmSync(path.join(outDir, name), { force: true });
     }
     if (!files.includes(`cli-${bundleId}.cache`)) throw new Error(`the build wrote no code cache for ${BUNDLE}`);
+    if (!files.includes(`jobCore-${jobCoreId}.cache`)) throw new Error(`the build wrote no code cache for ${JOB_CORE}`);
     // the stamp holds the time the build started: a source saved during the build is newer
     fs.writeFileSync(path.join(outDir, STAMP), `${started}\n`);
   } finally {

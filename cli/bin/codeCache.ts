@@ -1,4 +1,5 @@
-// The CLI bundle (dist/cli/cli.cjs, CommonJS) run through V8's code cache, which Node 20 has
+// The CLI bundle (dist/cli/cli.cjs, CommonJS; also the job thread's jobCore.cjs, see
+// scripts/buildCli.mjs) run through V8's code cache, which Node 20 has
 // no switch for (`module.enableCompileCache` came in Node 22.1): the build compiles the
 // bundle, runs its top level and writes what V8 compiled beside it; the entry compiles the
 // bundle with that cache, which skips parsing and compiling 2.7 MB of JavaScript at every
@@ -15,13 +16,14 @@ export const BUNDLE_NAME = 'cli.cjs';
 export const BUILD_ID_LINE = /^\/\/ build ([0-9a-f]{16})\n/;
 
 /**
- * The cache of a bundle, named by its build id, so a bundle never meets the cache of
- * another build (a rebuild replaces the files one at a time; V8 checks a cache against the
- * length of its source, not its text).
+ * The cache of a bundle, named by the bundle and its build id (`cli-{id}.cache` for cli.cjs,
+ * `jobCore-{id}.cache` for the job thread's jobCore.cjs), so a bundle never meets the cache
+ * of another build (a rebuild replaces the files one at a time; V8 checks a cache against
+ * the length of its source, not its text).
  */
 function cacheFileOf(bundle: string, source: string): string | null {
   const match = BUILD_ID_LINE.exec(source);
-  return match ? path.join(path.dirname(bundle), `cli-${match[1]}.cache`) : null;
+  return match ? path.join(path.dirname(bundle), `${path.basename(bundle, '.cjs')}-${match[1]}.cache`) : null;
 }
 
 /** What the bundle is wrapped in, as Node wraps a CommonJS module: the cache is of exactly this text. */

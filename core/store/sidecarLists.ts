@@ -101,10 +101,11 @@ export async function packLists<T extends { files: unknown[]; dependencies?: unk
     const entries = sidecar[name];
     if (!Array.isArray(entries) || entries.length <= max) continue;
     const refs: PieceRef[] = [];
+    const months = entries.map(monthOf);
     for (let start = 0; start < entries.length; ) {
-      const key = monthOf(entries[start]);
+      const key = months[start];
       let end = start + 1;
-      while (end < entries.length && monthOf(entries[end]) === key) end++;
+      while (end < entries.length && months[end] === key) end++;
       const text = JSON.stringify(entries.slice(start, end));
       const digest = sha256(text);
       pieces.set(digest, text);

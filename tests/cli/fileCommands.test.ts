@@ -219,6 +219,34 @@ describe('mes-data show, schema, meta, convert', () => {
     expect(stdout).toBe('false');
   });
 
+  it('the job thread is a small entry and jobCore.cjs, whose code cache the build writes and V8 takes in a worker thread', async () => {
+    const entry = fs.readFileSync(path.join(ROOT, 'dist/cli/jobWorker.mjs'), 'utf8');
+    expect(entry.length).toBeLessThan(20_000);
+    expect(entry).toContain('"jobCore.cjs"');
+    expect(entry).not.toContain('function promoteRaw');
+    const bundlePath = path.join(ROOT, 'dist/cli/jobCore.cjs');
+    const bundle = fs.readFileSync(bundlePath, 'utf8');
+    expect(bundle).toContain('function promoteRaw');
+    // DuckDB's JavaScript API is in the bundle; its native binding is not
+    expect(bundle).toContain('var require_DuckDBInstance = __commonJS(');
+    expect(bundle).toContain('require("@duckdb/node-bindings")');
+    const id = BUILD_ID_LINE.exec(bundle)?.[1] ?? '';
+    expect(id).toBe(crypto.createHash('sha256').update(bundle.slice(bundle.indexOf('\n') + 1)).digest('hex').slice(0, 16));
+    const cachePath = path.join(ROOT, 'dist/cli', `jobCore-${id}.cache`);
+    expect(fs.statSync(cachePath).size).toBeGreaterThan(100_000);
+    const check = [
+      "const fs = require('node:fs'); const vm = require('node:vm'); const { parentPort } = require('node:worker_threads');",
+      `const [bundle, cache, wrapper] = [${JSON.stringify(bundlePath)}, ${JSON.stringify(cachePath)}, ${JSON.stringify(BUNDLE_WRAPPER)}];`,
+      "const script = new vm.Script(wrapper.head + fs.readFileSync(bundle, 'utf8') + wrapper.tail, { filename: bundle, cachedData: fs.readFileSync(cache), importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });",
+      'parentPort.postMessage(String(script.cachedDataRejected));',
+    ].join('\n');
+    const inThread = `const { Worker } = require('node:worker_threads'); new Worker(${JSON.stringify(check)}, { eval: true }).on('message', (m) => process.stdout.write(m));`;
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS;
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', inThread], { env });
+    expect(stdout).toBe('false');
+  });
+
   it('VERSION matches package.json', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
     expect(VERSION).toBe(pkg.version);
