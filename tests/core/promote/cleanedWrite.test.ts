@@ -1,0 +1,148 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Float64, Int64, makeData, makeVector, Table, TimestampNanosecond } from 'apache-arrow';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { instrumentFor } from '../../../core/instruments/instrumentRegistry.js';
+import { promoteRaw } from '../../../core/promote/promoteRaw.js';
+import { OHLCV_SCHEMA } from '../../../core/schema/predefinedSchemas.js';
+import { initStore } from '../../../core/store/openStore.js';
+import { writeRawSnapshot } from '../../../core/store/rawSnapshot.js';
+import type { Store } from '../../../core/store/storeLayout.js';
+import { validateFiles } from '../../../core/validation/validateDataset.js';
+import { barsFromCloses, barsTable, type Bar } from '../../helpers/barsTable.js';
+import { tempDir } from '../../helpers/ohlcvTable.js';
+import { DuckSession, sqlString } from '../../interop/duckdbSession.js';
+
+/**
+ * What promotion writes as the cleaned version (our own writer streaming a long date, the
+ * engine's batches) and the report its sidecar keeps of the rows written, which is the
+ * gate's own when cleaning changed no row: checked against reading the written files back.
+ */
+
+/** Five one-minute bars from 10:00 CT (16:00Z) on a trading date. */
+function day(date: string, base: number): Bar[] {
+  return barsFromCloses(`${date}T16:00:00Z`, 60, [base, base + 0.25, base + 0.5, base + 0.75, base + 1]);
+}
+
+/** `n` one-second bars of one trading date from 2024-03-04 14:30Z, each a nanosecond past its second (our own writer's data); volume = row number. */
+function longDate(n: number): { table: Table; ts: BigInt64Array; high: Float64Array } {
+  const ts = new BigInt64Array(n);
+  const open = new Float64Array(n);
+  const high = new Float64Array(n);
+  const low = new Float64Array(n);
+  const close = new Float64Array(n);
+  const volume = new BigInt64Array(n);
+  const t0 = BigInt(Date.parse('2024-03-04T14:30:00Z')) * 1_000_000n;
+  for (let i = 0; i < n; i++) {
+    ts[i] = t0 + BigInt(i) * 1_000_000_000n + 1n;
+    open[i] = 5000 + (i % 7) * 0.25;
+    close[i] = open[i];
+    high[i] = open[i] + 0.5;
+    low[i] = open[i] - 0.5;
+    volume[i] = BigInt(i);
+  }
+  const column = (data: Float64Array) => makeVector(makeData({ type: new Float64(), length: n, data }));
+  const table = new Table({
+    timestamp: makeVector(makeData({ type: new TimestampNanosecond('UTC'), length: n, data: ts })),
+    open: column(open),
+    high: column(high),
+    low: column(low),
+    close: column(close),
+    volume: makeVector(makeData({ type: new Int64(), length: n, data: volume })),
+  });
+  return { table, ts, high };
+}
+
+describe('the cleaned version promotion writes', () => {
+  const { dir, cleanup } = tempDir();
+  let store: Store;
+  let duck: DuckSession;
+
+  beforeAll(async () => {
+    store = (await initStore(path.join(dir, 'store'))).store;
+    duck = await DuckSession.open();
+  });
+  afterAll(() => {
+    duck.close();
+    cleanup();
+  });
+
+  /** The report validating the version's files gives (what the sidecar kept before it was taken from the gate). */
+  async function writtenFilesReport(asset: string, version: string) {
+    const folder = path.join(store.root, 'cleaned', version, asset);
+    const files = fs.readdirSync(folder).sort().map((name) => path.join(folder, name));
+    return (await validateFiles(files, OHLCV_SCHEMA, { label: `cleaned ${asset}`, instrumentOf: (name) => instrumentFor(store.root, name ?? asset) })).report;
+  }
+
+  function sidecarOf(asset: string, version: string): { validation: unknown; qualityMetrics: unknown } {
+    return JSON.parse(fs.readFileSync(path.join(store.root, 'catalog/cleaned', asset, `${version}.json`), 'utf8')) as { validation: unknown; qualityMetrics: unknown };
+  }
+
+  it('the sidecar validation of rows cleaning left as they were is the written files’ own (engine and own writer, a price spike among them)', async () => {
+    // MES: ten minutes of one date (no session gap), a close jumping away and back in the middle
+    const spike = barsFromCloses('2024-01-03T16:00:00Z', 60, [5000, 5000.25, 5000.5, 5000.25, 5600, 5000.5, 5000.75, 5000.5, 5000.25, 5000.5]);
+    await writeRawSnapshot(store, { asset: 'MES', date: '2024-01-03', name: 'bars', table: barsTable(spike) });
+    const engine = await promoteRaw(store, { asset: 'MES', schema: OHLCV_SCHEMA });
+    expect(engine).toMatchObject({ version: 'v1', rows: 10, status: 'created', dropped: {} });
+    const expected = await writtenFilesReport('MES', 'v1');
+    expect(expected.warnings.map((w) => [w.rule, w.code, w.count])).toEqual([
+      ['type', 'EXTRA_COLUMN', 10],
+      ['price_spike', 'PRICE_SPIKE', 2],
+    ]);
+    expect(sidecarOf('MES', 'v1').validation).toEqual(expected);
+    // NQ: the same bars a nanosecond past their minute (our own writer)
+    const table = barsTable(spike);
+    const values = table.getChild('timestamp')?.data[0].values as BigInt64Array;
+    for (let i = 0; i < values.length; i++) values[i] += 1n;
+    await writeRawSnapshot(store, { asset: 'NQ', date: '2024-01-03', name: 'bars', table });
+    const own = await promoteRaw(store, { asset: 'NQ', schema: OHLCV_SCHEMA });
+    expect(own).toMatchObject({ version: 'v1', rows: 10, status: 'created' });
+    const ownExpected = await writtenFilesReport('NQ', 'v1');
+    expect(ownExpected.warnings.map((w) => [w.rule, w.count])).toEqual([
+      ['type', 10],
+      ['price_spike', 2],
+    ]);
+    expect(sidecarOf('NQ', 'v1').validation).toEqual(ownExpected);
+  });
+
+  it('rows dropped, repeated or out of order: the written files are validated again, and the sidecar says what they hold', async () => {
+    const bad = day('2024-01-04', 4010);
+    bad[2][2] = 1; // high below open and close: dropped
+    const duplicate: Bar = [bad[1][0], 4011, 4012, 4010, 4011.5, 99];
+    await writeRawSnapshot(store, { asset: 'ES', date: '2024-01-03', name: 'bars', table: barsTable(day('2024-01-03', 4000)) });
+    await writeRawSnapshot(store, { asset: 'ES', date: '2024-01-04', name: 'bars', table: barsTable([bad[0], bad[1], bad[2], bad[4], bad[3], duplicate]) });
+    const result = await promoteRaw(store, { asset: 'ES', schema: OHLCV_SCHEMA, onInvalid: 'drop' });
+    expect(result).toMatchObject({ version: 'v1', rows: 9, dropped: { ohlc_consistency: 1, unique_timestamp: 1 } });
+    const expected = await writtenFilesReport('ES', 'v1');
+    expect(expected).toMatchObject({ valid: true, rowCount: 9, errors: [] });
+    expect(sidecarOf('ES', 'v1').validation).toEqual(expected);
+  });
+
+  it('our own writer streams a long sorted date a million rows at a time: drops and a run of repeats across the chunk edge go as cleaning takes them out', async () => {
+    const n = 1_000_004;
+    const { table, ts, high } = longDate(n);
+    // a run of three equal times across the edge of the first million rows: the last one stays
+    ts[1_000_000] = ts[999_999];
+    ts[1_000_001] = ts[999_999];
+    // an inconsistent bar (high below open and close): dropped
+    high[500_000] = 1;
+    await writeRawSnapshot(store, { asset: 'YM', date: '2024-03-04', name: 'ticks', table });
+    const result = await promoteRaw(store, { asset: 'YM', schema: OHLCV_SCHEMA, onInvalid: 'drop' });
+    expect(result).toMatchObject({ version: 'v1', rows: n - 3, status: 'created', dropped: { ohlc_consistency: 1, unique_timestamp: 2 } });
+    expect(fs.readdirSync(path.join(store.root, 'cleaned/v1/YM'))).toEqual(['2024-03-04.parquet']);
+    const file = sqlString(path.join(store.root, 'cleaned/v1/YM/2024-03-04.parquet'));
+    const [facts] = await duck.rows(
+      `SELECT count(*) AS n, count(DISTINCT timestamp) AS times, min(volume) AS first, max(volume) AS last, count(*) FILTER (WHERE volume IN (500000, 999999, 1000000)) AS gone, bool_and(date = DATE '2024-03-04') AS dated FROM read_parquet(${file})`,
+    );
+    expect(facts).toEqual({ n: BigInt(n - 3), times: BigInt(n - 3), first: 0n, last: BigInt(n - 1), gone: 0n, dated: true });
+    // in time order, the run's last row where the three were
+    const around = await duck.rows(`SELECT volume FROM (SELECT volume, row_number() OVER () - 1 AS k FROM read_parquet(${file})) WHERE k BETWEEN 999997 AND 999999 ORDER BY k`);
+    expect(around.map((r) => r.volume)).toEqual([999_998n, 1_000_001n, 1_000_002n]);
+    const [unsorted] = await duck.rows(`SELECT count(*) FILTER (WHERE d <= 0) AS back FROM (SELECT epoch_ns(timestamp) - lag(epoch_ns(timestamp)) OVER () AS d FROM read_parquet(${file}))`);
+    expect(unsorted).toEqual({ back: 0n });
+    // nanoseconds kept: our own writer's file
+    const [nanos] = await duck.rows(`SELECT count(*) AS n FROM parquet_schema(${file}) WHERE name = 'timestamp' AND logical_type LIKE '%NANOS%'`);
+    expect(nanos).toEqual({ n: 1n });
+    expect(sidecarOf('YM', 'v1').validation).toEqual(await writtenFilesReport('YM', 'v1'));
+  }, 120_000);
+});
