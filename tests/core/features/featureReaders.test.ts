@@ -16,6 +16,7 @@ import { buildFeatureTable, FEATURE_SETS, type FeatureSet } from '../../../core/
 import { TradingDayClock } from '../../../core/features/sessionBars.js';
 import { fileLocation } from '../../../core/iceberg/tableLocation.js';
 import { Dataset } from '../../../core/parquet/parquetDataset.js';
+import { openParquetFile } from '../../../core/parquet/parquetFile.js';
 import type { Store } from '../../../core/store/storeLayout.js';
 import { timestampColumn } from '../../../core/validation/columnData.js';
 import { serveFileUrls } from '../../helpers/fileFetch.js';
@@ -92,11 +93,10 @@ function columnsOf(table: Table): Columns {
   return out;
 }
 
-/** Reads the version folder on stdin with pyarrow, polars and DuckDB; prints each one's columns and the file's encodings. */
+/** Reads each version folder listed on stdin with pyarrow, polars and DuckDB; prints each one's columns and the first file's encodings, per folder. */
 const READ_FEATURES = String.raw`
 import json, sys, glob
 import pyarrow as pa, pyarrow.parquet as pq, polars as pl, duckdb
-folder = json.load(sys.stdin)
 def from_arrow(table):
     out = {}
     for field in table.schema:
@@ -107,21 +107,23 @@ def from_arrow(table):
             col = col.cast(pa.int32())
         out[field.name] = col.to_pylist()
     return out
-frame = pl.read_parquet(folder + '/*.parquet')
-polars = {}
-for name, dtype in frame.schema.items():
-    series = frame[name]
-    if dtype == pl.Date: series = series.cast(pl.Int32)
-    elif isinstance(dtype, pl.Datetime): series = series.dt.epoch('us')
-    polars[name] = series.to_list()
-con = duckdb.connect()
-described = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{folder}/*.parquet')").fetchall()
-select = ', '.join(f'epoch_us("{n}") AS "{n}"' if t.startswith('TIMESTAMP') else f'("{n}" - DATE \'1970-01-01\')::INTEGER AS "{n}"' if t == 'DATE' else f'"{n}"' for n, t, *_ in described)
-rows = con.execute(f"SELECT {select} FROM read_parquet('{folder}/*.parquet')").fetchall()
-duck = {n: [r[k] for r in rows] for k, (n, *_) in enumerate(described)}
-meta = pq.ParquetFile(sorted(glob.glob(folder + '/*.parquet'))[0]).metadata
-encodings = {meta.row_group(0).column(k).path_in_schema: sorted(meta.row_group(0).column(k).encodings) for k in range(meta.num_columns)}
-print(json.dumps({'pyarrow': from_arrow(pq.read_table(folder)), 'polars': polars, 'duckdb': duck, 'encodings': encodings}))
+def read(folder):
+    frame = pl.read_parquet(folder + '/*.parquet')
+    polars = {}
+    for name, dtype in frame.schema.items():
+        series = frame[name]
+        if dtype == pl.Date: series = series.cast(pl.Int32)
+        elif isinstance(dtype, pl.Datetime): series = series.dt.epoch('us')
+        polars[name] = series.to_list()
+    con = duckdb.connect()
+    described = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{folder}/*.parquet')").fetchall()
+    select = ', '.join(f'epoch_us("{n}") AS "{n}"' if t.startswith('TIMESTAMP') else f'("{n}" - DATE \'1970-01-01\')::INTEGER AS "{n}"' if t == 'DATE' else f'"{n}"' for n, t, *_ in described)
+    rows = con.execute(f"SELECT {select} FROM read_parquet('{folder}/*.parquet')").fetchall()
+    duck = {n: [r[k] for r in rows] for k, (n, *_) in enumerate(described)}
+    meta = pq.ParquetFile(sorted(glob.glob(folder + '/*.parquet'))[0]).metadata
+    encodings = {meta.row_group(0).column(k).path_in_schema: sorted(meta.row_group(0).column(k).encodings) for k in range(meta.num_columns)}
+    return {'pyarrow': from_arrow(pq.read_table(folder)), 'polars': polars, 'duckdb': duck, 'encodings': encodings}
+print(json.dumps([read(folder) for folder in json.load(sys.stdin)]))
 `;
 
 describe('feature files read by pyarrow, polars, DuckDB and icebird', () => {
@@ -149,14 +151,20 @@ describe('feature files read by pyarrow, polars, DuckDB and icebird', () => {
       const written = columnsOf(await (await Dataset.open(store.root, built.get(set) as string)).readAll());
       expect(written, set).toEqual(expected.get(set));
     }
+    // a page in the middle, as the table view reads it: only the row groups and pages that hold it
+    const momentum = expected.get('momentum_indicators') as Columns;
+    const handle = await openParquetFile(path.join(store.root, built.get('momentum_indicators') as string, 'part-0.parquet'));
+    const page = columnsOf(await handle.readRows(1234, 100, ['timestamp', 'rsi_14', 'macd_signal']));
+    expect(page).toEqual({ timestamp: momentum.timestamp.slice(1234, 1334), rsi_14: momentum.rsi_14.slice(1234, 1334), macd_signal: momentum.macd_signal.slice(1234, 1334) });
     expect((expected.get('momentum_indicators') as Columns).rsi_14.slice(0, 15)).toEqual([...Array<null>(14).fill(null), (expected.get('momentum_indicators') as Columns).rsi_14[14]]);
     expect((expected.get('momentum_indicators') as Columns).timestamp.slice(0, 2)).toEqual([1_709_928_000_000_000, 1_709_928_060_000_000]);
   });
 
   it('pyarrow, polars and DuckDB read each version folder with exactly those values; the timestamps are delta-encoded, the doubles byte-stream-split', (context) => {
     const python = requirePython(context);
-    for (const set of FEATURE_SETS) {
-      const read = runPythonJson<{ pyarrow: Columns; polars: Columns; duckdb: Columns; encodings: Record<string, string[]> }>(python, READ_FEATURES, path.join(store.root, built.get(set) as string));
+    const reads = runPythonJson<{ pyarrow: Columns; polars: Columns; duckdb: Columns; encodings: Record<string, string[]> }[]>(python, READ_FEATURES, FEATURE_SETS.map((set) => path.join(store.root, built.get(set) as string)));
+    for (const [k, set] of FEATURE_SETS.entries()) {
+      const read = reads[k];
       expect(read.pyarrow, `${set} through pyarrow`).toEqual(expected.get(set));
       expect(read.polars, `${set} through polars`).toEqual(expected.get(set));
       expect(read.duckdb, `${set} through DuckDB`).toEqual(expected.get(set));
