@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +18,8 @@ import type { Store } from '../store/storeLayout.js';
 import { VERSION } from '../version.js';
 import { getParquetMetadata, getParquetSchema } from '../parquet/parquetMetadata.js';
 import { chartSeries } from './chartSeries.js';
-import { exportQuery, queryTable, querySql } from '../engine/datasetQuery.js';
+import { exportQuery, queryTable, querySql, type QuerySource } from '../engine/datasetQuery.js';
+import { openParquetFile, readParquetRows } from '../parquet/parquetFile.js';
 import { convertFile, fileRows } from './fileOperations.js';
 import { diffTargetRows } from '../diff/diffTargets.js';
 import { DatasetCache } from './datasetCache.js';
@@ -294,14 +296,14 @@ function makeHandlers(session: ApiSession): Handlers {
       }, { keep: limit <= 1000 }),
 
     'rows.query': async ({ path: datasetPath, sort, filters, time, sql, offset, limit, timeoutMs }) => {
-      const dataset = await session.datasets.dataset(session.storeRoot, datasetPath);
-      const files = dataset.files.map((f) => ({ file: f.file, handle: f.handle }));
+      const source = await querySource(session, datasetPath);
       const signal = AbortSignal.timeout(timeoutMs);
       if (sql !== undefined) {
-        const page = await withQueryTimeout(querySql(files, datasetPath, sql, { offset, limit }, signal), timeoutMs);
+        const page = await withQueryTimeout(querySql(source, datasetPath, sql, { offset, limit }, signal), timeoutMs);
         return { path: datasetPath, columns: page.columns, rows: page.rows, totalRows: page.totalRows, offset, views: page.views, microsecond: page.microsecondColumns };
       }
-      const page = await withQueryTimeout(queryTable(files, { sort, filters, time, offset, limit }, signal), timeoutMs);
+      // a window scrolls on after a first page: its host makes the rest of the sorted order meanwhile (a command prints one page and ends)
+      const page = await withQueryTimeout(queryTable(source, { sort, filters, time, offset, limit }, signal, { ahead: session.host !== 'cli' }), timeoutMs);
       return { path: datasetPath, columns: page.columns, rows: page.rows, totalRows: page.totalRows, offset, views: [], microsecond: page.microsecondCompare };
     },
 
@@ -313,10 +315,9 @@ function makeHandlers(session: ApiSession): Handlers {
       assertNoSymlinkBelow(store.root, folder);
       const target = path.join(folder, `${name}.${format}`);
       if (!replace && fs.existsSync(target)) throw new MesDataError('ALREADY_EXISTS', `exports/${name}.${format} already exists`, { path: `exports/${name}.${format}` });
-      const dataset = await session.datasets.dataset(session.storeRoot, datasetPath);
-      const files = dataset.files.map((f) => ({ file: f.file, handle: f.handle }));
+      const source = await querySource(session, datasetPath);
       const signal = AbortSignal.timeout(timeoutMs);
-      const written = await withQueryTimeout(exportQuery(files, datasetPath, sql !== undefined ? { sql } : { query: { sort, filters, time } }, target, format, signal), timeoutMs);
+      const written = await withQueryTimeout(exportQuery(source, datasetPath, sql !== undefined ? { sql } : { query: { sort, filters, time } }, target, format, signal), timeoutMs);
       return { path: `exports/${name}.${format}`, rows: written.rows, capped: written.capped, bytes: fs.statSync(target).size, microsecond: written.microsecond };
     },
 
@@ -400,6 +401,17 @@ function jobThreadSettings(host: HostKind): JobThreadSettings | null {
 }
 
 /** A query cancelled by its timeout is TIMEOUT naming how long it may run, not CANCELLED. */
+/**
+ * A dataset as rows.query and rows.export read it: its files as listed (no footer read but
+ * the first one's, for the columns), kept with the listing while the files are unchanged.
+ */
+async function querySource(session: ApiSession, datasetPath: string): Promise<QuerySource> {
+  const { listing, derive } = await session.datasets.listing(session.storeRoot, datasetPath);
+  const schema = await derive('rows.query:schema', async () => (await openParquetFile(listing.files[0], { decoder: session.decoder })).schema);
+  const identity = await derive('rows.query:identity', () => Promise.resolve(createHash('sha256').update(listing.files.join('\n')).update('\0').update(listing.signature).digest('hex')));
+  return { files: listing.files, schema, identity, readRows: (file, from, count, columns) => readParquetRows(listing.files[file], from, count, { columns, decoder: session.decoder }) };
+}
+
 async function withQueryTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
   try {
     return await work;

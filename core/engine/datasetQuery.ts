@@ -1,16 +1,22 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { StatementType as DuckDBStatementType, DuckDBConnection, DuckDBInstance, DuckDBResultReader, DuckDBType } from '@duckdb/node-api';
-import { TimeUnit, Type, type Data, type DataType, type Field, type Timestamp } from 'apache-arrow';
+import { TimeUnit, Type, type Data, type DataType, type Field, type Schema, type Table, type Timestamp } from 'apache-arrow';
 import { bigintToJson, epochToIso, numberToJson, type JsonValue } from '../arrow/arrowJson.js';
 import { BadRequestError, MesDataError } from '../errors.js';
-import type { ParquetHandle } from '../parquet/parquetFile.js';
-import { duckdbModule, engineError, sqlFileList, sqlIdent, sqlString, withConnection, type EngineConnection } from './duckdbEngine.js';
+import { copyInt64, duckdbModule, engineError, sqlFileList, sqlIdent, sqlString, withConnection, type EngineConnection } from './duckdbEngine.js';
 
 /**
  * Sort, filter and read-only SQL over a dataset's Parquet files, through DuckDB: the whole
  * dataset is sorted and filtered, and one page of the result comes back with the total
  * count of matching rows, values in the JSON shape `rows.page` gives.
+ *
+ * Speed: DuckDB reads the files itself (our code opens only the first file's footer, for the
+ * columns). A page is found by row positions, then read: a first page is a top-N over the
+ * sort keys alone (DuckDB keeps a heap, and reads no other column of the whole dataset), a
+ * page further in comes from the query's whole sorted order, made once by DuckDB and kept
+ * (`sortedOrders`), which a window's host makes in the background after the first page. The
+ * hundred rows of a page are then read from the few files that hold them.
  *
  * Exactness: DuckDB reads a UTC nanosecond timestamp column as microseconds. The table mode
  * reads each page's nanosecond values with our own reader, by file and row number, so they
@@ -20,10 +26,20 @@ import { duckdbModule, engineError, sqlFileList, sqlIdent, sqlString, withConnec
  * whose dataset column had nanoseconds (`microsecondColumns`).
  */
 
-/** One file of the dataset: absolute path and its opened footer (for the nanosecond read-back). */
-interface QueryFile {
-  file: string;
-  handle: ParquetHandle;
+/**
+ * What a query reads of a dataset: its files, their columns and, for the nanosecond
+ * read-back, a reader of a span of one file's rows. No footer but the first file's is read
+ * in our code: DuckDB reads the files itself.
+ */
+export interface QuerySource {
+  /** the Parquet files, absolute, in dataset order */
+  files: string[];
+  /** the columns (the first file's: a dataset's files share them) */
+  schema: Schema;
+  /** names the files and what was on disk when they were listed: another identity is another dataset to the sorted-order cache */
+  identity: string;
+  /** rows [from, from + count) of `files[file]`, only `columns` */
+  readRows(file: number, from: number, count: number, columns: string[]): Promise<Table>;
 }
 
 interface QuerySort {
@@ -72,6 +88,13 @@ const EXPORT_ROW_CAP = 20_000_000;
 const ROW_NUMBER = 'file_row_number';
 /** DuckDB's virtual column: the position of a row's file in the list read */
 const FILE_INDEX = 'file_index';
+/**
+ * A row's place in the dataset as one BIGINT: its file's index in the high 32 bits, its row
+ * in the file in the low ones. Ordering by it is ordering by file, then row: the dataset's
+ * own order, which breaks every tie of a sort.
+ */
+const POSITION = `((${FILE_INDEX}::BIGINT << 32) | ${ROW_NUMBER})`;
+const ROW_BITS = 0xffffffffn;
 
 type ColumnKind = 'number' | 'bigint' | 'text' | 'bool' | 'timestamp' | 'nanos' | 'other';
 
@@ -102,8 +125,8 @@ function columnKind(type: DataType): { kind: ColumnKind; unit: number } {
   }
 }
 
-function planColumns(files: QueryFile[]): PlannedColumn[] {
-  return files[0].handle.schema.fields.map((field) => ({ field, ...columnKind(field.type as DataType) }));
+function planColumns(schema: Schema): PlannedColumn[] {
+  return schema.fields.map((field) => ({ field, ...columnKind(field.type as DataType) }));
 }
 
 function findColumn(columns: PlannedColumn[], name: string, what: string): PlannedColumn {
@@ -197,8 +220,8 @@ function selectExpression(column: PlannedColumn): string {
   }
 }
 
-function scanOf(files: QueryFile[]): string {
-  return `read_parquet(${sqlFileList(files.map((f) => f.file))}, file_row_number = true)`;
+function scanOf(files: readonly string[]): string {
+  return `read_parquet(${sqlFileList(files)}, file_row_number = true)`;
 }
 
 function jsonOf(column: PlannedColumn, value: unknown): JsonValue {
@@ -217,48 +240,260 @@ function jsonOf(column: PlannedColumn, value: unknown): JsonValue {
   }
 }
 
+// ── the sorted-order cache ──────────────────────────────────────────────────────────────
+
+/**
+ * Pages whose offset plus limit is at most this many rows come from a top-N query (DuckDB
+ * keeps a heap of that many keys while it scans); a page further in comes from the query's
+ * whole sorted order, made once and kept.
+ */
+const TOP_N_ROWS = 10_000;
+/** Bytes of sorted orders kept (8 a row: 16 million rows, four orders of a 4M-row version), least recently used dropped first. */
+const SORTED_ORDER_BYTES = 128 * 1024 * 1024;
+
+interface OrderEntry {
+  /** the positions in sorted order, once made */
+  positions: BigInt64Array | null;
+  made: Promise<BigInt64Array>;
+  /** rows the order holds (counted before it is made): its bytes are 8 a row */
+  rows: number;
+  controller: AbortController;
+  /** made ahead of a request (after a first page), not yet waited for: a newer one replaces it */
+  speculative: boolean;
+}
+
+/**
+ * The whole sorted order of a (dataset, filter, sort) question as row positions (see
+ * POSITION), made by DuckDB in one sort and kept in this thread, so a page anywhere in it
+ * is a slice and a read of the hundred rows it names. Keyed by the dataset's identity (its
+ * files and what was on disk when they were listed), the WHERE and the ORDER BY: a changed
+ * file or a new version is another key, and the old one ages out. At most `capBytes` are
+ * kept, the least recently used order dropped first (one still being made is stopped); at
+ * most one order is made ahead of time, a newer one stopping it.
+ */
+export class SortedOrders {
+  private readonly entries = new Map<string, OrderEntry>();
+
+  constructor(private readonly capBytes: number) {}
+
+  /** Whether an order of `rows` rows may be kept at all. */
+  fits(rows: number): boolean {
+    return rows * 8 <= this.capBytes;
+  }
+
+  /** The order made for `key`, or null (not made, or still being made). */
+  ready(key: string): BigInt64Array | null {
+    const entry = this.entries.get(key);
+    if (!entry?.positions) return null;
+    this.touch(key, entry);
+    return entry.positions;
+  }
+
+  /**
+   * The order of `key`: the one kept, the one being made (joined), or a new one made by
+   * `make`. `ahead` makes it ahead of any request for it (nothing waits for it yet).
+   */
+  order(key: string, rows: number, make: (signal: AbortSignal) => Promise<BigInt64Array>, ahead = false): Promise<BigInt64Array> {
+    const known = this.entries.get(key);
+    if (known) {
+      if (!ahead) known.speculative = false;
+      this.touch(key, known);
+      return known.made;
+    }
+    if (ahead) this.stopAhead(key);
+    const controller = new AbortController();
+    const entry: OrderEntry = { positions: null, made: make(controller.signal), rows, controller, speculative: ahead };
+    this.entries.set(key, entry);
+    entry.made.then(
+      (positions) => {
+        entry.positions = positions;
+        entry.rows = positions.length;
+        entry.speculative = false;
+        this.evict(key);
+      },
+      () => {
+        if (this.entries.get(key) === entry) this.entries.delete(key);
+      },
+    );
+    this.evict(key);
+    return entry.made;
+  }
+
+  /** Stops the orders being made ahead of time, but `key`'s: the user asked another question, the cores are its. */
+  stopAhead(key: string): void {
+    for (const [other, entry] of this.entries) if (other !== key && entry.speculative && !entry.positions) this.drop(other, entry);
+  }
+
+  /** How many orders are kept or being made, and the bytes they hold (or will). */
+  get size(): { orders: number; bytes: number } {
+    let bytes = 0;
+    for (const entry of this.entries.values()) bytes += entry.rows * 8;
+    return { orders: this.entries.size, bytes };
+  }
+
+  /** Resolves when no order is being made (tests; a host about to close). */
+  async settled(): Promise<void> {
+    for (;;) {
+      const making = [...this.entries.values()].filter((entry) => !entry.positions).map((entry) => entry.made.catch(() => undefined));
+      if (making.length === 0) return;
+      await Promise.all(making);
+    }
+  }
+
+  /** Forgets every order, stopping those being made. */
+  clear(): void {
+    for (const [key, entry] of this.entries) this.drop(key, entry);
+  }
+
+  private touch(key: string, entry: OrderEntry): void {
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+  }
+
+  private drop(key: string, entry: OrderEntry): void {
+    if (this.entries.get(key) === entry) this.entries.delete(key);
+    if (!entry.positions) entry.controller.abort();
+  }
+
+  /** Drops the least recently used orders (never `keep`) until the kept ones fit. */
+  private evict(keep: string): void {
+    for (const [key, entry] of this.entries) {
+      if (this.size.bytes <= this.capBytes) return;
+      if (key !== keep) this.drop(key, entry);
+    }
+  }
+}
+
+/** This thread's sorted orders (the host's: rows.query runs in its thread). */
+export const sortedOrders = new SortedOrders(SORTED_ORDER_BYTES);
+
+/** Streams a positions query's one BIGINT column into an array (grown if the count was short). */
+async function readPositions(connection: EngineConnection, sql: string, expected: number, what: string): Promise<BigInt64Array> {
+  let out = new BigInt64Array(Math.max(expected, 1));
+  let at = 0;
+  await connection.stream(sql, what, (chunk) => {
+    if (at + chunk.rowCount > out.length) {
+      const grown = new BigInt64Array(Math.max(out.length * 2, at + chunk.rowCount));
+      grown.set(out.subarray(0, at));
+      out = grown;
+    }
+    copyInt64(chunk, 0, out, at);
+    at += chunk.rowCount;
+  });
+  return at === out.length ? out : out.slice(0, at);
+}
+
 /**
  * One page of the dataset sorted and filtered as `query` says, and the count of rows that
- * match. Throws BAD_REQUEST naming an unknown column (and the columns there are) or a bound
- * that is not a number or an instant, CANCELLED when `signal` aborts.
+ * match. A first page (offset + limit within TOP_N_ROWS) is a top-N query over the sort
+ * keys; with `ahead` (a window's host), the whole sorted order is then made in the
+ * background, so that a page anywhere after it answers from `sortedOrders`. A page further
+ * in than TOP_N_ROWS waits for that order (or makes it). The page's rows are then read by
+ * their positions from the files that hold them. Throws BAD_REQUEST naming an unknown
+ * column (and the columns there are) or a bound that is not a number or an instant,
+ * CANCELLED when `signal` aborts.
  */
-export async function queryTable(files: QueryFile[], query: TableQuery, signal?: AbortSignal): Promise<QueryPage> {
-  const columns = planColumns(files);
+export async function queryTable(source: QuerySource, query: TableQuery, signal?: AbortSignal, options: { ahead?: boolean } = {}): Promise<QueryPage> {
+  const columns = planColumns(source.schema);
   const where = whereClause(columns, query);
   const order = query.sort.map((s) => `${sqlIdent(findColumn(columns, s.column, 'sort').field.name)} ${s.descending ? 'DESC' : 'ASC'} NULLS LAST`);
   const nanos = columns.filter((c) => c.kind === 'nanos');
   const compared = new Set([...query.sort.map((s) => s.column), ...query.filters.map((f) => f.column), ...(query.time && (query.time.from !== undefined || query.time.to !== undefined) ? [timeColumn(columns, query.time.column).field.name] : [])]);
-  return withConnection(async (connection) => {
-    const scan = scanOf(files);
-    const countRows = await connection.rows(`SELECT count(*)::BIGINT AS n FROM ${scan} ${where}`, 'counting the matching rows');
-    const totalRows = Number(countRows[0]?.n ?? 0);
-    const select = [...columns.map(selectExpression), FILE_INDEX, ROW_NUMBER].join(', ');
-    // ties keep the dataset's own order (file, then row)
-    const orderBy = [...order, FILE_INDEX, ROW_NUMBER].join(', ');
-    const rows: JsonValue[][] = [];
-    const places: { file: number; row: number }[] = [];
-    if (query.limit > 0 && query.offset < totalRows) {
-      await connection.stream(`SELECT ${select} FROM ${scan} ${where} ORDER BY ${orderBy} LIMIT ${query.limit} OFFSET ${query.offset}`, 'sorting and filtering the dataset', (chunk) => {
+  const scan = scanOf(source.files);
+  // ties keep the dataset's own order (file, then row)
+  const orderBy = [...order, POSITION].join(', ');
+  const key = `${source.identity}\0${where}\0${orderBy}`;
+  const sortedSql = `SELECT ${POSITION} FROM ${scan} ${where} ORDER BY ${orderBy}`;
+  const make = (rows: number) => (buildSignal: AbortSignal) => withConnection((connection) => readPositions(connection, sortedSql, rows, 'sorting the dataset'), buildSignal);
+  const end = query.offset + query.limit;
+  let totalRows: number;
+  let positions: BigInt64Array;
+  const kept = sortedOrders.ready(key);
+  if (kept) {
+    totalRows = kept.length;
+    positions = kept.subarray(Math.min(query.offset, totalRows), Math.min(end, totalRows));
+  } else {
+    sortedOrders.stopAhead(key);
+    totalRows = await withConnection(async (connection) => Number((await connection.rows(`SELECT count(*)::BIGINT AS n FROM ${scan} ${where}`, 'counting the matching rows'))[0]?.n ?? 0), signal);
+    if (query.limit === 0 || query.offset >= totalRows) positions = new BigInt64Array(0);
+    else if (end <= TOP_N_ROWS || !sortedOrders.fits(totalRows)) {
+      // without a sort the dataset's order is the scan's (DuckDB keeps it): the first rows that match end the scan
+      const page = order.length === 0 ? `SELECT ${POSITION} FROM ${scan} ${where} LIMIT ${query.limit} OFFSET ${query.offset}` : `${sortedSql} LIMIT ${query.limit} OFFSET ${query.offset}`;
+      positions = await withConnection((connection) => readPositions(connection, page, Math.min(query.limit, totalRows), 'sorting and filtering the dataset'), signal);
+    } else {
+      const whole = await waitFor(sortedOrders.order(key, totalRows, make(totalRows)), signal);
+      positions = whole.subarray(query.offset, Math.min(end, whole.length));
+    }
+    // the rest of the order, made while the user looks at this page
+    if (options.ahead && totalRows > end && order.length > 0 && sortedOrders.fits(totalRows)) sortedOrders.order(key, totalRows, make(totalRows), true).catch(() => undefined);
+  }
+  const places = Array.from(positions, (position) => ({ file: Number(position >> 32n), row: Number(position & ROW_BITS) }));
+  const rows = places.length > 0 ? await readPlaces(source, columns, places, signal) : [];
+  if (nanos.length > 0 && rows.length > 0) await readNanos(source, columns, nanos, rows, places, signal);
+  return {
+    columns: columns.map((c) => ({ name: c.field.name, type: String(c.field.type) })),
+    rows,
+    totalRows,
+    offset: query.offset,
+    microsecondCompare: nanos.map((c) => c.field.name).filter((name) => compared.has(name)),
+  };
+}
+
+/** `work`, or CANCELLED as soon as `signal` aborts (the work itself goes on: another request may want it). */
+function waitFor<T>(work: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(new MesDataError('CANCELLED', 'the query was cancelled'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new MesDataError('CANCELLED', 'the query was cancelled'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
+
+/** The rows at `places` (file index, row in the file), in that order: one DuckDB read of the files that hold them. */
+async function readPlaces(source: QuerySource, columns: PlannedColumn[], places: { file: number; row: number }[], signal?: AbortSignal): Promise<JsonValue[][]> {
+  const byFile = new Map<number, number[]>();
+  for (const place of places) {
+    if (!source.files[place.file]) throw new MesDataError('INTERNAL', 'DuckDB named a file that is not in the dataset', { file: place.file });
+    const list = byFile.get(place.file) ?? [];
+    list.push(place.row);
+    byFile.set(place.file, list);
+  }
+  const files = [...byFile.keys()].sort((a, b) => a - b);
+  // positions in the list of these files only (one IN list: a hundred ORs cost DuckDB a second)
+  const wanted = files.flatMap((file, k) => [...new Set(byFile.get(file))].map((row) => (BigInt(k) << 32n) | BigInt(row)));
+  const select = [...columns.map(selectExpression), FILE_INDEX, ROW_NUMBER].join(', ');
+  const found = new Map<string, JsonValue[]>();
+  await withConnection(
+    (connection) =>
+      connection.stream(`SELECT ${select} FROM ${scanOf(files.map((file) => source.files[file]))} WHERE ${POSITION} IN (${wanted.join(', ')})`, 'reading the rows of the page', (chunk) => {
         const vectors = Array.from({ length: columns.length + 2 }, (_, k) => chunk.getColumnVector(k));
         for (let i = 0; i < chunk.rowCount; i++) {
-          rows.push(columns.map((column, k) => (column.kind === 'nanos' ? null : jsonOf(column, vectors[k].getItem(i)))));
-          places.push({ file: Number(vectors[columns.length].getItem(i)), row: Number(vectors[columns.length + 1].getItem(i)) });
+          const file = files[Number(vectors[columns.length].getItem(i))];
+          found.set(`${file}:${Number(vectors[columns.length + 1].getItem(i))}`, columns.map((column, k) => (column.kind === 'nanos' ? null : jsonOf(column, vectors[k].getItem(i)))));
         }
-      });
-    }
-    if (nanos.length > 0 && rows.length > 0) await readNanos(files, columns, nanos, rows, places, signal);
-    return {
-      columns: columns.map((c) => ({ name: c.field.name, type: String(c.field.type) })),
-      rows,
-      totalRows,
-      offset: query.offset,
-      microsecondCompare: nanos.map((c) => c.field.name).filter((name) => compared.has(name)),
-    };
-  }, signal);
+      }),
+    signal,
+  );
+  return places.map((place) => {
+    const row = found.get(`${place.file}:${place.row}`);
+    if (!row) throw new MesDataError('INTERNAL', `row ${place.row} of ${source.files[place.file]} was sorted but could not be read back`, { file: source.files[place.file], row: place.row });
+    // each page row its own array: a position twice in a page cannot happen, but the rows stay independent
+    return [...row];
+  });
 }
 
 /** Fills the nanosecond columns of the page's rows from our own reader, file by file, over the span of rows the page needs. */
-async function readNanos(files: QueryFile[], columns: PlannedColumn[], nanos: PlannedColumn[], rows: JsonValue[][], places: { file: number; row: number }[], signal?: AbortSignal): Promise<void> {
+async function readNanos(source: QuerySource, columns: PlannedColumn[], nanos: PlannedColumn[], rows: JsonValue[][], places: { file: number; row: number }[], signal?: AbortSignal): Promise<void> {
   const byFile = new Map<number, number[]>();
   places.forEach((place, i) => {
     const list = byFile.get(place.file) ?? [];
@@ -267,11 +502,9 @@ async function readNanos(files: QueryFile[], columns: PlannedColumn[], nanos: Pl
   });
   for (const [fileIndex, indexes] of byFile) {
     if (signal?.aborted) throw new MesDataError('CANCELLED', 'reading the nanosecond digits: cancelled');
-    const file = files[fileIndex];
-    if (!file) throw new MesDataError('INTERNAL', 'DuckDB named a file that is not in the dataset', { file: fileIndex });
     const from = Math.min(...indexes.map((i) => places[i].row));
     const to = Math.max(...indexes.map((i) => places[i].row));
-    const table = await file.handle.readRows(from, to - from + 1, nanos.map((c) => c.field.name));
+    const table = await source.readRows(fileIndex, from, to - from + 1, nanos.map((c) => c.field.name));
     for (const column of nanos) {
       const k = columns.indexOf(column);
       const vector = table.getChild(column.field.name);
@@ -466,7 +699,7 @@ function resultRows(result: DuckDBResultReader): { columns: { name: string; type
  * line and column in `sql`; CANCELLED when `signal` aborts.
  */
 export async function querySql(
-  files: QueryFile[],
+  source: QuerySource,
   datasetPath: string,
   sql: string,
   page: { offset: number; limit: number },
@@ -475,10 +708,7 @@ export async function querySql(
   const views = viewNames(datasetPath);
   const statement = sql.trim().replace(/;\s*$/, '');
   return withSandboxTurn(async () => {
-    const { instance, connection } = await sandbox(
-      files.map((f) => f.file),
-      views,
-    );
+    const { instance, connection } = await sandbox(source.files, views);
     const onAbort = () => connection.interrupt();
     signal?.addEventListener('abort', onAbort);
     try {
@@ -489,7 +719,7 @@ export async function querySql(
         const totalRows = Number(counted.getRows()[0]?.[0] ?? 0);
         const result = await connection.runAndReadAll(`SELECT * FROM (\n${statement}\n) LIMIT ${page.limit} OFFSET ${page.offset}`);
         const { columns, rows } = resultRows(result);
-        const nanoNames = new Set(planColumns(files).filter((c) => c.kind === 'nanos').map((c) => c.field.name));
+        const nanoNames = new Set(planColumns(source.schema).filter((c) => c.kind === 'nanos').map((c) => c.field.name));
         return { columns, rows, totalRows, offset: page.offset, views, microsecondColumns: columns.filter((c) => nanoNames.has(c.name) && c.type.startsWith('TIMESTAMP')).map((c) => c.name) };
       } catch (error) {
         throw queryError(error, statement, 1);
@@ -510,7 +740,7 @@ export async function querySql(
  * caller chooses `target` (inside the store's exports area or a path the host grants).
  */
 export async function exportQuery(
-  files: QueryFile[],
+  dataset: QuerySource,
   datasetPath: string,
   source: { query: Pick<TableQuery, 'sort' | 'filters' | 'time'> } | { sql: string },
   target: string,
@@ -518,7 +748,7 @@ export async function exportQuery(
   signal?: AbortSignal,
 ): Promise<{ rows: number; capped: boolean; microsecond: string[] }> {
   // DuckDB reads nanosecond timestamps as microseconds, and writes them so
-  const microsecond = planColumns(files).filter((c) => c.kind === 'nanos').map((c) => c.field.name);
+  const microsecond = planColumns(dataset.schema).filter((c) => c.kind === 'nanos').map((c) => c.field.name);
   const options = format === 'csv' ? "(FORMAT csv, HEADER true, DATEFORMAT '%Y-%m-%d', TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S.%fZ')" : '(FORMAT parquet, COMPRESSION zstd)';
   const copy = async (connection: EngineConnection | DuckDBConnection, select: string): Promise<number> => {
     const counted = `SELECT count(*)::BIGINT AS n FROM (\n${select}\n)`;
@@ -533,12 +763,12 @@ export async function exportQuery(
     return n;
   };
   if ('query' in source) {
-    const columns = planColumns(files);
+    const columns = planColumns(dataset.schema);
     const where = whereClause(columns, { filters: source.query.filters, time: source.query.time });
     const order = source.query.sort.map((s) => `${sqlIdent(findColumn(columns, s.column, 'sort').field.name)} ${s.descending ? 'DESC' : 'ASC'} NULLS LAST`);
     // ties keep the dataset's own order (file, then row), as in the table
     const orderBy = [...order, FILE_INDEX, ROW_NUMBER].join(', ');
-    const select = `SELECT * EXCLUDE (${ROW_NUMBER}) FROM ${scanOf(files)} ${where} ORDER BY ${orderBy}`;
+    const select = `SELECT * EXCLUDE (${ROW_NUMBER}) FROM ${scanOf(dataset.files)} ${where} ORDER BY ${orderBy}`;
     const rows = await withConnection((connection) => copy(connection, select), signal);
     return { rows: Math.min(rows, EXPORT_ROW_CAP), capped: rows > EXPORT_ROW_CAP, microsecond };
   }
@@ -546,7 +776,7 @@ export async function exportQuery(
   const statement = source.sql.trim().replace(/;\s*$/, '');
   return withSandboxTurn(async () => {
     const { instance, connection } = await sandbox(
-      files.map((f) => f.file),
+      dataset.files,
       viewNames(datasetPath),
       [target, path.join(path.dirname(target), `tmp_${path.basename(target)}`)],
     );

@@ -43,8 +43,8 @@ export function duckdbModule(): typeof DuckDB {
   return createRequire(import.meta.url)('@duckdb/node-api') as typeof DuckDB;
 }
 
-function createInstance(): Promise<DuckDBInstance> {
-  return duckdbModule().DuckDBInstance.create(':memory:', {
+async function createInstance(): Promise<DuckDBInstance> {
+  const created = await duckdbModule().DuckDBInstance.create(':memory:', {
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
     memory_limit: DEFAULT_MEMORY_LIMIT,
@@ -52,6 +52,15 @@ function createInstance(): Promise<DuckDBInstance> {
     preserve_insertion_order: 'true',
     ...(engineThreads === null ? {} : { threads: String(engineThreads) }),
   });
+  // a dataset's footers are read once, not at every query of it (3,000 files: about 300 ms a
+  // scan); DuckDB reads a file's footer again when the file changed after it was cached
+  const connection = await created.connect();
+  try {
+    await connection.run('SET GLOBAL parquet_metadata_cache = true');
+  } finally {
+    connection.closeSync();
+  }
+  return created;
 }
 
 /** This thread's DuckDB instance. */
