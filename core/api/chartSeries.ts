@@ -330,8 +330,9 @@ async function buildIndex(db: EngineConnection, source: ChartSource, rowsInMemor
   let kept: FloatColumns | null = new FloatColumns(7);
   const chunkColumns = new FloatColumns(8, 2048);
   let total = 0;
+  // a missing time as NaN (the copy into Float64Arrays leaves a null's slot as it finds it)
   await db.stream(
-    `SELECT file_index::DOUBLE, file_row_number::DOUBLE, epoch_us("timestamp")::DOUBLE, ${valueColumns(columns, '')}
+    `SELECT file_index::DOUBLE, file_row_number::DOUBLE, coalesce(epoch_us("timestamp")::DOUBLE, 'NaN'::DOUBLE), ${valueColumns(columns, '')}
      FROM read_parquet(${sqlFileList(files)}, file_row_number = true)`,
     what,
     (chunk) => {
@@ -441,34 +442,92 @@ async function featureIndexes(db: EngineConnection, source: ChartSource, feature
 }
 
 /**
- * The index of a large dataset: each file's row count from its footer, and one level of
- * buckets aggregated by DuckDB (first and second row, last row by dataset order, first open,
- * highest high, lowest low, last close, summed volume), as LevelBuilder would gather them.
+ * The index of a large dataset, from one scan aggregated by DuckDB: for each level bucket
+ * and file, the row count, the first two rows and the last row by row number, the first
+ * open, highest high, lowest low, last close and summed volume; the rows without a time
+ * are one group per file, so each file's row count comes from the same scan (no second
+ * read of 3,000 footers). Keys stay integers (row numbers and microseconds, a bucket's
+ * start by exact floor division): aggregates over doubles cost the scan about twice as
+ * much. The groups of one bucket are then merged in file order, as LevelBuilder would
+ * gather the bucket from rows in dataset order.
  */
 async function aggregatedIndex(db: EngineConnection, source: ChartSource, columns: ValueColumns, seconds: number): Promise<ChartIndex> {
   const { files } = source.listing;
   const what = `reading ${source.path} for a chart`;
-  const fileSpans = await footerCounts(db, source);
   const bucketUs = seconds * US_PER_S;
-  const out = new FloatColumns(13);
+  // start, file, n, first two rows and their µs, last row and its µs, o, h, l, c, v
+  const groups = new FloatColumns(14);
   await db.stream(
     `WITH r AS (
-       SELECT file_index * ${FILE_KEY} + file_row_number AS k, epoch_us("timestamp")::DOUBLE AS us, ${valueColumns(columns, '')}
-       FROM read_parquet(${sqlFileList(files)}, file_row_number = true) WHERE "timestamp" IS NOT NULL)
-     SELECT floor(us / ${bucketUs}) * ${bucketUs} AS start, count(*)::DOUBLE, min(k)::DOUBLE, arg_min(us, k), (min(k, 2))[2]::DOUBLE, (arg_min(us, k, 2))[2],
-       max(k)::DOUBLE, arg_max(us, k), arg_min(o, k), max(h), min(l), arg_max(c, k), sum(v)
-     FROM r GROUP BY start ORDER BY start`,
+       SELECT file_index AS f, file_row_number AS k, epoch_us("timestamp") AS u, ${valueColumns(columns, '')}
+       FROM read_parquet(${sqlFileList(files)}, file_row_number = true))
+     SELECT ${[
+       `(u - ((u % ${bucketUs}) + ${bucketUs}) % ${bucketUs})`,
+       'f',
+       'count(*)',
+       '(min(k, 2))[1]',
+       '(arg_min(u, k, 2))[1]',
+       '(min(k, 2))[2]',
+       '(arg_min(u, k, 2))[2]',
+       'max(k)',
+       'arg_max(u, k)',
+       'arg_min(o, k)',
+       'max(h)',
+       'min(l)',
+       'arg_max(c, k)',
+       'sum(v)',
+     ]
+       // a null (no time, a single row, no value) as NaN, which the copy into Float64Arrays keeps
+       .map((value) => `coalesce((${value})::DOUBLE, 'NaN'::DOUBLE)`)
+       .join(', ')}
+     FROM r GROUP BY ALL ORDER BY 1, 2`,
     what,
-    (chunk) => out.add(chunk),
+    (chunk) => groups.add(chunk),
   );
-  const rowOf = (key: number) => {
-    if (Number.isNaN(key)) return Number.NaN;
-    const file = Math.floor(key / FILE_KEY);
-    return fileSpans[file].rowStart + (key - file * FILE_KEY);
-  };
-  const [start, n, firstRow, firstUs, secondRow, secondUs, lastRow, lastUs, o, h, l, c, v] = Array.from({ length: 13 }, (_, k) => out.take(k));
-  for (const rows of [firstRow, secondRow, lastRow]) for (let i = 0; i < rows.length; i++) rows[i] = rowOf(rows[i]);
-  const spans: Spans = { seconds, count: out.count, start, n, firstRow, firstUs, secondRow, secondUs, lastRow, lastUs, o, h, l, c, v };
+  const [gStart, gFile, gN, gFirst, gFirstUs, gSecond, gSecondUs, gLast, gLastUs, gO, gH, gL, gC, gV] = Array.from({ length: 14 }, (_, k) => groups.take(k));
+  const counts = new Float64Array(files.length);
+  for (let g = 0; g < groups.count; g++) counts[gFile[g]] += gN[g];
+  const fileSpans = fileSpansOf(files, counts);
+  const rowOf = (g: number, row: number) => (Number.isNaN(row) ? Number.NaN : fileSpans[gFile[g]].rowStart + row);
+  const spans = emptySpans(seconds, groups.count);
+  let i = -1;
+  for (let g = 0; g < groups.count; g++) {
+    // a group without a time (its start is null) only counts in its file's rows
+    if (Number.isNaN(gStart[g])) continue;
+    if (i >= 0 && spans.start[i] === gStart[g]) {
+      // the same bucket in a later file: its rows come after the bucket's rows so far
+      if (Number.isNaN(spans.secondRow[i])) {
+        spans.secondRow[i] = rowOf(g, gFirst[g]);
+        spans.secondUs[i] = gFirstUs[g];
+      }
+      spans.n[i] += gN[g];
+      spans.lastRow[i] = rowOf(g, gLast[g]);
+      spans.lastUs[i] = gLastUs[g];
+      // as DuckDB's aggregates over the whole bucket: values that are null (NaN) are passed over
+      if (Number.isNaN(spans.o[i])) spans.o[i] = gO[g];
+      if (Number.isNaN(spans.h[i]) || gH[g] > spans.h[i]) spans.h[i] = gH[g];
+      if (Number.isNaN(spans.l[i]) || gL[g] < spans.l[i]) spans.l[i] = gL[g];
+      if (!Number.isNaN(gC[g])) spans.c[i] = gC[g];
+      if (Number.isNaN(spans.v[i])) spans.v[i] = gV[g];
+      else if (!Number.isNaN(gV[g])) spans.v[i] += gV[g];
+      continue;
+    }
+    i++;
+    spans.start[i] = gStart[g];
+    spans.n[i] = gN[g];
+    spans.firstRow[i] = rowOf(g, gFirst[g]);
+    spans.firstUs[i] = gFirstUs[g];
+    spans.secondRow[i] = rowOf(g, gSecond[g]);
+    spans.secondUs[i] = gSecondUs[g];
+    spans.lastRow[i] = rowOf(g, gLast[g]);
+    spans.lastUs[i] = gLastUs[g];
+    spans.o[i] = gO[g];
+    spans.h[i] = gH[g];
+    spans.l[i] = gL[g];
+    spans.c[i] = gC[g];
+    spans.v[i] = gV[g];
+  }
+  spans.count = i + 1;
   return { totalRows: fileSpans.reduce((sum, f) => sum + f.rows, 0), columns, files: fileSpans, spans };
 }
 

@@ -203,6 +203,45 @@ describe('chartSeries', () => {
     expect(whole.bars[0]).toEqual({ t: Date.UTC(2024, 4, 6), o: 5000, h: 5010, l: 5000, c: 5001.5, v: 199_999, row: 0 });
   });
 
+  it('buckets of an hour split between files, and a row without a time: the same bars as rows kept in memory', async () => {
+    // minutes 0–89, 90–179 and a row without a time, 180–239 of 2024-03-01 (UTC): hours 1 and 2 start in one file and end in the next
+    const split = path.join(dir, 'split');
+    const parts: [number, number, boolean][] = [[0, 90, false], [90, 180, true], [180, 240, false]];
+    await withConnection(async (db) => {
+      for (const [k, [from, to, timeless]] of parts.entries()) {
+        fs.mkdirSync(path.join(split, `part-${k}`), { recursive: true });
+        const rows = `SELECT TIMESTAMPTZ '2024-03-01 00:00:00+00' + to_minutes(i) AS "timestamp", i FROM range(${from}, ${to}) t(i)${timeless ? ` UNION ALL SELECT NULL, ${to}` : ''}`;
+        await db.run(
+          `COPY (SELECT "timestamp", (100 + i)::DOUBLE AS "open", (101 + i)::DOUBLE AS high, (99 + i)::DOUBLE AS low, (100.5 + i)::DOUBLE AS "close", i::BIGINT AS volume FROM (${rows}) ORDER BY i)
+           TO ${sqlString(path.join(split, `part-${k}`, 'bars.parquet'))} (FORMAT parquet)`,
+          'writing minute bars in three files',
+        );
+      }
+    });
+    const { listing, derive } = await cache.listing(null, split);
+    const chart = (options: { fromMs?: number; toMs?: number; maxBars: number; rowsInMemory?: number }) => chartSeries({ path: 'split', listing, derive }, options);
+    const at = (hour: number, minute = 0) => Date.UTC(2024, 2, 1, hour, minute);
+    const hours = { fromMs: at(1), toMs: at(2, 59), maxBars: 2 };
+    const aggregated = await chart({ ...hours, rowsInMemory: 1 });
+    expect(aggregated).toEqual({
+      totalRows: 241,
+      bucketSeconds: 7200,
+      downsampled: true,
+      bars: [
+        { t: at(0), o: 160, h: 220, l: 159, c: 219.5, v: 5370, row: 60 },
+        { t: at(2), o: 220, h: 280, l: 219, c: 279.5, v: 8970, row: 120 },
+      ],
+    });
+    expect(await chart(hours)).toEqual(aggregated);
+    // the rows after the one without a time are numbered after it
+    const third = { fromMs: at(3), toMs: at(3, 1), maxBars: 2000 };
+    expect((await chart({ ...third, rowsInMemory: 1 })).bars).toEqual([
+      { t: at(3), o: 280, h: 281, l: 279, c: 280.5, v: 180, row: 181 },
+      { t: at(3, 1), o: 281, h: 282, l: 280, c: 281.5, v: 181, row: 182 },
+    ]);
+    expect(await chart({ maxBars: 3, rowsInMemory: 1 })).toEqual(await chart({ maxBars: 3 }));
+  });
+
   it('a dataset without the columns a chart needs is BAD_REQUEST naming them', async () => {
     const odd = path.join(dir, 'odd');
     fs.mkdirSync(odd);
