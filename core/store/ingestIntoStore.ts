@@ -6,6 +6,7 @@ import { ingestFile } from '../ingest/ingestFile.js';
 import { InstrumentRegistry } from '../instruments/instrumentRegistry.js';
 import type { ColumnOverrides, IngestReport } from '../ingest/ingestTypes.js';
 import { readParquet } from '../parquet/parquetFile.js';
+import { PhaseProfile } from '../promote/phaseProfile.js';
 import { commitRawSnapshots, type RawSnapshotInput } from './rawSnapshot.js';
 import { createStagingDir } from './stagingArea.js';
 import type { Store } from './storeLayout.js';
@@ -98,6 +99,8 @@ async function previewOf(report: IngestReport, limit: number): Promise<Record<st
  * naming the changed dates, LOCKED, CANCELLED); a dry run throws the same errors.
  */
 export async function ingestIntoStore(store: Store, files: string[], options: IngestIntoStoreOptions = {}): Promise<IngestResult> {
+  // MES_DATA_PROFILE=1: the wall time of staging and of the commit on stderr
+  const profile = new PhaseProfile(`ingest ${files.map((f) => path.basename(f)).join(', ')}`);
   const staging = await createStagingDir(store);
   try {
     const reports: IngestReport[] = [];
@@ -121,6 +124,7 @@ export async function ingestIntoStore(store: Store, files: string[], options: In
       }, options.engine ? { engine: options.engine } : {});
       reports.push(report);
     }
+    profile.mark('stage');
     options.progress?.({ fraction: 0.95, stage: options.dryRun ? 'comparing with the store' : 'committing', rows: reports.reduce((s, r) => s + r.rowsWritten, 0), bytes: 0 });
     const inputs: RawSnapshotInput[] = reports.flatMap((r) =>
       r.partitions.map((p) => ({
@@ -148,6 +152,7 @@ export async function ingestIntoStore(store: Store, files: string[], options: In
     const sources = reports.flatMap((r) => r.partitions.map((p) => ({ name: r.source.name, period: r.period, dateSpan: p.dateSpan })));
     // the files move into the store with their staging folders (one rename per date)
     const results = await commitRawSnapshots(store, inputs, { signal: options.signal, staging, revise: options.revise, dryRun: options.dryRun });
+    profile.mark(options.dryRun ? 'compare' : 'commit');
     const snapshots: IngestSnapshot[] = results.map((s, i) => ({
       asset: s.asset,
       date: s.date,
@@ -163,6 +168,8 @@ export async function ingestIntoStore(store: Store, files: string[], options: In
     }));
     const previews = options.dryRun ? await Promise.all(reports.map((r) => previewOf(r, options.previewRows ?? DEFAULT_PREVIEW_ROWS))) : null;
     const first = reports[0];
+    profile.mark('report');
+    profile.print();
     return {
       snapshots,
       rowsRead: reports.reduce((s, r) => s + r.rowsRead, 0),
