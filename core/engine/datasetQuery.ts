@@ -367,6 +367,28 @@ export class SortedOrders {
 /** This thread's sorted orders (the host's: rows.query runs in its thread). */
 export const sortedOrders = new SortedOrders(SORTED_ORDER_BYTES);
 
+/** Counts of matching rows by dataset identity and WHERE, the most recent kept (a count is the same whatever the sort). */
+const MATCH_COUNTS = 256;
+const matchCounts = new Map<string, Promise<number>>();
+
+function matchCount(key: string, count: () => Promise<number>): Promise<number> {
+  let counted = matchCounts.get(key);
+  if (counted) matchCounts.delete(key);
+  else {
+    counted = count();
+    counted.catch(() => {
+      if (matchCounts.get(key) === counted) matchCounts.delete(key);
+    });
+  }
+  matchCounts.set(key, counted);
+  while (matchCounts.size > MATCH_COUNTS) {
+    const oldest = matchCounts.keys().next().value;
+    if (oldest === undefined) break;
+    matchCounts.delete(oldest);
+  }
+  return counted;
+}
+
 /** Streams a positions query's one BIGINT column into an array (grown if the count was short). */
 async function readPositions(connection: EngineConnection, sql: string, expected: number, what: string): Promise<BigInt64Array> {
   let out = new BigInt64Array(Math.max(expected, 1));
@@ -414,15 +436,23 @@ export async function queryTable(source: QuerySource, query: TableQuery, signal?
     positions = kept.subarray(Math.min(query.offset, totalRows), Math.min(end, totalRows));
   } else {
     sortedOrders.stopAhead(key);
-    totalRows = await withConnection(async (connection) => Number((await connection.rows(`SELECT count(*)::BIGINT AS n FROM ${scan} ${where}`, 'counting the matching rows'))[0]?.n ?? 0), signal);
-    if (query.limit === 0 || query.offset >= totalRows) positions = new BigInt64Array(0);
-    else if (end <= TOP_N_ROWS || !sortedOrders.fits(totalRows)) {
+    const counting = matchCount(`${source.identity}\0${where}`, () => withConnection(async (connection) => Number((await connection.rows(`SELECT count(*)::BIGINT AS n FROM ${scan} ${where}`, 'counting the matching rows'))[0]?.n ?? 0), signal));
+    if (query.limit === 0) {
+      totalRows = await counting;
+      positions = new BigInt64Array(0);
+    } else if (end <= TOP_N_ROWS) {
+      // the count and the page at once: DuckDB runs both on its threads
       // without a sort the dataset's order is the scan's (DuckDB keeps it): the first rows that match end the scan
       const page = order.length === 0 ? `SELECT ${POSITION} FROM ${scan} ${where} LIMIT ${query.limit} OFFSET ${query.offset}` : `${sortedSql} LIMIT ${query.limit} OFFSET ${query.offset}`;
-      positions = await withConnection((connection) => readPositions(connection, page, Math.min(query.limit, totalRows), 'sorting and filtering the dataset'), signal);
+      [totalRows, positions] = await Promise.all([counting, withConnection((connection) => readPositions(connection, page, query.limit, 'sorting and filtering the dataset'), signal)]);
     } else {
-      const whole = await waitFor(sortedOrders.order(key, totalRows, make(totalRows)), signal);
-      positions = whole.subarray(query.offset, Math.min(end, whole.length));
+      totalRows = await counting;
+      if (query.offset >= totalRows) positions = new BigInt64Array(0);
+      else if (!sortedOrders.fits(totalRows)) positions = await withConnection((connection) => readPositions(connection, `${sortedSql} LIMIT ${query.limit} OFFSET ${query.offset}`, query.limit, 'sorting and filtering the dataset'), signal);
+      else {
+        const whole = await waitFor(sortedOrders.order(key, totalRows, make(totalRows)), signal);
+        positions = whole.subarray(query.offset, Math.min(end, whole.length));
+      }
     }
     // the rest of the order, made while the user looks at this page
     if (options.ahead && totalRows > end && order.length > 0 && sortedOrders.fits(totalRows)) sortedOrders.order(key, totalRows, make(totalRows), true).catch(() => undefined);
