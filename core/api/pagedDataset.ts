@@ -1,4 +1,4 @@
-import type { Table } from 'apache-arrow';
+import type { Data, Table } from 'apache-arrow';
 import { sqlFileList, withConnection } from '../engine/duckdbEngine.js';
 import { CorruptedFileError } from '../errors.js';
 import type { DecoderPool } from '../parquet/decoderPool.js';
@@ -25,11 +25,80 @@ interface PagedFile {
   rows: number;
 }
 
+/**
+ * Files of at most this many rows are decoded whole on their first page and kept (a trading
+ * date of one-minute bars is 1,380 rows, a year of daily bars about 252): decoding such a
+ * file whole costs about what decoding one page of it does (0.30 against 0.25 ms for a date
+ * of bars, load 21), and every later page of it (a user scrolling through a date: 14 pages)
+ * is a slice of what is kept, without a trip to the decoder thread. Larger files are read
+ * a page at a time.
+ */
+const WHOLE_FILE_MAX_ROWS = 8192;
+/** What the decoded files kept for pages may hold, for every dataset of the process together. */
+const DECODED_FILES_MAX_BYTES = 64 * 1024 * 1024;
+
+/** Bytes of the buffers behind `data` and its children. */
+function dataBytes(data: Data): number {
+  const buffers = [data.values, data.valueOffsets, data.nullBitmap, data.typeIds] as (ArrayBufferView | undefined)[];
+  let bytes = buffers.reduce((sum, buffer) => sum + (buffer?.byteLength ?? 0), 0);
+  for (const child of data.children) bytes += dataBytes(child);
+  return bytes;
+}
+
+/**
+ * The decoded files, least recently used first, bounded by DECODED_FILES_MAX_BYTES. Keyed by
+ * the PagedDataset (one per listing) and the file's place in it, so a dataset listed again
+ * after a change (a new PagedDataset) never reads what was kept of its old files; those age
+ * out. A read that fails is not kept.
+ */
+class DecodedFiles {
+  private readonly entries = new Map<string, { table: Promise<Table>; bytes: number }>();
+  private total = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  get(key: string, load: () => Promise<Table>): Promise<Table> {
+    const hit = this.entries.get(key);
+    if (hit) {
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+      return hit.table;
+    }
+    const entry = { table: load(), bytes: 0 };
+    this.entries.set(key, entry);
+    entry.table.then(
+      (table) => {
+        if (this.entries.get(key) !== entry) return;
+        entry.bytes = table.batches.reduce((sum, batch) => sum + dataBytes(batch.data), 0);
+        this.total += entry.bytes;
+        this.evict();
+      },
+      () => {
+        if (this.entries.get(key) === entry) this.entries.delete(key);
+      },
+    );
+    return entry.table;
+  }
+
+  private evict(): void {
+    for (const [key, entry] of this.entries) {
+      if (this.total <= this.maxBytes) return;
+      this.entries.delete(key);
+      this.total -= entry.bytes;
+    }
+  }
+}
+
+const decodedFiles = new DecodedFiles(DECODED_FILES_MAX_BYTES);
+let nextListing = 1;
+
 export class PagedDataset {
   private constructor(
     readonly files: PagedFile[],
     readonly numRows: number,
     private readonly decoder: DecoderPool,
+    /** this listing's part of the keys of decodedFiles */
+    private readonly listingId = nextListing++,
   ) {}
 
   /**
@@ -67,14 +136,33 @@ export class PagedDataset {
   async readRows(offset: number, limit: number, columns?: string[]): Promise<Table> {
     const end = Math.min(offset + limit, this.numRows);
     const parts: Table[] = [];
-    for (const f of this.files) {
-      const fileEnd = f.rowStart + f.rows;
-      if (fileEnd <= offset || f.rowStart >= end) continue;
+    // the first file holding the page, by bisection (a version of 2,899 dates: the scan of every file was 0.2 ms a page)
+    let low = 0;
+    let high = this.files.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (this.files[middle].rowStart + this.files[middle].rows <= offset) low = middle + 1;
+      else high = middle;
+    }
+    for (let k = low; k < this.files.length && this.files[k].rowStart < end; k++) {
+      const f = this.files[k];
+      if (f.rows === 0) continue;
       const from = Math.max(offset, f.rowStart) - f.rowStart;
-      const to = Math.min(end, fileEnd) - f.rowStart;
-      parts.push(await readParquetRows(f.file, from, to - from, { columns, decoder: this.decoder }));
+      const to = Math.min(end, f.rowStart + f.rows) - f.rowStart;
+      parts.push(await this.fileRows(f, k, from, to - from, columns));
     }
     if (parts.length === 0) return readParquetRows(this.files[0].file, 0, 0, { columns, decoder: this.decoder });
     return parts.slice(1).reduce((table, part) => table.concat(part), parts[0]);
+  }
+
+  /** Rows of one file: a slice of the whole file, decoded once and kept, when it is small; else the page from the decoder. */
+  private async fileRows(f: PagedFile, index: number, from: number, count: number, columns: string[] | undefined): Promise<Table> {
+    if (f.rows > WHOLE_FILE_MAX_ROWS) return readParquetRows(f.file, from, count, { columns, decoder: this.decoder });
+    const whole = await decodedFiles.get(`${this.listingId}:${index}`, () => readParquetRows(f.file, 0, f.rows, { decoder: this.decoder }));
+    const names = whole.schema.fields.map((field) => field.name);
+    // a column the file does not have: the decoder names it (NOT_FOUND)
+    if (columns && !columns.every((name) => names.includes(name))) return readParquetRows(f.file, from, count, { columns, decoder: this.decoder });
+    const rows = whole.slice(from, from + count);
+    return columns && !(columns.length === names.length && columns.every((name, k) => name === names[k])) ? rows.select(columns) : rows;
   }
 }
