@@ -265,10 +265,27 @@ async function writeWithEngine(plan: CleanPlan, ctx: VersionWriteContext, duplic
   const fileRows = dates.flatMap((raw) => raw.files.map((f) => ({ file: f.absolute, date: raw.date, perRowDate: raw.perRowDate, years: yearsOf(raw), rowStart: byFile.get(f.absolute)?.rowStart ?? 0, rows: byFile.get(f.absolute)?.rows ?? 0 })));
   const dropped: number[] = [];
   if (drop) for (let i = 0; i < drop.length; i++) if (drop[i]) dropped.push(i);
+  // the raw folders holding a repeated timestamp: their batches resolve repeats with a window,
+  // whose output DuckDB writes out of order (each such file is sorted again), so they go in
+  // batches of their own and the others keep the plain read, written in order
+  const repeating = new Set<string>();
+  if (duplicatesSeen && plan.duplicateRows) {
+    for (const p of plan.duplicateRows) {
+      let lo = 0;
+      let hi = fileRows.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (fileRows[mid].rowStart <= p) lo = mid;
+        else hi = mid - 1;
+      }
+      if (fileRows[lo]) repeating.add(fileRows[lo].date);
+    }
+  }
   const batches: (typeof fileRows)[] = [];
   let batchRows = 0;
   let batchPartitions = 0;
   let batchLastYear = '';
+  let batchRepeats = false;
   for (const [k, f] of fileRows.entries()) {
     const newDate = k === 0 || fileRows[k - 1].date !== f.date;
     // by date, a year folder of daily bars is one partition a row; by year, a year is one
@@ -276,10 +293,12 @@ async function writeWithEngine(plan: CleanPlan, ctx: VersionWriteContext, duplic
     // a date never spans two batches: its duplicates must meet in one query; nor does a year
     // of a table by year, whose one file a second COPY would write over
     const mayStart = newDate && (!byYear || f.years[0] > batchLastYear);
-    if (batches.length === 0 || (mayStart && (batchRows + f.rows > ENGINE_BATCH_ROWS || batchPartitions + partitions > ENGINE_BATCH_PARTITIONS))) {
+    const repeats = repeating.has(f.date);
+    if (batches.length === 0 || (mayStart && (batchRows + f.rows > ENGINE_BATCH_ROWS || batchPartitions + partitions > ENGINE_BATCH_PARTITIONS || repeats !== batchRepeats))) {
       batches.push([]);
       batchRows = 0;
       batchPartitions = 0;
+      batchRepeats = repeats;
     }
     batches[batches.length - 1].push(f);
     batchRows += f.rows;
@@ -333,12 +352,12 @@ async function writeWithEngine(plan: CleanPlan, ctx: VersionWriteContext, duplic
       // the date stays in each file (an Iceberg data file keeps its partition column), typed as a date
       select = `SELECT * EXCLUDE (${date}), CAST(${date} AS DATE) AS ${date} FROM (${select})`;
       const columns = (await connection.rows(`DESCRIBE ${select}`, 'reading the columns to write')).map((row) => String(row.column_name));
+      plan.profile.mark('write describe');
       const fieldIds = ctx.fieldIds(columns);
       // by year: the folders are the dates' year (`date_year=2024`), a column the files do not hold
       if (byYear) select = `SELECT *, year(${date}) AS ${sqlIdent(YEAR_FIELD)} FROM (${select})`;
       const partitionBy = byYear ? [YEAR_FIELD] : ['date'];
-      written.push(...(await writePartitionedSorted(connection, select, dir, { partitionBy, orderBy: tsName, compression: plan.compression, keyValue, maxOpenFiles: ENGINE_BATCH_PARTITIONS, writePartitionColumns: !byYear, fieldIds })).files);
-      plan.profile.mark('write copy');
+      written.push(...(await writePartitionedSorted(connection, select, dir, { partitionBy, orderBy: tsName, compression: plan.compression, keyValue, maxOpenFiles: ENGINE_BATCH_PARTITIONS, writePartitionColumns: !byYear, fieldIds, onStep: (step) => plan.profile.mark(step) })).files);
     }
     if (written.length === 0) return 0;
     // the commit takes the footers' facts from here instead of opening every file again
