@@ -219,7 +219,11 @@ export class DatasetCache {
     const entry = await this.entry(storeRoot, datasetPath);
     // a path the walk cannot list: Dataset.open says what is wrong with it
     if (!entry || entry.listing.files.length === 0) return Dataset.open(storeRoot, datasetPath, this.decoder);
-    entry.paged ??= PagedDataset.open(entry.listing, this.decoder);
+    if (!entry.paged) {
+      // the first page waits for the row counts and then for the decoder: its thread starts meanwhile
+      this.decoder.warm();
+      entry.paged = PagedDataset.open(entry.listing, this.decoder);
+    }
     try {
       return await entry.paged;
     } catch (error) {
