@@ -211,7 +211,7 @@ export async function ingestFile(filePath: string, options: IngestOptions = {}, 
     let subMicrosecond = false;
     let fields = outputFields(plan, converter.integral, subMicrosecond);
     if (!options.dryRun) {
-      const threads = tuning.writerThreads ?? defaultWriterThreads();
+      const threads = tuning.writerThreads ?? defaultWriterThreads(source.totalBytes);
       if (!Number.isSafeInteger(threads) || threads < 1 || threads > 16) throw new BadRequestError(`writer threads must be a whole number from 1 to 16, got ${threads}`, { threads });
       for (let k = 0; k < threads; k++) writers.push(new ParquetStreamWriter());
     }
@@ -529,13 +529,18 @@ function defaultCsvEngine(): 'duckdb' | 'ours' {
   return process.env.MES_DATA_INGEST_ENGINE === 'duckdb' ? 'duckdb' : 'ours';
 }
 
+/** Below this size a file is staged by one writer thread (see `defaultWriterThreads`). */
+const ONE_WRITER_BELOW_BYTES = 8 * 1024 * 1024;
+
 /**
  * Writer threads by default: two (one on a single core). Encoding thousands of small
  * files costs about twice the parsing, so with one writer the parsing thread waits; with
- * two the work spreads over both cores (docs/benchmarks.md has the measurement).
+ * two the work spreads over both cores (docs/benchmarks.md has the measurement). A small
+ * file (corrections, a daily history) gets one: a second thread would cost its start and
+ * its own WebAssembly instance for a handful of files.
  */
-function defaultWriterThreads(): number {
-  return os.availableParallelism() >= 2 ? 2 : 1;
+function defaultWriterThreads(sourceBytes: number): number {
+  return os.availableParallelism() >= 2 && sourceBytes >= ONE_WRITER_BELOW_BYTES ? 2 : 1;
 }
 
 function fileSize(filePath: string): number {
