@@ -102,9 +102,19 @@ function processLink(entry: string, start: JobStart, on: LinkEvents): JobLink {
     }
   }
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // one exit, also for a process that could not be started (an 'error' and no 'exit')
+  let ended = false;
+  const exit = (code: number | null, signal: string | null) => {
+    if (ended) return;
+    ended = true;
+    on.exit(code, signal);
+  };
   child.on('message', on.message);
-  child.on('error', on.error);
-  child.on('exit', (code, signal) => on.exit(code, signal));
+  child.on('error', (error) => {
+    on.error(error);
+    if (child.pid === undefined) exit(null, null);
+  });
+  child.on('exit', exit);
   const send = (message: HostMessage) => {
     if (child.connected) child.send(message, (error) => error && child.connected && on.error(error));
   };
@@ -112,6 +122,7 @@ function processLink(entry: string, start: JobStart, on: LinkEvents): JobLink {
   return {
     send,
     stop: async () => {
+      if (child.pid === undefined) return;
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
     },

@@ -17,7 +17,8 @@ export type HostMessage = ({ type: 'start' } & JobStart) | { type: 'cancel' };
  * host (the command line's jobs: the start comes as workerData, messages through the
  * thread's port) or in a child process of its own (a window's host: the start is the first
  * message over node's IPC channel). A process whose host goes away (its channel closes)
- * is told to stop as a cancel would.
+ * is told to stop as a cancel would, and ends after ORPHAN_GRACE_MS whatever it is doing (a
+ * store lock it held is then stale, and the store's next opening recovers what it left).
  */
 export interface JobPort {
   /** True when the job has a process of its own. */
@@ -28,6 +29,9 @@ export interface JobPort {
   /** Ends the link (a process exits once what it sent has gone). */
   close(): void;
 }
+
+/** How long a job whose host went away may take to clean up before its process ends anyway. */
+const ORPHAN_GRACE_MS = 15_000;
 
 export function jobPort(): JobPort {
   const port = parentPort;
@@ -55,7 +59,11 @@ export function jobPort(): JobPort {
     if (message.type === 'start') started({ params: message.params, storeRoot: message.storeRoot, threadSettings: message.threadSettings });
     else if (message.type === 'cancel') cancel();
   });
-  process.on('disconnect', cancel);
+  // the host is gone: stop as a cancel would, and end even if the job does not stop
+  process.on('disconnect', () => {
+    cancel();
+    setTimeout(() => process.exit(1), ORPHAN_GRACE_MS).unref();
+  });
   return {
     ownProcess: true,
     start,
