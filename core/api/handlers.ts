@@ -407,7 +407,7 @@ function jobThreadSettings(host: HostKind): JobThreadSettings | null {
  */
 async function querySource(session: ApiSession, datasetPath: string): Promise<QuerySource> {
   const { listing, derive } = await session.datasets.listing(session.storeRoot, datasetPath);
-  const schema = await derive('rows.query:schema', async () => (await openParquetFile(listing.files[0], { decoder: session.decoder })).schema);
+  const schema = () => derive('rows.query:schema', async () => (await openParquetFile(listing.files[0], { decoder: session.decoder })).schema);
   const identity = await derive('rows.query:identity', () => Promise.resolve(createHash('sha256').update(listing.files.join('\n')).update('\0').update(listing.signature).digest('hex')));
   return { files: listing.files, schema, identity, readRows: (file, from, count, columns) => readParquetRows(listing.files[file], from, count, { columns, decoder: session.decoder }) };
 }

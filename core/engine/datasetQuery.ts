@@ -34,8 +34,8 @@ import { copyInt64, duckdbModule, engineError, sqlFileList, sqlIdent, sqlString,
 export interface QuerySource {
   /** the Parquet files, absolute, in dataset order */
   files: string[];
-  /** the columns (the first file's: a dataset's files share them) */
-  schema: Schema;
+  /** the columns (the first file's footer: a dataset's files share them) */
+  schema(): Promise<Schema>;
   /** names the files and what was on disk when they were listed: another identity is another dataset to the sorted-order cache */
   identity: string;
   /** rows [from, from + count) of `files[file]`, only `columns` */
@@ -416,12 +416,15 @@ async function readPositions(connection: EngineConnection, sql: string, expected
  * CANCELLED when `signal` aborts.
  */
 export async function queryTable(source: QuerySource, query: TableQuery, signal?: AbortSignal, options: { ahead?: boolean } = {}): Promise<QueryPage> {
-  const columns = planColumns(source.schema);
+  const scan = scanOf(source.files);
+  const count = (where: string) => matchCount(`${source.identity}\0${where}`, () => withConnection(async (connection) => Number((await connection.rows(`SELECT count(*)::BIGINT AS n FROM ${scan} ${where}`, 'counting the matching rows'))[0]?.n ?? 0), signal));
+  // the count of the whole dataset needs no column: it starts while the first footer is read
+  if (query.filters.length === 0 && (!query.time || (query.time.from === undefined && query.time.to === undefined))) count('').catch(() => undefined);
+  const columns = planColumns(await source.schema());
   const where = whereClause(columns, query);
   const order = query.sort.map((s) => `${sqlIdent(findColumn(columns, s.column, 'sort').field.name)} ${s.descending ? 'DESC' : 'ASC'} NULLS LAST`);
   const nanos = columns.filter((c) => c.kind === 'nanos');
   const compared = new Set([...query.sort.map((s) => s.column), ...query.filters.map((f) => f.column), ...(query.time && (query.time.from !== undefined || query.time.to !== undefined) ? [timeColumn(columns, query.time.column).field.name] : [])]);
-  const scan = scanOf(source.files);
   // ties keep the dataset's own order (file, then row)
   const orderBy = [...order, POSITION].join(', ');
   const key = `${source.identity}\0${where}\0${orderBy}`;
@@ -436,7 +439,7 @@ export async function queryTable(source: QuerySource, query: TableQuery, signal?
     positions = kept.subarray(Math.min(query.offset, totalRows), Math.min(end, totalRows));
   } else {
     sortedOrders.stopAhead(key);
-    const counting = matchCount(`${source.identity}\0${where}`, () => withConnection(async (connection) => Number((await connection.rows(`SELECT count(*)::BIGINT AS n FROM ${scan} ${where}`, 'counting the matching rows'))[0]?.n ?? 0), signal));
+    const counting = count(where);
     if (query.limit === 0) {
       totalRows = await counting;
       positions = new BigInt64Array(0);
@@ -749,7 +752,7 @@ export async function querySql(
         const totalRows = Number(counted.getRows()[0]?.[0] ?? 0);
         const result = await connection.runAndReadAll(`SELECT * FROM (\n${statement}\n) LIMIT ${page.limit} OFFSET ${page.offset}`);
         const { columns, rows } = resultRows(result);
-        const nanoNames = new Set(planColumns(source.schema).filter((c) => c.kind === 'nanos').map((c) => c.field.name));
+        const nanoNames = new Set(planColumns(await source.schema()).filter((c) => c.kind === 'nanos').map((c) => c.field.name));
         return { columns, rows, totalRows, offset: page.offset, views, microsecondColumns: columns.filter((c) => nanoNames.has(c.name) && c.type.startsWith('TIMESTAMP')).map((c) => c.name) };
       } catch (error) {
         throw queryError(error, statement, 1);
@@ -778,7 +781,7 @@ export async function exportQuery(
   signal?: AbortSignal,
 ): Promise<{ rows: number; capped: boolean; microsecond: string[] }> {
   // DuckDB reads nanosecond timestamps as microseconds, and writes them so
-  const microsecond = planColumns(dataset.schema).filter((c) => c.kind === 'nanos').map((c) => c.field.name);
+  const microsecond = planColumns(await dataset.schema()).filter((c) => c.kind === 'nanos').map((c) => c.field.name);
   const options = format === 'csv' ? "(FORMAT csv, HEADER true, DATEFORMAT '%Y-%m-%d', TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S.%fZ')" : '(FORMAT parquet, COMPRESSION zstd)';
   const copy = async (connection: EngineConnection | DuckDBConnection, select: string): Promise<number> => {
     const counted = `SELECT count(*)::BIGINT AS n FROM (\n${select}\n)`;
@@ -793,7 +796,7 @@ export async function exportQuery(
     return n;
   };
   if ('query' in source) {
-    const columns = planColumns(dataset.schema);
+    const columns = planColumns(await dataset.schema());
     const where = whereClause(columns, { filters: source.query.filters, time: source.query.time });
     const order = source.query.sort.map((s) => `${sqlIdent(findColumn(columns, s.column, 'sort').field.name)} ${s.descending ? 'DESC' : 'ASC'} NULLS LAST`);
     // ties keep the dataset's own order (file, then row), as in the table
