@@ -99,7 +99,7 @@ async function previewOf(report: IngestReport, limit: number): Promise<Record<st
  * naming the changed dates, LOCKED, CANCELLED); a dry run throws the same errors.
  */
 export async function ingestIntoStore(store: Store, files: string[], options: IngestIntoStoreOptions = {}): Promise<IngestResult> {
-  // MES_DATA_PROFILE=1: the wall time of staging and of the commit on stderr
+  // MES_DATA_PROFILE=1: the time of staging and of the commit on stderr
   const profile = new PhaseProfile(`ingest ${files.map((f) => path.basename(f)).join(', ')}`);
   const staging = await createStagingDir(store);
   try {
