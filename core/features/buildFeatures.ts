@@ -193,10 +193,18 @@ function sourceFiles(root: string, sourcePath: string, files: { path: string; ro
  * daily series are UTC dates, shorter bars go by CME session.
  */
 async function inferredInterval(connection: EngineConnection, plan: BuildPlan): Promise<number | null> {
-  const rows = await connection.rows(
-    `SELECT epoch_us("timestamp")::DOUBLE AS us FROM read_parquet(${sqlFileList(plan.files.map((f) => f.path))}, hive_partitioning = false) LIMIT 20001`,
-    `${plan.what}: the bar interval`,
-  );
+  // only the first files that hold those bars by their sidecar counts: a LIMIT over all
+  // 2,899 files of ten years of minute bars took 0.15 s of CPU and 0.7-1.6 s of wall time on a
+  // loaded machine, the first 15 files 0.02 s and 0.1 s; fewer rows than asked (a count that
+  // is wrong) reads them all, so the answer is the same either way
+  const wanted = 20_001;
+  let count = 0;
+  let first = 0;
+  while (first < plan.files.length && count < wanted) count += plan.files[first++].rows;
+  const read = (files: BuildPlan['files']) =>
+    connection.rows(`SELECT epoch_us("timestamp")::DOUBLE AS us FROM read_parquet(${sqlFileList(files.map((f) => f.path))}, hive_partitioning = false) LIMIT ${wanted}`, `${plan.what}: the bar interval`);
+  let rows = await read(plan.files.slice(0, first));
+  if (rows.length < wanted && first < plan.files.length) rows = await read(plan.files);
   return mostCommonStep(rows.length - 1, (j) => Math.round(((rows[j + 1].us as number) - (rows[j].us as number)) / 1e6));
 }
 

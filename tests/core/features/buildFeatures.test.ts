@@ -257,6 +257,32 @@ describe('buildFeatures at scale, streamed through DuckDB', () => {
     expect(error.message).toBe('the momentum_indicators built for RTY breaks its schema: 1 row(s) earlier than the row before them; first at row 150');
   });
 
+  it('infers the bar interval from the first 20,001 bars as the whole-table build does, from the first files, and from all when their counts fall short', async () => {
+    // three bars a day apart in the first file, then 20,000 minute bars (13 CME sessions from 2024-01-04 20:00Z):
+    // the first 20,001 bars step by a minute, the first file alone by a day
+    const days = [0, 1, 2].map((d) => 1_704_110_400_000_000_000n + BigInt(d) * 86_400_000_000_000n);
+    const minutes = Array.from({ length: 20_000 }, (_, i) => 1_704_398_400_000_000_000n + BigInt(i) * MINUTE_NS);
+    const table = barsAt([...days, ...minutes], 31);
+    const parts = [{ table: table.slice(0, 3), partition: { date: '2024-01-03' } }, ...byTradingDate(table.slice(3), false)];
+    for (const asset of ['ZB', 'ZN']) await writeCleanedData(store, { asset, data: parts });
+    // ZN's sidecar says its first file holds 50,000 rows: only that file would be read for the interval (daily, UTC dates)
+    const sidecarFile = path.join(store.root, 'catalog/cleaned/ZN/v1.json');
+    const sidecar = JSON.parse(fs.readFileSync(sidecarFile, 'utf8')) as { files: { path: string; rows: number }[] };
+    expect(sidecar.files[0]).toMatchObject({ path: '2024-01-03.parquet', rows: 3 });
+    sidecar.files[0].rows = 50_000;
+    fs.writeFileSync(sidecarFile, JSON.stringify(sidecar));
+    for (const asset of ['ZB', 'ZN']) {
+      const expected = await expectedOf(store, 'price_volatility', `cleaned/v1/${asset}`, asset);
+      const built = await buildFeatures(store, { set: 'price_volatility', asset });
+      const written = plain(await readVersion(store, built.path));
+      expect(written, asset).toEqual(plain(expected.table));
+      // by CME session: the three lone bars, then a session a day (the bars run through weekends) from
+      // January 4 (20:00Z) to January 18; by UTC date the bars from 23:00Z would stay on their own day
+      const dates = written.timestamp.map((ns) => new Date(Number(BigInt(ns as string) / 1_000_000n)).toISOString().slice(0, 10));
+      expect(dates, asset).toEqual(Array.from({ length: 18 }, (_, d) => new Date(Date.UTC(2024, 0, 1 + d)).toISOString().slice(0, 10)));
+    }
+  });
+
   it('numbers a set per asset: momentum_indicators of ES never takes the next number of MES', async () => {
     const mes = await buildFeatures(store, { set: 'momentum_indicators', asset: 'MES' });
     const es = await buildFeatures(store, { set: 'momentum_indicators', asset: 'ES' });
