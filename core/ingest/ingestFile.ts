@@ -206,15 +206,16 @@ export async function ingestFile(filePath: string, options: IngestOptions = {}, 
       }
       engineNote = fast.fallback;
     }
-    const sourceSha256 = options.dryRun ? knownSha256 : await startHashing();
-    throwIfAborted(options.signal, filePath);
-    let subMicrosecond = false;
-    let fields = outputFields(plan, converter.integral, subMicrosecond);
+    // the writer threads start (load their code and WebAssembly) on the other core while this one hashes
     if (!options.dryRun) {
       const threads = tuning.writerThreads ?? defaultWriterThreads(source.totalBytes);
       if (!Number.isSafeInteger(threads) || threads < 1 || threads > 16) throw new BadRequestError(`writer threads must be a whole number from 1 to 16, got ${threads}`, { threads });
       for (let k = 0; k < threads; k++) writers.push(new ParquetStreamWriter());
     }
+    const sourceSha256 = options.dryRun ? knownSha256 : await startHashing();
+    throwIfAborted(options.signal, filePath);
+    let subMicrosecond = false;
+    let fields = outputFields(plan, converter.integral, subMicrosecond);
     // the raw-snapshot keys the store expects (layer, asset, date, source file and hash), then ours
     const keyValue = commonKeys(sourceSha256);
     stager = new PartitionStager({
