@@ -86,7 +86,7 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome, json: boolean) 
     if (!publishes && !S3_READERS.has(command) && !((command === 'show' || command === 'schema') && asOf !== undefined)) return;
     const location = parseStoreUrl(store.url);
     if (location.kind !== 's3') return;
-    s3.copy = await openWorkingCopy(openObjectStore(location), cacheFolderFor(location), { emptyIsNew: command === 'init' });
+    s3.copy = await openWorkingCopy(openObjectStore(location), cacheFolderFor(location), { emptyIsNew: command === 'init', repair: publishes });
     s3.publishes = publishes;
     if (command === 'verify') orphans = await unreferencedObjects(s3.copy);
   });

@@ -7,7 +7,7 @@ import { unreferencedFiles } from '../iceberg/tableExpiry.js';
 import { VERSION_HINT } from '../iceberg/tableCommit.js';
 import { crashPoint } from '../store/crashPoints.js';
 import { errnoOf, removeTree, writeFileDurable } from '../store/durableFs.js';
-import { LISTS_DIR, piecesNamed } from '../store/sidecarLists.js';
+import { LISTS_DIR, piecesNamed, unpackLists } from '../store/sidecarLists.js';
 import { STORE_FORMAT_VERSION, STORE_MARKER, VERSION_LEDGER } from '../store/storeLayout.js';
 import { acquireStoreLock } from '../store/storeLock.js';
 import { isStoreObject, syncStores, tableOfMetadata } from '../sync/syncStores.js';
@@ -48,7 +48,9 @@ import type { StoreLocation } from './storeUrl.js';
  *         the metadata files a commit of this publish replaced (what a table drops after a
  *         commit). Anything else the copy lost (a crashed writer's leftovers the local
  *         recovery removed) is not removed from the bucket: it may be a live writer's.
- *    An object a new key already holds with the same bytes (its MD5) counts as written.
+ *    A data file or version folder file a new key already holds with the same bytes (its
+ *    MD5) counts as written; a ledger, sidecar or metadata file never does (the same text
+ *    written by another writer is its claim, not ours).
  *
  * A writer killed mid-publish leaves only objects nothing committed names (steps 1–2 before
  * step 3), or a committed version whose folder is not complete (after step 3), which the
@@ -133,7 +135,7 @@ async function writeState(cacheDir: string, location: string, objects: Map<strin
  * (with `emptyIsNew`, a prefix holding nothing gives an empty working copy, for `init`);
  * the bucket's errors (no bucket, access denied, no credentials) as the ObjectStore gives them.
  */
-export async function openWorkingCopy(remote: ObjectStore, cacheDir: string, options: { lockWaitMs?: number; signal?: AbortSignal; emptyIsNew?: boolean } = {}): Promise<WorkingCopy> {
+export async function openWorkingCopy(remote: ObjectStore, cacheDir: string, options: { lockWaitMs?: number; signal?: AbortSignal; emptyIsNew?: boolean; repair?: boolean } = {}): Promise<WorkingCopy> {
   const storeDir = path.join(cacheDir, STORE_FOLDER);
   await fs.mkdir(storeDir, { recursive: true });
   const lock = await acquireStoreLock({ root: cacheDir, formatVersion: STORE_FORMAT_VERSION }, { waitMs: options.lockWaitMs ?? 300_000, purpose: `working copy of ${remote.location}` });
@@ -166,7 +168,10 @@ export async function openWorkingCopy(remote: ObjectStore, cacheDir: string, opt
       await local.delete(entry.key);
       await removeEmptyFolders(storeDir, path.posix.dirname(entry.key));
     }
-    const localEtags = new Map(localEntries.map((entry) => [entry.key, entry.etag]));
+    // a writer: a version folder a killed publish left part of is taken away, for the recovery to rebuild it whole from its snapshot
+    const kept = localEntries.filter((entry) => inBucket.has(entry.key));
+    if (options.repair === true) await dropPartialVersionFolders(storeDir, kept);
+    const localEtags = new Map(kept.map((entry) => [entry.key, entry.etag]));
     const base = new Map<string, BaseEntry>();
     for (const entry of listed) {
       const localEtag = localEtags.get(entry.key);
@@ -177,6 +182,35 @@ export async function openWorkingCopy(remote: ObjectStore, cacheDir: string, opt
   } catch (error) {
     await lock.release();
     throw error;
+  }
+}
+
+/**
+ * Version folders of the copy that lack files their sidecar lists (a publish killed while it
+ * wrote them, after its commit point), removed from the copy: the store's recovery then
+ * rebuilds each from its snapshot, and the writer's publish sends what the bucket lacks.
+ */
+async function dropPartialVersionFolders(storeDir: string, entries: readonly ObjectEntry[]): Promise<void> {
+  const keys = new Set(entries.map((entry) => entry.key));
+  // version folders are flat: a file's folder is its key's
+  const folders = new Set(entries.filter((entry) => /^(cleaned|features)\/v\d+\//.test(entry.key)).map((entry) => path.posix.dirname(entry.key)));
+  for (const entry of entries) {
+    const match = /^catalog\/(cleaned|features)\/(.+)\/v([1-9]\d*)\.json$/.exec(entry.key);
+    if (match === null || match[2].split('/').some((segment) => segment.startsWith('.'))) continue;
+    const folder = `${match[1]}/v${match[3]}/${match[2]}`;
+    if (!folders.has(folder)) continue;
+    const file = path.join(storeDir, ...entry.key.split('/'));
+    let listed: string[];
+    try {
+      const sidecar = JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, unknown>;
+      unpackLists(sidecar, file);
+      listed = ((sidecar.files ?? []) as { path?: unknown }[]).map((f) => String(f.path));
+    } catch {
+      // a sidecar that cannot be read is verify's to report; its folder stays as it is
+      continue;
+    }
+    if (listed.every((name) => keys.has(`${folder}/${name}`))) continue;
+    await removeTree(path.join(storeDir, ...folder.split('/')));
   }
 }
 
@@ -224,13 +258,35 @@ async function holds(remote: ObjectStore, key: string, etag: string, bytes: Uint
   return Buffer.from(await remote.get(key)).equals(Buffer.from(bytes));
 }
 
-/** `MES_DATA_PUBLISH_CRASH_AFTER=N`: the N-th object written to the bucket kills the process (SIGKILL), for the crash tests. */
+/**
+ * For the crash tests, SIGKILL (no clean-up, as a power cut): `MES_DATA_PUBLISH_CRASH_AFTER=N`
+ * once the N-th object is written to (or removed from) the bucket;
+ * `MES_DATA_PUBLISH_CRASH_BEFORE=PREFIX` before the first object whose key starts with PREFIX
+ * is written. Nothing else reads them.
+ */
 let published = 0;
 function publishCrashPoint(key: string): void {
   crashPoint(`published ${key}`);
-  const after = Number(process.env.MES_DATA_PUBLISH_CRASH_AFTER);
   published++;
+  const after = Number(process.env.MES_DATA_PUBLISH_CRASH_AFTER);
   if (Number.isSafeInteger(after) && after > 0 && published === after) process.kill(process.pid, 'SIGKILL');
+}
+
+function crashBefore(key: string): void {
+  const prefix = process.env.MES_DATA_PUBLISH_CRASH_BEFORE;
+  if (prefix !== undefined && prefix !== '' && key.startsWith(prefix)) process.kill(process.pid, 'SIGKILL');
+}
+
+/**
+ * `MES_DATA_PUBLISH_GATE=<file>`: a publish first writes `<file>.waiting`, then waits until
+ * `<file>` exists, so that a test can let another writer publish in between (the race of two
+ * machines, made certain). Nothing else reads it.
+ */
+async function publishGate(): Promise<void> {
+  const gate = process.env.MES_DATA_PUBLISH_GATE;
+  if (gate === undefined || gate === '') return;
+  await fs.writeFile(`${gate}.waiting`, '');
+  while (!(await fs.stat(gate).then(() => true, () => false))) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
 /** Runs `fn` over `items`, `limit` at a time, stopping at the first failure. */
@@ -261,6 +317,7 @@ async function eachLimit<T>(items: readonly T[], limit: number, fn: (item: T) =>
  */
 export async function publishWorkingCopy(copy: WorkingCopy, options: { removals: 'all' | 'replaced-metadata' }): Promise<PublishResult> {
   const { remote } = copy;
+  await publishGate();
   const local = new LocalObjectStore(copy.storeDir);
   const entries = (await local.list('')).filter((entry) => isStoreObject(entry.key));
   const changes: { key: string; condition: PutCondition; size: number }[] = [];
@@ -294,6 +351,7 @@ export async function publishWorkingCopy(copy: WorkingCopy, options: { removals:
 
   const result: PublishResult = { written: 0, bytes: 0, removed: 0, commits: [] };
   const putOne = async (change: { key: string; condition: PutCondition }): Promise<void> => {
+    crashBefore(change.key);
     const bytes = await local.get(change.key);
     const sha256 = sha256Hex(bytes);
     let etag: string;
@@ -301,8 +359,10 @@ export async function publishWorkingCopy(copy: WorkingCopy, options: { removals:
       ({ etag } = await remote.put(change.key, bytes, change.condition, { sha256 }));
     } catch (error) {
       if (!(error instanceof LockedError && error.details.reason === 'commit-conflict')) throw error;
-      // a new key another writer gave the same bytes (a version folder rebuilt by two recoveries) is written
-      const same = 'ifNoneMatch' in change.condition && (await remote.head(change.key).then((head) => holds(remote, change.key, head.etag, bytes)).catch(() => false));
+      // a data file or version folder file another writer gave the same bytes (a folder rebuilt by two
+      // recoveries) is written; never a ledger, sidecar or metadata file: the same text is another writer's claim
+      const step = stepOf(change.key);
+      const same = 'ifNoneMatch' in change.condition && (step === 1 || step === 4) && (await remote.head(change.key).then((head) => holds(remote, change.key, head.etag, bytes)).catch(() => false));
       if (!same) throw conflictError(remote, change.key, change.condition, error);
       etag = (await remote.head(change.key)).etag;
     }

@@ -239,13 +239,19 @@ async function readMarker(store: ObjectStore, role: 'FROM' | 'TO'): Promise<Mark
 }
 
 /** What the sidecars of `catalog/` record of each file they list: its size and SHA-256 (and the sidecars' own bytes, read once). */
-async function recordedHashes(from: ObjectStore, entries: ObjectEntry[], signal: AbortSignal | undefined): Promise<{ hashes: Map<string, { sha256: string; bytes: number; sidecar: string }>; sidecars: Map<string, Uint8Array> }> {
+async function recordedHashes(
+  from: ObjectStore,
+  entries: ObjectEntry[],
+  signal: AbortSignal | undefined,
+  /** TO's copy of a sidecar the caller knows to be FROM's (`knownSame`): read there, not from FROM */
+  knownCopy: (entry: ObjectEntry) => ObjectStore | null = () => null,
+): Promise<{ hashes: Map<string, { sha256: string; bytes: number; sidecar: string }>; sidecars: Map<string, Uint8Array> }> {
   const hashes = new Map<string, { sha256: string; bytes: number; sidecar: string }>();
   const sidecars = new Map<string, Uint8Array>();
   const listed = entries.filter((entry) => folderOfSidecar(entry.key) !== null);
   await eachLimit(listed, 16, async (entry) => {
     signal?.throwIfAborted();
-    const bytes = await from.get(entry.key);
+    const bytes = await (knownCopy(entry) ?? from).get(entry.key);
     sidecars.set(entry.key, bytes);
     let files: unknown;
     try {
@@ -324,7 +330,11 @@ async function copyInOrder(from: ObjectStore, to: ObjectStore, fromEntries: Obje
   const concurrency = Math.max(1, options.concurrency ?? 4);
   const progress = options.progress ?? (() => undefined);
   progress({ fraction: null, bytes: 0, stage: 'reading the sidecars' });
-  const { hashes, sidecars } = await recordedHashes(from, fromEntries, signal);
+  const known = options.knownSame;
+  const { hashes, sidecars } = await recordedHashes(from, fromEntries, signal, (entry) => {
+    const present = toEntries.get(entry.key);
+    return known !== undefined && present !== undefined && present.size === entry.size && known(entry, present) ? to : null;
+  });
   const phase = planOrder(fromEntries.map((entry) => entry.key));
   const byPhase = PHASES.map((_, k) => fromEntries.filter((entry) => phase.get(entry.key) === k));
   // the newest metadata file of a table before its hint

@@ -275,6 +275,26 @@ describe('syncStores', () => {
     expect([refused.code, refused.message]).toEqual(['INVALID_NAME', 'the object key "raw/MES/../../../../escape.txt" is not allowed: it has a ".." segment']);
   });
 
+  it('a version whose lists are in pieces (catalog/…/.lists/, over 256 files) is copied with its pieces, before its sidecar: verify passes on the copy', async (context) => {
+    skipWithoutMoto(context);
+    const long = path.join(tmp, 'long');
+    const { store } = await initStore(long);
+    const day = (k: number): string => new Date(Date.UTC(2023, 0, 1 + k)).toISOString().slice(0, 10);
+    await writeCleanedData(store, { asset: 'MES', data: Array.from({ length: 257 }, (_, k) => ({ table: ohlcvTable(1), partition: { date: day(k) } })) });
+    const pieces = fs.readdirSync(path.join(long, 'catalog', 'cleaned', 'MES', '.lists')).map((name) => `catalog/cleaned/MES/.lists/${name}`).sort();
+    expect(pieces.length).toBeGreaterThan(0);
+    const order: string[] = [];
+    await syncStores(new LocalObjectStore(long), bucket('long'), { onCopied: (key) => order.push(key) });
+    const copied = (await bucket('long').list('catalog/cleaned/MES/.lists/')).map((entry) => entry.key);
+    expect(copied).toEqual(pieces);
+    expect(Math.max(...pieces.map((key) => order.indexOf(key)))).toBeLessThan(order.indexOf('catalog/cleaned/MES/v1.json'));
+    const back = path.join(tmp, 'long-back');
+    await syncStores(bucket('long'), new LocalObjectStore(back));
+    expect(fs.readdirSync(path.join(back, 'catalog', 'cleaned', 'MES', '.lists')).sort()).toEqual(pieces.map((key) => path.posix.basename(key)));
+    const report = await verifyStore(await openStore(back));
+    expect({ ok: report.ok, problems: report.problems, datasets: report.checked.datasets }).toEqual({ ok: true, problems: [], datasets: 1 });
+  });
+
   it('a dry run says what it would copy and writes nothing', async (context) => {
     skipWithoutMoto(context);
     const keys = Object.keys(filesOf(source));
