@@ -148,6 +148,16 @@ describe('mes-data on an s3:// store: a working copy, published with conditional
     expect({ code: verify.code, ok: verify.json.ok, problems: verify.json.problems }).toEqual({ code: 0, ok: true, problems: [] });
     // a second machine's first pull gives the same answers
     expect((await cliJson('b', 'show', 'cleaned/MES', '--as-of', '2100-01-01T00:00:00Z', '--rows', '3', '--store', lake)).json).toEqual(asOf.json);
+
+    // gc removes from the bucket what it removes from a folder: v1's sidecar and folder, the files only it needed
+    const gcLocal = await cliJson('a', 'gc', '--keep', '1', '--store', folder);
+    const gcRemote = await cliJson('b', 'gc', '--keep', '1', '--store', lake);
+    const shape = (json: Record<string, unknown>) => ({ versions: (json.versions as { path: string }[]).map((v) => v.path), files: (json.files as unknown[]).length });
+    expect(shape(gcRemote.json)).toEqual(shape(gcLocal.json));
+    expect(shape(gcRemote.json).versions).toEqual(['cleaned/v1/MES']);
+    const keys = [...(await bucketObjects('same')).keys()];
+    expect(keys.filter((key) => key.startsWith('cleaned/v1/') || key === 'catalog/cleaned/MES/v1.json')).toEqual([]);
+    expect(withoutTimes((await cliJson('a', 'ls', '--depth', 'all', '--store', lake)).json)).toEqual(withoutTimes({ ...(await cliJson('a', 'ls', '--depth', 'all', '--store', folder)).json, name: 'same' }));
   }, 600_000);
 
   it('pyarrow S3FileSystem reads a version promoted in the bucket with exact values', async (context) => {
