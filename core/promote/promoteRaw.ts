@@ -5,7 +5,7 @@ import path from 'node:path';
 import { DateDay, makeData, makeVector, Table, type Vector } from 'apache-arrow';
 import { takeRows } from '../arrow/takeRows.js';
 import { sqlFileList, sqlIdent, sqlString, withConnection } from '../engine/duckdbEngine.js';
-import { readDatasetChunks } from '../engine/datasetTable.js';
+import { readDatasetChunks, type DatasetChunk } from '../engine/datasetTable.js';
 import { writePartitionedSorted } from '../engine/partitionedWrite.js';
 import { BadRequestError, CancelledError, MesDataError, NotFoundError, ValidationGateError } from '../errors.js';
 import type { Compression } from '../parquet/writeParquet.js';
@@ -466,6 +466,224 @@ function streamedSkips(plan: CleanPlan, raw: RawDate, range: { start: number; en
   return { skip, duplicates };
 }
 
+/** One raw file's rows pulled a chunk at a time (`readDatasetChunks` pushes them: each push waits for the next pull). */
+class ChunkPuller {
+  private ready: DatasetChunk | null | undefined = undefined;
+  private waiting: ((chunk: DatasetChunk | null) => void) | null = null;
+  private resume: (() => void) | null = null;
+  private failure: Error | null = null;
+  private cancelled = false;
+  /** the engine's read does not map the file's types */
+  unmapped = false;
+
+  constructor(file: string, signal: AbortSignal | undefined) {
+    readDatasetChunks([file], { signal, chunkRows: STREAM_ROWS }, (chunk) =>
+      new Promise<void>((resolve) => {
+        this.deliver(chunk);
+        this.resume = resolve;
+      }).then(() => {
+        if (this.cancelled) throw new CancelledError(`reading ${file}: stopped`);
+      }),
+    ).then(
+      (read) => {
+        this.unmapped = read === null;
+        this.deliver(null);
+      },
+      (error: unknown) => {
+        this.failure = error instanceof Error ? error : new MesDataError('INTERNAL', String(error));
+        this.deliver(null);
+      },
+    );
+  }
+
+  private deliver(chunk: DatasetChunk | null): void {
+    const waiting = this.waiting;
+    this.waiting = null;
+    if (waiting) waiting(chunk);
+    else this.ready = chunk;
+  }
+
+  /** The next chunk, or null after the last one (throws what the read threw). */
+  async next(): Promise<DatasetChunk | null> {
+    const resume = this.resume;
+    this.resume = null;
+    resume?.();
+    let chunk: DatasetChunk | null;
+    if (this.ready !== undefined) {
+      chunk = this.ready;
+      this.ready = undefined;
+    } else chunk = await new Promise<DatasetChunk | null>((resolve) => (this.waiting = resolve));
+    if (this.failure) throw this.failure;
+    return chunk;
+  }
+
+  /** Ends the read early. */
+  cancel(): void {
+    this.cancelled = true;
+    const resume = this.resume;
+    this.resume = null;
+    resume?.();
+  }
+}
+
+/** The rows of one raw file of a date the merge has not written yet: a chunk (and the row kept from the one before), its timestamps as words. */
+interface MergeCursor {
+  puller: ChunkPuller;
+  /** the file's rank in the date's raw order */
+  rank: number;
+  /** the file's first row in the concatenated raw order */
+  fileStart: number;
+  table: Table;
+  words: Int32Array;
+  pos: number;
+  /** the file has no rows after `table` */
+  last: boolean;
+}
+
+/** The merge could not read a file with the engine: the date is read whole instead. */
+class UnmappedRead extends Error {}
+
+/**
+ * A date of several raw files, each in time order (a day and a correction file beside it),
+ * cleaned as `clean` does it — in time order, the last of rows sharing a timestamp in raw
+ * order (a later file's row over an earlier file's), the gate's dropped rows left out — by
+ * merging the files as they are read, a million rows at a time each, into `file`. Answers the
+ * duplicates resolved. Throws UnmappedRead when the engine's read does not map a file's types.
+ */
+async function mergeSortedFiles(plan: CleanPlan, raw: RawDate, range: { start: number }, file: StreamedParquetFile): Promise<number> {
+  const starts = new Map(plan.files.map((f) => [f.file, f.rowStart]));
+  const ts = plan.tsName;
+  const cursors: MergeCursor[] = [];
+  let duplicates = 0;
+  /** The next chunk of the cursor's file, without the rows the gate drops, after the row kept from the last one. */
+  const load = async (cursor: MergeCursor, keep: Table | null): Promise<boolean> => {
+    for (;;) {
+      const chunk = await cursor.puller.next();
+      if (!chunk) {
+        if (cursor.puller.unmapped) throw new UnmappedRead();
+        cursor.last = true;
+        if (!keep) return false;
+        cursor.table = keep;
+        cursor.words = timestampColumn(keep.getChild(ts) as Vector).words;
+        cursor.pos = 0;
+        return true;
+      }
+      let table = enforceSchema(chunk.table, plan.schema, { mode: plan.mode }).table;
+      const drop = plan.drop;
+      if (drop) {
+        const at = cursor.fileStart + chunk.rowStart;
+        const kept: number[] = [];
+        let any = false;
+        for (let i = 0; i < table.numRows; i++) {
+          if (drop[at + i] === 1) any = true;
+          else kept.push(i);
+        }
+        if (any) table = takeRows(table, kept);
+      }
+      if (keep) table = keep.concat(table);
+      if (table.numRows === 0) continue;
+      cursor.table = table;
+      cursor.words = timestampColumn(table.getChild(ts) as Vector).words;
+      cursor.pos = 0;
+      return true;
+    }
+  };
+  try {
+    for (const [rank, f] of raw.files.entries()) {
+      const cursor: MergeCursor = { puller: new ChunkPuller(f.absolute, plan.signal), rank, fileStart: starts.get(f.absolute) ?? range.start, table: new Table(), words: new Int32Array(0), pos: 0, last: false };
+      cursors.push(cursor);
+      if (!(await load(cursor, null))) cursors.pop();
+    }
+    const hi = (c: MergeCursor, i: number) => c.words[2 * i + 1];
+    const lo = (c: MergeCursor, i: number) => c.words[2 * i] >>> 0;
+    /** <0, 0, >0 as row i of a is before, at, after row j of b in time */
+    const compare = (a: MergeCursor, i: number, b: MergeCursor, j: number) => hi(a, i) - hi(b, j) || lo(a, i) - lo(b, j);
+    while (cursors.length > 0) {
+      // a cursor at the last row of its chunk first takes the next chunk after that row: the row's neighbour decides
+      const ending = cursors.find((c) => c.pos === c.table.numRows - 1 && !c.last);
+      if (ending) {
+        if (!(await load(ending, ending.table.slice(ending.pos)))) cursors.splice(cursors.indexOf(ending), 1);
+        continue;
+      }
+      let first = cursors[0];
+      for (const c of cursors) {
+        const order = compare(c, c.pos, first, first.pos);
+        if (order < 0 || (order === 0 && c.rank > first.rank)) first = c;
+      }
+      let next: MergeCursor | null = null;
+      let tied = false;
+      for (const c of cursors) {
+        if (c === first) continue;
+        if (compare(c, c.pos, first, first.pos) === 0) {
+          // the same time in an earlier file: the later file's row stays (the heads are compared again)
+          c.pos++;
+          duplicates++;
+          tied = true;
+        } else if (!next || compare(c, c.pos, next, next.pos) < 0) next = c;
+      }
+      const n = first.table.numRows;
+      if (tied) {
+        // the heads again, from the top
+      } else if (first.pos + 1 < n && compare(first, first.pos + 1, first, first.pos) === 0) {
+        // the same time on the next row of the file: that row stays
+        first.pos++;
+        duplicates++;
+      } else {
+        // the file's rows before the other files' next time, up to a repeat or the chunk's last row
+        let end = first.pos + 1;
+        const limit = first.last ? n : n - 1;
+        if (next) {
+          let a = end;
+          let b = limit;
+          while (a < b) {
+            const mid = (a + b) >> 1;
+            if (compare(first, mid, next, next.pos) < 0) a = mid + 1;
+            else b = mid;
+          }
+          end = Math.max(end, a);
+        } else end = Math.max(end, limit);
+        for (let i = first.pos + 1; i < end; i++) {
+          if (compare(first, i, first, i - 1) === 0) {
+            end = i - 1;
+            break;
+          }
+        }
+        if (end > first.pos) {
+          await file.append(first.pos === 0 && end === n ? first.table : first.table.slice(first.pos, end));
+          first.pos = end;
+        }
+      }
+      for (let k = cursors.length - 1; k >= 0; k--) {
+        const c = cursors[k];
+        if (c.pos < c.table.numRows) continue;
+        if (c.last || !(await load(c, null))) cursors.splice(k, 1);
+      }
+    }
+    return duplicates;
+  } finally {
+    for (const c of cursors) c.puller.cancel();
+  }
+}
+
+/** A date read whole and cleaned (`cleanOrder`), its rows encoded a slice at a time: the cleaned copy is never whole. Answers the duplicates resolved. */
+async function cleanWhole(plan: CleanPlan, raw: RawDate, range: { start: number; end: number }, file: StreamedParquetFile): Promise<number> {
+  const table = enforceSchema((await readFilesTable(raw.files.map((f) => f.absolute), { signal: plan.signal })).table, plan.schema, { mode: plan.mode }).table;
+  const { keep, duplicates } = cleanOrder(table, plan.drop ? plan.drop.subarray(range.start, range.end) : null, plan.tsName);
+  const rows = keep ? keep.length : table.numRows;
+  for (let i = 0; i < rows; i += STREAM_ROWS) {
+    const end = Math.min(rows, i + STREAM_ROWS);
+    await file.append(keep ? takeRows(table, keep.subarray(i, end)) : table.slice(i, end));
+  }
+  return duplicates;
+}
+
+/** Whether each raw file of the date is in time order (the gate's rows earlier than the one before them are all first rows of a file). */
+function sortedFiles(plan: CleanPlan, raw: RawDate, range: { start: number; end: number; perRowDate: boolean }): boolean {
+  if (range.perRowDate || plan.mode === 'coerce' || plan.unsortedRows === null) return false;
+  const firstRows = new Set(plan.files.filter((f) => raw.files.some((r) => r.absolute === f.file)).map((f) => f.rowStart));
+  return within(plan.unsortedRows, range.start, range.end).every((p) => firstRows.has(p));
+}
+
 /**
  * Our own writer's version (`eachCleanDate` into the version): each date's file streamed to
  * the encoder (`StreamedParquetFile`), so memory stays bounded however many rows a date
@@ -484,7 +702,7 @@ async function writeOwnStreamed(plan: CleanPlan, ctx: VersionWriteContext, compr
       duplicates += await eachCleanDate(plan, (relative, table) => ctx.writeParquet(relative, table, { compression }), [range]);
       continue;
     }
-    const file = new StreamedParquetFile(ctx, `date=${range.date}/part-0.parquet`, compression);
+    let file = new StreamedParquetFile(ctx, `date=${range.date}/part-0.parquet`, compression);
     try {
       const skips = streamedSkips(plan, raw, range);
       if (skips) {
@@ -504,16 +722,18 @@ async function writeOwnStreamed(plan: CleanPlan, ctx: VersionWriteContext, compr
         const read = await readDatasetChunks(files, { signal: plan.signal, chunkRows: STREAM_ROWS }, (chunk) => appendKept(enforceSchema(chunk.table, plan.schema, { mode: plan.mode }).table, chunk.rowStart));
         // types the engine's read does not map: the date whole, as the gate read it
         if (!read) await appendKept(enforceSchema((await readFilesTable(files, { signal: plan.signal })).table, plan.schema, { mode: plan.mode }).table, 0);
-      } else {
-        const table = enforceSchema((await readFilesTable(raw.files.map((f) => f.absolute), { signal: plan.signal })).table, plan.schema, { mode: plan.mode }).table;
-        const { keep, duplicates: repeated } = cleanOrder(table, plan.drop ? plan.drop.subarray(range.start, range.end) : null, plan.tsName);
-        duplicates += repeated;
-        // the cleaned rows a slice at a time: the cleaned copy of the date is never whole
-        const rows = keep ? keep.length : table.numRows;
-        for (let i = 0; i < rows; i += STREAM_ROWS) {
-          const end = Math.min(rows, i + STREAM_ROWS);
-          await file.append(keep ? takeRows(table, keep.subarray(i, end)) : table.slice(i, end));
+      } else if (sortedFiles(plan, raw, range)) {
+        try {
+          duplicates += await mergeSortedFiles(plan, raw, range, file);
+        } catch (error) {
+          if (!(error instanceof UnmappedRead)) throw error;
+          // the engine's read does not map these types: the date read whole, as below
+          await file.abort();
+          file = new StreamedParquetFile(ctx, `date=${range.date}/part-0.parquet`, compression);
+          duplicates += await cleanWhole(plan, raw, range, file);
         }
+      } else {
+        duplicates += await cleanWhole(plan, raw, range, file);
       }
       await file.close();
     } catch (error) {

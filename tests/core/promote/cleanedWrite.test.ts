@@ -24,22 +24,23 @@ function day(date: string, base: number): Bar[] {
   return barsFromCloses(`${date}T16:00:00Z`, 60, [base, base + 0.25, base + 0.5, base + 0.75, base + 1]);
 }
 
+const T0 = BigInt(Date.parse('2024-03-04T14:30:00Z')) * 1_000_000n;
+
 /** `n` one-second bars of one trading date from 2024-03-04 14:30Z, each a nanosecond past its second (our own writer's data); volume = row number. */
-function longDate(n: number): { table: Table; ts: BigInt64Array; high: Float64Array } {
+function longDate(n: number, at?: (i: number) => bigint, volumeBase = 0): { table: Table; ts: BigInt64Array; high: Float64Array } {
   const ts = new BigInt64Array(n);
   const open = new Float64Array(n);
   const high = new Float64Array(n);
   const low = new Float64Array(n);
   const close = new Float64Array(n);
   const volume = new BigInt64Array(n);
-  const t0 = BigInt(Date.parse('2024-03-04T14:30:00Z')) * 1_000_000n;
   for (let i = 0; i < n; i++) {
-    ts[i] = t0 + BigInt(i) * 1_000_000_000n + 1n;
+    ts[i] = at ? at(i) : T0 + BigInt(i) * 1_000_000_000n + 1n;
     open[i] = 5000 + (i % 7) * 0.25;
     close[i] = open[i];
     high[i] = open[i] + 0.5;
     low[i] = open[i] - 0.5;
-    volume[i] = BigInt(i);
+    volume[i] = BigInt(volumeBase + i);
   }
   const column = (data: Float64Array) => makeVector(makeData({ type: new Float64(), length: n, data }));
   const table = new Table({
@@ -144,5 +145,36 @@ describe('the cleaned version promotion writes', () => {
     const [nanos] = await duck.rows(`SELECT count(*) AS n FROM parquet_schema(${file}) WHERE name = 'timestamp' AND logical_type LIKE '%NANOS%'`);
     expect(nanos).toEqual({ n: 1n });
     expect(sidecarOf('YM', 'v1').validation).toEqual(await writtenFilesReport('YM', 'v1'));
+  }, 120_000);
+
+  it('a date of two raw files each in time order is merged as they are read: a later file’s row wins a repeated time, dropped rows of either file go', async () => {
+    const n = 1_000_004;
+    const second = (i: number) => T0 + BigInt(i) * 1_000_000_000n + 1n;
+    const a = longDate(n);
+    // a repeat inside the first file across the edge of its first million rows, and a dropped bar
+    a.ts[1_000_000] = a.ts[999_999];
+    a.high[10] = 1;
+    // the correction file: the times of rows 5 and 20 of the first file (row 20's bar dropped), one between rows 7 and 8, the repeated time at the edge, the last time and one after it
+    const times = [second(5), second(7) + 500_000_000n, second(20), second(999_999), second(n - 1), second(n + 10)];
+    const b = longDate(times.length, (i) => times[i], 9_000_000);
+    b.high[2] = 1;
+    await writeRawSnapshot(store, { asset: 'RTY', date: '2024-03-04', name: 'a', table: a.table });
+    await writeRawSnapshot(store, { asset: 'RTY', date: '2024-03-04', name: 'b', table: b.table });
+    const result = await promoteRaw(store, { asset: 'RTY', schema: OHLCV_SCHEMA, onInvalid: 'drop' });
+    // 1,000,010 rows: 2 dropped, and of the repeats the first file's rows 5, 999,999, 1,000,000 and its last row go
+    expect(result).toMatchObject({ version: 'v1', rows: n + times.length - 2 - 4, status: 'created', dropped: { ohlc_consistency: 2, unique_timestamp: 4 } });
+    // what cleaning keeps, in DuckDB's words: the last row of each time in raw order (file a, then b), bad bars left out
+    const folder = path.join(store.root, 'raw/RTY/2024-03-04');
+    const expected = await duck.rows(
+      `SELECT count(*) AS n, sum(volume) AS volumes, sum(epoch_ns(timestamp) % 1000003) AS times FROM (SELECT * FROM read_parquet(${sqlString(`${folder}/*.parquet`)}, filename = true, file_row_number = true) WHERE high >= greatest(open, close) QUALIFY row_number() OVER (PARTITION BY timestamp ORDER BY filename DESC, file_row_number DESC) = 1)`,
+    );
+    const file = sqlString(path.join(store.root, 'cleaned/v1/RTY/2024-03-04.parquet'));
+    const written = await duck.rows(`SELECT count(*) AS n, sum(volume) AS volumes, sum(epoch_ns(timestamp) % 1000003) AS times FROM read_parquet(${file})`);
+    expect(written).toEqual(expected);
+    expect(written[0].n).toBe(BigInt(n + times.length - 6));
+    const [order] = await duck.rows(`SELECT count(*) FILTER (WHERE d <= 0) AS back FROM (SELECT epoch_ns(timestamp) - lag(epoch_ns(timestamp)) OVER () AS d FROM read_parquet(${file}))`);
+    expect(order).toEqual({ back: 0n });
+    const picks = await duck.rows(`SELECT volume FROM read_parquet(${file}) WHERE epoch_us(timestamp) IN (${[5, 20, 999_999, n - 1].map((i) => String(second(i) / 1000n)).join(', ')}) ORDER BY timestamp`);
+    expect(picks.map((r) => r.volume)).toEqual([9_000_000n, 20n, 9_000_003n, 9_000_004n]);
   }, 120_000);
 });
