@@ -5,7 +5,8 @@
  * --append and features build print what they print on a folder, and ls and show answer the
  * same; pyarrow reads a promoted version from the bucket; two promotes from two machines (two
  * cache folders) get distinct versions, the later one pulled again and run again, and the
- * table's metadata names both; a publish killed midway leaves only objects nothing names,
+ * table's metadata names both, and two ingests of one date end as two on a folder do; a
+ * publish killed midway leaves only objects nothing names,
  * which verify lists and gc removes, and one killed after its commit point is finished by the
  * next writer; a missing bucket and missing or refused credentials are
  * typed errors naming the bucket.
@@ -225,6 +226,33 @@ print(json.dumps({'rows': t.num_rows, 'columns': t.column_names, 'first': [d['ti
     expect(new Set(made).size).toBe(made.length);
     const { versions } = await tableVersions(prefix, 'cleaned/MES');
     expect(versions).toEqual(['1', '2', ...made.map((v) => v.replace('v', '')).sort()]);
+  }, 600_000);
+
+  it('two ingests of one date from two machines: the later is pulled again, run again and finds the date there, as on a folder', async (context) => {
+    skipWithoutMoto(context);
+    const lake = `s3://${BUCKET}/ingest-race`;
+    await cli('a', 'init', '--store', lake);
+    const gate = path.join(dir, 'ingest-gate');
+    const b = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [CLI_BIN, 'ingest', day5, '--asset', 'MES', '--store', lake], { env: { ...process.env, ...awsEnv('b'), MES_DATA_PUBLISH_GATE: gate } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+    while (!fs.existsSync(`${gate}.waiting`)) await new Promise((resolve) => setTimeout(resolve, 100));
+    const a = await cli('a', 'ingest', day5, '--asset', 'MES', '--store', lake);
+    fs.writeFileSync(gate, '');
+    const ended = await b;
+    // what the same ingest prints the second time on a folder
+    const folder = path.join(dir, 'ingest-race-folder');
+    await cli('a', 'init', '--store', folder);
+    const first = await cli('a', 'ingest', day5, '--asset', 'MES', '--store', folder);
+    const second = await cli('a', 'ingest', day5, '--asset', 'MES', '--store', folder);
+    expect({ a: a.stdout, b: ended.stdout, code: ended.code }).toEqual({ a: first.stdout, b: second.stdout, code: 0 });
+    expect(ended.stderr).toContain('another writer published first: pulling the new state and running the command again\n');
+    expect([...(await bucketObjects('ingest-race')).keys()].filter((key) => key.startsWith('raw/') || key.startsWith('catalog/raw/')).sort()).toEqual(['catalog/raw/MES/2024-01-05.json', 'raw/MES/2024-01-05/day5.parquet']);
   }, 600_000);
 
   it('a publish killed midway leaves only objects nothing names: verify lists them, gc removes them, nothing else changed', async (context) => {
