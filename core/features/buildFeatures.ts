@@ -19,7 +19,7 @@ import type { ValidationReport } from '../validation/issueRows.js';
 import { floatColumn, timestampColumn } from '../validation/columnData.js';
 import { validateTable } from '../validation/validateTable.js';
 import { checkBarColumns, streamBars } from './barSource.js';
-import { buildFeatureTable, FEATURE_SETS, priceVolatilityTable, type FeatureSet, type VolatilityPeriods } from './buildFeatureTable.js';
+import { buildFeatureTable, FEATURE_SETS, priceVolatility, type FeatureSet, type VolatilityPeriods } from './buildFeatureTable.js';
 import { FeatureGate, type GateColumn } from './featureGate.js';
 import { MomentumState, type MomentumOutputs, type MomentumPeriods } from './featureMath.js';
 import { FeatureSink, type SinkColumn } from './featureSink.js';
@@ -397,16 +397,13 @@ async function streamPriceVolatility(plan: BuildPlan): Promise<CommitVersionResu
         read += n;
         plan.progress({ fraction: 0.05 + 0.75 * Math.min(1, read / Math.max(1, plan.totalRows)), stage: `computing ${plan.set}`, rows: read });
       });
-      const table = priceVolatilityTable(folder.series, plan.asset, volatilityPeriods(plan));
+      const { table, columns } = priceVolatility(folder.series, plan.asset, volatilityPeriods(plan));
       const { report } = validateTable(table, plan.schema, { target: `${plan.set} for ${plan.asset}` });
       if (!report.valid) throw gateFailure(plan, report);
       checkCancelled(plan);
       plan.progress({ fraction: 0.8, stage: 'writing', rows: table.numRows });
       const days = folder.series.day;
-      sink.append(
-        [Float64Array.from(days, (d) => d * 86_400_000_000), ...names.map((name) => Float64Array.from({ length: days.length }, (_, i) => (table.getChild(name)?.get(i) as number | null) ?? Number.NaN))],
-        days.length,
-      );
+      sink.append([Float64Array.from(days, (d) => d * 86_400_000_000), columns.realized_vol_30d, columns.realized_vol_60d, columns.vol_ratio, columns.true_range, columns.atr_14], days.length);
       const select = `${sink.column('ts')} AS "timestamp", ${sqlString(plan.asset)} AS asset, ${names.map((name) => `${sink.column(name)} AS ${name}`).join(', ')}`;
       return commitStreamed(plan, report, (file, keyValue, fieldIds) => sink.copyTo(connection, select, file, keyValue, plan.what, fieldIds));
     }, plan.signal);
