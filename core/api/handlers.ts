@@ -96,8 +96,10 @@ export class ApiSession {
     this.ownDecoder = !options.decoder && (host === 'browser' || host === 'electron') ? new DecoderPool({ threads: 2 }) : null;
     this.decoder = options.decoder ?? this.ownDecoder ?? sharedDecoderPool();
     this.recent.push(...(options.recentStores ?? []));
-    // a window's host runs each job in a process of its own: neither its CPU nor its memory is the host's
-    this.jobs = new JobManager(() => this.store?.root ?? null, undefined, jobThreadSettings(host), { runIn: windowHost(host) ? 'process' : 'thread' });
+    // the browser mode runs each job in a process of its own: neither its CPU nor its memory is
+    // the host's. The app's jobs stay threads: its packaged binary cannot run as plain Node (the
+    // runAsNode fuse, electron-builder.yml), which node's fork needs
+    this.jobs = new JobManager(() => this.store?.root ?? null, undefined, jobThreadSettings(host), { runIn: host === 'browser' ? 'process' : 'thread' });
     this.datasets = new DatasetCache(this.decoder);
     // a job that ended may have written to the store
     this.jobs.onEvent(({ job }) => {
@@ -387,9 +389,10 @@ function makeHandlers(session: ApiSession): Handlers {
 
 /**
  * A window's host (the app, the browser mode) answers its pages and its tree while a job runs:
- * the job's process (its gate, hashing, decoders, writers and DuckDB's threads) runs at a
- * lower priority and DuckDB in it leaves a core free, so a promotion beside the host no
- * longer holds both cores of a two-core machine. The command line's jobs run as fast as they can.
+ * the job (in the browser mode its process, with DuckDB's threads; in the app its thread, its
+ * decoders and writers) runs at a lower priority and DuckDB in it leaves a core free, so a
+ * promotion beside the host no longer holds both cores of a two-core machine. The command
+ * line's jobs run as fast as they can.
  */
 const JOB_NICE = 10;
 

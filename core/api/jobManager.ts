@@ -9,7 +9,7 @@ import { openStore } from '../store/openStore.js';
 
 /**
  * Runs the heavy operations (validate, ingest, promote, features, diff, verify) as jobs, each
- * in a worker thread of its own or, in a window's host, in a child process of its own: the
+ * in a worker thread of its own or, in the browser mode's host, in a child process of its own: the
  * host's thread never blocks, a crash (a WebAssembly panic, running out of memory) fails
  * only its job, and the memory a job used is given back when it ends. In a process the job's
  * memory is not the host's at all, and the whole job (DuckDB's threads too) runs at the

@@ -15,7 +15,7 @@ export type HostMessage = ({ type: 'start' } & JobStart) | { type: 'cancel' };
 /**
  * A job's side of its link to the host, the same whether the job runs in a thread of the
  * host (the command line's jobs: the start comes as workerData, messages through the
- * thread's port) or in a child process of its own (a window's host: the start is the first
+ * thread's port) or in a child process of its own (the browser mode: the start is the first
  * message over node's IPC channel). A process whose host goes away (its channel closes)
  * is told to stop as a cancel would, and ends after ORPHAN_GRACE_MS whatever it is doing (a
  * store lock it held is then stale, and the store's next opening recovers what it left).

@@ -50,10 +50,10 @@ export function startThread(thread: URL | string, options: WorkerOptions = {}): 
 /**
  * Starts the module of a thread as a child process of its own instead (node's `fork`, with
  * an IPC channel that carries structured clones, as a thread's port does): a job of a
- * window's host runs there, so that its memory and its CPU are not the host's. From the
- * sources the process starts through the same boot file as a thread. In Electron's main
- * process `fork` runs the child as plain Node (ELECTRON_RUN_AS_NODE), with the native
- * modules the main process loads. stdout and stderr are the parent's.
+ * the browser mode runs there, so that its memory and its CPU are not the host's. From the
+ * sources the process starts through the same boot file as a thread. Not for Electron's main
+ * process: `fork` runs the child as plain Node there (ELECTRON_RUN_AS_NODE), which the
+ * packaged app's fuses forbid. stdout and stderr are the parent's.
  */
 export function startProcess(thread: URL | string): ChildProcess {
   const href = typeof thread === 'string' && Object.hasOwn(THREADS, thread) ? threadModule(thread as ThreadName) : new URL(thread).href;

@@ -31,7 +31,8 @@ describe('JobManager', () => {
   it('cancel asks the thread, which cleans up and ends cancelled', async () => {
     const jobs = new JobManager(() => null, ENTRY);
     const job = jobs.start(validate('wait-for-cancel'));
-    await new Promise((r) => setTimeout(r, 300));
+    // until the thread has started and said so (on a loaded machine that is not within a fixed time)
+    for (let k = 0; k < 400 && jobs.get(job.id).progress.stage !== 'working'; k++) await new Promise((r) => setTimeout(r, 25));
     expect(jobs.get(job.id).progress).toMatchObject({ fraction: 0.25, rows: 10, stage: 'working' });
     jobs.cancel(job.id);
     expect(await jobs.wait(job.id, 10_000)).toMatchObject({ state: 'cancelled', error: { code: 'CANCELLED', message: 'cancelled, cleaned up' } });

@@ -12,7 +12,7 @@ import { verifyStore } from '../../../core/store/verifyStore.js';
 import { barsFromCloses, barsTable } from '../../helpers/barsTable.js';
 import { newStore } from '../store/storeTestKit.js';
 
-/** The real job (core/api/jobWorker.ts) in a child process, as a window's host runs it, on a store of 40 trading dates. */
+/** The real job (core/api/jobWorker.ts) in a child process, as the browser mode's host runs it, on a store of 40 trading dates. */
 describe('jobs in a process of their own, on a real store', () => {
   let store: Store;
   let cleanup: () => void;
