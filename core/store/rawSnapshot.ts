@@ -80,7 +80,8 @@ export interface RawSnapshotResult {
 export interface RawCommitOptions {
   /**
    * A snapshot whose file exists with other rows is stored as the next revision,
-   * `{name}.rev{N}.parquet` beside the original, instead of failing with ALREADY_EXISTS
+   * `{name}.rev{N}.parquet` in its date folder, the file it supersedes moved to
+   * `catalog/raw/{ASSET}/superseded/{DATE}/` (`rawSupersededPath`) in the same commit, instead of failing with ALREADY_EXISTS
    * (see docs/versioning_semantics.md, "Correcting raw data").
    */
   revise?: boolean;
@@ -602,7 +603,7 @@ function conflictError(conflicts: Conflict[], total: number): AlreadyExistsError
   return new AlreadyExistsError(
     `${first.path} already exists with other rows (recorded sha256 ${first.existingSha256}, new ${first.newSha256}); raw snapshots are write-once, so nothing was written. ` +
       `${conflicts.length} of ${total} snapshot${total === 1 ? '' : 's'} changed (${named})${unchanged > 0 ? `, ${unchanged} unchanged` : ''}. ` +
-      `To keep the correction, ingest again with --revise: each changed snapshot is stored beside the original as its next revision (${revisionName(path.posix.basename(first.path), 1)})`,
+      `To keep the correction, ingest again with --revise: each changed snapshot is stored as its next revision (${revisionName(path.posix.basename(first.path), 1)}), the file it supersedes kept in ${CATALOG_DIR}/raw/{ASSET}/superseded/`,
     { path: first.path, existingSha256: first.existingSha256, newSha256: first.newSha256, changedDates: dates, unchanged, conflicts },
   );
 }

@@ -10,11 +10,14 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalObjectStore } from '../../../core/objectStore/localObjectStore.js';
 import { MetadataManager } from '../../../core/store/metadataManager.js';
+import { openStore } from '../../../core/store/openStore.js';
 import { commitRawSnapshots, supersededFiles, writeRawSnapshot } from '../../../core/store/rawSnapshot.js';
 import { checkJournalMoves } from '../../../core/store/stagingArea.js';
 import type { Store } from '../../../core/store/storeLayout.js';
 import { verifyStore } from '../../../core/store/verifyStore.js';
+import { syncStores } from '../../../core/sync/syncStores.js';
 import { ohlcvTable } from '../../helpers/ohlcvTable.js';
 import { errorOf, expectSidecarsValid, newStore } from './storeTestKit.js';
 
@@ -127,6 +130,25 @@ describe('raw revisions', () => {
       ['catalog/raw/MES/superseded/2024-01-16/x.rev1.parquet', 6],
     ]);
     expect((await verifyStore(store)).problems).toEqual([]);
+  });
+
+  it('sync copies the superseded files, checked against the hashes the sidecar keeps: the copy verifies, a damaged one is not spread', async () => {
+    const copy = path.join(path.dirname(store.root), 'copy');
+    await syncStores(new LocalObjectStore(store.root), new LocalObjectStore(copy));
+    const superseded = ['a.parquet', 'a.rev1.parquet'].map((name) => `catalog/raw/MES/superseded/2024-01-15/${name}`);
+    for (const key of superseded) expect(sha256(path.join(copy, ...key.split('/')))).toBe(sha256(file(key)));
+    expect((await verifyStore(await openStore(copy))).problems).toEqual([]);
+
+    const damaged = path.join(path.dirname(store.root), 'damaged');
+    fs.cpSync(store.root, damaged, { recursive: true });
+    const target = path.join(damaged, ...superseded[0].split('/'));
+    const bytes = fs.readFileSync(target);
+    bytes[10] ^= 0xff;
+    fs.rmSync(target);
+    fs.writeFileSync(target, bytes);
+    const error = await errorOf(syncStores(new LocalObjectStore(damaged), new LocalObjectStore(path.join(path.dirname(store.root), 'copy-of-damaged'))));
+    expect(error.code).toBe('CORRUPTED_FILE');
+    expect(error.details).toMatchObject({ key: superseded[0], sha256: createHash('sha256').update(bytes).digest('hex') });
   });
 
   it('a journal may supersede only raw/{ASSET}/{DATE}/{name}.parquet into the superseded folder of the same asset, date and name', async () => {
