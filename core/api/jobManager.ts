@@ -22,9 +22,9 @@ const WRITERS: ReadonlySet<JobKind> = new Set(['ingest', 'promote', 'features', 
 const CANCEL_GRACE_MS = 15_000;
 
 /** Where a job runs: a worker thread of the host's process, or a child process of its own. */
-export type JobPlace = 'thread' | 'process';
+type JobPlace = 'thread' | 'process';
 
-export interface JobManagerOptions {
+interface JobManagerOptions {
   /** default thread */
   runIn?: JobPlace;
   /** how long a cancelled job may take to clean up before it is stopped by force (default 15 s) */

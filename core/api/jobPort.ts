@@ -20,7 +20,7 @@ export type HostMessage = ({ type: 'start' } & JobStart) | { type: 'cancel' };
  * is told to stop as a cancel would, and ends after ORPHAN_GRACE_MS whatever it is doing (a
  * store lock it held is then stale, and the store's next opening recovers what it left).
  */
-export interface JobPort {
+interface JobPort {
   /** True when the job has a process of its own. */
   readonly ownProcess: boolean;
   readonly start: Promise<JobStart>;

@@ -408,8 +408,9 @@ async function readPositions(connection: EngineConnection, sql: string, expected
 /**
  * One page of the dataset sorted and filtered as `query` says, and the count of rows that
  * match. A first page (offset + limit within TOP_N_ROWS) is a top-N query over the sort
- * keys; with `ahead` (a window's host), the whole sorted order is then made in the
- * background, so that a page anywhere after it answers from `sortedOrders`. A page further
+ * keys; with `ahead` (a window's host), the whole sorted order of a result longer than
+ * TOP_N_ROWS is then made in the background, so that a page anywhere after it answers from
+ * `sortedOrders`. A page further
  * in than TOP_N_ROWS waits for that order (or makes it). The page's rows are then read by
  * their positions from the files that hold them. Throws BAD_REQUEST naming an unknown
  * column (and the columns there are) or a bound that is not a number or an instant,
@@ -458,7 +459,8 @@ export async function queryTable(source: QuerySource, query: TableQuery, signal?
       }
     }
     // the rest of the order, made while the user looks at this page
-    if (options.ahead && totalRows > end && order.length > 0 && sortedOrders.fits(totalRows)) sortedOrders.order(key, totalRows, make(totalRows), true).catch(() => undefined);
+    // (a result within TOP_N_ROWS rows needs none: a top-N answers every page of it)
+    if (options.ahead && totalRows > Math.max(end, TOP_N_ROWS) && sortedOrders.fits(totalRows)) sortedOrders.order(key, totalRows, make(totalRows), true).catch(() => undefined);
   }
   const places = Array.from(positions, (position) => ({ file: Number(position >> 32n), row: Number(position & ROW_BITS) }));
   const rows = places.length > 0 ? await readPlaces(source, columns, places, signal) : [];

@@ -186,6 +186,21 @@ function nativeItems(vector: DuckDBVector): ArrayLike<number | bigint> | null {
   return ArrayBuffer.isView(items) ? (items as unknown as ArrayLike<number | bigint>) : null;
 }
 
+interface VectorValidity {
+  validity?: { data: unknown; itemValid(index: number): boolean };
+}
+
+/**
+ * Calls `each` with the index of every null among the first `n` rows of a vector. DuckDB
+ * allocates a validity mask only for a vector that holds a null, so the common case costs no
+ * per-row call.
+ */
+function forEachNull(vector: DuckDBVector, n: number, each: (index: number) => void): void {
+  const validity = (vector as unknown as VectorValidity).validity;
+  if (!validity || validity.data === null || validity.data === undefined) return;
+  for (let i = 0; i < n; i++) if (!validity.itemValid(i)) each(i);
+}
+
 /**
  * Copies a DOUBLE column of a chunk into `out` at `at`; nulls become NaN and set their bit
  * in `nulls` (one byte per row) when given.
@@ -196,13 +211,11 @@ export function copyFloat64(chunk: DuckDBDataChunk, column: number, out: Float64
   const items = nativeItems(vector);
   if (items instanceof Float64Array) {
     out.set(items.subarray(0, n), at);
-    if (nulls) {
-      for (let i = 0; i < n; i++) {
-        if (vector.getItem(i) !== null) continue;
-        nulls[at + i] = 1;
-        out[at + i] = Number.NaN;
-      }
-    }
+    // a null's slot holds whatever DuckDB left there: mark it from the validity mask
+    forEachNull(vector, n, (i) => {
+      out[at + i] = Number.NaN;
+      if (nulls) nulls[at + i] = 1;
+    });
     return;
   }
   for (let i = 0; i < n; i++) {
@@ -221,7 +234,10 @@ export function copyInt64(chunk: DuckDBDataChunk, column: number, out: BigInt64A
   const items = nativeItems(vector);
   if (items instanceof BigInt64Array) {
     out.set(items.subarray(0, n), at);
-    if (nulls) for (let i = 0; i < n; i++) if (vector.getItem(i) === null) nulls[at + i] = 1;
+    forEachNull(vector, n, (i) => {
+      out[at + i] = 0n;
+      if (nulls) nulls[at + i] = 1;
+    });
     return;
   }
   for (let i = 0; i < n; i++) {

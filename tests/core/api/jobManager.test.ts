@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { JobEvent } from '../../../core/api/contract.js';
 import { JobManager } from '../../../core/api/jobManager.js';
@@ -95,9 +99,14 @@ describe('JobManager, each job in a process of its own', () => {
   const alive = (pid: number) => {
     try {
       process.kill(pid, 0);
-      return true;
     } catch {
       return false;
+    }
+    // a process that ended but was not reaped yet (its parent gone) is a zombie, not alive
+    try {
+      return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0] !== 'Z';
+    } catch {
+      return process.platform !== 'linux';
     }
   };
   const until = async (check: () => boolean) => {
@@ -157,4 +166,27 @@ describe('JobManager, each job in a process of its own', () => {
     await jobs.close();
     expect(alive(pid)).toBe(false);
   });
+
+  it('a job process whose host is killed is told to stop, and ends within 15 s even when it does not', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mes-data-orphan-'));
+    const note = path.join(dir, 'note');
+    const host = spawn(process.execPath, ['--import', 'tsx', new URL('./fixtures/orphanHost.ts', import.meta.url).pathname, note], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const pid = await new Promise<number>((resolve, reject) => {
+        host.stdout.on('data', (chunk: Buffer) => resolve(Number(String(chunk).trim())));
+        host.once('exit', (code) => reject(new Error(`the host ended with ${code}`)));
+      });
+      expect(alive(pid)).toBe(true);
+      host.kill('SIGKILL');
+      const killedAt = Date.now();
+      await until(() => fs.existsSync(note));
+      expect(fs.readFileSync(note, 'utf8')).toBe('cancelled');
+      for (let k = 0; k < 100 && alive(pid); k++) await new Promise((r) => setTimeout(r, 250));
+      expect(alive(pid)).toBe(false);
+      expect(Date.now() - killedAt).toBeGreaterThanOrEqual(14_000);
+    } finally {
+      host.kill('SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -103,6 +103,11 @@ describe('rows.query: the sorted order kept for pages anywhere in it', () => {
     const filters = [{ column: 'volume', kind: 'range' as const, min: 10, max: 39 }];
     const matching = Array.from({ length: ROWS }, (_, i) => i).filter((i) => row(i).volume >= 10 && row(i).volume <= 39);
     const order = sortedHere(matching);
+    // 2,400 rows match: every page of them is a top-N, no order is made
+    const few = await query({ sort, filters: [{ column: 'volume', kind: 'range', max: 4 }], limit: 3 });
+    expect(few.totalRows).toBe(2400);
+    await sortedOrders.settled();
+    expect(sortedOrders.size.orders).toBe(0);
     const first = await query({ sort, filters, limit: 3 });
     expect(first.totalRows).toBe(matching.length);
     expect(first.totalRows).toBe(14_400);

@@ -36,6 +36,20 @@ describe('copying columns out of chunks', () => {
     expect(Array.from(intNulls)).toEqual([0, 0, 0, 1, 0]);
   });
 
+  it('gives NaN and 0 for nulls without a null mask, whatever the null slot held', async () => {
+    // DuckDB leaves 0 in a null's slot (seen here), not NaN: only the validity mask tells
+    const floats = new Float64Array(4).fill(7);
+    const ints = new BigInt64Array(4).fill(7n);
+    await withConnection((c) =>
+      c.stream(`SELECT NULLIF(i * 2.5, 5.0)::DOUBLE AS f, NULLIF(i * 3, 6)::BIGINT AS b FROM range(4) t(i)`, 'test', (chunk) => {
+        copyFloat64(chunk, 0, floats, 0);
+        copyInt64(chunk, 1, ints, 0);
+      }),
+    );
+    expect(Array.from(floats)).toEqual([0, 2.5, Number.NaN, 7.5]);
+    expect(Array.from(ints)).toEqual([0n, 3n, 0n, 9n]);
+  });
+
   it('copies integers that are not doubles by value', async () => {
     const out = new Float64Array(3);
     await withConnection((c) => c.stream('SELECT i::INTEGER FROM range(3) t(i)', 'test', (chunk) => copyFloat64(chunk, 0, out, 0)));
