@@ -11,6 +11,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalObjectStore } from '../../../core/objectStore/localObjectStore.js';
+import { datasetFiles } from '../../../core/parquet/parquetDataset.js';
+import { readParquet } from '../../../core/parquet/parquetFile.js';
 import { MetadataManager } from '../../../core/store/metadataManager.js';
 import { openStore } from '../../../core/store/openStore.js';
 import { commitRawSnapshots, supersededFiles, writeRawSnapshot } from '../../../core/store/rawSnapshot.js';
@@ -80,6 +82,16 @@ describe('raw revisions', () => {
     const same = await writeRawSnapshot(store, { asset: 'MES', date: '2024-01-15', name: 'a', table: ohlcvTable(9) }, { revise: true });
     expect({ path: same.path, status: same.status }).toEqual({ path: 'raw/MES/2024-01-15/a.rev2.parquet', status: 'unchanged' });
     expect(await verifyStore(store)).toMatchObject({ ok: true, problems: [], checked: { files: 4 } });
+  });
+
+  it('an older revision still shows by its old path: the reader follows it to the superseded folder', async () => {
+    const old = datasetFiles(store.root, 'raw/MES/2024-01-15/a.rev1.parquet');
+    expect(old.files).toEqual([file('catalog/raw/MES/superseded/2024-01-15/a.rev1.parquet')]);
+    expect(old.display(old.files[0])).toBe('catalog/raw/MES/superseded/2024-01-15/a.rev1.parquet');
+    expect((await readParquet(old.files[0])).numRows).toBe(7);
+    expect(datasetFiles(store.root, 'raw/MES/2024-01-15/a.rev2.parquet').files).toEqual([file('raw/MES/2024-01-15/a.rev2.parquet')]);
+    const missing = await errorOf(Promise.resolve().then(() => datasetFiles(store.root, 'raw/MES/2024-01-15/c.parquet')));
+    expect([missing.code, missing.message]).toEqual(['NOT_FOUND', 'no dataset at raw/MES/2024-01-15/c.parquet']);
   });
 
   it('verify checks the superseded files: a changed one, a missing one and one no sidecar lists', async () => {
