@@ -263,6 +263,8 @@ export async function applyJournal(store: Store, moves: JournalMove[], stagingPa
     if (!(await exists(from))) continue;
     await mkdirDurable(path.dirname(to));
     if (move.kind === 'supersede') {
+      // only what the date's sidecar (replaced by an earlier move of the same journal) lists as superseded leaves its folder
+      await assertListedAsSuperseded(store, move, stagingPath === null ? JOURNAL : `${stagingPath}/${JOURNAL}`);
       // link, unlink and syncs (moveNoReplace); a crash between link and unlink leaves both names on one file: finish the unlink
       if ((await exists(to)) && (await sameFile(from, to))) {
         await fs.unlink(from);
@@ -284,6 +286,32 @@ export async function applyJournal(store: Store, moves: JournalMove[], stagingPa
       continue;
     }
     await moveNoReplace(from, to, move.kind);
+  }
+}
+
+/** Throws CORRUPTED_STORE unless the sidecar of the move's raw date lists `move.to` in `extra.superseded`. */
+async function assertListedAsSuperseded(store: Store, move: JournalMove, journalPath: string): Promise<void> {
+  const [, asset, date] = move.from.split('/');
+  const sidecarPath = `${CATALOG_DIR}/raw/${asset}/${date}.json`;
+  const listed = await fs.readFile(absolute(store, sidecarPath), 'utf8').then(
+    (text) => {
+      try {
+        const superseded = (JSON.parse(text) as { extra?: { superseded?: unknown } } | null)?.extra?.superseded;
+        return Array.isArray(superseded) && superseded.some((entry: { path?: unknown } | null) => entry?.path === move.to);
+      } catch {
+        // a damaged sidecar lists nothing
+        return false;
+      }
+    },
+    // no sidecar: nothing is listed
+    () => false,
+  );
+  if (!listed) {
+    throw new CorruptedStoreError(`${journalPath} moves ${move.from} out of its date folder, but ${sidecarPath} does not list it as superseded; nothing more of it was applied`, {
+      path: journalPath,
+      move: move.from,
+      reason: 'not listed as superseded',
+    });
   }
 }
 

@@ -16,7 +16,7 @@ import { readParquet } from '../../../core/parquet/parquetFile.js';
 import { MetadataManager } from '../../../core/store/metadataManager.js';
 import { openStore } from '../../../core/store/openStore.js';
 import { commitRawSnapshots, supersededFiles, writeRawSnapshot } from '../../../core/store/rawSnapshot.js';
-import { checkJournalMoves } from '../../../core/store/stagingArea.js';
+import { applyJournal, checkJournalMoves } from '../../../core/store/stagingArea.js';
 import type { Store } from '../../../core/store/storeLayout.js';
 import { verifyStore } from '../../../core/store/verifyStore.js';
 import { syncStores } from '../../../core/sync/syncStores.js';
@@ -161,6 +161,16 @@ describe('raw revisions', () => {
     const error = await errorOf(syncStores(new LocalObjectStore(damaged), new LocalObjectStore(path.join(path.dirname(store.root), 'copy-of-damaged'))));
     expect(error.code).toBe('CORRUPTED_FILE');
     expect(error.details).toMatchObject({ key: superseded[0], sha256: createHash('sha256').update(bytes).digest('hex') });
+  });
+
+  it('a supersede move of a file its sidecar does not list as superseded is refused, and the file stays', async () => {
+    const error = await errorOf(applyJournal(store, [{ from: 'raw/MES/2024-01-15/b.parquet', to: 'catalog/raw/MES/superseded/2024-01-15/b.parquet', kind: 'supersede' }]));
+    expect([error.code, error.message]).toEqual([
+      'CORRUPTED_STORE',
+      'journal.json moves raw/MES/2024-01-15/b.parquet out of its date folder, but catalog/raw/MES/2024-01-15.json does not list it as superseded; nothing more of it was applied',
+    ]);
+    expect(fs.readdirSync(file('raw/MES/2024-01-15')).sort()).toEqual(['a.rev2.parquet', 'b.parquet']);
+    expect(fs.readdirSync(file('catalog/raw/MES/superseded/2024-01-15')).sort()).toEqual(['a.parquet', 'a.rev1.parquet']);
   });
 
   it('a journal may supersede only raw/{ASSET}/{DATE}/{name}.parquet into the superseded folder of the same asset, date and name', async () => {
