@@ -173,6 +173,16 @@ describe('raw revisions', () => {
     expect(fs.readdirSync(file('catalog/raw/MES/superseded/2024-01-15')).sort()).toEqual(['a.parquet', 'a.rev1.parquet']);
   });
 
+  it('a supersede move a crash left between its link and its unlink (both names on one file) is finished by the unlink', async () => {
+    const moved = file('catalog/raw/MES/superseded/2024-01-15/a.parquet');
+    const before = sha256(moved);
+    fs.linkSync(moved, file('raw/MES/2024-01-15/a.parquet'));
+    await applyJournal(store, [{ from: 'raw/MES/2024-01-15/a.parquet', to: 'catalog/raw/MES/superseded/2024-01-15/a.parquet', kind: 'supersede' }]);
+    expect(fs.readdirSync(file('raw/MES/2024-01-15')).sort()).toEqual(['a.rev2.parquet', 'b.parquet']);
+    expect({ sha256: sha256(moved), links: fs.statSync(moved).nlink }).toEqual({ sha256: before, links: 1 });
+    expect((await verifyStore(store)).problems).toEqual([]);
+  });
+
   it('a journal may supersede only raw/{ASSET}/{DATE}/{name}.parquet into the superseded folder of the same asset, date and name', async () => {
     const ok = { from: 'raw/MES/2024-01-15/a.parquet', to: 'catalog/raw/MES/superseded/2024-01-15/a.parquet', kind: 'supersede' };
     expect(checkJournalMoves([ok], '.staging/j/journal.json', '.staging/j')).toEqual([ok]);
