@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Table } from 'apache-arrow';
 import { BadRequestError, NotFoundError, UnsupportedFileError } from '../errors.js';
 import { resolveDatasetName } from '../store/datasetNames.js';
+import { rawSupersededPath } from '../store/storeLayout.js';
 import { SymlinkInStoreError, assertNoSymlinkBelow, assertSafeInOpenStores, resolveStorePath, storeRelativeOf } from '../store/storePaths.js';
 import type { DecoderPool } from './decoderPool.js';
 import { openParquetFile, type ParquetHandle } from './parquetFile.js';
@@ -78,9 +79,24 @@ export function resolveDatasetPath(storeRoot: string | null, datasetPath: string
 }
 
 /**
+ * Where a raw file a revision superseded went (`raw/{ASSET}/{DATE}/{name}` →
+ * `catalog/raw/{ASSET}/superseded/{DATE}/{name}`, see `rawSupersededPath`), when the store
+ * holds it there; null for any other path. Checked for links like any store path.
+ */
+function supersededPlace(storeRoot: string | null, datasetPath: string): string | null {
+  if (!storeRoot || path.isAbsolute(datasetPath)) return null;
+  const parts = datasetPath.replace(/\\/g, '/').split('/').filter((part) => part !== '' && part !== '.');
+  if (parts.length !== 4 || parts[0] !== 'raw' || !parts[3].endsWith('.parquet')) return null;
+  const moved = resolveStorePath(storeRoot, rawSupersededPath(parts[1], parts[2], parts[3]));
+  return fs.statSync(moved, { throwIfNoEntry: false })?.isFile() ? moved : null;
+}
+
+/**
  * The Parquet files of a dataset path (resolved as `resolveDatasetPath` does): the file
- * itself, or every Parquet file under the folder in sorted path order. Throws NOT_FOUND when
- * nothing is there, and what `resolveDatasetPath` and `parquetFilesUnder` throw.
+ * itself, or every Parquet file under the folder in sorted path order. A raw file a revision
+ * superseded is followed to its place in `catalog/raw/{ASSET}/superseded/`, so an older
+ * revision still shows by its old path. Throws NOT_FOUND when nothing is there, and what
+ * `resolveDatasetPath` and `parquetFilesUnder` throw.
  */
 export function datasetFiles(storeRoot: string | null, datasetPath: string): { files: string[]; display: (file: string) => string } {
   const { absolute, display } = resolveDatasetPath(storeRoot, datasetPath);
@@ -88,6 +104,8 @@ export function datasetFiles(storeRoot: string | null, datasetPath: string): { f
   try {
     stats = fs.statSync(absolute);
   } catch {
+    const moved = supersededPlace(storeRoot, datasetPath);
+    if (moved !== null) return { files: [moved], display };
     throw new NotFoundError(`no dataset at ${datasetPath}`, { path: datasetPath });
   }
   const files = stats.isDirectory() ? parquetFilesUnder(absolute) : [absolute];

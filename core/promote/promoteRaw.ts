@@ -86,7 +86,7 @@ const REVISION = /^(.*)\.rev(\d+)\.parquet$/;
 
 /**
  * The files of a raw folder promotion reads: of a snapshot and its revisions
- * (`{name}.rev{N}.parquet`, a vendor's correction stored beside the original), only the
+ * (`{name}.rev{N}.parquet`, a vendor's correction; a folder written before December 2026 still holds the original beside it), only the
  * highest revision, so a correction replaces the rows it corrects and drops the rows it
  * removed; the dependencies then name the revision used.
  */

@@ -23,7 +23,7 @@ import { sameRows } from './rawRowsCompare.js';
 import { applyJournal, createStagingDir, writeJournal, type JournalMove, type StagingDir } from './stagingArea.js';
 import { acquireStoreLock, type StoreLock } from './storeLock.js';
 import { checkAssetName, checkDate, parquetFileName } from './storeNames.js';
-import { CATALOG_DIR, STAGING_DIR, absolute, rawDatePath, rawSidecarPath, type Store } from './storeLayout.js';
+import { CATALOG_DIR, STAGING_DIR, absolute, rawDatePath, rawSidecarPath, rawSupersededPath, type Store } from './storeLayout.js';
 import { assertNoSymlinkBelow } from './storePaths.js';
 import { DEFAULT_LOCK_WAIT_MS } from './versionCommit.js';
 
@@ -80,7 +80,8 @@ export interface RawSnapshotResult {
 export interface RawCommitOptions {
   /**
    * A snapshot whose file exists with other rows is stored as the next revision,
-   * `{name}.rev{N}.parquet` beside the original, instead of failing with ALREADY_EXISTS
+   * `{name}.rev{N}.parquet` in its date folder, the file it supersedes moved to
+   * `catalog/raw/{ASSET}/superseded/{DATE}/` (`rawSupersededPath`) in the same commit, instead of failing with ALREADY_EXISTS
    * (see docs/versioning_semantics.md, "Correcting raw data").
    */
   revise?: boolean;
@@ -314,20 +315,51 @@ export async function writeRawSnapshot(store: Store, snapshot: RawSnapshotInput,
   return result;
 }
 
-/** `{stem}.rev{N}.parquet` of a file name `{stem}.parquet`: the revisions of one snapshot. */
-function revisionsOf(fileName: string, files: FileInfo[]): { latest: FileInfo | null; next: number } {
+/** The revision number of `name` as a revision of `fileName` (`{stem}.parquet` 0, `{stem}.rev{N}.parquet` N), or null for another file. */
+function revisionNumber(fileName: string, name: string): number | null {
+  if (name === fileName) return 0;
   const stem = fileName.slice(0, -'.parquet'.length);
-  let latest = files.find((f) => f.path === fileName) ?? null;
+  if (!name.startsWith(`${stem}.rev`) || !name.endsWith('.parquet')) return null;
+  const n = Number(name.slice(stem.length + 4, -'.parquet'.length));
+  return Number.isSafeInteger(n) && n > 0 ? n : null;
+}
+
+/**
+ * `{stem}.rev{N}.parquet` of a file name `{stem}.parquet`: the revisions of one snapshot in
+ * a date folder (`files`; a store written before superseded files moved out still holds them
+ * all there) and those already moved out (`superseded`): the newest in the folder, the number
+ * of the next, and the older ones still in the folder (`stale`), which a revision moves out too.
+ */
+function revisionsOf(fileName: string, files: FileInfo[], superseded: FileInfo[] = []): { latest: FileInfo | null; next: number; stale: FileInfo[] } {
+  let latest: FileInfo | null = null;
+  let latestN = -1;
   let highest = 0;
+  const inFolder: FileInfo[] = [];
   for (const f of files) {
-    if (!f.path.startsWith(`${stem}.rev`) || !f.path.endsWith('.parquet')) continue;
-    const n = Number(f.path.slice(stem.length + 4, -'.parquet'.length));
-    if (Number.isSafeInteger(n) && n > highest) {
-      highest = n;
+    const n = revisionNumber(fileName, f.path);
+    if (n === null) continue;
+    inFolder.push(f);
+    if (n > latestN) {
+      latestN = n;
       latest = f;
     }
+    if (n > highest) highest = n;
   }
-  return { latest, next: highest + 1 };
+  for (const f of superseded) {
+    const n = revisionNumber(fileName, path.posix.basename(f.path));
+    if (n !== null && n > highest) highest = n;
+  }
+  return { latest, next: highest + 1, stale: inFolder.filter((f) => f !== latest) };
+}
+
+/**
+ * The files of a raw date a revision moved out of its folder (store-relative paths under
+ * `catalog/raw/{ASSET}/superseded/{DATE}/`, see `rawSupersededPath`), with the size, rows and
+ * hashes they had: the sidecar's `extra.superseded`. Empty for a sidecar without any.
+ */
+export function supersededFiles(sidecar: DatasetMetadata | null): FileInfo[] {
+  const list = (sidecar?.extra as { superseded?: unknown } | undefined)?.superseded;
+  return Array.isArray(list) ? (list.filter((f) => typeof f === 'object' && f !== null && typeof (f as FileInfo).path === 'string') as FileInfo[]) : [];
 }
 
 function revisionName(fileName: string, revision: number): string {
@@ -345,6 +377,8 @@ async function commitPrepared(store: Store, staging: StagingDir, prepared: Prepa
   const signal = options.signal;
   const statuses: ('created' | 'unchanged')[] = [];
   const supersedes = new Map<Prepared, string>();
+  /** per revision, the files it moves out of its date folder (the one it supersedes, and older ones a store of the earlier layout left there) */
+  const retired = new Map<Prepared, FileInfo[]>();
   const conflicts: Conflict[] = [];
   const sidecars = new Map<string, DatasetMetadata | null>();
   const firstInBatch = new Map<string, Prepared>();
@@ -376,7 +410,8 @@ async function commitPrepared(store: Store, staging: StagingDir, prepared: Prepa
       continue;
     }
     firstInBatch.set(item.target, item);
-    const { latest: recorded, next } = revisionsOf(item.fileName, sidecars.get(folder)?.files ?? []);
+    const sidecar = sidecars.get(folder) ?? null;
+    const { latest: recorded, next, stale } = revisionsOf(item.fileName, sidecar?.files ?? [], supersededFiles(sidecar));
     if (recorded) {
       const same =
         recorded.sha256 === item.entry.sha256 ||
@@ -391,6 +426,7 @@ async function commitPrepared(store: Store, staging: StagingDir, prepared: Prepa
         item.target = `${folder}/${recorded.path}`;
       } else if (options.revise) {
         supersedes.set(item, recorded.path);
+        retired.set(item, [recorded, ...stale]);
         item.fileName = revisionName(item.fileName, next);
         item.target = `${folder}/${item.fileName}`;
         item.entry = { ...item.entry, path: item.fileName, extra: { ...(item.entry.extra ?? {}), supersedes: recorded.path, revision: next } };
@@ -422,6 +458,16 @@ async function commitPrepared(store: Store, staging: StagingDir, prepared: Prepa
     const existing = sidecars.get(folder) ?? null;
     const { asset, date } = items[0].input;
     const sidecar = existing ? structuredClone(existing) : MetadataManager.createMetadata({ layer: 'raw', asset, date });
+    // a revision's predecessors leave the date folder for the superseded tree (moves of their own, after the sidecar's);
+    // the sidecar keeps each, with its new path and its hashes
+    const outOfFolder = items.flatMap((item) => retired.get(item) ?? []);
+    const supersedeMoves: JournalMove[] = outOfFolder.map((f) => ({ from: `${folder}/${f.path}`, to: rawSupersededPath(asset, date, f.path), kind: 'supersede' }));
+    if (outOfFolder.length > 0) {
+      const gone = new Set(outOfFolder.map((f) => f.path));
+      sidecar.files = sidecar.files.filter((f) => !gone.has(f.path));
+      const moved = outOfFolder.map((f) => ({ ...f, path: rawSupersededPath(asset, date, f.path) }));
+      sidecar.extra = { ...(sidecar.extra ?? {}), superseded: [...supersededFiles(sidecar), ...moved].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) };
+    }
     MetadataManager.addFileInfo(sidecar, items.map((item) => item.entry));
     sidecar.dateRange = dateRangeOf(sidecar, date);
     // the sidecar moves first, then the data; both from the journal on
@@ -448,7 +494,7 @@ async function commitPrepared(store: Store, staging: StagingDir, prepared: Prepa
       if (!batchSync) await fsyncDir(dir);
       return [sidecarMove, { from: relativeToStore(store, dir), to: folder, kind: 'dir' }];
     }
-    return [sidecarMove, ...items.map((item): JournalMove => ({ from: relativeToStore(store, item.staged), to: item.target, kind: 'file' }))];
+    return [sidecarMove, ...supersedeMoves, ...items.map((item): JournalMove => ({ from: relativeToStore(store, item.staged), to: item.target, kind: 'file' }))];
   });
   const moves = planned.flat();
   if (batchSync) await syncFileSystem(staging.path);
@@ -526,7 +572,7 @@ function dateRangeOf(sidecar: DatasetMetadata, date: string): { from: string; to
  * folders go through `applyJournal`, in order (a date's sidecar before its new files).
  */
 async function applyMoves(store: Store, moves: JournalMove[], batchSync: boolean): Promise<void> {
-  const isNew = (move: JournalMove): boolean => move.kind === 'dir' || (move.replace !== true && move.to.startsWith(`${CATALOG_DIR}/`));
+  const isNew = (move: JournalMove): boolean => move.kind === 'dir' || (move.kind === 'file' && move.replace !== true && move.to.startsWith(`${CATALOG_DIR}/`));
   const parents = new Set<string>();
   const sources = new Set<string>();
   const inFolder = checkedParents(store);
@@ -557,7 +603,7 @@ function conflictError(conflicts: Conflict[], total: number): AlreadyExistsError
   return new AlreadyExistsError(
     `${first.path} already exists with other rows (recorded sha256 ${first.existingSha256}, new ${first.newSha256}); raw snapshots are write-once, so nothing was written. ` +
       `${conflicts.length} of ${total} snapshot${total === 1 ? '' : 's'} changed (${named})${unchanged > 0 ? `, ${unchanged} unchanged` : ''}. ` +
-      `To keep the correction, ingest again with --revise: each changed snapshot is stored beside the original as its next revision (${revisionName(path.posix.basename(first.path), 1)})`,
+      `To keep the correction, ingest again with --revise: each changed snapshot is stored as its next revision (${revisionName(path.posix.basename(first.path), 1)}), the file it supersedes kept in ${CATALOG_DIR}/raw/{ASSET}/superseded/`,
     { path: first.path, existingSha256: first.existingSha256, newSha256: first.newSha256, changedDates: dates, unchanged, conflicts },
   );
 }

@@ -5,8 +5,9 @@ import { crashPoint } from './crashPoints.js';
 import { errnoOf, exists, fsyncDir, mkdirDurable, moveNoReplace, removeTree, writeFileDurable } from './durableFs.js';
 import { HOST_TAG, isProcessAlive } from './storeLock.js';
 import { MesDataError } from '../errors.js';
+import { checkAssetName, isIsoDate, isValidName } from './storeNames.js';
 import { CorruptedStoreError, assertNoSymlinkBelow, storePathParts } from './storePaths.js';
-import { CATALOG_DIR, LAYERS, SIDECAR, STAGING_DIR, absolute, isLayer, type Store } from './storeLayout.js';
+import { CATALOG_DIR, LAYERS, RAW_SUPERSEDED_DIR, SIDECAR, STAGING_DIR, absolute, isLayer, rawSupersededPath, type Store } from './storeLayout.js';
 
 /**
  * Staging: every writer builds its files under `<store>/.staging/<pid>-<host>-<random>/`,
@@ -23,11 +24,16 @@ import { CATALOG_DIR, LAYERS, SIDECAR, STAGING_DIR, absolute, isLayer, type Stor
 
 export const JOURNAL = 'journal.json';
 
-/** One move of a journal; paths are store-relative. `replace` allows replacing an existing file (a sidecar in `catalog/`). */
+/**
+ * One move of a journal; paths are store-relative. `replace` allows replacing an existing file (a sidecar in `catalog/`).
+ * `file` and `dir` move out of the writer's own staging folder; `supersede` moves a raw file the commit
+ * revises out of its date folder, `raw/{ASSET}/{DATE}/{name}` to `catalog/raw/{ASSET}/superseded/{DATE}/{name}`
+ * (`rawSupersededPath`), and nothing else.
+ */
 export interface JournalMove {
   from: string;
   to: string;
-  kind: 'file' | 'dir';
+  kind: 'file' | 'dir' | 'supersede';
   replace?: boolean;
 }
 
@@ -141,7 +147,9 @@ const MAX_JOURNAL_BYTES = 64 * 1024 * 1024;
  * null) into a layer (`raw/`, `cleaned/`, `features/`) or the sidecar tree of one
  * (`catalog/raw/`, …), part by part without `..`, hidden names or backslashes, and may
  * replace only a sidecar: a `.json` file of `catalog/` (or, in a journal a format-1 writer
- * left, a `metadata.json`, so that `migrate` can finish it). Throws CORRUPTED_STORE naming
+ * left, a `metadata.json`, so that `migrate` can finish it). The one move from outside its
+ * staging is a `supersede`: a raw file out of its date folder into the superseded tree of
+ * the same asset and date (`checkSupersede`). Throws CORRUPTED_STORE naming
  * `journalPath` (store-relative) and the move: a journal from someone else's store folder
  * must never write or move anything outside the store, or anything of the store's own.
  */
@@ -162,7 +170,7 @@ export function checkJournalMoves(moves: unknown, journalPath: string, stagingPa
     const extra = Object.keys(move).filter((key) => !['from', 'to', 'kind', 'replace'].includes(key));
     if (extra.length > 0) refuse(`unknown field ${JSON.stringify(extra[0])}`, index, raw);
     if (typeof move.from !== 'string' || typeof move.to !== 'string') refuse('"from" and "to" must be strings', index, raw);
-    if (move.kind !== 'file' && move.kind !== 'dir') refuse('"kind" must be "file" or "dir"', index, raw);
+    if (move.kind !== 'file' && move.kind !== 'dir' && move.kind !== 'supersede') refuse('"kind" must be "file", "dir" or "supersede"', index, raw);
     if (move.replace !== undefined && typeof move.replace !== 'boolean') refuse('"replace" must be true or false', index, raw);
     const from = move.from as string;
     const to = move.to as string;
@@ -173,6 +181,12 @@ export function checkJournalMoves(moves: unknown, journalPath: string, stagingPa
       toParts = storePathParts(to);
     } catch (error) {
       return refuse((error as Error).message, index, raw);
+    }
+    if (move.kind === 'supersede') {
+      checkSupersede(fromParts, toParts, (why) => refuse(why, index, raw));
+      if (move.replace !== undefined) refuse('a superseded file never replaces anything', index, raw);
+      checked.push({ from, to, kind: 'supersede' });
+      return;
     }
     const owner = stagingPath === null ? null : storePathParts(stagingPath);
     const inOwnStaging = owner === null
@@ -190,6 +204,20 @@ export function checkJournalMoves(moves: unknown, journalPath: string, stagingPa
     checked.push({ from, to, kind: move.kind as 'file' | 'dir', ...(move.replace === true ? { replace: true } : {}) });
   });
   return checked;
+}
+
+/**
+ * A `supersede` move takes exactly `raw/{ASSET}/{DATE}/{name}.parquet` to
+ * `catalog/raw/{ASSET}/superseded/{DATE}/{name}.parquet`: same asset, date and name, no
+ * hidden part, a valid asset name and date. Anything else is refused through `refuse`.
+ */
+function checkSupersede(fromParts: string[], toParts: string[], refuse: (why: string) => never): void {
+  const shape = `raw/{ASSET}/{DATE}/{name}.parquet to ${CATALOG_DIR}/raw/{ASSET}/${RAW_SUPERSEDED_DIR}/{DATE}/{name}.parquet`;
+  if (fromParts.length !== 4 || fromParts[0] !== 'raw') refuse(`a superseded file moves from ${shape}`);
+  const [, asset, date, name] = fromParts;
+  if (!isValidName(checkAssetName, asset) || !isIsoDate(date) || name.startsWith('.') || !name.endsWith('.parquet')) refuse(`a superseded file moves from ${shape}`);
+  const expected = rawSupersededPath(asset, date, name).split('/');
+  if (toParts.length !== expected.length || expected.some((part, k) => toParts[k] !== part)) refuse(`a superseded file moves from ${shape}`);
 }
 
 /**
@@ -234,6 +262,17 @@ export async function applyJournal(store: Store, moves: JournalMove[], stagingPa
   for (const { move, from, to } of resolved) {
     if (!(await exists(from))) continue;
     await mkdirDurable(path.dirname(to));
+    if (move.kind === 'supersede') {
+      // only what the date's sidecar (replaced by an earlier move of the same journal) lists as superseded leaves its folder
+      await assertListedAsSuperseded(store, move, stagingPath === null ? JOURNAL : `${stagingPath}/${JOURNAL}`);
+      // link, unlink and syncs (moveNoReplace); a crash between link and unlink leaves both names on one file: finish the unlink
+      if ((await exists(to)) && (await sameFile(from, to))) {
+        await fs.unlink(from);
+        await fsyncDir(path.dirname(from));
+      } else await moveNoReplace(from, to, 'file');
+      crashPoint(`superseded ${move.from}`);
+      continue;
+    }
     if (move.replace) {
       await fs.rename(from, to);
       crashPoint(`replaced ${move.to}`);
@@ -247,6 +286,32 @@ export async function applyJournal(store: Store, moves: JournalMove[], stagingPa
       continue;
     }
     await moveNoReplace(from, to, move.kind);
+  }
+}
+
+/** Throws CORRUPTED_STORE unless the sidecar of the move's raw date lists `move.to` in `extra.superseded`. */
+async function assertListedAsSuperseded(store: Store, move: JournalMove, journalPath: string): Promise<void> {
+  const [, asset, date] = move.from.split('/');
+  const sidecarPath = `${CATALOG_DIR}/raw/${asset}/${date}.json`;
+  const listed = await fs.readFile(absolute(store, sidecarPath), 'utf8').then(
+    (text) => {
+      try {
+        const superseded = (JSON.parse(text) as { extra?: { superseded?: unknown } } | null)?.extra?.superseded;
+        return Array.isArray(superseded) && superseded.some((entry: { path?: unknown } | null) => entry?.path === move.to);
+      } catch {
+        // a damaged sidecar lists nothing
+        return false;
+      }
+    },
+    // no sidecar: nothing is listed
+    () => false,
+  );
+  if (!listed) {
+    throw new CorruptedStoreError(`${journalPath} moves ${move.from} out of its date folder, but ${sidecarPath} does not list it as superseded; nothing more of it was applied`, {
+      path: journalPath,
+      move: move.from,
+      reason: 'not listed as superseded',
+    });
   }
 }
 

@@ -80,6 +80,18 @@ export function rawSidecarPath(asset: string, date: string): string {
   return `${CATALOG_DIR}/raw/${asset}/${date}.json`;
 }
 
+/**
+ * Where a raw file superseded by a revision lives: `catalog/raw/MES/superseded/2024-01-15/bars.parquet`.
+ * Out of `raw/` altogether, so that every engine reading `raw/{ASSET}` as a dataset (polars and
+ * DuckDB globs read hidden names too) counts each snapshot's newest revision only; in the
+ * sidecar tree, which every copy of a store (sync, backup) already carries.
+ */
+export const RAW_SUPERSEDED_DIR = 'superseded';
+
+export function rawSupersededPath(asset: string, date: string, fileName: string): string {
+  return `${CATALOG_DIR}/raw/${asset}/${RAW_SUPERSEDED_DIR}/${date}/${fileName}`;
+}
+
 /** The sidecar of version N: `catalog/cleaned/MES/v3.json`, `catalog/features/MES/rsi/v2.json`. */
 export function versionSidecarPath(layer: VersionedLayer, key: string, version: number): string {
   return `${CATALOG_DIR}/${layer}/${key}/${versionFolder(version)}.json`;

@@ -14,7 +14,8 @@ import { inspectStoreLock } from './storeLock.js';
 import { UPLOADS_DIR, expiredUploads, listUploads } from './uploadArea.js';
 import { checkAssetName, checkFeatureSetName, isIsoDate, isValidName } from './storeNames.js';
 import { LISTS_DIR, unpackLists } from './sidecarLists.js';
-import { CATALOG_DIR, LAYERS, LOCK_DIR, STAGING_DIR, STORE_MARKER, VERSION_LEDGER, featureKey, parseVersionFolder, rawDatePath, rawSidecarPath, tablePath, versionPath, versionSidecarPath, type Layer, type Store, type VersionedLayer } from './storeLayout.js';
+import { supersededFiles } from './rawSnapshot.js';
+import { CATALOG_DIR, LAYERS, LOCK_DIR, RAW_SUPERSEDED_DIR, STAGING_DIR, STORE_MARKER, VERSION_LEDGER, featureKey, parseVersionFolder, rawDatePath, rawSidecarPath, rawSupersededPath, tablePath, versionPath, versionSidecarPath, type Layer, type Store, type VersionedLayer } from './storeLayout.js';
 import type { JobResult } from '../api/contract.js';
 import { verifyTables } from './verifyTables.js';
 
@@ -157,6 +158,8 @@ interface CatalogCheck {
   report: Report;
   reportLink: (linkPath: string) => void;
   checkDataset: (datasetPath: string, sidecarPath: string, expected: Expected, dirExists?: boolean) => Promise<void>;
+  /** The superseded raw files the sidecars list (`catalog/raw/{ASSET}/superseded/{DATE}/{name}`). */
+  superseded: Set<string>;
 }
 
 /**
@@ -190,7 +193,13 @@ async function checkCatalog(store: Store, check: CatalogCheck): Promise<void> {
     });
   };
   for (const asset of await assetsOf('raw')) {
-    for (const file of await entries(asset.path, 'one sidecar {DATE}.json per date folder', false)) {
+    // the files revisions superseded: each listed by its date's sidecar, nothing else
+    for (const date of await entries(`${asset.path}/${RAW_SUPERSEDED_DIR}`, 'one folder per date', true)) {
+      for (const file of await entries(date.path, 'the files revisions of this date superseded', false)) {
+        if (!check.superseded.has(file.path)) report(file.path, 'UNEXPECTED_FILE', `${file.path} is not listed as superseded in ${rawSidecarPath(asset.name, date.name)}`);
+      }
+    }
+    for (const file of await entries(asset.path, 'one sidecar {DATE}.json per date folder', false, RAW_SUPERSEDED_DIR)) {
       const date = file.name.endsWith('.json') ? file.name.slice(0, -'.json'.length) : '';
       if (!isIsoDate(date)) report(file.path, 'UNEXPECTED_FILE', `${file.path} is not the sidecar of a date folder ({YYYY-MM-DD}.json)`);
       else if (!check.rawFolders.has(rawDatePath(asset.name, date))) await check.checkDataset(rawDatePath(asset.name, date), file.path, { layer: 'raw', asset: asset.name, date }, false);
@@ -298,7 +307,21 @@ export async function verifyStore(store: Store, options: VerifyOptions = {}): Pr
     for (const relative of present) {
       if (!listed.has(relative)) report(`${datasetPath}/${relative.replace(/\/$/, '')}`, 'UNEXPECTED_FILE', `${datasetPath}/${relative} is not listed in ${sidecarPath}`);
     }
+    if (expected.layer === 'raw' && expected.asset !== undefined && expected.date !== undefined) {
+      // the files its revisions superseded, moved out of the folder: each where the layout puts it, with the bytes it had
+      const home = path.posix.dirname(rawSupersededPath(expected.asset, expected.date, 'file.parquet'));
+      for (const moved of supersededFiles(metadata)) {
+        const name = path.posix.basename(moved.path);
+        if (moved.path !== `${home}/${name}` || !isSafeRelative(name)) {
+          report(sidecarPath, 'INVALID_SIDECAR', `${sidecarPath} lists a superseded file outside ${home}/: ${JSON.stringify(moved.path)}`);
+          continue;
+        }
+        superseded.add(moved.path);
+        tasks.push({ datasetPath: home, file: { ...moved, path: name }, expected });
+      }
+    }
   };
+  const superseded = new Set<string>();
 
   const reportLink = (linkPath: string): void => {
     let target = '';
@@ -473,7 +496,7 @@ export async function verifyStore(store: Store, options: VerifyOptions = {}): Pr
   for (const table of tables) await checkTableFolder(store, table.layer, table.key, report, reportLink);
 
   // catalog/: every sidecar must have its folder
-  if (!linkedTop.has(CATALOG_DIR)) await checkCatalog(store, { rawFolders, versionFolders, report, reportLink, checkDataset });
+  if (!linkedTop.has(CATALOG_DIR)) await checkCatalog(store, { rawFolders, versionFolders, report, reportLink, checkDataset, superseded });
 
   // the files themselves: size, hash, footer
   let done = 0;

@@ -9,7 +9,7 @@ import { S3ObjectStore } from '../objectStore/s3ObjectStore.js';
 import { checkedKey } from '../objectStore/storeUrl.js';
 import { VERSION_HINT } from '../iceberg/tableCommit.js';
 import { LISTS_DIR } from '../store/sidecarLists.js';
-import { STORE_FORMAT_VERSION, STORE_MARKER } from '../store/storeLayout.js';
+import { RAW_SUPERSEDED_DIR, STORE_FORMAT_VERSION, STORE_MARKER } from '../store/storeLayout.js';
 import { acquireStoreLock, type StoreLock } from '../store/storeLock.js';
 import { assertNoSymlinkBelow } from '../store/storePaths.js';
 
@@ -118,11 +118,17 @@ function planOrder(keys: string[]): Map<string, number> {
     if (key === STORE_MARKER) phase.set(key, 4);
     else if (table !== null && (pointers.has(key) || key === `${table}/metadata/${VERSION_HINT}`)) phase.set(key, 3);
     else if (table !== null) phase.set(key, 2);
-    // a piece of a sidecar's list is data the sidecar names: before it
-    else if (key.startsWith('catalog/') && !key.includes(`/${LISTS_DIR}/`)) phase.set(key, 1);
+    // a piece of a sidecar's list, and a raw file a revision superseded, are data a sidecar names: before it
+    else if (key.startsWith('catalog/') && !key.includes(`/${LISTS_DIR}/`) && !isSupersededKey(key)) phase.set(key, 1);
     else phase.set(key, 0);
   }
   return phase;
+}
+
+/** `catalog/raw/{ASSET}/superseded/{DATE}/{name}`: a raw file a revision moved out of its date folder (`rawSupersededPath`). */
+function isSupersededKey(key: string): boolean {
+  const parts = key.split('/');
+  return parts.length === 6 && parts[0] === 'catalog' && parts[1] === 'raw' && parts[3] === RAW_SUPERSEDED_DIR;
 }
 
 /** The folder a sidecar of `catalog/` describes: `catalog/raw/MES/2024-01-15.json` → `raw/MES/2024-01-15`. */
@@ -254,8 +260,11 @@ async function recordedHashes(
     const bytes = await (knownCopy(entry) ?? from).get(entry.key);
     sidecars.set(entry.key, bytes);
     let files: unknown;
+    let superseded: unknown;
     try {
-      files = (JSON.parse(Buffer.from(bytes).toString('utf8')) as { files?: unknown }).files;
+      const parsed = JSON.parse(Buffer.from(bytes).toString('utf8')) as { files?: unknown; extra?: { superseded?: unknown } };
+      files = parsed.files;
+      superseded = parsed.extra?.superseded;
     } catch {
       // a sidecar that is not JSON records nothing: its folder's files are hashed on read (verify reports it)
       return;
@@ -271,6 +280,15 @@ async function recordedHashes(
         continue;
       }
       hashes.set(key, { sha256: file.sha256, bytes: file.bytes, sidecar: entry.key });
+    }
+    // a raw date's superseded files are listed by their store path
+    for (const file of Array.isArray(superseded) ? (superseded as { path?: unknown; sha256?: unknown; bytes?: unknown }[]) : []) {
+      if (typeof file?.path !== 'string' || !isSupersededKey(file.path) || typeof file.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(file.sha256) || typeof file.bytes !== 'number') continue;
+      try {
+        hashes.set(checkedKey(file.path), { sha256: file.sha256, bytes: file.bytes, sidecar: entry.key });
+      } catch {
+        continue;
+      }
     }
   });
   return { hashes, sidecars };

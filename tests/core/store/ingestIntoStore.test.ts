@@ -5,7 +5,7 @@ import { MesDataError } from '../../../core/errors.js';
 import { readParquet } from '../../../core/parquet/parquetFile.js';
 import { Int64, makeData, makeVector, Table, TimestampNanosecond } from 'apache-arrow';
 import { ingestIntoStore, type IngestResult } from '../../../core/store/ingestIntoStore.js';
-import { commitRawSnapshots } from '../../../core/store/rawSnapshot.js';
+import { commitRawSnapshots, supersededFiles } from '../../../core/store/rawSnapshot.js';
 import { MetadataManager } from '../../../core/store/metadataManager.js';
 import type { Store } from '../../../core/store/storeLayout.js';
 import { tempDir } from '../../helpers/ohlcvTable.js';
@@ -78,10 +78,10 @@ describe('ingestIntoStore', () => {
     expect(changed).toEqual([expect.objectContaining({ date, path: `raw/MES/${date}/MES_1min.rev1.parquet`, supersedes: 'MES_1min.parquet', rows: 10 })]);
     expect(revised.snapshots.filter((s) => s.status === 'unchanged')).toHaveLength(69);
     const sidecar = await MetadataManager.readMetadataFile(path.join(store.root, `catalog/raw/MES/${date}.json`));
-    expect(sidecar.files.map((f) => [f.path, f.extra ?? null])).toEqual([
-      ['MES_1min.parquet', null],
-      ['MES_1min.rev1.parquet', { supersedes: 'MES_1min.parquet', revision: 1 }],
-    ]);
+    // the superseded file left the date folder for the superseded tree; the sidecar keeps where it went
+    expect(sidecar.files.map((f) => [f.path, f.extra ?? null])).toEqual([['MES_1min.rev1.parquet', { supersedes: 'MES_1min.parquet', revision: 1 }]]);
+    expect(supersededFiles(sidecar).map((f) => [f.path, f.rows])).toEqual([[`catalog/raw/MES/superseded/${date}/MES_1min.parquet`, 10]]);
+    expect(fs.readdirSync(path.join(store.root, `raw/MES/${date}`))).toEqual(['MES_1min.rev1.parquet']);
     const corrected = await readParquet(path.join(store.root, `raw/MES/${date}/MES_1min.rev1.parquet`));
     expect(corrected.getChild('close')?.get(3)).toBe(4999.75);
 

@@ -83,7 +83,7 @@ describe('raw snapshots', () => {
     expect(error.details.newSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(error.details.newSha256).not.toBe(before);
     expect(error.details.path).toBe('raw/MES/2024-01-15/ohlcv.parquet');
-    expect(error.message).toBe(`raw/MES/2024-01-15/ohlcv.parquet already exists with other rows (recorded sha256 ${before}, new ${String(error.details.newSha256)}); raw snapshots are write-once, so nothing was written. 1 of 1 snapshot changed (2024-01-15). To keep the correction, ingest again with --revise: each changed snapshot is stored beside the original as its next revision (ohlcv.rev1.parquet)`);
+    expect(error.message).toBe(`raw/MES/2024-01-15/ohlcv.parquet already exists with other rows (recorded sha256 ${before}, new ${String(error.details.newSha256)}); raw snapshots are write-once, so nothing was written. 1 of 1 snapshot changed (2024-01-15). To keep the correction, ingest again with --revise: each changed snapshot is stored as its next revision (ohlcv.rev1.parquet), the file it supersedes kept in catalog/raw/{ASSET}/superseded/`);
     expect(error.details.changedDates).toEqual(['2024-01-15']);
     expect(sha256(file('raw/MES/2024-01-15/ohlcv.parquet'))).toBe(before);
   });

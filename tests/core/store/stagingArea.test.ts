@@ -101,7 +101,7 @@ describe('staging journals', () => {
       [file(`${own}/x`, 'catalog/MES.json'), '"to" must be inside raw/, cleaned/, features/, catalog/raw/, catalog/cleaned/, catalog/features/'],
       [file(`${own}/x`, 'catalog/schemas/MES.json'), '"to" must be inside raw/, cleaned/, features/, catalog/raw/, catalog/cleaned/, catalog/features/'],
       [file(`${own}/journal.json`, 'raw/MES/j.json'), 'it moves the journal itself'],
-      [{ from: `${own}/x`, to: 'raw/MES/x', kind: 'link' }, '"kind" must be "file" or "dir"'],
+      [{ from: `${own}/x`, to: 'raw/MES/x', kind: 'link' }, '"kind" must be "file", "dir" or "supersede"'],
       [{ from: `${own}/x`, to: 'raw/MES/x', kind: 'file', mode: 777 }, 'unknown field "mode"'],
       [{ from: 1, to: 'raw/MES/x', kind: 'file' }, '"from" and "to" must be strings'],
       ['move', 'a move is not an object'],
