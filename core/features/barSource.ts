@@ -1,4 +1,3 @@
-import type { DuckDBDataChunk } from '@duckdb/node-api';
 import { BadRequestError } from '../errors.js';
 import { copyFloat64, sqlFileList, sqlIdent, type EngineConnection } from '../engine/duckdbEngine.js';
 
@@ -18,22 +17,6 @@ interface BarChunk {
 
 const CHUNK = 2048;
 
-interface VectorValidity {
-  validity?: { data: unknown; itemValid(index: number): boolean };
-}
-
-/**
- * A DOUBLE column of a chunk into `out`, nulls as NaN. The values are one memory copy; the
- * validity mask is looked at only when DuckDB allocated one (a chunk with nulls), which
- * keeps the common case free of per-row calls — `copyFloat64` with a null mask asks every
- * row, and a `coalesce(…, NaN)` in the query cost 25 % more engine time on 4M rows.
- */
-function copyDoubles(data: DuckDBDataChunk, column: number, out: Float64Array): void {
-  copyFloat64(data, column, out, 0);
-  const validity = (data.getColumnVector(column) as unknown as VectorValidity).validity;
-  if (!validity || validity.data === null) return;
-  for (let i = 0; i < data.rowCount; i++) if (!validity.itemValid(i)) out[i] = Number.NaN;
-}
 const TIMESTAMP_TYPES = /^TIMESTAMP( WITH TIME ZONE|_NS|_MS|_S)?$/;
 
 /**
@@ -87,8 +70,8 @@ export async function streamBars(
   await connection.run(`SET streaming_buffer_size = '${READ_AHEAD}'`, what);
   await connection.stream(sql, what, (data) => {
     chunk.rows = data.rowCount;
-    copyDoubles(data, 0, chunk.us);
-    columns.forEach((name, k) => copyDoubles(data, k + 1, chunk.columns[name]));
+    copyFloat64(data, 0, chunk.us, 0);
+    columns.forEach((name, k) => copyFloat64(data, k + 1, chunk.columns[name], 0));
     onChunk(chunk);
   });
 }

@@ -87,6 +87,9 @@ function byYear(months: PieceRef[], pieces: Map<string, string>): PieceRef[] {
   return refs;
 }
 
+/** How many new pieces `packLists` writes at the same time. */
+const PIECE_WRITES_AT_ONCE = 16;
+
 /**
  * The sidecar as it is written: each long list cut into pieces (`fileLists`), which are
  * written durably into `listsDir` first (a piece already there is the same bytes: its name
@@ -117,11 +120,10 @@ export async function packLists<T extends { files: unknown[]; dependencies?: unk
   }
   if (pieces.size === 0) return sidecar;
   await mkdirDurable(listsDir);
-  let added = 0;
-  for (const [digest, text] of pieces) {
+  // checked synchronously: a daily version names a few dozen pieces and writes two
+  const missing = [...pieces].filter(([digest]) => !existsNow(path.join(listsDir, `${digest}.json`)));
+  const writePiece = async ([digest, text]: [string, string]): Promise<void> => {
     const target = path.join(listsDir, `${digest}.json`);
-    // checked synchronously: a daily version names about 250 pieces and writes two
-    if (existsNow(target)) continue;
     const temporary = path.join(listsDir, `.${digest}.${randomBytes(4).toString('hex')}.tmp`);
     try {
       await fs.writeFile(temporary, text, { flag: 'wx' });
@@ -131,9 +133,10 @@ export async function packLists<T extends { files: unknown[]; dependencies?: unk
       await fs.rm(temporary, { force: true });
       throw ioError('write', target, error);
     }
-    added++;
-  }
-  if (added > 0) await fsyncDir(listsDir);
+  };
+  // a first version of a long history writes a hundred or more: their fsyncs overlap, a few at a time
+  for (let at = 0; at < missing.length; at += PIECE_WRITES_AT_ONCE) await Promise.all(missing.slice(at, at + PIECE_WRITES_AT_ONCE).map(writePiece));
+  if (missing.length > 0) await fsyncDir(listsDir);
   crashPoint('wrote the sidecar list pieces');
   packed.fileLists = lists;
   return packed as T;
