@@ -4,7 +4,8 @@ import { DateDay, Field, makeData, makeVector, Schema, Table, tableToIPC, Type }
 import type { RecordBatch as WasmBatch } from 'parquet-wasm/node';
 import { MesDataError } from '../errors.js';
 import { normalizeForParquet } from '../parquet/normalizeForParquet.js';
-import { notePanic, wasm, writerProperties } from '../parquet/wasmRuntime.js';
+import { wasm, writerProperties } from '../parquet/wasmRuntime.js';
+import { WasmStreamWriter } from '../parquet/wasmStreamWriter.js';
 import { CREATED_BY, DEFAULT_ROW_GROUP_SIZE, type Compression } from '../parquet/writeParquet.js';
 import { assertSafeInOpenStores } from '../store/storePaths.js';
 import type { VersionWriteContext } from '../store/versionCommit.js';
@@ -26,11 +27,7 @@ import type { VersionWriteContext } from '../store/versionCommit.js';
  * thread's end gives it back.
  */
 export class StreamedParquetFile {
-  private readonly queue: { batch: WasmBatch; ack: () => void }[] = [];
-  private wake: (() => void) | null = null;
-  private ended = false;
-  private failure: unknown = null;
-  private fd: number | null = null;
+  private writer: WasmStreamWriter | null = null;
   private done: Promise<void> | null = null;
   private fieldIds: Record<string, number> | null = null;
   private readonly folderDays: number | null;
@@ -64,60 +61,26 @@ export class StreamedParquetFile {
   private open(first: Table): void {
     assertSafeInOpenStores(this.target);
     fs.mkdirSync(path.dirname(this.target), { recursive: true });
+    let fd: number;
     try {
-      this.fd = fs.openSync(this.target, 'wx');
+      fd = fs.openSync(this.target, 'wx');
     } catch (error) {
       throw new MesDataError('IO_ERROR', `cannot create ${this.target}: ${(error as Error).message}`, { path: this.target });
     }
     // as writeParquet: timestamps delta-encoded, without a dictionary
     const deltaColumns = first.schema.fields.filter((f) => f.typeId === Type.Timestamp).map((f) => f.name);
     const props = writerProperties({ compression: this.compression, rowGroupSize: DEFAULT_ROW_GROUP_SIZE, createdBy: CREATED_BY, keyValue: this.ctx.keyValue, deltaColumns });
-    const input = new ReadableStream<WasmBatch>(
-      {
-        pull: async (controller) => {
-          while (this.queue.length === 0 && !this.ended && !this.failure) {
-            await new Promise<void>((resolve) => {
-              this.wake = resolve;
-            });
-          }
-          if (this.failure) {
-            controller.error(this.failure);
-            return;
-          }
-          const next = this.queue.shift();
-          if (next) {
-            controller.enqueue(next.batch);
-            next.ack();
-          } else controller.close();
-        },
-      },
-      { highWaterMark: 0 },
-    );
-    this.done = this.drain(wasm.transformParquetStream(input as never, props));
-    // a failure is reported by close(); until then it must not go unhandled
-    this.done.catch(() => {});
-  }
-
-  private async drain(output: Promise<ReadableStream>): Promise<void> {
-    const fd = this.fd as number;
-    try {
-      const stream = await output;
-      for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
+    this.writer = new WasmStreamWriter(
+      props,
+      (chunk) => {
         let written = 0;
         while (written < chunk.length) written += fs.writeSync(fd, chunk, written, chunk.length - written);
-      }
-    } catch (error) {
-      notePanic(error);
-      throw error;
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
-
-  private poke(): void {
-    const wake = this.wake;
-    this.wake = null;
-    if (wake) wake();
+      },
+      this.target,
+    );
+    this.done = this.writer.done.finally(() => fs.closeSync(fd));
+    // a failure is reported by close(); until then it must not go unhandled
+    this.done.catch(() => {});
   }
 
   /** Appends rows (a slice of a cleaned date, in order); resolves once the encoder has taken them. */
@@ -133,28 +96,13 @@ export class StreamedParquetFile {
       wasmTable.free();
     }
     this.rows += rows.numRows;
-    const taken = Promise.all(
-      batches.map(
-        (batch) =>
-          new Promise<void>((resolve) => {
-            this.queue.push({ batch, ack: resolve });
-            this.poke();
-          }),
-      ),
-    );
-    // an encoder that failed takes nothing more: its failure instead of a wait
-    const failed = (this.done as Promise<void>).then(() => {
-      throw new MesDataError('INTERNAL', `the writer of ${this.target} ended before taking every batch`, { path: this.target });
-    });
-    failed.catch(() => {});
-    await Promise.race([taken, failed]);
+    await (this.writer as WasmStreamWriter).push(batches);
   }
 
   /** Finishes the file (no file when no row came). Throws WRITE_FAILED, the file removed, when encoding failed. */
   async close(): Promise<number> {
-    this.ended = true;
-    this.poke();
-    if (this.done === null) return 0;
+    if (this.writer === null || this.done === null) return 0;
+    this.writer.end();
     try {
       await this.done;
     } catch (error) {
@@ -166,12 +114,7 @@ export class StreamedParquetFile {
 
   /** Stops writing and removes the file. */
   async abort(): Promise<void> {
-    this.failure = new Error('aborted');
-    for (const item of this.queue.splice(0)) {
-      item.batch.free();
-      item.ack();
-    }
-    this.poke();
+    await this.writer?.abort();
     await this.done?.catch(() => undefined);
     fs.rmSync(this.target, { force: true });
   }

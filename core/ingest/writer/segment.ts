@@ -1,8 +1,9 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import type { RecordBatch as WasmBatch, WriterProperties } from 'parquet-wasm/node';
+import type { WriterProperties } from 'parquet-wasm/node';
 import { MesDataError } from '../../errors.js';
-import { notePanic, wasm, writerProperties } from '../../parquet/wasmRuntime.js';
+import { writerProperties } from '../../parquet/wasmRuntime.js';
+import { WasmStreamWriter } from '../../parquet/wasmStreamWriter.js';
 import type { WriterSpec, WrittenFile } from '../parquetWriterProtocol.js';
 import { toWasmBatches } from './arrowBatches.js';
 import { createFile, messageOf, writeAll } from './newFile.js';
@@ -26,11 +27,7 @@ export class Segment {
   rows = 0;
   bytes = 0;
   private readonly hash = crypto.createHash('sha256');
-  private readonly queue: { batch: WasmBatch; ack: () => void }[] = [];
-  private wake: (() => void) | null = null;
-  private ended = false;
-  private failure: unknown = null;
-  private readonly fd: number;
+  private readonly writer: WasmStreamWriter;
   private readonly done: Promise<void>;
 
   /** @param mkdir create the file's folder first */
@@ -40,81 +37,35 @@ export class Segment {
     mkdir = false,
   ) {
     const props = stagedFileProperties(spec);
-    this.fd = createFile(path, mkdir);
-    const input = new ReadableStream<WasmBatch>(
-      {
-        pull: async (controller) => {
-          while (this.queue.length === 0 && !this.ended && !this.failure) {
-            await new Promise<void>((resolve) => {
-              this.wake = resolve;
-            });
-          }
-          if (this.failure) {
-            controller.error(this.failure);
-            return;
-          }
-          const next = this.queue.shift();
-          if (next) {
-            controller.enqueue(next.batch);
-            next.ack();
-          } else controller.close();
-        },
+    const fd = createFile(path, mkdir);
+    this.writer = new WasmStreamWriter(
+      props,
+      (chunk) => {
+        this.hash.update(chunk);
+        writeAll(fd, chunk);
+        this.bytes += chunk.length;
       },
-      { highWaterMark: 0 },
+      path,
     );
-    this.done = this.drain(wasm.transformParquetStream(input as never, props));
+    this.done = this.writer.done
+      .then(() => {
+        if (this.spec.fsync) fs.fsyncSync(fd);
+      })
+      .finally(() => fs.closeSync(fd));
     // a failure is reported by close(); until then it must not go unhandled
     this.done.catch(() => {});
-  }
-
-  private async drain(output: Promise<ReadableStream>): Promise<void> {
-    try {
-      const stream = await output;
-      for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
-        this.hash.update(chunk);
-        writeAll(this.fd, chunk);
-        this.bytes += chunk.length;
-      }
-      if (this.spec.fsync) fs.fsyncSync(this.fd);
-    } catch (error) {
-      notePanic(error);
-      throw error;
-    } finally {
-      fs.closeSync(this.fd);
-    }
   }
 
   /** Queues a batch (an Arrow IPC stream); resolves once the writer has taken it (that is the back-pressure). */
   append(ipc: Uint8Array): Promise<unknown> {
     const batches = toWasmBatches(ipc);
     this.rows += batches.reduce((sum, b) => sum + b.numRows, 0);
-    const taken = Promise.all(
-      batches.map(
-        (batch) =>
-          new Promise<void>((resolve) => {
-            this.queue.push({ batch, ack: resolve });
-            this.poke();
-          }),
-      ),
-    );
-    // a writer that failed takes nothing more: report its failure instead of waiting
-    const failed = this.done.then(() => {
-      throw new MesDataError('INTERNAL', `the writer of ${this.path} ended before taking every batch`, { path: this.path });
-    });
-    failed.catch(() => {});
-    return Promise.race([taken, failed]);
-  }
-
-  private poke(): void {
-    const wake = this.wake;
-    this.wake = null;
-    if (wake) wake();
+    return this.writer.push(batches);
   }
 
   /** Finishes the file. Throws WRITE_FAILED (the file removed) when encoding failed. */
   async close(): Promise<WrittenFile> {
-    this.ended = true;
-    this.poke();
+    this.writer.end();
     try {
       await this.done;
     } catch (error) {
@@ -126,17 +77,8 @@ export class Segment {
 
   /** Stops writing and removes the file. */
   async abort(): Promise<void> {
-    this.failure = new Error('aborted');
-    for (const item of this.queue.splice(0)) {
-      item.batch.free();
-      item.ack();
-    }
-    this.poke();
-    try {
-      await this.done;
-    } catch {
-      // expected: the stream was failed on purpose
-    }
+    await this.writer.abort();
+    await this.done.catch(() => undefined);
     fs.rmSync(this.path, { force: true });
   }
 }
