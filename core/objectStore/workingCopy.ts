@@ -10,7 +10,7 @@ import { errnoOf, removeTree, writeFileDurable } from '../store/durableFs.js';
 import { LISTS_DIR, piecesNamed, unpackLists } from '../store/sidecarLists.js';
 import { STORE_FORMAT_VERSION, STORE_MARKER, VERSION_LEDGER } from '../store/storeLayout.js';
 import { acquireStoreLock } from '../store/storeLock.js';
-import { isStoreObject, syncStores, tableOfMetadata } from '../sync/syncStores.js';
+import { eachLimit, isStoreObject, syncStores, tableOfMetadata } from '../sync/syncStores.js';
 import { LocalObjectStore } from './localObjectStore.js';
 import type { ObjectEntry, ObjectStore, PutCondition } from './objectStore.js';
 import type { StoreLocation } from './storeUrl.js';
@@ -287,26 +287,6 @@ async function publishGate(): Promise<void> {
   if (gate === undefined || gate === '') return;
   await fs.writeFile(`${gate}.waiting`, '');
   while (!(await fs.stat(gate).then(() => true, () => false))) await new Promise((resolve) => setTimeout(resolve, 50));
-}
-
-/** Runs `fn` over `items`, `limit` at a time, stopping at the first failure. */
-async function eachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const worker = async (): Promise<void> => {
-    while (!failed && next < items.length) {
-      const item = items[next++];
-      try {
-        await fn(item);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    }
-  };
-  const results = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
-  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (rejected) throw rejected.reason;
 }
 
 /**

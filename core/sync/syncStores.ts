@@ -185,7 +185,7 @@ class ByteBudget {
 const SMALL_OBJECT = 16 * 1024 * 1024;
 
 /** Runs `fn` over `items`, `limit` at a time, stopping at the first failure. */
-async function eachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+export async function eachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   let failed = false;
   const worker = async (): Promise<void> => {
