@@ -1,4 +1,5 @@
-import { serializeError } from '../errors.js';
+import { existsSync } from 'node:fs';
+import { CancelledError, serializeError } from '../errors.js';
 import { closeEngine } from '../engine/duckdbEngine.js';
 import { sharedDecoderPool } from '../parquet/decoderPool.js';
 import type { JobProgress } from './contract.js';
@@ -27,7 +28,19 @@ const progress = (update: JobProgress) => {
   void send({ type: 'progress', progress: update });
 };
 
+/**
+ * Tests only: while the file MES_DATA_JOB_HOLD names exists, the job waits before it starts
+ * its work (a cancel ends the wait), so a test can cancel a job that is surely running.
+ */
+async function holdForTests(signal: AbortSignal): Promise<void> {
+  const hold = process.env.MES_DATA_JOB_HOLD;
+  if (!hold) return;
+  while (existsSync(hold) && !signal.aborted) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
 try {
+  await holdForTests(controller.signal);
+  if (controller.signal.aborted) throw new CancelledError(`${params.kind}: cancelled before its work began`);
   const result = await runJob(params, { storeRoot, signal: controller.signal, progress });
   await send({ type: 'done', result: checkJobResult(params.kind, result) });
 } catch (error) {

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AppPage } from './pages/appPage.js';
 import { attributeOfAll } from './pages/domRead.js';
@@ -66,9 +69,19 @@ describe('build features from the window', () => {
     await features.openFromDataset();
     await features.chooseSet('price_volatility');
     expect(await features.parameters()).toEqual({ 'Short volatility window': '30', 'Long volatility window': '60', 'ATR period': '14' });
-    await features.build();
-    await features.cancelJob();
-    expect(await features.waitForEnd()).toBe('cancelled');
+    // the job waits at its start while the hold file is there (MES_DATA_JOB_HOLD, read by the
+    // job's process or thread), so the cancel surely lands while it runs
+    const hold = path.join(os.tmpdir(), `mes-data-e2e-hold-${process.pid}`);
+    fs.writeFileSync(hold, '');
+    process.env.MES_DATA_JOB_HOLD = hold;
+    try {
+      await features.build();
+      await features.cancelJob();
+      expect(await features.waitForEnd()).toBe('cancelled');
+    } finally {
+      delete process.env.MES_DATA_JOB_HOLD;
+      fs.rmSync(hold, { force: true });
+    }
     expect(((await features.dialog().getByTestId('features-cancelled').textContent()) ?? '').trim()).toBe('Cancelled: nothing was written.');
     await features.close();
     await jobs.openWithKeyboard();
