@@ -123,7 +123,7 @@ export class LocalObjectStore implements ObjectStore {
           if (key.startsWith(prefix) || prefix.startsWith(`${key}/`)) await walk(key);
         } else if (entry.isFile() && !TEMPORARY.test(entry.name) && key.startsWith(prefix)) {
           const stat = await fs.lstat(path.join(dir, entry.name), { bigint: true });
-          entries.push({ key, size: Number(stat.size), etag: etagOf(stat) });
+          entries.push({ key, size: Number(stat.size), etag: etagOf(stat), modifiedMs: Number(stat.mtimeMs) });
         }
       }
     };

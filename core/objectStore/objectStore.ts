@@ -28,7 +28,12 @@ export interface ObjectStore {
    * hold. `sha256` (of `bytes`, lowercase hex) is recorded with an S3 object (user metadata
    * `sha256`, given back by `head`); a folder keeps nothing beside the file. Returns the new etag.
    */
-  put(key: string, bytes: Uint8Array, condition?: PutCondition, options?: { sha256?: string }): Promise<{ etag: string }>;
+  put(key: string, bytes: Uint8Array, condition?: PutCondition, options?: PutOptions): Promise<{ etag: string }>;
+  /**
+   * Writes the object from a file, as `put` does; an S3 store streams a large one in parts
+   * (multipart upload), so the object is never held in memory whole. `sha256` is of the file.
+   */
+  putFile?(key: string, file: string, condition?: PutCondition, options?: PutOptions): Promise<{ etag: string }>;
   /** Removes the object; a missing one is fine (as S3's DeleteObject). */
   delete(key: string): Promise<void>;
 }
@@ -43,6 +48,15 @@ export interface ObjectHead {
 
 export interface ObjectEntry extends ObjectHead {
   key: string;
+  /** When the object was last written, ms since the epoch, by the service's clock (a file's modification time); absent when the service does not say. */
+  modifiedMs?: number;
+}
+
+export interface PutOptions {
+  /** The SHA-256 of the bytes, lowercase hex, kept with an S3 object (user metadata `sha256`). */
+  sha256?: string;
+  /** Stops the write (CANCELLED); a multipart upload under way is aborted, so no part stays behind. */
+  signal?: AbortSignal;
 }
 
 /** `ifNoneMatch: '*'`: only when no object has the key. `ifMatch`: only when the object's etag is still this one. */

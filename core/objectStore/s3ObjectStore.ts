@@ -1,7 +1,20 @@
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { MesDataError } from '../errors.js';
+import fs from 'node:fs/promises';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { CancelledError, MesDataError } from '../errors.js';
+import { ioError } from '../store/durableFs.js';
 import { assertRange, LocalObjectStore } from './localObjectStore.js';
-import { conditionFailed, type ObjectEntry, type ObjectHead, type ObjectStore, type PutCondition } from './objectStore.js';
+import { conditionFailed, type ObjectEntry, type ObjectHead, type ObjectStore, type PutCondition, type PutOptions } from './objectStore.js';
 import { assertBucketName, checkedKey, checkedListPrefix, type StoreLocation } from './storeUrl.js';
 
 /** What the store needs of an S3 client: `send` with an abort signal (a fake in tests). */
@@ -20,6 +33,31 @@ interface S3StoreOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** A client to use instead of one made from the location (tests). */
   client?: S3Sender;
+  /**
+   * Objects larger than this many bytes are written in parts (multipart upload); default
+   * `MES_DATA_S3_MULTIPART_MIB` MiB when set, else 64 MiB. A write with `ifMatch` is always
+   * one PUT (see `put`).
+   */
+  multipartThreshold?: number;
+  /** The size of each part but the last, in bytes: at least 5 MiB (S3's smallest part), default 16 MiB. */
+  partSize?: number;
+}
+
+const MIB = 1024 * 1024;
+/** S3's smallest part (all but the last) and its most parts per upload. */
+const MIN_PART = 5 * MIB;
+const MAX_PARTS = 10_000;
+/** Parts in flight at once: for a file, at most this many parts are in memory. */
+const PART_CONCURRENCY = 4;
+
+/** The multipart threshold `MES_DATA_S3_MULTIPART_MIB` names (whole MiB, at least 5), else 64 MiB. */
+function thresholdFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const value = env.MES_DATA_S3_MULTIPART_MIB;
+  if (value === undefined || value.trim() === '') return 64 * MIB;
+  if (!/^\d{1,7}$/.test(value.trim()) || Number(value) < 5) {
+    throw new MesDataError('BAD_REQUEST', `MES_DATA_S3_MULTIPART_MIB takes a whole number of MiB, at least 5 (S3's smallest part), not "${value}"`, { MES_DATA_S3_MULTIPART_MIB: value });
+  }
+  return Number(value) * MIB;
 }
 
 type S3Location = Extract<StoreLocation, { kind: 's3' }>;
@@ -54,6 +92,8 @@ export class S3ObjectStore implements ObjectStore {
   private readonly timeoutMs: number;
   private readonly attempts: number;
   private readonly backoffMs: number;
+  private readonly multipartThreshold: number;
+  private readonly partSize: number;
 
   constructor(location: S3Location, options: S3StoreOptions = {}) {
     assertBucketName(location.bucket);
@@ -63,6 +103,8 @@ export class S3ObjectStore implements ObjectStore {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.attempts = Math.max(1, options.attempts ?? 4);
     this.backoffMs = options.backoffMs ?? 200;
+    this.multipartThreshold = options.multipartThreshold ?? thresholdFromEnv();
+    this.partSize = Math.max(MIN_PART, options.partSize ?? 16 * MIB);
     this.client = options.client ?? s3ClientFor(location, options);
   }
 
@@ -143,22 +185,81 @@ export class S3ObjectStore implements ObjectStore {
     do {
       const page = await this.request('list', Prefix, async (abortSignal) => {
         return (await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix, ContinuationToken: token }), { abortSignal })) as {
-          Contents?: { Key?: string; Size?: number; ETag?: string }[];
+          Contents?: { Key?: string; Size?: number; ETag?: string; LastModified?: Date }[];
           IsTruncated?: boolean;
           NextContinuationToken?: string;
         };
       });
       for (const item of page.Contents ?? []) {
         if (item.Key === undefined || !item.Key.startsWith(this.prefix)) continue;
-        entries.push({ key: item.Key.slice(this.prefix.length), size: item.Size ?? 0, etag: item.ETag ?? '' });
+        const modifiedMs = item.LastModified instanceof Date ? item.LastModified.getTime() : undefined;
+        entries.push({ key: item.Key.slice(this.prefix.length), size: item.Size ?? 0, etag: item.ETag ?? '', ...(modifiedMs !== undefined && Number.isFinite(modifiedMs) ? { modifiedMs } : {}) });
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token !== undefined);
     return entries;
   }
 
-  async put(key: string, bytes: Uint8Array, condition?: PutCondition, options: { sha256?: string } = {}): Promise<{ etag: string }> {
+  /**
+   * Writes the object. One PUT up to the multipart threshold; above it a multipart upload of
+   * slices of `bytes`, completed with `If-None-Match: *` when the condition is that, and
+   * aborted on any error or on `signal` (no upload is left behind). A write with `ifMatch` is
+   * one PUT whatever its size: the pointers it is used for are small, and not every service
+   * honours `If-Match` on CompleteMultipartUpload (moto 5.2.1 ignores it).
+   */
+  async put(key: string, bytes: Uint8Array, condition?: PutCondition, options: PutOptions = {}): Promise<{ etag: string }> {
     const Key = this.fullKey(key);
+    if (this.multiparts(bytes.length, condition)) {
+      return this.multipart(key, Key, bytes.length, (offset, length) => Promise.resolve(bytes.subarray(offset, offset + length)), condition, options);
+    }
+    return this.putOnce(key, Key, bytes, condition, options);
+  }
+
+  /**
+   * Writes the object from `file`: above the multipart threshold in parts read from the file
+   * as they are sent (at most four parts in memory), else read and sent in one PUT. IO_ERROR
+   * naming the file when it cannot be read; a file that changes size while it is sent is
+   * IO_ERROR too, and its upload is aborted.
+   */
+  async putFile(key: string, file: string, condition?: PutCondition, options: PutOptions = {}): Promise<{ etag: string }> {
+    const Key = this.fullKey(key);
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(file, 'r');
+    } catch (error) {
+      throw ioError('read', file, error);
+    }
+    try {
+      const size = (await handle.stat()).size;
+      if (!this.multiparts(size, condition)) {
+        const bytes = await handle.readFile().catch((error: unknown) => {
+          throw ioError('read', file, error);
+        });
+        return await this.putOnce(key, Key, bytes, condition, options);
+      }
+      const read = async (offset: number, length: number): Promise<Uint8Array> => {
+        const buffer = Buffer.allocUnsafe(length);
+        let done = 0;
+        while (done < length) {
+          const { bytesRead } = await handle.read(buffer, done, length - done, offset + done).catch((error: unknown) => {
+            throw ioError('read', file, error);
+          });
+          if (bytesRead === 0) throw new MesDataError('IO_ERROR', `${file} became shorter while it was uploaded to s3://${this.bucket}/${Key} (${offset + done} of ${size} bytes)`, { file, bucket: this.bucket, key: Key, size });
+          done += bytesRead;
+        }
+        return buffer;
+      };
+      return await this.multipart(key, Key, size, read, condition, options);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private multiparts(size: number, condition?: PutCondition): boolean {
+    return size > this.multipartThreshold && !(condition !== undefined && 'ifMatch' in condition);
+  }
+
+  private async putOnce(key: string, Key: string, bytes: Uint8Array, condition: PutCondition | undefined, options: PutOptions): Promise<{ etag: string }> {
     const input = {
       Bucket: this.bucket,
       Key,
@@ -168,22 +269,99 @@ export class S3ObjectStore implements ObjectStore {
       ...(condition && 'ifNoneMatch' in condition ? { IfNoneMatch: '*' } : {}),
       ...(condition && 'ifMatch' in condition ? { IfMatch: condition.ifMatch } : {}),
     };
+    if (options.signal?.aborted) throw cancelled(this.location, key);
     try {
       return await this.request('write', Key, async (abortSignal) => {
         const answer = (await this.client.send(new PutObjectCommand(input), { abortSignal })) as { ETag?: string };
         return { etag: answer.ETag ?? '' };
       });
     } catch (error) {
-      // 412 Precondition Failed (and 409 ConditionalRequestConflict, a concurrent conditional write)
-      if (condition && error instanceof MesDataError && error.details.status !== undefined && (error.details.status === 412 || error.details.status === 409)) {
-        throw conditionFailed(this.location, key, condition, { bucket: this.bucket, fullKey: Key, status: error.details.status });
-      }
-      // If-Match on a key that is gone (S3 answers 404): the object it expected was removed, a conflict as well
-      if (condition && 'ifMatch' in condition && error instanceof MesDataError && error.code === 'NOT_FOUND' && error.details.reason === 'no-such-key') {
-        throw conditionFailed(this.location, key, condition, { bucket: this.bucket, fullKey: Key, status: 404, found: null });
-      }
-      throw error;
+      throw this.conditionError(error, key, Key, condition);
     }
+  }
+
+  /**
+   * A multipart upload of `size` bytes, part `i` read by `partAt(offset, length)`: created,
+   * parts sent four at a time (each with the time limit and retries of any request), then
+   * completed (`If-None-Match: *` when asked). Any failure or a cancel aborts the upload
+   * (AbortMultipartUpload) once every part in flight has settled, then throws.
+   */
+  private async multipart(
+    key: string,
+    Key: string,
+    size: number,
+    partAt: (offset: number, length: number) => Promise<Uint8Array>,
+    condition: PutCondition | undefined,
+    options: PutOptions,
+  ): Promise<{ etag: string }> {
+    const partSize = Math.max(this.partSize, Math.ceil(size / MAX_PARTS));
+    const count = Math.ceil(size / partSize);
+    if (options.signal?.aborted) throw cancelled(this.location, key);
+    const created = await this.request('start an upload of', Key, async (abortSignal) => {
+      return (await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key, ...(options.sha256 !== undefined ? { Metadata: { sha256: options.sha256 } } : {}) }), { abortSignal })) as {
+        UploadId?: string;
+      };
+    });
+    const UploadId = created.UploadId;
+    if (UploadId === undefined || UploadId === '') throw new MesDataError('IO_ERROR', `cannot write s3://${this.bucket}/${Key}: the service started an upload without an UploadId`, { bucket: this.bucket, key: Key });
+    try {
+      const parts: { PartNumber: number; ETag?: string; ChecksumCRC32?: string }[] = [];
+      let next = 0;
+      let failed = false;
+      const worker = async (): Promise<void> => {
+        while (!failed) {
+          const index = next++;
+          if (index >= count) return;
+          if (options.signal?.aborted) throw cancelled(this.location, key);
+          const body = await partAt(index * partSize, Math.min(partSize, size - index * partSize));
+          const PartNumber = index + 1;
+          const answer = await this.request(`write part ${PartNumber} of ${count} of`, Key, async (abortSignal) => {
+            return (await this.client.send(new UploadPartCommand({ Bucket: this.bucket, Key, UploadId, PartNumber, Body: body, ContentLength: body.length }), { abortSignal })) as {
+              ETag?: string;
+              ChecksumCRC32?: string;
+            };
+          });
+          parts[index] = { PartNumber, ETag: answer.ETag, ...(answer.ChecksumCRC32 !== undefined ? { ChecksumCRC32: answer.ChecksumCRC32 } : {}) };
+        }
+      };
+      const settled = await Promise.allSettled(
+        Array.from({ length: Math.min(PART_CONCURRENCY, count) }, () =>
+          worker().catch((error: unknown) => {
+            failed = true;
+            throw error;
+          }),
+        ),
+      );
+      const rejected = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+      if (rejected !== undefined) throw rejected.reason;
+      if (options.signal?.aborted) throw cancelled(this.location, key);
+      const done = await this.request('complete the upload of', Key, async (abortSignal) => {
+        return (await this.client.send(
+          new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId, MultipartUpload: { Parts: parts }, ...(condition && 'ifNoneMatch' in condition ? { IfNoneMatch: '*' } : {}) }),
+          { abortSignal },
+        )) as { ETag?: string };
+      });
+      return { etag: done.ETag ?? '' };
+    } catch (error) {
+      // nothing of a failed or cancelled upload stays: its parts are dropped (best effort; a service keeps an unaborted one until its lifecycle rule)
+      await this.request('abort the upload of', Key, async (abortSignal) => {
+        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId }), { abortSignal });
+      }).catch(() => undefined);
+      throw this.conditionError(error, key, Key, condition);
+    }
+  }
+
+  /** A failed conditional write as the conflict it is (LOCKED, commit-conflict); any other error as it is. */
+  private conditionError(error: unknown, key: string, Key: string, condition: PutCondition | undefined): unknown {
+    // 412 Precondition Failed (and 409 ConditionalRequestConflict, a concurrent conditional write)
+    if (condition && error instanceof MesDataError && error.details.status !== undefined && (error.details.status === 412 || error.details.status === 409)) {
+      return conditionFailed(this.location, key, condition, { bucket: this.bucket, fullKey: Key, status: error.details.status });
+    }
+    // If-Match on a key that is gone (S3 answers 404): the object it expected was removed, a conflict as well
+    if (condition && 'ifMatch' in condition && error instanceof MesDataError && error.code === 'NOT_FOUND' && error.details.reason === 'no-such-key') {
+      return conditionFailed(this.location, key, condition, { bucket: this.bucket, fullKey: Key, status: 404, found: null });
+    }
+    return error;
   }
 
   async delete(key: string): Promise<void> {
@@ -209,6 +387,10 @@ export class S3ObjectStore implements ObjectStore {
     }
     throw s3Error(last, { action, bucket: this.bucket, key: fullKey, attempts: this.attempts, timeoutMs: this.timeoutMs });
   }
+}
+
+function cancelled(location: string, key: string): CancelledError {
+  return new CancelledError(`writing ${key} to ${location} was cancelled; nothing of it was kept`, { key });
 }
 
 /** Ends with the signal's reason when the attempt ignores it (a client that does not honour aborts must not hang us). */
