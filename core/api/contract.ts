@@ -448,6 +448,8 @@ const MigrateResultSchema = z.object({
   store: z.string(),
   /** raw sidecars moved into catalog/raw */
   rawSidecars: Count,
+  /** older revisions of raw snapshots moved out of their date folders to catalog/raw/{ASSET}/superseded/ */
+  rawRevisions: Count,
   tables: z.array(z.object({ table: z.string(), versions: z.array(z.number().int()), filesMoved: Count, filesShared: Count, bytes: Count })),
 });
 

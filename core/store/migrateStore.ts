@@ -14,6 +14,8 @@ import { crashPoint } from './crashPoints.js';
 import { errnoOf, exists, fsyncDir, ioError, listDir, mkdirDurable, moveNoReplace, removeTree, writeFileDurable } from './durableFs.js';
 import { hashFile } from './fileHash.js';
 import { openStore } from './openStore.js';
+import type { DatasetMetadata } from './metadataManager.js';
+import { retireStaleRevisions, staleRevisions } from './rawSnapshot.js';
 import { STORE_TABLE_PROPERTIES } from './versionCommit.js';
 import { acquireStoreLock } from './storeLock.js';
 import {
@@ -115,6 +117,8 @@ interface MigrateResult {
   status: 'migrated' | 'resumed' | 'current' | 'dry-run';
   store: string;
   rawSidecars: number;
+  /** older revisions of raw snapshots moved out of their date folders (a store written before revisions did so itself) */
+  rawRevisions: number;
   tables: { table: string; versions: number[]; filesMoved: number; filesShared: number; bytes: number }[];
 }
 
@@ -436,6 +440,16 @@ async function migrateTable(store: Store, table: PlannedTable, signal?: AbortSig
   }
 }
 
+/** The older raw revisions the format-1 sidecars of `plan` list in their date folders, which the migration moves out at its end. */
+async function staleRevisionsOfPlan(store: Store, plan: MigrationPlan): Promise<number> {
+  let count = 0;
+  for (const { from } of plan.raw) {
+    const sidecar = await readJson(absolute(store, from));
+    if (Array.isArray(sidecar.files)) count += staleRevisions(sidecar as unknown as DatasetMetadata).length;
+  }
+  return count;
+}
+
 /**
  * Migrates the store in `dir` (see the module comment) or, with `dryRun`, says what it would
  * do. Throws NOT_FOUND when `dir` is not a store, LOCKED when a writer holds it, BAD_REQUEST
@@ -446,12 +460,17 @@ export async function migrateStore(dir: string, options: { dryRun?: boolean; sig
   const store = await openStore(dir, { allowFormat1: true, recover: false });
   const journalFile = absolute(store, `${JOURNAL_DIR}/${JOURNAL}`);
   const resumed = await exists(journalFile);
-  if (store.formatVersion >= 2 && !resumed) return { dryRun: options.dryRun === true, status: 'current', store: store.root, rawSidecars: 0, tables: [] };
   const lock = await acquireStoreLock(store, { purpose: options.dryRun ? 'migrate (dry run)' : 'migrate' });
   try {
+    if (store.formatVersion >= 2 && !resumed) {
+      // a store of format 2 may still hold older raw revisions in their date folders
+      const retired = await retireStaleRevisions(store, lock, { dryRun: options.dryRun, signal: options.signal });
+      const status = retired.files === 0 ? 'current' : options.dryRun ? 'dry-run' : 'migrated';
+      return { dryRun: options.dryRun === true, status, store: store.root, rawSidecars: 0, rawRevisions: retired.files, tables: [] };
+    }
     options.progress?.({ fraction: 0, stage: resumed ? 'reading the migration journal' : 'planning' });
     const plan = resumed ? ((await readJson(journalFile)) as unknown as MigrationPlan) : await planMigration(store);
-    if (options.dryRun) return { dryRun: true, status: 'dry-run', store: store.root, rawSidecars: plan.raw.length, tables: summaryOf(plan) };
+    if (options.dryRun) return { dryRun: true, status: 'dry-run', store: store.root, rawSidecars: plan.raw.length, rawRevisions: await staleRevisionsOfPlan(store, plan), tables: summaryOf(plan) };
     if (!resumed) {
       await mkdirDurable(absolute(store, JOURNAL_DIR));
       await writeFileDurable(journalFile, `${JSON.stringify(plan)}\n`);
@@ -484,8 +503,10 @@ export async function migrateStore(dir: string, options: { dryRun?: boolean; sig
     await writeFileDurable(absolute(store, STORE_MARKER), `${JSON.stringify({ ...marker, formatVersion: 2 }, null, 2)}\n`);
     crashPoint('switched the marker to format 2');
     await removeTree(absolute(store, JOURNAL_DIR));
+    options.progress?.({ fraction: 0.97, stage: 'raw revisions' });
+    const retired = await retireStaleRevisions({ ...store, formatVersion: 2 }, lock, { signal: options.signal });
     options.progress?.({ fraction: 1, stage: 'done' });
-    return { dryRun: false, status: resumed ? 'resumed' : 'migrated', store: store.root, rawSidecars: plan.raw.length, tables: summaryOf(plan) };
+    return { dryRun: false, status: resumed ? 'resumed' : 'migrated', store: store.root, rawSidecars: plan.raw.length, rawRevisions: retired.files, tables: summaryOf(plan) };
   } finally {
     await lock.release();
   }

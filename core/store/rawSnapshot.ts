@@ -362,6 +362,94 @@ export function supersededFiles(sidecar: DatasetMetadata | null): FileInfo[] {
   return Array.isArray(list) ? (list.filter((f) => typeof f === 'object' && f !== null && typeof (f as FileInfo).path === 'string') as FileInfo[]) : [];
 }
 
+/**
+ * Takes `outOfFolder` (files of the date folder `raw/{ASSET}/{DATE}/`) out of the sidecar's
+ * `files` and keeps each, with its new path in the superseded tree and the hashes it had, in
+ * `extra.superseded`; returns the journal moves that go with the changed sidecar.
+ */
+function retireFromFolder(sidecar: DatasetMetadata, asset: string, date: string, outOfFolder: FileInfo[]): JournalMove[] {
+  if (outOfFolder.length === 0) return [];
+  const folder = rawDatePath(asset, date);
+  const gone = new Set(outOfFolder.map((f) => f.path));
+  sidecar.files = sidecar.files.filter((f) => !gone.has(f.path));
+  const moved = outOfFolder.map((f) => ({ ...f, path: rawSupersededPath(asset, date, f.path) }));
+  sidecar.extra = { ...(sidecar.extra ?? {}), superseded: [...supersededFiles(sidecar), ...moved].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) };
+  return outOfFolder.map((f) => ({ from: `${folder}/${f.path}`, to: rawSupersededPath(asset, date, f.path), kind: 'supersede' }));
+}
+
+/** The older revisions a date folder still holds (a store written before revisions moved what they superseded out): every snapshot's but its newest. */
+export function staleRevisions(sidecar: DatasetMetadata): FileInfo[] {
+  const snapshots = new Set(sidecar.files.map((f) => f.path.replace(/\.rev\d+\.parquet$/, '.parquet')));
+  return [...snapshots].flatMap((name) => revisionsOf(name, sidecar.files, supersededFiles(sidecar)).stale);
+}
+
+/** What `retireStaleRevisions` moved (or, in a dry run, would move). */
+export interface RetiredRevisions {
+  /** raw date folders that held older revisions */
+  dates: number;
+  /** files moved to `catalog/raw/{ASSET}/superseded/{DATE}/` */
+  files: number;
+}
+
+/**
+ * Brings the raw snapshots of a store written before revisions moved the files they superseded
+ * out of their date folders (before `--revise` did so, every revision of a snapshot stayed in
+ * `raw/{ASSET}/{DATE}/`, and a reader of the folder read old and new rows together) to today's
+ * layout: each date folder's older revisions move to `catalog/raw/{ASSET}/superseded/{DATE}/`,
+ * exactly as a revision moves them now, in one journaled commit (the changed sidecars, then the
+ * moves), so a crash leaves the old layout or the new one. Under `lock`, held by the caller.
+ */
+export async function retireStaleRevisions(store: Store, lock: StoreLock, options: { dryRun?: boolean; signal?: AbortSignal } = {}): Promise<RetiredRevisions> {
+  await recoverStore(store);
+  const list = (relative: string): string[] => {
+    try {
+      return fsSync.readdirSync(absolute(store, relative)).sort();
+    } catch (error) {
+      if (errnoOf(error) === 'ENOENT') return [];
+      throw error;
+    }
+  };
+  const changed: { asset: string; date: string; sidecar: DatasetMetadata; stale: FileInfo[] }[] = [];
+  for (const asset of list(`${CATALOG_DIR}/raw`)) {
+    const dates = list(`${CATALOG_DIR}/raw/${asset}`)
+      .filter((name) => /^\d{4}-\d{2}-\d{2}\.json$/.test(name))
+      .map((name) => name.slice(0, -'.json'.length));
+    await inParallel(dates, PARALLEL_FILES, async (date) => {
+      throwIfAborted(options.signal);
+      const sidecar = await readRawSidecar(store, asset, date);
+      const stale = sidecar === null ? [] : staleRevisions(sidecar);
+      if (sidecar !== null && stale.length > 0) changed.push({ asset, date, sidecar, stale });
+    });
+  }
+  changed.sort((a, b) => (a.asset === b.asset ? (a.date < b.date ? -1 : 1) : a.asset < b.asset ? -1 : 1));
+  const result = { dates: changed.length, files: changed.reduce((n, c) => n + c.stale.length, 0) };
+  if (options.dryRun || changed.length === 0) return result;
+  const staging = await createStagingDir(store);
+  try {
+    await fs.mkdir(path.join(staging.path, 'sidecars'), { recursive: true });
+    const moves: JournalMove[] = [];
+    for (const [n, { asset, date, sidecar, stale }] of changed.entries()) {
+      const next = structuredClone(sidecar);
+      const supersede = retireFromFolder(next, asset, date, stale);
+      // the counts and the span of what stays in the folder
+      MetadataManager.addFileInfo(next, []);
+      next.dateRange = dateRangeOf(next, date);
+      const staged = path.join(staging.path, 'sidecars', `${n}.json`);
+      writeNewSidecar(next, staged, true);
+      moves.push({ from: relativeToStore(store, staged), to: rawSidecarPath(asset, date), kind: 'file', replace: true }, ...supersede);
+    }
+    await fsyncDir(path.join(staging.path, 'sidecars'));
+    throwIfAborted(options.signal);
+    await lock.assertHeld();
+    await writeJournal(staging, moves);
+    await applyMoves(store, moves, false);
+    crashPoint('moved the superseded raw revisions');
+  } finally {
+    await staging.dispose();
+  }
+  return result;
+}
+
 function revisionName(fileName: string, revision: number): string {
   return `${fileName.slice(0, -'.parquet'.length)}.rev${revision}.parquet`;
 }
@@ -460,14 +548,7 @@ async function commitPrepared(store: Store, staging: StagingDir, prepared: Prepa
     const sidecar = existing ? structuredClone(existing) : MetadataManager.createMetadata({ layer: 'raw', asset, date });
     // a revision's predecessors leave the date folder for the superseded tree (moves of their own, after the sidecar's);
     // the sidecar keeps each, with its new path and its hashes
-    const outOfFolder = items.flatMap((item) => retired.get(item) ?? []);
-    const supersedeMoves: JournalMove[] = outOfFolder.map((f) => ({ from: `${folder}/${f.path}`, to: rawSupersededPath(asset, date, f.path), kind: 'supersede' }));
-    if (outOfFolder.length > 0) {
-      const gone = new Set(outOfFolder.map((f) => f.path));
-      sidecar.files = sidecar.files.filter((f) => !gone.has(f.path));
-      const moved = outOfFolder.map((f) => ({ ...f, path: rawSupersededPath(asset, date, f.path) }));
-      sidecar.extra = { ...(sidecar.extra ?? {}), superseded: [...supersededFiles(sidecar), ...moved].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) };
-    }
+    const supersedeMoves = retireFromFolder(sidecar, asset, date, items.flatMap((item) => retired.get(item) ?? []));
     MetadataManager.addFileInfo(sidecar, items.map((item) => item.entry));
     sidecar.dateRange = dateRangeOf(sidecar, date);
     // the sidecar moves first, then the data; both from the journal on

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatBytes } from '../../cli/render.js';
-import { tempDir } from '../helpers/ohlcvTable.js';
+import { initStore } from '../../core/store/openStore.js';
+import { writeRawSnapshot } from '../../core/store/rawSnapshot.js';
+import { ohlcvTable, tempDir } from '../helpers/ohlcvTable.js';
 import { runCli, runCliJson } from '../helpers/runCli.js';
 
 const FIXTURE = path.resolve(import.meta.dirname, '../fixtures/format1-store/store');
@@ -46,5 +48,18 @@ describe('mes-data migrate', () => {
     const legacy = await runCliJson('show', 'features/v1/momentum_indicators', '--rows', '1', '--store', storeDir);
     expect((legacy.json as { path: string; numRows: number }).path).toBe('features/v1/MES/momentum_indicators');
     expect((legacy.json as { numRows: number }).numRows).toBe(50);
+  });
+
+  it('on a store of format 2 moves older raw revisions out of their date folders (a store written before revisions did it)', async () => {
+    const root = path.join(dir, 'format2');
+    const { store } = await initStore(root);
+    for (const [name, rows] of [['a', 3], ['a.rev1', 4]] as const) await writeRawSnapshot(store, { asset: 'MES', date: '2024-01-16', name, table: ohlcvTable(rows) });
+    const dry = await runCli('migrate', '--dry-run', '--store', root);
+    expect(dry.stdout).toBe(`dry run: ${root} would move 1 older raw revision(s) out of their date folders to catalog/raw/{ASSET}/superseded/; nothing changed\n`);
+    const run = await runCli('migrate', '--store', root);
+    expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 0, stdout: `moved 1 older raw revision(s) of ${root} out of their date folders to catalog/raw/{ASSET}/superseded/\n` });
+    expect(fs.readdirSync(path.join(root, 'raw/MES/2024-01-16'))).toEqual(['a.rev1.parquet']);
+    const again = await runCliJson('migrate', '--store', root);
+    expect(again.json).toEqual({ dryRun: false, status: 'current', store: root, rawSidecars: 0, rawRevisions: 0, tables: [] });
   });
 });

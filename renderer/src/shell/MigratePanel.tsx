@@ -13,7 +13,7 @@ function migratedLine(result: JobResult<'migrate'>): string {
   const versions = result.tables.reduce((sum, t) => sum + t.versions.length, 0);
   const moved = result.tables.reduce((sum, t) => sum + t.filesMoved, 0);
   const shared = result.tables.reduce((sum, t) => sum + t.filesShared, 0);
-  return `${countOf(result.tables.length, 'table')} · ${countOf(versions, 'version')} · ${countOf(moved, 'file')} moved, ${countOf(shared, 'file')} shared · ${countOf(result.rawSidecars, 'raw sidecar')}`;
+  return `${countOf(result.tables.length, 'table')} · ${countOf(versions, 'version')} · ${countOf(moved, 'file')} moved, ${countOf(shared, 'file')} shared · ${countOf(result.rawSidecars, 'raw sidecar')}${result.rawRevisions > 0 ? ` · ${countOf(result.rawRevisions, 'older raw revision')} moved out of date folders` : ''}`;
 }
 
 /**

@@ -76,6 +76,7 @@ describe('migrate a format-1 store', () => {
         status: 'dry-run',
         store: root,
         rawSidecars: 2,
+        rawRevisions: 0,
         tables: [
           { table: 'cleaned/MES', versions: [1, 3], filesMoved: 3, filesShared: 1, bytes: dry.tables[0].bytes },
           { table: 'features/MES/momentum_indicators', versions: [1], filesMoved: 1, filesShared: 0, bytes: dry.tables[1].bytes },
@@ -119,7 +120,7 @@ describe('migrate a format-1 store', () => {
       expect(json(path.join(root, 'version-ledger.json'))).toEqual({ cleaned: { MES: 3 }, features: { 'MES/momentum_indicators': 1 } });
       expect(fs.existsSync(path.join(root, '.migration'))).toBe(false);
       // a second run has nothing to do
-      expect(await migrateStore(root)).toEqual({ dryRun: false, status: 'current', store: root, rawSidecars: 0, tables: [] });
+      expect(await migrateStore(root)).toEqual({ dryRun: false, status: 'current', store: root, rawSidecars: 0, rawRevisions: 0, tables: [] });
     } finally {
       cleanup();
     }
