@@ -25,7 +25,7 @@ describe('PagedDataset', () => {
   let dir: string;
   let files: string[];
   const pool = new CountingPool({ threads: 1 });
-  // three small files (whole-file decodes kept) and one of 9,000 rows (read a page at a time)
+  // three small files (decoded whole and kept from their second page on) and one of 9,000 rows (read a page at a time)
   const sizes = [300, 1380, 7, 9000];
 
   beforeAll(async () => {
@@ -69,36 +69,68 @@ describe('PagedDataset', () => {
     }
   });
 
-  it('decodes a small file once for all its pages; a large one a page at a time', async () => {
+  it('reads the first page of a small file alone, decodes it whole at the second and slices every later page; a large one a page at a time', async () => {
     const paged = await PagedDataset.open(listing(), pool);
     pool.sent.length = 0;
-    // thirteen pages of the 1,380-row file (rows 300 … 1,599): one whole-file read
+    // thirteen pages of the 1,380-row file (rows 300 … 1,599): the first page, then one whole-file read
     for (let k = 0; k < 13; k++) await paged.readRows(300 + k * 100, 100);
-    expect(pool.sent).toEqual([{ op: 'read', offset: 0, limit: 1380 }]);
+    expect(pool.sent).toEqual([
+      { op: 'read', offset: 0, limit: 100 },
+      { op: 'read', offset: 0, limit: 1380 },
+    ]);
+    pool.sent.length = 0;
     expect(tableRowsToJson(await paged.readRows(300, 2))).toEqual([
       ['2024-01-02T20:00:00.000000000Z', 5001, 5001.25, 5000.75, 5001, 10],
       ['2024-01-02T20:01:00.000000000Z', 5001, 5001.5, 5000.75, 5001.25, 11],
     ]);
-    // a page over the end of it: the rest of it, the whole 7-row file, the first 13 rows of the large one
-    pool.sent.length = 0;
+    expect(pool.sent).toEqual([]);
+    // a page over the end of it: the rest of it (kept), the whole 7-row file, the first 13 rows of the large one
     expect((await paged.readRows(1600, 100)).numRows).toBe(100);
     expect(pool.sent).toEqual([
       { op: 'read', offset: 0, limit: 7 },
       { op: 'read', offset: 0, limit: 13 },
     ]);
     pool.sent.length = 0;
-    // the 9,000-row file: each page its own read
+    // the 9,000-row file: each page its own read, however often
     await paged.readRows(2000, 100);
     await paged.readRows(2100, 100);
+    await paged.readRows(2000, 100);
     expect(pool.sent).toEqual([
       { op: 'read', offset: 313, limit: 100 },
       { op: 'read', offset: 413, limit: 100 },
+      { op: 'read', offset: 313, limit: 100 },
     ]);
-    // a listing made again (after a change) has its own decodes
+    // a listing made again (after a change) has its own decodes, and its own first pages
     const again = await PagedDataset.open(listing(), pool);
     pool.sent.length = 0;
     await again.readRows(300, 100);
-    expect(pool.sent).toEqual([{ op: 'read', offset: 0, limit: 1380 }]);
+    await again.readRows(400, 100);
+    await again.readRows(500, 100);
+    expect(pool.sent).toEqual([
+      { op: 'read', offset: 0, limit: 100 },
+      { op: 'read', offset: 0, limit: 1380 },
+    ]);
+  });
+
+  it('answers a page the same from its first read, the whole-file decode and the kept decode, with and without chosen columns', async () => {
+    const paged = await PagedDataset.open(listing(), pool);
+    const dataset = await Dataset.openFiles(files, pool);
+    // the reads each case sends to the decoder over its three rounds (the files start at rows 0, 300, 1,680 and 1,687)
+    const page = (offset: number, limit: number) => ({ op: 'read', offset, limit });
+    for (const [offset, limit, columns, sent] of [
+      [0, 100, undefined, [page(0, 100), page(0, 300)]],
+      // the first file is kept by now
+      [150, 120, ['close', 'timestamp'], []],
+      [320, 100, undefined, [page(20, 100), page(0, 1380)]],
+      // the second file kept; the third's first page, then its whole decode; the large one each time
+      [1670, 30, ['volume', 'open'], [page(0, 7), page(0, 13), page(0, 7), page(0, 13), page(0, 13)]],
+    ] as [number, number, string[] | undefined, unknown[]][]) {
+      const theirs = tableRowsToJson(await dataset.readRows(offset, limit, columns));
+      pool.sent.length = 0;
+      // first read alone, second from the whole-file decode, third from what is kept
+      for (let k = 0; k < 3; k++) expect(tableRowsToJson(await paged.readRows(offset, limit, columns))).toEqual(theirs);
+      expect(pool.sent).toEqual(sent);
+    }
   });
 
   it('a column a kept file does not have is NOT_FOUND from the decoder, as without the cache', async () => {
