@@ -15,7 +15,7 @@ import { commitRawSnapshots } from '../../../core/store/rawSnapshot.js';
 import type { Store } from '../../../core/store/storeLayout.js';
 import { verifyStore } from '../../../core/store/verifyStore.js';
 import { ohlcvTable } from '../../helpers/ohlcvTable.js';
-import { expectSidecarsValid, inParallel, newStore, runChild } from './storeTestKit.js';
+import { crashAtSteps, expectSidecarsValid, newStore, runChild, traceSteps } from './storeTestKit.js';
 
 const DATES = Array.from({ length: 70 }, (_, k) => new Date(Date.UTC(2024, 1, 1 + k)).toISOString().slice(0, 10));
 
@@ -38,12 +38,7 @@ describe('a raw batch of 70 dates killed mid-way', () => {
 
   // about 30 writers started and killed, two at a time, on a machine other tests share
   it('is all or nothing at every sampled step, and survives from its journal on', { timeout: 300_000 }, async () => {
-    const traced = await runChild(request(copyOfBase('trace')), { MES_DATA_STORE_CRASH_TRACE: '1' });
-    expect({ code: traced.code, signal: traced.signal }).toEqual({ code: 0, signal: null });
-    const labels = traced.stderr
-      .split('\n')
-      .filter((line) => line.startsWith('crash point '))
-      .map((line) => line.replace(/^crash point \d+: /, ''));
+    const labels = await traceSteps((env) => runChild(request(copyOfBase('trace')), env));
     const journal = labels.indexOf('renamed journal.json into place');
     const sidecars = labels.indexOf('staged the raw sidecars');
     expect(sidecars).toBeGreaterThan(140);
@@ -53,11 +48,11 @@ describe('a raw batch of 70 dates killed mid-way', () => {
     const steps = labels.map((_, i) => i + 1).filter((n) => n % 20 === 0 || (n >= sidecars - 1 && n <= journal + 3) || (n > journal && (n - journal) % 15 === 0) || n === labels.length);
     const moved = labels.filter((label) => label.startsWith('moved ')).length;
     expect(moved).toBe(2 * DATES.length);
-    const outcomes = await inParallel(
-      steps.map((n) => async () => {
-        const root = copyOfBase(`crash-${n}`);
-        const run = await runChild(request(root), { MES_DATA_STORE_CRASH_AFTER: String(n) });
-        expect({ n, signal: run.signal }).toEqual({ n, signal: 'SIGKILL' });
+    const outcomes = await crashAtSteps(
+      steps,
+      (n, env) => runChild(request(copyOfBase(`crash-${n}`)), env),
+      async (n) => {
+        const root = path.join(dir, `crash-${n}`);
         const store = await openStore(root);
         expect({ n, problems: (await verifyStore(store)).problems }).toEqual({ n, problems: [] });
         expect(fs.readdirSync(path.join(root, '.staging'))).toEqual([]);
@@ -70,8 +65,7 @@ describe('a raw batch of 70 dates killed mid-way', () => {
         expectSidecarsValid(root);
         fs.rmSync(root, { recursive: true, force: true });
         return present.length > 0;
-      }),
-      2,
+      },
     );
     const from = outcomes.indexOf(true);
     expect(from).toBeGreaterThan(0);

@@ -19,18 +19,18 @@ import { supersededFiles, writeRawSnapshot } from '../../../core/store/rawSnapsh
 import type { Store } from '../../../core/store/storeLayout.js';
 import { verifyStore } from '../../../core/store/verifyStore.js';
 import { ohlcvTable } from '../../helpers/ohlcvTable.js';
-import { expectSidecarsValid, newStore } from './storeTestKit.js';
+import { crashAtSteps, expectSidecarsValid, newStore, traceSteps } from './storeTestKit.js';
 
 const CHILD = path.join(import.meta.dirname, 'fixtures/migrateChild.ts');
 
 /** `migrate` in a process of its own (fixtures/migrateChild.ts), with extra environment variables. */
-function child(root: string, env: Record<string, string>): Promise<{ signal: NodeJS.Signals | null; stderr: string }> {
+function child(root: string, env: Record<string, string>): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, root], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     proc.on('error', reject);
-    proc.on('close', (_code, signal) => resolve({ signal, stderr }));
+    proc.on('close', (code, signal) => resolve({ code, signal, stderr }));
   });
 }
 
@@ -79,25 +79,27 @@ describe('migrate moves older raw revisions out of their date folders', () => {
       fs.cpSync(base, root, { recursive: true });
       return root;
     };
-    const traced = await child(copy('trace'), { MES_DATA_STORE_CRASH_TRACE: '1' });
-    const steps = traced.stderr.split('\n').filter((line) => line.startsWith('crash point ')).length;
-    expect({ signal: traced.signal, journal: traced.stderr.includes('journal.json') }).toEqual({ signal: null, journal: true });
+    const steps = (await traceSteps((env) => child(copy('trace'), env))).map((_, i) => i + 1);
     const newLayout = filesBelow(path.join(path.dirname(store.root), 'trace', 'raw/MES'));
     expect(newLayout).toEqual(['2024-01-16/x.rev2.parquet', '2024-01-16/y.parquet', '2024-01-17/z.parquet', '2024-01-18/z.rev1.parquet']);
-    const seen = new Set<string>();
-    for (let n = 1; n <= steps; n++) {
-      const root = copy(`crash-${n}`);
-      expect({ n, signal: (await child(root, { MES_DATA_STORE_CRASH_AFTER: String(n) })).signal }).toEqual({ n, signal: 'SIGKILL' });
-      const opened = await openStore(root);
-      const layout = filesBelow(path.join(root, 'raw/MES'));
-      expect([oldLayout, newLayout]).toContainEqual(layout);
-      seen.add(JSON.stringify(layout) === JSON.stringify(oldLayout) ? 'old' : 'new');
-      expect({ n, problems: (await verifyStore(opened)).problems }).toEqual({ n, problems: [] });
-      await migrateStore(root);
-      expect(filesBelow(path.join(root, 'raw/MES'))).toEqual(newLayout);
-      fs.rmSync(root, { recursive: true, force: true });
-    }
-    expect([...seen].sort()).toEqual(['new', 'old']);
+    const outcomes = await crashAtSteps(
+      steps,
+      (n, env) => child(copy(`crash-${n}`), env),
+      async (n) => {
+        const root = path.join(path.dirname(store.root), `crash-${n}`);
+        const opened = await openStore(root);
+        const layout = filesBelow(path.join(root, 'raw/MES'));
+        expect([oldLayout, newLayout]).toContainEqual(layout);
+        expect({ n, problems: (await verifyStore(opened)).problems }).toEqual({ n, problems: [] });
+        await migrateStore(root);
+        expect(filesBelow(path.join(root, 'raw/MES'))).toEqual(newLayout);
+        fs.rmSync(root, { recursive: true, force: true });
+        return JSON.stringify(layout) === JSON.stringify(oldLayout) ? 'old' : 'new';
+      },
+    );
+    // the old layout up to the journal, the new one from it on
+    const from = outcomes.indexOf('new');
+    expect({ before: outcomes.slice(0, from).every((o) => o === 'old'), after: outcomes.slice(from).every((o) => o === 'new'), from: from > 0 }).toEqual({ before: true, after: true, from: true });
     fs.rmSync(base, { recursive: true, force: true });
     fs.rmSync(path.join(path.dirname(store.root), 'trace'), { recursive: true, force: true });
   });

@@ -15,7 +15,7 @@ import { commitRawSnapshots, supersededFiles } from '../../../core/store/rawSnap
 import type { Store } from '../../../core/store/storeLayout.js';
 import { verifyStore } from '../../../core/store/verifyStore.js';
 import { ohlcvTable } from '../../helpers/ohlcvTable.js';
-import { expectSidecarsValid, inParallel, newStore, runChild } from './storeTestKit.js';
+import { crashAtSteps, expectSidecarsValid, newStore, runChild, traceSteps } from './storeTestKit.js';
 
 const DATE = '2024-01-15';
 const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
@@ -43,21 +43,16 @@ describe('a raw revision killed at every durable step', () => {
   };
 
   it('leaves the old state before its journal and the new one from it on', { timeout: 300_000 }, async () => {
-    const traced = await runChild(request(copyOfBase('trace')), { MES_DATA_STORE_CRASH_TRACE: '1' });
-    expect({ code: traced.code, signal: traced.signal }).toEqual({ code: 0, signal: null });
-    const labels = traced.stderr
-      .split('\n')
-      .filter((line) => line.startsWith('crash point '))
-      .map((line) => line.replace(/^crash point \d+: /, ''));
+    const labels = await traceSteps((env) => runChild(request(copyOfBase('trace')), env));
     const journal = labels.indexOf('renamed journal.json into place');
     expect(journal).toBeGreaterThan(0);
     expect(labels.slice(journal)).toContain('superseded raw/MES/2024-01-15/a.parquet');
     const steps = labels.map((_, i) => i + 1);
-    const outcomes = await inParallel(
-      steps.map((n) => async () => {
-        const root = copyOfBase(`crash-${n}`);
-        const run = await runChild(request(root), { MES_DATA_STORE_CRASH_AFTER: String(n) });
-        expect({ n, signal: run.signal }).toEqual({ n, signal: 'SIGKILL' });
+    const outcomes = await crashAtSteps(
+      steps,
+      (n, env) => runChild(request(copyOfBase(`crash-${n}`)), env),
+      async (n) => {
+        const root = path.join(dir, `crash-${n}`);
         const store = await openStore(root);
         expect({ n, problems: (await verifyStore(store)).problems }).toEqual({ n, problems: [] });
         expect(fs.readdirSync(path.join(root, '.staging'))).toEqual([]);
@@ -86,8 +81,7 @@ describe('a raw revision killed at every durable step', () => {
         expectSidecarsValid(root);
         fs.rmSync(root, { recursive: true, force: true });
         return revised;
-      }),
-      2,
+      },
     );
     const from = outcomes.indexOf(true);
     expect(outcomes.slice(0, from).every((revised) => !revised)).toBe(true);

@@ -144,6 +144,34 @@ export function startChild(request: object): Promise<{ pid: number; firstLine: R
   });
 }
 
+type StoreWriter = (env: Record<string, string>) => Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
+
+/** The labels of the durable steps a store write in a child process makes, from a run of `write` traced (MES_DATA_STORE_CRASH_TRACE=1), which must end on its own. */
+export async function traceSteps(write: StoreWriter): Promise<string[]> {
+  const traced = await write({ MES_DATA_STORE_CRASH_TRACE: '1' });
+  expect({ code: traced.code, signal: traced.signal }).toEqual({ code: 0, signal: null });
+  return traced.stderr
+    .split('\n')
+    .filter((line) => line.startsWith('crash point '))
+    .map((line) => line.replace(/^crash point \d+: /, ''));
+}
+
+/**
+ * For each step `n` of `steps`, two at a time: `write(n, env)` killed at that durable step
+ * (MES_DATA_STORE_CRASH_AFTER=n; it must end in SIGKILL), then `check(n)` on what it left.
+ * The checks' results, in the order of `steps`.
+ */
+export function crashAtSteps<T>(steps: number[], write: (n: number, env: Record<string, string>) => Promise<{ signal: NodeJS.Signals | null }>, check: (n: number) => Promise<T>): Promise<T[]> {
+  return inParallel(
+    steps.map((n) => async () => {
+      const run = await write(n, { MES_DATA_STORE_CRASH_AFTER: String(n) });
+      expect({ n, signal: run.signal }).toEqual({ n, signal: 'SIGKILL' });
+      return check(n);
+    }),
+    2,
+  );
+}
+
 /** Runs `tasks` with at most `limit` at once, keeping their order in the results. */
 export async function inParallel<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]> {
   const results = new Array<T>(tasks.length);
