@@ -795,15 +795,31 @@ async function eachCleanYear(plan: CleanPlan, onDate: (relative: string, table: 
 }
 
 /**
+ * The enforcement findings `validateFiles` gives for the written files (the checks of their
+ * columns: `type`, `required_column`, which come first in a report), from the first written
+ * file's schema (its added `date` column, say), each counting `rows`; null when its columns
+ * would be converted or fail, or hold an `asset` column (session gaps follow each row's
+ * asset then): the rows written may then not be validated as the gate's were.
+ */
+async function writtenColumnFindings(plan: CleanPlan, files: string[], rows: number): Promise<ValidationReport['warnings'] | null> {
+  const written = (await openParquetFile(files[0])).schema;
+  if (written.fields.some((f) => f.name === 'asset')) return null;
+  const enforced = enforceSchema(new Table(written), plan.schema, { mode: plan.mode });
+  if (enforced.errors.length > 0 || Object.keys(enforced.coercions).length > 0) return null;
+  return enforced.warnings.map((w) => ({ ...w, count: rows, rows: [] }));
+}
+
+/** Findings of the checks of a file's columns (enforcement), which a report lists first. */
+const fromColumns = (issue: ValidationReport['warnings'][number]) => issue.rule === 'type' || issue.rule === 'required_column';
+
+/**
  * The report `validateFiles` gives for the files written when cleaning changed no row: the
  * gate saw those very rows in that very order (nothing dropped, repeated, out of order or
  * converted), so every rule finds in the cleaned rows what it found in the raw ones; only
- * the checks of the files' columns (`type`, `required_column`: enforcement, which comes first
- * in a report) are made again, from the first written file's schema (its added `date`
- * column, say), and the target is the version's. Reading 20M ticks back cost 32 s. Null
- * when the rows written may differ from the rows gated (then they are read and validated):
- * another mode than strict, findings of errors or session gaps (whose details name the
- * target's asset), an `asset` column, or written columns that would be converted.
+ * the checks of the files' columns are made again (`writtenColumnFindings`), and the target
+ * is the version's. Reading 20M ticks back cost 32 s. Null when the rows written may differ
+ * from the rows gated: another mode than strict, findings of errors or session gaps (whose
+ * details name the target's asset), or written columns `writtenColumnFindings` refuses.
  */
 async function reportOfUnchangedRows(gate: GateOutcome, plan: CleanPlan, files: string[], label: string): Promise<ValidationReport | null> {
   const report = gate.report;
@@ -818,13 +834,88 @@ async function reportOfUnchangedRows(gate: GateOutcome, plan: CleanPlan, files: 
     report.errors.length === 0 &&
     !report.warnings.some((w) => w.rule === 'session_gap');
   if (!unchanged) return null;
-  const written = (await openParquetFile(files[0])).schema;
-  if (written.fields.some((f) => f.name === 'asset')) return null;
-  const enforced = enforceSchema(new Table(written), plan.schema, { mode: plan.mode });
-  if (enforced.errors.length > 0 || Object.keys(enforced.coercions).length > 0) return null;
-  const n = report.rowCount;
-  const fromColumns = (issue: ValidationReport['warnings'][number]) => issue.rule === 'type' || issue.rule === 'required_column';
-  return { ...report, target: label, valid: true, errors: [], warnings: [...enforced.warnings.map((w) => ({ ...w, count: n, rows: [] })), ...report.warnings.filter((w) => !fromColumns(w))] };
+  const columns = await writtenColumnFindings(plan, files, report.rowCount);
+  if (!columns) return null;
+  return { ...report, target: label, valid: true, errors: [], warnings: [...columns, ...report.warnings.filter((w) => !fromColumns(w))] };
+}
+
+/**
+ * The rows of the gate's order (the raw files concatenated) that cleaning leaves out when it
+ * only leaves rows out — the raw rows already in time order, so the rows written are the
+ * others in the same order: the rows the gate drops, and of each run of rows sharing a
+ * timestamp all but the last one not dropped (what both writers keep: the last in raw order
+ * of a date's repeats). Null when cleaning does more: another mode than strict (conversions),
+ * a table by year or a year folder of daily bars, rows out of order or order not checked,
+ * repeats not checked, or a run of repeats across two trading dates (each date is cleaned
+ * alone, so both would stay).
+ */
+function rowsLeftOut(plan: CleanPlan, rows: number): { skip: Uint8Array; duplicates: number } | null {
+  if (plan.mode !== 'strict' || plan.partitionBy !== 'date' || plan.unsortedRows === null || plan.unsortedRows.length > 0 || plan.duplicateRows === null) return null;
+  const ranges = dateRanges(plan.dates, plan.files);
+  if (ranges.some((r) => r.perRowDate) || (plan.drop !== null && plan.drop.length !== rows)) return null;
+  const skip = plan.drop ? Uint8Array.from(plan.drop) : new Uint8Array(rows);
+  const repeats = [...plan.duplicateRows].sort((a, b) => a - b);
+  const dateOf = (row: number) => {
+    let lo = 0;
+    let hi = ranges.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (ranges[mid].start <= row) lo = mid;
+      else hi = mid - 1;
+    }
+    return ranges[lo];
+  };
+  let duplicates = 0;
+  for (let k = 0; k < repeats.length; ) {
+    // a run: the row before the first repeat, and the repeats that follow one another
+    let last = k;
+    while (last + 1 < repeats.length && repeats[last + 1] === repeats[last] + 1) last++;
+    const first = repeats[k] - 1;
+    const end = repeats[last];
+    const date = dateOf(first);
+    if (first < date.start || end >= date.end) return null;
+    let keep = -1;
+    for (let i = end; i >= first; i--) {
+      if (skip[i] === 0) {
+        keep = i;
+        break;
+      }
+    }
+    for (let i = first; i <= end; i++) {
+      if (i !== keep && skip[i] === 0) {
+        skip[i] = 1;
+        duplicates++;
+      }
+    }
+    k = last + 1;
+  }
+  return { skip, duplicates };
+}
+
+/**
+ * The report `validateFiles` gives for the files written when cleaning only left rows out
+ * (`rowsLeftOut`): the gate's validator, which kept every finding's rows and the timestamp
+ * and close columns, gives the report of its rows without those (`finishWithout`: the rules
+ * that follow rows in time run again, so a dropped bar becomes the session gap it leaves),
+ * under the version's target; the checks of the files' columns are made again
+ * (`writtenColumnFindings`). Made right after the gate, so the validator's columns go before
+ * the write; used once the write wrote as many rows. Reading 4M bars back and validating
+ * them cost 4-7 s of CPU. Null when that report is not exact (see `finishWithout`).
+ */
+function reportWithoutLeftOut(gate: GateOutcome, plan: CleanPlan, label: string): ValidationReport | null {
+  const left = gate.validator ? rowsLeftOut(plan, gate.rows) : null;
+  const report = left && gate.validator ? gate.validator.finishWithout(left.skip, label) : null;
+  gate.validator = null;
+  return report;
+}
+
+/** `reportWithoutLeftOut`'s report for the written files, with the checks of their columns; null when it is none, counts other rows than the `rows` written, or the files' columns are refused (`writtenColumnFindings`). */
+async function reportOfLeftOut(report: ValidationReport | null, plan: CleanPlan, files: string[], rows: number): Promise<ValidationReport | null> {
+  if (!report || report.rowCount !== rows) return null;
+  const columns = await writtenColumnFindings(plan, files, rows);
+  if (!columns) return null;
+  const errors = report.errors.filter((e) => !fromColumns(e));
+  return { ...report, valid: errors.length === 0, errors, warnings: [...columns, ...report.warnings.filter((w) => !fromColumns(w))] };
 }
 
 interface GateOutcome {
@@ -841,6 +932,8 @@ interface GateOutcome {
   duplicateRows: number[] | null;
   /** every row earlier than the one before it, or null when sorted_timestamp is not checked */
   unsortedRows: number[] | null;
+  /** the gate's validator, finished (`reportWithoutLeftOut`); null once asked */
+  validator: TableValidator | null;
 }
 
 /**
@@ -886,7 +979,7 @@ async function passGate(
   const duplicateRows = repeats ? repeats.rows : gate.report.metrics.duplicateTimestamps === 0 && schema.rules.unique_timestamp ? [] : null;
   const unsorted = [...gate.report.errors, ...gate.report.warnings].find((issue) => issue.rule === 'sorted_timestamp');
   const unsortedRows = unsorted ? unsorted.rows : schema.rules.sorted_timestamp && schema.rules.sorted_timestamp.enabled !== false ? [] : null;
-  return { report, drop, dropped, files: gate.files, rows: gate.rows, ownWriter, duplicateRows, unsortedRows };
+  return { report, drop, dropped, files: gate.files, rows: gate.rows, ownWriter, duplicateRows, unsortedRows, validator: gate.validator };
 }
 
 /** The recipe without the date range: what makes two promotions of the same inputs the same. */
@@ -1098,7 +1191,7 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
   const gate: GateOutcome =
     dates.length > 0
       ? await passGate(dates, schema, { mode, label, onInvalid, asset, signal: options.signal, instrumentOf, profile })
-      : { report: new TableValidator(schema, { mode, target: label, instrumentOf }).finish(), drop: null, dropped: {}, files: [], rows: 0, ownWriter: false, duplicateRows: [], unsortedRows: [] };
+      : { report: new TableValidator(schema, { mode, target: label, instrumentOf }).finish(), drop: null, dropped: {}, files: [], rows: 0, ownWriter: false, duplicateRows: [], unsortedRows: [], validator: null };
   const { report, dropped, drop } = gate;
   checkCancel();
   // the identity of a version: its inputs and how they were cleaned; from/to only chose the inputs
@@ -1110,6 +1203,11 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
 
   const plan: CleanPlan = { store, asset, dates, files: gate.files, schema, mode, drop, tsName, duplicateRows: gate.duplicateRows, unsortedRows: gate.unsortedRows, unconverted: Object.keys(report.coercions).length === 0, compression, partitionBy, signal: options.signal, profile };
   const ownWriter = gate.ownWriter;
+  const writtenLabel = `cleaned ${asset}`;
+  // the report of the rows cleaning keeps, from the gate's validator, before its columns go
+  const leftOutReport = options.dryRun ? null : reportWithoutLeftOut(gate, plan, writtenLabel);
+  if (options.dryRun) gate.validator = null;
+  profile.mark('report without left out');
   const duplicatesSeen = [...report.errors, ...report.warnings].some((issue) => issue.rule === 'unique_timestamp');
   if (options.dryRun) {
     let kept = 0;
@@ -1148,6 +1246,7 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
         throw new MesDataError('LOCKED', `promotion of ${asset}: v${ctx.previous?.version} was committed while this promotion read its inputs; run it again`, { asset, reason: 'commit-conflict', version: ctx.previous?.version ?? null });
       }
       const duplicates = dates.length === 0 ? 0 : ownWriter ? await writeOwnStreamed(plan, ctx, compression) : await writeWithEngine(plan, ctx, duplicatesSeen);
+      const droppedRows = drop ? drop.reduce((sum, d) => sum + d, 0) : 0;
       if (duplicates > 0) dropped.unique_timestamp = (dropped.unique_timestamp ?? 0) + duplicates;
       profile.mark('write');
       const files = (await fs.readdir(ctx.dir, { recursive: true })).filter((f) => f.endsWith('.parquet')).map((f) => path.join(ctx.dir, f)).sort();
@@ -1163,8 +1262,12 @@ export async function promoteRaw(store: Store, options: PromoteOptions): Promise
       if (partitionBy === 'year') sidecar.dateRange = await yearTableDateRange(store, asset, newest, files, keep, options.signal);
       progress({ fraction: 0.8, stage: 'checking what was written', rows: gate.rows });
       // the sidecar records the validation of the rows written (the gate's report stays in extra.gate)
-      const writtenLabel = `cleaned ${asset}`;
-      const written = files.length === 0 ? report : ((await reportOfUnchangedRows(gate, plan, files, writtenLabel)) ?? (await validateFiles(files, schema, { mode, label: writtenLabel, instrumentOf, signal: options.signal })).report);
+      const written =
+        files.length === 0
+          ? report
+          : ((await reportOfUnchangedRows(gate, plan, files, writtenLabel)) ??
+            (await reportOfLeftOut(leftOutReport, plan, files, gate.rows - droppedRows - duplicates)) ??
+            (await validateFiles(files, schema, { mode, label: writtenLabel, instrumentOf, signal: options.signal })).report);
       sidecar.validation = { ...written };
       sidecar.qualityMetrics = { nullCounts: written.metrics.nullCounts, completenessPercentage: written.metrics.completenessPercentage, duplicateTimestamps: written.metrics.duplicateTimestamps, gapCount: written.metrics.gapCount, missingBars: written.metrics.missingBars, dropped };
       sidecar.extra = { ...sidecar.extra, incremental: { previous: newest?.version ?? null, shared: keep.length, written: writtenDates, removed: removedDates } };

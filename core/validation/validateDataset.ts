@@ -76,13 +76,15 @@ export async function readTarget(storeRoot: string | null, target: string, optio
  * Validates Parquet files (absolute, in order) as one target, reading them in chunks of
  * `chunkRows` (coerce mode: whole, since it converts whole columns). `onChunk` sees each
  * chunk as the rules saw it (enforced) with its first row. Row numbers in the report are
- * positions in the files' concatenated order. Throws the read errors and CANCELLED.
+ * positions in the files' concatenated order. Answers the validator too, finished (a
+ * promotion asks it for the report of the rows it writes: `finishWithout`). Throws the read
+ * errors and CANCELLED.
  */
 export async function validateFiles(
   files: string[],
   schema: DataSchema,
   options: ValidateTargetOptions & { label: string; chunkRows?: number; onChunk?: (chunk: DatasetChunk) => void },
-): Promise<{ report: ValidationReport; files: TargetTable['files']; subMicrosecond: boolean; rows: number }> {
+): Promise<{ report: ValidationReport; files: TargetTable['files']; subMicrosecond: boolean; rows: number; validator: TableValidator }> {
   const mode = options.mode ?? 'strict';
   const validator = new TableValidator(schema, { mode, timezone: options.timezone, target: options.label, instrumentOf: options.instrumentOf, everyRow: options.everyRow });
   const chunkRows = mode === 'coerce' ? Number.POSITIVE_INFINITY : (options.chunkRows ?? VALIDATION_CHUNK_ROWS);
@@ -92,11 +94,11 @@ export async function validateFiles(
     options.onChunk?.({ table, rowStart: chunk.rowStart });
   };
   const read = await readDatasetChunks(files, { signal: options.signal, chunkRows: Number.isFinite(chunkRows) ? chunkRows : undefined }, push);
-  if (read) return { report: validator.finish(), files: read.files, subMicrosecond: read.subMicrosecond, rows: read.rows };
+  if (read) return { report: validator.finish(), files: read.files, subMicrosecond: read.subMicrosecond, rows: read.rows, validator };
   // types DuckDB's read does not map: the files the old way, as one chunk
   const whole = await readFilesTable(files, { signal: options.signal });
   push({ table: whole.table, rowStart: 0 });
-  return { report: validator.finish(), files: whole.files, subMicrosecond: whole.subMicrosecond, rows: whole.table.numRows };
+  return { report: validator.finish(), files: whole.files, subMicrosecond: whole.subMicrosecond, rows: whole.table.numRows, validator };
 }
 
 /**

@@ -173,6 +173,20 @@ interface Group {
   rows: Growing<Int32Array> | null;
 }
 
+/** What a report is made of: every row pushed (`finish`), or those without some (`finishWithout`). */
+interface ReportInput {
+  rows: number;
+  target: string | undefined;
+  enforcementErrors: ValidationIssue[];
+  enforcementWarnings: ValidationIssue[];
+  /** a row-local rule's findings, by key (`ohlc_consistency`, `finite_values:open`, …) */
+  found: (key: string) => Found;
+  ts: TimestampColumn | null;
+  close: FloatColumn | null;
+  nullCounts: Record<string, number>;
+  present: Record<string, number>;
+}
+
 type IssueAdder = (rule: RuleName, code: string, found: Found, message: string, column?: string, details?: Record<string, unknown>) => void;
 
 interface TableValidatorOptions extends ValidateOptions {
@@ -425,16 +439,11 @@ export class TableValidator {
 
   /** The report over every row pushed. */
   finish(): ValidationReport {
-    return this.options.everyRow ? collectingEveryRow(() => this.report()) : this.report();
+    return this.options.everyRow ? collectingEveryRow(() => this.report(this.wholeInput())) : this.report(this.wholeInput());
   }
 
-  private report(): ValidationReport {
-    const schema = this.schema;
-    const options = this.options;
-    const n = this.rows;
-    const settings = (rule: RuleName) => this.settings(rule);
-    const errors: ValidationIssue[] = [];
-    const warnings: ValidationIssue[] = [];
+  /** Every row pushed, as `report` takes them. */
+  private wholeInput(): ReportInput {
     const finalIssue = (issue: ValidationIssue & { across: FoundAcross }): ValidationIssue => {
       const { across, ...rest } = issue;
       const merged = { ...rest, count: across.count, rows: across.rows };
@@ -445,15 +454,113 @@ export class TableValidator {
       }
       return merged;
     };
-    errors.push(...this.enforcementErrors.map(finalIssue));
-    warnings.push(...this.enforcementWarnings.map(finalIssue));
+    let ts: TimestampColumn | null = null;
+    if (this.ts) {
+      const ns = this.ts.ns.view();
+      ts = { ns, words: new Int32Array(ns.buffer, ns.byteOffset, ns.length * 2), valid: this.ts.valid.view(), nullCount: this.ts.valid.nullCount };
+    }
+    return {
+      rows: this.rows,
+      target: this.options.target,
+      enforcementErrors: this.enforcementErrors.map(finalIssue),
+      enforcementWarnings: this.enforcementWarnings.map(finalIssue),
+      found: (key) => this.found.get(key) ?? { count: 0, rows: [] },
+      ts,
+      close: this.close ? { values: this.close.values.view(), valid: this.close.valid.view(), nullCount: this.close.valid.nullCount } : null,
+      nullCounts: { ...this.nullCounts },
+      present: this.present,
+    };
+  }
+
+  /**
+   * The report `finish` gives for the rows pushed without those marked in `skip` (1 a row, in
+   * push order), the others in their order, under the target `target`: what validating the
+   * rows a promotion writes gives when cleaning only left rows out, computed from what the
+   * validator kept instead of reading them back. The rules that follow rows in time (order,
+   * repeats, session gaps, spikes, stale prices) run again over the kept timestamp and close
+   * columns without those rows; the row-local findings lose those rows and are renumbered.
+   * Null when that is not exact from what was kept: findings not kept whole (a validator
+   * without `everyRow`), an enforcement finding of some rows only, conversions, nulls, several
+   * instruments (an `asset` column), or a `unique` constraint (which value comes first would
+   * change). Call it after `finish`: it compacts the kept columns in place, and the validator
+   * takes no more rows.
+   */
+  finishWithout(skip: Uint8Array, target: string): ValidationReport | null {
+    const n = this.rows;
+    if (skip.length !== n || this.groups !== null || Object.keys(this.coercions).length > 0) return null;
+    if (this.schema.columns.some((c) => c.constraints?.unique)) return null;
+    if (Object.values(this.nullCounts).some((count) => count > 0) || Object.values(this.present).some((count) => count !== n)) return null;
+    const enforcement = [...this.enforcementErrors, ...this.enforcementWarnings];
+    if (enforcement.some((issue) => issue.across.rows.length > 0 || issue.across.count !== n)) return null;
+    if ([...this.found.values()].some((found) => found.rows.length !== found.count)) return null;
+    let skipped = 0;
+    for (let i = 0; i < n; i++) skipped += skip[i];
+    const kept = n - skipped;
+    const limit = currentRowLimit();
+    const found = new Map<string, Found>();
+    for (const [key, all] of this.found) {
+      const out: Found = { count: 0, rows: [] };
+      // rows ascending: the skipped rows before each one counted as the walk goes
+      let before = 0;
+      let at = 0;
+      for (const row of all.rows) {
+        for (; at < row; at++) before += skip[at];
+        if (skip[row] === 1) continue;
+        out.count++;
+        if (out.rows.length < limit) out.rows.push(row - before);
+      }
+      found.set(key, out);
+    }
+    const compact = <T extends BigInt64Array | Float64Array | Uint8Array>(values: T): T => {
+      let k = 0;
+      for (let i = 0; i < n; i++) if (skip[i] === 0) values[k++] = values[i];
+      return values.subarray(0, kept) as T;
+    };
+    let ts: TimestampColumn | null = null;
+    if (this.ts) {
+      const ns = compact(this.ts.ns.view());
+      const valid = this.ts.valid.view();
+      ts = { ns, words: new Int32Array(ns.buffer, ns.byteOffset, ns.length * 2), valid: valid ? compact(valid) : null, nullCount: 0 };
+    }
+    let close: FloatColumn | null = null;
+    if (this.close) {
+      const valid = this.close.valid.view();
+      close = { values: compact(this.close.values.view()), valid: valid ? compact(valid) : null, nullCount: 0 };
+    }
+    this.ts = null;
+    this.close = null;
+    const columnIssue = (issue: ValidationIssue & { across: FoundAcross }): ValidationIssue => {
+      const { across: _across, ...rest } = issue;
+      return { ...rest, count: kept, rows: [] };
+    };
+    const present = Object.fromEntries(Object.keys(this.present).map((name) => [name, kept]));
+    return this.report({
+      rows: kept,
+      target,
+      enforcementErrors: this.enforcementErrors.map(columnIssue),
+      enforcementWarnings: this.enforcementWarnings.map(columnIssue),
+      found: (key) => found.get(key) ?? { count: 0, rows: [] },
+      ts,
+      close,
+      nullCounts: { ...this.nullCounts },
+      present,
+    });
+  }
+
+  private report(input: ReportInput): ValidationReport {
+    const schema = this.schema;
+    const options = this.options;
+    const n = input.rows;
+    const settings = (rule: RuleName) => this.settings(rule);
+    const errors: ValidationIssue[] = [...input.enforcementErrors];
+    const warnings: ValidationIssue[] = [...input.enforcementWarnings];
     const add: IssueAdder = (rule, code, found, message, column, details) => {
       if (found.count === 0) return;
       const severity = settings(rule)?.severity ?? DEFAULT_SEVERITY[rule];
       const entry: ValidationIssue = { rule, code, ...(column === undefined ? {} : { column }), count: found.count, rows: found.rows, message, severity, ...(details ? { details } : {}) };
       (severity === 'error' ? errors : warnings).push(entry);
     };
-    const get = (key: string): Found => this.found.get(key) ?? { count: 0, rows: [] };
+    const get = input.found;
 
     if (settings('null_required')) {
       for (const column of schema.columns) {
@@ -486,7 +593,7 @@ export class TableValidator {
     const orders: RowOrder[] = groups.length <= 1 ? [null] : groups.map((g) => (g.rows as Growing<Int32Array>).view());
     const assetOf = (k: number): string | null => {
       const value = groups.length === 0 ? null : groups[k].first;
-      return typeof value === 'string' && value !== '' ? value : assetFromTarget(options.target);
+      return typeof value === 'string' && value !== '' ? value : assetFromTarget(input.target);
     };
 
     let duplicateTimestamps = 0;
@@ -494,9 +601,8 @@ export class TableValidator {
     let missingBars = 0;
     let barIntervalSeconds: number | null = null;
     const tsName = this.tsName;
-    if (tsName && this.ts) {
-      const ns = this.ts.ns.view();
-      const ts: TimestampColumn = { ns, words: new Int32Array(ns.buffer, ns.byteOffset, ns.length * 2), valid: this.ts.valid.view(), nullCount: this.ts.valid.nullCount };
+    const ts = input.ts;
+    if (tsName && ts) {
       const ordering = orders.map((order) => timestampOrderRows(ts, order));
       const unsorted = ordering.map((o) => o.unsorted);
       const sortedOrders = unsorted.map((u) => u.count === 0);
@@ -548,7 +654,7 @@ export class TableValidator {
       }
     }
 
-    const close: FloatColumn | null = this.close ? { values: this.close.values.view(), valid: this.close.valid.view(), nullCount: this.close.valid.nullCount } : null;
+    const close = input.close;
     const spikeSettings = settings('price_spike');
     if (spikeSettings && close) {
       const window = spikeSettings.window ?? 100;
@@ -591,9 +697,9 @@ export class TableValidator {
 
     const required = schema.columns.filter((c) => c.required);
     const requiredCells = required.length * n;
-    const presentCells = required.reduce((sum, c) => sum + (this.present[c.name] ?? 0), 0);
+    const presentCells = required.reduce((sum, c) => sum + (input.present[c.name] ?? 0), 0);
     const metrics: QualityMetrics = {
-      nullCounts: { ...this.nullCounts },
+      nullCounts: input.nullCounts,
       completenessPercentage: requiredCells === 0 ? 100 : Math.round((presentCells / requiredCells) * 1e6) / 1e4,
       duplicateTimestamps,
       gapCount,
@@ -601,7 +707,7 @@ export class TableValidator {
       barIntervalSeconds,
     };
     return {
-      target: options.target ?? '(table)',
+      target: input.target ?? '(table)',
       schema: schema.name,
       schemaVersion: schema.version,
       mode: this.mode,

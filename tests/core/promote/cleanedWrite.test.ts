@@ -119,6 +119,62 @@ describe('the cleaned version promotion writes', () => {
     expect(sidecarOf('ES', 'v1').validation).toEqual(expected);
   });
 
+  it('rows only left out of sorted raw dates: the sidecar’s report is the gate’s without them, and says what the written files hold (the gaps the drops leave, a spike beside one)', async () => {
+    const closes = Array.from({ length: 20 }, (_, i) => 5000 + Math.round(Math.sin(i) * 8) / 4);
+    const first = barsFromCloses('2024-01-08T16:00:00Z', 60, closes);
+    const second = barsFromCloses('2024-01-09T16:00:00Z', 60, closes);
+    second[5][2] = 1; // high below open and close: dropped, a one-bar gap
+    second[11] = [second[10][0], 5001, 5002, 5000, 5001.5, 77]; // repeats bar 10's time: the later row stays
+    second[14][5] = -1; // negative volume: dropped, beside the spike
+    second[15] = [second[15][0], 5000, 5600.5, 5000, 5600, 15]; // a close far from its neighbours
+    const third = barsFromCloses('2024-01-10T16:00:00Z', 60, closes);
+    await writeRawSnapshot(store, { asset: 'MNQ', date: '2024-01-08', name: 'bars', table: barsTable(first) });
+    await writeRawSnapshot(store, { asset: 'MNQ', date: '2024-01-09', name: 'bars', table: barsTable(second) });
+    await writeRawSnapshot(store, { asset: 'MNQ', date: '2024-01-10', name: 'bars', table: barsTable(third) });
+    const result = await promoteRaw(store, { asset: 'MNQ', schema: OHLCV_SCHEMA, onInvalid: 'drop' });
+    expect(result).toMatchObject({ version: 'v1', rows: 57, status: 'created', dropped: { ohlc_consistency: 1, non_negative_volume: 1, unique_timestamp: 1 } });
+    const expected = await writtenFilesReport('MNQ', 'v1');
+    // gaps: the nights between the dates (rows 20, 37), the dropped bar 5 (row 25), bar 10's time repeated by bar 11 (30), the dropped bar 14 (32)
+    expect(expected).toMatchObject({ valid: true, rowCount: 57, errors: [], metrics: { duplicateTimestamps: 0, gapCount: 5, missingBars: 2723 } });
+    expect(expected.warnings.map((w) => [w.rule, w.count, w.rows])).toEqual([
+      ['type', 57, []],
+      ['session_gap', 5, [20, 25, 30, 32, 37]],
+      ['price_spike', 2, [32, 33]],
+    ]);
+    expect(sidecarOf('MNQ', 'v1').validation).toEqual(expected);
+    // our own writer (a nanosecond past each minute), the same rows
+    const plusNs = (bars: Bar[]) => {
+      const table = barsTable(bars);
+      const values = table.getChild('timestamp')?.data[0].values as BigInt64Array;
+      for (let i = 0; i < values.length; i++) values[i] += 1n;
+      return table;
+    };
+    await writeRawSnapshot(store, { asset: 'M2K', date: '2024-01-08', name: 'bars', table: plusNs(first) });
+    await writeRawSnapshot(store, { asset: 'M2K', date: '2024-01-09', name: 'bars', table: plusNs(second) });
+    await writeRawSnapshot(store, { asset: 'M2K', date: '2024-01-10', name: 'bars', table: plusNs(third) });
+    expect(await promoteRaw(store, { asset: 'M2K', schema: OHLCV_SCHEMA, onInvalid: 'drop' })).toMatchObject({ rows: 57, dropped: { ohlc_consistency: 1, non_negative_volume: 1, unique_timestamp: 1 } });
+    const own = await writtenFilesReport('M2K', 'v1');
+    expect(own.warnings.map((w) => [w.rule, w.count, w.rows])).toEqual([
+      ['type', 57, []],
+      ['session_gap', 5, [20, 25, 30, 32, 37]],
+      ['price_spike', 2, [32, 33]],
+    ]);
+    expect(sidecarOf('M2K', 'v1').validation).toEqual(own);
+  });
+
+  it('a time repeated across two trading dates stays in both (each date is cleaned alone): the written files are read back, and the sidecar says so', async () => {
+    const first = barsFromCloses('2024-01-08T16:00:00Z', 60, [5000, 5000.25, 5000.5]);
+    const second = barsFromCloses('2024-01-08T16:02:00Z', 60, [5000.5, 5000.75, 5001]);
+    first[1][2] = 1; // dropped
+    await writeRawSnapshot(store, { asset: 'MYM', date: '2024-01-08', name: 'bars', table: barsTable(first) });
+    await writeRawSnapshot(store, { asset: 'MYM', date: '2024-01-09', name: 'bars', table: barsTable(second) });
+    const result = await promoteRaw(store, { asset: 'MYM', schema: OHLCV_SCHEMA, onInvalid: 'drop' });
+    expect(result).toMatchObject({ version: 'v1', rows: 5, dropped: { ohlc_consistency: 1 } });
+    const expected = await writtenFilesReport('MYM', 'v1');
+    expect(expected.errors.map((e) => [e.rule, e.count, e.rows])).toEqual([['unique_timestamp', 1, [2]]]);
+    expect(sidecarOf('MYM', 'v1').validation).toEqual(expected);
+  });
+
   it('our own writer streams a long sorted date a million rows at a time: drops and a run of repeats across the chunk edge go as cleaning takes them out', async () => {
     const n = 1_000_004;
     const { table, ts, high } = longDate(n);
