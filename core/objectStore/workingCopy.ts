@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Dirent } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,10 +8,10 @@ import { unreferencedFiles } from '../iceberg/tableExpiry.js';
 import { VERSION_HINT } from '../iceberg/tableCommit.js';
 import { crashPoint } from '../store/crashPoints.js';
 import { errnoOf, removeTree, writeFileDurable } from '../store/durableFs.js';
-import { LISTS_DIR, piecesNamed, unpackLists } from '../store/sidecarLists.js';
-import { STORE_FORMAT_VERSION, STORE_MARKER, VERSION_LEDGER } from '../store/storeLayout.js';
+import { LISTS_DIR, piecesNamed } from '../store/sidecarLists.js';
+import { STORE_FORMAT_VERSION, STORE_MARKER, VERSION_LEDGER, featureKey, parseVersionFolder, tablePath, versionPath, versionSidecarPath, type VersionedLayer } from '../store/storeLayout.js';
 import { acquireStoreLock } from '../store/storeLock.js';
-import { eachLimit, isStoreObject, syncStores, tableOfMetadata } from '../sync/syncStores.js';
+import { eachLimit, isStoreObject, isVersionFolderKey, rebuildVersionFolders, syncStores, tableOfDataFile, tableOfMetadata } from '../sync/syncStores.js';
 import { LocalObjectStore } from './localObjectStore.js';
 import type { ObjectEntry, ObjectStore, PutCondition } from './objectStore.js';
 import type { StoreLocation } from './storeUrl.js';
@@ -26,7 +27,8 @@ import type { StoreLocation } from './storeUrl.js';
  *    on this machine), pulls the bucket into the copy with `syncStores` (a rerun is one
  *    listing: an object whose etag and local file are those recorded after the last pull or
  *    publish is taken as it is), removes from the copy what the bucket does not hold (what a
- *    failed command left) and remembers each object's etag: the **base state**.
+ *    failed command left), makes the version folders the copy lacks (below) and remembers
+ *    each object's etag: the **base state**.
  * 2. The command runs on the copy as on any folder (its store lock, its recovery).
  * 3. `publishWorkingCopy` sends the difference between the copy and the base state, in an
  *    order that never lets the bucket name what is not there yet:
@@ -40,25 +42,37 @@ import type { StoreLocation } from './storeUrl.js';
  *      3. each table's new `vN.metadata.json`, `If-None-Match: *`: the commit point. A 412
  *         means another writer committed that metadata version first: LOCKED, reason
  *         commit-conflict, naming the bucket and key;
- *      4. the new version folders' files (a version is shown when its folder and sidecar
- *         are there, as on disk after the snapshot);
- *      5. the pointers rewritten in place (`version-hint.text`, the store marker),
+ *      4. the pointers rewritten in place (`version-hint.text`, the store marker),
  *         `If-Match` their base etag (`If-None-Match: *` when new);
- *      6. removals, last: every object the command removed for `gc`, and for other commands
+ *      5. removals, last: every object the command removed for `gc`, and for other commands
  *         the metadata files a commit of this publish replaced (what a table drops after a
  *         commit). Anything else the copy lost (a crashed writer's leftovers the local
  *         recovery removed) is not removed from the bucket: it may be a live writer's.
- *    A data file or version folder file a new key already holds with the same bytes (its
- *    MD5) counts as written; a ledger, sidecar or metadata file never does (the same text
- *    written by another writer is its claim, not ours).
+ *    A data file a new key already holds with the same bytes (its MD5) counts as written; a
+ *    ledger, sidecar or metadata file never does (the same text written by another writer
+ *    is its claim, not ours).
+ *
+ * **Version folders are not published.** In a folder a version folder (`cleaned/v3/MES/`)
+ * is hard links to its table's data files; a bucket has no links, so each would be an object
+ * of its own, a copy of the data (a daily version of ten years: about 2,600 objects). In a
+ * bucket a version is its table's snapshot and its sidecar, and `cleaned/v3/MES` is a name
+ * every reader resolves through them (`RemoteStoreView`; the pull below). The pull makes the
+ * copy's folders as links from its tables, by the store's own recovery, only for the
+ * versions it lacks: a folder the copy keeps is one the last pull or publish left there
+ * whose sidecar is the same file since and whose table had no data file replaced. A bucket
+ * written before this holds a folder of objects per version: they are never pulled (the
+ * copy makes its own), and `gc` removes those of the versions it expires.
  *
  * A writer killed mid-publish leaves only objects nothing committed names (steps 1–2 before
- * step 3), or a committed version whose folder is not complete (after step 3), which the
- * next writer's recovery rebuilds and publishes. `unreferencedObjects` lists the former for
- * `verify`; `gc` removes them.
+ * step 3), or a committed version whose pointers are behind (after step 3), which readers
+ * look past. `unreferencedObjects` lists the former for `verify`; `gc` removes them.
  */
 
-/** Objects of a bucket as pulled: each key's etag there and the file's etag in the copy then. */
+/**
+ * Objects of a bucket as pulled: each key's etag there and the identity of the file in the
+ * copy then (`fileIdentity`: its size, modification time and inode, not its change time,
+ * which a hard link to it changes).
+ */
 interface BaseEntry {
   etag: string;
   size: number;
@@ -73,8 +87,10 @@ export interface WorkingCopy {
   /** The working copy, a store folder. */
   readonly storeDir: string;
   readonly base: ReadonlyMap<string, BaseEntry>;
-  /** What the pull copied: objects and bytes. */
-  readonly pulled: { objects: number; copied: number; bytes: number };
+  /** The bucket's objects of version folders (a bucket written before version folders were left out of buckets): never pulled; `gc` removes those of the versions it expires. */
+  readonly bucketFolders: readonly string[];
+  /** What the pull copied: objects and bytes; `linked`, the version folders it made in the copy. */
+  readonly pulled: { objects: number; copied: number; bytes: number; linked: number };
   release(): Promise<void>;
 }
 
@@ -109,23 +125,136 @@ export function cacheFolderFor(location: Extract<StoreLocation, { kind: 's3' }>,
   return path.join(root, 's3', location.bucket, hash);
 }
 
-async function readState(cacheDir: string, location: string): Promise<Map<string, { etag: string; localEtag: string }>> {
+/** What the last pull or publish left: each object's etag in the bucket and its file's identity in the copy; each version folder of the copy with its sidecar's identity then. */
+interface CopyState {
+  objects: Map<string, { etag: string; localEtag: string }>;
+  folders: Map<string, string>;
+}
+
+/** The version of `state.json`'s content: a file of another version (or none) is not read, and every object is compared by its bytes once. */
+const STATE_VERSION = 2;
+
+async function readState(cacheDir: string, location: string): Promise<CopyState> {
+  const state: CopyState = { objects: new Map(), folders: new Map() };
   try {
-    const parsed = JSON.parse(await fs.readFile(path.join(cacheDir, STATE_FILE), 'utf8')) as { store?: unknown; objects?: Record<string, { etag?: unknown; localEtag?: unknown }> };
-    if (parsed.store !== location || parsed.objects === null || typeof parsed.objects !== 'object') return new Map();
-    const state = new Map<string, { etag: string; localEtag: string }>();
+    const parsed = JSON.parse(await fs.readFile(path.join(cacheDir, STATE_FILE), 'utf8')) as { store?: unknown; version?: unknown; objects?: Record<string, { etag?: unknown; localEtag?: unknown }>; folders?: Record<string, unknown> };
+    if (parsed.store !== location || parsed.version !== STATE_VERSION || parsed.objects === null || typeof parsed.objects !== 'object') return state;
     for (const [key, value] of Object.entries(parsed.objects)) {
-      if (typeof value?.etag === 'string' && typeof value.localEtag === 'string') state.set(key, { etag: value.etag, localEtag: value.localEtag });
+      if (typeof value?.etag === 'string' && typeof value.localEtag === 'string') state.objects.set(key, { etag: value.etag, localEtag: value.localEtag });
     }
+    for (const [folder, sidecar] of Object.entries(parsed.folders ?? {})) if (typeof sidecar === 'string') state.folders.set(folder, sidecar);
     return state;
   } catch {
-    // none yet, or unreadable: every object is compared by its bytes
-    return new Map();
+    // none yet, or unreadable: every object is compared by its bytes, every version folder made again
+    return state;
   }
 }
 
-async function writeState(cacheDir: string, location: string, objects: Map<string, { etag: string; localEtag: string }>): Promise<void> {
-  await writeFileDurable(path.join(cacheDir, STATE_FILE), JSON.stringify({ store: location, objects: Object.fromEntries(objects) }));
+async function writeState(cacheDir: string, location: string, state: CopyState): Promise<void> {
+  await writeFileDurable(path.join(cacheDir, STATE_FILE), JSON.stringify({ store: location, version: STATE_VERSION, objects: Object.fromEntries(state.objects), folders: Object.fromEntries(state.folders) }));
+}
+
+/**
+ * A file's identity in the copy: its size, modification time and inode. A store replaces a
+ * file by a new one (written beside, then renamed) and never writes one in place, so the
+ * same identity is the same bytes; its change time is left out, since a hard link to the
+ * file (a new version folder, or one the pull makes) changes it.
+ */
+function fileIdentity(stat: { size: bigint; mtimeNs: bigint; ino: bigint }): string {
+  return `${stat.size.toString(16)}-${stat.mtimeNs.toString(16)}-${stat.ino.toString(16)}`;
+}
+
+/** A file of the working copy: its key, size and identity. */
+interface CopyFile {
+  key: string;
+  size: number;
+  identity: string;
+}
+
+/**
+ * Every object of the working copy (store objects only, `isStoreObject`) but the files of
+ * its version folders, which are not walked (a copy keeping many versions of ten years
+ * holds millions of links). Keys ascending.
+ */
+async function listCopy(storeDir: string): Promise<Map<string, CopyFile>> {
+  const found: CopyFile[] = [];
+  const walk = async (relative: string): Promise<void> => {
+    const dir = relative === '' ? storeDir : path.join(storeDir, ...relative.split('/'));
+    let entries: Dirent[];
+    try {
+      entries = await fs.readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      if (errnoOf(error) === 'ENOENT' || errnoOf(error) === 'ENOTDIR') return;
+      throw error;
+    }
+    for (const entry of entries) {
+      const key = relative === '' ? entry.name : `${relative}/${entry.name}`;
+      if (entry.isDirectory()) {
+        // hidden folders (staging, the lock) but the pieces of sidecar lists; never a version folder
+        if (entry.name.startsWith('.') && entry.name !== LISTS_DIR) continue;
+        if ((relative === 'cleaned' || relative === 'features') && parseVersionFolder(entry.name) !== null) continue;
+        await walk(key);
+      } else if (entry.isFile() && isStoreObject(key)) {
+        const stat = await fs.lstat(path.join(dir, entry.name), { bigint: true });
+        found.push({ key, size: Number(stat.size), identity: fileIdentity(stat) });
+      }
+    }
+  };
+  await walk('');
+  found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return new Map(found.map((file) => [file.key, file]));
+}
+
+async function identityOf(storeDir: string, key: string): Promise<string | null> {
+  const stat = await fs.lstat(path.join(storeDir, ...key.split('/')), { bigint: true }).catch(() => null);
+  return stat?.isFile() === true ? fileIdentity(stat) : null;
+}
+
+/** The version folders of the copy (`cleaned/v3/MES`, `features/v2/MES/rsi`) with their layer, key and number. */
+async function copyVersionFolders(storeDir: string): Promise<{ folder: string; layer: VersionedLayer; key: string; version: number }[]> {
+  const dirs = async (relative: string): Promise<string[]> =>
+    (await fs.readdir(path.join(storeDir, ...relative.split('/')), { withFileTypes: true }).catch(() => [] as Dirent[])).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+  const found: { folder: string; layer: VersionedLayer; key: string; version: number }[] = [];
+  for (const layer of ['cleaned', 'features'] as const) {
+    for (const name of await dirs(layer)) {
+      const version = parseVersionFolder(name);
+      if (version === null) continue;
+      for (const first of await dirs(`${layer}/${name}`)) {
+        if (layer === 'cleaned') found.push({ folder: versionPath(layer, version, first), layer, key: first, version });
+        else for (const set of await dirs(`${layer}/${name}/${first}`)) found.push({ folder: versionPath(layer, version, featureKey(first, set)), layer, key: featureKey(first, set), version });
+      }
+    }
+  }
+  return found;
+}
+
+/**
+ * The copy's version folders after a pull: a folder is kept when the last pull or publish
+ * recorded it with the identity its sidecar has now (the same version, committed then) and
+ * the pull replaced no data file of its table; every other one is removed (an unpublished
+ * command's, a version another writer expired or numbered first). Then the folders of the
+ * versions the copy's tables and sidecars hold are made as links by the store's recovery,
+ * which leaves those that are there. Answers the folders made and the record of them all.
+ */
+async function refreshVersionFolders(storeDir: string, recorded: ReadonlyMap<string, string>, replacedTables: ReadonlySet<string>): Promise<{ linked: number; folders: Map<string, string> }> {
+  for (const { folder, layer, key, version } of await copyVersionFolders(storeDir)) {
+    const sidecar = await identityOf(storeDir, versionSidecarPath(layer, key, version));
+    if (sidecar !== null && recorded.get(folder) === sidecar && !replacedTables.has(tablePath(layer, key))) continue;
+    await removeTree(path.join(storeDir, ...folder.split('/')));
+    await removeEmptyFolders(storeDir, path.posix.dirname(folder));
+  }
+  const linked = (await rebuildVersionFolders(storeDir)).length;
+  return { linked, folders: await recordFolders(storeDir) };
+}
+
+/** Every version folder of the copy with its sidecar's identity: what the next pull keeps. */
+async function recordFolders(storeDir: string): Promise<Map<string, string>> {
+  const folders = new Map<string, string>();
+  for (const { folder, layer, key, version } of await copyVersionFolders(storeDir)) {
+    const sidecar = await identityOf(storeDir, versionSidecarPath(layer, key, version));
+    if (sidecar !== null) folders.set(folder, sidecar);
+  }
+  return folders;
 }
 
 /**
@@ -134,6 +263,8 @@ async function writeState(cacheDir: string, location: string, objects: Map<strin
  * longer than `lockWaitMs` (default 5 minutes); NOT_FOUND when the bucket holds no store
  * (with `emptyIsNew`, a prefix holding nothing gives an empty working copy, for `init`);
  * the bucket's errors (no bucket, access denied, no credentials) as the ObjectStore gives them.
+ * `repair` (a writer's pull) changes nothing any more: every pull makes the copy's version
+ * folders whole from its tables.
  */
 export async function openWorkingCopy(remote: ObjectStore, cacheDir: string, options: { lockWaitMs?: number; signal?: AbortSignal; emptyIsNew?: boolean; repair?: boolean } = {}): Promise<WorkingCopy> {
   const storeDir = path.join(cacheDir, STORE_FOLDER);
@@ -149,68 +280,46 @@ export async function openWorkingCopy(remote: ObjectStore, cacheDir: string, opt
     if (options.emptyIsNew === true && !(await remote.list('')).some((entry) => isStoreObject(entry.key))) {
       await removeTree(storeDir);
       await fs.mkdir(storeDir, { recursive: true });
-      return { remote, cacheDir, storeDir, base: new Map(), pulled: { objects: 0, copied: 0, bytes: 0 }, release: () => lock.release() };
+      return { remote, cacheDir, storeDir, base: new Map(), bucketFolders: [], pulled: { objects: 0, copied: 0, bytes: 0, linked: 0 }, release: () => lock.release() };
     }
+    const before = await listCopy(storeDir);
     let listed: readonly ObjectEntry[] = [];
     const result = await syncStores(remote, local, {
       signal: options.signal,
       onListed: (entries) => (listed = entries),
       knownSame: (from, to) => {
-        const known = state.get(from.key);
-        return known !== undefined && known.etag === from.etag && known.localEtag === to.etag;
+        const known = state.objects.get(from.key);
+        return known !== undefined && known.etag === from.etag && known.localEtag === before.get(to.key)?.identity;
       },
+      // made below, once the copy is the bucket's store
+      versionFolders: 'leave',
     });
-    const inBucket = new Map(listed.map((entry) => [entry.key, entry]));
-    const localEntries = (await local.list('')).filter((entry) => isStoreObject(entry.key));
+    const inBucket = new Map(listed.filter((entry) => !isVersionFolderKey(entry.key)).map((entry) => [entry.key, entry]));
+    const pulledFiles = await listCopy(storeDir);
     // what an earlier command wrote here and never published
-    for (const entry of localEntries) {
-      if (inBucket.has(entry.key)) continue;
-      await local.delete(entry.key);
-      await removeEmptyFolders(storeDir, path.posix.dirname(entry.key));
+    for (const file of pulledFiles.values()) {
+      if (inBucket.has(file.key)) continue;
+      await local.delete(file.key);
+      pulledFiles.delete(file.key);
+      await removeEmptyFolders(storeDir, path.posix.dirname(file.key));
     }
-    // a writer: a version folder a killed publish left part of is taken away, for the recovery to rebuild it whole from its snapshot
-    const kept = localEntries.filter((entry) => inBucket.has(entry.key));
-    if (options.repair === true) await dropPartialVersionFolders(storeDir, kept);
-    const localEtags = new Map(kept.map((entry) => [entry.key, entry.etag]));
+    // a data file the pull wrote over (its copy here was not the bucket's): the folders of its table are made again
+    const replacedTables = new Set(result.files.filter((file) => file.reason !== 'missing').map((file) => tableOfDataFile(file.key)).filter((table): table is string => table !== null));
+    const { linked, folders } = await refreshVersionFolders(storeDir, state.folders, replacedTables);
     const base = new Map<string, BaseEntry>();
-    for (const entry of listed) {
-      const localEtag = localEtags.get(entry.key);
-      if (localEtag !== undefined) base.set(entry.key, { etag: entry.etag, size: entry.size, localEtag });
+    const objects = new Map<string, { etag: string; localEtag: string }>();
+    for (const entry of inBucket.values()) {
+      const file = pulledFiles.get(entry.key);
+      if (file === undefined) continue;
+      base.set(entry.key, { etag: entry.etag, size: entry.size, localEtag: file.identity });
+      objects.set(entry.key, { etag: entry.etag, localEtag: file.identity });
     }
-    await writeState(cacheDir, remote.location, new Map([...base].map(([key, entry]) => [key, { etag: entry.etag, localEtag: entry.localEtag }])));
-    return { remote, cacheDir, storeDir, base, pulled: { objects: result.objects, copied: result.copied, bytes: result.bytes }, release: () => lock.release() };
+    await writeState(cacheDir, remote.location, { objects, folders });
+    const bucketFolders = listed.filter((entry) => isVersionFolderKey(entry.key)).map((entry) => entry.key);
+    return { remote, cacheDir, storeDir, base, bucketFolders, pulled: { objects: result.objects, copied: result.copied, bytes: result.bytes, linked }, release: () => lock.release() };
   } catch (error) {
     await lock.release();
     throw error;
-  }
-}
-
-/**
- * Version folders of the copy that lack files their sidecar lists (a publish killed while it
- * wrote them, after its commit point), removed from the copy: the store's recovery then
- * rebuilds each from its snapshot, and the writer's publish sends what the bucket lacks.
- */
-async function dropPartialVersionFolders(storeDir: string, entries: readonly ObjectEntry[]): Promise<void> {
-  const keys = new Set(entries.map((entry) => entry.key));
-  // version folders are flat: a file's folder is its key's
-  const folders = new Set(entries.filter((entry) => /^(cleaned|features)\/v\d+\//.test(entry.key)).map((entry) => path.posix.dirname(entry.key)));
-  for (const entry of entries) {
-    const match = /^catalog\/(cleaned|features)\/(.+)\/v([1-9]\d*)\.json$/.exec(entry.key);
-    if (match === null || match[2].split('/').some((segment) => segment.startsWith('.'))) continue;
-    const folder = `${match[1]}/v${match[3]}/${match[2]}`;
-    if (!folders.has(folder)) continue;
-    const file = path.join(storeDir, ...entry.key.split('/'));
-    let listed: string[];
-    try {
-      const sidecar = JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, unknown>;
-      unpackLists(sidecar, file);
-      listed = ((sidecar.files ?? []) as { path?: unknown }[]).map((f) => String(f.path));
-    } catch {
-      // a sidecar that cannot be read is verify's to report; its folder stays as it is
-      continue;
-    }
-    if (listed.every((name) => keys.has(`${folder}/${name}`))) continue;
-    await removeTree(path.join(storeDir, ...folder.split('/')));
   }
 }
 
@@ -226,6 +335,16 @@ async function removeEmptyFolders(root: string, relative: string): Promise<void>
   }
 }
 
+/** The sidecar of a version folder's file: `cleaned/v3/MES/2024-01-15.parquet` → `catalog/cleaned/MES/v3.json`; null for another key. */
+function sidecarOfFolderKey(key: string): string | null {
+  const parts = key.split('/');
+  const version = parseVersionFolder(parts[1] ?? '');
+  if (version === null) return null;
+  if (parts[0] === 'cleaned' && parts.length === 4) return versionSidecarPath('cleaned', parts[2], version);
+  if (parts[0] === 'features' && parts.length === 5) return versionSidecarPath('features', featureKey(parts[2], parts[3]), version);
+  return null;
+}
+
 /** Where a key goes in the publish order (see the module comment). */
 function stepOf(key: string): number {
   if (key === VERSION_LEDGER) return 0;
@@ -233,11 +352,10 @@ function stepOf(key: string): number {
   const name = path.posix.basename(key);
   if (table !== null && path.posix.dirname(key) === `${table}/metadata`) {
     if (/^v\d+\.metadata\.json$/.test(name)) return 3;
-    if (name === VERSION_HINT) return 5;
+    if (name === VERSION_HINT) return 4;
   }
-  if (key === STORE_MARKER) return 5;
+  if (key === STORE_MARKER) return 4;
   if (key.startsWith('catalog/') && key.endsWith('.json') && !key.includes(`/${LISTS_DIR}/`)) return 2;
-  if (/^(cleaned|features)\/v\d+\//.test(key)) return 4;
   return 1;
 }
 
@@ -299,18 +417,19 @@ export async function publishWorkingCopy(copy: WorkingCopy, options: { removals:
   const { remote } = copy;
   await publishGate();
   const local = new LocalObjectStore(copy.storeDir);
-  const entries = (await local.list('')).filter((entry) => isStoreObject(entry.key));
+  // the copy's version folders are not published (see the module comment)
+  const entries = [...(await listCopy(copy.storeDir)).values()];
   const changes: { key: string; condition: PutCondition; size: number }[] = [];
   const state = new Map<string, { etag: string; localEtag: string }>();
   for (const entry of entries) {
     const base = copy.base.get(entry.key);
-    if (base !== undefined && base.localEtag === entry.etag) {
-      state.set(entry.key, { etag: base.etag, localEtag: entry.etag });
+    if (base !== undefined && base.localEtag === entry.identity) {
+      state.set(entry.key, { etag: base.etag, localEtag: entry.identity });
       continue;
     }
     if (base !== undefined && base.size === entry.size && (await holds(remote, entry.key, base.etag, await local.get(entry.key)))) {
-      // linked or touched, the same bytes
-      state.set(entry.key, { etag: base.etag, localEtag: entry.etag });
+      // written again with the same bytes
+      state.set(entry.key, { etag: base.etag, localEtag: entry.identity });
       continue;
     }
     changes.push({ key: entry.key, condition: base === undefined ? { ifNoneMatch: '*' } : { ifMatch: base.etag }, size: entry.size });
@@ -328,6 +447,8 @@ export async function publishWorkingCopy(copy: WorkingCopy, options: { removals:
     const table = tableOfMetadata(key);
     return table !== null && stepOf(key) === 3 && metadataVersion(key) < (committedTables.get(table) ?? 0);
   });
+  // an older bucket's folder objects of the versions gc expired (their sidecar is gone from the copy)
+  if (options.removals === 'all') removals.push(...copy.bucketFolders.filter((key) => !present.has(sidecarOfFolderKey(key) ?? '')));
 
   const result: PublishResult = { written: 0, bytes: 0, removed: 0, commits: [] };
   const putOne = async (change: { key: string; condition: PutCondition }): Promise<void> => {
@@ -339,10 +460,9 @@ export async function publishWorkingCopy(copy: WorkingCopy, options: { removals:
       ({ etag } = await remote.put(change.key, bytes, change.condition, { sha256 }));
     } catch (error) {
       if (!(error instanceof LockedError && error.details.reason === 'commit-conflict')) throw error;
-      // a data file or version folder file another writer gave the same bytes (a folder rebuilt by two
-      // recoveries) is written; never a ledger, sidecar or metadata file: the same text is another writer's claim
-      const step = stepOf(change.key);
-      const same = 'ifNoneMatch' in change.condition && (step === 1 || step === 4) && (await remote.head(change.key).then((head) => holds(remote, change.key, head.etag, bytes)).catch(() => false));
+      // a data file another writer gave the same bytes is written; never a ledger, sidecar or
+      // metadata file: the same text is another writer's claim
+      const same = 'ifNoneMatch' in change.condition && stepOf(change.key) === 1 && (await remote.head(change.key).then((head) => holds(remote, change.key, head.etag, bytes)).catch(() => false));
       if (!same) throw conflictError(remote, change.key, change.condition, error);
       etag = (await remote.head(change.key)).etag;
     }
@@ -350,21 +470,22 @@ export async function publishWorkingCopy(copy: WorkingCopy, options: { removals:
     result.written++;
     result.bytes += bytes.length;
     if (stepOf(change.key) === 3) result.commits.push(change.key);
-    state.set(change.key, { etag, localEtag: (await local.head(change.key)).etag });
+    state.set(change.key, { etag, localEtag: (await identityOf(copy.storeDir, change.key)) ?? '' });
   };
-  for (let step = 0; step <= 5; step++) {
+  for (let step = 0; step <= 4; step++) {
     const now = changes.filter((change) => stepOf(change.key) === step);
     // the commit points one at a time, each table's in ascending order; the other steps side by side
     if (step === 3) now.sort((a, b) => (tableOfMetadata(a.key) as string).localeCompare(tableOfMetadata(b.key) as string) || metadataVersion(a.key) - metadataVersion(b.key));
     else now.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    await eachLimit(now, step === 1 || step === 4 ? 4 : 1, putOne);
+    await eachLimit(now, step === 1 ? 4 : 1, putOne);
   }
   for (const key of removals) {
     await remote.delete(key);
     publishCrashPoint(key);
     result.removed++;
   }
-  await writeState(copy.cacheDir, remote.location, state);
+  // the copy's folders now name versions the bucket holds: the next pull keeps them
+  await writeState(copy.cacheDir, remote.location, { objects: state, folders: await recordFolders(copy.storeDir) });
   return result;
 }
 
@@ -388,7 +509,7 @@ function conflictError(remote: ObjectStore, key: string, condition: PutCondition
  * version are verify's own MISSING_FOLDER); `gc` removes them.
  */
 export async function unreferencedObjects(copy: WorkingCopy): Promise<{ path: string; code: string; message: string }[]> {
-  const entries = (await new LocalObjectStore(copy.storeDir).list('')).filter((entry) => isStoreObject(entry.key));
+  const entries = [...(await listCopy(copy.storeDir)).values()];
   const tables = new Set<string>();
   for (const entry of entries) {
     const table = tableOfMetadata(entry.key);

@@ -695,13 +695,37 @@ function withFieldIds(table: Table, ids: Record<string, number>): Table {
 }
 
 /**
+ * The files of a version folder for a snapshot's data files: each partition's (a date, a
+ * year, none) in the order of their paths, named by `linkFileName` (`2024-01-15.parquet`,
+ * `2024-01-15.1.parquet`, `2024.parquet`, `part-0.parquet`), as the commit names them. Also
+ * what a store in a bucket, which holds no version folders, resolves `cleaned/v3/MES` by.
+ */
+export function versionFolderLinks<T extends { path: string; partition: Record<string, unknown> }>(files: readonly T[]): { from: string; name: string; file: T }[] {
+  const byPartition = new Map<string | null, T[]>();
+  for (const file of files) {
+    // a date table's link is named for the date, a year table's for the year
+    const value = file.partition.date ?? file.partition.date_year;
+    const partition = typeof value === 'string' ? value : null;
+    byPartition.set(partition, [...(byPartition.get(partition) ?? []), file]);
+  }
+  const links: { from: string; name: string; file: T }[] = [];
+  for (const [partition, group] of byPartition) {
+    group.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    for (const [k, file] of group.entries()) links.push({ from: file.path, name: linkFileName(partition, k), file });
+  }
+  return links;
+}
+
+/**
  * Finishes the version commits crashed writers left, for one key or (without `only`) every
  * table of the store; the caller holds the store lock. A snapshot whose version folder is
  * missing (a crash between the commit and the rename) gets it rebuilt from the snapshot's
- * files; a sidecar whose version has no snapshot (a crash before the commit) is removed.
+ * files; a sidecar whose version has no snapshot (a crash before the commit) is removed,
+ * unless `removeUncommitted` is false (a copy of a bucket's store, which holds no version
+ * folders: its folders are made here, and what it holds uncommitted stays for verify to name).
  * Answers the store-relative paths it rebuilt and removed.
  */
-export async function recoverVersions(store: Store, only?: { layer: VersionedLayer; key: string }): Promise<{ rebuilt: string[]; removed: string[] }> {
+export async function recoverVersions(store: Store, only?: { layer: VersionedLayer; key: string }, options: { removeUncommitted?: boolean } = {}): Promise<{ rebuilt: string[]; removed: string[] }> {
   const result = { rebuilt: [] as string[], removed: [] as string[] };
   const keys = only ? [only] : await versionedKeys(store);
   for (const { layer, key } of keys) {
@@ -717,18 +741,7 @@ export async function recoverVersions(store: Store, only?: { layer: VersionedLay
       try {
         const linkDir = path.join(staging.path, 'version');
         await fs.mkdir(linkDir);
-        const live = await snapshotDataFiles(table as LoadedTable, snapshot);
-        const byPartition = new Map<string | null, string[]>();
-        for (const file of live) {
-          // a date table's link is named for the date, a year table's for the year
-          const value = file.partition.date ?? file.partition.date_year;
-          const date = typeof value === 'string' ? value : null;
-          byPartition.set(date, [...(byPartition.get(date) ?? []), file.path]);
-        }
-        for (const [partition, paths] of byPartition) {
-          paths.sort();
-          for (const [k, from] of paths.entries()) await linkOrCopy(from, path.join(linkDir, linkFileName(partition, k)));
-        }
+        for (const link of versionFolderLinks(await snapshotDataFiles(table as LoadedTable, snapshot))) await linkOrCopy(link.from, path.join(linkDir, link.name));
         await fsyncDir(linkDir);
         await mkdirDurable(path.dirname(absolute(store, folder)));
         await moveNoReplace(linkDir, absolute(store, folder), 'dir');
@@ -738,6 +751,7 @@ export async function recoverVersions(store: Store, only?: { layer: VersionedLay
         await staging.dispose();
       }
     }
+    if (options.removeUncommitted === false) continue;
     const catalogDir = absolute(store, `${CATALOG_DIR}/${layer}/${key}`);
     const names = await fs.readdir(catalogDir).catch(() => [] as string[]);
     for (const name of names) {

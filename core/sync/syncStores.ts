@@ -10,7 +10,9 @@ import { checkedKey } from '../objectStore/storeUrl.js';
 import { VERSION_HINT } from '../iceberg/tableCommit.js';
 import { LISTS_DIR } from '../store/sidecarLists.js';
 import { RAW_SUPERSEDED_DIR, STORE_FORMAT_VERSION, STORE_MARKER } from '../store/storeLayout.js';
+import { openStore } from '../store/openStore.js';
 import { acquireStoreLock, type StoreLock } from '../store/storeLock.js';
+import { recoverVersions } from '../store/versionCommit.js';
 import { assertNoSymlinkBelow } from '../store/storePaths.js';
 
 /**
@@ -18,7 +20,7 @@ import { assertNoSymlinkBelow } from '../store/storePaths.js';
  * or bucket to bucket), object by object, so that a rerun copies only what is missing or
  * differs, and in an order that never shows a reader of TO a half store:
  *
- *   1. data files (raw snapshots, version folders, the tables' data files, the ledger, …),
+ *   1. data files (raw snapshots, the tables' data files, the ledger, …),
  *   2. the sidecars in `catalog/`,
  *   3. the Iceberg tables' metadata (manifests, manifest lists, older metadata files),
  *   4. each table's pointer: its newest `vN.metadata.json`, then `version-hint.text`,
@@ -40,6 +42,13 @@ import { assertNoSymlinkBelow } from '../store/storePaths.js';
  * alone (and counted as `extra`). Hidden entries (`.staging/`, `.lock/`, `.uploads/`,
  * temporary files) are never copied. A folder TO is written under its store lock (LOCKED
  * while another writer holds it); a bucket has no lock yet.
+ *
+ * Version folders (`cleaned/v3/MES/…`, `features/v2/MES/rsi/…`) are never copied: in a
+ * folder they are hard links to the tables' data files, which a bucket cannot hold (each
+ * would be an object of its own, a copy of the data), and a version is its table's snapshot
+ * with its sidecar. A folder TO gets them made last, as links, by the store's own recovery
+ * (`rebuildVersionFolders`); a bucket TO holds none. A bucket written before this (a folder
+ * of objects per version) is still read: its folder objects are left out of the copy.
  */
 
 type SyncResult = JobResult<'sync'>;
@@ -65,6 +74,8 @@ interface SyncOptions {
   onListed?: (entries: readonly ObjectEntry[]) => void;
   /** True when the caller knows TO's object to be FROM's, from an earlier comparison (a working copy's recorded etags): taken as it is, unread. */
   knownSame?: (from: ObjectEntry, to: ObjectEntry) => boolean;
+  /** `'leave'`: a folder TO's version folders are not made (a working copy makes its own after its pull); by default they are. */
+  versionFolders?: 'make' | 'leave';
 }
 
 type Reason = 'missing' | 'size' | 'hash';
@@ -90,6 +101,59 @@ export function isStoreObject(key: string): boolean {
 /** `.lists` as the folder of a piece: `catalog/{layer}/…/.lists/{name}.json`. */
 function isListPiece(segments: string[], at: number): boolean {
   return segments[0] === 'catalog' && segments[at] === LISTS_DIR && at === segments.length - 2 && at >= 3 && segments[segments.length - 1].endsWith('.json') && !segments[segments.length - 1].startsWith('.');
+}
+
+/** A file of a version folder: `cleaned/v3/MES/2024-01-15.parquet`, `features/v2/MES/rsi/part-0.parquet`. */
+export function isVersionFolderKey(key: string): boolean {
+  return /^(cleaned|features)\/v\d+\//.test(key);
+}
+
+/**
+ * Makes the version folders a store folder lacks, as hard links to its tables' data files,
+ * for every version its table and sidecar hold (the store's own recovery, `recoverVersions`,
+ * which never replaces a folder that is there); a sidecar whose version the table lacks is
+ * left for verify to name. The caller holds the store's lock (or its working copy's). A
+ * table that cannot be read is verify's to report: its folders are not made. Answers the
+ * folders made.
+ */
+export async function rebuildVersionFolders(root: string): Promise<string[]> {
+  const store = await openStore(root, { recover: false });
+  try {
+    return (await recoverVersions(store, undefined, { removeUncommitted: false })).rebuilt;
+  } catch (error) {
+    if (error instanceof MesDataError && (error.code === 'CORRUPTED_FILE' || error.code === 'UNSUPPORTED_FILE' || error.code === 'NOT_FOUND')) return [];
+    throw error;
+  }
+}
+
+/** The table a data file belongs to (`cleaned/MES/data/2024-01-15/….parquet` → `cleaned/MES`, `features/MES/rsi/data/…` → `features/MES/rsi`), or null for another key. */
+export function tableOfDataFile(key: string): string | null {
+  const parts = key.split('/');
+  const version = /^v\d+$/;
+  if (parts[0] === 'cleaned' && parts.length >= 4 && !version.test(parts[1]) && parts[2] === 'data') return parts.slice(0, 2).join('/');
+  if (parts[0] === 'features' && parts.length >= 5 && !version.test(parts[1]) && parts[3] === 'data') return parts.slice(0, 3).join('/');
+  return null;
+}
+
+/**
+ * The sidecars record the hash of each version folder's file, which is a table's data file
+ * under another name: in a folder a hard link to it (the same inode, so the same etag), in a
+ * bucket written before version folders were left out an object of the same bytes (the same
+ * ETag). A data file whose size and etag are those of such a file is checked against that
+ * hash too, so a damaged data file is not copied although its version folder is not.
+ */
+function recordDataFileHashes(listed: readonly ObjectEntry[], hashes: Map<string, { sha256: string; bytes: number; sidecar: string }>): void {
+  const byIdentity = new Map<string, { sha256: string; bytes: number; sidecar: string }>();
+  for (const entry of listed) {
+    const recorded = isVersionFolderKey(entry.key) ? hashes.get(entry.key) : undefined;
+    if (recorded !== undefined && recorded.bytes === entry.size) byIdentity.set(`${entry.size} ${entry.etag}`, recorded);
+  }
+  if (byIdentity.size === 0) return;
+  for (const entry of listed) {
+    if (hashes.has(entry.key) || tableOfDataFile(entry.key) === null) continue;
+    const recorded = byIdentity.get(`${entry.size} ${entry.etag}`);
+    if (recorded !== undefined) hashes.set(entry.key, recorded);
+  }
 }
 
 /** `cleaned/MES/metadata/…` or `features/MES/rsi/metadata/…`: the metadata folder of an Iceberg table (never of a version folder). */
@@ -310,14 +374,16 @@ async function syncInOrder(from: ObjectStore, to: ObjectStore, options: SyncOpti
   assertApart(from, to);
 
   progress({ fraction: null, bytes: 0, stage: `listing ${from.location}` });
-  const fromEntries = (await from.list('')).filter((entry) => isStoreObject(entry.key));
-  options.onListed?.(fromEntries);
+  const listed = (await from.list('')).filter((entry) => isStoreObject(entry.key));
+  options.onListed?.(listed);
+  // version folders are made in a folder TO from its tables, never copied (see the module comment)
+  const fromEntries = listed.filter((entry) => !isVersionFolderKey(entry.key));
   if (!fromEntries.some((entry) => entry.key === STORE_MARKER)) {
     throw new NotFoundError(`${from.location} is not a MES Data store: it has no ${STORE_MARKER}`, { store: from.location, key: STORE_MARKER });
   }
   await readMarker(from, 'FROM');
   progress({ fraction: null, bytes: 0, stage: `listing ${to.location}` });
-  const toEntries = new Map((await to.list('')).filter((entry) => isStoreObject(entry.key)).map((entry) => [entry.key, entry]));
+  const toEntries = new Map((await to.list('')).filter((entry) => isStoreObject(entry.key) && !isVersionFolderKey(entry.key)).map((entry) => [entry.key, entry]));
   const fromKeys = new Set(fromEntries.map((entry) => entry.key));
   const extra = [...toEntries.keys()].filter((key) => !fromKeys.has(key));
   if (toEntries.has(STORE_MARKER)) await readMarker(to, 'TO');
@@ -332,7 +398,13 @@ async function syncInOrder(from: ObjectStore, to: ObjectStore, options: SyncOpti
   // a folder is written under its store lock, as every writer of a folder store does (a bucket has no lock yet)
   const lock = !dryRun && to instanceof LocalObjectStore ? await lockFolder(to, options.lockWaitMs ?? 10_000) : null;
   try {
-    return await copyInOrder(from, to, fromEntries, toEntries, extra.length, options);
+    const result = await copyInOrder(from, to, listed, fromEntries, toEntries, extra.length, options);
+    if (!dryRun && to instanceof LocalObjectStore && options.versionFolders !== 'leave') {
+      progress({ fraction: 1, bytes: result.bytes + result.skippedBytes, stage: 'linking the version folders' });
+      await rebuildVersionFolders(to.root);
+    }
+    progress({ fraction: 1, bytes: result.bytes + result.skippedBytes, stage: 'done' });
+    return result;
   } finally {
     await lock?.release();
   }
@@ -343,7 +415,7 @@ async function lockFolder(to: LocalObjectStore, waitMs: number): Promise<StoreLo
   return acquireStoreLock({ root: to.root, formatVersion: STORE_FORMAT_VERSION }, { waitMs, purpose: 'sync' });
 }
 
-async function copyInOrder(from: ObjectStore, to: ObjectStore, fromEntries: ObjectEntry[], toEntries: Map<string, ObjectEntry>, extraCount: number, options: SyncOptions): Promise<SyncResult> {
+async function copyInOrder(from: ObjectStore, to: ObjectStore, listed: readonly ObjectEntry[], fromEntries: ObjectEntry[], toEntries: Map<string, ObjectEntry>, extraCount: number, options: SyncOptions): Promise<SyncResult> {
   const { signal, dryRun = false } = options;
   const concurrency = Math.max(1, options.concurrency ?? 4);
   const progress = options.progress ?? (() => undefined);
@@ -353,6 +425,7 @@ async function copyInOrder(from: ObjectStore, to: ObjectStore, fromEntries: Obje
     const present = toEntries.get(entry.key);
     return known !== undefined && present !== undefined && present.size === entry.size && known(entry, present) ? to : null;
   });
+  recordDataFileHashes(listed, hashes);
   const phase = planOrder(fromEntries.map((entry) => entry.key));
   const byPhase = PHASES.map((_, k) => fromEntries.filter((entry) => phase.get(entry.key) === k));
   // the newest metadata file of a table before its hint
@@ -474,7 +547,6 @@ async function copyInOrder(from: ObjectStore, to: ObjectStore, fromEntries: Obje
       throw error;
     }
   }
-  progress({ fraction: 1, bytes: doneBytes, stage: 'done' });
   return {
     from: from.location,
     to: to.location,

@@ -1,11 +1,13 @@
 /**
  * The working copy of an s3:// store (core/objectStore/workingCopy.ts) against a real
  * moto_server: the publish order (the ledger, data, sidecars, the table's metadata as the
- * commit point, the version folder, the pointer) with the condition of each write; a pull
- * that finds everything in place copies nothing and reads nothing; what a failed command
- * left in the copy is gone at the next pull; two working copies that both wrote the same
- * raw date: the second publish is LOCKED commit-conflict naming the bucket and key, and the
- * bucket keeps the first one's object.
+ * commit point, the pointer) with the condition of each write, and no version folder in the
+ * bucket; a pull makes the copy's version folders as hard links to the table's data files,
+ * only those it lacks; a pull that finds everything in place copies nothing and reads
+ * nothing; what a failed command left in the copy is gone at the next pull, its version
+ * folder too, and another writer's version of that number is linked instead; two working
+ * copies that both wrote the same raw date: the second publish is LOCKED commit-conflict
+ * naming the bucket and key, and the bucket keeps the first one's object.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,6 +19,7 @@ import { parseStoreUrl } from '../../../core/objectStore/storeUrl.js';
 import { cacheFolderFor, openWorkingCopy, publishWorkingCopy } from '../../../core/objectStore/workingCopy.js';
 import { initStore, openStore } from '../../../core/store/openStore.js';
 import { commitRawSnapshots } from '../../../core/store/rawSnapshot.js';
+import { verifyStore } from '../../../core/store/verifyStore.js';
 import { syncStores } from '../../../core/sync/syncStores.js';
 import { LocalObjectStore } from '../../../core/objectStore/localObjectStore.js';
 import { writeCleanedData } from '../../helpers/cleanedVersion.js';
@@ -57,6 +60,22 @@ function recording(store: ObjectStore): { store: ObjectStore; puts: { key: strin
   return { store: wrapped, puts };
 }
 
+/** The data file of the table a version folder's file is a hard link to (the same inode), store-relative. */
+function linkTarget(root: string, link: string): string {
+  const inode = fs.statSync(path.join(root, ...link.split('/'))).ino;
+  const found: string[] = [];
+  const walk = (relative: string): void => {
+    for (const entry of fs.readdirSync(path.join(root, ...relative.split('/')), { withFileTypes: true })) {
+      const key = `${relative}/${entry.name}`;
+      if (entry.isDirectory()) walk(key);
+      else if (fs.statSync(path.join(root, ...key.split('/'))).ino === inode) found.push(key);
+    }
+  };
+  walk('cleaned/MES/data');
+  if (found.length !== 1) throw new Error(`${link} is a link to ${found.length} data files`);
+  return found[0];
+}
+
 /** A bucket holding a store with raw MES 2024-01-02 and cleaned v1, copied up from a folder. */
 async function seeded(prefix: string): Promise<S3ObjectStore> {
   const folder = path.join(dir, `${prefix}-seed`);
@@ -80,12 +99,15 @@ describe('the working copy of an s3:// store', () => {
     expect(cacheFolderFor(location, { XDG_CACHE_HOME: '/home/u/.cache' })).toBe(process.platform === 'linux' ? `/home/u/.cache/mes-data/s3/team-lake/${path.basename(folder)}` : cacheFolderFor(location, {}));
   });
 
-  it('publishes a new version in commit order: ledger, data, sidecar, metadata (the commit point), version folder, hint', async (context) => {
+  it('publishes a new version in commit order: ledger, data, sidecar, metadata (the commit point), hint; no version folder', async (context) => {
     skipWithoutMoto(context);
     const remote = await seeded('order');
+    expect((await remote.list('cleaned/v')).map((entry) => entry.key)).toEqual([]);
     const copy = await openWorkingCopy(remote, path.join(dir, 'order-cache'));
     try {
       expect(copy.pulled.copied).toBe(copy.pulled.objects);
+      // the pull made v1's folder as a link to the table's data file
+      expect({ linked: copy.pulled.linked, link: linkTarget(copy.storeDir, 'cleaned/v1/MES/2024-01-02.parquet') }).toEqual({ linked: 1, link: expect.stringMatching(/^cleaned\/MES\/data\/2024-01-02\/00000-[0-9a-f-]+\.parquet$/) as string });
       const { store } = { store: await openStore(copy.storeDir) };
       await writeCleanedData(store, { asset: 'MES', data: [{ table: ohlcvTable(30), partition: { date: '2024-01-03' } }] });
       const { store: watched, puts } = recording(remote);
@@ -103,8 +125,11 @@ describe('the working copy of an s3:// store', () => {
                   ? 'folder'
                   : 'data';
       const order = puts.map((put) => `${step(put.key)} ${put.condition}`).filter((entry, k, all) => entry !== all[k - 1]);
-      expect(order).toEqual(['ledger if-match', 'data if-none-match', 'sidecar if-none-match', 'commit if-none-match', 'folder if-none-match', 'hint if-match']);
-      expect(puts.filter((put) => step(put.key) === 'folder').map((put) => put.key)).toEqual(['cleaned/v2/MES/2024-01-03.parquet']);
+      expect(order).toEqual(['ledger if-match', 'data if-none-match', 'sidecar if-none-match', 'commit if-none-match', 'hint if-match']);
+      expect(puts.filter((put) => step(put.key) === 'folder').map((put) => put.key)).toEqual([]);
+      // the ledger, one data file, two manifests (the file added; the replaced partition's) and the manifest list, the sidecar, the metadata file, the hint
+      const kind = (key: string): string => (key.endsWith('.parquet') ? 'data' : /\/snap-[^/]+\.avro$/.test(key) ? 'manifest list' : key.endsWith('.avro') ? 'manifest' : step(key));
+      expect(puts.map((put) => kind(put.key)).sort()).toEqual(['commit', 'data', 'hint', 'ledger', 'manifest', 'manifest', 'manifest list', 'sidecar']);
       expect(result.commits).toEqual(['cleaned/MES/metadata/v3.metadata.json']);
       expect(result.written).toBe(puts.length);
     } finally {
@@ -113,9 +138,50 @@ describe('the working copy of an s3:// store', () => {
     // a second pull finds everything in place: nothing copied
     const again = await openWorkingCopy(remote, path.join(dir, 'order-cache'));
     try {
-      expect({ copied: again.pulled.copied, bytes: again.pulled.bytes }).toEqual({ copied: 0, bytes: 0 });
+      // the folders the copy holds are kept: none made again
+      expect({ copied: again.pulled.copied, bytes: again.pulled.bytes, linked: again.pulled.linked }).toEqual({ copied: 0, bytes: 0, linked: 0 });
+      expect(fs.readdirSync(path.join(again.storeDir, 'cleaned', 'v2', 'MES'))).toEqual(['2024-01-03.parquet']);
       // nothing changed since: nothing to publish
       expect(await publishWorkingCopy(again, { removals: 'replaced-metadata' })).toEqual({ written: 0, bytes: 0, removed: 0, commits: [] });
+    } finally {
+      await again.release();
+    }
+    // another machine's first pull links both versions' folders; its verify is clean
+    const other = await openWorkingCopy(remote, path.join(dir, 'order-other'));
+    try {
+      expect(other.pulled.linked).toBe(2);
+      // v2 holds 2024-01-03 alone (the seed's v1, 2024-01-02, is not kept by it)
+      expect(['cleaned/v1/MES/2024-01-02.parquet', 'cleaned/v2/MES/2024-01-03.parquet'].map((link) => linkTarget(other.storeDir, link))).toEqual(
+        ['cleaned/v1/MES/2024-01-02.parquet', 'cleaned/v2/MES/2024-01-03.parquet'].map((link) => linkTarget(copy.storeDir, link)),
+      );
+      const report = await verifyStore(await openStore(other.storeDir, { recover: false }));
+      expect({ ok: report.ok, problems: report.problems, files: report.checked.files }).toEqual({ ok: true, problems: [], files: 3 });
+    } finally {
+      await other.release();
+    }
+  });
+
+  it('a version folder a command left unpublished is taken away at the next pull; another writer’s version of that number is linked in its place', async (context) => {
+    skipWithoutMoto(context);
+    const remote = await seeded('stale');
+    const a = await openWorkingCopy(remote, path.join(dir, 'stale-a'));
+    await writeCleanedData(await openStore(a.storeDir), { asset: 'MES', data: [{ table: ohlcvTable(10), partition: { date: '2024-01-04' } }] });
+    await a.release();
+    expect(fs.readdirSync(path.join(a.storeDir, 'cleaned', 'v2', 'MES'))).toEqual(['2024-01-04.parquet']);
+    // B publishes its own v2 (another date), A's never was
+    const b = await openWorkingCopy(remote, path.join(dir, 'stale-b'));
+    try {
+      await writeCleanedData(await openStore(b.storeDir), { asset: 'MES', data: [{ table: ohlcvTable(20), partition: { date: '2024-01-05' } }] });
+      await publishWorkingCopy(b, { removals: 'replaced-metadata' });
+    } finally {
+      await b.release();
+    }
+    const again = await openWorkingCopy(remote, path.join(dir, 'stale-a'));
+    try {
+      expect(again.pulled.linked).toBe(1);
+      expect(fs.readdirSync(path.join(again.storeDir, 'cleaned', 'v2', 'MES'))).toEqual(['2024-01-05.parquet']);
+      expect(linkTarget(again.storeDir, 'cleaned/v2/MES/2024-01-05.parquet')).toBe(linkTarget(b.storeDir, 'cleaned/v2/MES/2024-01-05.parquet'));
+      expect((await verifyStore(await openStore(again.storeDir, { recover: false }))).problems).toEqual([]);
     } finally {
       await again.release();
     }

@@ -1,8 +1,10 @@
 /**
  * syncStores against a real moto_server: a store copied folder → bucket → second folder is
- * the same store byte for byte and passes verify; a rerun copies nothing; a sync stopped
+ * the same store byte for byte and passes verify, the bucket holding no version folders and
+ * the second folder getting them back as hard links; a rerun copies nothing; a sync stopped
  * after a few objects is finished by the rerun; a damaged object in TO is found and copied
- * again; the order keeps a reader of TO from a half store; the refusals are typed.
+ * again; the order keeps a reader of TO from a half store; a bucket written with version
+ * folders (before they were left out) is still read; the refusals are typed.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -47,6 +49,19 @@ function filesOf(root: string): Record<string, string> {
   };
   walk(root, '');
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** The keys of `filesOf` a bucket holds: every one but the version folders' files (`cleaned/v1/MES/…`). */
+function objectKeys(root: string): string[] {
+  return Object.keys(filesOf(root)).filter((key) => !/^(cleaned|features)\/v\d+\//.test(key));
+}
+
+/** The data file of the table a version folder's file is a hard link to (the same inode), store-relative. */
+function linkedDataFile(root: string, link: string): string {
+  const inode = fs.statSync(path.join(root, ...link.split('/'))).ino;
+  const found = Object.keys(filesOf(root)).filter((key) => key.startsWith('cleaned/MES/data/') && fs.statSync(path.join(root, ...key.split('/'))).ino === inode);
+  if (found.length !== 1) throw new Error(`${link} is a link to ${found.length} data files`);
+  return found[0];
 }
 
 function bucket(prefix: string, options: { attempts?: number } = {}): S3ObjectStore {
@@ -107,10 +122,14 @@ describe('syncStores', () => {
     const order: string[] = [];
     const stages: string[] = [];
     const up = await syncStores(new LocalObjectStore(source), bucket('lake'), { onCopied: (key) => order.push(key), progress: (p: SyncProgress) => stages.push(p.stage) });
-    const totalBytes = keys.reduce((sum, k) => sum + fs.statSync(path.join(source, ...k.split('/'))).size, 0);
-    expect({ ...up, files: undefined }).toEqual({ from: source, to: `s3://${BUCKET}/lake/`, dryRun: false, objects: keys.length, copied: keys.length, skipped: 0, bytes: totalBytes, skippedBytes: 0, extra: 0, files: undefined });
+    // the version folders are not copied: a bucket has no hard links, each would be a copy of the data
+    const objects = objectKeys(source);
+    expect(keys.length - objects.length).toBe(3);
+    const totalBytes = objects.reduce((sum, k) => sum + fs.statSync(path.join(source, ...k.split('/'))).size, 0);
+    expect({ ...up, files: undefined }).toEqual({ from: source, to: `s3://${BUCKET}/lake/`, dryRun: false, objects: objects.length, copied: objects.length, skipped: 0, bytes: totalBytes, skippedBytes: 0, extra: 0, files: undefined });
     expect(up.files.every((f) => f.reason === 'missing')).toBe(true);
-    expect(new Set(order)).toEqual(new Set(keys));
+    expect(new Set(order)).toEqual(new Set(objects));
+    expect((await bucket('lake').list('')).map((entry) => entry.key)).toEqual(objects);
     // the table's newest metadata file: one per commit (its creation and two versions)
     const metadataFiles = keys.filter((k) => /^cleaned\/MES\/metadata\/v\d+\.metadata\.json$/.test(k));
     expect(metadataFiles).toEqual(['cleaned/MES/metadata/v1.metadata.json', 'cleaned/MES/metadata/v2.metadata.json', 'cleaned/MES/metadata/v3.metadata.json']);
@@ -136,23 +155,30 @@ describe('syncStores', () => {
     ]);
 
     const copy = path.join(tmp, 'copy');
-    const down = await syncStores(bucket('lake'), new LocalObjectStore(copy));
-    expect({ copied: down.copied, skipped: down.skipped, bytes: down.bytes }).toEqual({ copied: keys.length, skipped: 0, bytes: totalBytes });
+    const downStages: string[] = [];
+    const down = await syncStores(bucket('lake'), new LocalObjectStore(copy), { progress: (p: SyncProgress) => downStages.push(p.stage) });
+    expect({ copied: down.copied, skipped: down.skipped, bytes: down.bytes }).toEqual({ copied: objects.length, skipped: 0, bytes: totalBytes });
+    expect([...new Set(downStages)].slice(-2)).toEqual(['linking the version folders', 'done']);
+    // the folder gets its version folders back, as the store makes them: hard links to the table's data files
     expect(filesOf(copy)).toEqual(want);
+    for (const link of ['cleaned/v1/MES/2024-01-02.parquet', 'cleaned/v1/MES/2024-01-03.parquet', 'cleaned/v2/MES/2024-01-03.parquet']) {
+      expect({ link, data: linkedDataFile(copy, link), links: fs.statSync(path.join(copy, ...link.split('/'))).nlink }).toEqual({ link, data: linkedDataFile(source, link), links: 2 });
+    }
     // verify hashes the five data files its sidecars list (raw 2, v1 2, v2 1)
     const verified = await verifyStore(await openStore(copy, { recover: false }));
     expect({ ok: verified.ok, problems: verified.problems, files: verified.checked.files }).toEqual({ ok: true, problems: [], files: 5 });
 
     // a rerun either way copies nothing and compares every object
     const again = await syncStores(new LocalObjectStore(source), bucket('lake'));
-    expect({ copied: again.copied, skipped: again.skipped, skippedBytes: again.skippedBytes, files: again.files }).toEqual({ copied: 0, skipped: keys.length, skippedBytes: totalBytes, files: [] });
+    expect({ copied: again.copied, skipped: again.skipped, skippedBytes: again.skippedBytes, files: again.files }).toEqual({ copied: 0, skipped: objects.length, skippedBytes: totalBytes, files: [] });
     const againDown = await syncStores(bucket('lake'), new LocalObjectStore(copy));
-    expect({ copied: againDown.copied, skipped: againDown.skipped }).toEqual({ copied: 0, skipped: keys.length });
+    expect({ copied: againDown.copied, skipped: againDown.skipped }).toEqual({ copied: 0, skipped: objects.length });
+    expect(filesOf(copy)).toEqual(want);
   });
 
   it('a sync stopped after 3 objects leaves whole objects and no marker; the rerun copies only the rest', async (context) => {
     skipWithoutMoto(context);
-    const keys = Object.keys(filesOf(source));
+    const keys = objectKeys(source);
     const controller = new AbortController();
     let written = 0;
     const stopped = await failure(
@@ -211,7 +237,7 @@ describe('syncStores', () => {
     skipWithoutMoto(context);
     await syncStores(new LocalObjectStore(source), bucket('lake'));
     const across = await syncStores(bucket('lake'), bucket('mirror'));
-    const keys = Object.keys(filesOf(source));
+    const keys = objectKeys(source);
     expect({ copied: across.copied, from: across.from, to: across.to }).toEqual({ copied: keys.length, from: `s3://${BUCKET}/lake/`, to: `s3://${BUCKET}/mirror/` });
     const copy = path.join(tmp, 'from-mirror');
     await syncStores(bucket('mirror'), new LocalObjectStore(copy));
@@ -219,7 +245,7 @@ describe('syncStores', () => {
     // every object of the mirror carries the SHA-256 sync recorded, so a rerun compares without reading bytes
     const mirror = bucket('mirror');
     const heads = await Promise.all(keys.map(async (key) => [key, (await mirror.head(key)).sha256] as const));
-    expect(Object.fromEntries(heads)).toEqual(filesOf(source));
+    expect(Object.fromEntries(heads)).toEqual(Object.fromEntries(Object.entries(filesOf(source)).filter(([key]) => keys.includes(key))));
     expect((await syncStores(bucket('lake'), bucket('mirror'))).copied).toBe(0);
   });
 
@@ -251,7 +277,10 @@ describe('syncStores', () => {
       await held.release();
     }
     const done = await syncStores(new LocalObjectStore(source), new LocalObjectStore(target));
-    expect(done.copied).toBe(Object.keys(filesOf(source)).length);
+    expect(done.copied).toBe(objectKeys(source).length);
+    // folder to folder too: the version folders are made as links, not copied
+    expect(filesOf(target)).toEqual(filesOf(source));
+    expect(linkedDataFile(target, 'cleaned/v2/MES/2024-01-03.parquet')).toBe(linkedDataFile(source, 'cleaned/v2/MES/2024-01-03.parquet'));
     expect(fs.existsSync(path.join(target, '.lock'))).toBe(false);
   });
 
@@ -264,7 +293,7 @@ describe('syncStores', () => {
     expect(listed.filter((key) => key.includes('//') || key.includes('..'))).toEqual(['raw//double.parquet', 'raw/MES/../../../../escape.txt']);
     const copy = path.join(tmp, 'odd-copy');
     const down = await syncStores(bucket('odd'), new LocalObjectStore(copy));
-    expect(down.objects).toBe(Object.keys(filesOf(source)).length);
+    expect(down.objects).toBe(objectKeys(source).length);
     expect(filesOf(copy)).toEqual(filesOf(source));
     expect(fs.existsSync(path.join(tmp, 'escape.txt'))).toBe(false);
     expect(fs.existsSync(path.join(copy, 'escape.txt'))).toBe(false);
@@ -295,15 +324,50 @@ describe('syncStores', () => {
     expect({ ok: report.ok, problems: report.problems, datasets: report.checked.datasets }).toEqual({ ok: true, problems: [], datasets: 1 });
   });
 
+  it('a bucket written with version folders (before they were left out) reads the same: the view shows and reads its versions, a copy links its own folders', async (context) => {
+    skipWithoutMoto(context);
+    await syncStores(new LocalObjectStore(source), bucket('old'));
+    // the objects an older mes-data published for each version folder: copies of the data files
+    const folderKeys = Object.keys(filesOf(source)).filter((key) => key.startsWith('cleaned/v'));
+    for (const key of folderKeys) await bucket('old').put(key, fs.readFileSync(path.join(source, ...key.split('/'))));
+    const view = new RemoteStoreView(bucket('old'));
+    expect(await view.tree('', undefined)).toEqual({ ...(await listTree(await openStore(source, { recover: false }))), name: 'old' });
+    const rows = await view.rows('cleaned/v1/MES', 1439, 2, ['timestamp', 'volume', 'date']);
+    expect(rows).toEqual({
+      path: `s3://${BUCKET}/old/cleaned/v1/MES`,
+      numRows: 1470,
+      offset: 1439,
+      columns: [
+        { name: 'timestamp', type: 'Timestamp<NANOSECOND, UTC>' },
+        { name: 'volume', type: 'Int64' },
+        { name: 'date', type: 'Date32<DAY>' },
+      ],
+      rows: [
+        { timestamp: '2024-01-02T23:59:00.000000000Z', volume: 1539, date: '2024-01-02' },
+        { timestamp: '2024-01-02T00:00:00.000000000Z', volume: 100, date: '2024-01-03' },
+      ],
+    });
+    // read through the table, not the folder's objects: a folder an older publish left part of reads whole
+    await bucket('old').delete('cleaned/v1/MES/2024-01-03.parquet');
+    expect((await view.schema('cleaned/MES@v1')).numRows).toBe(1470);
+    const copy = path.join(tmp, 'from-old');
+    const down = await syncStores(bucket('old'), new LocalObjectStore(copy));
+    // the folder objects are left out, the folder links its own
+    expect(down.objects).toBe(objectKeys(source).length);
+    expect(filesOf(copy)).toEqual(filesOf(source));
+    expect(linkedDataFile(copy, 'cleaned/v1/MES/2024-01-02.parquet')).toBe(linkedDataFile(source, 'cleaned/v1/MES/2024-01-02.parquet'));
+    expect((await verifyStore(await openStore(copy, { recover: false }))).problems).toEqual([]);
+  });
+
   it('a dry run says what it would copy and writes nothing', async (context) => {
     skipWithoutMoto(context);
-    const keys = Object.keys(filesOf(source));
+    const keys = objectKeys(source);
     const dry = await syncStores(new LocalObjectStore(source), bucket('dry'), { dryRun: true });
     expect({ dryRun: dry.dryRun, copied: dry.copied, keys: dry.files.map((f) => f.key).sort() }).toEqual({ dryRun: true, copied: keys.length, keys });
     expect(await bucket('dry').list('')).toEqual([]);
   });
 
-  it('pyarrow S3FileSystem reads a synced cleaned version’s file with exact values', async (context) => {
+  it('pyarrow S3FileSystem reads a synced cleaned version’s data file with exact values', async (context) => {
     skipWithoutMoto(context);
     const python = requirePython(context);
     await syncStores(new LocalObjectStore(source), bucket('lake'));
@@ -317,7 +381,9 @@ d = t.to_pydict()
 print(json.dumps({'rows': t.num_rows, 'columns': t.column_names, 'first': [d['timestamp'][0].isoformat(), d['open'][0], d['close'][0], d['volume'][0], str(d['date'][0])],
   'last': [d['timestamp'][-1].isoformat(), d['open'][-1], d['volume'][-1]], 'volume': sum(d['volume'])}))
 `;
-    const read = runPythonJson<Record<string, unknown>>(python, script, { endpoint: moto?.endpoint.replace('http://', ''), path: `${BUCKET}/lake/cleaned/v2/MES/2024-01-03.parquet` });
+    // the bucket holds the table's data file that v2's folder links as 2024-01-03.parquet
+    const dataFile = linkedDataFile(source, 'cleaned/v2/MES/2024-01-03.parquet');
+    const read = runPythonJson<Record<string, unknown>>(python, script, { endpoint: moto?.endpoint.replace('http://', ''), path: `${BUCKET}/lake/${dataFile}` });
     // v2 replaced 2024-01-03 with 100 bars: row i at 2024-01-02T00:00Z + i minutes, open 5000 + i/4, volume 100 + i
     expect(read).toEqual({
       rows: 100,
@@ -344,14 +410,14 @@ print(json.dumps({'rows': t.num_rows, 'columns': t.column_names, 'first': [d['ti
     const same = await failure(syncStores(bucket('lake'), bucket('lake')));
     expect(same.message).toBe(`sync from s3://${BUCKET}/lake/ to s3://${BUCKET}/lake/: they are the same store; choose another place to copy to`);
 
-    // a damaged FROM is not spread: the file unlike its sidecar is CORRUPTED_FILE, and nothing of it reaches TO
+    // a damaged FROM is not spread: the data file unlike the sidecar of the version folder that links it is CORRUPTED_FILE, and nothing of it reaches TO
     const damaged = path.join(tmp, 'damaged-source');
-    fs.cpSync(source, damaged, { recursive: true });
-    const key = 'cleaned/v1/MES/2024-01-02.parquet';
+    await syncStores(new LocalObjectStore(source), new LocalObjectStore(damaged));
+    const key = linkedDataFile(damaged, 'cleaned/v1/MES/2024-01-02.parquet');
     const file = path.join(damaged, ...key.split('/'));
     const bytes = fs.readFileSync(file);
-    fs.rmSync(file);
     bytes[200] ^= 0xff;
+    // written in place: the version folder's link holds the damaged bytes too
     fs.writeFileSync(file, bytes);
     const corrupt = await failure(syncStores(new LocalObjectStore(damaged), bucket('from-damaged')));
     expect(corrupt.code).toBe('CORRUPTED_FILE');
