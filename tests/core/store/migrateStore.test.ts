@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,21 +13,9 @@ import { migrateStore } from '../../../core/store/migrateStore.js';
 import { openStore } from '../../../core/store/openStore.js';
 import { tempDir } from '../../helpers/ohlcvTable.js';
 import { filesBelow } from './format2Kit.js';
+import { runMigrateChild } from './storeTestKit.js';
 
 const FIXTURE = path.resolve(import.meta.dirname, '../../fixtures/format1-store/store');
-const CHILD = path.join(import.meta.dirname, 'fixtures/migrateChild.ts');
-
-/** The migration in a process of its own (see fixtures/migrateChild.ts), with extra environment variables. */
-function child(root: string, env: Record<string, string>): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, root], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    proc.on('error', reject);
-    proc.on('close', (code, signal) => resolve({ code, signal, stderr }));
-  });
-}
-
 /** A copy of the fixture store, in memory where there is /dev/shm (the crash test makes over a hundred). */
 function copyFixture(): { root: string; cleanup: () => void } {
   const base = fs.existsSync('/dev/shm') ? '/dev/shm' : undefined;
@@ -141,7 +128,7 @@ describe('migrate a format-1 store', () => {
     const traced = copyFixture();
     let steps: number;
     try {
-      const run = await child(traced.root, { MES_DATA_STORE_CRASH_TRACE: '1' });
+      const run = await runMigrateChild(traced.root, { MES_DATA_STORE_CRASH_TRACE: '1' });
       expect(run.code).toBe(0);
       steps = run.stderr.split('\n').filter((line) => line.startsWith('crash point ')).length;
     } finally {
@@ -157,7 +144,7 @@ describe('migrate a format-1 store', () => {
     const worker = async () => {
       for (let step = queue.shift(); step !== undefined; step = queue.shift()) {
         const copy = copyFixture();
-        const run = await child(copy.root, { MES_DATA_STORE_CRASH_AFTER: String(step) });
+        const run = await runMigrateChild(copy.root, { MES_DATA_STORE_CRASH_AFTER: String(step) });
         killed.push({ step, ...copy, signal: run.signal });
       }
     };

@@ -6,7 +6,6 @@
  * only; a dry run changes nothing, a second run has nothing to do, and a kill at any durable
  * step leaves the old layout or the new one.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,31 +18,10 @@ import { supersededFiles, writeRawSnapshot } from '../../../core/store/rawSnapsh
 import type { Store } from '../../../core/store/storeLayout.js';
 import { verifyStore } from '../../../core/store/verifyStore.js';
 import { ohlcvTable } from '../../helpers/ohlcvTable.js';
-import { crashAtSteps, expectSidecarsValid, newStore, traceSteps } from './storeTestKit.js';
-
-const CHILD = path.join(import.meta.dirname, 'fixtures/migrateChild.ts');
-
-/** `migrate` in a process of its own (fixtures/migrateChild.ts), with extra environment variables. */
-function child(root: string, env: Record<string, string>): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, root], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    proc.on('error', reject);
-    proc.on('close', (code, signal) => resolve({ code, signal, stderr }));
-  });
-}
+import { filesBelow } from './format2Kit.js';
+import { crashAtSteps, expectSidecarsValid, newStore, runMigrateChild, traceSteps } from './storeTestKit.js';
 
 const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-
-/** Every file below `root`, relative, sorted. */
-function filesBelow(root: string): string[] {
-  return fs
-    .readdirSync(root, { recursive: true, encoding: 'utf8' })
-    .filter((name) => fs.statSync(path.join(root, name)).isFile())
-    .map((name) => name.split(path.sep).join('/'))
-    .sort();
-}
 
 describe('migrate moves older raw revisions out of their date folders', () => {
   let store: Store;
@@ -79,12 +57,12 @@ describe('migrate moves older raw revisions out of their date folders', () => {
       fs.cpSync(base, root, { recursive: true });
       return root;
     };
-    const steps = (await traceSteps((env) => child(copy('trace'), env))).map((_, i) => i + 1);
+    const steps = (await traceSteps((env) => runMigrateChild(copy('trace'), env))).map((_, i) => i + 1);
     const newLayout = filesBelow(path.join(path.dirname(store.root), 'trace', 'raw/MES'));
     expect(newLayout).toEqual(['2024-01-16/x.rev2.parquet', '2024-01-16/y.parquet', '2024-01-17/z.parquet', '2024-01-18/z.rev1.parquet']);
     const outcomes = await crashAtSteps(
       steps,
-      (n, env) => child(copy(`crash-${n}`), env),
+      (n, env) => runMigrateChild(copy(`crash-${n}`), env),
       async (n) => {
         const root = path.join(path.dirname(store.root), `crash-${n}`);
         const opened = await openStore(root);

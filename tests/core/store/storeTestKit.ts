@@ -144,6 +144,19 @@ export function startChild(request: object): Promise<{ pid: number; firstLine: R
   });
 }
 
+const MIGRATE_CHILD = path.join(import.meta.dirname, 'fixtures/migrateChild.ts');
+
+/** `migrate` of the store at `root` in a process of its own (fixtures/migrateChild.ts), with extra environment variables. */
+export function runMigrateChild(root: string, env: Record<string, string>): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', MIGRATE_CHILD, root], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    proc.on('error', reject);
+    proc.on('close', (code, signal) => resolve({ code, signal, stderr }));
+  });
+}
+
 type StoreWriter = (env: Record<string, string>) => Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
 
 /** The labels of the durable steps a store write in a child process makes, from a run of `write` traced (MES_DATA_STORE_CRASH_TRACE=1), which must end on its own. */
