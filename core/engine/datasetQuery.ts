@@ -5,6 +5,7 @@ import { TimeUnit, Type, type Data, type DataType, type Field, type Schema, type
 import { bigintToJson, epochToIso, numberToJson, type JsonValue } from '../arrow/arrowJson.js';
 import { BadRequestError, MesDataError } from '../errors.js';
 import { copyInt64, duckdbModule, engineError, sqlFileList, sqlIdent, sqlString, withConnection, type EngineConnection } from './duckdbEngine.js';
+import { DOMAIN, readFileStats, type FileStats } from './fileStats.js';
 
 /**
  * Sort, filter and read-only SQL over a dataset's Parquet files, through DuckDB: the whole
@@ -405,22 +406,223 @@ async function readPositions(connection: EngineConnection, sql: string, expected
   return at === out.length ? out : out.slice(0, at);
 }
 
+// ── the files' ranges ──────────────────────────────────────────────────────────────────
+
+/** Footer ranges kept per dataset identity, the most recent few (a 4M-row version of 2,899 files: about 2 MB). */
+const STATS_KEPT = 8;
+const statsKept = new Map<string, Promise<FileStats>>();
+
+function statsOf(source: QuerySource): Promise<FileStats> {
+  let stats = statsKept.get(source.identity);
+  if (stats) statsKept.delete(source.identity);
+  else {
+    stats = readFileStats(source.files);
+    stats.catch(() => {
+      if (statsKept.get(source.identity) === stats) statsKept.delete(source.identity);
+    });
+  }
+  statsKept.set(source.identity, stats);
+  while (statsKept.size > STATS_KEPT) {
+    const oldest = statsKept.keys().next().value;
+    if (oldest === undefined) break;
+    statsKept.delete(oldest);
+  }
+  return stats;
+}
+
+/** What a file's ranges say of a condition or a query: no row matches, some may, every row does. */
+const NONE = 0;
+const SOME = 1;
+const ALL = 2;
+
+/** The domain a column's ranges must have to be compared with its bounds, or null when its ranges are not used. */
+function rangeDomain(column: PlannedColumn): number | null {
+  if (column.kind === 'number') return (column.field.type as DataType).typeId === Type.Float ? DOMAIN.FLOAT : DOMAIN.NUMBER;
+  if (column.kind === 'bigint') return DOMAIN.NUMBER;
+  // an instant without a zone compares in the session's zone: not from the ranges
+  if ((column.kind === 'timestamp' || column.kind === 'nanos') && (column.field.type as Timestamp).timezone) return DOMAIN.INSTANT;
+  return null;
+}
+
+const SAFE_INTEGER = 2 ** 53;
+
+/** A bound in its column's range domain (microseconds for an instant), or null when it cannot be compared exactly there. */
+function boundValue(column: PlannedColumn, value: number | string): number | null {
+  if (column.kind === 'timestamp' || column.kind === 'nanos') {
+    if (typeof value === 'number') return value * 1000;
+    const match = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})$/.exec(value.trim());
+    if (!match) return null;
+    const zone = match[5] === 'Z' ? 'Z' : match[5].length === 5 ? `${match[5].slice(0, 3)}:${match[5].slice(3)}` : match[5];
+    const ms = Date.parse(`${match[1]}T${match[2]}:${match[3] ?? '00'}${zone}`);
+    if (!Number.isFinite(ms)) return null;
+    // the literal keeps microseconds (instantLiteral)
+    return ms * 1000 + Number((match[4] ?? '').slice(0, 6).padEnd(6, '0'));
+  }
+  const number = Number(value);
+  return Number.isFinite(number) && Math.abs(number) <= SAFE_INTEGER ? number : null;
+}
+
+/**
+ * For each file, whether no row, some rows or every row matches the query's filters and
+ * time range, from the footers' ranges (a file or condition they say nothing of: SOME).
+ * The same comparisons as the WHERE: NULL matches no bound; NaN is greater than every number
+ * in DuckDB, so it matches a lower bound alone and no upper bound, and a file whose writer
+ * may leave a NaN out of its range (`nanSafe` unset) is counted as holding one.
+ */
+function fileVerdicts(stats: FileStats, columns: PlannedColumn[], query: Pick<TableQuery, 'filters' | 'time'>): Uint8Array {
+  const n = stats.rows.length;
+  const verdicts = new Uint8Array(n);
+  for (let file = 0; file < n; file++) verdicts[file] = Number.isNaN(stats.rows[file]) ? SOME : stats.rows[file] === 0 ? NONE : ALL;
+  const conditions: QueryFilter[] = [...query.filters];
+  if (query.time && (query.time.from !== undefined || query.time.to !== undefined)) conditions.push({ column: timeColumn(columns, query.time.column).field.name, kind: 'range', min: query.time.from, max: query.time.to });
+  for (const filter of conditions) {
+    const column = findColumn(columns, filter.column, 'filter');
+    const ranges = stats.columns.get(column.field.name);
+    const domain = rangeDomain(column);
+    let lo: number | null | undefined;
+    let hi: number | null | undefined;
+    if (filter.kind === 'range') {
+      if (filter.min === undefined && filter.max === undefined) continue; // TRUE
+      lo = filter.min === undefined ? undefined : domain === null ? null : boundValue(column, filter.min);
+      hi = filter.max === undefined ? undefined : domain === null ? null : boundValue(column, filter.max);
+    }
+    for (let file = 0; file < n; file++) {
+      if (verdicts[file] === NONE) continue;
+      const rows = stats.rows[file];
+      const nulls = ranges ? ranges.nulls[file] : NaN;
+      let verdict: number = SOME;
+      if (filter.kind === 'null') {
+        if (!Number.isNaN(nulls)) verdict = nulls === 0 ? (filter.isNull ? NONE : ALL) : nulls === rows ? (filter.isNull ? ALL : NONE) : SOME;
+      } else if (!Number.isNaN(nulls) && nulls === rows) {
+        // nulls only: no bound and no text matches
+        verdict = NONE;
+      } else if (filter.kind === 'range' && ranges && lo !== null && hi !== null && ranges.domain[file] === domain && !Number.isNaN(ranges.min[file])) {
+        const nan = domain === DOMAIN.FLOAT && stats.nanSafe[file] === 0;
+        const min = ranges.min[file];
+        const max = ranges.max[file];
+        if ((hi !== undefined && min > hi) || (lo !== undefined && max < lo && (!nan || hi !== undefined))) verdict = NONE;
+        else if (nulls === 0 && (lo === undefined || min >= lo) && (hi === undefined || (max <= hi && !nan))) verdict = ALL;
+      }
+      if (verdict === NONE) verdicts[file] = NONE;
+      else if (verdict === SOME) verdicts[file] = SOME;
+    }
+  }
+  return verdicts;
+}
+
+/** Positions of a scan over a part of the files (DuckDB numbers them in that list) as positions in the whole dataset. */
+function inDataset(positions: BigInt64Array, part: readonly number[]): BigInt64Array {
+  for (let k = 0; k < positions.length; k++) positions[k] = (BigInt(part[Number(positions[k] >> 32n)]) << 32n) | (positions[k] & ROW_BITS);
+  return positions;
+}
+
+/** The files of a part of the dataset (indexes in dataset order), or all of them. */
+interface Part {
+  files: number[];
+  whole: boolean;
+}
+
+/** A positions query over a part of the files, its positions given in the whole dataset. */
+async function partPositions(source: QuerySource, part: Part, sql: (scan: string) => string, expected: number, what: string, signal?: AbortSignal): Promise<BigInt64Array> {
+  if (part.files.length === 0) return new BigInt64Array(0);
+  const scan = part.whole ? scanOf(source.files) : scanOf(part.files.map((file) => source.files[file]));
+  const positions = await withConnection((connection) => readPositions(connection, sql(scan), expected, what), signal);
+  return part.whole ? positions : inDataset(positions, part.files);
+}
+
+/**
+ * The first `end` positions of a sorted query from the files whose range reaches them: the
+ * files that rank best on the first sort key (greatest first for a descending one) until
+ * they hold `end` rows give the `end`-th key of them, and no file whose range stays short of
+ * it can hold a row of the page (a tie still counts: `>=`). Null keys sort last, and a NaN
+ * first (descending) or after the numbers: a file that may hide a NaN is always read for a
+ * descending key, and an `end`-th key that is null or NaN reads every file. Null when the
+ * ranges cannot narrow the files (the caller reads them all).
+ */
+async function rangedPart(source: QuerySource, stats: FileStats, columns: PlannedColumn[], query: TableQuery, part: Part, where: string, orderBy: string, end: number, signal?: AbortSignal): Promise<Part | null> {
+  const first = findColumn(columns, query.sort[0].column, 'sort');
+  const domain = rangeDomain(first);
+  const ranges = stats.columns.get(first.field.name);
+  if (domain === null || !ranges || part.files.length < 2) return null;
+  const descending = query.sort[0].descending;
+  const hidesNaN = (file: number) => domain === DOMAIN.FLOAT && stats.nanSafe[file] === 0;
+  const known = (file: number) => ranges.domain[file] === domain && !Number.isNaN(ranges.min[file]) && !(descending && hidesNaN(file));
+  const ranked = part.files.filter(known).sort((a, b) => (descending ? ranges.max[b] - ranges.max[a] : ranges.min[a] - ranges.min[b]) || a - b);
+  const ident = sqlIdent(first.field.name);
+  const key = domain === DOMAIN.INSTANT ? `epoch_us(${ident})::DOUBLE` : `${ident}::DOUBLE`;
+  // the best files until they hold `end` rows; a filter may match fewer of them: eight times as many rows, twice more
+  let threshold: unknown = null;
+  let reached = false;
+  for (let wanted = end, attempt = 0; attempt < 3 && !reached; attempt++, wanted *= 8) {
+    const seed: number[] = [];
+    let held = 0;
+    for (const file of ranked) {
+      if (held >= wanted) break;
+      seed.push(file);
+      held += stats.rows[file];
+    }
+    if (held < end || seed.length >= part.files.length) return null;
+    seed.sort((a, b) => a - b);
+    const scan = scanOf(seed.map((file) => source.files[file]));
+    const found = await withConnection((connection) => connection.rows(`SELECT ${key} AS k FROM ${scan} ${where} ORDER BY ${orderBy} LIMIT 1 OFFSET ${end - 1}`, 'ranking the files by their ranges'), signal);
+    if (found.length === 1) {
+      threshold = found[0].k;
+      reached = true;
+    }
+    if (seed.length === ranked.length) break;
+  }
+  if (typeof threshold !== 'number' || Number.isNaN(threshold) || (domain !== DOMAIN.FLOAT && Math.abs(threshold) > SAFE_INTEGER)) return null;
+  const files = part.files.filter((file) => {
+    if (!known(file)) {
+      // nulls only: after every key
+      return ranges.nulls[file] !== stats.rows[file];
+    }
+    return descending ? ranges.max[file] >= threshold : ranges.min[file] <= threshold;
+  });
+  return { files, whole: files.length === source.files.length };
+}
+
+/** The first `end` positions of a filter without a sort, in dataset order: files whose every row matches give their rows, the others are scanned a few at a time until there are enough. */
+async function firstMatches(source: QuerySource, stats: FileStats, verdicts: Uint8Array, part: Part, where: string, end: number, signal?: AbortSignal): Promise<BigInt64Array> {
+  const found: bigint[] = [];
+  let at = 0;
+  let run = 4;
+  while (found.length < end && at < part.files.length) {
+    const file = part.files[at];
+    if (verdicts[file] === ALL) {
+      for (let row = 0; row < stats.rows[file] && found.length < end; row++) found.push((BigInt(file) << 32n) | BigInt(row));
+      at++;
+      continue;
+    }
+    const files: number[] = [];
+    while (at < part.files.length && files.length < run && verdicts[part.files[at]] !== ALL) files.push(part.files[at++]);
+    const want = end - found.length;
+    const positions = await partPositions(source, { files, whole: false }, (scan) => `SELECT ${POSITION} FROM ${scan} ${where} LIMIT ${want}`, want, 'filtering the dataset', signal);
+    for (const position of positions) found.push(position);
+    run *= 2;
+  }
+  return BigInt64Array.from(found);
+}
+
 /**
  * One page of the dataset sorted and filtered as `query` says, and the count of rows that
- * match. A first page (offset + limit within TOP_N_ROWS) is a top-N query over the sort
- * keys; with `ahead` (a window's host), the whole sorted order of a result longer than
- * TOP_N_ROWS is then made in the background, so that a page anywhere after it answers from
- * `sortedOrders`. A page further
- * in than TOP_N_ROWS waits for that order (or makes it). The page's rows are then read by
- * their positions from the files that hold them. Throws BAD_REQUEST naming an unknown
- * column (and the columns there are) or a bound that is not a number or an instant,
- * CANCELLED when `signal` aborts.
+ * match. The files' footer ranges (fileStats.ts, read once per dataset) first settle what
+ * they can: files no row of which can match are not read, the rows of files wholly inside
+ * the filters are counted without a scan, and a first sort page is a top-N over the files
+ * whose range reaches it (`rangedPart`). A first page (offset + limit within TOP_N_ROWS) is
+ * a top-N query over the sort keys; with `ahead` (a window's host), the whole sorted order
+ * of a result longer than TOP_N_ROWS is then made in the background, so that a page
+ * anywhere after it answers from `sortedOrders`. A page further in than TOP_N_ROWS waits
+ * for that order (or makes it). The page's rows are then read by their positions from the
+ * files that hold them. `ranges: false` reads every file as if no footer said anything
+ * (tests compare the two). Throws BAD_REQUEST naming an unknown column (and the columns
+ * there are) or a bound that is not a number or an instant, CANCELLED when `signal` aborts.
  */
-export async function queryTable(source: QuerySource, query: TableQuery, signal?: AbortSignal, options: { ahead?: boolean } = {}): Promise<QueryPage> {
-  const scan = scanOf(source.files);
-  const count = (where: string) => matchCount(`${source.identity}\0${where}`, () => withConnection(async (connection) => Number((await connection.rows(`SELECT count(*)::BIGINT AS n FROM ${scan} ${where}`, 'counting the matching rows'))[0]?.n ?? 0), signal));
-  // the count of the whole dataset needs no column: it starts while the first footer is read
-  if (query.filters.length === 0 && (!query.time || (query.time.from === undefined && query.time.to === undefined))) count('').catch(() => undefined);
+export async function queryTable(source: QuerySource, query: TableQuery, signal?: AbortSignal, options: { ahead?: boolean; ranges?: boolean } = {}): Promise<QueryPage> {
+  const ranged = options.ranges !== false && source.files.length > 0;
+  // the footers' ranges are read while the first file's schema is
+  const reading = ranged ? statsOf(source) : null;
+  reading?.catch(() => undefined);
   const columns = planColumns(await source.schema());
   const where = whereClause(columns, query);
   const order = query.sort.map((s) => `${sqlIdent(findColumn(columns, s.column, 'sort').field.name)} ${s.descending ? 'DESC' : 'ASC'} NULLS LAST`);
@@ -428,9 +630,28 @@ export async function queryTable(source: QuerySource, query: TableQuery, signal?
   const compared = new Set([...query.sort.map((s) => s.column), ...query.filters.map((f) => f.column), ...(query.time && (query.time.from !== undefined || query.time.to !== undefined) ? [timeColumn(columns, query.time.column).field.name] : [])]);
   // ties keep the dataset's own order (file, then row)
   const orderBy = [...order, POSITION].join(', ');
-  const key = `${source.identity}\0${where}\0${orderBy}`;
-  const sortedSql = `SELECT ${POSITION} FROM ${scan} ${where} ORDER BY ${orderBy}`;
-  const make = (rows: number) => (buildSignal: AbortSignal) => withConnection((connection) => readPositions(connection, sortedSql, rows, 'sorting the dataset'), buildSignal);
+  const mode = ranged ? 'ranges' : 'scan';
+  const key = `${source.identity}\0${where}\0${orderBy}\0${mode}`;
+  const stats = reading ? await waitFor(reading, signal) : null;
+  const verdicts = stats ? fileVerdicts(stats, columns, query) : null;
+  const all = Array.from(source.files, (_, k) => k);
+  const files = verdicts ? all.filter((file) => verdicts[file] !== NONE) : all;
+  const part: Part = { files, whole: files.length === source.files.length };
+  // rows the ranges count (files wholly inside the filters), and the files whose rows must be counted by a scan
+  let settled = 0;
+  const unsettled: number[] = [];
+  for (const file of files) {
+    if (verdicts && stats && verdicts[file] === ALL) settled += stats.rows[file];
+    else unsettled.push(file);
+  }
+  const count = () =>
+    matchCount(`${source.identity}\0${where}\0${mode}`, async () => {
+      if (unsettled.length === 0) return settled;
+      const scan = scanOf(unsettled.map((file) => source.files[file]));
+      return settled + (await withConnection(async (connection) => Number((await connection.rows(`SELECT count(*)::BIGINT AS n FROM ${scan} ${where}`, 'counting the matching rows'))[0]?.n ?? 0), signal));
+    });
+  const sorted = (scan: string) => `SELECT ${POSITION} FROM ${scan} ${where} ORDER BY ${orderBy}`;
+  const make = (rows: number) => (buildSignal: AbortSignal) => partPositions(source, part, sorted, rows, 'sorting the dataset', buildSignal);
   const end = query.offset + query.limit;
   let totalRows: number;
   let positions: BigInt64Array;
@@ -440,19 +661,28 @@ export async function queryTable(source: QuerySource, query: TableQuery, signal?
     positions = kept.subarray(Math.min(query.offset, totalRows), Math.min(end, totalRows));
   } else {
     sortedOrders.stopAhead(key);
-    const counting = count(where);
+    const counting = count();
     if (query.limit === 0) {
       totalRows = await counting;
       positions = new BigInt64Array(0);
     } else if (end <= TOP_N_ROWS) {
       // the count and the page at once: DuckDB runs both on its threads
-      // without a sort the dataset's order is the scan's (DuckDB keeps it): the first rows that match end the scan
-      const page = order.length === 0 ? `SELECT ${POSITION} FROM ${scan} ${where} LIMIT ${query.limit} OFFSET ${query.offset}` : `${sortedSql} LIMIT ${query.limit} OFFSET ${query.offset}`;
-      [totalRows, positions] = await Promise.all([counting, withConnection((connection) => readPositions(connection, page, query.limit, 'sorting and filtering the dataset'), signal)]);
+      let page: Promise<BigInt64Array>;
+      if (order.length === 0 && stats && verdicts) page = firstMatches(source, stats, verdicts, part, where, end, signal).then((found) => found.slice(query.offset));
+      else if (order.length === 0) {
+        // without a sort the dataset's order is the scan's (DuckDB keeps it): the first rows that match end the scan
+        page = partPositions(source, part, (scan) => `SELECT ${POSITION} FROM ${scan} ${where} LIMIT ${query.limit} OFFSET ${query.offset}`, query.limit, 'filtering the dataset', signal);
+      } else {
+        page = (async () => {
+          const narrowed = stats ? await rangedPart(source, stats, columns, query, part, where, orderBy, end, signal) : null;
+          return partPositions(source, narrowed ?? part, (scan) => `${sorted(scan)} LIMIT ${query.limit} OFFSET ${query.offset}`, query.limit, 'sorting and filtering the dataset', signal);
+        })();
+      }
+      [totalRows, positions] = await Promise.all([counting, page]);
     } else {
       totalRows = await counting;
       if (query.offset >= totalRows) positions = new BigInt64Array(0);
-      else if (!sortedOrders.fits(totalRows)) positions = await withConnection((connection) => readPositions(connection, `${sortedSql} LIMIT ${query.limit} OFFSET ${query.offset}`, query.limit, 'sorting and filtering the dataset'), signal);
+      else if (!sortedOrders.fits(totalRows)) positions = await partPositions(source, part, (scan) => `${sorted(scan)} LIMIT ${query.limit} OFFSET ${query.offset}`, query.limit, 'sorting and filtering the dataset', signal);
       else {
         const whole = await waitFor(sortedOrders.order(key, totalRows, make(totalRows)), signal);
         positions = whole.subarray(query.offset, Math.min(end, whole.length));
