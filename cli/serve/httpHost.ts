@@ -69,29 +69,53 @@ const CONTENT_TYPES: Record<string, string> = {
 
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+function sendBytes(res: http.ServerResponse, status: number, bytes: Buffer): void {
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': bytes.length, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+  res.end(bytes);
+}
+
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
-  res.end(text);
+  sendBytes(res, status, Buffer.from(JSON.stringify(body)));
+}
+
+/**
+ * Operations whose handler answers a request like an earlier one with the very same result
+ * object, never changed after (the tree kept while the catalog's stamp holds, frozen; a page
+ * among the last ones kept), so what was written of it is kept beside it, as long as the
+ * result lives: the tree of a ten-year store is 485 KB of JSON, 1.2 ms to write and as much
+ * again to encode and send as text instead of bytes. No other operation's result is kept:
+ * a job's state, say, is one object that changes.
+ */
+const KEPT_RESULTS: ReadonlySet<string> = new Set(['tree', 'rows.page']);
+const encodedResults = new WeakMap<object, Buffer>();
+
+/** `{result}` as the bytes of its JSON, written once for a kept result. */
+function encodeResult(name: string, result: unknown): Buffer {
+  const keep = KEPT_RESULTS.has(name) && typeof result === 'object' && result !== null;
+  const known = keep ? encodedResults.get(result) : undefined;
+  if (known) return known;
+  const bytes = Buffer.from(JSON.stringify({ result }));
+  if (keep) encodedResults.set(result, bytes);
+  return bytes;
 }
 
 function sendError(res: http.ServerResponse, error: SerializedError): void {
   sendJson(res, errorCodeInfo(error.code).http, { error });
 }
 
+/** Decodes whole bodies (no stream: nothing is kept between calls). */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** A request body: empty (an empty request) or one JSON object in valid UTF-8; anything else is BAD_REQUEST. */
 async function readJson(req: http.IncomingMessage, limit: number): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new MesDataError('PAYLOAD_TOO_LARGE', `request body over ${limit} bytes`, { limit });
-    chunks.push(chunk as Buffer);
-  }
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  // a body of a declared length within the limit (the HTTP parser keeps it to that length):
+  // its chunks as they come, without the stream's async iterator (4–5% of the main thread's time in a profile of bursts of 200 pages)
+  const { chunks, size } = Number.isSafeInteger(declared) && declared <= limit ? await bodyOf(req) : await limitedBodyOf(req, limit);
   if (size === 0) return {};
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+    text = UTF8.decode(Buffer.concat(chunks));
   } catch {
     throw new BadRequestError(`request body is not valid UTF-8 (${size} bytes)`, { bytes: size });
   }
@@ -105,6 +129,32 @@ async function readJson(req: http.IncomingMessage, limit: number): Promise<Recor
     throw new BadRequestError(`request body must be a JSON object, got ${parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : typeof parsed}`);
   }
   return parsed as Record<string, unknown>;
+}
+
+/** The chunks of a request's body, read to its end. */
+function bodyOf(req: http.IncomingMessage): Promise<{ chunks: Buffer[]; size: number }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve({ chunks, size }));
+    req.on('error', reject);
+  });
+}
+
+/** The chunks of a request's body of no declared length (or one over the limit): PAYLOAD_TOO_LARGE once it passes `limit`. */
+async function limitedBodyOf(req: http.IncomingMessage, limit: number): Promise<{ chunks: Buffer[]; size: number }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new MesDataError('PAYLOAD_TOO_LARGE', `request body over ${limit} bytes`, { limit });
+    chunks.push(chunk as Buffer);
+  }
+  return { chunks, size };
 }
 
 /** A URL path with its escapes decoded; BAD_REQUEST for a malformed escape (`%E0%A4%A`) or a NUL. */
@@ -220,7 +270,7 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
     try {
       const request = await readJson(req, maxJson);
       const result = await session.invoke(match[1], request);
-      sendJson(res, 200, { result });
+      sendBytes(res, 200, encodeResult(match[1], result));
     } catch (error) {
       sendError(res, serializeError(error));
     }

@@ -106,6 +106,7 @@ export class ApiSession {
       if (job.state === 'succeeded' || job.state === 'failed' || job.state === 'cancelled') {
         this.datasets.recheckAll();
         forgetCatalogListings();
+        this.treeIndex.forgetTrees();
         // a job that may have committed: the search index is listed again (a reader's end changes nothing)
         if (!READ_ONLY_JOBS.has(job.kind)) this.treeIndex.invalidate(this.store);
       }
@@ -258,7 +259,8 @@ function makeHandlers(session: ApiSession): Handlers {
       return { store: store.root, created };
     },
 
-    tree: async ({ path: treePath, depth }) => (await listTree(session.requireStore(), treePath, { depth })),
+    // a window's host asks for the same tree again and again: kept while the catalog's stamp holds (a command asks once)
+    tree: async ({ path: treePath, depth }) => (session.host === 'cli' ? await listTree(session.requireStore(), treePath, { depth }) : await session.treeIndex.tree(session.requireStore(), treePath, depth)),
 
     'tree.search': ({ query, limit }) => session.treeIndex.search(session.requireStore(), query, limit),
 
