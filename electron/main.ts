@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, session as electronSession, shell, type MenuItemConstructorOptions } from 'electron';
 import { isApiName, type ApiResponse, type HostEvent, type InvokeReply, type MenuCommand } from '../core/api/contract.js';
 import { ApiSession } from '../core/api/handlers.js';
+import { isBucketUrl } from '../core/api/bucketStore.js';
 import { makeDemoStore } from '../core/demo/makeDemoStore.js';
 import { serializeError } from '../core/errors.js';
 import { IPC_INVOKE, IPC_JOB_EVENT, IPC_MENU_COMMAND } from './ipcChannels.js';
@@ -134,6 +135,8 @@ function buildMenu(): Menu {
       label: 'File',
       submenu: [
         { label: 'Open Store…', accelerator: 'CmdOrCtrl+O', click: () => void chooseStore() },
+        // a store in a bucket (s3://bucket/prefix): typed on the start screen, opened through the same session as a folder
+        { label: 'Open Bucket…', click: () => menuCommand('open-bucket') },
         { label: 'Ingest Files…', accelerator: 'CmdOrCtrl+I', click: () => void chooseFilesToIngest() },
         { type: 'separator' },
         process.platform === 'darwin' ? { role: 'close' } : { role: 'quit' },
@@ -178,7 +181,8 @@ async function onReady(): Promise<void> {
   api = new ApiSession('electron', { recentStores: recent });
   const session = api;
   let requested = process.argv.find((arg) => arg.startsWith('--store='))?.slice('--store='.length) ?? process.env.MES_DATA_STORE ?? recent[0];
-  if (!requested || (process.env.MES_DATA_DEMO === '1' && !fs.existsSync(requested))) {
+  // MES_DATA_STORE (or --store) may be s3://bucket/prefix: opened through its working copy, never made a demo folder
+  if (!requested || (process.env.MES_DATA_DEMO === '1' && !isBucketUrl(requested) && !fs.existsSync(requested))) {
     // first start: a demo store, so there is something to look at
     requested ??= path.join(app.getPath('userData'), 'demo-store');
     try {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { ApiSession } from '../../core/api/handlers.js';
+import { BadRequestError } from '../../core/errors.js';
 import { makeDemoStore } from '../../core/demo/makeDemoStore.js';
 import type { CommandContext } from '../commandContext.js';
 import { wholeNumber } from '../options.js';
@@ -29,22 +30,30 @@ function openInBrowser(url: string): void {
   }
 }
 
-/** `serve`: the browser mode. Runs until interrupted. */
+/**
+ * `serve`: the browser mode. Runs until interrupted. An s3:// store is served from its
+ * working copy, pulled at the start (core/api/bucketStore.ts): the host's AWS environment
+ * reaches the bucket, the page gets its URL only.
+ */
 export function registerServeCommand(program: Command, ctx: CommandContext): void {
   program
     .command('serve')
-    .description('serve the app to a browser on this machine (127.0.0.1, with a session token)')
+    .description('serve the app to a browser on this machine (127.0.0.1, with a session token); a folder or s3://bucket/prefix')
     .option('--port <n>', 'port (default: any free port)', wholeNumber('port'))
     .option('--no-open', 'do not open a browser')
     .option('--host <address>', 'interface to listen on', '127.0.0.1')
     .option('--allow-remote', 'allow a non-loopback --host (anyone who can reach it gets your data)')
     .option('--demo', 'create the demo store at --store first when there is none')
     .action(async (opts: { port?: number; open: boolean; host: string; allowRemote?: boolean; demo?: boolean }) => {
+      // a bucket's store is named by its URL; the host opens it through its working copy
+      const bucket = ctx.remoteStore();
+      if (bucket !== null && opts.demo) throw new BadRequestError(`--demo makes the demo store in a folder, not in ${bucket}: make it in a folder, then mes-data sync FOLDER ${bucket}`, { store: bucket });
       const session = new ApiSession('browser');
-      const storeDir = ctx.storeDir();
+      const storeDir = bucket ?? ctx.storeDir();
       if (opts.demo) await makeDemoStore(storeDir, (line) => ctx.log(`${line}\n`));
       await session.openAtStartup(storeDir);
       if (session.startupStoreError) ctx.log(`note: ${storeDir} could not be opened (${session.startupStoreError.code}: ${session.startupStoreError.message}); pick a store in the app\n`);
+      else if (bucket !== null) ctx.log(`serving ${bucket} from its working copy ${session.storeRoot ?? ''}\n`);
       if (opts.host !== '127.0.0.1' && opts.host !== 'localhost') ctx.log(`warning: listening on ${opts.host}: anyone who can reach it and has the token can read and change your store\n`);
       const host = await startHttpHost({ session, port: opts.port, host: opts.host, allowRemote: opts.allowRemote, staticDir: rendererDir() });
       process.stdout.write(`MES Data at ${host.url}\n`);

@@ -815,7 +815,7 @@ export function isApiName(name: string): name is ApiName {
 export type JobEvent = { type: 'job'; job: JobState };
 
 /** Commands the desktop app's native menu sends the page (`store-opened` once File › Open Store… has opened one). */
-export type MenuCommand = 'store-opened' | 'ingest-files' | 'validate' | 'promote' | 'features' | 'jobs';
+export type MenuCommand = 'store-opened' | 'open-bucket' | 'ingest-files' | 'validate' | 'promote' | 'features' | 'jobs';
 
 /** What a host pushes to the page: job events, and in the desktop app menu commands. */
 export type HostEvent = JobEvent | { type: 'menu'; command: MenuCommand; path?: string; paths?: string[] };

@@ -30,6 +30,7 @@ import { TreeSearchIndex } from './treeSearch.js';
 import { RemoteStoreView } from '../objectStore/remoteStore.js';
 import { openObjectStore } from '../objectStore/s3ObjectStore.js';
 import { parseStoreUrl } from '../objectStore/storeUrl.js';
+import { isBucketUrl, pullBucket } from './bucketStore.js';
 
 export type Handlers = { [K in ApiName]: (request: ApiParsedRequest<K>) => Promise<ApiResponse<K>> };
 
@@ -50,16 +51,19 @@ function remoteView(url: string): RemoteStoreView {
 }
 /** Job kinds that never write to the store: their end leaves the tree's search index as it is. */
 const READ_ONLY_JOBS: ReadonlySet<JobKind> = new Set(['validate', 'diff', 'verify']);
+/** How long opening a bucket's store waits for its working copy, which a command of this machine may hold. */
+const BUCKET_OPEN_WAIT_MS = 30_000;
 /** Rows one request of a window may read from a single file (rows.page's cap too). */
 const WINDOW_PAGE_ROWS = 5000;
 
 /**
- * The folder a store of the app or the browser mode is opened in: a store URL (s3://…) is
- * BAD_REQUEST saying what reads it, never a folder named `s3:` made of it.
+ * The folder a store of the app or the browser mode is opened in: a store URL of another
+ * scheme than s3:// (which store.open takes through its working copy) or file:// is
+ * BAD_REQUEST naming the schemes taken, never a folder named `gs:` made of it.
  */
 function localStoreFolder(dir: string): string {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(dir) && !dir.toLowerCase().startsWith('file://')) {
-    throw new BadRequestError(`${dir} is a store URL; the app opens store folders on this machine. Read it with mes-data ls, show or schema --store ${dir}, or copy it to a folder with mes-data sync ${dir} FOLDER`, { path: dir });
+    throw new BadRequestError(`${dir} is a store URL of a scheme the app does not open; give a store folder on this machine or s3://bucket/prefix (Google Cloud Storage through its S3-compatible endpoint)`, { path: dir });
   }
   return dir.toLowerCase().startsWith('file://') ? fileURLToPath(dir) : path.resolve(dir);
 }
@@ -77,6 +81,10 @@ export class ApiSession {
   /** the catalog of the open store for tree.search, listed once and again when the store changes */
   readonly treeIndex = new TreeSearchIndex();
   private store: Store | null = null;
+  /** the open store's bucket when it is one (s3://…): its URL and what it held at the last pull into the working copy */
+  private bucket: { url: string; signature: string } | null = null;
+  /** the pull under way (a tree refresh, a writer's end), shared by those that ask meanwhile */
+  private pulling: Promise<boolean> | null = null;
   /** the store the host was started with, when it could not be opened */
   startupStoreError: (SerializedError & { path: string }) | null = null;
   private readonly recent: string[] = [];
@@ -99,7 +107,7 @@ export class ApiSession {
     // the browser mode runs each job in a process of its own: neither its CPU nor its memory is
     // the host's. The app's jobs stay threads: its packaged binary cannot run as plain Node (the
     // runAsNode fuse, electron-builder.yml), which node's fork needs
-    this.jobs = new JobManager(() => this.store?.root ?? null, undefined, jobThreadSettings(host), { runIn: host === 'browser' ? 'process' : 'thread' });
+    this.jobs = new JobManager(() => this.store?.root ?? null, undefined, jobThreadSettings(host), { runIn: host === 'browser' ? 'process' : 'thread', bucket: () => this.bucket?.url ?? null });
     this.datasets = new DatasetCache(this.decoder);
     // a job that ended may have written to the store
     this.jobs.onEvent(({ job }) => {
@@ -109,6 +117,8 @@ export class ApiSession {
         this.treeIndex.forgetTrees();
         // a job that may have committed: the search index is listed again (a reader's end changes nothing)
         if (!READ_ONLY_JOBS.has(job.kind)) this.treeIndex.invalidate(this.store);
+        // a writer on a bucket published (or left in the copy what the next pull takes away): the copy is pulled again
+        if (this.bucket !== null && !READ_ONLY_JOBS.has(job.kind)) void this.refreshBucket({ invalidate: true }).catch(() => undefined);
       }
     });
     this.handlers = makeHandlers(this);
@@ -116,6 +126,54 @@ export class ApiSession {
 
   get storeRoot(): string | null {
     return this.store?.root ?? null;
+  }
+
+  /** The open store as the user named it: its folder, or its bucket's URL (the folder is then its working copy). */
+  get storeName(): string | null {
+    return this.bucket?.url ?? this.store?.root ?? null;
+  }
+
+  /** The open store's bucket URL, or null for a folder. */
+  get bucketUrl(): string | null {
+    return this.bucket?.url ?? null;
+  }
+
+  /**
+   * A store in a bucket: pulls its working copy again (one listing when nothing changed) and,
+   * when the bucket held something else than at the last pull, makes every cache look again
+   * (the datasets' files, the catalog's listings, the search index). Resolves to whether
+   * something changed. `invalidate`: the caches look again whatever the bucket held (after a
+   * writer job, whose copy the pull may have put back to the bucket's state). A pull that
+   * cannot take the copy's lock at once (a writer job of this host, or a command of this
+   * machine, works on it) is skipped: that writer's end brings the next one. The bucket's
+   * errors (UNAVAILABLE, FORBIDDEN…) are thrown.
+   */
+  async refreshBucket(options: { invalidate?: boolean } = {}): Promise<boolean> {
+    if (this.bucket === null) return false;
+    // one pull at a time: one asked for while another runs waits for it, then pulls itself
+    while (this.pulling !== null) await this.pulling.catch(() => undefined);
+    this.pulling = (async () => {
+      const bucket = this.bucket;
+      if (bucket === null) return false;
+      let signature: string;
+      try {
+        ({ signature } = await pullBucket(bucket.url, { lockWaitMs: 0 }));
+      } catch (error) {
+        if (error instanceof MesDataError && error.code === 'LOCKED' && error.details.reason !== 'commit-conflict') return false;
+        throw error;
+      }
+      // another store opened meanwhile
+      if (this.bucket !== bucket || (signature === bucket.signature && options.invalidate !== true)) return false;
+      const changed = signature !== bucket.signature;
+      bucket.signature = signature;
+      this.datasets.recheckAll();
+      forgetCatalogListings();
+      this.treeIndex.invalidate(this.store);
+      return changed;
+    })().finally(() => {
+      this.pulling = null;
+    });
+    return this.pulling;
   }
 
   get recentStores(): string[] {
@@ -127,13 +185,16 @@ export class ApiSession {
     return this.store;
   }
 
-  setStore(store: Store): void {
+  /** Makes `store` the open one; `bucket` when it is the working copy of a bucket's store. */
+  setStore(store: Store, bucket: { url: string; signature: string } | null = null): void {
     this.store = store;
+    this.bucket = bucket;
     this.treeIndex.invalidate();
     this.startupStoreError = null;
-    const at = this.recent.indexOf(store.root);
+    const name = bucket?.url ?? store.root;
+    const at = this.recent.indexOf(name);
     if (at >= 0) this.recent.splice(at, 1);
-    this.recent.unshift(store.root);
+    this.recent.unshift(name);
     this.recent.splice(10);
   }
 
@@ -159,6 +220,13 @@ export class ApiSession {
     if (name === 'jobs.start' && (parsed as JobParams).kind === 'sync' && this.host !== 'cli' && this.host !== 'test') {
       // it reads and writes wherever the request says, with this machine's credentials
       throw new MesDataError('FORBIDDEN', `a sync job copies between places the request names: it is for the command line only, not the ${this.host} host`, { operation: name, kind: 'sync', host: this.host });
+    }
+    if (this.bucket !== null) {
+      if (name === 'jobs.start' && (parsed as JobParams).kind === 'migrate') {
+        throw new BadRequestError(`migrate is not available on an s3:// store yet: migrate a format-1 store in its folder before it goes to a bucket (${this.bucket.url})`, { store: this.bucket.url, kind: 'migrate' });
+      }
+      // the tree's refresh (its root) first brings the working copy up to date with the bucket
+      if (name === 'tree' && (parsed as ApiParsedRequest<'tree'>).path === '') await this.refreshBucket();
     }
     const handler = this.handlers[name] as (request: unknown) => Promise<unknown>;
     return handler(parsed);
@@ -245,15 +313,29 @@ function requestPaths(name: ApiName, data: unknown): { path: string; kind: PathK
 
 function makeHandlers(session: ApiSession): Handlers {
   return {
-    'app.info': () => Promise.resolve({ version: VERSION, host: session.host, store: session.storeRoot, recentStores: session.recentStores, storeError: session.storeRoot ? null : session.startupStoreError }),
+    'app.info': () => Promise.resolve({ version: VERSION, host: session.host, store: session.storeName, recentStores: session.recentStores, storeError: session.storeRoot ? null : session.startupStoreError }),
 
     'store.open': async ({ path: dir, recover }) => {
+      if (isBucketUrl(dir)) {
+        // a bucket's store: its working copy, pulled now, is the folder opened
+        const pulled = await pullBucket(dir, { lockWaitMs: BUCKET_OPEN_WAIT_MS });
+        const store = await openStore(pulled.storeDir, { recover });
+        session.setStore(store, { url: pulled.url, signature: pulled.signature });
+        return { store: pulled.url, formatVersion: store.formatVersion };
+      }
       const store = await openStore(localStoreFolder(dir), { recover });
       session.setStore(store);
       return { store: store.root, formatVersion: store.formatVersion };
     },
 
     'store.init': async ({ path: dir }) => {
+      if (isBucketUrl(dir)) {
+        // a prefix holding no store gets one, made in the working copy and published
+        const pulled = await pullBucket(dir, { lockWaitMs: BUCKET_OPEN_WAIT_MS, create: true });
+        const store = await openStore(pulled.storeDir);
+        session.setStore(store, { url: pulled.url, signature: pulled.signature });
+        return { store: pulled.url, created: pulled.created };
+      }
       const { store, created } = await initStore(localStoreFolder(dir));
       session.setStore(store);
       return { store: store.root, created };

@@ -24,11 +24,16 @@ const CANCEL_GRACE_MS = 15_000;
 /** Where a job runs: a worker thread of the host's process, or a child process of its own. */
 type JobPlace = 'thread' | 'process';
 
+/** Runs a job in the thread that starts it (the command line's: core/api/inlineJob.ts, given through `runHere`). */
+type RunHere = (start: JobStart, on: LinkEvents) => JobLink;
+
 interface JobManagerOptions {
   /** default thread */
   runIn?: JobPlace;
   /** how long a cancelled job may take to clean up before it is stopped by force (default 15 s) */
   cancelGraceMs?: number;
+  /** the open store's bucket (s3://…) when the store is its working copy, read when a job starts (core/api/bucketStore.ts) */
+  bucket?: () => string | null;
 }
 const KEEP_ENDED = 100;
 
@@ -170,6 +175,8 @@ export class JobManager {
   private nextId = 1;
   private readonly runIn: JobPlace;
   private readonly cancelGraceMs: number;
+  private here: RunHere | null = null;
+  private readonly bucket: () => string | null;
 
   /**
    * @param storeRoot the open store, read when a job starts
@@ -184,6 +191,17 @@ export class JobManager {
   ) {
     this.runIn = options.runIn ?? 'thread';
     this.cancelGraceMs = options.cancelGraceMs ?? CANCEL_GRACE_MS;
+    this.bucket = options.bucket ?? (() => null);
+  }
+
+  /**
+   * Runs the jobs started from now on in this thread, through `run`, instead of in threads or
+   * processes of their own: the command line, whose process runs one job and ends
+   * (core/api/inlineJob.ts says what that saves). Such a job cannot be stopped by force: a
+   * cancel it does not honour within the grace period waits for its end.
+   */
+  runHere(run: RunHere): void {
+    this.here = run;
   }
 
   /** Subscribes to job events; returns the unsubscribe function. */
@@ -341,8 +359,8 @@ export class JobManager {
         });
       },
     };
-    const start: JobStart = { params: job.params, storeRoot, threadSettings: this.threadSettings };
-    job.link = place === 'process' ? processLink(this.workerEntry, start, events) : threadLink(this.workerEntry, start, events);
+    const start: JobStart = { params: job.params, storeRoot, threadSettings: this.threadSettings, bucket: this.bucket() };
+    job.link = this.here ? this.here(start, events) : place === 'process' ? processLink(this.workerEntry, start, events) : threadLink(this.workerEntry, start, events);
   }
 
   /**

@@ -7,6 +7,8 @@ export interface JobStart {
   params: JobParams;
   storeRoot: string | null;
   threadSettings: JobThreadSettings | null;
+  /** the bucket (s3://…) whose working copy `storeRoot` is: a writer pulls, runs on it and publishes (core/api/bucketStore.ts) */
+  bucket?: string | null;
 }
 
 /** What the host sends a running job: its start (to a process), or the request to stop. */
@@ -56,7 +58,7 @@ export function jobPort(): JobPort {
     for (const listener of cancels.splice(0)) listener();
   };
   process.on('message', (message: HostMessage) => {
-    if (message.type === 'start') started({ params: message.params, storeRoot: message.storeRoot, threadSettings: message.threadSettings });
+    if (message.type === 'start') started({ params: message.params, storeRoot: message.storeRoot, threadSettings: message.threadSettings, bucket: message.bucket ?? null });
     else if (message.type === 'cancel') cancel();
   });
   // the host is gone: stop as a cancel would, and end even if the job does not stop

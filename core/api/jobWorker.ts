@@ -6,6 +6,7 @@ import type { JobProgress } from './contract.js';
 import { applyJobThreadSettings, type WorkerMessage } from './jobManager.js';
 import { jobPort } from './jobPort.js';
 import { checkJobResult, runJob } from './runJob.js';
+import { publishesOnBucket, runOnBucket } from './bucketStore.js';
 
 /**
  * A job's thread, or its process of its own (see JobPort): runs one job and reports
@@ -13,18 +14,20 @@ import { checkJobResult, runJob } from './runJob.js';
  * used). `{type: 'cancel'}` from the host aborts it.
  */
 const port = jobPort();
-const { params, storeRoot, threadSettings } = await port.start;
+const { params, storeRoot, threadSettings, bucket } = await port.start;
 // before the job starts a thread (they inherit the priority) or opens DuckDB
 applyJobThreadSettings(threadSettings, port.ownProcess);
 const controller = new AbortController();
 port.onCancel(() => controller.abort());
 const send = (message: WorkerMessage) => port.send(message);
 let lastProgress = 0;
+let lastStage = '';
 const progress = (update: JobProgress) => {
   const now = Date.now();
-  // at most ten updates a second reach the host
-  if (now - lastProgress < 100 && update.fraction !== 1) return;
+  // at most ten updates a second reach the host, and every change of stage (pulling, publishing)
+  if (now - lastProgress < 100 && update.fraction !== 1 && update.stage === lastStage) return;
   lastProgress = now;
+  lastStage = update.stage;
   void send({ type: 'progress', progress: update });
 };
 
@@ -41,7 +44,12 @@ async function holdForTests(signal: AbortSignal): Promise<void> {
 try {
   await holdForTests(controller.signal);
   if (controller.signal.aborted) throw new CancelledError(`${params.kind}: cancelled before its work began`);
-  const result = await runJob(params, { storeRoot, signal: controller.signal, progress });
+  const ctx = { signal: controller.signal, progress };
+  // a writer on a bucket's store: on a fresh pull of its working copy, then published
+  const result =
+    bucket !== undefined && bucket !== null && publishesOnBucket(params.kind)
+      ? await runOnBucket(bucket, params.kind, ctx, (root) => runJob(params, { ...ctx, storeRoot: root }))
+      : await runJob(params, { ...ctx, storeRoot });
   await send({ type: 'done', result: checkJobResult(params.kind, result) });
 } catch (error) {
   await send({ type: 'error', error: serializeError(error) });

@@ -46,6 +46,10 @@ function onMenu(event: Extract<HostEvent, { type: 'menu' }>): void {
       showStartup(false);
       void loadInfo();
       break;
+    case 'open-bucket':
+      // the startup screen's "Open bucket…" field takes s3://bucket/prefix
+      showStartup(true);
+      break;
     case 'ingest-files':
       ingest([], event.paths ?? (event.path ? [event.path] : []));
       break;

@@ -271,19 +271,19 @@ describe('read-only commands on --store s3://…', () => {
     expect(noVersion.stderr.split('\n').find((l) => l.startsWith('error'))).toBe(`error NOT_FOUND: no version of cleaned/ES in ${LAKE}/`);
   });
 
-  it('serve and migrate on an s3:// store are BAD_REQUEST naming them; no folder named s3: appears', async (context) => {
+  it('migrate and serve --demo on an s3:// store are BAD_REQUEST naming them; no folder named s3: appears', async (context) => {
     skipWithoutMoto(context);
-    // the other commands work on the store's working copy (tests/cli/s3Store.test.ts)
+    // the other commands work on the store's working copy (tests/cli/s3Store.test.ts; serve: tests/cli/serveBucket.test.ts)
     const run = await cliJson('migrate', '--store', LAKE);
     expect({ code: run.code, error: run.json.error }).toEqual({
       code: 2,
       error: { code: 'BAD_REQUEST', message: `migrate is not available on an s3:// store yet; use mes-data sync ${LAKE} <folder> to work on a local copy`, details: { store: LAKE, command: 'migrate' } },
     });
     // serve has no --json: its one error line
-    const serve = await cli('serve', '--no-open', '--store', LAKE);
+    const serve = await cli('serve', '--no-open', '--demo', '--store', LAKE);
     expect({ code: serve.code, line: serve.stderr.split('\n').find((l) => l.startsWith('error')) }).toEqual({
       code: 2,
-      line: `error BAD_REQUEST: serve is not available on an s3:// store yet; use mes-data sync ${LAKE} <folder> to work on a local copy`,
+      line: `error BAD_REQUEST: --demo makes the demo store in a folder, not in ${LAKE}: make it in a folder, then mes-data sync FOLDER ${LAKE}`,
     });
     expect(fs.existsSync(path.resolve('s3:'))).toBe(false);
   });

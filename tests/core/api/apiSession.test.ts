@@ -139,13 +139,13 @@ describe('ApiSession: the requests the command line makes', () => {
     expect(fs.existsSync(leftover)).toBe(false);
   });
 
-  it('store.open and store.init of a store URL are BAD_REQUEST naming what reads it; a file:// URL is its folder', async () => {
+  it('store.open and store.init of a store URL other than s3:// are BAD_REQUEST naming what is taken; a file:// URL is its folder', async () => {
     for (const name of ['store.open', 'store.init'] as const) {
-      const error = (await session.invoke(name, { path: 's3://team-lake/mes' }).catch((e: unknown) => e)) as { code: string; message: string };
+      const error = (await session.invoke(name, { path: 'gs://team-lake/mes' }).catch((e: unknown) => e)) as { code: string; message: string };
       expect(error.code).toBe('BAD_REQUEST');
-      expect(error.message).toBe('s3://team-lake/mes is a store URL; the app opens store folders on this machine. Read it with mes-data ls, show or schema --store s3://team-lake/mes, or copy it to a folder with mes-data sync s3://team-lake/mes FOLDER');
+      expect(error.message).toBe('gs://team-lake/mes is a store URL of a scheme the app does not open; give a store folder on this machine or s3://bucket/prefix (Google Cloud Storage through its S3-compatible endpoint)');
     }
-    expect(fs.existsSync(path.resolve('s3:'))).toBe(false);
+    expect(fs.existsSync(path.resolve('gs:'))).toBe(false);
     expect(await session.invoke('store.open', { path: `file://${store}` })).toEqual({ store, formatVersion: 2 });
   });
 
