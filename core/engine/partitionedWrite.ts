@@ -29,13 +29,15 @@ interface PartitionedWriteOptions {
   writePartitionColumns?: boolean;
   /** the Iceberg field id of every column (`FIELD_IDS`), for files that join an Iceberg table */
   fieldIds?: Record<string, number>;
-  /** the column every file is sorted by */
-  orderBy: string;
+  /** the column every file is sorted by, or the columns (outermost first) when one has ties */
+  orderBy: string | string[];
   /** one of COMPRESSIONS (core/parquet/compression.ts) */
   compression: string;
   /** key-value metadata for every file's footer */
   keyValue?: Record<string, string>;
   rowGroupSize?: number;
+  /** Parquet's version 2 encodings (timestamps delta-encoded, doubles byte-stream-split) and a 1 KiB dictionary limit, as the feature sets are written */
+  v2Encodings?: boolean;
   /** partitions the COPY may hold open at once (the most it writes); DuckDB's default is 100 */
   maxOpenFiles?: number;
   /** called as each step ends, with its name (a caller's phase profile) */
@@ -48,6 +50,7 @@ function copyOptions(options: PartitionedWriteOptions, partitioned: boolean): st
     throw new BadRequestError(`unknown compression "${options.compression}"; use one of ${COMPRESSIONS.join(', ')}`, { compression: options.compression });
   }
   const parts = ['FORMAT parquet', `COMPRESSION ${duckdbCodec(options.compression)}`, `ROW_GROUP_SIZE ${options.rowGroupSize ?? 122_880}`];
+  if (options.v2Encodings) parts.push('PARQUET_VERSION V2', 'DICTIONARY_SIZE_LIMIT 1024');
   if (partitioned) parts.push(`PARTITION_BY (${options.partitionBy.map(sqlIdent).join(', ')})`, "FILENAME_PATTERN 'part-{i}'", 'OVERWRITE_OR_IGNORE');
   if (partitioned && options.writePartitionColumns) parts.push('WRITE_PARTITION_COLUMNS true');
   const ids = Object.entries(options.fieldIds ?? {});
@@ -76,7 +79,10 @@ export async function writePartitionedSorted(connection: EngineConnection, selec
   // a file name taken twice would have been overwritten: callers keep partitions of one COPY apart
   const written = [...new Set(returned)].sort();
   if (written.length === 0) return { files: written, merged: 0, rewritten: 0 };
-  const order = sqlIdent(options.orderBy);
+  const keys = (Array.isArray(options.orderBy) ? options.orderBy : [options.orderBy]).map(sqlIdent);
+  const order = keys.join(', ');
+  // a row comes before the one above it: lexicographically by the keys
+  const back = keys.map((key, k) => [...keys.slice(0, k).map((before) => `${before} = lag(${before}) OVER w`), `${key} < lag(${key}) OVER w`].join(' AND ')).map((term) => `(${term})`).join(' OR ');
   const byFolder = new Map<string, string[]>();
   for (const file of written) {
     const folder = path.dirname(file);
@@ -98,7 +104,7 @@ export async function writePartitionedSorted(connection: EngineConnection, selec
   // the merged files were written sorted; the others are checked in one query
   const single = files.filter((file) => !mergedFiles.has(file));
   const unsorted = single.length === 0 ? [] : await connection.rows(
-    `SELECT DISTINCT filename FROM (SELECT filename, ${order} < lag(${order}) OVER (PARTITION BY filename ORDER BY file_row_number) AS back FROM read_parquet(${sqlFileList(single)}, hive_partitioning = false)) WHERE back ORDER BY filename`,
+    `SELECT DISTINCT filename FROM (SELECT filename, ${back} AS back FROM read_parquet(${sqlFileList(single)}, hive_partitioning = false) WINDOW w AS (PARTITION BY filename ORDER BY file_row_number)) WHERE back ORDER BY filename`,
     `checking the order of the files in ${dir}`,
   );
   step('write order check');

@@ -4,16 +4,19 @@ import fsSync from 'node:fs';
 import path from 'node:path';
 import { BadRequestError, CancelledError, MesDataError, NotFoundError, ValidationGateError } from '../errors.js';
 import { sqlFileList, sqlString, withConnection, type EngineConnection } from '../engine/duckdbEngine.js';
+import { writePartitionedSorted } from '../engine/partitionedWrite.js';
 import { Dataset } from '../parquet/parquetDataset.js';
 import { openParquetFile } from '../parquet/parquetFile.js';
 import type { DataSchema } from '../schema/dataSchema.js';
 import { SchemaRegistry } from '../schema/schemaRegistry.js';
 import { writeFeatures } from '../store/layerIO.js';
 import { MetadataManager, type CompressionName, type Dependency, type QualityMetrics } from '../store/metadataManager.js';
-import { absolute, featureKey, versionPath, versionSidecarPath, type Store } from '../store/storeLayout.js';
+import { absolute, featureKey, tablePath, versionPath, versionSidecarPath, type Store } from '../store/storeLayout.js';
+import { loadTable } from '../iceberg/tableCommit.js';
+import { defaultSpec } from '../iceberg/tableMetadata.js';
 import { checkAssetName } from '../store/storeNames.js';
 import { resolveStorePath, storePathParts } from '../store/storePaths.js';
-import { commitVersion, type CommitVersionResult, type VersionSidecarInput } from '../store/versionCommit.js';
+import { commitVersion, newestVersion, type CommitVersionResult, type PartitionBy, type VersionSidecarInput } from '../store/versionCommit.js';
 import { listVersions } from '../store/versionLedger.js';
 import type { ValidationReport } from '../validation/issueRows.js';
 import { floatColumn, timestampColumn } from '../validation/columnData.js';
@@ -21,7 +24,20 @@ import { validateTable } from '../validation/validateTable.js';
 import { checkBarColumns, streamBars } from './barSource.js';
 import { buildFeatureTable, FEATURE_SETS, priceVolatility, type FeatureSet, type VolatilityPeriods } from './buildFeatureTable.js';
 import { FeatureGate, type GateColumn } from './featureGate.js';
-import { MomentumState, type MomentumOutputs, type MomentumPeriods } from './featureMath.js';
+import { MomentumState, type MomentumOutputs, type MomentumPeriods, type MomentumSaved } from './featureMath.js';
+import {
+  buildFactsOf,
+  decodeNumbers,
+  encodeNumber,
+  FEATURE_LAYOUT,
+  featurePartition,
+  PartitionCursor,
+  resumePoint,
+  sourcePartitions,
+  type FeatureBuildFacts,
+  type ResumePoint,
+  type SourcePartition,
+} from './featurePartitions.js';
 import { FeatureSink, type SinkColumn } from './featureSink.js';
 import { DailyBarFolder, TradingDayClock, VolumeProfileFolder } from './sessionBars.js';
 import { mostCommonStep } from '../validation/tradingRules.js';
@@ -54,8 +70,14 @@ interface BuildPlan {
   set: FeatureSet;
   asset: string;
   sourcePath: string;
-  /** the source version's files (absolute paths, rows from the sidecar), in the order a dataset reads them */
-  files: { path: string; rows: number }[];
+  /** the source version's files (absolute paths, names in the version folder, rows and SHA-256 from the sidecar), in the order a dataset reads them */
+  files: SourceFile[];
+  /** how the feature table is partitioned, and where an incremental build starts; null for an unpartitioned table (one file) */
+  layout: Layout | null;
+  /** what the sidecar records of the build (`extra.featureBuild`) but the bar interval */
+  facts: Omit<FeatureBuildFacts, 'daily'>;
+  /** the newest version of the set when the build was planned (an incremental build keeps its partitions) */
+  newest: number | null;
   totalRows: number;
   schema: DataSchema;
   fingerprint: string;
@@ -65,6 +87,33 @@ interface BuildPlan {
   signal?: AbortSignal;
   progress: NonNullable<BuildFeaturesOptions['progress']>;
   what: string;
+}
+
+interface SourceFile {
+  path: string;
+  name: string;
+  rows: number;
+  sha256: string;
+}
+
+/** A partitioned feature table: its source's partitions, by date or by year, and the feature partitions. */
+interface Layout {
+  source: PartitionBy;
+  feature: PartitionBy;
+  partitions: SourcePartition[];
+  /** where an incremental build starts (null: a full build) */
+  resume: ResumePoint | null;
+}
+
+/**
+ * Thrown inside an incremental build when what the previous version saved does not let it go
+ * on exactly (a session or a day that goes on across the first changed partition, a state
+ * not saved): the build starts over, in full.
+ */
+class NeedsFullBuild extends MesDataError {
+  constructor(reason: string) {
+    super('INTERNAL', `the build cannot go on from the previous version: ${reason}`);
+  }
 }
 
 /**
@@ -155,7 +204,7 @@ function gateFailure(plan: BuildPlan, report: ValidationReport): ValidationGateE
  * is resolved once and only what lies below it is looked at for each file: resolving 2,974
  * paths one by one from the store root took 0.17 s of the build's thread.
  */
-function sourceFiles(root: string, sourcePath: string, files: { path: string; rows: number }[]): { path: string; rows: number }[] {
+function sourceFiles(root: string, sourcePath: string, files: { path: string; rows: number; sha256: string }[]): SourceFile[] {
   const key = (p: string) => p.split('/');
   const sorted = [...files].sort((a, b) => {
     const x = key(a.path);
@@ -183,7 +232,7 @@ function sourceFiles(root: string, sourcePath: string, files: { path: string; ro
       if (linked) resolveStorePath(root, `${sourcePath}/${file.path}`);
       if (folder) folders.add(current);
     }
-    return { path: current, rows: file.rows };
+    return { path: current, name: file.path, rows: file.rows, sha256: file.sha256 };
   });
 }
 
@@ -210,40 +259,72 @@ async function inferredInterval(connection: EngineConnection, plan: BuildPlan): 
 
 /**
  * momentum_indicators streamed: closes chunk by chunk through the indicator states, each
- * chunk checked by the gate and spilled, then one Parquet file written by DuckDB into the
- * commit's staging folder. Timestamps are written as microseconds, so only bars on whole
- * milliseconds come this way (DuckDB reads TIMESTAMP(NANOS) at microsecond precision): the
- * first timestamp off a whole millisecond hands the build to `streamMomentumNanoseconds`.
+ * chunk checked by the gate and spilled, then written by DuckDB into the commit's staging
+ * folder (a file a source partition, or one file for an unpartitioned table). Timestamps are
+ * written as microseconds, so only bars on whole milliseconds come this way (DuckDB reads
+ * TIMESTAMP(NANOS) at microsecond precision): the first timestamp off a whole millisecond
+ * hands the build to `streamMomentumNanoseconds`. An incremental build (`plan.layout.resume`)
+ * reads only from its first changed partition on, the indicators taking up the state saved
+ * at the end of the partition before it and the last closes before it from the source.
  */
 async function streamMomentum(plan: BuildPlan): Promise<CommitVersionResult> {
   const gate = momentumGate(plan);
-  const sink = await FeatureSink.open(plan.store, [{ name: 'ts', type: 'TIMESTAMPTZ' }, ...MOMENTUM_COLUMNS.map((name): SinkColumn => ({ name, type: 'DOUBLE' }))]);
+  const layout = plan.layout;
+  const sink = await FeatureSink.open(plan.store, [{ name: 'ts', type: 'TIMESTAMPTZ' }, ...MOMENTUM_COLUMNS.map((name): SinkColumn => ({ name, type: 'DOUBLE' })), ...dateSinkColumn(layout)]);
   try {
     return await withConnection(async (connection) => {
       const { out, columns: outputs } = momentumOutputs();
-      const state = new MomentumState(momentumPeriods(plan));
+      const periods = momentumPeriods(plan);
+      const state = new MomentumState(periods);
+      const start = layout?.resume?.start ?? 0;
+      const firstFile = layout ? firstFileOf(layout, start, plan.files.length) : 0;
+      if (layout?.resume) {
+        const before = layout.partitions[start - 1];
+        const saved = savedMomentum(layout.resume.entries.get(featurePartition(before.value, layout.feature))?.extra?.resume);
+        const rowsBefore = layout.partitions.slice(0, start).reduce((sum, p) => sum + p.rows, 0);
+        if (!saved || saved.seen !== rowsBefore) throw new NeedsFullBuild(`no saved state at the end of ${before.value}`);
+        const closes = await lastCloses(connection, plan.files.slice(0, firstFile), Math.min(periods.momentum, saved.seen), plan.what);
+        if (closes.length < Math.min(periods.momentum, saved.seen)) throw new NeedsFullBuild(`fewer closes before ${layout.partitions[start].value} than counted`);
+        state.restore(saved, closes);
+      }
+      const files = plan.files.slice(firstFile);
+      const cursor = layout ? new PartitionCursor(layout.partitions, start) : null;
+      const days = new Int32Array(CHUNK);
+      const saved = new Map<string, Record<string, unknown>>();
+      const span = new DateSpan();
       let read = 0;
-      if (!(await checkBarColumns(connection, plan.files[0].path, ['close'], plan.what))) throw new NeedsWholeTable('the timestamp column is not a timestamp');
-      await streamBars(connection, plan.files, ['close'], plan.what, (chunk) => {
-        const n = chunk.rows;
-        const us = chunk.us;
-        const close = chunk.columns.close;
-        for (let i = 0; i < n; i++) {
-          // NaN (a null timestamp) fails this too, and the nanosecond build sends it to the whole-table one
-          if (us[i] % 1000 !== 0) throw new NeedsNanoseconds();
-          state.push(close[i], i, out);
-        }
-        if (!gate.check([us, null, ...outputs], n)) throw new NeedsWholeTable('timestamps out of order');
-        sink.append([us, ...outputs], n);
-        read += n;
-        plan.progress({ fraction: 0.05 + 0.75 * Math.min(1, read / Math.max(1, plan.totalRows)), stage: `computing ${plan.set}`, rows: read });
-      });
+      if (files.length > 0) {
+        if (!(await checkBarColumns(connection, files[0].path, ['close'], plan.what))) throw new NeedsWholeTable('the timestamp column is not a timestamp');
+        await streamBars(connection, files, ['close'], plan.what, (chunk) => {
+          const n = chunk.rows;
+          const us = chunk.us;
+          const close = chunk.columns.close;
+          for (let i = 0; i < n; i++) {
+            // NaN (a null timestamp) fails this too, and the nanosecond build sends it to the whole-table one
+            if (us[i] % 1000 !== 0) throw new NeedsNanoseconds();
+            state.push(close[i], i, out);
+            if (cursor && layout) {
+              cursor.next();
+              const partition = layout.partitions[cursor.index];
+              days[i] = layout.source === 'year' ? Math.floor(us[i] / DAY_US) : partition.day;
+              if (cursor.atEnd) saved.set(featurePartition(partition.value, layout.feature), { state: encodeMomentum(state.save()) });
+            }
+          }
+          if (!gate.check([us, null, ...outputs], n)) throw new NeedsWholeTable('timestamps out of order');
+          if (layout) span.add(days, n);
+          sink.append(layout ? [us, ...outputs, days] : [us, ...outputs], n);
+          read += n;
+          plan.progress({ fraction: 0.05 + 0.75 * Math.min(1, read / Math.max(1, plan.totalRows)), stage: `computing ${plan.set}`, rows: read });
+        });
+      }
+      if (cursor && !cursor.finish()) throw countMismatch(plan, read);
       const report = gate.report(`${plan.set} for ${plan.asset}`);
       if (!report.valid) throw gateFailure(plan, report);
       checkCancelled(plan);
       plan.progress({ fraction: 0.8, stage: 'writing', rows: read });
-      const select = `${sink.column('ts')} AS "timestamp", ${sqlString(plan.asset)} AS asset, ${MOMENTUM_COLUMNS.map((name) => `${sink.column(name)} AS ${name}`).join(', ')}`;
-      return commitStreamed(plan, report, (file, keyValue, fieldIds) => sink.copyTo(connection, select, file, keyValue, plan.what, fieldIds));
+      const columns = `${sink.column('ts')} AS "timestamp", ${sqlString(plan.asset)} AS asset, ${MOMENTUM_COLUMNS.map((name) => `${sink.column(name)} AS ${name}`).join(', ')}`;
+      if (!layout) return commitStreamed(plan, report, (file, keyValue, fieldIds) => sink.copyTo(connection, `${columns}`, file, keyValue, plan.what, fieldIds));
+      return commitPartitioned(plan, layout, report, { connection, sink, columns: `${columns}, ${sink.column('date')} AS date`, orderBy: 'timestamp', resumeOf: (value) => saved.get(value), span, daily: null });
     }, plan.signal);
   } finally {
     await sink.dispose();
@@ -299,9 +380,10 @@ async function streamMomentumNanoseconds(plan: BuildPlan): Promise<CommitVersion
   }
 }
 
-/** volume_profile streamed: sessions folded bar by bar, their levels spilled, one file written by DuckDB. */
+/** volume_profile streamed: sessions folded bar by bar, their levels spilled, written by DuckDB (a file a source partition, or one). */
 async function streamVolumeProfile(plan: BuildPlan, tick: number): Promise<CommitVersionResult> {
   const levelColumns = ['price_level', 'volume', 'poc_price', 'value_area_high', 'value_area_low'];
+  const layout = plan.layout;
   const gate = FeatureGate.open(plan.schema, [
     { name: 'session_date', kind: 'date32' },
     { name: 'asset', kind: 'utf8' },
@@ -312,22 +394,30 @@ async function streamVolumeProfile(plan: BuildPlan, tick: number): Promise<Commi
     { name: 'value_area_low', kind: 'float64' },
   ]);
   if (typeof gate === 'string') throw new NeedsWholeTable(gate);
-  const sink = await FeatureSink.open(plan.store, [{ name: 'session_date', type: 'DATE' }, ...levelColumns.map((name): SinkColumn => ({ name, type: 'DOUBLE', nanIsNull: false }))]);
+  const sink = await FeatureSink.open(plan.store, [{ name: 'session_date', type: 'DATE' }, ...levelColumns.map((name): SinkColumn => ({ name, type: 'DOUBLE', nanIsNull: false })), ...dateSinkColumn(layout)]);
   try {
     return await withConnection(async (connection) => {
       const day = new Int32Array(CHUNK);
+      const dates = new Int32Array(CHUNK);
       const columns = levelColumns.map(() => new Float64Array(CHUNK));
       const [price, volume, poc, high, low] = columns;
+      const span = new DateSpan();
       let buffered = 0;
       const flush = () => {
         if (buffered === 0) return;
         gate.check([null, null, ...columns], buffered);
-        sink.append([day, ...columns], buffered);
+        if (layout) span.add(dates, buffered);
+        sink.append(layout ? [day, ...columns, dates] : [day, ...columns], buffered);
         buffered = 0;
       };
+      // the date of each session's first bar in the source, in the order the sessions end
+      const sessionDates: number[] = [];
+      let sessionsDone = 0;
       const folder = new VolumeProfileFolder(tick, (session) => {
+        const date = sessionDates[sessionsDone++];
         for (let i = 0; i < session.price.length; i++) {
           day[buffered] = session.day;
+          dates[buffered] = date;
           price[buffered] = session.price[i];
           volume[buffered] = session.volume[i];
           poc[buffered] = session.poc;
@@ -336,22 +426,57 @@ async function streamVolumeProfile(plan: BuildPlan, tick: number): Promise<Commi
           if (++buffered === CHUNK) flush();
         }
       }, plan.parameters.valueAreaShare);
+      const start = layout?.resume?.start ?? 0;
+      const firstFile = layout ? firstFileOf(layout, start, plan.files.length) : 0;
+      // an incremental build starts with a new session: the one open at the end of the partition before must have ended there
+      let resumedFrom = Number.NaN;
+      if (layout?.resume) {
+        const before = layout.partitions[start - 1];
+        const resume = layout.resume.entries.get(featurePartition(before.value, layout.feature))?.extra?.resume as { lastDay?: unknown; spills?: unknown } | undefined;
+        if (typeof resume?.lastDay !== 'number' || resume.spills !== false) throw new NeedsFullBuild(`the session at the end of ${before.value} is not known to end there`);
+        resumedFrom = resume.lastDay;
+      }
+      const files = plan.files.slice(firstFile);
+      const cursor = layout ? new PartitionCursor(layout.partitions, start) : null;
+      // per partition read: the trading day of its last bar, and whether that day goes on into the next partition
+      const lastDay = new Map<number, number>();
+      const spills = new Map<number, boolean>();
+      let lastBarDay = Number.NaN;
+      let lastPartition = -1;
       let read = 0;
-      if (!(await checkBarColumns(connection, plan.files[0].path, ['close', 'volume'], plan.what))) throw new NeedsWholeTable('the timestamp column is not a timestamp');
-      const interval = await inferredInterval(connection, plan);
-      // no whole-second step (ticks) means intraday: only a step of a day or more keeps UTC dates
-      const clock = new TradingDayClock(interval !== null && interval >= 86_400);
-      await streamBars(connection, plan.files, ['close', 'volume'], plan.what, (chunk) => {
-        const n = chunk.rows;
-        const us = chunk.us;
-        const { close, volume: barVolume } = chunk.columns;
-        for (let i = 0; i < n; i++) {
-          if (us[i] !== us[i]) throw new NeedsWholeTable('a null timestamp');
-          folder.push(clock.day(Math.trunc(us[i] / 1000)), close[i], barVolume[i]);
-        }
-        read += n;
-        plan.progress({ fraction: 0.05 + 0.75 * Math.min(1, read / Math.max(1, plan.totalRows)), stage: `computing ${plan.set}`, rows: read });
-      });
+      let daily: boolean | null = null;
+      if (files.length > 0) {
+        if (!(await checkBarColumns(connection, files[0].path, ['close', 'volume'], plan.what))) throw new NeedsWholeTable('the timestamp column is not a timestamp');
+        const interval = await inferredInterval(connection, plan);
+        // no whole-second step (ticks) means intraday: only a step of a day or more keeps UTC dates
+        daily = interval !== null && interval >= 86_400;
+        if (layout?.resume && buildFactsOf(layout.resume.previous.metadata)?.daily !== daily) throw new NeedsFullBuild('the bars were taken otherwise (daily or intraday)');
+        const clock = new TradingDayClock(daily);
+        await streamBars(connection, files, ['close', 'volume'], plan.what, (chunk) => {
+          const n = chunk.rows;
+          const us = chunk.us;
+          const { close, volume: barVolume } = chunk.columns;
+          for (let i = 0; i < n; i++) {
+            if (us[i] !== us[i]) throw new NeedsWholeTable('a null timestamp');
+            const barDay = clock.day(Math.trunc(us[i] / 1000));
+            if (cursor && layout) {
+              if (cursor.next()) {
+                if (lastPartition >= 0) spills.set(lastPartition, barDay === lastBarDay);
+                else if (barDay === resumedFrom) throw new NeedsFullBuild(`the session of ${layout.partitions[cursor.index].value} began in the partition before`);
+                lastPartition = cursor.index;
+              }
+              if (barDay !== lastBarDay) sessionDates.push(layout.source === 'year' ? Math.floor(us[i] / DAY_US) : layout.partitions[cursor.index].day);
+              if (cursor.atEnd) lastDay.set(cursor.index, barDay);
+            }
+            lastBarDay = barDay;
+            folder.push(barDay, close[i], barVolume[i]);
+          }
+          read += n;
+          plan.progress({ fraction: 0.05 + 0.75 * Math.min(1, read / Math.max(1, plan.totalRows)), stage: `computing ${plan.set}`, rows: read });
+        });
+      }
+      if (cursor && !cursor.finish()) throw countMismatch(plan, read);
+      if (lastPartition >= 0) spills.set(lastPartition, false);
       folder.finish();
       flush();
       const report = gate.report(`${plan.set} for ${plan.asset}`);
@@ -362,57 +487,178 @@ async function streamVolumeProfile(plan: BuildPlan, tick: number): Promise<Commi
       const volumeSql = gate.volumeIsIntegral ? `${sink.column('volume')}::BIGINT AS volume` : `${sink.column('volume')} AS volume`;
       const others = (name: string) => `${sink.column(name)} AS ${name}`;
       const select = `${sink.column('session_date')} AS session_date, ${sqlString(plan.asset)} AS asset, ${others('price_level')}, ${volumeSql}, ${others('poc_price')}, ${others('value_area_high')}, ${others('value_area_low')}`;
-      return commitStreamed(plan, report, (file, keyValue, fieldIds) => sink.copyTo(connection, select, file, keyValue, plan.what, fieldIds));
+      if (!layout) return commitStreamed(plan, report, (file, keyValue, fieldIds) => sink.copyTo(connection, select, file, keyValue, plan.what, fieldIds));
+      // a feature partition is its source partition here
+      const indexOf = new Map(layout.partitions.map((p, k) => [p.value, k]));
+      const resumeOf = (value: string) => {
+        const k = indexOf.get(value);
+        return k === undefined ? undefined : { lastDay: lastDay.get(k), spills: spills.get(k) };
+      };
+      return commitPartitioned(plan, layout, report, { connection, sink, columns: `${select}, ${sink.column('date')} AS date`, orderBy: ['session_date', 'price_level'], resumeOf, span, daily });
     }, plan.signal);
   } finally {
     await sink.dispose();
   }
+}
+
+/** The daily bars an incremental price_volatility build starts from, as the entries of the previous version keep them. */
+interface SavedDays {
+  day: number[];
+  open: number[];
+  high: number[];
+  low: number[];
+  close: number[];
+  /** the source partition of each day's first bar and of its last */
+  src: string[];
+  lastSrc: string[];
+  /** each day's `date` (its first bar's date in the source) */
+  date: number[];
+}
+
+function emptyDays(): SavedDays {
+  return { day: [], open: [], high: [], low: [], close: [], src: [], lastSrc: [], date: [] };
+}
+
+/** The days an entry's `extra.resume.days` holds, or null when it holds none or other values. */
+function savedDays(resume: unknown): SavedDays | null {
+  const days = (resume as { days?: Record<string, unknown> } | undefined)?.days;
+  if (!days) return null;
+  const numbers = (['day', 'open', 'high', 'low', 'close', 'date'] as const).map((name) => decodeNumbers(days[name]));
+  const strings = (['src', 'lastSrc'] as const).map((name) => (Array.isArray(days[name]) && (days[name] as unknown[]).every((v) => typeof v === 'string') ? (days[name] as string[]) : null));
+  if (numbers.some((n) => n === null) || strings.some((s) => s === null)) return null;
+  const [day, open, high, low, close, date] = numbers as number[][];
+  const [src, lastSrc] = strings as string[][];
+  if ([open, high, low, close, date, src, lastSrc].some((a) => a.length !== day.length)) return null;
+  return { day, open, high, low, close, src, lastSrc, date };
 }
 
 /**
  * price_volatility: the bars are folded into daily bars while they stream (one row per
  * trading date: a few thousand rows for decades), then computed and validated like the
  * whole-table build and written by DuckDB (the dates at 00:00 UTC are whole microseconds).
+ * An incremental build reads the bars from its first changed partition on and takes the
+ * daily bars before it from the previous version's entries, so the series computed on is
+ * the whole one, as in a full build; it writes the years from the changed one on.
  */
 async function streamPriceVolatility(plan: BuildPlan): Promise<CommitVersionResult> {
   const folder = new DailyBarFolder();
+  const layout = plan.layout;
   const names = ['realized_vol_30d', 'realized_vol_60d', 'vol_ratio', 'true_range', 'atr_14'];
-  const sink = await FeatureSink.open(plan.store, [{ name: 'ts', type: 'TIMESTAMPTZ' }, ...names.map((name): SinkColumn => ({ name, type: 'DOUBLE' }))]);
+  const sink = await FeatureSink.open(plan.store, [{ name: 'ts', type: 'TIMESTAMPTZ' }, ...names.map((name): SinkColumn => ({ name, type: 'DOUBLE' })), ...dateSinkColumn(layout)]);
   try {
     return await withConnection(async (connection) => {
-      if (!(await checkBarColumns(connection, plan.files[0].path, ['open', 'high', 'low', 'close', 'volume'], plan.what))) throw new NeedsWholeTable('the timestamp column is not a timestamp');
-      const interval = await inferredInterval(connection, plan);
-      // no whole-second step (ticks) means intraday: only a step of a day or more keeps UTC dates
-      const clock = new TradingDayClock(interval !== null && interval >= 86_400);
-      let read = 0;
-      // volume must exist (as in every build) but no price_volatility column uses it: it is not read
-      await streamBars(connection, plan.files, ['open', 'high', 'low', 'close'], plan.what, (chunk) => {
-        const n = chunk.rows;
-        const us = chunk.us;
-        const { open, high, low, close } = chunk.columns;
-        for (let i = 0; i < n; i++) {
-          if (us[i] !== us[i]) throw new NeedsWholeTable('a null timestamp');
-          folder.push(clock.day(Math.trunc(us[i] / 1000)), open[i], high[i], low[i], close[i], 0);
+      const start = layout?.resume?.start ?? 0;
+      const firstFile = layout ? firstFileOf(layout, start, plan.files.length) : 0;
+      // per day: the source partition of its first and last bar and its date (partitioned tables)
+      const days = emptyDays();
+      if (layout?.resume) {
+        const boundary = layout.partitions[start]?.value ?? null;
+        const before = [...layout.resume.entries.entries()].filter(([value]) => value <= featurePartition(layout.partitions[start - 1].value, layout.feature)).sort(([a], [b]) => (a < b ? -1 : 1));
+        for (const [value, entry] of before) {
+          const saved = savedDays(entry.extra?.resume);
+          if (!saved) throw new NeedsFullBuild(`no daily bars saved with ${value}`);
+          for (let k = 0; k < saved.day.length; k++) {
+            if (boundary !== null && saved.src[k] >= boundary) continue;
+            if (boundary !== null && saved.lastSrc[k] >= boundary) throw new NeedsFullBuild(`the day ${saved.day[k]} goes on into ${boundary}`);
+            for (const key of Object.keys(days) as (keyof SavedDays)[]) (days[key] as unknown[]).push(saved[key][k]);
+            folder.series.day.push(saved.day[k]);
+            folder.series.open.push(saved.open[k]);
+            folder.series.high.push(saved.high[k]);
+            folder.series.low.push(saved.low[k]);
+            folder.series.close.push(saved.close[k]);
+            folder.series.volume.push(0);
+          }
         }
-        read += n;
-        plan.progress({ fraction: 0.05 + 0.75 * Math.min(1, read / Math.max(1, plan.totalRows)), stage: `computing ${plan.set}`, rows: read });
-      });
+      }
+      const files = plan.files.slice(firstFile);
+      const cursor = layout ? new PartitionCursor(layout.partitions, start) : null;
+      let read = 0;
+      let daily: boolean | null = null;
+      if (files.length > 0) {
+        if (!(await checkBarColumns(connection, files[0].path, ['open', 'high', 'low', 'close', 'volume'], plan.what))) throw new NeedsWholeTable('the timestamp column is not a timestamp');
+        const interval = await inferredInterval(connection, plan);
+        // no whole-second step (ticks) means intraday: only a step of a day or more keeps UTC dates
+        daily = interval !== null && interval >= 86_400;
+        if (layout?.resume && buildFactsOf(layout.resume.previous.metadata)?.daily !== daily) throw new NeedsFullBuild('the bars were taken otherwise (daily or intraday)');
+        const clock = new TradingDayClock(daily);
+        const savedLast = folder.series.day.length > 0 ? folder.series.day[folder.series.day.length - 1] : Number.NaN;
+        let lastBarDay = Number.NaN;
+        // volume must exist (as in every build) but no price_volatility column uses it: it is not read
+        await streamBars(connection, files, ['open', 'high', 'low', 'close'], plan.what, (chunk) => {
+          const n = chunk.rows;
+          const us = chunk.us;
+          const { open, high, low, close } = chunk.columns;
+          for (let i = 0; i < n; i++) {
+            if (us[i] !== us[i]) throw new NeedsWholeTable('a null timestamp');
+            const barDay = clock.day(Math.trunc(us[i] / 1000));
+            if (cursor && layout) {
+              cursor.next();
+              const partition = layout.partitions[cursor.index];
+              if (barDay !== lastBarDay) {
+                if (lastBarDay !== lastBarDay && barDay === savedLast) throw new NeedsFullBuild(`the day of ${partition.value} began in the partition before`);
+                days.src.push(partition.value);
+                days.lastSrc.push(partition.value);
+                days.date.push(layout.source === 'year' ? Math.floor(us[i] / DAY_US) : partition.day);
+              } else days.lastSrc[days.lastSrc.length - 1] = partition.value;
+            }
+            lastBarDay = barDay;
+            folder.push(barDay, open[i], high[i], low[i], close[i], 0);
+          }
+          read += n;
+          plan.progress({ fraction: 0.05 + 0.75 * Math.min(1, read / Math.max(1, plan.totalRows)), stage: `computing ${plan.set}`, rows: read });
+        });
+      } else if (layout?.resume) daily = buildFactsOf(layout.resume.previous.metadata)?.daily ?? null;
+      if (cursor && !cursor.finish()) throw countMismatch(plan, read);
       const { table, columns } = priceVolatility(folder.series, plan.asset, volatilityPeriods(plan));
       const { report } = validateTable(table, plan.schema, { target: `${plan.set} for ${plan.asset}` });
       if (!report.valid) throw gateFailure(plan, report);
       checkCancelled(plan);
       plan.progress({ fraction: 0.8, stage: 'writing', rows: table.numRows });
-      const days = folder.series.day;
-      sink.append([Float64Array.from(days, (d) => d * 86_400_000_000), columns.realized_vol_30d, columns.realized_vol_60d, columns.vol_ratio, columns.true_range, columns.atr_14], days.length);
+      const series = folder.series.day;
+      const ts = Float64Array.from(series, (d) => d * 86_400_000_000);
+      const values = [columns.realized_vol_30d, columns.realized_vol_60d, columns.vol_ratio, columns.true_range, columns.atr_14];
       const select = `${sink.column('ts')} AS "timestamp", ${sqlString(plan.asset)} AS asset, ${names.map((name) => `${sink.column(name)} AS ${name}`).join(', ')}`;
-      return commitStreamed(plan, report, (file, keyValue, fieldIds) => sink.copyTo(connection, select, file, keyValue, plan.what, fieldIds));
+      if (!layout) {
+        sink.append([ts, ...values], series.length);
+        return commitStreamed(plan, report, (file, keyValue, fieldIds) => sink.copyTo(connection, select, file, keyValue, plan.what, fieldIds));
+      }
+      // the rows of the years from the first changed partition's on (all of them in a full build)
+      const boundary = start < layout.partitions.length ? featurePartition(layout.partitions[start].value, layout.feature) : null;
+      const yearOf = (k: number) => new Date(days.date[k] * 86_400_000).toISOString().slice(0, 4);
+      let first = series.length;
+      if (boundary !== null) {
+        first = 0;
+        while (first < series.length && yearOf(first) < boundary) first++;
+      }
+      const dates = Int32Array.from(days.date);
+      sink.append([ts.subarray(first), ...values.map((v) => v.subarray(first)), dates.subarray(first)], series.length - first);
+      const span = new DateSpan();
+      span.add(dates.subarray(first), series.length - first);
+      // each year's entry keeps its daily bars, for the next build
+      const resumeOf = (year: string) => {
+        const saved = emptyDays();
+        for (let k = first; k < series.length; k++) {
+          if (yearOf(k) !== year) continue;
+          saved.day.push(series[k]);
+          saved.open.push(folder.series.open[k]);
+          saved.high.push(folder.series.high[k]);
+          saved.low.push(folder.series.low[k]);
+          saved.close.push(folder.series.close[k]);
+          saved.src.push(days.src[k]);
+          saved.lastSrc.push(days.lastSrc[k]);
+          saved.date.push(days.date[k]);
+        }
+        const encoded = (values: number[]) => values.map(encodeNumber);
+        return { days: { day: saved.day, open: encoded(saved.open), high: encoded(saved.high), low: encoded(saved.low), close: encoded(saved.close), src: saved.src, lastSrc: saved.lastSrc, date: saved.date } };
+      };
+      return commitPartitioned(plan, layout, report, { connection, sink, columns: `${select}, ${sink.column('date')} AS date`, orderBy: 'timestamp', resumeOf, span, daily });
     }, plan.signal);
   } finally {
     await sink.dispose();
   }
 }
 
-/** Commits one file that `write` puts at the absolute path it is given (inside the commit's staging folder). */
+/** Commits one file that `write` puts at the absolute path it is given (inside the commit's staging folder): an unpartitioned table. */
 function commitStreamed(
   plan: BuildPlan,
   report: ValidationReport,
@@ -429,6 +675,148 @@ function commitStreamed(
       ctx.registerFile('part-0.parquet', facts);
     },
   });
+}
+
+/** What `commitPartitioned` writes: the sink's rows through `columns` (one of them `date`), sorted by `orderBy` in each file. */
+interface PartitionedRows {
+  connection: EngineConnection;
+  sink: FeatureSink;
+  columns: string;
+  orderBy: string | string[];
+  /** what a feature partition's sidecar entry keeps for the next build (`extra.resume`) */
+  resumeOf: (value: string) => Record<string, unknown> | undefined;
+  /** the dates of the rows written */
+  span: DateSpan;
+  daily: boolean | null;
+}
+
+/**
+ * Commits the version of a partitioned feature table: the sink's rows written by DuckDB as a
+ * file a partition (`date=YYYY-MM-DD/part-0.parquet`, or `date_year=YYYY/…`), each file's
+ * entry keeping what the next build goes on from, and the partitions before the first changed
+ * one kept by reference. LOCKED (`commit-conflict`) when another version was committed after
+ * the build read the newest one.
+ */
+async function commitPartitioned(plan: BuildPlan, layout: Layout, report: ValidationReport, rows: PartitionedRows): Promise<CommitVersionResult> {
+  const keep = layout.resume?.keep ?? [];
+  const base = plan.sidecar(report);
+  const sidecar: VersionSidecarInput = { ...base, extra: { ...base.extra, featureBuild: { ...plan.facts, daily: rows.daily } satisfies FeatureBuildFacts } };
+  const byYear = layout.feature === 'year';
+  if (byYear) {
+    const previousRange = keep.length > 0 ? (layout.resume?.previous.metadata.dateRange ?? null) : null;
+    const from = previousRange?.from ?? rows.span.from();
+    const to = rows.span.to() ?? previousRange?.to ?? null;
+    sidecar.dateRange = from !== null && to !== null ? { from, to } : null;
+  }
+  return commitVersion(plan.store, {
+    layer: 'features',
+    key: featureKey(plan.asset, plan.set),
+    fingerprint: plan.fingerprint,
+    signal: plan.signal,
+    sidecar,
+    write: async (ctx) => {
+      // the plan was made from the newest version read before the lock: another build may have committed since
+      if (layout.resume && (ctx.previous?.version ?? null) !== plan.newest) {
+        throw new MesDataError('LOCKED', `${plan.what}: v${ctx.previous?.version} was committed while this build read its inputs; run it again`, { set: plan.set, asset: plan.asset, reason: 'commit-conflict', version: ctx.previous?.version ?? null });
+      }
+      let written = 0;
+      if (rows.sink.rows > 0) {
+        let select = `SELECT ${rows.columns} FROM ${rows.sink.finish()}`;
+        const columns = (await rows.connection.rows(`DESCRIBE ${select}`, plan.what)).map((row) => String(row.column_name));
+        const fieldIds = ctx.fieldIds(columns);
+        // by year: the folders are the dates' year (`date_year=2024`), a column the files do not hold
+        if (byYear) select = `SELECT *, year("date") AS date_year FROM (${select})`;
+        const partitions = byYear ? new Set(layout.partitions.map((p) => p.value.slice(0, 4))).size : layout.partitions.length;
+        const { files } = await writePartitionedSorted(rows.connection, select, ctx.dir, {
+          partitionBy: [byYear ? 'date_year' : 'date'],
+          writePartitionColumns: !byYear,
+          fieldIds,
+          orderBy: rows.orderBy,
+          compression: 'zstd',
+          keyValue: ctx.keyValue,
+          maxOpenFiles: partitions,
+          v2Encodings: true,
+        });
+        const footers = files.length === 0 ? [] : await rows.connection.rows(`SELECT file_name, num_rows, num_row_groups FROM parquet_file_metadata(${sqlFileList(files)})`, `${plan.what}: the footers written`);
+        for (const footer of footers) {
+          const relative = path.relative(ctx.dir, String(footer.file_name)).split(path.sep).join('/');
+          const value = /^(?:date|date_year)=([^/]+)\//.exec(relative)?.[1] ?? '';
+          const resume = rows.resumeOf(value);
+          ctx.registerFile(relative, { rows: Number(footer.num_rows), rowGroups: Number(footer.num_row_groups), compression: 'zstd', ...(resume ? { extra: { resume } } : {}) });
+        }
+        written = footers.length;
+      }
+      ctx.keepPartitions(keep);
+      sidecar.extra = { ...sidecar.extra, incremental: { previous: layout.resume?.previous.version ?? null, shared: keep.length, written } };
+    },
+  });
+}
+
+/** The first and last date (days since 1970-01-01) of rows as they are written. */
+class DateSpan {
+  private low = Number.POSITIVE_INFINITY;
+  private high = Number.NEGATIVE_INFINITY;
+
+  add(days: Int32Array, count: number): void {
+    for (let i = 0; i < count; i++) {
+      if (days[i] < this.low) this.low = days[i];
+      if (days[i] > this.high) this.high = days[i];
+    }
+  }
+
+  from(): string | null {
+    return Number.isFinite(this.low) ? new Date(this.low * 86_400_000).toISOString().slice(0, 10) : null;
+  }
+
+  to(): string | null {
+    return Number.isFinite(this.high) ? new Date(this.high * 86_400_000).toISOString().slice(0, 10) : null;
+  }
+}
+
+const DAY_US = 86_400_000_000;
+
+/** The `date` column of a partitioned table's sink (none for an unpartitioned one). */
+function dateSinkColumn(layout: Layout | null): SinkColumn[] {
+  return layout ? [{ name: 'date', type: 'DATE' }] : [];
+}
+
+/** The index of the first file of source partition `start` (all files read: `count`). */
+function firstFileOf(layout: Layout, start: number, count: number): number {
+  return start < layout.partitions.length ? layout.partitions[start].firstFile : count;
+}
+
+/** A momentum state as an entry's `extra.resume.state` holds it, or null. */
+function savedMomentum(resume: unknown): MomentumSaved | null {
+  const state = (resume as { state?: Record<string, unknown> } | undefined)?.state;
+  if (!state || typeof state.seen !== 'number') return null;
+  const parts = (['rsi', 'fast', 'slow', 'signal'] as const).map((name) => decodeNumbers(state[name]));
+  if (parts.some((p) => p === null || p.length !== 4)) return null;
+  const [rsi, fast, slow, signal] = parts as number[][];
+  return { seen: state.seen, rsi, fast, slow, signal };
+}
+
+function encodeMomentum(saved: MomentumSaved): Record<string, unknown> {
+  return { seen: saved.seen, rsi: saved.rsi.map(encodeNumber), fast: saved.fast.map(encodeNumber), slow: saved.slow.map(encodeNumber), signal: saved.signal.map(encodeNumber) };
+}
+
+/** The last `count` closes of `files` (read in order), as the bar stream reads them (nulls as NaN). */
+async function lastCloses(connection: EngineConnection, files: BuildPlan['files'], count: number, what: string): Promise<Float64Array> {
+  if (count === 0) return new Float64Array(0);
+  let first = files.length;
+  let rows = 0;
+  while (first > 0 && rows < count) rows += files[--first].rows;
+  const got = await connection.rows(`SELECT coalesce(close::DOUBLE, 'NaN'::DOUBLE) AS c FROM read_parquet(${sqlFileList(files.slice(first).map((f) => f.path))}, hive_partitioning = false)`, `${what}: the closes before the first changed date`);
+  return Float64Array.from(got.slice(-count), (row) => row.c as number);
+}
+
+/**
+ * The source's sidecar counts other rows than its files hold: the rows cannot be put in their
+ * partitions (each file's count says where one ends), so nothing is written.
+ */
+function countMismatch(plan: BuildPlan, read: number): MesDataError {
+  const counted = plan.files.slice(plan.layout ? firstFileOf(plan.layout, plan.layout.resume?.start ?? 0, plan.files.length) : 0).reduce((sum, f) => sum + f.rows, 0);
+  const sidecar = versionSidecarPath('cleaned', plan.asset, Number(plan.sourcePath.split('/')[1].slice(1)));
+  return new MesDataError('CORRUPTED_FILE', `${plan.what}: ${sidecar} counts ${counted} rows in the files read, which hold ${read}; nothing was written`, { path: sidecar, counted, read });
 }
 
 /**
@@ -454,6 +842,15 @@ async function buildWholeTable(plan: BuildPlan): Promise<CommitVersionResult> {
   if (!report.valid) throw gateFailure(plan, report);
   plan.progress({ fraction: 0.7, stage: 'writing', rows: table.numRows });
   return writeFeatures(plan.store, { asset: plan.asset, featureSet: plan.set, data: table, fingerprint: plan.fingerprint, signal: plan.signal, sidecar: plan.sidecar(report) });
+}
+
+/** Whether the key's Iceberg table exists and is unpartitioned (made before feature tables were partitioned: it stays one file a version). */
+async function unpartitionedTable(store: Store, key: string): Promise<boolean> {
+  const table = await loadTable(absolute(store, tablePath('features', key))).catch((error: unknown) => {
+    if (error instanceof MesDataError && error.code === 'NOT_FOUND') return null;
+    throw error;
+  });
+  return table !== null && defaultSpec(table.metadata, table.metadataFile).fields.length === 0;
 }
 
 /** The newest committed version of `set` of `asset` whose sidecar carries `fingerprint`. */
@@ -511,13 +908,27 @@ export async function buildFeatures(store: Store, options: BuildFeaturesOptions)
   const recipe = { name: `features.${set}`, version: RECIPE_VERSION, parameters: { set, asset, from: sourcePath, ...parameters.changed } };
   const fingerprint = crypto.createHash('sha256').update(JSON.stringify({ inputs, recipe })).digest('hex');
   const dependencies: Dependency[] = inputs.map((i) => ({ ...i, layer: 'cleaned' as const, version }));
+  const files = sourceFiles(store.root, sourcePath, sidecar.files);
+  const key = featureKey(asset, set);
+  // the table's partitions follow the source's, unless it was made before as one file a version (a table keeps its partitioning)
+  const newest = await newestVersion(store, 'features', key);
+  const source = sourcePartitions(files);
+  const facts = { layout: FEATURE_LAYOUT, source: source?.by ?? 'date', parameters: { ...recipe.parameters, from: undefined } };
+  let layout: Layout | null = null;
+  if (source && !(newest ? newest.partitions.length === 0 : await unpartitionedTable(store, key))) {
+    const feature: PartitionBy = set === 'price_volatility' ? 'year' : source.by;
+    layout = { source: source.by, feature, partitions: source.partitions, resume: resumePoint(newest, facts, { partitions: source.partitions, files }, feature) };
+  }
   const plan: BuildPlan = {
     store,
     set,
     asset,
     sourcePath,
-    files: sourceFiles(store.root, sourcePath, sidecar.files),
-    totalRows: sidecar.recordCount,
+    files,
+    layout,
+    facts,
+    newest: newest?.version ?? null,
+    totalRows: layout?.resume ? source?.partitions.slice(layout.resume.start).reduce((sum, p) => sum + p.rows, 0) ?? 0 : sidecar.recordCount,
     schema,
     fingerprint,
     parameters: parameters.all,
@@ -544,20 +955,33 @@ export async function buildFeatures(store: Store, options: BuildFeaturesOptions)
   }
   progress({ fraction: 0.05, stage: `reading ${sourcePath}`, rows: 0 });
   let commit: CommitVersionResult;
-  try {
-    if (plan.files.length === 0) throw new NeedsWholeTable('no files');
+  const streamed = async (): Promise<CommitVersionResult> => {
     if (set === 'momentum_indicators') {
       try {
-        commit = await streamMomentum(plan);
+        return await streamMomentum(plan);
       } catch (error) {
         if (!(error instanceof NeedsNanoseconds)) throw error;
-        commit = await streamMomentumNanoseconds(plan);
+        // one file, as the nanosecond build writes it
+        plan.layout = null;
+        return streamMomentumNanoseconds(plan);
       }
     }
-    else if (set === 'volume_profile') commit = await streamVolumeProfile(plan, plan.parameters.tickSize);
-    else commit = await streamPriceVolatility(plan);
+    if (set === 'volume_profile') return streamVolumeProfile(plan, plan.parameters.tickSize);
+    return streamPriceVolatility(plan);
+  };
+  try {
+    if (plan.files.length === 0) throw new NeedsWholeTable('no files');
+    try {
+      commit = await streamed();
+    } catch (error) {
+      if (!(error instanceof NeedsFullBuild) || !plan.layout) throw error;
+      plan.layout.resume = null;
+      plan.totalRows = sidecar.recordCount;
+      commit = await streamed();
+    }
   } catch (error) {
     if (!(error instanceof NeedsWholeTable)) throw error;
+    plan.layout = null;
     commit = await buildWholeTable(plan);
   }
   progress({ fraction: 1, stage: 'committed', rows: commit.rows });

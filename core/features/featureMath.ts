@@ -32,6 +32,16 @@ export class EmaState {
     this.alpha = 2 / (period + 1);
   }
 
+  /** What the state holds, to go on from later (`restore`): started, count, sum, previous. */
+  save(): number[] {
+    return [this.started ? 1 : 0, this.count, this.sum, this.previous];
+  }
+
+  /** Takes up what `save` gave: the next `push` computes what it would have computed then. */
+  restore(saved: readonly number[]): void {
+    [this.started, this.count, this.sum, this.previous] = [saved[0] === 1, saved[1], saved[2], saved[3]];
+  }
+
   /** The EMA at this value (NaN while warming up). */
   push(value: number): number {
     if (!this.started) {
@@ -72,6 +82,15 @@ export class WilderRsiState {
   private loss = 0;
 
   constructor(private readonly period: number) {}
+
+  /** What the state holds (`restore`): index, last close, average gain, average loss. */
+  save(): number[] {
+    return [this.index, this.last, this.gain, this.loss];
+  }
+
+  restore(saved: readonly number[]): void {
+    [this.index, this.last, this.gain, this.loss] = saved;
+  }
 
   private rsi(): number {
     return this.loss === 0 ? 100 : 100 - 100 / (1 + this.gain / this.loss);
@@ -155,6 +174,33 @@ export class MomentumState {
     this.ring = new Float64Array(periods.momentum);
   }
 
+  /**
+   * What the recurrences hold after the closes taken so far, without the ring of the last
+   * `momentum` closes (those are in the source, and `restore` takes them from there): the
+   * count, RSI, fast, slow and signal EMA states.
+   */
+  save(): MomentumSaved {
+    return { seen: this.seen, rsi: this.rsi.save(), fast: this.fast.save(), slow: this.slow.save(), signal: this.signal.save() };
+  }
+
+  /**
+   * Takes up a saved state and the closes before it (at least the last `momentum` of them,
+   * fewer only when fewer were taken): the next `push` gives bit for bit what the state that
+   * was saved would have given.
+   */
+  restore(saved: MomentumSaved, closesBefore: Float64Array): void {
+    this.seen = saved.seen;
+    this.rsi.restore(saved.rsi);
+    this.fast.restore(saved.fast);
+    this.slow.restore(saved.slow);
+    this.signal.restore(saved.signal);
+    const m = Math.min(this.period, saved.seen, closesBefore.length);
+    for (let k = 0; k < m; k++) {
+      const at = saved.seen - m + k;
+      this.ring[at % this.period] = closesBefore[closesBefore.length - m + k];
+    }
+  }
+
   push(close: number, at: number, out: MomentumOutputs): void {
     out.rsi14[at] = this.rsi.push(close);
     const line = this.fast.push(close) - this.slow.push(close);
@@ -174,6 +220,15 @@ export class MomentumState {
     this.ring[slot] = close;
     this.seen++;
   }
+}
+
+/** A `MomentumState` as `save` gives it (numbers, NaN included). */
+export interface MomentumSaved {
+  seen: number;
+  rsi: number[];
+  fast: number[];
+  slow: number[];
+  signal: number[];
 }
 
 export interface MomentumOutputs {

@@ -122,6 +122,15 @@ export class FeatureSink {
     };
   }
 
+  /**
+   * Ends the rows and answers the SQL that reads them (`read_parquet` of the scratch file), for
+   * a writer of its own (the partitioned write): select each column through `column`.
+   */
+  finish(): string {
+    this.spill.close();
+    return `read_parquet(${sqlString(this.spill.file)})`;
+  }
+
   /** Removes the scratch file and its staging folder. */
   async dispose(): Promise<void> {
     this.spill.abandon();

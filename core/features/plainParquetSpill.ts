@@ -140,8 +140,9 @@ export class PlainParquetSpill {
     this.write(Buffer.from('PAR1'));
   }
 
+  /** Rows appended so far (written or still buffered). */
   get rows(): number {
-    return this.total;
+    return this.total + (this.open ? this.buffered : 0);
   }
 
   private write(bytes: Uint8Array): void {

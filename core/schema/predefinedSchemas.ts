@@ -24,6 +24,18 @@ const assetColumn = (required: boolean) =>
     description: 'contract root, e.g. MES',
   }) as const;
 
+/**
+ * The trading date a feature row is stored under: a feature set's table is partitioned by it
+ * (by date, or by its year) as cleaned data is; files of one unpartitioned `part-0` lack it.
+ */
+const featureDateColumn = {
+  name: 'date',
+  type: 'date32',
+  nullable: false,
+  required: false,
+  description: "trading date of the row's partition: the date of its bar in the cleaned version (of a session's or a day's first bar)",
+} as const;
+
 const ohlcvInput: DataSchemaInput = {
   name: 'ohlcv',
   version: '1.0.0',
@@ -72,7 +84,7 @@ const featureRules = {
 
 const priceVolatilityInput: DataSchemaInput = {
   name: 'price_volatility',
-  version: '1.0.0',
+  version: '1.1.0',
   description: 'Realized volatility of daily closes (annualized, 252 trading days) and true range.',
   columns: [
     timestampColumn,
@@ -82,6 +94,7 @@ const priceVolatilityInput: DataSchemaInput = {
     { name: 'vol_ratio', type: 'float64', description: 'realized_vol_30d / realized_vol_60d', constraints: { min: 0 } },
     { name: 'true_range', type: 'float64', required: false, description: 'max(high, previous close) − min(low, previous close)', constraints: { min: 0 } },
     { name: 'atr_14', type: 'float64', required: false, description: "Wilder's average true range over 14 days", constraints: { min: 0 } },
+    featureDateColumn,
   ],
   primaryKey: ['asset', 'timestamp'],
   sortKey: ['asset', 'timestamp'],
@@ -90,7 +103,7 @@ const priceVolatilityInput: DataSchemaInput = {
 
 const momentumInput: DataSchemaInput = {
   name: 'momentum_indicators',
-  version: '1.0.0',
+  version: '1.1.0',
   description: 'RSI(14), MACD(12, 26, 9) and momentum / rate of change on closes.',
   columns: [
     timestampColumn,
@@ -101,6 +114,7 @@ const momentumInput: DataSchemaInput = {
     { name: 'macd_histogram', type: 'float64', description: 'MACD line − signal' },
     { name: 'momentum_10', type: 'float64', description: 'close − close 10 bars earlier' },
     { name: 'roc_10', type: 'float64', description: 'rate of change over 10 bars, percent' },
+    featureDateColumn,
   ],
   primaryKey: ['asset', 'timestamp'],
   sortKey: ['asset', 'timestamp'],
@@ -109,7 +123,7 @@ const momentumInput: DataSchemaInput = {
 
 const volumeProfileInput: DataSchemaInput = {
   name: 'volume_profile',
-  version: '1.0.0',
+  version: '1.1.0',
   description: 'Volume traded at each price level per session, with point of control and value area (70%).',
   columns: [
     { name: 'session_date', type: 'date32', nullable: false, description: 'CME trading date of the session' },
@@ -121,6 +135,7 @@ const volumeProfileInput: DataSchemaInput = {
     { name: 'poc_price', type: 'float64', nullable: false, description: "the session's point of control: the level with the most volume" },
     { name: 'value_area_high', type: 'float64', nullable: false, description: 'top of the smallest range around the POC holding 70% of the volume' },
     { name: 'value_area_low', type: 'float64', nullable: false, description: 'bottom of that range' },
+    featureDateColumn,
   ],
   primaryKey: ['asset', 'session_date', 'price_level'],
   sortKey: ['asset', 'session_date', 'price_level'],

@@ -25,7 +25,7 @@ describe('mes-data schemas and validate', () => {
     const run = await runCliJson('--store', store, 'schemas');
     expect(run.code).toBe(0);
     const list = (run.json as { schemas: { name: string; version: string; columns: unknown[] }[] }).schemas;
-    expect(list.map((s) => `${s.name}@${s.version}`)).toEqual(['momentum_indicators@1.0.0', 'ohlcv@1.0.0', 'price_volatility@1.0.0', 'volume_profile@1.0.0']);
+    expect(list.map((s) => `${s.name}@${s.version}`)).toEqual(['momentum_indicators@1.1.0', 'ohlcv@1.0.0', 'price_volatility@1.1.0', 'volume_profile@1.1.0']);
     expect(list[1].columns.length).toBe(11);
   });
 

@@ -85,6 +85,12 @@ function plain(table: Table): Record<string, unknown[]> {
   return out;
 }
 
+/** `plain` without the `date` column a partitioned feature table adds (the whole-table build has none). */
+function plainFeatures(table: Table): Record<string, unknown[]> {
+  const { date: _date, ...rest } = plain(table);
+  return rest;
+}
+
 async function readVersion(store: Store, versionPath: string): Promise<Table> {
   return (await Dataset.open(store.root, versionPath)).readAll();
 }
@@ -115,24 +121,34 @@ describe('buildFeatures at scale, streamed through DuckDB', () => {
     cleanup();
   });
 
-  it('momentum_indicators: the same values and report as the whole-table build, one zstd file, progress to 1', async () => {
+  it('momentum_indicators: the same values and report as the whole-table build, a zstd file a trading date as the source has, progress to 1', async () => {
     const expected = await expectedOf(store, 'momentum_indicators', 'cleaned/v1/MES', 'MES');
     const progress: { fraction: number; stage: string }[] = [];
     const result = await buildFeatures(store, { set: 'momentum_indicators', asset: 'MES', progress: (p) => progress.push(p) });
     expect(result).toMatchObject({ version: 'v1', path: 'features/v1/MES/momentum_indicators', rows: 3000, status: 'created' });
     const written = await readVersion(store, result.path);
-    expect(written.schema.fields.map((f) => f.name)).toEqual(['timestamp', 'asset', 'rsi_14', 'macd_line', 'macd_signal', 'macd_histogram', 'momentum_10', 'roc_10']);
-    expect(plain(written)).toEqual(plain(expected.table));
+    expect(written.schema.fields.map((f) => f.name)).toEqual(['timestamp', 'asset', 'rsi_14', 'macd_line', 'macd_signal', 'macd_histogram', 'momentum_10', 'roc_10', 'date']);
+    // each row's date is its bar's partition in the cleaned version
+    const cleaned = await readVersion(store, 'cleaned/v1/MES');
+    expect(plain(written).date).toEqual(plain(cleaned).date);
+    expect(plainFeatures(written)).toEqual(plain(expected.table));
     const sidecar = await MetadataManager.readMetadataFile(path.join(store.root, 'catalog/features/MES/momentum_indicators/v1.json'));
     expect(sidecar.validation).toEqual(JSON.parse(JSON.stringify(expected.report)));
-    expect(sidecar.files).toMatchObject([{ path: 'part-0.parquet', rows: 3000, compression: 'zstd', rowGroups: 1 }]);
-    expect(sidecar.dependencies?.length).toBe(fs.readdirSync(path.join(store.root, 'cleaned/v1/MES')).filter((d) => d.endsWith('.parquet')).length);
-    // the table of the set of this asset: one unpartitioned snapshot naming the version's one file
+    const sourceFiles = fs.readdirSync(path.join(store.root, 'cleaned/v1/MES')).sort();
+    expect(sourceFiles).toEqual(['2024-03-09.parquet', '2024-03-10.parquet', '2024-03-11.parquet']);
+    const cleanedSidecar = await MetadataManager.readMetadataFile(path.join(store.root, 'catalog/cleaned/MES/v1.json'));
+    expect(sidecar.files.map((f) => [f.path, f.rows, f.compression, f.rowGroups])).toEqual(cleanedSidecar.files.map((f) => [f.path, f.rows, 'zstd', 1]));
+    expect(sidecar.dependencies?.length).toBe(sourceFiles.length);
+    expect(sidecar.partitioning).toEqual(['date']);
+    expect(sidecar.extra).toMatchObject({ featureBuild: { layout: 1, source: 'date', daily: null }, incremental: { previous: null, shared: 0, written: 3 } });
+    // the table of the set of this asset: partitioned by date, one snapshot naming the version's three files
     const table = await loadTable(path.join(store.root, 'features/MES/momentum_indicators'));
     const live = await snapshotDataFiles(table, snapshotForVersion(table, 1));
-    expect(live.map((f) => [f.recordCount, fs.statSync(f.path).ino])).toEqual([[3000, fs.statSync(path.join(store.root, result.path, 'part-0.parquet')).ino]]);
+    expect(live.map((f) => [f.partition.date, f.recordCount, fs.statSync(f.path).ino])).toEqual(
+      cleanedSidecar.files.map((f) => [f.path.slice(0, 10), f.rows, fs.statSync(path.join(store.root, result.path, f.path)).ino]),
+    );
     // DuckDB writes zone-aware timestamps in microseconds (the minute bars are whole microseconds)
-    const schema = await getParquetSchema(path.join(store.root, result.path, 'part-0.parquet'));
+    const schema = await getParquetSchema(path.join(store.root, result.path, '2024-03-09.parquet'));
     expect(schema.columns[0]).toMatchObject({ name: 'timestamp', type: 'Timestamp<MICROSECOND, UTC>' });
     expect(schema.metadata['mes_data.feature_set']).toBe('momentum_indicators');
     // and validation takes them as they are: no conversion, no warning
@@ -154,7 +170,7 @@ describe('buildFeatures at scale, streamed through DuckDB', () => {
     const result = await buildFeatures(store, { set: 'volume_profile', asset: 'MES' });
     const written = await readVersion(store, result.path);
     expect(result.rows).toBe(expected.table.numRows);
-    expect(plain(written)).toEqual(plain(expected.table));
+    expect(plainFeatures(written)).toEqual(plain(expected.table));
     expect(String(written.getChild('volume')?.type)).toBe('Int64');
     expect(String(written.getChild('session_date')?.type)).toBe('Date32<DAY>');
     const sidecar = await MetadataManager.readMetadataFile(path.join(store.root, 'catalog/features/MES/volume_profile/v1.json'));
@@ -166,7 +182,7 @@ describe('buildFeatures at scale, streamed through DuckDB', () => {
     const result = await buildFeatures(store, { set: 'price_volatility', asset: 'ES' });
     expect(result.rows).toBe(100);
     const written = await readVersion(store, result.path);
-    expect(plain(written)).toEqual(plain(expected.table));
+    expect(plainFeatures(written)).toEqual(plain(expected.table));
     expect(written.getChild('realized_vol_60d')?.nullCount).toBe(60);
     const sidecar = await MetadataManager.readMetadataFile(path.join(store.root, 'catalog/features/ES/price_volatility/v1.json'));
     expect(sidecar.validation).toEqual(JSON.parse(JSON.stringify(expected.report)));
@@ -175,7 +191,7 @@ describe('buildFeatures at scale, streamed through DuckDB', () => {
   it('price_volatility of minute bars groups them by CME session', async () => {
     const expected = await expectedOf(store, 'price_volatility', 'cleaned/v1/MES', 'MES');
     const result = await buildFeatures(store, { set: 'price_volatility', asset: 'MES' });
-    expect(plain(await readVersion(store, result.path))).toEqual(plain(expected.table));
+    expect(plainFeatures(await readVersion(store, result.path))).toEqual(plain(expected.table));
     expect(result.rows).toBe(expected.table.numRows);
   });
 
@@ -190,7 +206,7 @@ describe('buildFeatures at scale, streamed through DuckDB', () => {
     expect(fractions).toEqual([...fractions].sort((a, b) => a - b));
     expect(fractions.at(-1)).toBe(1);
     const written = await readVersion(store, result.path);
-    expect(plain(written)).toEqual(plain(expected.table));
+    expect(plainFeatures(written)).toEqual(plain(expected.table));
     expect(plain(written).timestamp[1]).toBe('1704186000250000123');
     expect(String(written.getChild('timestamp')?.type)).toBe('Timestamp<NANOSECOND, UTC>');
     const meta = await getParquetMetadata(path.join(store.root, result.path, 'part-0.parquet'));
@@ -204,7 +220,7 @@ describe('buildFeatures at scale, streamed through DuckDB', () => {
     await writeCleanedData(store, { asset: 'SI', data: byTradingDate(barsAt(ns, 29), false) });
     const expected = await expectedOf(store, 'price_volatility', 'cleaned/v1/SI', 'SI');
     const result = await buildFeatures(store, { set: 'price_volatility', asset: 'SI' });
-    const written = plain(await readVersion(store, result.path));
+    const written = plainFeatures(await readVersion(store, result.path));
     expect(written).toEqual(plain(expected.table));
     expect(written.timestamp).toEqual(['1704153600000000000', '1704240000000000000']);
     const profile = await buildFeatures(store, { set: 'volume_profile', asset: 'SI' });
@@ -257,7 +273,7 @@ describe('buildFeatures at scale, streamed through DuckDB', () => {
     expect(error.message).toBe('the momentum_indicators built for RTY breaks its schema: 1 row(s) earlier than the row before them; first at row 150');
   });
 
-  it('infers the bar interval from the first 20,001 bars as the whole-table build does, from the first files, and from all when their counts fall short', async () => {
+  it('infers the bar interval from the first 20,001 bars as the whole-table build does, from the first files; a sidecar whose counts are wrong is CORRUPTED_FILE', async () => {
     // three bars a day apart in the first file, then 20,000 minute bars (13 CME sessions from 2024-01-04 20:00Z):
     // the first 20,001 bars step by a minute, the first file alone by a day
     const days = [0, 1, 2].map((d) => 1_704_110_400_000_000_000n + BigInt(d) * 86_400_000_000_000n);
@@ -271,10 +287,18 @@ describe('buildFeatures at scale, streamed through DuckDB', () => {
     expect(sidecar.files[0]).toMatchObject({ path: '2024-01-03.parquet', rows: 3 });
     sidecar.files[0].rows = 50_000;
     fs.writeFileSync(sidecarFile, JSON.stringify(sidecar));
-    for (const asset of ['ZB', 'ZN']) {
+    // each file's count says where its partition ends: a wrong one is refused, nothing written
+    const error = await errorOf(buildFeatures(store, { set: 'price_volatility', asset: 'ZN' }));
+    expect([error.code, error.message, error.details]).toEqual([
+      'CORRUPTED_FILE',
+      'building price_volatility for ZN from cleaned/v1/ZN: catalog/cleaned/ZN/v1.json counts 70000 rows in the files read, which hold 20003; nothing was written',
+      { path: 'catalog/cleaned/ZN/v1.json', counted: 70_000, read: 20_003 },
+    ]);
+    expect(fs.existsSync(path.join(store.root, 'features/v1/ZN'))).toBe(false);
+    for (const asset of ['ZB']) {
       const expected = await expectedOf(store, 'price_volatility', `cleaned/v1/${asset}`, asset);
       const built = await buildFeatures(store, { set: 'price_volatility', asset });
-      const written = plain(await readVersion(store, built.path));
+      const written = plainFeatures(await readVersion(store, built.path));
       expect(written, asset).toEqual(plain(expected.table));
       // by CME session: the three lone bars, then a session a day (the bars run through weekends) from
       // January 4 (20:00Z) to January 18; by UTC date the bars from 23:00Z would stay on their own day
@@ -292,7 +316,7 @@ describe('buildFeatures at scale, streamed through DuckDB', () => {
     });
     const ledger = JSON.parse(fs.readFileSync(path.join(store.root, 'version-ledger.json'), 'utf8')) as { features: Record<string, number> };
     expect({ mes: ledger.features['MES/momentum_indicators'], es: ledger.features['ES/momentum_indicators'] }).toEqual({ mes: 1, es: 1 });
-    expect(fs.readdirSync(path.join(store.root, 'features/v1/ES/momentum_indicators'))).toEqual(['part-0.parquet']);
+    expect(fs.readdirSync(path.join(store.root, 'features/v1/ES/momentum_indicators')).sort()).toEqual(fs.readdirSync(path.join(store.root, 'cleaned/v1/ES')).sort());
   });
 
   it('a source without the columns a set needs is BAD_REQUEST naming the file', async () => {

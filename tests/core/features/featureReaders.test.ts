@@ -73,6 +73,12 @@ function byTradingDate(table: Table): { table: Table; partition: Record<string, 
   return parts;
 }
 
+/** The columns but `date`, which a partitioned feature table adds (the whole-table build has none). */
+function withoutDate(columns: Columns): Columns {
+  const { date: _date, ...rest } = columns;
+  return rest;
+}
+
 function columnsOf(table: Table): Columns {
   const out: Columns = {};
   table.schema.fields.forEach((field, k) => {
@@ -93,9 +99,9 @@ function columnsOf(table: Table): Columns {
   return out;
 }
 
-/** Reads each version folder listed on stdin with pyarrow, polars and DuckDB; prints each one's columns and the first file's encodings, per folder. */
+/** Reads each version folder listed on stdin with pyarrow, polars and DuckDB; prints each one's columns and the largest file's encodings (a file of a few hundred rows keeps DuckDB's dictionaries), per folder. */
 const READ_FEATURES = String.raw`
-import json, sys, glob
+import json, sys, glob, os
 import pyarrow as pa, pyarrow.parquet as pq, polars as pl, duckdb
 def from_arrow(table):
     out = {}
@@ -120,7 +126,7 @@ def read(folder):
     select = ', '.join(f'epoch_us("{n}") AS "{n}"' if t.startswith('TIMESTAMP') else f'("{n}" - DATE \'1970-01-01\')::INTEGER AS "{n}"' if t == 'DATE' else f'"{n}"' for n, t, *_ in described)
     rows = con.execute(f"SELECT {select} FROM read_parquet('{folder}/*.parquet')").fetchall()
     duck = {n: [r[k] for r in rows] for k, (n, *_) in enumerate(described)}
-    meta = pq.ParquetFile(sorted(glob.glob(folder + '/*.parquet'))[0]).metadata
+    meta = pq.ParquetFile(max(glob.glob(folder + '/*.parquet'), key=os.path.getsize)).metadata
     encodings = {meta.row_group(0).column(k).path_in_schema: sorted(meta.row_group(0).column(k).encodings) for k in range(meta.num_columns)}
     return {'pyarrow': from_arrow(pq.read_table(folder)), 'polars': polars, 'duckdb': duck, 'encodings': encodings}
 print(json.dumps([read(folder) for folder in json.load(sys.stdin)]))
@@ -131,11 +137,13 @@ describe('feature files read by pyarrow, polars, DuckDB and icebird', () => {
   let cleanup: () => void;
   const expected = new Map<FeatureSet, Columns>();
   const built = new Map<FeatureSet, string>();
+  let cleanedDates: Columns[string] = [];
 
   beforeAll(async () => {
     ({ store, cleanup } = await newStore('mes-data-feature-readers-'));
     await writeCleanedData(store, { asset: 'MES', data: byTradingDate(minuteBars()) });
     const cleaned = await (await Dataset.open(store.root, 'cleaned/v1/MES')).readAll();
+    cleanedDates = columnsOf(cleaned).date;
     for (const set of FEATURE_SETS) {
       expected.set(set, columnsOf(buildFeatureTable(set, cleaned, { asset: 'MES' })));
       built.set(set, (await buildFeatures(store, { set, asset: 'MES' })).path);
@@ -149,25 +157,32 @@ describe('feature files read by pyarrow, polars, DuckDB and icebird', () => {
   it('our reader gives the whole-table build\'s values for every set (warm-up nulls included)', async () => {
     for (const set of FEATURE_SETS) {
       const written = columnsOf(await (await Dataset.open(store.root, built.get(set) as string)).readAll());
-      expect(written, set).toEqual(expected.get(set));
+      expect(withoutDate(written), set).toEqual(expected.get(set));
+      // a file a trading date, as the cleaned version has: each row's date is its bar's (a session's first bar's)
+      expect(fs.readdirSync(path.join(store.root, built.get(set) as string)).sort(), set).toEqual(set === 'price_volatility' ? ['2024.parquet'] : ['2024-03-08.parquet', '2024-03-09.parquet', '2024-03-10.parquet']);
+      if (set === 'momentum_indicators') expect(written.date).toEqual(cleanedDates);
     }
-    // a page in the middle, as the table view reads it: only the row groups and pages that hold it
+    // a page in the middle, as the table view reads it: only the row groups and pages that hold it (2024-03-10 starts at row 1,620)
     const momentum = expected.get('momentum_indicators') as Columns;
-    const handle = await openParquetFile(path.join(store.root, built.get('momentum_indicators') as string, 'part-0.parquet'));
-    const page = columnsOf(await handle.readRows(1234, 100, ['timestamp', 'rsi_14', 'macd_signal']));
-    expect(page).toEqual({ timestamp: momentum.timestamp.slice(1234, 1334), rsi_14: momentum.rsi_14.slice(1234, 1334), macd_signal: momentum.macd_signal.slice(1234, 1334) });
+    expect(cleanedDates.indexOf(19_792)).toBe(1620);
+    const handle = await openParquetFile(path.join(store.root, built.get('momentum_indicators') as string, '2024-03-10.parquet'));
+    const page = columnsOf(await handle.readRows(1234 - 1620 + 1000, 100, ['timestamp', 'rsi_14', 'macd_signal']));
+    expect(page).toEqual({ timestamp: momentum.timestamp.slice(2234, 2334), rsi_14: momentum.rsi_14.slice(2234, 2334), macd_signal: momentum.macd_signal.slice(2234, 2334) });
     expect((expected.get('momentum_indicators') as Columns).rsi_14.slice(0, 15)).toEqual([...Array<null>(14).fill(null), (expected.get('momentum_indicators') as Columns).rsi_14[14]]);
     expect((expected.get('momentum_indicators') as Columns).timestamp.slice(0, 2)).toEqual([1_709_928_000_000_000, 1_709_928_060_000_000]);
   });
 
-  it('pyarrow, polars and DuckDB read each version folder with exactly those values; the timestamps are delta-encoded, the doubles byte-stream-split', (context) => {
+  it('pyarrow, polars and DuckDB read each version folder with exactly those values; the timestamps are delta-encoded, the doubles byte-stream-split', async (context) => {
     const python = requirePython(context);
     const reads = runPythonJson<{ pyarrow: Columns; polars: Columns; duckdb: Columns; encodings: Record<string, string[]> }[]>(python, READ_FEATURES, FEATURE_SETS.map((set) => path.join(store.root, built.get(set) as string)));
     for (const [k, set] of FEATURE_SETS.entries()) {
       const read = reads[k];
-      expect(read.pyarrow, `${set} through pyarrow`).toEqual(expected.get(set));
-      expect(read.polars, `${set} through polars`).toEqual(expected.get(set));
-      expect(read.duckdb, `${set} through DuckDB`).toEqual(expected.get(set));
+      expect(withoutDate(read.pyarrow), `${set} through pyarrow`).toEqual(expected.get(set));
+      expect(withoutDate(read.polars), `${set} through polars`).toEqual(expected.get(set));
+      expect(withoutDate(read.duckdb), `${set} through DuckDB`).toEqual(expected.get(set));
+      // and the same dates
+      const ours = columnsOf(await (await Dataset.open(store.root, built.get(set) as string)).readAll()).date;
+      expect([read.pyarrow.date, read.polars.date, read.duckdb.date], set).toEqual([ours, ours, ours]);
       if (set === 'momentum_indicators') {
         expect(read.encodings.timestamp).toEqual(['DELTA_BINARY_PACKED']);
         expect(read.encodings.macd_line).toEqual(['BYTE_STREAM_SPLIT']);

@@ -31,9 +31,9 @@ describe('schema files', () => {
   it('the predefined schemas have the documented columns', () => {
     expect(PREDEFINED_SCHEMAS.map((s) => [s.name, s.columns.map((c) => c.name)])).toEqual([
       ['ohlcv', ['timestamp', 'open', 'high', 'low', 'close', 'volume', 'asset', 'trade_count', 'vwap', 'open_interest', 'adj_close']],
-      ['price_volatility', ['timestamp', 'asset', 'realized_vol_30d', 'realized_vol_60d', 'vol_ratio', 'true_range', 'atr_14']],
-      ['momentum_indicators', ['timestamp', 'asset', 'rsi_14', 'macd_line', 'macd_signal', 'macd_histogram', 'momentum_10', 'roc_10']],
-      ['volume_profile', ['session_date', 'asset', 'price_level', 'volume', 'buy_volume', 'sell_volume', 'poc_price', 'value_area_high', 'value_area_low']],
+      ['price_volatility', ['timestamp', 'asset', 'realized_vol_30d', 'realized_vol_60d', 'vol_ratio', 'true_range', 'atr_14', 'date']],
+      ['momentum_indicators', ['timestamp', 'asset', 'rsi_14', 'macd_line', 'macd_signal', 'macd_histogram', 'momentum_10', 'roc_10', 'date']],
+      ['volume_profile', ['session_date', 'asset', 'price_level', 'volume', 'buy_volume', 'sell_volume', 'poc_price', 'value_area_high', 'value_area_low', 'date']],
     ]);
     expect(OHLCV_SCHEMA.columns[0]).toEqual({ name: 'timestamp', type: 'timestamp', unit: 'ns', timezone: 'UTC', nullable: false, required: true, description: 'bar open time, UTC, nanoseconds' });
     expect(OHLCV_SCHEMA.columns.filter((c) => !c.required).map((c) => c.name)).toEqual(['asset', 'trade_count', 'vwap', 'open_interest', 'adj_close']);
