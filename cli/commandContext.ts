@@ -1,3 +1,5 @@
+import type { BucketGc } from '../core/objectStore/bucketGc.js';
+
 /** A command's outcome: the JSON document for `--json`, the text for people, the exit code. */
 export interface Outcome {
   json: unknown;
@@ -15,9 +17,10 @@ export interface CommandContext {
   remoteStore: () => string | null;
   /**
    * The s3:// store a command runs on through its working copy (null on a folder): its URL,
-   * and for `verify` the objects nothing committed names (UNREFERENCED_OBJECT problems).
+   * for `verify` the objects nothing committed names (UNREFERENCED_OBJECT problems), and for
+   * `gc` its plan for the bucket (the grace period of objects nothing names).
    */
-  workingCopy?: () => { store: string; unreferenced: { path: string; code: string; message: string }[] } | null;
+  workingCopy?: () => { store: string; unreferenced: { path: string; code: string; message: string }[]; gc?: BucketGc | null } | null;
   /** Writes progress and notes for people to stderr. */
   log: (text: string) => void;
 }

@@ -18,6 +18,7 @@ import { resolveStore, resolveStoreDir } from './options.js';
 import { parseStoreUrl } from '../core/objectStore/storeUrl.js';
 import { openObjectStore } from '../core/objectStore/s3ObjectStore.js';
 import { cacheFolderFor, openWorkingCopy, publishWorkingCopy, unreferencedObjects, type WorkingCopy } from '../core/objectStore/workingCopy.js';
+import { bucketAges, BucketGc, formatAge, graceMs, type KeptObject } from '../core/objectStore/bucketGc.js';
 import { MesDataError } from '../core/errors.js';
 
 /** Where output goes; tests pass their own to run commands in process. */
@@ -65,7 +66,7 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome, json: boolean) 
   const program = new Command('mes-data')
     .description('MES Data: a local, versioned Parquet data lake for futures market data')
     .version(VERSION, '-V, --version')
-    .option('--store <dir>', 'the store to use: a folder, or s3://bucket/prefix (worked on through a local working copy; migrate takes folders only) (default: $MES_DATA_STORE, then ~/.mes-data/store)')
+    .option('--store <dir>', 'the store to use: a folder, or s3://bucket/prefix (worked on through a local working copy; serve and migrate take folders only) (default: $MES_DATA_STORE, then ~/.mes-data/store)')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError(false);
@@ -73,12 +74,17 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome, json: boolean) 
   let command = 'this command';
   const storeFlag = () => program.opts<{ store?: string }>().store;
   let orphans: Awaited<ReturnType<typeof unreferencedObjects>> = [];
+  // gc on a bucket: its grace period for objects nothing names (core/objectStore/bucketGc.ts)
+  let bucketGc: BucketGc | null = null;
   program.hook('preAction', async (_program, action) => {
     const names: string[] = [];
     for (let at: Command | null = action; at && at !== program; at = at.parent) names.unshift(at.name());
     command = names.join(' ');
     // an s3:// store: the commands that need a folder run on its working copy, pulled now
     const store = resolveStore(storeFlag());
+    const gcOptions = command === 'gc' ? action.opts<{ grace?: string; dryRun?: boolean }>() : null;
+    // a bad --grace is refused before anything is read (a folder has no use for it: its writers hold the store lock)
+    if (gcOptions?.grace !== undefined) graceMs(gcOptions.grace);
     if (store.kind !== 's3') return;
     const { asOf, export: exported } = action.opts<{ asOf?: string; export?: string }>();
     // `query --export` writes exports/<name> into the store: published as a writer's work
@@ -89,12 +95,34 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome, json: boolean) 
     s3.copy = await openWorkingCopy(openObjectStore(location), cacheFolderFor(location), { emptyIsNew: command === 'init', repair: publishes });
     s3.publishes = publishes;
     if (command === 'verify') orphans = await unreferencedObjects(s3.copy);
+    if (gcOptions !== null) {
+      // what the bucket held at the pull, when each object was written, and what nothing committed named then
+      const nowMs = Date.now();
+      const modified = await bucketAges(s3.copy.remote);
+      const orphaned = await unreferencedObjects(s3.copy, { modified, nowMs });
+      const sizes = new Map([...s3.copy.base].map(([key, entry]) => [key, entry.size]));
+      bucketGc = new BucketGc({ grace: gcOptions.grace, dryRun: gcOptions.dryRun === true, nowMs, modified, orphans: orphaned.map((problem) => problem.path), sizes });
+    }
   });
   program.hook('postAction', async () => {
     if (s3.copy === null || !s3.publishes) return;
     try {
-      const published = await publishWorkingCopy(s3.copy, { removals: command === 'gc' ? 'all' : 'replaced-metadata' });
+      let kept: KeptObject[] = [];
+      const plan = bucketGc;
+      const removable =
+        plan === null
+          ? undefined
+          : (keys: readonly string[]) => {
+              const chosen = plan.removable(keys);
+              kept = chosen.kept;
+              return chosen.remove;
+            };
+      const published = await publishWorkingCopy(s3.copy, { removals: command === 'gc' ? 'all' : 'replaced-metadata', ...(removable !== undefined ? { removable } : {}) });
       if (published.written + published.removed > 0) io.err(`published to ${s3.copy.remote.location}: ${published.written} object(s) written, ${published.removed} removed\n`);
+      if (plan !== null && kept.length > 0) {
+        const lines = kept.map((object) => `  ${object.path}  (written ${formatAge(object.ageSeconds * 1000)} ago)\n`).join('');
+        io.err(`kept in ${s3.copy.remote.location}: ${kept.length} object(s) nothing committed names, younger than the grace period (${plan.grace}; a writer may be publishing them; gc --grace):\n${lines}`);
+      }
     } catch (error) {
       s3.conflict = error instanceof MesDataError && error.code === 'LOCKED' && error.details.reason === 'commit-conflict';
       throw error;
@@ -108,7 +136,7 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome, json: boolean) 
       const store = resolveStore(storeFlag());
       return store.kind === 's3' ? store.url : null;
     },
-    workingCopy: () => (s3.copy !== null ? { store: s3.copy.remote.location, unreferenced: orphans } : null),
+    workingCopy: () => (s3.copy !== null ? { store: s3.copy.remote.location, unreferenced: orphans, gc: bucketGc } : null),
     log: (text) => io.err(text),
   };
 

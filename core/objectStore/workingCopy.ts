@@ -11,7 +11,9 @@ import { errnoOf, removeTree, writeFileDurable } from '../store/durableFs.js';
 import { LISTS_DIR, piecesNamed } from '../store/sidecarLists.js';
 import { STORE_FORMAT_VERSION, STORE_MARKER, VERSION_LEDGER, featureKey, parseVersionFolder, tablePath, versionPath, versionSidecarPath, type VersionedLayer } from '../store/storeLayout.js';
 import { acquireStoreLock } from '../store/storeLock.js';
+import { rawSupersededPath } from '../store/storeLayout.js';
 import { eachLimit, isStoreObject, isVersionFolderKey, rebuildVersionFolders, syncStores, tableOfDataFile, tableOfMetadata } from '../sync/syncStores.js';
+import { bucketAges, DEFAULT_GRACE, formatAge } from './bucketGc.js';
 import { LocalObjectStore } from './localObjectStore.js';
 import type { ObjectEntry, ObjectStore, PutCondition } from './objectStore.js';
 import type { StoreLocation } from './storeUrl.js';
@@ -345,6 +347,12 @@ function sidecarOfFolderKey(key: string): string | null {
   return null;
 }
 
+/** Where a revision moves a raw file: `raw/MES/2024-01-03/bars.parquet` → `catalog/raw/MES/superseded/2024-01-03/bars.parquet`; null for another key. */
+function supersededKeyOf(key: string): string | null {
+  const match = /^raw\/([^/]+)\/(\d{4}-\d{2}-\d{2})\/([^/]+)$/.exec(key);
+  return match === null ? null : rawSupersededPath(match[1], match[2], match[3]);
+}
+
 /** Where a key goes in the publish order (see the module comment). */
 function stepOf(key: string): number {
   if (key === VERSION_LEDGER) return 0;
@@ -411,9 +419,11 @@ async function publishGate(): Promise<void> {
  * Publishes what the command changed in the working copy (see the module comment). LOCKED
  * (reason commit-conflict, naming the bucket and key) when another writer got there first:
  * the copy is then behind the bucket, and the next `openWorkingCopy` pulls the new state.
- * `removals`: `'all'` for gc, `'replaced-metadata'` for every other writer.
+ * `removals`: `'all'` for gc, `'replaced-metadata'` for every other writer; `removable`
+ * picks, of the objects the copy lost, those removed from the bucket (gc's grace period,
+ * core/objectStore/bucketGc.ts), all of them when absent.
  */
-export async function publishWorkingCopy(copy: WorkingCopy, options: { removals: 'all' | 'replaced-metadata' }): Promise<PublishResult> {
+export async function publishWorkingCopy(copy: WorkingCopy, options: { removals: 'all' | 'replaced-metadata'; removable?: (keys: readonly string[]) => readonly string[] }): Promise<PublishResult> {
   const { remote } = copy;
   await publishGate();
   const local = new LocalObjectStore(copy.storeDir);
@@ -444,6 +454,8 @@ export async function publishWorkingCopy(copy: WorkingCopy, options: { removals:
   const removals = [...copy.base.keys()].filter((key) => {
     if (present.has(key)) return false;
     if (options.removals === 'all') return true;
+    // a raw file a revision moved out of its date folder (a move: its new key is published at step 1, the sidecar naming it at step 2)
+    if (present.has(supersededKeyOf(key) ?? '')) return true;
     const table = tableOfMetadata(key);
     return table !== null && stepOf(key) === 3 && metadataVersion(key) < (committedTables.get(table) ?? 0);
   });
@@ -479,7 +491,7 @@ export async function publishWorkingCopy(copy: WorkingCopy, options: { removals:
     else now.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     await eachLimit(now, step === 1 ? 4 : 1, putOne);
   }
-  for (const key of removals) {
+  for (const key of options.removable !== undefined ? options.removable(removals) : removals) {
     await remote.delete(key);
     publishCrashPoint(key);
     result.removed++;
@@ -508,7 +520,7 @@ function conflictError(remote: ObjectStore, key: string, condition: PutCondition
  * lists no sidecar names. A writer killed mid-publish leaves them (sidecars without their
  * version are verify's own MISSING_FOLDER); `gc` removes them.
  */
-export async function unreferencedObjects(copy: WorkingCopy): Promise<{ path: string; code: string; message: string }[]> {
+export async function unreferencedObjects(copy: WorkingCopy, options: { modified?: ReadonlyMap<string, number>; nowMs?: number } = {}): Promise<{ path: string; code: string; message: string }[]> {
   const entries = [...(await listCopy(copy.storeDir)).values()];
   const tables = new Set<string>();
   for (const entry of entries) {
@@ -539,11 +551,18 @@ export async function unreferencedObjects(copy: WorkingCopy): Promise<{ path: st
     }
     for (const entry of pieces) if (!named.has(entry.key)) found.push(entry.key);
   }
-  return found.sort().map((key) => ({
-    path: key,
-    code: 'UNREFERENCED_OBJECT',
-    message: `${remoteKey(copy, key)} is named by no committed version (a writer stopped while publishing left it); mes-data gc removes it`,
-  }));
+  // when each was written (the bucket's LastModified): gc removes one only once it is older than its grace period
+  const modified = found.length === 0 ? new Map<string, number>() : (options.modified ?? (await bucketAges(copy.remote)));
+  const nowMs = options.nowMs ?? Date.now();
+  return found.sort().map((key) => {
+    const at = modified.get(key);
+    const age = at === undefined ? '' : `, written ${formatAge(nowMs - at)} ago`;
+    return {
+      path: key,
+      code: 'UNREFERENCED_OBJECT',
+      message: `${remoteKey(copy, key)} is named by no committed version (a writer stopped while publishing left it, or one is publishing it now)${age}; mes-data gc removes it once it is older than the grace period (gc --grace, ${DEFAULT_GRACE} by default)`,
+    };
+  });
 }
 
 function remoteKey(copy: WorkingCopy, key: string): string {
