@@ -66,7 +66,7 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome, json: boolean) 
   const program = new Command('mes-data')
     .description('MES Data: a local, versioned Parquet data lake for futures market data')
     .version(VERSION, '-V, --version')
-    .option('--store <dir>', 'the store to use: a folder, or s3://bucket/prefix (worked on through a local working copy; serve and migrate take folders only) (default: $MES_DATA_STORE, then ~/.mes-data/store)')
+    .option('--store <dir>', 'the store to use: a folder, or s3://bucket/prefix (worked on through a local working copy; migrate takes folders only) (default: $MES_DATA_STORE, then ~/.mes-data/store)')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError(false);
