@@ -2,19 +2,22 @@
  * Writing an s3:// store in place, as the built command does it against a real moto_server:
  * each command runs on the store's working copy and publishes what it changed with
  * conditional writes (core/objectStore/workingCopy.ts). init, ingest, promote, promote
- * --append and features build print what they print on a folder, and ls and show answer the
- * same; pyarrow reads a promoted version from the bucket; two promotes from two machines (two
- * cache folders) get distinct versions, the later one pulled again and run again, and the
- * table's metadata names both, and two ingests of one date end as two on a folder do; a
- * publish killed midway leaves only objects nothing names,
- * which verify lists and gc removes, and one killed after its commit point is finished by the
- * next writer; a missing bucket and missing or refused credentials are
- * typed errors naming the bucket.
+ * --append and features build print what they print on a folder, the bucket holding no
+ * version folder, and ls, show (of cleaned/v1/MES and cleaned/v2/MES too) and verify answer
+ * the same; a folder synced from the bucket has its version folders as links and verifies
+ * clean; pyarrow reads the table's data folder from the bucket; two promotes from two
+ * machines (two cache folders) get distinct versions, the later one pulled again and run
+ * again, and the table's metadata names both, and two ingests of one date end as two on a
+ * folder do; a publish killed midway leaves only objects nothing names, which verify lists
+ * and gc removes, and one killed after its commit point leaves a version every reader takes;
+ * a bucket written with version folders (an older mes-data) still reads and verifies, and gc
+ * removes the folder objects of the versions it expires; a missing bucket and missing or
+ * refused credentials are typed errors naming the bucket.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipWithoutMoto, startMoto, type MotoServer } from '../helpers/motoServer.js';
 import { tempDir } from '../helpers/ohlcvTable.js';
@@ -131,12 +134,16 @@ describe('mes-data on an s3:// store: a working copy, published with conditional
       expect(remote.stderr).toMatch(new RegExp(`^published to ${lake}/: \\d+ object\\(s\\) written, 0 removed$`, 'm'));
     }
     expect((await cli('a', 'promote', '--asset', 'MES', '--append', '--store', lake)).stdout.split('\n')[0]).toBe('unchanged: cleaned/v2/MES (v2): 90 rows from 3 raw files');
+    // no version folder in the bucket: a version is its table's snapshot and its sidecar
+    const held = [...(await bucketObjects('same')).keys()];
+    expect(held.filter((key) => /^(cleaned|features)\/v\d+\//.test(key))).toEqual([]);
+    expect(held.filter((key) => key.startsWith('catalog/cleaned/') || key.startsWith('catalog/features/')).sort()).toEqual(['catalog/cleaned/MES/v1.json', 'catalog/cleaned/MES/v2.json', 'catalog/features/MES/price_volatility/v1.json']);
 
     const tree = await cliJson('a', 'ls', '--depth', 'all', '--store', lake);
     expect(withoutTimes(tree.json)).toEqual(withoutTimes({ ...(await cliJson('a', 'ls', '--depth', 'all', '--store', folder)).json, name: 'same' }));
     const text = await cli('a', 'ls', '--depth', 'all', '--store', lake);
     expect(text.stdout).toBe((await cli('a', 'ls', '--depth', 'all', '--store', folder)).stdout.replace(`store  ${folder}`, `store  ${lake}`));
-    for (const name of ['cleaned/MES', 'cleaned/MES@v1', 'features/MES/price_volatility']) {
+    for (const name of ['cleaned/MES', 'cleaned/MES@v1', 'cleaned/v1/MES', 'cleaned/v2/MES', 'cleaned/v2/MES/2024-01-03.parquet', 'features/MES/price_volatility', 'features/v1/MES/price_volatility']) {
       const remote = await cliJson('a', 'show', name, '--rows', '100', '--store', lake);
       const local = (await cliJson('a', 'show', name, '--rows', '100', '--store', folder)).json;
       // read from the bucket: `path` is the URL of what was read
@@ -152,6 +159,20 @@ describe('mes-data on an s3:// store: a working copy, published with conditional
     expect({ code: verify.code, ok: verify.json.ok, problems: verify.json.problems }).toEqual({ code: 0, ok: true, problems: [] });
     // a second machine's first pull gives the same answers
     expect((await cliJson('b', 'show', 'cleaned/MES', '--as-of', '2100-01-01T00:00:00Z', '--rows', '3', '--store', lake)).json).toEqual(asOf.json);
+    // a folder synced from the bucket: its version folders are links to the table's data files, and it verifies clean
+    const synced = path.join(dir, 'synced');
+    expect((await cli('a', 'sync', lake, synced)).code).toBe(0);
+    const v1 = fs.readdirSync(path.join(synced, 'cleaned', 'v1', 'MES')).sort();
+    expect(v1).toEqual(['2024-01-02.parquet', '2024-01-03.parquet']);
+    expect(fs.readdirSync(path.join(synced, 'cleaned', 'v2', 'MES')).sort()).toEqual(['2024-01-02.parquet', '2024-01-03.parquet', '2024-01-04.parquet']);
+    // v2 keeps v1's dates: the same files, linked from both folders and the table (three names)
+    for (const name of v1) {
+      const one = fs.statSync(path.join(synced, 'cleaned', 'v1', 'MES', name));
+      expect({ name, links: one.nlink, same: fs.statSync(path.join(synced, 'cleaned', 'v2', 'MES', name)).ino === one.ino }).toEqual({ name, links: 3, same: true });
+    }
+    const syncedVerify = await cliJson('a', 'verify', '--store', synced);
+    expect({ code: syncedVerify.code, problems: syncedVerify.json.problems }).toEqual({ code: 0, problems: [] });
+    expect((await cliJson('a', 'show', 'cleaned/v2/MES', '--rows', '100', '--store', synced)).json).toEqual((await cliJson('a', 'show', 'cleaned/v2/MES', '--rows', '100', '--store', folder)).json);
 
     // gc removes from the bucket what it removes from a folder: v1's sidecar and folder, the files only it needed
     const gcLocal = await cliJson('a', 'gc', '--keep', '1', '--store', folder);
@@ -164,30 +185,34 @@ describe('mes-data on an s3:// store: a working copy, published with conditional
     expect(withoutTimes((await cliJson('a', 'ls', '--depth', 'all', '--store', lake)).json)).toEqual(withoutTimes({ ...(await cliJson('a', 'ls', '--depth', 'all', '--store', folder)).json, name: 'same' }));
   }, 600_000);
 
-  it('pyarrow S3FileSystem reads a version promoted in the bucket with exact values', async (context) => {
+  it('pyarrow S3FileSystem reads the table’s data folder (cleaned/MES/data/) promoted and appended in the bucket with exact values', async (context) => {
     skipWithoutMoto(context);
     const python = requirePython(context);
     const lake = `s3://${BUCKET}/pyarrow`;
     await cli('a', 'init', '--store', lake);
     await cli('a', 'ingest', day4, '--asset', 'MES', '--store', lake);
     expect((await cli('a', 'promote', '--asset', 'MES', '--store', lake)).stdout.split('\n')[0]).toBe('created cleaned/v1/MES (v1): 30 rows from 1 raw file');
+    await cli('a', 'ingest', day5, '--asset', 'MES', '--store', lake);
+    expect((await cli('a', 'promote', '--asset', 'MES', '--append', '--store', lake)).stdout.split('\n')[0]).toBe('created cleaned/v2/MES (v2): 60 rows from 2 raw files');
     const script = `
 import json, sys
 import pyarrow.fs as pafs, pyarrow.parquet as pq
 a = json.load(sys.stdin)
 s3 = pafs.S3FileSystem(endpoint_override=a['endpoint'], scheme='http', access_key='testing', secret_key='testing', region='us-east-1')
-t = pq.read_table(a['path'], filesystem=s3)
+t = pq.read_table(a['path'], filesystem=s3).sort_by('timestamp')
 d = t.to_pydict()
 print(json.dumps({'rows': t.num_rows, 'columns': t.column_names, 'first': [d['timestamp'][0].isoformat(), d['open'][0], d['high'][0], d['low'][0], d['close'][0], d['volume'][0], str(d['date'][0])],
-  'last': [d['timestamp'][-1].isoformat(), d['open'][-1], d['volume'][-1]], 'volume': sum(d['volume'])}))
+  'last': [d['timestamp'][-1].isoformat(), d['open'][-1], d['volume'][-1], str(d['date'][-1])], 'volume': sum(d['volume']), 'dates': sorted(set(str(x) for x in d['date']))}))
 `;
-    const read = runPythonJson<Record<string, unknown>>(python, script, { endpoint: moto?.endpoint.replace('http://', ''), path: `${BUCKET}/pyarrow/cleaned/v1/MES` });
+    // the table's data folder: each date's file once (v2 kept 2024-01-04 from v1 and added 2024-01-05)
+    const read = runPythonJson<Record<string, unknown>>(python, script, { endpoint: moto?.endpoint.replace('http://', ''), path: `${BUCKET}/pyarrow/cleaned/MES/data/` });
     expect(read).toEqual({
-      rows: 30,
+      rows: 60,
       columns: ['timestamp', 'open', 'high', 'low', 'close', 'volume', 'date'],
       first: ['2024-01-04T15:00:00+00:00', 4710, 4711, 4709.5, 4710.25, 100, '2024-01-04'],
-      last: ['2024-01-04T15:29:00+00:00', 4717.25, 129],
-      volume: 3435,
+      last: ['2024-01-05T15:29:00+00:00', 4727.25, 129, '2024-01-05'],
+      volume: 6870,
+      dates: ['2024-01-04', '2024-01-05'],
     });
   }, 600_000);
 
@@ -312,7 +337,7 @@ print(json.dumps({'rows': t.num_rows, 'columns': t.column_names, 'first': [d['ti
     expect((await cli('b', 'promote', '--asset', 'MES', '--append', '--store', lake)).stdout.split('\n')[0]).toBe('created cleaned/v3/MES (v3): 90 rows from 3 raw files');
   }, 600_000);
 
-  it('a publish killed after its commit point leaves a committed version without its folder; the next writer rebuilds it and publishes it, and a folder missing files too', async (context) => {
+  it('a publish killed after its commit point leaves a committed version every reader takes (its hint behind); an older bucket with version folders still reads, and gc removes the folders of the versions it expires', async (context) => {
     skipWithoutMoto(context);
     const prefix = 'rollforward';
     const lake = `s3://${BUCKET}/${prefix}`;
@@ -320,32 +345,49 @@ print(json.dumps({'rows': t.num_rows, 'columns': t.column_names, 'first': [d['ti
     await cli('a', 'ingest', days12, '--asset', 'MES', '--store', lake);
     await cli('a', 'promote', '--asset', 'MES', '--store', lake);
     await cli('a', 'ingest', day4, '--asset', 'MES', '--store', lake);
-    // killed before the first file of the new version's folder is written: v2 is committed (its sidecar too), its folder is not there
+    // killed after the commit point (the new metadata file), before the table's hint is rewritten
     const killed = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-      const child = spawn(process.execPath, [CLI_BIN, 'promote', '--asset', 'MES', '--append', '--store', lake], { env: { ...process.env, ...awsEnv('a'), MES_DATA_PUBLISH_CRASH_BEFORE: 'cleaned/v2/MES/' }, stdio: 'ignore' });
+      const child = spawn(process.execPath, [CLI_BIN, 'promote', '--asset', 'MES', '--append', '--store', lake], { env: { ...process.env, ...awsEnv('a'), MES_DATA_PUBLISH_CRASH_BEFORE: 'cleaned/MES/metadata/version-hint.text' }, stdio: 'ignore' });
       child.on('exit', (code, signal) => resolve({ code, signal }));
     });
     expect(killed).toEqual({ code: null, signal: 'SIGKILL' });
-    const folder = () => bucketObjects(prefix).then((objects) => [...objects.keys()].filter((key) => key.startsWith('cleaned/v2/MES/')).sort());
-    const whole = ['cleaned/v2/MES/2024-01-02.parquet', 'cleaned/v2/MES/2024-01-03.parquet', 'cleaned/v2/MES/2024-01-04.parquet'];
-    expect(await folder()).toEqual([]);
     expect((await tableVersions(prefix, 'cleaned/MES')).versions).toEqual(['1', '2']);
-    expect((await bucketObjects(prefix)).has('catalog/cleaned/MES/v2.json')).toBe(true);
-    // the next writer (an ingest, on another machine) rebuilds the folder from the snapshot and publishes it
-    expect((await cli('b', 'ingest', day5, '--asset', 'MES', '--store', lake)).code).toBe(0);
-    expect(await folder()).toEqual(whole);
-    const verified = await cliJson('a', 'verify', '--store', lake);
-    expect({ code: verified.code, problems: verified.json.problems }).toEqual({ code: 0, problems: [] });
-    const shown = await cliJson('a', 'show', 'cleaned/MES', '--rows', '1', '--store', lake);
+    expect((await bucketText(`${prefix}/cleaned/MES/metadata/version-hint.text`)).trim()).toBe('2');
+    // nothing to rebuild in the bucket: readers on another machine take v2 as it is
+    const shown = await cliJson('b', 'show', 'cleaned/MES', '--rows', '1', '--store', lake);
     expect({ path: shown.json.path, numRows: shown.json.numRows }).toEqual({ path: `${lake}/cleaned/v2/MES`, numRows: 90 });
+    const tree = (await cliJson('b', 'ls', 'cleaned/MES', '--store', lake)).json as { children: { name: string }[] };
+    expect(tree.children.map((child) => child.name)).toEqual(['v1', 'v2']);
+    const verified = await cliJson('b', 'verify', '--store', lake);
+    expect({ code: verified.code, problems: verified.json.problems }).toEqual({ code: 0, problems: [] });
+    expect(await bucketObjects(prefix).then((objects) => [...objects.keys()].filter((key) => key.startsWith('cleaned/v')))).toEqual([]);
+    // the next writer commits v3 on top
+    expect((await cli('b', 'ingest', day5, '--asset', 'MES', '--store', lake)).code).toBe(0);
+    expect((await cli('b', 'promote', '--asset', 'MES', '--append', '--store', lake)).stdout.split('\n')[0]).toBe('created cleaned/v3/MES (v3): 120 rows from 4 raw files');
 
-    // a folder the bucket holds part of (two files lost): verify, a reader, names it; the next writer puts back the rest
+    // a bucket an older mes-data wrote: a folder of objects per version (copies of the data files)
     if (!moto) throw new Error('moto_server is not running');
-    for (const key of whole.slice(1)) await moto.client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: `${prefix}/${key}` }));
-    const partial = await cliJson('b', 'verify', '--store', lake);
-    expect({ code: partial.code, folders: [...new Set((partial.json.problems as { path: string }[]).map((p) => p.path.split('/').slice(0, 3).join('/')))] }).toEqual({ code: 1, folders: ['cleaned/v2/MES'] });
-    expect((await cli('b', 'features', 'build', 'price_volatility', '--asset', 'MES', '--from', 'v1', '--store', lake)).code).toBe(0);
-    expect(await folder()).toEqual(whole);
+    const synced = path.join(dir, 'rollforward-folder');
+    expect((await cli('a', 'sync', lake, synced)).code).toBe(0);
+    const folderKeys: string[] = [];
+    for (const version of ['v1', 'v2', 'v3']) {
+      for (const name of fs.readdirSync(path.join(synced, 'cleaned', version, 'MES'))) {
+        const key = `cleaned/${version}/MES/${name}`;
+        await moto.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}/${key}`, Body: fs.readFileSync(path.join(synced, ...key.split('/'))) }));
+        folderKeys.push(key);
+      }
+    }
+    expect(folderKeys.length).toBe(9);
+    // a new machine reads and verifies it; its copy links its own folders
+    const old = await cliJson('c', 'verify', '--store', lake);
+    expect({ code: old.code, problems: old.json.problems }).toEqual({ code: 0, problems: [] });
+    expect((await cliJson('c', 'show', 'cleaned/v1/MES', '--rows', '100', '--store', lake)).json).toEqual({ ...(await cliJson('a', 'show', 'cleaned/v1/MES', '--rows', '100', '--store', synced)).json, path: `${lake}/cleaned/v1/MES` });
+    // gc expires v1 and v2: their folder objects go with their sidecars; v3's stay (an older reader's)
+    const gc = await cliJson('c', 'gc', '--keep', '1', '--store', lake);
+    expect((gc.json.versions as { path: string }[]).map((v) => v.path)).toEqual(['cleaned/v1/MES', 'cleaned/v2/MES']);
+    const left = [...(await bucketObjects(prefix)).keys()];
+    expect(left.filter((key) => key.startsWith('cleaned/v'))).toEqual(folderKeys.filter((key) => key.startsWith('cleaned/v3/')));
+    expect(left.filter((key) => key.startsWith('catalog/cleaned/'))).toEqual(['catalog/cleaned/MES/v3.json']);
     expect((await cliJson('a', 'verify', '--store', lake)).json.ok).toBe(true);
   }, 600_000);
 
