@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ApiName, ApiRequest, ApiResponse } from '../core/api/contract.js';
 import { ApiSession, parseRequest } from '../core/api/handlers.js';
+import { inlineLink } from '../core/api/inlineJob.js';
 import { BadRequestError, MesDataError } from '../core/errors.js';
 import type { CommandContext } from './commandContext.js';
 
@@ -64,6 +65,8 @@ export function checkRequest<K extends ApiName>(name: K, request: ApiRequest<K>)
  */
 export async function withCliSession<T>(ctx: CommandContext, options: { store: StoreUse; recover?: boolean }, run: (cli: CliSession) => Promise<T>): Promise<T> {
   const session = new ApiSession('cli');
+  // a command's job runs in this thread (core/api/inlineJob.ts says why)
+  session.jobs.runHere(inlineLink);
   const cli: CliSession = {
     invoke: (name, request) => invokeFromCli(session, name, request),
     get storeRoot() {

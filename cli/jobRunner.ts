@@ -20,7 +20,7 @@ function bar(job: JobState): string {
 
 /**
  * Runs one job the way the app does: `jobs.start`, then `jobs.wait` until it has ended,
- * through an in-process API session (the job runs in a worker thread), showing a progress
+ * through an in-process API session (the job runs in this thread: core/api/inlineJob.ts), showing a progress
  * bar on stderr when it is a terminal. Ctrl-C asks the job to cancel (`jobs.cancel`) and
  * waits for it to clean up. Prints what `render` makes of the job's result (typed by the job's
  * kind, checked against its schema in the contract); `--json` prints the result as the job

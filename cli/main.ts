@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { serializeError } from '../core/errors.js';
 import { sharedDecoderPool } from '../core/parquet/decoderPool.js';
+import { closeEngine } from '../core/engine/duckdbEngine.js';
 import { VERSION } from '../core/version.js';
 import type { CommandContext, Outcome } from './commandContext.js';
 import { registerFileCommands } from './commands/fileCommands.js';
@@ -211,6 +212,9 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     return exitCodeFor(serialized.code);
   } finally {
     await sharedDecoderPool().close();
+    // the process's own run (bin/mes-data.ts exits once output is flushed): DuckDB's instance
+    // (a job's, which ran in this thread) is closed first, which removes what it spilled
+    if (io === processIo) await closeEngine();
   }
   return exitCode;
 }

@@ -203,6 +203,11 @@ export async function buildCli(root) {
       ...common,
       stdin: { contents: "import './bin/startDecoderEarly.js';\nexport { main } from './main.js';\n", resolveDir: path.join(root, 'cli'), sourcefile: 'cli-bundle.ts', loader: 'ts' },
       outfile: path.join(scratch, BUNDLE),
+      // DuckDB's JavaScript API inside, as in jobCore.cjs: a command's job runs in this bundle's
+      // thread (core/api/inlineJob.ts), which loaded it from node_modules, 124 modules without a
+      // code cache (0.3–0.8 s at load 10); still run only when the engine first needs it
+      external: [...EXTERNAL_PACKAGES.filter((name) => name !== DUCKDB_API), '@duckdb/node-bindings'],
+      plugins: [duckdbApiBundled],
       format: 'cjs',
       sourcemap: true,
       // what import.meta.url is in an ES module: the file's URL (threads and the renderer are found beside it)

@@ -10,7 +10,15 @@ import { COMPRESSIONS, PARQUET_CODECS, isCompression, type Compression } from '.
  * loaded only in threads that can be thrown away (the decoder and the ingest writer), each
  * of which has its own copy of this module and of its `poisoned` flag.
  */
-export const wasm = createRequire(import.meta.url)('parquet-wasm/node') as typeof ParquetWasm;
+let loaded: typeof ParquetWasm | null = null;
+/**
+ * parquet-wasm, loaded on first use: compiling its 5 MB of WebAssembly is 50–110 ms of a
+ * thread's start, which the command line's main thread (it holds this module too, for the
+ * jobs it runs) pays only when one of them encodes Parquet there.
+ */
+export const wasm: typeof ParquetWasm = new Proxy({} as typeof ParquetWasm, {
+  get: (_target, key): unknown => Reflect.get((loaded ??= createRequire(import.meta.url)('parquet-wasm/node') as typeof ParquetWasm), key),
+});
 
 let poisoned = false;
 
