@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BadRequestError, MesDataError, NotFoundError, serializeError, type SerializedError } from '../errors.js';
-import { assertNoSymlinkBelow, storeRelativeOf } from '../store/storePaths.js';
+import type { Schema } from 'apache-arrow';
+import { assertNoSymlinkBelow, assertSafeInOpenStores, storeRelativeOf } from '../store/storePaths.js';
 import { DecoderPool, sharedDecoderPool } from '../parquet/decoderPool.js';
 import { SchemaRegistry } from '../schema/schemaRegistry.js';
 import { genericInstrument, instrumentCalendar, instrumentFor, InstrumentRegistry } from '../instruments/instrumentRegistry.js';
@@ -19,6 +20,7 @@ import { VERSION } from '../version.js';
 import { getParquetMetadata, getParquetSchema } from '../parquet/parquetMetadata.js';
 import { chartSeries } from './chartSeries.js';
 import { exportQuery, queryTable, querySql, type QuerySource } from '../engine/datasetQuery.js';
+import { footerSchema } from '../engine/fileStats.js';
 import { openParquetFile, readParquetRows } from '../parquet/parquetFile.js';
 import { convertFile, fileRows } from './fileOperations.js';
 import { diffTargetRows } from '../diff/diffTargets.js';
@@ -30,7 +32,7 @@ import { TreeSearchIndex } from './treeSearch.js';
 import { RemoteStoreView } from '../objectStore/remoteStore.js';
 import { openObjectStore } from '../objectStore/s3ObjectStore.js';
 import { parseStoreUrl } from '../objectStore/storeUrl.js';
-import { isBucketUrl, pullBucket } from './bucketStore.js';
+import { bucketSignature, isBucketUrl, pullBucket } from './bucketStore.js';
 
 export type Handlers = { [K in ApiName]: (request: ApiParsedRequest<K>) => Promise<ApiResponse<K>> };
 
@@ -139,22 +141,26 @@ export class ApiSession {
   }
 
   /**
-   * A store in a bucket: pulls its working copy again (one listing when nothing changed) and,
-   * when the bucket held something else than at the last pull, makes every cache look again
-   * (the datasets' files, the catalog's listings, the search index). Resolves to whether
-   * something changed. `invalidate`: the caches look again whatever the bucket held (after a
-   * writer job, whose copy the pull may have put back to the bucket's state). A pull that
-   * cannot take the copy's lock at once (a writer job of this host, or a command of this
-   * machine, works on it) is skipped: that writer's end brings the next one. The bucket's
-   * errors (UNAVAILABLE, FORBIDDEN…) are thrown.
+   * A store in a bucket: brings its working copy up to date and, when the bucket held
+   * something else than at the last pull, makes every cache look again (the datasets' files,
+   * the catalog's listings, the search index). Resolves to whether something changed. A
+   * refresh first lists the bucket alone and pulls only when the listing differs from the
+   * last pull's (one request when nothing changed); one asked for while a pull runs shares
+   * it. `invalidate` (after a writer job, whose copy may hold what it did not publish):
+   * always a whole pull, after any under way, and the caches look again whatever the bucket
+   * held. A pull that cannot take the copy's lock at once (a writer job of this host, or a
+   * command of this machine, works on it) is skipped: that writer's end brings the next
+   * one. The bucket's errors (UNAVAILABLE, FORBIDDEN…) are thrown.
    */
   async refreshBucket(options: { invalidate?: boolean } = {}): Promise<boolean> {
     if (this.bucket === null) return false;
-    // one pull at a time: one asked for while another runs waits for it, then pulls itself
+    if (options.invalidate !== true && this.pulling !== null) return this.pulling;
+    // one pull at a time: a writer's pull waits for the one under way, then pulls itself
     while (this.pulling !== null) await this.pulling.catch(() => undefined);
     this.pulling = (async () => {
       const bucket = this.bucket;
       if (bucket === null) return false;
+      if (options.invalidate !== true && (await bucketSignature(bucket.url)) === bucket.signature) return false;
       let signature: string;
       try {
         ({ signature } = await pullBucket(bucket.url, { lockWaitMs: 0 }));
@@ -488,13 +494,25 @@ function jobThreadSettings(host: HostKind): JobThreadSettings | null {
 }
 
 /** A query cancelled by its timeout is TIMEOUT naming how long it may run, not CANCELLED. */
+/** A file's columns from its footer (fileStats.ts), or null: the decoder then reads them and says what is wrong with a file it cannot. */
+function ownSchema(file: string | undefined): Schema | null {
+  if (file === undefined) return null;
+  try {
+    assertSafeInOpenStores(file);
+    return footerSchema(file);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * A dataset as rows.query and rows.export read it: its files as listed (no footer read but
  * the first one's, for the columns), kept with the listing while the files are unchanged.
  */
 async function querySource(session: ApiSession, datasetPath: string): Promise<QuerySource> {
   const { listing, derive } = await session.datasets.listing(session.storeRoot, datasetPath);
-  const schema = () => derive('rows.query:schema', async () => (await openParquetFile(listing.files[0], { decoder: session.decoder })).schema);
+  // the columns from the first footer, read here (the decoder's threads need not start for them), else by the decoder
+  const schema = () => derive('rows.query:schema', async () => ownSchema(listing.files[0]) ?? (await openParquetFile(listing.files[0], { decoder: session.decoder })).schema);
   const identity = await derive('rows.query:identity', () => Promise.resolve(createHash('sha256').update(listing.files.join('\n')).update('\0').update(listing.signature).digest('hex')));
   return { files: listing.files, schema, identity, readRows: (file, from, count, columns) => readParquetRows(listing.files[file], from, count, { columns, decoder: session.decoder }) };
 }

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { Bool, DateDay, Field, Float32, Float64, Int16, Int32, Int64, Int8, Schema, Timestamp, TimeUnit, Utf8, type DataType } from 'apache-arrow';
 import { CancelledError } from '../errors.js';
 
 /**
@@ -202,16 +203,35 @@ interface Chunk {
 
 interface Footer {
   createdBy: string;
+  /** the schema's elements, the root first */
+  elements: SchemaElement[];
+  /** the keys of the key-value metadata */
+  keys: string[];
   leaves: Leaf[];
   rowGroups: { rows: number; chunks: Chunk[] }[];
 }
 
-function readLogicalType(reader: Reader): { timeScale: number; unsigned: boolean } {
-  const out = { timeScale: 0, unsigned: false };
+interface LogicalType {
+  /** the union's field: 1 STRING, 6 DATE, 8 TIMESTAMP, 10 INTEGER, … */
+  id: number;
+  timeScale: number;
+  utc: boolean;
+  bitWidth: number;
+  unsigned: boolean;
+}
+
+function readLogicalType(reader: Reader): LogicalType {
+  const out: LogicalType = { id: 0, timeScale: 0, utc: false, bitWidth: 0, unsigned: false };
   reader.struct((id, type) => {
-    if (id === 8 && type === STRUCT) {
+    if (type !== STRUCT) return false;
+    out.id = id;
+    if (id === 8) {
       // TIMESTAMP: { 1: isAdjustedToUTC, 2: unit (MILLIS 1, MICROS 2, NANOS 3) }
       reader.struct((field, fieldType) => {
+        if (field === 1 && (fieldType === TRUE || fieldType === FALSE)) {
+          out.utc = fieldType === TRUE;
+          return true;
+        }
         if (field !== 2 || fieldType !== STRUCT) return false;
         reader.struct((unit, unitType) => {
           if (unitType !== STRUCT) return false;
@@ -223,26 +243,37 @@ function readLogicalType(reader: Reader): { timeScale: number; unsigned: boolean
       });
       return true;
     }
-    if (id === 10 && type === STRUCT) {
+    if (id === 10) {
       // INTEGER: { 1: bitWidth, 2: isSigned }
       reader.struct((field, fieldType) => {
-        if (field === 2 && (fieldType === TRUE || fieldType === FALSE)) {
-          out.unsigned = fieldType === FALSE;
-          return true;
-        }
-        return false;
+        if (field === 1 && fieldType === BYTE) out.bitWidth = reader.byte();
+        else if (field === 2 && (fieldType === TRUE || fieldType === FALSE)) out.unsigned = fieldType === FALSE;
+        else return false;
+        return true;
       });
       return true;
     }
-    return false;
+    reader.struct(() => false);
+    return true;
   });
   return out;
 }
 
-function readSchemaElement(reader: Reader): { name: string; physical: number; children: number; converted: number; logical: { timeScale: number; unsigned: boolean } | null } {
-  const element = { name: '', physical: -1, children: 0, converted: -1, logical: null as { timeScale: number; unsigned: boolean } | null };
+interface SchemaElement {
+  name: string;
+  physical: number;
+  /** 0 required, 1 optional, 2 repeated */
+  repetition: number;
+  children: number;
+  converted: number;
+  logical: LogicalType | null;
+}
+
+function readSchemaElement(reader: Reader): SchemaElement {
+  const element: SchemaElement = { name: '', physical: -1, repetition: 0, children: 0, converted: -1, logical: null };
   reader.struct((id, type) => {
     if (id === 1 && type === I32) element.physical = reader.zigzag();
+    else if (id === 3 && type === I32) element.repetition = reader.zigzag();
     else if (id === 4 && type === BINARY) element.name = reader.string();
     else if (id === 5 && type === I32) element.children = reader.zigzag();
     else if (id === 6 && type === I32) element.converted = reader.zigzag();
@@ -284,11 +315,12 @@ function readColumnChunk(reader: Reader): Chunk {
 
 function readFooterBytes(bytes: Uint8Array): Footer {
   const reader = new Reader(bytes);
-  const footer: Footer = { createdBy: '', leaves: [], rowGroups: [] };
+  const footer: Footer = { createdBy: '', elements: [], keys: [], leaves: [], rowGroups: [] };
   reader.struct((id, type) => {
     if (id === 2 && type === LIST) {
       const { size } = reader.list();
       const elements = Array.from({ length: size }, () => readSchemaElement(reader));
+      footer.elements = elements;
       // top-level leaves: the children of the root that have none of their own
       let k = 1;
       const walk = (depth: number): void => {
@@ -296,8 +328,8 @@ function readFooterBytes(bytes: Uint8Array): Footer {
         if (!element) return;
         if (element.children === 0) {
           if (depth === 0) {
-            const timeScale = element.logical?.timeScale || (element.converted === CONVERTED.TIMESTAMP_MILLIS ? 1000 : element.converted === CONVERTED.TIMESTAMP_MICROS ? 1 : 0);
-            const unsigned = (element.logical?.unsigned ?? false) || (element.converted >= CONVERTED.UINT_8 && element.converted <= CONVERTED.UINT_64);
+            const timeScale = (element.logical?.id === 8 ? element.logical.timeScale : 0) || (element.converted === CONVERTED.TIMESTAMP_MILLIS ? 1000 : element.converted === CONVERTED.TIMESTAMP_MICROS ? 1 : 0);
+            const unsigned = (element.logical?.id === 10 && element.logical.unsigned) || (element.converted >= CONVERTED.UINT_8 && element.converted <= CONVERTED.UINT_64);
             footer.leaves.push({ name: element.name, physical: element.physical, unsigned, timeScale, converted: element.converted });
           }
           return;
@@ -318,6 +350,15 @@ function readFooterBytes(bytes: Uint8Array): Footer {
           return true;
         });
         footer.rowGroups.push(group);
+      }
+    } else if (id === 5 && type === LIST) {
+      const { size } = reader.list();
+      for (let k = 0; k < size; k++) {
+        reader.struct((field, fieldType) => {
+          if (field !== 1 || fieldType !== BINARY) return false;
+          footer.keys.push(reader.string());
+          return true;
+        });
       }
     } else if (id === 6 && type === BINARY) footer.createdBy = reader.string();
     else return false;
@@ -457,4 +498,57 @@ export async function readFileStats(files: readonly string[], signal?: AbortSign
     }
   }
   return stats;
+}
+
+// ── the columns, without the decoder ─────────────────────────────────────────────────────
+
+/** The Arrow type the decoder (parquet-wasm) gives a flat column of these Parquet types, or null for one this does not name. */
+function arrowTypeOf(element: SchemaElement): DataType | null {
+  const logical = element.logical;
+  switch (element.physical) {
+    case 0:
+      return new Bool();
+    case PHYSICAL.INT32:
+      if (logical?.id === 6 || element.converted === 6) return new DateDay();
+      if (logical?.id === 10) return logical.unsigned ? null : logical.bitWidth === 8 ? new Int8() : logical.bitWidth === 16 ? new Int16() : logical.bitWidth === 32 ? new Int32() : null;
+      if (logical !== null) return null;
+      return element.converted === -1 || element.converted === 17 ? new Int32() : element.converted === CONVERTED.INT_8 ? new Int8() : element.converted === 16 ? new Int16() : null;
+    case PHYSICAL.INT64:
+      if (logical?.id === 8) {
+        const unit = logical.timeScale === 1000 ? TimeUnit.MILLISECOND : logical.timeScale === 1 ? TimeUnit.MICROSECOND : logical.timeScale === 0.001 ? TimeUnit.NANOSECOND : null;
+        return unit === null ? null : new Timestamp(unit, logical.utc ? 'UTC' : null);
+      }
+      if (logical?.id === 10) return logical.unsigned || logical.bitWidth !== 64 ? null : new Int64();
+      return logical === null && (element.converted === -1 || element.converted === CONVERTED.INT_64) ? new Int64() : null;
+    case PHYSICAL.FLOAT:
+      return logical === null && element.converted === -1 ? new Float32() : null;
+    case PHYSICAL.DOUBLE:
+      return logical === null && element.converted === -1 ? new Float64() : null;
+    case 6:
+      return logical?.id === 1 || (logical === null && element.converted === 0) ? new Utf8() : null;
+    default:
+      return null;
+  }
+}
+
+/**
+ * A file's columns as the decoder would give them (`Float64`, `Int64`, `Utf8`,
+ * `Timestamp<MICROSECOND, UTC>`, `Date32<DAY>`…), read here from its footer: the first
+ * query of a dataset then need not wait for the decoder's threads to start (2.8 s at load
+ * 14, 16 ms once started). Null when the file has an embedded Arrow schema (the decoder
+ * follows it), a nested column or a type this does not name: ask the decoder then.
+ */
+export function footerSchema(file: string): Schema | null {
+  const bytes = footerOf(file, Buffer.allocUnsafe(16 * 1024));
+  if (!bytes) return null;
+  const footer = readFooterBytes(bytes);
+  if (footer.keys.includes('ARROW:schema') || footer.elements.length < 2) return null;
+  const fields: Field[] = [];
+  for (const element of footer.elements.slice(1)) {
+    if (element.children !== 0 || element.repetition === 2) return null;
+    const type = arrowTypeOf(element);
+    if (!type) return null;
+    fields.push(new Field(element.name, type, element.repetition === 1));
+  }
+  return new Schema(fields);
 }

@@ -2,8 +2,8 @@ import path from 'node:path';
 import { Float64, Int64, Table, TimestampMicrosecond, vectorFromArray } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withConnection } from '../../../core/engine/duckdbEngine.js';
-import { queryTable, type QuerySource } from '../../../core/engine/datasetQuery.js';
-import { readFileStats } from '../../../core/engine/fileStats.js';
+import { queryTable, sortedOrders, type QuerySource } from '../../../core/engine/datasetQuery.js';
+import { footerSchema, readFileStats } from '../../../core/engine/fileStats.js';
 import { openParquetFile, readParquetRows } from '../../../core/parquet/parquetFile.js';
 import { writeParquet } from '../../../core/parquet/writeParquet.js';
 import { tempDir } from '../../helpers/ohlcvTable.js';
@@ -123,6 +123,24 @@ describe('rows.query from the footers’ ranges', () => {
     expect(ts?.max[2]).toBe(tsOf(2, ROWS - 1));
   });
 
+  it('names the columns from the footer as the decoder does, or leaves them to it', async () => {
+    const file = path.join(dir, 'types.parquet');
+    const columns = `true AS b, 1::TINYINT AS i8, 2::SMALLINT AS i16, 3::INTEGER AS i32, 4::BIGINT AS i64, 1.5::FLOAT AS f32, 2.5::DOUBLE AS f64, 'a' AS s,
+      DATE '2024-01-02' AS d, TIMESTAMP '2024-01-02 03:04:05' AS t, TIMESTAMPTZ '2024-01-02 03:04:05+00' AS tz, '2024-01-02 03:04:05.123456789'::TIMESTAMP_NS AS ns, '2024-01-02 03:04:05.123'::TIMESTAMP_MS AS ms`;
+    await withConnection((connection) => connection.run(`COPY (SELECT ${columns}) TO '${file}' (FORMAT parquet)`, 'writing a test file'));
+    const decoded = (await openParquetFile(file)).schema;
+    const named = footerSchema(file);
+    expect(named?.fields.map((f) => `${f.name}:${String(f.type)}:${f.nullable}`)).toEqual(decoded.fields.map((f) => `${f.name}:${String(f.type)}:${f.nullable}`));
+    expect(named?.fields.map((f) => String(f.type))).toEqual(['Bool', 'Int8', 'Int16', 'Int32', 'Int64', 'Float32', 'Float64', 'Utf8', 'Date32<DAY>', 'Timestamp<MICROSECOND>', 'Timestamp<MICROSECOND, UTC>', 'Timestamp<NANOSECOND>', 'Timestamp<MILLISECOND>']);
+    expect(footerSchema(files[0])?.fields.map((f) => String(f.type))).toEqual(['Timestamp<MICROSECOND, UTC>', 'Float64', 'Int64']);
+    // unsigned, decimal: the decoder's
+    const other = path.join(dir, 'other.parquet');
+    await withConnection((connection) => connection.run(`COPY (SELECT 1::UTINYINT AS u, 1.25::DECIMAL(9, 2) AS m) TO '${other}' (FORMAT parquet)`, 'writing a test file'));
+    expect(footerSchema(other)).toBeNull();
+    // our writer embeds its Arrow schema: the decoder follows it
+    expect(footerSchema(files[2])).toBeNull();
+  });
+
   for (const [label, files_] of [
     ['seven files', () => files],
     ['one file', () => [files[0]]],
@@ -163,5 +181,44 @@ describe('rows.query from the footers’ ranges', () => {
     expect((await queryTable(source, ask({ filters: [{ column: 'x', kind: 'null', isNull: true }], limit: 0 }))).totalRows).toBe(everyRow.filter((row) => xAt(row) === null).length);
     const bottom = await queryTable(source, ask({ sort: [{ column: 'x', descending: false }], offset: everyRow.length - 3, limit: 3 }));
     expect(bottom.rows.map((row) => row[1])).toEqual([null, null, null]);
+  });
+
+  it('a page deep in a sort nobody asked before is selected by its first key, equal to the whole sort, no order made', async () => {
+    // 16,400 rows: pages past the top-N's 10,000; NaN in our writer's file (its range leaves them out), nulls, ties, negatives
+    const deep = [path.join(dir, 'deep-0.parquet'), path.join(dir, 'deep-1.parquet'), path.join(dir, 'deep-2.parquet'), path.join(dir, 'deep-3.parquet')];
+    await withConnection(async (connection) => {
+      for (const [k, f] of [[0, 10], [1, 11], [3, 13]] as const) await connection.run(`COPY (${selectOf(f, { rows: 4100 })}) TO '${deep[k]}' (FORMAT parquet, ROW_GROUP_SIZE 1000)`, 'writing a test file');
+    });
+    const own = ownTable(12);
+    await writeParquet(own, deep[2], { rowGroupSize: 250 });
+    const fourFiles = [deep[0], deep[1], deep[2], deep[3]];
+    // our writer's file has ROWS rows: 3 × 4,100 + 600
+    const total = 3 * 4100 + ROWS;
+    const ranged = await sourceOf(fourFiles, 'ranges:deep');
+    const scanned = await sourceOf(fourFiles, 'scan:deep');
+    const questions: [string, Question][] = [
+      ['x descending at 10,050', ask({ sort: [{ column: 'x', descending: true }], offset: 10_050, limit: 30 })],
+      ['x ascending at the end: NaN, then nulls', ask({ sort: [{ column: 'x', descending: false }], offset: total - 1200, limit: 1200 })],
+      ['x descending across the NaN class and the first bins', ask({ sort: [{ column: 'x', descending: true }], offset: 10_001, limit: 100 })],
+      ['n descending then x ascending at 12,345', ask({ sort: [{ column: 'n', descending: true }, { column: 'x', descending: false }], offset: 12_345 })],
+      ['ts ascending at 11,000', ask({ sort: [{ column: 'ts', descending: false }], offset: 11_000, limit: 7 })],
+      ['ts descending past the end', ask({ sort: [{ column: 'ts', descending: true }], offset: total + 5 })],
+      ['x ≥ -30 by n ascending at 10,500', ask({ filters: [{ column: 'x', kind: 'range', min: -30 }], sort: [{ column: 'n', descending: false }], offset: 10_500 })],
+    ];
+    for (const [name, question] of questions) {
+      const ordersBefore = sortedOrders.size.orders;
+      const fromSelection = await queryTable(ranged, question);
+      expect(sortedOrders.size.orders).toBe(ordersBefore);
+      const fromSort = await queryTable(scanned, question, undefined, { ranges: false });
+      expect({ name, totalRows: fromSelection.totalRows, rows: fromSelection.rows }).toEqual({ name, totalRows: fromSort.totalRows, rows: fromSort.rows });
+    }
+    // the first question against a sort done here: x descending, NaN first, then numbers, ties in file and row order
+    const everyRow = [10, 11, 12, 13].flatMap((f, k) => Array.from({ length: k === 2 ? ROWS : 4100 }, (_, r) => ({ f, r, k })));
+    const xAt = ({ f, r }: { f: number; r: number }): number | null => (r % 13 === 3 ? null : f === 12 && r % 19 === 7 ? NaN : xOf(f, r));
+    const rank = (x: number | null) => (x === null ? -Infinity : Number.isNaN(x) ? Infinity : x);
+    const order = everyRow.sort((a, b) => rank(xAt(b)) - rank(xAt(a)) || a.k - b.k || a.r - b.r);
+    const page = await queryTable(ranged, questions[0][1]);
+    expect(page.rows.map((row) => row[1])).toEqual(order.slice(10_050, 10_080).map((row) => xAt(row)));
+    await sortedOrders.settled();
   });
 });
