@@ -509,6 +509,8 @@ interface LatencyReport {
   idle: Record<string, number[]>;
   burstDuring: number[];
   burstIdle: number[];
+  /** 200 concurrent `app.info` right after each burst of pages: what the client and HTTP cost with no work behind them */
+  infoBurst: { idle: number[]; during: number[] };
   burstErrors: number;
   requestErrors: string[];
   serveRss: number;
@@ -519,7 +521,42 @@ interface LatencyReport {
   burstCpu: { idle: HostCpu | null; during: HostCpu | null };
   /** the machine's load average (1, 5, 15 min) when the part began and when it ended */
   load: { start: string; end: string };
+  /**
+   * the host's event-loop delay (LOOP_MONITOR) through each phase: the idle requests one after
+   * another and the idle bursts; while the job runs, the requests before the bursts, the bursts,
+   * and the requests after them until the job ended
+   */
+  loopDelay: { idle: LoopDelay | null; idleBursts: LoopDelay | null; before: LoopDelay | null; bursts: LoopDelay | null; after: LoopDelay | null };
 }
+
+/** How much later than due a 10 ms timer of the host fired, in ms (LOOP_MONITOR). */
+interface LoopDelay {
+  p50: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+/**
+ * A module loaded into `mes-data serve` with `node --import`: the delay of the host's event
+ * loop, from perf_hooks' monitorEventLoopDelay, which times a 10 ms timer again and again (its
+ * histogram holds the whole intervals; the delay is how much later than due the timer fired).
+ * At each SIGUSR2 it prints `@@loop-delay N {"p50":…,"p99":…,"max":…,"mean":…}` (ms; N counts
+ * the signals from 1) for what it measured since the last one, and starts afresh.
+ */
+const LOOP_MONITOR = `data:text/javascript,${encodeURIComponent(`
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+const histogram = monitorEventLoopDelay({ resolution: 10 });
+histogram.enable();
+let signals = 0;
+const ms = (ns) => Math.max(0, Math.round((ns / 1e6 - 10) * 100) / 100);
+process.on('SIGUSR2', () => {
+  signals++;
+  const stats = { p50: ms(histogram.percentile(50)), p99: ms(histogram.percentile(99)), max: ms(histogram.max), mean: ms(histogram.mean) };
+  histogram.reset();
+  process.stdout.write('@@loop-delay ' + signals + ' ' + JSON.stringify(stats) + '\\n');
+});
+`)}`;
 
 interface HostCpu {
   totalMs: number;
@@ -592,11 +629,23 @@ function otherCompression(store: string, asset: string): 'snappy' | 'zstd' {
 
 async function measureLatency(ctx: Context, asset: string, pagePath: string, pageRows: number, expectedJobMs: number): Promise<LatencyReport> {
   const loadAtStart = loadNow();
-  const empty = { during: {}, idle: {}, burstDuring: [], burstIdle: [], burstErrors: 0, requestErrors: [], serveRss: 0, jobProcessRss: 0, jobRunningAfterBurst: false, burstCpu: { idle: null, during: null } };
+  const empty = { during: {}, idle: {}, burstDuring: [], burstIdle: [], infoBurst: { idle: [], during: [] }, burstErrors: 0, requestErrors: [], serveRss: 0, jobProcessRss: 0, jobRunningAfterBurst: false, burstCpu: { idle: null, during: null }, loopDelay: { idle: null, idleBursts: null, before: null, bursts: null, after: null } };
   const load = () => ({ start: loadAtStart, end: loadNow() });
   if (overBudget(ctx)) return { ok: false, error: 'skipped: the time budget of the run was used up', job: { state: 'not started', ms: 0 }, ...empty, load: load() };
   log('host latency: mes-data serve, a promotion as a job, requests meanwhile');
-  const serve = startProcess(process.execPath, [ctx.bin, '--store', ctx.store, 'serve', '--no-open'], { cwd: ROOT, env: { ...process.env, MES_DATA_STORE: ctx.store } });
+  const serve = startProcess(process.execPath, ['--import', LOOP_MONITOR, ctx.bin, '--store', ctx.store, 'serve', '--no-open'], { cwd: ROOT, env: { ...process.env, MES_DATA_STORE: ctx.store } });
+  // the host's event-loop delay since the last reading (null when it did not answer)
+  let loopReadings = 0;
+  const loopDelay = async (): Promise<LoopDelay | null> => {
+    const reading = ++loopReadings;
+    try {
+      process.kill(serve.pid, 'SIGUSR2');
+      const line = await serve.waitForLine(new RegExp(`@@loop-delay ${reading} (\\{[^\\n]*\\})`), 10_000);
+      return JSON.parse(line[1]) as LoopDelay;
+    } catch {
+      return null;
+    }
+  };
   const requestErrors: string[] = [];
   // a job of the host in a process of its own: its memory is its own, sampled here
   const childPeaks = new Map<number, number>();
@@ -632,9 +681,9 @@ async function measureLatency(ctx: Context, asset: string, pagePath: string, pag
         } else (into[name] ??= []).push(r.ms);
       }
     };
-    const burst = async () => {
+    const burst = async (name = 'rows.page', request: () => unknown = pageRequest) => {
       const before = hostCpu(serve.pid);
-      const results = await Promise.all(Array.from({ length: 200 }, () => invoke('rows.page', pageRequest())));
+      const results = await Promise.all(Array.from({ length: 200 }, () => invoke(name, request())));
       const cpu = cpuSpent(before, hostCpu(serve.pid));
       const errors = results.filter((r) => r.error);
       if (errors.length > 0 && requestErrors.length < 5) requestErrors.push(errors[0].error ?? '');
@@ -642,13 +691,17 @@ async function measureLatency(ctx: Context, asset: string, pagePath: string, pag
     };
 
     // idle first: the same requests with nothing else running
+    await loopDelay();
     const idle: Record<string, number[]> = {};
     for (let k = 0; k < 30; k++) await sampleRound(idle);
+    const loopIdle = await loopDelay();
     const burstIdle = await burst();
+    const infoIdle = await burst('app.info', () => ({}));
+    const loopIdleBursts = await loopDelay();
 
     const compression = otherCompression(ctx.store, asset);
     const started = await invoke('jobs.start', { kind: 'promote', asset, onInvalid: 'drop', compression, message: 'scale bench: latency while promoting' });
-    if (started.error) return { ok: false, error: started.error, job: { state: 'not started', ms: 0 }, ...empty, idle, burstIdle: burstIdle.ms, serveRss: serve.peakRssBytes(), load: load() };
+    if (started.error) return { ok: false, error: started.error, job: { state: 'not started', ms: 0 }, ...empty, idle, burstIdle: burstIdle.ms, serveRss: serve.peakRssBytes(), load: load(), loopDelay: { idle: loopIdle, idleBursts: loopIdleBursts, before: null, bursts: null, after: null } };
     const jobId = (started.result as { id: string }).id;
     const jobStart = performance.now();
     const during: Record<string, number[]> = {};
@@ -662,7 +715,10 @@ async function measureLatency(ctx: Context, asset: string, pagePath: string, pag
       await new Promise((resolve) => setTimeout(resolve, 5));
       state = (await invoke('jobs.get', { id: jobId })).result as JobNow;
     }
+    const loopBefore = await loopDelay();
     const burstDuring = running(state) ? await burst() : { ms: [], errors: 0, cpu: null };
+    const infoDuring = running(state) ? await burst('app.info', () => ({})) : { ms: [], errors: 0, cpu: null };
+    const loopBursts = await loopDelay();
     state = (await invoke('jobs.get', { id: jobId })).result as JobNow;
     const jobRunningAfterBurst = running(state);
     const jobLimit = limitOf(ctx);
@@ -672,6 +728,7 @@ async function measureLatency(ctx: Context, asset: string, pagePath: string, pag
       state = (await invoke('jobs.get', { id: jobId })).result as JobNow;
     }
     const jobMs = performance.now() - jobStart;
+    const loopAfter = await loopDelay();
     if (state && (state.state === 'running' || state.state === 'queued')) await invoke('jobs.cancel', { id: jobId });
     return {
       ok: true,
@@ -680,6 +737,7 @@ async function measureLatency(ctx: Context, asset: string, pagePath: string, pag
       idle,
       burstDuring: burstDuring.ms,
       burstIdle: burstIdle.ms,
+      infoBurst: { idle: infoIdle.ms, during: infoDuring.ms },
       burstErrors: burstDuring.errors + burstIdle.errors,
       requestErrors,
       serveRss: serve.peakRssBytes(),
@@ -687,6 +745,7 @@ async function measureLatency(ctx: Context, asset: string, pagePath: string, pag
       jobRunningAfterBurst,
       burstCpu: { idle: burstIdle.cpu, during: burstDuring.cpu },
       load: load(),
+      loopDelay: { idle: loopIdle, idleBursts: loopIdleBursts, before: loopBefore, bursts: loopBursts, after: loopAfter },
     };
   } catch (error) {
     return { ok: false, error: error instanceof Error ? error.message : String(error), job: { state: 'unknown', ms: 0 }, ...empty, requestErrors, serveRss: serve.peakRssBytes(), jobProcessRss: jobProcessRss(), load: load() };
@@ -810,16 +869,19 @@ function latencyTable(latency: LatencyReport): string {
   return mdTable(['Request', 'p50', 'p99', 'max', 'n'], [
     ...['app.info', 'tree', 'rows.page'].map((name) => row(`\`${name}\` during the promote`, latency.during[name] ?? [])),
     row('200 concurrent `rows.page` during the promote', latency.burstDuring),
+    row('200 concurrent `app.info` during the promote, right after', latency.infoBurst.during),
     ...['app.info', 'tree', 'rows.page'].map((name) => row(`\`${name}\`, idle host`, latency.idle[name] ?? [])),
     row('200 concurrent `rows.page`, idle host', latency.burstIdle),
+    row('200 concurrent `app.info`, idle host, right after', latency.infoBurst.idle),
   ]);
 }
 
 /** The paragraphs and table of the host part. */
 function hostSection(latency: LatencyReport, pagePath: string): string[] {
   const cpu = (c: HostCpu | null) => (c ? `${fmtMs(c.totalMs)} of CPU (main thread ${fmtMs(c.mainMs)})` : 'CPU not read');
+  const loop = (d: LoopDelay | null) => (d ? `p50 ${fmtMs(d.p50)}, p99 ${fmtMs(d.p99)}, max ${fmtMs(d.max)}` : 'not read');
   return [
-    `\`mes-data serve\` on the store above; a promotion of MES (\`jobs.start\` with \`compression: ${latency.job.compression ?? '?'}\`, another than the newest version's, so every date is written again) runs as a job in the host while requests go to it over HTTP, one after another with 5 ms between rounds (\`app.info\`, \`tree\` with depth 3 as the app asks at start, \`rows.page\` of 100 rows at random offsets of ${pagePath}), and once, a third of the way into the promotion (by the time the CLI's promotion took), 200 \`rows.page\` at the same time. The same requests on the idle host before the job are shown for comparison. The job ${latency.job.state}${latency.job.code ? ` (\`${latency.job.code}\`)` : ''}${latency.job.version ? `, making ${latency.job.version},` : ''} in ${fmtMs(latency.job.ms)}; the host's peak RSS was ${fmtMB(latency.serveRss)}${latency.jobProcessRss > 0 ? `, the job's own process's ${fmtMB(latency.jobProcessRss)} (sampled every 100 ms)` : ' (the job ran inside it)'}. The host spent ${cpu(latency.burstCpu.idle)} on the idle burst of 200 pages and ${cpu(latency.burstCpu.during)} on the one during the promotion. Load average ${latency.load.start} when this part began, ${latency.load.end} when it ended.${latency.ok ? '' : ` The measurement failed: ${latency.error ?? '?'}.`}${latency.requestErrors.length > 0 ? ` Request errors: ${latency.requestErrors.map((e) => `\`${e.slice(0, 160)}\``).join('; ')}.` : ''}`,
+    `\`mes-data serve\` on the store above; a promotion of MES (\`jobs.start\` with \`compression: ${latency.job.compression ?? '?'}\`, another than the newest version's, so every date is written again) runs as a job in the host while requests go to it over HTTP, one after another with 5 ms between rounds (\`app.info\`, \`tree\` with depth 3 as the app asks at start, \`rows.page\` of 100 rows at random offsets of ${pagePath}), and once, a third of the way into the promotion (by the time the CLI's promotion took), 200 \`rows.page\` at the same time. The same requests on the idle host before the job are shown for comparison. The job ${latency.job.state}${latency.job.code ? ` (\`${latency.job.code}\`)` : ''}${latency.job.version ? `, making ${latency.job.version},` : ''} in ${fmtMs(latency.job.ms)}; the host's peak RSS was ${fmtMB(latency.serveRss)}${latency.jobProcessRss > 0 ? `, the job's own process's ${fmtMB(latency.jobProcessRss)} (sampled every 100 ms)` : ' (the job ran inside it)'}. The host spent ${cpu(latency.burstCpu.idle)} on the idle burst of 200 pages and ${cpu(latency.burstCpu.during)} on the one during the promotion. The host's event loop (how much later than due a 10 ms timer fired): idle, ${loop(latency.loopDelay.idle)} through the requests one after another and ${loop(latency.loopDelay.idleBursts)} through the bursts; while the job ran, ${loop(latency.loopDelay.before)} through the requests before the bursts, ${loop(latency.loopDelay.bursts)} through the bursts and ${loop(latency.loopDelay.after)} through the requests after them. The 200 concurrent \`app.info\` right after each burst of pages, which do no work, show what the benchmark's client (fetch, in one process on the same cores) and HTTP cost alone. Load average ${latency.load.start} when this part began, ${latency.load.end} when it ended.${latency.ok ? '' : ` The measurement failed: ${latency.error ?? '?'}.`}${latency.requestErrors.length > 0 ? ` Request errors: ${latency.requestErrors.map((e) => `\`${e.slice(0, 160)}\``).join('; ')}.` : ''}`,
     '',
     latencyTable(latency),
     '',
