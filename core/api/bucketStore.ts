@@ -3,7 +3,8 @@ import { LockedError, MesDataError } from '../errors.js';
 import { initStore } from '../store/openStore.js';
 import { openObjectStore } from '../objectStore/s3ObjectStore.js';
 import { parseStoreUrl } from '../objectStore/storeUrl.js';
-import { cacheFolderFor, openWorkingCopy, publishWorkingCopy, type WorkingCopy } from '../objectStore/workingCopy.js';
+import { cacheFolderFor, openWorkingCopy, planBucketGc, publishWorkingCopy, type WorkingCopy } from '../objectStore/workingCopy.js';
+import { isStoreObject } from '../sync/syncStores.js';
 import type { JobKind, JobProgress, JobResult } from './contract.js';
 
 /**
@@ -28,11 +29,25 @@ function bucketPlace(url: string): { remote: WorkingCopy['remote']; cacheDir: st
   return { remote: openObjectStore(location), cacheDir: cacheFolderFor(location) };
 }
 
+/** One hash of keys and their etags, in key order. */
+function signatureOf(entries: Iterable<[string, string]>): string {
+  const hash = createHash('sha256');
+  for (const [key, etag] of [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) hash.update(`${key}\0${etag}\n`);
+  return hash.digest('hex');
+}
+
 /** What the bucket held at a pull, as one hash of every key and etag: two pulls that give the same changed nothing. */
 function baseSignature(copy: WorkingCopy): string {
-  const hash = createHash('sha256');
-  for (const key of [...copy.base.keys()].sort()) hash.update(`${key}\0${copy.base.get(key)?.etag ?? ''}\n`);
-  return hash.digest('hex');
+  return signatureOf([...copy.base].map(([key, entry]) => [key, entry.etag]));
+}
+
+/**
+ * What the bucket holds now, as `BucketPull.signature` would give it after a pull: one
+ * listing, nothing read or written (the check a refresh makes before it pulls).
+ */
+export async function bucketSignature(url: string): Promise<string> {
+  const { remote } = bucketPlace(url);
+  return signatureOf((await remote.list('')).filter((entry) => isStoreObject(entry.key)).map((entry) => [entry.key, entry.etag]));
 }
 
 /** A pull of a bucket's store into its working copy. */
@@ -99,9 +114,12 @@ export async function runOnBucket(
     ctx.progress({ fraction: null, rows: null, bytes: null, stage: attempt === 1 ? `pulling ${remote.location}` : `another writer published first: pulling ${remote.location} again` });
     const copy = await openWorkingCopy(remote, cacheDir, { repair: true, signal: ctx.signal });
     try {
-      const result = await run(copy.storeDir);
+      // gc: what nothing committed names stays in the bucket until older than the grace period, since a writer may be publishing it (core/objectStore/bucketGc.ts)
+      const gc = kind === 'gc' ? await planBucketGc(copy) : null;
+      const ran = await run(copy.storeDir);
+      const result = gc !== null ? gc.onBucket(ran as JobResult<'gc'>) : ran;
       ctx.progress({ fraction: null, rows: null, bytes: null, stage: `publishing to ${remote.location}` });
-      await publishWorkingCopy(copy, { removals: kind === 'gc' ? 'all' : 'replaced-metadata' });
+      await publishWorkingCopy(copy, { removals: kind === 'gc' ? 'all' : 'replaced-metadata', ...(gc !== null ? { removable: (keys: readonly string[]) => gc.removable(keys).remove } : {}) });
       return result;
     } catch (error) {
       if (attempt === 1 && isCommitConflict(error) && !ctx.signal.aborted) continue;

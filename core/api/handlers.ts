@@ -32,7 +32,7 @@ import { TreeSearchIndex } from './treeSearch.js';
 import { RemoteStoreView } from '../objectStore/remoteStore.js';
 import { openObjectStore } from '../objectStore/s3ObjectStore.js';
 import { parseStoreUrl } from '../objectStore/storeUrl.js';
-import { isBucketUrl, pullBucket } from './bucketStore.js';
+import { bucketSignature, isBucketUrl, pullBucket } from './bucketStore.js';
 
 export type Handlers = { [K in ApiName]: (request: ApiParsedRequest<K>) => Promise<ApiResponse<K>> };
 
@@ -141,22 +141,26 @@ export class ApiSession {
   }
 
   /**
-   * A store in a bucket: pulls its working copy again (one listing when nothing changed) and,
-   * when the bucket held something else than at the last pull, makes every cache look again
-   * (the datasets' files, the catalog's listings, the search index). Resolves to whether
-   * something changed. `invalidate`: the caches look again whatever the bucket held (after a
-   * writer job, whose copy the pull may have put back to the bucket's state). A pull that
-   * cannot take the copy's lock at once (a writer job of this host, or a command of this
-   * machine, works on it) is skipped: that writer's end brings the next one. The bucket's
-   * errors (UNAVAILABLE, FORBIDDEN…) are thrown.
+   * A store in a bucket: brings its working copy up to date and, when the bucket held
+   * something else than at the last pull, makes every cache look again (the datasets' files,
+   * the catalog's listings, the search index). Resolves to whether something changed. A
+   * refresh first lists the bucket alone and pulls only when the listing differs from the
+   * last pull's (one request when nothing changed); one asked for while a pull runs shares
+   * it. `invalidate` (after a writer job, whose copy may hold what it did not publish):
+   * always a whole pull, after any under way, and the caches look again whatever the bucket
+   * held. A pull that cannot take the copy's lock at once (a writer job of this host, or a
+   * command of this machine, works on it) is skipped: that writer's end brings the next
+   * one. The bucket's errors (UNAVAILABLE, FORBIDDEN…) are thrown.
    */
   async refreshBucket(options: { invalidate?: boolean } = {}): Promise<boolean> {
     if (this.bucket === null) return false;
-    // one pull at a time: one asked for while another runs waits for it, then pulls itself
+    if (options.invalidate !== true && this.pulling !== null) return this.pulling;
+    // one pull at a time: a writer's pull waits for the one under way, then pulls itself
     while (this.pulling !== null) await this.pulling.catch(() => undefined);
     this.pulling = (async () => {
       const bucket = this.bucket;
       if (bucket === null) return false;
+      if (options.invalidate !== true && (await bucketSignature(bucket.url)) === bucket.signature) return false;
       let signature: string;
       try {
         ({ signature } = await pullBucket(bucket.url, { lockWaitMs: 0 }));

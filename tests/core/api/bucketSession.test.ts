@@ -129,7 +129,12 @@ describe('a window host on an s3:// store', () => {
     const page = (await session.invoke('rows.page', { path: 'raw/MES/2024-01-04', offset: 59, limit: 1, columns: ['open', 'volume'] })) as { numRows: number; rows: Record<string, unknown>[] };
     expect(page.numRows).toBe(60);
     expect(page.rows).toEqual([[4804.75, 159]]);
+    // nothing new: one listing, and the copy is not pulled again (its recorded state stays as written)
+    const state = path.join(path.dirname(session.storeRoot ?? ''), 'state.json');
+    const written = fs.statSync(state).mtimeMs;
     expect(await session.refreshBucket()).toBe(false);
+    await session.invoke('tree', { path: '', depth: 3 });
+    expect(fs.statSync(state).mtimeMs).toBe(written);
   });
 
   it('a promote job pulls, promotes on the copy and publishes: the bucket holds the table metadata and the version', async (context) => {
