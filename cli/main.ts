@@ -18,8 +18,8 @@ import { EXIT_OK, EXIT_USAGE, exitCodeFor } from './exitCodes.js';
 import { resolveStore, resolveStoreDir } from './options.js';
 import { parseStoreUrl } from '../core/objectStore/storeUrl.js';
 import { openObjectStore } from '../core/objectStore/s3ObjectStore.js';
-import { cacheFolderFor, openWorkingCopy, publishWorkingCopy, unreferencedObjects, type WorkingCopy } from '../core/objectStore/workingCopy.js';
-import { bucketAges, BucketGc, formatAge, graceMs, type KeptObject } from '../core/objectStore/bucketGc.js';
+import { cacheFolderFor, openWorkingCopy, planBucketGc, publishWorkingCopy, unreferencedObjects, type WorkingCopy } from '../core/objectStore/workingCopy.js';
+import { formatAge, graceMs, type BucketGc, type KeptObject } from '../core/objectStore/bucketGc.js';
 import { MesDataError } from '../core/errors.js';
 
 /** Where output goes; tests pass their own to run commands in process. */
@@ -96,14 +96,8 @@ export function buildProgram(io: CliIo, done: (outcome: Outcome, json: boolean) 
     s3.copy = await openWorkingCopy(openObjectStore(location), cacheFolderFor(location), { emptyIsNew: command === 'init', repair: publishes });
     s3.publishes = publishes;
     if (command === 'verify') orphans = await unreferencedObjects(s3.copy);
-    if (gcOptions !== null) {
-      // what the bucket held at the pull, when each object was written, and what nothing committed named then
-      const nowMs = Date.now();
-      const modified = await bucketAges(s3.copy.remote);
-      const orphaned = await unreferencedObjects(s3.copy, { modified, nowMs });
-      const sizes = new Map([...s3.copy.base].map(([key, entry]) => [key, entry.size]));
-      bucketGc = new BucketGc({ grace: gcOptions.grace, dryRun: gcOptions.dryRun === true, nowMs, modified, orphans: orphaned.map((problem) => problem.path), sizes });
-    }
+    // what the bucket held at the pull, when each object was written, and what nothing committed named then
+    if (gcOptions !== null) bucketGc = await planBucketGc(s3.copy, gcOptions);
   });
   program.hook('postAction', async () => {
     if (s3.copy === null || !s3.publishes) return;

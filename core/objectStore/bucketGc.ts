@@ -71,7 +71,8 @@ export class BucketGc {
   private readonly nowMs: number;
   private readonly modified: ReadonlyMap<string, number>;
   private readonly orphans: ReadonlySet<string>;
-  private readonly dryRun: boolean;
+  /** a dry run removes nothing: given, or taken from the job's result (`onBucket`) */
+  private dryRun: boolean;
   /** objects gc expired (named by committed state until gc's commit): removed whatever their age */
   private readonly expired = new Set<string>();
   private readonly expiredFolders: string[] = [];
@@ -81,13 +82,13 @@ export class BucketGc {
    * `orphans`: the objects nothing committed named at the pull (`unreferencedObjects`);
    * `modified`: when each object was written (`bucketAges`), `nowMs` this machine's clock then.
    */
-  constructor(options: { grace?: string; dryRun: boolean; nowMs: number; modified: ReadonlyMap<string, number>; orphans: Iterable<string>; sizes?: ReadonlyMap<string, number> }) {
+  constructor(options: { grace?: string; dryRun?: boolean; nowMs: number; modified: ReadonlyMap<string, number>; orphans: Iterable<string>; sizes?: ReadonlyMap<string, number> }) {
     this.grace = options.grace ?? DEFAULT_GRACE;
     this.graceMs = graceMs(this.grace);
     this.nowMs = options.nowMs;
     this.modified = options.modified;
     this.orphans = new Set(options.orphans);
-    this.dryRun = options.dryRun;
+    this.dryRun = options.dryRun === true;
     for (const [key, size] of options.sizes ?? []) this.sizes.set(key, size);
   }
 
@@ -109,6 +110,7 @@ export class BucketGc {
    * `removable` then removes at once.
    */
   onBucket<R extends GcReport>(result: R): R & { grace: string; kept: KeptObject[] } {
+    if (result.dryRun) this.dryRun = true;
     for (const version of result.versions) {
       // a version the table had dropped before (no snapshot) is not known to be committed: its objects wait as orphans do
       if (version.committedAt === null) continue;

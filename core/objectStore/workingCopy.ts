@@ -13,7 +13,7 @@ import { STORE_FORMAT_VERSION, STORE_MARKER, VERSION_LEDGER, featureKey, parseVe
 import { acquireStoreLock } from '../store/storeLock.js';
 import { rawSupersededPath } from '../store/storeLayout.js';
 import { eachLimit, isStoreObject, isVersionFolderKey, rebuildVersionFolders, syncStores, tableOfDataFile, tableOfMetadata } from '../sync/syncStores.js';
-import { bucketAges, DEFAULT_GRACE, formatAge } from './bucketGc.js';
+import { bucketAges, BucketGc, DEFAULT_GRACE, formatAge } from './bucketGc.js';
 import { LocalObjectStore } from './localObjectStore.js';
 import type { ObjectEntry, ObjectStore, PutCondition } from './objectStore.js';
 import type { StoreLocation } from './storeUrl.js';
@@ -563,6 +563,19 @@ export async function unreferencedObjects(copy: WorkingCopy, options: { modified
       message: `${remoteKey(copy, key)} is named by no committed version (a writer stopped while publishing left it, or one is publishing it now)${age}; mes-data gc removes it once it is older than the grace period (gc --grace, ${DEFAULT_GRACE} by default)`,
     };
   });
+}
+
+/**
+ * `gc` on a bucket, before its job runs on the copy: when each object was written and what
+ * nothing committed names at the pull, for the grace period (core/objectStore/bucketGc.ts).
+ * Give the job's result to `onBucket`, then `removable` to `publishWorkingCopy`.
+ */
+export async function planBucketGc(copy: WorkingCopy, options: { grace?: string; dryRun?: boolean } = {}): Promise<BucketGc> {
+  const nowMs = Date.now();
+  const modified = await bucketAges(copy.remote);
+  const orphans = (await unreferencedObjects(copy, { modified, nowMs })).map((problem) => problem.path);
+  const sizes = new Map([...copy.base].map(([key, entry]) => [key, entry.size]));
+  return new BucketGc({ grace: options.grace, dryRun: options.dryRun === true, nowMs, modified, orphans, sizes });
 }
 
 function remoteKey(copy: WorkingCopy, key: string): string {
