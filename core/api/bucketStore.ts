@@ -51,7 +51,7 @@ export async function bucketSignature(url: string): Promise<string> {
 }
 
 /** A pull of a bucket's store into its working copy. */
-export interface BucketPull {
+interface BucketPull {
   /** the store URL as given (trimmed) */
   url: string;
   /** the working copy: the store folder the host opens */
