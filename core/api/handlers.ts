@@ -165,7 +165,11 @@ export class ApiSession {
       try {
         ({ signature } = await pullBucket(bucket.url, { lockWaitMs: 0 }));
       } catch (error) {
-        if (error instanceof MesDataError && error.code === 'LOCKED' && error.details.reason !== 'commit-conflict') return false;
+        if (error instanceof MesDataError && error.code === 'LOCKED' && error.details.reason !== 'commit-conflict') {
+          // a writer's pull that could not run: the next refresh pulls whole, whatever the listing says
+          if (options.invalidate === true) bucket.signature = '';
+          return false;
+        }
         throw error;
       }
       // another store opened meanwhile
