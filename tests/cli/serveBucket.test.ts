@@ -2,7 +2,8 @@
  * `mes-data serve` on an s3:// store, as it ships (the built bundle) against a real
  * moto_server: `--store s3://…` serves the store from its working copy on 127.0.0.1 with its
  * token (app.info names the URL; the tree is the bucket's); a promote job started over HTTP
- * runs in its own process on a fresh pull and publishes to the bucket; MES_DATA_STORE naming
+ * runs in its own process on a fresh pull and publishes to the bucket, and so does the
+ * ingest of an uploaded file (the upload itself is never published); MES_DATA_STORE naming
  * a bucket that does not exist starts the host all the same, with the typed error kept for
  * the start screen.
  */
@@ -117,6 +118,19 @@ describe('mes-data serve on an s3:// store', () => {
       expect(keys).toEqual(['catalog/cleaned/MES/v1.json']);
       const root = (await host.invoke('tree', { path: '', depth: 2 })).body.result as { children: { path: string; children?: { path: string }[] }[] };
       expect(root.children.find((c) => c.path === 'cleaned')?.children?.map((c) => c.path)).toEqual(['cleaned/MES']);
+
+      // a dropped file: uploaded into the copy's .uploads (never published), ingested by a job that publishes the date
+      const csv = ['timestamp,open,high,low,close,volume', ...Array.from({ length: 30 }, (_, i) => `2024-01-05T15:${String(i).padStart(2, '0')}:00Z,${4790 + i * 0.25},${4791 + i * 0.25},${4789.5 + i * 0.25},${4790.25 + i * 0.25},${100 + i}`)].join('\n');
+      const upload = await fetch(new URL('/api/upload?name=day5.csv', host.url), { method: 'POST', headers: { Authorization: `Bearer ${host.token}` }, body: `${csv}\n` });
+      expect(upload.status).toBe(200);
+      const uploaded = ((await upload.json()) as { result: { path: string } }).result.path;
+      expect(uploaded.split(path.sep).slice(-3, -2)).toEqual(['.uploads']);
+      const ingest = (await host.invoke('jobs.start', { kind: 'ingest', files: [uploaded], asset: 'MES' })).body.result as { id: string };
+      const ingested = (await host.invoke('jobs.wait', { id: ingest.id, timeoutMs: 120_000 })).body.result as { state: string; result?: { rowsWritten: number }; error?: unknown };
+      expect({ state: ingested.state, error: ingested.error, rows: ingested.result?.rowsWritten }).toEqual({ state: 'succeeded', error: undefined, rows: 30 });
+      const raw = (await bucket().list('raw/MES/2024-01-05/')).map((entry) => entry.key);
+      expect(raw).toEqual(['raw/MES/2024-01-05/day5.parquet']);
+      expect((await bucket().list('')).some((entry) => entry.key.includes('.uploads'))).toBe(false);
     } finally {
       expect(await host.stop()).toBe(0);
     }
