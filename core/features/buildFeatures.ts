@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { Type, type DataType, type Vector } from 'apache-arrow';
 import fsSync from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { BadRequestError, CancelledError, MesDataError, NotFoundError, ValidationGateError } from '../errors.js';
 import { sqlFileList, sqlString, withConnection, type EngineConnection } from '../engine/duckdbEngine.js';
 import { writePartitionedSorted } from '../engine/partitionedWrite.js';
@@ -520,26 +521,31 @@ function emptyDays(): SavedDays {
 }
 
 /**
- * The days of a year's entry as `extra.resume.days` keeps them: `count` and one base64 string
- * of doubles, column after column (day, open, high, low, close, date, and the source partitions
- * as numbers: a date as days since 1970-01-01, a year as itself), so every bit is kept and a
- * year of days is about 20 kB (as JSON arrays, one number a line, ten years made a sidecar of
- * 550 kB).
+ * The days of a year's entry as `extra.resume.days` keeps them: `count` and `doubles`, the
+ * columns one after the other (day, open, high, low, close, date, and the source partitions
+ * as numbers: a date as days since 1970-01-01, a year as itself) as 64-bit doubles, deflated
+ * (raw DEFLATE) and in base64, so every bit is kept. Ten years of days (2,900) are 23 kB
+ * deflated, 186 kB not; as JSON arrays, one number a line, they made a sidecar of 550 kB.
  */
-function encodeDays(days: SavedDays): { count: number; f64: string } {
+function encodeDays(days: SavedDays): { count: number; doubles: string } {
   const n = days.day.length;
   const partitionNumber = (value: string) => (value.length === 4 ? Number(value) : Date.parse(`${value}T00:00:00Z`) / 86_400_000);
   const all = new Float64Array(8 * n);
   [days.day, days.open, days.high, days.low, days.close, days.date, days.src.map(partitionNumber), days.lastSrc.map(partitionNumber)].forEach((column, k) => all.set(column, k * n));
-  return { count: n, f64: Buffer.from(all.buffer).toString('base64') };
+  return { count: n, doubles: zlib.deflateRawSync(Buffer.from(all.buffer)).toString('base64') };
 }
 
 /** The days `encodeDays` kept, or null when the entry holds none or something else. */
 function savedDays(resume: unknown, source: PartitionBy): SavedDays | null {
-  const days = (resume as { days?: { count?: unknown; f64?: unknown } } | undefined)?.days;
-  if (!days || typeof days.count !== 'number' || typeof days.f64 !== 'string') return null;
+  const days = (resume as { days?: { count?: unknown; doubles?: unknown } } | undefined)?.days;
+  if (!days || typeof days.count !== 'number' || typeof days.doubles !== 'string') return null;
   const n = days.count;
-  const bytes = Buffer.from(days.f64, 'base64');
+  let bytes: Buffer;
+  try {
+    bytes = zlib.inflateRawSync(Buffer.from(days.doubles, 'base64'));
+  } catch {
+    return null;
+  }
   if (bytes.length !== 64 * n) return null;
   const all = new Float64Array(new Uint8Array(bytes).buffer);
   const column = (k: number) => Array.from(all.subarray(k * n, (k + 1) * n));
