@@ -154,6 +154,12 @@ describe('a window host on an s3:// store', () => {
     });
     await session.invoke('tree', { path: '', depth: 3 });
     expect(((await session.invoke('dataset.info', { path: 'cleaned/MES' })) as { numRows: number }).numRows).toBe(566);
+
+    // a feature build on that version (price_volatility: one row a trading date), published the same way
+    const features = await runToEnd(session, { kind: 'features', set: 'price_volatility', asset: 'MES' });
+    expect({ state: features.state, error: features.error }).toEqual({ state: 'succeeded', error: undefined });
+    expect(features.result).toMatchObject({ version: 'v1', status: 'created', rows: 3 });
+    expect((await keysUnder('catalog/features/')).filter((key) => key.endsWith('/v1.json'))).toEqual(['catalog/features/MES/price_volatility/v1.json']);
   });
 
   it('a job that loses the race runs once more on the new state and gets the next version; losing it twice is LOCKED commit-conflict', async (context) => {
