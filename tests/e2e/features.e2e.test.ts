@@ -47,7 +47,7 @@ describe('build features from the window', () => {
     await tree.item('features/v1/MES/momentum_indicators').waitFor();
     expect(await tree.selectedPath()).toBe('features/v1/MES/momentum_indicators');
     await expect.poll(() => app.ui.datasetTitle().textContent()).toBe('features/v1/MES/momentum_indicators');
-    await expect.poll(() => page.getByTestId('dataset-facts').textContent()).toMatch(/^390 rows · 8 columns · 1 file · /);
+    await expect.poll(() => page.getByTestId('dataset-facts').textContent()).toMatch(/^390 rows · 9 columns · 2 files · /);
     await expect.poll(() => app.ui.statusBar().textContent()).toContain('Built momentum_indicators for MES: features/v1/MES/momentum_indicators, 390 rows');
     // lineage: the two cleaned files it was built from
     await page.getByTestId('lineage').waitFor();
