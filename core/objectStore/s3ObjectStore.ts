@@ -1,21 +1,34 @@
 import fs from 'node:fs/promises';
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  UploadPartCommand,
-} from '@aws-sdk/client-s3';
+import type * as AwsS3 from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { CancelledError, MesDataError } from '../errors.js';
 import { ioError } from '../store/durableFs.js';
 import { assertRange, LocalObjectStore } from './localObjectStore.js';
 import { conditionFailed, type ObjectEntry, type ObjectHead, type ObjectStore, type PutCondition, type PutOptions } from './objectStore.js';
 import { assertBucketName, checkedKey, checkedListPrefix, type StoreLocation } from './storeUrl.js';
+
+type S3Sdk = typeof AwsS3;
+
+/**
+ * The SDK's warning that its releases after January 2027 need Node 22 is about versions we do
+ * not run (package.json pins one); on every command's stderr it would only be noise. Set when
+ * a store is made (as before the SDK loaded lazily: other clients of this process, a test's,
+ * are quiet too) and before the SDK loads.
+ */
+function quietSdk(): void {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}
+let sdkLoad: Promise<S3Sdk> | null = null;
+/**
+ * The AWS SDK, loaded when a store first talks to a bucket: at the top of every command it was
+ * 25–60 ms of each process's start (the command line's, its job thread's), which only the
+ * commands on an s3:// store have any use for. Bundled all the same (a dynamic import).
+ */
+function s3Sdk(): Promise<S3Sdk> {
+  quietSdk();
+  sdkLoad ??= import('@aws-sdk/client-s3');
+  return sdkLoad;
+}
 
 /** What the store needs of an S3 client: `send` with an abort signal (a fake in tests). */
 export interface S3Sender {
@@ -63,12 +76,9 @@ function thresholdFromEnv(env: NodeJS.ProcessEnv = process.env): number {
 type S3Location = Extract<StoreLocation, { kind: 's3' }>;
 
 /** Builds the SDK's client for a location: its endpoint with path-style addressing, the region, no retries of its own (the store retries). */
-function s3ClientFor(location: S3Location, options: S3StoreOptions = {}): S3Client {
+function s3ClientFor(sdk: S3Sdk, location: S3Location, options: S3StoreOptions = {}): S3Client {
   const timeoutMs = options.timeoutMs ?? 30_000;
-  // the SDK's warning that its releases after January 2027 need Node 22 is about versions we
-  // do not run (package.json pins one); on every command's stderr it would only be noise
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  return new S3Client({
+  return new sdk.S3Client({
     ...(location.endpoint !== undefined ? { endpoint: location.endpoint } : {}),
     ...(location.region !== undefined ? { region: location.region } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
@@ -105,7 +115,13 @@ export class S3ObjectStore implements ObjectStore {
     this.backoffMs = options.backoffMs ?? 200;
     this.multipartThreshold = options.multipartThreshold ?? thresholdFromEnv();
     this.partSize = Math.max(MIN_PART, options.partSize ?? 16 * MIB);
-    this.client = options.client ?? s3ClientFor(location, options);
+    quietSdk();
+    if (options.client) this.client = options.client;
+    else {
+      // made on the first request, once the SDK is loaded
+      let made: Promise<S3Client> | null = null;
+      this.client = { send: async (command, sendOptions) => (await (made ??= s3Sdk().then((sdk) => s3ClientFor(sdk, location, options)))).send(command as never, sendOptions) };
+    }
   }
 
   get location(): string {
@@ -119,7 +135,7 @@ export class S3ObjectStore implements ObjectStore {
   async get(key: string): Promise<Uint8Array> {
     const Key = this.fullKey(key);
     return this.request('get', Key, async (abortSignal) => {
-      const answer = (await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key }), { abortSignal })) as { Body?: { transformToByteArray(): Promise<Uint8Array> } };
+      const answer = (await this.client.send(new (await s3Sdk()).GetObjectCommand({ Bucket: this.bucket, Key }), { abortSignal })) as { Body?: { transformToByteArray(): Promise<Uint8Array> } };
       return answer.Body ? await answer.Body.transformToByteArray() : new Uint8Array(0);
     });
   }
@@ -130,7 +146,7 @@ export class S3ObjectStore implements ObjectStore {
     const Key = this.fullKey(key);
     return this.request('read a range of', Key, async (abortSignal) => {
       try {
-        const answer = (await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key, Range: `bytes=${offset}-${offset + length - 1}` }), { abortSignal })) as {
+        const answer = (await this.client.send(new (await s3Sdk()).GetObjectCommand({ Bucket: this.bucket, Key, Range: `bytes=${offset}-${offset + length - 1}` }), { abortSignal })) as {
           Body?: { transformToByteArray(): Promise<Uint8Array> };
         };
         const bytes = answer.Body ? await answer.Body.transformToByteArray() : new Uint8Array(0);
@@ -147,7 +163,7 @@ export class S3ObjectStore implements ObjectStore {
   async head(key: string): Promise<ObjectHead> {
     const Key = this.fullKey(key);
     return this.request('look at', Key, async (abortSignal) => {
-      const answer = (await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }), { abortSignal })) as { ContentLength?: number; ETag?: string; Metadata?: Record<string, string> };
+      const answer = (await this.client.send(new (await s3Sdk()).HeadObjectCommand({ Bucket: this.bucket, Key }), { abortSignal })) as { ContentLength?: number; ETag?: string; Metadata?: Record<string, string> };
       const sha256 = answer.Metadata?.sha256;
       return { size: answer.ContentLength ?? 0, etag: answer.ETag ?? '', ...(sha256 !== undefined && /^[0-9a-f]{64}$/.test(sha256) ? { sha256 } : {}) };
     });
@@ -158,10 +174,10 @@ export class S3ObjectStore implements ObjectStore {
     if (length === 0) return { ...(await this.head(key)), bytes: new Uint8Array(0) };
     const Key = this.fullKey(key);
     return this.request('read the end of', Key, async (abortSignal) => {
-      const answer = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key, Range: `bytes=-${length}` }), { abortSignal }).catch(async (error: unknown) => {
+      const answer = await this.client.send(new (await s3Sdk()).GetObjectCommand({ Bucket: this.bucket, Key, Range: `bytes=-${length}` }), { abortSignal }).catch(async (error: unknown) => {
         // an empty object has no last bytes (416): its size and etag alone
         if (statusOf(error) !== 416) throw error;
-        const head = (await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }), { abortSignal })) as { ETag?: string };
+        const head = (await this.client.send(new (await s3Sdk()).HeadObjectCommand({ Bucket: this.bucket, Key }), { abortSignal })) as { ETag?: string };
         return { ContentRange: 'bytes */0', ETag: head.ETag };
       });
       const typed = answer as {
@@ -184,7 +200,7 @@ export class S3ObjectStore implements ObjectStore {
     let token: string | undefined;
     do {
       const page = await this.request('list', Prefix, async (abortSignal) => {
-        return (await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix, ContinuationToken: token }), { abortSignal })) as {
+        return (await this.client.send(new (await s3Sdk()).ListObjectsV2Command({ Bucket: this.bucket, Prefix, ContinuationToken: token }), { abortSignal })) as {
           Contents?: { Key?: string; Size?: number; ETag?: string; LastModified?: Date }[];
           IsTruncated?: boolean;
           NextContinuationToken?: string;
@@ -272,7 +288,7 @@ export class S3ObjectStore implements ObjectStore {
     if (options.signal?.aborted) throw cancelled(this.location, key);
     try {
       return await this.request('write', Key, async (abortSignal) => {
-        const answer = (await this.client.send(new PutObjectCommand(input), { abortSignal })) as { ETag?: string };
+        const answer = (await this.client.send(new (await s3Sdk()).PutObjectCommand(input), { abortSignal })) as { ETag?: string };
         return { etag: answer.ETag ?? '' };
       });
     } catch (error) {
@@ -298,7 +314,7 @@ export class S3ObjectStore implements ObjectStore {
     const count = Math.ceil(size / partSize);
     if (options.signal?.aborted) throw cancelled(this.location, key);
     const created = await this.request('start an upload of', Key, async (abortSignal) => {
-      return (await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key, ...(options.sha256 !== undefined ? { Metadata: { sha256: options.sha256 } } : {}) }), { abortSignal })) as {
+      return (await this.client.send(new (await s3Sdk()).CreateMultipartUploadCommand({ Bucket: this.bucket, Key, ...(options.sha256 !== undefined ? { Metadata: { sha256: options.sha256 } } : {}) }), { abortSignal })) as {
         UploadId?: string;
       };
     });
@@ -316,7 +332,7 @@ export class S3ObjectStore implements ObjectStore {
           const body = await partAt(index * partSize, Math.min(partSize, size - index * partSize));
           const PartNumber = index + 1;
           const answer = await this.request(`write part ${PartNumber} of ${count} of`, Key, async (abortSignal) => {
-            return (await this.client.send(new UploadPartCommand({ Bucket: this.bucket, Key, UploadId, PartNumber, Body: body, ContentLength: body.length }), { abortSignal })) as {
+            return (await this.client.send(new (await s3Sdk()).UploadPartCommand({ Bucket: this.bucket, Key, UploadId, PartNumber, Body: body, ContentLength: body.length }), { abortSignal })) as {
               ETag?: string;
               ChecksumCRC32?: string;
             };
@@ -337,7 +353,7 @@ export class S3ObjectStore implements ObjectStore {
       if (options.signal?.aborted) throw cancelled(this.location, key);
       const done = await this.request('complete the upload of', Key, async (abortSignal) => {
         return (await this.client.send(
-          new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId, MultipartUpload: { Parts: parts }, ...(condition && 'ifNoneMatch' in condition ? { IfNoneMatch: '*' } : {}) }),
+          new (await s3Sdk()).CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId, MultipartUpload: { Parts: parts }, ...(condition && 'ifNoneMatch' in condition ? { IfNoneMatch: '*' } : {}) }),
           { abortSignal },
         )) as { ETag?: string };
       });
@@ -345,7 +361,7 @@ export class S3ObjectStore implements ObjectStore {
     } catch (error) {
       // nothing of a failed or cancelled upload stays: its parts are dropped (best effort; a service keeps an unaborted one until its lifecycle rule)
       await this.request('abort the upload of', Key, async (abortSignal) => {
-        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId }), { abortSignal });
+        await this.client.send(new (await s3Sdk()).AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId }), { abortSignal });
       }).catch(() => undefined);
       throw this.conditionError(error, key, Key, condition);
     }
@@ -367,7 +383,7 @@ export class S3ObjectStore implements ObjectStore {
   async delete(key: string): Promise<void> {
     const Key = this.fullKey(key);
     await this.request('remove', Key, async (abortSignal) => {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }), { abortSignal });
+      await this.client.send(new (await s3Sdk()).DeleteObjectCommand({ Bucket: this.bucket, Key }), { abortSignal });
     });
   }
 

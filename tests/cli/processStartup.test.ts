@@ -9,7 +9,7 @@ import { CLI_BIN, runCli } from '../helpers/runCli.js';
 /**
  * What a `mes-data` process loads and starts, seen from inside it: a preload (`node
  * --require`) notes, in the main thread, each package it requires that costs a command its
- * start (DuckDB's binding and API, parquet-wasm, the AWS SDK) and each thread it starts, and
+ * start (DuckDB's binding and API, parquet-wasm, the AWS SDK by its node:http2) and each thread it starts, and
  * writes them to a file when the process exits; it says on stderr when a Ctrl-C handler is
  * installed, so a test knows when a job has started.
  */
@@ -22,7 +22,8 @@ if (threads.isMainThread) {
   const started = [];
   const load = Module._load;
   Module._load = function (request, ...rest) {
-    if (/^(@duckdb\\/|parquet-wasm|@aws-sdk\\/client-s3$)/.test(request)) modules.add(request);
+    // the AWS SDK is bundled: what it loads first of Node's own (no other code of ours does) stands for it
+    if (/^(@duckdb\\/|parquet-wasm|node:http2$)/.test(request)) modules.add(request);
     return load.call(this, request, ...rest);
   };
   const Worker = threads.Worker;
