@@ -900,11 +900,14 @@ function rowsLeftOut(plan: CleanPlan, rows: number): { skip: Uint8Array; duplica
  * under the version's target; the checks of the files' columns are made again
  * (`writtenColumnFindings`). Made right after the gate, so the validator's columns go before
  * the write; used once the write wrote as many rows. Reading 4M bars back and validating
- * them cost 4-7 s of CPU. Null when that report is not exact (see `finishWithout`).
+ * them cost 4-7 s of CPU. Null when that report is not exact (see `finishWithout`), or
+ * when nothing was left out and `reportOfUnchangedRows` gives it.
  */
 function reportWithoutLeftOut(gate: GateOutcome, plan: CleanPlan, label: string): ValidationReport | null {
   const left = gate.validator ? rowsLeftOut(plan, gate.rows) : null;
-  const report = left && gate.validator ? gate.validator.finishWithout(left.skip, label) : null;
+  // nothing left out and nothing `reportOfUnchangedRows` refuses: that report it is, without running the rules again (20M ticks)
+  const unchanged = left !== null && !left.skip.includes(1) && gate.report.errors.length === 0 && !gate.report.warnings.some((w) => w.rule === 'session_gap');
+  const report = left && !unchanged && gate.validator ? gate.validator.finishWithout(left.skip, label) : null;
   gate.validator = null;
   return report;
 }
