@@ -7,7 +7,11 @@
  * from Node (`node -e` loading `@duckdb/node-api`, an in-memory instance, the page as JSON
  * rows). Every command runs RUNS times, the commands in turn, so a change in the machine's
  * load falls on all of them alike; the figures are medians of wall time, spawn to exit, and
- * of CPU time (user + system, every thread) where /usr/bin/time can report it.
+ * of CPU time (user + system, every thread) where /usr/bin/time can report it. Then the daily
+ * commands whose cost is nearly all per-process overhead: `ingest` of 25 years of daily bars
+ * (one CSV, a fresh store each run), `validate raw/SPY`, `promote --asset SPY`, each beside
+ * DuckDB doing the same work in a Node process of its own (the SQL of bench/scaleDuckdb.ts).
+ * MES_BENCH_BIN=<a copy of dist/cli> runs that build too, alternately, in the same rounds.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -80,6 +84,80 @@ function cliOnce(bin: string, args: string[]): Promise<void> {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`mes-data ${args.join(' ')} exited ${code}: ${stderr.slice(-1000)}`))));
   });
+}
+
+/** Daily bars, Yahoo-style (`Date,Open,High,Low,Close,Adj Close,Volume`): every weekday of 2001–2025. */
+function dailyCsv(): { text: string; rows: number } {
+  const lines = ['Date,Open,High,Low,Close,Adj Close,Volume'];
+  let price = 130;
+  for (let t = Date.UTC(2001, 0, 2); t < Date.UTC(2026, 0, 1); t += 86_400_000) {
+    const day = new Date(t);
+    if (day.getUTCDay() % 6 === 0) continue;
+    const open = price;
+    price = Math.max(20, open + (((lines.length * 7919) % 21) - 10) * 0.05);
+    const high = Math.max(open, price) + 0.4;
+    const low = Math.min(open, price) - 0.4;
+    lines.push(`${day.toISOString().slice(0, 10)},${open.toFixed(2)},${high.toFixed(2)},${low.toFixed(2)},${price.toFixed(2)},${(price * 0.6).toFixed(2)},${1_000_000 + ((lines.length * 104729) % 9_000_000)}`);
+  }
+  return { text: `${lines.join('\n')}\n`, rows: lines.length - 1 };
+}
+
+/** DuckDB's side of the daily commands: one statement in a Node process of its own (SQL of bench/scaleDuckdb.ts, daily bars). */
+const DUCK_DAILY_SOURCE = `
+import { DuckDBInstance } from '@duckdb/node-api';
+const [sql] = process.argv.slice(1);
+const instance = await DuckDBInstance.create(':memory:');
+const connection = await instance.connect();
+const reader = await connection.runAndReadAll(sql);
+process.stdout.write(JSON.stringify(reader.getRowObjectsJson()) + '\\n');
+connection.closeSync();
+`;
+
+/** The daily commands' SQL for DuckDB: the CSV to year-partitioned zstd Parquet, the validation counts, the deduplicated, filtered, sorted copy. */
+function duckDailySql(csv: string, raw: string, cleaned: string): Record<'ingest' | 'validate' | 'promote', string> {
+  const files = sqlString(`${raw}/**/*.parquet`);
+  return {
+    ingest: `COPY (SELECT timezone('UTC', CAST("Date" AS TIMESTAMP)) AS "timestamp", "Open" AS open, "High" AS high, "Low" AS low, "Close" AS close, "Adj Close" AS adj_close, "Volume" AS volume, year("Date") AS year FROM read_csv(${sqlString(csv)})) TO ${sqlString(raw)} (FORMAT parquet, PARTITION_BY (year), COMPRESSION zstd, OVERWRITE_OR_IGNORE)`,
+    validate: `WITH t AS (SELECT *, lag("timestamp") OVER w AS prev_ts, lag(close) OVER w AS prev_close FROM read_parquet(${files}, filename = true, file_row_number = true, hive_partitioning = true) WINDOW w AS (ORDER BY filename, file_row_number)) SELECT count(*)::BIGINT AS rows, count(*) FILTER (WHERE "timestamp" IS NULL OR open IS NULL OR high IS NULL OR low IS NULL OR close IS NULL OR adj_close IS NULL OR volume IS NULL)::BIGINT AS nulls, count(*) FILTER (WHERE NOT (isfinite(open) AND isfinite(high) AND isfinite(low) AND isfinite(close)))::BIGINT AS non_finite, count(*) FILTER (WHERE least(open, high, low, close) <= 0)::BIGINT AS non_positive_price, count(*) FILTER (WHERE high < greatest(open, close, low) OR low > least(open, close, high))::BIGINT AS ohlc, count(*) FILTER (WHERE volume < 0)::BIGINT AS negative_volume, count(*) FILTER (WHERE "timestamp" < prev_ts)::BIGINT AS unsorted, (count(*) - count(DISTINCT "timestamp"))::BIGINT AS duplicates, count(*) FILTER (WHERE abs(close - prev_close) > 0.1 * prev_close)::BIGINT AS spikes FROM t`,
+    promote: `COPY (SELECT "timestamp", open, high, low, close, adj_close, volume, year("timestamp") AS year FROM (SELECT *, row_number() OVER (PARTITION BY "timestamp" ORDER BY filename DESC, file_row_number DESC) AS keep FROM read_parquet([${files}], filename = true, file_row_number = true, hive_partitioning = true, union_by_name = true) WHERE isfinite(open) AND isfinite(high) AND isfinite(low) AND isfinite(close) AND least(open, high, low, close) > 0 AND high >= greatest(open, close, low) AND low <= least(open, close, high) AND volume >= 0) WHERE keep = 1 ORDER BY "timestamp") TO ${sqlString(cleaned)} (FORMAT parquet, PARTITION_BY (year), COMPRESSION zstd, OVERWRITE_OR_IGNORE)`,
+  };
+}
+
+const DAILY_OPS = ['ingest', 'validate', 'promote'] as const;
+type DailyOp = (typeof DAILY_OPS)[number];
+
+/** One build's (or DuckDB's) daily commands: each op's wall and CPU samples, its first failure. */
+interface DailySide {
+  label: string;
+  bin: string | null;
+  ops: Record<DailyOp, Command>;
+}
+
+/** One round of the daily commands for one side: a fresh store (or folder), then ingest, validate, promote as processes. */
+async function dailyRound(side: DailySide, csv: string, dir: string, withTime: boolean, timingFile: string): Promise<void> {
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const store = path.join(dir, 'store');
+  let args: Record<DailyOp, string[]>;
+  if (side.bin) {
+    await cliOnce(side.bin, ['--store', store, 'init']);
+    args = {
+      ingest: [side.bin, '--store', store, 'ingest', csv, '--asset', 'SPY', '--json'],
+      validate: [side.bin, '--store', store, 'validate', 'raw/SPY', '--schema', 'ohlcv', '--json'],
+      promote: [side.bin, '--store', store, 'promote', '--asset', 'SPY', '--schema', 'ohlcv', '--on-invalid', 'drop', '--json'],
+    };
+  } else {
+    const sql = duckDailySql(csv, path.join(dir, 'raw'), path.join(dir, 'cleaned'));
+    args = { ingest: [], validate: [], promote: [] };
+    for (const op of DAILY_OPS) args[op] = ['--input-type=module', '-e', DUCK_DAILY_SOURCE, sql[op]];
+  }
+  for (const op of DAILY_OPS) {
+    const command = side.ops[op];
+    const result = await runOnce(args[op], withTime, timingFile);
+    if (result.code !== 0) command.failure ??= `exit ${result.code}: ${result.stderr.trim().split('\n').slice(-2).join(' ')}`;
+    command.wall.push(result.wallMs);
+    if (result.cpuMs !== null) command.cpu.push(result.cpuMs);
+  }
 }
 
 /** One CME trading date of one-minute bars as a user's CSV: Monday 2024-03-04, 17:00 Sunday to 16:00 Monday, Chicago time. */
@@ -158,11 +236,27 @@ export async function runCliBench(): Promise<{ markdown: string; failed: boolean
       }
       log(`run ${run + 1}/${RUNS}`);
     }
+    // the daily commands, each build and DuckDB in turn, a fresh store each round
+    const daily = dailyCsv();
+    const dailyFile = path.join(work, 'SPY.csv');
+    fs.writeFileSync(dailyFile, daily.text);
+    const other = process.env.MES_BENCH_BIN ? path.resolve(process.env.MES_BENCH_BIN) : null;
+    const sideOf = (label: string, sideBin: string | null): DailySide => ({
+      label,
+      bin: sideBin,
+      ops: { ingest: { label, args: [], wall: [], cpu: [], failure: null }, validate: { label, args: [], wall: [], cpu: [], failure: null }, promote: { label, args: [], wall: [], cpu: [], failure: null } },
+    });
+    const sides = [sideOf('ours', bin), ...(other ? [sideOf(`MES_BENCH_BIN (${path.basename(other)})`, fs.statSync(other).isDirectory() ? path.join(other, 'mes-data.mjs') : other)] : []), sideOf('DuckDB', null)];
+    const dailyRuns = Math.max(3, Math.ceil(RUNS / 2));
+    for (let run = 0; run < dailyRuns; run++) {
+      for (const side of sides) await dailyRound(side, dailyFile, path.join(work, 'daily'), withTime, timingFile);
+      log(`daily run ${run + 1}/${dailyRuns}`);
+    }
     const loadAfter = os.loadavg();
     const wallOf = (c: Command) => stat(c.wall);
     const cpuOf = (c: Command) => (c.cpu.length > 0 ? stat(c.cpu) : null);
     const [node0, version, showSnap, duckSnap, showBig, duckBig] = commands;
-    const failed = commands.some((c) => c.failure !== null);
+    const failed = commands.some((c) => c.failure !== null) || sides.some((side) => DAILY_OPS.some((op) => side.ops[op].failure !== null));
     const row = (what: string, ours: Command, theirs: Command | null, target: number | null): string[] => [
       what,
       ours.failure ? `failed: ${ours.failure}` : fmt(wallOf(ours)),
@@ -172,6 +266,15 @@ export async function runCliBench(): Promise<{ markdown: string; failed: boolean
       theirs && !ours.failure && !theirs.failure ? fmtRatio(wallOf(ours).median, wallOf(theirs).median) : '–',
       target === null ? '–' : `< ${target} ms: ${!ours.failure && wallOf(ours).median < target ? 'met' : '**not met**'}`,
     ];
+    const duckSide = sides[sides.length - 1];
+    const dailyRows = sides.slice(0, -1).flatMap((side) =>
+      DAILY_OPS.map((op) => {
+        const r = row(`\`mes-data ${op}\`${side.label === 'ours' ? '' : `, ${side.label}`}`, side.ops[op], duckSide.ops[op], null);
+        // the target of issue 11: the command costs what DuckDB's whole process costs
+        r[6] = side.ops[op].failure || duckSide.ops[op].failure ? '–' : `≤ DuckDB's process: ${wallOf(side.ops[op]).median <= wallOf(duckSide.ops[op]).median ? 'met' : '**not met**'}`;
+        return r;
+      }),
+    );
     const loads = (l: number[]) => l.map((x) => x.toFixed(2)).join(', ');
     const markdown = [
       '## Command-line start-up',
@@ -190,6 +293,10 @@ export async function runCliBench(): Promise<{ markdown: string; failed: boolean
           row(`\`mes-data show\` of ${PAGE} rows, the middle of the 5M-row file`, showBig, duckBig, 400),
         ],
       ),
+      '',
+      `Daily commands, where nearly all of a command's time is the process's own: ${daily.rows.toLocaleString('en-US')} daily bars of one symbol (2001–2025, Yahoo-style CSV, ${(daily.text.length / 1e3).toFixed(0)} kB), \`ingest\` into a fresh store, \`validate raw/SPY --schema ohlcv\`, \`promote --asset SPY --schema ohlcv --on-invalid drop\`, each a process (${dailyRuns} rounds, ${sides.map((side) => side.label).join(', ')} in turn), beside DuckDB doing the same work in a Node process of its own (\`@duckdb/node-api\`, the SQL of bench/scaleDuckdb.ts for daily bars: \`COPY … PARTITION_BY (year)\` from \`read_csv\`, the validation counts, the deduplicated, filtered, sorted \`COPY\`).`,
+      '',
+      mdTable(['command', 'ours: wall', 'ours: CPU', 'DuckDB: wall', 'DuckDB: CPU', 'ratio', 'target'], dailyRows),
       '',
     ].join('\n');
     return { markdown, failed };
