@@ -1,7 +1,8 @@
 /**
  * `mes-data sync` and the read-only commands on an s3:// store, as the built command runs
  * them, against a real moto_server: folder → bucket → second folder is the same store byte
- * for byte and `verify` passes on it; a rerun copies nothing; `ls`, `show` and `schema` on
+ * for byte (the bucket holding no version folder, the second folder its version folders as
+ * links again) and `verify` passes on it; a rerun copies nothing; `ls`, `show` and `schema` on
  * the bucket print what they print for the folder; `serve` and `migrate` on an s3:// store are
  * BAD_REQUEST naming them, and no folder named `s3:` is made.
  */
@@ -38,7 +39,10 @@ function filesOf(root: string): Record<string, string> {
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
-const sizeOfAll = (root: string): number => Object.keys(filesOf(root)).reduce((sum, key) => sum + fs.statSync(path.join(root, ...key.split('/'))).size, 0);
+/** The files of a folder store that sync copies: all but the version folders' (`cleaned/v1/MES/…`), which a bucket does not hold. */
+const objectKeys = (root: string): string[] => Object.keys(filesOf(root)).filter((key) => !/^(cleaned|features)\/v\d+\//.test(key));
+
+const sizeOfAll = (root: string): number => objectKeys(root).reduce((sum, key) => sum + fs.statSync(path.join(root, ...key.split('/'))).size, 0);
 
 /** The command with moto's endpoint and credentials in its environment. */
 function cli(...argv: string[]) {
@@ -82,7 +86,8 @@ afterAll(async () => {
 describe('mes-data sync', () => {
   it('folder → bucket → folder: the same files and hashes, verify passes, a rerun copies nothing; progress lines on stderr', async (context) => {
     skipWithoutMoto(context);
-    const objects = Object.keys(filesOf(source)).length;
+    const objects = objectKeys(source).length;
+    expect(Object.keys(filesOf(source)).length - objects).toBe(1);
     const bytes = sizeOfAll(source);
     const up = await cliJson('sync', source, LAKE);
     expect({ code: up.code, copied: up.json.copied, skipped: up.json.skipped, bytes: up.json.bytes, objects: up.json.objects, from: up.json.from, to: up.json.to }).toEqual({
@@ -104,6 +109,8 @@ describe('mes-data sync', () => {
     const down = await cliJson('sync', LAKE, copy);
     expect({ code: down.code, copied: down.json.copied }).toEqual({ code: 0, copied: objects });
     expect(filesOf(copy)).toEqual(filesOf(source));
+    // the version folder is made again as a link to the table's data file
+    expect(fs.statSync(path.join(copy, 'cleaned', 'v1', 'MES', '2024-01-02.parquet')).nlink).toBe(2);
     const verify = await cliJson('verify', '--store', copy);
     expect({ code: verify.code, ok: verify.json.ok, problems: verify.json.problems, checked: verify.json.checked }).toEqual({ code: 0, ok: true, problems: [], checked: { datasets: 3, files: 3, bytes: (verify.json.checked as { bytes: number }).bytes } });
 
@@ -119,7 +126,7 @@ describe('mes-data sync', () => {
     const dates = Array.from({ length: 60 }, (_, k) => new Date(Date.UTC(2024, 0, 2 + k)).toISOString().slice(0, 10));
     await commitRawSnapshots(store, dates.map((date) => ({ asset: 'MES', date, name: 'ohlcv', table: ohlcvTable(60) })));
     await writeCleanedData(store, { asset: 'MES', data: dates.map((date) => ({ table: ohlcvTable(60), partition: { date } })) });
-    const objects = Object.keys(filesOf(big)).length;
+    const objects = objectKeys(big).length;
     const target = `s3://${BUCKET}/killed`;
     const child = spawn(process.execPath, [CLI_BIN, 'sync', big, target], {
       env: { ...process.env, AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1' },
@@ -138,7 +145,7 @@ describe('mes-data sync', () => {
     expect(rerun.code).toBe(0);
     expect((rerun.json.copied as number) + (rerun.json.skipped as number)).toBe(objects);
     // the killed run had written every data file (step 1) and none of the Iceberg metadata, pointers or marker (steps 3 to 5)
-    const keys = Object.keys(filesOf(big));
+    const keys = objectKeys(big);
     const dataFiles = keys.filter((k) => !k.startsWith('catalog/') && !k.startsWith('cleaned/MES/metadata/') && k !== 'mes-data-store.json').length;
     const lastSteps = keys.filter((k) => k.startsWith('cleaned/MES/metadata/') || k === 'mes-data-store.json').length;
     expect(rerun.json.skipped as number).toBeGreaterThanOrEqual(dataFiles);
@@ -179,7 +186,7 @@ describe('mes-data sync', () => {
 
   it('--dry-run lists what it would copy and writes nothing', async (context) => {
     skipWithoutMoto(context);
-    const keys = Object.keys(filesOf(source));
+    const keys = objectKeys(source);
     const dry = await cli('sync', source, `s3://${BUCKET}/dry`, '--dry-run');
     const body = dry.stdout.split('\n\n');
     expect(dry.code).toBe(0);
