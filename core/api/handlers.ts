@@ -226,15 +226,18 @@ export class ApiSession {
       if (rows > WINDOW_PAGE_ROWS) throw new BadRequestError(`file.rows asks for ${rows} rows; the ${this.host} host reads at most ${WINDOW_PAGE_ROWS} at a time`, { operation: name, rows, max: WINDOW_PAGE_ROWS });
     }
     if (this.restrictPaths) for (const requested of requestPaths(name, parsed)) this.checkPath(requested.path, requested.kind);
+    if (name === 'jobs.start' && (parsed as JobParams).kind === 'migrate') {
+      // the open bucket's, or one a failed start named (a format-1 store in a bucket): never made a folder
+      const { store } = parsed as Extract<JobParams, { kind: 'migrate' }>;
+      const url = store !== undefined && isBucketUrl(store) ? store.trim() : store === undefined ? this.bucket?.url : undefined;
+      if (url !== undefined) throw new BadRequestError(`migrate is not available on an s3:// store yet: migrate a format-1 store in its folder before it goes to a bucket (${url})`, { store: url, kind: 'migrate' });
+    }
     if (this.restrictPaths && name === 'jobs.start') this.checkMigrateFolder(parsed as JobParams);
     if (name === 'jobs.start' && (parsed as JobParams).kind === 'sync' && this.host !== 'cli' && this.host !== 'test') {
       // it reads and writes wherever the request says, with this machine's credentials
       throw new MesDataError('FORBIDDEN', `a sync job copies between places the request names: it is for the command line only, not the ${this.host} host`, { operation: name, kind: 'sync', host: this.host });
     }
     if (this.bucket !== null) {
-      if (name === 'jobs.start' && (parsed as JobParams).kind === 'migrate') {
-        throw new BadRequestError(`migrate is not available on an s3:// store yet: migrate a format-1 store in its folder before it goes to a bucket (${this.bucket.url})`, { store: this.bucket.url, kind: 'migrate' });
-      }
       // the tree's refresh (its root) first brings the working copy up to date with the bucket
       if (name === 'tree' && (parsed as ApiParsedRequest<'tree'>).path === '') await this.refreshBucket();
     }

@@ -39,7 +39,7 @@ export function StartupScreen() {
         {storeError ? (
           <>
             <ErrorPanel error={storeError} context={failedBucket ? 'That bucket could not be opened as a store' : storeError.path ? 'That folder could not be opened as a store' : 'No store'} />
-            {storeError.code === 'STORE_NEEDS_MIGRATION' && storeError.path ? <MigratePanel key={storeError.path} store={storeError.path} /> : null}
+            {storeError.code === 'STORE_NEEDS_MIGRATION' && storeError.path && !failedBucket ? <MigratePanel key={storeError.path} store={storeError.path} /> : null}
           </>
         ) : info?.store ? null : (
           <p className="startup-note">No store is open. Open an existing store or create a new one.</p>

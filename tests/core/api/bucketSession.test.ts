@@ -237,12 +237,22 @@ describe('a window host on an s3:// store', () => {
     fs.rmSync(`${gate}.waiting`, { force: true });
   }, 120_000);
 
-  it('migrate on a bucket is BAD_REQUEST naming it', async (context) => {
+  it('migrate on a bucket is BAD_REQUEST naming it, the open one or one a request names; no folder named s3: appears', async (context) => {
     skipWithoutMoto(context);
     await expect(session.invoke('jobs.start', { kind: 'migrate' })).rejects.toMatchObject({
       code: 'BAD_REQUEST',
       message: `migrate is not available on an s3:// store yet: migrate a format-1 store in its folder before it goes to a bucket (${URL_})`,
     });
+    const fresh = new ApiSession('browser');
+    try {
+      await expect(fresh.invoke('jobs.start', { kind: 'migrate', store: 's3://old-lake/mes' })).rejects.toMatchObject({
+        code: 'BAD_REQUEST',
+        message: 'migrate is not available on an s3:// store yet: migrate a format-1 store in its folder before it goes to a bucket (s3://old-lake/mes)',
+      });
+    } finally {
+      await fresh.close();
+    }
+    expect(fs.existsSync(path.resolve('s3:'))).toBe(false);
   });
 });
 
