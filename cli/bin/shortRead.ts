@@ -5,7 +5,7 @@ const SHORT_READS = new Set(['show', 'schema', 'meta']);
 const GLOBAL_VALUE_OPTIONS = new Set(['--store']);
 
 /** The command of a command line: its first word that is neither an option nor the value of a global option. */
-function commandOf(argv: readonly string[]): string {
+export function commandOf(argv: readonly string[]): string {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (GLOBAL_VALUE_OPTIONS.has(arg)) i++;
