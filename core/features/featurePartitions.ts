@@ -154,6 +154,12 @@ export function buildFactsOf(metadata: DatasetMetadata): FeatureBuildFacts | nul
   return { layout: facts.layout, source: facts.source, daily: typeof facts.daily === 'boolean' ? facts.daily : null, parameters: facts.parameters };
 }
 
+/** Whether two recipes' parameters are the same, whatever the order they were given in. */
+function sameParameters(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const canonical = (x: Record<string, unknown>) => JSON.stringify(Object.entries(x).filter(([, v]) => v !== undefined).sort(([k], [l]) => (k < l ? -1 : k > l ? 1 : 0)));
+  return canonical(a) === canonical(b);
+}
+
 /** Where an incremental build starts, and what it keeps. */
 export interface ResumePoint {
   /** the first source partition to read (`partitions.length`: none) */
@@ -181,7 +187,7 @@ export function resumePoint(
 ): ResumePoint | null {
   if (!previous || previous.partitions.length === 0) return null;
   const before = buildFactsOf(previous.metadata);
-  if (!before || before.source !== facts.source || JSON.stringify(before.parameters) !== JSON.stringify(facts.parameters)) return null;
+  if (!before || before.source !== facts.source || sameParameters(before.parameters, facts.parameters) === false) return null;
   // the source files the previous version read, by partition (their names in its source version folder)
   const previousFiles = new Map<string, string[]>();
   for (const dependency of previous.metadata.dependencies ?? []) {
