@@ -24,7 +24,7 @@ import { CancelledError } from '../errors.js';
 /** What a column's values are in a file: numbers, floating-point numbers (which may be NaN), or instants in microseconds. */
 export const DOMAIN = { NONE: 0, NUMBER: 1, FLOAT: 2, INSTANT: 3 } as const;
 
-export interface ColumnRanges {
+interface ColumnRanges {
   /** least value per file, NaN when unknown */
   min: Float64Array;
   /** greatest value per file, NaN when unknown */
