@@ -25,7 +25,8 @@ describe('makeDemoStore', () => {
       ['featureSet', 'features/MES/momentum_indicators'],
       ['featureSet', 'features/MES/volume_profile'],
     ]);
-    expect(await verifyStore(store)).toMatchObject({ ok: true, problems: [], checked: { datasets: 18, files: 32 } });
+    // files: 15 raw snapshots, 15 dates of cleaned v1, and a file a date of each of the two feature sets (partitioned like their source)
+    expect(await verifyStore(store)).toMatchObject({ ok: true, problems: [], checked: { datasets: 18, files: 60 } });
     lines.length = 0;
     await makeDemoStore(path.join(dir, 'demo'), (line) => lines.push(line));
     expect(lines).toEqual([]);
